@@ -1,0 +1,219 @@
+//! The command line: `colloquy serve | migrate | config check | user create |
+//! keys rotate | keys generate | demo | backup FILE | audit verify`.
+
+use std::io::Read;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use clap::{Parser, Subcommand};
+
+use crate::clock::SystemClock;
+use crate::config::Config;
+use crate::db::repos::audit::{self, Verification};
+use crate::domain::Role;
+use crate::services::{accounts, demo, key_rotation};
+use crate::startup::Application;
+use crate::state::AppState;
+
+#[derive(Parser)]
+#[command(name = "colloquy", version, about = "Book consulting sessions with the authors of research papers.",
+    long_about = "Colloquy runs as one process with its data in one directory. With no configuration it \
+                  listens on http://127.0.0.1:8080 and keeps its data in ./data.\n\n\
+                  Quick start:  colloquy demo && colloquy serve")]
+pub struct Cli {
+    /// Configuration file (TOML). Environment variables COLLOQUY__SECTION__KEY override it.
+    #[arg(long, global = true, env = "COLLOQUY_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Run the web server and the scheduled jobs.
+    Serve,
+    /// Apply database migrations and exit.
+    Migrate,
+    /// Configuration commands.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
+    /// Account commands.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Encryption key commands.
+    Keys {
+        #[command(subcommand)]
+        command: KeysCommand,
+    },
+    /// Load about twenty real papers with their authors (safe to repeat).
+    Demo,
+    /// Copy the live database to FILE with SQLite's online backup.
+    Backup {
+        /// Where to write the copy; must not exist yet.
+        file: PathBuf,
+    },
+    /// Audit trail commands.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the configuration and print the effective values (secrets redacted).
+    Check,
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create an account, for example the first admin.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long, value_parser = ["user", "researcher", "admin"])]
+        role: String,
+        /// Read the password from standard input (first line).
+        #[arg(long, required = true)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum KeysCommand {
+    /// Make a new primary key and re-encrypt every encrypted column with it.
+    Rotate {
+        /// Afterwards remove the old keys (only if nothing uses them any more).
+        #[arg(long)]
+        drop_old: bool,
+    },
+    /// Print a new keyring as JSON, for security.key_source = "env".
+    Generate,
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Check the hash chain; report the first edited or missing row.
+    Verify,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match run(cli) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(1)
+        }
+    }
+}
+
+fn load_config(cli: &Cli) -> anyhow::Result<Config> {
+    Ok(Config::load(cli.config.as_deref())?)
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+}
+
+fn state(config: Config) -> anyhow::Result<AppState> {
+    AppState::build(config, Arc::new(SystemClock))
+}
+
+pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    if let Command::Keys { command: KeysCommand::Generate } = &cli.command {
+        println!("{}", crate::crypto::generate_keyring_json());
+        return Ok(ExitCode::SUCCESS);
+    }
+    let config = load_config(&cli)?;
+    match cli.command {
+        Command::Serve => {
+            crate::telemetry::init(&config.logging);
+            runtime()?.block_on(async {
+                let app = Application::build(config, Arc::new(SystemClock)).await?;
+                app.run_until_stopped(true).await
+            })?;
+        }
+        Command::Migrate => {
+            let mut conn = crate::db::open_writer(&config.database_path(), &config.storage)?;
+            let applied = crate::db::migrate(&mut conn)?;
+            println!("database {} is up to date", config.database_path().display());
+            let _ = applied;
+        }
+        Command::Config { command: ConfigCommand::Check } => {
+            println!("# configuration is valid; effective values (secrets redacted):\n");
+            print!("{}", config.redacted_toml());
+        }
+        Command::User { command: UserCommand::Create { email, name, role, password_stdin } } => {
+            if !password_stdin {
+                bail!("pass --password-stdin and the password on standard input");
+            }
+            let mut password = String::new();
+            std::io::stdin().read_to_string(&mut password).context("reading the password from stdin")?;
+            let password = password.lines().next().unwrap_or_default().to_string();
+            let role = Role::parse(&role).map_err(anyhow::Error::msg)?;
+            let st = state(config)?;
+            let user = runtime()?
+                .block_on(accounts::create_user_admin_cli(&st, &email, &name, &password, role))
+                .map_err(|e| anyhow::anyhow!("{}", e.public_message()))?;
+            println!("created {} account {} for {}", role.as_str(), user.id, user.name);
+        }
+        Command::Keys { command: KeysCommand::Rotate { drop_old } } => {
+            let st = state(config)?;
+            let report = key_rotation::rotate(&st, drop_old, &|col, done, total| {
+                println!("  {col}: {done}/{total}");
+            })
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("new primary key {}; {} values re-encrypted", report.new_key_id, report.reencrypted);
+            if !report.dropped.is_empty() {
+                println!("dropped old keys: {}", report.dropped.join(", "));
+            }
+            if let Some(json) = report.keyring_json {
+                println!("keys come from the environment: set COLLOQUY_KEYRING to this new keyring now:\n{json}");
+            }
+        }
+        Command::Keys { command: KeysCommand::Generate } => {}
+        Command::Demo => {
+            let st = state(config)?;
+            let report = runtime()?.block_on(demo::load(&st)).map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("demo data: {} papers added, {} already there", report.inserted, report.skipped);
+        }
+        Command::Backup { file } => {
+            if file.exists() {
+                bail!("{} exists; choose a new file", file.display());
+            }
+            let src = config.database_path();
+            if !src.exists() {
+                bail!("there is no database at {}", src.display());
+            }
+            crate::db::backup(&src, &file, |done, total| {
+                if total > 0 && (done == total || done % 1024 == 0) {
+                    println!("  {done}/{total} pages");
+                }
+            })?;
+            println!("backup written to {}", file.display());
+            println!("keep the keyring ({}) too: the backup cannot be read without it", crate::crypto::Keyring::keyring_path(&config).display());
+        }
+        Command::Audit { command: AuditCommand::Verify } => {
+            let st = state(config)?;
+            let keys = st.keys.clone();
+            let result = runtime()?.block_on(st.db.read(move |c| audit::verify(c, &keys))).map_err(|e| anyhow::anyhow!("{e}"))?;
+            match result {
+                Verification::Intact { rows } => println!("audit trail intact: {rows} rows, hash chain verified"),
+                Verification::Broken { row_id, reason } => {
+                    println!("audit trail BROKEN at row {row_id}: {reason}");
+                    return Ok(ExitCode::from(2));
+                }
+            }
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,467 @@
+//! Configuration: one TOML file, then `COLLOQUY__SECTION__KEY` environment
+//! overrides. Every field has a default so `colloquy serve` runs with no file
+//! at all; unknown keys are an error so a typo never silently does nothing.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use figment::providers::{Env, Format, Toml};
+use figment::Figment;
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize, Serializer};
+
+/// A configuration value that must never be printed or logged.
+#[derive(Clone, Default, Deserialize, PartialEq, Eq)]
+#[serde(transparent)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    /// The clear value, for the one place that sends it to its service.
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+    pub fn is_set(&self) -> bool {
+        !self.0.trim().is_empty()
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(if self.is_set() { "\"[redacted]\"" } else { "\"\"" })
+    }
+}
+
+impl Serialize for Secret {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(if self.is_set() { "[redacted]" } else { "" })
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub server: ServerConfig,
+    pub storage: StorageConfig,
+    pub auth: AuthConfig,
+    pub security: SecurityConfig,
+    pub institution: InstitutionConfig,
+    pub providers: ProvidersConfig,
+    pub jobs: JobsConfig,
+    pub cache: CacheConfig,
+    pub logging: LoggingConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ServerConfig {
+    /// Address the HTTP server listens on. Port 0 picks a free port (tests).
+    pub bind: String,
+    /// The URL users reach the service at; used in links (setup, e-mails) and
+    /// to decide whether cookies are `Secure`. Defaults to `http://<bind>`.
+    pub public_url: String,
+    /// Requests taking longer than this are answered 408.
+    pub request_timeout_secs: u64,
+    /// Largest accepted request body; larger ones are answered 413.
+    pub body_limit_bytes: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            bind: "127.0.0.1:8080".into(),
+            public_url: String::new(),
+            request_timeout_secs: 30,
+            body_limit_bytes: 1024 * 1024,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum Synchronous {
+    /// Durable against application crashes; a power cut may lose the last
+    /// transactions. The SQLite-recommended setting for WAL.
+    Normal,
+    /// Every commit is fsynced: durable against power loss, slower writes.
+    Full,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct StorageConfig {
+    /// Directory for the database, the keyring and backups.
+    pub data_dir: PathBuf,
+    /// SQLite `synchronous` pragma: `normal` or `full` (see docs/operations.md).
+    pub synchronous: Synchronous,
+    /// Read-only connections kept open for concurrent reads.
+    pub reader_pool_size: usize,
+    /// How long a connection waits for a lock before giving up.
+    pub busy_timeout_ms: u64,
+}
+
+impl Default for StorageConfig {
+    fn default() -> Self {
+        Self {
+            data_dir: PathBuf::from("./data"),
+            synchronous: Synchronous::Normal,
+            reader_pool_size: 4,
+            busy_timeout_ms: 5000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// Lifetime of API access tokens (JWT). Short, because they are not
+    /// looked up on every use beyond a cached session check.
+    pub access_token_ttl_secs: i64,
+    /// Lifetime of API refresh tokens.
+    pub refresh_token_ttl_secs: i64,
+    /// Lifetime of a web UI log-in (cookie session).
+    pub web_session_ttl_secs: i64,
+    /// Minimum password length (never below 12).
+    pub password_min_length: usize,
+    /// Maximum password length (bounds the hashing cost of one request).
+    pub password_max_length: usize,
+    /// Passwords hashed at once; 0 means one less than the CPU count, so a
+    /// burst of log-ins always leaves a core for other requests.
+    pub password_hash_concurrency: usize,
+    /// Failed log-ins allowed per client IP within the window.
+    pub login_max_failures_per_ip: u32,
+    /// Failed log-ins allowed per account (existing or not) within the window.
+    pub login_max_failures_per_account: u32,
+    /// Window for the two limits above.
+    pub login_failure_window_secs: u64,
+    /// Lifetime of the one-time admin setup link printed on first start.
+    pub setup_link_ttl_secs: i64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        Self {
+            access_token_ttl_secs: 900,
+            refresh_token_ttl_secs: 30 * 86_400,
+            web_session_ttl_secs: 14 * 86_400,
+            password_min_length: 12,
+            password_max_length: 128,
+            password_hash_concurrency: 0,
+            login_max_failures_per_ip: 30,
+            login_max_failures_per_account: 5,
+            login_failure_window_secs: 900,
+            setup_link_ttl_secs: 86_400,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum KeySource {
+    /// `<data_dir>/keys/keyring.json`, generated (mode 0600) on first start.
+    File,
+    /// The keyring JSON in the `COLLOQUY_KEYRING` environment variable.
+    Env,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SecurityConfig {
+    /// Where the encryption keys come from: `file` or `env`.
+    pub key_source: KeySource,
+    /// Requests allowed per client IP per minute (all routes but static files).
+    pub rate_limit_per_ip_per_minute: u32,
+    /// API requests allowed per signed-in user per minute.
+    pub rate_limit_per_user_per_minute: u32,
+    /// Origins allowed to call the JSON API from a browser. Empty: none.
+    pub cors_origins: Vec<String>,
+    /// Reverse proxies (IPs or CIDRs) whose `X-Forwarded-For` is believed.
+    pub trusted_proxies: Vec<String>,
+}
+
+impl Default for SecurityConfig {
+    fn default() -> Self {
+        Self {
+            key_source: KeySource::File,
+            rate_limit_per_ip_per_minute: 600,
+            rate_limit_per_user_per_minute: 300,
+            cors_origins: Vec::new(),
+            trusted_proxies: Vec::new(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct InstitutionConfig {
+    /// Shown in the page header, the terms and e-mails.
+    pub name: String,
+    /// Where users write with questions about the service and their data.
+    pub contact_email: String,
+    /// The law the terms are given under, for example "Germany".
+    pub jurisdiction: String,
+}
+
+impl Default for InstitutionConfig {
+    fn default() -> Self {
+        Self {
+            name: "Colloquy".into(),
+            contact_email: "privacy@example.org".into(),
+            jurisdiction: "the institution's home country".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Default, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ProvidersConfig {
+    pub openalex: OpenAlexConfig,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OpenAlexConfig {
+    /// OpenAlex is free; a key raises the daily limits.
+    pub api_key: Secret,
+    /// Point this at a local fake in tests.
+    pub base_url: String,
+    /// Sent as `mailto` so OpenAlex can reach the operator (polite pool).
+    pub mailto: String,
+    /// Per-request timeout.
+    pub timeout_secs: u64,
+}
+
+impl Default for OpenAlexConfig {
+    fn default() -> Self {
+        Self {
+            api_key: Secret::default(),
+            base_url: "https://api.openalex.org".into(),
+            mailto: String::new(),
+            timeout_secs: 10,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobsConfig {
+    /// Cron schedule (with seconds) of the housekeeping job that deletes
+    /// expired sessions and setup links. Empty disables it.
+    pub housekeeping: String,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self {
+            housekeeping: "0 */10 * * * *".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CacheConfig {
+    /// How long a cached read (paper, session check) may be served.
+    pub ttl_secs: u64,
+    /// Entries per cache before the least used are evicted.
+    pub max_entries: u64,
+}
+
+impl Default for CacheConfig {
+    fn default() -> Self {
+        Self {
+            ttl_secs: 300,
+            max_entries: 10_000,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum LogFormat {
+    /// JSON when stdout is not a terminal, readable text when it is.
+    Auto,
+    Json,
+    Pretty,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LoggingConfig {
+    pub format: LogFormat,
+    /// A tracing filter, for example `info` or `colloquy=debug,tower_http=info`.
+    /// `RUST_LOG` wins when set.
+    pub level: String,
+}
+
+impl Default for LoggingConfig {
+    fn default() -> Self {
+        Self {
+            format: LogFormat::Auto,
+            level: "info".into(),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("configuration file {0} does not exist")]
+    Missing(PathBuf),
+    #[error("{0}")]
+    Parse(String),
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+/// Seed-era plain environment variable names and the key each one sets.
+const PLAIN_ENV_NAMES: &[(&str, &str)] = &[("OPENALEX_API_KEY", "providers.openalex.api_key")];
+
+impl Config {
+    /// Reads the file (if given) and the environment, then validates.
+    pub fn load(path: Option<&Path>) -> Result<Self, ConfigError> {
+        let mut figment = Figment::new();
+        if let Some(path) = path {
+            if !path.exists() {
+                return Err(ConfigError::Missing(path.to_path_buf()));
+            }
+            figment = figment.merge(Toml::file_exact(path));
+        }
+        for (name, key) in PLAIN_ENV_NAMES {
+            let key = *key;
+            figment = figment.merge(Env::raw().only(&[name]).map(move |_| key.into()));
+        }
+        figment = figment.merge(Env::prefixed("COLLOQUY__").split("__"));
+        let config: Config = figment
+            .extract()
+            .map_err(|e| ConfigError::Parse(e.to_string()))?;
+        config.validate()?;
+        Ok(config)
+    }
+
+    /// Checks what serde cannot: addresses, URLs, ranges, schedules.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let invalid = |m: String| Err(ConfigError::Invalid(m));
+        if self.server.bind.parse::<SocketAddr>().is_err() {
+            return invalid(format!(
+                "server.bind `{}` is not an address like 127.0.0.1:8080",
+                self.server.bind
+            ));
+        }
+        if !self.server.public_url.is_empty() && url::Url::parse(&self.server.public_url).is_err()
+        {
+            return invalid("server.public_url is not a URL".into());
+        }
+        if self.server.request_timeout_secs == 0 || self.server.body_limit_bytes < 1024 {
+            return invalid("server.request_timeout_secs must be > 0 and server.body_limit_bytes at least 1024".into());
+        }
+        if self.storage.reader_pool_size == 0 {
+            return invalid("storage.reader_pool_size must be at least 1".into());
+        }
+        let a = &self.auth;
+        if a.password_min_length < 12 || a.password_max_length < a.password_min_length {
+            return invalid("auth.password_min_length must be >= 12 and <= auth.password_max_length".into());
+        }
+        if a.password_max_length > 1024 {
+            return invalid("auth.password_max_length must be <= 1024".into());
+        }
+        if a.access_token_ttl_secs <= 0 || a.refresh_token_ttl_secs <= 0 || a.web_session_ttl_secs <= 0 {
+            return invalid("auth token lifetimes must be positive".into());
+        }
+        if a.login_max_failures_per_ip == 0 || a.login_max_failures_per_account == 0 {
+            return invalid("auth.login_max_failures_* must be at least 1".into());
+        }
+        if self.security.rate_limit_per_ip_per_minute == 0
+            || self.security.rate_limit_per_user_per_minute == 0
+        {
+            return invalid("security.rate_limit_* must be at least 1".into());
+        }
+        self.trusted_proxies().map_err(ConfigError::Invalid)?;
+        for origin in &self.security.cors_origins {
+            if url::Url::parse(origin).is_err() {
+                return invalid(format!("security.cors_origins: `{origin}` is not an origin URL"));
+            }
+        }
+        if url::Url::parse(&self.providers.openalex.base_url).is_err() {
+            return invalid("providers.openalex.base_url is not a URL".into());
+        }
+        if self.cache.max_entries == 0 {
+            return invalid("cache.max_entries must be at least 1".into());
+        }
+        Ok(())
+    }
+
+    /// The public URL without a trailing slash.
+    pub fn public_url(&self) -> String {
+        if self.server.public_url.is_empty() {
+            format!("http://{}", self.server.bind)
+        } else {
+            self.server.public_url.trim_end_matches('/').to_string()
+        }
+    }
+
+    pub fn cookies_secure(&self) -> bool {
+        self.public_url().starts_with("https://")
+    }
+
+    pub fn trusted_proxies(&self) -> Result<Vec<IpNet>, String> {
+        self.security
+            .trusted_proxies
+            .iter()
+            .map(|p| {
+                p.parse::<IpNet>()
+                    .or_else(|_| p.parse::<IpAddr>().map(IpNet::from))
+                    .map_err(|_| format!("security.trusted_proxies: `{p}` is not an IP or CIDR"))
+            })
+            .collect()
+    }
+
+    pub fn database_path(&self) -> PathBuf {
+        self.storage.data_dir.join("colloquy.db")
+    }
+
+    /// The effective configuration as TOML, secrets redacted.
+    pub fn redacted_toml(&self) -> String {
+        toml::to_string_pretty(self).unwrap_or_else(|e| format!("# could not render: {e}"))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_validate() {
+        Config::default().validate().unwrap();
+    }
+
+    #[test]
+    fn secrets_are_redacted_when_printed() {
+        let mut c = Config::default();
+        c.providers.openalex.api_key = Secret::new("sk-very-secret");
+        let printed = c.redacted_toml();
+        assert!(!printed.contains("sk-very-secret"));
+        assert!(printed.contains("[redacted]"));
+        assert!(!format!("{c:?}").contains("sk-very-secret"));
+    }
+
+    #[test]
+    fn unknown_keys_are_rejected() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "[server]\nbnd = \"1.2.3.4:1\"\n").unwrap();
+        let err = Config::load(Some(&path)).unwrap_err().to_string();
+        assert!(err.contains("bnd"), "{err}");
+    }
+
+    #[test]
+    fn file_values_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        std::fs::write(&path, "[server]\nbind = \"127.0.0.1:9001\"\n[storage]\nsynchronous = \"full\"\n").unwrap();
+        let c = Config::load(Some(&path)).unwrap();
+        assert_eq!(c.server.bind, "127.0.0.1:9001");
+        assert_eq!(c.storage.synchronous, Synchronous::Full);
+    }
+}

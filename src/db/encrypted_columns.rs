@@ -1,0 +1,16 @@
+//! Every field-encrypted column, so key rotation can find them all. A later
+//! migration that adds an encrypted column adds it here too.
+
+pub struct EncryptedColumn {
+    pub table: &'static str,
+    pub id_column: &'static str,
+    pub column: &'static str,
+    /// Associated data the value is bound to.
+    pub aad: &'static str,
+}
+
+pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
+    EncryptedColumn { table: "users", id_column: "id", column: "email_enc", aad: "users.email" },
+    EncryptedColumn { table: "paper_queries", id_column: "id", column: "question_enc", aad: "paper_queries.question" },
+    EncryptedColumn { table: "audit_log", id_column: "id", column: "ip_enc", aad: "audit_log.ip" },
+];

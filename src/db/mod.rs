@@ -1,0 +1,195 @@
+//! SQLite access: one writer connection used in `BEGIN IMMEDIATE`
+//! transactions, a small pool of reader connections, all of it on the
+//! blocking thread pool. WAL lets the readers run beside the writer.
+
+pub mod encrypted_columns;
+pub mod repos;
+
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::Context;
+use rusqlite::{Connection, OpenFlags, Transaction, TransactionBehavior};
+use tokio::sync::Semaphore;
+
+use crate::config::{StorageConfig, Synchronous};
+use crate::error::{AppError, AppResult};
+
+mod embedded {
+    refinery::embed_migrations!("migrations");
+}
+
+#[derive(Clone)]
+pub struct Db {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    writer: Mutex<Connection>,
+    readers: Mutex<Vec<Connection>>,
+    reader_permits: Semaphore,
+}
+
+fn configure(conn: &Connection, cfg: &StorageConfig) -> rusqlite::Result<()> {
+    conn.busy_timeout(Duration::from_millis(cfg.busy_timeout_ms))?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    let sync = match cfg.synchronous {
+        Synchronous::Normal => "NORMAL",
+        Synchronous::Full => "FULL",
+    };
+    conn.pragma_update(None, "synchronous", sync)?;
+    conn.pragma_update(None, "temp_store", "MEMORY")?;
+    Ok(())
+}
+
+/// Opens the writer connection, switches to WAL and applies migrations.
+pub fn open_writer(path: &Path, cfg: &StorageConfig) -> anyhow::Result<Connection> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    }
+    let mut conn = Connection::open(path).with_context(|| format!("opening {}", path.display()))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    configure(&conn, cfg)?;
+    migrate(&mut conn)?;
+    Ok(conn)
+}
+
+/// Applies the embedded migrations; returns how many ran.
+pub fn migrate(conn: &mut Connection) -> anyhow::Result<usize> {
+    let report = embedded::migrations::runner()
+        .run(conn)
+        .context("applying database migrations")?;
+    Ok(report.applied_migrations().len())
+}
+
+impl Db {
+    pub fn open(cfg: &StorageConfig, path: &Path) -> anyhow::Result<Self> {
+        let writer = open_writer(path, cfg)?;
+        let mut readers = Vec::with_capacity(cfg.reader_pool_size);
+        for _ in 0..cfg.reader_pool_size {
+            let conn = Connection::open_with_flags(
+                path,
+                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+            )?;
+            configure(&conn, cfg)?;
+            readers.push(conn);
+        }
+        Ok(Self {
+            inner: Arc::new(Inner {
+                path: path.to_path_buf(),
+                writer: Mutex::new(writer),
+                reader_permits: Semaphore::new(readers.len()),
+                readers: Mutex::new(readers),
+            }),
+        })
+    }
+
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    /// Runs `f` on a reader connection.
+    pub async fn read<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Connection) -> AppResult<T> + Send + 'static,
+    {
+        let permit = self
+            .inner
+            .reader_permits
+            .acquire()
+            .await
+            .map_err(|_| AppError::internal("reader pool closed"))?;
+        let inner = self.inner.clone();
+        let result = tokio::task::spawn_blocking(move || {
+            let conn = inner
+                .readers
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .pop()
+                .ok_or_else(|| AppError::internal("reader pool empty"))?;
+            let result = f(&conn);
+            inner.readers.lock().unwrap_or_else(|p| p.into_inner()).push(conn);
+            result
+        })
+        .await?;
+        drop(permit);
+        result
+    }
+
+    /// Runs `f` in a `BEGIN IMMEDIATE` transaction on the writer; commits
+    /// when it returns `Ok`, rolls back otherwise.
+    pub async fn write<T, F>(&self, f: F) -> AppResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&Transaction<'_>) -> AppResult<T> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
+            write_tx(&mut conn, f)
+        })
+        .await?
+    }
+
+    /// Synchronous variant of `write`, for the command line.
+    pub fn write_blocking<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&Transaction<'_>) -> AppResult<T>,
+    {
+        let mut conn = self.inner.writer.lock().unwrap_or_else(|p| p.into_inner());
+        write_tx(&mut conn, f)
+    }
+
+    /// Checks that the database answers (for `/readyz`).
+    pub async fn ping(&self) -> AppResult<()> {
+        self.read(|c| {
+            c.query_row("SELECT 1", [], |_| Ok(()))?;
+            Ok(())
+        })
+        .await
+    }
+}
+
+fn write_tx<T, F>(conn: &mut Connection, f: F) -> AppResult<T>
+where
+    F: FnOnce(&Transaction<'_>) -> AppResult<T>,
+{
+    let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
+    let value = f(&tx)?;
+    tx.commit()?;
+    Ok(value)
+}
+
+/// Copies a live database to `dest` with SQLite's online backup API.
+pub fn backup(src: &Path, dest: &Path, progress: impl Fn(i32, i32)) -> anyhow::Result<()> {
+    let src = Connection::open_with_flags(src, OpenFlags::SQLITE_OPEN_READ_ONLY)
+        .with_context(|| format!("opening {}", src.display()))?;
+    let mut dst = Connection::open(dest).with_context(|| format!("creating {}", dest.display()))?;
+    let backup = rusqlite::backup::Backup::new(&src, &mut dst)?;
+    loop {
+        let step = backup.step(256)?;
+        let p = backup.progress();
+        progress(p.pagecount - p.remaining, p.pagecount);
+        match step {
+            rusqlite::backup::StepResult::Done => break,
+            rusqlite::backup::StepResult::More => {}
+            _ => std::thread::sleep(Duration::from_millis(25)),
+        }
+    }
+    Ok(())
+}
+
+/// Current time as stored in the database.
+pub fn ts(t: chrono::DateTime<chrono::Utc>) -> String {
+    t.to_rfc3339_opts(chrono::SecondsFormat::Micros, true)
+}
+
+/// Parses a stored time.
+pub fn parse_ts(s: &str) -> AppResult<chrono::DateTime<chrono::Utc>> {
+    chrono::DateTime::parse_from_rfc3339(s)
+        .map(|t| t.with_timezone(&chrono::Utc))
+        .map_err(|e| AppError::internal(format!("bad stored time `{s}`: {e}")))
+}

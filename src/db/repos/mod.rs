@@ -1,0 +1,19 @@
+//! One module per aggregate; the only place SQL is written.
+
+pub mod audit;
+pub mod auth_sessions;
+pub mod papers;
+pub mod progress;
+pub mod queries;
+pub mod setup_links;
+pub mod users;
+
+use crate::crypto::{CryptoError, Keyring};
+use crate::error::AppError;
+
+/// Decrypts a stored value; a failure is an internal error (lost key or
+/// tampering), never shown to the client in detail.
+pub(crate) fn decrypt(keys: &Keyring, aad: &str, stored: &str) -> Result<String, AppError> {
+    keys.decrypt(aad, stored)
+        .map_err(|e: CryptoError| AppError::internal(format!("decrypting {aad}: {e}")))
+}

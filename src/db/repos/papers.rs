@@ -1,0 +1,158 @@
+//! Papers, their ordered authors and the full-text index over both.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use crate::db::ts;
+use crate::domain::paper::NewPaper;
+use crate::domain::{PaperId, UserId};
+use crate::error::{is_unique_violation, AppError, AppResult};
+
+#[derive(Debug, Clone)]
+pub struct AuthorRow {
+    pub position: i64,
+    pub name: String,
+    pub affiliation: Option<String>,
+    pub orcid: Option<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PaperRow {
+    pub id: PaperId,
+    pub title: String,
+    pub doi: Option<String>,
+    pub year: Option<i32>,
+    pub venue: Option<String>,
+    pub abstract_text: Option<String>,
+    pub url: Option<String>,
+    pub source: String,
+    pub created_by: Option<UserId>,
+    pub collection_status: String,
+    pub collected_at: Option<String>,
+    pub created_at: String,
+    pub authors: Vec<AuthorRow>,
+}
+
+const COLUMNS: &str = "p.id, p.title, p.doi, p.year, p.venue, p.abstract, p.url, p.source, p.created_by, p.collection_status, p.collected_at, p.created_at";
+
+fn from_row(r: &Row<'_>) -> rusqlite::Result<PaperRow> {
+    Ok(PaperRow {
+        id: r.get(0)?,
+        title: r.get(1)?,
+        doi: r.get(2)?,
+        year: r.get(3)?,
+        venue: r.get(4)?,
+        abstract_text: r.get(5)?,
+        url: r.get(6)?,
+        source: r.get(7)?,
+        created_by: r.get(8)?,
+        collection_status: r.get(9)?,
+        collected_at: r.get(10)?,
+        created_at: r.get(11)?,
+        authors: Vec::new(),
+    })
+}
+
+pub fn insert(conn: &Connection, paper: &NewPaper, source: &str, created_by: Option<UserId>, now: chrono::DateTime<chrono::Utc>) -> AppResult<PaperId> {
+    let now = ts(now);
+    conn.execute(
+        "INSERT INTO papers (title, doi, year, venue, abstract, url, source, created_by, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+        params![paper.title, paper.doi, paper.year, paper.venue, paper.abstract_text, paper.url, source, created_by, now],
+    )
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            AppError::conflict("doi_taken", "A paper with this DOI already exists.")
+        } else {
+            e.into()
+        }
+    })?;
+    let id = PaperId(conn.last_insert_rowid());
+    let mut stmt = conn.prepare_cached("INSERT INTO paper_authors (paper_id, position, name, affiliation, orcid) VALUES (?1, ?2, ?3, ?4, ?5)")?;
+    for (i, a) in paper.authors.iter().enumerate() {
+        stmt.execute(params![id, i as i64, a.name, a.affiliation, a.orcid])?;
+    }
+    let names = paper.authors.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join("; ");
+    conn.execute("INSERT INTO papers_fts (rowid, title, authors) VALUES (?1, ?2, ?3)", params![id, paper.title, names])?;
+    Ok(id)
+}
+
+fn load_authors(conn: &Connection, paper: &mut PaperRow) -> AppResult<()> {
+    let mut stmt = conn.prepare_cached("SELECT position, name, affiliation, orcid FROM paper_authors WHERE paper_id = ?1 ORDER BY position")?;
+    paper.authors = stmt
+        .query_map([paper.id], |r| {
+            Ok(AuthorRow { position: r.get(0)?, name: r.get(1)?, affiliation: r.get(2)?, orcid: r.get(3)? })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(())
+}
+
+pub fn find(conn: &Connection, id: PaperId) -> AppResult<Option<PaperRow>> {
+    let mut paper = conn
+        .prepare_cached(&format!("SELECT {COLUMNS} FROM papers p WHERE p.id = ?1"))?
+        .query_row([id], from_row)
+        .optional()?;
+    if let Some(p) = paper.as_mut() {
+        load_authors(conn, p)?;
+    }
+    Ok(paper)
+}
+
+pub fn exists(conn: &Connection, id: PaperId) -> AppResult<bool> {
+    Ok(conn.query_row("SELECT 1 FROM papers WHERE id = ?1", [id], |_| Ok(())).optional()?.is_some())
+}
+
+pub fn find_by_doi(conn: &Connection, doi: &str) -> AppResult<Option<PaperId>> {
+    Ok(conn.query_row("SELECT id FROM papers WHERE doi = ?1", [doi], |r| r.get(0)).optional()?)
+}
+
+/// Turns free text into a safe FTS5 query: every word becomes a quoted
+/// prefix term, so user input can never be FTS syntax.
+fn fts_terms(text: &str, column: Option<&str>) -> Vec<String> {
+    text.split(|c: char| !c.is_alphanumeric())
+        .filter(|w| !w.is_empty())
+        .take(12)
+        .map(|w| match column {
+            Some(col) => format!("{col} : \"{w}\"*"),
+            None => format!("\"{w}\"*"),
+        })
+        .collect()
+}
+
+/// Newest first; `before` continues after the last id of the previous page.
+pub fn search(conn: &Connection, text: Option<&str>, author: Option<&str>, before: Option<PaperId>, limit: usize) -> AppResult<Vec<PaperRow>> {
+    let mut terms = fts_terms(text.unwrap_or(""), None);
+    terms.extend(fts_terms(author.unwrap_or(""), Some("authors")));
+    let before = before.map_or(i64::MAX, |b| b.0);
+    let mut papers = if terms.is_empty() {
+        conn.prepare_cached(&format!("SELECT {COLUMNS} FROM papers p WHERE p.id < ?1 ORDER BY p.id DESC LIMIT ?2"))?
+            .query_map(params![before, limit as i64], from_row)?
+            .collect::<Result<Vec<_>, _>>()?
+    } else {
+        let query = terms.join(" AND ");
+        conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM papers_fts f JOIN papers p ON p.id = f.rowid
+             WHERE papers_fts MATCH ?1 AND p.id < ?2 ORDER BY p.id DESC LIMIT ?3"
+        ))?
+        .query_map(params![query, before, limit as i64], from_row)?
+        .collect::<Result<Vec<_>, _>>()?
+    };
+    for p in &mut papers {
+        load_authors(conn, p)?;
+    }
+    Ok(papers)
+}
+
+pub fn count(conn: &Connection) -> AppResult<i64> {
+    Ok(conn.query_row("SELECT COUNT(*) FROM papers", [], |r| r.get(0))?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fts_terms;
+
+    #[test]
+    fn fts_input_is_neutralised() {
+        assert_eq!(fts_terms("attention\" OR title:*", None), vec!["\"attention\"*", "\"OR\"*", "\"title\"*"]);
+        assert_eq!(fts_terms("Hinton", Some("authors")), vec!["authors : \"Hinton\"*"]);
+    }
+}

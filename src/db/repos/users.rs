@@ -1,0 +1,122 @@
+//! Accounts. The e-mail is stored encrypted with a blind index for log-in.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use crate::crypto::Keyring;
+use crate::db::ts;
+use crate::domain::{Email, Role, UserId};
+use crate::error::{is_unique_violation, AppError, AppResult};
+
+pub const EMAIL_AAD: &str = "users.email";
+pub const EMAIL_INDEX: &str = "email";
+
+#[derive(Debug, Clone)]
+pub struct UserRow {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub password_hash: String,
+    pub terms_version: Option<String>,
+    pub created_at: String,
+    pub disabled: bool,
+}
+
+pub struct NewUser<'a> {
+    pub email: &'a Email,
+    pub name: &'a str,
+    pub role: Role,
+    pub password_hash: &'a str,
+    pub terms_version: Option<&'a str>,
+}
+
+const COLUMNS: &str = "id, email_enc, name, role, password_hash, terms_version, created_at, disabled_at";
+
+fn from_row(keys: &Keyring, r: &Row<'_>) -> AppResult<UserRow> {
+    let email_enc: String = r.get(1)?;
+    let role: String = r.get(3)?;
+    Ok(UserRow {
+        id: r.get(0)?,
+        email: super::decrypt(keys, EMAIL_AAD, &email_enc)?,
+        name: r.get(2)?,
+        role: Role::parse(&role).map_err(AppError::internal)?,
+        password_hash: r.get(4)?,
+        terms_version: r.get(5)?,
+        created_at: r.get(6)?,
+        disabled: r.get::<_, Option<String>>(7)?.is_some(),
+    })
+}
+
+pub fn email_index(keys: &Keyring, email: &Email) -> String {
+    keys.blind_index(EMAIL_INDEX, email.as_str())
+}
+
+pub fn insert(conn: &Connection, keys: &Keyring, new: &NewUser<'_>, now: chrono::DateTime<chrono::Utc>) -> AppResult<UserId> {
+    let now = ts(now);
+    let accepted_at = new.terms_version.map(|_| now.clone());
+    conn.execute(
+        "INSERT INTO users (email_enc, email_bidx, name, role, password_hash, terms_version, terms_accepted_at, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+        params![
+            keys.encrypt(EMAIL_AAD, new.email.as_str()),
+            email_index(keys, new.email),
+            new.name,
+            new.role.as_str(),
+            new.password_hash,
+            new.terms_version,
+            accepted_at,
+            now
+        ],
+    )
+    .map_err(|e| {
+        if is_unique_violation(&e) {
+            AppError::conflict("email_taken", "An account with this e-mail address already exists.")
+        } else {
+            e.into()
+        }
+    })?;
+    Ok(UserId(conn.last_insert_rowid()))
+}
+
+pub fn find(conn: &Connection, keys: &Keyring, id: UserId) -> AppResult<Option<UserRow>> {
+    let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE id = ?1"))?;
+    let mut rows = stmt.query([id])?;
+    rows.next()?.map(|r| from_row(keys, r)).transpose()
+}
+
+pub fn find_by_email(conn: &Connection, keys: &Keyring, email: &Email) -> AppResult<Option<UserRow>> {
+    let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE email_bidx = ?1"))?;
+    let mut rows = stmt.query([email_index(keys, email)])?;
+    rows.next()?.map(|r| from_row(keys, r)).transpose()
+}
+
+pub fn list(conn: &Connection, keys: &Keyring, after: Option<UserId>, limit: usize) -> AppResult<Vec<UserRow>> {
+    let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE id > ?1 ORDER BY id LIMIT ?2"))?;
+    let mut rows = stmt.query(params![after.map_or(0, |a| a.0), limit as i64])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(from_row(keys, r)?);
+    }
+    Ok(out)
+}
+
+pub fn update_password(conn: &Connection, id: UserId, hash: &str, now: chrono::DateTime<chrono::Utc>) -> AppResult<()> {
+    conn.execute("UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1", params![id, hash, ts(now)])?;
+    Ok(())
+}
+
+pub fn set_role(conn: &Connection, id: UserId, role: Role, now: chrono::DateTime<chrono::Utc>) -> AppResult<bool> {
+    let n = conn.execute("UPDATE users SET role = ?2, updated_at = ?3 WHERE id = ?1", params![id, role.as_str(), ts(now)])?;
+    Ok(n == 1)
+}
+
+pub fn admin_exists(conn: &Connection) -> AppResult<bool> {
+    Ok(conn
+        .query_row("SELECT 1 FROM users WHERE role = 'admin' AND disabled_at IS NULL LIMIT 1", [], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+pub fn count(conn: &Connection) -> AppResult<i64> {
+    Ok(conn.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?)
+}

@@ -1,0 +1,62 @@
+//! Checks for free text: required or optional, bounded length, no control
+//! characters (newlines only where a field is multi-line).
+
+/// A single-line text of 1..=max characters, trimmed.
+pub fn line(raw: &str, max: usize) -> Result<String, String> {
+    let s = raw.trim();
+    if s.is_empty() {
+        return Err("is required".into());
+    }
+    check(s, max, false)?;
+    Ok(s.to_string())
+}
+
+/// Like `line`, but empty means absent.
+pub fn optional_line(raw: Option<&str>, max: usize) -> Result<Option<String>, String> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) => check(s, max, false).map(|_| Some(s.to_string())),
+    }
+}
+
+/// A multi-line text; empty means absent.
+pub fn optional_block(raw: Option<&str>, max: usize) -> Result<Option<String>, String> {
+    match raw.map(str::trim) {
+        None | Some("") => Ok(None),
+        Some(s) => check(s, max, true).map(|_| Some(s.to_string())),
+    }
+}
+
+/// A required multi-line text.
+pub fn block(raw: &str, max: usize) -> Result<String, String> {
+    optional_block(Some(raw), max)?.ok_or_else(|| "is required".to_string())
+}
+
+fn check(s: &str, max: usize, multiline: bool) -> Result<(), String> {
+    if s.chars().count() > max {
+        return Err(format!("must be at most {max} characters"));
+    }
+    let bad = s
+        .chars()
+        .any(|c| c.is_control() && !(multiline && (c == '\n' || c == '\r' || c == '\t')));
+    if bad {
+        return Err("must not contain control characters".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn lines_are_bounded_and_clean() {
+        assert_eq!(line("  a  ", 3).unwrap(), "a");
+        assert!(line("", 3).is_err());
+        assert!(line("abcd", 3).is_err());
+        assert!(line("a\u{0}b", 3).is_err());
+        assert!(line("a\nb", 3).is_err());
+        assert_eq!(optional_block(Some("a\nb"), 3).unwrap().as_deref(), Some("a\nb"));
+        assert_eq!(optional_line(Some("  "), 3).unwrap(), None);
+    }
+}

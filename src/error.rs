@@ -1,0 +1,255 @@
+//! The one domain error type and its JSON rendering
+//! (`{"error":{"code","message","fields"}}`). HTML pages render the same
+//! enum through `http::pages::errors`.
+
+use std::collections::BTreeMap;
+
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    /// The request cannot be understood (malformed JSON, bad cursor).
+    #[error("{message}")]
+    BadRequest { code: &'static str, message: String },
+    /// Well-formed but invalid input; `fields` names each bad field.
+    #[error("{message}")]
+    Validation {
+        message: String,
+        fields: BTreeMap<String, String>,
+    },
+    #[error("authentication required")]
+    Unauthorized { message: String },
+    #[error("forbidden")]
+    Forbidden,
+    #[error("not found")]
+    NotFound,
+    #[error("{message}")]
+    Conflict { code: &'static str, message: String },
+    #[error("request body too large")]
+    PayloadTooLarge,
+    #[error("too many requests")]
+    RateLimited { retry_after_secs: u64 },
+    /// An external service failed or could not be reached.
+    #[error("{message}")]
+    Upstream { code: &'static str, message: String },
+    /// The server is too busy to take this request now.
+    #[error("service busy")]
+    Busy,
+    #[error("internal error: {0}")]
+    Internal(#[from] anyhow::Error),
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+impl AppError {
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::BadRequest {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Conflict {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn unauthorized(message: impl Into<String>) -> Self {
+        Self::Unauthorized {
+            message: message.into(),
+        }
+    }
+
+    /// A validation error about one field.
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        let message = message.into();
+        let mut fields = BTreeMap::new();
+        fields.insert(field.to_string(), message.clone());
+        Self::Validation {
+            message: format!("{field}: {message}"),
+            fields,
+        }
+    }
+
+    pub fn internal(message: impl std::fmt::Display) -> Self {
+        Self::Internal(anyhow::anyhow!("{message}"))
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Upstream { .. } => StatusCode::BAD_GATEWAY,
+            Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    pub fn code(&self) -> &'static str {
+        match self {
+            Self::BadRequest { code, .. } | Self::Conflict { code, .. } | Self::Upstream { code, .. } => code,
+            Self::Validation { .. } => "validation_failed",
+            Self::Unauthorized { .. } => "unauthorized",
+            Self::Forbidden => "forbidden",
+            Self::NotFound => "not_found",
+            Self::PayloadTooLarge => "payload_too_large",
+            Self::RateLimited { .. } => "rate_limited",
+            Self::Busy => "busy",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    /// What the client is told; internal details stay in the log.
+    pub fn public_message(&self) -> String {
+        match self {
+            Self::Unauthorized { message } => message.clone(),
+            Self::Forbidden => "You are not allowed to do this.".into(),
+            Self::NotFound => "Not found.".into(),
+            Self::PayloadTooLarge => "The request body is too large.".into(),
+            Self::RateLimited { .. } => "Too many requests; slow down and try again later.".into(),
+            Self::Busy => "The server is busy; try again in a moment.".into(),
+            Self::Internal(_) => "Something went wrong on our side. It has been logged.".into(),
+            other => other.to_string(),
+        }
+    }
+
+    pub fn fields(&self) -> BTreeMap<String, String> {
+        match self {
+            Self::Validation { fields, .. } => fields.clone(),
+            _ => BTreeMap::new(),
+        }
+    }
+
+    /// Logs server-side failures with their detail, once.
+    pub fn log(&self) {
+        match self {
+            Self::Internal(e) => tracing::error!(error = ?e, "internal error"),
+            Self::Upstream { message, .. } => tracing::warn!(%message, "upstream failure"),
+            _ => {}
+        }
+    }
+}
+
+/// The JSON error body, as documented in the OpenAPI document.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable machine-readable code, for example `validation_failed`.
+    pub code: String,
+    /// A sentence for humans.
+    pub message: String,
+    /// Per-field messages for validation errors.
+    pub fields: BTreeMap<String, String>,
+}
+
+impl ErrorBody {
+    pub fn new(code: &str, message: impl Into<String>) -> Self {
+        Self {
+            error: ErrorDetail {
+                code: code.into(),
+                message: message.into(),
+                fields: BTreeMap::new(),
+            },
+        }
+    }
+}
+
+impl IntoResponse for AppError {
+    fn into_response(self) -> Response {
+        self.log();
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code().into(),
+                message: self.public_message(),
+                fields: self.fields(),
+            },
+        };
+        let mut response = (self.status(), axum::Json(body)).into_response();
+        if let Self::RateLimited { retry_after_secs } = self {
+            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.max(1).to_string()) {
+                response.headers_mut().insert(header::RETRY_AFTER, v);
+            }
+        }
+        response
+    }
+}
+
+impl From<rusqlite::Error> for AppError {
+    fn from(e: rusqlite::Error) -> Self {
+        if is_unique_violation(&e) {
+            return Self::conflict("already_exists", "This already exists.");
+        }
+        Self::Internal(anyhow::Error::new(e))
+    }
+}
+
+impl From<tokio::task::JoinError> for AppError {
+    fn from(e: tokio::task::JoinError) -> Self {
+        Self::Internal(anyhow::Error::new(e))
+    }
+}
+
+pub fn is_unique_violation(e: &rusqlite::Error) -> bool {
+    matches!(
+        e,
+        rusqlite::Error::SqliteFailure(f, _)
+            if f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_UNIQUE
+                || f.extended_code == rusqlite::ffi::SQLITE_CONSTRAINT_PRIMARYKEY
+    )
+}
+
+/// Collects per-field validation messages, then turns them into one error.
+#[derive(Debug, Default)]
+pub struct FieldErrors(BTreeMap<String, String>);
+
+impl FieldErrors {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0.entry(field.to_string()).or_insert_with(|| message.into());
+    }
+
+    /// Records the error of a fallible parse and returns its value.
+    pub fn check<T>(&mut self, field: &str, r: Result<T, String>) -> Option<T> {
+        match r {
+            Ok(v) => Some(v),
+            Err(m) => {
+                self.add(field, m);
+                None
+            }
+        }
+    }
+
+    pub fn into_result(self) -> AppResult<()> {
+        if self.0.is_empty() {
+            return Ok(());
+        }
+        let message = self
+            .0
+            .iter()
+            .map(|(k, v)| format!("{k}: {v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        Err(AppError::Validation {
+            message,
+            fields: self.0,
+        })
+    }
+}

@@ -1,0 +1,79 @@
+//! The JSON API under `/api/v1`. Routes are registered through utoipa-axum,
+//! so the OpenAPI document is generated from the same list the router uses.
+
+pub mod auth;
+pub mod health;
+pub mod papers;
+pub mod users;
+
+use axum::routing::get;
+use axum::{Json, Router};
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use crate::error::{ErrorBody, ErrorDetail};
+use crate::state::AppState;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(title = "Colloquy API", description = "Book consulting sessions with the authors of research papers."),
+    components(schemas(ErrorBody, ErrorDetail)),
+    modifiers(&BearerAuth),
+    tags((name = "auth"), (name = "users"), (name = "papers"), (name = "admin"), (name = "operations"))
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
+        if let Some(c) = api.components.as_mut() {
+            c.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()));
+        }
+    }
+}
+
+/// The API routes and their OpenAPI document.
+pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    let (router, mut api) = OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(auth::register))
+        .routes(routes!(auth::login))
+        .routes(routes!(auth::refresh))
+        .routes(routes!(auth::logout))
+        .routes(routes!(auth::change_password))
+        .routes(routes!(users::me))
+        .routes(routes!(users::terms_get))
+        .routes(routes!(users::users_list))
+        .routes(routes!(users::role_put))
+        .routes(routes!(users::audit_list))
+        .routes(routes!(papers::create, papers::search))
+        .routes(routes!(papers::get))
+        .routes(routes!(papers::import))
+        .routes(routes!(papers::progress_get, papers::progress_put))
+        .routes(routes!(papers::queries_post, papers::queries_get))
+        .routes(routes!(papers::query_get))
+        .routes(routes!(health::healthz))
+        .routes(routes!(health::readyz))
+        .routes(routes!(health::metrics))
+        .split_for_parts();
+    api.info.version = env!("CARGO_PKG_VERSION").into();
+    api.paths.paths.insert("/api/v1/openapi.json".into(), openapi_path_item());
+    let doc = api.clone();
+    let router = router.route("/api/v1/openapi.json", get(move || async move { Json(doc) }));
+    (router, api)
+}
+
+fn openapi_path_item() -> utoipa::openapi::PathItem {
+    use utoipa::openapi::path::{HttpMethod, OperationBuilder};
+    use utoipa::openapi::response::ResponseBuilder;
+    utoipa::openapi::PathItem::new(
+        HttpMethod::Get,
+        OperationBuilder::new()
+            .summary(Some("This OpenAPI document."))
+            .tag("operations")
+            .response("200", ResponseBuilder::new().description("OpenAPI 3 document").build())
+            .build(),
+    )
+}

@@ -1,0 +1,105 @@
+//! `/api/v1/users/me`, the terms, and the admin's user and audit views.
+
+use axum::extract::State;
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::db::repos::audit::{self, AuditRow};
+use crate::db::repos::users::{self, UserRow};
+use crate::domain::{AuditId, Role, UserId};
+use crate::error::{AppResult, ErrorBody};
+use crate::http::extractors::{AdminUser, AppJson, AppPath, AppQuery, AuthUser, ClientIp};
+use crate::pagination::{Page, PageParams};
+use crate::services::{accounts, terms};
+use crate::state::AppState;
+
+#[derive(Serialize, ToSchema)]
+pub struct UserView {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    /// True while a subscription is active (payments come later: false).
+    pub is_subscribed: bool,
+}
+
+impl From<UserRow> for UserView {
+    fn from(u: UserRow) -> Self {
+        Self { id: u.id, email: u.email, name: u.name, role: u.role, is_subscribed: false }
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RoleRequest {
+    pub role: Role,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct TermsView {
+    pub version: String,
+    pub paragraphs: Vec<String>,
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AuditParams {
+    /// Only events with this action, for example `auth.login`.
+    pub action: Option<String>,
+    pub limit: Option<usize>,
+    pub cursor: Option<String>,
+}
+
+/// The signed-in user.
+#[utoipa::path(get, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])),
+    responses((status = 200, body = UserView), (status = 401, body = ErrorBody)))]
+pub async fn me(State(state): State<AppState>, AuthUser(who): AuthUser) -> AppResult<Json<UserView>> {
+    Ok(Json(accounts::get_user(&state, who.user_id).await?.into()))
+}
+
+/// The current terms of use and their version.
+#[utoipa::path(get, path = "/api/v1/terms", tag = "users", responses((status = 200, body = TermsView)))]
+pub async fn terms_get(State(state): State<AppState>) -> Json<TermsView> {
+    let t = terms::current(&state.config.institution);
+    Json(TermsView { version: t.version.into(), paragraphs: t.paragraphs })
+}
+
+/// All accounts (admins only).
+#[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin", params(PageParams), security(("bearer" = [])),
+    responses((status = 200, body = Page<UserView>), (status = 403, body = ErrorBody)))]
+pub async fn users_list(State(state): State<AppState>, AdminUser(_admin): AdminUser, AppQuery(page): AppQuery<PageParams>) -> AppResult<Json<Page<UserView>>> {
+    let limit = page.limit()?;
+    let after = page.after_id()?.map(UserId);
+    let keys = state.keys.clone();
+    let rows = state.db.read(move |c| users::list(c, &keys, after, limit + 1)).await?;
+    Ok(Json(Page::from_rows(rows.into_iter().map(UserView::from).collect(), limit, |u| u.id.0)))
+}
+
+/// Change a user's role (admins only); the user's sessions end.
+#[utoipa::path(put, path = "/api/v1/admin/users/{id}/role", tag = "admin", request_body = RoleRequest,
+    params(("id" = i64, Path, description = "User id")), security(("bearer" = [])),
+    responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
+pub async fn role_put(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    ClientIp(ip): ClientIp,
+    AppPath(id): AppPath<i64>,
+    AppJson(req): AppJson<RoleRequest>,
+) -> AppResult<Json<UserView>> {
+    Ok(Json(accounts::set_role(&state, &admin, UserId(id), req.role, ip).await?.into()))
+}
+
+/// The audit trail, newest first (admins only).
+#[utoipa::path(get, path = "/api/v1/admin/audit", tag = "admin", params(AuditParams), security(("bearer" = [])),
+    responses((status = 200, body = Page<AuditRow>), (status = 403, body = ErrorBody)))]
+pub async fn audit_list(State(state): State<AppState>, AdminUser(_admin): AdminUser, AppQuery(p): AppQuery<AuditParams>) -> AppResult<Json<Page<AuditRow>>> {
+    let page = PageParams { limit: p.limit, cursor: p.cursor };
+    let limit = page.limit()?;
+    let before = page.after_id()?.map(AuditId);
+    let keys = state.keys.clone();
+    let action = p.action;
+    let rows = state.db.read(move |c| audit::list(c, &keys, before, action.as_deref(), limit + 1)).await?;
+    Ok(Json(Page::from_rows(rows, limit, |r| r.id.0)))
+}

@@ -1,0 +1,131 @@
+//! Extractors that reject with the app's error shape: `AppJson`, `AppPath`,
+//! `AppQuery`, `AuthUser`, `AdminUser`, `ClientIp`.
+
+use std::net::IpAddr;
+
+use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
+use axum::http::request::Parts;
+use axum::Json;
+use serde::de::DeserializeOwned;
+
+use crate::error::AppError;
+use crate::services::accounts::{self, Principal};
+use crate::state::AppState;
+
+/// JSON body; malformed JSON is 400, wrong or unknown fields 422, too big 413.
+pub struct AppJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for AppJson<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(Self(v)),
+            Err(rejection) => Err(json_rejection(rejection)),
+        }
+    }
+}
+
+fn json_rejection(r: JsonRejection) -> AppError {
+    match r {
+        JsonRejection::JsonDataError(e) => {
+            let detail = e.body_text();
+            let detail = detail.trim_start_matches("Failed to deserialize the JSON body into the target type: ");
+            AppError::Validation { message: format!("The request body does not match the expected fields: {detail}"), fields: Default::default() }
+        }
+        JsonRejection::JsonSyntaxError(_) => AppError::bad_request("malformed_json", "The request body is not valid JSON."),
+        JsonRejection::MissingJsonContentType(_) => {
+            AppError::bad_request("unsupported_media_type", "Send the body as JSON with `Content-Type: application/json`.")
+        }
+        JsonRejection::BytesRejection(e) if e.status().as_u16() == 413 => AppError::PayloadTooLarge,
+        other => AppError::bad_request("bad_body", other.body_text()),
+    }
+}
+
+/// Path parameters; a malformed id is simply "not found".
+pub struct AppPath<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for AppPath<T>
+where
+    T: DeserializeOwned + Send,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Path(v)| Self(v))
+            .map_err(|_: PathRejection| AppError::NotFound)
+    }
+}
+
+/// Query string; bad values are 422.
+pub struct AppQuery<T>(pub T);
+
+impl<S, T> FromRequestParts<S> for AppQuery<T>
+where
+    T: DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
+        Query::<T>::from_request_parts(parts, state).await.map(|Query(v)| Self(v)).map_err(|e: QueryRejection| {
+            let detail = e.body_text();
+            let detail = detail.trim_start_matches("Failed to deserialize query string: ");
+            AppError::Validation { message: format!("The query string is invalid: {detail}"), fields: Default::default() }
+        })
+    }
+}
+
+/// The client's IP address (behind trusted proxies, the forwarded one).
+#[derive(Debug, Clone, Copy)]
+pub struct ClientIp(pub Option<IpAddr>);
+
+impl FromRequestParts<AppState> for ClientIp {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        Ok(Self(super::client_ip::client_ip(parts, &state.trusted_proxies)))
+    }
+}
+
+/// A signed-in API caller (bearer access token), rate limited per user.
+pub struct AuthUser(pub Principal);
+
+impl FromRequestParts<AppState> for AuthUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let token = header
+            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+            .ok_or_else(|| AppError::unauthorized("Send `Authorization: Bearer <access_token>`."))?;
+        let principal = accounts::authenticate_bearer(state, token).await?;
+        state.rate_limits.check_user(principal.user_id)?;
+        Ok(Self(principal))
+    }
+}
+
+/// A signed-in admin; anyone else gets 403.
+pub struct AdminUser(pub Principal);
+
+impl FromRequestParts<AppState> for AdminUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        let AuthUser(p) = AuthUser::from_request_parts(parts, state).await?;
+        if !p.is_admin() {
+            return Err(AppError::Forbidden);
+        }
+        Ok(Self(p))
+    }
+}

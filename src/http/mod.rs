@@ -1,0 +1,70 @@
+//! The HTTP layer: JSON API, HTML pages, static files, and the middleware
+//! stack around them.
+
+pub mod api;
+pub mod client_ip;
+pub mod extractors;
+pub mod metrics;
+pub mod middleware;
+pub mod pages;
+pub mod rate_limit;
+pub mod static_files;
+
+use std::time::Duration;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderName, HeaderValue, Method, StatusCode};
+use axum::routing::get;
+use axum::Router;
+use tower_http::catch_panic::CatchPanicLayer;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::request_id::{MakeRequestUuid, PropagateRequestIdLayer, SetRequestIdLayer};
+use tower_http::timeout::TimeoutLayer;
+use tower_http::trace::TraceLayer;
+
+use crate::state::AppState;
+
+const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
+
+fn cors(state: &AppState) -> CorsLayer {
+    let origins: Vec<HeaderValue> = state
+        .config
+        .security
+        .cors_origins
+        .iter()
+        .filter_map(|o| HeaderValue::from_str(o.trim_end_matches('/')).ok())
+        .collect();
+    CorsLayer::new()
+        .allow_origin(AllowOrigin::list(origins))
+        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, HeaderName::from_static("idempotency-key")])
+        .max_age(Duration::from_secs(600))
+}
+
+pub fn router(state: AppState) -> Router {
+    let (api_routes, _) = api::router();
+    let api = api_routes
+        .fallback(middleware::api_not_found)
+        .layer(axum::middleware::from_fn(middleware::api_error_bodies))
+        .layer(cors(&state));
+    let timeout = Duration::from_secs(state.config.server.request_timeout_secs);
+    Router::new()
+        .merge(api)
+        .merge(pages::router(state.clone()))
+        .route("/static/{name}", get(static_files::static_file))
+        .layer(DefaultBodyLimit::max(state.config.server.body_limit_bytes))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::rate_limit))
+        .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::record_metrics))
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::security_headers))
+        .layer(PropagateRequestIdLayer::new(REQUEST_ID))
+        .layer(
+            TraceLayer::new_for_http().make_span_with(|req: &axum::http::Request<_>| {
+                let id = req.headers().get(REQUEST_ID).and_then(|v| v.to_str().ok()).unwrap_or("-");
+                tracing::info_span!("request", method = %req.method(), path = %req.uri().path(), request_id = %id)
+            }),
+        )
+        .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
+        .layer(CatchPanicLayer::new())
+        .with_state(state)
+}

@@ -1,0 +1,61 @@
+//! My account: profile facts and password change.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::context::{redirect_with_flash, render, render_status, Layout, Viewer};
+use super::form::PageForm;
+use super::PageError;
+use crate::error::AppError;
+use crate::http::extractors::ClientIp;
+use crate::services::accounts;
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "pages/account.html")]
+pub struct AccountPage {
+    pub layout: Layout,
+    pub name: String,
+    pub email: String,
+    pub role: String,
+    pub terms_version: String,
+    pub member_since: String,
+    pub error: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct PasswordForm {
+    pub csrf_token: String,
+    pub current_password: String,
+    pub new_password: String,
+}
+
+async fn page(state: &AppState, viewer: &Viewer, error: Option<String>) -> Result<AccountPage, PageError> {
+    let who = viewer.require("/account")?;
+    let u = accounts::get_user(state, who.user_id).await?;
+    Ok(AccountPage {
+        layout: viewer.layout("My account"),
+        name: u.name,
+        email: u.email,
+        role: u.role.as_str().into(),
+        terms_version: u.terms_version.unwrap_or_else(|| "not recorded".into()),
+        member_since: u.created_at.get(..10).unwrap_or_default().to_string(),
+        error,
+    })
+}
+
+pub async fn account_get(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
+    Ok(render(&page(&state, &viewer, None).await?))
+}
+
+pub async fn password_post(State(state): State<AppState>, viewer: Viewer, ClientIp(ip): ClientIp, PageForm(f): PageForm<PasswordForm>) -> Result<Response, PageError> {
+    let who = viewer.require("/account")?;
+    viewer.check_csrf(&f.csrf_token)?;
+    match accounts::change_password(&state, &who, &f.current_password, &f.new_password, ip).await {
+        Ok(()) => Ok(redirect_with_flash(&state, "/account", "success", "Your password is changed; your other sessions were logged out.")),
+        Err(e @ AppError::Validation { .. }) => Ok(render_status(e.status(), &page(&state, &viewer, Some(e.public_message())).await?)),
+        Err(e) => Err(e.into()),
+    }
+}

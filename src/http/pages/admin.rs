@@ -1,0 +1,66 @@
+//! The admin overview: accounts with their roles, and the audit trail.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::context::{redirect_with_flash, render, Layout, Viewer};
+use super::form::PageForm;
+use super::PageError;
+use crate::db::repos::audit::{self, AuditRow};
+use crate::db::repos::users::{self, UserRow};
+use crate::domain::{Role, UserId};
+use crate::error::AppError;
+use crate::http::extractors::{AppPath, ClientIp};
+use crate::services::accounts::{self, Principal};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "pages/admin.html")]
+pub struct AdminPage {
+    pub layout: Layout,
+    pub users: Vec<UserRow>,
+    pub events: Vec<AuditRow>,
+}
+
+#[derive(Deserialize)]
+pub struct RoleForm {
+    pub csrf_token: String,
+    pub role: String,
+}
+
+fn require_admin(viewer: &Viewer) -> Result<Principal, PageError> {
+    let who = viewer.require("/admin")?;
+    if !who.is_admin() {
+        return Err(AppError::Forbidden.into());
+    }
+    Ok(who)
+}
+
+pub async fn admin_get(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
+    require_admin(&viewer)?;
+    let keys = state.keys.clone();
+    let (users, events) = state
+        .db
+        .read(move |c| Ok((users::list(c, &keys, None, 200)?, audit::list(c, &keys, None, None, 50)?)))
+        .await?;
+    Ok(render(&AdminPage { layout: viewer.layout("Administration"), users, events }))
+}
+
+pub async fn role_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ClientIp(ip): ClientIp,
+    AppPath(id): AppPath<i64>,
+    PageForm(f): PageForm<RoleForm>,
+) -> Result<Response, PageError> {
+    let who = require_admin(&viewer)?;
+    viewer.check_csrf(&f.csrf_token)?;
+    let role = Role::parse(&f.role).map_err(|m| AppError::field("role", m))?;
+    match accounts::set_role(&state, &who, UserId(id), role, ip).await {
+        Ok(u) => Ok(redirect_with_flash(&state, "/admin", "success", &format!("{} is now {}.", u.name, role.as_str()))),
+        Err(e @ AppError::Conflict { .. }) => Ok(redirect_with_flash(&state, "/admin", "error", &e.public_message())),
+        Err(e) => Err(e.into()),
+    }
+}

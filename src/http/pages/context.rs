@@ -1,0 +1,225 @@
+//! What every page needs: the CSRF token (double-submit cookie), the flash
+//! message, the signed-in user, and the error page rendering.
+
+use askama::Template;
+use axum::extract::{FromRequestParts, Request, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::middleware::Next;
+use axum::response::{Html, IntoResponse, Redirect, Response};
+use cookie::{Cookie, SameSite};
+
+use super::errors::{ErrorPage, RenderError};
+use crate::crypto::{constant_time_eq, random_token};
+use crate::db::repos::auth_sessions::ActiveSession;
+use crate::domain::Role;
+use crate::error::AppError;
+use crate::services::accounts::{self, Principal};
+use crate::state::AppState;
+
+pub const SESSION_COOKIE: &str = "colloquy_session";
+pub const CSRF_COOKIE: &str = "colloquy_csrf";
+pub const FLASH_COOKIE: &str = "colloquy_flash";
+
+/// Per-request page state, put in the request by `page_context`.
+#[derive(Clone)]
+pub struct PageCtx {
+    pub csrf: String,
+    pub flash: Option<Flash>,
+}
+
+#[derive(Clone)]
+pub struct Flash {
+    /// `success` or `error`.
+    pub kind: String,
+    pub message: String,
+}
+
+#[derive(Clone)]
+pub struct NavUser {
+    pub name: String,
+    pub role: Role,
+}
+
+impl NavUser {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+/// The base layout's data.
+#[derive(Clone)]
+pub struct Layout {
+    pub institution: String,
+    pub title: String,
+    pub user: Option<NavUser>,
+    pub csrf: String,
+    pub flash: Option<Flash>,
+}
+
+pub fn cookie_value<'a>(parts_headers: &'a axum::http::HeaderMap, name: &str) -> Option<String> {
+    parts_headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| Cookie::split_parse_encoded(v.to_string()))
+        .filter_map(Result::ok)
+        .find(|c| c.name() == name)
+        .map(|c| c.value().to_string())
+}
+
+pub fn set_cookie(res: &mut Response, c: Cookie<'_>) {
+    if let Ok(v) = HeaderValue::from_str(&c.encoded().to_string()) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+}
+
+pub fn build_cookie(state: &AppState, name: &'static str, value: String, max_age_secs: Option<i64>) -> Cookie<'static> {
+    let mut c = Cookie::build((name, value))
+        .path("/")
+        .http_only(true)
+        .same_site(SameSite::Lax)
+        .secure(state.config.cookies_secure())
+        .build();
+    if let Some(secs) = max_age_secs {
+        c.set_max_age(cookie::time::Duration::seconds(secs));
+    }
+    c
+}
+
+/// Sets up the CSRF cookie and takes the flash message; renders error pages
+/// for handlers that returned a `PageError`.
+pub async fn page_context(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
+    let existing = cookie_value(req.headers(), CSRF_COOKIE).filter(|c| c.len() >= 32);
+    let csrf = existing.clone().unwrap_or_else(|| random_token(32));
+    let flash = cookie_value(req.headers(), FLASH_COOKIE).and_then(|v| {
+        let (kind, message) = v.split_once(':')?;
+        let kind = if kind == "success" { "success" } else { "error" };
+        Some(Flash { kind: kind.into(), message: message.chars().take(300).collect() })
+    });
+    let had_flash = flash.is_some();
+    req.extensions_mut().insert(PageCtx { csrf: csrf.clone(), flash });
+    let session = cookie_value(req.headers(), SESSION_COOKIE);
+    let mut res = next.run(req).await;
+    if let Some(err) = res.extensions_mut().remove::<RenderError>() {
+        let user = match session {
+            Some(token) => nav_user(&state, &token).await,
+            None => None,
+        };
+        let layout = Layout {
+            institution: state.config.institution.name.clone(),
+            title: err.title.clone(),
+            user,
+            csrf: csrf.clone(),
+            flash: None,
+        };
+        let page = ErrorPage { layout, status: err.status.as_u16(), heading: err.title, message: err.message };
+        let mut rendered = render_status(err.status, &page);
+        copy_cookies(&res, &mut rendered);
+        res = rendered;
+    }
+    if existing.is_none() {
+        set_cookie(&mut res, build_cookie(&state, CSRF_COOKIE, csrf, None));
+    }
+    if had_flash {
+        set_cookie(&mut res, build_cookie(&state, FLASH_COOKIE, String::new(), Some(0)));
+    }
+    res
+}
+
+fn copy_cookies(from: &Response, to: &mut Response) {
+    for v in from.headers().get_all(header::SET_COOKIE) {
+        to.headers_mut().append(header::SET_COOKIE, v.clone());
+    }
+}
+
+async fn nav_user(state: &AppState, token: &str) -> Option<NavUser> {
+    let session = accounts::authenticate_cookie(state, token).await.ok()??;
+    let user = accounts::get_user(state, session.user_id).await.ok()?;
+    Some(NavUser { name: user.name, role: user.role })
+}
+
+/// Renders a template as a 200 page.
+pub fn render<T: Template>(page: &T) -> Response {
+    render_status(StatusCode::OK, page)
+}
+
+pub fn render_status<T: Template>(status: StatusCode, page: &T) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template rendering failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, Html("<h1>Something went wrong</h1>".to_string())).into_response()
+        }
+    }
+}
+
+/// A redirect that shows `message` on the next page.
+pub fn redirect_with_flash(state: &AppState, to: &str, kind: &str, message: &str) -> Response {
+    let mut res = Redirect::to(to).into_response();
+    set_cookie(&mut res, build_cookie(state, FLASH_COOKIE, format!("{kind}:{message}"), Some(60)));
+    res
+}
+
+/// The viewer of a page: maybe signed in.
+pub struct Viewer {
+    pub ctx: PageCtx,
+    pub session: Option<ActiveSession>,
+    pub user: Option<NavUser>,
+    institution: String,
+}
+
+impl Viewer {
+    pub fn layout(&self, title: impl Into<String>) -> Layout {
+        Layout {
+            institution: self.institution.clone(),
+            title: title.into(),
+            user: self.user.clone(),
+            csrf: self.ctx.csrf.clone(),
+            flash: self.ctx.flash.clone(),
+        }
+    }
+
+    /// The signed-in principal, or a redirect to the log-in page.
+    pub fn require(&self, next: &str) -> Result<Principal, super::PageError> {
+        match &self.session {
+            Some(s) => Ok(Principal { user_id: s.user_id, role: s.role, session_id: s.id }),
+            None => Err(super::PageError::Login(next.to_string())),
+        }
+    }
+
+    /// Checks a submitted CSRF token against the cookie.
+    pub fn check_csrf(&self, submitted: &str) -> Result<(), super::PageError> {
+        if constant_time_eq(submitted.as_bytes(), self.ctx.csrf.as_bytes()) {
+            Ok(())
+        } else {
+            Err(super::PageError::App(AppError::bad_request(
+                "csrf",
+                "This form has expired or did not come from this site. Reload the page and try again.",
+            )))
+        }
+    }
+}
+
+impl FromRequestParts<AppState> for Viewer {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Response> {
+        let ctx = parts
+            .extensions
+            .get::<PageCtx>()
+            .cloned()
+            .unwrap_or_else(|| PageCtx { csrf: String::new(), flash: None });
+        let mut session = None;
+        let mut user = None;
+        if let Some(token) = cookie_value(&parts.headers, SESSION_COOKIE) {
+            if let Ok(Some(s)) = accounts::authenticate_cookie(state, &token).await {
+                if let Ok(u) = accounts::get_user(state, s.user_id).await {
+                    user = Some(NavUser { name: u.name, role: u.role });
+                    session = Some(s);
+                }
+            }
+        }
+        Ok(Self { ctx, session, user, institution: state.config.institution.name.clone() })
+    }
+}

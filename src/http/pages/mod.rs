@@ -1,0 +1,39 @@
+//! The web UI: askama pages with a cookie session, a CSRF token on every
+//! form, flash messages and error pages. Progressive enhancement with htmx.
+
+pub mod account;
+pub mod admin;
+pub mod auth;
+pub mod context;
+pub mod errors;
+pub mod form;
+pub mod papers;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::state::AppState;
+
+pub use context::{Layout, Viewer};
+pub use errors::PageError;
+
+pub fn router(state: AppState) -> Router<AppState> {
+    Router::new()
+        .route("/", get(papers::home))
+        .route("/login", get(auth::login_get).post(auth::login_post))
+        .route("/register", get(auth::register_get).post(auth::register_post))
+        .route("/logout", post(auth::logout_post))
+        .route("/terms", get(auth::terms_get))
+        .route("/setup/{token}", get(auth::setup_get).post(auth::setup_post))
+        .route("/papers", get(papers::search_get))
+        .route("/papers/new", get(papers::new_get).post(papers::new_post))
+        .route("/papers/import", post(papers::import_post))
+        .route("/papers/{id}", get(papers::paper_get))
+        .route("/papers/{id}/progress", post(papers::progress_post))
+        .route("/account", get(account::account_get))
+        .route("/account/password", post(account::password_post))
+        .route("/admin", get(admin::admin_get))
+        .route("/admin/users/{id}/role", post(admin::role_post))
+        .fallback(errors::not_found)
+        .layer(axum::middleware::from_fn_with_state(state, context::page_context))
+}

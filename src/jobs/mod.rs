@@ -1,0 +1,32 @@
+//! Scheduled jobs. Each job is a service function callable from tests;
+//! here they are registered with tokio-cron-scheduler from `[jobs]`.
+//! An empty schedule disables a job.
+
+use tokio_cron_scheduler::{Job, JobScheduler};
+
+use crate::services::housekeeping;
+use crate::state::AppState;
+
+/// Starts the scheduler with every enabled job.
+pub async fn start(state: &AppState) -> anyhow::Result<JobScheduler> {
+    let scheduler = JobScheduler::new().await?;
+    let schedule = state.config.jobs.housekeeping.trim().to_string();
+    if schedule.is_empty() {
+        tracing::info!(job = "housekeeping", "job disabled (empty schedule)");
+    } else {
+        let st = state.clone();
+        let job = Job::new_async(schedule.as_str(), move |_id, _lock| {
+            let st = st.clone();
+            Box::pin(async move {
+                if let Err(e) = housekeeping::run(&st, st.now()).await {
+                    tracing::error!(job = "housekeeping", error = %e, "job failed");
+                }
+            })
+        })
+        .map_err(|e| anyhow::anyhow!("jobs.housekeeping `{schedule}` is not a valid cron schedule: {e}"))?;
+        scheduler.add(job).await?;
+        tracing::info!(job = "housekeeping", %schedule, "job scheduled");
+    }
+    scheduler.start().await?;
+    Ok(scheduler)
+}

@@ -1,0 +1,27 @@
+//! Housekeeping: deletes expired or revoked log-in sessions and used or
+//! expired setup links, and trims the rate limiters' memory.
+
+use crate::db::repos::{auth_sessions, setup_links};
+use crate::error::AppResult;
+use crate::state::AppState;
+
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Report {
+    pub sessions_deleted: usize,
+    pub setup_links_deleted: usize,
+}
+
+pub async fn run(state: &AppState, now: chrono::DateTime<chrono::Utc>) -> AppResult<Report> {
+    let report = state
+        .db
+        .write(move |tx| {
+            Ok(Report {
+                sessions_deleted: auth_sessions::delete_stale(tx, now)?,
+                setup_links_deleted: setup_links::delete_stale(tx, now)?,
+            })
+        })
+        .await?;
+    state.rate_limits.shrink();
+    tracing::info!(sessions = report.sessions_deleted, setup_links = report.setup_links_deleted, "housekeeping done");
+    Ok(report)
+}

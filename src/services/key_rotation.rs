@@ -1,0 +1,102 @@
+//! `colloquy keys rotate`: a new primary key, then every encrypted column
+//! re-encrypted in batches; `--drop-old` removes the retired keys once
+//! nothing uses them.
+
+use rusqlite::params;
+use serde_json::json;
+
+use crate::crypto::key_id_of;
+use crate::db::encrypted_columns::ENCRYPTED_COLUMNS;
+use crate::db::repos::audit;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+pub const BATCH: usize = 500;
+
+pub struct RotationReport {
+    pub new_key_id: String,
+    pub reencrypted: usize,
+    /// The new keyring, when keys live in the environment.
+    pub keyring_json: Option<String>,
+    pub dropped: Vec<String>,
+}
+
+/// Rotates the primary key and re-encrypts everything. `progress` is told
+/// `(column, done, total)` after each batch.
+pub fn rotate(state: &AppState, drop_old: bool, progress: &dyn Fn(&str, usize, usize)) -> AppResult<RotationReport> {
+    let now = state.now();
+    let (new_key_id, mut keyring_json) = state.keys.add_primary(&now.to_rfc3339()).map_err(AppError::Internal)?;
+    let prefix = format!("v1:{new_key_id}:");
+    let mut reencrypted = 0;
+    for col in ENCRYPTED_COLUMNS {
+        let name = format!("{}.{}", col.table, col.column);
+        let total: i64 = state.db.write_blocking(|tx| {
+            Ok(tx.query_row(
+                &format!("SELECT COUNT(*) FROM {} WHERE {} IS NOT NULL AND substr({}, 1, ?1) != ?2", col.table, col.column, col.column),
+                params![prefix.len() as i64, prefix],
+                |r| r.get(0),
+            )?)
+        })?;
+        let total = total as usize;
+        let mut done = 0;
+        progress(&name, 0, total);
+        loop {
+            let n = state.db.write_blocking(|tx| {
+                let rows: Vec<(i64, String)> = tx
+                    .prepare(&format!(
+                        "SELECT {id}, {c} FROM {t} WHERE {c} IS NOT NULL AND substr({c}, 1, ?1) != ?2 LIMIT ?3",
+                        id = col.id_column,
+                        c = col.column,
+                        t = col.table
+                    ))?
+                    .query_map(params![prefix.len() as i64, prefix, BATCH as i64], |r| Ok((r.get(0)?, r.get(1)?)))?
+                    .collect::<Result<_, _>>()?;
+                let mut update = tx.prepare(&format!("UPDATE {} SET {} = ?2 WHERE {} = ?1", col.table, col.column, col.id_column))?;
+                for (id, stored) in &rows {
+                    let plain = state
+                        .keys
+                        .decrypt(col.aad, stored)
+                        .map_err(|e| AppError::internal(format!("{name} row {id}: {e}")))?;
+                    update.execute(params![id, state.keys.encrypt(col.aad, &plain)])?;
+                }
+                Ok(rows.len())
+            })?;
+            if n == 0 {
+                break;
+            }
+            done += n;
+            reencrypted += n;
+            progress(&name, done.min(total), total);
+        }
+    }
+    let mut dropped = Vec::new();
+    if drop_old {
+        let still_used = old_key_uses(state, &new_key_id)?;
+        if still_used > 0 {
+            return Err(AppError::internal(format!("{still_used} values still use an old key; not dropping it")));
+        }
+        let (d, json) = state.keys.drop_retired().map_err(AppError::Internal)?;
+        dropped = d;
+        keyring_json = json.or(keyring_json);
+    }
+    let detail = json!({"new_key_id": new_key_id, "reencrypted": reencrypted, "dropped": dropped});
+    state.db.write_blocking(|tx| {
+        audit::append(tx, &state.keys, audit::NewEvent { actor: None, action: "keys.rotated", target: None, detail, ip: None }, now)
+    })?;
+    Ok(RotationReport { new_key_id, reencrypted, keyring_json, dropped })
+}
+
+/// Counts stored values whose key is not `primary`.
+fn old_key_uses(state: &AppState, primary: &str) -> AppResult<usize> {
+    let mut n = 0;
+    for col in ENCRYPTED_COLUMNS {
+        let values: Vec<String> = state.db.write_blocking(|tx| {
+            Ok(tx
+                .prepare(&format!("SELECT {c} FROM {t} WHERE {c} IS NOT NULL", c = col.column, t = col.table))?
+                .query_map([], |r| r.get(0))?
+                .collect::<Result<_, _>>()?)
+        })?;
+        n += values.iter().filter(|v| key_id_of(v) != Some(primary)).count();
+    }
+    Ok(n)
+}

@@ -1,0 +1,11 @@
+//! One module per capability; handlers and jobs call these.
+
+pub mod accounts;
+pub mod demo;
+pub mod housekeeping;
+pub mod key_rotation;
+pub mod login_limits;
+pub mod papers;
+pub mod passwords;
+pub mod terms;
+pub mod tokens;

@@ -1,0 +1,61 @@
+//! `AppState`: everything a handler, job or command needs, passed
+//! explicitly (no globals), so every test builds its own.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use ipnet::IpNet;
+
+use crate::cache::Cache;
+use crate::clock::SharedClock;
+use crate::config::Config;
+use crate::crypto::Keyring;
+use crate::db::Db;
+use crate::http::metrics::Metrics;
+use crate::http::rate_limit::RateLimits;
+use crate::providers::openalex::OpenAlexClient;
+use crate::services::login_limits::LoginLimits;
+use crate::services::passwords::PasswordHasher;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub config: Arc<Config>,
+    pub db: Db,
+    pub keys: Arc<Keyring>,
+    pub clock: SharedClock,
+    pub cache: Cache,
+    pub passwords: PasswordHasher,
+    pub login_limits: LoginLimits,
+    pub rate_limits: Arc<RateLimits>,
+    pub metrics: Arc<Metrics>,
+    pub openalex: OpenAlexClient,
+    pub trusted_proxies: Arc<Vec<IpNet>>,
+}
+
+impl AppState {
+    /// Opens the keyring and the database (applying migrations).
+    pub fn build(config: Config, clock: SharedClock) -> anyhow::Result<Self> {
+        let keys = Keyring::load_or_create(&config).context("loading the keyring")?;
+        let db = Db::open(&config.storage, &config.database_path())?;
+        let passwords = PasswordHasher::new(config.auth.password_hash_concurrency)
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        let trusted = config.trusted_proxies().map_err(anyhow::Error::msg)?;
+        Ok(Self {
+            cache: Cache::new(&config.cache),
+            login_limits: LoginLimits::new(&config.auth),
+            rate_limits: Arc::new(RateLimits::new(&config.security)),
+            metrics: Arc::new(Metrics::default()),
+            openalex: OpenAlexClient::new(&config.providers.openalex)?,
+            trusted_proxies: Arc::new(trusted),
+            passwords,
+            db,
+            keys: Arc::new(keys),
+            clock,
+            config: Arc::new(config),
+        })
+    }
+
+    pub fn now(&self) -> chrono::DateTime<chrono::Utc> {
+        self.clock.now()
+    }
+}

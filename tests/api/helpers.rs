@@ -1,0 +1,152 @@
+//! `spawn_app()` and one helper per endpoint.
+
+use std::sync::Arc;
+
+use colloquy::clock::ManualClock;
+use colloquy::config::Config;
+use colloquy::startup::Application;
+use colloquy::state::AppState;
+use serde_json::{json, Value};
+use wiremock::MockServer;
+
+pub const PASSWORD: &str = "correct horse battery staple 42";
+
+pub struct TestApp {
+    pub address: String,
+    pub client: reqwest::Client,
+    pub state: AppState,
+    pub clock: ManualClock,
+    pub openalex: MockServer,
+    pub dir: tempfile::TempDir,
+}
+
+pub async fn spawn_app() -> TestApp {
+    spawn_app_with(|_| {}).await
+}
+
+pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
+    let dir = tempfile::tempdir().unwrap();
+    let openalex = MockServer::start().await;
+    let mut config = Config::default();
+    config.server.bind = "127.0.0.1:0".into();
+    config.storage.data_dir = dir.path().to_path_buf();
+    config.security.rate_limit_per_ip_per_minute = 100_000;
+    config.security.rate_limit_per_user_per_minute = 100_000;
+    config.providers.openalex.base_url = openalex.uri();
+    config.providers.openalex.timeout_secs = 2;
+    config.jobs.housekeeping = String::new();
+    tweak(&mut config);
+    let clock = ManualClock::new(chrono::Utc::now());
+    let app = Application::build(config, Arc::new(clock.clone())).await.unwrap();
+    let address = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state();
+    tokio::spawn(app.run_until_stopped(false));
+    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+    TestApp { address, client, state, clock, openalex, dir }
+}
+
+impl TestApp {
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.address, path)
+    }
+
+    pub async fn get(&self, path: &str, token: Option<&str>) -> reqwest::Response {
+        let mut req = self.client.get(self.url(path));
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn send_json(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
+        let mut req = self.client.request(method, self.url(path)).json(body);
+        if let Some(t) = token {
+            req = req.bearer_auth(t);
+        }
+        req.send().await.unwrap()
+    }
+
+    pub async fn post_json(&self, path: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
+        self.send_json(reqwest::Method::POST, path, token, body).await
+    }
+
+    pub async fn register(&self, email: &str, name: &str) -> reqwest::Response {
+        self.post_json("/api/v1/auth/register", None, &json!({"email": email, "password": PASSWORD, "name": name, "accept_terms": true}))
+            .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
+        self.post_json("/api/v1/auth/login", None, &json!({"email": email, "password": password})).await
+    }
+
+    /// Registers and logs in; returns the token answer.
+    pub async fn signed_in(&self, email: &str) -> Value {
+        let r = self.register(email, "Test Reader").await;
+        assert_eq!(r.status(), 201, "{}", r.text().await.unwrap());
+        let r = self.login(email, PASSWORD).await;
+        assert_eq!(r.status(), 200);
+        r.json().await.unwrap()
+    }
+
+    pub async fn token(&self, email: &str) -> String {
+        self.signed_in(email).await["access_token"].as_str().unwrap().to_string()
+    }
+
+    /// An admin account made through the CLI path, signed in.
+    pub async fn admin_token(&self, email: &str) -> String {
+        colloquy::services::accounts::create_user_admin_cli(&self.state, email, "Ada Admin", PASSWORD, colloquy::domain::Role::Admin)
+            .await
+            .unwrap();
+        let r = self.login(email, PASSWORD).await;
+        r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string()
+    }
+
+    pub async fn create_paper(&self, token: &str, body: &Value) -> reqwest::Response {
+        self.post_json("/api/v1/papers", Some(token), body).await
+    }
+
+    pub async fn sample_paper(&self, token: &str) -> i64 {
+        let r = self.create_paper(token, &sample_paper_body()).await;
+        assert_eq!(r.status(), 201);
+        r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+    }
+
+    pub fn db_path(&self) -> std::path::PathBuf {
+        self.state.config.database_path()
+    }
+
+    /// Reads the audit actions in order, straight from the database.
+    pub fn audit_actions(&self) -> Vec<String> {
+        let conn = rusqlite_conn(&self.db_path());
+        let mut stmt = conn.prepare("SELECT action FROM audit_log ORDER BY id").unwrap();
+        stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+    }
+}
+
+pub fn rusqlite_conn(path: &std::path::Path) -> rusqlite::Connection {
+    rusqlite::Connection::open(path).unwrap()
+}
+
+pub fn sample_paper_body() -> Value {
+    json!({
+        "title": "Attention Is All You Need",
+        "doi": "10.48550/arXiv.1706.03762",
+        "year": 2017,
+        "venue": "NeurIPS",
+        "abstract": "The Transformer relies entirely on attention.",
+        "authors": [
+            {"name": "Ashish Vaswani", "affiliation": "Google Brain"},
+            {"name": "Noam Shazeer", "affiliation": "Google Brain"},
+            {"name": "Niki Parmar", "affiliation": "Google Research", "orcid": null}
+        ]
+    })
+}
+
+/// Asserts the API error shape and returns the code.
+pub async fn error_code(r: reqwest::Response) -> String {
+    let body: Value = r.json().await.expect("error body is JSON");
+    let err = &body["error"];
+    assert!(err["message"].is_string(), "{body}");
+    assert!(err["fields"].is_object(), "{body}");
+    err["code"].as_str().expect("code").to_string()
+}

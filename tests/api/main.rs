@@ -1,0 +1,14 @@
+//! The one integration-test binary: the real app on port 0 with a fresh
+//! database per test, and wiremock fakes for external services.
+
+mod audit_and_keys;
+mod auth;
+mod bad_input;
+mod browser;
+mod cli;
+mod encryption_at_rest;
+mod health;
+mod helpers;
+mod openapi;
+mod pages;
+mod papers;
