@@ -24,7 +24,10 @@ impl Cache {
     pub fn new(cfg: &CacheConfig) -> Self {
         let ttl = Duration::from_secs(cfg.ttl_secs);
         Self {
-            papers: Moka::builder().max_capacity(cfg.max_entries).time_to_live(ttl).build(),
+            papers: Moka::builder()
+                .max_capacity(cfg.max_entries)
+                .time_to_live(ttl)
+                .build(),
             // Session checks must see revocations quickly even if an
             // invalidation were missed, so cap their lifetime.
             sessions: Moka::builder()

@@ -18,10 +18,14 @@ use crate::startup::Application;
 use crate::state::AppState;
 
 #[derive(Parser)]
-#[command(name = "colloquy", version, about = "Book consulting sessions with the authors of research papers.",
+#[command(
+    name = "colloquy",
+    version,
+    about = "Book consulting sessions with the authors of research papers.",
     long_about = "Colloquy runs as one process with its data in one directory. With no configuration it \
                   listens on http://127.0.0.1:8080 and keeps its data in ./data.\n\n\
-                  Quick start:  colloquy demo && colloquy serve")]
+                  Quick start:  colloquy demo && colloquy serve"
+)]
 pub struct Cli {
     /// Configuration file (TOML). Environment variables COLLOQUY__SECTION__KEY override it.
     #[arg(long, global = true, env = "COLLOQUY_CONFIG", value_name = "FILE")]
@@ -121,7 +125,9 @@ fn load_config(cli: &Cli) -> anyhow::Result<Config> {
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
-    Ok(tokio::runtime::Builder::new_multi_thread().enable_all().build()?)
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
 }
 
 fn state(config: Config) -> anyhow::Result<AppState> {
@@ -129,7 +135,10 @@ fn state(config: Config) -> anyhow::Result<AppState> {
 }
 
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    if let Command::Keys { command: KeysCommand::Generate } = &cli.command {
+    if let Command::Keys {
+        command: KeysCommand::Generate,
+    } = &cli.command
+    {
         println!("{}", crate::crypto::generate_keyring_json());
         return Ok(ExitCode::SUCCESS);
     }
@@ -145,34 +154,61 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Migrate => {
             let mut conn = crate::db::open_writer(&config.database_path(), &config.storage)?;
             let applied = crate::db::migrate(&mut conn)?;
-            println!("database {} is up to date", config.database_path().display());
+            println!(
+                "database {} is up to date",
+                config.database_path().display()
+            );
             let _ = applied;
         }
-        Command::Config { command: ConfigCommand::Check } => {
+        Command::Config {
+            command: ConfigCommand::Check,
+        } => {
             println!("# configuration is valid; effective values (secrets redacted):\n");
             print!("{}", config.redacted_toml());
         }
-        Command::User { command: UserCommand::Create { email, name, role, password_stdin } } => {
+        Command::User {
+            command:
+                UserCommand::Create {
+                    email,
+                    name,
+                    role,
+                    password_stdin,
+                },
+        } => {
             if !password_stdin {
                 bail!("pass --password-stdin and the password on standard input");
             }
             let mut password = String::new();
-            std::io::stdin().read_to_string(&mut password).context("reading the password from stdin")?;
+            std::io::stdin()
+                .read_to_string(&mut password)
+                .context("reading the password from stdin")?;
             let password = password.lines().next().unwrap_or_default().to_string();
             let role = Role::parse(&role).map_err(anyhow::Error::msg)?;
             let st = state(config)?;
             let user = runtime()?
-                .block_on(accounts::create_user_admin_cli(&st, &email, &name, &password, role))
+                .block_on(accounts::create_user_admin_cli(
+                    &st, &email, &name, &password, role,
+                ))
                 .map_err(|e| anyhow::anyhow!("{}", e.public_message()))?;
-            println!("created {} account {} for {}", role.as_str(), user.id, user.name);
+            println!(
+                "created {} account {} for {}",
+                role.as_str(),
+                user.id,
+                user.name
+            );
         }
-        Command::Keys { command: KeysCommand::Rotate { drop_old } } => {
+        Command::Keys {
+            command: KeysCommand::Rotate { drop_old },
+        } => {
             let st = state(config)?;
             let report = key_rotation::rotate(&st, drop_old, &|col, done, total| {
                 println!("  {col}: {done}/{total}");
             })
             .map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!("new primary key {}; {} values re-encrypted", report.new_key_id, report.reencrypted);
+            println!(
+                "new primary key {}; {} values re-encrypted",
+                report.new_key_id, report.reencrypted
+            );
             if !report.dropped.is_empty() {
                 println!("dropped old keys: {}", report.dropped.join(", "));
             }
@@ -180,11 +216,18 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("keys come from the environment: set COLLOQUY_KEYRING to this new keyring now:\n{json}");
             }
         }
-        Command::Keys { command: KeysCommand::Generate } => {}
+        Command::Keys {
+            command: KeysCommand::Generate,
+        } => {}
         Command::Demo => {
             let st = state(config)?;
-            let report = runtime()?.block_on(demo::load(&st)).map_err(|e| anyhow::anyhow!("{e}"))?;
-            println!("demo data: {} papers added, {} already there", report.inserted, report.skipped);
+            let report = runtime()?
+                .block_on(demo::load(&st))
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!(
+                "demo data: {} papers added, {} already there",
+                report.inserted, report.skipped
+            );
         }
         Command::Backup { file } => {
             if file.exists() {
@@ -200,14 +243,23 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 }
             })?;
             println!("backup written to {}", file.display());
-            println!("keep the keyring ({}) too: the backup cannot be read without it", crate::crypto::Keyring::keyring_path(&config).display());
+            println!(
+                "keep the keyring ({}) too: the backup cannot be read without it",
+                crate::crypto::Keyring::keyring_path(&config).display()
+            );
         }
-        Command::Audit { command: AuditCommand::Verify } => {
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
             let st = state(config)?;
             let keys = st.keys.clone();
-            let result = runtime()?.block_on(st.db.read(move |c| audit::verify(c, &keys))).map_err(|e| anyhow::anyhow!("{e}"))?;
+            let result = runtime()?
+                .block_on(st.db.read(move |c| audit::verify(c, &keys)))
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
             match result {
-                Verification::Intact { rows } => println!("audit trail intact: {rows} rows, hash chain verified"),
+                Verification::Intact { rows } => {
+                    println!("audit trail intact: {rows} rows, hash chain verified")
+                }
                 Verification::Broken { row_id, reason } => {
                     println!("audit trail BROKEN at row {row_id}: {reason}");
                     return Ok(ExitCode::from(2));

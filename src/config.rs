@@ -30,7 +30,11 @@ impl Secret {
 
 impl std::fmt::Debug for Secret {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(if self.is_set() { "\"[redacted]\"" } else { "\"\"" })
+        f.write_str(if self.is_set() {
+            "\"[redacted]\""
+        } else {
+            "\"\""
+        })
     }
 }
 
@@ -349,24 +353,31 @@ impl Config {
                 self.server.bind
             ));
         }
-        if !self.server.public_url.is_empty() && url::Url::parse(&self.server.public_url).is_err()
-        {
+        if !self.server.public_url.is_empty() && url::Url::parse(&self.server.public_url).is_err() {
             return invalid("server.public_url is not a URL".into());
         }
         if self.server.request_timeout_secs == 0 || self.server.body_limit_bytes < 1024 {
-            return invalid("server.request_timeout_secs must be > 0 and server.body_limit_bytes at least 1024".into());
+            return invalid(
+                "server.request_timeout_secs must be > 0 and server.body_limit_bytes at least 1024"
+                    .into(),
+            );
         }
         if self.storage.reader_pool_size == 0 {
             return invalid("storage.reader_pool_size must be at least 1".into());
         }
         let a = &self.auth;
         if a.password_min_length < 12 || a.password_max_length < a.password_min_length {
-            return invalid("auth.password_min_length must be >= 12 and <= auth.password_max_length".into());
+            return invalid(
+                "auth.password_min_length must be >= 12 and <= auth.password_max_length".into(),
+            );
         }
         if a.password_max_length > 1024 {
             return invalid("auth.password_max_length must be <= 1024".into());
         }
-        if a.access_token_ttl_secs <= 0 || a.refresh_token_ttl_secs <= 0 || a.web_session_ttl_secs <= 0 {
+        if a.access_token_ttl_secs <= 0
+            || a.refresh_token_ttl_secs <= 0
+            || a.web_session_ttl_secs <= 0
+        {
             return invalid("auth token lifetimes must be positive".into());
         }
         if a.login_max_failures_per_ip == 0 || a.login_max_failures_per_account == 0 {
@@ -380,7 +391,9 @@ impl Config {
         self.trusted_proxies().map_err(ConfigError::Invalid)?;
         for origin in &self.security.cors_origins {
             if url::Url::parse(origin).is_err() {
-                return invalid(format!("security.cors_origins: `{origin}` is not an origin URL"));
+                return invalid(format!(
+                    "security.cors_origins: `{origin}` is not an origin URL"
+                ));
             }
         }
         if url::Url::parse(&self.providers.openalex.base_url).is_err() {
@@ -459,7 +472,11 @@ mod tests {
     fn file_values_are_read() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("c.toml");
-        std::fs::write(&path, "[server]\nbind = \"127.0.0.1:9001\"\n[storage]\nsynchronous = \"full\"\n").unwrap();
+        std::fs::write(
+            &path,
+            "[server]\nbind = \"127.0.0.1:9001\"\n[storage]\nsynchronous = \"full\"\n",
+        )
+        .unwrap();
         let c = Config::load(Some(&path)).unwrap();
         assert_eq!(c.server.bind, "127.0.0.1:9001");
         assert_eq!(c.storage.synchronous, Synchronous::Full);

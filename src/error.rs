@@ -98,7 +98,9 @@ impl AppError {
 
     pub fn code(&self) -> &'static str {
         match self {
-            Self::BadRequest { code, .. } | Self::Conflict { code, .. } | Self::Upstream { code, .. } => code,
+            Self::BadRequest { code, .. }
+            | Self::Conflict { code, .. }
+            | Self::Upstream { code, .. } => code,
             Self::Validation { .. } => "validation_failed",
             Self::Unauthorized { .. } => "unauthorized",
             Self::Forbidden => "forbidden",
@@ -223,7 +225,9 @@ impl FieldErrors {
     }
 
     pub fn add(&mut self, field: &str, message: impl Into<String>) {
-        self.0.entry(field.to_string()).or_insert_with(|| message.into());
+        self.0
+            .entry(field.to_string())
+            .or_insert_with(|| message.into());
     }
 
     /// Records the error of a fallible parse and returns its value.

@@ -25,17 +25,31 @@ impl PageParams {
         match self.limit {
             None => Ok(DEFAULT_LIMIT),
             Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
-            Some(_) => Err(AppError::field("limit", format!("must be between 1 and {MAX_LIMIT}"))),
+            Some(_) => Err(AppError::field(
+                "limit",
+                format!("must be between 1 and {MAX_LIMIT}"),
+            )),
         }
     }
 
     /// The id to continue from, if any.
     pub fn after_id(&self) -> AppResult<Option<i64>> {
-        let Some(c) = self.cursor.as_deref().filter(|c| !c.is_empty()) else { return Ok(None) };
-        let bad = || AppError::bad_request("invalid_cursor", "The cursor is not one this server gave out.");
+        let Some(c) = self.cursor.as_deref().filter(|c| !c.is_empty()) else {
+            return Ok(None);
+        };
+        let bad = || {
+            AppError::bad_request(
+                "invalid_cursor",
+                "The cursor is not one this server gave out.",
+            )
+        };
         let raw = URL_SAFE_NO_PAD.decode(c).map_err(|_| bad())?;
         let text = String::from_utf8(raw).map_err(|_| bad())?;
-        text.strip_prefix("i:").and_then(|n| n.parse::<i64>().ok()).filter(|n| *n > 0).map(Some).ok_or_else(bad)
+        text.strip_prefix("i:")
+            .and_then(|n| n.parse::<i64>().ok())
+            .filter(|n| *n > 0)
+            .map(Some)
+            .ok_or_else(bad)
     }
 }
 
@@ -55,8 +69,15 @@ impl<T> Page<T> {
     pub fn from_rows(mut rows: Vec<T>, limit: usize, id_of: impl Fn(&T) -> i64) -> Self {
         let more = rows.len() > limit;
         rows.truncate(limit);
-        let next_cursor = if more { rows.last().map(|r| encode_cursor(id_of(r))) } else { None };
-        Self { items: rows, next_cursor }
+        let next_cursor = if more {
+            rows.last().map(|r| encode_cursor(id_of(r)))
+        } else {
+            None
+        };
+        Self {
+            items: rows,
+            next_cursor,
+        }
     }
 }
 
@@ -66,9 +87,15 @@ mod tests {
 
     #[test]
     fn cursors_round_trip_and_garbage_is_rejected() {
-        let p = PageParams { limit: None, cursor: Some(encode_cursor(42)) };
+        let p = PageParams {
+            limit: None,
+            cursor: Some(encode_cursor(42)),
+        };
         assert_eq!(p.after_id().unwrap(), Some(42));
-        let bad = PageParams { limit: Some(0), cursor: Some("' OR 1=1 --".into()) };
+        let bad = PageParams {
+            limit: Some(0),
+            cursor: Some("' OR 1=1 --".into()),
+        };
         assert!(bad.after_id().is_err());
         assert!(bad.limit().is_err());
     }

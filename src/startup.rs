@@ -25,9 +25,15 @@ impl Application {
 
     pub async fn build_with_state(state: AppState) -> anyhow::Result<Self> {
         let bind = state.config.server.bind.clone();
-        let listener = TcpListener::bind(&bind).await.with_context(|| format!("binding {bind}"))?;
+        let listener = TcpListener::bind(&bind)
+            .await
+            .with_context(|| format!("binding {bind}"))?;
         let port = listener.local_addr()?.port();
-        Ok(Self { listener, state, port })
+        Ok(Self {
+            listener,
+            state,
+            port,
+        })
     }
 
     pub fn port(&self) -> u16 {
@@ -41,15 +47,25 @@ impl Application {
     /// Serves until Ctrl-C or SIGTERM; with `jobs`, also runs the scheduler.
     pub async fn run_until_stopped(self, jobs: bool) -> anyhow::Result<()> {
         let state = self.state;
-        if let Some(url) = accounts::ensure_setup_link(&state).await.map_err(|e| anyhow::anyhow!("{e}"))? {
+        if let Some(url) = accounts::ensure_setup_link(&state)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?
+        {
             tracing::warn!(setup_url = %url, "no admin exists yet: open this one-time link to create one (or run `colloquy user create --role admin`)");
         }
-        let mut scheduler = if jobs { Some(crate::jobs::start(&state).await?) } else { None };
+        let mut scheduler = if jobs {
+            Some(crate::jobs::start(&state).await?)
+        } else {
+            None
+        };
         let app = crate::http::router(state.clone());
         tracing::info!(address = %self.listener.local_addr()?, public_url = %state.config.public_url(), "Colloquy is listening");
-        axum::serve(self.listener, app.into_make_service_with_connect_info::<SocketAddr>())
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
+        axum::serve(
+            self.listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown_signal())
+        .await?;
         if let Some(s) = scheduler.as_mut() {
             let _ = s.shutdown().await;
         }

@@ -25,7 +25,13 @@ pub(crate) fn seal(key: &[u8; 32], key_id: &str, aad: &str, plaintext: &[u8]) ->
     let nonce = XChaCha20Poly1305::generate_nonce(&mut OsRng);
     // Encryption with a valid key and in-memory buffers cannot fail.
     let ct = cipher
-        .encrypt(&nonce, Payload { msg: plaintext, aad: aad.as_bytes() })
+        .encrypt(
+            &nonce,
+            Payload {
+                msg: plaintext,
+                aad: aad.as_bytes(),
+            },
+        )
         .unwrap_or_default();
     let mut blob = nonce.to_vec();
     blob.extend_from_slice(&ct);
@@ -38,7 +44,9 @@ pub(crate) fn split(stored: &str) -> Result<(&str, Vec<u8>), CryptoError> {
     let (Some(PREFIX), Some(kid), Some(body)) = (parts.next(), parts.next(), parts.next()) else {
         return Err(CryptoError::Malformed);
     };
-    let blob = URL_SAFE_NO_PAD.decode(body).map_err(|_| CryptoError::Malformed)?;
+    let blob = URL_SAFE_NO_PAD
+        .decode(body)
+        .map_err(|_| CryptoError::Malformed)?;
     if blob.len() < NONCE_LEN + 16 {
         return Err(CryptoError::Malformed);
     }
@@ -49,7 +57,13 @@ pub(crate) fn open(key: &[u8; 32], aad: &str, blob: &[u8]) -> Result<Vec<u8>, Cr
     let cipher = XChaCha20Poly1305::new(key.into());
     let (nonce, ct) = blob.split_at(NONCE_LEN);
     cipher
-        .decrypt(XNonce::from_slice(nonce), Payload { msg: ct, aad: aad.as_bytes() })
+        .decrypt(
+            XNonce::from_slice(nonce),
+            Payload {
+                msg: ct,
+                aad: aad.as_bytes(),
+            },
+        )
         .map_err(|_| CryptoError::Decrypt)
 }
 

@@ -159,7 +159,8 @@ impl Keyring {
                 let json = std::env::var(KEYRING_ENV).map_err(|_| {
                     anyhow!("security.key_source = \"env\" but {KEYRING_ENV} is not set; `colloquy keys generate` prints a new keyring")
                 })?;
-                let file: KeyringFile = serde_json::from_str(&json).context("COLLOQUY_KEYRING is not a keyring")?;
+                let file: KeyringFile =
+                    serde_json::from_str(&json).context("COLLOQUY_KEYRING is not a keyring")?;
                 Ok(Self {
                     source: Source::Env,
                     loaded: RwLock::new(Loaded::from_file(file)?),
@@ -207,7 +208,11 @@ impl Keyring {
     /// Encrypts `plaintext` for the column named by `aad` (e.g. `users.email`).
     pub fn encrypt(&self, aad: &str, plaintext: &str) -> String {
         let loaded = self.read();
-        let key = loaded.field.get(&loaded.primary).map(|k| k.0).unwrap_or([0; 32]);
+        let key = loaded
+            .field
+            .get(&loaded.primary)
+            .map(|k| k.0)
+            .unwrap_or([0; 32]);
         cipher::seal(&key, &loaded.primary, aad, plaintext.as_bytes())
     }
 
@@ -244,7 +249,11 @@ impl Keyring {
     /// The primary key id and its JWT signing secret.
     pub fn jwt_signing_key(&self) -> (String, [u8; 32]) {
         let loaded = self.read();
-        let key = loaded.jwt.get(&loaded.primary).map(|k| k.0).unwrap_or([0; 32]);
+        let key = loaded
+            .jwt
+            .get(&loaded.primary)
+            .map(|k| k.0)
+            .unwrap_or([0; 32]);
         (loaded.primary.clone(), key)
     }
 
@@ -310,15 +319,21 @@ impl Keyring {
 }
 
 fn read_file(path: &Path) -> anyhow::Result<KeyringFile> {
-    let text = std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
+    let text =
+        std::fs::read_to_string(path).with_context(|| format!("reading {}", path.display()))?;
     serde_json::from_str(&text).with_context(|| format!("{} is not a keyring", path.display()))
 }
 
 /// Writes the keyring atomically with mode 0600 in a 0700 directory.
 fn write_private(path: &Path, file: &KeyringFile) -> anyhow::Result<()> {
     use std::os::unix::fs::{DirBuilderExt, OpenOptionsExt};
-    let dir = path.parent().ok_or_else(|| anyhow!("keyring path has no directory"))?;
-    std::fs::DirBuilder::new().recursive(true).mode(0o700).create(dir)?;
+    let dir = path
+        .parent()
+        .ok_or_else(|| anyhow!("keyring path has no directory"))?;
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
     let tmp = dir.join(".keyring.json.tmp");
     let mut f = std::fs::OpenOptions::new()
         .write(true)
@@ -360,7 +375,10 @@ mod tests {
         ring(dir.path());
         let mut c = Config::default();
         c.storage.data_dir = dir.path().to_path_buf();
-        let mode = std::fs::metadata(Keyring::keyring_path(&c)).unwrap().permissions().mode();
+        let mode = std::fs::metadata(Keyring::keyring_path(&c))
+            .unwrap()
+            .permissions()
+            .mode();
         assert_eq!(mode & 0o777, 0o600);
     }
 
@@ -375,7 +393,10 @@ mod tests {
         let new = k.encrypt("t.c", "secret");
         assert_eq!(key_id(&new), "k2");
         k.drop_retired().unwrap();
-        assert!(matches!(k.decrypt("t.c", &old), Err(CryptoError::UnknownKey(_))));
+        assert!(matches!(
+            k.decrypt("t.c", &old),
+            Err(CryptoError::UnknownKey(_))
+        ));
         assert_eq!(k.decrypt("t.c", &new).unwrap(), "secret");
         // A restart reads the saved file.
         assert_eq!(ring(dir.path()).decrypt("t.c", &new).unwrap(), "secret");
@@ -389,7 +410,13 @@ mod tests {
     fn blind_indexes_are_stable_and_domain_separated() {
         let dir = tempfile::tempdir().unwrap();
         let k = ring(dir.path());
-        assert_eq!(k.blind_index("email", "a@b.org"), k.blind_index("email", "a@b.org"));
-        assert_ne!(k.blind_index("email", "a@b.org"), k.blind_index("ip", "a@b.org"));
+        assert_eq!(
+            k.blind_index("email", "a@b.org"),
+            k.blind_index("email", "a@b.org")
+        );
+        assert_ne!(
+            k.blind_index("email", "a@b.org"),
+            k.blind_index("ip", "a@b.org")
+        );
     }
 }

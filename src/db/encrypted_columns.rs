@@ -10,7 +10,22 @@ pub struct EncryptedColumn {
 }
 
 pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
-    EncryptedColumn { table: "users", id_column: "id", column: "email_enc", aad: "users.email" },
-    EncryptedColumn { table: "paper_queries", id_column: "id", column: "question_enc", aad: "paper_queries.question" },
-    EncryptedColumn { table: "audit_log", id_column: "id", column: "ip_enc", aad: "audit_log.ip" },
+    EncryptedColumn {
+        table: "users",
+        id_column: "id",
+        column: "email_enc",
+        aad: "users.email",
+    },
+    EncryptedColumn {
+        table: "paper_queries",
+        id_column: "id",
+        column: "question_enc",
+        aad: "paper_queries.question",
+    },
+    EncryptedColumn {
+        table: "audit_log",
+        id_column: "id",
+        column: "ip_enc",
+        aad: "audit_log.ip",
+    },
 ];

@@ -71,7 +71,9 @@ impl Db {
         for _ in 0..cfg.reader_pool_size {
             let conn = Connection::open_with_flags(
                 path,
-                OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX | OpenFlags::SQLITE_OPEN_URI,
+                OpenFlags::SQLITE_OPEN_READ_ONLY
+                    | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                    | OpenFlags::SQLITE_OPEN_URI,
             )?;
             configure(&conn, cfg)?;
             readers.push(conn);
@@ -111,7 +113,11 @@ impl Db {
                 .pop()
                 .ok_or_else(|| AppError::internal("reader pool empty"))?;
             let result = f(&conn);
-            inner.readers.lock().unwrap_or_else(|p| p.into_inner()).push(conn);
+            inner
+                .readers
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(conn);
             result
         })
         .await?;

@@ -46,17 +46,25 @@ impl NewPaper {
     pub fn parse(raw: RawPaper<'_>) -> AppResult<Self> {
         let mut errs = FieldErrors::new();
         let title = errs.check("title", text::line(raw.title, 500));
-        let doi = errs.check("doi", raw.doi.map(parse_doi).transpose()).flatten().flatten();
+        let doi = errs
+            .check("doi", raw.doi.map(parse_doi).transpose())
+            .flatten()
+            .flatten();
         if let Some(y) = raw.year {
             if !(1000..=2100).contains(&y) {
                 errs.add("year", "must be between 1000 and 2100");
             }
         }
-        let venue = errs.check("venue", text::optional_line(raw.venue, 300)).flatten();
+        let venue = errs
+            .check("venue", text::optional_line(raw.venue, 300))
+            .flatten();
         let abstract_text = errs
             .check("abstract", text::optional_block(raw.abstract_text, 20_000))
             .flatten();
-        let url = errs.check("url", raw.url.map(parse_url).transpose()).flatten().flatten();
+        let url = errs
+            .check("url", raw.url.map(parse_url).transpose())
+            .flatten()
+            .flatten();
         if raw.authors.is_empty() {
             errs.add("authors", "at least one author is required");
         }
@@ -67,14 +75,24 @@ impl NewPaper {
         for (i, a) in raw.authors.iter().enumerate().take(MAX_AUTHORS) {
             let name = errs.check(&format!("authors[{i}].name"), text::line(a.name, 200));
             let affiliation = errs
-                .check(&format!("authors[{i}].affiliation"), text::optional_line(a.affiliation, 300))
+                .check(
+                    &format!("authors[{i}].affiliation"),
+                    text::optional_line(a.affiliation, 300),
+                )
                 .flatten();
             let orcid = errs
-                .check(&format!("authors[{i}].orcid"), a.orcid.map(parse_orcid).transpose())
+                .check(
+                    &format!("authors[{i}].orcid"),
+                    a.orcid.map(parse_orcid).transpose(),
+                )
                 .flatten()
                 .flatten();
             if let Some(name) = name {
-                authors.push(NewAuthor { name, affiliation, orcid });
+                authors.push(NewAuthor {
+                    name,
+                    affiliation,
+                    orcid,
+                });
             }
         }
         errs.into_result()?;
@@ -102,15 +120,23 @@ pub fn parse_doi(raw: &str) -> Result<Option<String>, String> {
     if s.is_empty() {
         return Ok(None);
     }
-    for prefix in ["https://doi.org/", "http://doi.org/", "https://dx.doi.org/", "doi:"] {
+    for prefix in [
+        "https://doi.org/",
+        "http://doi.org/",
+        "https://dx.doi.org/",
+        "doi:",
+    ] {
         if s.len() >= prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix) {
             s = &s[prefix.len()..];
         }
     }
     let ok = s.starts_with("10.")
         && s.len() <= 200
-        && s.split_once('/').is_some_and(|(reg, suffix)| reg.len() > 3 && !suffix.is_empty())
-        && !s.chars().any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '\'');
+        && s.split_once('/')
+            .is_some_and(|(reg, suffix)| reg.len() > 3 && !suffix.is_empty())
+        && !s
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || c == '"' || c == '\'');
     if !ok {
         return Err("is not a DOI like 10.1000/xyz123".into());
     }
@@ -148,7 +174,11 @@ pub fn parse_orcid(raw: &str) -> Result<Option<String>, String> {
         total = (total + c.to_digit(10).unwrap_or(0)) * 2;
     }
     let check = (12 - total % 11) % 11;
-    let expected = if check == 10 { 'X' } else { char::from_digit(check, 10).unwrap_or('?') };
+    let expected = if check == 10 {
+        'X'
+    } else {
+        char::from_digit(check, 10).unwrap_or('?')
+    };
     if digits[15] != expected {
         return Err("has a wrong check digit".into());
     }
@@ -174,8 +204,16 @@ mod tests {
 
     #[test]
     fn dois_are_normalised() {
-        assert_eq!(parse_doi("https://doi.org/10.1038/NATURE14539").unwrap().as_deref(), Some("10.1038/nature14539"));
-        assert_eq!(parse_doi("doi:10.1145/3065386").unwrap().as_deref(), Some("10.1145/3065386"));
+        assert_eq!(
+            parse_doi("https://doi.org/10.1038/NATURE14539")
+                .unwrap()
+                .as_deref(),
+            Some("10.1038/nature14539")
+        );
+        assert_eq!(
+            parse_doi("doi:10.1145/3065386").unwrap().as_deref(),
+            Some("10.1145/3065386")
+        );
         assert!(parse_doi("11.1/x").is_err());
         assert!(parse_doi("10.1/x' OR 1=1").is_err());
         assert_eq!(parse_doi(" ").unwrap(), None);
@@ -183,7 +221,12 @@ mod tests {
 
     #[test]
     fn orcid_check_digits_are_verified() {
-        assert_eq!(parse_orcid("https://orcid.org/0000-0002-1825-0097").unwrap().as_deref(), Some("0000-0002-1825-0097"));
+        assert_eq!(
+            parse_orcid("https://orcid.org/0000-0002-1825-0097")
+                .unwrap()
+                .as_deref(),
+            Some("0000-0002-1825-0097")
+        );
         assert!(parse_orcid("0000-0002-1694-233X").is_ok());
         assert!(parse_orcid("0000-0002-1825-0098").is_err());
         assert!(parse_orcid("1234").is_err());
@@ -202,6 +245,10 @@ mod tests {
         })
         .unwrap_err();
         let fields = err.fields();
-        assert!(fields.contains_key("title") && fields.contains_key("authors") && fields.contains_key("year"));
+        assert!(
+            fields.contains_key("title")
+                && fields.contains_key("authors")
+                && fields.contains_key("year")
+        );
     }
 }

@@ -48,7 +48,10 @@ impl PasswordPolicy {
 mod tests {
     use super::*;
 
-    const POLICY: PasswordPolicy = PasswordPolicy { min_len: 12, max_len: 128 };
+    const POLICY: PasswordPolicy = PasswordPolicy {
+        min_len: 12,
+        max_len: 128,
+    };
 
     #[test]
     fn length_bounds_apply() {

@@ -56,7 +56,10 @@ mod tests {
         assert!(line("abcd", 3).is_err());
         assert!(line("a\u{0}b", 3).is_err());
         assert!(line("a\nb", 3).is_err());
-        assert_eq!(optional_block(Some("a\nb"), 3).unwrap().as_deref(), Some("a\nb"));
+        assert_eq!(
+            optional_block(Some("a\nb"), 3).unwrap().as_deref(),
+            Some("a\nb")
+        );
         assert_eq!(optional_line(Some("  "), 3).unwrap(), None);
     }
 }

@@ -8,8 +8,18 @@ use axum::http::request::Parts;
 use ipnet::IpNet;
 
 pub fn client_ip(parts: &Parts, trusted: &[IpNet]) -> Option<IpAddr> {
-    let peer = parts.extensions.get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip())?;
-    resolve(peer, parts.headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()), trusted)
+    let peer = parts
+        .extensions
+        .get::<ConnectInfo<SocketAddr>>()
+        .map(|c| c.0.ip())?;
+    resolve(
+        peer,
+        parts
+            .headers
+            .get("x-forwarded-for")
+            .and_then(|v| v.to_str().ok()),
+        trusted,
+    )
 }
 
 fn resolve(peer: IpAddr, forwarded: Option<&str>, trusted: &[IpNet]) -> Option<IpAddr> {
@@ -17,7 +27,9 @@ fn resolve(peer: IpAddr, forwarded: Option<&str>, trusted: &[IpNet]) -> Option<I
     if !is_trusted(&peer) {
         return Some(peer);
     }
-    let Some(forwarded) = forwarded else { return Some(peer) };
+    let Some(forwarded) = forwarded else {
+        return Some(peer);
+    };
     let mut last = peer;
     for hop in forwarded.split(',').rev() {
         match hop.trim().parse::<IpAddr>() {
@@ -38,7 +50,10 @@ mod tests {
         let proxy: IpNet = "10.0.0.0/8".parse().unwrap();
         let peer: IpAddr = "10.0.0.2".parse().unwrap();
         let outsider: IpAddr = "203.0.113.9".parse().unwrap();
-        assert_eq!(resolve(peer, Some("198.51.100.1, 203.0.113.9, 10.0.0.5"), &[proxy]), Some(outsider));
+        assert_eq!(
+            resolve(peer, Some("198.51.100.1, 203.0.113.9, 10.0.0.5"), &[proxy]),
+            Some(outsider)
+        );
         assert_eq!(resolve(outsider, Some("1.2.3.4"), &[proxy]), Some(outsider));
         assert_eq!(resolve(peer, None, &[proxy]), Some(peer));
     }

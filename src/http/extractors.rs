@@ -35,13 +35,20 @@ fn json_rejection(r: JsonRejection) -> AppError {
     match r {
         JsonRejection::JsonDataError(e) => {
             let detail = e.body_text();
-            let detail = detail.trim_start_matches("Failed to deserialize the JSON body into the target type: ");
-            AppError::Validation { message: format!("The request body does not match the expected fields: {detail}"), fields: Default::default() }
+            let detail = detail
+                .trim_start_matches("Failed to deserialize the JSON body into the target type: ");
+            AppError::Validation {
+                message: format!("The request body does not match the expected fields: {detail}"),
+                fields: Default::default(),
+            }
         }
-        JsonRejection::JsonSyntaxError(_) => AppError::bad_request("malformed_json", "The request body is not valid JSON."),
-        JsonRejection::MissingJsonContentType(_) => {
-            AppError::bad_request("unsupported_media_type", "Send the body as JSON with `Content-Type: application/json`.")
+        JsonRejection::JsonSyntaxError(_) => {
+            AppError::bad_request("malformed_json", "The request body is not valid JSON.")
         }
+        JsonRejection::MissingJsonContentType(_) => AppError::bad_request(
+            "unsupported_media_type",
+            "Send the body as JSON with `Content-Type: application/json`.",
+        ),
         JsonRejection::BytesRejection(e) if e.status().as_u16() == 413 => AppError::PayloadTooLarge,
         other => AppError::bad_request("bad_body", other.body_text()),
     }
@@ -76,11 +83,17 @@ where
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, AppError> {
-        Query::<T>::from_request_parts(parts, state).await.map(|Query(v)| Self(v)).map_err(|e: QueryRejection| {
-            let detail = e.body_text();
-            let detail = detail.trim_start_matches("Failed to deserialize query string: ");
-            AppError::Validation { message: format!("The query string is invalid: {detail}"), fields: Default::default() }
-        })
+        Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|Query(v)| Self(v))
+            .map_err(|e: QueryRejection| {
+                let detail = e.body_text();
+                let detail = detail.trim_start_matches("Failed to deserialize query string: ");
+                AppError::Validation {
+                    message: format!("The query string is invalid: {detail}"),
+                    fields: Default::default(),
+                }
+            })
     }
 }
 
@@ -92,7 +105,10 @@ impl FromRequestParts<AppState> for ClientIp {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        Ok(Self(super::client_ip::client_ip(parts, &state.trusted_proxies)))
+        Ok(Self(super::client_ip::client_ip(
+            parts,
+            &state.trusted_proxies,
+        )))
     }
 }
 
@@ -103,12 +119,20 @@ impl FromRequestParts<AppState> for AuthUser {
     type Rejection = AppError;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
-        let header = parts.headers.get(axum::http::header::AUTHORIZATION).and_then(|v| v.to_str().ok());
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
         let token = header
-            .and_then(|h| h.strip_prefix("Bearer ").or_else(|| h.strip_prefix("bearer ")))
+            .and_then(|h| {
+                h.strip_prefix("Bearer ")
+                    .or_else(|| h.strip_prefix("bearer "))
+            })
             .map(str::trim)
             .filter(|t| !t.is_empty())
-            .ok_or_else(|| AppError::unauthorized("Send `Authorization: Bearer <access_token>`."))?;
+            .ok_or_else(|| {
+                AppError::unauthorized("Send `Authorization: Bearer <access_token>`.")
+            })?;
         let principal = accounts::authenticate_bearer(state, token).await?;
         state.rate_limits.check_user(principal.user_id)?;
         Ok(Self(principal))

@@ -10,7 +10,7 @@ use axum::http::header::{self, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::error::{AppError, ErrorBody};
+use crate::error::ErrorBody;
 use crate::state::AppState;
 
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
@@ -19,14 +19,29 @@ const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; s
 pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;
     let h = res.headers_mut();
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     h.insert("x-frame-options", HeaderValue::from_static("DENY"));
     h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
-    h.insert("permissions-policy", HeaderValue::from_static("camera=(), microphone=(), geolocation=()"));
-    h.insert("cross-origin-opener-policy", HeaderValue::from_static("same-origin"));
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static(CSP));
+    h.insert(
+        "permissions-policy",
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
+    );
+    h.insert(
+        "cross-origin-opener-policy",
+        HeaderValue::from_static("same-origin"),
+    );
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
     if state.config.cookies_secure() {
-        h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=31536000; includeSubDomains"));
+        h.insert(
+            header::STRICT_TRANSPORT_SECURITY,
+            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
+        );
     }
     res
 }
@@ -34,14 +49,17 @@ pub async fn security_headers(State(state): State<AppState>, req: Request, next:
 pub async fn record_metrics(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
     let res = next.run(req).await;
-    state.metrics.request(res.status().as_u16(), start.elapsed());
+    state
+        .metrics
+        .request(res.status().as_u16(), start.elapsed());
     res
 }
 
 /// Per-IP request limit (static files and health checks are exempt).
 pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let path = req.uri().path();
-    let exempt = path.starts_with("/static/") || matches!(path, "/healthz" | "/readyz" | "/metrics");
+    let exempt =
+        path.starts_with("/static/") || matches!(path, "/healthz" | "/readyz" | "/metrics");
     if !exempt {
         let (parts, body) = req.into_parts();
         let ip = super::client_ip::client_ip(&parts, &state.trusted_proxies);
@@ -68,22 +86,39 @@ pub async fn api_error_bodies(req: Request, next: Next) -> Response {
         return res;
     }
     let (code, message) = match status.as_u16() {
-        404 => ("not_found", "No such API route."),
-        405 => ("method_not_allowed", "This method is not allowed on this route."),
+        404 => ("no_such_route", "No such API route."),
+        405 => (
+            "method_not_allowed",
+            "This method is not allowed on this route.",
+        ),
         408 => ("timeout", "The request took too long."),
         413 => ("payload_too_large", "The request body is too large."),
-        415 => ("unsupported_media_type", "Send the body as JSON with `Content-Type: application/json`."),
-        s if s >= 500 => ("internal", "Something went wrong on our side. It has been logged."),
+        415 => (
+            "unsupported_media_type",
+            "Send the body as JSON with `Content-Type: application/json`.",
+        ),
+        s if s >= 500 => (
+            "internal",
+            "Something went wrong on our side. It has been logged.",
+        ),
         _ => ("bad_request", "The request could not be handled."),
     };
     let mut parts = res.into_parts().0;
     parts.headers.remove(header::CONTENT_LENGTH);
-    parts.headers.insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    parts.headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
     let body = serde_json::to_vec(&ErrorBody::new(code, message)).unwrap_or_default();
     Response::from_parts(parts, Body::from(body))
 }
 
-/// JSON 404 for unknown API routes.
-pub async fn api_not_found() -> AppError {
-    AppError::NotFound
+/// JSON 404 for unknown API routes (`no_such_route`, to tell it apart
+/// from a missing object).
+pub async fn api_not_found() -> Response {
+    (
+        axum::http::StatusCode::NOT_FOUND,
+        axum::Json(ErrorBody::new("no_such_route", "No such API route.")),
+    )
+        .into_response()
 }

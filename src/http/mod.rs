@@ -36,15 +36,26 @@ fn cors(state: &AppState) -> CorsLayer {
         .collect();
     CorsLayer::new()
         .allow_origin(AllowOrigin::list(origins))
-        .allow_methods([Method::GET, Method::POST, Method::PUT, Method::PATCH, Method::DELETE])
-        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, HeaderName::from_static("idempotency-key")])
+        .allow_methods([
+            Method::GET,
+            Method::POST,
+            Method::PUT,
+            Method::PATCH,
+            Method::DELETE,
+        ])
+        .allow_headers([
+            header::AUTHORIZATION,
+            header::CONTENT_TYPE,
+            HeaderName::from_static("idempotency-key"),
+        ])
         .max_age(Duration::from_secs(600))
 }
 
 pub fn router(state: AppState) -> Router {
     let (api_routes, _) = api::router();
+    // Unknown paths fall through to the pages' fallback, which answers
+    // JSON under /api/ and an HTML page elsewhere.
     let api = api_routes
-        .fallback(middleware::api_not_found)
         .layer(axum::middleware::from_fn(middleware::api_error_bodies))
         .layer(cors(&state));
     let timeout = Duration::from_secs(state.config.server.request_timeout_secs);

@@ -30,8 +30,13 @@ impl RateLimits {
         }
     }
 
-    fn refused(&self, r: Result<(), governor::NotUntil<<DefaultClock as Clock>::Instant>>) -> AppResult<()> {
-        r.map_err(|nu| AppError::RateLimited { retry_after_secs: nu.wait_time_from(self.clock.now()).as_secs() + 1 })
+    fn refused(
+        &self,
+        r: Result<(), governor::NotUntil<<DefaultClock as Clock>::Instant>>,
+    ) -> AppResult<()> {
+        r.map_err(|nu| AppError::RateLimited {
+            retry_after_secs: nu.wait_time_from(self.clock.now()).as_secs() + 1,
+        })
     }
 
     pub fn check_ip(&self, ip: IpAddr) -> AppResult<()> {

@@ -23,7 +23,9 @@ pub async fn start(state: &AppState) -> anyhow::Result<JobScheduler> {
                 }
             })
         })
-        .map_err(|e| anyhow::anyhow!("jobs.housekeeping `{schedule}` is not a valid cron schedule: {e}"))?;
+        .map_err(|e| {
+            anyhow::anyhow!("jobs.housekeeping `{schedule}` is not a valid cron schedule: {e}")
+        })?;
         scheduler.add(job).await?;
         tracing::info!(job = "housekeeping", %schedule, "job scheduled");
     }

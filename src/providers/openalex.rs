@@ -83,12 +83,21 @@ fn strip(prefix: &str, s: Option<String>) -> Option<String> {
 
 /// OpenAlex ships abstracts as word → positions; rebuild the text.
 fn rebuild_abstract(index: std::collections::BTreeMap<String, Vec<usize>>) -> Option<String> {
-    let mut words: Vec<(usize, String)> = index.into_iter().flat_map(|(w, ps)| ps.into_iter().map(move |p| (p, w.clone()))).collect();
+    let mut words: Vec<(usize, String)> = index
+        .into_iter()
+        .flat_map(|(w, ps)| ps.into_iter().map(move |p| (p, w.clone())))
+        .collect();
     if words.is_empty() {
         return None;
     }
     words.sort_by_key(|(p, _)| *p);
-    Some(words.into_iter().map(|(_, w)| w).collect::<Vec<_>>().join(" "))
+    Some(
+        words
+            .into_iter()
+            .map(|(_, w)| w)
+            .collect::<Vec<_>>()
+            .join(" "),
+    )
 }
 
 impl OpenAlexClient {
@@ -100,7 +109,10 @@ impl OpenAlexClient {
         Ok(Self {
             http,
             base_url: cfg.base_url.trim_end_matches('/').to_string(),
-            api_key: cfg.api_key.is_set().then(|| cfg.api_key.expose().to_string()),
+            api_key: cfg
+                .api_key
+                .is_set()
+                .then(|| cfg.api_key.expose().to_string()),
             mailto: (!cfg.mailto.is_empty()).then(|| cfg.mailto.clone()),
         })
     }
@@ -115,36 +127,72 @@ impl OpenAlexClient {
         if let Some(m) = &self.mailto {
             query.push(("mailto", m));
         }
-        let resp = self.http.get(&url).query(&query).send().await.map_err(|e| ProviderError::from_reqwest(NAME, e))?;
+        let resp = self
+            .http
+            .get(&url)
+            .query(&query)
+            .send()
+            .await
+            .map_err(|e| ProviderError::from_reqwest(NAME, e))?;
         let status = resp.status().as_u16();
         match status {
             200 => {}
             401 | 403 => return Err(ProviderError::BadKey { provider: NAME }),
             404 => return Err(ProviderError::NotFound { provider: NAME }),
             429 => {
-                let retry = resp.headers().get("retry-after").and_then(|v| v.to_str().ok()).and_then(|v| v.parse().ok());
-                return Err(ProviderError::RateLimited { provider: NAME, retry_after_secs: retry });
+                let retry = resp
+                    .headers()
+                    .get("retry-after")
+                    .and_then(|v| v.to_str().ok())
+                    .and_then(|v| v.parse().ok());
+                return Err(ProviderError::RateLimited {
+                    provider: NAME,
+                    retry_after_secs: retry,
+                });
             }
-            _ => return Err(ProviderError::Status { provider: NAME, status }),
+            _ => {
+                return Err(ProviderError::Status {
+                    provider: NAME,
+                    status,
+                })
+            }
         }
-        let wire: WireWork = resp.json().await.map_err(|e| ProviderError::Malformed { provider: NAME, detail: e.to_string() })?;
-        let title = wire.display_name.or(wire.title).filter(|t| !t.trim().is_empty()).ok_or_else(|| ProviderError::Malformed {
+        let wire: WireWork = resp.json().await.map_err(|e| ProviderError::Malformed {
             provider: NAME,
-            detail: "the work has no title".into(),
+            detail: e.to_string(),
         })?;
+        let title = wire
+            .display_name
+            .or(wire.title)
+            .filter(|t| !t.trim().is_empty())
+            .ok_or_else(|| ProviderError::Malformed {
+                provider: NAME,
+                detail: "the work has no title".into(),
+            })?;
         Ok(Work {
             title,
             doi: strip("https://doi.org/", wire.doi),
             year: wire.publication_year,
-            venue: wire.primary_location.and_then(|l| l.source).and_then(|s| s.display_name),
+            venue: wire
+                .primary_location
+                .and_then(|l| l.source)
+                .and_then(|s| s.display_name),
             abstract_text: wire.abstract_inverted_index.and_then(rebuild_abstract),
             authors: wire
                 .authorships
                 .into_iter()
                 .filter_map(|a| {
                     let name = a.author.display_name?;
-                    let affiliation = a.institutions.into_iter().find_map(|i| i.display_name).or_else(|| a.raw_affiliation_strings.into_iter().next());
-                    Some(WorkAuthor { name, affiliation, orcid: strip("https://orcid.org/", a.author.orcid) })
+                    let affiliation = a
+                        .institutions
+                        .into_iter()
+                        .find_map(|i| i.display_name)
+                        .or_else(|| a.raw_affiliation_strings.into_iter().next());
+                    Some(WorkAuthor {
+                        name,
+                        affiliation,
+                        orcid: strip("https://orcid.org/", a.author.orcid),
+                    })
                 })
                 .collect(),
         })

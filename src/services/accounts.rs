@@ -50,7 +50,10 @@ pub struct WebLogin {
 }
 
 fn policy(state: &AppState) -> PasswordPolicy {
-    PasswordPolicy { min_len: state.config.auth.password_min_length, max_len: state.config.auth.password_max_length }
+    PasswordPolicy {
+        min_len: state.config.auth.password_min_length,
+        max_len: state.config.auth.password_max_length,
+    }
 }
 
 fn invalid_credentials() -> AppError {
@@ -66,20 +69,56 @@ fn validate(state: &AppState, r: &Registration, require_terms: bool) -> AppResul
         errs.add("password", m);
     }
     if require_terms && !r.accept_terms {
-        errs.add("accept_terms", format!("you must accept the terms (version {})", terms::TERMS_VERSION));
+        errs.add(
+            "accept_terms",
+            format!(
+                "you must accept the terms (version {})",
+                terms::TERMS_VERSION
+            ),
+        );
     }
     errs.into_result()?;
-    Ok((email.ok_or_else(|| AppError::internal("email"))?, name.unwrap_or_default()))
+    Ok((
+        email.ok_or_else(|| AppError::internal("email"))?,
+        name.unwrap_or_default(),
+    ))
 }
 
-fn event<'a>(actor: Option<UserId>, action: &'a str, target: Option<String>, detail: serde_json::Value, ip: Option<IpAddr>) -> audit::NewEvent<'a> {
-    audit::NewEvent { actor, action, target, detail, ip }
+fn event<'a>(
+    actor: Option<UserId>,
+    action: &'a str,
+    target: Option<String>,
+    detail: serde_json::Value,
+    ip: Option<IpAddr>,
+) -> audit::NewEvent<'a> {
+    audit::NewEvent {
+        actor,
+        action,
+        target,
+        detail,
+        ip,
+    }
 }
 
 /// Creates a user account (role `user`) and records the accepted terms.
-pub async fn register(state: &AppState, r: Registration, ip: Option<IpAddr>) -> AppResult<users::UserRow> {
+pub async fn register(
+    state: &AppState,
+    r: Registration,
+    ip: Option<IpAddr>,
+) -> AppResult<users::UserRow> {
     let (email, name) = validate(state, &r, true)?;
-    create_user(state, email, name, &r.password, Role::User, Some(terms::TERMS_VERSION), None, ip, "auth.register").await
+    create_user(
+        state,
+        email,
+        name,
+        &r.password,
+        Role::User,
+        Some(terms::TERMS_VERSION),
+        None,
+        ip,
+        "auth.register",
+    )
+    .await
 }
 
 /// Creates an account with any role (CLI, setup link, admin).
@@ -101,8 +140,30 @@ async fn create_user(
     let id = state
         .db
         .write(move |tx| {
-            let id = users::insert(tx, &keys, &users::NewUser { email: &email, name: &name, role, password_hash: &hash, terms_version }, now)?;
-            audit::append(tx, &keys, event(actor.or(Some(id)), action, Some(format!("user:{id}")), json!({"role": role.as_str(), "terms_version": terms_version}), ip), now)?;
+            let id = users::insert(
+                tx,
+                &keys,
+                &users::NewUser {
+                    email: &email,
+                    name: &name,
+                    role,
+                    password_hash: &hash,
+                    terms_version,
+                },
+                now,
+            )?;
+            audit::append(
+                tx,
+                &keys,
+                event(
+                    actor.or(Some(id)),
+                    action,
+                    Some(format!("user:{id}")),
+                    json!({"role": role.as_str(), "terms_version": terms_version}),
+                    ip,
+                ),
+                now,
+            )?;
             Ok(id)
         })
         .await?;
@@ -111,19 +172,51 @@ async fn create_user(
 }
 
 /// Creates an account from the command line (`colloquy user create`).
-pub async fn create_user_admin_cli(state: &AppState, email: &str, name: &str, password: &str, role: Role) -> AppResult<users::UserRow> {
-    let r = Registration { email: email.into(), password: password.into(), name: name.into(), accept_terms: true };
+pub async fn create_user_admin_cli(
+    state: &AppState,
+    email: &str,
+    name: &str,
+    password: &str,
+    role: Role,
+) -> AppResult<users::UserRow> {
+    let r = Registration {
+        email: email.into(),
+        password: password.into(),
+        name: name.into(),
+        accept_terms: true,
+    };
     let (email, name) = validate(state, &r, false)?;
-    create_user(state, email, name, password, role, None, None, None, "user.created_by_cli").await
+    create_user(
+        state,
+        email,
+        name,
+        password,
+        role,
+        None,
+        None,
+        None,
+        "user.created_by_cli",
+    )
+    .await
 }
 
 pub async fn get_user(state: &AppState, id: UserId) -> AppResult<users::UserRow> {
     let keys = state.keys.clone();
-    state.db.read(move |c| users::find(c, &keys, id)).await?.ok_or(AppError::NotFound)
+    state
+        .db
+        .read(move |c| users::find(c, &keys, id))
+        .await?
+        .ok_or(AppError::NotFound)
 }
 
 /// Checks the credentials (rate limited per IP and account) and opens a session.
-async fn authenticate(state: &AppState, email: &str, password: &str, ip: Option<IpAddr>, kind: Kind) -> AppResult<(users::UserRow, SessionId, String)> {
+async fn authenticate(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    ip: Option<IpAddr>,
+    kind: Kind,
+) -> AppResult<(users::UserRow, SessionId, String)> {
     let parsed = Email::parse(email).ok();
     let account_key = parsed
         .as_ref()
@@ -134,18 +227,34 @@ async fn authenticate(state: &AppState, email: &str, password: &str, ip: Option<
         Some(e) => {
             let keys = state.keys.clone();
             let e = e.clone();
-            state.db.read(move |c| users::find_by_email(c, &keys, &e)).await?
+            state
+                .db
+                .read(move |c| users::find_by_email(c, &keys, &e))
+                .await?
         }
         None => None,
     };
     let user = user.filter(|u| !u.disabled);
-    let ok = state.passwords.verify(password, user.as_ref().map(|u| u.password_hash.as_str())).await?;
+    let ok = state
+        .passwords
+        .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
+        .await?;
     let now = state.now();
     let keys = state.keys.clone();
     let Some(user) = user.filter(|_| ok) else {
         state.login_limits.record_failure(ip, &account_key);
         state.metrics.login(false);
-        state.db.write(move |tx| audit::append(tx, &keys, event(None, "auth.login_failed", None, json!({}), ip), now)).await?;
+        state
+            .db
+            .write(move |tx| {
+                audit::append(
+                    tx,
+                    &keys,
+                    event(None, "auth.login_failed", None, json!({}), ip),
+                    now,
+                )
+            })
+            .await?;
         return Err(invalid_credentials());
     };
     state.login_limits.record_success(&account_key);
@@ -160,45 +269,97 @@ async fn authenticate(state: &AppState, email: &str, password: &str, ip: Option<
     let sid = state
         .db
         .write(move |tx| {
-            let sid = auth_sessions::create(tx, user_id, kind, &hash, now, now + Duration::seconds(ttl))?;
+            let sid =
+                auth_sessions::create(tx, user_id, kind, &hash, now, now + Duration::seconds(ttl))?;
             let via = if kind == Kind::Api { "api" } else { "web" };
-            audit::append(tx, &keys, event(Some(user_id), "auth.login", Some(format!("user:{user_id}")), json!({"via": via}), ip), now)?;
+            audit::append(
+                tx,
+                &keys,
+                event(
+                    Some(user_id),
+                    "auth.login",
+                    Some(format!("user:{user_id}")),
+                    json!({"via": via}),
+                    ip,
+                ),
+                now,
+            )?;
             Ok(sid)
         })
         .await?;
     Ok((user, sid, token))
 }
 
-pub async fn login_api(state: &AppState, email: &str, password: &str, ip: Option<IpAddr>) -> AppResult<TokenPair> {
+pub async fn login_api(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    ip: Option<IpAddr>,
+) -> AppResult<TokenPair> {
     let (user, sid, refresh) = authenticate(state, email, password, ip, Kind::Api).await?;
     token_pair(state, user.id, sid, user.role, refresh)
 }
 
-pub async fn login_web(state: &AppState, email: &str, password: &str, ip: Option<IpAddr>) -> AppResult<WebLogin> {
+pub async fn login_web(
+    state: &AppState,
+    email: &str,
+    password: &str,
+    ip: Option<IpAddr>,
+) -> AppResult<WebLogin> {
     let (user, _, cookie_token) = authenticate(state, email, password, ip, Kind::Web).await?;
     Ok(WebLogin { cookie_token, user })
 }
 
-fn token_pair(state: &AppState, user: UserId, sid: SessionId, role: Role, refresh_token: String) -> AppResult<TokenPair> {
+fn token_pair(
+    state: &AppState,
+    user: UserId,
+    sid: SessionId,
+    role: Role,
+    refresh_token: String,
+) -> AppResult<TokenPair> {
     let ttl = state.config.auth.access_token_ttl_secs;
-    Ok(TokenPair { access_token: tokens::issue_access(&state.keys, user, sid, role, state.now(), ttl)?, refresh_token, expires_in: ttl })
+    Ok(TokenPair {
+        access_token: tokens::issue_access(&state.keys, user, sid, role, state.now(), ttl)?,
+        refresh_token,
+        expires_in: ttl,
+    })
 }
 
 /// Exchanges a refresh token for a new pair (the old refresh token stops
 /// working). Presenting an already rotated token revokes the session.
-pub async fn refresh(state: &AppState, refresh_token: &str, ip: Option<IpAddr>) -> AppResult<TokenPair> {
+pub async fn refresh(
+    state: &AppState,
+    refresh_token: &str,
+    ip: Option<IpAddr>,
+) -> AppResult<TokenPair> {
     let hash = token_hash(refresh_token);
     let now = state.now();
     let h = hash.clone();
-    let found = state.db.read(move |c| auth_sessions::find_active_by_token(c, &h, Kind::Api, now)).await?;
+    let found = state
+        .db
+        .read(move |c| auth_sessions::find_active_by_token(c, &h, Kind::Api, now))
+        .await?;
     let Some(session) = found else {
         let keys = state.keys.clone();
         let revoked = state
             .db
             .write(move |tx| {
-                let Some(sid) = auth_sessions::find_by_previous_token(tx, &hash)? else { return Ok(None) };
+                let Some(sid) = auth_sessions::find_by_previous_token(tx, &hash)? else {
+                    return Ok(None);
+                };
                 auth_sessions::revoke(tx, sid, now)?;
-                audit::append(tx, &keys, event(None, "auth.refresh_reuse", Some(format!("session:{sid}")), json!({}), ip), now)?;
+                audit::append(
+                    tx,
+                    &keys,
+                    event(
+                        None,
+                        "auth.refresh_reuse",
+                        Some(format!("session:{sid}")),
+                        json!({}),
+                        ip,
+                    ),
+                    now,
+                )?;
                 Ok(Some(sid))
             })
             .await?;
@@ -206,29 +367,49 @@ pub async fn refresh(state: &AppState, refresh_token: &str, ip: Option<IpAddr>) 
             state.cache.sessions.invalidate(&sid).await;
             tracing::warn!(session_id = %sid, "a rotated refresh token was replayed; session revoked");
         }
-        return Err(AppError::unauthorized("The refresh token is invalid, expired or revoked."));
+        return Err(AppError::unauthorized(
+            "The refresh token is invalid, expired or revoked.",
+        ));
     };
     let new_token = random_token(32);
     let new_hash = token_hash(&new_token);
     let ttl = state.config.auth.refresh_token_ttl_secs;
     let sid = session.id;
-    state.db.write(move |tx| auth_sessions::rotate(tx, sid, &new_hash, now, now + Duration::seconds(ttl))).await?;
+    state
+        .db
+        .write(move |tx| {
+            auth_sessions::rotate(tx, sid, &new_hash, now, now + Duration::seconds(ttl))
+        })
+        .await?;
     token_pair(state, session.user_id, session.id, session.role, new_token)
 }
 
 /// Revokes the session a refresh token belongs to.
-pub async fn logout_api(state: &AppState, refresh_token: &str, ip: Option<IpAddr>) -> AppResult<()> {
+pub async fn logout_api(
+    state: &AppState,
+    refresh_token: &str,
+    ip: Option<IpAddr>,
+) -> AppResult<()> {
     let hash = token_hash(refresh_token);
     let now = state.now();
     let h = hash.clone();
-    let session = state.db.read(move |c| auth_sessions::find_active_by_token(c, &h, Kind::Api, now)).await?;
+    let session = state
+        .db
+        .read(move |c| auth_sessions::find_active_by_token(c, &h, Kind::Api, now))
+        .await?;
     match session {
         Some(s) => revoke_session(state, &s, ip).await,
-        None => Err(AppError::unauthorized("The refresh token is invalid, expired or revoked.")),
+        None => Err(AppError::unauthorized(
+            "The refresh token is invalid, expired or revoked.",
+        )),
     }
 }
 
-pub async fn revoke_session(state: &AppState, s: &ActiveSession, ip: Option<IpAddr>) -> AppResult<()> {
+pub async fn revoke_session(
+    state: &AppState,
+    s: &ActiveSession,
+    ip: Option<IpAddr>,
+) -> AppResult<()> {
     let (sid, user) = (s.id, s.user_id);
     let keys = state.keys.clone();
     let now = state.now();
@@ -236,7 +417,18 @@ pub async fn revoke_session(state: &AppState, s: &ActiveSession, ip: Option<IpAd
         .db
         .write(move |tx| {
             auth_sessions::revoke(tx, sid, now)?;
-            audit::append(tx, &keys, event(Some(user), "auth.logout", Some(format!("user:{user}")), json!({}), ip), now)?;
+            audit::append(
+                tx,
+                &keys,
+                event(
+                    Some(user),
+                    "auth.logout",
+                    Some(format!("user:{user}")),
+                    json!({}),
+                    ip,
+                ),
+                now,
+            )?;
             Ok(())
         })
         .await?;
@@ -246,15 +438,30 @@ pub async fn revoke_session(state: &AppState, s: &ActiveSession, ip: Option<IpAd
 
 /// Changes the password after checking the current one; every other session
 /// of the user is revoked.
-pub async fn change_password(state: &AppState, who: &Principal, current: &str, new: &str, ip: Option<IpAddr>) -> AppResult<()> {
+pub async fn change_password(
+    state: &AppState,
+    who: &Principal,
+    current: &str,
+    new: &str,
+    ip: Option<IpAddr>,
+) -> AppResult<()> {
     let user = get_user(state, who.user_id).await?;
-    if !state.passwords.verify(current, Some(&user.password_hash)).await? {
+    if !state
+        .passwords
+        .verify(current, Some(&user.password_hash))
+        .await?
+    {
         return Err(AppError::field("current_password", "is wrong"));
     }
     let email = Email::parse(&user.email).ok();
-    policy(state).check(new, email.as_ref()).map_err(|m| AppError::field("new_password", m))?;
+    policy(state)
+        .check(new, email.as_ref())
+        .map_err(|m| AppError::field("new_password", m))?;
     if current == new {
-        return Err(AppError::field("new_password", "must differ from the current password"));
+        return Err(AppError::field(
+            "new_password",
+            "must differ from the current password",
+        ));
     }
     let hash = state.passwords.hash(new).await?;
     let (uid, keep) = (who.user_id, who.session_id);
@@ -265,7 +472,18 @@ pub async fn change_password(state: &AppState, who: &Principal, current: &str, n
         .write(move |tx| {
             users::update_password(tx, uid, &hash, now)?;
             let revoked = auth_sessions::revoke_all_except(tx, uid, Some(keep), now)?;
-            audit::append(tx, &keys, event(Some(uid), "auth.password_changed", Some(format!("user:{uid}")), json!({"sessions_revoked": revoked.len()}), ip), now)?;
+            audit::append(
+                tx,
+                &keys,
+                event(
+                    Some(uid),
+                    "auth.password_changed",
+                    Some(format!("user:{uid}")),
+                    json!({"sessions_revoked": revoked.len()}),
+                    ip,
+                ),
+                now,
+            )?;
             Ok(revoked)
         })
         .await?;
@@ -285,29 +503,53 @@ pub async fn authenticate_bearer(state: &AppState, token: &str) -> AppResult<Pri
     let session = state
         .cache
         .sessions
-        .try_get_with(sid, async move { db.read(move |c| auth_sessions::find_active(c, sid, Kind::Api, now)).await })
+        .try_get_with(sid, async move {
+            db.read(move |c| auth_sessions::find_active(c, sid, Kind::Api, now))
+                .await
+        })
         .await
         .map_err(|e| AppError::internal(e.to_string()))?;
     match session {
-        Some(s) if s.user_id.0 == claims.sub => Ok(Principal { user_id: s.user_id, role: s.role, session_id: s.id }),
-        _ => Err(AppError::unauthorized("The session has ended; log in again.")),
+        Some(s) if s.user_id.0 == claims.sub => Ok(Principal {
+            user_id: s.user_id,
+            role: s.role,
+            session_id: s.id,
+        }),
+        _ => Err(AppError::unauthorized(
+            "The session has ended; log in again.",
+        )),
     }
 }
 
 /// Resolves a web session cookie.
-pub async fn authenticate_cookie(state: &AppState, cookie_token: &str) -> AppResult<Option<ActiveSession>> {
+pub async fn authenticate_cookie(
+    state: &AppState,
+    cookie_token: &str,
+) -> AppResult<Option<ActiveSession>> {
     let hash = token_hash(cookie_token);
     let now = state.now();
-    state.db.read(move |c| auth_sessions::find_active_by_token(c, &hash, Kind::Web, now)).await
+    state
+        .db
+        .read(move |c| auth_sessions::find_active_by_token(c, &hash, Kind::Web, now))
+        .await
 }
 
 /// Changes a user's role (admins only); recorded in the audit trail.
-pub async fn set_role(state: &AppState, admin: &Principal, target: UserId, role: Role, ip: Option<IpAddr>) -> AppResult<users::UserRow> {
+pub async fn set_role(
+    state: &AppState,
+    admin: &Principal,
+    target: UserId,
+    role: Role,
+    ip: Option<IpAddr>,
+) -> AppResult<users::UserRow> {
     if !admin.is_admin() {
         return Err(AppError::Forbidden);
     }
     if target == admin.user_id && role != Role::Admin {
-        return Err(AppError::conflict("last_admin", "You cannot remove your own admin role."));
+        return Err(AppError::conflict(
+            "last_admin",
+            "You cannot remove your own admin role.",
+        ));
     }
     let keys = state.keys.clone();
     let now = state.now();
@@ -315,10 +557,23 @@ pub async fn set_role(state: &AppState, admin: &Principal, target: UserId, role:
     let changed = state
         .db
         .write(move |tx| {
-            let Some(before) = users::find(tx, &keys, target)? else { return Ok(None) };
+            let Some(before) = users::find(tx, &keys, target)? else {
+                return Ok(None);
+            };
             users::set_role(tx, target, role, now)?;
             let detail = json!({"from": before.role.as_str(), "to": role.as_str()});
-            audit::append(tx, &keys, event(Some(actor), "user.role_changed", Some(format!("user:{target}")), detail, ip), now)?;
+            audit::append(
+                tx,
+                &keys,
+                event(
+                    Some(actor),
+                    "user.role_changed",
+                    Some(format!("user:{target}")),
+                    detail,
+                    ip,
+                ),
+                now,
+            )?;
             // Existing tokens carry the old role: end them.
             auth_sessions::revoke_all_except(tx, target, None, now).map(Some)
         })
@@ -339,18 +594,29 @@ pub async fn ensure_setup_link(state: &AppState) -> AppResult<Option<String>> {
     let hash = token_hash(&token);
     let now = state.now();
     let ttl = state.config.auth.setup_link_ttl_secs;
-    state.db.write(move |tx| setup_links::create(tx, &hash, now, now + Duration::seconds(ttl))).await?;
+    state
+        .db
+        .write(move |tx| setup_links::create(tx, &hash, now, now + Duration::seconds(ttl)))
+        .await?;
     Ok(Some(format!("{}/setup/{token}", state.config.public_url())))
 }
 
 pub async fn setup_link_valid(state: &AppState, token: &str) -> AppResult<bool> {
     let hash = token_hash(token);
     let now = state.now();
-    state.db.read(move |c| setup_links::is_valid(c, &hash, now)).await
+    state
+        .db
+        .read(move |c| setup_links::is_valid(c, &hash, now))
+        .await
 }
 
 /// Creates the first admin through a setup link; the link works once.
-pub async fn complete_setup(state: &AppState, token: &str, r: Registration, ip: Option<IpAddr>) -> AppResult<users::UserRow> {
+pub async fn complete_setup(
+    state: &AppState,
+    token: &str,
+    r: Registration,
+    ip: Option<IpAddr>,
+) -> AppResult<users::UserRow> {
     let (email, name) = validate(state, &r, true)?;
     let hash = state.passwords.hash(&r.password).await?;
     let link = token_hash(token);
@@ -360,11 +626,31 @@ pub async fn complete_setup(state: &AppState, token: &str, r: Registration, ip: 
         .db
         .write(move |tx| {
             if !setup_links::consume(tx, &link, now)? {
-                return Err(AppError::conflict("setup_link_invalid", "This setup link is expired or was already used."));
+                return Err(AppError::conflict(
+                    "setup_link_invalid",
+                    "This setup link is expired or was already used.",
+                ));
             }
-            let new = users::NewUser { email: &email, name: &name, role: Role::Admin, password_hash: &hash, terms_version: Some(terms::TERMS_VERSION) };
+            let new = users::NewUser {
+                email: &email,
+                name: &name,
+                role: Role::Admin,
+                password_hash: &hash,
+                terms_version: Some(terms::TERMS_VERSION),
+            };
             let id = users::insert(tx, &keys, &new, now)?;
-            audit::append(tx, &keys, event(Some(id), "auth.setup_admin", Some(format!("user:{id}")), json!({}), ip), now)?;
+            audit::append(
+                tx,
+                &keys,
+                event(
+                    Some(id),
+                    "auth.setup_admin",
+                    Some(format!("user:{id}")),
+                    json!({}),
+                    ip,
+                ),
+                now,
+            )?;
             Ok(id)
         })
         .await?;

@@ -34,8 +34,12 @@ pub struct DemoReport {
 
 /// Inserts the demo papers that are not there yet (safe to run twice).
 pub async fn load(state: &AppState) -> AppResult<DemoReport> {
-    let data: Vec<DemoPaper> = serde_json::from_str(DATA).map_err(|e| AppError::internal(format!("demo data: {e}")))?;
-    let mut report = DemoReport { inserted: 0, skipped: 0 };
+    let data: Vec<DemoPaper> =
+        serde_json::from_str(DATA).map_err(|e| AppError::internal(format!("demo data: {e}")))?;
+    let mut report = DemoReport {
+        inserted: 0,
+        skipped: 0,
+    };
     for p in data {
         let input = PaperInput {
             title: p.title,
@@ -43,7 +47,11 @@ pub async fn load(state: &AppState) -> AppResult<DemoReport> {
             year: p.year,
             venue: p.venue,
             abstract_text: p.abstract_text,
-            authors: p.authors.into_iter().map(|a| (a.name, a.affiliation, a.orcid)).collect(),
+            authors: p
+                .authors
+                .into_iter()
+                .map(|a| (a.name, a.affiliation, a.orcid))
+                .collect(),
         };
         if papers::create_demo(state, input).await? {
             report.inserted += 1;

@@ -22,6 +22,10 @@ pub async fn run(state: &AppState, now: chrono::DateTime<chrono::Utc>) -> AppRes
         })
         .await?;
     state.rate_limits.shrink();
-    tracing::info!(sessions = report.sessions_deleted, setup_links = report.setup_links_deleted, "housekeeping done");
+    tracing::info!(
+        sessions = report.sessions_deleted,
+        setup_links = report.setup_links_deleted,
+        "housekeeping done"
+    );
     Ok(report)
 }

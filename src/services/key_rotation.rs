@@ -23,16 +23,26 @@ pub struct RotationReport {
 
 /// Rotates the primary key and re-encrypts everything. `progress` is told
 /// `(column, done, total)` after each batch.
-pub fn rotate(state: &AppState, drop_old: bool, progress: &dyn Fn(&str, usize, usize)) -> AppResult<RotationReport> {
+pub fn rotate(
+    state: &AppState,
+    drop_old: bool,
+    progress: &dyn Fn(&str, usize, usize),
+) -> AppResult<RotationReport> {
     let now = state.now();
-    let (new_key_id, mut keyring_json) = state.keys.add_primary(&now.to_rfc3339()).map_err(AppError::Internal)?;
+    let (new_key_id, mut keyring_json) = state
+        .keys
+        .add_primary(&now.to_rfc3339())
+        .map_err(AppError::Internal)?;
     let prefix = format!("v1:{new_key_id}:");
     let mut reencrypted = 0;
     for col in ENCRYPTED_COLUMNS {
         let name = format!("{}.{}", col.table, col.column);
         let total: i64 = state.db.write_blocking(|tx| {
             Ok(tx.query_row(
-                &format!("SELECT COUNT(*) FROM {} WHERE {} IS NOT NULL AND substr({}, 1, ?1) != ?2", col.table, col.column, col.column),
+                &format!(
+                    "SELECT COUNT(*) FROM {} WHERE {} IS NOT NULL AND substr({}, 1, ?1) != ?2",
+                    col.table, col.column, col.column
+                ),
                 params![prefix.len() as i64, prefix],
                 |r| r.get(0),
             )?)
@@ -73,7 +83,9 @@ pub fn rotate(state: &AppState, drop_old: bool, progress: &dyn Fn(&str, usize, u
     if drop_old {
         let still_used = old_key_uses(state, &new_key_id)?;
         if still_used > 0 {
-            return Err(AppError::internal(format!("{still_used} values still use an old key; not dropping it")));
+            return Err(AppError::internal(format!(
+                "{still_used} values still use an old key; not dropping it"
+            )));
         }
         let (d, json) = state.keys.drop_retired().map_err(AppError::Internal)?;
         dropped = d;
@@ -81,9 +93,25 @@ pub fn rotate(state: &AppState, drop_old: bool, progress: &dyn Fn(&str, usize, u
     }
     let detail = json!({"new_key_id": new_key_id, "reencrypted": reencrypted, "dropped": dropped});
     state.db.write_blocking(|tx| {
-        audit::append(tx, &state.keys, audit::NewEvent { actor: None, action: "keys.rotated", target: None, detail, ip: None }, now)
+        audit::append(
+            tx,
+            &state.keys,
+            audit::NewEvent {
+                actor: None,
+                action: "keys.rotated",
+                target: None,
+                detail,
+                ip: None,
+            },
+            now,
+        )
     })?;
-    Ok(RotationReport { new_key_id, reencrypted, keyring_json, dropped })
+    Ok(RotationReport {
+        new_key_id,
+        reencrypted,
+        keyring_json,
+        dropped,
+    })
 }
 
 /// Counts stored values whose key is not `primary`.
@@ -92,11 +120,18 @@ fn old_key_uses(state: &AppState, primary: &str) -> AppResult<usize> {
     for col in ENCRYPTED_COLUMNS {
         let values: Vec<String> = state.db.write_blocking(|tx| {
             Ok(tx
-                .prepare(&format!("SELECT {c} FROM {t} WHERE {c} IS NOT NULL", c = col.column, t = col.table))?
+                .prepare(&format!(
+                    "SELECT {c} FROM {t} WHERE {c} IS NOT NULL",
+                    c = col.column,
+                    t = col.table
+                ))?
                 .query_map([], |r| r.get(0))?
                 .collect::<Result<_, _>>()?)
         })?;
-        n += values.iter().filter(|v| key_id_of(v) != Some(primary)).count();
+        n += values
+            .iter()
+            .filter(|v| key_id_of(v) != Some(primary))
+            .count();
     }
     Ok(n)
 }

@@ -41,7 +41,9 @@ impl LoginLimits {
         let ip_hits = ip_key.and_then(|k| self.failures.get(&k)).unwrap_or(0);
         let acct_hits = self.failures.get(&acct_key).unwrap_or(0);
         if ip_hits >= self.per_ip || acct_hits >= self.per_account {
-            return Err(AppError::RateLimited { retry_after_secs: self.window_secs });
+            return Err(AppError::RateLimited {
+                retry_after_secs: self.window_secs,
+            });
         }
         Ok(())
     }

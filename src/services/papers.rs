@@ -62,7 +62,12 @@ impl From<PaperRow> for PaperView {
             authors: p
                 .authors
                 .into_iter()
-                .map(|a| AuthorView { position: a.position, name: a.name, affiliation: a.affiliation, orcid: a.orcid })
+                .map(|a| AuthorView {
+                    position: a.position,
+                    name: a.name,
+                    affiliation: a.affiliation,
+                    orcid: a.orcid,
+                })
                 .collect(),
             collection_status: p.collection_status,
             collected_at: p.collected_at,
@@ -93,7 +98,13 @@ pub struct QueryView {
 
 impl From<QueryRow> for QueryView {
     fn from(q: QueryRow) -> Self {
-        Self { id: q.id, paper_id: q.paper_id, question: q.question, session_id: q.session_id, created_at: q.created_at }
+        Self {
+            id: q.id,
+            paper_id: q.paper_id,
+            question: q.question,
+            session_id: q.session_id,
+            created_at: q.created_at,
+        }
     }
 }
 
@@ -119,13 +130,23 @@ impl PaperInput {
             authors: self
                 .authors
                 .iter()
-                .map(|(n, a, o)| RawAuthor { name: n, affiliation: a.as_deref(), orcid: o.as_deref() })
+                .map(|(n, a, o)| RawAuthor {
+                    name: n,
+                    affiliation: a.as_deref(),
+                    orcid: o.as_deref(),
+                })
                 .collect(),
         })
     }
 }
 
-async fn insert(state: &AppState, paper: NewPaper, source: &'static str, who: Option<&Principal>, ip: Option<IpAddr>) -> AppResult<PaperView> {
+async fn insert(
+    state: &AppState,
+    paper: NewPaper,
+    source: &'static str,
+    who: Option<&Principal>,
+    ip: Option<IpAddr>,
+) -> AppResult<PaperView> {
     let keys = state.keys.clone();
     let now = state.now();
     let actor = who.map(|w| w.user_id);
@@ -133,7 +154,13 @@ async fn insert(state: &AppState, paper: NewPaper, source: &'static str, who: Op
         .db
         .write(move |tx| {
             let id = papers::insert(tx, &paper, source, actor, now)?;
-            let ev = audit::NewEvent { actor, action: "paper.created", target: Some(format!("paper:{id}")), detail: json!({"source": source}), ip };
+            let ev = audit::NewEvent {
+                actor,
+                action: "paper.created",
+                target: Some(format!("paper:{id}")),
+                detail: json!({"source": source}),
+                ip,
+            };
             audit::append(tx, &keys, ev, now)?;
             Ok(id)
         })
@@ -141,18 +168,30 @@ async fn insert(state: &AppState, paper: NewPaper, source: &'static str, who: Op
     get(state, id).await.map(|p| (*p).clone())
 }
 
-pub async fn create(state: &AppState, who: &Principal, input: PaperInput, ip: Option<IpAddr>) -> AppResult<PaperView> {
+pub async fn create(
+    state: &AppState,
+    who: &Principal,
+    input: PaperInput,
+    ip: Option<IpAddr>,
+) -> AppResult<PaperView> {
     let paper = input.parse()?;
     insert(state, paper, "manual", Some(who), ip).await
 }
 
-/// Inserts a demo paper unless its DOI is already there; true if inserted.
+/// Inserts a demo paper unless it is already there (by DOI, or by title
+/// when it has none); true if inserted.
 pub async fn create_demo(state: &AppState, input: PaperInput) -> AppResult<bool> {
     let paper = input.parse()?;
-    if let Some(doi) = paper.doi.clone() {
-        if state.db.read(move |c| papers::find_by_doi(c, &doi)).await?.is_some() {
-            return Ok(false);
-        }
+    let (doi, title) = (paper.doi.clone(), paper.title.clone());
+    let existing = state
+        .db
+        .read(move |c| match doi {
+            Some(d) => papers::find_by_doi(c, &d),
+            None => papers::find_by_title(c, &title),
+        })
+        .await?;
+    if existing.is_some() {
+        return Ok(false);
     }
     insert(state, paper, "demo", None, None).await?;
     Ok(true)
@@ -160,20 +199,41 @@ pub async fn create_demo(state: &AppState, input: PaperInput) -> AppResult<bool>
 
 /// Imports a paper by DOI from OpenAlex; an existing paper with that DOI is
 /// returned as it is (`false`: not newly created).
-pub async fn import_doi(state: &AppState, who: &Principal, raw_doi: &str, ip: Option<IpAddr>) -> AppResult<(PaperView, bool)> {
-    let doi = parse_doi(raw_doi).map_err(|m| AppError::field("doi", m))?.ok_or_else(|| AppError::field("doi", "is required"))?;
+pub async fn import_doi(
+    state: &AppState,
+    who: &Principal,
+    raw_doi: &str,
+    ip: Option<IpAddr>,
+) -> AppResult<(PaperView, bool)> {
+    let doi = parse_doi(raw_doi)
+        .map_err(|m| AppError::field("doi", m))?
+        .ok_or_else(|| AppError::field("doi", "is required"))?;
     let d = doi.clone();
     if let Some(id) = state.db.read(move |c| papers::find_by_doi(c, &d)).await? {
         return Ok(((*get(state, id).await?).clone(), false));
     }
-    let work = state.openalex.work_by_doi(&doi).await.map_err(|e| match e {
-        ProviderError::NotFound { .. } => AppError::field("doi", "OpenAlex has no work with this DOI"),
-        ProviderError::RateLimited { retry_after_secs, .. } => AppError::Upstream {
-            code: "upstream_rate_limited",
-            message: format!("OpenAlex is rate limiting us; try again in {} seconds.", retry_after_secs.unwrap_or(60)),
-        },
-        other => AppError::Upstream { code: "upstream_unavailable", message: format!("The import failed: {other}.") },
-    })?;
+    let work = state
+        .openalex
+        .work_by_doi(&doi)
+        .await
+        .map_err(|e| match e {
+            ProviderError::NotFound { .. } => {
+                AppError::field("doi", "OpenAlex has no work with this DOI")
+            }
+            ProviderError::RateLimited {
+                retry_after_secs, ..
+            } => AppError::Upstream {
+                code: "upstream_rate_limited",
+                message: format!(
+                    "OpenAlex is rate limiting us; try again in {} seconds.",
+                    retry_after_secs.unwrap_or(60)
+                ),
+            },
+            other => AppError::Upstream {
+                code: "upstream_unavailable",
+                message: format!("The import failed: {other}."),
+            },
+        })?;
     let clip = |s: String, max: usize| s.chars().take(max).collect::<String>();
     let title = clip(work.title.clone(), 500);
     let venue = work.venue.clone().map(|v| clip(v, 300));
@@ -189,7 +249,11 @@ pub async fn import_doi(state: &AppState, who: &Principal, raw_doi: &str, ip: Op
             .authors
             .iter()
             .take(crate::domain::paper::MAX_AUTHORS)
-            .map(|a| RawAuthor { name: &a.name, affiliation: a.affiliation.as_deref(), orcid: a.orcid.as_deref() })
+            .map(|a| RawAuthor {
+                name: &a.name,
+                affiliation: a.affiliation.as_deref(),
+                orcid: a.orcid.as_deref(),
+            })
             .collect(),
     })
     .or_else(|_| lenient_import(&doi, &work))?;
@@ -205,13 +269,23 @@ fn lenient_import(doi: &str, work: &crate::providers::openalex::Work) -> AppResu
         .filter_map(|a| {
             Some(NewAuthor {
                 name: text::line(&a.name, 200).ok()?,
-                affiliation: text::optional_line(a.affiliation.as_deref(), 300).ok().flatten(),
-                orcid: a.orcid.as_deref().and_then(|o| crate::domain::paper::parse_orcid(o).ok().flatten()),
+                affiliation: text::optional_line(a.affiliation.as_deref(), 300)
+                    .ok()
+                    .flatten(),
+                orcid: a
+                    .orcid
+                    .as_deref()
+                    .and_then(|o| crate::domain::paper::parse_orcid(o).ok().flatten()),
             })
         })
         .take(crate::domain::paper::MAX_AUTHORS)
         .collect();
-    let title: String = work.title.chars().filter(|c| !c.is_control()).take(500).collect();
+    let title: String = work
+        .title
+        .chars()
+        .filter(|c| !c.is_control())
+        .take(500)
+        .collect();
     NewPaper::parse(RawPaper {
         title: &title,
         doi: Some(doi),
@@ -219,7 +293,14 @@ fn lenient_import(doi: &str, work: &crate::providers::openalex::Work) -> AppResu
         venue: None,
         abstract_text: None,
         url: None,
-        authors: authors.iter().map(|a| RawAuthor { name: &a.name, affiliation: a.affiliation.as_deref(), orcid: a.orcid.as_deref() }).collect(),
+        authors: authors
+            .iter()
+            .map(|a| RawAuthor {
+                name: &a.name,
+                affiliation: a.affiliation.as_deref(),
+                orcid: a.orcid.as_deref(),
+            })
+            .collect(),
     })
 }
 
@@ -243,7 +324,12 @@ pub async fn get(state: &AppState, id: PaperId) -> AppResult<Arc<PaperView>> {
 }
 
 /// Full-text search over titles and author names, newest first.
-pub async fn search(state: &AppState, q: Option<String>, author: Option<String>, page: &PageParams) -> AppResult<Page<PaperView>> {
+pub async fn search(
+    state: &AppState,
+    q: Option<String>,
+    author: Option<String>,
+    page: &PageParams,
+) -> AppResult<Page<PaperView>> {
     let limit = page.limit()?;
     let before = page.after_id()?.map(PaperId);
     for (field, v) in [("q", &q), ("author", &author)] {
@@ -251,8 +337,15 @@ pub async fn search(state: &AppState, q: Option<String>, author: Option<String>,
             return Err(AppError::field(field, "must be at most 200 characters"));
         }
     }
-    let rows = state.db.read(move |c| papers::search(c, q.as_deref(), author.as_deref(), before, limit + 1)).await?;
-    Ok(Page::from_rows(rows.into_iter().map(PaperView::from).collect(), limit, |p| p.id.0))
+    let rows = state
+        .db
+        .read(move |c| papers::search(c, q.as_deref(), author.as_deref(), before, limit + 1))
+        .await?;
+    Ok(Page::from_rows(
+        rows.into_iter().map(PaperView::from).collect(),
+        limit,
+        |p| p.id.0,
+    ))
 }
 
 async fn require_paper(state: &AppState, id: PaperId) -> AppResult<()> {
@@ -263,47 +356,105 @@ async fn require_paper(state: &AppState, id: PaperId) -> AppResult<()> {
     }
 }
 
-pub async fn set_progress(state: &AppState, who: &Principal, paper: PaperId, percent: i64, wants: bool) -> AppResult<ProgressView> {
-    let percent = u8::try_from(percent).ok().filter(|p| *p <= 100).ok_or_else(|| AppError::field("percent", "must be between 0 and 100"))?;
+pub async fn set_progress(
+    state: &AppState,
+    who: &Principal,
+    paper: PaperId,
+    percent: i64,
+    wants: bool,
+) -> AppResult<ProgressView> {
+    let percent = u8::try_from(percent)
+        .ok()
+        .filter(|p| *p <= 100)
+        .ok_or_else(|| AppError::field("percent", "must be between 0 and 100"))?;
     require_paper(state, paper).await?;
     let (user, now) = (who.user_id, state.now());
-    let row = state.db.write(move |tx| progress::upsert(tx, user, paper, percent, wants, now)).await?;
-    Ok(ProgressView { paper_id: paper, percent: row.percent, wants_consultation: row.wants_consultation, updated_at: Some(row.updated_at) })
-}
-
-pub async fn get_progress(state: &AppState, who: &Principal, paper: PaperId) -> AppResult<ProgressView> {
-    require_paper(state, paper).await?;
-    let user = who.user_id;
-    let row = state.db.read(move |c| progress::find(c, user, paper)).await?;
-    Ok(match row {
-        Some(r) => ProgressView { paper_id: paper, percent: r.percent, wants_consultation: r.wants_consultation, updated_at: Some(r.updated_at) },
-        None => ProgressView { paper_id: paper, percent: 0, wants_consultation: false, updated_at: None },
+    let row = state
+        .db
+        .write(move |tx| progress::upsert(tx, user, paper, percent, wants, now))
+        .await?;
+    Ok(ProgressView {
+        paper_id: paper,
+        percent: row.percent,
+        wants_consultation: row.wants_consultation,
+        updated_at: Some(row.updated_at),
     })
 }
 
-pub async fn add_query(state: &AppState, who: &Principal, paper: PaperId, question: &str) -> AppResult<QueryView> {
+pub async fn get_progress(
+    state: &AppState,
+    who: &Principal,
+    paper: PaperId,
+) -> AppResult<ProgressView> {
+    require_paper(state, paper).await?;
+    let user = who.user_id;
+    let row = state
+        .db
+        .read(move |c| progress::find(c, user, paper))
+        .await?;
+    Ok(match row {
+        Some(r) => ProgressView {
+            paper_id: paper,
+            percent: r.percent,
+            wants_consultation: r.wants_consultation,
+            updated_at: Some(r.updated_at),
+        },
+        None => ProgressView {
+            paper_id: paper,
+            percent: 0,
+            wants_consultation: false,
+            updated_at: None,
+        },
+    })
+}
+
+pub async fn add_query(
+    state: &AppState,
+    who: &Principal,
+    paper: PaperId,
+    question: &str,
+) -> AppResult<QueryView> {
     let question = text::block(question, 4000).map_err(|m| AppError::field("question", m))?;
     require_paper(state, paper).await?;
     let (keys, user, now) = (state.keys.clone(), who.user_id, state.now());
-    let row = state.db.write(move |tx| queries::insert(tx, &keys, paper, user, &question, now)).await?;
+    let row = state
+        .db
+        .write(move |tx| queries::insert(tx, &keys, paper, user, &question, now))
+        .await?;
     Ok(row.into())
 }
 
 /// The caller's queries on a paper; admins see everyone's.
-pub async fn list_queries(state: &AppState, who: &Principal, paper: PaperId, page: &PageParams) -> AppResult<Page<QueryView>> {
+pub async fn list_queries(
+    state: &AppState,
+    who: &Principal,
+    paper: PaperId,
+    page: &PageParams,
+) -> AppResult<Page<QueryView>> {
     let limit = page.limit()?;
     let before = page.after_id()?.map(QueryId);
     require_paper(state, paper).await?;
     let keys = state.keys.clone();
     let user = (!who.is_admin()).then_some(who.user_id);
-    let rows = state.db.read(move |c| queries::list(c, &keys, paper, user, before, limit + 1)).await?;
-    Ok(Page::from_rows(rows.into_iter().map(QueryView::from).collect(), limit, |q| q.id.0))
+    let rows = state
+        .db
+        .read(move |c| queries::list(c, &keys, paper, user, before, limit + 1))
+        .await?;
+    Ok(Page::from_rows(
+        rows.into_iter().map(QueryView::from).collect(),
+        limit,
+        |q| q.id.0,
+    ))
 }
 
 /// One query: its author or an admin; anyone else gets 404.
 pub async fn get_query(state: &AppState, who: &Principal, id: QueryId) -> AppResult<QueryView> {
     let keys = state.keys.clone();
-    let row = state.db.read(move |c| queries::find(c, &keys, id)).await?.ok_or(AppError::NotFound)?;
+    let row = state
+        .db
+        .read(move |c| queries::find(c, &keys, id))
+        .await?
+        .ok_or(AppError::NotFound)?;
     if row.user_id != who.user_id && !who.is_admin() {
         return Err(AppError::NotFound);
     }

@@ -38,7 +38,11 @@ fn hash_blocking(password: &str) -> AppResult<String> {
 
 fn verify_blocking(password: &str, hash: &str) -> bool {
     PasswordHash::new(hash)
-        .map(|parsed| argon2().verify_password(password.as_bytes(), &parsed).is_ok())
+        .map(|parsed| {
+            argon2()
+                .verify_password(password.as_bytes(), &parsed)
+                .is_ok()
+        })
         .unwrap_or(false)
 }
 
@@ -51,7 +55,10 @@ impl PasswordHasher {
             concurrency
         };
         let dummy = hash_blocking(&crate::crypto::random_token(16))?;
-        Ok(Self { permits: Arc::new(Semaphore::new(n)), dummy: Arc::new(dummy) })
+        Ok(Self {
+            permits: Arc::new(Semaphore::new(n)),
+            dummy: Arc::new(dummy),
+        })
     }
 
     async fn run<T: Send + 'static>(&self, f: impl FnOnce() -> T + Send + 'static) -> AppResult<T> {
@@ -93,9 +100,18 @@ mod tests {
     async fn hashes_verify_and_use_argon2id_with_the_required_cost() {
         let h = PasswordHasher::new(1).unwrap();
         let hash = h.hash("a long enough passphrase").await.unwrap();
-        assert!(hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{hash}");
-        assert!(h.verify("a long enough passphrase", Some(&hash)).await.unwrap());
-        assert!(!h.verify("another passphrase here", Some(&hash)).await.unwrap());
+        assert!(
+            hash.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{hash}"
+        );
+        assert!(h
+            .verify("a long enough passphrase", Some(&hash))
+            .await
+            .unwrap());
+        assert!(!h
+            .verify("another passphrase here", Some(&hash))
+            .await
+            .unwrap());
         assert!(!h.verify("a long enough passphrase", None).await.unwrap());
     }
 }

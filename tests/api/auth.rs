@@ -18,8 +18,16 @@ async fn register_login_and_me_work() {
     assert_eq!(tokens["expires_in"], 900);
     assert!(tokens["refresh_token"].as_str().unwrap().len() >= 40);
 
-    let me: Value = app.get("/api/v1/users/me", tokens["access_token"].as_str()).await.json().await.unwrap();
-    assert_eq!(me, json!({"id": created["id"], "email": "marie.curie@sorbonne.fr", "name": "Marie Curie", "role": "user", "is_subscribed": false}));
+    let me: Value = app
+        .get("/api/v1/users/me", tokens["access_token"].as_str())
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        me,
+        json!({"id": created["id"], "email": "marie.curie@sorbonne.fr", "name": "Marie Curie", "role": "user", "is_subscribed": false})
+    );
 }
 
 #[tokio::test]
@@ -35,8 +43,13 @@ async fn the_accepted_terms_version_is_recorded_and_required() {
     app.register("b@uni.edu", "B").await;
     let terms: Value = app.get("/api/v1/terms", None).await.json().await.unwrap();
     let conn = crate::helpers::rusqlite_conn(&app.db_path());
-    let (version, at): (String, Option<String>) =
-        conn.query_row("SELECT terms_version, terms_accepted_at FROM users", [], |r| Ok((r.get(0)?, r.get(1)?))).unwrap();
+    let (version, at): (String, Option<String>) = conn
+        .query_row(
+            "SELECT terms_version, terms_accepted_at FROM users",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
     assert_eq!(version, terms["version"].as_str().unwrap());
     assert!(at.is_some());
 }
@@ -44,13 +57,21 @@ async fn the_accepted_terms_version_is_recorded_and_required() {
 #[tokio::test]
 async fn weak_passwords_are_refused() {
     let app = spawn_app().await;
-    for (password, why) in [("short pass", "length"), ("password1234", "common"), ("x".repeat(129).as_str(), "length"), ("grace.hopper rocks!", "email")] {
+    for (password, why) in [
+        ("short pass", "length"),
+        ("password1234", "common"),
+        ("x".repeat(129).as_str(), "length"),
+        ("grace.hopper rocks!", "email"),
+    ] {
         let r = app
             .post_json("/api/v1/auth/register", None, &json!({"email": "grace.hopper@navy.mil", "password": password, "name": "Grace", "accept_terms": true}))
             .await;
         assert_eq!(r.status(), 422, "{why}");
         let body: Value = r.json().await.unwrap();
-        assert!(body["error"]["fields"]["password"].is_string(), "{why}: {body}");
+        assert!(
+            body["error"]["fields"]["password"].is_string(),
+            "{why}: {body}"
+        );
     }
 }
 
@@ -68,7 +89,9 @@ async fn failed_logins_do_not_reveal_whether_the_account_exists() {
     let app = spawn_app().await;
     app.register("known@uni.edu", "Known").await;
     let wrong = app.login("known@uni.edu", "not the password at all").await;
-    let unknown = app.login("unknown@uni.edu", "not the password at all").await;
+    let unknown = app
+        .login("unknown@uni.edu", "not the password at all")
+        .await;
     assert_eq!(wrong.status(), 401);
     assert_eq!(unknown.status(), 401);
     let a: Value = wrong.json().await.unwrap();
@@ -81,7 +104,12 @@ async fn failed_logins_are_limited_per_account() {
     let app = spawn_app_with(|c| c.auth.login_max_failures_per_account = 3).await;
     app.register("target@uni.edu", "Target").await;
     for _ in 0..3 {
-        assert_eq!(app.login("target@uni.edu", "wrong password here").await.status(), 401);
+        assert_eq!(
+            app.login("target@uni.edu", "wrong password here")
+                .await
+                .status(),
+            401
+        );
     }
     // Even the right password is refused while the account is locked.
     let r = app.login("target@uni.edu", PASSWORD).await;
@@ -91,33 +119,72 @@ async fn failed_logins_are_limited_per_account() {
     for _ in 0..3 {
         app.login("ghost@uni.edu", "wrong password here").await;
     }
-    assert_eq!(app.login("ghost@uni.edu", "wrong password here").await.status(), 429);
+    assert_eq!(
+        app.login("ghost@uni.edu", "wrong password here")
+            .await
+            .status(),
+        429
+    );
 }
 
 #[tokio::test]
 async fn failed_logins_are_limited_per_ip() {
     let app = spawn_app_with(|c| c.auth.login_max_failures_per_ip = 4).await;
     for i in 0..4 {
-        app.login(&format!("user{i}@uni.edu"), "wrong password here").await;
+        app.login(&format!("user{i}@uni.edu"), "wrong password here")
+            .await;
     }
-    assert_eq!(app.login("fresh@uni.edu", "wrong password here").await.status(), 429);
+    assert_eq!(
+        app.login("fresh@uni.edu", "wrong password here")
+            .await
+            .status(),
+        429
+    );
 }
 
 #[tokio::test]
 async fn refresh_rotates_and_a_replayed_token_revokes_the_session() {
     let app = spawn_app().await;
     let first = app.signed_in("r@uni.edu").await;
-    let r = app.post_json("/api/v1/auth/refresh", None, &json!({"refresh_token": first["refresh_token"]})).await;
+    let r = app
+        .post_json(
+            "/api/v1/auth/refresh",
+            None,
+            &json!({"refresh_token": first["refresh_token"]}),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     let second: Value = r.json().await.unwrap();
     assert_ne!(second["refresh_token"], first["refresh_token"]);
-    assert_eq!(app.get("/api/v1/users/me", second["access_token"].as_str()).await.status(), 200);
+    assert_eq!(
+        app.get("/api/v1/users/me", second["access_token"].as_str())
+            .await
+            .status(),
+        200
+    );
 
     // The old refresh token is replayed: the whole session ends.
-    let r = app.post_json("/api/v1/auth/refresh", None, &json!({"refresh_token": first["refresh_token"]})).await;
+    let r = app
+        .post_json(
+            "/api/v1/auth/refresh",
+            None,
+            &json!({"refresh_token": first["refresh_token"]}),
+        )
+        .await;
     assert_eq!(r.status(), 401);
-    assert_eq!(app.get("/api/v1/users/me", second["access_token"].as_str()).await.status(), 401);
-    let r = app.post_json("/api/v1/auth/refresh", None, &json!({"refresh_token": second["refresh_token"]})).await;
+    assert_eq!(
+        app.get("/api/v1/users/me", second["access_token"].as_str())
+            .await
+            .status(),
+        401
+    );
+    let r = app
+        .post_json(
+            "/api/v1/auth/refresh",
+            None,
+            &json!({"refresh_token": second["refresh_token"]}),
+        )
+        .await;
     assert_eq!(r.status(), 401);
 }
 
@@ -125,11 +192,33 @@ async fn refresh_rotates_and_a_replayed_token_revokes_the_session() {
 async fn logout_revokes_the_refresh_token_and_its_access_tokens() {
     let app = spawn_app().await;
     let t = app.signed_in("out@uni.edu").await;
-    assert_eq!(app.get("/api/v1/users/me", t["access_token"].as_str()).await.status(), 200);
-    let r = app.post_json("/api/v1/auth/logout", None, &json!({"refresh_token": t["refresh_token"]})).await;
+    assert_eq!(
+        app.get("/api/v1/users/me", t["access_token"].as_str())
+            .await
+            .status(),
+        200
+    );
+    let r = app
+        .post_json(
+            "/api/v1/auth/logout",
+            None,
+            &json!({"refresh_token": t["refresh_token"]}),
+        )
+        .await;
     assert_eq!(r.status(), 204);
-    assert_eq!(app.get("/api/v1/users/me", t["access_token"].as_str()).await.status(), 401);
-    let r = app.post_json("/api/v1/auth/refresh", None, &json!({"refresh_token": t["refresh_token"]})).await;
+    assert_eq!(
+        app.get("/api/v1/users/me", t["access_token"].as_str())
+            .await
+            .status(),
+        401
+    );
+    let r = app
+        .post_json(
+            "/api/v1/auth/refresh",
+            None,
+            &json!({"refresh_token": t["refresh_token"]}),
+        )
+        .await;
     assert_eq!(r.status(), 401);
 }
 
@@ -137,7 +226,12 @@ async fn logout_revokes_the_refresh_token_and_its_access_tokens() {
 async fn changing_the_password_revokes_the_other_sessions() {
     let app = spawn_app().await;
     let phone = app.signed_in("pw@uni.edu").await;
-    let laptop: Value = app.login("pw@uni.edu", PASSWORD).await.json().await.unwrap();
+    let laptop: Value = app
+        .login("pw@uni.edu", PASSWORD)
+        .await
+        .json()
+        .await
+        .unwrap();
     let r = app
         .post_json(
             "/api/v1/auth/password",
@@ -146,10 +240,25 @@ async fn changing_the_password_revokes_the_other_sessions() {
         )
         .await;
     assert_eq!(r.status(), 204);
-    assert_eq!(app.get("/api/v1/users/me", laptop["access_token"].as_str()).await.status(), 200);
-    assert_eq!(app.get("/api/v1/users/me", phone["access_token"].as_str()).await.status(), 401);
+    assert_eq!(
+        app.get("/api/v1/users/me", laptop["access_token"].as_str())
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        app.get("/api/v1/users/me", phone["access_token"].as_str())
+            .await
+            .status(),
+        401
+    );
     assert_eq!(app.login("pw@uni.edu", PASSWORD).await.status(), 401);
-    assert_eq!(app.login("pw@uni.edu", "a brand new passphrase 7").await.status(), 200);
+    assert_eq!(
+        app.login("pw@uni.edu", "a brand new passphrase 7")
+            .await
+            .status(),
+        200
+    );
 }
 
 #[tokio::test]
@@ -179,8 +288,16 @@ async fn tampered_or_missing_tokens_are_401() {
     let mut forged = t.clone();
     forged.pop();
     forged.push(if t.ends_with('A') { 'B' } else { 'A' });
-    assert_eq!(app.get("/api/v1/users/me", Some(&forged)).await.status(), 401);
-    assert_eq!(app.get("/api/v1/users/me", Some("not.a.jwt")).await.status(), 401);
+    assert_eq!(
+        app.get("/api/v1/users/me", Some(&forged)).await.status(),
+        401
+    );
+    assert_eq!(
+        app.get("/api/v1/users/me", Some("not.a.jwt"))
+            .await
+            .status(),
+        401
+    );
     let r = app.get("/api/v1/users/me", None).await;
     assert_eq!(r.status(), 401);
     assert_eq!(error_code(r).await, "unauthorized");
@@ -191,20 +308,70 @@ async fn admin_endpoints_refuse_readers_and_role_changes_are_audited() {
     let app = spawn_app().await;
     let reader = app.token("reader@uni.edu").await;
     let admin = app.admin_token("admin@uni.edu").await;
-    assert_eq!(app.get("/api/v1/admin/users", Some(&reader)).await.status(), 403);
-    assert_eq!(app.get("/api/v1/admin/audit", Some(&reader)).await.status(), 403);
-    let users: Value = app.get("/api/v1/admin/users", Some(&admin)).await.json().await.unwrap();
-    let reader_id = users["items"].as_array().unwrap().iter().find(|u| u["email"] == "reader@uni.edu").unwrap()["id"].as_i64().unwrap();
+    assert_eq!(
+        app.get("/api/v1/admin/users", Some(&reader)).await.status(),
+        403
+    );
+    assert_eq!(
+        app.get("/api/v1/admin/audit", Some(&reader)).await.status(),
+        403
+    );
+    let users: Value = app
+        .get("/api/v1/admin/users", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    let reader_id = users["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|u| u["email"] == "reader@uni.edu")
+        .unwrap()["id"]
+        .as_i64()
+        .unwrap();
 
-    let r = app.send_json(reqwest::Method::PUT, &format!("/api/v1/admin/users/{reader_id}/role"), Some(&reader), &json!({"role": "admin"})).await;
+    let r = app
+        .send_json(
+            reqwest::Method::PUT,
+            &format!("/api/v1/admin/users/{reader_id}/role"),
+            Some(&reader),
+            &json!({"role": "admin"}),
+        )
+        .await;
     assert_eq!(r.status(), 403);
-    let r = app.send_json(reqwest::Method::PUT, &format!("/api/v1/admin/users/{reader_id}/role"), Some(&admin), &json!({"role": "researcher"})).await;
+    let r = app
+        .send_json(
+            reqwest::Method::PUT,
+            &format!("/api/v1/admin/users/{reader_id}/role"),
+            Some(&admin),
+            &json!({"role": "researcher"}),
+        )
+        .await;
     assert_eq!(r.status(), 200);
     // The reader's old token carried the old role: it no longer works.
-    assert_eq!(app.get("/api/v1/users/me", Some(&reader)).await.status(), 401);
-    let audit: Value = app.get("/api/v1/admin/audit?action=user.role_changed", Some(&admin)).await.json().await.unwrap();
-    assert_eq!(audit["items"][0]["detail"], json!({"from": "user", "to": "researcher"}));
-    let r = app.send_json(reqwest::Method::PUT, "/api/v1/admin/users/999999/role", Some(&admin), &json!({"role": "user"})).await;
+    assert_eq!(
+        app.get("/api/v1/users/me", Some(&reader)).await.status(),
+        401
+    );
+    let audit: Value = app
+        .get("/api/v1/admin/audit?action=user.role_changed", Some(&admin))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(
+        audit["items"][0]["detail"],
+        json!({"from": "user", "to": "researcher"})
+    );
+    let r = app
+        .send_json(
+            reqwest::Method::PUT,
+            "/api/v1/admin/users/999999/role",
+            Some(&admin),
+            &json!({"role": "user"}),
+        )
+        .await;
     assert_eq!(r.status(), 404);
 }
 
@@ -213,27 +380,60 @@ async fn authentication_events_are_audited() {
     let app = spawn_app().await;
     let t = app.signed_in("audit@uni.edu").await;
     app.login("audit@uni.edu", "wrong password here").await;
-    app.post_json("/api/v1/auth/logout", None, &json!({"refresh_token": t["refresh_token"]})).await;
+    app.post_json(
+        "/api/v1/auth/logout",
+        None,
+        &json!({"refresh_token": t["refresh_token"]}),
+    )
+    .await;
     let actions = app.audit_actions();
-    for expected in ["auth.register", "auth.login", "auth.login_failed", "auth.logout"] {
-        assert!(actions.iter().any(|a| a == expected), "{expected} missing from {actions:?}");
+    for expected in [
+        "auth.register",
+        "auth.login",
+        "auth.login_failed",
+        "auth.logout",
+    ] {
+        assert!(
+            actions.iter().any(|a| a == expected),
+            "{expected} missing from {actions:?}"
+        );
     }
 }
 
 #[tokio::test]
 async fn a_setup_link_is_made_while_no_admin_exists_and_works_once() {
     let app = spawn_app().await;
-    let url = colloquy::services::accounts::ensure_setup_link(&app.state).await.unwrap().unwrap();
+    let url = colloquy::services::accounts::ensure_setup_link(&app.state)
+        .await
+        .unwrap()
+        .unwrap();
     let token = url.rsplit('/').next().unwrap().to_string();
-    assert!(colloquy::services::accounts::setup_link_valid(&app.state, &token).await.unwrap());
+    assert!(
+        colloquy::services::accounts::setup_link_valid(&app.state, &token)
+            .await
+            .unwrap()
+    );
     let reg = |email: &str| colloquy::services::accounts::Registration {
         email: email.into(),
         password: PASSWORD.into(),
         name: "First Admin".into(),
         accept_terms: true,
     };
-    let admin = colloquy::services::accounts::complete_setup(&app.state, &token, reg("boss@uni.edu"), None).await.unwrap();
+    let admin =
+        colloquy::services::accounts::complete_setup(&app.state, &token, reg("boss@uni.edu"), None)
+            .await
+            .unwrap();
     assert_eq!(admin.role, colloquy::domain::Role::Admin);
-    assert!(colloquy::services::accounts::complete_setup(&app.state, &token, reg("second@uni.edu"), None).await.is_err());
-    assert!(colloquy::services::accounts::ensure_setup_link(&app.state).await.unwrap().is_none());
+    assert!(colloquy::services::accounts::complete_setup(
+        &app.state,
+        &token,
+        reg("second@uni.edu"),
+        None
+    )
+    .await
+    .is_err());
+    assert!(colloquy::services::accounts::ensure_setup_link(&app.state)
+        .await
+        .unwrap()
+        .is_none());
 }

@@ -9,7 +9,10 @@ async fn health_ready_and_metrics_answer() {
     assert_eq!(r.headers()["x-content-type-options"], "nosniff");
     assert_eq!(app.get("/readyz", None).await.status(), 200);
     let metrics = app.get("/metrics", None).await.text().await.unwrap();
-    assert!(metrics.contains("colloquy_http_requests_total{class=\"2xx\"}"), "{metrics}");
+    assert!(
+        metrics.contains("colloquy_http_requests_total{class=\"2xx\"}"),
+        "{metrics}"
+    );
 }
 
 #[tokio::test]
@@ -17,18 +20,41 @@ async fn unknown_api_routes_and_methods_answer_in_the_error_shape() {
     let app = spawn_app().await;
     let r = app.get("/api/v1/nope", None).await;
     assert_eq!(r.status(), 404);
-    assert_eq!(crate::helpers::error_code(r).await, "not_found");
-    let r = app.client.delete(app.url("/api/v1/users/me")).send().await.unwrap();
+    assert_eq!(crate::helpers::error_code(r).await, "no_such_route");
+    let r = app
+        .client
+        .delete(app.url("/api/v1/users/me"))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(r.status(), 405);
     assert_eq!(crate::helpers::error_code(r).await, "method_not_allowed");
 }
 
 #[tokio::test]
 async fn cors_allows_only_configured_origins() {
-    let app = crate::helpers::spawn_app_with(|c| c.security.cors_origins = vec!["https://app.example.org".into()]).await;
-    let allowed = app.client.get(app.url("/api/v1/papers")).header("origin", "https://app.example.org").send().await.unwrap();
-    assert_eq!(allowed.headers()["access-control-allow-origin"], "https://app.example.org");
-    let other = app.client.get(app.url("/api/v1/papers")).header("origin", "https://evil.example").send().await.unwrap();
+    let app = crate::helpers::spawn_app_with(|c| {
+        c.security.cors_origins = vec!["https://app.example.org".into()]
+    })
+    .await;
+    let allowed = app
+        .client
+        .get(app.url("/api/v1/papers"))
+        .header("origin", "https://app.example.org")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        allowed.headers()["access-control-allow-origin"],
+        "https://app.example.org"
+    );
+    let other = app
+        .client
+        .get(app.url("/api/v1/papers"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
     assert!(!other.headers().contains_key("access-control-allow-origin"));
 }
 

@@ -37,12 +37,24 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     config.jobs.housekeeping = String::new();
     tweak(&mut config);
     let clock = ManualClock::new(chrono::Utc::now());
-    let app = Application::build(config, Arc::new(clock.clone())).await.unwrap();
+    let app = Application::build(config, Arc::new(clock.clone()))
+        .await
+        .unwrap();
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state();
     tokio::spawn(app.run_until_stopped(false));
-    let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-    TestApp { address, client, state, clock, openalex, dir }
+    let client = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap();
+    TestApp {
+        address,
+        client,
+        state,
+        clock,
+        openalex,
+        dir,
+    }
 }
 
 impl TestApp {
@@ -58,7 +70,13 @@ impl TestApp {
         req.send().await.unwrap()
     }
 
-    pub async fn send_json(&self, method: reqwest::Method, path: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
+    pub async fn send_json(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> reqwest::Response {
         let mut req = self.client.request(method, self.url(path)).json(body);
         if let Some(t) = token {
             req = req.bearer_auth(t);
@@ -66,17 +84,32 @@ impl TestApp {
         req.send().await.unwrap()
     }
 
-    pub async fn post_json(&self, path: &str, token: Option<&str>, body: &Value) -> reqwest::Response {
-        self.send_json(reqwest::Method::POST, path, token, body).await
-    }
-
-    pub async fn register(&self, email: &str, name: &str) -> reqwest::Response {
-        self.post_json("/api/v1/auth/register", None, &json!({"email": email, "password": PASSWORD, "name": name, "accept_terms": true}))
+    pub async fn post_json(
+        &self,
+        path: &str,
+        token: Option<&str>,
+        body: &Value,
+    ) -> reqwest::Response {
+        self.send_json(reqwest::Method::POST, path, token, body)
             .await
     }
 
+    pub async fn register(&self, email: &str, name: &str) -> reqwest::Response {
+        self.post_json(
+            "/api/v1/auth/register",
+            None,
+            &json!({"email": email, "password": PASSWORD, "name": name, "accept_terms": true}),
+        )
+        .await
+    }
+
     pub async fn login(&self, email: &str, password: &str) -> reqwest::Response {
-        self.post_json("/api/v1/auth/login", None, &json!({"email": email, "password": password})).await
+        self.post_json(
+            "/api/v1/auth/login",
+            None,
+            &json!({"email": email, "password": password}),
+        )
+        .await
     }
 
     /// Registers and logs in; returns the token answer.
@@ -89,16 +122,28 @@ impl TestApp {
     }
 
     pub async fn token(&self, email: &str) -> String {
-        self.signed_in(email).await["access_token"].as_str().unwrap().to_string()
+        self.signed_in(email).await["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string()
     }
 
     /// An admin account made through the CLI path, signed in.
     pub async fn admin_token(&self, email: &str) -> String {
-        colloquy::services::accounts::create_user_admin_cli(&self.state, email, "Ada Admin", PASSWORD, colloquy::domain::Role::Admin)
-            .await
-            .unwrap();
+        colloquy::services::accounts::create_user_admin_cli(
+            &self.state,
+            email,
+            "Ada Admin",
+            PASSWORD,
+            colloquy::domain::Role::Admin,
+        )
+        .await
+        .unwrap();
         let r = self.login(email, PASSWORD).await;
-        r.json::<Value>().await.unwrap()["access_token"].as_str().unwrap().to_string()
+        r.json::<Value>().await.unwrap()["access_token"]
+            .as_str()
+            .unwrap()
+            .to_string()
     }
 
     pub async fn create_paper(&self, token: &str, body: &Value) -> reqwest::Response {
@@ -118,8 +163,13 @@ impl TestApp {
     /// Reads the audit actions in order, straight from the database.
     pub fn audit_actions(&self) -> Vec<String> {
         let conn = rusqlite_conn(&self.db_path());
-        let mut stmt = conn.prepare("SELECT action FROM audit_log ORDER BY id").unwrap();
-        stmt.query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect()
+        let mut stmt = conn
+            .prepare("SELECT action FROM audit_log ORDER BY id")
+            .unwrap();
+        stmt.query_map([], |r| r.get(0))
+            .unwrap()
+            .map(Result::unwrap)
+            .collect()
     }
 }
 

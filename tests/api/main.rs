@@ -1,3 +1,5 @@
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
+
 //! The one integration-test binary: the real app on port 0 with a fresh
 //! database per test, and wiremock fakes for external services.
 

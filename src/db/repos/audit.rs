@@ -37,21 +37,49 @@ pub struct AuditRow {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn row_hash(prev: &str, id: i64, at: &str, actor: Option<i64>, action: &str, target: Option<&str>, detail: &str, ip: Option<&str>) -> String {
-    let canonical = serde_json::json!([prev, id, at, actor, action, target, detail, ip]).to_string();
+fn row_hash(
+    prev: &str,
+    id: i64,
+    at: &str,
+    actor: Option<i64>,
+    action: &str,
+    target: Option<&str>,
+    detail: &str,
+    ip: Option<&str>,
+) -> String {
+    let canonical =
+        serde_json::json!([prev, id, at, actor, action, target, detail, ip]).to_string();
     hex::encode(Sha256::digest(canonical.as_bytes()))
 }
 
-pub fn append(conn: &Connection, keys: &Keyring, event: NewEvent<'_>, now: chrono::DateTime<chrono::Utc>) -> AppResult<AuditId> {
+pub fn append(
+    conn: &Connection,
+    keys: &Keyring,
+    event: NewEvent<'_>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<AuditId> {
     let (last_id, prev): (i64, String) = conn
-        .query_row("SELECT last_id, last_hash FROM audit_head WHERE singleton = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(
+            "SELECT last_id, last_hash FROM audit_head WHERE singleton = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .optional()?
         .unwrap_or((0, GENESIS.to_string()));
     let id = last_id + 1;
     let at = ts(now);
     let detail = event.detail.to_string();
     let ip = event.ip.map(|ip| ip.to_string());
-    let hash = row_hash(&prev, id, &at, event.actor.map(|a| a.0), event.action, event.target.as_deref(), &detail, ip.as_deref());
+    let hash = row_hash(
+        &prev,
+        id,
+        &at,
+        event.actor.map(|a| a.0),
+        event.action,
+        event.target.as_deref(),
+        &detail,
+        ip.as_deref(),
+    );
     conn.execute(
         "INSERT INTO audit_log (id, at, actor_user_id, action, target, detail, ip_enc, prev_hash, hash)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
@@ -80,26 +108,54 @@ pub fn verify(conn: &Connection, keys: &Keyring) -> AppResult<Verification> {
     while let Some(r) = rows.next()? {
         let id: i64 = r.get(0)?;
         if id != expected_id {
-            return Ok(Verification::Broken { row_id: expected_id, reason: format!("row {expected_id} is missing") });
+            return Ok(Verification::Broken {
+                row_id: expected_id,
+                reason: format!("row {expected_id} is missing"),
+            });
         }
         let ip_enc: Option<String> = r.get(6)?;
-        let ip = match ip_enc.as_deref().map(|c| keys.decrypt(IP_AAD, c)).transpose() {
+        let ip = match ip_enc
+            .as_deref()
+            .map(|c| keys.decrypt(IP_AAD, c))
+            .transpose()
+        {
             Ok(ip) => ip,
-            Err(_) => return Ok(Verification::Broken { row_id: id, reason: format!("row {id} has an IP that does not decrypt") }),
+            Err(_) => {
+                return Ok(Verification::Broken {
+                    row_id: id,
+                    reason: format!("row {id} has an IP that does not decrypt"),
+                })
+            }
         };
         let stored_prev: String = r.get(7)?;
         let stored_hash: String = r.get(8)?;
         let target: Option<String> = r.get(4)?;
         let detail: String = r.get(5)?;
-        let computed = row_hash(&prev, id, &r.get::<_, String>(1)?, r.get(2)?, &r.get::<_, String>(3)?, target.as_deref(), &detail, ip.as_deref());
+        let computed = row_hash(
+            &prev,
+            id,
+            &r.get::<_, String>(1)?,
+            r.get(2)?,
+            &r.get::<_, String>(3)?,
+            target.as_deref(),
+            &detail,
+            ip.as_deref(),
+        );
         if stored_prev != prev || computed != stored_hash {
-            return Ok(Verification::Broken { row_id: id, reason: format!("row {id} was edited (its hash does not match its contents)") });
+            return Ok(Verification::Broken {
+                row_id: id,
+                reason: format!("row {id} was edited (its hash does not match its contents)"),
+            });
         }
         prev = stored_hash;
         expected_id += 1;
     }
     let head: Option<(i64, String)> = conn
-        .query_row("SELECT last_id, last_hash FROM audit_head WHERE singleton = 1", [], |r| Ok((r.get(0)?, r.get(1)?)))
+        .query_row(
+            "SELECT last_id, last_hash FROM audit_head WHERE singleton = 1",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
         .optional()?;
     let rows = expected_id - 1;
     match head {
@@ -111,18 +167,31 @@ pub fn verify(conn: &Connection, keys: &Keyring) -> AppResult<Verification> {
             row_id: rows,
             reason: format!("row {rows} does not match the recorded head of the chain"),
         }),
-        None if rows > 0 => Ok(Verification::Broken { row_id: rows, reason: "the chain's head record is missing".into() }),
+        None if rows > 0 => Ok(Verification::Broken {
+            row_id: rows,
+            reason: "the chain's head record is missing".into(),
+        }),
         _ => Ok(Verification::Intact { rows }),
     }
 }
 
 /// Newest first; `before` pages backwards.
-pub fn list(conn: &Connection, keys: &Keyring, before: Option<AuditId>, action: Option<&str>, limit: usize) -> AppResult<Vec<AuditRow>> {
+pub fn list(
+    conn: &Connection,
+    keys: &Keyring,
+    before: Option<AuditId>,
+    action: Option<&str>,
+    limit: usize,
+) -> AppResult<Vec<AuditRow>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, at, actor_user_id, action, target, detail, ip_enc FROM audit_log
          WHERE id < ?1 AND (?2 IS NULL OR action = ?2) ORDER BY id DESC LIMIT ?3",
     )?;
-    let mut rows = stmt.query(params![before.map_or(i64::MAX, |b| b.0), action, limit as i64])?;
+    let mut rows = stmt.query(params![
+        before.map_or(i64::MAX, |b| b.0),
+        action,
+        limit as i64
+    ])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
         let ip_enc: Option<String> = r.get(6)?;
@@ -134,7 +203,9 @@ pub fn list(conn: &Connection, keys: &Keyring, before: Option<AuditId>, action: 
             action: r.get(3)?,
             target: r.get(4)?,
             detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
-            ip: ip_enc.map(|c| super::decrypt(keys, IP_AAD, &c)).transpose()?,
+            ip: ip_enc
+                .map(|c| super::decrypt(keys, IP_AAD, &c))
+                .transpose()?,
         });
     }
     Ok(out)

@@ -31,7 +31,14 @@ pub struct ActiveSession {
     pub role: Role,
 }
 
-pub fn create(conn: &Connection, user: UserId, kind: Kind, token_hash: &str, now: Time, expires: Time) -> AppResult<SessionId> {
+pub fn create(
+    conn: &Connection,
+    user: UserId,
+    kind: Kind,
+    token_hash: &str,
+    now: Time,
+    expires: Time,
+) -> AppResult<SessionId> {
     conn.execute(
         "INSERT INTO auth_sessions (user_id, kind, token_hash, created_at, last_used_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
         params![user, kind.as_str(), token_hash, ts(now), ts(expires)],
@@ -39,7 +46,13 @@ pub fn create(conn: &Connection, user: UserId, kind: Kind, token_hash: &str, now
     Ok(SessionId(conn.last_insert_rowid()))
 }
 
-fn active_from(conn: &Connection, where_clause: &str, key: &dyn rusqlite::ToSql, kind: Kind, now: Time) -> AppResult<Option<ActiveSession>> {
+fn active_from(
+    conn: &Connection,
+    where_clause: &str,
+    key: &dyn rusqlite::ToSql,
+    kind: Kind,
+    now: Time,
+) -> AppResult<Option<ActiveSession>> {
     let sql = format!(
         "SELECT s.id, s.user_id, u.role FROM auth_sessions s JOIN users u ON u.id = s.user_id
          WHERE {where_clause} AND s.kind = ?2 AND s.revoked_at IS NULL AND s.expires_at > ?3 AND u.disabled_at IS NULL"
@@ -47,20 +60,38 @@ fn active_from(conn: &Connection, where_clause: &str, key: &dyn rusqlite::ToSql,
     let row = conn
         .prepare_cached(&sql)?
         .query_row(params![key, kind.as_str(), ts(now)], |r| {
-            Ok((r.get::<_, SessionId>(0)?, r.get::<_, UserId>(1)?, r.get::<_, String>(2)?))
+            Ok((
+                r.get::<_, SessionId>(0)?,
+                r.get::<_, UserId>(1)?,
+                r.get::<_, String>(2)?,
+            ))
         })
         .optional()?;
     row.map(|(id, user_id, role)| {
-        Ok(ActiveSession { id, user_id, role: Role::parse(&role).map_err(AppError::internal)? })
+        Ok(ActiveSession {
+            id,
+            user_id,
+            role: Role::parse(&role).map_err(AppError::internal)?,
+        })
     })
     .transpose()
 }
 
-pub fn find_active_by_token(conn: &Connection, token_hash: &str, kind: Kind, now: Time) -> AppResult<Option<ActiveSession>> {
+pub fn find_active_by_token(
+    conn: &Connection,
+    token_hash: &str,
+    kind: Kind,
+    now: Time,
+) -> AppResult<Option<ActiveSession>> {
     active_from(conn, "s.token_hash = ?1", &token_hash, kind, now)
 }
 
-pub fn find_active(conn: &Connection, id: SessionId, kind: Kind, now: Time) -> AppResult<Option<ActiveSession>> {
+pub fn find_active(
+    conn: &Connection,
+    id: SessionId,
+    kind: Kind,
+    now: Time,
+) -> AppResult<Option<ActiveSession>> {
     active_from(conn, "s.id = ?1", &id, kind, now)
 }
 
@@ -68,11 +99,21 @@ pub fn find_active(conn: &Connection, id: SessionId, kind: Kind, now: Time) -> A
 /// rotated token, which means it was stolen.
 pub fn find_by_previous_token(conn: &Connection, token_hash: &str) -> AppResult<Option<SessionId>> {
     Ok(conn
-        .query_row("SELECT id FROM auth_sessions WHERE previous_token_hash = ?1", [token_hash], |r| r.get(0))
+        .query_row(
+            "SELECT id FROM auth_sessions WHERE previous_token_hash = ?1",
+            [token_hash],
+            |r| r.get(0),
+        )
         .optional()?)
 }
 
-pub fn rotate(conn: &Connection, id: SessionId, new_hash: &str, now: Time, expires: Time) -> AppResult<()> {
+pub fn rotate(
+    conn: &Connection,
+    id: SessionId,
+    new_hash: &str,
+    now: Time,
+    expires: Time,
+) -> AppResult<()> {
     conn.execute(
         "UPDATE auth_sessions SET previous_token_hash = token_hash, token_hash = ?2, last_used_at = ?3, expires_at = ?4 WHERE id = ?1",
         params![id, new_hash, ts(now), ts(expires)],
@@ -81,15 +122,27 @@ pub fn rotate(conn: &Connection, id: SessionId, new_hash: &str, now: Time, expir
 }
 
 pub fn revoke(conn: &Connection, id: SessionId, now: Time) -> AppResult<bool> {
-    let n = conn.execute("UPDATE auth_sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL", params![id, ts(now)])?;
+    let n = conn.execute(
+        "UPDATE auth_sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+        params![id, ts(now)],
+    )?;
     Ok(n == 1)
 }
 
 /// Revokes all of a user's sessions but `keep`; returns the revoked ids.
-pub fn revoke_all_except(conn: &Connection, user: UserId, keep: Option<SessionId>, now: Time) -> AppResult<Vec<SessionId>> {
-    let mut stmt = conn.prepare("SELECT id FROM auth_sessions WHERE user_id = ?1 AND revoked_at IS NULL AND id != ?2")?;
+pub fn revoke_all_except(
+    conn: &Connection,
+    user: UserId,
+    keep: Option<SessionId>,
+    now: Time,
+) -> AppResult<Vec<SessionId>> {
+    let mut stmt = conn.prepare(
+        "SELECT id FROM auth_sessions WHERE user_id = ?1 AND revoked_at IS NULL AND id != ?2",
+    )?;
     let ids = stmt
-        .query_map(params![user, keep.map_or(-1, |k| k.0)], |r| r.get::<_, SessionId>(0))?
+        .query_map(params![user, keep.map_or(-1, |k| k.0)], |r| {
+            r.get::<_, SessionId>(0)
+        })?
         .collect::<Result<Vec<_>, _>>()?;
     for id in &ids {
         revoke(conn, *id, now)?;

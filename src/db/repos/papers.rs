@@ -52,7 +52,13 @@ fn from_row(r: &Row<'_>) -> rusqlite::Result<PaperRow> {
     })
 }
 
-pub fn insert(conn: &Connection, paper: &NewPaper, source: &str, created_by: Option<UserId>, now: chrono::DateTime<chrono::Utc>) -> AppResult<PaperId> {
+pub fn insert(
+    conn: &Connection,
+    paper: &NewPaper,
+    source: &str,
+    created_by: Option<UserId>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<PaperId> {
     let now = ts(now);
     conn.execute(
         "INSERT INTO papers (title, doi, year, venue, abstract, url, source, created_by, created_at, updated_at)
@@ -71,8 +77,16 @@ pub fn insert(conn: &Connection, paper: &NewPaper, source: &str, created_by: Opt
     for (i, a) in paper.authors.iter().enumerate() {
         stmt.execute(params![id, i as i64, a.name, a.affiliation, a.orcid])?;
     }
-    let names = paper.authors.iter().map(|a| a.name.as_str()).collect::<Vec<_>>().join("; ");
-    conn.execute("INSERT INTO papers_fts (rowid, title, authors) VALUES (?1, ?2, ?3)", params![id, paper.title, names])?;
+    let names = paper
+        .authors
+        .iter()
+        .map(|a| a.name.as_str())
+        .collect::<Vec<_>>()
+        .join("; ");
+    conn.execute(
+        "INSERT INTO papers_fts (rowid, title, authors) VALUES (?1, ?2, ?3)",
+        params![id, paper.title, names],
+    )?;
     Ok(id)
 }
 
@@ -80,7 +94,12 @@ fn load_authors(conn: &Connection, paper: &mut PaperRow) -> AppResult<()> {
     let mut stmt = conn.prepare_cached("SELECT position, name, affiliation, orcid FROM paper_authors WHERE paper_id = ?1 ORDER BY position")?;
     paper.authors = stmt
         .query_map([paper.id], |r| {
-            Ok(AuthorRow { position: r.get(0)?, name: r.get(1)?, affiliation: r.get(2)?, orcid: r.get(3)? })
+            Ok(AuthorRow {
+                position: r.get(0)?,
+                name: r.get(1)?,
+                affiliation: r.get(2)?,
+                orcid: r.get(3)?,
+            })
         })?
         .collect::<Result<_, _>>()?;
     Ok(())
@@ -98,11 +117,27 @@ pub fn find(conn: &Connection, id: PaperId) -> AppResult<Option<PaperRow>> {
 }
 
 pub fn exists(conn: &Connection, id: PaperId) -> AppResult<bool> {
-    Ok(conn.query_row("SELECT 1 FROM papers WHERE id = ?1", [id], |_| Ok(())).optional()?.is_some())
+    Ok(conn
+        .query_row("SELECT 1 FROM papers WHERE id = ?1", [id], |_| Ok(()))
+        .optional()?
+        .is_some())
+}
+
+/// A paper with exactly this title (for papers without a DOI).
+pub fn find_by_title(conn: &Connection, title: &str) -> AppResult<Option<PaperId>> {
+    Ok(conn
+        .query_row(
+            "SELECT id FROM papers WHERE title = ?1 LIMIT 1",
+            [title],
+            |r| r.get(0),
+        )
+        .optional()?)
 }
 
 pub fn find_by_doi(conn: &Connection, doi: &str) -> AppResult<Option<PaperId>> {
-    Ok(conn.query_row("SELECT id FROM papers WHERE doi = ?1", [doi], |r| r.get(0)).optional()?)
+    Ok(conn
+        .query_row("SELECT id FROM papers WHERE doi = ?1", [doi], |r| r.get(0))
+        .optional()?)
 }
 
 /// Turns free text into a safe FTS5 query: every word becomes a quoted
@@ -119,14 +154,22 @@ fn fts_terms(text: &str, column: Option<&str>) -> Vec<String> {
 }
 
 /// Newest first; `before` continues after the last id of the previous page.
-pub fn search(conn: &Connection, text: Option<&str>, author: Option<&str>, before: Option<PaperId>, limit: usize) -> AppResult<Vec<PaperRow>> {
+pub fn search(
+    conn: &Connection,
+    text: Option<&str>,
+    author: Option<&str>,
+    before: Option<PaperId>,
+    limit: usize,
+) -> AppResult<Vec<PaperRow>> {
     let mut terms = fts_terms(text.unwrap_or(""), None);
     terms.extend(fts_terms(author.unwrap_or(""), Some("authors")));
     let before = before.map_or(i64::MAX, |b| b.0);
     let mut papers = if terms.is_empty() {
-        conn.prepare_cached(&format!("SELECT {COLUMNS} FROM papers p WHERE p.id < ?1 ORDER BY p.id DESC LIMIT ?2"))?
-            .query_map(params![before, limit as i64], from_row)?
-            .collect::<Result<Vec<_>, _>>()?
+        conn.prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM papers p WHERE p.id < ?1 ORDER BY p.id DESC LIMIT ?2"
+        ))?
+        .query_map(params![before, limit as i64], from_row)?
+        .collect::<Result<Vec<_>, _>>()?
     } else {
         let query = terms.join(" AND ");
         conn.prepare_cached(&format!(
@@ -152,7 +195,13 @@ mod tests {
 
     #[test]
     fn fts_input_is_neutralised() {
-        assert_eq!(fts_terms("attention\" OR title:*", None), vec!["\"attention\"*", "\"OR\"*", "\"title\"*"]);
-        assert_eq!(fts_terms("Hinton", Some("authors")), vec!["authors : \"Hinton\"*"]);
+        assert_eq!(
+            fts_terms("attention\" OR title:*", None),
+            vec!["\"attention\"*", "\"OR\"*", "\"title\"*"]
+        );
+        assert_eq!(
+            fts_terms("Hinton", Some("authors")),
+            vec!["authors : \"Hinton\"*"]
+        );
     }
 }

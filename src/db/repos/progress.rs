@@ -14,7 +14,14 @@ pub struct ProgressRow {
     pub updated_at: String,
 }
 
-pub fn upsert(conn: &Connection, user: UserId, paper: PaperId, percent: u8, wants: bool, now: chrono::DateTime<chrono::Utc>) -> AppResult<ProgressRow> {
+pub fn upsert(
+    conn: &Connection,
+    user: UserId,
+    paper: PaperId,
+    percent: u8,
+    wants: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<ProgressRow> {
     let now = ts(now);
     conn.execute(
         "INSERT INTO reading_progress (user_id, paper_id, percent, wants_consultation, updated_at) VALUES (?1, ?2, ?3, ?4, ?5)
@@ -22,7 +29,12 @@ pub fn upsert(conn: &Connection, user: UserId, paper: PaperId, percent: u8, want
              wants_consultation = excluded.wants_consultation, updated_at = excluded.updated_at",
         params![user, paper, percent, wants, now],
     )?;
-    Ok(ProgressRow { paper_id: paper, percent, wants_consultation: wants, updated_at: now })
+    Ok(ProgressRow {
+        paper_id: paper,
+        percent,
+        wants_consultation: wants,
+        updated_at: now,
+    })
 }
 
 pub fn find(conn: &Connection, user: UserId, paper: PaperId) -> AppResult<Option<ProgressRow>> {

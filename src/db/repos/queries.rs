@@ -34,7 +34,14 @@ fn from_row(keys: &Keyring, r: &Row<'_>) -> AppResult<QueryRow> {
     })
 }
 
-pub fn insert(conn: &Connection, keys: &Keyring, paper: PaperId, user: UserId, question: &str, now: chrono::DateTime<chrono::Utc>) -> AppResult<QueryRow> {
+pub fn insert(
+    conn: &Connection,
+    keys: &Keyring,
+    paper: PaperId,
+    user: UserId,
+    question: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<QueryRow> {
     let created_at = ts(now);
     conn.execute(
         "INSERT INTO paper_queries (paper_id, user_id, question_enc, created_at) VALUES (?1, ?2, ?3, ?4)",
@@ -51,17 +58,31 @@ pub fn insert(conn: &Connection, keys: &Keyring, paper: PaperId, user: UserId, q
 }
 
 pub fn find(conn: &Connection, keys: &Keyring, id: QueryId) -> AppResult<Option<QueryRow>> {
-    let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM paper_queries WHERE id = ?1"))?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM paper_queries WHERE id = ?1"
+    ))?;
     let mut rows = stmt.query([id])?;
     rows.next()?.map(|r| from_row(keys, r)).transpose()
 }
 
 /// A paper's queries, newest first: one user's, or everyone's when `user` is None.
-pub fn list(conn: &Connection, keys: &Keyring, paper: PaperId, user: Option<UserId>, before: Option<QueryId>, limit: usize) -> AppResult<Vec<QueryRow>> {
+pub fn list(
+    conn: &Connection,
+    keys: &Keyring,
+    paper: PaperId,
+    user: Option<UserId>,
+    before: Option<QueryId>,
+    limit: usize,
+) -> AppResult<Vec<QueryRow>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM paper_queries WHERE paper_id = ?1 AND (?2 IS NULL OR user_id = ?2) AND id < ?3 ORDER BY id DESC LIMIT ?4"
     ))?;
-    let mut rows = stmt.query(params![paper, user, before.map_or(i64::MAX, |b| b.0), limit as i64])?;
+    let mut rows = stmt.query(params![
+        paper,
+        user,
+        before.map_or(i64::MAX, |b| b.0),
+        limit as i64
+    ])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
         out.push(from_row(keys, r)?);
@@ -70,5 +91,12 @@ pub fn list(conn: &Connection, keys: &Keyring, paper: PaperId, user: Option<User
 }
 
 pub fn exists(conn: &Connection, id: QueryId) -> AppResult<bool> {
-    Ok(conn.query_row("SELECT 1 FROM paper_queries WHERE id = ?1", [id], |_| Ok(())).optional()?.is_some())
+    Ok(conn
+        .query_row(
+            "SELECT 1 FROM paper_queries WHERE id = ?1",
+            [id],
+            |_| Ok(()),
+        )
+        .optional()?
+        .is_some())
 }

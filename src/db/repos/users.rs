@@ -30,7 +30,8 @@ pub struct NewUser<'a> {
     pub terms_version: Option<&'a str>,
 }
 
-const COLUMNS: &str = "id, email_enc, name, role, password_hash, terms_version, created_at, disabled_at";
+const COLUMNS: &str =
+    "id, email_enc, name, role, password_hash, terms_version, created_at, disabled_at";
 
 fn from_row(keys: &Keyring, r: &Row<'_>) -> AppResult<UserRow> {
     let email_enc: String = r.get(1)?;
@@ -51,7 +52,12 @@ pub fn email_index(keys: &Keyring, email: &Email) -> String {
     keys.blind_index(EMAIL_INDEX, email.as_str())
 }
 
-pub fn insert(conn: &Connection, keys: &Keyring, new: &NewUser<'_>, now: chrono::DateTime<chrono::Utc>) -> AppResult<UserId> {
+pub fn insert(
+    conn: &Connection,
+    keys: &Keyring,
+    new: &NewUser<'_>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<UserId> {
     let now = ts(now);
     let accepted_at = new.terms_version.map(|_| now.clone());
     conn.execute(
@@ -84,14 +90,27 @@ pub fn find(conn: &Connection, keys: &Keyring, id: UserId) -> AppResult<Option<U
     rows.next()?.map(|r| from_row(keys, r)).transpose()
 }
 
-pub fn find_by_email(conn: &Connection, keys: &Keyring, email: &Email) -> AppResult<Option<UserRow>> {
-    let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE email_bidx = ?1"))?;
+pub fn find_by_email(
+    conn: &Connection,
+    keys: &Keyring,
+    email: &Email,
+) -> AppResult<Option<UserRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM users WHERE email_bidx = ?1"
+    ))?;
     let mut rows = stmt.query([email_index(keys, email)])?;
     rows.next()?.map(|r| from_row(keys, r)).transpose()
 }
 
-pub fn list(conn: &Connection, keys: &Keyring, after: Option<UserId>, limit: usize) -> AppResult<Vec<UserRow>> {
-    let mut stmt = conn.prepare_cached(&format!("SELECT {COLUMNS} FROM users WHERE id > ?1 ORDER BY id LIMIT ?2"))?;
+pub fn list(
+    conn: &Connection,
+    keys: &Keyring,
+    after: Option<UserId>,
+    limit: usize,
+) -> AppResult<Vec<UserRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM users WHERE id > ?1 ORDER BY id LIMIT ?2"
+    ))?;
     let mut rows = stmt.query(params![after.map_or(0, |a| a.0), limit as i64])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
@@ -100,19 +119,39 @@ pub fn list(conn: &Connection, keys: &Keyring, after: Option<UserId>, limit: usi
     Ok(out)
 }
 
-pub fn update_password(conn: &Connection, id: UserId, hash: &str, now: chrono::DateTime<chrono::Utc>) -> AppResult<()> {
-    conn.execute("UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1", params![id, hash, ts(now)])?;
+pub fn update_password(
+    conn: &Connection,
+    id: UserId,
+    hash: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
+    conn.execute(
+        "UPDATE users SET password_hash = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, hash, ts(now)],
+    )?;
     Ok(())
 }
 
-pub fn set_role(conn: &Connection, id: UserId, role: Role, now: chrono::DateTime<chrono::Utc>) -> AppResult<bool> {
-    let n = conn.execute("UPDATE users SET role = ?2, updated_at = ?3 WHERE id = ?1", params![id, role.as_str(), ts(now)])?;
+pub fn set_role(
+    conn: &Connection,
+    id: UserId,
+    role: Role,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<bool> {
+    let n = conn.execute(
+        "UPDATE users SET role = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, role.as_str(), ts(now)],
+    )?;
     Ok(n == 1)
 }
 
 pub fn admin_exists(conn: &Connection) -> AppResult<bool> {
     Ok(conn
-        .query_row("SELECT 1 FROM users WHERE role = 'admin' AND disabled_at IS NULL LIMIT 1", [], |_| Ok(()))
+        .query_row(
+            "SELECT 1 FROM users WHERE role = 'admin' AND disabled_at IS NULL LIMIT 1",
+            [],
+            |_| Ok(()),
+        )
         .optional()?
         .is_some())
 }

@@ -57,7 +57,12 @@ pub struct TokenResponse {
 
 impl From<TokenPair> for TokenResponse {
     fn from(t: TokenPair) -> Self {
-        Self { access_token: t.access_token, refresh_token: t.refresh_token, token_type: "Bearer".into(), expires_in: t.expires_in }
+        Self {
+            access_token: t.access_token,
+            refresh_token: t.refresh_token,
+            token_type: "Bearer".into(),
+            expires_in: t.expires_in,
+        }
     }
 }
 
@@ -65,8 +70,17 @@ impl From<TokenPair> for TokenResponse {
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterRequest,
     responses((status = 201, body = UserView), (status = 409, description = "E-mail taken", body = ErrorBody),
               (status = 422, description = "Invalid fields", body = ErrorBody)))]
-pub async fn register(State(state): State<AppState>, ClientIp(ip): ClientIp, AppJson(req): AppJson<RegisterRequest>) -> AppResult<(StatusCode, Json<UserView>)> {
-    let r = Registration { email: req.email, password: req.password, name: req.name, accept_terms: req.accept_terms };
+pub async fn register(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    AppJson(req): AppJson<RegisterRequest>,
+) -> AppResult<(StatusCode, Json<UserView>)> {
+    let r = Registration {
+        email: req.email,
+        password: req.password,
+        name: req.name,
+        accept_terms: req.accept_terms,
+    };
     let user = accounts::register(&state, r, ip).await?;
     Ok((StatusCode::CREATED, Json(UserView::from(user))))
 }
@@ -74,21 +88,41 @@ pub async fn register(State(state): State<AppState>, ClientIp(ip): ClientIp, App
 /// Log in; answers an access token and a refresh token.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = TokenResponse), (status = 401, body = ErrorBody), (status = 429, body = ErrorBody)))]
-pub async fn login(State(state): State<AppState>, ClientIp(ip): ClientIp, AppJson(req): AppJson<LoginRequest>) -> AppResult<Json<TokenResponse>> {
-    Ok(Json(accounts::login_api(&state, &req.email, &req.password, ip).await?.into()))
+pub async fn login(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    AppJson(req): AppJson<LoginRequest>,
+) -> AppResult<Json<TokenResponse>> {
+    Ok(Json(
+        accounts::login_api(&state, &req.email, &req.password, ip)
+            .await?
+            .into(),
+    ))
 }
 
 /// Exchange a refresh token for a new pair; the old one stops working.
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
     responses((status = 200, body = TokenResponse), (status = 401, body = ErrorBody)))]
-pub async fn refresh(State(state): State<AppState>, ClientIp(ip): ClientIp, AppJson(req): AppJson<RefreshRequest>) -> AppResult<Json<TokenResponse>> {
-    Ok(Json(accounts::refresh(&state, &req.refresh_token, ip).await?.into()))
+pub async fn refresh(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    AppJson(req): AppJson<RefreshRequest>,
+) -> AppResult<Json<TokenResponse>> {
+    Ok(Json(
+        accounts::refresh(&state, &req.refresh_token, ip)
+            .await?
+            .into(),
+    ))
 }
 
 /// Log out: revokes the refresh token and its access tokens.
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body = RefreshRequest,
     responses((status = 204), (status = 401, body = ErrorBody)))]
-pub async fn logout(State(state): State<AppState>, ClientIp(ip): ClientIp, AppJson(req): AppJson<RefreshRequest>) -> AppResult<StatusCode> {
+pub async fn logout(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    AppJson(req): AppJson<RefreshRequest>,
+) -> AppResult<StatusCode> {
     accounts::logout_api(&state, &req.refresh_token, ip).await?;
     Ok(StatusCode::NO_CONTENT)
 }

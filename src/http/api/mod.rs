@@ -30,7 +30,15 @@ struct BearerAuth;
 impl Modify for BearerAuth {
     fn modify(&self, api: &mut utoipa::openapi::OpenApi) {
         if let Some(c) = api.components.as_mut() {
-            c.add_security_scheme("bearer", SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).bearer_format("JWT").build()));
+            c.add_security_scheme(
+                "bearer",
+                SecurityScheme::Http(
+                    HttpBuilder::new()
+                        .scheme(HttpAuthScheme::Bearer)
+                        .bearer_format("JWT")
+                        .build(),
+                ),
+            );
         }
     }
 }
@@ -59,9 +67,14 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(health::metrics))
         .split_for_parts();
     api.info.version = env!("CARGO_PKG_VERSION").into();
-    api.paths.paths.insert("/api/v1/openapi.json".into(), openapi_path_item());
+    api.paths
+        .paths
+        .insert("/api/v1/openapi.json".into(), openapi_path_item());
     let doc = api.clone();
-    let router = router.route("/api/v1/openapi.json", get(move || async move { Json(doc) }));
+    let router = router.route(
+        "/api/v1/openapi.json",
+        get(move || async move { Json(doc) }),
+    );
     (router, api)
 }
 
@@ -73,7 +86,12 @@ fn openapi_path_item() -> utoipa::openapi::PathItem {
         OperationBuilder::new()
             .summary(Some("This OpenAPI document."))
             .tag("operations")
-            .response("200", ResponseBuilder::new().description("OpenAPI 3 document").build())
+            .response(
+                "200",
+                ResponseBuilder::new()
+                    .description("OpenAPI 3 document")
+                    .build(),
+            )
             .build(),
     )
 }

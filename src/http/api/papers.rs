@@ -75,30 +75,51 @@ pub struct SearchParams {
 #[utoipa::path(post, path = "/api/v1/papers", tag = "papers", request_body = PaperRequest, security(("bearer" = [])),
     responses((status = 201, body = PaperView), (status = 401, body = ErrorBody), (status = 409, description = "DOI exists", body = ErrorBody),
               (status = 422, body = ErrorBody)))]
-pub async fn create(State(state): State<AppState>, AuthUser(who): AuthUser, ClientIp(ip): ClientIp, AppJson(req): AppJson<PaperRequest>) -> AppResult<(StatusCode, Json<PaperView>)> {
+pub async fn create(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    ClientIp(ip): ClientIp,
+    AppJson(req): AppJson<PaperRequest>,
+) -> AppResult<(StatusCode, Json<PaperView>)> {
     let input = PaperInput {
         title: req.title,
         doi: req.doi,
         year: req.year,
         venue: req.venue,
         abstract_text: req.abstract_text,
-        authors: req.authors.into_iter().map(|a| (a.name, a.affiliation, a.orcid)).collect(),
+        authors: req
+            .authors
+            .into_iter()
+            .map(|a| (a.name, a.affiliation, a.orcid))
+            .collect(),
     };
-    Ok((StatusCode::CREATED, Json(papers::create(&state, &who, input, ip).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(papers::create(&state, &who, input, ip).await?),
+    ))
 }
 
 /// Search papers by title and author (full text), newest first.
 #[utoipa::path(get, path = "/api/v1/papers", tag = "papers", params(SearchParams),
     responses((status = 200, body = Page<PaperView>), (status = 422, body = ErrorBody)))]
-pub async fn search(State(state): State<AppState>, AppQuery(p): AppQuery<SearchParams>) -> AppResult<Json<Page<PaperView>>> {
-    let page = PageParams { limit: p.limit, cursor: p.cursor };
+pub async fn search(
+    State(state): State<AppState>,
+    AppQuery(p): AppQuery<SearchParams>,
+) -> AppResult<Json<Page<PaperView>>> {
+    let page = PageParams {
+        limit: p.limit,
+        cursor: p.cursor,
+    };
     Ok(Json(papers::search(&state, p.q, p.author, &page).await?))
 }
 
 /// One paper with its authors.
 #[utoipa::path(get, path = "/api/v1/papers/{id}", tag = "papers", params(("id" = i64, Path)),
     responses((status = 200, body = PaperView), (status = 404, body = ErrorBody)))]
-pub async fn get(State(state): State<AppState>, AppPath(id): AppPath<i64>) -> AppResult<Json<PaperView>> {
+pub async fn get(
+    State(state): State<AppState>,
+    AppPath(id): AppPath<i64>,
+) -> AppResult<Json<PaperView>> {
     Ok(Json((*papers::get(&state, PaperId(id)).await?).clone()))
 }
 
@@ -106,15 +127,31 @@ pub async fn get(State(state): State<AppState>, AppPath(id): AppPath<i64>) -> Ap
 #[utoipa::path(post, path = "/api/v1/papers/import", tag = "papers", request_body = ImportRequest, security(("bearer" = [])),
     responses((status = 201, body = PaperView), (status = 200, description = "Already imported", body = PaperView),
               (status = 422, body = ErrorBody), (status = 502, description = "OpenAlex unreachable", body = ErrorBody)))]
-pub async fn import(State(state): State<AppState>, AuthUser(who): AuthUser, ClientIp(ip): ClientIp, AppJson(req): AppJson<ImportRequest>) -> AppResult<(StatusCode, Json<PaperView>)> {
+pub async fn import(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    ClientIp(ip): ClientIp,
+    AppJson(req): AppJson<ImportRequest>,
+) -> AppResult<(StatusCode, Json<PaperView>)> {
     let (paper, created) = papers::import_doi(&state, &who, &req.doi, ip).await?;
-    Ok((if created { StatusCode::CREATED } else { StatusCode::OK }, Json(paper)))
+    Ok((
+        if created {
+            StatusCode::CREATED
+        } else {
+            StatusCode::OK
+        },
+        Json(paper),
+    ))
 }
 
 /// My reading progress on a paper.
 #[utoipa::path(get, path = "/api/v1/papers/{id}/progress", tag = "papers", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = ProgressView), (status = 404, body = ErrorBody)))]
-pub async fn progress_get(State(state): State<AppState>, AuthUser(who): AuthUser, AppPath(id): AppPath<i64>) -> AppResult<Json<ProgressView>> {
+pub async fn progress_get(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    AppPath(id): AppPath<i64>,
+) -> AppResult<Json<ProgressView>> {
     Ok(Json(papers::get_progress(&state, &who, PaperId(id)).await?))
 }
 
@@ -127,7 +164,16 @@ pub async fn progress_put(
     AppPath(id): AppPath<i64>,
     AppJson(req): AppJson<ProgressRequest>,
 ) -> AppResult<Json<ProgressView>> {
-    Ok(Json(papers::set_progress(&state, &who, PaperId(id), req.percent, req.wants_consultation).await?))
+    Ok(Json(
+        papers::set_progress(
+            &state,
+            &who,
+            PaperId(id),
+            req.percent,
+            req.wants_consultation,
+        )
+        .await?,
+    ))
 }
 
 /// Ask a question about a paper.
@@ -139,7 +185,10 @@ pub async fn queries_post(
     AppPath(id): AppPath<i64>,
     AppJson(req): AppJson<QueryRequest>,
 ) -> AppResult<(StatusCode, Json<QueryView>)> {
-    Ok((StatusCode::CREATED, Json(papers::add_query(&state, &who, PaperId(id), &req.question).await?)))
+    Ok((
+        StatusCode::CREATED,
+        Json(papers::add_query(&state, &who, PaperId(id), &req.question).await?),
+    ))
 }
 
 /// My questions about a paper (admins: everyone's).
@@ -151,12 +200,18 @@ pub async fn queries_get(
     AppPath(id): AppPath<i64>,
     AppQuery(page): AppQuery<PageParams>,
 ) -> AppResult<Json<Page<QueryView>>> {
-    Ok(Json(papers::list_queries(&state, &who, PaperId(id), &page).await?))
+    Ok(Json(
+        papers::list_queries(&state, &who, PaperId(id), &page).await?,
+    ))
 }
 
 /// One of my questions (admins: anyone's); others get 404.
 #[utoipa::path(get, path = "/api/v1/queries/{id}", tag = "papers", params(("id" = i64, Path)), security(("bearer" = [])),
     responses((status = 200, body = QueryView), (status = 404, body = ErrorBody)))]
-pub async fn query_get(State(state): State<AppState>, AuthUser(who): AuthUser, AppPath(id): AppPath<i64>) -> AppResult<Json<QueryView>> {
+pub async fn query_get(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    AppPath(id): AppPath<i64>,
+) -> AppResult<Json<QueryView>> {
     Ok(Json(papers::get_query(&state, &who, QueryId(id)).await?))
 }

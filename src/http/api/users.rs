@@ -26,7 +26,13 @@ pub struct UserView {
 
 impl From<UserRow> for UserView {
     fn from(u: UserRow) -> Self {
-        Self { id: u.id, email: u.email, name: u.name, role: u.role, is_subscribed: false }
+        Self {
+            id: u.id,
+            email: u.email,
+            name: u.name,
+            role: u.role,
+            is_subscribed: false,
+        }
     }
 }
 
@@ -55,7 +61,10 @@ pub struct AuditParams {
 /// The signed-in user.
 #[utoipa::path(get, path = "/api/v1/users/me", tag = "users", security(("bearer" = [])),
     responses((status = 200, body = UserView), (status = 401, body = ErrorBody)))]
-pub async fn me(State(state): State<AppState>, AuthUser(who): AuthUser) -> AppResult<Json<UserView>> {
+pub async fn me(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+) -> AppResult<Json<UserView>> {
     Ok(Json(accounts::get_user(&state, who.user_id).await?.into()))
 }
 
@@ -63,18 +72,32 @@ pub async fn me(State(state): State<AppState>, AuthUser(who): AuthUser) -> AppRe
 #[utoipa::path(get, path = "/api/v1/terms", tag = "users", responses((status = 200, body = TermsView)))]
 pub async fn terms_get(State(state): State<AppState>) -> Json<TermsView> {
     let t = terms::current(&state.config.institution);
-    Json(TermsView { version: t.version.into(), paragraphs: t.paragraphs })
+    Json(TermsView {
+        version: t.version.into(),
+        paragraphs: t.paragraphs,
+    })
 }
 
 /// All accounts (admins only).
 #[utoipa::path(get, path = "/api/v1/admin/users", tag = "admin", params(PageParams), security(("bearer" = [])),
     responses((status = 200, body = Page<UserView>), (status = 403, body = ErrorBody)))]
-pub async fn users_list(State(state): State<AppState>, AdminUser(_admin): AdminUser, AppQuery(page): AppQuery<PageParams>) -> AppResult<Json<Page<UserView>>> {
+pub async fn users_list(
+    State(state): State<AppState>,
+    AdminUser(_admin): AdminUser,
+    AppQuery(page): AppQuery<PageParams>,
+) -> AppResult<Json<Page<UserView>>> {
     let limit = page.limit()?;
     let after = page.after_id()?.map(UserId);
     let keys = state.keys.clone();
-    let rows = state.db.read(move |c| users::list(c, &keys, after, limit + 1)).await?;
-    Ok(Json(Page::from_rows(rows.into_iter().map(UserView::from).collect(), limit, |u| u.id.0)))
+    let rows = state
+        .db
+        .read(move |c| users::list(c, &keys, after, limit + 1))
+        .await?;
+    Ok(Json(Page::from_rows(
+        rows.into_iter().map(UserView::from).collect(),
+        limit,
+        |u| u.id.0,
+    )))
 }
 
 /// Change a user's role (admins only); the user's sessions end.
@@ -88,18 +111,32 @@ pub async fn role_put(
     AppPath(id): AppPath<i64>,
     AppJson(req): AppJson<RoleRequest>,
 ) -> AppResult<Json<UserView>> {
-    Ok(Json(accounts::set_role(&state, &admin, UserId(id), req.role, ip).await?.into()))
+    Ok(Json(
+        accounts::set_role(&state, &admin, UserId(id), req.role, ip)
+            .await?
+            .into(),
+    ))
 }
 
 /// The audit trail, newest first (admins only).
 #[utoipa::path(get, path = "/api/v1/admin/audit", tag = "admin", params(AuditParams), security(("bearer" = [])),
     responses((status = 200, body = Page<AuditRow>), (status = 403, body = ErrorBody)))]
-pub async fn audit_list(State(state): State<AppState>, AdminUser(_admin): AdminUser, AppQuery(p): AppQuery<AuditParams>) -> AppResult<Json<Page<AuditRow>>> {
-    let page = PageParams { limit: p.limit, cursor: p.cursor };
+pub async fn audit_list(
+    State(state): State<AppState>,
+    AdminUser(_admin): AdminUser,
+    AppQuery(p): AppQuery<AuditParams>,
+) -> AppResult<Json<Page<AuditRow>>> {
+    let page = PageParams {
+        limit: p.limit,
+        cursor: p.cursor,
+    };
     let limit = page.limit()?;
     let before = page.after_id()?.map(AuditId);
     let keys = state.keys.clone();
     let action = p.action;
-    let rows = state.db.read(move |c| audit::list(c, &keys, before, action.as_deref(), limit + 1)).await?;
+    let rows = state
+        .db
+        .read(move |c| audit::list(c, &keys, before, action.as_deref(), limit + 1))
+        .await?;
     Ok(Json(Page::from_rows(rows, limit, |r| r.id.0)))
 }

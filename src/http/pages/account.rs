@@ -32,7 +32,11 @@ pub struct PasswordForm {
     pub new_password: String,
 }
 
-async fn page(state: &AppState, viewer: &Viewer, error: Option<String>) -> Result<AccountPage, PageError> {
+async fn page(
+    state: &AppState,
+    viewer: &Viewer,
+    error: Option<String>,
+) -> Result<AccountPage, PageError> {
     let who = viewer.require("/account")?;
     let u = accounts::get_user(state, who.user_id).await?;
     Ok(AccountPage {
@@ -46,16 +50,32 @@ async fn page(state: &AppState, viewer: &Viewer, error: Option<String>) -> Resul
     })
 }
 
-pub async fn account_get(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
+pub async fn account_get(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> Result<Response, PageError> {
     Ok(render(&page(&state, &viewer, None).await?))
 }
 
-pub async fn password_post(State(state): State<AppState>, viewer: Viewer, ClientIp(ip): ClientIp, PageForm(f): PageForm<PasswordForm>) -> Result<Response, PageError> {
+pub async fn password_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ClientIp(ip): ClientIp,
+    PageForm(f): PageForm<PasswordForm>,
+) -> Result<Response, PageError> {
     let who = viewer.require("/account")?;
     viewer.check_csrf(&f.csrf_token)?;
     match accounts::change_password(&state, &who, &f.current_password, &f.new_password, ip).await {
-        Ok(()) => Ok(redirect_with_flash(&state, "/account", "success", "Your password is changed; your other sessions were logged out.")),
-        Err(e @ AppError::Validation { .. }) => Ok(render_status(e.status(), &page(&state, &viewer, Some(e.public_message())).await?)),
+        Ok(()) => Ok(redirect_with_flash(
+            &state,
+            "/account",
+            "success",
+            "Your password is changed; your other sessions were logged out.",
+        )),
+        Err(e @ AppError::Validation { .. }) => Ok(render_status(
+            e.status(),
+            &page(&state, &viewer, Some(e.public_message())).await?,
+        )),
         Err(e) => Err(e.into()),
     }
 }

@@ -38,14 +38,26 @@ fn require_admin(viewer: &Viewer) -> Result<Principal, PageError> {
     Ok(who)
 }
 
-pub async fn admin_get(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
+pub async fn admin_get(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> Result<Response, PageError> {
     require_admin(&viewer)?;
     let keys = state.keys.clone();
     let (users, events) = state
         .db
-        .read(move |c| Ok((users::list(c, &keys, None, 200)?, audit::list(c, &keys, None, None, 50)?)))
+        .read(move |c| {
+            Ok((
+                users::list(c, &keys, None, 200)?,
+                audit::list(c, &keys, None, None, 50)?,
+            ))
+        })
         .await?;
-    Ok(render(&AdminPage { layout: viewer.layout("Administration"), users, events }))
+    Ok(render(&AdminPage {
+        layout: viewer.layout("Administration"),
+        users,
+        events,
+    }))
 }
 
 pub async fn role_post(
@@ -59,8 +71,18 @@ pub async fn role_post(
     viewer.check_csrf(&f.csrf_token)?;
     let role = Role::parse(&f.role).map_err(|m| AppError::field("role", m))?;
     match accounts::set_role(&state, &who, UserId(id), role, ip).await {
-        Ok(u) => Ok(redirect_with_flash(&state, "/admin", "success", &format!("{} is now {}.", u.name, role.as_str()))),
-        Err(e @ AppError::Conflict { .. }) => Ok(redirect_with_flash(&state, "/admin", "error", &e.public_message())),
+        Ok(u) => Ok(redirect_with_flash(
+            &state,
+            "/admin",
+            "success",
+            &format!("{} is now {}.", u.name, role.as_str()),
+        )),
+        Err(e @ AppError::Conflict { .. }) => Ok(redirect_with_flash(
+            &state,
+            "/admin",
+            "error",
+            &e.public_message(),
+        )),
         Err(e) => Err(e.into()),
     }
 }

@@ -7,7 +7,10 @@ use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
 use serde::Deserialize;
 
-use super::context::{build_cookie, cookie_value, redirect_with_flash, render, set_cookie, Layout, Viewer, SESSION_COOKIE};
+use super::context::{
+    build_cookie, cookie_value, redirect_with_flash, render, set_cookie, Layout, Viewer,
+    SESSION_COOKIE,
+};
 use super::form::{safe_next, CsrfOnly, PageForm};
 use super::PageError;
 use crate::error::AppError;
@@ -75,22 +78,50 @@ pub async fn login_get(viewer: Viewer, Query(p): Query<NextParam>) -> Response {
     if viewer.user.is_some() {
         return Redirect::to(&next).into_response();
     }
-    render(&LoginPage { layout: viewer.layout("Log in"), email: String::new(), next, error: None })
+    render(&LoginPage {
+        layout: viewer.layout("Log in"),
+        email: String::new(),
+        next,
+        error: None,
+    })
 }
 
 fn session_cookie_response(state: &AppState, to: &str, token: String, message: &str) -> Response {
     let mut res = redirect_with_flash(state, to, "success", message);
-    set_cookie(&mut res, build_cookie(state, SESSION_COOKIE, token, Some(state.config.auth.web_session_ttl_secs)));
+    set_cookie(
+        &mut res,
+        build_cookie(
+            state,
+            SESSION_COOKIE,
+            token,
+            Some(state.config.auth.web_session_ttl_secs),
+        ),
+    );
     res
 }
 
-pub async fn login_post(State(state): State<AppState>, viewer: Viewer, ClientIp(ip): ClientIp, PageForm(f): PageForm<LoginForm>) -> Result<Response, PageError> {
+pub async fn login_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ClientIp(ip): ClientIp,
+    PageForm(f): PageForm<LoginForm>,
+) -> Result<Response, PageError> {
     viewer.check_csrf(&f.csrf_token)?;
     let next = safe_next(f.next.as_deref());
     match accounts::login_web(&state, &f.email, &f.password, ip).await {
-        Ok(login) => Ok(session_cookie_response(&state, &next, login.cookie_token, &format!("Welcome back, {}.", login.user.name))),
+        Ok(login) => Ok(session_cookie_response(
+            &state,
+            &next,
+            login.cookie_token,
+            &format!("Welcome back, {}.", login.user.name),
+        )),
         Err(e @ (AppError::Unauthorized { .. } | AppError::RateLimited { .. })) => {
-            let page = LoginPage { layout: viewer.layout("Log in"), email: f.email, next, error: Some(e.public_message()) };
+            let page = LoginPage {
+                layout: viewer.layout("Log in"),
+                email: f.email,
+                next,
+                error: Some(e.public_message()),
+            };
             Ok(super::context::render_status(e.status(), &page))
         }
         Err(e) => Err(e.into()),
@@ -112,11 +143,23 @@ fn register_page(state: &AppState, viewer: &Viewer, action: String, heading: &st
 }
 
 pub async fn register_get(State(state): State<AppState>, viewer: Viewer) -> Response {
-    render(&register_page(&state, &viewer, "/register".into(), "Create an account"))
+    render(&register_page(
+        &state,
+        &viewer,
+        "/register".into(),
+        "Create an account",
+    ))
 }
 
 /// Re-renders the registration form with the problems, keeping the input.
-fn register_failed(state: &AppState, viewer: &Viewer, action: String, heading: &str, f: RegisterForm, e: AppError) -> Result<Response, PageError> {
+fn register_failed(
+    state: &AppState,
+    viewer: &Viewer,
+    action: String,
+    heading: &str,
+    f: RegisterForm,
+    e: AppError,
+) -> Result<Response, PageError> {
     let status = e.status();
     if !matches!(e, AppError::Validation { .. } | AppError::Conflict { .. }) {
         return Err(e.into());
@@ -125,26 +168,58 @@ fn register_failed(state: &AppState, viewer: &Viewer, action: String, heading: &
     page.email = f.email;
     page.name = f.name;
     page.errors = e.fields();
-    page.error = Some(if page.errors.is_empty() { e.public_message() } else { "Please correct the marked fields.".into() });
+    page.error = Some(if page.errors.is_empty() {
+        e.public_message()
+    } else {
+        "Please correct the marked fields.".into()
+    });
     Ok(super::context::render_status(status, &page))
 }
 
 fn registration(f: &RegisterForm) -> Registration {
-    Registration { email: f.email.clone(), password: f.password.clone(), name: f.name.clone(), accept_terms: f.accept_terms.is_some() }
+    Registration {
+        email: f.email.clone(),
+        password: f.password.clone(),
+        name: f.name.clone(),
+        accept_terms: f.accept_terms.is_some(),
+    }
 }
 
-pub async fn register_post(State(state): State<AppState>, viewer: Viewer, ClientIp(ip): ClientIp, PageForm(f): PageForm<RegisterForm>) -> Result<Response, PageError> {
+pub async fn register_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ClientIp(ip): ClientIp,
+    PageForm(f): PageForm<RegisterForm>,
+) -> Result<Response, PageError> {
     viewer.check_csrf(&f.csrf_token)?;
     match accounts::register(&state, registration(&f), ip).await {
         Ok(_) => {
             let login = accounts::login_web(&state, &f.email, &f.password, ip).await?;
-            Ok(session_cookie_response(&state, "/", login.cookie_token, "Your account is ready. Welcome!"))
+            Ok(session_cookie_response(
+                &state,
+                "/",
+                login.cookie_token,
+                "Your account is ready. Welcome!",
+            ))
         }
-        Err(e) => register_failed(&state, &viewer, "/register".into(), "Create an account", f, e),
+        Err(e) => register_failed(
+            &state,
+            &viewer,
+            "/register".into(),
+            "Create an account",
+            f,
+            e,
+        ),
     }
 }
 
-pub async fn logout_post(State(state): State<AppState>, viewer: Viewer, ClientIp(ip): ClientIp, headers: axum::http::HeaderMap, PageForm(f): PageForm<CsrfOnly>) -> Result<Response, PageError> {
+pub async fn logout_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ClientIp(ip): ClientIp,
+    headers: axum::http::HeaderMap,
+    PageForm(f): PageForm<CsrfOnly>,
+) -> Result<Response, PageError> {
     viewer.check_csrf(&f.csrf_token)?;
     if let Some(token) = cookie_value(&headers, SESSION_COOKIE) {
         if let Some(session) = accounts::authenticate_cookie(&state, &token).await? {
@@ -152,20 +227,36 @@ pub async fn logout_post(State(state): State<AppState>, viewer: Viewer, ClientIp
         }
     }
     let mut res = redirect_with_flash(&state, "/", "success", "You are logged out.");
-    set_cookie(&mut res, build_cookie(&state, SESSION_COOKIE, String::new(), Some(0)));
+    set_cookie(
+        &mut res,
+        build_cookie(&state, SESSION_COOKIE, String::new(), Some(0)),
+    );
     Ok(res)
 }
 
 pub async fn terms_get(State(state): State<AppState>, viewer: Viewer) -> Response {
     let t = terms::current(&state.config.institution);
-    render(&TermsPage { layout: viewer.layout("Terms of use"), version: t.version.into(), paragraphs: t.paragraphs })
+    render(&TermsPage {
+        layout: viewer.layout("Terms of use"),
+        version: t.version.into(),
+        paragraphs: t.paragraphs,
+    })
 }
 
-pub async fn setup_get(State(state): State<AppState>, viewer: Viewer, AppPath(token): AppPath<String>) -> Result<Response, PageError> {
+pub async fn setup_get(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    AppPath(token): AppPath<String>,
+) -> Result<Response, PageError> {
     if !accounts::setup_link_valid(&state, &token).await? {
         return Err(AppError::NotFound.into());
     }
-    Ok(render(&register_page(&state, &viewer, format!("/setup/{token}"), "Create the first admin account")))
+    Ok(render(&register_page(
+        &state,
+        &viewer,
+        format!("/setup/{token}"),
+        "Create the first admin account",
+    )))
 }
 
 pub async fn setup_post(
@@ -179,8 +270,20 @@ pub async fn setup_post(
     match accounts::complete_setup(&state, &token, registration(&f), ip).await {
         Ok(_) => {
             let login = accounts::login_web(&state, &f.email, &f.password, ip).await?;
-            Ok(session_cookie_response(&state, "/admin", login.cookie_token, "Your admin account is ready."))
+            Ok(session_cookie_response(
+                &state,
+                "/admin",
+                login.cookie_token,
+                "Your admin account is ready.",
+            ))
         }
-        Err(e) => register_failed(&state, &viewer, format!("/setup/{token}"), "Create the first admin account", f, e),
+        Err(e) => register_failed(
+            &state,
+            &viewer,
+            format!("/setup/{token}"),
+            "Create the first admin account",
+            f,
+            e,
+        ),
     }
 }

@@ -57,7 +57,7 @@ pub struct Layout {
     pub flash: Option<Flash>,
 }
 
-pub fn cookie_value<'a>(parts_headers: &'a axum::http::HeaderMap, name: &str) -> Option<String> {
+pub fn cookie_value(parts_headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
     parts_headers
         .get_all(header::COOKIE)
         .iter()
@@ -74,7 +74,12 @@ pub fn set_cookie(res: &mut Response, c: Cookie<'_>) {
     }
 }
 
-pub fn build_cookie(state: &AppState, name: &'static str, value: String, max_age_secs: Option<i64>) -> Cookie<'static> {
+pub fn build_cookie(
+    state: &AppState,
+    name: &'static str,
+    value: String,
+    max_age_secs: Option<i64>,
+) -> Cookie<'static> {
     let mut c = Cookie::build((name, value))
         .path("/")
         .http_only(true)
@@ -94,11 +99,21 @@ pub async fn page_context(State(state): State<AppState>, mut req: Request, next:
     let csrf = existing.clone().unwrap_or_else(|| random_token(32));
     let flash = cookie_value(req.headers(), FLASH_COOKIE).and_then(|v| {
         let (kind, message) = v.split_once(':')?;
-        let kind = if kind == "success" { "success" } else { "error" };
-        Some(Flash { kind: kind.into(), message: message.chars().take(300).collect() })
+        let kind = if kind == "success" {
+            "success"
+        } else {
+            "error"
+        };
+        Some(Flash {
+            kind: kind.into(),
+            message: message.chars().take(300).collect(),
+        })
     });
     let had_flash = flash.is_some();
-    req.extensions_mut().insert(PageCtx { csrf: csrf.clone(), flash });
+    req.extensions_mut().insert(PageCtx {
+        csrf: csrf.clone(),
+        flash,
+    });
     let session = cookie_value(req.headers(), SESSION_COOKIE);
     let mut res = next.run(req).await;
     if let Some(err) = res.extensions_mut().remove::<RenderError>() {
@@ -113,7 +128,12 @@ pub async fn page_context(State(state): State<AppState>, mut req: Request, next:
             csrf: csrf.clone(),
             flash: None,
         };
-        let page = ErrorPage { layout, status: err.status.as_u16(), heading: err.title, message: err.message };
+        let page = ErrorPage {
+            layout,
+            status: err.status.as_u16(),
+            heading: err.title,
+            message: err.message,
+        };
         let mut rendered = render_status(err.status, &page);
         copy_cookies(&res, &mut rendered);
         res = rendered;
@@ -122,7 +142,10 @@ pub async fn page_context(State(state): State<AppState>, mut req: Request, next:
         set_cookie(&mut res, build_cookie(&state, CSRF_COOKIE, csrf, None));
     }
     if had_flash {
-        set_cookie(&mut res, build_cookie(&state, FLASH_COOKIE, String::new(), Some(0)));
+        set_cookie(
+            &mut res,
+            build_cookie(&state, FLASH_COOKIE, String::new(), Some(0)),
+        );
     }
     res
 }
@@ -136,7 +159,10 @@ fn copy_cookies(from: &Response, to: &mut Response) {
 async fn nav_user(state: &AppState, token: &str) -> Option<NavUser> {
     let session = accounts::authenticate_cookie(state, token).await.ok()??;
     let user = accounts::get_user(state, session.user_id).await.ok()?;
-    Some(NavUser { name: user.name, role: user.role })
+    Some(NavUser {
+        name: user.name,
+        role: user.role,
+    })
 }
 
 /// Renders a template as a 200 page.
@@ -149,7 +175,11 @@ pub fn render_status<T: Template>(status: StatusCode, page: &T) -> Response {
         Ok(html) => (status, Html(html)).into_response(),
         Err(e) => {
             tracing::error!(error = %e, "template rendering failed");
-            (StatusCode::INTERNAL_SERVER_ERROR, Html("<h1>Something went wrong</h1>".to_string())).into_response()
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Html("<h1>Something went wrong</h1>".to_string()),
+            )
+                .into_response()
         }
     }
 }
@@ -157,7 +187,10 @@ pub fn render_status<T: Template>(status: StatusCode, page: &T) -> Response {
 /// A redirect that shows `message` on the next page.
 pub fn redirect_with_flash(state: &AppState, to: &str, kind: &str, message: &str) -> Response {
     let mut res = Redirect::to(to).into_response();
-    set_cookie(&mut res, build_cookie(state, FLASH_COOKIE, format!("{kind}:{message}"), Some(60)));
+    set_cookie(
+        &mut res,
+        build_cookie(state, FLASH_COOKIE, format!("{kind}:{message}"), Some(60)),
+    );
     res
 }
 
@@ -183,7 +216,11 @@ impl Viewer {
     /// The signed-in principal, or a redirect to the log-in page.
     pub fn require(&self, next: &str) -> Result<Principal, super::PageError> {
         match &self.session {
-            Some(s) => Ok(Principal { user_id: s.user_id, role: s.role, session_id: s.id }),
+            Some(s) => Ok(Principal {
+                user_id: s.user_id,
+                role: s.role,
+                session_id: s.id,
+            }),
             None => Err(super::PageError::Login(next.to_string())),
         }
     }
@@ -209,17 +246,28 @@ impl FromRequestParts<AppState> for Viewer {
             .extensions
             .get::<PageCtx>()
             .cloned()
-            .unwrap_or_else(|| PageCtx { csrf: String::new(), flash: None });
+            .unwrap_or_else(|| PageCtx {
+                csrf: String::new(),
+                flash: None,
+            });
         let mut session = None;
         let mut user = None;
         if let Some(token) = cookie_value(&parts.headers, SESSION_COOKIE) {
             if let Ok(Some(s)) = accounts::authenticate_cookie(state, &token).await {
                 if let Ok(u) = accounts::get_user(state, s.user_id).await {
-                    user = Some(NavUser { name: u.name, role: u.role });
+                    user = Some(NavUser {
+                        name: u.name,
+                        role: u.role,
+                    });
                     session = Some(s);
                 }
             }
         }
-        Ok(Self { ctx, session, user, institution: state.config.institution.name.clone() })
+        Ok(Self {
+            ctx,
+            session,
+            user,
+            institution: state.config.institution.name.clone(),
+        })
     }
 }

@@ -58,13 +58,21 @@ impl IntoResponse for PageError {
                     other => other.public_message(),
                 };
                 let mut res = status.into_response();
-                res.extensions_mut().insert(RenderError { status, title: title.into(), message });
+                res.extensions_mut().insert(RenderError {
+                    status,
+                    title: title.into(),
+                    message,
+                });
                 res
             }
         }
     }
 }
 
-pub async fn not_found() -> PageError {
-    PageError::App(AppError::NotFound)
+/// Unknown paths: JSON under `/api/`, the HTML 404 page elsewhere.
+pub async fn not_found(uri: axum::http::Uri) -> Response {
+    if uri.path().starts_with("/api/") {
+        return crate::http::middleware::api_not_found().await;
+    }
+    PageError::App(AppError::NotFound).into_response()
 }

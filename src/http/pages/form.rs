@@ -20,8 +20,14 @@ where
     async fn from_request(req: Request, state: &S) -> Result<Self, PageError> {
         match Form::<T>::from_request(req, state).await {
             Ok(Form(v)) => Ok(Self(v)),
-            Err(FormRejection::BytesRejection(e)) if e.status().as_u16() == 413 => Err(AppError::PayloadTooLarge.into()),
-            Err(_) => Err(AppError::bad_request("bad_form", "The form was incomplete or malformed. Go back and try again.").into()),
+            Err(FormRejection::BytesRejection(e)) if e.status().as_u16() == 413 => {
+                Err(AppError::PayloadTooLarge.into())
+            }
+            Err(_) => Err(AppError::bad_request(
+                "bad_form",
+                "The form was incomplete or malformed. Go back and try again.",
+            )
+            .into()),
         }
     }
 }

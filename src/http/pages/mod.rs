@@ -21,10 +21,16 @@ pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
         .route("/", get(papers::home))
         .route("/login", get(auth::login_get).post(auth::login_post))
-        .route("/register", get(auth::register_get).post(auth::register_post))
+        .route(
+            "/register",
+            get(auth::register_get).post(auth::register_post),
+        )
         .route("/logout", post(auth::logout_post))
         .route("/terms", get(auth::terms_get))
-        .route("/setup/{token}", get(auth::setup_get).post(auth::setup_post))
+        .route(
+            "/setup/{token}",
+            get(auth::setup_get).post(auth::setup_post),
+        )
         .route("/papers", get(papers::search_get))
         .route("/papers/new", get(papers::new_get).post(papers::new_post))
         .route("/papers/import", post(papers::import_post))
@@ -35,5 +41,8 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin", get(admin::admin_get))
         .route("/admin/users/{id}/role", post(admin::role_post))
         .fallback(errors::not_found)
-        .layer(axum::middleware::from_fn_with_state(state, context::page_context))
+        .layer(axum::middleware::from_fn_with_state(
+            state,
+            context::page_context,
+        ))
 }

@@ -88,7 +88,10 @@ pub struct ProgressForm {
 }
 
 async fn results(state: &AppState, q: SearchQuery) -> ResultsPartial {
-    let page = PageParams { limit: Some(20), cursor: q.cursor };
+    let page = PageParams {
+        limit: Some(20),
+        cursor: q.cursor,
+    };
     let (qs, author) = (q.q.unwrap_or_default(), q.author.unwrap_or_default());
     let non_empty = |s: &String| (!s.trim().is_empty()).then(|| s.clone());
     match papers::search(state, non_empty(&qs), non_empty(&author), &page).await {
@@ -101,38 +104,83 @@ async fn results(state: &AppState, q: SearchQuery) -> ResultsPartial {
                     .finish();
                 format!("/papers?{query}")
             });
-            ResultsPartial { q: qs, author, papers: p.items, next_url, error: None }
+            ResultsPartial {
+                q: qs,
+                author,
+                papers: p.items,
+                next_url,
+                error: None,
+            }
         }
-        Err(e) => ResultsPartial { q: qs, author, papers: vec![], next_url: None, error: Some(e.public_message()) },
+        Err(e) => ResultsPartial {
+            q: qs,
+            author,
+            papers: vec![],
+            next_url: None,
+            error: Some(e.public_message()),
+        },
     }
 }
 
 pub async fn home(State(state): State<AppState>, viewer: Viewer) -> Response {
-    let results = results(&state, SearchQuery { q: None, author: None, cursor: None }).await;
-    render(&SearchPage { layout: viewer.layout("Find a paper"), results })
+    let results = results(
+        &state,
+        SearchQuery {
+            q: None,
+            author: None,
+            cursor: None,
+        },
+    )
+    .await;
+    render(&SearchPage {
+        layout: viewer.layout("Find a paper"),
+        results,
+    })
 }
 
 /// The search page; htmx requests get only the result list.
-pub async fn search_get(State(state): State<AppState>, viewer: Viewer, headers: HeaderMap, Query(q): Query<SearchQuery>) -> Response {
+pub async fn search_get(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    Query(q): Query<SearchQuery>,
+) -> Response {
     let results = results(&state, q).await;
     if headers.contains_key("hx-request") {
         return render(&results);
     }
-    render(&SearchPage { layout: viewer.layout("Find a paper"), results })
+    render(&SearchPage {
+        layout: viewer.layout("Find a paper"),
+        results,
+    })
 }
 
-pub async fn paper_get(State(state): State<AppState>, viewer: Viewer, AppPath(id): AppPath<i64>) -> Result<Response, PageError> {
+pub async fn paper_get(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    AppPath(id): AppPath<i64>,
+) -> Result<Response, PageError> {
     let paper = (*papers::get(&state, PaperId(id)).await?).clone();
     let progress = match &viewer.session {
         Some(_) => Some(papers::get_progress(&state, &viewer.require("/")?, paper.id).await?),
         None => None,
     };
-    Ok(render(&PaperPage { layout: viewer.layout(paper.title.clone()), paper, progress }))
+    Ok(render(&PaperPage {
+        layout: viewer.layout(paper.title.clone()),
+        paper,
+        progress,
+    }))
 }
 
 pub async fn new_get(viewer: Viewer) -> Result<Response, PageError> {
     viewer.require("/papers/new")?;
-    Ok(render(&NewPaperPage { layout: viewer.layout("Add a paper"), form: NewPaperForm::default(), errors: BTreeMap::new(), error: None, doi: String::new() }))
+    Ok(render(&NewPaperPage {
+        layout: viewer.layout("Add a paper"),
+        form: NewPaperForm::default(),
+        errors: BTreeMap::new(),
+        error: None,
+        doi: String::new(),
+    }))
 }
 
 /// Parses the author lines of the form.
@@ -149,12 +197,20 @@ fn author_lines(text: &str) -> Vec<(String, Option<String>, Option<String>)> {
         .collect()
 }
 
-pub async fn new_post(State(state): State<AppState>, viewer: Viewer, ClientIp(ip): ClientIp, PageForm(f): PageForm<NewPaperForm>) -> Result<Response, PageError> {
+pub async fn new_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ClientIp(ip): ClientIp,
+    PageForm(f): PageForm<NewPaperForm>,
+) -> Result<Response, PageError> {
     let who = viewer.require("/papers/new")?;
     viewer.check_csrf(&f.csrf_token)?;
     let year = match f.year.trim() {
         "" => Ok(None),
-        y => y.parse::<i32>().map(Some).map_err(|_| AppError::field("year", "must be a number like 2017")),
+        y => y
+            .parse::<i32>()
+            .map(Some)
+            .map_err(|_| AppError::field("year", "must be a number like 2017")),
     };
     let result = match year {
         Ok(year) => {
@@ -171,7 +227,12 @@ pub async fn new_post(State(state): State<AppState>, viewer: Viewer, ClientIp(ip
         Err(e) => Err(e),
     };
     match result {
-        Ok(p) => Ok(redirect_with_flash(&state, &format!("/papers/{}", p.id), "success", "The paper was added.")),
+        Ok(p) => Ok(redirect_with_flash(
+            &state,
+            &format!("/papers/{}", p.id),
+            "success",
+            "The paper was added.",
+        )),
         Err(e @ (AppError::Validation { .. } | AppError::Conflict { .. })) => {
             let page = NewPaperPage {
                 layout: viewer.layout("Add a paper"),
@@ -186,13 +247,27 @@ pub async fn new_post(State(state): State<AppState>, viewer: Viewer, ClientIp(ip
     }
 }
 
-pub async fn import_post(State(state): State<AppState>, viewer: Viewer, ClientIp(ip): ClientIp, PageForm(f): PageForm<ImportForm>) -> Result<Response, PageError> {
+pub async fn import_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ClientIp(ip): ClientIp,
+    PageForm(f): PageForm<ImportForm>,
+) -> Result<Response, PageError> {
     let who = viewer.require("/papers/new")?;
     viewer.check_csrf(&f.csrf_token)?;
     match papers::import_doi(&state, &who, &f.doi, ip).await {
         Ok((p, created)) => {
-            let msg = if created { "The paper was imported from OpenAlex." } else { "This paper was already here." };
-            Ok(redirect_with_flash(&state, &format!("/papers/{}", p.id), "success", msg))
+            let msg = if created {
+                "The paper was imported from OpenAlex."
+            } else {
+                "This paper was already here."
+            };
+            Ok(redirect_with_flash(
+                &state,
+                &format!("/papers/{}", p.id),
+                "success",
+                msg,
+            ))
         }
         Err(e @ (AppError::Validation { .. } | AppError::Upstream { .. })) => {
             let page = NewPaperPage {
@@ -208,16 +283,41 @@ pub async fn import_post(State(state): State<AppState>, viewer: Viewer, ClientIp
     }
 }
 
-pub async fn progress_post(State(state): State<AppState>, viewer: Viewer, AppPath(id): AppPath<i64>, PageForm(f): PageForm<ProgressForm>) -> Result<Response, PageError> {
+pub async fn progress_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    AppPath(id): AppPath<i64>,
+    PageForm(f): PageForm<ProgressForm>,
+) -> Result<Response, PageError> {
     let who = viewer.require(&format!("/papers/{id}"))?;
     viewer.check_csrf(&f.csrf_token)?;
     let to = format!("/papers/{id}");
     let Ok(percent) = f.percent.trim().parse::<i64>() else {
-        return Ok(redirect_with_flash(&state, &to, "error", "Progress must be a number from 0 to 100."));
+        return Ok(redirect_with_flash(
+            &state,
+            &to,
+            "error",
+            "Progress must be a number from 0 to 100.",
+        ));
     };
-    match papers::set_progress(&state, &who, PaperId(id), percent, f.wants_consultation.is_some()).await {
-        Ok(_) => Ok(redirect_with_flash(&state, &to, "success", "Your progress is saved.")),
-        Err(AppError::Validation { message, .. }) => Ok(redirect_with_flash(&state, &to, "error", &message)),
+    match papers::set_progress(
+        &state,
+        &who,
+        PaperId(id),
+        percent,
+        f.wants_consultation.is_some(),
+    )
+    .await
+    {
+        Ok(_) => Ok(redirect_with_flash(
+            &state,
+            &to,
+            "success",
+            "Your progress is saved.",
+        )),
+        Err(AppError::Validation { message, .. }) => {
+            Ok(redirect_with_flash(&state, &to, "error", &message))
+        }
         Err(e) => Err(e.into()),
     }
 }
@@ -228,8 +328,23 @@ mod tests {
 
     #[test]
     fn author_lines_split_into_name_affiliation_orcid() {
-        let a = author_lines("Ada Lovelace; Analytical Society\n\n Alan Turing;; 0000-0002-1825-0097 ");
-        assert_eq!(a[0], ("Ada Lovelace".into(), Some("Analytical Society".into()), None));
-        assert_eq!(a[1], ("Alan Turing".into(), None, Some("0000-0002-1825-0097".into())));
+        let a =
+            author_lines("Ada Lovelace; Analytical Society\n\n Alan Turing;; 0000-0002-1825-0097 ");
+        assert_eq!(
+            a[0],
+            (
+                "Ada Lovelace".into(),
+                Some("Analytical Society".into()),
+                None
+            )
+        );
+        assert_eq!(
+            a[1],
+            (
+                "Alan Turing".into(),
+                None,
+                Some("0000-0002-1825-0097".into())
+            )
+        );
     }
 }

@@ -1,0 +1,179 @@
+//! The main web flow in headless Chromium (chromedriver + fantoccini):
+//! register, log in, search for a paper, open it and see its authors.
+//! Needs Debian's `chromium` and `chromium-driver` (.ci/run installs them);
+//! set COLLOQUY_SKIP_BROWSER=1 to skip on a machine without them.
+
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use fantoccini::{Client, ClientBuilder, Locator};
+
+use crate::helpers::{spawn_app, PASSWORD};
+
+struct Driver(Child);
+
+impl Drop for Driver {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+async fn start_browser() -> Option<(Driver, Client)> {
+    if std::env::var("COLLOQUY_SKIP_BROWSER").is_ok_and(|v| v == "1") {
+        eprintln!("browser test skipped: COLLOQUY_SKIP_BROWSER=1");
+        return None;
+    }
+    let driver_bin = std::env::var("CHROMEDRIVER").unwrap_or_else(|_| "chromedriver".into());
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let child = Command::new(&driver_bin)
+        .arg(format!("--port={port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap_or_else(|e| panic!("cannot start {driver_bin} ({e}); install chromium-driver or set COLLOQUY_SKIP_BROWSER=1"));
+    let driver = Driver(child);
+    let mut caps = serde_json::Map::new();
+    let chrome_bin = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
+    caps.insert(
+        "goog:chromeOptions".into(),
+        serde_json::json!({
+            "binary": chrome_bin,
+            "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
+                     "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1200,900"]
+        }),
+    );
+    let start = Instant::now();
+    loop {
+        match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
+            .capabilities(caps.clone())
+            .connect(&format!("http://127.0.0.1:{port}"))
+            .await
+        {
+            Ok(c) => return Some((driver, c)),
+            Err(e) if start.elapsed() > Duration::from_secs(20) => {
+                panic!("chromedriver did not answer: {e}")
+            }
+            Err(_) => tokio::time::sleep(Duration::from_millis(200)).await,
+        }
+    }
+}
+
+async fn fill(c: &Client, name: &str, value: &str) {
+    c.find(Locator::Css(&format!("[name='{name}']")))
+        .await
+        .unwrap()
+        .send_keys(value)
+        .await
+        .unwrap();
+}
+
+async fn body_text(c: &Client) -> String {
+    c.find(Locator::Css("body"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_reader_registers_logs_in_finds_a_paper_and_sees_its_authors() {
+    let app = spawn_app().await;
+    colloquy::services::demo::load(&app.state).await.unwrap();
+    let Some((_driver, c)) = start_browser().await else {
+        return;
+    };
+
+    // 1. Register.
+    c.goto(&app.url("/register")).await.unwrap();
+    fill(&c, "name", "Rosalind Reader").await;
+    fill(&c, "email", "rosalind@uni.edu").await;
+    fill(&c, "password", PASSWORD).await;
+    c.find(Locator::Css("[name='accept_terms']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css("button[type='submit']:not(.secondary)"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css(".flash-success"))
+        .await
+        .unwrap();
+    assert!(body_text(&c).await.contains("Your account is ready"));
+
+    // 2. Log out, then log in.
+    c.find(Locator::Css("form[action='/logout'] button"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css("a[href='/login']"))
+        .await
+        .unwrap();
+    c.goto(&app.url("/login")).await.unwrap();
+    fill(&c, "email", "rosalind@uni.edu").await;
+    fill(&c, "password", PASSWORD).await;
+    c.find(Locator::Css("article button[type='submit']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.wait()
+        .for_element(Locator::Css(".flash-success"))
+        .await
+        .unwrap();
+    assert!(body_text(&c)
+        .await
+        .contains("Welcome back, Rosalind Reader"));
+
+    // 3. Search (htmx swaps the results in as you type).
+    c.goto(&app.url("/papers")).await.unwrap();
+    fill(&c, "q", "attention").await;
+    c.wait()
+        .for_element(Locator::XPath(
+            "//div[@id='results']//a[contains(., 'Attention Is All You Need')]",
+        ))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+
+    // 4. The paper page lists its authors in order.
+    c.wait()
+        .for_element(Locator::Css("ol.authors"))
+        .await
+        .unwrap();
+    let authors = c
+        .find(Locator::Css("ol.authors"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(authors.contains("Ashish Vaswani"), "{authors}");
+    assert!(authors.find("Ashish Vaswani") < authors.find("Noam Shazeer"));
+    let title = c
+        .find(Locator::Css("h1"))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert_eq!(title, "Attention Is All You Need");
+    c.close().await.unwrap();
+}

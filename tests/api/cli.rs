@@ -1,0 +1,198 @@
+//! The `colloquy` binary itself, run as an admin would.
+
+use std::io::Write;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn colloquy(dir: &std::path::Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_colloquy"));
+    c.current_dir(dir)
+        .env_remove("COLLOQUY_CONFIG")
+        .env("COLLOQUY__LOGGING__LEVEL", "warn");
+    c
+}
+
+fn run(cmd: &mut Command) -> (bool, String) {
+    let out = cmd.output().unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+fn create_user(dir: &std::path::Path, email: &str, role: &str, password: &str) -> (bool, String) {
+    let mut child = colloquy(dir)
+        .args([
+            "user",
+            "create",
+            "--email",
+            email,
+            "--name",
+            "Cli User",
+            "--role",
+            role,
+            "--password-stdin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(format!("{password}\n").as_bytes())
+        .unwrap();
+    let out = child.wait_with_output().unwrap();
+    (
+        out.status.success(),
+        format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        ),
+    )
+}
+
+#[test]
+fn config_check_prints_the_effective_config_with_secrets_redacted() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("c.toml"),
+        "[providers.openalex]\napi_key = \"oa-secret-123\"\n",
+    )
+    .unwrap();
+    let (ok, out) = run(colloquy(dir.path())
+        .args(["--config", "c.toml", "config", "check"])
+        .env("COLLOQUY__SERVER__BIND", "127.0.0.1:9000"));
+    assert!(ok, "{out}");
+    assert!(out.contains("bind = \"127.0.0.1:9000\""), "{out}");
+    assert!(
+        out.contains("[redacted]") && !out.contains("oa-secret-123"),
+        "{out}"
+    );
+    // The plain seed-era name works too.
+    let (ok, out) = run(colloquy(dir.path())
+        .args(["config", "check"])
+        .env("OPENALEX_API_KEY", "plain-secret"));
+    assert!(ok && out.contains("api_key = \"[redacted]\""), "{out}");
+    // COLLOQUY_CONFIG names the file as well as --config.
+    let (ok, out) = run(colloquy(dir.path())
+        .args(["config", "check"])
+        .env("COLLOQUY_CONFIG", "c.toml"));
+    assert!(ok && out.contains("[redacted]"), "{out}");
+}
+
+#[test]
+fn unknown_config_keys_and_bad_values_are_errors() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("c.toml"), "[server]\nbindd = \"x\"\n").unwrap();
+    let (ok, out) = run(colloquy(dir.path()).args(["--config", "c.toml", "config", "check"]));
+    assert!(!ok && out.contains("bindd"), "{out}");
+    let (ok, out) = run(colloquy(dir.path())
+        .args(["config", "check"])
+        .env("COLLOQUY__SERVER__BIND", "nonsense"));
+    assert!(!ok && out.contains("server.bind"), "{out}");
+    let (ok, out) = run(colloquy(dir.path())
+        .args(["config", "check"])
+        .env("COLLOQUY__NOPE__X", "1"));
+    assert!(!ok && out.contains("nope"), "{out}");
+    let (ok, out) = run(colloquy(dir.path()).args(["--config", "missing.toml", "config", "check"]));
+    assert!(!ok && out.contains("does not exist"), "{out}");
+}
+
+#[test]
+fn user_create_demo_backup_audit_and_rotation_work_from_the_command_line() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out) = run(colloquy(dir.path()).arg("migrate"));
+    assert!(ok, "{out}");
+    let (ok, out) = create_user(
+        dir.path(),
+        "root@uni.edu",
+        "admin",
+        "a long admin passphrase",
+    );
+    assert!(ok && out.contains("created admin account"), "{out}");
+    let (ok, out) = create_user(dir.path(), "weak@uni.edu", "user", "short");
+    assert!(!ok && out.contains("password"), "{out}");
+
+    let (ok, out) = run(colloquy(dir.path()).arg("demo"));
+    assert!(ok && out.contains("20 papers added"), "{out}");
+    let (ok, out) = run(colloquy(dir.path()).arg("demo"));
+    assert!(
+        ok && out.contains("0 papers added, 20 already there"),
+        "{out}"
+    );
+
+    let (ok, out) = run(colloquy(dir.path()).args(["audit", "verify"]));
+    assert!(ok && out.contains("audit trail intact"), "{out}");
+
+    let (ok, out) = run(colloquy(dir.path()).args(["keys", "rotate"]));
+    assert!(
+        ok && out.contains("users.email_enc: 1/1") && out.contains("new primary key k2"),
+        "{out}"
+    );
+    let (ok, out) = run(colloquy(dir.path()).args(["keys", "rotate", "--drop-old"]));
+    assert!(ok && out.contains("dropped old keys: k1, k2"), "{out}");
+
+    let backup = dir.path().join("backup.db");
+    let (ok, out) = run(colloquy(dir.path()).args(["backup", backup.to_str().unwrap()]));
+    assert!(ok, "{out}");
+    let conn = rusqlite::Connection::open(&backup).unwrap();
+    let papers: i64 = conn
+        .query_row("SELECT COUNT(*) FROM papers", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(papers, 20);
+    let (ok, out) = run(colloquy(dir.path()).args(["backup", backup.to_str().unwrap()]));
+    assert!(!ok && out.contains("exists"), "{out}");
+
+    // Tampering is reported with a non-zero exit.
+    let db = rusqlite::Connection::open(dir.path().join("data/colloquy.db")).unwrap();
+    db.execute_batch(
+        "DROP TRIGGER audit_log_no_update; UPDATE audit_log SET action = 'forged' WHERE id = 1;",
+    )
+    .unwrap();
+    let (ok, out) = run(colloquy(dir.path()).args(["audit", "verify"]));
+    assert!(!ok && out.contains("BROKEN at row 1"), "{out}");
+}
+
+#[test]
+fn serve_with_no_config_file_answers_healthz() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let start = Instant::now();
+    let mut child = colloquy(dir.path())
+        .arg("serve")
+        .env("COLLOQUY__SERVER__BIND", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut answered = false;
+    while start.elapsed() < Duration::from_secs(20) {
+        if let Ok(mut s) = std::net::TcpStream::connect(("127.0.0.1", port)) {
+            use std::io::Read;
+            s.write_all(b"GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+                .unwrap();
+            let mut resp = String::new();
+            let _ = s.read_to_string(&mut resp);
+            answered = resp.starts_with("HTTP/1.1 200") && resp.contains("\"ok\"");
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    assert!(answered, "no /healthz answer");
+    assert!(dir.path().join("data/colloquy.db").exists());
+    assert!(dir.path().join("data/keys/keyring.json").exists());
+}
