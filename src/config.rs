@@ -175,7 +175,8 @@ pub enum KeySource {
 pub struct SecurityConfig {
     /// Where the encryption keys come from: `file` or `env`.
     pub key_source: KeySource,
-    /// Requests allowed per client IP per minute (all routes but static files).
+    /// Requests allowed per client IP per minute (static files and health
+    /// checks are exempt).
     pub rate_limit_per_ip_per_minute: u32,
     /// API requests allowed per signed-in user per minute.
     pub rate_limit_per_user_per_minute: u32,
@@ -399,6 +400,8 @@ impl Config {
         if url::Url::parse(&self.providers.openalex.base_url).is_err() {
             return invalid("providers.openalex.base_url is not a URL".into());
         }
+        crate::jobs::check_schedule("housekeeping", &self.jobs.housekeeping)
+            .map_err(ConfigError::Invalid)?;
         if self.cache.max_entries == 0 {
             return invalid("cache.max_entries must be at least 1".into());
         }
@@ -466,6 +469,17 @@ mod tests {
         std::fs::write(&path, "[server]\nbnd = \"1.2.3.4:1\"\n").unwrap();
         let err = Config::load(Some(&path)).unwrap_err().to_string();
         assert!(err.contains("bnd"), "{err}");
+    }
+
+    #[test]
+    fn the_example_file_documents_every_key_with_its_default() {
+        let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
+        let example = Config::load(Some(&path)).unwrap();
+        assert_eq!(example.redacted_toml(), Config::default().redacted_toml());
+        let text = std::fs::read_to_string(&path).unwrap();
+        let defaults: toml::Table = toml::from_str(&Config::default().redacted_toml()).unwrap();
+        let listed: toml::Table = toml::from_str(&text).unwrap();
+        assert_eq!(listed, defaults, "config.example.toml must list every key");
     }
 
     #[test]

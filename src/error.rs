@@ -30,6 +30,8 @@ pub enum AppError {
     Conflict { code: &'static str, message: String },
     #[error("request body too large")]
     PayloadTooLarge,
+    #[error("unsupported media type")]
+    UnsupportedMediaType,
     #[error("too many requests")]
     RateLimited { retry_after_secs: u64 },
     /// An external service failed or could not be reached.
@@ -89,6 +91,7 @@ impl AppError {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Upstream { .. } => StatusCode::BAD_GATEWAY,
             Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
@@ -106,6 +109,7 @@ impl AppError {
             Self::Forbidden => "forbidden",
             Self::NotFound => "not_found",
             Self::PayloadTooLarge => "payload_too_large",
+            Self::UnsupportedMediaType => "unsupported_media_type",
             Self::RateLimited { .. } => "rate_limited",
             Self::Busy => "busy",
             Self::Internal(_) => "internal",
@@ -119,6 +123,9 @@ impl AppError {
             Self::Forbidden => "You are not allowed to do this.".into(),
             Self::NotFound => "Not found.".into(),
             Self::PayloadTooLarge => "The request body is too large.".into(),
+            Self::UnsupportedMediaType => {
+                "Send the body as JSON with `Content-Type: application/json`.".into()
+            }
             Self::RateLimited { .. } => "Too many requests; slow down and try again later.".into(),
             Self::Busy => "The server is busy; try again in a moment.".into(),
             Self::Internal(_) => "Something went wrong on our side. It has been logged.".into(),

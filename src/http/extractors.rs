@@ -45,10 +45,7 @@ fn json_rejection(r: JsonRejection) -> AppError {
         JsonRejection::JsonSyntaxError(_) => {
             AppError::bad_request("malformed_json", "The request body is not valid JSON.")
         }
-        JsonRejection::MissingJsonContentType(_) => AppError::bad_request(
-            "unsupported_media_type",
-            "Send the body as JSON with `Content-Type: application/json`.",
-        ),
+        JsonRejection::MissingJsonContentType(_) => AppError::UnsupportedMediaType,
         JsonRejection::BytesRejection(e) if e.status().as_u16() == 413 => AppError::PayloadTooLarge,
         other => AppError::bad_request("bad_body", other.body_text()),
     }

@@ -65,7 +65,10 @@ pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next)
         let ip = super::client_ip::client_ip(&parts, &state.trusted_proxies);
         if let Some(ip) = ip {
             if let Err(e) = state.rate_limits.check_ip(ip) {
-                return e.into_response();
+                if parts.uri.path().starts_with("/api/") {
+                    return e.into_response();
+                }
+                return too_many_requests_page(&e);
             }
         }
         return next.run(Request::from_parts(parts, body)).await;
@@ -73,8 +76,32 @@ pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next)
     next.run(req).await
 }
 
+const TOO_MANY_REQUESTS_HTML: &str =
+    "<!doctype html><meta charset=utf-8><title>Too many requests</title>\
+    <h1>Too many requests</h1><p>Please wait a minute and try again.</p>";
+
+/// A plain page for browsers that are over the limit (no database work).
+fn too_many_requests_page(e: &crate::error::AppError) -> Response {
+    let retry = match e {
+        crate::error::AppError::RateLimited { retry_after_secs } => *retry_after_secs,
+        _ => 60,
+    };
+    let mut res = (
+        axum::http::StatusCode::TOO_MANY_REQUESTS,
+        axum::response::Html(TOO_MANY_REQUESTS_HTML),
+    )
+        .into_response();
+    if let Ok(v) = HeaderValue::from_str(&retry.to_string()) {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    res
+}
+
 /// Gives API error answers that are not JSON yet the error shape.
 pub async fn api_error_bodies(req: Request, next: Next) -> Response {
+    if !req.uri().path().starts_with("/api/") {
+        return next.run(req).await;
+    }
     let res = next.run(req).await;
     let status = res.status();
     let is_json = res

@@ -55,9 +55,7 @@ pub fn router(state: AppState) -> Router {
     let (api_routes, _) = api::router();
     // Unknown paths fall through to the pages' fallback, which answers
     // JSON under /api/ and an HTML page elsewhere.
-    let api = api_routes
-        .layer(axum::middleware::from_fn(middleware::api_error_bodies))
-        .layer(cors(&state));
+    let api = api_routes.layer(cors(&state));
     let timeout = Duration::from_secs(state.config.server.request_timeout_secs);
     Router::new()
         .merge(api)
@@ -77,5 +75,7 @@ pub fn router(state: AppState) -> Router {
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
         .layer(CatchPanicLayer::new())
+        // Outermost, so 408, 413 and panics under /api/ get the error shape.
+        .layer(axum::middleware::from_fn(middleware::api_error_bodies))
         .with_state(state)
 }

@@ -7,6 +7,16 @@ use tokio_cron_scheduler::{Job, JobScheduler};
 use crate::services::housekeeping;
 use crate::state::AppState;
 
+/// Checks a cron schedule (empty means disabled) without scheduling it.
+pub fn check_schedule(name: &str, schedule: &str) -> Result<(), String> {
+    if schedule.trim().is_empty() {
+        return Ok(());
+    }
+    Job::new(schedule.trim(), |_, _| {})
+        .map(|_| ())
+        .map_err(|e| format!("jobs.{name} `{schedule}` is not a valid cron schedule (sec min hour day month weekday): {e}"))
+}
+
 /// Starts the scheduler with every enabled job.
 pub async fn start(state: &AppState) -> anyhow::Result<JobScheduler> {
     let scheduler = JobScheduler::new().await?;

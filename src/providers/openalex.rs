@@ -77,6 +77,21 @@ struct WireInstitution {
     display_name: Option<String>,
 }
 
+/// Percent-encodes what would end or change the path (`%`, `?`, `#`, and
+/// anything outside printable ASCII); the DOI's own `/` stays as it is.
+fn encode_doi(doi: &str) -> String {
+    let mut out = String::with_capacity(doi.len());
+    for b in doi.bytes() {
+        match b {
+            b'%' | b'?' | b'#' | b' ' | b'"' | b'<' | b'>' | b'\\' | b'^' | b'`' | b'{' | b'|'
+            | b'}' => out.push_str(&format!("%{b:02X}")),
+            0x21..=0x7e => out.push(b as char),
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
+}
+
 fn strip(prefix: &str, s: Option<String>) -> Option<String> {
     s.map(|v| v.strip_prefix(prefix).map(str::to_string).unwrap_or(v))
 }
@@ -119,7 +134,7 @@ impl OpenAlexClient {
 
     /// Fetches one work by its bare DOI (`10.x/y`).
     pub async fn work_by_doi(&self, doi: &str) -> Result<Work, ProviderError> {
-        let url = format!("{}/works/doi:{}", self.base_url, doi);
+        let url = format!("{}/works/doi:{}", self.base_url, encode_doi(doi));
         let mut query: Vec<(&str, &str)> = Vec::new();
         if let Some(k) = &self.api_key {
             query.push(("api_key", k));
@@ -202,6 +217,15 @@ impl OpenAlexClient {
 #[cfg(test)]
 mod tests {
     use super::rebuild_abstract;
+
+    #[test]
+    fn dois_are_encoded_for_the_path() {
+        assert_eq!(
+            super::encode_doi("10.1002/(sici)1097-4571#x?y"),
+            "10.1002/(sici)1097-4571%23x%3Fy"
+        );
+        assert_eq!(super::encode_doi("10.1/é"), "10.1/%C3%A9");
+    }
 
     #[test]
     fn inverted_abstracts_are_rebuilt_in_order() {

@@ -373,14 +373,16 @@ pub async fn refresh(
     };
     let new_token = random_token(32);
     let new_hash = token_hash(&new_token);
-    let ttl = state.config.auth.refresh_token_ttl_secs;
     let sid = session.id;
-    state
+    let rotated = state
         .db
-        .write(move |tx| {
-            auth_sessions::rotate(tx, sid, &new_hash, now, now + Duration::seconds(ttl))
-        })
+        .write(move |tx| auth_sessions::rotate(tx, sid, &hash, &new_hash, now))
         .await?;
+    if !rotated {
+        return Err(AppError::unauthorized(
+            "The refresh token is invalid, expired or revoked.",
+        ));
+    }
     token_pair(state, session.user_id, session.id, session.role, new_token)
 }
 
@@ -560,6 +562,9 @@ pub async fn set_role(
             let Some(before) = users::find(tx, &keys, target)? else {
                 return Ok(None);
             };
+            if before.role == role {
+                return Ok(Some(Vec::new()));
+            }
             users::set_role(tx, target, role, now)?;
             let detail = json!({"from": before.role.as_str(), "to": role.as_str()});
             audit::append(
@@ -574,8 +579,9 @@ pub async fn set_role(
                 ),
                 now,
             )?;
-            // Existing tokens carry the old role: end them.
-            auth_sessions::revoke_all_except(tx, target, None, now).map(Some)
+            // Roles are read with the session, so the change applies at once
+            // once the cached sessions are dropped.
+            auth_sessions::active_ids_for_user(tx, target, now).map(Some)
         })
         .await?
         .ok_or(AppError::NotFound)?;
@@ -606,7 +612,7 @@ pub async fn setup_link_valid(state: &AppState, token: &str) -> AppResult<bool> 
     let now = state.now();
     state
         .db
-        .read(move |c| setup_links::is_valid(c, &hash, now))
+        .read(move |c| Ok(!users::admin_exists(c)? && setup_links::is_valid(c, &hash, now)?))
         .await
 }
 
@@ -625,10 +631,11 @@ pub async fn complete_setup(
     let id = state
         .db
         .write(move |tx| {
-            if !setup_links::consume(tx, &link, now)? {
+            // Links stop working as soon as any admin exists.
+            if users::admin_exists(tx)? || !setup_links::consume(tx, &link, now)? {
                 return Err(AppError::conflict(
                     "setup_link_invalid",
-                    "This setup link is expired or was already used.",
+                    "This setup link is expired or was already used, or an admin exists already.",
                 ));
             }
             let new = users::NewUser {

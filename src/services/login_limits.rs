@@ -51,8 +51,10 @@ impl LoginLimits {
     pub fn record_failure(&self, ip: Option<IpAddr>, account: &str) {
         let (ip_key, acct_key) = Self::keys(ip, account);
         for key in ip_key.into_iter().chain(std::iter::once(acct_key)) {
-            let n = self.failures.get(&key).unwrap_or(0);
-            self.failures.insert(key, n.saturating_add(1));
+            // Atomic per key, so parallel guesses cannot undercount.
+            self.failures
+                .entry(key)
+                .and_upsert_with(|old| old.map_or(1, |e| e.into_value().saturating_add(1)));
         }
     }
 

@@ -1,6 +1,7 @@
 //! One module per capability; handlers and jobs call these.
 
 pub mod accounts;
+pub mod admin;
 pub mod demo;
 pub mod housekeeping;
 pub mod key_rotation;

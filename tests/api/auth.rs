@@ -349,20 +349,67 @@ async fn admin_endpoints_refuse_readers_and_role_changes_are_audited() {
         )
         .await;
     assert_eq!(r.status(), 200);
-    // The reader's old token carried the old role: it no longer works.
+    // The new role applies at once to the existing session (the cached
+    // session was dropped), without logging the user out.
+    let me: Value = app
+        .get("/api/v1/users/me", Some(&reader))
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["role"], "researcher");
+    // Promotion: the reader's cached session must not keep the old role.
     assert_eq!(
-        app.get("/api/v1/users/me", Some(&reader)).await.status(),
-        401
+        app.get("/api/v1/admin/users", Some(&reader)).await.status(),
+        403
     );
+    let r = app
+        .send_json(
+            reqwest::Method::PUT,
+            &format!("/api/v1/admin/users/{reader_id}/role"),
+            Some(&admin),
+            &json!({"role": "admin"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(
+        app.get("/api/v1/admin/users", Some(&reader)).await.status(),
+        200
+    );
+    app.send_json(
+        reqwest::Method::PUT,
+        &format!("/api/v1/admin/users/{reader_id}/role"),
+        Some(&admin),
+        &json!({"role": "researcher"}),
+    )
+    .await;
+    // Setting the same role again changes nothing and is not audited twice.
+    app.send_json(
+        reqwest::Method::PUT,
+        &format!("/api/v1/admin/users/{reader_id}/role"),
+        Some(&admin),
+        &json!({"role": "researcher"}),
+    )
+    .await;
     let audit: Value = app
         .get("/api/v1/admin/audit?action=user.role_changed", Some(&admin))
         .await
         .json()
         .await
         .unwrap();
+    let changes: Vec<&Value> = audit["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| &e["detail"])
+        .collect();
     assert_eq!(
-        audit["items"][0]["detail"],
-        json!({"from": "user", "to": "researcher"})
+        changes,
+        [
+            &json!({"from": "admin", "to": "researcher"}),
+            &json!({"from": "researcher", "to": "admin"}),
+            &json!({"from": "user", "to": "researcher"})
+        ]
     );
     let r = app
         .send_json(

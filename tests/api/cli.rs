@@ -100,6 +100,10 @@ fn unknown_config_keys_and_bad_values_are_errors() {
     assert!(!ok && out.contains("server.bind"), "{out}");
     let (ok, out) = run(colloquy(dir.path())
         .args(["config", "check"])
+        .env("COLLOQUY__JOBS__HOUSEKEEPING", "every tuesday"));
+    assert!(!ok && out.contains("jobs.housekeeping"), "{out}");
+    let (ok, out) = run(colloquy(dir.path())
+        .args(["config", "check"])
         .env("COLLOQUY__NOPE__X", "1"));
     assert!(!ok && out.contains("nope"), "{out}");
     let (ok, out) = run(colloquy(dir.path()).args(["--config", "missing.toml", "config", "check"]));

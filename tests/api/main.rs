@@ -11,6 +11,7 @@ mod cli;
 mod encryption_at_rest;
 mod health;
 mod helpers;
+mod jobs;
 mod openapi;
 mod pages;
 mod papers;

@@ -107,18 +107,22 @@ pub fn find_by_previous_token(conn: &Connection, token_hash: &str) -> AppResult<
         .optional()?)
 }
 
+/// Replaces the refresh token, but only if it is still `old_hash`: of two
+/// parallel refreshes with one token, exactly one wins. The session keeps
+/// its original expiry (an absolute lifetime).
 pub fn rotate(
     conn: &Connection,
     id: SessionId,
+    old_hash: &str,
     new_hash: &str,
     now: Time,
-    expires: Time,
-) -> AppResult<()> {
-    conn.execute(
-        "UPDATE auth_sessions SET previous_token_hash = token_hash, token_hash = ?2, last_used_at = ?3, expires_at = ?4 WHERE id = ?1",
-        params![id, new_hash, ts(now), ts(expires)],
+) -> AppResult<bool> {
+    let n = conn.execute(
+        "UPDATE auth_sessions SET previous_token_hash = token_hash, token_hash = ?3, last_used_at = ?4
+         WHERE id = ?1 AND token_hash = ?2 AND revoked_at IS NULL",
+        params![id, old_hash, new_hash, ts(now)],
     )?;
-    Ok(())
+    Ok(n == 1)
 }
 
 pub fn revoke(conn: &Connection, id: SessionId, now: Time) -> AppResult<bool> {
@@ -127,6 +131,21 @@ pub fn revoke(conn: &Connection, id: SessionId, now: Time) -> AppResult<bool> {
         params![id, ts(now)],
     )?;
     Ok(n == 1)
+}
+
+/// The ids of a user's active sessions.
+pub fn active_ids_for_user(
+    conn: &Connection,
+    user: UserId,
+    now: Time,
+) -> AppResult<Vec<SessionId>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id FROM auth_sessions WHERE user_id = ?1 AND revoked_at IS NULL AND expires_at > ?2",
+    )?;
+    let ids = stmt
+        .query_map(params![user, ts(now)], |r| r.get::<_, SessionId>(0))?
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok(ids)
 }
 
 /// Revokes all of a user's sessions but `keep`; returns the revoked ids.

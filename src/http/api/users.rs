@@ -5,13 +5,13 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::db::repos::audit::{self, AuditRow};
-use crate::db::repos::users::{self, UserRow};
-use crate::domain::{AuditId, Role, UserId};
+use crate::db::repos::audit::AuditRow;
+use crate::db::repos::users::UserRow;
+use crate::domain::{Role, UserId};
 use crate::error::{AppResult, ErrorBody};
 use crate::http::extractors::{AdminUser, AppJson, AppPath, AppQuery, AuthUser, ClientIp};
 use crate::pagination::{Page, PageParams};
-use crate::services::{accounts, terms};
+use crate::services::{accounts, admin, terms};
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -83,24 +83,17 @@ pub async fn terms_get(State(state): State<AppState>) -> Json<TermsView> {
     responses((status = 200, body = Page<UserView>), (status = 403, body = ErrorBody)))]
 pub async fn users_list(
     State(state): State<AppState>,
-    AdminUser(_admin): AdminUser,
+    AdminUser(admin): AdminUser,
     AppQuery(page): AppQuery<PageParams>,
 ) -> AppResult<Json<Page<UserView>>> {
-    let limit = page.limit()?;
-    let after = page.after_id()?.map(UserId);
-    let keys = state.keys.clone();
-    let rows = state
-        .db
-        .read(move |c| users::list(c, &keys, after, limit + 1))
-        .await?;
-    Ok(Json(Page::from_rows(
-        rows.into_iter().map(UserView::from).collect(),
-        limit,
-        |u| u.id.0,
-    )))
+    let page = admin::list_users(&state, &admin, &page).await?;
+    Ok(Json(Page {
+        items: page.items.into_iter().map(UserView::from).collect(),
+        next_cursor: page.next_cursor,
+    }))
 }
 
-/// Change a user's role (admins only); the user's sessions end.
+/// Change a user's role (admins only); it applies to their sessions at once.
 #[utoipa::path(put, path = "/api/v1/admin/users/{id}/role", tag = "admin", request_body = RoleRequest,
     params(("id" = i64, Path, description = "User id")), security(("bearer" = [])),
     responses((status = 200, body = UserView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody)))]
@@ -123,20 +116,14 @@ pub async fn role_put(
     responses((status = 200, body = Page<AuditRow>), (status = 403, body = ErrorBody)))]
 pub async fn audit_list(
     State(state): State<AppState>,
-    AdminUser(_admin): AdminUser,
+    AdminUser(admin): AdminUser,
     AppQuery(p): AppQuery<AuditParams>,
 ) -> AppResult<Json<Page<AuditRow>>> {
     let page = PageParams {
         limit: p.limit,
         cursor: p.cursor,
     };
-    let limit = page.limit()?;
-    let before = page.after_id()?.map(AuditId);
-    let keys = state.keys.clone();
-    let action = p.action;
-    let rows = state
-        .db
-        .read(move |c| audit::list(c, &keys, before, action.as_deref(), limit + 1))
-        .await?;
-    Ok(Json(Page::from_rows(rows, limit, |r| r.id.0)))
+    Ok(Json(
+        admin::list_audit(&state, &admin, p.action, &page).await?,
+    ))
 }

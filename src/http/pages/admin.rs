@@ -8,12 +8,14 @@ use serde::Deserialize;
 use super::context::{redirect_with_flash, render, Layout, Viewer};
 use super::form::PageForm;
 use super::PageError;
-use crate::db::repos::audit::{self, AuditRow};
-use crate::db::repos::users::{self, UserRow};
+use crate::db::repos::audit::AuditRow;
+use crate::db::repos::users::UserRow;
 use crate::domain::{Role, UserId};
 use crate::error::AppError;
 use crate::http::extractors::{AppPath, ClientIp};
+use crate::pagination::PageParams;
 use crate::services::accounts::{self, Principal};
+use crate::services::admin;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -42,17 +44,28 @@ pub async fn admin_get(
     State(state): State<AppState>,
     viewer: Viewer,
 ) -> Result<Response, PageError> {
-    require_admin(&viewer)?;
-    let keys = state.keys.clone();
-    let (users, events) = state
-        .db
-        .read(move |c| {
-            Ok((
-                users::list(c, &keys, None, 200)?,
-                audit::list(c, &keys, None, None, 50)?,
-            ))
-        })
-        .await?;
+    let who = require_admin(&viewer)?;
+    let users = admin::list_users(
+        &state,
+        &who,
+        &PageParams {
+            limit: Some(100),
+            cursor: None,
+        },
+    )
+    .await?
+    .items;
+    let events = admin::list_audit(
+        &state,
+        &who,
+        None,
+        &PageParams {
+            limit: Some(50),
+            cursor: None,
+        },
+    )
+    .await?
+    .items;
     Ok(render(&AdminPage {
         layout: viewer.layout("Administration"),
         users,

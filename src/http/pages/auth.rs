@@ -122,7 +122,13 @@ pub async fn login_post(
                 next,
                 error: Some(e.public_message()),
             };
-            Ok(super::context::render_status(e.status(), &page))
+            let mut res = super::context::render_status(e.status(), &page);
+            if let AppError::RateLimited { retry_after_secs } = e {
+                if let Ok(v) = axum::http::HeaderValue::from_str(&retry_after_secs.to_string()) {
+                    res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+                }
+            }
+            Ok(res)
         }
         Err(e) => Err(e.into()),
     }

@@ -150,9 +150,13 @@ pub async fn page_context(State(state): State<AppState>, mut req: Request, next:
     res
 }
 
+/// Keeps the cookies and `Retry-After` of the response being replaced.
 fn copy_cookies(from: &Response, to: &mut Response) {
     for v in from.headers().get_all(header::SET_COOKIE) {
         to.headers_mut().append(header::SET_COOKIE, v.clone());
+    }
+    if let Some(v) = from.headers().get(header::RETRY_AFTER) {
+        to.headers_mut().insert(header::RETRY_AFTER, v.clone());
     }
 }
 

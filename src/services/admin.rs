@@ -1,0 +1,52 @@
+//! What admins read: every account, and the audit trail.
+
+use crate::db::repos::audit::{self, AuditRow};
+use crate::db::repos::users::{self, UserRow};
+use crate::domain::{AuditId, UserId};
+use crate::error::{AppError, AppResult};
+use crate::pagination::{Page, PageParams};
+use crate::services::accounts::Principal;
+use crate::state::AppState;
+
+fn require_admin(who: &Principal) -> AppResult<()> {
+    if who.is_admin() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// Accounts in id order.
+pub async fn list_users(
+    state: &AppState,
+    who: &Principal,
+    page: &PageParams,
+) -> AppResult<Page<UserRow>> {
+    require_admin(who)?;
+    let limit = page.limit()?;
+    let after = page.after_id()?.map(UserId);
+    let keys = state.keys.clone();
+    let rows = state
+        .db
+        .read(move |c| users::list(c, &keys, after, limit + 1))
+        .await?;
+    Ok(Page::from_rows(rows, limit, |u| u.id.0))
+}
+
+/// Audit events, newest first, optionally of one action.
+pub async fn list_audit(
+    state: &AppState,
+    who: &Principal,
+    action: Option<String>,
+    page: &PageParams,
+) -> AppResult<Page<AuditRow>> {
+    require_admin(who)?;
+    let limit = page.limit()?;
+    let before = page.after_id()?.map(AuditId);
+    let keys = state.keys.clone();
+    let rows = state
+        .db
+        .read(move |c| audit::list(c, &keys, before, action.as_deref(), limit + 1))
+        .await?;
+    Ok(Page::from_rows(rows, limit, |r| r.id.0))
+}

@@ -1,0 +1,65 @@
+use colloquy::clock::Clock;
+use colloquy::services::{accounts, housekeeping};
+use serde_json::json;
+
+use crate::helpers::spawn_app;
+
+#[tokio::test]
+async fn housekeeping_deletes_expired_sessions_and_setup_links_only() {
+    let app = spawn_app().await;
+    let old = app.signed_in("old@uni.edu").await;
+    accounts::ensure_setup_link(&app.state).await.unwrap();
+    let report = housekeeping::run(&app.state, app.clock.now())
+        .await
+        .unwrap();
+    assert_eq!(
+        report,
+        housekeeping::Report {
+            sessions_deleted: 0,
+            setup_links_deleted: 0
+        }
+    );
+
+    // 31 days later the refresh token and the setup link have expired.
+    app.clock.advance(chrono::Duration::days(31));
+    let fresh = app.signed_in("fresh@uni.edu").await;
+    let report = housekeeping::run(&app.state, app.clock.now())
+        .await
+        .unwrap();
+    assert_eq!(report.sessions_deleted, 1);
+    assert!(report.setup_links_deleted >= 1);
+    let r = app
+        .post_json(
+            "/api/v1/auth/refresh",
+            None,
+            &json!({"refresh_token": old["refresh_token"]}),
+        )
+        .await;
+    assert_eq!(r.status(), 401);
+    let r = app
+        .post_json(
+            "/api/v1/auth/refresh",
+            None,
+            &json!({"refresh_token": fresh["refresh_token"]}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+}
+
+#[tokio::test]
+async fn an_empty_schedule_disables_a_job_and_a_bad_one_is_refused() {
+    let app = spawn_app().await;
+    // spawn_app disables housekeeping with an empty schedule: start() is fine.
+    let mut s = colloquy::jobs::start(&app.state).await.unwrap();
+    s.shutdown().await.unwrap();
+    let mut bad = (*app.state.config).clone();
+    bad.jobs.housekeeping = "every tuesday".into();
+    let mut state = app.state.clone();
+    state.config = std::sync::Arc::new(bad);
+    let err = colloquy::jobs::start(&state)
+        .await
+        .err()
+        .unwrap()
+        .to_string();
+    assert!(err.contains("jobs.housekeeping"), "{err}");
+}
