@@ -99,6 +99,8 @@ pub enum KeysCommand {
         #[arg(long)]
         drop_old: bool,
     },
+    /// Remove the old keys once `keys rotate` has re-encrypted everything.
+    DropOld,
     /// Print a new keyring as JSON, for security.key_source = "env".
     Generate,
 }
@@ -219,6 +221,21 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Keys {
             command: KeysCommand::Generate,
         } => {}
+        Command::Keys {
+            command: KeysCommand::DropOld,
+        } => {
+            let st = state(config)?;
+            let (dropped, json) = key_rotation::drop_old(&st)
+                .map_err(|e| anyhow::anyhow!("{}", e.public_message()))?;
+            if dropped.is_empty() {
+                println!("no old keys to drop");
+            } else {
+                println!("dropped old keys: {}", dropped.join(", "));
+            }
+            if let Some(json) = json {
+                println!("keys come from the environment: set COLLOQUY_KEYRING to this new keyring now:\n{json}");
+            }
+        }
         Command::Demo => {
             let st = state(config)?;
             let report = runtime()?

@@ -64,6 +64,16 @@ enum Source {
 pub struct Keyring {
     source: Source,
     loaded: RwLock<Loaded>,
+    /// When the key file was last looked at, and its modification time
+    /// then: a running server picks up a rotation made by the CLI.
+    watch: std::sync::Mutex<(std::time::Instant, Option<std::time::SystemTime>)>,
+}
+
+/// How often a running server checks the key file for a rotation.
+const WATCH_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
+
+fn modified(path: &Path) -> Option<std::time::SystemTime> {
+    std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
 /// HMAC-SHA256 keyed with `key`. HMAC takes keys of any length, so the
@@ -164,6 +174,7 @@ impl Keyring {
                 Ok(Self {
                     source: Source::Env,
                     loaded: RwLock::new(Loaded::from_file(file)?),
+                    watch: std::sync::Mutex::new((std::time::Instant::now(), None)),
                 })
             }
             KeySource::File => {
@@ -174,10 +185,35 @@ impl Keyring {
                     tracing::info!(path = %path.display(), "generated a new keyring; back it up: without it the encrypted data is lost");
                 }
                 let file = read_file(&path)?;
+                let mtime = modified(&path);
                 Ok(Self {
                     source: Source::File(path),
                     loaded: RwLock::new(Loaded::from_file(file)?),
+                    watch: std::sync::Mutex::new((std::time::Instant::now(), mtime)),
                 })
+            }
+        }
+    }
+
+    /// Reloads the key file if it changed since the last look (at most
+    /// every few seconds), so new values use a newly rotated primary key.
+    fn follow_rotation(&self) {
+        let Source::File(path) = &self.source else {
+            return;
+        };
+        let changed = {
+            let mut watch = self.watch.lock().unwrap_or_else(|p| p.into_inner());
+            if watch.0.elapsed() < WATCH_INTERVAL {
+                return;
+            }
+            let now = modified(path);
+            let changed = now != watch.1;
+            *watch = (std::time::Instant::now(), now);
+            changed
+        };
+        if changed {
+            if let Err(e) = self.reload() {
+                tracing::error!(error = %e, "the key file changed but could not be read; keeping the loaded keys");
             }
         }
     }
@@ -207,6 +243,7 @@ impl Keyring {
 
     /// Encrypts `plaintext` for the column named by `aad` (e.g. `users.email`).
     pub fn encrypt(&self, aad: &str, plaintext: &str) -> String {
+        self.follow_rotation();
         let loaded = self.read();
         let key = loaded
             .field
@@ -248,6 +285,7 @@ impl Keyring {
 
     /// The primary key id and its JWT signing secret.
     pub fn jwt_signing_key(&self) -> (String, [u8; 32]) {
+        self.follow_rotation();
         let loaded = self.read();
         let key = loaded
             .jwt
@@ -404,6 +442,27 @@ mod tests {
 
     fn key_id(s: &str) -> &str {
         crate::crypto::key_id_of(s).unwrap()
+    }
+
+    #[test]
+    fn a_running_instance_follows_a_rotation_made_by_another_process() {
+        let dir = tempfile::tempdir().unwrap();
+        let server = ring(dir.path());
+        let cli = ring(dir.path());
+        cli.add_primary("now").unwrap();
+        // Pretend the watch interval has passed.
+        {
+            let mut w = server.watch.lock().unwrap();
+            w.0 = std::time::Instant::now()
+                .checked_sub(WATCH_INTERVAL * 2)
+                .unwrap_or(w.0);
+            // Same-second writes can leave the mtime unchanged on coarse
+            // file systems; force the comparison to see a change.
+            w.1 = None;
+        }
+        let fresh = server.encrypt("t.c", "v");
+        assert_eq!(key_id(&fresh), "k2");
+        assert_eq!(cli.decrypt("t.c", &fresh).unwrap(), "v");
     }
 
     #[test]

@@ -81,13 +81,7 @@ pub fn rotate(
     }
     let mut dropped = Vec::new();
     if drop_old {
-        let still_used = old_key_uses(state, &new_key_id)?;
-        if still_used > 0 {
-            return Err(AppError::internal(format!(
-                "{still_used} values still use an old key; not dropping it"
-            )));
-        }
-        let (d, json) = state.keys.drop_retired().map_err(AppError::Internal)?;
+        let (d, json) = drop_unused(state)?;
         dropped = d;
         keyring_json = json.or(keyring_json);
     }
@@ -112,6 +106,41 @@ pub fn rotate(
         keyring_json,
         dropped,
     })
+}
+
+/// Removes every key but the primary, after checking that no stored value
+/// still needs one; returns the dropped ids (and the new keyring JSON when
+/// keys live in the environment).
+fn drop_unused(state: &AppState) -> AppResult<(Vec<String>, Option<String>)> {
+    let primary = state.keys.primary_id();
+    let still_used = old_key_uses(state, &primary)?;
+    if still_used > 0 {
+        return Err(AppError::conflict(
+            "keys_in_use",
+            format!(
+                "{still_used} stored values still use an old key; run `colloquy keys rotate` first"
+            ),
+        ));
+    }
+    state.keys.drop_retired().map_err(AppError::Internal)
+}
+
+/// `colloquy keys drop-old`: drops the retired keys once nothing uses them.
+pub fn drop_old(state: &AppState) -> AppResult<(Vec<String>, Option<String>)> {
+    let now = state.now();
+    let (dropped, json) = drop_unused(state)?;
+    let detail = json!({"dropped": dropped});
+    state.db.write_blocking(|tx| {
+        let ev = audit::NewEvent {
+            actor: None,
+            action: "keys.dropped",
+            target: None,
+            detail,
+            ip: None,
+        };
+        audit::append(tx, &state.keys, ev, now)
+    })?;
+    Ok((dropped, json))
 }
 
 /// Counts stored values whose key is not `primary`.
