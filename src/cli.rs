@@ -1,5 +1,5 @@
 //! The command line: `colloquy serve | migrate | config check | user create |
-//! keys rotate | keys generate | demo | backup FILE | audit verify`.
+//! keys rotate | keys drop-old | keys generate | demo | backup FILE | audit verify`.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -225,7 +225,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             command: KeysCommand::DropOld,
         } => {
             let st = state(config)?;
-            let (dropped, json) = key_rotation::drop_old(&st)
+            let (dropped, json) = key_rotation::drop_old_keys(&st)
                 .map_err(|e| anyhow::anyhow!("{}", e.public_message()))?;
             if dropped.is_empty() {
                 println!("no old keys to drop");

@@ -198,12 +198,20 @@ impl Keyring {
     /// Reloads the key file if it changed since the last look (at most
     /// every few seconds), so new values use a newly rotated primary key.
     fn follow_rotation(&self) {
+        self.check_key_file(WATCH_INTERVAL);
+    }
+
+    /// Stats the key file if `min_interval` has passed since the last look,
+    /// and reloads it only if its modification time changed. An unknown key
+    /// id checks at once: a stat is cheap, and a reload happens only after
+    /// a real change, so forged key ids cannot make the server re-read keys.
+    fn check_key_file(&self, min_interval: std::time::Duration) {
         let Source::File(path) = &self.source else {
             return;
         };
         let changed = {
             let mut watch = self.watch.lock().unwrap_or_else(|p| p.into_inner());
-            if watch.0.elapsed() < WATCH_INTERVAL {
+            if watch.0.elapsed() < min_interval {
                 return;
             }
             let now = modified(path);
@@ -260,7 +268,7 @@ impl Keyring {
             Some(k) => k,
             None => {
                 // A rotation may have happened while we were running.
-                let _ = self.reload();
+                self.check_key_file(std::time::Duration::ZERO);
                 self.read()
                     .field
                     .get(kid)
@@ -300,7 +308,7 @@ impl Keyring {
         if let Some(k) = self.read().jwt.get(kid) {
             return Some(k.0);
         }
-        let _ = self.reload();
+        self.check_key_file(std::time::Duration::ZERO);
         self.read().jwt.get(kid).map(|k| k.0)
     }
 
@@ -331,12 +339,15 @@ impl Keyring {
     pub fn drop_retired(&self) -> anyhow::Result<(Vec<String>, Option<String>)> {
         let mut file = self.read().file.clone();
         let primary = file.primary.clone();
-        let dropped = file
+        let dropped: Vec<String> = file
             .keys
             .iter()
             .filter(|k| k.id != primary)
             .map(|k| k.id.clone())
             .collect();
+        if dropped.is_empty() {
+            return Ok((dropped, None));
+        }
         file.keys.retain(|k| k.id == primary);
         let printed = self.save(file)?;
         Ok((dropped, printed))

@@ -97,6 +97,21 @@ fn too_many_requests_page(e: &crate::error::AppError) -> Response {
     res
 }
 
+/// A handler panicked: log it, answer a bare 500 (the API's error shape is
+/// added by `api_error_bodies`); no internals reach the client.
+pub fn panic_response(_: Box<dyn std::any::Any + Send + 'static>) -> Response {
+    tracing::error!("a request handler panicked");
+    (
+        axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+        axum::response::Html(INTERNAL_ERROR_HTML),
+    )
+        .into_response()
+}
+
+const INTERNAL_ERROR_HTML: &str =
+    "<!doctype html><meta charset=utf-8><title>Something went wrong</title>\
+    <h1>Something went wrong</h1><p>It has been logged. Please try again later.</p>";
+
 /// Gives API error answers that are not JSON yet the error shape.
 pub async fn api_error_bodies(req: Request, next: Next) -> Response {
     if !req.uri().path().starts_with("/api/") {

@@ -63,6 +63,7 @@ pub fn router(state: AppState) -> Router {
         .route("/static/{name}", get(static_files::static_file))
         .layer(DefaultBodyLimit::max(state.config.server.body_limit_bytes))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::rate_limit))
+        .layer(CatchPanicLayer::custom(middleware::panic_response))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::record_metrics))
         .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::security_headers))
@@ -74,7 +75,6 @@ pub fn router(state: AppState) -> Router {
             }),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, MakeRequestUuid))
-        .layer(CatchPanicLayer::new())
         // Outermost, so 408, 413 and panics under /api/ get the error shape.
         .layer(axum::middleware::from_fn(middleware::api_error_bodies))
         .with_state(state)

@@ -1,6 +1,6 @@
 //! `colloquy keys rotate`: a new primary key, then every encrypted column
-//! re-encrypted in batches; `--drop-old` removes the retired keys once
-//! nothing uses them.
+//! re-encrypted in batches. `colloquy keys drop-old` (or `rotate
+//! --drop-old`) then removes the retired keys once nothing uses them.
 
 use rusqlite::params;
 use serde_json::json;
@@ -79,13 +79,7 @@ pub fn rotate(
             progress(&name, done.min(total), total);
         }
     }
-    let mut dropped = Vec::new();
-    if drop_old {
-        let (d, json) = drop_unused(state)?;
-        dropped = d;
-        keyring_json = json.or(keyring_json);
-    }
-    let detail = json!({"new_key_id": new_key_id, "reencrypted": reencrypted, "dropped": dropped});
+    let detail = json!({"new_key_id": new_key_id, "reencrypted": reencrypted});
     state.db.write_blocking(|tx| {
         audit::append(
             tx,
@@ -100,6 +94,12 @@ pub fn rotate(
             now,
         )
     })?;
+    let mut dropped = Vec::new();
+    if drop_old {
+        let (d, json) = drop_old_keys(state)?;
+        dropped = d;
+        keyring_json = json.or(keyring_json);
+    }
     Ok(RotationReport {
         new_key_id,
         reencrypted,
@@ -126,9 +126,12 @@ fn drop_unused(state: &AppState) -> AppResult<(Vec<String>, Option<String>)> {
 }
 
 /// `colloquy keys drop-old`: drops the retired keys once nothing uses them.
-pub fn drop_old(state: &AppState) -> AppResult<(Vec<String>, Option<String>)> {
+pub fn drop_old_keys(state: &AppState) -> AppResult<(Vec<String>, Option<String>)> {
     let now = state.now();
     let (dropped, json) = drop_unused(state)?;
+    if dropped.is_empty() {
+        return Ok((dropped, json));
+    }
     let detail = json!({"dropped": dropped});
     state.db.write_blocking(|tx| {
         let ev = audit::NewEvent {

@@ -1,7 +1,7 @@
 //! The admin overview: accounts with their roles, and the audit trail.
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
@@ -23,7 +23,15 @@ use crate::state::AppState;
 pub struct AdminPage {
     pub layout: Layout,
     pub users: Vec<UserRow>,
+    /// Link to the next page of accounts, if there is one.
+    pub next_users: Option<String>,
     pub events: Vec<AuditRow>,
+}
+
+#[derive(Deserialize)]
+pub struct AdminQuery {
+    /// Continue the account list after this cursor.
+    pub users_cursor: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -43,6 +51,7 @@ fn require_admin(viewer: &Viewer) -> Result<Principal, PageError> {
 pub async fn admin_get(
     State(state): State<AppState>,
     viewer: Viewer,
+    Query(q): Query<AdminQuery>,
 ) -> Result<Response, PageError> {
     let who = require_admin(&viewer)?;
     let users = admin::list_users(
@@ -50,11 +59,14 @@ pub async fn admin_get(
         &who,
         &PageParams {
             limit: Some(100),
-            cursor: None,
+            cursor: q.users_cursor,
         },
     )
-    .await?
-    .items;
+    .await?;
+    let next_users = users
+        .next_cursor
+        .map(|c| format!("/admin?users_cursor={c}"));
+    let users = users.items;
     let events = admin::list_audit(
         &state,
         &who,
@@ -69,6 +81,7 @@ pub async fn admin_get(
     Ok(render(&AdminPage {
         layout: viewer.layout("Administration"),
         users,
+        next_users,
         events,
     }))
 }
