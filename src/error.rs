@@ -189,12 +189,19 @@ impl IntoResponse for AppError {
             },
         };
         let mut response = (self.status(), axum::Json(body)).into_response();
+        self.add_retry_after(&mut response);
+        response
+    }
+}
+
+impl AppError {
+    /// Adds `Retry-After` to a response for a rate-limit error.
+    pub fn add_retry_after(&self, response: &mut Response) {
         if let Self::RateLimited { retry_after_secs } = self {
-            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.max(1).to_string()) {
+            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.max(&1).to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, v);
             }
         }
-        response
     }
 }
 

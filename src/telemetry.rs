@@ -7,7 +7,14 @@ use tracing_subscriber::EnvFilter;
 use crate::config::{LogFormat, LoggingConfig};
 
 pub fn init(cfg: &LoggingConfig) {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(&cfg.level));
+    // The scheduler crate logs every job tick at INFO; keep it quieter
+    // unless the operator asks for it by name.
+    let level = if cfg.level.contains("tokio_cron_scheduler") {
+        cfg.level.clone()
+    } else {
+        format!("{},tokio_cron_scheduler=warn", cfg.level)
+    };
+    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new(level));
     let json = match cfg.format {
         LogFormat::Json => true,
         LogFormat::Pretty => false,

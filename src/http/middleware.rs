@@ -82,18 +82,12 @@ const TOO_MANY_REQUESTS_HTML: &str =
 
 /// A plain page for browsers that are over the limit (no database work).
 fn too_many_requests_page(e: &crate::error::AppError) -> Response {
-    let retry = match e {
-        crate::error::AppError::RateLimited { retry_after_secs } => *retry_after_secs,
-        _ => 60,
-    };
     let mut res = (
         axum::http::StatusCode::TOO_MANY_REQUESTS,
         axum::response::Html(TOO_MANY_REQUESTS_HTML),
     )
         .into_response();
-    if let Ok(v) = HeaderValue::from_str(&retry.to_string()) {
-        res.headers_mut().insert(header::RETRY_AFTER, v);
-    }
+    e.add_retry_after(&mut res);
     res
 }
 

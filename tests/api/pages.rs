@@ -10,6 +10,37 @@ fn browser() -> reqwest::Client {
         .unwrap()
 }
 
+/// Registers through the API, then logs in through the form; returns the
+/// cookie-holding client and its CSRF token.
+async fn signed_in_browser(
+    app: &crate::helpers::TestApp,
+    email: &str,
+) -> (reqwest::Client, String) {
+    app.register(email, "Ui User").await;
+    let web = browser();
+    let page = web
+        .get(app.url("/login"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let csrf = csrf_of(&page);
+    let r = web
+        .post(app.url("/login"))
+        .form(&[
+            ("csrf_token", csrf.as_str()),
+            ("email", email),
+            ("password", PASSWORD),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 200);
+    (web, csrf)
+}
+
 fn csrf_of(html: &str) -> String {
     let re = regex::Regex::new(r#"name="csrf_token" value="([^"]+)""#).unwrap();
     re.captures(html).expect("a csrf field")[1].to_string()
@@ -143,25 +174,7 @@ async fn error_pages_show_no_internals_and_admin_pages_need_an_admin() {
     let r = web.get(app.url("/papers/999999")).send().await.unwrap();
     assert_eq!(r.status(), 404);
 
-    app.register("plain@uni.edu", "Plain").await;
-    let csrf = csrf_of(
-        &web.get(app.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
-    web.post(app.url("/login"))
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("email", "plain@uni.edu"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let (web, csrf) = signed_in_browser(&app, "plain@uni.edu").await;
     let r = web.get(app.url("/admin")).send().await.unwrap();
     assert_eq!(r.status(), 403);
     assert!(r.text().await.unwrap().contains("Not allowed"));
@@ -193,26 +206,7 @@ async fn pages_carry_security_headers_and_cookies_are_httponly() {
 #[tokio::test]
 async fn a_signed_in_user_adds_a_paper_and_saves_progress_through_the_ui() {
     let app = spawn_app().await;
-    app.register("ui@uni.edu", "Ui User").await;
-    let web = browser();
-    let csrf = csrf_of(
-        &web.get(app.url("/login"))
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap(),
-    );
-    web.post(app.url("/login"))
-        .form(&[
-            ("csrf_token", csrf.as_str()),
-            ("email", "ui@uni.edu"),
-            ("password", PASSWORD),
-        ])
-        .send()
-        .await
-        .unwrap();
+    let (web, csrf) = signed_in_browser(&app, "ui@uni.edu").await;
     let r = web
         .post(app.url("/papers/new"))
         .form(&[

@@ -123,11 +123,7 @@ pub async fn login_post(
                 error: Some(e.public_message()),
             };
             let mut res = super::context::render_status(e.status(), &page);
-            if let AppError::RateLimited { retry_after_secs } = e {
-                if let Ok(v) = axum::http::HeaderValue::from_str(&retry_after_secs.to_string()) {
-                    res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
-                }
-            }
+            e.add_retry_after(&mut res);
             Ok(res)
         }
         Err(e) => Err(e.into()),

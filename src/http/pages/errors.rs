@@ -58,12 +58,7 @@ impl IntoResponse for PageError {
                     other => other.public_message(),
                 };
                 let mut res = status.into_response();
-                if let AppError::RateLimited { retry_after_secs } = &e {
-                    if let Ok(v) = axum::http::HeaderValue::from_str(&retry_after_secs.to_string())
-                    {
-                        res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
-                    }
-                }
+                e.add_retry_after(&mut res);
                 res.extensions_mut().insert(RenderError {
                     status,
                     title: title.into(),
