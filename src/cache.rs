@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use moka::future::Cache as Moka;
 
-use crate::config::CacheConfig;
+use crate::config::{CacheConfig, CollectionConfig};
 use crate::domain::{PaperId, SessionId};
 use crate::repos::auth_sessions::ActiveSession;
 use crate::services::papers::PaperView;
@@ -35,5 +35,21 @@ impl Cache {
                 .time_to_live(ttl.min(Duration::from_secs(30)))
                 .build(),
         }
+    }
+}
+
+/// Provider answers by call key (provider, operation and arguments), kept
+/// for `collection.cache_ttl_secs` so the same paid call is not made twice.
+#[derive(Clone)]
+pub struct ProviderCache(pub Moka<String, Arc<serde_json::Value>>);
+
+impl ProviderCache {
+    pub fn new(cfg: &CollectionConfig) -> Self {
+        Self(
+            Moka::builder()
+                .max_capacity(100_000)
+                .time_to_live(Duration::from_secs(cfg.cache_ttl_secs.max(1)))
+                .build(),
+        )
     }
 }

@@ -53,11 +53,18 @@ impl Application {
         {
             tracing::warn!(setup_url = %url, "no admin exists yet: open this one-time link to create one (or run `colloquy user create --role admin`)");
         }
+        crate::services::collection::runner::recover(&state)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let mut scheduler = if jobs {
             Some(crate::jobs::start(&state).await?)
         } else {
             None
         };
+        // New jobs wake the runner at once; the `collection` schedule is
+        // the fallback tick.
+        let runner = (jobs && !state.config.jobs.collection.trim().is_empty())
+            .then(|| crate::services::collection::runner::spawn(state.clone()));
         let app = crate::http::router(state.clone());
         tracing::info!(address = %self.listener.local_addr()?, public_url = %state.config.public_url(), "Colloquy is listening");
         axum::serve(
@@ -68,6 +75,9 @@ impl Application {
         .await?;
         if let Some(s) = scheduler.as_mut() {
             let _ = s.shutdown().await;
+        }
+        if let Some(r) = runner {
+            r.abort();
         }
         tracing::info!("stopped");
         Ok(())

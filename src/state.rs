@@ -13,7 +13,7 @@ use crate::crypto::Keyring;
 use crate::db::Db;
 use crate::http::metrics::Metrics;
 use crate::http::rate_limit::RateLimits;
-use crate::providers::openalex::OpenAlexClient;
+use crate::providers::Providers;
 use crate::services::login_limits::LoginLimits;
 use crate::services::passwords::PasswordHasher;
 
@@ -28,7 +28,13 @@ pub struct AppState {
     pub login_limits: LoginLimits,
     pub rate_limits: Arc<RateLimits>,
     pub metrics: Arc<Metrics>,
-    pub openalex: OpenAlexClient,
+    pub providers: Arc<Providers>,
+    /// Wakes the collection runner when a job is queued.
+    pub collection_wake: Arc<tokio::sync::Notify>,
+    /// Provider answers, so identical calls are not paid twice.
+    pub provider_cache: crate::cache::ProviderCache,
+    /// Bounds and guards the collection runner.
+    pub collection_runner: Arc<crate::services::collection::runner::RunnerState>,
     pub trusted_proxies: Arc<Vec<IpNet>>,
 }
 
@@ -45,7 +51,12 @@ impl AppState {
             login_limits: LoginLimits::new(&config.auth),
             rate_limits: Arc::new(RateLimits::new(&config.security)),
             metrics: Arc::new(Metrics::default()),
-            openalex: OpenAlexClient::new(&config.providers.openalex)?,
+            providers: Arc::new(Providers::new(&config)?),
+            collection_wake: Arc::new(tokio::sync::Notify::new()),
+            provider_cache: crate::cache::ProviderCache::new(&config.collection),
+            collection_runner: Arc::new(crate::services::collection::runner::RunnerState::new(
+                config.collection.max_parallel_authors,
+            )),
             trusted_proxies: Arc::new(trusted),
             passwords,
             db,

@@ -28,4 +28,10 @@ pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
         column: "ip_enc",
         aad: "audit_log.ip",
     },
+    EncryptedColumn {
+        table: "researchers",
+        id_column: "id",
+        column: "email_enc",
+        aad: "researchers.email",
+    },
 ];

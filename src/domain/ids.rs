@@ -28,4 +28,12 @@ macro_rules! typed_id {
     )*};
 }
 
-typed_id!(UserId, PaperId, QueryId, SessionId, AuditId);
+typed_id!(
+    UserId,
+    PaperId,
+    QueryId,
+    SessionId,
+    AuditId,
+    ResearcherId,
+    JobId
+);

@@ -4,9 +4,10 @@ pub mod email;
 pub mod ids;
 pub mod paper;
 pub mod password;
+pub mod researcher;
 pub mod role;
 pub mod text;
 
 pub use email::Email;
-pub use ids::{AuditId, PaperId, QueryId, SessionId, UserId};
+pub use ids::{AuditId, JobId, PaperId, QueryId, ResearcherId, SessionId, UserId};
 pub use role::Role;

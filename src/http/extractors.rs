@@ -150,3 +150,22 @@ impl FromRequestParts<AppState> for AdminUser {
         Ok(Self(p))
     }
 }
+
+/// An optional bearer token: absent means anonymous, present must be valid.
+pub struct MaybeAuthUser(pub Option<Principal>);
+
+impl FromRequestParts<AppState> for MaybeAuthUser {
+    type Rejection = AppError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, AppError> {
+        if !parts
+            .headers
+            .contains_key(axum::http::header::AUTHORIZATION)
+        {
+            return Ok(Self(None));
+        }
+        AuthUser::from_request_parts(parts, state)
+            .await
+            .map(|AuthUser(p)| Self(Some(p)))
+    }
+}

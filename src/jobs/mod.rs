@@ -2,9 +2,13 @@
 //! here they are registered with tokio-cron-scheduler from `[jobs]`.
 //! An empty schedule disables a job.
 
+use std::future::Future;
+use std::pin::Pin;
+
 use tokio_cron_scheduler::{Job, JobScheduler};
 
-use crate::services::housekeeping;
+use crate::error::AppResult;
+use crate::services::{collection, housekeeping};
 use crate::state::AppState;
 
 /// Checks a cron schedule (empty means disabled) without scheduling it.
@@ -17,28 +21,77 @@ pub fn check_schedule(name: &str, schedule: &str) -> Result<(), String> {
         .map_err(|e| format!("jobs.{name} `{schedule}` is not a valid cron schedule (sec min hour day month weekday): {e}"))
 }
 
+type JobFuture = Pin<Box<dyn Future<Output = AppResult<String>> + Send>>;
+
+/// Registers one job under its `[jobs]` name, unless its schedule is empty.
+async fn add(
+    scheduler: &JobScheduler,
+    state: &AppState,
+    name: &'static str,
+    schedule: &str,
+    run: fn(AppState) -> JobFuture,
+) -> anyhow::Result<()> {
+    let schedule = schedule.trim();
+    if schedule.is_empty() {
+        tracing::info!(job = name, "job disabled (empty schedule)");
+        return Ok(());
+    }
+    let st = state.clone();
+    let job = Job::new_async(schedule, move |_id, _lock| {
+        let st = st.clone();
+        Box::pin(async move {
+            match run(st).await {
+                Ok(summary) => tracing::debug!(job = name, %summary, "job ran"),
+                Err(e) => tracing::error!(job = name, error = %e, "job failed"),
+            }
+        })
+    })
+    .map_err(|e| anyhow::anyhow!("jobs.{name} `{schedule}` is not a valid cron schedule: {e}"))?;
+    scheduler.add(job).await?;
+    tracing::info!(job = name, %schedule, "job scheduled");
+    Ok(())
+}
+
 /// Starts the scheduler with every enabled job.
 pub async fn start(state: &AppState) -> anyhow::Result<JobScheduler> {
     let scheduler = JobScheduler::new().await?;
-    let schedule = state.config.jobs.housekeeping.trim().to_string();
-    if schedule.is_empty() {
-        tracing::info!(job = "housekeeping", "job disabled (empty schedule)");
-    } else {
-        let st = state.clone();
-        let job = Job::new_async(schedule.as_str(), move |_id, _lock| {
-            let st = st.clone();
+    let jobs = &state.config.jobs;
+    add(
+        &scheduler,
+        state,
+        "housekeeping",
+        &jobs.housekeeping,
+        |st| {
             Box::pin(async move {
-                if let Err(e) = housekeeping::run(&st, st.now()).await {
-                    tracing::error!(job = "housekeeping", error = %e, "job failed");
-                }
+                housekeeping::run(&st, st.now())
+                    .await
+                    .map(|r| format!("{r:?}"))
             })
+        },
+    )
+    .await?;
+    add(&scheduler, state, "collection", &jobs.collection, |st| {
+        Box::pin(async move {
+            collection::runner::run_due(&st)
+                .await
+                .map(|n| format!("{n} jobs"))
         })
-        .map_err(|e| {
-            anyhow::anyhow!("jobs.housekeeping `{schedule}` is not a valid cron schedule: {e}")
-        })?;
-        scheduler.add(job).await?;
-        tracing::info!(job = "housekeeping", %schedule, "job scheduled");
-    }
+    })
+    .await?;
+    add(
+        &scheduler,
+        state,
+        "refresh_stale",
+        &jobs.refresh_stale,
+        |st| {
+            Box::pin(async move {
+                collection::refresh_stale(&st, st.now())
+                    .await
+                    .map(|n| format!("{n} queued"))
+            })
+        },
+    )
+    .await?;
     scheduler.start().await?;
     Ok(scheduler)
 }

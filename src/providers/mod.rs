@@ -1,7 +1,50 @@
 //! One client per external API; `base_url` from config so tests point them
 //! at local fakes.
 
+pub mod firecrawl;
 pub mod openalex;
+pub mod rocketreach;
+pub mod tavily;
+pub mod transport;
+
+use crate::config::Config;
+
+/// Every configured provider client. Paid providers without an API key are
+/// `None` and are skipped.
+pub struct Providers {
+    pub openalex: openalex::OpenAlexClient,
+    pub firecrawl: Option<firecrawl::FirecrawlClient>,
+    pub rocketreach: Option<rocketreach::RocketReachClient>,
+    pub tavily: Option<tavily::TavilyClient>,
+}
+
+impl Providers {
+    pub fn new(config: &Config) -> anyhow::Result<Self> {
+        let retry = transport::RetryPolicy::from_config(&config.collection);
+        let p = &config.providers;
+        Ok(Self {
+            openalex: openalex::OpenAlexClient::new(&p.openalex, retry)?,
+            firecrawl: p
+                .firecrawl
+                .api_key
+                .is_set()
+                .then(|| firecrawl::FirecrawlClient::new(&p.firecrawl, retry))
+                .transpose()?,
+            rocketreach: p
+                .rocketreach
+                .api_key
+                .is_set()
+                .then(|| rocketreach::RocketReachClient::new(&p.rocketreach, retry))
+                .transpose()?,
+            tavily: p
+                .tavily
+                .api_key
+                .is_set()
+                .then(|| tavily::TavilyClient::new(&p.tavily, retry))
+                .transpose()?,
+        })
+    }
+}
 
 /// How an external call failed, in terms a service can act on.
 #[derive(Debug, thiserror::Error)]
@@ -15,6 +58,8 @@ pub enum ProviderError {
     Timeout { provider: &'static str },
     #[error("{provider} rejected the API key")]
     BadKey { provider: &'static str },
+    #[error("{provider} has no credits left (quota or plan limit reached)")]
+    NoCredits { provider: &'static str },
     #[error("{provider} rate limit or quota exceeded")]
     RateLimited {
         provider: &'static str,
@@ -32,6 +77,12 @@ pub enum ProviderError {
 }
 
 impl ProviderError {
+    /// A refusal that will not go away by trying again: the provider is
+    /// marked unavailable until an admin re-enables it.
+    pub fn is_permanent_refusal(&self) -> bool {
+        matches!(self, Self::BadKey { .. } | Self::NoCredits { .. })
+    }
+
     pub fn from_reqwest(provider: &'static str, e: reqwest::Error) -> Self {
         if e.is_timeout() {
             Self::Timeout { provider }

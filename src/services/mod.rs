@@ -2,11 +2,13 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod collection;
 pub mod demo;
 pub mod housekeeping;
 pub mod key_rotation;
 pub mod login_limits;
 pub mod papers;
 pub mod passwords;
+pub mod researchers;
 pub mod terms;
 pub mod tokens;

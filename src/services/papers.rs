@@ -213,6 +213,7 @@ pub async fn import_doi(
         return Ok(((*get(state, id).await?).clone(), false));
     }
     let work = state
+        .providers
         .openalex
         .work_by_doi(&doi)
         .await

@@ -2,9 +2,12 @@
 
 pub mod audit;
 pub mod auth_sessions;
+pub mod collection_jobs;
 pub mod papers;
 pub mod progress;
+pub mod provider_calls;
 pub mod queries;
+pub mod researchers;
 pub mod setup_links;
 pub mod users;
 

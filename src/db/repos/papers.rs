@@ -185,6 +185,20 @@ pub fn search(
     Ok(papers)
 }
 
+/// Records the state of researcher collection for a paper.
+pub fn set_collection_status(
+    conn: &Connection,
+    id: PaperId,
+    status: &str,
+    collected_at: Option<chrono::DateTime<chrono::Utc>>,
+) -> AppResult<()> {
+    conn.execute(
+        "UPDATE papers SET collection_status = ?2, collected_at = COALESCE(?3, collected_at) WHERE id = ?1",
+        params![id, status, collected_at.map(ts)],
+    )?;
+    Ok(())
+}
+
 pub fn count(conn: &Connection) -> AppResult<i64> {
     Ok(conn.query_row("SELECT COUNT(*) FROM papers", [], |r| r.get(0))?)
 }

@@ -2,6 +2,7 @@
 //! so the OpenAPI document is generated from the same list the router uses.
 
 pub mod auth;
+pub mod consulting;
 pub mod health;
 pub mod papers;
 pub mod users;
@@ -21,7 +22,7 @@ use crate::state::AppState;
     info(title = "Colloquy API", description = "Book consulting sessions with the authors of research papers."),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "users"), (name = "papers"), (name = "admin"), (name = "operations"))
+    tags((name = "auth"), (name = "users"), (name = "papers"), (name = "consulting"), (name = "admin"), (name = "operations"))
 )]
 struct ApiDoc;
 
@@ -62,6 +63,15 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(papers::progress_get, papers::progress_put))
         .routes(routes!(papers::queries_post, papers::queries_get))
         .routes(routes!(papers::query_get))
+        .routes(routes!(consulting::collect))
+        .routes(routes!(consulting::job_get))
+        .routes(routes!(consulting::paper_researchers))
+        .routes(routes!(consulting::researcher_get))
+        .routes(routes!(consulting::jobs_list))
+        .routes(routes!(consulting::job_retry))
+        .routes(routes!(consulting::providers_list))
+        .routes(routes!(consulting::provider_enable))
+        .routes(routes!(consulting::researchers_search))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(health::metrics))

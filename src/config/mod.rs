@@ -10,6 +10,10 @@ use figment::Figment;
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize, Serializer};
 
+mod providers;
+
+pub use providers::{CollectionConfig, OpenAlexConfig, PaidProviderConfig, ProvidersConfig};
+
 /// A configuration value that must never be printed or logged.
 #[derive(Clone, Default, Deserialize, PartialEq, Eq)]
 #[serde(transparent)]
@@ -53,6 +57,7 @@ pub struct Config {
     pub security: SecurityConfig,
     pub institution: InstitutionConfig,
     pub providers: ProvidersConfig,
+    pub collection: CollectionConfig,
     pub jobs: JobsConfig,
     pub cache: CacheConfig,
     pub logging: LoggingConfig,
@@ -219,48 +224,26 @@ impl Default for InstitutionConfig {
     }
 }
 
-#[derive(Debug, Clone, Default, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct ProvidersConfig {
-    pub openalex: OpenAlexConfig,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct OpenAlexConfig {
-    /// OpenAlex is free; a key raises the daily limits.
-    pub api_key: Secret,
-    /// Point this at a local fake in tests.
-    pub base_url: String,
-    /// Sent as `mailto` so OpenAlex can reach the operator (polite pool).
-    pub mailto: String,
-    /// Per-request timeout.
-    pub timeout_secs: u64,
-}
-
-impl Default for OpenAlexConfig {
-    fn default() -> Self {
-        Self {
-            api_key: Secret::default(),
-            base_url: "https://api.openalex.org".into(),
-            mailto: String::new(),
-            timeout_secs: 10,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct JobsConfig {
     /// Cron schedule (with seconds) of the housekeeping job that deletes
     /// expired sessions and setup links. Empty disables it.
     pub housekeeping: String,
+    /// How often the collection runner looks for due jobs (new jobs also
+    /// wake it at once). Empty disables collection.
+    pub collection: String,
+    /// When profiles older than `collection.refresh_after_days` are
+    /// queued for a refresh. Empty disables it.
+    pub refresh_stale: String,
 }
 
 impl Default for JobsConfig {
     fn default() -> Self {
         Self {
             housekeeping: "0 */10 * * * *".into(),
+            collection: "*/10 * * * * *".into(),
+            refresh_stale: "0 30 3 * * *".into(),
         }
     }
 }
@@ -321,7 +304,12 @@ pub enum ConfigError {
 }
 
 /// Seed-era plain environment variable names and the key each one sets.
-const PLAIN_ENV_NAMES: &[(&str, &str)] = &[("OPENALEX_API_KEY", "providers.openalex.api_key")];
+const PLAIN_ENV_NAMES: &[(&str, &str)] = &[
+    ("OPENALEX_API_KEY", "providers.openalex.api_key"),
+    ("FIRECRAWL_API_KEY", "providers.firecrawl.api_key"),
+    ("TAVILY_API_KEY", "providers.tavily.api_key"),
+    ("ROCKETREACH_API_KEY", "providers.rocketreach.api_key"),
+];
 
 impl Config {
     /// Reads the file (if given) and the environment, then validates.
@@ -397,11 +385,15 @@ impl Config {
                 ));
             }
         }
-        if url::Url::parse(&self.providers.openalex.base_url).is_err() {
-            return invalid("providers.openalex.base_url is not a URL".into());
+        self.providers.validate().map_err(ConfigError::Invalid)?;
+        self.collection.validate().map_err(ConfigError::Invalid)?;
+        for (name, schedule) in [
+            ("housekeeping", &self.jobs.housekeeping),
+            ("collection", &self.jobs.collection),
+            ("refresh_stale", &self.jobs.refresh_stale),
+        ] {
+            crate::jobs::check_schedule(name, schedule).map_err(ConfigError::Invalid)?;
         }
-        crate::jobs::check_schedule("housekeeping", &self.jobs.housekeeping)
-            .map_err(ConfigError::Invalid)?;
         if self.cache.max_entries == 0 {
             return invalid("cache.max_entries must be at least 1".into());
         }

@@ -1,0 +1,253 @@
+//! Runs queued collection jobs: claims them in order, collects their
+//! authors in parallel (bounded across all jobs), saves every step, and
+//! finishes each job as `completed`, `partial` or `failed`.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::time::Instant;
+
+use tokio::sync::Semaphore;
+
+use super::pipeline::{self, AuthorInput, DoneSteps};
+use crate::db::repos::{collection_jobs, papers};
+use crate::domain::{JobId, PaperId};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+/// Shared by all jobs of a process: how many authors run at once, and
+/// whether a run is already draining the queue.
+pub struct RunnerState {
+    pub authors: Arc<Semaphore>,
+    busy: AtomicBool,
+}
+
+impl RunnerState {
+    pub fn new(max_parallel_authors: usize) -> Self {
+        Self {
+            authors: Arc::new(Semaphore::new(max_parallel_authors.max(1))),
+            busy: AtomicBool::new(false),
+        }
+    }
+}
+
+/// Puts jobs interrupted by a stop back in the queue (called at start).
+pub async fn recover(state: &AppState) -> AppResult<usize> {
+    let n = state
+        .db
+        .write(|tx| collection_jobs::requeue_interrupted(tx))
+        .await?;
+    if n > 0 {
+        tracing::info!(
+            jobs = n,
+            "resuming collection jobs interrupted by a restart"
+        );
+    }
+    Ok(n)
+}
+
+/// Runs every queued job to its end; returns how many ran. A call while
+/// another is draining the queue returns at once.
+pub async fn run_due(state: &AppState) -> AppResult<usize> {
+    let runner = &state.collection_runner;
+    if runner.busy.swap(true, Ordering::AcqRel) {
+        return Ok(0);
+    }
+    let result = drain(state).await;
+    runner.busy.store(false, Ordering::Release);
+    result
+}
+
+async fn drain(state: &AppState) -> AppResult<usize> {
+    let mut ran = 0;
+    let mut tasks = tokio::task::JoinSet::new();
+    loop {
+        let now = state.now();
+        let next = state
+            .db
+            .write(move |tx| collection_jobs::claim_next(tx, now))
+            .await?;
+        match next {
+            Some(id) => {
+                let st = state.clone();
+                tasks.spawn(async move { (id, run_job(&st, id).await) });
+                ran += 1;
+            }
+            None => {
+                // Wait for running jobs; they may be followed by new ones.
+                match tasks.join_next().await {
+                    Some(Ok((id, Err(e)))) => {
+                        tracing::error!(job_id = %id, error = %e, "collection job failed to run")
+                    }
+                    Some(_) => {}
+                    None => break,
+                }
+            }
+        }
+    }
+    Ok(ran)
+}
+
+/// Runs one claimed job: every author through the pipeline, then the
+/// job's final status. Steps already saved (a resumed job) are skipped.
+pub async fn run_job(state: &AppState, id: JobId) -> AppResult<String> {
+    let started = Instant::now();
+    let job = state
+        .db
+        .read(move |c| collection_jobs::find(c, id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let authors = authors_of(state, &job).await?;
+    let done: DoneSteps = state
+        .db
+        .read(move |c| collection_jobs::steps(c, id))
+        .await?
+        .into_iter()
+        .map(|s| ((s.author_index, s.provider), (s.outcome, s.researcher_id)))
+        .collect();
+    if let Some(paper) = job.paper_id {
+        set_paper_status(state, paper, "running", false).await?;
+    }
+    let done = Arc::new(done);
+    let mut tasks = tokio::task::JoinSet::new();
+    for author in authors.clone() {
+        let (st, done, permits) = (
+            state.clone(),
+            done.clone(),
+            state.collection_runner.authors.clone(),
+        );
+        let paper = job.paper_id;
+        tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            pipeline::collect_author(&st, id, paper, &author, &done).await
+        });
+    }
+    let (mut researchers, mut failed_steps, mut errors) = (Vec::new(), 0usize, Vec::new());
+    while let Some(joined) = tasks.join_next().await {
+        match joined {
+            Ok(Ok((rid, failures))) => {
+                researchers.push(rid);
+                failed_steps += failures;
+            }
+            Ok(Err(e)) => errors.push(e.to_string()),
+            Err(e) => errors.push(e.to_string()),
+        }
+    }
+    let status = if researchers.is_empty() && !authors.is_empty() {
+        "failed"
+    } else if failed_steps > 0 || !errors.is_empty() {
+        "partial"
+    } else {
+        "completed"
+    };
+    let error = (!errors.is_empty()).then(|| errors.join("; "));
+    let now = state.now();
+    let st = status.to_string();
+    state
+        .db
+        .write(move |tx| collection_jobs::finish(tx, id, &st, error.as_deref(), now))
+        .await?;
+    if let Some(paper) = job.paper_id {
+        let paper_status = match status {
+            "completed" => "collected",
+            other => other,
+        };
+        set_paper_status(state, paper, paper_status, true).await?;
+    }
+    tracing::info!(
+        job_id = %id,
+        status,
+        authors = authors.len(),
+        researchers = researchers.len(),
+        failed_steps,
+        duration_ms = started.elapsed().as_millis() as u64,
+        "collection job finished"
+    );
+    Ok(status.to_string())
+}
+
+async fn authors_of(
+    state: &AppState,
+    job: &collection_jobs::JobRow,
+) -> AppResult<Vec<AuthorInput>> {
+    match (job.kind.as_str(), job.paper_id) {
+        ("paper", Some(paper)) => {
+            let row = state
+                .db
+                .read(move |c| papers::find(c, paper))
+                .await?
+                .ok_or(AppError::NotFound)?;
+            Ok(row
+                .authors
+                .into_iter()
+                .map(|a| AuthorInput {
+                    index: a.position,
+                    name: a.name,
+                    affiliation: a.affiliation,
+                    orcid: a.orcid,
+                })
+                .collect())
+        }
+        _ => {
+            // A person job: one author. With a paper, link them at the
+            // matching author position when the name matches one.
+            let name = job.name.clone().unwrap_or_default();
+            let mut index = 0;
+            if let Some(paper) = job.paper_id {
+                if let Some(row) = state.db.read(move |c| papers::find(c, paper)).await? {
+                    if let Some(a) = row
+                        .authors
+                        .iter()
+                        .find(|a| a.name.eq_ignore_ascii_case(&name))
+                    {
+                        index = a.position;
+                    }
+                }
+            }
+            Ok(vec![AuthorInput {
+                index,
+                name,
+                affiliation: job.affiliation.clone(),
+                orcid: None,
+            }])
+        }
+    }
+}
+
+async fn set_paper_status(
+    state: &AppState,
+    paper: PaperId,
+    status: &str,
+    finished: bool,
+) -> AppResult<()> {
+    let (status, now) = (status.to_string(), state.now());
+    state
+        .db
+        .write(move |tx| papers::set_collection_status(tx, paper, &status, finished.then_some(now)))
+        .await?;
+    state.cache.papers.invalidate(&paper).await;
+    Ok(())
+}
+
+/// Waits for wake-ups (a job was queued) and drains the queue each time.
+pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = run_due(&state).await {
+                tracing::error!(error = %e, "collection runner failed");
+            }
+            state.collection_wake.notified().await;
+        }
+    })
+}
+
+/// The job's steps grouped by author index.
+pub fn group_steps(
+    steps: Vec<collection_jobs::StepRow>,
+) -> HashMap<i64, Vec<collection_jobs::StepRow>> {
+    let mut map: HashMap<i64, Vec<_>> = HashMap::new();
+    for s in steps {
+        map.entry(s.author_index).or_default().push(s);
+    }
+    map
+}

@@ -1,0 +1,186 @@
+//! Researcher profiles as readers and admins see them. The e-mail and the
+//! provenance of each field are shown to admins only.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use serde_json::Value;
+use utoipa::ToSchema;
+
+use crate::db::repos::researchers::{self, ResearcherRow};
+use crate::domain::{PaperId, ResearcherId};
+use crate::error::{AppError, AppResult};
+use crate::pagination::{encode_cursor, Page, PageParams};
+use crate::services::accounts::Principal;
+use crate::services::papers;
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SourceView {
+    /// `paper`, `openalex`, `firecrawl`, `rocketreach`, `tavily` or `researcher`.
+    pub provider: String,
+    pub source_url: Option<String>,
+    pub recorded_at: String,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ResearcherView {
+    pub id: ResearcherId,
+    pub name: String,
+    pub affiliation: Option<String>,
+    pub orcid: Option<String>,
+    pub openalex_id: Option<String>,
+    pub homepage: Option<String>,
+    pub bio: Option<String>,
+    /// Publication titles from the profile page.
+    #[schema(value_type = Vec<String>)]
+    pub publications: Value,
+    /// `[{text, source_url}]`.
+    #[schema(value_type = Vec<Object>)]
+    pub achievements: Value,
+    pub h_index: Option<i64>,
+    pub works_count: Option<i64>,
+    pub cited_by_count: Option<i64>,
+    #[schema(value_type = Vec<String>)]
+    pub topics: Value,
+    /// `[{title, year, doi}]`, newest first.
+    #[schema(value_type = Vec<Object>)]
+    pub recent_works: Value,
+    pub collected_at: Option<String>,
+    /// Admins only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email: Option<String>,
+    /// Admins only: the grade or validity of the e-mail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub email_quality: Option<String>,
+    /// Admins only: where each field came from.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub sources: Option<BTreeMap<String, SourceView>>,
+}
+
+fn view(
+    r: ResearcherRow,
+    admin: bool,
+    sources: Option<BTreeMap<String, SourceView>>,
+) -> ResearcherView {
+    ResearcherView {
+        id: r.id,
+        name: r.name,
+        affiliation: r.affiliation,
+        orcid: r.orcid,
+        openalex_id: r.openalex_id,
+        homepage: r.homepage,
+        bio: r.bio,
+        publications: r.publications,
+        achievements: r.achievements,
+        h_index: r.h_index,
+        works_count: r.works_count,
+        cited_by_count: r.cited_by_count,
+        topics: r.topics,
+        recent_works: r.recent_works,
+        collected_at: r.collected_at,
+        email: if admin { r.email } else { None },
+        email_quality: if admin { r.email_quality } else { None },
+        sources: if admin { sources } else { None },
+    }
+}
+
+async fn sources_of(state: &AppState, id: ResearcherId) -> AppResult<BTreeMap<String, SourceView>> {
+    let rows = state.db.read(move |c| researchers::sources(c, id)).await?;
+    Ok(rows
+        .into_iter()
+        .map(|(field, provider, source_url, recorded_at)| {
+            (
+                field,
+                SourceView {
+                    provider,
+                    source_url,
+                    recorded_at,
+                },
+            )
+        })
+        .collect())
+}
+
+/// One researcher; anyone may read the public fields.
+pub async fn get(
+    state: &AppState,
+    who: Option<&Principal>,
+    id: ResearcherId,
+) -> AppResult<ResearcherView> {
+    let keys = state.keys.clone();
+    let row = state
+        .db
+        .read(move |c| researchers::find(c, &keys, id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let admin = who.is_some_and(Principal::is_admin);
+    let sources = if admin {
+        Some(sources_of(state, id).await?)
+    } else {
+        None
+    };
+    Ok(view(row, admin, sources))
+}
+
+/// A paper's researchers in author order.
+pub async fn for_paper(
+    state: &AppState,
+    who: Option<&Principal>,
+    paper: PaperId,
+    page: &PageParams,
+) -> AppResult<Page<ResearcherView>> {
+    papers::get(state, paper).await?;
+    let limit = page.limit()?;
+    // The cursor holds the last author position + 1 (cursors are positive).
+    let after = page.after_id()?.map(|p| p - 1);
+    let keys = state.keys.clone();
+    let rows = state
+        .db
+        .read(move |c| researchers::for_paper(c, &keys, paper, after, limit + 1))
+        .await?;
+    let admin = who.is_some_and(Principal::is_admin);
+    let more = rows.len() > limit;
+    let mut items = Vec::new();
+    let mut last_position = None;
+    for (position, row) in rows.into_iter().take(limit) {
+        last_position = Some(position);
+        if items.iter().any(|v: &ResearcherView| v.id == row.id) {
+            continue;
+        }
+        let sources = if admin {
+            Some(sources_of(state, row.id).await?)
+        } else {
+            None
+        };
+        items.push(view(row, admin, sources));
+    }
+    let next_cursor = if more {
+        last_position.map(|p| encode_cursor(p + 1))
+    } else {
+        None
+    };
+    Ok(Page { items, next_cursor })
+}
+
+/// Admin search by name.
+pub async fn search(
+    state: &AppState,
+    who: &Principal,
+    name: Option<String>,
+    page: &PageParams,
+) -> AppResult<Page<ResearcherView>> {
+    if !who.is_admin() {
+        return Err(AppError::Forbidden);
+    }
+    let limit = page.limit()?;
+    let before = page.after_id()?.map(ResearcherId);
+    let keys = state.keys.clone();
+    let name = name.filter(|n| !n.trim().is_empty());
+    let rows = state
+        .db
+        .read(move |c| researchers::search(c, &keys, name.as_deref(), before, limit + 1))
+        .await?;
+    let views = rows.into_iter().map(|r| view(r, true, None)).collect();
+    Ok(Page::from_rows(views, limit, |v: &ResearcherView| v.id.0))
+}
