@@ -3,7 +3,9 @@
 
 pub mod account;
 pub mod admin;
+pub mod admin_collection;
 pub mod auth;
+pub mod collection;
 pub mod context;
 pub mod errors;
 pub mod form;
@@ -36,10 +38,18 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/papers/import", post(papers::import_post))
         .route("/papers/{id}", get(papers::paper_get))
         .route("/papers/{id}/progress", post(papers::progress_post))
+        .route("/papers/{id}/collection", get(collection::collection_get))
+        .route("/papers/{id}/collect", post(collection::collect_post))
         .route("/account", get(account::account_get))
         .route("/account/password", post(account::password_post))
         .route("/admin", get(admin::admin_get))
         .route("/admin/users/{id}/role", post(admin::role_post))
+        .route("/admin/jobs", get(admin_collection::jobs_get))
+        .route("/admin/jobs/{id}/retry", post(admin_collection::job_retry_post))
+        .route("/admin/providers", get(admin_collection::providers_get))
+        .route("/admin/providers/{name}/enable", post(admin_collection::provider_enable_post))
+        .route("/admin/researchers", get(admin_collection::researchers_get))
+        .route("/admin/researchers/{id}", get(admin_collection::researcher_get))
         .fallback(errors::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state,

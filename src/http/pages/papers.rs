@@ -41,6 +41,7 @@ pub struct PaperPage {
     pub layout: Layout,
     pub paper: PaperView,
     pub progress: Option<ProgressView>,
+    pub collection: super::collection::CollectionPartial,
 }
 
 #[derive(Template)]
@@ -165,10 +166,12 @@ pub async fn paper_get(
         Some(_) => Some(papers::get_progress(&state, &viewer.require("/")?, paper.id).await?),
         None => None,
     };
+    let collection = super::collection::partial(&state, &viewer, paper.id).await?;
     Ok(render(&PaperPage {
         layout: viewer.layout(paper.title.clone()),
         paper,
         progress,
+        collection,
     }))
 }
 

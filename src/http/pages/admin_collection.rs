@@ -1,0 +1,170 @@
+//! Admin pages for collection: jobs (with retry), providers (with
+//! re-enable), and researchers (search, detail with each field's source).
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::context::{redirect_with_flash, render, Layout, Viewer};
+use super::form::{CsrfOnly, PageForm};
+use super::PageError;
+use crate::domain::{JobId, ResearcherId};
+use crate::error::AppError;
+use crate::http::extractors::{AppPath, ClientIp};
+use crate::pagination::PageParams;
+use crate::services::accounts::Principal;
+use crate::services::collection::{self, JobView, ProviderView};
+use crate::services::researchers::{self, ResearcherView};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "pages/admin_jobs.html")]
+pub struct JobsPage {
+    pub layout: Layout,
+    pub jobs: Vec<JobView>,
+    pub status: String,
+    pub next: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/admin_providers.html")]
+pub struct ProvidersPage {
+    pub layout: Layout,
+    pub providers: Vec<ProviderView>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/admin_researchers.html")]
+pub struct ResearchersPage {
+    pub layout: Layout,
+    pub q: String,
+    pub researchers: Vec<ResearcherView>,
+    pub next: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/admin_researcher.html")]
+pub struct ResearcherPage {
+    pub layout: Layout,
+    pub r: ResearcherView,
+    /// (field, value shown, provider, source URL, when).
+    pub fields: Vec<(String, String, String, String, String)>,
+}
+
+#[derive(Deserialize)]
+pub struct JobsQuery {
+    pub status: Option<String>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct ResearchersQuery {
+    pub q: Option<String>,
+    pub cursor: Option<String>,
+}
+
+fn admin(viewer: &Viewer, next: &str) -> Result<Principal, PageError> {
+    let who = viewer.require(next)?;
+    if !who.is_admin() {
+        return Err(AppError::Forbidden.into());
+    }
+    Ok(who)
+}
+
+pub async fn jobs_get(State(state): State<AppState>, viewer: Viewer, Query(q): Query<JobsQuery>) -> Result<Response, PageError> {
+    let who = admin(&viewer, "/admin/jobs")?;
+    let status = q.status.filter(|s| !s.is_empty());
+    let page = collection::list_jobs(&state, &who, status.clone(), &PageParams { limit: Some(50), cursor: q.cursor }).await?;
+    let status = status.unwrap_or_default();
+    let next = page.next_cursor.map(|c| format!("/admin/jobs?status={status}&cursor={c}"));
+    Ok(render(&JobsPage { layout: viewer.layout("Collection jobs"), jobs: page.items, status, next }))
+}
+
+pub async fn job_retry_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ClientIp(ip): ClientIp,
+    AppPath(id): AppPath<i64>,
+    PageForm(f): PageForm<CsrfOnly>,
+) -> Result<Response, PageError> {
+    let who = admin(&viewer, "/admin/jobs")?;
+    viewer.check_csrf(&f.csrf_token)?;
+    match collection::retry(&state, &who, JobId(id), ip).await {
+        Ok(_) => Ok(redirect_with_flash(&state, "/admin/jobs", "success", &format!("Job {id} is queued again."))),
+        Err(e @ AppError::Conflict { .. }) => Ok(redirect_with_flash(&state, "/admin/jobs", "error", &e.public_message())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn providers_get(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
+    let who = admin(&viewer, "/admin/providers")?;
+    let providers = collection::providers(&state, &who).await?;
+    Ok(render(&ProvidersPage { layout: viewer.layout("Providers"), providers }))
+}
+
+pub async fn provider_enable_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ClientIp(ip): ClientIp,
+    AppPath(name): AppPath<String>,
+    PageForm(f): PageForm<CsrfOnly>,
+) -> Result<Response, PageError> {
+    let who = admin(&viewer, "/admin/providers")?;
+    viewer.check_csrf(&f.csrf_token)?;
+    collection::enable_provider(&state, &who, &name, ip).await?;
+    Ok(redirect_with_flash(&state, "/admin/providers", "success", &format!("{name} is enabled again.")))
+}
+
+pub async fn researchers_get(State(state): State<AppState>, viewer: Viewer, Query(q): Query<ResearchersQuery>) -> Result<Response, PageError> {
+    let who = admin(&viewer, "/admin/researchers")?;
+    let name = q.q.clone().unwrap_or_default();
+    let page = researchers::search(&state, &who, q.q, &PageParams { limit: Some(50), cursor: q.cursor }).await?;
+    let next = page.next_cursor.map(|c| {
+        let query: String = url::form_urlencoded::Serializer::new(String::new()).append_pair("q", &name).append_pair("cursor", &c).finish();
+        format!("/admin/researchers?{query}")
+    });
+    Ok(render(&ResearchersPage { layout: viewer.layout("Researchers"), q: name, researchers: page.items, next }))
+}
+
+/// How a field's value reads on the provenance table.
+fn shown(r: &ResearcherView, field: &str) -> String {
+    let list = |v: &serde_json::Value| v.as_array().map_or(0, Vec::len);
+    match field {
+        "name" => r.name.clone(),
+        "affiliation" => r.affiliation.clone().unwrap_or_default(),
+        "orcid" => r.orcid.clone().unwrap_or_default(),
+        "openalex_id" => r.openalex_id.clone().unwrap_or_default(),
+        "email" => match (&r.email, &r.email_quality) {
+            (Some(e), Some(q)) => format!("{e} — {q}"),
+            (Some(e), None) => e.clone(),
+            _ => String::new(),
+        },
+        "bio" => r.bio.clone().unwrap_or_default().chars().take(160).collect(),
+        "homepage" => r.homepage.clone().unwrap_or_default(),
+        "works_count" => r.works_count.map(|n| n.to_string()).unwrap_or_default(),
+        "cited_by_count" => r.cited_by_count.map(|n| n.to_string()).unwrap_or_default(),
+        "h_index" => r.h_index.map(|n| n.to_string()).unwrap_or_default(),
+        "topics" => format!("{} topics", list(&r.topics)),
+        "recent_works" => format!("{} works", list(&r.recent_works)),
+        "publications" => format!("{} titles", list(&r.publications)),
+        "achievements" => format!("{} items", list(&r.achievements)),
+        _ => String::new(),
+    }
+}
+
+pub async fn researcher_get(State(state): State<AppState>, viewer: Viewer, AppPath(id): AppPath<i64>) -> Result<Response, PageError> {
+    let who = admin(&viewer, "/admin/researchers")?;
+    let r = researchers::get(&state, Some(&who), ResearcherId(id)).await?;
+    let fields = r
+        .sources
+        .clone()
+        .unwrap_or_default()
+        .into_iter()
+        .map(|(field, s)| {
+            let value = shown(&r, &field);
+            (field, value, s.provider, s.source_url.unwrap_or_default(), s.recorded_at.get(..16).unwrap_or_default().replace('T', " "))
+        })
+        .collect();
+    Ok(render(&ResearcherPage { layout: viewer.layout(r.name.clone()), r, fields }))
+}

@@ -1,0 +1,108 @@
+//! The paper page's researcher section: collected profiles, the button to
+//! collect them, and live progress (htmx polls while a job runs).
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+
+use super::context::{redirect_with_flash, render, Viewer};
+use super::form::{CsrfOnly, PageForm};
+use super::PageError;
+use crate::domain::PaperId;
+use crate::error::AppError;
+use crate::http::extractors::{AppPath, ClientIp};
+use crate::pagination::PageParams;
+use crate::services::collection::{self, CollectRequest, JobView};
+use crate::services::researchers::{self, ResearcherView};
+use crate::services::papers;
+use crate::state::AppState;
+
+/// Progress of the latest job, in words the page shows.
+pub struct JobSummary {
+    pub status: String,
+    pub authors_done: usize,
+    pub authors_total: usize,
+    pub failed_steps: usize,
+}
+
+#[derive(Template)]
+#[template(path = "partials/collection.html")]
+pub struct CollectionPartial {
+    pub paper_id: PaperId,
+    pub researchers: Vec<ResearcherView>,
+    pub job: Option<JobSummary>,
+    /// Keep polling: a job is queued or running.
+    pub polling: bool,
+    pub can_collect: bool,
+    pub signed_in: bool,
+    pub csrf: String,
+}
+
+fn summarize(job: &JobView, authors_total: usize) -> JobSummary {
+    let mut done = std::collections::BTreeSet::new();
+    for s in &job.steps {
+        if s.provider == "tavily" {
+            done.insert(s.author_index);
+        }
+    }
+    JobSummary {
+        status: job.status.clone(),
+        authors_done: done.len(),
+        authors_total,
+        failed_steps: job.steps.iter().filter(|s| s.outcome == "failed" || s.outcome == "unavailable").count(),
+    }
+}
+
+pub async fn partial(state: &AppState, viewer: &Viewer, paper_id: PaperId) -> Result<CollectionPartial, PageError> {
+    let paper = papers::get(state, paper_id).await?;
+    let who = viewer.session.as_ref().map(|_| viewer.require("/")).transpose()?;
+    let page = PageParams { limit: Some(100), cursor: None };
+    let researchers = researchers::for_paper(state, who.as_ref(), paper_id, &page).await?.items;
+    let job = collection::latest_for_paper(state, paper_id).await?;
+    let polling = job.as_ref().is_some_and(|j| j.status == "queued" || j.status == "running");
+    let is_admin = who.as_ref().is_some_and(|w| w.is_admin());
+    let open = matches!(paper.collection_status.as_str(), "not_collected" | "failed");
+    Ok(CollectionPartial {
+        paper_id,
+        researchers,
+        job: job.as_ref().map(|j| summarize(j, paper.authors.len())),
+        polling,
+        can_collect: who.is_some() && !polling && (is_admin || open),
+        signed_in: who.is_some(),
+        csrf: viewer.ctx.csrf.clone(),
+    })
+}
+
+/// The researcher section alone (what htmx polls).
+pub async fn collection_get(State(state): State<AppState>, viewer: Viewer, AppPath(id): AppPath<i64>) -> Result<Response, PageError> {
+    Ok(render(&partial(&state, &viewer, PaperId(id)).await?))
+}
+
+/// Starts collecting a paper's researchers.
+pub async fn collect_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    AppPath(id): AppPath<i64>,
+    PageForm(f): PageForm<CsrfOnly>,
+) -> Result<Response, PageError> {
+    let who = viewer.require(&format!("/papers/{id}"))?;
+    viewer.check_csrf(&f.csrf_token)?;
+    let to = format!("/papers/{id}");
+    let result = collection::request(&state, &who, CollectRequest::Paper { paper_id: PaperId(id) }, ip).await;
+    if headers.contains_key("hx-request") {
+        if let Err(e @ (AppError::Conflict { .. } | AppError::RateLimited { .. } | AppError::Forbidden)) = &result {
+            tracing::info!(error = %e, "collection request refused");
+        }
+        return Ok(render(&partial(&state, &viewer, PaperId(id)).await?));
+    }
+    match result {
+        Ok(_) => Ok(redirect_with_flash(&state, &to, "success", "Collecting the authors' profiles; this page shows the progress.")),
+        Err(e @ (AppError::Conflict { .. } | AppError::RateLimited { .. } | AppError::Forbidden)) => {
+            Ok(redirect_with_flash(&state, &to, "error", &e.public_message()))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
