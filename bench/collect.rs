@@ -26,12 +26,18 @@ struct Fake(fn(&Request) -> Value);
 impl Respond for Fake {
     fn respond(&self, req: &Request) -> ResponseTemplate {
         let delay = Duration::from_millis(rand::thread_rng().gen_range(100..=300));
-        ResponseTemplate::new(200).set_body_json((self.0)(req)).set_delay(delay)
+        ResponseTemplate::new(200)
+            .set_body_json((self.0)(req))
+            .set_delay(delay)
     }
 }
 
 fn query(req: &Request, key: &str) -> String {
-    req.url.query_pairs().find(|(k, _)| k == key).map(|(_, v)| v.into_owned()).unwrap_or_default()
+    req.url
+        .query_pairs()
+        .find(|(k, _)| k == key)
+        .map(|(_, v)| v.into_owned())
+        .unwrap_or_default()
 }
 
 fn body(req: &Request) -> Value {
@@ -39,12 +45,20 @@ fn body(req: &Request) -> Value {
 }
 
 fn slug(name: &str) -> String {
-    name.split_whitespace().collect::<Vec<_>>().join(".").to_lowercase()
+    name.split_whitespace()
+        .collect::<Vec<_>>()
+        .join(".")
+        .to_lowercase()
 }
 
 fn openalex_search(req: &Request) -> Value {
     let name = query(req, "search");
-    let n: u64 = name.chars().filter(char::is_ascii_digit).collect::<String>().parse().unwrap_or(0);
+    let n: u64 = name
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect::<String>()
+        .parse()
+        .unwrap_or(0);
     json!({"meta": {"count": 1}, "results": [{
         "id": format!("https://openalex.org/A{}", 9_000_000 + n),
         "display_name": name,
@@ -77,14 +91,26 @@ fn rocketreach_lookup(req: &Request) -> Value {
 
 fn tavily_search(req: &Request) -> Value {
     let q = body(req)["query"].as_str().unwrap_or_default().to_string();
-    let family = q.trim_matches('"').split('"').next().unwrap_or_default().split_whitespace().last().unwrap_or_default().to_string();
+    let family = q
+        .trim_matches('"')
+        .split('"')
+        .next()
+        .unwrap_or_default()
+        .split_whitespace()
+        .last()
+        .unwrap_or_default()
+        .to_string();
     json!({"query": q, "results": [{"title": format!("{family} wins the Bench Prize"), "url": "https://bench.example/prize", "content": "Awarded.", "score": 0.9}],
         "images": [], "answer": null, "response_time": 0.2})
 }
 
 async fn fake(route: (&str, &str), f: fn(&Request) -> Value) -> MockServer {
     let server = MockServer::start().await;
-    Mock::given(method(route.0)).and(path(route.1)).respond_with(Fake(f)).mount(&server).await;
+    Mock::given(method(route.0))
+        .and(path(route.1))
+        .respond_with(Fake(f))
+        .mount(&server)
+        .await;
     server
 }
 
@@ -102,10 +128,20 @@ async fn paid_calls(state: &AppState) -> Vec<(String, i64, i64)> {
         .unwrap_or_default()
 }
 
-async fn collect_all(state: &AppState, admin: &Principal, authors: usize) -> Result<Duration, Box<dyn std::error::Error>> {
+async fn collect_all(
+    state: &AppState,
+    admin: &Principal,
+    authors: usize,
+) -> Result<Duration, Box<dyn std::error::Error>> {
     for i in 0..authors {
-        let req = CollectRequest::Person { name: format!("Bench Researcher{i}"), affiliation: "Bench University".into(), paper_id: None };
-        collection::request(state, admin, req, None).await.map_err(|e| e.to_string())?;
+        let req = CollectRequest::Person {
+            name: format!("Bench Researcher{i}"),
+            affiliation: "Bench University".into(),
+            paper_id: None,
+        };
+        collection::request(state, admin, req, None)
+            .await
+            .map_err(|e| e.to_string())?;
     }
     let start = Instant::now();
     runner::run_due(state).await.map_err(|e| e.to_string())?;
@@ -114,8 +150,16 @@ async fn collect_all(state: &AppState, admin: &Principal, authors: usize) -> Res
 
 async fn run(authors: usize) -> Result<(), Box<dyn std::error::Error>> {
     let openalex = MockServer::start().await;
-    Mock::given(method("GET")).and(path("/authors")).respond_with(Fake(openalex_search)).mount(&openalex).await;
-    Mock::given(method("GET")).and(path("/works")).respond_with(Fake(openalex_works)).mount(&openalex).await;
+    Mock::given(method("GET"))
+        .and(path("/authors"))
+        .respond_with(Fake(openalex_search))
+        .mount(&openalex)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/works"))
+        .respond_with(Fake(openalex_works))
+        .mount(&openalex)
+        .await;
     let firecrawl = fake(("POST", "/v1/search"), firecrawl_search).await;
     let rocketreach = fake(("GET", "/person/lookup"), rocketreach_lookup).await;
     let tavily = fake(("POST", "/search"), tavily_search).await;
@@ -134,10 +178,20 @@ async fn run(authors: usize) -> Result<(), Box<dyn std::error::Error>> {
     }
     // Everything else stays at its default: concurrency, rate limits, TTL.
     let state = AppState::build(config, Arc::new(SystemClock))?;
-    let user = accounts::create_user_admin_cli(&state, "ops@uni.example", "Bench Admin", "benchmark passphrase 2026", Role::Admin)
-        .await
-        .map_err(|e| e.to_string())?;
-    let admin = Principal { user_id: user.id, role: Role::Admin, session_id: colloquy::domain::SessionId(0) };
+    let user = accounts::create_user_admin_cli(
+        &state,
+        "ops@uni.example",
+        "Bench Admin",
+        "benchmark passphrase 2026",
+        Role::Admin,
+    )
+    .await
+    .map_err(|e| e.to_string())?;
+    let admin = Principal {
+        user_id: user.id,
+        role: Role::Admin,
+        session_id: colloquy::domain::SessionId(0),
+    };
 
     let first = collect_all(&state, &admin, authors).await?;
     let calls = paid_calls(&state).await;
@@ -148,23 +202,48 @@ async fn run(authors: usize) -> Result<(), Box<dyn std::error::Error>> {
     );
     for (provider, ok, _) in &calls {
         let per_author = *ok as f64 / authors as f64;
-        let unit = if provider == "openalex" { "free calls (search + works)" } else { "paid calls" };
+        let unit = if provider == "openalex" {
+            "free calls (search + works)"
+        } else {
+            "paid calls"
+        };
         println!("  {provider:<12} {ok:>5} {unit} = {per_author:.2} per author");
     }
-    let researchers: i64 = state.db.read(|c| Ok(c.query_row("SELECT COUNT(*) FROM researchers WHERE email_enc IS NOT NULL", [], |r| r.get(0))?)).await.unwrap_or(0);
+    let researchers: i64 = state
+        .db
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT COUNT(*) FROM researchers WHERE email_enc IS NOT NULL",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .await
+        .unwrap_or(0);
     println!("  researchers with an e-mail: {researchers}");
 
     let second = collect_all(&state, &admin, authors).await?;
     let after = paid_calls(&state).await;
-    println!("repeat within the TTL: {authors} authors in {:.2} s", second.as_secs_f64());
+    println!(
+        "repeat within the TTL: {authors} authors in {:.2} s",
+        second.as_secs_f64()
+    );
     for ((provider, ok_before, _), (_, ok_after, cached)) in calls.iter().zip(after.iter()) {
-        println!("  {provider:<12} {} new provider calls, {cached} answered from cache", ok_after - ok_before);
+        println!(
+            "  {provider:<12} {} new provider calls, {cached} answered from cache",
+            ok_after - ok_before
+        );
     }
     Ok(())
 }
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let authors = std::env::var("AUTHORS").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let authors = std::env::var("AUTHORS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(1000);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     rt.block_on(run(authors))
 }

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use colloquy::clock::ManualClock;
-use colloquy::config::Config;
+use colloquy::config::{Config, Secret};
 use colloquy::startup::Application;
 use colloquy::state::AppState;
 use serde_json::{json, Value};
@@ -17,6 +17,9 @@ pub struct TestApp {
     pub state: AppState,
     pub clock: ManualClock,
     pub openalex: MockServer,
+    pub firecrawl: MockServer,
+    pub rocketreach: MockServer,
+    pub tavily: MockServer,
     pub dir: tempfile::TempDir,
 }
 
@@ -27,6 +30,9 @@ pub async fn spawn_app() -> TestApp {
 pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let dir = tempfile::tempdir().unwrap();
     let openalex = MockServer::start().await;
+    let firecrawl = MockServer::start().await;
+    let rocketreach = MockServer::start().await;
+    let tavily = MockServer::start().await;
     let mut config = Config::default();
     config.server.bind = "127.0.0.1:0".into();
     config.storage.data_dir = dir.path().to_path_buf();
@@ -34,6 +40,18 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     config.security.rate_limit_per_user_per_minute = 100_000;
     config.providers.openalex.base_url = openalex.uri();
     config.providers.openalex.timeout_secs = 2;
+    // Paid providers point at their fakes; a fake with no mocks answers 404.
+    config.providers.firecrawl.api_key = Secret::new("fc-test");
+    config.providers.firecrawl.base_url = firecrawl.uri();
+    config.providers.rocketreach.api_key = Secret::new("rr-test");
+    config.providers.rocketreach.base_url = rocketreach.uri();
+    config.providers.tavily.api_key = Secret::new("tvly-test");
+    config.providers.tavily.base_url = tavily.uri();
+    // Fast retries and polling, so failure cases finish quickly.
+    config.collection.backoff_base_ms = 10;
+    config.collection.rocketreach_poll_interval_ms = 20;
+    config.collection.rocketreach_max_wait_secs = 2;
+    config.collection.max_retry_wait_secs = 5;
     config.jobs.housekeeping = String::new();
     tweak(&mut config);
     let clock = ManualClock::new(chrono::Utc::now());
@@ -53,6 +71,9 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         state,
         clock,
         openalex,
+        firecrawl,
+        rocketreach,
+        tavily,
         dir,
     }
 }
@@ -154,6 +175,40 @@ impl TestApp {
         let r = self.create_paper(token, &sample_paper_body()).await;
         assert_eq!(r.status(), 201);
         r.json::<Value>().await.unwrap()["id"].as_i64().unwrap()
+    }
+
+    /// `POST /api/v1/consulting/researchers/collect`.
+    pub async fn collect(&self, token: Option<&str>, body: &Value) -> reqwest::Response {
+        self.post_json("/api/v1/consulting/researchers/collect", token, body)
+            .await
+    }
+
+    /// Asks for a collection and returns the job id (asserting 202).
+    pub async fn collect_ok(&self, token: &str, body: &Value) -> i64 {
+        let r = self.collect(Some(token), body).await;
+        assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
+        r.json::<Value>().await.unwrap()["job_id"].as_i64().unwrap()
+    }
+
+    /// Runs every queued collection job, as the scheduler's runner would.
+    pub async fn run_collection(&self) -> usize {
+        colloquy::services::collection::runner::run_due(&self.state)
+            .await
+            .unwrap()
+    }
+
+    /// `GET /api/v1/consulting/jobs/{id}` (asserting 200).
+    pub async fn job(&self, token: &str, id: i64) -> Value {
+        let r = self
+            .get(&format!("/api/v1/consulting/jobs/{id}"), Some(token))
+            .await;
+        assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        r.json().await.unwrap()
+    }
+
+    /// A direct connection to the test database.
+    pub fn db(&self) -> rusqlite::Connection {
+        rusqlite_conn(&self.db_path())
     }
 
     pub fn db_path(&self) -> std::path::PathBuf {

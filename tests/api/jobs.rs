@@ -63,3 +63,37 @@ async fn an_empty_schedule_disables_a_job_and_a_bad_one_is_refused() {
         .to_string();
     assert!(err.contains("jobs.housekeeping"), "{err}");
 }
+
+#[tokio::test]
+async fn stale_profiles_are_queued_for_a_refresh() {
+    let app = spawn_app().await;
+    let state = &app.state;
+    let now = app.clock.now();
+    let old = colloquy::db::ts(now - chrono::Duration::days(91));
+    let fresh = colloquy::db::ts(now - chrono::Duration::days(3));
+    let conn = crate::helpers::rusqlite_conn(&app.db_path());
+    for (name, at) in [("Old Researcher", &old), ("Fresh Researcher", &fresh)] {
+        conn.execute(
+            "INSERT INTO researchers (name, affiliation, collected_at, created_at, updated_at) VALUES (?1, 'Uni', ?2, ?2, ?2)",
+            rusqlite::params![name, at],
+        )
+        .unwrap();
+    }
+    let queued = colloquy::services::collection::refresh_stale(state, now)
+        .await
+        .unwrap();
+    assert_eq!(queued, 1);
+    let (name, kind): (String, String) = conn
+        .query_row("SELECT name, kind FROM collection_jobs", [], |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })
+        .unwrap();
+    assert_eq!((name.as_str(), kind.as_str()), ("Old Researcher", "person"));
+    // Running it again while that job is queued adds nothing.
+    assert_eq!(
+        colloquy::services::collection::refresh_stale(state, now)
+            .await
+            .unwrap(),
+        0
+    );
+}

@@ -8,6 +8,8 @@ mod auth;
 mod bad_input;
 mod browser;
 mod cli;
+mod collection;
+mod collection_providers;
 mod encryption_at_rest;
 mod health;
 mod helpers;

@@ -24,6 +24,15 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/papers/{id}/queries"),
     ("get", "/api/v1/queries/{id}"),
     ("get", "/api/v1/openapi.json"),
+    ("post", "/api/v1/consulting/researchers/collect"),
+    ("get", "/api/v1/consulting/jobs/{job_id}"),
+    ("get", "/api/v1/consulting/researchers/{paper_id}"),
+    ("get", "/api/v1/researchers/{id}"),
+    ("get", "/api/v1/admin/collection/jobs"),
+    ("post", "/api/v1/admin/collection/jobs/{job_id}/retry"),
+    ("get", "/api/v1/admin/providers"),
+    ("post", "/api/v1/admin/providers/{name}/enable"),
+    ("get", "/api/v1/admin/researchers"),
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),
@@ -55,7 +64,8 @@ async fn every_route_is_in_the_openapi_document_and_every_documented_route_exist
 
     // And each documented route is really served (not a 404/405 from the router).
     for (method, path) in ROUTES {
-        let url = app.url(&path.replace("{id}", "1"));
+        let params = regex::Regex::new(r"\{[a-z_]+\}").unwrap();
+        let url = app.url(&params.replace_all(path, "1"));
         let m = reqwest::Method::from_bytes(method.to_uppercase().as_bytes()).unwrap();
         let r = app
             .client

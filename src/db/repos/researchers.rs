@@ -260,6 +260,29 @@ pub fn sources(
     Ok(rows)
 }
 
+/// The researcher `id` stands for now: itself while it exists, else the
+/// one it was merged into (`None` when it is gone without a merge).
+pub fn resolve(conn: &Connection, id: ResearcherId) -> AppResult<Option<ResearcherId>> {
+    let exists: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM researchers WHERE id = ?1)",
+        [id],
+        |r| r.get(0),
+    )?;
+    if exists {
+        return Ok(Some(id));
+    }
+    // `merge` re-points older merge records at the new keeper, so one hop
+    // is enough.
+    Ok(conn
+        .query_row(
+            "SELECT m.kept_id FROM researcher_merges m JOIN researchers r ON r.id = m.kept_id
+             WHERE m.merged_id = ?1 ORDER BY m.id DESC LIMIT 1",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
 pub fn mark_collected(conn: &Connection, id: ResearcherId, now: Time) -> AppResult<()> {
     conn.execute(
         "UPDATE researchers SET collected_at = ?2 WHERE id = ?1",
@@ -389,6 +412,12 @@ pub fn merge(
     )?;
     conn.execute(
         "UPDATE collection_steps SET researcher_id = ?1 WHERE researcher_id = ?2",
+        params![keep, drop],
+    )?;
+    // Earlier merges into `drop` now belong to `keep` (deleting `drop`
+    // would otherwise cascade their records away).
+    conn.execute(
+        "UPDATE researcher_merges SET kept_id = ?1 WHERE kept_id = ?2",
         params![keep, drop],
     )?;
     // Copy what `keep` lacks; unique columns are taken off `drop` first.

@@ -72,13 +72,33 @@ fn admin(viewer: &Viewer, next: &str) -> Result<Principal, PageError> {
     Ok(who)
 }
 
-pub async fn jobs_get(State(state): State<AppState>, viewer: Viewer, Query(q): Query<JobsQuery>) -> Result<Response, PageError> {
+pub async fn jobs_get(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<JobsQuery>,
+) -> Result<Response, PageError> {
     let who = admin(&viewer, "/admin/jobs")?;
     let status = q.status.filter(|s| !s.is_empty());
-    let page = collection::list_jobs(&state, &who, status.clone(), &PageParams { limit: Some(50), cursor: q.cursor }).await?;
+    let page = collection::list_jobs(
+        &state,
+        &who,
+        status.clone(),
+        &PageParams {
+            limit: Some(50),
+            cursor: q.cursor,
+        },
+    )
+    .await?;
     let status = status.unwrap_or_default();
-    let next = page.next_cursor.map(|c| format!("/admin/jobs?status={status}&cursor={c}"));
-    Ok(render(&JobsPage { layout: viewer.layout("Collection jobs"), jobs: page.items, status, next }))
+    let next = page
+        .next_cursor
+        .map(|c| format!("/admin/jobs?status={status}&cursor={c}"));
+    Ok(render(&JobsPage {
+        layout: viewer.layout("Collection jobs"),
+        jobs: page.items,
+        status,
+        next,
+    }))
 }
 
 pub async fn job_retry_post(
@@ -91,16 +111,32 @@ pub async fn job_retry_post(
     let who = admin(&viewer, "/admin/jobs")?;
     viewer.check_csrf(&f.csrf_token)?;
     match collection::retry(&state, &who, JobId(id), ip).await {
-        Ok(_) => Ok(redirect_with_flash(&state, "/admin/jobs", "success", &format!("Job {id} is queued again."))),
-        Err(e @ AppError::Conflict { .. }) => Ok(redirect_with_flash(&state, "/admin/jobs", "error", &e.public_message())),
+        Ok(_) => Ok(redirect_with_flash(
+            &state,
+            "/admin/jobs",
+            "success",
+            &format!("Job {id} is queued again."),
+        )),
+        Err(e @ AppError::Conflict { .. }) => Ok(redirect_with_flash(
+            &state,
+            "/admin/jobs",
+            "error",
+            &e.public_message(),
+        )),
         Err(e) => Err(e.into()),
     }
 }
 
-pub async fn providers_get(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
+pub async fn providers_get(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> Result<Response, PageError> {
     let who = admin(&viewer, "/admin/providers")?;
     let providers = collection::providers(&state, &who).await?;
-    Ok(render(&ProvidersPage { layout: viewer.layout("Providers"), providers }))
+    Ok(render(&ProvidersPage {
+        layout: viewer.layout("Providers"),
+        providers,
+    }))
 }
 
 pub async fn provider_enable_post(
@@ -113,18 +149,44 @@ pub async fn provider_enable_post(
     let who = admin(&viewer, "/admin/providers")?;
     viewer.check_csrf(&f.csrf_token)?;
     collection::enable_provider(&state, &who, &name, ip).await?;
-    Ok(redirect_with_flash(&state, "/admin/providers", "success", &format!("{name} is enabled again.")))
+    Ok(redirect_with_flash(
+        &state,
+        "/admin/providers",
+        "success",
+        &format!("{name} is enabled again."),
+    ))
 }
 
-pub async fn researchers_get(State(state): State<AppState>, viewer: Viewer, Query(q): Query<ResearchersQuery>) -> Result<Response, PageError> {
+pub async fn researchers_get(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<ResearchersQuery>,
+) -> Result<Response, PageError> {
     let who = admin(&viewer, "/admin/researchers")?;
     let name = q.q.clone().unwrap_or_default();
-    let page = researchers::search(&state, &who, q.q, &PageParams { limit: Some(50), cursor: q.cursor }).await?;
+    let page = researchers::search(
+        &state,
+        &who,
+        q.q,
+        &PageParams {
+            limit: Some(50),
+            cursor: q.cursor,
+        },
+    )
+    .await?;
     let next = page.next_cursor.map(|c| {
-        let query: String = url::form_urlencoded::Serializer::new(String::new()).append_pair("q", &name).append_pair("cursor", &c).finish();
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("q", &name)
+            .append_pair("cursor", &c)
+            .finish();
         format!("/admin/researchers?{query}")
     });
-    Ok(render(&ResearchersPage { layout: viewer.layout("Researchers"), q: name, researchers: page.items, next }))
+    Ok(render(&ResearchersPage {
+        layout: viewer.layout("Researchers"),
+        q: name,
+        researchers: page.items,
+        next,
+    }))
 }
 
 /// How a field's value reads on the provenance table.
@@ -140,7 +202,13 @@ fn shown(r: &ResearcherView, field: &str) -> String {
             (Some(e), None) => e.clone(),
             _ => String::new(),
         },
-        "bio" => r.bio.clone().unwrap_or_default().chars().take(160).collect(),
+        "bio" => r
+            .bio
+            .clone()
+            .unwrap_or_default()
+            .chars()
+            .take(160)
+            .collect(),
         "homepage" => r.homepage.clone().unwrap_or_default(),
         "works_count" => r.works_count.map(|n| n.to_string()).unwrap_or_default(),
         "cited_by_count" => r.cited_by_count.map(|n| n.to_string()).unwrap_or_default(),
@@ -153,7 +221,11 @@ fn shown(r: &ResearcherView, field: &str) -> String {
     }
 }
 
-pub async fn researcher_get(State(state): State<AppState>, viewer: Viewer, AppPath(id): AppPath<i64>) -> Result<Response, PageError> {
+pub async fn researcher_get(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    AppPath(id): AppPath<i64>,
+) -> Result<Response, PageError> {
     let who = admin(&viewer, "/admin/researchers")?;
     let r = researchers::get(&state, Some(&who), ResearcherId(id)).await?;
     let fields = r
@@ -163,8 +235,21 @@ pub async fn researcher_get(State(state): State<AppState>, viewer: Viewer, AppPa
         .into_iter()
         .map(|(field, s)| {
             let value = shown(&r, &field);
-            (field, value, s.provider, s.source_url.unwrap_or_default(), s.recorded_at.get(..16).unwrap_or_default().replace('T', " "))
+            (
+                field,
+                value,
+                s.provider,
+                s.source_url.unwrap_or_default(),
+                s.recorded_at
+                    .get(..16)
+                    .unwrap_or_default()
+                    .replace('T', " "),
+            )
         })
         .collect();
-    Ok(render(&ResearcherPage { layout: viewer.layout(r.name.clone()), r, fields }))
+    Ok(render(&ResearcherPage {
+        layout: viewer.layout(r.name.clone()),
+        r,
+        fields,
+    }))
 }

@@ -14,8 +14,8 @@ use crate::error::AppError;
 use crate::http::extractors::{AppPath, ClientIp};
 use crate::pagination::PageParams;
 use crate::services::collection::{self, CollectRequest, JobView};
-use crate::services::researchers::{self, ResearcherView};
 use crate::services::papers;
+use crate::services::researchers::{self, ResearcherView};
 use crate::state::AppState;
 
 /// Progress of the latest job, in words the page shows.
@@ -50,17 +50,36 @@ fn summarize(job: &JobView, authors_total: usize) -> JobSummary {
         status: job.status.clone(),
         authors_done: done.len(),
         authors_total,
-        failed_steps: job.steps.iter().filter(|s| s.outcome == "failed" || s.outcome == "unavailable").count(),
+        failed_steps: job
+            .steps
+            .iter()
+            .filter(|s| s.outcome == "failed" || s.outcome == "unavailable")
+            .count(),
     }
 }
 
-pub async fn partial(state: &AppState, viewer: &Viewer, paper_id: PaperId) -> Result<CollectionPartial, PageError> {
+pub async fn partial(
+    state: &AppState,
+    viewer: &Viewer,
+    paper_id: PaperId,
+) -> Result<CollectionPartial, PageError> {
     let paper = papers::get(state, paper_id).await?;
-    let who = viewer.session.as_ref().map(|_| viewer.require("/")).transpose()?;
-    let page = PageParams { limit: Some(100), cursor: None };
-    let researchers = researchers::for_paper(state, who.as_ref(), paper_id, &page).await?.items;
+    let who = viewer
+        .session
+        .as_ref()
+        .map(|_| viewer.require("/"))
+        .transpose()?;
+    let page = PageParams {
+        limit: Some(100),
+        cursor: None,
+    };
+    let researchers = researchers::for_paper(state, who.as_ref(), paper_id, &page)
+        .await?
+        .items;
     let job = collection::latest_for_paper(state, paper_id).await?;
-    let polling = job.as_ref().is_some_and(|j| j.status == "queued" || j.status == "running");
+    let polling = job
+        .as_ref()
+        .is_some_and(|j| j.status == "queued" || j.status == "running");
     let is_admin = who.as_ref().is_some_and(|w| w.is_admin());
     let open = matches!(paper.collection_status.as_str(), "not_collected" | "failed");
     Ok(CollectionPartial {
@@ -75,7 +94,11 @@ pub async fn partial(state: &AppState, viewer: &Viewer, paper_id: PaperId) -> Re
 }
 
 /// The researcher section alone (what htmx polls).
-pub async fn collection_get(State(state): State<AppState>, viewer: Viewer, AppPath(id): AppPath<i64>) -> Result<Response, PageError> {
+pub async fn collection_get(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    AppPath(id): AppPath<i64>,
+) -> Result<Response, PageError> {
     Ok(render(&partial(&state, &viewer, PaperId(id)).await?))
 }
 
@@ -91,18 +114,39 @@ pub async fn collect_post(
     let who = viewer.require(&format!("/papers/{id}"))?;
     viewer.check_csrf(&f.csrf_token)?;
     let to = format!("/papers/{id}");
-    let result = collection::request(&state, &who, CollectRequest::Paper { paper_id: PaperId(id) }, ip).await;
+    let result = collection::request(
+        &state,
+        &who,
+        CollectRequest::Paper {
+            paper_id: PaperId(id),
+        },
+        ip,
+    )
+    .await;
     if headers.contains_key("hx-request") {
-        if let Err(e @ (AppError::Conflict { .. } | AppError::RateLimited { .. } | AppError::Forbidden)) = &result {
+        if let Err(
+            e @ (AppError::Conflict { .. } | AppError::RateLimited { .. } | AppError::Forbidden),
+        ) = &result
+        {
             tracing::info!(error = %e, "collection request refused");
         }
         return Ok(render(&partial(&state, &viewer, PaperId(id)).await?));
     }
     match result {
-        Ok(_) => Ok(redirect_with_flash(&state, &to, "success", "Collecting the authors' profiles; this page shows the progress.")),
-        Err(e @ (AppError::Conflict { .. } | AppError::RateLimited { .. } | AppError::Forbidden)) => {
-            Ok(redirect_with_flash(&state, &to, "error", &e.public_message()))
-        }
+        Ok(_) => Ok(redirect_with_flash(
+            &state,
+            &to,
+            "success",
+            "Collecting the authors' profiles; this page shows the progress.",
+        )),
+        Err(
+            e @ (AppError::Conflict { .. } | AppError::RateLimited { .. } | AppError::Forbidden),
+        ) => Ok(redirect_with_flash(
+            &state,
+            &to,
+            "error",
+            &e.public_message(),
+        )),
         Err(e) => Err(e.into()),
     }
 }

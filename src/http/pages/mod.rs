@@ -45,11 +45,20 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin", get(admin::admin_get))
         .route("/admin/users/{id}/role", post(admin::role_post))
         .route("/admin/jobs", get(admin_collection::jobs_get))
-        .route("/admin/jobs/{id}/retry", post(admin_collection::job_retry_post))
+        .route(
+            "/admin/jobs/{id}/retry",
+            post(admin_collection::job_retry_post),
+        )
         .route("/admin/providers", get(admin_collection::providers_get))
-        .route("/admin/providers/{name}/enable", post(admin_collection::provider_enable_post))
+        .route(
+            "/admin/providers/{name}/enable",
+            post(admin_collection::provider_enable_post),
+        )
         .route("/admin/researchers", get(admin_collection::researchers_get))
-        .route("/admin/researchers/{id}", get(admin_collection::researcher_get))
+        .route(
+            "/admin/researchers/{id}",
+            get(admin_collection::researcher_get),
+        )
         .fallback(errors::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state,

@@ -121,7 +121,10 @@ pub async fn collect_author(
     let now = state.now();
     state
         .db
-        .write(move |tx| researchers::mark_collected(tx, researcher, now))
+        .write(move |tx| {
+            let id = researchers::resolve(tx, researcher)?.unwrap_or(researcher);
+            researchers::mark_collected(tx, id, now)
+        })
         .await?;
     Ok((researcher, failures))
 }
@@ -233,7 +236,9 @@ async fn save(
     let id = state
         .db
         .write(move |tx| {
-            let mut id = researcher;
+            // Another author of the job may have merged this researcher
+            // into theirs while this step ran: write to the one kept.
+            let mut id = researchers::resolve(tx, researcher)?.ok_or(AppError::NotFound)?;
             for (field, value) in &end.values {
                 let key = match (field, value) {
                     (Field::Orcid | Field::OpenalexId, FieldValue::Text(t)) => Some(t.clone()),
@@ -266,7 +271,14 @@ async fn run_step(state: &AppState, provider: Provider, id: ResearcherId) -> App
     let keys = state.keys.clone();
     let r = state
         .db
-        .read(move |c| researchers::find(c, &keys, id))
+        .read(move |c| {
+            // One snapshot, so a merge cannot land between the two reads.
+            let tx = c.unchecked_transaction()?;
+            match researchers::resolve(&tx, id)? {
+                Some(id) => researchers::find(&tx, &keys, id),
+                None => Ok(None),
+            }
+        })
         .await?
         .ok_or(AppError::NotFound)?;
     let affiliation = r.affiliation.clone().unwrap_or_default();
@@ -358,7 +370,19 @@ async fn openalex_step(state: &AppState, r: &researchers::ResearcherRow) -> AppR
         Ok(Called {
             value: Some(a),
             cached,
-        }) => (a, cached),
+        }) => {
+            // Later runs look the author up by id: answer those from the
+            // cache too.
+            if let Ok(json) = serde_json::to_value(Some(&a)) {
+                let key = format!("openalex:author:{}", a.id);
+                state
+                    .provider_cache
+                    .0
+                    .insert(key, std::sync::Arc::new(json))
+                    .await;
+            }
+            (a, cached)
+        }
         Ok(Called { value: None, .. }) => {
             return Ok(StepEnd::new(
                 "empty",
@@ -443,26 +467,16 @@ async fn firecrawl_step(
             Some("no API key configured".to_string()),
         ));
     };
-    let result = match homepage {
-        Some(url) => {
-            calls::call(
-                state,
-                Provider::Firecrawl,
-                "scrape",
-                url.to_string(),
-                true,
-                || async { client.scrape_profile(url).await.map(Some) },
-            )
-            .await?
+    // One cache entry per person, however the page was reached, so a
+    // repeat within the TTL never pays again.
+    let key = format!("{}|{}", name.to_lowercase(), affiliation.to_lowercase());
+    let result = calls::call(state, Provider::Firecrawl, "profile", key, true, || async {
+        match homepage {
+            Some(url) => client.scrape_profile(url).await.map(Some),
+            None => client.find_profile(name, affiliation).await,
         }
-        None => {
-            let key = format!("{}|{}", name.to_lowercase(), affiliation.to_lowercase());
-            calls::call(state, Provider::Firecrawl, "find", key, true, || async {
-                client.find_profile(name, affiliation).await
-            })
-            .await?
-        }
-    };
+    })
+    .await?;
     let (page, cached) = match result {
         Ok(Called {
             value: Some(p),
