@@ -87,7 +87,7 @@ CREATE TABLE collection_steps (
     author_index  INTEGER NOT NULL,
     provider      TEXT    NOT NULL,
     researcher_id INTEGER REFERENCES researchers (id) ON DELETE SET NULL,
-    -- pending | ok | empty | skipped | failed
+    -- ok | empty | not_needed | skipped | unavailable | failed
     outcome       TEXT    NOT NULL,
     detail        TEXT,
     attempts      INTEGER NOT NULL DEFAULT 0,

@@ -21,7 +21,7 @@ impl Default for PaidProviderConfig {
             base_url: String::new(),
             timeout_secs: 30,
             max_concurrency: 16,
-            requests_per_second: 25,
+            requests_per_minute: 1_500,
             monthly_credit_budget: 0,
         }
     }
@@ -35,7 +35,7 @@ impl ProvidersConfig {
             &o.base_url,
             o.timeout_secs,
             o.max_concurrency,
-            o.requests_per_second,
+            o.requests_per_minute,
         )?;
         for (name, p) in [
             ("firecrawl", &self.firecrawl),
@@ -47,7 +47,7 @@ impl ProvidersConfig {
                 &p.base_url_or_default(name),
                 p.timeout_secs,
                 p.max_concurrency,
-                p.requests_per_second,
+                p.requests_per_minute,
             )?;
         }
         Ok(())
@@ -65,7 +65,7 @@ fn check(
         return Err(format!("providers.{name}.base_url is not a URL"));
     }
     if timeout == 0 || concurrency == 0 || rps == 0 {
-        return Err(format!("providers.{name}: timeout_secs, max_concurrency and requests_per_second must be at least 1"));
+        return Err(format!("providers.{name}: timeout_secs, max_concurrency and requests_per_minute must be at least 1"));
     }
     Ok(())
 }
@@ -83,8 +83,8 @@ pub struct OpenAlexConfig {
     pub timeout_secs: u64,
     /// Requests in flight at once.
     pub max_concurrency: usize,
-    /// Requests started per second at most.
-    pub requests_per_second: u32,
+    /// Requests started per minute at most (spread evenly).
+    pub requests_per_minute: u32,
 }
 
 impl Default for OpenAlexConfig {
@@ -95,7 +95,7 @@ impl Default for OpenAlexConfig {
             mailto: String::new(),
             timeout_secs: 10,
             max_concurrency: 16,
-            requests_per_second: 50,
+            requests_per_minute: 3_000,
         }
     }
 }
@@ -112,8 +112,9 @@ pub struct PaidProviderConfig {
     pub timeout_secs: u64,
     /// Requests in flight at once.
     pub max_concurrency: usize,
-    /// Requests started per second at most; set it to your plan's limit.
-    pub requests_per_second: u32,
+    /// Requests started per minute at most (spread evenly); set it to your
+    /// plan's limit, e.g. 15 for RocketReach Essentials lookups.
+    pub requests_per_minute: u32,
     /// Paid calls allowed per calendar month (UTC); 0 means no limit.
     pub monthly_credit_budget: u32,
 }

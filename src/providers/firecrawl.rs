@@ -89,7 +89,10 @@ fn page_from(doc: WireDoc) -> Result<ProfilePage, ProviderError> {
     {
         return Err(ProviderError::NotFound { provider: NAME });
     }
-    let url = doc.url.or_else(|| doc.metadata.and_then(|m| m.source_url));
+    let url = doc
+        .url
+        .or_else(|| doc.metadata.and_then(|m| m.source_url))
+        .filter(|u| u.starts_with("https://") || u.starts_with("http://"));
     let Some(json) = doc.json else {
         return Err(ProviderError::Malformed {
             provider: NAME,
@@ -116,7 +119,7 @@ impl FirecrawlClient {
                 NAME,
                 cfg.timeout_secs,
                 cfg.max_concurrency,
-                cfg.requests_per_second,
+                cfg.requests_per_minute,
                 retry,
                 &[402],
             )?,

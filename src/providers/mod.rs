@@ -65,6 +65,11 @@ pub enum ProviderError {
         provider: &'static str,
         retry_after_secs: Option<u64>,
     },
+    #[error("still searching after {waited_secs} s")]
+    StillSearching {
+        provider: &'static str,
+        waited_secs: u64,
+    },
     #[error("{provider} has no such record")]
     NotFound { provider: &'static str },
     #[error("{provider} answered {status}")]
@@ -89,7 +94,7 @@ impl ProviderError {
         } else if e.is_decode() {
             Self::Malformed {
                 provider,
-                detail: e.to_string(),
+                detail: e.without_url().to_string(),
             }
         } else {
             Self::Unreachable {

@@ -189,7 +189,7 @@ impl OpenAlexClient {
                 NAME,
                 cfg.timeout_secs,
                 cfg.max_concurrency,
-                cfg.requests_per_second,
+                cfg.requests_per_minute,
                 retry,
                 &[],
             )?,

@@ -129,7 +129,7 @@ impl RocketReachClient {
                 NAME,
                 cfg.timeout_secs,
                 cfg.max_concurrency,
-                cfg.requests_per_second,
+                cfg.requests_per_minute,
                 retry,
                 &[402],
             )?,

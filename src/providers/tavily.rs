@@ -53,7 +53,7 @@ impl TavilyClient {
                 NAME,
                 cfg.timeout_secs,
                 cfg.max_concurrency,
-                cfg.requests_per_second,
+                cfg.requests_per_minute,
                 retry,
                 &[402, 432, 433],
             )?,

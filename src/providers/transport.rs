@@ -76,7 +76,7 @@ impl Transport {
         name: &'static str,
         timeout_secs: u64,
         max_concurrency: usize,
-        requests_per_second: u32,
+        requests_per_minute: u32,
         retry: RetryPolicy,
         quota_statuses: &'static [u16],
     ) -> anyhow::Result<Self> {
@@ -84,12 +84,17 @@ impl Transport {
             .timeout(Duration::from_secs(timeout_secs.max(1)))
             .user_agent(concat!("colloquy/", env!("CARGO_PKG_VERSION")))
             .build()?;
-        let rps = NonZeroU32::new(requests_per_second).unwrap_or(NonZeroU32::MIN);
+        // Evenly spaced, with at most one second's worth in a burst.
+        let per_minute = requests_per_minute.max(1);
+        let burst = NonZeroU32::new((per_minute / 60).max(1)).unwrap_or(NonZeroU32::MIN);
+        let quota = Quota::with_period(Duration::from_secs(60) / per_minute)
+            .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
+            .allow_burst(burst);
         Ok(Self {
             name,
             http,
             permits: Arc::new(Semaphore::new(max_concurrency.max(1))),
-            limiter: Arc::new(RateLimiter::direct(Quota::per_second(rps))),
+            limiter: Arc::new(RateLimiter::direct(quota)),
             retry,
             quota_statuses,
         })

@@ -89,13 +89,13 @@ async fn sources_of(state: &AppState, id: ResearcherId) -> AppResult<BTreeMap<St
     let rows = state.db.read(move |c| researchers::sources(c, id)).await?;
     Ok(rows
         .into_iter()
-        .map(|(field, provider, source_url, recorded_at)| {
+        .map(|s| {
             (
-                field,
+                s.field,
                 SourceView {
-                    provider,
-                    source_url,
-                    recorded_at,
+                    provider: s.provider,
+                    source_url: s.source_url,
+                    recorded_at: s.recorded_at,
                 },
             )
         })

@@ -157,6 +157,18 @@ pub fn finish(
 
 /// Queues a finished job again; its failed steps will run again.
 pub fn retry(conn: &Connection, id: JobId) -> AppResult<bool> {
+    let busy: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM collection_jobs a JOIN collection_jobs j ON a.dedupe_key = j.dedupe_key
+                        WHERE j.id = ?1 AND a.id != ?1 AND a.status IN ('queued', 'running'))",
+        [id],
+        |r| r.get(0),
+    )?;
+    if busy {
+        return Err(crate::error::AppError::conflict(
+            "job_active",
+            "A job for the same work is queued or running; wait for it to finish.",
+        ));
+    }
     conn.execute(
         "DELETE FROM collection_steps WHERE job_id = ?1 AND outcome IN ('failed', 'unavailable')",
         [id],

@@ -247,17 +247,38 @@ fn record_source(
 }
 
 /// Each field's provenance: (field, provider, source URL, when).
-pub fn sources(
-    conn: &Connection,
-    id: ResearcherId,
-) -> AppResult<Vec<(String, String, Option<String>, String)>> {
+/// Where one field's current value came from.
+#[derive(Debug, Clone)]
+pub struct FieldSource {
+    pub field: String,
+    pub provider: String,
+    pub source_url: Option<String>,
+    pub recorded_at: String,
+}
+
+pub fn sources(conn: &Connection, id: ResearcherId) -> AppResult<Vec<FieldSource>> {
     let mut stmt = conn.prepare_cached(
         "SELECT field, provider, source_url, recorded_at FROM researcher_field_sources WHERE researcher_id = ?1 ORDER BY field",
     )?;
     let rows = stmt
-        .query_map([id], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)))?
+        .query_map([id], |r| {
+            Ok(FieldSource {
+                field: r.get(0)?,
+                provider: r.get(1)?,
+                source_url: r.get(2)?,
+                recorded_at: r.get(3)?,
+            })
+        })?
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
+}
+
+pub fn exists(conn: &Connection, id: ResearcherId) -> AppResult<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM researchers WHERE id = ?1)",
+        [id],
+        |r| r.get(0),
+    )?)
 }
 
 /// The researcher `id` stands for now: itself while it exists, else the
@@ -351,7 +372,7 @@ pub fn search(
     before: Option<ResearcherId>,
     limit: usize,
 ) -> AppResult<Vec<ResearcherRow>> {
-    let pattern = name.map(|n| format!("%{}%", n.replace('%', "").replace('_', "")));
+    let pattern = name.map(|n| format!("%{}%", n.replace(['%', '_'], "")));
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT {COLUMNS} FROM researchers WHERE (?1 IS NULL OR name LIKE ?1) AND id < ?2 ORDER BY id DESC LIMIT ?3"
     ))?;

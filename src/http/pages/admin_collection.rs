@@ -90,9 +90,13 @@ pub async fn jobs_get(
     )
     .await?;
     let status = status.unwrap_or_default();
-    let next = page
-        .next_cursor
-        .map(|c| format!("/admin/jobs?status={status}&cursor={c}"));
+    let next = page.next_cursor.map(|c| {
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("status", &status)
+            .append_pair("cursor", &c)
+            .finish();
+        format!("/admin/jobs?{query}")
+    });
     Ok(render(&JobsPage {
         layout: viewer.layout("Collection jobs"),
         jobs: page.items,

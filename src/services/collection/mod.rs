@@ -447,10 +447,12 @@ pub async fn providers(state: &AppState, who: &Principal) -> AppResult<Vec<Provi
             .await?;
         let same_key = status.key_fingerprint.as_deref() == Some(p.key_fingerprint(state).as_str());
         let unavailable = status.unavailable_reason.is_some() && same_key;
+        let budget = p.monthly_budget(state);
+        let spent = budget > 0 && used >= i64::from(budget);
         out.push(ProviderView {
             name: name.into(),
             configured: p.configured(state),
-            available: p.configured(state) && !unavailable,
+            available: p.configured(state) && !unavailable && !spent,
             unavailable_reason: if unavailable {
                 status.unavailable_reason
             } else {

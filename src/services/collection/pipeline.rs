@@ -159,7 +159,7 @@ async fn identify(
 ) -> AppResult<ResearcherId> {
     if let Some((_, Some(id))) = done.get(&(author.index, "identify".to_string())) {
         let id = *id;
-        if state.db.read(move |c| exists(c, id)).await? {
+        if state.db.read(move |c| researchers::exists(c, id)).await? {
             return Ok(id);
         }
     }
@@ -208,14 +208,6 @@ async fn identify(
             Ok(id)
         })
         .await
-}
-
-fn exists(c: &rusqlite::Connection, id: ResearcherId) -> AppResult<bool> {
-    Ok(c.query_row(
-        "SELECT COUNT(*) FROM researchers WHERE id = ?1",
-        [id],
-        |r| r.get::<_, i64>(0),
-    )? > 0)
 }
 
 /// Writes a step's values (merging duplicates first) and its outcome in
@@ -346,7 +338,8 @@ async fn openalex_step(state: &AppState, r: &researchers::ResearcherRow) -> AppR
                 state,
                 Provider::OpenAlex,
                 "search",
-                name.to_lowercase(),
+                // The best hit depends on the affiliation, so it is part of the key.
+                format!("{}|{}", name.to_lowercase(), affiliation.to_lowercase()),
                 false,
                 || async {
                     let hits = client.search_authors(&name).await?;
@@ -537,8 +530,9 @@ async fn rocketreach_step(state: &AppState, name: &str, affiliation: &str) -> Ap
             let mut lookup = client.lookup(name, affiliation).await?;
             while !lookup.is_complete() && !lookup.has_failed() {
                 if started.elapsed() + interval > wait {
-                    return Err(ProviderError::Timeout {
+                    return Err(ProviderError::StillSearching {
                         provider: "RocketReach",
+                        waited_secs: wait.as_secs(),
                     });
                 }
                 tokio::time::sleep(interval).await;
@@ -555,15 +549,6 @@ async fn rocketreach_step(state: &AppState, name: &str, affiliation: &str) -> Ap
     .await?;
     let (lookup, cached) = match result {
         Ok(c) => (c.value, c.cached),
-        Err(ProviderError::Timeout { .. }) => {
-            return Ok(StepEnd::new(
-                "failed",
-                Some(format!(
-                    "still searching after {} s",
-                    cfg.rocketreach_max_wait_secs
-                )),
-            ))
-        }
         Err(e) => return Ok(StepEnd::from_error(&e)),
     };
     let Some(found) = lookup.email else {

@@ -2,7 +2,6 @@
 //! authors in parallel (bounded across all jobs), saves every step, and
 //! finishes each job as `completed`, `partial` or `failed`.
 
-use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
@@ -77,7 +76,8 @@ async fn drain(state: &AppState) -> AppResult<usize> {
                 // Wait for running jobs; they may be followed by new ones.
                 match tasks.join_next().await {
                     Some(Ok((id, Err(e)))) => {
-                        tracing::error!(job_id = %id, error = %e, "collection job failed to run")
+                        tracing::error!(job_id = %id, error = %e, "collection job failed to run");
+                        fail_job(state, id).await;
                     }
                     Some(_) => {}
                     None => break,
@@ -86,6 +86,20 @@ async fn drain(state: &AppState) -> AppResult<usize> {
         }
     }
     Ok(ran)
+}
+
+/// Ends a job that could not run, so it does not stay `running` (and keep
+/// its de-duplication key) until the next restart.
+async fn fail_job(state: &AppState, id: JobId) {
+    let now = state.now();
+    let message = "the job stopped on an internal error; it is in the server log".to_string();
+    let result = state
+        .db
+        .write(move |tx| collection_jobs::finish(tx, id, "failed", Some(&message), now))
+        .await;
+    if let Err(e) = result {
+        tracing::error!(job_id = %id, error = %e, "could not mark the job failed");
+    }
 }
 
 /// Runs one claimed job: every author through the pipeline, then the
@@ -97,7 +111,13 @@ pub async fn run_job(state: &AppState, id: JobId) -> AppResult<String> {
         .read(move |c| collection_jobs::find(c, id))
         .await?
         .ok_or(AppError::NotFound)?;
-    let authors = authors_of(state, &job).await?;
+    let (authors, link_paper) = authors_of(state, &job).await?;
+    // Only a paper job speaks for the whole paper's collection status.
+    let paper_job = if job.kind == "paper" {
+        job.paper_id
+    } else {
+        None
+    };
     let done: DoneSteps = state
         .db
         .read(move |c| collection_jobs::steps(c, id))
@@ -105,7 +125,7 @@ pub async fn run_job(state: &AppState, id: JobId) -> AppResult<String> {
         .into_iter()
         .map(|s| ((s.author_index, s.provider), (s.outcome, s.researcher_id)))
         .collect();
-    if let Some(paper) = job.paper_id {
+    if let Some(paper) = paper_job {
         set_paper_status(state, paper, "running", false).await?;
     }
     let done = Arc::new(done);
@@ -116,7 +136,7 @@ pub async fn run_job(state: &AppState, id: JobId) -> AppResult<String> {
             done.clone(),
             state.collection_runner.authors.clone(),
         );
-        let paper = job.paper_id;
+        let paper = link_paper;
         tasks.spawn(async move {
             let _permit = permits.acquire_owned().await;
             pipeline::collect_author(&st, id, paper, &author, &done).await
@@ -129,25 +149,35 @@ pub async fn run_job(state: &AppState, id: JobId) -> AppResult<String> {
                 researchers.push(rid);
                 failed_steps += failures;
             }
-            Ok(Err(e)) => errors.push(e.to_string()),
-            Err(e) => errors.push(e.to_string()),
+            Ok(Err(e)) => {
+                tracing::error!(job_id = %id, error = %e, "an author could not be collected");
+                errors.push(e);
+            }
+            Err(e) => tracing::error!(job_id = %id, error = %e, "an author's task stopped"),
         }
     }
+    let stopped = authors.len() - researchers.len();
     let status = if researchers.is_empty() && !authors.is_empty() {
         "failed"
-    } else if failed_steps > 0 || !errors.is_empty() {
+    } else if failed_steps > 0 || stopped > 0 {
         "partial"
     } else {
         "completed"
     };
-    let error = (!errors.is_empty()).then(|| errors.join("; "));
+    // Details stay in the log: the requester sees the job, not internals.
+    let error = (stopped > 0).then(|| {
+        format!(
+            "{stopped} of {} authors could not be collected",
+            authors.len()
+        )
+    });
     let now = state.now();
     let st = status.to_string();
     state
         .db
         .write(move |tx| collection_jobs::finish(tx, id, &st, error.as_deref(), now))
         .await?;
-    if let Some(paper) = job.paper_id {
+    if let Some(paper) = paper_job {
         let paper_status = match status {
             "completed" => "collected",
             other => other,
@@ -166,10 +196,12 @@ pub async fn run_job(state: &AppState, id: JobId) -> AppResult<String> {
     Ok(status.to_string())
 }
 
+/// The authors a job collects, and the paper to link them to (a person job
+/// is linked only when their name matches one of the paper's authors).
 async fn authors_of(
     state: &AppState,
     job: &collection_jobs::JobRow,
-) -> AppResult<Vec<AuthorInput>> {
+) -> AppResult<(Vec<AuthorInput>, Option<PaperId>)> {
     match (job.kind.as_str(), job.paper_id) {
         ("paper", Some(paper)) => {
             let row = state
@@ -177,7 +209,7 @@ async fn authors_of(
                 .read(move |c| papers::find(c, paper))
                 .await?
                 .ok_or(AppError::NotFound)?;
-            Ok(row
+            let authors = row
                 .authors
                 .into_iter()
                 .map(|a| AuthorInput {
@@ -186,13 +218,14 @@ async fn authors_of(
                     affiliation: a.affiliation,
                     orcid: a.orcid,
                 })
-                .collect())
+                .collect();
+            Ok((authors, Some(paper)))
         }
         _ => {
             // A person job: one author. With a paper, link them at the
             // matching author position when the name matches one.
             let name = job.name.clone().unwrap_or_default();
-            let mut index = 0;
+            let (mut index, mut linked) = (0, None);
             if let Some(paper) = job.paper_id {
                 if let Some(row) = state.db.read(move |c| papers::find(c, paper)).await? {
                     if let Some(a) = row
@@ -200,16 +233,17 @@ async fn authors_of(
                         .iter()
                         .find(|a| a.name.eq_ignore_ascii_case(&name))
                     {
-                        index = a.position;
+                        (index, linked) = (a.position, Some(paper));
                     }
                 }
             }
-            Ok(vec![AuthorInput {
+            let author = AuthorInput {
                 index,
                 name,
                 affiliation: job.affiliation.clone(),
                 orcid: None,
-            }])
+            };
+            Ok((vec![author], linked))
         }
     }
 }
@@ -239,15 +273,4 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
             state.collection_wake.notified().await;
         }
     })
-}
-
-/// The job's steps grouped by author index.
-pub fn group_steps(
-    steps: Vec<collection_jobs::StepRow>,
-) -> HashMap<i64, Vec<collection_jobs::StepRow>> {
-    let mut map: HashMap<i64, Vec<_>> = HashMap::new();
-    for s in steps {
-        map.entry(s.author_index).or_default().push(s);
-    }
-    map
 }
