@@ -9,6 +9,7 @@ mod bad_input;
 mod browser;
 mod cli;
 mod collection;
+mod collection_pages;
 mod collection_providers;
 mod encryption_at_rest;
 mod health;

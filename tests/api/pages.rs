@@ -2,7 +2,7 @@
 
 use crate::helpers::{spawn_app, PASSWORD};
 
-fn browser() -> reqwest::Client {
+pub(crate) fn browser() -> reqwest::Client {
     reqwest::Client::builder()
         .cookie_store(true)
         .redirect(reqwest::redirect::Policy::limited(5))
@@ -12,11 +12,19 @@ fn browser() -> reqwest::Client {
 
 /// Registers through the API, then logs in through the form; returns the
 /// cookie-holding client and its CSRF token.
-async fn signed_in_browser(
+pub(crate) async fn signed_in_browser(
     app: &crate::helpers::TestApp,
     email: &str,
 ) -> (reqwest::Client, String) {
     app.register(email, "Ui User").await;
+    logged_in_browser(app, email).await
+}
+
+/// Logs an existing account in through the form.
+pub(crate) async fn logged_in_browser(
+    app: &crate::helpers::TestApp,
+    email: &str,
+) -> (reqwest::Client, String) {
     let web = browser();
     let page = web
         .get(app.url("/login"))
@@ -41,7 +49,7 @@ async fn signed_in_browser(
     (web, csrf)
 }
 
-fn csrf_of(html: &str) -> String {
+pub(crate) fn csrf_of(html: &str) -> String {
     let re = regex::Regex::new(r#"name="csrf_token" value="([^"]+)""#).unwrap();
     re.captures(html).expect("a csrf field")[1].to_string()
 }
