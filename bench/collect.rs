@@ -4,7 +4,8 @@
 //! per second and paid calls per provider per author, then collects the
 //! same authors again within the cache TTL (expect zero provider calls).
 //!
-//! Run: `cargo bench --bench collect` (AUTHORS=1000 by default).
+//! Run: `cargo bench --bench collect` (AUTHORS=1000 by default; RPM=60000
+//! raises the providers' rate limits to show Colloquy's own ceiling).
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -177,6 +178,14 @@ async fn run(authors: usize) -> Result<(), Box<dyn std::error::Error>> {
         p.api_key = Secret::new(key);
     }
     // Everything else stays at its default: concurrency, rate limits, TTL.
+    // RPM=<n> raises every provider's rate limit, to see Colloquy's own ceiling.
+    if let Some(rpm) = std::env::var("RPM").ok().and_then(|v| v.parse().ok()) {
+        config.providers.openalex.requests_per_minute = rpm;
+        config.providers.firecrawl.requests_per_minute = rpm;
+        config.providers.rocketreach.requests_per_minute = rpm;
+        config.providers.tavily.requests_per_minute = rpm;
+        println!("(rate limits raised to {rpm} requests/minute per provider)");
+    }
     let state = AppState::build(config, Arc::new(SystemClock))?;
     let user = accounts::create_user_admin_cli(
         &state,
