@@ -115,14 +115,7 @@ fn page_from(doc: WireDoc) -> Result<ProfilePage, ProviderError> {
 impl FirecrawlClient {
     pub fn new(cfg: &PaidProviderConfig, retry: RetryPolicy) -> anyhow::Result<Self> {
         Ok(Self {
-            transport: Transport::new(
-                NAME,
-                cfg.timeout_secs,
-                cfg.max_concurrency,
-                cfg.requests_per_minute,
-                retry,
-                &[402],
-            )?,
+            transport: Transport::new(NAME, cfg.into(), retry, &[402])?,
             base_url: cfg.base_url_or_default("firecrawl"),
             api_key: cfg.api_key.expose().to_string(),
         })

@@ -185,14 +185,7 @@ impl From<WireAuthor> for Author {
 impl OpenAlexClient {
     pub fn new(cfg: &OpenAlexConfig, retry: RetryPolicy) -> anyhow::Result<Self> {
         Ok(Self {
-            transport: Transport::new(
-                NAME,
-                cfg.timeout_secs,
-                cfg.max_concurrency,
-                cfg.requests_per_minute,
-                retry,
-                &[],
-            )?,
+            transport: Transport::new(NAME, cfg.into(), retry, &[])?,
             base_url: cfg.base_url.trim_end_matches('/').to_string(),
             api_key: cfg
                 .api_key

@@ -49,14 +49,7 @@ impl TavilyClient {
     pub fn new(cfg: &PaidProviderConfig, retry: RetryPolicy) -> anyhow::Result<Self> {
         Ok(Self {
             // 432: plan limit, 433: pay-as-you-go limit.
-            transport: Transport::new(
-                NAME,
-                cfg.timeout_secs,
-                cfg.max_concurrency,
-                cfg.requests_per_minute,
-                retry,
-                &[402, 432, 433],
-            )?,
+            transport: Transport::new(NAME, cfg.into(), retry, &[402, 432, 433])?,
             base_url: cfg.base_url_or_default("tavily"),
             api_key: cfg.api_key.expose().to_string(),
         })

@@ -41,6 +41,34 @@ impl RetryPolicy {
     }
 }
 
+/// A provider's timeout, concurrency and rate limit, from its config section.
+#[derive(Debug, Clone, Copy)]
+pub struct Limits {
+    pub timeout_secs: u64,
+    pub max_concurrency: usize,
+    pub requests_per_minute: u32,
+}
+
+impl From<&crate::config::PaidProviderConfig> for Limits {
+    fn from(c: &crate::config::PaidProviderConfig) -> Self {
+        Self {
+            timeout_secs: c.timeout_secs,
+            max_concurrency: c.max_concurrency,
+            requests_per_minute: c.requests_per_minute,
+        }
+    }
+}
+
+impl From<&crate::config::OpenAlexConfig> for Limits {
+    fn from(c: &crate::config::OpenAlexConfig) -> Self {
+        Self {
+            timeout_secs: c.timeout_secs,
+            max_concurrency: c.max_concurrency,
+            requests_per_minute: c.requests_per_minute,
+        }
+    }
+}
+
 /// A successful answer and how much it took to get it.
 pub struct Answer {
     pub status: u16,
@@ -74,18 +102,16 @@ fn retry_after(resp: &reqwest::Response) -> Option<Duration> {
 impl Transport {
     pub fn new(
         name: &'static str,
-        timeout_secs: u64,
-        max_concurrency: usize,
-        requests_per_minute: u32,
+        limits: Limits,
         retry: RetryPolicy,
         quota_statuses: &'static [u16],
     ) -> anyhow::Result<Self> {
         let http = reqwest::Client::builder()
-            .timeout(Duration::from_secs(timeout_secs.max(1)))
+            .timeout(Duration::from_secs(limits.timeout_secs.max(1)))
             .user_agent(concat!("colloquy/", env!("CARGO_PKG_VERSION")))
             .build()?;
         // Evenly spaced, with at most one second's worth in a burst.
-        let per_minute = requests_per_minute.max(1);
+        let per_minute = limits.requests_per_minute.max(1);
         let burst = NonZeroU32::new((per_minute / 60).max(1)).unwrap_or(NonZeroU32::MIN);
         let quota = Quota::with_period(Duration::from_secs(60) / per_minute)
             .unwrap_or_else(|| Quota::per_second(NonZeroU32::MIN))
@@ -93,7 +119,7 @@ impl Transport {
         Ok(Self {
             name,
             http,
-            permits: Arc::new(Semaphore::new(max_concurrency.max(1))),
+            permits: Arc::new(Semaphore::new(limits.max_concurrency.max(1))),
             limiter: Arc::new(RateLimiter::direct(quota)),
             retry,
             quota_statuses,
