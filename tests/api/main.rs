@@ -15,6 +15,7 @@ mod encryption_at_rest;
 mod health;
 mod helpers;
 mod jobs;
+mod logs;
 mod openapi;
 mod pages;
 mod papers;
