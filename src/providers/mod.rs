@@ -65,6 +65,8 @@ pub enum ProviderError {
         provider: &'static str,
         retry_after_secs: Option<u64>,
     },
+    #[error("the monthly budget of {budget} paid calls to {provider} is spent")]
+    BudgetSpent { provider: &'static str, budget: u32 },
     #[error("still searching after {waited_secs} s")]
     StillSearching {
         provider: &'static str,

@@ -541,3 +541,58 @@ async fn a_spent_monthly_budget_stops_paid_calls() {
     assert_eq!(view["monthly_credit_budget"], 1);
     app.firecrawl.verify().await;
 }
+
+#[tokio::test]
+async fn parallel_authors_never_overshoot_the_monthly_budget() {
+    let app = spawn_app_with(|c| {
+        c.providers.firecrawl.monthly_credit_budget = 2;
+        c.providers.rocketreach.api_key = Default::default();
+        c.providers.tavily.api_key = Default::default();
+        c.collection.max_parallel_authors = 6;
+    })
+    .await;
+    Mock::given(method("GET"))
+        .and(path("/authors"))
+        .respond_with(
+            ResponseTemplate::new(200).set_body_json(fixture("openalex/authors_search_empty.json")),
+        )
+        .mount(&app.openalex)
+        .await;
+    // Slow answers, so every author is in flight at the same time.
+    Mock::given(method("POST"))
+        .and(path("/v1/search"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"success": true, "data": [{"url": "https://uni.example/p", "json": {"bio": "A researcher."}}]}))
+                .set_delay(Duration::from_millis(300)),
+        )
+        .expect(2)
+        .mount(&app.firecrawl)
+        .await;
+    let admin = app.admin_token("admin@uni.edu").await;
+    let authors: Vec<Value> = (0..6)
+        .map(|i| json!({"name": format!("Parallel Author{i}"), "affiliation": "Uni"}))
+        .collect();
+    let paper = crate::collection::paper_with(&app, &admin, json!(authors)).await;
+    let job_id = app.collect_ok(&admin, &json!({"paper_id": paper})).await;
+    app.run_collection().await;
+    let job = app.job(&admin, job_id).await;
+    let outcomes: Vec<&str> = (0..6)
+        .map(|i| step(&job, i, "firecrawl")["outcome"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        outcomes.iter().filter(|o| **o == "ok").count(),
+        2,
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        outcomes.iter().filter(|o| **o == "unavailable").count(),
+        4,
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        provider_view(&app, &admin, "firecrawl").await["credits_used_this_month"],
+        2
+    );
+    app.firecrawl.verify().await;
+}

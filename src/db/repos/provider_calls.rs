@@ -26,6 +26,43 @@ pub fn record(conn: &Connection, c: &Call<'_>, now: Time) -> AppResult<()> {
     Ok(())
 }
 
+/// Reserves one paid call unless `budget` calls were already paid for
+/// since `since`; returns the reserved row, settled by `settle`. A row left
+/// `reserved` by a crash keeps counting, which errs on the side of the budget.
+pub fn reserve(
+    conn: &Connection,
+    provider: &str,
+    operation: &str,
+    budget: u32,
+    since: Time,
+    now: Time,
+) -> AppResult<Option<i64>> {
+    if paid_since(conn, provider, since)? >= i64::from(budget) {
+        return Ok(None);
+    }
+    conn.execute(
+        "INSERT INTO provider_calls (provider, operation, outcome, attempts, paid, duration_ms, at)
+         VALUES (?1, ?2, 'reserved', 1, 1, 0, ?3)",
+        params![provider, operation, ts(now)],
+    )?;
+    Ok(Some(conn.last_insert_rowid()))
+}
+
+/// Records how a reserved call ended; a call that failed costs nothing.
+pub fn settle(
+    conn: &Connection,
+    id: i64,
+    outcome: &str,
+    paid: bool,
+    duration_ms: u64,
+) -> AppResult<()> {
+    conn.execute(
+        "UPDATE provider_calls SET outcome = ?2, paid = ?3, duration_ms = ?4 WHERE id = ?1",
+        params![id, outcome, paid, duration_ms as i64],
+    )?;
+    Ok(())
+}
+
 /// Paid calls since `since` (the start of the month).
 pub fn paid_since(conn: &Connection, provider: &str, since: Time) -> AppResult<i64> {
     Ok(conn.query_row(

@@ -161,13 +161,38 @@ where
     let cache_key = format!("{}:{operation}:{key}", provider.as_str());
     if let Some(hit) = state.provider_cache.0.get(&cache_key).await {
         if let Ok(value) = serde_json::from_value::<T>((*hit).clone()) {
-            log(state, provider, operation, "cached", false, 0).await?;
+            log(state, provider, operation, None, "cached", false, 0).await?;
             return Ok(Ok(Called {
                 value,
                 cached: true,
             }));
         }
     }
+    // With a budget, the check and the reservation of a credit are one
+    // write transaction, so parallel authors cannot overshoot it.
+    let budget = provider.monthly_budget(state);
+    let reserved = if paid && provider.is_paid() && budget > 0 {
+        let (name, op, now) = (provider.as_str(), operation.to_string(), state.now());
+        let since = month_start(now);
+        let id = state
+            .db
+            .write(move |tx| provider_calls::reserve(tx, name, &op, budget, since, now))
+            .await?;
+        match id {
+            Some(id) => Some(id),
+            None => {
+                return Ok(Err(ProviderError::BudgetSpent {
+                    provider: provider.as_str(),
+                    budget,
+                }))
+            }
+        }
+    } else {
+        None
+    };
+    let log = |outcome: &'static str, paid: bool, ms: u64| {
+        log(state, provider, operation, reserved, outcome, paid, ms)
+    };
     let start = std::time::Instant::now();
     let result = f().await;
     let ms = start.elapsed().as_millis() as u64;
@@ -180,21 +205,11 @@ where
                 .0
                 .insert(cache_key, Arc::new(json))
                 .await;
-            log(
-                state,
-                provider,
-                operation,
-                "ok",
-                paid && provider.is_paid(),
-                ms,
-            )
-            .await?;
+            log("ok", paid && provider.is_paid(), ms).await?;
         }
-        Err(ProviderError::NotFound { .. }) => {
-            log(state, provider, operation, "not_found", false, ms).await?
-        }
+        Err(ProviderError::NotFound { .. }) => log("not_found", false, ms).await?,
         Err(e) => {
-            log(state, provider, operation, "error", false, ms).await?;
+            log("error", false, ms).await?;
             let (name, message, now) = (provider.as_str(), e.to_string(), state.now());
             let fingerprint = provider.key_fingerprint(state);
             let permanent = e.is_permanent_refusal();
@@ -219,10 +234,13 @@ where
     }))
 }
 
+/// Records a call: settles its reserved row, or adds a new one.
+#[allow(clippy::too_many_arguments)]
 async fn log(
     state: &AppState,
     provider: Provider,
     operation: &str,
+    reserved: Option<i64>,
     outcome: &'static str,
     paid: bool,
     ms: u64,
@@ -231,6 +249,9 @@ async fn log(
     state
         .db
         .write(move |tx| {
+            if let Some(id) = reserved {
+                return provider_calls::settle(tx, id, outcome, paid, ms);
+            }
             let call = Call {
                 provider: name,
                 operation: &op,

@@ -72,6 +72,7 @@ impl StepEnd {
     fn from_error(e: &ProviderError) -> Self {
         match e {
             ProviderError::NotFound { .. } => Self::new("empty", Some("no match".to_string())),
+            ProviderError::BudgetSpent { .. } => Self::new("unavailable", Some(e.to_string())),
             other => Self::new("failed", Some(other.to_string())),
         }
     }
