@@ -65,6 +65,13 @@ impl Application {
         // the fallback tick.
         let runner = (jobs && !state.config.jobs.collection.trim().is_empty())
             .then(|| crate::services::collection::runner::spawn(state.clone()));
+        let mail = (jobs && state.mailer.is_some() && !state.config.jobs.mail.trim().is_empty())
+            .then(|| crate::services::mail::sender::spawn(state.clone()));
+        if state.mailer.is_none() {
+            tracing::info!(
+                "no SMTP server configured: mail is held in the outbox (Admin → Mailbox)"
+            );
+        }
         let app = crate::http::router(state.clone());
         tracing::info!(address = %self.listener.local_addr()?, public_url = %state.config.public_url(), "Colloquy is listening");
         axum::serve(
@@ -78,6 +85,9 @@ impl Application {
         }
         if let Some(r) = runner {
             r.abort();
+        }
+        if let Some(m) = mail {
+            m.abort();
         }
         tracing::info!("stopped");
         Ok(())

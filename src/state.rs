@@ -33,6 +33,11 @@ pub struct AppState {
     pub collection_wake: Arc<tokio::sync::Notify>,
     /// Provider answers, so identical calls are not paid twice.
     pub provider_cache: crate::cache::ProviderCache,
+    /// The SMTP transport; `None` when mail is held (no `[smtp] host`).
+    pub mailer: Option<crate::services::mail::sender::Mailer>,
+    /// Wakes the mail sender when a message is queued.
+    pub mail_wake: Arc<tokio::sync::Notify>,
+    pub mail_sender: Arc<crate::services::mail::sender::SenderState>,
     /// Bounds and guards the collection runner.
     pub collection_runner: Arc<crate::services::collection::runner::RunnerState>,
     pub trusted_proxies: Arc<Vec<IpNet>>,
@@ -54,6 +59,9 @@ impl AppState {
             providers: Arc::new(Providers::new(&config)?),
             collection_wake: Arc::new(tokio::sync::Notify::new()),
             provider_cache: crate::cache::ProviderCache::new(&config.collection),
+            mailer: crate::services::mail::sender::mailer(&config.smtp)?,
+            mail_wake: Arc::new(tokio::sync::Notify::new()),
+            mail_sender: Arc::new(Default::default()),
             collection_runner: Arc::new(crate::services::collection::runner::RunnerState::new(
                 config.collection.max_parallel_authors,
             )),

@@ -11,8 +11,10 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize, Serializer};
 
 mod providers;
+mod smtp;
 
 pub use providers::{CollectionConfig, OpenAlexConfig, PaidProviderConfig, ProvidersConfig};
+pub use smtp::{SmtpConfig, SmtpSecurity};
 
 /// A configuration value that must never be printed or logged.
 #[derive(Clone, Default, Deserialize, PartialEq, Eq)]
@@ -58,6 +60,7 @@ pub struct Config {
     pub institution: InstitutionConfig,
     pub providers: ProvidersConfig,
     pub collection: CollectionConfig,
+    pub smtp: SmtpConfig,
     pub jobs: JobsConfig,
     pub cache: CacheConfig,
     pub logging: LoggingConfig,
@@ -236,6 +239,9 @@ pub struct JobsConfig {
     /// When profiles older than `collection.refresh_after_days` are
     /// queued for a refresh. Empty disables it.
     pub refresh_stale: String,
+    /// How often the mail sender looks for due messages (new messages
+    /// also wake it at once). Empty disables sending.
+    pub mail: String,
 }
 
 impl Default for JobsConfig {
@@ -244,6 +250,7 @@ impl Default for JobsConfig {
             housekeeping: "0 */10 * * * *".into(),
             collection: "*/10 * * * * *".into(),
             refresh_stale: "0 30 3 * * *".into(),
+            mail: "*/30 * * * * *".into(),
         }
     }
 }
@@ -387,10 +394,12 @@ impl Config {
         }
         self.providers.validate().map_err(ConfigError::Invalid)?;
         self.collection.validate().map_err(ConfigError::Invalid)?;
+        self.smtp.validate().map_err(ConfigError::Invalid)?;
         for (name, schedule) in [
             ("housekeeping", &self.jobs.housekeeping),
             ("collection", &self.jobs.collection),
             ("refresh_stale", &self.jobs.refresh_stale),
+            ("mail", &self.jobs.mail),
         ] {
             crate::jobs::check_schedule(name, schedule).map_err(ConfigError::Invalid)?;
         }

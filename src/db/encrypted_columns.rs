@@ -34,4 +34,16 @@ pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
         column: "email_enc",
         aad: "researchers.email",
     },
+    EncryptedColumn {
+        table: "mail_outbox",
+        id_column: "id",
+        column: "recipient_enc",
+        aad: "mail_outbox.recipient",
+    },
+    EncryptedColumn {
+        table: "mail_outbox",
+        id_column: "id",
+        column: "content_enc",
+        aad: "mail_outbox.content",
+    },
 ];

@@ -8,7 +8,7 @@ use std::pin::Pin;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
 use crate::error::AppResult;
-use crate::services::{collection, housekeeping};
+use crate::services::{collection, housekeeping, mail};
 use crate::state::AppState;
 
 /// Checks a cron schedule (empty means disabled) without scheduling it.
@@ -92,6 +92,16 @@ pub async fn start(state: &AppState) -> anyhow::Result<JobScheduler> {
         },
     )
     .await?;
+    if state.mailer.is_some() {
+        add(&scheduler, state, "mail", &jobs.mail, |st| {
+            Box::pin(async move {
+                mail::sender::send_due(&st)
+                    .await
+                    .map(|(s, f)| format!("{s} sent, {f} failed"))
+            })
+        })
+        .await?;
+    }
     scheduler.start().await?;
     Ok(scheduler)
 }

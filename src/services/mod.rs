@@ -7,6 +7,7 @@ pub mod demo;
 pub mod housekeeping;
 pub mod key_rotation;
 pub mod login_limits;
+pub mod mail;
 pub mod papers;
 pub mod passwords;
 pub mod researchers;

@@ -60,6 +60,20 @@ async fn the_logs_never_contain_an_email_address() {
     )
     .await;
 
+    // Mail: queued (held here) and delivered over SMTP in mail.rs; the
+    // queueing is logged with the template only.
+    let boss = colloquy::services::accounts::get_user(&app.state, colloquy::domain::UserId(1))
+        .await
+        .unwrap();
+    let who = colloquy::services::accounts::Principal {
+        user_id: boss.id,
+        role: boss.role,
+        session_id: colloquy::domain::SessionId(0),
+    };
+    colloquy::services::mail::send_test(&app.state, &who, "logs.mailto@uni.edu", None)
+        .await
+        .unwrap();
+
     let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     assert!(
         text.contains("collection job finished"),

@@ -16,6 +16,8 @@ mod health;
 mod helpers;
 mod jobs;
 mod logs;
+mod mail;
 mod openapi;
 mod pages;
 mod papers;
+mod smtp_sink;

@@ -4,6 +4,7 @@
 pub mod account;
 pub mod admin;
 pub mod admin_collection;
+pub mod admin_mail;
 pub mod auth;
 pub mod collection;
 pub mod context;
@@ -44,6 +45,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/account/password", post(account::password_post))
         .route("/admin", get(admin::admin_get))
         .route("/admin/users/{id}/role", post(admin::role_post))
+        .route("/admin/mail", get(admin_mail::mailbox_get))
+        .route("/admin/mail/test", post(admin_mail::test_post))
+        .route("/admin/mail/{id}", get(admin_mail::message_get))
+        .route("/admin/mail/{id}/retry", post(admin_mail::retry_post))
         .route("/admin/jobs", get(admin_collection::jobs_get))
         .route(
             "/admin/jobs/{id}/retry",

@@ -1,0 +1,167 @@
+//! The admin mailbox: every message in the outbox, by status and template,
+//! each readable; retry a failed or held one; send a test message.
+
+use askama::Template;
+use axum::extract::{Query, State};
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::context::{redirect_with_flash, render, Layout, Viewer};
+use super::form::{CsrfOnly, PageForm};
+use super::PageError;
+use crate::db::repos::mail_outbox::MailRow;
+use crate::error::AppError;
+use crate::http::extractors::{AppPath, ClientIp};
+use crate::pagination::PageParams;
+use crate::services::accounts::Principal;
+use crate::services::mail;
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "pages/admin_mail.html")]
+pub struct MailboxPage {
+    pub layout: Layout,
+    pub mode: &'static str,
+    pub messages: Vec<MailRow>,
+    pub counts: Vec<(String, i64)>,
+    pub templates: Vec<String>,
+    pub status: String,
+    pub template: String,
+    pub next: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/admin_mail_message.html")]
+pub struct MessagePage {
+    pub layout: Layout,
+    pub m: MailRow,
+    pub mode: &'static str,
+}
+
+#[derive(Deserialize)]
+pub struct MailboxQuery {
+    pub status: Option<String>,
+    pub template: Option<String>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct TestForm {
+    pub csrf_token: String,
+    pub to: String,
+}
+
+fn admin(viewer: &Viewer) -> Result<Principal, PageError> {
+    let who = viewer.require("/admin/mail")?;
+    if !who.is_admin() {
+        return Err(AppError::Forbidden.into());
+    }
+    Ok(who)
+}
+
+pub async fn mailbox_get(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    Query(q): Query<MailboxQuery>,
+) -> Result<Response, PageError> {
+    let who = admin(&viewer)?;
+    let status = q.status.filter(|s| !s.is_empty());
+    let template = q.template.filter(|s| !s.is_empty());
+    let page = mail::list(
+        &state,
+        &who,
+        status.clone(),
+        template.clone(),
+        &PageParams {
+            limit: Some(50),
+            cursor: q.cursor,
+        },
+    )
+    .await?;
+    let (counts, templates) = mail::summary(&state, &who).await?;
+    let (status, template) = (status.unwrap_or_default(), template.unwrap_or_default());
+    let next = page.next_cursor.map(|c| {
+        let query: String = url::form_urlencoded::Serializer::new(String::new())
+            .append_pair("status", &status)
+            .append_pair("template", &template)
+            .append_pair("cursor", &c)
+            .finish();
+        format!("/admin/mail?{query}")
+    });
+    Ok(render(&MailboxPage {
+        layout: viewer.layout("Mailbox"),
+        mode: mail::sender::mode(&state),
+        messages: page.items,
+        counts,
+        templates,
+        status,
+        template,
+        next,
+    }))
+}
+
+pub async fn message_get(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    AppPath(id): AppPath<i64>,
+) -> Result<Response, PageError> {
+    let who = admin(&viewer)?;
+    let m = mail::get(&state, &who, id).await?;
+    Ok(render(&MessagePage {
+        layout: viewer.layout(m.content.subject.clone()),
+        m,
+        mode: mail::sender::mode(&state),
+    }))
+}
+
+pub async fn retry_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ClientIp(ip): ClientIp,
+    AppPath(id): AppPath<i64>,
+    PageForm(f): PageForm<CsrfOnly>,
+) -> Result<Response, PageError> {
+    let who = admin(&viewer)?;
+    viewer.check_csrf(&f.csrf_token)?;
+    let to = format!("/admin/mail/{id}");
+    match mail::retry(&state, &who, id, ip).await {
+        Ok(()) => Ok(redirect_with_flash(
+            &state,
+            &to,
+            "success",
+            "The message is queued again.",
+        )),
+        Err(e @ AppError::Conflict { .. }) => Ok(redirect_with_flash(
+            &state,
+            &to,
+            "error",
+            &e.public_message(),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn test_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ClientIp(ip): ClientIp,
+    PageForm(f): PageForm<TestForm>,
+) -> Result<Response, PageError> {
+    let who = admin(&viewer)?;
+    viewer.check_csrf(&f.csrf_token)?;
+    match mail::send_test(&state, &who, &f.to, ip).await {
+        Ok(id) => Ok(redirect_with_flash(
+            &state,
+            &format!("/admin/mail/{id}"),
+            "success",
+            "The test message is in the outbox.",
+        )),
+        Err(e @ AppError::Validation { .. }) => Ok(redirect_with_flash(
+            &state,
+            "/admin/mail",
+            "error",
+            &e.public_message(),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}

@@ -1,0 +1,213 @@
+//! Mail: every message is a row in the outbox first (`queued`, or `held`
+//! when no SMTP server is configured); the sender delivers due rows.
+//! Addresses never appear in logs.
+
+pub mod sender;
+pub mod templates;
+
+use std::net::IpAddr;
+
+use serde_json::json;
+
+use crate::db::repos::audit;
+use crate::db::repos::mail_outbox::{self, Content, MailRow};
+use crate::domain::Email;
+use crate::error::{AppError, AppResult};
+use crate::pagination::{Page, PageParams};
+use crate::services::accounts::Principal;
+use crate::state::AppState;
+
+/// A message ready for the outbox.
+pub struct Outgoing {
+    pub template: &'static str,
+    pub to: Email,
+    pub content: Content,
+}
+
+/// The status a new message starts in.
+fn initial_status(state: &AppState) -> &'static str {
+    if state.config.smtp.enabled() {
+        "queued"
+    } else {
+        "held"
+    }
+}
+
+/// Puts a message in the outbox inside the caller's transaction, so the
+/// message exists exactly when the change that sends it is committed.
+/// Call `wake` after the commit.
+pub fn enqueue_in(
+    conn: &rusqlite::Connection,
+    state: &AppState,
+    msg: &Outgoing,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<i64> {
+    let status = initial_status(state);
+    let id = mail_outbox::insert(
+        conn,
+        &state.keys,
+        msg.template,
+        &msg.to,
+        &msg.content,
+        status,
+        now,
+    )?;
+    tracing::info!(mail_id = id, template = msg.template, status, "mail queued");
+    Ok(id)
+}
+
+/// Puts a message in the outbox and wakes the sender.
+pub async fn enqueue(state: &AppState, msg: Outgoing) -> AppResult<i64> {
+    let st = state.clone();
+    let now = state.now();
+    let id = state
+        .db
+        .write(move |tx| enqueue_in(tx, &st, &msg, now))
+        .await?;
+    wake(state);
+    Ok(id)
+}
+
+/// Tells the sender there may be something to deliver.
+pub fn wake(state: &AppState) {
+    if state.config.smtp.enabled() {
+        state.mail_wake.notify_one();
+    }
+}
+
+fn require_admin(who: &Principal) -> AppResult<()> {
+    if who.is_admin() {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+/// The mailbox: messages newest first, filtered by status and template.
+pub async fn list(
+    state: &AppState,
+    who: &Principal,
+    status: Option<String>,
+    template: Option<String>,
+    page: &PageParams,
+) -> AppResult<Page<MailRow>> {
+    require_admin(who)?;
+    let limit = page.limit()?;
+    let before = page.after_id()?;
+    let keys = state.keys.clone();
+    let rows = state
+        .db
+        .read(move |c| {
+            mail_outbox::list(
+                c,
+                &keys,
+                status.as_deref(),
+                template.as_deref(),
+                before,
+                limit + 1,
+            )
+        })
+        .await?;
+    Ok(Page::from_rows(rows, limit, |m| m.id))
+}
+
+/// Counts by status and the templates seen, for the mailbox filters.
+pub async fn summary(
+    state: &AppState,
+    who: &Principal,
+) -> AppResult<(Vec<(String, i64)>, Vec<String>)> {
+    require_admin(who)?;
+    state
+        .db
+        .read(|c| Ok((mail_outbox::counts(c)?, mail_outbox::templates(c)?)))
+        .await
+}
+
+pub async fn get(state: &AppState, who: &Principal, id: i64) -> AppResult<MailRow> {
+    require_admin(who)?;
+    let keys = state.keys.clone();
+    state
+        .db
+        .read(move |c| mail_outbox::find(c, &keys, id))
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Queues a failed or held message again (needs SMTP).
+pub async fn retry(
+    state: &AppState,
+    who: &Principal,
+    id: i64,
+    ip: Option<IpAddr>,
+) -> AppResult<()> {
+    require_admin(who)?;
+    if !state.config.smtp.enabled() {
+        return Err(AppError::conflict(
+            "smtp_not_configured",
+            "No SMTP server is configured ([smtp] host), so mail is held, not sent.",
+        ));
+    }
+    let (keys, now, actor) = (state.keys.clone(), state.now(), who.user_id);
+    state
+        .db
+        .write(move |tx| {
+            if !mail_outbox::exists(tx, id)? {
+                return Err(AppError::NotFound);
+            }
+            if !mail_outbox::requeue(tx, id, now)? {
+                return Err(AppError::conflict(
+                    "mail_not_retryable",
+                    "Only a failed or held message can be sent again.",
+                ));
+            }
+            let ev = audit::NewEvent {
+                actor: Some(actor),
+                action: "mail.retried",
+                target: Some(format!("mail:{id}")),
+                detail: json!({}),
+                ip,
+            };
+            audit::append(tx, &keys, ev, now)?;
+            Ok(())
+        })
+        .await?;
+    tracing::info!(mail_id = id, "mail queued again by an admin");
+    wake(state);
+    Ok(())
+}
+
+/// Sends a test message to `to` (admins), to check the SMTP settings.
+pub async fn send_test(
+    state: &AppState,
+    who: &Principal,
+    to: &str,
+    ip: Option<IpAddr>,
+) -> AppResult<i64> {
+    require_admin(who)?;
+    let to = Email::parse(to).map_err(|m| AppError::field("to", m))?;
+    let content =
+        templates::test_message(&state.config.institution.name, state.config.smtp.enabled())?;
+    let (keys, now, actor, st) = (state.keys.clone(), state.now(), who.user_id, state.clone());
+    let msg = Outgoing {
+        template: "test_message",
+        to,
+        content,
+    };
+    let id = state
+        .db
+        .write(move |tx| {
+            let id = enqueue_in(tx, &st, &msg, now)?;
+            let ev = audit::NewEvent {
+                actor: Some(actor),
+                action: "mail.test_sent",
+                target: Some(format!("mail:{id}")),
+                detail: json!({}),
+                ip,
+            };
+            audit::append(tx, &keys, ev, now)?;
+            Ok(id)
+        })
+        .await?;
+    wake(state);
+    Ok(id)
+}

@@ -1,0 +1,210 @@
+//! Delivers due outbox rows over SMTP (lettre). Temporary failures (SMTP
+//! 4xx, network errors, timeouts) are retried with exponential backoff up
+//! to `smtp.max_attempts`; a permanent one (5xx) fails the row at once.
+//! Failed rows stay in the outbox, visible in the admin mailbox.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::Duration;
+
+use lettre::message::header::{HeaderName, HeaderValue};
+use lettre::message::{Mailbox, MultiPart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use crate::config::{SmtpConfig, SmtpSecurity};
+use crate::db::repos::mail_outbox::{self, MailRow};
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+pub type Mailer = AsyncSmtpTransport<Tokio1Executor>;
+
+/// Messages sent per run of the sender, at most.
+const BATCH: usize = 50;
+
+/// Builds the SMTP transport from `[smtp]`; `None` when mail is held.
+pub fn mailer(cfg: &SmtpConfig) -> anyhow::Result<Option<Mailer>> {
+    if !cfg.enabled() {
+        return Ok(None);
+    }
+    let host = cfg.host.trim();
+    let builder = match cfg.security {
+        SmtpSecurity::None => Mailer::builder_dangerous(host),
+        SmtpSecurity::Starttls => Mailer::starttls_relay(host)?,
+        SmtpSecurity::Tls => Mailer::relay(host)?,
+    };
+    let mut builder = builder
+        .port(cfg.port)
+        .timeout(Some(Duration::from_secs(cfg.timeout_secs)));
+    if !cfg.username.is_empty() {
+        builder = builder.credentials(Credentials::new(
+            cfg.username.clone(),
+            cfg.password.expose().to_string(),
+        ));
+    }
+    Ok(Some(builder.build()))
+}
+
+/// Whether a sender run is already delivering.
+#[derive(Default)]
+pub struct SenderState {
+    busy: AtomicBool,
+}
+
+fn message(cfg: &SmtpConfig, row: &MailRow) -> Result<Message, String> {
+    let from: Mailbox = cfg.from.parse().map_err(|e| format!("smtp.from: {e}"))?;
+    let to: Mailbox = row
+        .recipient
+        .parse()
+        .map_err(|_| "the recipient is not a valid address".to_string())?;
+    let mut builder = Message::builder()
+        .from(from)
+        .to(to)
+        .subject(row.content.subject.clone());
+    if !cfg.reply_to.is_empty() {
+        builder = builder.reply_to(
+            cfg.reply_to
+                .parse()
+                .map_err(|e| format!("smtp.reply_to: {e}"))?,
+        );
+    }
+    for (name, value) in &row.content.headers {
+        let name = HeaderName::new_from_ascii(name.clone())
+            .map_err(|_| format!("bad header name {name}"))?;
+        builder = builder.raw_header(HeaderValue::new(name, value.clone()));
+    }
+    builder
+        .multipart(MultiPart::alternative_plain_html(
+            row.content.text.clone(),
+            row.content.html.clone(),
+        ))
+        .map_err(|e| e.to_string())
+}
+
+/// Backoff before attempt `attempts + 1`: base × 2^(attempts − 1).
+fn backoff(cfg: &SmtpConfig, attempts: u32) -> chrono::Duration {
+    let factor = 2u64.saturating_pow(attempts.saturating_sub(1).min(16));
+    chrono::Duration::seconds(cfg.backoff_base_secs.saturating_mul(factor).min(86_400) as i64)
+}
+
+/// Delivers every due message; returns (sent, failed for good).
+pub async fn send_due(state: &AppState) -> AppResult<(usize, usize)> {
+    let Some(mailer) = state.mailer.clone() else {
+        return Ok((0, 0));
+    };
+    if state.mail_sender.busy.swap(true, Ordering::AcqRel) {
+        return Ok((0, 0));
+    }
+    let result = deliver(state, &mailer).await;
+    state.mail_sender.busy.store(false, Ordering::Release);
+    result
+}
+
+async fn deliver(state: &AppState, mailer: &Mailer) -> AppResult<(usize, usize)> {
+    let cfg = &state.config.smtp;
+    let (mut sent, mut failed) = (0, 0);
+    loop {
+        let now = state.now();
+        let due = state
+            .db
+            .read(move |c| mail_outbox::due(c, now, BATCH))
+            .await?;
+        if due.is_empty() {
+            break;
+        }
+        for id in due {
+            let keys = state.keys.clone();
+            let Some(row) = state
+                .db
+                .read(move |c| mail_outbox::find(c, &keys, id))
+                .await?
+            else {
+                continue;
+            };
+            let attempt = row.attempts as u32 + 1;
+            let outcome = match message(cfg, &row) {
+                Ok(msg) => mailer.send(msg).await.map(|_| ()).map_err(|e| {
+                    let permanent = e.is_permanent();
+                    (describe(&e), permanent)
+                }),
+                Err(e) => Err((e, true)),
+            };
+            let now = state.now();
+            match outcome {
+                Ok(()) => {
+                    state
+                        .db
+                        .write(move |tx| mail_outbox::mark_sent(tx, id, now))
+                        .await?;
+                    tracing::info!(mail_id = id, template = %row.template, attempts = attempt, "mail sent");
+                    sent += 1;
+                }
+                Err((error, permanent)) => {
+                    let give_up = permanent || attempt >= cfg.max_attempts;
+                    let retry_at = (!give_up).then(|| now + backoff(cfg, attempt));
+                    let e = error.clone();
+                    state
+                        .db
+                        .write(move |tx| {
+                            mail_outbox::mark_attempt_failed(tx, id, &e, retry_at, now)
+                        })
+                        .await?;
+                    if give_up {
+                        failed += 1;
+                        tracing::warn!(mail_id = id, template = %row.template, attempts = attempt, permanent, error = %error, "mail failed");
+                    } else {
+                        tracing::info!(mail_id = id, template = %row.template, attempts = attempt, error = %error, "mail delivery will be retried");
+                    }
+                }
+            }
+        }
+    }
+    Ok((sent, failed))
+}
+
+/// The SMTP error without the addresses lettre may quote.
+fn describe(e: &lettre::transport::smtp::Error) -> String {
+    let text = e.to_string();
+    let clean: String = text
+        .split_whitespace()
+        .map(|w| if w.contains('@') { "<address>" } else { w })
+        .collect::<Vec<_>>()
+        .join(" ");
+    let kind = if e.is_permanent() {
+        "permanent"
+    } else if e.is_transient() {
+        "temporary"
+    } else if e.is_timeout() {
+        "timeout"
+    } else {
+        "connection"
+    };
+    format!("{kind}: {}", clean.chars().take(300).collect::<String>())
+}
+
+/// Delivers at once whenever a message is queued; the `[jobs] mail`
+/// schedule retries what is due later.
+pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        loop {
+            if let Err(e) = send_due(&state).await {
+                tracing::error!(error = %e, "mail sender failed");
+            }
+            state.mail_wake.notified().await;
+        }
+    })
+}
+
+/// For the admin page: whether mail leaves the outbox at all.
+pub fn mode(state: &AppState) -> &'static str {
+    if state.mailer.is_some() {
+        "smtp"
+    } else {
+        "held"
+    }
+}
+
+impl From<lettre::error::Error> for AppError {
+    fn from(e: lettre::error::Error) -> Self {
+        AppError::internal(e.to_string())
+    }
+}
