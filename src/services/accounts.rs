@@ -28,6 +28,15 @@ impl Principal {
     pub fn is_admin(&self) -> bool {
         self.role.is_admin()
     }
+
+    /// `Forbidden` unless the caller is an admin.
+    pub fn require_admin(&self) -> AppResult<()> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
 }
 
 pub struct Registration {

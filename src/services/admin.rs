@@ -3,18 +3,10 @@
 use crate::db::repos::audit::{self, AuditRow};
 use crate::db::repos::users::{self, UserRow};
 use crate::domain::{AuditId, UserId};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::pagination::{Page, PageParams};
 use crate::services::accounts::Principal;
 use crate::state::AppState;
-
-fn require_admin(who: &Principal) -> AppResult<()> {
-    if who.is_admin() {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
-}
 
 /// Accounts in id order.
 pub async fn list_users(
@@ -22,7 +14,7 @@ pub async fn list_users(
     who: &Principal,
     page: &PageParams,
 ) -> AppResult<Page<UserRow>> {
-    require_admin(who)?;
+    who.require_admin()?;
     let limit = page.limit()?;
     let after = page.after_id()?.map(UserId);
     let keys = state.keys.clone();
@@ -40,7 +32,7 @@ pub async fn list_audit(
     action: Option<String>,
     page: &PageParams,
 ) -> AppResult<Page<AuditRow>> {
-    require_admin(who)?;
+    who.require_admin()?;
     let limit = page.limit()?;
     let before = page.after_id()?.map(AuditId);
     let keys = state.keys.clone();

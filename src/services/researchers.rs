@@ -170,9 +170,7 @@ pub async fn search(
     name: Option<String>,
     page: &PageParams,
 ) -> AppResult<Page<ResearcherView>> {
-    if !who.is_admin() {
-        return Err(AppError::Forbidden);
-    }
+    who.require_admin()?;
     let limit = page.limit()?;
     let before = page.after_id()?.map(ResearcherId);
     let keys = state.keys.clone();

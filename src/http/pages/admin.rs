@@ -14,7 +14,7 @@ use crate::domain::{Role, UserId};
 use crate::error::AppError;
 use crate::http::extractors::{AppPath, ClientIp};
 use crate::pagination::PageParams;
-use crate::services::accounts::{self, Principal};
+use crate::services::accounts;
 use crate::services::admin;
 use crate::state::AppState;
 
@@ -40,20 +40,12 @@ pub struct RoleForm {
     pub role: String,
 }
 
-fn require_admin(viewer: &Viewer) -> Result<Principal, PageError> {
-    let who = viewer.require("/admin")?;
-    if !who.is_admin() {
-        return Err(AppError::Forbidden.into());
-    }
-    Ok(who)
-}
-
 pub async fn admin_get(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(q): Query<AdminQuery>,
 ) -> Result<Response, PageError> {
-    let who = require_admin(&viewer)?;
+    let who = viewer.require_admin("/admin")?;
     let users = admin::list_users(
         &state,
         &who,
@@ -93,7 +85,7 @@ pub async fn role_post(
     AppPath(id): AppPath<i64>,
     PageForm(f): PageForm<RoleForm>,
 ) -> Result<Response, PageError> {
-    let who = require_admin(&viewer)?;
+    let who = viewer.require_admin("/admin")?;
     viewer.check_csrf(&f.csrf_token)?;
     let role = Role::parse(&f.role).map_err(|m| AppError::field("role", m))?;
     match accounts::set_role(&state, &who, UserId(id), role, ip).await {

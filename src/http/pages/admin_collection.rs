@@ -13,7 +13,6 @@ use crate::domain::{JobId, ResearcherId};
 use crate::error::AppError;
 use crate::http::extractors::{AppPath, ClientIp};
 use crate::pagination::PageParams;
-use crate::services::accounts::Principal;
 use crate::services::collection::{self, JobView, ProviderView};
 use crate::services::researchers::{self, ResearcherView};
 use crate::state::AppState;
@@ -64,20 +63,12 @@ pub struct ResearchersQuery {
     pub cursor: Option<String>,
 }
 
-fn admin(viewer: &Viewer, next: &str) -> Result<Principal, PageError> {
-    let who = viewer.require(next)?;
-    if !who.is_admin() {
-        return Err(AppError::Forbidden.into());
-    }
-    Ok(who)
-}
-
 pub async fn jobs_get(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(q): Query<JobsQuery>,
 ) -> Result<Response, PageError> {
-    let who = admin(&viewer, "/admin/jobs")?;
+    let who = viewer.require_admin("/admin/jobs")?;
     let status = q.status.filter(|s| !s.is_empty());
     let page = collection::list_jobs(
         &state,
@@ -112,7 +103,7 @@ pub async fn job_retry_post(
     AppPath(id): AppPath<i64>,
     PageForm(f): PageForm<CsrfOnly>,
 ) -> Result<Response, PageError> {
-    let who = admin(&viewer, "/admin/jobs")?;
+    let who = viewer.require_admin("/admin/jobs")?;
     viewer.check_csrf(&f.csrf_token)?;
     match collection::retry(&state, &who, JobId(id), ip).await {
         Ok(_) => Ok(redirect_with_flash(
@@ -135,7 +126,7 @@ pub async fn providers_get(
     State(state): State<AppState>,
     viewer: Viewer,
 ) -> Result<Response, PageError> {
-    let who = admin(&viewer, "/admin/providers")?;
+    let who = viewer.require_admin("/admin/providers")?;
     let providers = collection::providers(&state, &who).await?;
     Ok(render(&ProvidersPage {
         layout: viewer.layout("Providers"),
@@ -150,7 +141,7 @@ pub async fn provider_enable_post(
     AppPath(name): AppPath<String>,
     PageForm(f): PageForm<CsrfOnly>,
 ) -> Result<Response, PageError> {
-    let who = admin(&viewer, "/admin/providers")?;
+    let who = viewer.require_admin("/admin/providers")?;
     viewer.check_csrf(&f.csrf_token)?;
     collection::enable_provider(&state, &who, &name, ip).await?;
     Ok(redirect_with_flash(
@@ -166,7 +157,7 @@ pub async fn researchers_get(
     viewer: Viewer,
     Query(q): Query<ResearchersQuery>,
 ) -> Result<Response, PageError> {
-    let who = admin(&viewer, "/admin/researchers")?;
+    let who = viewer.require_admin("/admin/researchers")?;
     let name = q.q.clone().unwrap_or_default();
     let page = researchers::search(
         &state,
@@ -230,7 +221,7 @@ pub async fn researcher_get(
     viewer: Viewer,
     AppPath(id): AppPath<i64>,
 ) -> Result<Response, PageError> {
-    let who = admin(&viewer, "/admin/researchers")?;
+    let who = viewer.require_admin("/admin/researchers")?;
     let r = researchers::get(&state, Some(&who), ResearcherId(id)).await?;
     let fields = r
         .sources

@@ -13,7 +13,6 @@ use crate::db::repos::mail_outbox::MailRow;
 use crate::error::AppError;
 use crate::http::extractors::{AppPath, ClientIp};
 use crate::pagination::PageParams;
-use crate::services::accounts::Principal;
 use crate::services::mail;
 use crate::state::AppState;
 
@@ -51,20 +50,12 @@ pub struct TestForm {
     pub to: String,
 }
 
-fn admin(viewer: &Viewer) -> Result<Principal, PageError> {
-    let who = viewer.require("/admin/mail")?;
-    if !who.is_admin() {
-        return Err(AppError::Forbidden.into());
-    }
-    Ok(who)
-}
-
 pub async fn mailbox_get(
     State(state): State<AppState>,
     viewer: Viewer,
     Query(q): Query<MailboxQuery>,
 ) -> Result<Response, PageError> {
-    let who = admin(&viewer)?;
+    let who = viewer.require_admin("/admin/mail")?;
     let status = q.status.filter(|s| !s.is_empty());
     let template = q.template.filter(|s| !s.is_empty());
     let page = mail::list(
@@ -105,7 +96,7 @@ pub async fn message_get(
     viewer: Viewer,
     AppPath(id): AppPath<i64>,
 ) -> Result<Response, PageError> {
-    let who = admin(&viewer)?;
+    let who = viewer.require_admin("/admin/mail")?;
     let m = mail::get(&state, &who, id).await?;
     Ok(render(&MessagePage {
         layout: viewer.layout(m.content.subject.clone()),
@@ -121,7 +112,7 @@ pub async fn retry_post(
     AppPath(id): AppPath<i64>,
     PageForm(f): PageForm<CsrfOnly>,
 ) -> Result<Response, PageError> {
-    let who = admin(&viewer)?;
+    let who = viewer.require_admin("/admin/mail")?;
     viewer.check_csrf(&f.csrf_token)?;
     let to = format!("/admin/mail/{id}");
     match mail::retry(&state, &who, id, ip).await {
@@ -147,7 +138,7 @@ pub async fn test_post(
     ClientIp(ip): ClientIp,
     PageForm(f): PageForm<TestForm>,
 ) -> Result<Response, PageError> {
-    let who = admin(&viewer)?;
+    let who = viewer.require_admin("/admin/mail")?;
     viewer.check_csrf(&f.csrf_token)?;
     match mail::send_test(&state, &who, &f.to, ip).await {
         Ok(id) => Ok(redirect_with_flash(

@@ -229,6 +229,15 @@ impl Viewer {
         }
     }
 
+    /// The signed-in admin; others get 403, visitors the log-in page.
+    pub fn require_admin(&self, next: &str) -> Result<Principal, super::PageError> {
+        let who = self.require(next)?;
+        if !who.is_admin() {
+            return Err(super::PageError::App(AppError::Forbidden));
+        }
+        Ok(who)
+    }
+
     /// Checks a submitted CSRF token against the cookie.
     pub fn check_csrf(&self, submitted: &str) -> Result<(), super::PageError> {
         if constant_time_eq(submitted.as_bytes(), self.ctx.csrf.as_bytes()) {

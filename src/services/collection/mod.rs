@@ -308,9 +308,7 @@ pub async fn list_jobs(
     status: Option<String>,
     page: &PageParams,
 ) -> AppResult<Page<JobView>> {
-    if !who.is_admin() {
-        return Err(AppError::Forbidden);
-    }
+    who.require_admin()?;
     let limit = page.limit()?;
     let before = page.after_id()?.map(JobId);
     let rows = state
@@ -331,9 +329,7 @@ pub async fn retry(
     id: JobId,
     ip: Option<IpAddr>,
 ) -> AppResult<JobView> {
-    if !who.is_admin() {
-        return Err(AppError::Forbidden);
-    }
+    who.require_admin()?;
     let (keys, now, actor) = (state.keys.clone(), state.now(), who.user_id);
     let retried = state
         .db
@@ -428,9 +424,7 @@ pub struct ProviderView {
 }
 
 pub async fn providers(state: &AppState, who: &Principal) -> AppResult<Vec<ProviderView>> {
-    if !who.is_admin() {
-        return Err(AppError::Forbidden);
-    }
+    who.require_admin()?;
     let since = calls::month_start(state.now());
     let mut out = Vec::new();
     for p in Provider::ALL {
@@ -480,9 +474,7 @@ pub async fn enable_provider(
     name: &str,
     ip: Option<IpAddr>,
 ) -> AppResult<()> {
-    if !who.is_admin() {
-        return Err(AppError::Forbidden);
-    }
+    who.require_admin()?;
     let provider = Provider::parse(name).ok_or(AppError::NotFound)?;
     let (keys, now, actor) = (state.keys.clone(), state.now(), who.user_id);
     let name = provider.as_str();

@@ -75,14 +75,6 @@ pub fn wake(state: &AppState) {
     }
 }
 
-fn require_admin(who: &Principal) -> AppResult<()> {
-    if who.is_admin() {
-        Ok(())
-    } else {
-        Err(AppError::Forbidden)
-    }
-}
-
 /// The mailbox: messages newest first, filtered by status and template.
 pub async fn list(
     state: &AppState,
@@ -91,7 +83,7 @@ pub async fn list(
     template: Option<String>,
     page: &PageParams,
 ) -> AppResult<Page<MailRow>> {
-    require_admin(who)?;
+    who.require_admin()?;
     let limit = page.limit()?;
     let before = page.after_id()?;
     let keys = state.keys.clone();
@@ -116,7 +108,7 @@ pub async fn summary(
     state: &AppState,
     who: &Principal,
 ) -> AppResult<(Vec<(String, i64)>, Vec<String>)> {
-    require_admin(who)?;
+    who.require_admin()?;
     state
         .db
         .read(|c| Ok((mail_outbox::counts(c)?, mail_outbox::templates(c)?)))
@@ -124,7 +116,7 @@ pub async fn summary(
 }
 
 pub async fn get(state: &AppState, who: &Principal, id: i64) -> AppResult<MailRow> {
-    require_admin(who)?;
+    who.require_admin()?;
     let keys = state.keys.clone();
     state
         .db
@@ -140,7 +132,7 @@ pub async fn retry(
     id: i64,
     ip: Option<IpAddr>,
 ) -> AppResult<()> {
-    require_admin(who)?;
+    who.require_admin()?;
     if !state.config.smtp.enabled() {
         return Err(AppError::conflict(
             "smtp_not_configured",
@@ -183,7 +175,7 @@ pub async fn send_test(
     to: &str,
     ip: Option<IpAddr>,
 ) -> AppResult<i64> {
-    require_admin(who)?;
+    who.require_admin()?;
     let to = Email::parse(to).map_err(|m| AppError::field("to", m))?;
     let content =
         templates::test_message(&state.config.institution.name, state.config.smtp.enabled())?;
