@@ -61,6 +61,7 @@ pub struct Config {
     pub providers: ProvidersConfig,
     pub collection: CollectionConfig,
     pub smtp: SmtpConfig,
+    pub outreach: OutreachConfig,
     pub jobs: JobsConfig,
     pub cache: CacheConfig,
     pub logging: LoggingConfig,
@@ -223,6 +224,25 @@ impl Default for InstitutionConfig {
             name: "Colloquy".into(),
             contact_email: "privacy@example.org".into(),
             jurisdiction: "the institution's home country".into(),
+        }
+    }
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct OutreachConfig {
+    /// A researcher invited within this many days is not invited again
+    /// (readers' interest is still recorded).
+    pub cooldown_days: i64,
+    /// How long a registration link works.
+    pub link_ttl_days: i64,
+}
+
+impl Default for OutreachConfig {
+    fn default() -> Self {
+        Self {
+            cooldown_days: 30,
+            link_ttl_days: 14,
         }
     }
 }
@@ -395,6 +415,12 @@ impl Config {
         self.providers.validate().map_err(ConfigError::Invalid)?;
         self.collection.validate().map_err(ConfigError::Invalid)?;
         self.smtp.validate().map_err(ConfigError::Invalid)?;
+        if self.outreach.cooldown_days < 0 || !(1..=365).contains(&self.outreach.link_ttl_days) {
+            return invalid(
+                "outreach.cooldown_days must be >= 0 and outreach.link_ttl_days between 1 and 365"
+                    .into(),
+            );
+        }
         for (name, schedule) in [
             ("housekeeping", &self.jobs.housekeeping),
             ("collection", &self.jobs.collection),

@@ -46,4 +46,10 @@ pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
         column: "content_enc",
         aad: "mail_outbox.content",
     },
+    EncryptedColumn {
+        table: "outreach",
+        id_column: "id",
+        column: "message_enc",
+        aad: "outreach.message",
+    },
 ];

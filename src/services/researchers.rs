@@ -182,3 +182,22 @@ pub async fn search(
     let views = rows.into_iter().map(|r| view(r, true, None)).collect();
     Ok(Page::from_rows(views, limit, |v: &ResearcherView| v.id.0))
 }
+
+/// The full view (e-mail and sources included), for admins and for the
+/// researcher's own registration page.
+pub fn admin_view(row: ResearcherRow, sources: Vec<researchers::FieldSource>) -> ResearcherView {
+    let sources = sources
+        .into_iter()
+        .map(|s| {
+            (
+                s.field,
+                SourceView {
+                    provider: s.provider,
+                    source_url: s.source_url,
+                    recorded_at: s.recorded_at,
+                },
+            )
+        })
+        .collect();
+    view(row, true, Some(sources))
+}

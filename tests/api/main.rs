@@ -18,6 +18,7 @@ mod jobs;
 mod logs;
 mod mail;
 mod openapi;
+mod outreach;
 mod pages;
 mod papers;
 mod smtp_sink;

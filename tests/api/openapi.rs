@@ -25,6 +25,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/queries/{id}"),
     ("get", "/api/v1/openapi.json"),
     ("post", "/api/v1/consulting/researchers/collect"),
+    ("post", "/api/v1/consulting/outreach"),
+    ("post", "/api/v1/auth/register-researcher"),
     ("get", "/api/v1/consulting/jobs/{job_id}"),
     ("get", "/api/v1/consulting/researchers/{paper_id}"),
     ("get", "/api/v1/researchers/{id}"),

@@ -4,6 +4,7 @@ pub mod audit;
 pub mod auth_sessions;
 pub mod collection_jobs;
 pub mod mail_outbox;
+pub mod outreach;
 pub mod papers;
 pub mod progress;
 pub mod provider_calls;

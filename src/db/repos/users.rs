@@ -159,3 +159,15 @@ pub fn admin_exists(conn: &Connection) -> AppResult<bool> {
 pub fn count(conn: &Connection) -> AppResult<i64> {
     Ok(conn.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?)
 }
+
+pub fn mark_email_verified(
+    conn: &Connection,
+    id: UserId,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
+    conn.execute(
+        "UPDATE users SET email_verified_at = ?2 WHERE id = ?1",
+        params![id, ts(now)],
+    )?;
+    Ok(())
+}

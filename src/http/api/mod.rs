@@ -4,6 +4,7 @@
 pub mod auth;
 pub mod consulting;
 pub mod health;
+pub mod outreach;
 pub mod papers;
 pub mod users;
 
@@ -63,6 +64,8 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(papers::progress_get, papers::progress_put))
         .routes(routes!(papers::queries_post, papers::queries_get))
         .routes(routes!(papers::query_get))
+        .routes(routes!(outreach::outreach_post))
+        .routes(routes!(outreach::register_researcher))
         .routes(routes!(consulting::collect))
         .routes(routes!(consulting::job_get))
         .routes(routes!(consulting::paper_researchers))

@@ -10,6 +10,7 @@ pub mod collection;
 pub mod context;
 pub mod errors;
 pub mod form;
+pub mod outreach;
 pub mod papers;
 
 use axum::routing::{get, post};
@@ -49,6 +50,25 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/admin/mail/test", post(admin_mail::test_post))
         .route("/admin/mail/{id}", get(admin_mail::message_get))
         .route("/admin/mail/{id}/retry", post(admin_mail::retry_post))
+        .route("/invite/renew", post(outreach::renew_post))
+        .route(
+            "/invite/{token}",
+            get(outreach::invite_get).post(outreach::invite_post),
+        )
+        .route(
+            "/opt-out/{token}",
+            get(outreach::opt_out_get).post(outreach::opt_out_post),
+        )
+        .route("/researchers/{id}", get(outreach::researcher_get))
+        .route(
+            "/researchers/{id}/invite",
+            post(outreach::invite_author_post),
+        )
+        .route("/admin/outreach", get(outreach::admin_outreach_get))
+        .route(
+            "/admin/outreach/paper",
+            post(outreach::admin_invite_paper_post),
+        )
         .route("/admin/jobs", get(admin_collection::jobs_get))
         .route(
             "/admin/jobs/{id}/retry",

@@ -42,6 +42,17 @@ pub fn enqueue_in(
     msg: &Outgoing,
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<i64> {
+    let bidx = state.keys.blind_index("email", msg.to.as_str());
+    if crate::db::repos::outreach::is_suppressed(conn, &bidx)? {
+        tracing::info!(
+            template = msg.template,
+            "mail not queued: the address opted out"
+        );
+        return Err(AppError::conflict(
+            "opted_out",
+            "This address asked not to be contacted.",
+        ));
+    }
     let status = initial_status(state);
     let id = mail_outbox::insert(
         conn,

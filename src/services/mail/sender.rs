@@ -133,7 +133,10 @@ async fn deliver(state: &AppState, mailer: &Mailer) -> AppResult<(usize, usize)>
                 Ok(()) => {
                     state
                         .db
-                        .write(move |tx| mail_outbox::mark_sent(tx, id, now))
+                        .write(move |tx| {
+                            mail_outbox::mark_sent(tx, id, now)?;
+                            crate::services::outreach::mail_delivered(tx, id, true, now)
+                        })
                         .await?;
                     tracing::info!(mail_id = id, template = %row.template, attempts = attempt, "mail sent");
                     sent += 1;
@@ -145,7 +148,11 @@ async fn deliver(state: &AppState, mailer: &Mailer) -> AppResult<(usize, usize)>
                     state
                         .db
                         .write(move |tx| {
-                            mail_outbox::mark_attempt_failed(tx, id, &e, retry_at, now)
+                            mail_outbox::mark_attempt_failed(tx, id, &e, retry_at, now)?;
+                            if give_up {
+                                crate::services::outreach::mail_delivered(tx, id, false, now)?;
+                            }
+                            Ok(())
                         })
                         .await?;
                     if give_up {

@@ -142,6 +142,31 @@ pub fn registration_welcome(m: &RegistrationWelcome) -> AppResult<Content> {
     })
 }
 
+/// Tells a registered researcher that readers want to consult them.
+pub struct InterestNotice {
+    pub institution: String,
+    pub name: String,
+    pub readers_waiting: i64,
+    pub profile_url: String,
+}
+
+email_template!(
+    InterestNotice,
+    InterestNoticeHtml,
+    InterestNoticeText,
+    "emails/interest_notice.html",
+    "emails/interest_notice.txt"
+);
+
+pub fn interest_notice(m: &InterestNotice) -> AppResult<Content> {
+    Ok(Content {
+        subject: format!("{}: readers would like to consult you", m.institution),
+        text: render(&InterestNoticeText { m })?,
+        html: render(&InterestNoticeHtml { m })?,
+        headers: Vec::new(),
+    })
+}
+
 /// The data of the test message.
 pub struct TestMessage {
     pub institution: String,
@@ -272,6 +297,23 @@ mod tests {
             ] {
                 assert!(part.contains(needle), "{needle} missing from {part}");
             }
+        }
+    }
+
+    #[test]
+    fn the_interest_notice_counts_the_readers() {
+        let c = interest_notice(&InterestNotice {
+            institution: "Uni Bonn".into(),
+            name: "Ada".into(),
+            readers_waiting: 4,
+            profile_url: "https://c.example/researchers/7".into(),
+        })
+        .unwrap();
+        for part in [&c.text, &c.html] {
+            assert!(
+                part.contains("4 readers") && part.contains("https://c.example/researchers/7"),
+                "{part}"
+            );
         }
     }
 

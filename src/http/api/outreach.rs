@@ -1,0 +1,106 @@
+//! `POST /api/v1/consulting/outreach` and
+//! `POST /api/v1/auth/register-researcher`.
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::users::UserView;
+use crate::domain::{PaperId, ResearcherId};
+use crate::error::{AppResult, ErrorBody};
+use crate::http::extractors::{AppJson, AuthUser, ClientIp};
+use crate::services::outreach::{
+    self, Corrections, OutreachView, Registered, ResearcherRegistration,
+};
+use crate::state::AppState;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OutreachRequestBody {
+    pub researcher_id: i64,
+    /// The paper the reader read (named in the e-mail).
+    pub paper_id: Option<i64>,
+    /// A note to the researcher, up to 2000 characters.
+    pub message: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RegisterResearcherBody {
+    /// The token from the invitation link (`/invite/{token}`).
+    pub token: String,
+    pub password: String,
+    /// Defaults to the collected name.
+    pub name: Option<String>,
+    /// IANA time zone, e.g. `Europe/Berlin`.
+    pub timezone: Option<String>,
+    /// Must be true; also records the consent to be listed as bookable.
+    pub accept_terms: bool,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct PendingClaim {
+    /// `pending_login`: an account with this e-mail exists; the profile is
+    /// linked to it when it next logs in.
+    pub status: String,
+}
+
+/// Invite a researcher (readers: also records your interest).
+/// Refused with 409 when the researcher opted out, is registered (they are
+/// told about the interest instead) or was invited recently; 422 when there
+/// is no e-mail address.
+#[utoipa::path(post, path = "/api/v1/consulting/outreach", tag = "consulting", request_body = OutreachRequestBody,
+    security(("bearer" = [])),
+    responses((status = 202, body = OutreachView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn outreach_post(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    ClientIp(ip): ClientIp,
+    AppJson(body): AppJson<OutreachRequestBody>,
+) -> AppResult<(StatusCode, Json<OutreachView>)> {
+    let view = outreach::request(
+        &state,
+        &who,
+        ResearcherId(body.researcher_id),
+        body.paper_id.map(PaperId),
+        body.message,
+        ip,
+    )
+    .await?;
+    Ok((StatusCode::ACCEPTED, Json(view)))
+}
+
+/// Register as a researcher through an invitation link (works once).
+#[utoipa::path(post, path = "/api/v1/auth/register-researcher", tag = "auth", request_body = RegisterResearcherBody,
+    responses((status = 201, body = UserView), (status = 202, description = "An account with this e-mail exists", body = PendingClaim),
+              (status = 409, body = ErrorBody), (status = 422, description = "Invalid fields, or an expired, used, tampered or wrong-purpose token", body = ErrorBody)))]
+pub async fn register_researcher(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    AppJson(body): AppJson<RegisterResearcherBody>,
+) -> AppResult<Response> {
+    let reg = ResearcherRegistration {
+        token: body.token,
+        password: body.password,
+        name: body.name,
+        timezone: body.timezone,
+        accept_terms: body.accept_terms,
+        corrections: Corrections::default(),
+    };
+    Ok(match outreach::register(&state, reg, ip).await? {
+        Registered::Account(user) => {
+            (StatusCode::CREATED, Json(UserView::from(user))).into_response()
+        }
+        Registered::PendingClaim => (
+            StatusCode::ACCEPTED,
+            Json(PendingClaim {
+                status: "pending_login".into(),
+            }),
+        )
+            .into_response(),
+    })
+}

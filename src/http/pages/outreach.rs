@@ -1,0 +1,416 @@
+//! Outreach pages: the invitation landing page (see and correct the
+//! profile, set a password), bad links, one-click opt-out, the public
+//! researcher page, "invite this author", and the admin outreach view.
+
+use std::collections::BTreeMap;
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::context::{
+    build_cookie, redirect_with_flash, render, render_status, set_cookie, Layout, Viewer,
+    SESSION_COOKIE,
+};
+use super::form::PageForm;
+use super::PageError;
+use crate::db::repos::outreach::{Demand, OutreachRow};
+use crate::domain::{PaperId, ResearcherId};
+use crate::error::AppError;
+use crate::http::extractors::{AppPath, ClientIp};
+use crate::services::link_tokens::LinkProblem;
+use crate::services::outreach::{self, Corrections, Registered, ResearcherRegistration};
+use crate::services::researchers::{self, ResearcherView};
+use crate::services::{accounts, terms};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "pages/invite.html")]
+pub struct InvitePage {
+    pub layout: Layout,
+    pub token: String,
+    pub r: ResearcherView,
+    pub publications: String,
+    pub achievements: String,
+    pub errors: BTreeMap<String, String>,
+    pub error: Option<String>,
+    pub terms_version: String,
+    pub min_len: usize,
+}
+
+#[derive(Template)]
+#[template(path = "pages/link_problem.html")]
+pub struct LinkProblemPage {
+    pub layout: Layout,
+    pub explanation: String,
+    pub token: String,
+    pub can_renew: bool,
+}
+
+#[derive(Template)]
+#[template(path = "pages/opt_out.html")]
+pub struct OptOutPage {
+    pub layout: Layout,
+    pub token: String,
+    pub name: String,
+    pub done: bool,
+}
+
+#[derive(Template)]
+#[template(path = "pages/researcher.html")]
+pub struct ResearcherPage {
+    pub layout: Layout,
+    pub r: ResearcherView,
+}
+
+#[derive(Template)]
+#[template(path = "pages/admin_outreach.html")]
+pub struct AdminOutreachPage {
+    pub layout: Layout,
+    pub demand: Vec<Demand>,
+    pub suppressed: i64,
+    pub history: Vec<OutreachRow>,
+}
+
+#[derive(Deserialize)]
+pub struct InviteForm {
+    pub csrf_token: String,
+    pub name: String,
+    pub password: String,
+    pub timezone: String,
+    pub accept_terms: Option<String>,
+    pub bio: String,
+    pub affiliation: String,
+    pub homepage: String,
+    pub publications: String,
+    pub achievements: String,
+}
+
+#[derive(Deserialize)]
+pub struct RenewForm {
+    pub csrf_token: String,
+    pub token: String,
+}
+
+#[derive(Deserialize)]
+pub struct InviteAuthorForm {
+    pub csrf_token: String,
+    pub paper_id: Option<i64>,
+}
+
+#[derive(Deserialize)]
+pub struct PaperInviteForm {
+    pub csrf_token: String,
+    pub paper_id: String,
+}
+
+fn lines(v: &serde_json::Value, f: impl Fn(&serde_json::Value) -> Option<String>) -> String {
+    v.as_array()
+        .map(|a| a.iter().filter_map(&f).collect::<Vec<_>>().join("\n"))
+        .unwrap_or_default()
+}
+
+fn invite_page(viewer: &Viewer, state: &AppState, token: String, r: ResearcherView) -> InvitePage {
+    let publications = lines(&r.publications, |p| p.as_str().map(str::to_string));
+    let achievements = lines(&r.achievements, |a| {
+        let text = a["text"].as_str()?;
+        Some(match a["source_url"].as_str().filter(|u| !u.is_empty()) {
+            Some(u) => format!("{text} | {u}"),
+            None => text.to_string(),
+        })
+    });
+    InvitePage {
+        layout: viewer.layout("Your profile"),
+        token,
+        r,
+        publications,
+        achievements,
+        errors: BTreeMap::new(),
+        error: None,
+        terms_version: terms::TERMS_VERSION.into(),
+        min_len: state.config.auth.password_min_length,
+    }
+}
+
+fn link_problem(viewer: &Viewer, problem: LinkProblem, token: &str, can_renew: bool) -> Response {
+    let page = LinkProblemPage {
+        layout: viewer.layout("Link problem"),
+        explanation: problem.explanation().into(),
+        token: token.into(),
+        can_renew,
+    };
+    render_status(axum::http::StatusCode::GONE, &page)
+}
+
+pub async fn invite_get(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    AppPath(token): AppPath<String>,
+) -> Response {
+    match outreach::landing(&state, &token).await {
+        Ok(landing) => render(&invite_page(&viewer, &state, token, landing.profile)),
+        Err((problem, claims)) => link_problem(&viewer, problem, &token, claims.is_some()),
+    }
+}
+
+fn corrections(f: &InviteForm) -> Corrections {
+    Corrections {
+        bio: Some(f.bio.clone()),
+        affiliation: Some(f.affiliation.clone()),
+        homepage: Some(f.homepage.clone()),
+        publications: Some(f.publications.lines().map(str::to_string).collect()),
+        achievements: Some(
+            f.achievements
+                .lines()
+                .map(|l| match l.rsplit_once(" | ") {
+                    Some((t, u)) => (t.to_string(), Some(u.trim().to_string())),
+                    None => (l.to_string(), None),
+                })
+                .collect(),
+        ),
+    }
+}
+
+/// Only fields the researcher changed count as corrections.
+fn changed(
+    c: Corrections,
+    r: &ResearcherView,
+    publications: &str,
+    achievements: &str,
+) -> Corrections {
+    let same = |new: &Option<String>, old: &str| new.as_deref().map(str::trim) == Some(old.trim());
+    Corrections {
+        bio: c
+            .bio
+            .clone()
+            .filter(|_| !same(&c.bio, r.bio.as_deref().unwrap_or(""))),
+        affiliation: c
+            .affiliation
+            .clone()
+            .filter(|_| !same(&c.affiliation, r.affiliation.as_deref().unwrap_or(""))),
+        homepage: c
+            .homepage
+            .clone()
+            .filter(|_| !same(&c.homepage, r.homepage.as_deref().unwrap_or(""))),
+        publications: c
+            .publications
+            .filter(|p| p.join("\n").trim() != publications.trim()),
+        achievements: c.achievements.filter(|a| {
+            let joined: Vec<String> = a
+                .iter()
+                .map(|(t, u)| u.as_ref().map_or(t.clone(), |u| format!("{t} | {u}")))
+                .collect();
+            joined.join("\n").trim() != achievements.trim()
+        }),
+    }
+}
+
+pub async fn invite_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ClientIp(ip): ClientIp,
+    AppPath(token): AppPath<String>,
+    PageForm(f): PageForm<InviteForm>,
+) -> Result<Response, PageError> {
+    viewer.check_csrf(&f.csrf_token)?;
+    let landing = match outreach::landing(&state, &token).await {
+        Ok(l) => l,
+        Err((problem, claims)) => {
+            return Ok(link_problem(&viewer, problem, &token, claims.is_some()))
+        }
+    };
+    let current = invite_page(&viewer, &state, token.clone(), landing.profile.clone());
+    let reg = ResearcherRegistration {
+        token: token.clone(),
+        password: f.password.clone(),
+        name: Some(f.name.clone()),
+        timezone: Some(f.timezone.clone()),
+        accept_terms: f.accept_terms.is_some(),
+        corrections: changed(
+            corrections(&f),
+            &landing.profile,
+            &current.publications,
+            &current.achievements,
+        ),
+    };
+    let rid = landing.profile.id;
+    match outreach::register(&state, reg, ip).await {
+        Ok(Registered::Account(user)) => {
+            let login = accounts::login_web(&state, &user.email, &f.password, ip).await?;
+            let mut res = redirect_with_flash(&state, &format!("/researchers/{rid}"), "success", "Welcome! Your profile is registered.");
+            set_cookie(&mut res, build_cookie(&state, SESSION_COOKIE, login.cookie_token, Some(state.config.auth.web_session_ttl_secs)));
+            Ok(res)
+        }
+        Ok(Registered::PendingClaim) => Ok(redirect_with_flash(
+            &state,
+            &format!("/login?next=/researchers/{rid}"),
+            "success",
+            "You already have an account with this address: log in and the profile is linked to it.",
+        )),
+        Err(e @ AppError::Validation { .. }) => {
+            let mut page = current;
+            page.errors = e.fields();
+            page.error = Some(if page.errors.is_empty() { e.public_message() } else { "Please correct the marked fields.".into() });
+            Ok(render_status(e.status(), &page))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn renew_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ClientIp(ip): ClientIp,
+    PageForm(f): PageForm<RenewForm>,
+) -> Result<Response, PageError> {
+    viewer.check_csrf(&f.csrf_token)?;
+    match outreach::renew(&state, &f.token, ip).await {
+        Ok(()) => Ok(redirect_with_flash(
+            &state,
+            "/",
+            "success",
+            "A new link is on its way to your inbox.",
+        )),
+        Err(
+            e @ (AppError::Validation { .. }
+            | AppError::Conflict { .. }
+            | AppError::RateLimited { .. }),
+        ) => Ok(redirect_with_flash(
+            &state,
+            "/",
+            "error",
+            &e.public_message(),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn opt_out_get(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    AppPath(token): AppPath<String>,
+) -> Result<Response, PageError> {
+    let name = outreach::opt_out_name(&state, &token).await?;
+    Ok(render(&OptOutPage {
+        layout: viewer.layout("Opt out"),
+        token,
+        name,
+        done: false,
+    }))
+}
+
+/// The confirming button, and RFC 8058 one-click (a POST from the mail
+/// client): the signed link itself authorises it, so no CSRF token.
+pub async fn opt_out_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ClientIp(ip): ClientIp,
+    AppPath(token): AppPath<String>,
+) -> Result<Response, PageError> {
+    let name = outreach::opt_out(&state, &token, ip).await?;
+    Ok(render(&OptOutPage {
+        layout: viewer.layout("Opted out"),
+        token: String::new(),
+        name,
+        done: true,
+    }))
+}
+
+pub async fn researcher_get(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    AppPath(id): AppPath<i64>,
+) -> Result<Response, PageError> {
+    let who = viewer
+        .session
+        .as_ref()
+        .map(|_| viewer.require("/"))
+        .transpose()?;
+    let r = researchers::get(&state, who.as_ref(), ResearcherId(id)).await?;
+    Ok(render(&ResearcherPage {
+        layout: viewer.layout(r.name.clone()),
+        r,
+    }))
+}
+
+pub async fn invite_author_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ClientIp(ip): ClientIp,
+    AppPath(id): AppPath<i64>,
+    PageForm(f): PageForm<InviteAuthorForm>,
+) -> Result<Response, PageError> {
+    let back = f
+        .paper_id
+        .map_or(format!("/researchers/{id}"), |p| format!("/papers/{p}"));
+    let who = viewer.require(&back)?;
+    viewer.check_csrf(&f.csrf_token)?;
+    match outreach::request(
+        &state,
+        &who,
+        ResearcherId(id),
+        f.paper_id.map(PaperId),
+        None,
+        ip,
+    )
+    .await
+    {
+        Ok(_) => Ok(redirect_with_flash(
+            &state,
+            &back,
+            "success",
+            "We have invited this author; your interest is recorded.",
+        )),
+        Err(e @ (AppError::Validation { .. } | AppError::Conflict { .. })) => Ok(
+            redirect_with_flash(&state, &back, "error", &e.public_message()),
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn admin_outreach_get(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> Result<Response, PageError> {
+    let who = viewer.require_admin("/admin/outreach")?;
+    let (demand, suppressed) = outreach::demand(&state, &who).await?;
+    let history = outreach::history(&state, &who, None).await?;
+    Ok(render(&AdminOutreachPage {
+        layout: viewer.layout("Outreach"),
+        demand,
+        suppressed,
+        history,
+    }))
+}
+
+pub async fn admin_invite_paper_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ClientIp(ip): ClientIp,
+    PageForm(f): PageForm<PaperInviteForm>,
+) -> Result<Response, PageError> {
+    let who = viewer.require_admin("/admin/outreach")?;
+    viewer.check_csrf(&f.csrf_token)?;
+    let Ok(paper) = f.paper_id.trim().parse::<i64>() else {
+        return Ok(redirect_with_flash(
+            &state,
+            "/admin/outreach",
+            "error",
+            "Give the paper's number.",
+        ));
+    };
+    let results = outreach::invite_paper(&state, &who, PaperId(paper), ip).await?;
+    let invited = results.iter().filter(|(_, o)| o == "invited").count();
+    let message = if results.is_empty() {
+        "This paper has no collected researchers yet; collect them first.".to_string()
+    } else {
+        format!("{invited} of {} authors invited.", results.len())
+    };
+    Ok(redirect_with_flash(
+        &state,
+        "/admin/outreach",
+        if invited > 0 { "success" } else { "error" },
+        &message,
+    ))
+}

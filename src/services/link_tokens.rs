@@ -1,0 +1,129 @@
+//! Signed links in e-mails: registration (single use, expiring) and
+//! opt-out (long-lived, idempotent). HS256 JWTs signed with the keyring's
+//! primary key; expiry is checked against the app's clock.
+
+use jsonwebtoken::{
+    decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation,
+};
+use serde::{Deserialize, Serialize};
+
+use crate::crypto::{random_token, Keyring};
+use crate::error::{AppError, AppResult};
+
+pub const REGISTER: &str = "register";
+pub const OPT_OUT: &str = "opt_out";
+
+/// Opt-out links keep working for ten years.
+const OPT_OUT_TTL_DAYS: i64 = 3650;
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct LinkClaims {
+    /// The researcher.
+    pub rid: i64,
+    /// The outreach the link was sent with.
+    pub oid: i64,
+    pub purpose: String,
+    pub jti: String,
+    pub iat: i64,
+    pub exp: i64,
+}
+
+/// Why a link does not work, in words the page can show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkProblem {
+    Expired,
+    Used,
+    Tampered,
+    WrongPurpose,
+}
+
+impl LinkProblem {
+    pub fn code(self) -> &'static str {
+        match self {
+            LinkProblem::Expired => "link_expired",
+            LinkProblem::Used => "link_used",
+            LinkProblem::Tampered => "link_invalid",
+            LinkProblem::WrongPurpose => "link_wrong_purpose",
+        }
+    }
+
+    pub fn explanation(self) -> &'static str {
+        match self {
+            LinkProblem::Expired => "This link has expired.",
+            LinkProblem::Used => "This link was already used; each link works once.",
+            LinkProblem::Tampered => {
+                "This link is not valid: it may have been cut or changed on the way."
+            }
+            LinkProblem::WrongPurpose => "This link is meant for something else.",
+        }
+    }
+
+    pub fn into_error(self) -> AppError {
+        AppError::Validation {
+            message: self.explanation().into(),
+            fields: [("token".to_string(), self.code().to_string())].into(),
+        }
+    }
+}
+
+pub fn issue(
+    keys: &Keyring,
+    researcher: i64,
+    outreach: i64,
+    purpose: &str,
+    now: chrono::DateTime<chrono::Utc>,
+    ttl_days: i64,
+) -> AppResult<String> {
+    let (kid, secret) = keys.jwt_signing_key();
+    let mut header = Header::new(Algorithm::HS256);
+    header.kid = Some(kid);
+    let ttl = if purpose == OPT_OUT {
+        OPT_OUT_TTL_DAYS
+    } else {
+        ttl_days
+    };
+    let claims = LinkClaims {
+        rid: researcher,
+        oid: outreach,
+        purpose: purpose.into(),
+        jti: random_token(16),
+        iat: now.timestamp(),
+        exp: now.timestamp() + ttl * 86_400,
+    };
+    encode(&header, &claims, &EncodingKey::from_secret(&secret))
+        .map_err(|e| AppError::internal(format!("signing a link: {e}")))
+}
+
+/// Checks signature, purpose and expiry (not single use: see
+/// `repos::outreach::use_token`). Expired links still name their
+/// researcher, so the page can offer a new one.
+pub fn verify(
+    keys: &Keyring,
+    token: &str,
+    purpose: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<LinkClaims, (LinkProblem, Option<LinkClaims>)> {
+    let tampered = || (LinkProblem::Tampered, None);
+    let header = decode_header(token).map_err(|_| tampered())?;
+    if header.alg != Algorithm::HS256 {
+        return Err(tampered());
+    }
+    let secret = header
+        .kid
+        .as_deref()
+        .and_then(|kid| keys.jwt_verification_key(kid))
+        .ok_or_else(tampered)?;
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.validate_exp = false;
+    validation.required_spec_claims.clear();
+    let claims = decode::<LinkClaims>(token, &DecodingKey::from_secret(&secret), &validation)
+        .map_err(|_| tampered())?
+        .claims;
+    if claims.purpose != purpose {
+        return Err((LinkProblem::WrongPurpose, None));
+    }
+    if claims.exp <= now.timestamp() {
+        return Err((LinkProblem::Expired, Some(claims)));
+    }
+    Ok(claims)
+}

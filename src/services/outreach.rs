@@ -1,0 +1,802 @@
+//! Outreach: readers (and admins) invite researchers by e-mail; the
+//! researcher registers through a signed single-use link, or opts out with
+//! one click and is never contacted again.
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+use serde_json::json;
+use utoipa::ToSchema;
+
+use crate::db::repos::outreach::{self as repo, Demand, NewOutreach, OutreachRow};
+use crate::db::repos::{audit, papers, researchers, users};
+use crate::domain::password::PasswordPolicy;
+use crate::domain::researcher::{Field, FieldValue, Provenance};
+use crate::domain::{text, Email, PaperId, ResearcherId, Role};
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::services::accounts::Principal;
+use crate::services::link_tokens::{self, LinkClaims, LinkProblem};
+use crate::services::mail::templates::{self, OutreachRequest, RegistrationWelcome};
+use crate::services::mail::{self, Outgoing};
+use crate::services::terms;
+use crate::state::AppState;
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct OutreachView {
+    pub id: i64,
+    /// `queued`, `sent`, `opened`, `registered`, `opted_out` or `failed`.
+    pub status: String,
+}
+
+/// Where the researcher's address came from, for the notice in the e-mail.
+fn address_source(provider: &str, url: Option<&str>) -> String {
+    match (provider, url) {
+        ("firecrawl", Some(u)) => format!("it is shown on the public page {u}"),
+        ("firecrawl", None) => "it is shown on your public profile page".into(),
+        ("rocketreach", _) => "RocketReach, a directory of professional contact details".into(),
+        ("researcher", _) => "you gave it to us".into(),
+        _ => "public sources about your work".into(),
+    }
+}
+
+fn link(state: &AppState, path: &str, token: &str) -> String {
+    format!("{}/{path}/{token}", state.config.public_url())
+}
+
+/// Asks a researcher to register (or, when registered, tells them about
+/// the readers' interest). A reader's interest is recorded either way.
+pub async fn request(
+    state: &AppState,
+    who: &Principal,
+    researcher: ResearcherId,
+    paper: Option<PaperId>,
+    message: Option<String>,
+    ip: Option<IpAddr>,
+) -> AppResult<OutreachView> {
+    let message = text::optional_block(message.as_deref(), 2000)
+        .map_err(|m| AppError::field("message", m))?;
+    if let Some(p) = paper {
+        if !state.db.read(move |c| papers::exists(c, p)).await? {
+            return Err(AppError::NotFound);
+        }
+    }
+    let keys = state.keys.clone();
+    let row = state
+        .db
+        .read(move |c| researchers::find(c, &keys, researcher))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (status, linked_user) = state
+        .db
+        .read(move |c| researchers::status_of(c, researcher))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let now = state.now();
+    let reader = (!who.is_admin()).then_some(who.user_id);
+    let record_interest = |st: &AppState| {
+        let st = st.clone();
+        async move {
+            if let Some(user) = reader {
+                st.db
+                    .write(move |tx| repo::record_interest(tx, researcher, user, paper, now))
+                    .await?;
+            }
+            Ok::<(), AppError>(())
+        }
+    };
+    if status == "opted_out" {
+        return Err(AppError::conflict(
+            "opted_out",
+            "This researcher asked not to be contacted.",
+        ));
+    }
+    if let Some(user_id) = linked_user {
+        record_interest(state).await?;
+        notify_registered(
+            state,
+            who,
+            researcher,
+            crate::domain::UserId(user_id),
+            paper,
+            ip,
+        )
+        .await?;
+        return Err(AppError::conflict(
+            "already_registered",
+            "This researcher is registered already; we told them about your interest. You can book them directly.",
+        ));
+    }
+    let Some(address) = row.email.clone() else {
+        record_interest(state).await?;
+        return Err(AppError::Validation {
+            message: "We have no e-mail address for this researcher yet.".into(),
+            fields: [("researcher_id".to_string(), "no_email".to_string())].into(),
+        });
+    };
+    let to = Email::parse(&address).map_err(AppError::internal)?;
+    let bidx = researchers::email_index(&state.keys, &to);
+    let cooldown = state.config.outreach.cooldown_days;
+    let (last, suppressed) = state
+        .db
+        .read(move |c| {
+            Ok((
+                repo::last_invitation(c, researcher)?,
+                repo::is_suppressed(c, &bidx)?,
+            ))
+        })
+        .await?;
+    if suppressed {
+        return Err(AppError::conflict(
+            "opted_out",
+            "This researcher asked not to be contacted.",
+        ));
+    }
+    record_interest(state).await?;
+    if let Some(last) = last {
+        if last > crate::db::ts(now - chrono::Duration::days(cooldown)) {
+            return Err(AppError::conflict(
+                "recently_invited",
+                format!("This researcher was invited in the last {cooldown} days; your interest is recorded and will be counted."),
+            ));
+        }
+    }
+    invite(state, Some(who.user_id), row, to, paper, message, ip).await
+}
+
+/// Queues the invitation e-mail, with its links, in one transaction.
+async fn invite(
+    state: &AppState,
+    actor: Option<crate::domain::UserId>,
+    r: researchers::ResearcherRow,
+    to: Email,
+    paper: Option<PaperId>,
+    message: Option<String>,
+    ip: Option<IpAddr>,
+) -> AppResult<OutreachView> {
+    let researcher = r.id;
+    let (title, sources, waiting) = state
+        .db
+        .read(move |c| {
+            let title = match paper {
+                Some(p) => papers::find(c, p)?.map(|p| p.title),
+                None => None,
+            };
+            Ok((
+                title,
+                researchers::sources(c, researcher)?,
+                repo::interest_count(c, researcher)?,
+            ))
+        })
+        .await?;
+    let source = sources.iter().find(|s| s.field == "email");
+    let address_source = address_source(
+        source.map_or("", |s| s.provider.as_str()),
+        source.and_then(|s| s.source_url.as_deref()),
+    );
+    let (st, keys, now) = (state.clone(), state.keys.clone(), state.now());
+    let ttl = state.config.outreach.link_ttl_days;
+    let view = state
+        .db
+        .write(move |tx| {
+            let new = NewOutreach {
+                researcher,
+                paper,
+                requested_by: actor,
+                kind: "invitation",
+                message: message.as_deref(),
+            };
+            let id = repo::insert(tx, &keys, &new, now)?;
+            let register =
+                link_tokens::issue(&keys, researcher.0, id, link_tokens::REGISTER, now, ttl)?;
+            let opt_out =
+                link_tokens::issue(&keys, researcher.0, id, link_tokens::OPT_OUT, now, ttl)?;
+            let content = templates::outreach_request(&OutreachRequest {
+                institution: st.config.institution.name.clone(),
+                researcher_name: r.name.clone(),
+                paper_title: title,
+                readers_waiting: waiting.max(1),
+                reader_message: message.clone(),
+                register_url: link(&st, "invite", &register),
+                opt_out_url: link(&st, "opt-out", &opt_out),
+                address_source,
+                contact_email: st.config.institution.contact_email.clone(),
+                link_valid_days: ttl,
+            })?;
+            let mail_id = mail::enqueue_in(
+                tx,
+                &st,
+                &Outgoing {
+                    template: "outreach_request",
+                    to,
+                    content,
+                },
+                now,
+            )?;
+            repo::set_mail(tx, id, mail_id)?;
+            researchers::set_status(tx, researcher, "invited", now)?;
+            let ev = audit::NewEvent {
+                actor,
+                action: "outreach.invited",
+                target: Some(format!("researcher:{researcher}")),
+                detail: json!({"outreach_id": id, "paper_id": paper}),
+                ip,
+            };
+            audit::append(tx, &keys, ev, now)?;
+            Ok(OutreachView {
+                id,
+                status: "queued".into(),
+            })
+        })
+        .await?;
+    mail::wake(state);
+    Ok(view)
+}
+
+/// Tells a registered researcher that readers want to consult them.
+async fn notify_registered(
+    state: &AppState,
+    who: &Principal,
+    researcher: ResearcherId,
+    user: crate::domain::UserId,
+    paper: Option<PaperId>,
+    ip: Option<IpAddr>,
+) -> AppResult<()> {
+    let keys = state.keys.clone();
+    let (account, row, waiting) = state
+        .db
+        .read(move |c| {
+            Ok((
+                users::find(c, &keys, user)?,
+                researchers::find(c, &keys, researcher)?,
+                repo::interest_count(c, researcher)?,
+            ))
+        })
+        .await?;
+    let (Some(account), Some(row)) = (account, row) else {
+        return Ok(());
+    };
+    let to = Email::parse(&account.email).map_err(AppError::internal)?;
+    let content = templates::interest_notice(&templates::InterestNotice {
+        institution: state.config.institution.name.clone(),
+        name: row.name,
+        readers_waiting: waiting.max(1),
+        profile_url: format!("{}/researchers/{researcher}", state.config.public_url()),
+    })?;
+    let (st, keys, now, actor) = (state.clone(), state.keys.clone(), state.now(), who.user_id);
+    state
+        .db
+        .write(move |tx| {
+            let new = NewOutreach {
+                researcher,
+                paper,
+                requested_by: Some(actor),
+                kind: "interest_notice",
+                message: None,
+            };
+            let id = repo::insert(tx, &keys, &new, now)?;
+            let mail_id = mail::enqueue_in(
+                tx,
+                &st,
+                &Outgoing {
+                    template: "interest_notice",
+                    to,
+                    content,
+                },
+                now,
+            )?;
+            repo::set_mail(tx, id, mail_id)?;
+            let ev = audit::NewEvent {
+                actor: Some(actor),
+                action: "outreach.interest_notice",
+                target: Some(format!("researcher:{researcher}")),
+                detail: json!({"outreach_id": id}),
+                ip,
+            };
+            audit::append(tx, &keys, ev, now)?;
+            Ok(())
+        })
+        .await?;
+    mail::wake(state);
+    Ok(())
+}
+
+/// Invites every author of a paper that can be invited (admins); returns
+/// per researcher the outcome in words.
+pub async fn invite_paper(
+    state: &AppState,
+    who: &Principal,
+    paper: PaperId,
+    ip: Option<IpAddr>,
+) -> AppResult<Vec<(String, String)>> {
+    who.require_admin()?;
+    let keys = state.keys.clone();
+    let authors = state
+        .db
+        .read(move |c| researchers::for_paper(c, &keys, paper, None, 200))
+        .await?;
+    let mut out = Vec::new();
+    let mut seen = Vec::new();
+    for (_, r) in authors {
+        if seen.contains(&r.id) {
+            continue;
+        }
+        seen.push(r.id);
+        let outcome = match request(state, who, r.id, Some(paper), None, ip).await {
+            Ok(_) => "invited".to_string(),
+            Err(e) => e.public_message(),
+        };
+        out.push((r.name, outcome));
+    }
+    Ok(out)
+}
+
+pub async fn demand(state: &AppState, who: &Principal) -> AppResult<(Vec<Demand>, i64)> {
+    who.require_admin()?;
+    state
+        .db
+        .read(|c| Ok((repo::demand(c, 200)?, repo::suppression_count(c)?)))
+        .await
+}
+
+pub async fn history(
+    state: &AppState,
+    who: &Principal,
+    researcher: Option<ResearcherId>,
+) -> AppResult<Vec<OutreachRow>> {
+    who.require_admin()?;
+    state
+        .db
+        .read(move |c| repo::list(c, researcher, None, None, 200))
+        .await
+}
+
+/// Keeps an invitation's status in step with its e-mail.
+pub fn mail_delivered(
+    conn: &rusqlite::Connection,
+    mail_id: i64,
+    sent: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
+    if let Some(id) = repo::by_mail(conn, mail_id)? {
+        repo::add_event(conn, id, if sent { "sent" } else { "failed" }, now)?;
+    }
+    Ok(())
+}
+
+/// What the registration page shows.
+pub struct Landing {
+    pub claims: LinkClaims,
+    pub profile: crate::services::researchers::ResearcherView,
+}
+
+/// Checks a registration link (unused, unexpired, signed, right purpose)
+/// and loads the profile it is for; records that the page was opened.
+pub async fn landing(
+    state: &AppState,
+    token: &str,
+) -> Result<Landing, (LinkProblem, Option<LinkClaims>)> {
+    let claims = link_tokens::verify(&state.keys, token, link_tokens::REGISTER, state.now())?;
+    let jti = claims.jti.clone();
+    let used = state
+        .db
+        .read(move |c| repo::token_used(c, &jti))
+        .await
+        .map_err(|_| (LinkProblem::Tampered, None))?;
+    if used {
+        return Err((LinkProblem::Used, Some(claims)));
+    }
+    let rid = ResearcherId(claims.rid);
+    let keys = state.keys.clone();
+    let row = state
+        .db
+        .read(move |c| researchers::find(c, &keys, rid))
+        .await
+        .ok()
+        .flatten()
+        .ok_or((LinkProblem::Tampered, None))?;
+    let (oid, now) = (claims.oid, state.now());
+    let _ = state
+        .db
+        .write(move |tx| {
+            let opened =
+                repo::find(tx, oid)?.is_some_and(|o| o.events.iter().any(|(e, _)| e == "opened"));
+            if !opened {
+                repo::add_event(tx, oid, "opened", now)?;
+            }
+            Ok(())
+        })
+        .await;
+    let sources = state
+        .db
+        .read(move |c| researchers::sources(c, rid))
+        .await
+        .unwrap_or_default();
+    let profile = crate::services::researchers::admin_view(row, sources);
+    Ok(Landing { claims, profile })
+}
+
+/// Corrections the researcher made on the registration page.
+#[derive(Debug, Default, Clone)]
+pub struct Corrections {
+    pub bio: Option<String>,
+    pub affiliation: Option<String>,
+    pub homepage: Option<String>,
+    pub publications: Option<Vec<String>>,
+    pub achievements: Option<Vec<(String, Option<String>)>>,
+}
+
+pub struct ResearcherRegistration {
+    pub token: String,
+    pub password: String,
+    pub name: Option<String>,
+    pub timezone: Option<String>,
+    pub accept_terms: bool,
+    pub corrections: Corrections,
+}
+
+/// The outcome of a registration.
+pub enum Registered {
+    /// A new account was made and linked.
+    Account(users::UserRow),
+    /// The address has an account already: the profile is linked when that
+    /// account next logs in.
+    PendingClaim,
+}
+
+fn valid_timezone(tz: &str) -> bool {
+    tz.len() <= 64
+        && (tz == "UTC"
+            || (tz.contains('/')
+                && tz.split('/').all(|p| {
+                    !p.is_empty()
+                        && p.chars()
+                            .all(|c| c.is_ascii_alphanumeric() || "_+-".contains(c))
+                })))
+}
+
+/// Registers the researcher behind a link: a `researcher` account with a
+/// verified e-mail, linked to the profile; the link works once.
+pub async fn register(
+    state: &AppState,
+    reg: ResearcherRegistration,
+    ip: Option<IpAddr>,
+) -> AppResult<Registered> {
+    let claims = link_tokens::verify(&state.keys, &reg.token, link_tokens::REGISTER, state.now())
+        .map_err(|(p, _)| p.into_error())?;
+    let rid = ResearcherId(claims.rid);
+    let keys = state.keys.clone();
+    let row = state
+        .db
+        .read(move |c| researchers::find(c, &keys, rid))
+        .await?
+        .ok_or_else(|| LinkProblem::Tampered.into_error())?;
+    let Some(address) = row.email.clone() else {
+        return Err(AppError::conflict(
+            "no_email",
+            "This profile has no e-mail address any more (it was opted out).",
+        ));
+    };
+    let email = Email::parse(&address).map_err(AppError::internal)?;
+    let mut errs = FieldErrors::new();
+    let name = match reg.name.as_deref().filter(|n| !n.trim().is_empty()) {
+        Some(n) => errs.check("name", text::line(n, 200)),
+        None => Some(row.name.clone()),
+    };
+    let policy = PasswordPolicy {
+        min_len: state.config.auth.password_min_length,
+        max_len: state.config.auth.password_max_length,
+    };
+    if let Err(m) = policy.check(&reg.password, Some(&email)) {
+        errs.add("password", m);
+    }
+    let timezone = reg
+        .timezone
+        .filter(|t| !t.trim().is_empty())
+        .map(|t| t.trim().to_string());
+    if timezone.as_deref().is_some_and(|t| !valid_timezone(t)) {
+        errs.add(
+            "timezone",
+            "must be an IANA time zone such as Europe/Berlin",
+        );
+    }
+    if !reg.accept_terms {
+        errs.add(
+            "accept_terms",
+            format!(
+                "you must accept the terms (version {})",
+                terms::TERMS_VERSION
+            ),
+        );
+    }
+    let corrections = validate_corrections(&reg.corrections, &mut errs);
+    errs.into_result()?;
+    let name = name.unwrap_or_default();
+    let hash = state.passwords.hash(&reg.password).await?;
+    let (keys, now, jti, oid) = (
+        state.keys.clone(),
+        state.now(),
+        claims.jti.clone(),
+        claims.oid,
+    );
+    let account_email = email.clone();
+    let outcome = state
+        .db
+        .write(move |tx| {
+            if !repo::use_token(tx, &jti, link_tokens::REGISTER, now)? {
+                return Err(LinkProblem::Used.into_error());
+            }
+            apply_corrections(tx, &keys, rid, &corrections, now)?;
+            researchers::set_listing_consent(
+                tx,
+                rid,
+                terms::TERMS_VERSION,
+                timezone.as_deref(),
+                now,
+            )?;
+            if let Some(existing) = users::find_by_email(tx, &keys, &account_email)? {
+                repo::add_pending_claim(tx, rid, &users::email_index(&keys, &account_email), now)?;
+                let ev = audit::NewEvent {
+                    actor: Some(existing.id),
+                    action: "researcher.claim_pending",
+                    target: Some(format!("researcher:{rid}")),
+                    detail: json!({}),
+                    ip,
+                };
+                audit::append(tx, &keys, ev, now)?;
+                return Ok(None);
+            }
+            let new = users::NewUser {
+                email: &account_email,
+                name: &name,
+                role: Role::Researcher,
+                password_hash: &hash,
+                terms_version: Some(terms::TERMS_VERSION),
+            };
+            let user = users::insert(tx, &keys, &new, now)?;
+            users::mark_email_verified(tx, user, now)?;
+            researchers::claim(tx, rid, user.0, now)?;
+            repo::add_event(tx, oid, "registered", now)?;
+            let ev = audit::NewEvent {
+                actor: Some(user),
+                action: "researcher.registered",
+                target: Some(format!("researcher:{rid}")),
+                detail: json!({"terms_version": terms::TERMS_VERSION}),
+                ip,
+            };
+            audit::append(tx, &keys, ev, now)?;
+            Ok(Some(user))
+        })
+        .await?;
+    let Some(user) = outcome else {
+        return Ok(Registered::PendingClaim);
+    };
+    let account = crate::services::accounts::get_user(state, user).await?;
+    let content = templates::registration_welcome(&RegistrationWelcome {
+        institution: state.config.institution.name.clone(),
+        name: account.name.clone(),
+        profile_url: format!("{}/researchers/{rid}", state.config.public_url()),
+        availability_url: format!("{}/account", state.config.public_url()),
+        contact_email: state.config.institution.contact_email.clone(),
+    })?;
+    mail::enqueue(
+        state,
+        Outgoing {
+            template: "registration_welcome",
+            to: email,
+            content,
+        },
+    )
+    .await?;
+    Ok(Registered::Account(account))
+}
+
+/// Valid corrections, as field values; `None` values mean "remove".
+type Correction = (Field, Option<FieldValue>);
+
+fn validate_corrections(c: &Corrections, errs: &mut FieldErrors) -> Vec<Correction> {
+    let mut out = Vec::new();
+    if let Some(bio) = &c.bio {
+        if let Some(v) = errs.check("bio", text::optional_block(Some(bio), 5000)) {
+            out.push((Field::Bio, v.map(FieldValue::Text)));
+        }
+    }
+    if let Some(a) = &c.affiliation {
+        if let Some(v) = errs.check("affiliation", text::optional_line(Some(a), 300)) {
+            out.push((Field::Affiliation, v.map(FieldValue::Text)));
+        }
+    }
+    if let Some(h) = &c.homepage {
+        let h = h.trim();
+        if h.is_empty() {
+            out.push((Field::Homepage, None));
+        } else if url::Url::parse(h).is_ok_and(|u| u.scheme() == "https" || u.scheme() == "http")
+            && h.len() <= 500
+        {
+            out.push((Field::Homepage, Some(FieldValue::Text(h.to_string()))));
+        } else {
+            errs.add("homepage", "must be an http(s) URL");
+        }
+    }
+    if let Some(p) = &c.publications {
+        let list: Vec<String> = p
+            .iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .take(100)
+            .collect();
+        if list.iter().any(|s| text::line(s, 500).is_err()) {
+            errs.add(
+                "publications",
+                "one title per line, each at most 500 characters",
+            );
+        } else {
+            out.push((
+                Field::Publications,
+                (!list.is_empty()).then(|| FieldValue::Json(json!(list))),
+            ));
+        }
+    }
+    if let Some(a) = &c.achievements {
+        let list: Vec<serde_json::Value> = a
+            .iter()
+            .filter(|(t, _)| !t.trim().is_empty())
+            .take(50)
+            .map(|(t, u)| json!({"text": t.trim(), "source_url": u.as_deref().filter(|u| u.starts_with("http")).unwrap_or("")}))
+            .collect();
+        out.push((
+            Field::Achievements,
+            (!list.is_empty()).then(|| FieldValue::Json(json!(list))),
+        ));
+    }
+    out
+}
+
+/// Writes the corrected fields as the researcher's own (never overwritten
+/// by collection again).
+fn apply_corrections(
+    tx: &rusqlite::Connection,
+    keys: &crate::crypto::Keyring,
+    rid: ResearcherId,
+    c: &[Correction],
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
+    if c.is_empty() {
+        return Ok(());
+    }
+    let fields: Vec<Field> = c.iter().map(|(f, _)| *f).collect();
+    let p = Provenance {
+        provider: "researcher".into(),
+        source_url: None,
+    };
+    for (field, value) in c {
+        match value {
+            Some(v) => {
+                researchers::apply(tx, keys, rid, &[(*field, v.clone())], &p, now)?;
+            }
+            None => researchers::clear_field(tx, rid, *field, now)?,
+        }
+    }
+    researchers::mark_edited(tx, rid, &fields)
+}
+
+/// Sends a fresh registration link for an expired or used one (the
+/// researcher asked on the bad-link page). Refused once registered or opted out.
+pub async fn renew(state: &AppState, token: &str, ip: Option<IpAddr>) -> AppResult<()> {
+    let claims = match link_tokens::verify(&state.keys, token, link_tokens::REGISTER, state.now()) {
+        Ok(c) => c,
+        Err((LinkProblem::Expired, Some(c))) => c,
+        Err((p, _)) => return Err(p.into_error()),
+    };
+    let rid = ResearcherId(claims.rid);
+    let keys = state.keys.clone();
+    let row = state
+        .db
+        .read(move |c| researchers::find(c, &keys, rid))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let (status, user) = state
+        .db
+        .read(move |c| researchers::status_of(c, rid))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if status == "opted_out" || user.is_some() {
+        return Err(AppError::conflict(
+            "not_invitable",
+            "This profile is registered already, or opted out.",
+        ));
+    }
+    let Some(address) = row.email.clone() else {
+        return Err(AppError::conflict(
+            "no_email",
+            "There is no address to send a link to.",
+        ));
+    };
+    let to = Email::parse(&address).map_err(AppError::internal)?;
+    // The researcher asked for it: no cooldown, but at most one an hour.
+    let last = state
+        .db
+        .read(move |c| repo::last_invitation(c, rid))
+        .await?;
+    if last.is_some_and(|l| l > crate::db::ts(state.now() - chrono::Duration::hours(1))) {
+        return Err(AppError::RateLimited {
+            retry_after_secs: 3600,
+        });
+    }
+    invite(state, None, row, to, None, None, ip)
+        .await
+        .map(|_| ())
+}
+
+/// Opts a researcher out: the address goes on the suppression list, the
+/// collected e-mail is erased, and no mail is ever sent to it again.
+pub async fn opt_out(state: &AppState, token: &str, ip: Option<IpAddr>) -> AppResult<String> {
+    let claims = link_tokens::verify(&state.keys, token, link_tokens::OPT_OUT, state.now())
+        .map_err(|(p, _)| p.into_error())?;
+    let rid = ResearcherId(claims.rid);
+    let (keys, now) = (state.keys.clone(), state.now());
+    let name = state
+        .db
+        .write(move |tx| {
+            let row = researchers::find(tx, &keys, rid)?.ok_or(AppError::NotFound)?;
+            if let Some(bidx) = researchers::email_bidx(tx, rid)? {
+                repo::suppress(tx, &bidx, "opt_out", now)?;
+            }
+            researchers::erase_email(tx, rid, now)?;
+            researchers::set_status(tx, rid, "opted_out", now)?;
+            repo::opted_out(tx, rid, now)?;
+            let ev = audit::NewEvent {
+                actor: None,
+                action: "researcher.opted_out",
+                target: Some(format!("researcher:{rid}")),
+                detail: json!({}),
+                ip,
+            };
+            audit::append(tx, &keys, ev, now)?;
+            Ok(row.name)
+        })
+        .await?;
+    tracing::info!(researcher_id = %rid, "researcher opted out; address suppressed and erased");
+    Ok(name)
+}
+
+/// The name on an opt-out link (for the confirmation page).
+pub async fn opt_out_name(state: &AppState, token: &str) -> AppResult<String> {
+    let claims = link_tokens::verify(&state.keys, token, link_tokens::OPT_OUT, state.now())
+        .map_err(|(p, _)| p.into_error())?;
+    let rid = ResearcherId(claims.rid);
+    let keys = state.keys.clone();
+    Ok(state
+        .db
+        .read(move |c| researchers::find(c, &keys, rid))
+        .await?
+        .ok_or(AppError::NotFound)?
+        .name)
+}
+
+/// After a log-in: links profiles whose registration found this account.
+pub fn claim_pending(
+    tx: &rusqlite::Connection,
+    keys: &crate::crypto::Keyring,
+    user: &users::UserRow,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<usize> {
+    let Ok(email) = Email::parse(&user.email) else {
+        return Ok(0);
+    };
+    let ids = repo::take_pending_claims(tx, &users::email_index(keys, &email))?;
+    for rid in &ids {
+        researchers::claim(tx, *rid, user.id.0, now)?;
+        if user.role == Role::User {
+            users::set_role(tx, user.id, Role::Researcher, now)?;
+        }
+        let ev = audit::NewEvent {
+            actor: Some(user.id),
+            action: "researcher.claimed",
+            target: Some(format!("researcher:{rid}")),
+            detail: json!({}),
+            ip: None,
+        };
+        audit::append(tx, keys, ev, now)?;
+    }
+    Ok(ids.len())
+}
