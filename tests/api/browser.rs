@@ -177,3 +177,92 @@ async fn a_reader_registers_logs_in_finds_a_paper_and_sees_its_authors() {
     assert_eq!(title, "Attention Is All You Need");
     c.close().await.unwrap();
 }
+
+#[tokio::test]
+async fn an_invited_researcher_opens_the_link_corrects_the_bio_and_registers() {
+    let app = spawn_app().await;
+    let reader = app.token("reader@uni.edu").await;
+    let (rid, _) = crate::outreach::researcher(&app, &reader).await;
+    let r = app
+        .post_json(
+            "/api/v1/consulting/outreach",
+            Some(&reader),
+            &serde_json::json!({"researcher_id": rid}),
+        )
+        .await;
+    assert_eq!(r.status(), 202);
+    // No SMTP here: the invitation is held in the outbox; read its link.
+    let keys = app.state.keys.clone();
+    let mail = app
+        .state
+        .db
+        .read(move |c| colloquy::repos::mail_outbox::find(c, &keys, 1))
+        .await
+        .unwrap()
+        .unwrap();
+    let token = regex::Regex::new(r"/invite/([A-Za-z0-9_\-\.]+)")
+        .unwrap()
+        .captures(&mail.content.text)
+        .unwrap()[1]
+        .to_string();
+    let Some((_driver, c)) = start_browser().await else {
+        return;
+    };
+
+    c.goto(&app.url(&format!("/invite/{token}"))).await.unwrap();
+    let bio = c.find(Locator::Css("textarea[name='bio']")).await.unwrap();
+    assert!(bio
+        .text()
+        .await
+        .unwrap()
+        .contains("first published program"));
+    bio.clear().await.unwrap();
+    bio.send_keys("Mathematician; I wrote about the Analytical Engine.")
+        .await
+        .unwrap();
+    fill(&c, "password", PASSWORD).await;
+    c.find(Locator::Css("[name='accept_terms']"))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+    c.find(Locator::Css(
+        "form[action^='/invite/'] button[type='submit']",
+    ))
+    .await
+    .unwrap()
+    .click()
+    .await
+    .unwrap();
+    c.wait()
+        .for_element(Locator::Css(".flash-success"))
+        .await
+        .unwrap();
+    let url = c.current_url().await.unwrap();
+    assert_eq!(url.path(), format!("/researchers/{rid}"));
+    let body = body_text(&c).await;
+    assert!(
+        body.contains("Welcome! Your profile is registered."),
+        "{body}"
+    );
+    assert!(
+        body.contains("Mathematician; I wrote about the Analytical Engine."),
+        "{body}"
+    );
+    assert!(
+        body.contains("Ada Lovelace"),
+        "signed in: the name is in the navigation and the page"
+    );
+    c.close().await.unwrap();
+
+    // The corrected bio is the researcher's own: collection never overwrites it.
+    let edited: String = crate::helpers::rusqlite_conn(&app.db_path())
+        .query_row(
+            "SELECT edited_fields FROM researchers WHERE id = ?1",
+            [rid],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert!(edited.contains("bio"), "{edited}");
+}

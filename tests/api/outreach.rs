@@ -29,7 +29,7 @@ async fn app_with_smtp(sink: &SmtpSink) -> TestApp {
 
 /// A researcher with a collected e-mail (found on a profile page), linked
 /// as the first author of a new paper; returns (researcher, paper).
-async fn researcher(app: &TestApp, token: &str) -> (i64, i64) {
+pub(crate) async fn researcher(app: &TestApp, token: &str) -> (i64, i64) {
     let paper = app.create_paper(token, &json!({"title": "Notes on the Analytical Engine", "authors": [{"name": "Ada Lovelace", "affiliation": "Analytical Society"}]})).await;
     let paper = paper.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
     let (keys, now) = (app.state.keys.clone(), chrono::Utc::now());
