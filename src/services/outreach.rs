@@ -43,6 +43,22 @@ fn link(state: &AppState, path: &str, token: &str) -> String {
     format!("{}/{path}/{token}", state.config.public_url())
 }
 
+/// A researcher's profile with its outreach status and linked account.
+async fn load(
+    state: &AppState,
+    id: ResearcherId,
+) -> AppResult<(researchers::ResearcherRow, String, Option<i64>)> {
+    let keys = state.keys.clone();
+    state
+        .db
+        .read(move |c| {
+            let row = researchers::find(c, &keys, id)?.ok_or(AppError::NotFound)?;
+            let (status, user) = researchers::status_of(c, id)?.ok_or(AppError::NotFound)?;
+            Ok((row, status, user))
+        })
+        .await
+}
+
 /// Asks a researcher to register (or, when registered, tells them about
 /// the readers' interest). A reader's interest is recorded either way.
 pub async fn request(
@@ -60,17 +76,7 @@ pub async fn request(
             return Err(AppError::NotFound);
         }
     }
-    let keys = state.keys.clone();
-    let row = state
-        .db
-        .read(move |c| researchers::find(c, &keys, researcher))
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let (status, linked_user) = state
-        .db
-        .read(move |c| researchers::status_of(c, researcher))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (row, status, linked_user) = load(state, researcher).await?;
     let now = state.now();
     let reader = (!who.is_admin()).then_some(who.user_id);
     let record_interest = |st: &AppState| {
@@ -688,17 +694,7 @@ pub async fn renew(state: &AppState, token: &str, ip: Option<IpAddr>) -> AppResu
         Err((p, _)) => return Err(p.into_error()),
     };
     let rid = ResearcherId(claims.rid);
-    let keys = state.keys.clone();
-    let row = state
-        .db
-        .read(move |c| researchers::find(c, &keys, rid))
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let (status, user) = state
-        .db
-        .read(move |c| researchers::status_of(c, rid))
-        .await?
-        .ok_or(AppError::NotFound)?;
+    let (row, status, user) = load(state, rid).await?;
     if status == "opted_out" || user.is_some() {
         return Err(AppError::conflict(
             "not_invitable",

@@ -85,10 +85,8 @@ fn view(
     }
 }
 
-async fn sources_of(state: &AppState, id: ResearcherId) -> AppResult<BTreeMap<String, SourceView>> {
-    let rows = state.db.read(move |c| researchers::sources(c, id)).await?;
-    Ok(rows
-        .into_iter()
+fn source_map(rows: Vec<researchers::FieldSource>) -> BTreeMap<String, SourceView> {
+    rows.into_iter()
         .map(|s| {
             (
                 s.field,
@@ -99,7 +97,13 @@ async fn sources_of(state: &AppState, id: ResearcherId) -> AppResult<BTreeMap<St
                 },
             )
         })
-        .collect())
+        .collect()
+}
+
+async fn sources_of(state: &AppState, id: ResearcherId) -> AppResult<BTreeMap<String, SourceView>> {
+    Ok(source_map(
+        state.db.read(move |c| researchers::sources(c, id)).await?,
+    ))
 }
 
 /// One researcher; anyone may read the public fields.
@@ -186,18 +190,5 @@ pub async fn search(
 /// The full view (e-mail and sources included), for admins and for the
 /// researcher's own registration page.
 pub fn admin_view(row: ResearcherRow, sources: Vec<researchers::FieldSource>) -> ResearcherView {
-    let sources = sources
-        .into_iter()
-        .map(|s| {
-            (
-                s.field,
-                SourceView {
-                    provider: s.provider,
-                    source_url: s.source_url,
-                    recorded_at: s.recorded_at,
-                },
-            )
-        })
-        .collect();
-    view(row, true, Some(sources))
+    view(row, true, Some(source_map(sources)))
 }
