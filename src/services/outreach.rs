@@ -75,6 +75,17 @@ pub async fn request(
         if !state.db.read(move |c| papers::exists(c, p)).await? {
             return Err(AppError::NotFound);
         }
+        // The invitation names the paper: it must be one of theirs.
+        if !state
+            .db
+            .read(move |c| researchers::is_author_of(c, researcher, p))
+            .await?
+        {
+            return Err(AppError::field(
+                "paper_id",
+                "this researcher is not an author of that paper",
+            ));
+        }
     }
     let (row, status, linked_user) = load(state, researcher).await?;
     let now = state.now();
@@ -200,7 +211,7 @@ async fn invite(
                 institution: st.config.institution.name.clone(),
                 researcher_name: r.name.clone(),
                 paper_title: title,
-                readers_waiting: waiting.max(1),
+                readers_waiting: waiting,
                 reader_message: message.clone(),
                 register_url: link(&st, "invite", &register),
                 opt_out_url: link(&st, "opt-out", &opt_out),
@@ -261,11 +272,21 @@ async fn notify_registered(
     let (Some(account), Some(row)) = (account, row) else {
         return Ok(());
     };
+    // At most one notice per cooldown period; the interest is counted anyway.
+    let cutoff =
+        crate::db::ts(state.now() - chrono::Duration::days(state.config.outreach.cooldown_days));
+    let last = state
+        .db
+        .read(move |c| repo::last_of_kind(c, researcher, "interest_notice"))
+        .await?;
+    if last.is_some_and(|l| l > cutoff) {
+        return Ok(());
+    }
     let to = Email::parse(&account.email).map_err(AppError::internal)?;
     let content = templates::interest_notice(&templates::InterestNotice {
         institution: state.config.institution.name.clone(),
         name: row.name,
-        readers_waiting: waiting.max(1),
+        readers_waiting: waiting,
         profile_url: format!("{}/researchers/{researcher}", state.config.public_url()),
     })?;
     let (st, keys, now, actor) = (state.clone(), state.keys.clone(), state.now(), who.user_id);
@@ -540,6 +561,29 @@ pub async fn register(
                 now,
             )?;
             if let Some(existing) = users::find_by_email(tx, &keys, &account_email)? {
+                if !users::is_email_verified(tx, existing.id)? {
+                    // Nobody proved this address owns that account, while
+                    // the link proves control of the mailbox: the mailbox
+                    // wins. The account gets the new password, is verified,
+                    // its sessions end, and the profile is linked now.
+                    users::update_password(tx, existing.id, &hash, now)?;
+                    users::mark_email_verified(tx, existing.id, now)?;
+                    if existing.role == Role::User {
+                        users::set_role(tx, existing.id, Role::Researcher, now)?;
+                    }
+                    crate::db::repos::auth_sessions::revoke_all_except(tx, existing.id, None, now)?;
+                    researchers::claim(tx, rid, existing.id.0, now)?;
+                    repo::add_event(tx, oid, "registered", now)?;
+                    let ev = audit::NewEvent {
+                        actor: Some(existing.id),
+                        action: "researcher.registered_over_unverified_account",
+                        target: Some(format!("researcher:{rid}")),
+                        detail: json!({"terms_version": terms::TERMS_VERSION}),
+                        ip,
+                    };
+                    audit::append(tx, &keys, ev, now)?;
+                    return Ok(Some(existing.id));
+                }
                 repo::add_pending_claim(tx, rid, &users::email_index(&keys, &account_email), now)?;
                 let ev = audit::NewEvent {
                     actor: Some(existing.id),
@@ -643,6 +687,12 @@ fn validate_corrections(c: &Corrections, errs: &mut FieldErrors) -> Vec<Correcti
         }
     }
     if let Some(a) = &c.achievements {
+        if a.iter().any(|(t, u)| {
+            text::optional_line(Some(t), 500).is_err()
+                || u.as_deref().is_some_and(|u| u.len() > 500)
+        }) {
+            errs.add("achievements", "one per line, each at most 500 characters");
+        }
         let list: Vec<serde_json::Value> = a
             .iter()
             .filter(|(t, _)| !t.trim().is_empty())
@@ -782,6 +832,12 @@ pub fn claim_pending(
     let ids = repo::take_pending_claims(tx, &users::email_index(keys, &email))?;
     for rid in &ids {
         researchers::claim(tx, *rid, user.id.0, now)?;
+        if let Some(latest) = repo::list(tx, Some(*rid), None, None, 1)?
+            .into_iter()
+            .find(|o| o.kind == "invitation")
+        {
+            repo::add_event(tx, latest.id, "registered", now)?;
+        }
         if user.role == Role::User {
             users::set_role(tx, user.id, Role::Researcher, now)?;
         }

@@ -327,7 +327,7 @@ async fn after_an_opt_out_no_mail_is_ever_sent_and_the_address_is_gone() {
     let r = outreach(&app, &other, json!({"researcher_id": rid})).await;
     assert_eq!(r.status(), 409);
     assert_eq!(error_code(r).await, "opted_out");
-    // Even if collection finds the address again, the outbox refuses it.
+    // Collection finding the address again does not store it.
     let (keys, now) = (app.state.keys.clone(), chrono::Utc::now());
     app.state
         .db
@@ -349,11 +349,18 @@ async fn after_an_opt_out_no_mail_is_ever_sent_and_the_address_is_gone() {
                 )],
                 &p,
                 now,
-            )?;
-            colloquy::repos::researchers::set_status(tx, ResearcherId(rid), "collected", now)
+            )
         })
         .await
         .unwrap();
+    let email: Option<String> = conn
+        .query_row(
+            "SELECT email_enc FROM researchers WHERE id = ?1",
+            [rid],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(email, None);
     let r = outreach(&app, &other, json!({"researcher_id": rid})).await;
     assert_eq!(error_code(r).await, "opted_out");
     colloquy::services::mail::sender::send_due(&app.state)
@@ -548,6 +555,10 @@ async fn an_existing_account_is_linked_when_it_logs_in() {
     let (rid, _) = researcher(&app, &reader).await;
     // Ada already has a reader account under the same address.
     assert_eq!(app.register(ADDRESS, "Ada L.").await.status(), 201);
+    // ... whose address was verified (it logs in with its own password).
+    crate::helpers::rusqlite_conn(&app.db_path())
+        .execute("UPDATE users SET email_verified_at = '2026-01-01T00:00:00.000000Z' WHERE role = 'user' AND id = 2", [])
+        .unwrap();
     let token = colloquy::services::link_tokens::issue(
         &app.state.keys,
         rid,
@@ -585,4 +596,109 @@ async fn an_existing_account_is_linked_when_it_logs_in() {
         )
         .unwrap();
     assert_eq!(linked, me["id"].as_i64());
+}
+
+#[tokio::test]
+async fn a_message_queued_before_an_opt_out_is_never_sent() {
+    let sink = SmtpSink::start().await;
+    let app = app_with_smtp(&sink).await;
+    let reader = app.token("reader@uni.edu").await;
+    let (rid, paper) = researcher(&app, &reader).await;
+    sink.set_mode(crate::smtp_sink::Mode::Down);
+    assert_eq!(
+        outreach(
+            &app,
+            &reader,
+            json!({"researcher_id": rid, "paper_id": paper})
+        )
+        .await
+        .status(),
+        202
+    );
+    colloquy::services::mail::sender::send_due(&app.state)
+        .await
+        .unwrap();
+    // While the server was down, the researcher opted out (from an earlier mail).
+    let token = colloquy::services::link_tokens::issue(
+        &app.state.keys,
+        rid,
+        1,
+        "opt_out",
+        colloquy::clock::Clock::now(&app.clock),
+        14,
+    )
+    .unwrap();
+    colloquy::services::outreach::opt_out(&app.state, &token, None)
+        .await
+        .unwrap();
+    sink.set_mode(crate::smtp_sink::Mode::Accept);
+    app.clock.advance(chrono::Duration::hours(1));
+    assert_eq!(
+        colloquy::services::mail::sender::send_due(&app.state)
+            .await
+            .unwrap(),
+        (0, 1)
+    );
+    assert!(sink.received().is_empty());
+    let error: String = crate::helpers::rusqlite_conn(&app.db_path())
+        .query_row("SELECT last_error FROM mail_outbox", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(error, "the address opted out");
+}
+
+#[tokio::test]
+async fn an_invitation_can_only_name_the_researchers_own_paper() {
+    let app = spawn_app().await;
+    let reader = app.token("reader@uni.edu").await;
+    let (rid, _) = researcher(&app, &reader).await;
+    let other = app.sample_paper(&reader).await;
+    let r = outreach(
+        &app,
+        &reader,
+        json!({"researcher_id": rid, "paper_id": other}),
+    )
+    .await;
+    assert_eq!(r.status(), 422);
+    assert!(r.json::<Value>().await.unwrap()["error"]["fields"]["paper_id"].is_string());
+}
+
+#[tokio::test]
+async fn an_unverified_account_on_the_address_is_taken_over_by_the_mailbox_owner() {
+    let app = spawn_app().await;
+    let reader = app.token("reader@uni.edu").await;
+    let (rid, _) = researcher(&app, &reader).await;
+    // Someone registered Ada's address without ever proving they own it.
+    let squatter = app.signed_in(ADDRESS).await;
+    let token = colloquy::services::link_tokens::issue(
+        &app.state.keys,
+        rid,
+        1,
+        "register",
+        colloquy::clock::Clock::now(&app.clock),
+        14,
+    )
+    .unwrap();
+    let r = app
+        .post_json(
+            "/api/v1/auth/register-researcher",
+            None,
+            &json!({"token": token, "password": "ada's own passphrase 1843", "accept_terms": true}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    assert_eq!(r.json::<Value>().await.unwrap()["role"], "researcher");
+    // The squatter's password and sessions no longer work.
+    assert_eq!(app.login(ADDRESS, PASSWORD).await.status(), 401);
+    assert_eq!(
+        app.get("/api/v1/users/me", squatter["access_token"].as_str())
+            .await
+            .status(),
+        401
+    );
+    assert_eq!(
+        app.login(ADDRESS, "ada's own passphrase 1843")
+            .await
+            .status(),
+        200
+    );
 }

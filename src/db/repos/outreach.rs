@@ -60,7 +60,9 @@ pub fn set_mail(conn: &Connection, id: i64, mail_id: i64) -> AppResult<()> {
 pub fn add_event(conn: &Connection, id: i64, event: &str, now: Time) -> AppResult<()> {
     let now = ts(now);
     conn.execute(
-        "INSERT INTO outreach_events (outreach_id, event, at) VALUES (?1, ?2, ?3)",
+        // An outreach removed with its researcher has no history to add to.
+        "INSERT INTO outreach_events (outreach_id, event, at)
+         SELECT ?1, ?2, ?3 WHERE EXISTS (SELECT 1 FROM outreach WHERE id = ?1)",
         params![id, event, now],
     )?;
     conn.execute(
@@ -85,10 +87,19 @@ pub fn by_mail(conn: &Connection, mail_id: i64) -> AppResult<Option<i64>> {
 
 /// When the researcher was last sent an invitation (not counting failures).
 pub fn last_invitation(conn: &Connection, researcher: ResearcherId) -> AppResult<Option<String>> {
+    last_of_kind(conn, researcher, "invitation")
+}
+
+/// When the researcher was last sent outreach of this kind (not counting failures).
+pub fn last_of_kind(
+    conn: &Connection,
+    researcher: ResearcherId,
+    kind: &str,
+) -> AppResult<Option<String>> {
     Ok(conn
         .query_row(
-            "SELECT MAX(created_at) FROM outreach WHERE researcher_id = ?1 AND kind = 'invitation' AND status != 'failed'",
-            [researcher],
+            "SELECT MAX(created_at) FROM outreach WHERE researcher_id = ?1 AND kind = ?2 AND status != 'failed'",
+            params![researcher, kind],
             |r| r.get(0),
         )
         .optional()?

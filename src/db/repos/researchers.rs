@@ -185,10 +185,22 @@ pub fn apply(
         .optional()?
         .and_then(|s| serde_json::from_str(&s).ok())
         .unwrap_or_default();
+    let opted_out = conn
+        .query_row(
+            "SELECT status = 'opted_out' FROM researchers WHERE id = ?1",
+            [id],
+            |r| r.get::<_, bool>(0),
+        )
+        .optional()?
+        .unwrap_or(false);
     let now_s = ts(now);
     let mut written = Vec::new();
     for (field, value) in values {
         if value.is_empty() || edited.iter().any(|e| e == field.as_str()) {
+            continue;
+        }
+        // An opted-out researcher's address is never stored again.
+        if opted_out && *field == Field::Email {
             continue;
         }
         match (field, value) {
@@ -638,4 +650,17 @@ pub fn by_user(conn: &Connection, user: i64) -> AppResult<Option<ResearcherId>> 
             |r| r.get(0),
         )
         .optional()?)
+}
+
+/// Whether the researcher is linked to the paper as one of its authors.
+pub fn is_author_of(
+    conn: &Connection,
+    id: ResearcherId,
+    paper: crate::domain::PaperId,
+) -> AppResult<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM paper_researchers WHERE researcher_id = ?1 AND paper_id = ?2)",
+        params![id, paper],
+        |r| r.get(0),
+    )?)
 }

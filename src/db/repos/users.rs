@@ -171,3 +171,11 @@ pub fn mark_email_verified(
     )?;
     Ok(())
 }
+
+pub fn is_email_verified(conn: &Connection, id: UserId) -> AppResult<bool> {
+    Ok(conn.query_row(
+        "SELECT email_verified_at IS NOT NULL FROM users WHERE id = ?1",
+        [id],
+        |r| r.get(0),
+    )?)
+}

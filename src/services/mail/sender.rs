@@ -121,12 +121,24 @@ async fn deliver(state: &AppState, mailer: &Mailer) -> AppResult<(usize, usize)>
                 continue;
             };
             let attempt = row.attempts as u32 + 1;
-            let outcome = match message(cfg, &row) {
-                Ok(msg) => mailer.send(msg).await.map(|_| ()).map_err(|e| {
-                    let permanent = e.is_permanent();
-                    (describe(&e), permanent)
-                }),
-                Err(e) => Err((e, true)),
+            // An address that opted out after the message was queued is never sent to.
+            let bidx = state
+                .keys
+                .blind_index("email", &row.recipient.to_lowercase());
+            let suppressed = state
+                .db
+                .read(move |c| crate::db::repos::outreach::is_suppressed(c, &bidx))
+                .await?;
+            let outcome = if suppressed {
+                Err(("the address opted out".to_string(), true))
+            } else {
+                match message(cfg, &row) {
+                    Ok(msg) => mailer.send(msg).await.map(|_| ()).map_err(|e| {
+                        let permanent = e.is_permanent();
+                        (describe(&e), permanent)
+                    }),
+                    Err(e) => Err((e, true)),
+                }
             };
             let now = state.now();
             match outcome {
