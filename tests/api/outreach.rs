@@ -702,3 +702,62 @@ async fn an_unverified_account_on_the_address_is_taken_over_by_the_mailbox_owner
         200
     );
 }
+
+#[tokio::test]
+async fn merging_duplicates_keeps_the_account_link_and_the_outreach_history() {
+    use colloquy::repos::{outreach as repo, researchers};
+    let app = spawn_app().await;
+    let reader = app.token("reader@uni.edu").await;
+    let (registered, _) = researcher(&app, &reader).await;
+    let (keys, now) = (app.state.keys.clone(), chrono::Utc::now());
+    let reader_id = colloquy::domain::UserId(1);
+    let (keep, dropped) = app
+        .state
+        .db
+        .write(move |tx| {
+            // An older, plain profile of the same person...
+            let older = researchers::insert(tx, "A. Lovelace", None, None, now)?;
+            // ...and the registered one, with an invitation, interest and edits.
+            let rid = ResearcherId(registered);
+            researchers::claim(tx, rid, 1, now)?;
+            researchers::mark_edited(tx, rid, &[Field::Bio])?;
+            let o = repo::NewOutreach {
+                researcher: rid,
+                paper: None,
+                requested_by: None,
+                kind: "invitation",
+                message: None,
+            };
+            repo::insert(tx, &keys, &o, now)?;
+            repo::record_interest(tx, rid, reader_id, None, now)?;
+            // Keep the lower id, as collection does.
+            let (keep, drop) = if older.0 < rid.0 {
+                (older, rid)
+            } else {
+                (rid, older)
+            };
+            researchers::merge(tx, keep, drop, "same email", now)?;
+            Ok((keep, drop))
+        })
+        .await
+        .unwrap();
+    assert_ne!(keep, dropped);
+    let conn = crate::helpers::rusqlite_conn(&app.db_path());
+    let (user, status, edited): (Option<i64>, String, String) = conn
+        .query_row(
+            "SELECT user_id, status, edited_fields FROM researchers WHERE id = ?1",
+            [keep.0],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!((user, status.as_str()), (Some(1), "registered"));
+    assert!(edited.contains("bio"));
+    let moved: (i64, i64) = conn
+        .query_row(
+            "SELECT (SELECT COUNT(*) FROM outreach WHERE researcher_id = ?1), (SELECT COUNT(*) FROM reader_interest WHERE researcher_id = ?1)",
+            [keep.0],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .unwrap();
+    assert_eq!(moved, (1, 1));
+}

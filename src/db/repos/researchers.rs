@@ -482,7 +482,46 @@ pub fn merge(
             .map(|_| f.as_str().to_string())
         })
         .collect();
+    // Outreach state moves too: invitations with their history, readers'
+    // interest and pending claims (rows the keeper already has stay its own).
+    conn.execute(
+        "UPDATE outreach SET researcher_id = ?1 WHERE researcher_id = ?2",
+        params![keep, drop],
+    )?;
+    conn.execute(
+        "UPDATE OR IGNORE reader_interest SET researcher_id = ?1 WHERE researcher_id = ?2",
+        params![keep, drop],
+    )?;
+    conn.execute(
+        "UPDATE OR IGNORE pending_claims SET researcher_id = ?1 WHERE researcher_id = ?2",
+        params![keep, drop],
+    )?;
+    let edited_drop: String =
+        conn.query_row("SELECT edited_fields FROM temp.merge_src", [], |r| r.get(0))?;
     conn.execute("DELETE FROM researchers WHERE id = ?1", [drop])?;
+    // The account link, consent and time zone carry over when the keeper
+    // has none; the status keeps the strongest (an opt-out always wins).
+    conn.execute(
+        "UPDATE researchers SET
+             user_id = COALESCE(user_id, (SELECT user_id FROM temp.merge_src)),
+             claimed_at = COALESCE(claimed_at, (SELECT claimed_at FROM temp.merge_src)),
+             timezone = COALESCE(timezone, (SELECT timezone FROM temp.merge_src)),
+             listing_consent_at = COALESCE(listing_consent_at, (SELECT listing_consent_at FROM temp.merge_src)),
+             listing_terms_version = COALESCE(listing_terms_version, (SELECT listing_terms_version FROM temp.merge_src)),
+             status = CASE
+                 WHEN 'opted_out' IN (status, (SELECT status FROM temp.merge_src)) THEN 'opted_out'
+                 WHEN 'registered' IN (status, (SELECT status FROM temp.merge_src)) THEN 'registered'
+                 WHEN 'invited' IN (status, (SELECT status FROM temp.merge_src)) THEN 'invited'
+                 ELSE status END
+         WHERE id = ?1",
+        [keep],
+    )?;
+    let edited: Vec<Field> = serde_json::from_str::<Vec<String>>(&edited_drop)
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|f| Field::parse(f))
+        .collect();
+    mark_edited(conn, keep, &edited)?;
     for field in &filled {
         let Some(f) = Field::parse(field) else {
             continue;

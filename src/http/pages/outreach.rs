@@ -97,6 +97,8 @@ pub struct RenewForm {
 pub struct InviteAuthorForm {
     pub csrf_token: String,
     pub paper_id: Option<i64>,
+    /// Where to go afterwards (a local path), e.g. the admin outreach page.
+    pub return_to: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -341,9 +343,12 @@ pub async fn invite_author_post(
     AppPath(id): AppPath<i64>,
     PageForm(f): PageForm<InviteAuthorForm>,
 ) -> Result<Response, PageError> {
-    let back = f
-        .paper_id
-        .map_or(format!("/researchers/{id}"), |p| format!("/papers/{p}"));
+    let back = match f.return_to.as_deref() {
+        Some(to) => super::form::safe_next(Some(to)),
+        None => f
+            .paper_id
+            .map_or(format!("/researchers/{id}"), |p| format!("/papers/{p}")),
+    };
     let who = viewer.require(&back)?;
     viewer.check_csrf(&f.csrf_token)?;
     match outreach::request(
@@ -356,12 +361,14 @@ pub async fn invite_author_post(
     )
     .await
     {
-        Ok(_) => Ok(redirect_with_flash(
-            &state,
-            &back,
-            "success",
-            "We have invited this author; your interest is recorded.",
-        )),
+        Ok(_) => {
+            let message = if who.is_admin() {
+                "The invitation is on its way."
+            } else {
+                "We have invited this author; your interest is recorded."
+            };
+            Ok(redirect_with_flash(&state, &back, "success", message))
+        }
         Err(e @ (AppError::Validation { .. } | AppError::Conflict { .. })) => Ok(
             redirect_with_flash(&state, &back, "error", &e.public_message()),
         ),
