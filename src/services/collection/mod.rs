@@ -4,6 +4,7 @@
 pub mod calls;
 pub mod pipeline;
 pub mod runner;
+mod steps;
 
 use std::net::IpAddr;
 

@@ -10,6 +10,12 @@ use crate::domain::researcher::{Field, FieldValue, Provenance};
 use crate::domain::{Email, PaperId, ResearcherId};
 use crate::error::{AppError, AppResult};
 
+mod claims;
+mod merge;
+
+pub use claims::*;
+pub use merge::{merge, resolve};
+
 pub const EMAIL_AAD: &str = "researchers.email";
 pub const EMAIL_INDEX: &str = "email";
 
@@ -242,7 +248,7 @@ pub fn apply(
     Ok(written)
 }
 
-fn record_source(
+pub(super) fn record_source(
     conn: &Connection,
     id: ResearcherId,
     field: Field,
@@ -291,29 +297,6 @@ pub fn exists(conn: &Connection, id: ResearcherId) -> AppResult<bool> {
         [id],
         |r| r.get(0),
     )?)
-}
-
-/// The researcher `id` stands for now: itself while it exists, else the
-/// one it was merged into (`None` when it is gone without a merge).
-pub fn resolve(conn: &Connection, id: ResearcherId) -> AppResult<Option<ResearcherId>> {
-    let exists: bool = conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM researchers WHERE id = ?1)",
-        [id],
-        |r| r.get(0),
-    )?;
-    if exists {
-        return Ok(Some(id));
-    }
-    // `merge` re-points older merge records at the new keeper, so one hop
-    // is enough.
-    Ok(conn
-        .query_row(
-            "SELECT m.kept_id FROM researcher_merges m JOIN researchers r ON r.id = m.kept_id
-             WHERE m.merged_id = ?1 ORDER BY m.id DESC LIMIT 1",
-            [id],
-            |r| r.get(0),
-        )
-        .optional()?)
 }
 
 pub fn mark_collected(conn: &Connection, id: ResearcherId, now: Time) -> AppResult<()> {
@@ -414,292 +397,6 @@ pub fn stale(
     Ok(rows)
 }
 
-/// Merges `drop` into `keep`: links and steps move over, `keep`'s empty
-/// fields are filled from `drop` (with their provenance), the merge and
-/// `drop`'s provenance are recorded, and `drop` is deleted.
-pub fn merge(
-    conn: &Connection,
-    keep: ResearcherId,
-    drop: ResearcherId,
-    reason: &str,
-    now: Time,
-) -> AppResult<()> {
-    if keep == drop {
-        return Ok(());
-    }
-    let now_s = ts(now);
-    let dropped_sources: Vec<Value> = conn
-        .prepare("SELECT field, provider, source_url, recorded_at FROM researcher_field_sources WHERE researcher_id = ?1")?
-        .query_map([drop], |r| {
-            Ok(serde_json::json!({"field": r.get::<_, String>(0)?, "provider": r.get::<_, String>(1)?,
-                "source_url": r.get::<_, Option<String>>(2)?, "recorded_at": r.get::<_, String>(3)?}))
-        })?
-        .collect::<Result<_, _>>()?;
-    conn.execute(
-        "INSERT INTO researcher_merges (kept_id, merged_id, reason, merged_sources, merged_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![keep, drop, reason, Value::Array(dropped_sources).to_string(), now_s],
-    )?;
-    conn.execute(
-        "UPDATE OR IGNORE paper_researchers SET researcher_id = ?1 WHERE researcher_id = ?2",
-        params![keep, drop],
-    )?;
-    conn.execute(
-        "UPDATE collection_steps SET researcher_id = ?1 WHERE researcher_id = ?2",
-        params![keep, drop],
-    )?;
-    // Earlier merges into `drop` now belong to `keep` (deleting `drop`
-    // would otherwise cascade their records away).
-    conn.execute(
-        "UPDATE researcher_merges SET kept_id = ?1 WHERE kept_id = ?2",
-        params![keep, drop],
-    )?;
-    // Copy what `keep` lacks; unique columns are taken off `drop` first.
-    conn.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS merge_src AS SELECT * FROM researchers WHERE 0",
-        [],
-    )?;
-    conn.execute("DELETE FROM temp.merge_src", [])?;
-    conn.execute(
-        "INSERT INTO temp.merge_src SELECT * FROM researchers WHERE id = ?1",
-        [drop],
-    )?;
-    let filled: Vec<String> = Field::ALL
-        .iter()
-        .filter(|f| !matches!(f, Field::Name))
-        .filter_map(|f| {
-            let col = f.column();
-            let empty = if f.is_list() { format!("{col} = '[]'") } else { format!("{col} IS NULL") };
-            conn.query_row(
-                &format!(
-                    "SELECT (SELECT {empty} FROM researchers WHERE id = ?1) AND (SELECT NOT ({empty}) FROM temp.merge_src)"
-                ),
-                [keep],
-                |r| r.get::<_, Option<bool>>(0),
-            )
-            .ok()
-            .flatten()
-            .filter(|b| *b)
-            .map(|_| f.as_str().to_string())
-        })
-        .collect();
-    // Outreach state moves too: invitations with their history, readers'
-    // interest and pending claims (rows the keeper already has stay its own).
-    conn.execute(
-        "UPDATE outreach SET researcher_id = ?1 WHERE researcher_id = ?2",
-        params![keep, drop],
-    )?;
-    conn.execute(
-        "UPDATE OR IGNORE reader_interest SET researcher_id = ?1 WHERE researcher_id = ?2",
-        params![keep, drop],
-    )?;
-    conn.execute(
-        "UPDATE OR IGNORE pending_claims SET researcher_id = ?1 WHERE researcher_id = ?2",
-        params![keep, drop],
-    )?;
-    let edited_drop: String =
-        conn.query_row("SELECT edited_fields FROM temp.merge_src", [], |r| r.get(0))?;
-    conn.execute("DELETE FROM researchers WHERE id = ?1", [drop])?;
-    // The account link, consent and time zone carry over when the keeper
-    // has none; the status keeps the strongest (an opt-out always wins).
-    conn.execute(
-        "UPDATE researchers SET
-             user_id = COALESCE(user_id, (SELECT user_id FROM temp.merge_src)),
-             claimed_at = COALESCE(claimed_at, (SELECT claimed_at FROM temp.merge_src)),
-             timezone = COALESCE(timezone, (SELECT timezone FROM temp.merge_src)),
-             listing_consent_at = COALESCE(listing_consent_at, (SELECT listing_consent_at FROM temp.merge_src)),
-             listing_terms_version = COALESCE(listing_terms_version, (SELECT listing_terms_version FROM temp.merge_src)),
-             status = CASE
-                 WHEN 'opted_out' IN (status, (SELECT status FROM temp.merge_src)) THEN 'opted_out'
-                 WHEN 'registered' IN (status, (SELECT status FROM temp.merge_src)) THEN 'registered'
-                 WHEN 'invited' IN (status, (SELECT status FROM temp.merge_src)) THEN 'invited'
-                 ELSE status END
-         WHERE id = ?1",
-        [keep],
-    )?;
-    let edited: Vec<Field> = serde_json::from_str::<Vec<String>>(&edited_drop)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|f| Field::parse(f))
-        .collect();
-    mark_edited(conn, keep, &edited)?;
-    for field in &filled {
-        let Some(f) = Field::parse(field) else {
-            continue;
-        };
-        let cols: Vec<&str> = match f {
-            Field::Email => vec!["email_enc", "email_bidx", "email_quality"],
-            other => vec![other.column()],
-        };
-        for col in cols {
-            conn.execute(&format!("UPDATE researchers SET {col} = (SELECT {col} FROM temp.merge_src) WHERE id = ?1"), [keep])?;
-        }
-    }
-    // Provenance of the filled fields comes over from the merge record.
-    let record: String = conn.query_row(
-        "SELECT merged_sources FROM researcher_merges WHERE kept_id = ?1 AND merged_id = ?2 ORDER BY id DESC LIMIT 1",
-        params![keep, drop],
-        |r| r.get(0),
-    )?;
-    let sources: Vec<Value> = serde_json::from_str(&record).unwrap_or_default();
-    for s in sources {
-        let field = s["field"].as_str().unwrap_or_default();
-        if filled.iter().any(|f| f == field) {
-            conn.execute(
-                "INSERT OR REPLACE INTO researcher_field_sources (researcher_id, field, provider, source_url, recorded_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![keep, field, s["provider"].as_str(), s["source_url"].as_str(), s["recorded_at"].as_str()],
-            )?;
-        }
-    }
-    conn.execute("DELETE FROM temp.merge_src", [])?;
-    conn.execute(
-        "UPDATE researchers SET updated_at = ?2 WHERE id = ?1",
-        params![keep, now_s],
-    )?;
-    Ok(())
-}
-
 pub fn count(conn: &Connection) -> AppResult<i64> {
     Ok(conn.query_row("SELECT COUNT(*) FROM researchers", [], |r| r.get(0))?)
-}
-
-/// The outreach state of a researcher: (`status`, linked user).
-pub fn status_of(conn: &Connection, id: ResearcherId) -> AppResult<Option<(String, Option<i64>)>> {
-    Ok(conn
-        .query_row(
-            "SELECT status, user_id FROM researchers WHERE id = ?1",
-            [id],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?)
-}
-
-/// `collected`, `invited`, `registered` or `opted_out`.
-pub fn set_status(conn: &Connection, id: ResearcherId, status: &str, now: Time) -> AppResult<()> {
-    conn.execute(
-        "UPDATE researchers SET status = ?2, updated_at = ?3 WHERE id = ?1",
-        params![id, status, ts(now)],
-    )?;
-    Ok(())
-}
-
-/// The e-mail's blind index, if one is stored.
-pub fn email_bidx(conn: &Connection, id: ResearcherId) -> AppResult<Option<String>> {
-    Ok(conn
-        .query_row(
-            "SELECT email_bidx FROM researchers WHERE id = ?1",
-            [id],
-            |r| r.get(0),
-        )
-        .optional()?
-        .flatten())
-}
-
-/// Erases the collected e-mail and its provenance (opt-out).
-pub fn erase_email(conn: &Connection, id: ResearcherId, now: Time) -> AppResult<()> {
-    conn.execute(
-        "UPDATE researchers SET email_enc = NULL, email_bidx = NULL, email_quality = NULL, updated_at = ?2 WHERE id = ?1",
-        params![id, ts(now)],
-    )?;
-    conn.execute(
-        "DELETE FROM researcher_field_sources WHERE researcher_id = ?1 AND field = 'email'",
-        [id],
-    )?;
-    Ok(())
-}
-
-/// Links the profile to its owner's account.
-pub fn claim(conn: &Connection, id: ResearcherId, user: i64, now: Time) -> AppResult<()> {
-    let now = ts(now);
-    conn.execute(
-        "UPDATE researchers SET user_id = ?2, claimed_at = COALESCE(claimed_at, ?3), status = 'registered', updated_at = ?3 WHERE id = ?1",
-        params![id, user, now],
-    )?;
-    Ok(())
-}
-
-/// Records the consent to be listed as bookable, under a terms version.
-pub fn set_listing_consent(
-    conn: &Connection,
-    id: ResearcherId,
-    terms_version: &str,
-    timezone: Option<&str>,
-    now: Time,
-) -> AppResult<()> {
-    conn.execute(
-        "UPDATE researchers SET listing_consent_at = ?2, listing_terms_version = ?3, timezone = COALESCE(?4, timezone) WHERE id = ?1",
-        params![id, ts(now), terms_version, timezone],
-    )?;
-    Ok(())
-}
-
-/// Adds fields to `edited_fields`: collection will never write them again.
-pub fn mark_edited(conn: &Connection, id: ResearcherId, fields: &[Field]) -> AppResult<()> {
-    let current: String = conn.query_row(
-        "SELECT edited_fields FROM researchers WHERE id = ?1",
-        [id],
-        |r| r.get(0),
-    )?;
-    let mut edited: Vec<String> = serde_json::from_str(&current).unwrap_or_default();
-    for f in fields {
-        if !edited.iter().any(|e| e == f.as_str()) {
-            edited.push(f.as_str().to_string());
-        }
-    }
-    conn.execute(
-        "UPDATE researchers SET edited_fields = ?2 WHERE id = ?1",
-        params![id, serde_json::json!(edited).to_string()],
-    )?;
-    Ok(())
-}
-
-/// Clears a field the researcher removed (an empty value never comes from
-/// collection, so `apply` cannot do this).
-pub fn clear_field(conn: &Connection, id: ResearcherId, field: Field, now: Time) -> AppResult<()> {
-    let value = if field.is_list() { "'[]'" } else { "NULL" };
-    if matches!(field, Field::Name | Field::Email) {
-        return Ok(());
-    }
-    conn.execute(
-        &format!(
-            "UPDATE researchers SET {} = {value}, updated_at = ?2 WHERE id = ?1",
-            field.column()
-        ),
-        params![id, ts(now)],
-    )?;
-    record_source(
-        conn,
-        id,
-        field,
-        &Provenance {
-            provider: "researcher".into(),
-            source_url: None,
-        },
-        &ts(now),
-    )?;
-    Ok(())
-}
-
-/// The profile an account claimed, if any.
-pub fn by_user(conn: &Connection, user: i64) -> AppResult<Option<ResearcherId>> {
-    Ok(conn
-        .query_row(
-            "SELECT id FROM researchers WHERE user_id = ?1",
-            [user],
-            |r| r.get(0),
-        )
-        .optional()?)
-}
-
-/// Whether the researcher is linked to the paper as one of its authors.
-pub fn is_author_of(
-    conn: &Connection,
-    id: ResearcherId,
-    paper: crate::domain::PaperId,
-) -> AppResult<bool> {
-    Ok(conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM paper_researchers WHERE researcher_id = ?1 AND paper_id = ?2)",
-        params![id, paper],
-        |r| r.get(0),
-    )?)
 }

@@ -1,0 +1,153 @@
+//! A researcher's outreach state: status, the account that claimed the
+//! profile, listing consent, the researcher's own edits, and opt-out.
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use super::record_source;
+use crate::db::ts;
+use crate::domain::researcher::{Field, Provenance};
+use crate::domain::ResearcherId;
+use crate::error::AppResult;
+
+type Time = chrono::DateTime<chrono::Utc>;
+
+/// The outreach state of a researcher: (`status`, linked user).
+pub fn status_of(conn: &Connection, id: ResearcherId) -> AppResult<Option<(String, Option<i64>)>> {
+    Ok(conn
+        .query_row(
+            "SELECT status, user_id FROM researchers WHERE id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}
+
+/// `collected`, `invited`, `registered` or `opted_out`.
+pub fn set_status(conn: &Connection, id: ResearcherId, status: &str, now: Time) -> AppResult<()> {
+    conn.execute(
+        "UPDATE researchers SET status = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, status, ts(now)],
+    )?;
+    Ok(())
+}
+
+/// The e-mail's blind index, if one is stored.
+pub fn email_bidx(conn: &Connection, id: ResearcherId) -> AppResult<Option<String>> {
+    Ok(conn
+        .query_row(
+            "SELECT email_bidx FROM researchers WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?
+        .flatten())
+}
+
+/// Erases the collected e-mail and its provenance (opt-out).
+pub fn erase_email(conn: &Connection, id: ResearcherId, now: Time) -> AppResult<()> {
+    conn.execute(
+        "UPDATE researchers SET email_enc = NULL, email_bidx = NULL, email_quality = NULL, updated_at = ?2 WHERE id = ?1",
+        params![id, ts(now)],
+    )?;
+    conn.execute(
+        "DELETE FROM researcher_field_sources WHERE researcher_id = ?1 AND field = 'email'",
+        [id],
+    )?;
+    Ok(())
+}
+
+/// Links the profile to its owner's account.
+pub fn claim(conn: &Connection, id: ResearcherId, user: i64, now: Time) -> AppResult<()> {
+    let now = ts(now);
+    conn.execute(
+        "UPDATE researchers SET user_id = ?2, claimed_at = COALESCE(claimed_at, ?3), status = 'registered', updated_at = ?3 WHERE id = ?1",
+        params![id, user, now],
+    )?;
+    Ok(())
+}
+
+/// Records the consent to be listed as bookable, under a terms version.
+pub fn set_listing_consent(
+    conn: &Connection,
+    id: ResearcherId,
+    terms_version: &str,
+    timezone: Option<&str>,
+    now: Time,
+) -> AppResult<()> {
+    conn.execute(
+        "UPDATE researchers SET listing_consent_at = ?2, listing_terms_version = ?3, timezone = COALESCE(?4, timezone) WHERE id = ?1",
+        params![id, ts(now), terms_version, timezone],
+    )?;
+    Ok(())
+}
+
+/// Adds fields to `edited_fields`: collection will never write them again.
+pub fn mark_edited(conn: &Connection, id: ResearcherId, fields: &[Field]) -> AppResult<()> {
+    let current: String = conn.query_row(
+        "SELECT edited_fields FROM researchers WHERE id = ?1",
+        [id],
+        |r| r.get(0),
+    )?;
+    let mut edited: Vec<String> = serde_json::from_str(&current).unwrap_or_default();
+    for f in fields {
+        if !edited.iter().any(|e| e == f.as_str()) {
+            edited.push(f.as_str().to_string());
+        }
+    }
+    conn.execute(
+        "UPDATE researchers SET edited_fields = ?2 WHERE id = ?1",
+        params![id, serde_json::json!(edited).to_string()],
+    )?;
+    Ok(())
+}
+
+/// Clears a field the researcher removed (an empty value never comes from
+/// collection, so `apply` cannot do this).
+pub fn clear_field(conn: &Connection, id: ResearcherId, field: Field, now: Time) -> AppResult<()> {
+    let value = if field.is_list() { "'[]'" } else { "NULL" };
+    if matches!(field, Field::Name | Field::Email) {
+        return Ok(());
+    }
+    conn.execute(
+        &format!(
+            "UPDATE researchers SET {} = {value}, updated_at = ?2 WHERE id = ?1",
+            field.column()
+        ),
+        params![id, ts(now)],
+    )?;
+    record_source(
+        conn,
+        id,
+        field,
+        &Provenance {
+            provider: "researcher".into(),
+            source_url: None,
+        },
+        &ts(now),
+    )?;
+    Ok(())
+}
+
+/// The profile an account claimed, if any.
+pub fn by_user(conn: &Connection, user: i64) -> AppResult<Option<ResearcherId>> {
+    Ok(conn
+        .query_row(
+            "SELECT id FROM researchers WHERE user_id = ?1",
+            [user],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// Whether the researcher is linked to the paper as one of its authors.
+pub fn is_author_of(
+    conn: &Connection,
+    id: ResearcherId,
+    paper: crate::domain::PaperId,
+) -> AppResult<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM paper_researchers WHERE researcher_id = ?1 AND paper_id = ?2)",
+        params![id, paper],
+        |r| r.get(0),
+    )?)
+}

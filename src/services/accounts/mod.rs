@@ -1,0 +1,282 @@
+//! Accounts and authentication: registration, log-in (API tokens and web
+//! cookie sessions), refresh, log-out, password change, roles, and the
+//! one-time setup link for the first admin.
+
+use std::net::IpAddr;
+
+use serde_json::json;
+
+use crate::db::repos::auth_sessions::{self};
+use crate::db::repos::{audit, users};
+use crate::domain::password::PasswordPolicy;
+use crate::domain::{text, Email, Role, SessionId, UserId};
+use crate::error::{AppError, AppResult, FieldErrors};
+use crate::services::terms;
+use crate::state::AppState;
+
+mod sessions;
+mod setup;
+
+pub use sessions::*;
+pub use setup::*;
+
+/// Who is making a request.
+#[derive(Debug, Clone, Copy)]
+pub struct Principal {
+    pub user_id: UserId,
+    pub role: Role,
+    pub session_id: SessionId,
+}
+
+impl Principal {
+    pub fn is_admin(&self) -> bool {
+        self.role.is_admin()
+    }
+
+    /// `Forbidden` unless the caller is an admin.
+    pub fn require_admin(&self) -> AppResult<()> {
+        if self.is_admin() {
+            Ok(())
+        } else {
+            Err(AppError::Forbidden)
+        }
+    }
+}
+
+pub struct Registration {
+    pub email: String,
+    pub password: String,
+    pub name: String,
+    pub accept_terms: bool,
+}
+
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub expires_in: i64,
+}
+
+/// A new web session: the cookie value and the user.
+pub struct WebLogin {
+    pub cookie_token: String,
+    pub user: users::UserRow,
+}
+
+pub(super) fn policy(state: &AppState) -> PasswordPolicy {
+    PasswordPolicy {
+        min_len: state.config.auth.password_min_length,
+        max_len: state.config.auth.password_max_length,
+    }
+}
+
+pub(super) fn invalid_credentials() -> AppError {
+    AppError::unauthorized("The e-mail address or the password is wrong.")
+}
+
+/// Validates a registration; the terms must be accepted.
+pub(super) fn validate(
+    state: &AppState,
+    r: &Registration,
+    require_terms: bool,
+) -> AppResult<(Email, String)> {
+    let mut errs = FieldErrors::new();
+    let email = errs.check("email", Email::parse(&r.email));
+    let name = errs.check("name", text::line(&r.name, 200));
+    if let Err(m) = policy(state).check(&r.password, email.as_ref()) {
+        errs.add("password", m);
+    }
+    if require_terms && !r.accept_terms {
+        errs.add(
+            "accept_terms",
+            format!(
+                "you must accept the terms (version {})",
+                terms::TERMS_VERSION
+            ),
+        );
+    }
+    errs.into_result()?;
+    Ok((
+        email.ok_or_else(|| AppError::internal("email"))?,
+        name.unwrap_or_default(),
+    ))
+}
+
+pub(super) fn event<'a>(
+    actor: Option<UserId>,
+    action: &'a str,
+    target: Option<String>,
+    detail: serde_json::Value,
+    ip: Option<IpAddr>,
+) -> audit::NewEvent<'a> {
+    audit::NewEvent {
+        actor,
+        action,
+        target,
+        detail,
+        ip,
+    }
+}
+
+/// Creates a user account (role `user`) and records the accepted terms.
+pub async fn register(
+    state: &AppState,
+    r: Registration,
+    ip: Option<IpAddr>,
+) -> AppResult<users::UserRow> {
+    let (email, name) = validate(state, &r, true)?;
+    create_user(
+        state,
+        email,
+        name,
+        &r.password,
+        Role::User,
+        Some(terms::TERMS_VERSION),
+        None,
+        ip,
+        "auth.register",
+    )
+    .await
+}
+
+/// Creates an account with any role (CLI, setup link, admin).
+#[allow(clippy::too_many_arguments)]
+async fn create_user(
+    state: &AppState,
+    email: Email,
+    name: String,
+    password: &str,
+    role: Role,
+    terms_version: Option<&'static str>,
+    actor: Option<UserId>,
+    ip: Option<IpAddr>,
+    action: &'static str,
+) -> AppResult<users::UserRow> {
+    let hash = state.passwords.hash(password).await?;
+    let keys = state.keys.clone();
+    let now = state.now();
+    let id = state
+        .db
+        .write(move |tx| {
+            let id = users::insert(
+                tx,
+                &keys,
+                &users::NewUser {
+                    email: &email,
+                    name: &name,
+                    role,
+                    password_hash: &hash,
+                    terms_version,
+                },
+                now,
+            )?;
+            audit::append(
+                tx,
+                &keys,
+                event(
+                    actor.or(Some(id)),
+                    action,
+                    Some(format!("user:{id}")),
+                    json!({"role": role.as_str(), "terms_version": terms_version}),
+                    ip,
+                ),
+                now,
+            )?;
+            Ok(id)
+        })
+        .await?;
+    tracing::info!(user_id = %id, role = role.as_str(), action, "account created");
+    get_user(state, id).await
+}
+
+/// Creates an account from the command line (`colloquy user create`).
+pub async fn create_user_admin_cli(
+    state: &AppState,
+    email: &str,
+    name: &str,
+    password: &str,
+    role: Role,
+) -> AppResult<users::UserRow> {
+    let r = Registration {
+        email: email.into(),
+        password: password.into(),
+        name: name.into(),
+        accept_terms: true,
+    };
+    let (email, name) = validate(state, &r, false)?;
+    create_user(
+        state,
+        email,
+        name,
+        password,
+        role,
+        None,
+        None,
+        None,
+        "user.created_by_cli",
+    )
+    .await
+}
+
+pub async fn get_user(state: &AppState, id: UserId) -> AppResult<users::UserRow> {
+    let keys = state.keys.clone();
+    state
+        .db
+        .read(move |c| users::find(c, &keys, id))
+        .await?
+        .ok_or(AppError::NotFound)
+}
+
+/// Changes a user's role (admins only); recorded in the audit trail.
+pub async fn set_role(
+    state: &AppState,
+    admin: &Principal,
+    target: UserId,
+    role: Role,
+    ip: Option<IpAddr>,
+) -> AppResult<users::UserRow> {
+    if !admin.is_admin() {
+        return Err(AppError::Forbidden);
+    }
+    if target == admin.user_id && role != Role::Admin {
+        return Err(AppError::conflict(
+            "last_admin",
+            "You cannot remove your own admin role.",
+        ));
+    }
+    let keys = state.keys.clone();
+    let now = state.now();
+    let actor = admin.user_id;
+    let changed = state
+        .db
+        .write(move |tx| {
+            let Some(before) = users::find(tx, &keys, target)? else {
+                return Ok(None);
+            };
+            if before.role == role {
+                return Ok(Some(Vec::new()));
+            }
+            users::set_role(tx, target, role, now)?;
+            let detail = json!({"from": before.role.as_str(), "to": role.as_str()});
+            audit::append(
+                tx,
+                &keys,
+                event(
+                    Some(actor),
+                    "user.role_changed",
+                    Some(format!("user:{target}")),
+                    detail,
+                    ip,
+                ),
+                now,
+            )?;
+            // Roles are read with the session, so the change applies at once
+            // once the cached sessions are dropped.
+            auth_sessions::active_ids_for_user(tx, target, now).map(Some)
+        })
+        .await?
+        .ok_or(AppError::NotFound)?;
+    for sid in changed {
+        state.cache.sessions.invalidate(&sid).await;
+    }
+    get_user(state, target).await
+}

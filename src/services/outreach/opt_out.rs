@@ -1,0 +1,59 @@
+//! One-click opt-out: the address is suppressed and erased; the researcher
+//! is never contacted again.
+
+use std::net::IpAddr;
+
+use serde_json::json;
+
+use crate::db::repos::outreach as repo;
+use crate::db::repos::{audit, researchers};
+use crate::domain::ResearcherId;
+use crate::error::{AppError, AppResult};
+use crate::services::link_tokens::{self};
+use crate::state::AppState;
+
+/// Opts a researcher out: the address goes on the suppression list, the
+/// collected e-mail is erased, and no mail is ever sent to it again.
+pub async fn opt_out(state: &AppState, token: &str, ip: Option<IpAddr>) -> AppResult<String> {
+    let claims = link_tokens::verify(&state.keys, token, link_tokens::OPT_OUT, state.now())
+        .map_err(|(p, _)| p.into_error())?;
+    let rid = ResearcherId(claims.rid);
+    let (keys, now) = (state.keys.clone(), state.now());
+    let name = state
+        .db
+        .write(move |tx| {
+            let row = researchers::find(tx, &keys, rid)?.ok_or(AppError::NotFound)?;
+            if let Some(bidx) = researchers::email_bidx(tx, rid)? {
+                repo::suppress(tx, &bidx, "opt_out", now)?;
+            }
+            researchers::erase_email(tx, rid, now)?;
+            researchers::set_status(tx, rid, "opted_out", now)?;
+            repo::opted_out(tx, rid, now)?;
+            let ev = audit::NewEvent {
+                actor: None,
+                action: "researcher.opted_out",
+                target: Some(format!("researcher:{rid}")),
+                detail: json!({}),
+                ip,
+            };
+            audit::append(tx, &keys, ev, now)?;
+            Ok(row.name)
+        })
+        .await?;
+    tracing::info!(researcher_id = %rid, "researcher opted out; address suppressed and erased");
+    Ok(name)
+}
+
+/// The name on an opt-out link (for the confirmation page).
+pub async fn opt_out_name(state: &AppState, token: &str) -> AppResult<String> {
+    let claims = link_tokens::verify(&state.keys, token, link_tokens::OPT_OUT, state.now())
+        .map_err(|(p, _)| p.into_error())?;
+    let rid = ResearcherId(claims.rid);
+    let keys = state.keys.clone();
+    Ok(state
+        .db
+        .read(move |c| researchers::find(c, &keys, rid))
+        .await?
+        .ok_or(AppError::NotFound)?
+        .name)
+}
