@@ -13,9 +13,9 @@ use serde_json::{json, Value};
 use crate::helpers::{error_code, spawn_app, spawn_app_with, TestApp, PASSWORD};
 use crate::smtp_sink::SmtpSink;
 
-const ADDRESS: &str = "ada.lovelace@analytical.example";
+pub(crate) const ADDRESS: &str = "ada.lovelace@analytical.example";
 
-async fn app_with_smtp(sink: &SmtpSink) -> TestApp {
+pub(crate) async fn app_with_smtp(sink: &SmtpSink) -> TestApp {
     let port = sink.port;
     spawn_app_with(move |c| {
         c.smtp.host = "127.0.0.1".into();
@@ -66,13 +66,13 @@ pub(crate) async fn researcher(app: &TestApp, token: &str) -> (i64, i64) {
     (rid.0, paper)
 }
 
-async fn outreach(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
+pub(crate) async fn outreach(app: &TestApp, token: &str, body: Value) -> reqwest::Response {
     app.post_json("/api/v1/consulting/outreach", Some(token), &body)
         .await
 }
 
 /// The invitation and opt-out links in a delivered message.
-fn links(data: &str) -> (String, String) {
+pub(crate) fn links(data: &str) -> (String, String) {
     let body = data.replace("=\r\n", "").replace("=3D", "=");
     let re = |path: &str| {
         regex::Regex::new(&format!(
@@ -85,7 +85,7 @@ fn links(data: &str) -> (String, String) {
     (invite, opt_out)
 }
 
-async fn register(app: &TestApp, token: &str) -> reqwest::Response {
+pub(crate) async fn register(app: &TestApp, token: &str) -> reqwest::Response {
     app.post_json("/api/v1/auth/register-researcher", None, &json!({"token": token, "password": PASSWORD, "timezone": "Europe/London", "accept_terms": true}))
         .await
 }
@@ -187,93 +187,6 @@ async fn a_reader_invites_an_author_and_the_link_in_the_mail_registers_them() {
         again.json::<Value>().await.unwrap()["error"]["fields"]["token"],
         "link_used"
     );
-}
-
-#[tokio::test]
-async fn bad_links_say_what_is_wrong_and_expired_ones_can_be_renewed() {
-    let sink = SmtpSink::start().await;
-    let app = app_with_smtp(&sink).await;
-    let reader = app.token("reader@uni.edu").await;
-    let (rid, _) = researcher(&app, &reader).await;
-    outreach(&app, &reader, json!({"researcher_id": rid})).await;
-    colloquy::services::mail::sender::send_due(&app.state)
-        .await
-        .unwrap();
-    let (invite, opt_out) = links(&sink.wait_for(1, Duration::from_secs(5)).await[0].data);
-
-    let code = |r: Value| r["error"]["fields"]["token"].as_str().unwrap().to_string();
-    let mut tampered = invite.clone();
-    tampered.insert(tampered.len() - 3, 'x');
-    assert_eq!(
-        code(register(&app, &tampered).await.json().await.unwrap()),
-        "link_invalid"
-    );
-    assert_eq!(
-        code(register(&app, &opt_out).await.json().await.unwrap()),
-        "link_wrong_purpose"
-    );
-    let page = app
-        .client
-        .get(app.url(&format!("/invite/{tampered}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.status(), 410);
-    assert!(page.text().await.unwrap().contains("not valid"));
-
-    app.clock.advance(chrono::Duration::days(15));
-    assert_eq!(
-        code(register(&app, &invite).await.json().await.unwrap()),
-        "link_expired"
-    );
-    let page = app
-        .client
-        .get(app.url(&format!("/invite/{invite}")))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    assert!(page.contains("This link has expired") && page.contains("Send me a new link"));
-    // Renewing sends a fresh, working link.
-    colloquy::services::outreach::renew(&app.state, &invite, None)
-        .await
-        .unwrap();
-    colloquy::services::mail::sender::send_due(&app.state)
-        .await
-        .unwrap();
-    let (fresh, _) = links(&sink.wait_for(2, Duration::from_secs(5)).await[1].data);
-    assert_eq!(register(&app, &fresh).await.status(), 201);
-}
-
-#[tokio::test]
-async fn two_concurrent_registrations_with_one_link_give_exactly_one_account() {
-    let app = spawn_app().await;
-    let reader = app.token("reader@uni.edu").await;
-    let (rid, _) = researcher(&app, &reader).await;
-    outreach(&app, &reader, json!({"researcher_id": rid})).await;
-    let token = colloquy::services::link_tokens::issue(
-        &app.state.keys,
-        rid,
-        1,
-        "register",
-        colloquy::clock::Clock::now(&app.clock),
-        14,
-    )
-    .unwrap();
-    let (a, b) = tokio::join!(register(&app, &token), register(&app, &token));
-    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
-    statuses.sort();
-    assert_eq!(statuses, [201, 422]);
-    let users: i64 = crate::helpers::rusqlite_conn(&app.db_path())
-        .query_row(
-            "SELECT COUNT(*) FROM users WHERE role = 'researcher'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(users, 1);
 }
 
 #[tokio::test]
@@ -519,86 +432,6 @@ async fn refusals_and_roles() {
 }
 
 #[tokio::test]
-async fn a_registered_researcher_is_told_about_the_interest_instead() {
-    let app = spawn_app().await;
-    let reader = app.token("reader@uni.edu").await;
-    let (rid, _) = researcher(&app, &reader).await;
-    outreach(&app, &reader, json!({"researcher_id": rid})).await;
-    let token = colloquy::services::link_tokens::issue(
-        &app.state.keys,
-        rid,
-        1,
-        "register",
-        colloquy::clock::Clock::now(&app.clock),
-        14,
-    )
-    .unwrap();
-    assert_eq!(register(&app, &token).await.status(), 201);
-    let other = app.token("other@uni.edu").await;
-    let r = outreach(&app, &other, json!({"researcher_id": rid})).await;
-    assert_eq!(r.status(), 409);
-    assert_eq!(error_code(r).await, "already_registered");
-    let notices: i64 = crate::helpers::rusqlite_conn(&app.db_path())
-        .query_row(
-            "SELECT COUNT(*) FROM mail_outbox WHERE template = 'interest_notice'",
-            [],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(notices, 1);
-}
-
-#[tokio::test]
-async fn an_existing_account_is_linked_when_it_logs_in() {
-    let app = spawn_app().await;
-    let reader = app.token("reader@uni.edu").await;
-    let (rid, _) = researcher(&app, &reader).await;
-    // Ada already has a reader account under the same address.
-    assert_eq!(app.register(ADDRESS, "Ada L.").await.status(), 201);
-    // ... whose address was verified (it logs in with its own password).
-    crate::helpers::rusqlite_conn(&app.db_path())
-        .execute("UPDATE users SET email_verified_at = '2026-01-01T00:00:00.000000Z' WHERE role = 'user' AND id = 2", [])
-        .unwrap();
-    let token = colloquy::services::link_tokens::issue(
-        &app.state.keys,
-        rid,
-        1,
-        "register",
-        colloquy::clock::Clock::now(&app.clock),
-        14,
-    )
-    .unwrap();
-    let r = register(&app, &token).await;
-    assert_eq!(r.status(), 202);
-    assert_eq!(r.json::<Value>().await.unwrap()["status"], "pending_login");
-    let users: i64 = crate::helpers::rusqlite_conn(&app.db_path())
-        .query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(users, 2, "no duplicate account");
-    let t = app
-        .login(ADDRESS, PASSWORD)
-        .await
-        .json::<Value>()
-        .await
-        .unwrap();
-    let me: Value = app
-        .get("/api/v1/users/me", t["access_token"].as_str())
-        .await
-        .json()
-        .await
-        .unwrap();
-    assert_eq!(me["role"], "researcher");
-    let linked: Option<i64> = crate::helpers::rusqlite_conn(&app.db_path())
-        .query_row(
-            "SELECT user_id FROM researchers WHERE id = ?1",
-            [rid],
-            |r| r.get(0),
-        )
-        .unwrap();
-    assert_eq!(linked, me["id"].as_i64());
-}
-
-#[tokio::test]
 async fn a_message_queued_before_an_opt_out_is_never_sent() {
     let sink = SmtpSink::start().await;
     let app = app_with_smtp(&sink).await;
@@ -660,104 +493,4 @@ async fn an_invitation_can_only_name_the_researchers_own_paper() {
     .await;
     assert_eq!(r.status(), 422);
     assert!(r.json::<Value>().await.unwrap()["error"]["fields"]["paper_id"].is_string());
-}
-
-#[tokio::test]
-async fn an_unverified_account_on_the_address_is_taken_over_by_the_mailbox_owner() {
-    let app = spawn_app().await;
-    let reader = app.token("reader@uni.edu").await;
-    let (rid, _) = researcher(&app, &reader).await;
-    // Someone registered Ada's address without ever proving they own it.
-    let squatter = app.signed_in(ADDRESS).await;
-    let token = colloquy::services::link_tokens::issue(
-        &app.state.keys,
-        rid,
-        1,
-        "register",
-        colloquy::clock::Clock::now(&app.clock),
-        14,
-    )
-    .unwrap();
-    let r = app
-        .post_json(
-            "/api/v1/auth/register-researcher",
-            None,
-            &json!({"token": token, "password": "ada's own passphrase 1843", "accept_terms": true}),
-        )
-        .await;
-    assert_eq!(r.status(), 201);
-    assert_eq!(r.json::<Value>().await.unwrap()["role"], "researcher");
-    // The squatter's password and sessions no longer work.
-    assert_eq!(app.login(ADDRESS, PASSWORD).await.status(), 401);
-    assert_eq!(
-        app.get("/api/v1/users/me", squatter["access_token"].as_str())
-            .await
-            .status(),
-        401
-    );
-    assert_eq!(
-        app.login(ADDRESS, "ada's own passphrase 1843")
-            .await
-            .status(),
-        200
-    );
-}
-
-#[tokio::test]
-async fn merging_duplicates_keeps_the_account_link_and_the_outreach_history() {
-    use colloquy::repos::{outreach as repo, researchers};
-    let app = spawn_app().await;
-    let reader = app.token("reader@uni.edu").await;
-    let (registered, _) = researcher(&app, &reader).await;
-    let (keys, now) = (app.state.keys.clone(), chrono::Utc::now());
-    let reader_id = colloquy::domain::UserId(1);
-    let (keep, dropped) = app
-        .state
-        .db
-        .write(move |tx| {
-            // An older, plain profile of the same person...
-            let older = researchers::insert(tx, "A. Lovelace", None, None, now)?;
-            // ...and the registered one, with an invitation, interest and edits.
-            let rid = ResearcherId(registered);
-            researchers::claim(tx, rid, 1, now)?;
-            researchers::mark_edited(tx, rid, &[Field::Bio])?;
-            let o = repo::NewOutreach {
-                researcher: rid,
-                paper: None,
-                requested_by: None,
-                kind: "invitation",
-                message: None,
-            };
-            repo::insert(tx, &keys, &o, now)?;
-            repo::record_interest(tx, rid, reader_id, None, now)?;
-            // Keep the lower id, as collection does.
-            let (keep, drop) = if older.0 < rid.0 {
-                (older, rid)
-            } else {
-                (rid, older)
-            };
-            researchers::merge(tx, keep, drop, "same email", now)?;
-            Ok((keep, drop))
-        })
-        .await
-        .unwrap();
-    assert_ne!(keep, dropped);
-    let conn = crate::helpers::rusqlite_conn(&app.db_path());
-    let (user, status, edited): (Option<i64>, String, String) = conn
-        .query_row(
-            "SELECT user_id, status, edited_fields FROM researchers WHERE id = ?1",
-            [keep.0],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
-        )
-        .unwrap();
-    assert_eq!((user, status.as_str()), (Some(1), "registered"));
-    assert!(edited.contains("bio"));
-    let moved: (i64, i64) = conn
-        .query_row(
-            "SELECT (SELECT COUNT(*) FROM outreach WHERE researcher_id = ?1), (SELECT COUNT(*) FROM reader_interest WHERE researcher_id = ?1)",
-            [keep.0],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .unwrap();
-    assert_eq!(moved, (1, 1));
 }
