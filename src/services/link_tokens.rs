@@ -2,9 +2,6 @@
 //! opt-out (long-lived, idempotent). HS256 JWTs signed with the keyring's
 //! primary key; expiry is checked against the app's clock.
 
-use jsonwebtoken::{
-    decode, decode_header, encode, Algorithm, DecodingKey, EncodingKey, Header, Validation,
-};
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::{random_token, Keyring};
@@ -74,9 +71,6 @@ pub fn issue(
     now: chrono::DateTime<chrono::Utc>,
     ttl_days: i64,
 ) -> AppResult<String> {
-    let (kid, secret) = keys.jwt_signing_key();
-    let mut header = Header::new(Algorithm::HS256);
-    header.kid = Some(kid);
     let ttl = if purpose == OPT_OUT {
         OPT_OUT_TTL_DAYS
     } else {
@@ -90,8 +84,7 @@ pub fn issue(
         iat: now.timestamp(),
         exp: now.timestamp() + ttl * 86_400,
     };
-    encode(&header, &claims, &EncodingKey::from_secret(&secret))
-        .map_err(|e| AppError::internal(format!("signing a link: {e}")))
+    crate::services::tokens::sign(keys, &claims)
 }
 
 /// Checks signature, purpose and expiry (not single use: see
@@ -103,22 +96,8 @@ pub fn verify(
     purpose: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<LinkClaims, (LinkProblem, Option<LinkClaims>)> {
-    let tampered = || (LinkProblem::Tampered, None);
-    let header = decode_header(token).map_err(|_| tampered())?;
-    if header.alg != Algorithm::HS256 {
-        return Err(tampered());
-    }
-    let secret = header
-        .kid
-        .as_deref()
-        .and_then(|kid| keys.jwt_verification_key(kid))
-        .ok_or_else(tampered)?;
-    let mut validation = Validation::new(Algorithm::HS256);
-    validation.validate_exp = false;
-    validation.required_spec_claims.clear();
-    let claims = decode::<LinkClaims>(token, &DecodingKey::from_secret(&secret), &validation)
-        .map_err(|_| tampered())?
-        .claims;
+    let claims: LinkClaims =
+        crate::services::tokens::decode_signed(keys, token).ok_or((LinkProblem::Tampered, None))?;
     if claims.purpose != purpose {
         return Err((LinkProblem::WrongPurpose, None));
     }

@@ -13,6 +13,32 @@ use crate::error::{AppError, AppResult};
 
 const PURPOSE_ACCESS: &str = "access";
 
+/// Signs claims as an HS256 JWT with the keyring's primary key (its id in `kid`).
+pub fn sign<T: Serialize>(keys: &Keyring, claims: &T) -> AppResult<String> {
+    let (kid, secret) = keys.jwt_signing_key();
+    let mut header = Header::new(Algorithm::HS256);
+    header.kid = Some(kid);
+    encode(&header, claims, &EncodingKey::from_secret(&secret))
+        .map_err(|e| AppError::internal(format!("signing a token: {e}")))
+}
+
+/// Checks an HS256 JWT's signature with the key its `kid` names and returns
+/// its claims; `None` for anything malformed, forged or signed by an unknown
+/// key. Expiry and purpose are the caller's (against the app's clock).
+pub fn decode_signed<T: serde::de::DeserializeOwned>(keys: &Keyring, token: &str) -> Option<T> {
+    let header = decode_header(token).ok()?;
+    if header.alg != Algorithm::HS256 {
+        return None;
+    }
+    let secret = keys.jwt_verification_key(header.kid.as_deref()?)?;
+    let mut validation = Validation::new(Algorithm::HS256);
+    validation.validate_exp = false;
+    validation.required_spec_claims.clear();
+    decode::<T>(token, &DecodingKey::from_secret(&secret), &validation)
+        .ok()
+        .map(|d| d.claims)
+}
+
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AccessClaims {
     pub sub: i64,
@@ -31,9 +57,6 @@ pub fn issue_access(
     now: chrono::DateTime<chrono::Utc>,
     ttl_secs: i64,
 ) -> AppResult<String> {
-    let (kid, secret) = keys.jwt_signing_key();
-    let mut header = Header::new(Algorithm::HS256);
-    header.kid = Some(kid);
     let claims = AccessClaims {
         sub: user.0,
         sid: session.0,
@@ -42,8 +65,7 @@ pub fn issue_access(
         exp: now.timestamp() + ttl_secs,
         purpose: PURPOSE_ACCESS.into(),
     };
-    encode(&header, &claims, &EncodingKey::from_secret(&secret))
-        .map_err(|e| AppError::internal(format!("signing token: {e}")))
+    sign(keys, &claims)
 }
 
 /// Verifies signature, purpose and expiry; any failure is a plain 401.
@@ -53,22 +75,9 @@ pub fn verify_access(
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<AccessClaims> {
     let invalid = || AppError::unauthorized("The access token is invalid or expired.");
-    let header = decode_header(token).map_err(|_| invalid())?;
-    if header.alg != Algorithm::HS256 {
+    let claims: AccessClaims = decode_signed(keys, token).ok_or_else(invalid)?;
+    if claims.purpose != PURPOSE_ACCESS || claims.exp <= now.timestamp() {
         return Err(invalid());
     }
-    let secret = header
-        .kid
-        .as_deref()
-        .and_then(|kid| keys.jwt_verification_key(kid))
-        .ok_or_else(invalid)?;
-    let mut validation = Validation::new(Algorithm::HS256);
-    validation.validate_exp = false;
-    validation.required_spec_claims.clear();
-    let data = decode::<AccessClaims>(token, &DecodingKey::from_secret(&secret), &validation)
-        .map_err(|_| invalid())?;
-    if data.claims.purpose != PURPOSE_ACCESS || data.claims.exp <= now.timestamp() {
-        return Err(invalid());
-    }
-    Ok(data.claims)
+    Ok(claims)
 }

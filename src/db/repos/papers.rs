@@ -199,10 +199,6 @@ pub fn set_collection_status(
     Ok(())
 }
 
-pub fn count(conn: &Connection) -> AppResult<i64> {
-    Ok(conn.query_row("SELECT COUNT(*) FROM papers", [], |r| r.get(0))?)
-}
-
 #[cfg(test)]
 mod tests {
     use super::fts_terms;

@@ -156,10 +156,6 @@ pub fn admin_exists(conn: &Connection) -> AppResult<bool> {
         .is_some())
 }
 
-pub fn count(conn: &Connection) -> AppResult<i64> {
-    Ok(conn.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))?)
-}
-
 pub fn mark_email_verified(
     conn: &Connection,
     id: UserId,

@@ -86,7 +86,12 @@ pub async fn login_get(viewer: Viewer, Query(p): Query<NextParam>) -> Response {
     })
 }
 
-fn session_cookie_response(state: &AppState, to: &str, token: String, message: &str) -> Response {
+pub(super) fn session_cookie_response(
+    state: &AppState,
+    to: &str,
+    token: String,
+    message: &str,
+) -> Response {
     let mut res = redirect_with_flash(state, to, "success", message);
     set_cookie(
         &mut res,

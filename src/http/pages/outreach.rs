@@ -9,10 +9,7 @@ use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::context::{
-    build_cookie, redirect_with_flash, render, render_status, set_cookie, Layout, Viewer,
-    SESSION_COOKIE,
-};
+use super::context::{redirect_with_flash, render, render_status, Layout, Viewer};
 use super::form::PageForm;
 use super::PageError;
 use crate::db::repos::outreach::{Demand, OutreachRow};
@@ -240,9 +237,8 @@ pub async fn invite_post(
     match outreach::register(&state, reg, ip).await {
         Ok(Registered::Account(user)) => {
             let login = accounts::login_web(&state, &user.email, &f.password, ip).await?;
-            let mut res = redirect_with_flash(&state, &format!("/researchers/{rid}"), "success", "Welcome! Your profile is registered.");
-            set_cookie(&mut res, build_cookie(&state, SESSION_COOKIE, login.cookie_token, Some(state.config.auth.web_session_ttl_secs)));
-            Ok(res)
+            let to = format!("/researchers/{rid}");
+            Ok(super::auth::session_cookie_response(&state, &to, login.cookie_token, "Welcome! Your profile is registered."))
         }
         Ok(Registered::PendingClaim) => Ok(redirect_with_flash(
             &state,

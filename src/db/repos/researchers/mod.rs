@@ -396,7 +396,3 @@ pub fn stale(
         .collect::<Result<Vec<_>, _>>()?;
     Ok(rows)
 }
-
-pub fn count(conn: &Connection) -> AppResult<i64> {
-    Ok(conn.query_row("SELECT COUNT(*) FROM researchers", [], |r| r.get(0))?)
-}
