@@ -11,9 +11,11 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize, Serializer};
 
 mod providers;
+mod sessions;
 mod smtp;
 
 pub use providers::{CollectionConfig, OpenAlexConfig, PaidProviderConfig, ProvidersConfig};
+pub use sessions::{SessionsConfig, VideoConfig, VideoProvider, ZoomConfig};
 pub use smtp::{SmtpConfig, SmtpSecurity};
 
 /// A configuration value that must never be printed or logged.
@@ -62,6 +64,9 @@ pub struct Config {
     pub collection: CollectionConfig,
     pub smtp: SmtpConfig,
     pub outreach: OutreachConfig,
+    pub sessions: SessionsConfig,
+    pub video: VideoConfig,
+    pub zoom: ZoomConfig,
     pub jobs: JobsConfig,
     pub cache: CacheConfig,
     pub logging: LoggingConfig,
@@ -262,6 +267,9 @@ pub struct JobsConfig {
     /// How often the mail sender looks for due messages (new messages
     /// also wake it at once). Empty disables sending.
     pub mail: String,
+    /// How often session requests are expired, reminders sent and past
+    /// sessions completed. Empty disables it.
+    pub sessions: String,
 }
 
 impl Default for JobsConfig {
@@ -271,6 +279,7 @@ impl Default for JobsConfig {
             collection: "*/10 * * * * *".into(),
             refresh_stale: "0 30 3 * * *".into(),
             mail: "*/30 * * * * *".into(),
+            sessions: "0 * * * * *".into(),
         }
     }
 }
@@ -336,6 +345,7 @@ const PLAIN_ENV_NAMES: &[(&str, &str)] = &[
     ("FIRECRAWL_API_KEY", "providers.firecrawl.api_key"),
     ("TAVILY_API_KEY", "providers.tavily.api_key"),
     ("ROCKETREACH_API_KEY", "providers.rocketreach.api_key"),
+    ("ZOOM_API_KEY", "zoom.api_key"),
 ];
 
 impl Config {
@@ -415,6 +425,9 @@ impl Config {
         self.providers.validate().map_err(ConfigError::Invalid)?;
         self.collection.validate().map_err(ConfigError::Invalid)?;
         self.smtp.validate().map_err(ConfigError::Invalid)?;
+        self.sessions.validate().map_err(ConfigError::Invalid)?;
+        self.video.validate().map_err(ConfigError::Invalid)?;
+        self.zoom.validate().map_err(ConfigError::Invalid)?;
         if self.outreach.cooldown_days < 0 || !(1..=365).contains(&self.outreach.link_ttl_days) {
             return invalid(
                 "outreach.cooldown_days must be >= 0 and outreach.link_ttl_days between 1 and 365"
@@ -426,6 +439,7 @@ impl Config {
             ("collection", &self.jobs.collection),
             ("refresh_stale", &self.jobs.refresh_stale),
             ("mail", &self.jobs.mail),
+            ("sessions", &self.jobs.sessions),
         ] {
             crate::jobs::check_schedule(name, schedule).map_err(ConfigError::Invalid)?;
         }

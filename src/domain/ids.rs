@@ -35,5 +35,6 @@ typed_id!(
     SessionId,
     AuditId,
     ResearcherId,
-    JobId
+    JobId,
+    ConsultingSessionId
 );

@@ -1,5 +1,6 @@
 //! Validated domain types: once a value exists, it is valid.
 
+pub mod availability;
 pub mod email;
 pub mod ids;
 pub mod paper;
@@ -9,5 +10,7 @@ pub mod role;
 pub mod text;
 
 pub use email::Email;
-pub use ids::{AuditId, JobId, PaperId, QueryId, ResearcherId, SessionId, UserId};
+pub use ids::{
+    AuditId, ConsultingSessionId, JobId, PaperId, QueryId, ResearcherId, SessionId, UserId,
+};
 pub use role::Role;

@@ -1,0 +1,412 @@
+//! When a researcher can meet: weekly rules and date exceptions in their
+//! local time, booking settings, and the free slots that follow from them.
+//! Pure functions of their inputs (no clock, no database), so the booking
+//! check and the slot list can never disagree.
+
+use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc, Weekday};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// Slots start on this grid inside a window (or every `duration` when shorter).
+const STEP_MINUTES: i64 = 30;
+
+/// A weekly rule as integrators write it: `{weekday:"mon", start:"09:00", end:"12:00"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Rule {
+    /// `mon` … `sun`.
+    pub weekday: String,
+    /// Local time `HH:MM`.
+    pub start: String,
+    /// Local time `HH:MM` (`24:00` for midnight at the end of the day).
+    pub end: String,
+}
+
+/// A date that differs from the weekly rules: `block` takes time away (the
+/// whole day without times), `extra` adds time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Exception {
+    /// `YYYY-MM-DD`, in the researcher's zone.
+    pub date: String,
+    /// `block` or `extra`.
+    pub kind: String,
+    pub start: Option<String>,
+    pub end: Option<String>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Window {
+    start: i64,
+    end: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum ExceptionKind {
+    Block(Option<Window>),
+    Extra(Window),
+}
+
+/// Rules and exceptions, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Availability {
+    rules: Vec<(Weekday, Window)>,
+    exceptions: Vec<(NaiveDate, ExceptionKind)>,
+}
+
+/// A researcher's booking settings, checked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Settings {
+    pub timezone: Tz,
+    pub durations: Vec<i64>,
+    pub min_notice_hours: i64,
+    pub buffer_minutes: i64,
+    pub max_per_day: i64,
+    pub horizon_days: i64,
+}
+
+/// Time already taken: a live session (counted against the daily cap) or a
+/// proposed new time (held, not counted).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Busy {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub counts_for_cap: bool,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+pub struct Slot {
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+}
+
+/// A field-level problem: (field, message).
+pub type FieldError = (String, String);
+
+fn parse_weekday(s: &str) -> Option<Weekday> {
+    Some(match s.trim().to_ascii_lowercase().as_str() {
+        "mon" | "monday" => Weekday::Mon,
+        "tue" | "tuesday" => Weekday::Tue,
+        "wed" | "wednesday" => Weekday::Wed,
+        "thu" | "thursday" => Weekday::Thu,
+        "fri" | "friday" => Weekday::Fri,
+        "sat" | "saturday" => Weekday::Sat,
+        "sun" | "sunday" => Weekday::Sun,
+        _ => return None,
+    })
+}
+
+pub fn weekday_name(d: Weekday) -> &'static str {
+    match d {
+        Weekday::Mon => "mon",
+        Weekday::Tue => "tue",
+        Weekday::Wed => "wed",
+        Weekday::Thu => "thu",
+        Weekday::Fri => "fri",
+        Weekday::Sat => "sat",
+        Weekday::Sun => "sun",
+    }
+}
+
+/// `HH:MM` as minutes after midnight; `24:00` is allowed.
+fn parse_time(s: &str) -> Option<i64> {
+    let (h, m) = s.trim().split_once(':')?;
+    if h.len() != 2 || m.len() != 2 {
+        return None;
+    }
+    let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
+    match (h, m) {
+        (24, 0) => Some(1440),
+        (0..=23, 0..=59) => Some(h * 60 + m),
+        _ => None,
+    }
+}
+
+fn window(start: &str, end: &str, field: &str) -> Result<Window, FieldError> {
+    let bad = |m: &str| (field.to_string(), m.to_string());
+    let s = parse_time(start).ok_or_else(|| bad("start must be a time like 09:00"))?;
+    let e = parse_time(end).ok_or_else(|| bad("end must be a time like 12:00 (or 24:00)"))?;
+    if e <= s {
+        return Err(bad("end must be after start"));
+    }
+    Ok(Window { start: s, end: e })
+}
+
+pub fn parse_timezone(s: &str) -> Result<Tz, String> {
+    s.trim()
+        .parse::<Tz>()
+        .map_err(|_| format!("`{s}` is not an IANA time zone such as Europe/Berlin"))
+}
+
+pub fn check_currency(s: &str) -> Result<(), String> {
+    if s.len() == 3 && s.bytes().all(|b| b.is_ascii_uppercase()) {
+        Ok(())
+    } else {
+        Err("must be an ISO 4217 code such as EUR".into())
+    }
+}
+
+impl Availability {
+    pub const MAX_RULES: usize = 100;
+    pub const MAX_EXCEPTIONS: usize = 500;
+
+    pub fn parse(rules: &[Rule], exceptions: &[Exception]) -> Result<Self, FieldError> {
+        if rules.len() > Self::MAX_RULES || exceptions.len() > Self::MAX_EXCEPTIONS {
+            return Err((
+                "rules".into(),
+                format!(
+                    "at most {} rules and {} exceptions",
+                    Self::MAX_RULES,
+                    Self::MAX_EXCEPTIONS
+                ),
+            ));
+        }
+        let mut parsed_rules = Vec::with_capacity(rules.len());
+        for (i, r) in rules.iter().enumerate() {
+            let field = format!("rules[{i}]");
+            let day = parse_weekday(&r.weekday)
+                .ok_or_else(|| (field.clone(), "weekday must be mon … sun".to_string()))?;
+            parsed_rules.push((day, window(&r.start, &r.end, &field)?));
+        }
+        let mut parsed_ex = Vec::with_capacity(exceptions.len());
+        for (i, x) in exceptions.iter().enumerate() {
+            let field = format!("exceptions[{i}]");
+            let date = NaiveDate::parse_from_str(x.date.trim(), "%Y-%m-%d")
+                .map_err(|_| (field.clone(), "date must be YYYY-MM-DD".to_string()))?;
+            let times = match (&x.start, &x.end) {
+                (Some(s), Some(e)) => Some(window(s, e, &field)?),
+                (None, None) => None,
+                _ => return Err((field, "give both start and end, or neither".into())),
+            };
+            let kind = match (x.kind.trim(), times) {
+                ("block", t) => ExceptionKind::Block(t),
+                ("extra", Some(w)) => ExceptionKind::Extra(w),
+                ("extra", None) => return Err((field, "extra time needs start and end".into())),
+                _ => return Err((field, "kind must be block or extra".into())),
+            };
+            parsed_ex.push((date, kind));
+        }
+        Ok(Self {
+            rules: parsed_rules,
+            exceptions: parsed_ex,
+        })
+    }
+
+    /// The free windows of one local date, merged and sorted (minutes).
+    fn windows_on(&self, date: NaiveDate) -> Vec<Window> {
+        let mut open: Vec<Window> = self
+            .rules
+            .iter()
+            .filter(|(d, _)| *d == date.weekday())
+            .map(|(_, w)| *w)
+            .collect();
+        let mut blocks = Vec::new();
+        for (d, kind) in &self.exceptions {
+            if *d != date {
+                continue;
+            }
+            match kind {
+                ExceptionKind::Extra(w) => open.push(*w),
+                ExceptionKind::Block(None) => return Vec::new(),
+                ExceptionKind::Block(Some(w)) => blocks.push(*w),
+            }
+        }
+        open.sort_by_key(|w| w.start);
+        let mut merged: Vec<Window> = Vec::new();
+        for w in open {
+            match merged.last_mut() {
+                Some(last) if w.start <= last.end => last.end = last.end.max(w.end),
+                _ => merged.push(w),
+            }
+        }
+        for b in blocks {
+            merged = merged
+                .into_iter()
+                .flat_map(|w| {
+                    let left = Window {
+                        start: w.start,
+                        end: w.end.min(b.start),
+                    };
+                    let right = Window {
+                        start: w.start.max(b.end),
+                        end: w.end,
+                    };
+                    [left, right].into_iter().filter(|p| p.end > p.start)
+                })
+                .collect();
+        }
+        merged
+    }
+}
+
+impl Settings {
+    /// Range checks shared by the API and the config defaults.
+    #[allow(clippy::too_many_arguments)]
+    pub fn check_numbers(
+        durations: &[i64],
+        min_notice_hours: i64,
+        buffer_minutes: i64,
+        max_per_day: i64,
+        horizon_days: i64,
+        request_ttl_hours: i64,
+        cancel_window_hours: i64,
+    ) -> Result<(), (&'static str, String)> {
+        if durations.is_empty() || durations.len() > 6 {
+            return Err(("durations", "offer between 1 and 6 session lengths".into()));
+        }
+        if durations
+            .iter()
+            .any(|d| !(15..=480).contains(d) || d % 5 != 0)
+        {
+            return Err((
+                "durations",
+                "each length must be 15 to 480 minutes, in steps of 5".into(),
+            ));
+        }
+        let checks: [(&'static str, i64, i64, i64); 6] = [
+            ("min_notice_hours", min_notice_hours, 0, 720),
+            ("buffer_minutes", buffer_minutes, 0, 240),
+            ("max_per_day", max_per_day, 1, 48),
+            ("horizon_days", horizon_days, 1, 365),
+            ("request_ttl_hours", request_ttl_hours, 1, 336),
+            ("cancel_window_hours", cancel_window_hours, 0, 720),
+        ];
+        for (name, v, lo, hi) in checks {
+            if !(lo..=hi).contains(&v) {
+                return Err((name, format!("must be between {lo} and {hi}")));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// The instant a local wall-clock time names. In a DST gap the time does not
+/// exist and the first instant after the gap is used; in an overlap the
+/// earlier instant (`late = false`) or the later one (`late = true`).
+pub fn local_instant(tz: Tz, date: NaiveDate, minutes: i64, late: bool) -> DateTime<Utc> {
+    let midnight = NaiveDateTime::from(date);
+    let mut local = midnight + Duration::minutes(minutes);
+    for _ in 0..=16 {
+        match tz.from_local_datetime(&local) {
+            chrono::LocalResult::Single(t) => return t.with_timezone(&Utc),
+            chrono::LocalResult::Ambiguous(a, b) => {
+                return if late { b } else { a }.with_timezone(&Utc)
+            }
+            chrono::LocalResult::None => local += Duration::minutes(15),
+        }
+    }
+    // No zone has a gap longer than four hours; treat the time as UTC.
+    Utc.from_utc_datetime(&local)
+}
+
+/// The free slots of `duration` minutes starting in `[from, to)`, after
+/// minimum notice, horizon, daily cap, buffers and taken time.
+/// `busy` must be sorted by start.
+pub fn free_slots(
+    settings: &Settings,
+    availability: &Availability,
+    busy: &[Busy],
+    now: DateTime<Utc>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    duration: i64,
+) -> Vec<Slot> {
+    let tz = settings.timezone;
+    let earliest = from.max(now + Duration::hours(settings.min_notice_hours));
+    let latest = to.min(now + Duration::days(settings.horizon_days));
+    if earliest >= latest || duration <= 0 {
+        return Vec::new();
+    }
+    let len = Duration::minutes(duration);
+    let step = Duration::minutes(duration.min(STEP_MINUTES));
+    let buffer = Duration::minutes(settings.buffer_minutes);
+    let longest = busy
+        .iter()
+        .map(|b| b.end - b.start)
+        .max()
+        .unwrap_or_else(Duration::zero);
+    let first_day = earliest.with_timezone(&tz).date_naive();
+    let last_day = latest.with_timezone(&tz).date_naive();
+    let mut out = Vec::new();
+    let mut day = first_day;
+    while day <= last_day {
+        if day_count(busy, tz, day) < settings.max_per_day {
+            for w in availability.windows_on(day) {
+                let w_start = local_instant(tz, day, w.start, false);
+                let w_end = local_instant(tz, day, w.end, true);
+                let mut t = w_start;
+                while t + len <= w_end {
+                    if t >= earliest && t < latest && is_free(busy, t, t + len, buffer, longest) {
+                        out.push(Slot {
+                            start: t,
+                            end: t + len,
+                        });
+                    }
+                    t += step;
+                }
+            }
+        }
+        match day.succ_opt() {
+            Some(d) => day = d,
+            None => break,
+        }
+    }
+    out.sort_by_key(|s| s.start);
+    out.dedup();
+    out
+}
+
+/// Live sessions starting on a local date.
+fn day_count(busy: &[Busy], tz: Tz, day: NaiveDate) -> i64 {
+    let start = local_instant(tz, day, 0, false);
+    let end = local_instant(tz, day, 1440, false);
+    let lo = busy.partition_point(|b| b.start < start);
+    busy[lo..]
+        .iter()
+        .take_while(|b| b.start < end)
+        .filter(|b| b.counts_for_cap)
+        .count() as i64
+}
+
+fn is_free(
+    busy: &[Busy],
+    start: DateTime<Utc>,
+    end: DateTime<Utc>,
+    buffer: Duration,
+    longest: Duration,
+) -> bool {
+    let lo = busy.partition_point(|b| b.start < start - longest - buffer);
+    busy[lo..]
+        .iter()
+        .take_while(|b| b.start < end + buffer)
+        .all(|b| b.end + buffer <= start)
+}
+
+/// Whether a session may start at `start` for `duration` minutes: the same
+/// computation as the slot list, so what is shown is what can be booked.
+pub fn is_bookable(
+    settings: &Settings,
+    availability: &Availability,
+    busy: &[Busy],
+    now: DateTime<Utc>,
+    start: DateTime<Utc>,
+    duration: i64,
+) -> bool {
+    settings.durations.contains(&duration)
+        && free_slots(
+            settings,
+            availability,
+            busy,
+            now,
+            start,
+            start + Duration::seconds(1),
+            duration,
+        )
+        .first()
+        .is_some_and(|s| s.start == start)
+}
+
+#[cfg(test)]
+#[path = "availability_tests.rs"]
+mod tests;
