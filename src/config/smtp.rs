@@ -58,6 +58,15 @@ impl Default for SmtpConfig {
 }
 
 impl SmtpConfig {
+    /// The bare address of `from` (without the display name).
+    pub fn from_address(&self) -> &str {
+        let f = self.from.trim();
+        match (f.rfind('<'), f.rfind('>')) {
+            (Some(a), Some(b)) if a < b => &f[a + 1..b],
+            _ => f,
+        }
+    }
+
     pub fn enabled(&self) -> bool {
         !self.host.trim().is_empty()
     }

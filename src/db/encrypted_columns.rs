@@ -52,4 +52,28 @@ pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
         column: "message_enc",
         aad: "outreach.message",
     },
+    EncryptedColumn {
+        table: "consulting_sessions",
+        id_column: "id",
+        column: "topic_enc",
+        aad: "consulting_sessions.topic",
+    },
+    EncryptedColumn {
+        table: "consulting_sessions",
+        id_column: "id",
+        column: "meeting_url_enc",
+        aad: "consulting_sessions.meeting_url",
+    },
+    EncryptedColumn {
+        table: "consulting_sessions",
+        id_column: "id",
+        column: "meeting_password_enc",
+        aad: "consulting_sessions.meeting_password",
+    },
+    EncryptedColumn {
+        table: "consulting_sessions",
+        id_column: "id",
+        column: "cancel_reason_enc",
+        aad: "consulting_sessions.cancel_reason",
+    },
 ];

@@ -51,6 +51,31 @@ fn json_rejection(r: JsonRejection) -> AppError {
     }
 }
 
+/// A JSON body that may be left out entirely (then `T::default()`).
+pub struct OptionalJson<T>(pub T);
+
+impl<S, T> FromRequest<S> for OptionalJson<T>
+where
+    T: DeserializeOwned + Default,
+    S: Send + Sync,
+{
+    type Rejection = AppError;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
+        let empty = req
+            .headers()
+            .get(axum::http::header::CONTENT_LENGTH)
+            .is_some_and(|v| v.as_bytes() == b"0")
+            || (req.headers().get(axum::http::header::CONTENT_TYPE).is_none()
+                && req.headers().get(axum::http::header::TRANSFER_ENCODING).is_none()
+                && req.headers().get(axum::http::header::CONTENT_LENGTH).is_none());
+        if empty {
+            return Ok(Self(T::default()));
+        }
+        AppJson::<T>::from_request(req, state).await.map(|AppJson(v)| Self(v))
+    }
+}
+
 /// Path parameters; a malformed id is simply "not found".
 pub struct AppPath<T>(pub T);
 

@@ -8,7 +8,7 @@ use std::pin::Pin;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
 use crate::error::AppResult;
-use crate::services::{collection, housekeeping, mail};
+use crate::services::{collection, housekeeping, mail, sessions};
 use crate::state::AppState;
 
 /// Checks a cron schedule (empty means disabled) without scheduling it.
@@ -91,6 +91,14 @@ pub async fn start(state: &AppState) -> anyhow::Result<JobScheduler> {
             })
         },
     )
+    .await?;
+    add(&scheduler, state, "sessions", &jobs.sessions, |st| {
+        Box::pin(async move {
+            sessions::jobs::run(&st, st.now())
+                .await
+                .map(|r| format!("{r:?}"))
+        })
+    })
     .await?;
     if state.mailer.is_some() {
         add(&scheduler, state, "mail", &jobs.mail, |st| {

@@ -6,6 +6,7 @@ pub mod openalex;
 pub mod rocketreach;
 pub mod tavily;
 pub mod transport;
+pub mod zoom;
 
 use crate::config::Config;
 
@@ -16,6 +17,8 @@ pub struct Providers {
     pub firecrawl: Option<firecrawl::FirecrawlClient>,
     pub rocketreach: Option<rocketreach::RocketReachClient>,
     pub tavily: Option<tavily::TavilyClient>,
+    /// Zoom, when `[zoom]` has credentials.
+    pub zoom: Option<zoom::ZoomClient>,
 }
 
 impl Providers {
@@ -41,6 +44,11 @@ impl Providers {
                 .api_key
                 .is_set()
                 .then(|| tavily::TavilyClient::new(&p.tavily, retry))
+                .transpose()?,
+            zoom: config
+                .zoom
+                .enabled()
+                .then(|| zoom::ZoomClient::new(&config.zoom))
                 .transpose()?,
         })
     }

@@ -1,7 +1,8 @@
-//! Housekeeping: deletes expired or revoked log-in sessions and used or
-//! expired setup links, and trims the rate limiters' memory.
+//! Housekeeping: deletes expired or revoked log-in sessions, used or
+//! expired setup links and booking idempotency keys older than a day, and
+//! trims the rate limiters' memory.
 
-use crate::db::repos::{auth_sessions, setup_links};
+use crate::db::repos::{auth_sessions, consulting_sessions, setup_links};
 use crate::error::AppResult;
 use crate::state::AppState;
 
@@ -9,6 +10,7 @@ use crate::state::AppState;
 pub struct Report {
     pub sessions_deleted: usize,
     pub setup_links_deleted: usize,
+    pub idempotency_keys_deleted: usize,
 }
 
 pub async fn run(state: &AppState, now: chrono::DateTime<chrono::Utc>) -> AppResult<Report> {
@@ -18,6 +20,10 @@ pub async fn run(state: &AppState, now: chrono::DateTime<chrono::Utc>) -> AppRes
             Ok(Report {
                 sessions_deleted: auth_sessions::delete_stale(tx, now)?,
                 setup_links_deleted: setup_links::delete_stale(tx, now)?,
+                idempotency_keys_deleted: consulting_sessions::delete_idempotency_before(
+                    tx,
+                    now - chrono::Duration::hours(24),
+                )?,
             })
         })
         .await?;

@@ -9,6 +9,8 @@ use crate::error::{AppError, AppResult};
 
 pub const REGISTER: &str = "register";
 pub const OPT_OUT: &str = "opt_out";
+/// Accept or decline a session request from the e-mail (`oid` is the session).
+pub const SESSION_RESPOND: &str = "session_respond";
 
 /// Opt-out links keep working for ten years.
 const OPT_OUT_TTL_DAYS: i64 = 3650;

@@ -13,5 +13,6 @@ pub mod outreach;
 pub mod papers;
 pub mod passwords;
 pub mod researchers;
+pub mod sessions;
 pub mod terms;
 pub mod tokens;

@@ -16,7 +16,8 @@ async fn housekeeping_deletes_expired_sessions_and_setup_links_only() {
         report,
         housekeeping::Report {
             sessions_deleted: 0,
-            setup_links_deleted: 0
+            setup_links_deleted: 0,
+            idempotency_keys_deleted: 0
         }
     );
 

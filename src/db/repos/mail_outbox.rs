@@ -23,6 +23,18 @@ pub struct Content {
     /// Extra headers, e.g. `List-Unsubscribe`.
     #[serde(default)]
     pub headers: Vec<(String, String)>,
+    /// Files sent with the message, e.g. a calendar invite.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub attachments: Vec<Attachment>,
+}
+
+/// A file attached to a message.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Attachment {
+    pub filename: String,
+    /// For example `text/calendar; method=REQUEST; charset=UTF-8`.
+    pub content_type: String,
+    pub body: String,
 }
 
 #[derive(Debug, Clone)]

@@ -2,7 +2,9 @@
 
 pub mod audit;
 pub mod auth_sessions;
+pub mod booking_settings;
 pub mod collection_jobs;
+pub mod consulting_sessions;
 pub mod mail_outbox;
 pub mod outreach;
 pub mod papers;

@@ -100,3 +100,25 @@ pub fn exists(conn: &Connection, id: QueryId) -> AppResult<bool> {
         .optional()?
         .is_some())
 }
+
+/// Whether the question is the user's own (so a session may answer it).
+pub fn is_owned_by(conn: &Connection, id: QueryId, user: crate::domain::UserId) -> AppResult<bool> {
+    Ok(conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM paper_queries WHERE id = ?1 AND user_id = ?2)",
+        rusqlite::params![id, user],
+        |r| r.get(0),
+    )?)
+}
+
+/// Links the question to the session booked to answer it.
+pub fn set_session(
+    conn: &Connection,
+    id: QueryId,
+    session: crate::domain::ConsultingSessionId,
+) -> AppResult<()> {
+    conn.execute(
+        "UPDATE paper_queries SET session_id = ?2 WHERE id = ?1",
+        rusqlite::params![id, session],
+    )?;
+    Ok(())
+}

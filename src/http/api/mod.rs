@@ -2,10 +2,12 @@
 //! so the OpenAPI document is generated from the same list the router uses.
 
 pub mod auth;
+pub mod availability;
 pub mod consulting;
 pub mod health;
 pub mod outreach;
 pub mod papers;
+pub mod sessions;
 pub mod users;
 
 use axum::routing::get;
@@ -75,6 +77,19 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(consulting::providers_list))
         .routes(routes!(consulting::provider_enable))
         .routes(routes!(consulting::researchers_search))
+        .routes(routes!(availability::settings_get, availability::settings_put))
+        .routes(routes!(availability::availability_get, availability::availability_put))
+        .routes(routes!(availability::rules_get))
+        .routes(routes!(sessions::book, sessions::list))
+        .routes(routes!(sessions::get))
+        .routes(routes!(sessions::ics))
+        .routes(routes!(sessions::accept))
+        .routes(routes!(sessions::decline))
+        .routes(routes!(sessions::cancel))
+        .routes(routes!(sessions::reschedule))
+        .routes(routes!(sessions::reschedule_accept))
+        .routes(routes!(sessions::reschedule_reject))
+        .routes(routes!(sessions::no_show))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(health::metrics))

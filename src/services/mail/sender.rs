@@ -7,7 +7,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use lettre::message::header::{HeaderName, HeaderValue};
-use lettre::message::{Mailbox, MultiPart};
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment, Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -72,12 +73,17 @@ fn message(cfg: &SmtpConfig, row: &MailRow) -> Result<Message, String> {
             .map_err(|_| format!("bad header name {name}"))?;
         builder = builder.raw_header(HeaderValue::new(name, value.clone()));
     }
-    builder
-        .multipart(MultiPart::alternative_plain_html(
-            row.content.text.clone(),
-            row.content.html.clone(),
-        ))
-        .map_err(|e| e.to_string())
+    let body = MultiPart::alternative_plain_html(row.content.text.clone(), row.content.html.clone());
+    if row.content.attachments.is_empty() {
+        return builder.multipart(body).map_err(|e| e.to_string());
+    }
+    let mut mixed = MultiPart::mixed().multipart(body);
+    for a in &row.content.attachments {
+        let kind = ContentType::parse(&a.content_type)
+            .map_err(|e| format!("attachment {}: {e}", a.filename))?;
+        mixed = mixed.singlepart(Attachment::new(a.filename.clone()).body(a.body.clone(), kind));
+    }
+    builder.multipart(mixed).map_err(|e| e.to_string())
 }
 
 /// Backoff before attempt `attempts + 1`: base × 2^(attempts − 1).

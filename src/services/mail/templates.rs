@@ -72,6 +72,7 @@ pub fn outreach_request(m: &OutreachRequest) -> AppResult<Content> {
                 "List-Unsubscribe=One-Click".into(),
             ),
         ],
+        attachments: Vec::new(),
     })
 }
 
@@ -113,6 +114,50 @@ pub fn session_request(m: &SessionRequest) -> AppResult<Content> {
         text: render(&SessionRequestText { m })?,
         html: render(&SessionRequestHtml { m })?,
         headers: Vec::new(),
+        attachments: Vec::new(),
+    })
+}
+
+/// Anything that happens to a booked session (accepted, declined,
+/// cancelled, moved, reminders…), told to one participant.
+pub struct SessionNotice {
+    pub institution: String,
+    /// Who the message is for.
+    pub name: String,
+    pub headline: String,
+    pub lines: Vec<String>,
+    pub other_party: String,
+    pub topic: String,
+    /// The start in the recipient's time zone.
+    pub when_local: String,
+    pub timezone: String,
+    pub duration_minutes: i64,
+    pub meeting_url: Option<String>,
+    pub meeting_password: Option<String>,
+    /// A button: (label, url).
+    pub action: Option<(String, String)>,
+    pub session_url: String,
+}
+
+email_template!(
+    SessionNotice,
+    SessionNoticeHtml,
+    SessionNoticeText,
+    "emails/session_notice.html",
+    "emails/session_notice.txt"
+);
+
+pub fn session_notice(
+    subject: String,
+    m: &SessionNotice,
+    attachments: Vec<crate::db::repos::mail_outbox::Attachment>,
+) -> AppResult<Content> {
+    Ok(Content {
+        subject,
+        text: render(&SessionNoticeText { m })?,
+        html: render(&SessionNoticeHtml { m })?,
+        headers: Vec::new(),
+        attachments,
     })
 }
 
@@ -139,6 +184,7 @@ pub fn registration_welcome(m: &RegistrationWelcome) -> AppResult<Content> {
         text: render(&RegistrationWelcomeText { m })?,
         html: render(&RegistrationWelcomeHtml { m })?,
         headers: Vec::new(),
+        attachments: Vec::new(),
     })
 }
 
@@ -164,6 +210,7 @@ pub fn interest_notice(m: &InterestNotice) -> AppResult<Content> {
         text: render(&InterestNoticeText { m })?,
         html: render(&InterestNoticeHtml { m })?,
         headers: Vec::new(),
+        attachments: Vec::new(),
     })
 }
 
@@ -192,10 +239,11 @@ pub fn test_message(institution: &str, smtp_enabled: bool) -> AppResult<Content>
         text: render(&TestMessageText { m: &m })?,
         html: render(&TestMessageHtml { m: &m })?,
         headers: Vec::new(),
+        attachments: Vec::new(),
     })
 }
 
-fn clip(s: &str, max: usize) -> String {
+pub fn clip(s: &str, max: usize) -> String {
     if s.chars().count() <= max {
         return s.to_string();
     }

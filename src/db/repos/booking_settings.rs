@@ -1,0 +1,145 @@
+//! A researcher's booking settings and availability (rules and exceptions
+//! stored as JSON, replaced as a whole).
+
+use rusqlite::{params, Connection, OptionalExtension};
+
+use crate::db::ts;
+use crate::domain::availability::{Exception, Rule};
+use crate::domain::ResearcherId;
+use crate::error::{AppError, AppResult};
+
+type Time = chrono::DateTime<chrono::Utc>;
+
+/// Stored settings, unchecked (the service parses them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SettingsRow {
+    pub timezone: Option<String>,
+    pub durations: Vec<i64>,
+    pub price_minor: i64,
+    pub currency: String,
+    pub min_notice_hours: i64,
+    pub buffer_minutes: i64,
+    pub max_per_day: i64,
+    pub horizon_days: i64,
+    pub request_ttl_hours: i64,
+    pub cancel_window_hours: i64,
+}
+
+/// The settings row, if the researcher saved one; the zone either way.
+pub fn find(conn: &Connection, id: ResearcherId) -> AppResult<(Option<String>, Option<SettingsRow>)> {
+    let tz: Option<String> = conn
+        .query_row("SELECT timezone FROM researchers WHERE id = ?1", [id], |r| r.get(0))
+        .optional()?
+        .flatten();
+    let row = conn
+        .query_row(
+            "SELECT durations, price_minor, currency, min_notice_hours, buffer_minutes, max_per_day,
+                    horizon_days, request_ttl_hours, cancel_window_hours
+             FROM researcher_settings WHERE researcher_id = ?1",
+            [id],
+            |r| {
+                let durations: String = r.get(0)?;
+                Ok(SettingsRow {
+                    timezone: tz.clone(),
+                    durations: serde_json::from_str(&durations).unwrap_or_default(),
+                    price_minor: r.get(1)?,
+                    currency: r.get(2)?,
+                    min_notice_hours: r.get(3)?,
+                    buffer_minutes: r.get(4)?,
+                    max_per_day: r.get(5)?,
+                    horizon_days: r.get(6)?,
+                    request_ttl_hours: r.get(7)?,
+                    cancel_window_hours: r.get(8)?,
+                })
+            },
+        )
+        .optional()?;
+    Ok((tz, row))
+}
+
+pub fn save(conn: &Connection, id: ResearcherId, s: &SettingsRow, now: Time) -> AppResult<()> {
+    let durations = serde_json::to_string(&s.durations)
+        .map_err(|e| AppError::internal(format!("durations: {e}")))?;
+    conn.execute(
+        "INSERT INTO researcher_settings (researcher_id, durations, price_minor, currency, min_notice_hours,
+             buffer_minutes, max_per_day, horizon_days, request_ttl_hours, cancel_window_hours, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+         ON CONFLICT (researcher_id) DO UPDATE SET durations = excluded.durations,
+             price_minor = excluded.price_minor, currency = excluded.currency,
+             min_notice_hours = excluded.min_notice_hours, buffer_minutes = excluded.buffer_minutes,
+             max_per_day = excluded.max_per_day, horizon_days = excluded.horizon_days,
+             request_ttl_hours = excluded.request_ttl_hours,
+             cancel_window_hours = excluded.cancel_window_hours, updated_at = excluded.updated_at",
+        params![
+            id,
+            durations,
+            s.price_minor,
+            s.currency,
+            s.min_notice_hours,
+            s.buffer_minutes,
+            s.max_per_day,
+            s.horizon_days,
+            s.request_ttl_hours,
+            s.cancel_window_hours,
+            ts(now)
+        ],
+    )?;
+    if let Some(tz) = &s.timezone {
+        set_timezone(conn, id, tz, now)?;
+    }
+    Ok(())
+}
+
+pub fn set_timezone(conn: &Connection, id: ResearcherId, tz: &str, now: Time) -> AppResult<()> {
+    conn.execute(
+        "UPDATE researchers SET timezone = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, tz, ts(now)],
+    )?;
+    Ok(())
+}
+
+/// Rules and exceptions as saved; `None` when never published.
+pub fn availability(
+    conn: &Connection,
+    id: ResearcherId,
+) -> AppResult<Option<(Vec<Rule>, Vec<Exception>)>> {
+    let row: Option<(String, String)> = conn
+        .query_row(
+            "SELECT rules, exceptions FROM availability WHERE researcher_id = ?1",
+            [id],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?;
+    row.map(|(r, x)| {
+        let rules = serde_json::from_str(&r)
+            .map_err(|e| AppError::internal(format!("stored rules: {e}")))?;
+        let exceptions = serde_json::from_str(&x)
+            .map_err(|e| AppError::internal(format!("stored exceptions: {e}")))?;
+        Ok((rules, exceptions))
+    })
+    .transpose()
+}
+
+pub fn save_availability(
+    conn: &Connection,
+    id: ResearcherId,
+    rules: &[Rule],
+    exceptions: &[Exception],
+    now: Time,
+) -> AppResult<()> {
+    let enc = |v: serde_json::Result<String>| {
+        v.map_err(|e| AppError::internal(format!("availability: {e}")))
+    };
+    conn.execute(
+        "INSERT INTO availability (researcher_id, rules, exceptions, updated_at) VALUES (?1, ?2, ?3, ?4)
+         ON CONFLICT (researcher_id) DO UPDATE SET rules = excluded.rules,
+             exceptions = excluded.exceptions, updated_at = excluded.updated_at",
+        params![
+            id,
+            enc(serde_json::to_string(rules))?,
+            enc(serde_json::to_string(exceptions))?,
+            ts(now)
+        ],
+    )?;
+    Ok(())
+}

@@ -1,0 +1,489 @@
+//! Consulting sessions, their history, reminders sent and booking
+//! idempotency keys. The topic, meeting link and password and the
+//! cancellation reason are encrypted.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+
+use crate::crypto::Keyring;
+use crate::db::{parse_ts, ts};
+use crate::domain::availability::Busy;
+use crate::domain::{ConsultingSessionId, PaperId, QueryId, ResearcherId, UserId};
+use crate::error::AppResult;
+
+pub const TOPIC_AAD: &str = "consulting_sessions.topic";
+pub const MEETING_URL_AAD: &str = "consulting_sessions.meeting_url";
+pub const MEETING_PASSWORD_AAD: &str = "consulting_sessions.meeting_password";
+pub const CANCEL_REASON_AAD: &str = "consulting_sessions.cancel_reason";
+
+/// Statuses that hold a slot.
+pub const LIVE: &str = "('requested', 'accepted')";
+
+type Time = chrono::DateTime<chrono::Utc>;
+
+#[derive(Debug, Clone)]
+pub struct SessionRow {
+    pub id: ConsultingSessionId,
+    pub researcher_id: ResearcherId,
+    pub researcher_name: String,
+    /// The researcher's account, once they registered.
+    pub researcher_user: Option<UserId>,
+    pub researcher_timezone: Option<String>,
+    pub reader_id: UserId,
+    pub reader_name: String,
+    pub reader_timezone: Option<String>,
+    pub paper_id: Option<PaperId>,
+    pub paper_title: Option<String>,
+    pub query_id: Option<QueryId>,
+    pub topic: String,
+    pub status: String,
+    pub start: Time,
+    pub end: Time,
+    pub duration_minutes: i64,
+    pub price_minor: i64,
+    pub currency: String,
+    pub expires_at: Time,
+    pub meeting_provider: Option<String>,
+    pub meeting_id: Option<String>,
+    pub meeting_url: Option<String>,
+    pub meeting_password: Option<String>,
+    pub ics_sequence: i64,
+    pub proposed_start: Option<Time>,
+    pub proposed_end: Option<Time>,
+    pub proposed_by: Option<String>,
+    pub cancel_reason: Option<String>,
+    pub cancelled_by: Option<String>,
+    pub no_show_party: Option<String>,
+    pub created_at: Time,
+    pub updated_at: Time,
+}
+
+const SELECT: &str = "SELECT s.id, s.researcher_id, r.name, r.user_id, r.timezone, s.reader_id, u.name, u.timezone,
+        s.paper_id, p.title, s.query_id, s.topic_enc, s.status, s.start_at, s.end_at, s.duration_minutes,
+        s.price_minor, s.currency, s.expires_at, s.meeting_provider, s.meeting_id, s.meeting_url_enc,
+        s.meeting_password_enc, s.ics_sequence, s.proposed_start_at, s.proposed_end_at, s.proposed_by,
+        s.cancel_reason_enc, s.cancelled_by, s.no_show_party, s.created_at, s.updated_at
+    FROM consulting_sessions s
+    JOIN researchers r ON r.id = s.researcher_id
+    JOIN users u ON u.id = s.reader_id
+    LEFT JOIN papers p ON p.id = s.paper_id";
+
+fn time(r: &Row<'_>, i: usize) -> AppResult<Time> {
+    parse_ts(&r.get::<_, String>(i)?)
+}
+
+fn opt_time(r: &Row<'_>, i: usize) -> AppResult<Option<Time>> {
+    r.get::<_, Option<String>>(i)?
+        .map(|s| parse_ts(&s))
+        .transpose()
+}
+
+fn from_row(keys: &Keyring, r: &Row<'_>) -> AppResult<SessionRow> {
+    let dec = |i: usize, aad: &str| -> AppResult<Option<String>> {
+        r.get::<_, Option<String>>(i)?
+            .map(|c| super::decrypt(keys, aad, &c))
+            .transpose()
+    };
+    Ok(SessionRow {
+        id: r.get(0)?,
+        researcher_id: r.get(1)?,
+        researcher_name: r.get(2)?,
+        researcher_user: r.get(3)?,
+        researcher_timezone: r.get(4)?,
+        reader_id: r.get(5)?,
+        reader_name: r.get(6)?,
+        reader_timezone: r.get(7)?,
+        paper_id: r.get(8)?,
+        paper_title: r.get(9)?,
+        query_id: r.get(10)?,
+        topic: dec(11, TOPIC_AAD)?.unwrap_or_default(),
+        status: r.get(12)?,
+        start: time(r, 13)?,
+        end: time(r, 14)?,
+        duration_minutes: r.get(15)?,
+        price_minor: r.get(16)?,
+        currency: r.get(17)?,
+        expires_at: time(r, 18)?,
+        meeting_provider: r.get(19)?,
+        meeting_id: r.get(20)?,
+        meeting_url: dec(21, MEETING_URL_AAD)?,
+        meeting_password: dec(22, MEETING_PASSWORD_AAD)?,
+        ics_sequence: r.get(23)?,
+        proposed_start: opt_time(r, 24)?,
+        proposed_end: opt_time(r, 25)?,
+        proposed_by: r.get(26)?,
+        cancel_reason: dec(27, CANCEL_REASON_AAD)?,
+        cancelled_by: r.get(28)?,
+        no_show_party: r.get(29)?,
+        created_at: time(r, 30)?,
+        updated_at: time(r, 31)?,
+    })
+}
+
+pub struct NewSession<'a> {
+    pub researcher: ResearcherId,
+    pub reader: UserId,
+    pub paper: Option<PaperId>,
+    pub query: Option<QueryId>,
+    pub topic: &'a str,
+    pub start: Time,
+    pub duration_minutes: i64,
+    pub price_minor: i64,
+    pub currency: &'a str,
+    pub expires_at: Time,
+}
+
+pub fn insert(
+    conn: &Connection,
+    keys: &Keyring,
+    s: &NewSession<'_>,
+    now: Time,
+) -> AppResult<ConsultingSessionId> {
+    let end = s.start + chrono::Duration::minutes(s.duration_minutes);
+    conn.execute(
+        "INSERT INTO consulting_sessions (researcher_id, reader_id, paper_id, query_id, topic_enc, status,
+             start_at, end_at, duration_minutes, price_minor, currency, expires_at, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, 'requested', ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+        params![
+            s.researcher,
+            s.reader,
+            s.paper,
+            s.query,
+            keys.encrypt(TOPIC_AAD, s.topic),
+            ts(s.start),
+            ts(end),
+            s.duration_minutes,
+            s.price_minor,
+            s.currency,
+            ts(s.expires_at),
+            ts(now)
+        ],
+    )?;
+    Ok(ConsultingSessionId(conn.last_insert_rowid()))
+}
+
+pub fn find(
+    conn: &Connection,
+    keys: &Keyring,
+    id: ConsultingSessionId,
+) -> AppResult<Option<SessionRow>> {
+    let mut stmt = conn.prepare_cached(&format!("{SELECT} WHERE s.id = ?1"))?;
+    let mut rows = stmt.query([id])?;
+    rows.next()?.map(|r| from_row(keys, r)).transpose()
+}
+
+/// Taken time of a researcher overlapping `[from, to)`, sorted by start:
+/// live sessions and proposed new times. `except` leaves one session out
+/// (its own reschedule).
+pub fn busy(
+    conn: &Connection,
+    researcher: ResearcherId,
+    from: Time,
+    to: Time,
+    except: Option<ConsultingSessionId>,
+) -> AppResult<Vec<Busy>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT start_at, end_at, 1 FROM consulting_sessions
+          WHERE researcher_id = ?1 AND status IN {LIVE} AND start_at < ?3 AND end_at > ?2 AND id IS NOT ?4
+         UNION ALL
+         SELECT proposed_start_at, proposed_end_at, 0 FROM consulting_sessions
+          WHERE researcher_id = ?1 AND status IN {LIVE} AND proposed_start_at IS NOT NULL
+            AND proposed_start_at < ?3 AND proposed_end_at > ?2 AND id IS NOT ?4
+         ORDER BY 1"
+    ))?;
+    let mut rows = stmt.query(params![researcher, ts(from), ts(to), except])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(Busy {
+            start: time(r, 0)?,
+            end: time(r, 1)?,
+            counts_for_cap: r.get::<_, i64>(2)? == 1,
+        });
+    }
+    Ok(out)
+}
+
+pub struct ListFilter {
+    pub user: UserId,
+    /// The researcher profile the user claimed, if any.
+    pub researcher: Option<ResearcherId>,
+    /// `None`: every session (admins).
+    pub all: bool,
+    pub status: Option<String>,
+    pub from: Option<Time>,
+    pub to: Option<Time>,
+    pub before_id: Option<i64>,
+    pub limit: usize,
+}
+
+/// Sessions where the user is the reader or the researcher, newest first.
+pub fn list(conn: &Connection, keys: &Keyring, f: &ListFilter) -> AppResult<Vec<SessionRow>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "{SELECT} WHERE (?1 OR s.reader_id = ?2 OR s.researcher_id IS ?3)
+           AND (?4 IS NULL OR s.status = ?4)
+           AND (?5 IS NULL OR s.end_at > ?5)
+           AND (?6 IS NULL OR s.start_at < ?6)
+           AND (?7 IS NULL OR s.id < ?7)
+         ORDER BY s.id DESC LIMIT ?8"
+    ))?;
+    let mut rows = stmt.query(params![
+        f.all,
+        f.user,
+        f.researcher,
+        f.status,
+        f.from.map(ts),
+        f.to.map(ts),
+        f.before_id,
+        f.limit as i64
+    ])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(from_row(keys, r)?);
+    }
+    Ok(out)
+}
+
+/// Moves a session from one of `from` to `to`; false when it was not in
+/// one of them (someone else moved it first).
+pub fn transition(
+    conn: &Connection,
+    id: ConsultingSessionId,
+    from: &[&str],
+    to: &str,
+    now: Time,
+) -> AppResult<bool> {
+    let from = serde_json::to_string(from).unwrap_or_default();
+    let n = conn.execute(
+        "UPDATE consulting_sessions SET status = ?3, updated_at = ?4
+          WHERE id = ?1 AND status IN (SELECT value FROM json_each(?2))",
+        params![id, from, to, ts(now)],
+    )?;
+    Ok(n == 1)
+}
+
+pub fn set_meeting(
+    conn: &Connection,
+    keys: &Keyring,
+    id: ConsultingSessionId,
+    provider: &str,
+    meeting_id: Option<&str>,
+    url: &str,
+    password: Option<&str>,
+) -> AppResult<()> {
+    conn.execute(
+        "UPDATE consulting_sessions SET meeting_provider = ?2, meeting_id = ?3, meeting_url_enc = ?4,
+             meeting_password_enc = ?5 WHERE id = ?1",
+        params![
+            id,
+            provider,
+            meeting_id,
+            keys.encrypt(MEETING_URL_AAD, url),
+            password.map(|p| keys.encrypt(MEETING_PASSWORD_AAD, p))
+        ],
+    )?;
+    Ok(())
+}
+
+/// Raises the iCalendar SEQUENCE; returns the new value.
+pub fn bump_sequence(conn: &Connection, id: ConsultingSessionId) -> AppResult<i64> {
+    Ok(conn.query_row(
+        "UPDATE consulting_sessions SET ics_sequence = ics_sequence + 1 WHERE id = ?1 RETURNING ics_sequence",
+        [id],
+        |r| r.get(0),
+    )?)
+}
+
+pub fn set_cancelled(
+    conn: &Connection,
+    keys: &Keyring,
+    id: ConsultingSessionId,
+    by: &str,
+    reason: &str,
+) -> AppResult<()> {
+    conn.execute(
+        "UPDATE consulting_sessions SET cancelled_by = ?2, cancel_reason_enc = ?3,
+             proposed_start_at = NULL, proposed_end_at = NULL, proposed_by = NULL WHERE id = ?1",
+        params![id, by, keys.encrypt(CANCEL_REASON_AAD, reason)],
+    )?;
+    Ok(())
+}
+
+pub fn set_no_show(conn: &Connection, id: ConsultingSessionId, party: &str) -> AppResult<()> {
+    conn.execute(
+        "UPDATE consulting_sessions SET no_show_party = ?2 WHERE id = ?1",
+        params![id, party],
+    )?;
+    Ok(())
+}
+
+pub fn propose(
+    conn: &Connection,
+    id: ConsultingSessionId,
+    start: Time,
+    end: Time,
+    by: &str,
+    now: Time,
+) -> AppResult<()> {
+    conn.execute(
+        "UPDATE consulting_sessions SET proposed_start_at = ?2, proposed_end_at = ?3, proposed_by = ?4,
+             updated_at = ?5 WHERE id = ?1",
+        params![id, ts(start), ts(end), by, ts(now)],
+    )?;
+    Ok(())
+}
+
+/// Moves the session to its proposed time (the old time is free again).
+pub fn apply_proposal(conn: &Connection, id: ConsultingSessionId, now: Time) -> AppResult<bool> {
+    let n = conn.execute(
+        "UPDATE consulting_sessions SET start_at = proposed_start_at, end_at = proposed_end_at,
+             duration_minutes = (strftime('%s', proposed_end_at) - strftime('%s', proposed_start_at)) / 60,
+             proposed_start_at = NULL, proposed_end_at = NULL, proposed_by = NULL, updated_at = ?2
+          WHERE id = ?1 AND status = 'accepted' AND proposed_start_at IS NOT NULL",
+        params![id, ts(now)],
+    )?;
+    Ok(n == 1)
+}
+
+pub fn clear_proposal(conn: &Connection, id: ConsultingSessionId, now: Time) -> AppResult<bool> {
+    let n = conn.execute(
+        "UPDATE consulting_sessions SET proposed_start_at = NULL, proposed_end_at = NULL,
+             proposed_by = NULL, updated_at = ?2 WHERE id = ?1 AND proposed_start_at IS NOT NULL",
+        params![id, ts(now)],
+    )?;
+    Ok(n == 1)
+}
+
+pub fn record_event(
+    conn: &Connection,
+    id: ConsultingSessionId,
+    event: &str,
+    actor: &str,
+    now: Time,
+) -> AppResult<()> {
+    conn.execute(
+        "INSERT INTO session_events (session_id, event, actor, at) VALUES (?1, ?2, ?3, ?4)",
+        params![id, event, actor, ts(now)],
+    )?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+pub struct SessionEvent {
+    pub event: String,
+    pub actor: String,
+    pub at: String,
+}
+
+pub fn events(conn: &Connection, id: ConsultingSessionId) -> AppResult<Vec<SessionEvent>> {
+    let mut stmt = conn
+        .prepare_cached("SELECT event, actor, at FROM session_events WHERE session_id = ?1 ORDER BY id")?;
+    let rows = stmt.query_map([id], |r| {
+        Ok(SessionEvent {
+            event: r.get(0)?,
+            actor: r.get(1)?,
+            at: r.get(2)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Requests whose answer time ran out.
+pub fn due_expiry(conn: &Connection, now: Time) -> AppResult<Vec<ConsultingSessionId>> {
+    ids(
+        conn,
+        "SELECT id FROM consulting_sessions WHERE status = 'requested' AND expires_at <= ?1 ORDER BY id",
+        params![ts(now)],
+    )
+}
+
+/// Accepted sessions that ended before `cutoff`.
+pub fn due_completion(conn: &Connection, cutoff: Time) -> AppResult<Vec<ConsultingSessionId>> {
+    ids(
+        conn,
+        "SELECT id FROM consulting_sessions WHERE status = 'accepted' AND end_at <= ?1 ORDER BY id",
+        params![ts(cutoff)],
+    )
+}
+
+/// Accepted sessions starting within `offset_minutes` that have not had
+/// this reminder for their current start.
+pub fn due_reminders(
+    conn: &Connection,
+    now: Time,
+    offset_minutes: i64,
+) -> AppResult<Vec<ConsultingSessionId>> {
+    let until = now + chrono::Duration::minutes(offset_minutes);
+    ids(
+        conn,
+        "SELECT s.id FROM consulting_sessions s
+          WHERE s.status = 'accepted' AND s.start_at > ?1 AND s.start_at <= ?2
+            AND NOT EXISTS (SELECT 1 FROM session_reminders m WHERE m.session_id = s.id
+                            AND m.offset_minutes = ?3 AND m.start_at = s.start_at)
+          ORDER BY s.id",
+        params![ts(now), ts(until), offset_minutes],
+    )
+}
+
+/// Records a reminder; false when it was already sent.
+pub fn mark_reminded(
+    conn: &Connection,
+    id: ConsultingSessionId,
+    offset_minutes: i64,
+    start: Time,
+    now: Time,
+) -> AppResult<bool> {
+    let n = conn.execute(
+        "INSERT OR IGNORE INTO session_reminders (session_id, offset_minutes, start_at, sent_at)
+         VALUES (?1, ?2, ?3, ?4)",
+        params![id, offset_minutes, ts(start), ts(now)],
+    )?;
+    Ok(n == 1)
+}
+
+fn ids(
+    conn: &Connection,
+    sql: &str,
+    p: impl rusqlite::Params,
+) -> AppResult<Vec<ConsultingSessionId>> {
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(p, |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The session an `Idempotency-Key` already booked, with its request hash.
+pub fn idempotent(
+    conn: &Connection,
+    user: UserId,
+    key: &str,
+) -> AppResult<Option<(String, ConsultingSessionId)>> {
+    Ok(conn
+        .query_row(
+            "SELECT request_hash, session_id FROM idempotency_keys WHERE user_id = ?1 AND key = ?2",
+            params![user, key],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()?)
+}
+
+pub fn save_idempotent(
+    conn: &Connection,
+    user: UserId,
+    key: &str,
+    hash: &str,
+    session: ConsultingSessionId,
+    now: Time,
+) -> AppResult<()> {
+    conn.execute(
+        "INSERT INTO idempotency_keys (user_id, key, request_hash, session_id, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5)",
+        params![user, key, hash, session, ts(now)],
+    )?;
+    Ok(())
+}
+
+/// Idempotency keys older than `before` (housekeeping).
+pub fn delete_idempotency_before(conn: &Connection, before: Time) -> AppResult<usize> {
+    Ok(conn.execute(
+        "DELETE FROM idempotency_keys WHERE created_at < ?1",
+        [ts(before)],
+    )?)
+}

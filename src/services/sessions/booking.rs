@@ -1,0 +1,199 @@
+//! Booking a session: the availability check, the insert and the request
+//! e-mail happen in one write transaction, so a slot can never be taken
+//! twice. An `Idempotency-Key` makes a retried request answer the same
+//! session instead of booking another.
+
+use chrono::{DateTime, Duration, Utc};
+use sha2::{Digest, Sha256};
+
+use crate::db::repos::consulting_sessions::{self, NewSession};
+use crate::db::repos::{queries, researchers};
+use crate::domain::availability;
+use crate::domain::{text, ConsultingSessionId, PaperId, QueryId, ResearcherId};
+use crate::error::{AppError, AppResult};
+use crate::services::accounts::Principal;
+use crate::state::AppState;
+
+use super::settings;
+use super::{notify, view, Party, SessionView};
+
+pub const TOPIC_MAX: usize = 1000;
+
+/// A booking request.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct BookRequest {
+    pub researcher_id: ResearcherId,
+    pub start: DateTime<Utc>,
+    pub duration_minutes: i64,
+    pub topic: String,
+    pub paper_id: Option<PaperId>,
+    pub query_id: Option<QueryId>,
+}
+
+/// The booked session, and whether it was booked by an earlier request
+/// with the same `Idempotency-Key`.
+pub struct Booked {
+    pub session: SessionView,
+    pub replayed: bool,
+}
+
+fn check_key(key: &str) -> AppResult<()> {
+    if key.is_empty() || key.len() > 255 || !key.bytes().all(|b| b.is_ascii_graphic()) {
+        return Err(AppError::field(
+            "Idempotency-Key",
+            "must be 1 to 255 printable ASCII characters",
+        ));
+    }
+    Ok(())
+}
+
+fn request_hash(req: &BookRequest) -> String {
+    let body = serde_json::to_vec(req).unwrap_or_default();
+    hex::encode(Sha256::digest(body))
+}
+
+fn slot_taken() -> AppError {
+    AppError::conflict(
+        "slot_unavailable",
+        "That time is no longer free. Pick another slot.",
+    )
+}
+
+pub async fn book(
+    state: &AppState,
+    who: &Principal,
+    mut req: BookRequest,
+    idempotency_key: Option<String>,
+) -> AppResult<Booked> {
+    req.topic = text::block(&req.topic, TOPIC_MAX).map_err(|m| AppError::field("topic", m))?;
+    if let Some(k) = &idempotency_key {
+        check_key(k)?;
+    }
+    if req.start.timestamp_subsec_nanos() != 0 || req.start.timestamp() % 60 != 0 {
+        return Err(AppError::field("start", "must be on a whole minute"));
+    }
+    let hash = request_hash(&req);
+    let st = state.clone();
+    let who = *who;
+    let now = state.now();
+    let (row, replayed) = state
+        .db
+        .write(move |tx| {
+            if let Some(key) = &idempotency_key {
+                if let Some((stored, id)) = consulting_sessions::idempotent(tx, who.user_id, key)? {
+                    if stored != hash {
+                        return Err(AppError::Validation {
+                            message: "This Idempotency-Key was used for a different request.".into(),
+                            fields: [("Idempotency-Key".to_string(), "already used for a different request".to_string())].into(),
+                        });
+                    }
+                    let row = consulting_sessions::find(tx, &st.keys, id)?.ok_or(AppError::NotFound)?;
+                    return Ok((row, true));
+                }
+            }
+            let id = insert_checked(tx, &st, &who, &req, now)?;
+            if let Some(key) = &idempotency_key {
+                consulting_sessions::save_idempotent(tx, who.user_id, key, &hash, id, now)?;
+            }
+            let row = consulting_sessions::find(tx, &st.keys, id)?.ok_or(AppError::NotFound)?;
+            notify::session_requested(tx, &st, &row, now)?;
+            Ok((row, false))
+        })
+        .await?;
+    if !replayed {
+        crate::services::mail::wake(state);
+    }
+    Ok(Booked {
+        session: view(row, Party::Reader, now, state.config.sessions.completion_grace_hours),
+        replayed,
+    })
+}
+
+/// Checks the researcher, the paper and query, and the slot, then inserts.
+fn insert_checked(
+    tx: &rusqlite::Transaction<'_>,
+    st: &AppState,
+    who: &Principal,
+    req: &BookRequest,
+    now: DateTime<Utc>,
+) -> AppResult<ConsultingSessionId> {
+    let researcher = researchers::find(tx, &st.keys, req.researcher_id)?
+        .ok_or_else(|| AppError::field("researcher_id", "no such researcher"))?;
+    let Some(owner) = researcher.user_id else {
+        return Err(AppError::conflict(
+            "not_bookable",
+            "This researcher has not registered yet, so sessions cannot be booked. You can tell them you are interested instead.",
+        ));
+    };
+    if owner == who.user_id.0 {
+        return Err(AppError::field("researcher_id", "you cannot book a session with yourself"));
+    }
+    if let Some(p) = req.paper_id {
+        if !crate::db::repos::papers::exists(tx, p)? {
+            return Err(AppError::field("paper_id", "no such paper"));
+        }
+    }
+    if let Some(q) = req.query_id {
+        if !queries::is_owned_by(tx, q, who.user_id)? {
+            return Err(AppError::field("query_id", "no such question of yours"));
+        }
+    }
+    let loaded = settings::load(tx, &st.config.sessions, req.researcher_id)?;
+    let Some(avail) = loaded.availability else {
+        return Err(AppError::conflict(
+            "not_bookable",
+            "This researcher has not published any availability yet.",
+        ));
+    };
+    if !loaded.settings.durations.contains(&req.duration_minutes) {
+        return Err(AppError::field(
+            "duration_minutes",
+            format!("this researcher offers sessions of {:?} minutes", loaded.settings.durations),
+        ));
+    }
+    let busy = consulting_sessions::busy(
+        tx,
+        req.researcher_id,
+        req.start - Duration::days(2),
+        req.start + Duration::days(3),
+        None,
+    )?;
+    if !availability::is_bookable(
+        &loaded.settings,
+        &avail,
+        &busy,
+        now,
+        req.start,
+        req.duration_minutes,
+    ) {
+        return Err(slot_taken());
+    }
+    let expires_at = (now + Duration::hours(loaded.body.request_ttl_hours)).min(req.start);
+    let id = consulting_sessions::insert(
+        tx,
+        &st.keys,
+        &NewSession {
+            researcher: req.researcher_id,
+            reader: who.user_id,
+            paper: req.paper_id,
+            query: req.query_id,
+            topic: &req.topic,
+            start: req.start,
+            duration_minutes: req.duration_minutes,
+            price_minor: loaded.body.price_minor,
+            currency: &loaded.body.currency,
+            expires_at,
+        },
+        now,
+    )
+    .map_err(|e| match e {
+        // The partial unique index on live start times.
+        AppError::Conflict { .. } => slot_taken(),
+        e => e,
+    })?;
+    if let Some(q) = req.query_id {
+        queries::set_session(tx, q, id)?;
+    }
+    consulting_sessions::record_event(tx, id, "requested", Party::Reader.as_str(), now)?;
+    Ok(id)
+}

@@ -1,0 +1,71 @@
+//! The `sessions` job: expire unanswered requests, send reminders (each
+//! once per session and start time) and complete past sessions. Each step
+//! works one session per transaction, so a failure stops nothing else.
+
+use chrono::{DateTime, Duration, Utc};
+
+use crate::db::repos::consulting_sessions::{self as repo};
+use crate::domain::ConsultingSessionId;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+use super::{lifecycle, notify};
+
+/// What one run did.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Report {
+    pub expired: usize,
+    pub reminded: usize,
+    pub completed: usize,
+}
+
+pub async fn run(state: &AppState, now: DateTime<Utc>) -> AppResult<Report> {
+    let mut report = Report::default();
+    for id in state.db.read(move |c| repo::due_expiry(c, now)).await? {
+        report.expired += usize::from(one(state, id, move |tx, st, s| lifecycle::expire_in(tx, st, s, now)).await?);
+    }
+    for &minutes in &state.config.sessions.reminder_minutes {
+        for id in state.db.read(move |c| repo::due_reminders(c, now, minutes)).await? {
+            let sent = one(state, id, move |tx, st, s| {
+                if s.status != "accepted" || !repo::mark_reminded(tx, s.id, minutes, s.start, now)? {
+                    return Ok(false);
+                }
+                notify::reminder(tx, st, s, minutes, now)?;
+                Ok(true)
+            })
+            .await?;
+            report.reminded += usize::from(sent);
+        }
+    }
+    let cutoff = now - Duration::hours(state.config.sessions.completion_grace_hours);
+    for id in state.db.read(move |c| repo::due_completion(c, cutoff)).await? {
+        report.completed += usize::from(one(state, id, move |tx, _, s| lifecycle::complete_in(tx, s, now)).await?);
+    }
+    if report.expired + report.reminded > 0 {
+        crate::services::mail::wake(state);
+    }
+    Ok(report)
+}
+
+/// Runs `f` on one session in its own transaction; errors are logged so the
+/// other sessions still get their turn.
+async fn one<F>(state: &AppState, id: ConsultingSessionId, f: F) -> AppResult<bool>
+where
+    F: FnOnce(&rusqlite::Transaction<'_>, &AppState, &repo::SessionRow) -> AppResult<bool> + Send + 'static,
+{
+    let st = state.clone();
+    let result = state
+        .db
+        .write(move |tx| {
+            let s = repo::find(tx, &st.keys, id)?.ok_or(AppError::NotFound)?;
+            f(tx, &st, &s)
+        })
+        .await;
+    match result {
+        Ok(done) => Ok(done),
+        Err(e) => {
+            tracing::error!(session = %id, error = %e, "session job step failed");
+            Ok(false)
+        }
+    }
+}

@@ -1,0 +1,386 @@
+//! The session state machine. Every transition is a conditional UPDATE
+//! (`WHERE status IN …`) inside a write transaction together with its
+//! history row and e-mails, so a state never moves backwards and two
+//! concurrent answers cannot both win: the loser gets 409.
+
+use chrono::{DateTime, Duration, Utc};
+use rusqlite::Transaction;
+
+use crate::db::repos::consulting_sessions::{self as repo, SessionRow};
+use crate::domain::availability;
+use crate::domain::text;
+use crate::error::{AppError, AppResult};
+use crate::state::AppState;
+
+use super::{notify, settings, video, Party};
+
+pub const REASON_MAX: usize = 1000;
+
+/// What `party` may do with the session now (shown in the API and pages).
+pub fn allowed_actions(
+    s: &SessionRow,
+    party: Party,
+    now: DateTime<Utc>,
+    grace_hours: i64,
+) -> Vec<&'static str> {
+    let mut out = Vec::new();
+    let participant = party != Party::Admin;
+    match s.status.as_str() {
+        "requested" => {
+            if party == Party::Researcher && now < s.expires_at {
+                out.extend(["accept", "decline"]);
+            }
+            out.push("cancel");
+        }
+        "accepted" => {
+            if now < s.start {
+                out.push("cancel");
+                if participant {
+                    out.push("reschedule");
+                }
+                if participant
+                    && s.proposed_by.as_deref().is_some_and(|p| p != party.as_str())
+                {
+                    out.extend(["accept_reschedule", "reject_reschedule"]);
+                }
+            }
+            if now >= s.start && now <= s.end + Duration::hours(grace_hours) {
+                out.push("no_show");
+            }
+        }
+        _ => {}
+    }
+    out
+}
+
+fn illegal(s: &SessionRow, verb: &str) -> AppError {
+    AppError::conflict(
+        "illegal_transition",
+        format!("The session is {}; it cannot be {verb}.", s.status),
+    )
+}
+
+fn require_status(s: &SessionRow, allowed: &[&str], verb: &str) -> AppResult<()> {
+    if allowed.contains(&s.status.as_str()) {
+        Ok(())
+    } else {
+        Err(illegal(s, verb))
+    }
+}
+
+/// Moves the stored session or reports who moved it first.
+fn transition(
+    tx: &Transaction<'_>,
+    st: &AppState,
+    s: &SessionRow,
+    from: &[&str],
+    to: &str,
+    verb: &str,
+    now: DateTime<Utc>,
+) -> AppResult<SessionRow> {
+    if !repo::transition(tx, s.id, from, to, now)? {
+        let current = repo::find(tx, &st.keys, s.id)?.ok_or(AppError::NotFound)?;
+        return Err(illegal(&current, verb));
+    }
+    repo::find(tx, &st.keys, s.id)?.ok_or(AppError::NotFound)
+}
+
+fn reload(tx: &Transaction<'_>, st: &AppState, s: &SessionRow) -> AppResult<SessionRow> {
+    repo::find(tx, &st.keys, s.id)?.ok_or(AppError::NotFound)
+}
+
+/// The researcher accepts: a video meeting is made, both get an invite.
+pub async fn accept(state: &AppState, s: SessionRow, party: Party) -> AppResult<SessionRow> {
+    if party != Party::Researcher {
+        return Err(AppError::Forbidden);
+    }
+    require_status(&s, &["requested"], "accepted")?;
+    let now = state.now();
+    if now >= s.expires_at {
+        return Err(AppError::conflict(
+            "request_expired",
+            "The request expired before it was answered.",
+        ));
+    }
+    let link = video::create(state, &s).await?;
+    let st = state.clone();
+    let l = link.clone();
+    let result = state
+        .db
+        .write(move |tx| {
+            let row = transition(tx, &st, &s, &["requested"], "accepted", "accepted", now)?;
+            repo::set_meeting(tx, &st.keys, row.id, l.provider, l.meeting_id.as_deref(), &l.url, l.password.as_deref())?;
+            repo::record_event(tx, row.id, "accepted", Party::Researcher.as_str(), now)?;
+            let row = reload(tx, &st, &row)?;
+            notify::session_accepted(tx, &st, &row, now)?;
+            Ok(row)
+        })
+        .await;
+    if let Err(e) = &result {
+        tracing::info!(error = %e, "accept failed; removing the meeting just made");
+        video::discard(state, &link).await;
+    }
+    crate::services::mail::wake(state);
+    result
+}
+
+/// The researcher declines a request.
+pub async fn decline(
+    state: &AppState,
+    s: SessionRow,
+    party: Party,
+    reason: Option<String>,
+) -> AppResult<SessionRow> {
+    if party != Party::Researcher {
+        return Err(AppError::Forbidden);
+    }
+    let reason =
+        text::optional_block(reason.as_deref(), REASON_MAX).map_err(|m| AppError::field("reason", m))?;
+    require_status(&s, &["requested"], "declined")?;
+    let st = state.clone();
+    let now = state.now();
+    let row = state
+        .db
+        .write(move |tx| {
+            let row = transition(tx, &st, &s, &["requested"], "declined", "declined", now)?;
+            repo::record_event(tx, row.id, "declined", Party::Researcher.as_str(), now)?;
+            notify::session_declined(tx, &st, &row, reason.as_deref(), now)?;
+            Ok(row)
+        })
+        .await?;
+    crate::services::mail::wake(state);
+    Ok(row)
+}
+
+/// The one place a session is cancelled (by a participant or an admin).
+/// Readers may cancel an accepted session only up to the researcher's
+/// cancellation window before it starts. Payments hook their refund
+/// policy here.
+pub async fn cancel(
+    state: &AppState,
+    s: SessionRow,
+    party: Party,
+    reason: &str,
+) -> AppResult<SessionRow> {
+    let reason = text::block(reason, REASON_MAX).map_err(|m| AppError::field("reason", m))?;
+    require_status(&s, &["requested", "accepted"], "cancelled")?;
+    let now = state.now();
+    if s.status == "accepted" && now >= s.start {
+        return Err(AppError::conflict(
+            "already_started",
+            "The session has already started; report a no-show instead.",
+        ));
+    }
+    let st = state.clone();
+    let row = state
+        .db
+        .write(move |tx| {
+            if party == Party::Reader && s.status == "accepted" {
+                let window = settings::load(tx, &st.config.sessions, s.researcher_id)?
+                    .body
+                    .cancel_window_hours;
+                if now > s.start - Duration::hours(window) {
+                    return Err(AppError::conflict(
+                        "too_late_to_cancel",
+                        format!("Sessions can be cancelled up to {window} hours before they start. Please write to the researcher."),
+                    ));
+                }
+            }
+            let was_accepted = s.status == "accepted";
+            let row = transition(tx, &st, &s, &["requested", "accepted"], "cancelled", "cancelled", now)?;
+            repo::set_cancelled(tx, &st.keys, row.id, party.as_str(), &reason)?;
+            if was_accepted {
+                repo::bump_sequence(tx, row.id)?;
+            }
+            repo::record_event(tx, row.id, "cancelled", party.as_str(), now)?;
+            let row = reload(tx, &st, &row)?;
+            notify::session_cancelled(tx, &st, &row, was_accepted, now)?;
+            Ok(row)
+        })
+        .await?;
+    video::delete(state, &row).await;
+    crate::services::mail::wake(state);
+    Ok(row)
+}
+
+/// A participant proposes a new time for an accepted session; the slot is
+/// held until the other party answers.
+pub async fn propose(
+    state: &AppState,
+    s: SessionRow,
+    party: Party,
+    start: DateTime<Utc>,
+    duration: Option<i64>,
+) -> AppResult<SessionRow> {
+    if party == Party::Admin {
+        return Err(AppError::Forbidden);
+    }
+    require_status(&s, &["accepted"], "rescheduled")?;
+    let now = state.now();
+    if now >= s.start {
+        return Err(illegal(&s, "rescheduled after it started"));
+    }
+    let duration = duration.unwrap_or(s.duration_minutes);
+    if start == s.start && duration == s.duration_minutes {
+        return Err(AppError::field("start", "is the session's current time"));
+    }
+    let st = state.clone();
+    let row = state
+        .db
+        .write(move |tx| {
+            check_free(tx, &st, &s, start, duration, now)?;
+            repo::propose(tx, s.id, start, start + Duration::minutes(duration), party.as_str(), now)?;
+            repo::record_event(tx, s.id, "reschedule_proposed", party.as_str(), now)?;
+            let row = reload(tx, &st, &s)?;
+            notify::reschedule_proposed(tx, &st, &row, party, now)?;
+            Ok(row)
+        })
+        .await?;
+    crate::services::mail::wake(state);
+    Ok(row)
+}
+
+/// The slot check for a move: the session's own time does not count.
+fn check_free(
+    tx: &Transaction<'_>,
+    st: &AppState,
+    s: &SessionRow,
+    start: DateTime<Utc>,
+    duration: i64,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let loaded = settings::load(tx, &st.config.sessions, s.researcher_id)?;
+    let busy = repo::busy(tx, s.researcher_id, start - Duration::days(2), start + Duration::days(3), Some(s.id))?;
+    let free = loaded.availability.is_some_and(|a| {
+        availability::is_bookable(&loaded.settings, &a, &busy, now, start, duration)
+    });
+    if free {
+        Ok(())
+    } else {
+        Err(AppError::conflict(
+            "slot_unavailable",
+            "That time is not free. Pick another slot.",
+        ))
+    }
+}
+
+/// The other party accepts or rejects a proposed new time. Accepting moves
+/// the session (and its Zoom meeting), frees the old time and sends updated
+/// invites with a higher SEQUENCE.
+pub async fn answer_proposal(
+    state: &AppState,
+    s: SessionRow,
+    party: Party,
+    accept: bool,
+) -> AppResult<SessionRow> {
+    let verb = if accept { "moved" } else { "kept" };
+    require_status(&s, &["accepted"], verb)?;
+    let (Some(by), Some(new_start), Some(new_end)) =
+        (s.proposed_by.clone(), s.proposed_start, s.proposed_end)
+    else {
+        return Err(AppError::conflict("no_proposal", "No new time has been proposed."));
+    };
+    if party == Party::Admin || by == party.as_str() {
+        return Err(AppError::Forbidden);
+    }
+    let now = state.now();
+    let mut moved = s.clone();
+    moved.start = new_start;
+    moved.end = new_end;
+    moved.duration_minutes = (new_end - new_start).num_minutes();
+    let new_link = if accept {
+        video::reschedule(state, &moved).await?
+    } else {
+        None
+    };
+    let st = state.clone();
+    let row = state
+        .db
+        .write(move |tx| {
+            if accept {
+                check_free(tx, &st, &s, new_start, moved.duration_minutes, now)?;
+                if !repo::apply_proposal(tx, s.id, now)? {
+                    return Err(illegal(&s, verb));
+                }
+                if let Some(l) = &new_link {
+                    repo::set_meeting(tx, &st.keys, s.id, l.provider, None, &l.url, None)?;
+                }
+                repo::bump_sequence(tx, s.id)?;
+                repo::record_event(tx, s.id, "rescheduled", party.as_str(), now)?;
+            } else {
+                repo::clear_proposal(tx, s.id, now)?;
+                repo::record_event(tx, s.id, "reschedule_rejected", party.as_str(), now)?;
+            }
+            let row = reload(tx, &st, &s)?;
+            notify::reschedule_answered(tx, &st, &row, accept, &by, now)?;
+            Ok(row)
+        })
+        .await?;
+    crate::services::mail::wake(state);
+    Ok(row)
+}
+
+/// A participant reports that the other did not come (admins name the
+/// absent party). Allowed from the start until the completion grace ends.
+pub async fn no_show(
+    state: &AppState,
+    s: SessionRow,
+    party: Party,
+    absent: Option<Party>,
+) -> AppResult<SessionRow> {
+    let absent = match (party, absent) {
+        (Party::Reader, None | Some(Party::Researcher)) => Party::Researcher,
+        (Party::Researcher, None | Some(Party::Reader)) => Party::Reader,
+        (Party::Admin, Some(p @ (Party::Reader | Party::Researcher))) => p,
+        (Party::Admin, _) => {
+            return Err(AppError::field("party", "name the absent party: reader or researcher"))
+        }
+        _ => return Err(AppError::field("party", "you can only report the other participant")),
+    };
+    require_status(&s, &["accepted"], "marked as a no-show")?;
+    let now = state.now();
+    let grace = Duration::hours(state.config.sessions.completion_grace_hours);
+    if now < s.start || now > s.end + grace {
+        return Err(AppError::conflict(
+            "outside_no_show_window",
+            format!(
+                "A no-show can be reported from the start until {} hours after the end.",
+                grace.num_hours()
+            ),
+        ));
+    }
+    let st = state.clone();
+    let row = state
+        .db
+        .write(move |tx| {
+            let row = transition(tx, &st, &s, &["accepted"], "no_show", "marked as a no-show", now)?;
+            repo::set_no_show(tx, row.id, absent.as_str())?;
+            repo::record_event(tx, row.id, &format!("no_show_{}", absent.as_str()), party.as_str(), now)?;
+            let row = reload(tx, &st, &row)?;
+            notify::no_show_reported(tx, &st, &row, now)?;
+            Ok(row)
+        })
+        .await?;
+    crate::services::mail::wake(state);
+    Ok(row)
+}
+
+/// Expires one unanswered request (scheduled job); false if it moved on.
+pub fn expire_in(tx: &Transaction<'_>, st: &AppState, s: &SessionRow, now: DateTime<Utc>) -> AppResult<bool> {
+    if !repo::transition(tx, s.id, &["requested"], "expired", now)? {
+        return Ok(false);
+    }
+    repo::record_event(tx, s.id, "expired", "system", now)?;
+    let row = reload(tx, st, s)?;
+    notify::session_expired(tx, st, &row, now)?;
+    Ok(true)
+}
+
+/// Marks one past session completed (scheduled job); false if it moved on.
+pub fn complete_in(tx: &Transaction<'_>, s: &SessionRow, now: DateTime<Utc>) -> AppResult<bool> {
+    if !repo::transition(tx, s.id, &["accepted"], "completed", now)? {
+        return Ok(false);
+    }
+    repo::record_event(tx, s.id, "completed", "system", now)?;
+    Ok(true)
+}

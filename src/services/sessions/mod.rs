@@ -1,0 +1,282 @@
+//! Consulting sessions: booking, the lifecycle (accept, decline, cancel,
+//! reschedule, no-show), video links, calendar invites, notifications and
+//! the scheduled jobs (expiry, reminders, completion).
+//!
+//! ```text
+//! requested → accepted | declined | expired | cancelled
+//! accepted  → completed | cancelled | no_show
+//! ```
+
+pub mod booking;
+pub mod calendar;
+pub mod jobs;
+pub mod lifecycle;
+pub mod notify;
+pub mod settings;
+pub mod video;
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::repos::consulting_sessions::{self, ListFilter, SessionEvent, SessionRow};
+use crate::db::repos::researchers;
+use crate::domain::{ConsultingSessionId, PaperId, QueryId, ResearcherId, UserId};
+use crate::error::{AppError, AppResult};
+use crate::pagination::{Page, PageParams};
+use crate::services::accounts::Principal;
+use crate::state::AppState;
+
+/// The caller's part in a session.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Party {
+    Reader,
+    Researcher,
+    Admin,
+}
+
+impl Party {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Party::Reader => "reader",
+            Party::Researcher => "researcher",
+            Party::Admin => "admin",
+        }
+    }
+}
+
+/// The caller's part; `NotFound` for anyone else, so ids do not leak.
+pub fn party_of(s: &SessionRow, who: &Principal) -> AppResult<Party> {
+    if s.reader_id == who.user_id {
+        Ok(Party::Reader)
+    } else if s.researcher_user == Some(who.user_id) {
+        Ok(Party::Researcher)
+    } else if who.is_admin() {
+        Ok(Party::Admin)
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+/// A session as its participants see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SessionView {
+    pub id: ConsultingSessionId,
+    /// requested, accepted, declined, expired, cancelled, completed or no_show.
+    pub status: String,
+    pub researcher_id: ResearcherId,
+    pub researcher_name: String,
+    pub reader_id: UserId,
+    pub reader_name: String,
+    pub paper_id: Option<PaperId>,
+    pub paper_title: Option<String>,
+    pub query_id: Option<QueryId>,
+    pub topic: String,
+    pub start: DateTime<Utc>,
+    pub end: DateTime<Utc>,
+    pub duration_minutes: i64,
+    /// Minor units; 0 means free.
+    pub price_minor: i64,
+    pub currency: String,
+    /// When an unanswered request expires.
+    pub expires_at: DateTime<Utc>,
+    /// The join link, once the session is accepted.
+    pub meeting_url: Option<String>,
+    pub meeting_password: Option<String>,
+    /// `zoom` or `template`.
+    pub meeting_provider: Option<String>,
+    /// A proposed new time awaiting the other party.
+    pub proposed_start: Option<DateTime<Utc>>,
+    pub proposed_end: Option<DateTime<Utc>>,
+    pub proposed_by: Option<String>,
+    pub cancel_reason: Option<String>,
+    pub cancelled_by: Option<String>,
+    /// Who did not come, when a no-show was reported.
+    pub no_show_party: Option<String>,
+    /// The caller's part: reader, researcher or admin.
+    pub your_role: Party,
+    /// What the caller may do now, e.g. `accept`, `cancel`.
+    pub actions: Vec<String>,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// A session with its history.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SessionDetail {
+    #[serde(flatten)]
+    pub session: SessionView,
+    pub events: Vec<SessionEvent>,
+}
+
+pub fn view(s: SessionRow, party: Party, now: DateTime<Utc>, grace_hours: i64) -> SessionView {
+    let actions = lifecycle::allowed_actions(&s, party, now, grace_hours)
+        .into_iter()
+        .map(str::to_string)
+        .collect();
+    let joinable = s.status == "accepted" || s.status == "completed";
+    SessionView {
+        id: s.id,
+        status: s.status,
+        researcher_id: s.researcher_id,
+        researcher_name: s.researcher_name,
+        reader_id: s.reader_id,
+        reader_name: s.reader_name,
+        paper_id: s.paper_id,
+        paper_title: s.paper_title,
+        query_id: s.query_id,
+        topic: s.topic,
+        start: s.start,
+        end: s.end,
+        duration_minutes: s.duration_minutes,
+        price_minor: s.price_minor,
+        currency: s.currency,
+        expires_at: s.expires_at,
+        meeting_url: s.meeting_url.filter(|_| joinable),
+        meeting_password: s.meeting_password.filter(|_| joinable),
+        meeting_provider: s.meeting_provider,
+        proposed_start: s.proposed_start,
+        proposed_end: s.proposed_end,
+        proposed_by: s.proposed_by,
+        cancel_reason: s.cancel_reason,
+        cancelled_by: s.cancelled_by,
+        no_show_party: s.no_show_party,
+        your_role: party,
+        actions,
+        created_at: s.created_at,
+        updated_at: s.updated_at,
+    }
+}
+
+/// Loads a session the caller takes part in (or any, for an admin).
+pub async fn load_for(
+    state: &AppState,
+    who: &Principal,
+    id: ConsultingSessionId,
+) -> AppResult<(SessionRow, Party)> {
+    let keys = state.keys.clone();
+    let row = state
+        .db
+        .read(move |c| consulting_sessions::find(c, &keys, id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    let party = party_of(&row, who)?;
+    Ok((row, party))
+}
+
+pub async fn get(
+    state: &AppState,
+    who: &Principal,
+    id: ConsultingSessionId,
+) -> AppResult<SessionDetail> {
+    let (row, party) = load_for(state, who, id).await?;
+    let events = state
+        .db
+        .read(move |c| consulting_sessions::events(c, id))
+        .await?;
+    Ok(SessionDetail {
+        session: view(
+            row,
+            party,
+            state.now(),
+            state.config.sessions.completion_grace_hours,
+        ),
+        events,
+    })
+}
+
+/// Filters of `GET /consulting/sessions`.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub status: Option<String>,
+    pub from: Option<DateTime<Utc>>,
+    pub to: Option<DateTime<Utc>>,
+    /// Admins only: every session, not just their own.
+    pub all: bool,
+}
+
+pub const STATUSES: &[&str] = &[
+    "requested",
+    "accepted",
+    "declined",
+    "expired",
+    "cancelled",
+    "completed",
+    "no_show",
+];
+
+/// My sessions as reader or researcher, newest first.
+pub async fn list(
+    state: &AppState,
+    who: &Principal,
+    q: ListQuery,
+    page: &PageParams,
+) -> AppResult<Page<SessionView>> {
+    if let Some(s) = &q.status {
+        if !STATUSES.contains(&s.as_str()) {
+            return Err(AppError::field(
+                "status",
+                format!("must be one of {}", STATUSES.join(", ")),
+            ));
+        }
+    }
+    if q.all && !who.is_admin() {
+        return Err(AppError::Forbidden);
+    }
+    if let (Some(f), Some(t)) = (q.from, q.to) {
+        if t <= f {
+            return Err(AppError::field("to", "must be after from"));
+        }
+    }
+    let limit = page.limit()?;
+    let before_id = page.after_id()?;
+    let keys = state.keys.clone();
+    let user = who.user_id;
+    let rows = state
+        .db
+        .read(move |c| {
+            let researcher = researchers::by_user(c, user.0)?;
+            consulting_sessions::list(
+                c,
+                &keys,
+                &ListFilter {
+                    user,
+                    researcher,
+                    all: q.all,
+                    status: q.status,
+                    from: q.from,
+                    to: q.to,
+                    before_id,
+                    limit: limit + 1,
+                },
+            )
+        })
+        .await?;
+    let now = state.now();
+    let grace = state.config.sessions.completion_grace_hours;
+    let views = rows
+        .into_iter()
+        .map(|r| {
+            let party = party_of(&r, who).unwrap_or(Party::Admin);
+            view(r, party, now, grace)
+        })
+        .collect();
+    Ok(Page::from_rows(views, limit, |v: &SessionView| v.id.0))
+}
+
+/// The calendar file of a session (participants only).
+pub async fn ics(state: &AppState, who: &Principal, id: ConsultingSessionId) -> AppResult<String> {
+    let (row, _) = load_for(state, who, id).await?;
+    let method = match row.status.as_str() {
+        "accepted" | "completed" | "no_show" => calendar::Method::Request,
+        "cancelled" => calendar::Method::Cancel,
+        _ => {
+            return Err(AppError::conflict(
+                "not_scheduled",
+                "The session has no calendar entry until it is accepted.",
+            ))
+        }
+    };
+    notify::invite_for(state, &row, method).await
+}

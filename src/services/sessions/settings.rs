@@ -1,0 +1,317 @@
+//! A researcher's booking settings and availability, and the free slots
+//! that follow from them. Settings and slots are public (a reader needs
+//! them to book); only the researcher or an admin may change them.
+
+use chrono::{DateTime, Duration, Utc};
+use rusqlite::Connection;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::config::SessionsConfig;
+use crate::db::repos::booking_settings::{self, SettingsRow};
+use crate::db::repos::{consulting_sessions, researchers};
+use crate::domain::availability::{
+    self, check_currency, parse_timezone, Availability, Exception, Rule, Settings, Slot,
+};
+use crate::domain::ResearcherId;
+use crate::error::{AppError, AppResult};
+use crate::services::accounts::Principal;
+use crate::state::AppState;
+
+/// The widest range one availability query may ask for.
+pub const MAX_RANGE_DAYS: i64 = 62;
+
+/// A researcher's booking settings, as read and written by the API.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SettingsBody {
+    /// IANA time zone, e.g. `Europe/Berlin`.
+    pub timezone: String,
+    /// Session lengths offered, in minutes.
+    pub durations: Vec<i64>,
+    /// Price per session in minor units (cents); 0 means free.
+    pub price_minor: i64,
+    /// ISO 4217 currency code.
+    pub currency: String,
+    pub min_notice_hours: i64,
+    pub buffer_minutes: i64,
+    pub max_per_day: i64,
+    pub horizon_days: i64,
+    /// How long a request may wait for an answer before it expires.
+    pub request_ttl_hours: i64,
+    /// Readers may cancel an accepted session up to this many hours before it.
+    pub cancel_window_hours: i64,
+}
+
+/// Weekly rules and exceptions in the researcher's local time.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AvailabilityBody {
+    pub timezone: String,
+    pub rules: Vec<Rule>,
+    #[serde(default)]
+    pub exceptions: Vec<Exception>,
+}
+
+/// Everything the booking check needs, loaded in one go.
+pub struct Loaded {
+    pub body: SettingsBody,
+    pub settings: Settings,
+    pub availability: Option<Availability>,
+}
+
+fn defaults(c: &SessionsConfig, tz: Option<String>) -> SettingsBody {
+    SettingsBody {
+        timezone: tz.unwrap_or_else(|| c.default_timezone.clone()),
+        durations: c.default_durations.clone(),
+        price_minor: 0,
+        currency: c.default_currency.clone(),
+        min_notice_hours: c.default_min_notice_hours,
+        buffer_minutes: c.default_buffer_minutes,
+        max_per_day: c.default_max_per_day,
+        horizon_days: c.default_horizon_days,
+        request_ttl_hours: c.default_request_ttl_hours,
+        cancel_window_hours: c.default_cancel_window_hours,
+    }
+}
+
+impl SettingsBody {
+    /// Checks every field; the error names the first bad one.
+    pub fn check(&self) -> AppResult<Settings> {
+        let timezone = parse_timezone(&self.timezone).map_err(|m| AppError::field("timezone", m))?;
+        Settings::check_numbers(
+            &self.durations,
+            self.min_notice_hours,
+            self.buffer_minutes,
+            self.max_per_day,
+            self.horizon_days,
+            self.request_ttl_hours,
+            self.cancel_window_hours,
+        )
+        .map_err(|(f, m)| AppError::field(f, m))?;
+        if !(0..=10_000_000).contains(&self.price_minor) {
+            return Err(AppError::field("price_minor", "must be between 0 and 10000000"));
+        }
+        check_currency(&self.currency).map_err(|m| AppError::field("currency", m))?;
+        let mut durations = self.durations.clone();
+        durations.sort_unstable();
+        durations.dedup();
+        Ok(Settings {
+            timezone,
+            durations,
+            min_notice_hours: self.min_notice_hours,
+            buffer_minutes: self.buffer_minutes,
+            max_per_day: self.max_per_day,
+            horizon_days: self.horizon_days,
+        })
+    }
+}
+
+/// Loads settings (or the configured defaults) and availability.
+pub fn load(conn: &Connection, config: &SessionsConfig, id: ResearcherId) -> AppResult<Loaded> {
+    let (tz, row) = booking_settings::find(conn, id)?;
+    let body = match row {
+        Some(r) => SettingsBody {
+            timezone: tz.unwrap_or_else(|| config.default_timezone.clone()),
+            durations: r.durations,
+            price_minor: r.price_minor,
+            currency: r.currency,
+            min_notice_hours: r.min_notice_hours,
+            buffer_minutes: r.buffer_minutes,
+            max_per_day: r.max_per_day,
+            horizon_days: r.horizon_days,
+            request_ttl_hours: r.request_ttl_hours,
+            cancel_window_hours: r.cancel_window_hours,
+        },
+        None => defaults(config, tz),
+    };
+    let settings = body
+        .check()
+        .map_err(|e| AppError::internal(format!("stored settings of researcher {id}: {e}")))?;
+    let availability = booking_settings::availability(conn, id)?
+        .map(|(rules, exceptions)| Availability::parse(&rules, &exceptions))
+        .transpose()
+        .map_err(|(f, m)| AppError::internal(format!("stored availability {f}: {m}")))?;
+    Ok(Loaded {
+        body,
+        settings,
+        availability,
+    })
+}
+
+/// `NotFound` unless the researcher exists; `Forbidden` unless the caller
+/// is that researcher or an admin.
+pub fn require_manager(conn: &Connection, who: &Principal, id: ResearcherId) -> AppResult<()> {
+    if !researchers::exists(conn, id)? {
+        return Err(AppError::NotFound);
+    }
+    if who.is_admin() || researchers::by_user(conn, who.user_id.0)? == Some(id) {
+        Ok(())
+    } else {
+        Err(AppError::Forbidden)
+    }
+}
+
+fn require_exists(conn: &Connection, id: ResearcherId) -> AppResult<()> {
+    if researchers::exists(conn, id)? {
+        Ok(())
+    } else {
+        Err(AppError::NotFound)
+    }
+}
+
+pub async fn get_settings(state: &AppState, id: ResearcherId) -> AppResult<SettingsBody> {
+    let config = state.config.clone();
+    state
+        .db
+        .read(move |c| {
+            require_exists(c, id)?;
+            Ok(load(c, &config.sessions, id)?.body)
+        })
+        .await
+}
+
+pub async fn put_settings(
+    state: &AppState,
+    who: &Principal,
+    id: ResearcherId,
+    body: SettingsBody,
+) -> AppResult<SettingsBody> {
+    let checked = body.check()?;
+    let who = who.clone();
+    let now = state.now();
+    let row = SettingsRow {
+        timezone: Some(checked.timezone.name().to_string()),
+        durations: checked.durations.clone(),
+        price_minor: body.price_minor,
+        currency: body.currency.clone(),
+        min_notice_hours: body.min_notice_hours,
+        buffer_minutes: body.buffer_minutes,
+        max_per_day: body.max_per_day,
+        horizon_days: body.horizon_days,
+        request_ttl_hours: body.request_ttl_hours,
+        cancel_window_hours: body.cancel_window_hours,
+    };
+    let config = state.config.clone();
+    state
+        .db
+        .write(move |tx| {
+            require_manager(tx, &who, id)?;
+            booking_settings::save(tx, id, &row, now)?;
+            Ok(load(tx, &config.sessions, id)?.body)
+        })
+        .await
+}
+
+/// The rules and exceptions as saved (empty when never published).
+pub async fn get_availability(state: &AppState, id: ResearcherId) -> AppResult<AvailabilityBody> {
+    let config = state.config.clone();
+    state
+        .db
+        .read(move |c| {
+            require_exists(c, id)?;
+            let tz = load(c, &config.sessions, id)?.body.timezone;
+            let (rules, exceptions) = booking_settings::availability(c, id)?.unwrap_or_default();
+            Ok(AvailabilityBody {
+                timezone: tz,
+                rules,
+                exceptions,
+            })
+        })
+        .await
+}
+
+pub async fn put_availability(
+    state: &AppState,
+    who: &Principal,
+    id: ResearcherId,
+    body: AvailabilityBody,
+) -> AppResult<AvailabilityBody> {
+    let tz = parse_timezone(&body.timezone).map_err(|m| AppError::field("timezone", m))?;
+    Availability::parse(&body.rules, &body.exceptions).map_err(|(f, m)| AppError::field(&f, m))?;
+    let who = who.clone();
+    let now = state.now();
+    state
+        .db
+        .write(move |tx| {
+            require_manager(tx, &who, id)?;
+            booking_settings::set_timezone(tx, id, tz.name(), now)?;
+            booking_settings::save_availability(tx, id, &body.rules, &body.exceptions, now)?;
+            Ok(AvailabilityBody {
+                timezone: tz.name().to_string(),
+                ..body
+            })
+        })
+        .await
+}
+
+/// Checks a slot query's range and length.
+pub fn check_range(
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    duration: i64,
+    offered: &[i64],
+) -> AppResult<()> {
+    if to <= from {
+        return Err(AppError::field("to", "must be after from"));
+    }
+    if to - from > Duration::days(MAX_RANGE_DAYS) {
+        return Err(AppError::field(
+            "to",
+            format!("the range may span at most {MAX_RANGE_DAYS} days"),
+        ));
+    }
+    if !offered.contains(&duration) {
+        return Err(AppError::field(
+            "duration",
+            format!("this researcher offers sessions of {offered:?} minutes"),
+        ));
+    }
+    Ok(())
+}
+
+/// Free slots of `duration` minutes starting in `[from, to)`.
+pub async fn slots(
+    state: &AppState,
+    id: ResearcherId,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    duration: i64,
+) -> AppResult<Vec<Slot>> {
+    let config = state.config.clone();
+    let now = state.now();
+    state
+        .db
+        .read(move |c| {
+            require_exists(c, id)?;
+            slots_in(c, &config.sessions, id, now, from, to, duration)
+        })
+        .await
+}
+
+/// `slots` on a connection the caller holds (also used by benchmarks).
+pub fn slots_in(
+    c: &Connection,
+    config: &SessionsConfig,
+    id: ResearcherId,
+    now: DateTime<Utc>,
+    from: DateTime<Utc>,
+    to: DateTime<Utc>,
+    duration: i64,
+) -> AppResult<Vec<Slot>> {
+    let loaded = load(c, config, id)?;
+    check_range(from, to, duration, &loaded.settings.durations)?;
+    let Some(avail) = loaded.availability else {
+        return Ok(Vec::new());
+    };
+    let busy = consulting_sessions::busy(c, id, from - Duration::days(2), to + Duration::days(2), None)?;
+    Ok(availability::free_slots(
+        &loaded.settings,
+        &avail,
+        &busy,
+        now,
+        from,
+        to,
+        duration,
+    ))
+}
