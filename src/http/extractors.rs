@@ -66,13 +66,24 @@ where
             .headers()
             .get(axum::http::header::CONTENT_LENGTH)
             .is_some_and(|v| v.as_bytes() == b"0")
-            || (req.headers().get(axum::http::header::CONTENT_TYPE).is_none()
-                && req.headers().get(axum::http::header::TRANSFER_ENCODING).is_none()
-                && req.headers().get(axum::http::header::CONTENT_LENGTH).is_none());
+            || (req
+                .headers()
+                .get(axum::http::header::CONTENT_TYPE)
+                .is_none()
+                && req
+                    .headers()
+                    .get(axum::http::header::TRANSFER_ENCODING)
+                    .is_none()
+                && req
+                    .headers()
+                    .get(axum::http::header::CONTENT_LENGTH)
+                    .is_none());
         if empty {
             return Ok(Self(T::default()));
         }
-        AppJson::<T>::from_request(req, state).await.map(|AppJson(v)| Self(v))
+        AppJson::<T>::from_request(req, state)
+            .await
+            .map(|AppJson(v)| Self(v))
     }
 }
 

@@ -25,4 +25,6 @@ mod outreach;
 mod outreach_registration;
 mod pages;
 mod papers;
+mod sessions;
+mod sessions_fixtures;
 mod smtp_sink;

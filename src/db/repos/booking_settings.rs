@@ -26,9 +26,16 @@ pub struct SettingsRow {
 }
 
 /// The settings row, if the researcher saved one; the zone either way.
-pub fn find(conn: &Connection, id: ResearcherId) -> AppResult<(Option<String>, Option<SettingsRow>)> {
+pub fn find(
+    conn: &Connection,
+    id: ResearcherId,
+) -> AppResult<(Option<String>, Option<SettingsRow>)> {
     let tz: Option<String> = conn
-        .query_row("SELECT timezone FROM researchers WHERE id = ?1", [id], |r| r.get(0))
+        .query_row(
+            "SELECT timezone FROM researchers WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )
         .optional()?
         .flatten();
     let row = conn

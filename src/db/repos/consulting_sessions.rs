@@ -374,8 +374,9 @@ pub struct SessionEvent {
 }
 
 pub fn events(conn: &Connection, id: ConsultingSessionId) -> AppResult<Vec<SessionEvent>> {
-    let mut stmt = conn
-        .prepare_cached("SELECT event, actor, at FROM session_events WHERE session_id = ?1 ORDER BY id")?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT event, actor, at FROM session_events WHERE session_id = ?1 ORDER BY id",
+    )?;
     let rows = stmt.query_map([id], |r| {
         Ok(SessionEvent {
             event: r.get(0)?,

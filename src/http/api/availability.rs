@@ -19,7 +19,12 @@ use crate::state::AppState;
 pub fn parse_time(field: &str, raw: &str) -> AppResult<DateTime<Utc>> {
     DateTime::parse_from_rfc3339(raw.trim())
         .map(|t| t.with_timezone(&Utc))
-        .map_err(|_| AppError::field(field, "must be an RFC 3339 time such as 2026-03-02T09:00:00Z"))
+        .map_err(|_| {
+            AppError::field(
+                field,
+                "must be an RFC 3339 time such as 2026-03-02T09:00:00Z",
+            )
+        })
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -48,7 +53,9 @@ pub async fn settings_get(
     State(state): State<AppState>,
     AppPath(id): AppPath<i64>,
 ) -> AppResult<Json<SettingsBody>> {
-    Ok(Json(settings::get_settings(&state, ResearcherId(id)).await?))
+    Ok(Json(
+        settings::get_settings(&state, ResearcherId(id)).await?,
+    ))
 }
 
 /// Set booking settings (the researcher or an admin).

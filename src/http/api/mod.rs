@@ -77,8 +77,14 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(consulting::providers_list))
         .routes(routes!(consulting::provider_enable))
         .routes(routes!(consulting::researchers_search))
-        .routes(routes!(availability::settings_get, availability::settings_put))
-        .routes(routes!(availability::availability_get, availability::availability_put))
+        .routes(routes!(
+            availability::settings_get,
+            availability::settings_put
+        ))
+        .routes(routes!(
+            availability::availability_get,
+            availability::availability_put
+        ))
         .routes(routes!(availability::rules_get))
         .routes(routes!(sessions::book, sessions::list))
         .routes(routes!(sessions::get))

@@ -124,7 +124,11 @@ pub async fn list(
 ) -> AppResult<Json<Page<SessionView>>> {
     let q = ListQuery {
         status: p.status,
-        from: p.from.as_deref().map(|f| parse_time("from", f)).transpose()?,
+        from: p
+            .from
+            .as_deref()
+            .map(|f| parse_time("from", f))
+            .transpose()?,
         to: p.to.as_deref().map(|t| parse_time("to", t)).transpose()?,
         all: p.all.unwrap_or(false),
     };
@@ -167,7 +171,10 @@ pub async fn ics(
 pub fn calendar_response(id: i64, body: String) -> Response {
     (
         [
-            (header::CONTENT_TYPE, "text/calendar; charset=utf-8".to_string()),
+            (
+                header::CONTENT_TYPE,
+                "text/calendar; charset=utf-8".to_string(),
+            ),
             (
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"session-{id}.ics\""),
@@ -178,7 +185,12 @@ pub fn calendar_response(id: i64, body: String) -> Response {
         .into_response()
 }
 
-async fn act<F, Fut>(state: &AppState, who: &Principal, id: i64, f: F) -> AppResult<Json<SessionView>>
+async fn act<F, Fut>(
+    state: &AppState,
+    who: &Principal,
+    id: i64,
+    f: F,
+) -> AppResult<Json<SessionView>>
 where
     F: FnOnce((SessionRow, Party)) -> Fut,
     Fut: std::future::Future<Output = AppResult<SessionRow>>,
@@ -205,7 +217,10 @@ pub async fn accept(
     AuthUser(who): AuthUser,
     AppPath(id): AppPath<i64>,
 ) -> AppResult<Json<SessionView>> {
-    act(&state, &who, id, |(row, party)| lifecycle::accept(&state, row, party)).await
+    act(&state, &who, id, |(row, party)| {
+        lifecycle::accept(&state, row, party)
+    })
+    .await
 }
 
 /// Decline a request (the researcher), with an optional note.

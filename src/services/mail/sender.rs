@@ -6,8 +6,8 @@
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
-use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::header::ContentType;
+use lettre::message::header::{HeaderName, HeaderValue};
 use lettre::message::{Attachment, Mailbox, MultiPart};
 use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
@@ -73,7 +73,8 @@ fn message(cfg: &SmtpConfig, row: &MailRow) -> Result<Message, String> {
             .map_err(|_| format!("bad header name {name}"))?;
         builder = builder.raw_header(HeaderValue::new(name, value.clone()));
     }
-    let body = MultiPart::alternative_plain_html(row.content.text.clone(), row.content.html.clone());
+    let body =
+        MultiPart::alternative_plain_html(row.content.text.clone(), row.content.html.clone());
     if row.content.attachments.is_empty() {
         return builder.multipart(body).map_err(|e| e.to_string());
     }

@@ -83,11 +83,17 @@ pub async fn book(
                 if let Some((stored, id)) = consulting_sessions::idempotent(tx, who.user_id, key)? {
                     if stored != hash {
                         return Err(AppError::Validation {
-                            message: "This Idempotency-Key was used for a different request.".into(),
-                            fields: [("Idempotency-Key".to_string(), "already used for a different request".to_string())].into(),
+                            message: "This Idempotency-Key was used for a different request."
+                                .into(),
+                            fields: [(
+                                "Idempotency-Key".to_string(),
+                                "already used for a different request".to_string(),
+                            )]
+                            .into(),
                         });
                     }
-                    let row = consulting_sessions::find(tx, &st.keys, id)?.ok_or(AppError::NotFound)?;
+                    let row =
+                        consulting_sessions::find(tx, &st.keys, id)?.ok_or(AppError::NotFound)?;
                     return Ok((row, true));
                 }
             }
@@ -104,7 +110,12 @@ pub async fn book(
         crate::services::mail::wake(state);
     }
     Ok(Booked {
-        session: view(row, Party::Reader, now, state.config.sessions.completion_grace_hours),
+        session: view(
+            row,
+            Party::Reader,
+            now,
+            state.config.sessions.completion_grace_hours,
+        ),
         replayed,
     })
 }
@@ -126,7 +137,10 @@ fn insert_checked(
         ));
     };
     if owner == who.user_id.0 {
-        return Err(AppError::field("researcher_id", "you cannot book a session with yourself"));
+        return Err(AppError::field(
+            "researcher_id",
+            "you cannot book a session with yourself",
+        ));
     }
     if let Some(p) = req.paper_id {
         if !crate::db::repos::papers::exists(tx, p)? {
@@ -148,7 +162,10 @@ fn insert_checked(
     if !loaded.settings.durations.contains(&req.duration_minutes) {
         return Err(AppError::field(
             "duration_minutes",
-            format!("this researcher offers sessions of {:?} minutes", loaded.settings.durations),
+            format!(
+                "this researcher offers sessions of {:?} minutes",
+                loaded.settings.durations
+            ),
         ));
     }
     let busy = consulting_sessions::busy(

@@ -22,12 +22,22 @@ pub struct Report {
 pub async fn run(state: &AppState, now: DateTime<Utc>) -> AppResult<Report> {
     let mut report = Report::default();
     for id in state.db.read(move |c| repo::due_expiry(c, now)).await? {
-        report.expired += usize::from(one(state, id, move |tx, st, s| lifecycle::expire_in(tx, st, s, now)).await?);
+        report.expired += usize::from(
+            one(state, id, move |tx, st, s| {
+                lifecycle::expire_in(tx, st, s, now)
+            })
+            .await?,
+        );
     }
     for &minutes in &state.config.sessions.reminder_minutes {
-        for id in state.db.read(move |c| repo::due_reminders(c, now, minutes)).await? {
+        for id in state
+            .db
+            .read(move |c| repo::due_reminders(c, now, minutes))
+            .await?
+        {
             let sent = one(state, id, move |tx, st, s| {
-                if s.status != "accepted" || !repo::mark_reminded(tx, s.id, minutes, s.start, now)? {
+                if s.status != "accepted" || !repo::mark_reminded(tx, s.id, minutes, s.start, now)?
+                {
                     return Ok(false);
                 }
                 notify::reminder(tx, st, s, minutes, now)?;
@@ -38,8 +48,17 @@ pub async fn run(state: &AppState, now: DateTime<Utc>) -> AppResult<Report> {
         }
     }
     let cutoff = now - Duration::hours(state.config.sessions.completion_grace_hours);
-    for id in state.db.read(move |c| repo::due_completion(c, cutoff)).await? {
-        report.completed += usize::from(one(state, id, move |tx, _, s| lifecycle::complete_in(tx, s, now)).await?);
+    for id in state
+        .db
+        .read(move |c| repo::due_completion(c, cutoff))
+        .await?
+    {
+        report.completed += usize::from(
+            one(state, id, move |tx, _, s| {
+                lifecycle::complete_in(tx, s, now)
+            })
+            .await?,
+        );
     }
     if report.expired + report.reminded > 0 {
         crate::services::mail::wake(state);
@@ -51,7 +70,9 @@ pub async fn run(state: &AppState, now: DateTime<Utc>) -> AppResult<Report> {
 /// other sessions still get their turn.
 async fn one<F>(state: &AppState, id: ConsultingSessionId, f: F) -> AppResult<bool>
 where
-    F: FnOnce(&rusqlite::Transaction<'_>, &AppState, &repo::SessionRow) -> AppResult<bool> + Send + 'static,
+    F: FnOnce(&rusqlite::Transaction<'_>, &AppState, &repo::SessionRow) -> AppResult<bool>
+        + Send
+        + 'static,
 {
     let st = state.clone();
     let result = state

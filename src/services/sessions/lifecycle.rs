@@ -39,7 +39,9 @@ pub fn allowed_actions(
                     out.push("reschedule");
                 }
                 if participant
-                    && s.proposed_by.as_deref().is_some_and(|p| p != party.as_str())
+                    && s.proposed_by
+                        .as_deref()
+                        .is_some_and(|p| p != party.as_str())
                 {
                     out.extend(["accept_reschedule", "reject_reschedule"]);
                 }
@@ -109,7 +111,15 @@ pub async fn accept(state: &AppState, s: SessionRow, party: Party) -> AppResult<
         .db
         .write(move |tx| {
             let row = transition(tx, &st, &s, &["requested"], "accepted", "accepted", now)?;
-            repo::set_meeting(tx, &st.keys, row.id, l.provider, l.meeting_id.as_deref(), &l.url, l.password.as_deref())?;
+            repo::set_meeting(
+                tx,
+                &st.keys,
+                row.id,
+                l.provider,
+                l.meeting_id.as_deref(),
+                &l.url,
+                l.password.as_deref(),
+            )?;
             repo::record_event(tx, row.id, "accepted", Party::Researcher.as_str(), now)?;
             let row = reload(tx, &st, &row)?;
             notify::session_accepted(tx, &st, &row, now)?;
@@ -134,8 +144,8 @@ pub async fn decline(
     if party != Party::Researcher {
         return Err(AppError::Forbidden);
     }
-    let reason =
-        text::optional_block(reason.as_deref(), REASON_MAX).map_err(|m| AppError::field("reason", m))?;
+    let reason = text::optional_block(reason.as_deref(), REASON_MAX)
+        .map_err(|m| AppError::field("reason", m))?;
     require_status(&s, &["requested"], "declined")?;
     let st = state.clone();
     let now = state.now();
@@ -229,7 +239,14 @@ pub async fn propose(
         .db
         .write(move |tx| {
             check_free(tx, &st, &s, start, duration, now)?;
-            repo::propose(tx, s.id, start, start + Duration::minutes(duration), party.as_str(), now)?;
+            repo::propose(
+                tx,
+                s.id,
+                start,
+                start + Duration::minutes(duration),
+                party.as_str(),
+                now,
+            )?;
             repo::record_event(tx, s.id, "reschedule_proposed", party.as_str(), now)?;
             let row = reload(tx, &st, &s)?;
             notify::reschedule_proposed(tx, &st, &row, party, now)?;
@@ -250,7 +267,13 @@ fn check_free(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let loaded = settings::load(tx, &st.config.sessions, s.researcher_id)?;
-    let busy = repo::busy(tx, s.researcher_id, start - Duration::days(2), start + Duration::days(3), Some(s.id))?;
+    let busy = repo::busy(
+        tx,
+        s.researcher_id,
+        start - Duration::days(2),
+        start + Duration::days(3),
+        Some(s.id),
+    )?;
     let free = loaded.availability.is_some_and(|a| {
         availability::is_bookable(&loaded.settings, &a, &busy, now, start, duration)
     });
@@ -278,7 +301,10 @@ pub async fn answer_proposal(
     let (Some(by), Some(new_start), Some(new_end)) =
         (s.proposed_by.clone(), s.proposed_start, s.proposed_end)
     else {
-        return Err(AppError::conflict("no_proposal", "No new time has been proposed."));
+        return Err(AppError::conflict(
+            "no_proposal",
+            "No new time has been proposed.",
+        ));
     };
     if party == Party::Admin || by == party.as_str() {
         return Err(AppError::Forbidden);
@@ -333,9 +359,17 @@ pub async fn no_show(
         (Party::Researcher, None | Some(Party::Reader)) => Party::Reader,
         (Party::Admin, Some(p @ (Party::Reader | Party::Researcher))) => p,
         (Party::Admin, _) => {
-            return Err(AppError::field("party", "name the absent party: reader or researcher"))
+            return Err(AppError::field(
+                "party",
+                "name the absent party: reader or researcher",
+            ))
         }
-        _ => return Err(AppError::field("party", "you can only report the other participant")),
+        _ => {
+            return Err(AppError::field(
+                "party",
+                "you can only report the other participant",
+            ))
+        }
     };
     require_status(&s, &["accepted"], "marked as a no-show")?;
     let now = state.now();
@@ -353,9 +387,23 @@ pub async fn no_show(
     let row = state
         .db
         .write(move |tx| {
-            let row = transition(tx, &st, &s, &["accepted"], "no_show", "marked as a no-show", now)?;
+            let row = transition(
+                tx,
+                &st,
+                &s,
+                &["accepted"],
+                "no_show",
+                "marked as a no-show",
+                now,
+            )?;
             repo::set_no_show(tx, row.id, absent.as_str())?;
-            repo::record_event(tx, row.id, &format!("no_show_{}", absent.as_str()), party.as_str(), now)?;
+            repo::record_event(
+                tx,
+                row.id,
+                &format!("no_show_{}", absent.as_str()),
+                party.as_str(),
+                now,
+            )?;
             let row = reload(tx, &st, &row)?;
             notify::no_show_reported(tx, &st, &row, now)?;
             Ok(row)
@@ -366,7 +414,12 @@ pub async fn no_show(
 }
 
 /// Expires one unanswered request (scheduled job); false if it moved on.
-pub fn expire_in(tx: &Transaction<'_>, st: &AppState, s: &SessionRow, now: DateTime<Utc>) -> AppResult<bool> {
+pub fn expire_in(
+    tx: &Transaction<'_>,
+    st: &AppState,
+    s: &SessionRow,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
     if !repo::transition(tx, s.id, &["requested"], "expired", now)? {
         return Ok(false);
     }

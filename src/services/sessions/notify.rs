@@ -33,7 +33,9 @@ fn zone(name: Option<&str>, fallback: &str) -> Tz {
 
 /// A time as people read it, e.g. "Tue 3 March 2026, 14:00".
 pub fn local(t: DateTime<Utc>, tz: Tz) -> String {
-    t.with_timezone(&tz).format("%a %-d %B %Y, %H:%M").to_string()
+    t.with_timezone(&tz)
+        .format("%a %-d %B %Y, %H:%M")
+        .to_string()
 }
 
 fn person(c: &Connection, st: &AppState, id: UserId, tz: Tz) -> AppResult<Person> {
@@ -47,7 +49,12 @@ fn person(c: &Connection, st: &AppState, id: UserId, tz: Tz) -> AppResult<Person
 }
 
 fn reader(c: &Connection, st: &AppState, s: &SessionRow) -> AppResult<Person> {
-    person(c, st, s.reader_id, zone(s.reader_timezone.as_deref(), "UTC"))
+    person(
+        c,
+        st,
+        s.reader_id,
+        zone(s.reader_timezone.as_deref(), "UTC"),
+    )
 }
 
 fn researcher(c: &Connection, st: &AppState, s: &SessionRow) -> AppResult<Person> {
@@ -83,7 +90,9 @@ fn send(
         content,
     };
     match enqueue_in(c, st, &msg, now) {
-        Err(AppError::Conflict { code: "opted_out", .. }) => Ok(()),
+        Err(AppError::Conflict {
+            code: "opted_out", ..
+        }) => Ok(()),
         other => other.map(|_| ()),
     }
 }
@@ -127,7 +136,14 @@ fn notice(
     };
     let attachments = match n.invite {
         Some(method) => vec![calendar::attachment(
-            calendar::render(s, method, &st.config.public_url(), &session_url(st, s), people, now),
+            calendar::render(
+                s,
+                method,
+                &st.config.public_url(),
+                &session_url(st, s),
+                people,
+                now,
+            ),
             method,
         )],
         None => Vec::new(),
@@ -147,19 +163,31 @@ fn both(c: &Connection, st: &AppState, n: &Notice<'_>, now: DateTime<Utc>) -> Ap
     let d = reader(c, st, n.s)?;
     let people = People {
         organizer: organizer(st),
-        attendees: vec![(r.name.as_str(), r.email.as_str()), (d.name.as_str(), d.email.as_str())],
+        attendees: vec![
+            (r.name.as_str(), r.email.as_str()),
+            (d.name.as_str(), d.email.as_str()),
+        ],
     };
     notice(c, st, n, &r, &d, &people, now)?;
     notice(c, st, n, &d, &r, &people, now)
 }
 
 /// Sends the notice to one side.
-fn one(c: &Connection, st: &AppState, n: &Notice<'_>, to: Party, now: DateTime<Utc>) -> AppResult<()> {
+fn one(
+    c: &Connection,
+    st: &AppState,
+    n: &Notice<'_>,
+    to: Party,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     let r = researcher(c, st, n.s)?;
     let d = reader(c, st, n.s)?;
     let people = People {
         organizer: organizer(st),
-        attendees: vec![(r.name.as_str(), r.email.as_str()), (d.name.as_str(), d.email.as_str())],
+        attendees: vec![
+            (r.name.as_str(), r.email.as_str()),
+            (d.name.as_str(), d.email.as_str()),
+        ],
     };
     match to {
         Party::Researcher => notice(c, st, n, &r, &d, &people, now),
@@ -179,9 +207,19 @@ pub async fn invite_for(state: &AppState, s: &SessionRow, method: Method) -> App
             let d = reader(c, &st, &s)?;
             let people = People {
                 organizer: organizer(&st),
-                attendees: vec![(r.name.as_str(), r.email.as_str()), (d.name.as_str(), d.email.as_str())],
+                attendees: vec![
+                    (r.name.as_str(), r.email.as_str()),
+                    (d.name.as_str(), d.email.as_str()),
+                ],
             };
-            Ok(calendar::render(&s, method, &st.config.public_url(), &session_url(&st, &s), &people, now))
+            Ok(calendar::render(
+                &s,
+                method,
+                &st.config.public_url(),
+                &session_url(&st, &s),
+                &people,
+                now,
+            ))
         })
         .await
 }
@@ -190,17 +228,34 @@ fn price(s: &SessionRow) -> String {
     if s.price_minor == 0 {
         "free".into()
     } else {
-        format!("{} {}.{:02}", s.currency, s.price_minor / 100, s.price_minor % 100)
+        format!(
+            "{} {}.{:02}",
+            s.currency,
+            s.price_minor / 100,
+            s.price_minor % 100
+        )
     }
 }
 
 /// The request to the researcher, with accept and decline links that work
 /// without logging in (signed, until the request expires).
-pub fn session_requested(c: &Connection, st: &AppState, s: &SessionRow, now: DateTime<Utc>) -> AppResult<()> {
+pub fn session_requested(
+    c: &Connection,
+    st: &AppState,
+    s: &SessionRow,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     let r = researcher(c, st, s)?;
     let d = reader(c, st, s)?;
     let ttl_days = ((s.expires_at - now).num_hours() / 24 + 1).max(1);
-    let token = link_tokens::issue(&st.keys, s.researcher_id.0, s.id.0, link_tokens::SESSION_RESPOND, now, ttl_days)?;
+    let token = link_tokens::issue(
+        &st.keys,
+        s.researcher_id.0,
+        s.id.0,
+        link_tokens::SESSION_RESPOND,
+        now,
+        ttl_days,
+    )?;
     let respond = format!("{}/respond?token={token}", session_url(st, s));
     let m = SessionRequest {
         institution: st.config.institution.name.clone(),
@@ -217,18 +272,36 @@ pub fn session_requested(c: &Connection, st: &AppState, s: &SessionRow, now: Dat
         session_url: session_url(st, s),
         expires_local: local(s.expires_at, r.tz),
     };
-    send(c, st, "session_request", &r, templates::session_request(&m)?, now)
+    send(
+        c,
+        st,
+        "session_request",
+        &r,
+        templates::session_request(&m)?,
+        now,
+    )
 }
 
-pub fn session_accepted(c: &Connection, st: &AppState, s: &SessionRow, now: DateTime<Utc>) -> AppResult<()> {
+pub fn session_accepted(
+    c: &Connection,
+    st: &AppState,
+    s: &SessionRow,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     both(
         c,
         st,
         &Notice {
             template: "session_accepted",
-            subject: format!("Confirmed: consulting session on {}", s.start.format("%-d %B %Y")),
+            subject: format!(
+                "Confirmed: consulting session on {}",
+                s.start.format("%-d %B %Y")
+            ),
             headline: "The session is confirmed.".into(),
-            lines: vec!["The calendar invite is attached. Join with the link below at the start time.".into()],
+            lines: vec![
+                "The calendar invite is attached. Join with the link below at the start time."
+                    .into(),
+            ],
             action: None,
             invite: Some(Method::Request),
             s,
@@ -244,7 +317,10 @@ pub fn session_declined(
     reason: Option<&str>,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let mut lines = vec!["The researcher cannot take this session. You can pick another time on their page.".to_string()];
+    let mut lines = vec![
+        "The researcher cannot take this session. You can pick another time on their page."
+            .to_string(),
+    ];
     if let Some(r) = reason {
         lines.push(format!("Their note: {r}"));
     }
@@ -283,7 +359,10 @@ pub fn session_cancelled(
         st,
         &Notice {
             template: "session_cancelled",
-            subject: format!("Cancelled: consulting session on {}", s.start.format("%-d %B %Y")),
+            subject: format!(
+                "Cancelled: consulting session on {}",
+                s.start.format("%-d %B %Y")
+            ),
             headline: "The session is cancelled.".into(),
             lines,
             action: None,
@@ -301,7 +380,11 @@ pub fn reschedule_proposed(
     by: Party,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let to = if by == Party::Reader { Party::Researcher } else { Party::Reader };
+    let to = if by == Party::Reader {
+        Party::Researcher
+    } else {
+        Party::Reader
+    };
     let (r, d) = (researcher(c, st, s)?, reader(c, st, s)?);
     let tz = if to == Party::Researcher { r.tz } else { d.tz };
     let when = s.proposed_start.map(|t| local(t, tz)).unwrap_or_default();
@@ -336,7 +419,10 @@ pub fn reschedule_answered(
             st,
             &Notice {
                 template: "session_rescheduled",
-                subject: format!("Moved: consulting session now on {}", s.start.format("%-d %B %Y")),
+                subject: format!(
+                    "Moved: consulting session now on {}",
+                    s.start.format("%-d %B %Y")
+                ),
                 headline: "The session has moved to a new time.".into(),
                 lines: vec!["The updated calendar invite is attached.".into()],
                 action: None,
@@ -346,14 +432,19 @@ pub fn reschedule_answered(
             now,
         );
     }
-    let to = if proposed_by == "reader" { Party::Reader } else { Party::Researcher };
+    let to = if proposed_by == "reader" {
+        Party::Reader
+    } else {
+        Party::Researcher
+    };
     one(
         c,
         st,
         &Notice {
             template: "session_reschedule_rejected",
             subject: "Your proposed new time was not accepted".into(),
-            headline: "The new time was not accepted; the session stays at its current time.".into(),
+            headline: "The new time was not accepted; the session stays at its current time."
+                .into(),
             lines: Vec::new(),
             action: None,
             invite: None,
@@ -364,7 +455,12 @@ pub fn reschedule_answered(
     )
 }
 
-pub fn session_expired(c: &Connection, st: &AppState, s: &SessionRow, now: DateTime<Utc>) -> AppResult<()> {
+pub fn session_expired(
+    c: &Connection,
+    st: &AppState,
+    s: &SessionRow,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     let page = format!("{}/researchers/{}", st.config.public_url(), s.researcher_id);
     one(
         c,
@@ -383,9 +479,19 @@ pub fn session_expired(c: &Connection, st: &AppState, s: &SessionRow, now: DateT
     )
 }
 
-pub fn reminder(c: &Connection, st: &AppState, s: &SessionRow, minutes: i64, now: DateTime<Utc>) -> AppResult<()> {
+pub fn reminder(
+    c: &Connection,
+    st: &AppState,
+    s: &SessionRow,
+    minutes: i64,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     let when = if minutes % 60 == 0 {
-        format!("{} hour{}", minutes / 60, if minutes == 60 { "" } else { "s" })
+        format!(
+            "{} hour{}",
+            minutes / 60,
+            if minutes == 60 { "" } else { "s" }
+        )
     } else {
         format!("{minutes} minutes")
     };
@@ -405,7 +511,12 @@ pub fn reminder(c: &Connection, st: &AppState, s: &SessionRow, minutes: i64, now
     )
 }
 
-pub fn no_show_reported(c: &Connection, st: &AppState, s: &SessionRow, now: DateTime<Utc>) -> AppResult<()> {
+pub fn no_show_reported(
+    c: &Connection,
+    st: &AppState,
+    s: &SessionRow,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     let absent = s.no_show_party.as_deref().unwrap_or("other participant");
     both(
         c,

@@ -78,7 +78,8 @@ fn defaults(c: &SessionsConfig, tz: Option<String>) -> SettingsBody {
 impl SettingsBody {
     /// Checks every field; the error names the first bad one.
     pub fn check(&self) -> AppResult<Settings> {
-        let timezone = parse_timezone(&self.timezone).map_err(|m| AppError::field("timezone", m))?;
+        let timezone =
+            parse_timezone(&self.timezone).map_err(|m| AppError::field("timezone", m))?;
         Settings::check_numbers(
             &self.durations,
             self.min_notice_hours,
@@ -90,7 +91,10 @@ impl SettingsBody {
         )
         .map_err(|(f, m)| AppError::field(f, m))?;
         if !(0..=10_000_000).contains(&self.price_minor) {
-            return Err(AppError::field("price_minor", "must be between 0 and 10000000"));
+            return Err(AppError::field(
+                "price_minor",
+                "must be between 0 and 10000000",
+            ));
         }
         check_currency(&self.currency).map_err(|m| AppError::field("currency", m))?;
         let mut durations = self.durations.clone();
@@ -304,7 +308,13 @@ pub fn slots_in(
     let Some(avail) = loaded.availability else {
         return Ok(Vec::new());
     };
-    let busy = consulting_sessions::busy(c, id, from - Duration::days(2), to + Duration::days(2), None)?;
+    let busy = consulting_sessions::busy(
+        c,
+        id,
+        from - Duration::days(2),
+        to + Duration::days(2),
+        None,
+    )?;
     Ok(availability::free_slots(
         &loaded.settings,
         &avail,
