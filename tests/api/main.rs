@@ -28,3 +28,6 @@ mod papers;
 mod sessions;
 mod sessions_fixtures;
 mod smtp_sink;
+mod zoom;
+mod zoom_fakes;
+mod zoom_failures;

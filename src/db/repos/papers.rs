@@ -215,3 +215,21 @@ mod tests {
         );
     }
 }
+
+/// Papers in the catalogue a researcher wrote: (id, title, year), newest first.
+pub fn for_researcher(
+    conn: &Connection,
+    researcher: crate::domain::ResearcherId,
+    limit: usize,
+) -> AppResult<Vec<(PaperId, String, Option<i64>)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT p.id, p.title, p.year FROM papers p
+           JOIN paper_researchers pr ON pr.paper_id = p.id
+          WHERE pr.researcher_id = ?1
+          ORDER BY p.year DESC NULLS LAST, p.id DESC LIMIT ?2",
+    )?;
+    let rows = stmt.query_map(params![researcher, limit as i64], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

@@ -20,6 +20,8 @@ pub struct UserRow {
     pub terms_version: Option<String>,
     pub created_at: String,
     pub disabled: bool,
+    /// IANA zone for times on pages and in e-mails; `None`: not chosen.
+    pub timezone: Option<String>,
 }
 
 pub struct NewUser<'a> {
@@ -31,7 +33,7 @@ pub struct NewUser<'a> {
 }
 
 const COLUMNS: &str =
-    "id, email_enc, name, role, password_hash, terms_version, created_at, disabled_at";
+    "id, email_enc, name, role, password_hash, terms_version, created_at, disabled_at, timezone";
 
 fn from_row(keys: &Keyring, r: &Row<'_>) -> AppResult<UserRow> {
     let email_enc: String = r.get(1)?;
@@ -45,6 +47,7 @@ fn from_row(keys: &Keyring, r: &Row<'_>) -> AppResult<UserRow> {
         terms_version: r.get(5)?,
         created_at: r.get(6)?,
         disabled: r.get::<_, Option<String>>(7)?.is_some(),
+        timezone: r.get(8)?,
     })
 }
 
@@ -174,4 +177,18 @@ pub fn is_email_verified(conn: &Connection, id: UserId) -> AppResult<bool> {
         [id],
         |r| r.get(0),
     )?)
+}
+
+/// Sets (or clears) the user's time zone.
+pub fn set_timezone(
+    conn: &Connection,
+    id: UserId,
+    tz: Option<&str>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
+    conn.execute(
+        "UPDATE users SET timezone = ?2, updated_at = ?3 WHERE id = ?1",
+        params![id, tz, ts(now)],
+    )?;
+    Ok(())
 }

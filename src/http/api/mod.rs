@@ -56,6 +56,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(auth::logout))
         .routes(routes!(auth::change_password))
         .routes(routes!(users::me))
+        .routes(routes!(users::timezone_put))
         .routes(routes!(users::terms_get))
         .routes(routes!(users::users_list))
         .routes(routes!(users::role_put))

@@ -22,6 +22,8 @@ pub struct UserView {
     pub role: Role,
     /// True while a subscription is active (payments come later: false).
     pub is_subscribed: bool,
+    /// IANA zone for times in e-mails and pages; null until chosen.
+    pub timezone: Option<String>,
 }
 
 impl From<UserRow> for UserView {
@@ -32,6 +34,7 @@ impl From<UserRow> for UserView {
             name: u.name,
             role: u.role,
             is_subscribed: false,
+            timezone: u.timezone,
         }
     }
 }
@@ -65,6 +68,25 @@ pub async fn me(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
 ) -> AppResult<Json<UserView>> {
+    Ok(Json(accounts::get_user(&state, who.user_id).await?.into()))
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct TimezoneRequest {
+    /// IANA zone such as `America/New_York`; empty clears it.
+    pub timezone: String,
+}
+
+/// Set my time zone (used for times in e-mails and pages).
+#[utoipa::path(put, path = "/api/v1/users/me/timezone", tag = "users", request_body = TimezoneRequest,
+    security(("bearer" = [])), responses((status = 200, body = UserView), (status = 422, body = ErrorBody)))]
+pub async fn timezone_put(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    AppJson(body): AppJson<TimezoneRequest>,
+) -> AppResult<Json<UserView>> {
+    accounts::set_timezone(&state, &who, &body.timezone).await?;
     Ok(Json(accounts::get_user(&state, who.user_id).await?.into()))
 }
 

@@ -23,6 +23,18 @@ pub struct AccountPage {
     pub terms_version: String,
     pub member_since: String,
     pub error: Option<String>,
+    /// The zone times are shown in, and whether the user chose it.
+    pub zone: String,
+    pub zone_chosen: bool,
+    pub zones: &'static [chrono_tz::Tz],
+    /// The researcher profile this account claimed, if any.
+    pub researcher_id: Option<i64>,
+}
+
+#[derive(Deserialize)]
+pub struct TimezoneForm {
+    pub csrf_token: String,
+    pub timezone: String,
 }
 
 #[derive(Deserialize)]
@@ -39,7 +51,12 @@ async fn page(
 ) -> Result<AccountPage, PageError> {
     let who = viewer.require("/account")?;
     let u = accounts::get_user(state, who.user_id).await?;
+    let researcher_id = accounts::claimed_profile(state, who.user_id).await?;
     Ok(AccountPage {
+        zone: viewer.zone(None).name().to_string(),
+        zone_chosen: u.timezone.is_some(),
+        zones: &chrono_tz::TZ_VARIANTS,
+        researcher_id,
         layout: viewer.layout("My account"),
         name: u.name,
         email: u.email,
@@ -75,6 +92,30 @@ pub async fn password_post(
         Err(e @ AppError::Validation { .. }) => Ok(render_status(
             e.status(),
             &page(&state, &viewer, Some(e.public_message())).await?,
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn timezone_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    PageForm(f): PageForm<TimezoneForm>,
+) -> Result<Response, PageError> {
+    let who = viewer.require("/account")?;
+    viewer.check_csrf(&f.csrf_token)?;
+    match accounts::set_timezone(&state, &who, &f.timezone).await {
+        Ok(_) => Ok(redirect_with_flash(
+            &state,
+            "/account",
+            "success",
+            "Saved. Times on pages and in e-mails now use this zone.",
+        )),
+        Err(e @ AppError::Validation { .. }) => Ok(redirect_with_flash(
+            &state,
+            "/account",
+            "error",
+            &e.public_message(),
         )),
         Err(e) => Err(e.into()),
     }

@@ -20,6 +20,8 @@ use crate::state::AppState;
 pub const SESSION_COOKIE: &str = "colloquy_session";
 pub const CSRF_COOKIE: &str = "colloquy_csrf";
 pub const FLASH_COOKIE: &str = "colloquy_flash";
+/// The browser's time zone, written by `static/js/app.js`.
+pub const TZ_COOKIE: &str = "colloquy_tz";
 
 /// Per-request page state, put in the request by `page_context`.
 #[derive(Clone)]
@@ -203,6 +205,10 @@ pub struct Viewer {
     pub ctx: PageCtx,
     pub session: Option<ActiveSession>,
     pub user: Option<NavUser>,
+    /// The signed-in user's chosen time zone.
+    pub timezone: Option<String>,
+    /// The zone the browser reported (`colloquy_tz` cookie, set by app.js).
+    pub browser_timezone: Option<String>,
     institution: String,
 }
 
@@ -238,6 +244,16 @@ impl Viewer {
         Ok(who)
     }
 
+    /// The zone to show times in: an explicit choice on the page, then the
+    /// user's saved zone, then the browser's, then UTC.
+    pub fn zone(&self, requested: Option<&str>) -> chrono_tz::Tz {
+        [requested, self.timezone.as_deref(), self.browser_timezone.as_deref()]
+            .into_iter()
+            .flatten()
+            .find_map(|z| z.trim().parse().ok())
+            .unwrap_or(chrono_tz::Tz::UTC)
+    }
+
     /// Checks a submitted CSRF token against the cookie.
     pub fn check_csrf(&self, submitted: &str) -> Result<(), super::PageError> {
         if constant_time_eq(submitted.as_bytes(), self.ctx.csrf.as_bytes()) {
@@ -265,6 +281,7 @@ impl FromRequestParts<AppState> for Viewer {
             });
         let mut session = None;
         let mut user = None;
+        let mut timezone = None;
         if let Some(token) = cookie_value(&parts.headers, SESSION_COOKIE) {
             if let Ok(Some(s)) = accounts::authenticate_cookie(state, &token).await {
                 if let Ok(u) = accounts::get_user(state, s.user_id).await {
@@ -272,6 +289,7 @@ impl FromRequestParts<AppState> for Viewer {
                         name: u.name,
                         role: u.role,
                     });
+                    timezone = u.timezone;
                     session = Some(s);
                 }
             }
@@ -280,6 +298,9 @@ impl FromRequestParts<AppState> for Viewer {
             ctx,
             session,
             user,
+            timezone,
+            browser_timezone: cookie_value(&parts.headers, TZ_COOKIE)
+                .map(|z| z.replace("%2F", "/").replace("%2B", "+")),
             institution: state.config.institution.name.clone(),
         })
     }

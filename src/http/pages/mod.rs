@@ -6,12 +6,15 @@ pub mod admin;
 pub mod admin_collection;
 pub mod admin_mail;
 pub mod auth;
+pub mod availability;
+pub mod booking;
 pub mod collection;
 pub mod context;
 pub mod errors;
 pub mod form;
 pub mod outreach;
 pub mod papers;
+pub mod sessions;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -44,6 +47,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/papers/{id}/collect", post(collection::collect_post))
         .route("/account", get(account::account_get))
         .route("/account/password", post(account::password_post))
+        .route("/account/timezone", post(account::timezone_post))
         .route("/admin", get(admin::admin_get))
         .route("/admin/users/{id}/role", post(admin::role_post))
         .route("/admin/mail", get(admin_mail::mailbox_get))
@@ -59,7 +63,20 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/opt-out/{token}",
             get(outreach::opt_out_get).post(outreach::opt_out_post),
         )
-        .route("/researchers/{id}", get(outreach::researcher_get))
+        .route("/researchers/{id}", get(booking::researcher_get))
+        .route("/researchers/{id}/book", post(booking::book_post))
+        .route(
+            "/researchers/{id}/availability",
+            get(availability::availability_get).post(availability::availability_post),
+        )
+        .route("/sessions", get(sessions::sessions_get))
+        .route("/sessions/{id}", get(sessions::session_get))
+        .route("/sessions/{id}/action", post(sessions::action_post))
+        .route("/sessions/{id}/invite.ics", get(sessions::ics_get))
+        .route(
+            "/sessions/{id}/respond",
+            get(sessions::respond_get).post(sessions::respond_post),
+        )
         .route(
             "/researchers/{id}/invite",
             post(outreach::invite_author_post),

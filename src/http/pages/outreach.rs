@@ -1,6 +1,6 @@
 //! Outreach pages: the invitation landing page (see and correct the
-//! profile, set a password), bad links, one-click opt-out, the public
-//! researcher page, "invite this author", and the admin outreach view.
+//! profile, set a password), bad links, one-click opt-out, "invite this
+//! author", and the admin outreach view.
 
 use std::collections::BTreeMap;
 
@@ -18,7 +18,7 @@ use crate::error::AppError;
 use crate::http::extractors::{AppPath, ClientIp};
 use crate::services::link_tokens::LinkProblem;
 use crate::services::outreach::{self, Corrections, Registered, ResearcherRegistration};
-use crate::services::researchers::{self, ResearcherView};
+use crate::services::researchers::ResearcherView;
 use crate::services::{accounts, terms};
 use crate::state::AppState;
 
@@ -52,13 +52,6 @@ pub struct OptOutPage {
     pub token: String,
     pub name: String,
     pub done: bool,
-}
-
-#[derive(Template)]
-#[template(path = "pages/researcher.html")]
-pub struct ResearcherPage {
-    pub layout: Layout,
-    pub r: ResearcherView,
 }
 
 #[derive(Template)]
@@ -312,23 +305,6 @@ pub async fn opt_out_post(
         token: String::new(),
         name,
         done: true,
-    }))
-}
-
-pub async fn researcher_get(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    AppPath(id): AppPath<i64>,
-) -> Result<Response, PageError> {
-    let who = viewer
-        .session
-        .as_ref()
-        .map(|_| viewer.require("/"))
-        .transpose()?;
-    let r = researchers::get(&state, who.as_ref(), ResearcherId(id)).await?;
-    Ok(render(&ResearcherPage {
-        layout: viewer.layout(r.name.clone()),
-        r,
     }))
 }
 

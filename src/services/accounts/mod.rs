@@ -226,6 +226,33 @@ pub async fn get_user(state: &AppState, id: UserId) -> AppResult<users::UserRow>
         .ok_or(AppError::NotFound)
 }
 
+/// The researcher profile an account claimed, if any.
+pub async fn claimed_profile(state: &AppState, id: UserId) -> AppResult<Option<i64>> {
+    state
+        .db
+        .read(move |c| Ok(crate::db::repos::researchers::by_user(c, id.0)?.map(|r| r.0)))
+        .await
+}
+
+/// Sets the caller's time zone (empty clears it).
+pub async fn set_timezone(state: &AppState, who: &Principal, tz: &str) -> AppResult<Option<String>> {
+    let tz = match tz.trim() {
+        "" => None,
+        t => Some(
+            crate::domain::availability::parse_timezone(t)
+                .map_err(|m| AppError::field("timezone", m))?
+                .name()
+                .to_string(),
+        ),
+    };
+    let (id, now, stored) = (who.user_id, state.now(), tz.clone());
+    state
+        .db
+        .write(move |tx| users::set_timezone(tx, id, stored.as_deref(), now))
+        .await?;
+    Ok(tz)
+}
+
 /// Changes a user's role (admins only); recorded in the audit trail.
 pub async fn set_role(
     state: &AppState,

@@ -280,3 +280,28 @@ pub async fn ics(state: &AppState, who: &Principal, id: ConsultingSessionId) -> 
     };
     notify::invite_for(state, &row, method).await
 }
+
+/// The session behind an e-mail's accept/decline link: the link is the
+/// researcher's credential, so they can answer without logging in.
+pub async fn load_with_link(
+    state: &AppState,
+    id: ConsultingSessionId,
+    token: &str,
+) -> AppResult<SessionRow> {
+    use crate::services::link_tokens::{self, LinkProblem};
+    let claims = link_tokens::verify(&state.keys, token, link_tokens::SESSION_RESPOND, state.now())
+        .map_err(|(p, _)| p.into_error())?;
+    if claims.oid != id.0 {
+        return Err(LinkProblem::WrongPurpose.into_error());
+    }
+    let keys = state.keys.clone();
+    let row = state
+        .db
+        .read(move |c| consulting_sessions::find(c, &keys, id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    if row.researcher_id.0 != claims.rid {
+        return Err(LinkProblem::WrongPurpose.into_error());
+    }
+    Ok(row)
+}

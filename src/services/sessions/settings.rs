@@ -325,3 +325,33 @@ pub fn slots_in(
         duration,
     ))
 }
+
+/// What a researcher's public page needs to offer booking.
+pub struct BookingInfo {
+    /// The researcher registered, so requests reach them.
+    pub registered: bool,
+    pub owner: Option<crate::domain::UserId>,
+    pub has_availability: bool,
+    pub settings: SettingsBody,
+    /// Their papers in the catalogue: (id, title, year).
+    pub papers: Vec<(crate::domain::PaperId, String, Option<i64>)>,
+}
+
+pub async fn booking_info(state: &AppState, id: ResearcherId) -> AppResult<BookingInfo> {
+    let config = state.config.clone();
+    state
+        .db
+        .read(move |c| {
+            require_exists(c, id)?;
+            let owner = researchers::owner(c, id)?;
+            let loaded = load(c, &config.sessions, id)?;
+            Ok(BookingInfo {
+                registered: owner.is_some(),
+                owner: owner.map(crate::domain::UserId),
+                has_availability: loaded.availability.is_some(),
+                settings: loaded.body,
+                papers: crate::db::repos::papers::for_researcher(c, id, 50)?,
+            })
+        })
+        .await
+}

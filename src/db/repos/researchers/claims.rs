@@ -151,3 +151,13 @@ pub fn is_author_of(
         |r| r.get(0),
     )?)
 }
+
+/// The account that claimed the profile, if any.
+pub fn owner(conn: &Connection, id: ResearcherId) -> AppResult<Option<i64>> {
+    Ok(conn
+        .query_row("SELECT user_id FROM researchers WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
+        .optional()?
+        .flatten())
+}

@@ -1,0 +1,333 @@
+//! My sessions, the session page with its actions and calendar download,
+//! and the page behind the e-mail's accept/decline links.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
+use serde::Deserialize;
+
+use super::booking::{local_label, price_label};
+use super::context::{redirect_with_flash, render, Layout, Viewer};
+use super::form::PageForm;
+use super::PageError;
+use crate::db::repos::consulting_sessions::{SessionEvent, SessionRow};
+use crate::domain::ConsultingSessionId;
+use crate::error::AppError;
+use crate::http::api::sessions::calendar_response;
+use crate::http::extractors::{AppPath, AppQuery};
+use crate::pagination::PageParams;
+use crate::services::sessions::{self, lifecycle, settings, ListQuery, Party, SessionView};
+use crate::state::AppState;
+
+/// A session as a row in a list, times in the viewer's zone.
+pub struct SessionLine {
+    pub id: i64,
+    pub with: String,
+    pub when: String,
+    pub status: String,
+    pub topic: String,
+    pub actions: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "pages/sessions.html")]
+pub struct SessionsPage {
+    pub layout: Layout,
+    pub upcoming: Vec<SessionLine>,
+    pub past: Vec<SessionLine>,
+    pub zone: String,
+}
+
+#[derive(Template)]
+#[template(path = "pages/session.html")]
+pub struct SessionPage {
+    pub layout: Layout,
+    pub s: SessionView,
+    pub with: String,
+    pub when: String,
+    pub ends: String,
+    pub expires: String,
+    pub proposed: Option<String>,
+    pub price: String,
+    pub zone: String,
+    pub events: Vec<(String, String, String)>,
+    /// Free times for a reschedule: (value, label).
+    pub reschedule_slots: Vec<(String, String)>,
+}
+
+impl SessionPage {
+    /// Whether the viewer may do `action` now (for the template).
+    pub fn can(&self, action: &str) -> bool {
+        can(&self.s, action)
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/session_respond.html")]
+pub struct RespondPage {
+    pub layout: Layout,
+    pub id: i64,
+    pub token: String,
+    pub action: String,
+    pub reader: String,
+    pub topic: String,
+    pub when: String,
+    pub status: String,
+}
+
+#[derive(Deserialize)]
+pub struct ActionForm {
+    pub csrf_token: String,
+    pub action: String,
+    pub reason: Option<String>,
+    pub start: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RespondQuery {
+    pub token: String,
+    pub action: String,
+}
+
+#[derive(Deserialize)]
+pub struct RespondForm {
+    pub token: String,
+    pub action: String,
+    pub reason: Option<String>,
+}
+
+fn can(s: &SessionView, action: &str) -> bool {
+    s.actions.iter().any(|a| a == action)
+}
+
+fn other_party(s: &SessionView) -> String {
+    match s.your_role {
+        Party::Reader => s.researcher_name.clone(),
+        Party::Researcher => s.reader_name.clone(),
+        Party::Admin => format!("{} and {}", s.researcher_name, s.reader_name),
+    }
+}
+
+fn line(s: SessionView, zone: Tz) -> SessionLine {
+    SessionLine {
+        id: s.id.0,
+        with: other_party(&s),
+        when: local_label(s.start, zone),
+        status: s.status.replace('_', "-"),
+        topic: crate::services::mail::templates::clip(&s.topic, 80),
+        actions: s.actions,
+    }
+}
+
+pub async fn sessions_get(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> Result<Response, PageError> {
+    let who = viewer.require("/sessions")?;
+    let zone = viewer.zone(None);
+    let page = PageParams {
+        limit: Some(100),
+        cursor: None,
+    };
+    let all = sessions::list(&state, &who, ListQuery::default(), &page).await?;
+    let now = state.now();
+    let (mut upcoming, past): (Vec<_>, Vec<_>) = all
+        .items
+        .into_iter()
+        .partition(|s| s.end > now && (s.status == "requested" || s.status == "accepted"));
+    upcoming.sort_by_key(|s| s.start);
+    Ok(render(&SessionsPage {
+        layout: viewer.layout("My sessions"),
+        upcoming: upcoming.into_iter().map(|s| line(s, zone)).collect(),
+        past: past.into_iter().map(|s| line(s, zone)).collect(),
+        zone: zone.name().to_string(),
+    }))
+}
+
+async fn reschedule_slots(
+    state: &AppState,
+    s: &SessionView,
+    zone: Tz,
+) -> Vec<(String, String)> {
+    if !can(s, "reschedule") {
+        return Vec::new();
+    }
+    let from = state.now();
+    let to = from + Duration::days(28);
+    match settings::slots(state, s.researcher_id, from, to, s.duration_minutes).await {
+        Ok(slots) => slots
+            .into_iter()
+            .filter(|x| x.start != s.start)
+            .take(200)
+            .map(|x| (x.start.to_rfc3339(), local_label(x.start, zone)))
+            .collect(),
+        Err(e) => {
+            tracing::warn!(error = %e, "no reschedule slots");
+            Vec::new()
+        }
+    }
+}
+
+fn events(list: Vec<SessionEvent>, zone: Tz) -> Vec<(String, String, String)> {
+    list.into_iter()
+        .map(|e| {
+            let at = DateTime::parse_from_rfc3339(&e.at)
+                .map(|t| local_label(t.with_timezone(&Utc), zone))
+                .unwrap_or(e.at);
+            (at, e.event.replace('_', " "), e.actor)
+        })
+        .collect()
+}
+
+pub async fn session_get(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    AppPath(id): AppPath<i64>,
+) -> Result<Response, PageError> {
+    let who = viewer.require(&format!("/sessions/{id}"))?;
+    let zone = viewer.zone(None);
+    let detail = sessions::get(&state, &who, ConsultingSessionId(id)).await?;
+    let s = detail.session;
+    let reschedule_slots = reschedule_slots(&state, &s, zone).await;
+    Ok(render(&SessionPage {
+        layout: viewer.layout(format!("Session with {}", other_party(&s))),
+        with: other_party(&s),
+        when: local_label(s.start, zone),
+        ends: s.end.with_timezone(&zone).format("%H:%M").to_string(),
+        expires: local_label(s.expires_at, zone),
+        proposed: s.proposed_start.map(|t| local_label(t, zone)),
+        price: price_label(s.price_minor, &s.currency),
+        zone: zone.name().to_string(),
+        events: events(detail.events, zone),
+        reschedule_slots,
+        s,
+    }))
+}
+
+/// Runs one lifecycle action for a participant.
+async fn run_action(
+    state: &AppState,
+    row: SessionRow,
+    party: Party,
+    f: &ActionForm,
+) -> Result<&'static str, AppError> {
+    let reason = f.reason.clone().filter(|r| !r.trim().is_empty());
+    match f.action.as_str() {
+        "accept" => lifecycle::accept(state, row, party)
+            .await
+            .map(|_| "Accepted. Both of you have the meeting link and a calendar invite."),
+        "decline" => lifecycle::decline(state, row, party, reason)
+            .await
+            .map(|_| "Declined. The reader has been told."),
+        "cancel" => lifecycle::cancel(state, row, party, reason.as_deref().unwrap_or(""))
+            .await
+            .map(|_| "The session is cancelled."),
+        "reschedule" => {
+            let start = f
+                .start
+                .as_deref()
+                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
+                .ok_or_else(|| AppError::field("start", "pick one of the free times"))?;
+            lifecycle::propose(state, row, party, start.with_timezone(&Utc), None)
+                .await
+                .map(|_| "New time proposed. The other participant will answer.")
+        }
+        "accept_reschedule" => lifecycle::answer_proposal(state, row, party, true)
+            .await
+            .map(|_| "The session has moved to the new time."),
+        "reject_reschedule" => lifecycle::answer_proposal(state, row, party, false)
+            .await
+            .map(|_| "The session stays at its current time."),
+        "no_show" => lifecycle::no_show(state, row, party, None)
+            .await
+            .map(|_| "The no-show is recorded."),
+        _ => Err(AppError::bad_request("bad_action", "Unknown action.")),
+    }
+}
+
+fn outcome(
+    state: &AppState,
+    back: &str,
+    result: Result<&'static str, AppError>,
+) -> Result<Response, PageError> {
+    match result {
+        Ok(msg) => Ok(redirect_with_flash(state, back, "success", msg)),
+        Err(
+            e @ (AppError::Validation { .. }
+            | AppError::Conflict { .. }
+            | AppError::Forbidden
+            | AppError::BadRequest { .. }
+            | AppError::Upstream { .. }),
+        ) => Ok(redirect_with_flash(state, back, "error", &e.public_message())),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn action_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    AppPath(id): AppPath<i64>,
+    PageForm(f): PageForm<ActionForm>,
+) -> Result<Response, PageError> {
+    let back = format!("/sessions/{id}");
+    let who = viewer.require(&back)?;
+    viewer.check_csrf(&f.csrf_token)?;
+    let (row, party) = sessions::load_for(&state, &who, ConsultingSessionId(id)).await?;
+    let result = run_action(&state, row, party, &f).await;
+    outcome(&state, &back, result)
+}
+
+pub async fn ics_get(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    AppPath(id): AppPath<i64>,
+) -> Result<Response, PageError> {
+    let who = viewer.require(&format!("/sessions/{id}"))?;
+    let body = sessions::ics(&state, &who, ConsultingSessionId(id)).await?;
+    Ok(calendar_response(id, body))
+}
+
+/// The e-mail link: shows the request and asks to confirm (links are
+/// opened by mail scanners, so a GET never changes anything).
+pub async fn respond_get(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    AppPath(id): AppPath<i64>,
+    AppQuery(q): AppQuery<RespondQuery>,
+) -> Result<Response, PageError> {
+    let row = sessions::load_with_link(&state, ConsultingSessionId(id), &q.token).await?;
+    let zone = viewer.zone(row.researcher_timezone.as_deref());
+    let action = if q.action == "decline" { "decline" } else { "accept" };
+    Ok(render(&RespondPage {
+        layout: viewer.layout("Answer a session request"),
+        id,
+        token: q.token,
+        action: action.into(),
+        reader: row.reader_name.clone(),
+        topic: row.topic.clone(),
+        when: format!("{} ({})", local_label(row.start, zone), zone.name()),
+        status: row.status.clone(),
+    }))
+}
+
+pub async fn respond_post(
+    State(state): State<AppState>,
+    AppPath(id): AppPath<i64>,
+    PageForm(f): PageForm<RespondForm>,
+) -> Result<Response, PageError> {
+    let back = format!("/sessions/{id}");
+    let row = sessions::load_with_link(&state, ConsultingSessionId(id), &f.token).await?;
+    let result = match f.action.as_str() {
+        "accept" => lifecycle::accept(&state, row, Party::Researcher)
+            .await
+            .map(|_| "Accepted. Both of you have the meeting link and a calendar invite."),
+        "decline" => lifecycle::decline(&state, row, Party::Researcher, f.reason)
+            .await
+            .map(|_| "Declined. The reader has been told."),
+        _ => Err(AppError::bad_request("bad_action", "Unknown action.")),
+    };
+    outcome(&state, &back, result)
+}
