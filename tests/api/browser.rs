@@ -10,7 +10,7 @@ use fantoccini::{Client, ClientBuilder, Locator};
 
 use crate::helpers::{spawn_app, PASSWORD};
 
-struct Driver(Child);
+pub(crate) struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
@@ -19,7 +19,7 @@ impl Drop for Driver {
     }
 }
 
-async fn start_browser() -> Option<(Driver, Client)> {
+pub(crate) async fn start_browser() -> Option<(Driver, Client)> {
     if std::env::var("COLLOQUY_SKIP_BROWSER").is_ok_and(|v| v == "1") {
         eprintln!("browser test skipped: COLLOQUY_SKIP_BROWSER=1");
         return None;
@@ -63,7 +63,7 @@ async fn start_browser() -> Option<(Driver, Client)> {
     }
 }
 
-async fn fill(c: &Client, name: &str, value: &str) {
+pub(crate) async fn fill(c: &Client, name: &str, value: &str) {
     c.find(Locator::Css(&format!("[name='{name}']")))
         .await
         .unwrap()
@@ -72,7 +72,7 @@ async fn fill(c: &Client, name: &str, value: &str) {
         .unwrap();
 }
 
-async fn body_text(c: &Client) -> String {
+pub(crate) async fn body_text(c: &Client) -> String {
     c.find(Locator::Css("body"))
         .await
         .unwrap()

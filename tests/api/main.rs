@@ -7,6 +7,7 @@ mod audit_and_keys;
 mod auth;
 mod bad_input;
 mod browser;
+mod browser_booking;
 mod cli;
 mod collection;
 mod collection_access;
