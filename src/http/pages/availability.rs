@@ -83,7 +83,12 @@ fn parse_rules(text: &str) -> Result<Vec<Rule>, String> {
         if line.is_empty() {
             continue;
         }
-        let bad = || format!("Line {} of the weekly times should look like `mon 09:00-12:00`.", n + 1);
+        let bad = || {
+            format!(
+                "Line {} of the weekly times should look like `mon 09:00-12:00`.",
+                n + 1
+            )
+        };
         let (day, times) = line.split_once(char::is_whitespace).ok_or_else(bad)?;
         let (Some(start), Some(end)) = span(times.trim()) else {
             return Err(bad());
@@ -140,7 +145,11 @@ fn price_minor(raw: &str) -> Result<i64, String> {
     }
     let (whole, frac) = raw.split_once('.').unwrap_or((raw, "0"));
     let frac = format!("{frac:0<2}");
-    match (whole.parse::<i64>(), frac.get(..2).map(str::parse::<i64>), frac.len()) {
+    match (
+        whole.parse::<i64>(),
+        frac.get(..2).map(str::parse::<i64>),
+        frac.len(),
+    ) {
         (Ok(w), Some(Ok(f)), 2) if w >= 0 => Ok(w * 100 + f),
         _ => Err("The price must be an amount like 40 or 40.50.".into()),
     }
@@ -242,7 +251,15 @@ pub async fn availability_get(
     let rid = ResearcherId(id);
     let s = settings::get_settings(&state, rid).await?;
     let a = settings::get_availability(&state, rid).await?;
-    page(&state, &viewer, &who, id, EditForm::from_saved(&s, &a), None).await
+    page(
+        &state,
+        &viewer,
+        &who,
+        id,
+        EditForm::from_saved(&s, &a),
+        None,
+    )
+    .await
 }
 
 pub async fn availability_post(

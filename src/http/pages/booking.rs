@@ -87,7 +87,9 @@ pub fn price_label(minor: i64, currency: &str) -> String {
 
 /// A time as a viewer in `tz` reads it, e.g. "Mon 2 March 2026, 09:00".
 pub fn local_label(t: DateTime<Utc>, tz: Tz) -> String {
-    t.with_timezone(&tz).format("%a %-d %B %Y, %H:%M").to_string()
+    t.with_timezone(&tz)
+        .format("%a %-d %B %Y, %H:%M")
+        .to_string()
 }
 
 async fn picker(

@@ -247,11 +247,15 @@ impl Viewer {
     /// The zone to show times in: an explicit choice on the page, then the
     /// user's saved zone, then the browser's, then UTC.
     pub fn zone(&self, requested: Option<&str>) -> chrono_tz::Tz {
-        [requested, self.timezone.as_deref(), self.browser_timezone.as_deref()]
-            .into_iter()
-            .flatten()
-            .find_map(|z| z.trim().parse().ok())
-            .unwrap_or(chrono_tz::Tz::UTC)
+        [
+            requested,
+            self.timezone.as_deref(),
+            self.browser_timezone.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        .find_map(|z| z.trim().parse().ok())
+        .unwrap_or(chrono_tz::Tz::UTC)
     }
 
     /// Checks a submitted CSRF token against the cookie.

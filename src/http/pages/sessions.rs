@@ -147,11 +147,7 @@ pub async fn sessions_get(
     }))
 }
 
-async fn reschedule_slots(
-    state: &AppState,
-    s: &SessionView,
-    zone: Tz,
-) -> Vec<(String, String)> {
+async fn reschedule_slots(state: &AppState, s: &SessionView, zone: Tz) -> Vec<(String, String)> {
     if !can(s, "reschedule") {
         return Vec::new();
     }
@@ -261,7 +257,12 @@ fn outcome(
             | AppError::Forbidden
             | AppError::BadRequest { .. }
             | AppError::Upstream { .. }),
-        ) => Ok(redirect_with_flash(state, back, "error", &e.public_message())),
+        ) => Ok(redirect_with_flash(
+            state,
+            back,
+            "error",
+            &e.public_message(),
+        )),
         Err(e) => Err(e.into()),
     }
 }
@@ -300,7 +301,11 @@ pub async fn respond_get(
 ) -> Result<Response, PageError> {
     let row = sessions::load_with_link(&state, ConsultingSessionId(id), &q.token).await?;
     let zone = viewer.zone(row.researcher_timezone.as_deref());
-    let action = if q.action == "decline" { "decline" } else { "accept" };
+    let action = if q.action == "decline" {
+        "decline"
+    } else {
+        "accept"
+    };
     Ok(render(&RespondPage {
         layout: viewer.layout("Answer a session request"),
         id,

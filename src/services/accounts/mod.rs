@@ -235,7 +235,11 @@ pub async fn claimed_profile(state: &AppState, id: UserId) -> AppResult<Option<i
 }
 
 /// Sets the caller's time zone (empty clears it).
-pub async fn set_timezone(state: &AppState, who: &Principal, tz: &str) -> AppResult<Option<String>> {
+pub async fn set_timezone(
+    state: &AppState,
+    who: &Principal,
+    tz: &str,
+) -> AppResult<Option<String>> {
     let tz = match tz.trim() {
         "" => None,
         t => Some(

@@ -289,8 +289,13 @@ pub async fn load_with_link(
     token: &str,
 ) -> AppResult<SessionRow> {
     use crate::services::link_tokens::{self, LinkProblem};
-    let claims = link_tokens::verify(&state.keys, token, link_tokens::SESSION_RESPOND, state.now())
-        .map_err(|(p, _)| p.into_error())?;
+    let claims = link_tokens::verify(
+        &state.keys,
+        token,
+        link_tokens::SESSION_RESPOND,
+        state.now(),
+    )
+    .map_err(|(p, _)| p.into_error())?;
     if claims.oid != id.0 {
         return Err(LinkProblem::WrongPurpose.into_error());
     }

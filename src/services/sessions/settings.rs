@@ -182,7 +182,7 @@ pub async fn put_settings(
     body: SettingsBody,
 ) -> AppResult<SettingsBody> {
     let checked = body.check()?;
-    let who = who.clone();
+    let who = *who;
     let now = state.now();
     let row = SettingsRow {
         timezone: Some(checked.timezone.name().to_string()),
@@ -233,7 +233,7 @@ pub async fn put_availability(
 ) -> AppResult<AvailabilityBody> {
     let tz = parse_timezone(&body.timezone).map_err(|m| AppError::field("timezone", m))?;
     Availability::parse(&body.rules, &body.exceptions).map_err(|(f, m)| AppError::field(&f, m))?;
-    let who = who.clone();
+    let who = *who;
     let now = state.now();
     state
         .db
