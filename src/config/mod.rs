@@ -428,6 +428,12 @@ impl Config {
         self.sessions.validate().map_err(ConfigError::Invalid)?;
         self.video.validate().map_err(ConfigError::Invalid)?;
         self.zoom.validate().map_err(ConfigError::Invalid)?;
+        if self.video.provider == VideoProvider::Zoom && !self.zoom.enabled() {
+            return invalid(
+                "video.provider = \"zoom\" needs [zoom] account_id, client_id and client_secret (or api_key)"
+                    .into(),
+            );
+        }
         if self.outreach.cooldown_days < 0 || !(1..=365).contains(&self.outreach.link_ttl_days) {
             return invalid(
                 "outreach.cooldown_days must be >= 0 and outreach.link_ttl_days between 1 and 365"

@@ -396,6 +396,21 @@ pub fn due_expiry(conn: &Connection, now: Time) -> AppResult<Vec<ConsultingSessi
     )
 }
 
+/// One researcher's requests whose answer time ran out (expired lazily
+/// when someone books, so their slot is free before the job runs).
+pub fn due_expiry_for(
+    conn: &Connection,
+    researcher: ResearcherId,
+    now: Time,
+) -> AppResult<Vec<ConsultingSessionId>> {
+    ids(
+        conn,
+        "SELECT id FROM consulting_sessions
+          WHERE researcher_id = ?1 AND status = 'requested' AND expires_at <= ?2 ORDER BY id",
+        params![researcher, ts(now)],
+    )
+}
+
 /// Accepted sessions that ended before `cutoff`.
 pub fn due_completion(conn: &Connection, cutoff: Time) -> AppResult<Vec<ConsultingSessionId>> {
     ids(

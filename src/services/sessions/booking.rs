@@ -15,7 +15,7 @@ use crate::services::accounts::Principal;
 use crate::state::AppState;
 
 use super::settings;
-use super::{notify, view, Party, SessionView};
+use super::{lifecycle, notify, view, Party, SessionView};
 
 pub const TOPIC_MAX: usize = 1000;
 
@@ -150,6 +150,11 @@ fn insert_checked(
     if let Some(q) = req.query_id {
         if !queries::is_owned_by(tx, q, who.user_id)? {
             return Err(AppError::field("query_id", "no such question of yours"));
+        }
+    }
+    for id in consulting_sessions::due_expiry_for(tx, req.researcher_id, now)? {
+        if let Some(row) = consulting_sessions::find(tx, &st.keys, id)? {
+            lifecycle::expire_in(tx, st, &row, now)?;
         }
     }
     let loaded = settings::load(tx, &st.config.sessions, req.researcher_id)?;

@@ -29,22 +29,34 @@ pub async fn run(state: &AppState, now: DateTime<Utc>) -> AppResult<Report> {
             .await?,
         );
     }
-    for &minutes in &state.config.sessions.reminder_minutes {
+    // Smallest offset first: a session that is already inside a shorter
+    // offset gets that reminder only; the longer ones are marked as done.
+    let mut offsets = state.config.sessions.reminder_minutes.clone();
+    offsets.sort_unstable();
+    offsets.dedup();
+    let mut reminded = std::collections::HashSet::new();
+    for &minutes in &offsets {
         for id in state
             .db
             .read(move |c| repo::due_reminders(c, now, minutes))
             .await?
         {
+            let send = !reminded.contains(&id);
             let sent = one(state, id, move |tx, st, s| {
                 if s.status != "accepted" || !repo::mark_reminded(tx, s.id, minutes, s.start, now)?
                 {
                     return Ok(false);
                 }
-                notify::reminder(tx, st, s, minutes, now)?;
-                Ok(true)
+                if send {
+                    notify::reminder(tx, st, s, now)?;
+                }
+                Ok(send)
             })
             .await?;
-            report.reminded += usize::from(sent);
+            if sent {
+                reminded.insert(id);
+                report.reminded += 1;
+            }
         }
     }
     let cutoff = now - Duration::hours(state.config.sessions.completion_grace_hours);

@@ -310,6 +310,9 @@ pub async fn answer_proposal(
         return Err(AppError::Forbidden);
     }
     let now = state.now();
+    if now >= s.start {
+        return Err(illegal(&s, "moved after it started"));
+    }
     let mut moved = s.clone();
     moved.start = new_start;
     moved.end = new_end;

@@ -479,22 +479,26 @@ pub fn session_expired(
     )
 }
 
+/// "2 hours", "45 minutes": how far off `start` is, as a reminder says it.
+fn time_left(start: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let minutes = (start - now).num_minutes().max(1);
+    if minutes >= 90 {
+        let hours = (minutes + 30) / 60;
+        format!("{hours} hours")
+    } else if minutes >= 55 {
+        "1 hour".into()
+    } else {
+        format!("{minutes} minutes")
+    }
+}
+
 pub fn reminder(
     c: &Connection,
     st: &AppState,
     s: &SessionRow,
-    minutes: i64,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let when = if minutes % 60 == 0 {
-        format!(
-            "{} hour{}",
-            minutes / 60,
-            if minutes == 60 { "" } else { "s" }
-        )
-    } else {
-        format!("{minutes} minutes")
-    };
+    let when = time_left(s.start, now);
     both(
         c,
         st,
