@@ -35,6 +35,47 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/admin/providers"),
     ("post", "/api/v1/admin/providers/{name}/enable"),
     ("get", "/api/v1/admin/researchers"),
+    ("put", "/api/v1/users/me/timezone"),
+    (
+        "get",
+        "/api/v1/consulting/researchers/{researcher_id}/settings",
+    ),
+    (
+        "put",
+        "/api/v1/consulting/researchers/{researcher_id}/settings",
+    ),
+    (
+        "get",
+        "/api/v1/consulting/researchers/{researcher_id}/availability",
+    ),
+    (
+        "put",
+        "/api/v1/consulting/researchers/{researcher_id}/availability",
+    ),
+    (
+        "get",
+        "/api/v1/consulting/researchers/{researcher_id}/availability/rules",
+    ),
+    ("post", "/api/v1/consulting/sessions"),
+    ("get", "/api/v1/consulting/sessions"),
+    ("get", "/api/v1/consulting/sessions/{session_id}"),
+    ("get", "/api/v1/consulting/sessions/{session_id}/ics"),
+    ("post", "/api/v1/consulting/sessions/{session_id}/accept"),
+    ("post", "/api/v1/consulting/sessions/{session_id}/decline"),
+    ("post", "/api/v1/consulting/sessions/{session_id}/cancel"),
+    (
+        "post",
+        "/api/v1/consulting/sessions/{session_id}/reschedule",
+    ),
+    (
+        "post",
+        "/api/v1/consulting/sessions/{session_id}/reschedule/accept",
+    ),
+    (
+        "post",
+        "/api/v1/consulting/sessions/{session_id}/reschedule/reject",
+    ),
+    ("post", "/api/v1/consulting/sessions/{session_id}/no-show"),
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),

@@ -33,7 +33,7 @@ fn session_rows(app: &TestApp) -> i64 {
         .unwrap()
 }
 
-#[tokio::test]
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn fifty_readers_racing_for_one_slot_leave_exactly_one_booking() {
     let app = spawn_app().await;
     let r = bookable_researcher(&app, "grace@yale.example").await;
@@ -104,7 +104,11 @@ async fn repeating_a_booking_with_the_same_key_answers_the_same_session() {
     assert_eq!(first["id"], second["id"]);
     assert_eq!(first["start"], second["start"]);
     assert_eq!(session_rows(&app), 1);
-    assert_eq!(mails(&app, "session_request").len(), 1, "no second request mail");
+    assert_eq!(
+        mails(&app, "session_request").len(),
+        1,
+        "no second request mail"
+    );
 
     // The same key for a different request is refused and books nothing.
     let other = booking_body(
@@ -173,5 +177,57 @@ async fn a_malformed_idempotency_key_is_refused() {
         let resp = book_with_key(&app, &reader, &key, &body).await;
         assert_eq!(resp.status(), 422, "{key}");
     }
+    assert_eq!(session_rows(&app), 0);
+}
+
+#[tokio::test]
+async fn only_a_registered_researcher_with_published_hours_can_be_booked_and_not_by_themselves() {
+    let app = spawn_app().await;
+    let reader = app.token("reader@uni.example").await;
+    let start = day_at_ten(&app, 3);
+    let now = colloquy::clock::Clock::now(&app.clock);
+    let unclaimed = app
+        .state
+        .db
+        .write(move |tx| {
+            colloquy::db::repos::researchers::insert(tx, "Alan Turing", None, None, now)
+        })
+        .await
+        .unwrap();
+    let resp = book(&app, &reader, unclaimed.0, start, 60).await;
+    assert_eq!(resp.status(), 409);
+    assert_eq!(error_code(resp).await, "not_bookable");
+
+    let silent = registered_researcher(&app, "silent@uni.example").await;
+    let resp = book(&app, &reader, silent.researcher_id, start, 30).await;
+    assert_eq!(resp.status(), 409);
+    assert_eq!(error_code(resp).await, "not_bookable");
+
+    let r = bookable_researcher(&app, "grace@yale.example").await;
+    let resp = book(&app, &r.token, r.researcher_id, start, 60).await;
+    assert_eq!(resp.status(), 422);
+    let err: Value = resp.json().await.unwrap();
+    assert!(err["error"]["fields"]["researcher_id"].is_string(), "{err}");
+    let resp = book(&app, &reader, 9999, start, 60).await;
+    assert_eq!(resp.status(), 422);
+    // Off the half-hour grid, or not on a whole minute.
+    let resp = book(
+        &app,
+        &reader,
+        r.researcher_id,
+        start + chrono::Duration::minutes(15),
+        60,
+    )
+    .await;
+    assert_eq!(resp.status(), 409);
+    let resp = book(
+        &app,
+        &reader,
+        r.researcher_id,
+        start + chrono::Duration::seconds(30),
+        60,
+    )
+    .await;
+    assert_eq!(resp.status(), 422);
     assert_eq!(session_rows(&app), 0);
 }

@@ -243,7 +243,10 @@ pub async fn slot_starts(
         .iter()
         .map(|s| {
             let start = at(s["start"].as_str().unwrap());
-            assert_eq!(at(s["end"].as_str().unwrap()) - start, Duration::minutes(duration));
+            assert_eq!(
+                at(s["end"].as_str().unwrap()) - start,
+                Duration::minutes(duration)
+            );
             start
         })
         .collect()

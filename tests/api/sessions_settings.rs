@@ -129,7 +129,10 @@ async fn another_user_cannot_change_a_researchers_settings_or_availability() {
     let resp = app
         .send_json(
             reqwest::Method::PUT,
-            &format!("/api/v1/consulting/researchers/{}/settings", r.researcher_id),
+            &format!(
+                "/api/v1/consulting/researchers/{}/settings",
+                r.researcher_id
+            ),
             None,
             &berlin_settings(),
         )
@@ -203,7 +206,11 @@ async fn bad_settings_are_refused_with_the_field_named_and_nothing_changes() {
         ("durations", json!([7]), "durations"),
         ("durations", json!([]), "durations"),
         ("durations", json!([30, 62]), "durations"),
-        ("durations", json!([15, 30, 45, 60, 90, 120, 180]), "durations"),
+        (
+            "durations",
+            json!([15, 30, 45, 60, 90, 120, 180]),
+            "durations",
+        ),
         ("min_notice_hours", json!(-1), "min_notice_hours"),
         ("buffer_minutes", json!(241), "buffer_minutes"),
         ("max_per_day", json!(0), "max_per_day"),

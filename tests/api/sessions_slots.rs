@@ -56,10 +56,24 @@ async fn slots_start_no_earlier_than_the_minimum_notice() {
     assert!(free.iter().all(|s| *s >= now + Duration::hours(50)));
 
     let reader = app.token("reader@uni.example").await;
-    let resp = book(&app, &reader, r.researcher_id, at("2026-12-09T09:30:00Z"), 60).await;
+    let resp = book(
+        &app,
+        &reader,
+        r.researcher_id,
+        at("2026-12-09T09:30:00Z"),
+        60,
+    )
+    .await;
     assert_eq!(resp.status(), 409);
     assert_eq!(error_code(resp).await, "slot_unavailable");
-    let resp = book(&app, &reader, r.researcher_id, at("2026-12-09T10:00:00Z"), 60).await;
+    let resp = book(
+        &app,
+        &reader,
+        r.researcher_id,
+        at("2026-12-09T10:00:00Z"),
+        60,
+    )
+    .await;
     assert_eq!(resp.status(), 201);
 }
 
@@ -84,13 +98,27 @@ async fn a_booking_removes_the_slots_that_would_overlap_it_or_its_buffer() {
     // Booking a slot inside the buffer is refused the same way.
     let other = app.token("other@uni.example").await;
     for t in ["11:00", "11:30", "12:30", "13:00"] {
-        let resp = book(&app, &other, r.researcher_id, at(&format!("{date}T{t}:00Z")), 60).await;
+        let resp = book(
+            &app,
+            &other,
+            r.researcher_id,
+            at(&format!("{date}T{t}:00Z")),
+            60,
+        )
+        .await;
         assert_eq!(resp.status(), 409, "{t}");
         assert_eq!(error_code(resp).await, "slot_unavailable");
     }
     assert_eq!(live_sessions(&app, r.researcher_id), 1);
     // A 30-minute session fits right before the buffer.
-    let resp = book(&app, &other, r.researcher_id, at("2026-12-08T11:00:00Z"), 30).await;
+    let resp = book(
+        &app,
+        &other,
+        r.researcher_id,
+        at("2026-12-08T11:00:00Z"),
+        30,
+    )
+    .await;
     assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
 }
 
@@ -105,7 +133,14 @@ async fn nothing_is_offered_beyond_the_horizon() {
     assert_eq!(free.len(), 3 * WHOLE_DAY.len());
 
     let reader = app.token("reader@uni.example").await;
-    let resp = book(&app, &reader, r.researcher_id, at("2026-12-11T10:00:00Z"), 60).await;
+    let resp = book(
+        &app,
+        &reader,
+        r.researcher_id,
+        at("2026-12-11T10:00:00Z"),
+        60,
+    )
+    .await;
     assert_eq!(resp.status(), 409);
     assert_eq!(error_code(resp).await, "slot_unavailable");
 }
@@ -123,7 +158,14 @@ async fn a_full_day_offers_nothing_more() {
         day(&app, &r, "2026-12-09").await,
         times("2026-12-09", WHOLE_DAY)
     );
-    let resp = book(&app, &reader, r.researcher_id, at("2026-12-08T11:00:00Z"), 60).await;
+    let resp = book(
+        &app,
+        &reader,
+        r.researcher_id,
+        at("2026-12-08T11:00:00Z"),
+        60,
+    )
+    .await;
     assert_eq!(resp.status(), 409);
 
     // A cancelled session no longer counts.
@@ -229,7 +271,14 @@ async fn slot_queries_over_long_ranges_or_for_lengths_not_offered_are_refused() 
     assert!(body["error"]["fields"]["from"].is_string(), "{body}");
     // Booking a length the researcher does not offer names the field.
     let reader = app.token("reader@uni.example").await;
-    let resp = book(&app, &reader, r.researcher_id, at("2026-12-08T10:00:00Z"), 45).await;
+    let resp = book(
+        &app,
+        &reader,
+        r.researcher_id,
+        at("2026-12-08T10:00:00Z"),
+        45,
+    )
+    .await;
     assert_eq!(resp.status(), 422);
     let body: Value = resp.json().await.unwrap();
     assert!(
@@ -255,8 +304,14 @@ async fn without_parameters_the_next_two_weeks_of_the_shortest_length_are_listed
     let body: Value = resp.json().await.unwrap();
     let slots = body["slots"].as_array().unwrap();
     let first = &slots[0];
-    assert_eq!(at(first["start"].as_str().unwrap()), at("2026-12-07T09:00:00Z"));
-    assert_eq!(at(first["end"].as_str().unwrap()), at("2026-12-07T09:30:00Z"));
+    assert_eq!(
+        at(first["start"].as_str().unwrap()),
+        at("2026-12-07T09:00:00Z")
+    );
+    assert_eq!(
+        at(first["end"].as_str().unwrap()),
+        at("2026-12-07T09:30:00Z")
+    );
     let last = at(slots.last().unwrap()["start"].as_str().unwrap());
     assert!(last < monday_morning() + Duration::days(14));
     // 16 half-hour slots a day for 14 days (the 15th day starts after 08:00).

@@ -59,9 +59,23 @@ async fn the_night_clocks_spring_forward_in_berlin_has_one_hour_less_to_offer() 
     );
 
     let reader = app.token("reader@uni.example").await;
-    let resp = book(&app, &reader, r.researcher_id, at("2026-03-29T01:30:00Z"), 60).await;
+    let resp = book(
+        &app,
+        &reader,
+        r.researcher_id,
+        at("2026-03-29T01:30:00Z"),
+        60,
+    )
+    .await;
     assert_eq!(resp.status(), 409, "ends after the window");
-    let resp = book(&app, &reader, r.researcher_id, at("2026-03-29T01:00:00Z"), 60).await;
+    let resp = book(
+        &app,
+        &reader,
+        r.researcher_id,
+        at("2026-03-29T01:00:00Z"),
+        60,
+    )
+    .await;
     assert_eq!(resp.status(), 201);
 }
 

@@ -199,23 +199,6 @@ pub fn set_collection_status(
     Ok(())
 }
 
-#[cfg(test)]
-mod tests {
-    use super::fts_terms;
-
-    #[test]
-    fn fts_input_is_neutralised() {
-        assert_eq!(
-            fts_terms("attention\" OR title:*", None),
-            vec!["\"attention\"*", "\"OR\"*", "\"title\"*"]
-        );
-        assert_eq!(
-            fts_terms("Hinton", Some("authors")),
-            vec!["authors : \"Hinton\"*"]
-        );
-    }
-}
-
 /// Papers in the catalogue a researcher wrote: (id, title, year), newest first.
 pub fn for_researcher(
     conn: &Connection,
@@ -232,4 +215,21 @@ pub fn for_researcher(
         Ok((r.get(0)?, r.get(1)?, r.get(2)?))
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fts_terms;
+
+    #[test]
+    fn fts_input_is_neutralised() {
+        assert_eq!(
+            fts_terms("attention\" OR title:*", None),
+            vec!["\"attention\"*", "\"OR\"*", "\"title\"*"]
+        );
+        assert_eq!(
+            fts_terms("Hinton", Some("authors")),
+            vec!["authors : \"Hinton\"*"]
+        );
+    }
 }

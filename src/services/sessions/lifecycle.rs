@@ -267,6 +267,15 @@ fn check_free(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let loaded = settings::load(tx, &st.config.sessions, s.researcher_id)?;
+    if !loaded.settings.durations.contains(&duration) {
+        return Err(AppError::field(
+            "duration_minutes",
+            format!(
+                "this researcher offers sessions of {:?} minutes",
+                loaded.settings.durations
+            ),
+        ));
+    }
     let busy = repo::busy(
         tx,
         s.researcher_id,
