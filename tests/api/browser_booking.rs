@@ -49,7 +49,9 @@ async fn text_of(c: &Client, css: &str) -> String {
 async fn a_reader_books_a_slot_and_the_researcher_accepts_it_in_the_browser() {
     let app = spawn_app().await;
     let researcher = bookable_researcher(&app, "grace@yale.example").await;
-    let r = app.register("rosalind@uni.example", "Rosalind Reader").await;
+    let r = app
+        .register("rosalind@uni.example", "Rosalind Reader")
+        .await;
     assert_eq!(r.status(), 201);
     let Some((_driver, c)) = start_browser().await else {
         return;
