@@ -15,16 +15,8 @@ async fn accept_gets_a_token_by_account_credentials_and_creates_with_the_bearer(
     let z = spawn_zoom_app(|_| {}).await;
     // Every matcher must hold: POST, path, both query parameters and the
     // exact Basic header; the create carries the bearer from token.json.
-    token_mock()
-        .expect(1)
-        .named("token")
-        .mount(&z.zoom)
-        .await;
-    create_mock()
-        .expect(1)
-        .named("create")
-        .mount(&z.zoom)
-        .await;
+    token_mock().expect(1).named("token").mount(&z.zoom).await;
+    create_mock().expect(1).named("create").mount(&z.zoom).await;
     let s = requested(&z.app, 3).await;
 
     let accepted = accept_ok(&z.app, &s).await;
@@ -57,6 +49,60 @@ async fn the_token_is_fetched_once_for_two_accepts() {
     assert_eq!(accept_ok(&z.app, &first).await["meeting_provider"], "zoom");
     assert_eq!(accept_ok(&z.app, &second).await["meeting_provider"], "zoom");
 
+    z.zoom.verify().await;
+}
+
+#[tokio::test]
+async fn concurrent_accepts_share_one_token_request() {
+    let z = spawn_zoom_app(|_| {}).await;
+    let slow = ResponseTemplate::new(200)
+        .set_body_json(zoom_fixture("token.json"))
+        .set_delay(std::time::Duration::from_millis(300));
+    token_request()
+        .respond_with(slow)
+        .expect(1)
+        .mount(&z.zoom)
+        .await;
+    create_mock().expect(2).mount(&z.zoom).await;
+    let first = requested(&z.app, 3).await;
+    let second = first.another(&z.app, 5).await;
+
+    let (a, b) = tokio::join!(accept_ok(&z.app, &first), accept_ok(&z.app, &second));
+
+    assert_eq!(a["meeting_provider"], "zoom");
+    assert_eq!(b["meeting_provider"], "zoom");
+    z.zoom.verify().await;
+}
+
+#[tokio::test]
+async fn the_meeting_of_an_accept_that_lost_a_race_is_deleted() {
+    let z = spawn_zoom_app(|_| {}).await;
+    token_mock().mount(&z.zoom).await;
+    let slow = ResponseTemplate::new(201)
+        .set_body_json(meeting())
+        .set_delay(std::time::Duration::from_millis(300));
+    create_request()
+        .respond_with(slow)
+        .expect(2)
+        .mount(&z.zoom)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path(meeting_path()))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .named("discard")
+        .mount(&z.zoom)
+        .await;
+    let s = requested(&z.app, 3).await;
+
+    let (a, b) = tokio::join!(accept(&z.app, &s), accept(&z.app, &s));
+
+    let mut statuses = [a.status().as_u16(), b.status().as_u16()];
+    statuses.sort_unstable();
+    assert_eq!(statuses, [200, 409]);
+    let seen = session(&z.app, &s.reader, s.id).await;
+    assert_eq!(seen["status"], "accepted");
+    assert_eq!(seen["meeting_url"], join_url());
     z.zoom.verify().await;
 }
 
@@ -168,7 +214,9 @@ fn raw_database(app: &crate::helpers::TestApp) -> Vec<u8> {
 }
 
 fn contains(haystack: &[u8], needle: &str) -> bool {
-    haystack.windows(needle.len()).any(|w| w == needle.as_bytes())
+    haystack
+        .windows(needle.len())
+        .any(|w| w == needle.as_bytes())
 }
 
 #[tokio::test]
@@ -270,7 +318,10 @@ async fn a_meeting_zoom_no_longer_knows_counts_as_deleted() {
     let r = act(&z.app, &s.reader, s.id, "cancel", json!({"reason": "Ill."})).await;
 
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
-    assert_eq!(session(&z.app, &s.reader, s.id).await["status"], "cancelled");
+    assert_eq!(
+        session(&z.app, &s.reader, s.id).await["status"],
+        "cancelled"
+    );
     z.zoom.verify().await;
 }
 
@@ -284,7 +335,14 @@ async fn cancelling_a_request_that_was_never_accepted_calls_no_zoom() {
         .await;
     let s = requested(&z.app, 3).await;
 
-    let r = act(&z.app, &s.reader, s.id, "cancel", json!({"reason": "Sorted."})).await;
+    let r = act(
+        &z.app,
+        &s.reader,
+        s.id,
+        "cancel",
+        json!({"reason": "Sorted."}),
+    )
+    .await;
 
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     z.zoom.verify().await;

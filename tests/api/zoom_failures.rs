@@ -36,8 +36,7 @@ async fn a_refused_token_is_replaced_once_and_the_create_retried() {
         .and(path(CREATE_PATH))
         .and(header("Authorization", format!("Bearer {STALE}").as_str()))
         .respond_with(
-            ResponseTemplate::new(401)
-                .set_body_json(zoom_fixture("error_401_invalid_token.json")),
+            ResponseTemplate::new(401).set_body_json(zoom_fixture("error_401_invalid_token.json")),
         )
         .with_priority(1)
         .up_to_n_times(1)
@@ -78,7 +77,11 @@ async fn a_token_refused_twice_is_not_fetched_a_third_time() {
 }
 
 /// Zoom answers every create with `status`; one retry (`max_retries = 1`).
-async fn zoom_keeps_failing(status: u16, body: Option<&str>, fallback: bool) -> (ZoomApp, Requested) {
+async fn zoom_keeps_failing(
+    status: u16,
+    body: Option<&str>,
+    fallback: bool,
+) -> (ZoomApp, Requested) {
     let z = spawn_zoom_app(|c| {
         c.zoom.max_retries = 1;
         c.video.fallback_to_template = fallback;
@@ -113,7 +116,10 @@ async fn refuses_the_accept(status: u16, body: Option<&str>) -> (ZoomApp, Reques
     let still = session(&z.app, &s.researcher, s.id).await;
     assert_eq!(still["status"], "requested");
     assert!(still["meeting_url"].is_null() && still["meeting_provider"].is_null());
-    assert!(still["actions"].as_array().unwrap().contains(&json!("accept")));
+    assert!(still["actions"]
+        .as_array()
+        .unwrap()
+        .contains(&json!("accept")));
     z.zoom.verify().await;
     (z, s)
 }
@@ -199,9 +205,54 @@ async fn a_failed_move_without_fallback_keeps_the_session_and_its_meeting() {
     let kept = session(&z.app, &s.reader, s.id).await;
     let start = chrono::DateTime::parse_from_rfc3339(kept["start"].as_str().unwrap()).unwrap();
     assert_eq!(start, s.start);
-    assert!(!kept["proposed_start"].is_null(), "the proposal still stands");
+    assert!(
+        !kept["proposed_start"].is_null(),
+        "the proposal still stands"
+    );
     assert_eq!(kept["meeting_provider"], "zoom");
     assert_eq!(kept["meeting_url"], join_url());
+    z.zoom.verify().await;
+}
+
+#[tokio::test]
+async fn a_failed_move_with_fallback_switches_to_a_template_link() {
+    let z = spawn_zoom_app(|c| c.zoom.max_retries = 1).await;
+    token_mock().mount(&z.zoom).await;
+    create_mock().expect(1).mount(&z.zoom).await;
+    Mock::given(method("PATCH"))
+        .and(path(meeting_path()))
+        .respond_with(
+            ResponseTemplate::new(429).set_body_json(zoom_fixture("error_429_per_second.json")),
+        )
+        .expect(2)
+        .mount(&z.zoom)
+        .await;
+    // The Zoom meeting left at the old time is deleted once the move is stored.
+    Mock::given(method("DELETE"))
+        .and(path(meeting_path()))
+        .respond_with(ResponseTemplate::new(204))
+        .expect(1)
+        .mount(&z.zoom)
+        .await;
+    let s = requested(&z.app, 3).await;
+    accept_ok(&z.app, &s).await;
+    let new_start = day_at_ten(&z.app, 4);
+    let body = json!({"start": new_start.to_rfc3339()});
+    let r = act(&z.app, &s.reader, s.id, "reschedule", body).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+
+    let r = act(&z.app, &s.researcher, s.id, "reschedule/accept", json!({})).await;
+
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let moved = session(&z.app, &s.reader, s.id).await;
+    let start = chrono::DateTime::parse_from_rfc3339(moved["start"].as_str().unwrap()).unwrap();
+    assert_eq!(start, new_start);
+    assert_eq!(moved["meeting_provider"], "template");
+    assert!(moved["meeting_url"].as_str().unwrap().starts_with(JITSI));
+    assert!(
+        moved["meeting_password"].is_null(),
+        "the Zoom password is gone"
+    );
     z.zoom.verify().await;
 }
 
@@ -259,7 +310,10 @@ async fn a_static_api_key_is_the_bearer_and_no_token_is_requested() {
         .await;
     Mock::given(method("POST"))
         .and(path(CREATE_PATH))
-        .and(header("Authorization", format!("Bearer {API_KEY}").as_str()))
+        .and(header(
+            "Authorization",
+            format!("Bearer {API_KEY}").as_str(),
+        ))
         .respond_with(ResponseTemplate::new(201).set_body_json(meeting()))
         .expect(1)
         .mount(&z.zoom)
@@ -291,5 +345,41 @@ async fn a_refused_static_api_key_is_not_refreshed() {
 
     assert_eq!(r.status(), 502);
     assert_eq!(error_code(r).await, "video_unavailable");
+    z.zoom.verify().await;
+}
+
+#[tokio::test]
+async fn a_meeting_zoom_lost_is_made_again_when_the_session_moves() {
+    let z = spawn_zoom_app(|_| {}).await;
+    token_mock().mount(&z.zoom).await;
+    create_mock().expect(2).mount(&z.zoom).await;
+    Mock::given(method("PATCH"))
+        .and(path(meeting_path()))
+        .respond_with(
+            ResponseTemplate::new(404)
+                .set_body_json(zoom_fixture("error_404_meeting_not_found.json")),
+        )
+        .expect(1)
+        .mount(&z.zoom)
+        .await;
+    let s = requested(&z.app, 3).await;
+    accept_ok(&z.app, &s).await;
+    let new_start = day_at_ten(&z.app, 4);
+    let r = act(
+        &z.app,
+        &s.reader,
+        s.id,
+        "reschedule",
+        json!({"start": new_start.to_rfc3339()}),
+    )
+    .await;
+    assert_eq!(r.status(), 200);
+    let r = act(&z.app, &s.researcher, s.id, "reschedule/accept", json!({})).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    let moved = session(&z.app, &s.reader, s.id).await;
+    assert_eq!(moved["meeting_provider"], "zoom");
+    assert_eq!(moved["meeting_url"], join_url());
+    let creates = bodies(&z.zoom, "POST", CREATE_PATH).await;
+    assert_eq!(creates.last().unwrap()["start_time"], zoom_time(new_start));
     z.zoom.verify().await;
 }

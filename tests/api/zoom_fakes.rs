@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use colloquy::config::{Config, Secret};
 use serde_json::{json, Value};
 use wiremock::matchers::{header, method, path, query_param};
-use wiremock::{Mock, MockServer, ResponseTemplate};
+use wiremock::{Mock, MockBuilder, MockServer, ResponseTemplate};
 
 use crate::collection_fakes::fixture;
 use crate::helpers::{spawn_app_with, TestApp};
@@ -88,21 +88,29 @@ pub fn token_mock() -> Mock {
 }
 
 pub fn token_mock_answering(body: Value) -> Mock {
+    token_request().respond_with(ResponseTemplate::new(200).set_body_json(body))
+}
+
+/// The token request's matchers, to answer differently.
+pub fn token_request() -> MockBuilder {
     Mock::given(method("POST"))
         .and(path(TOKEN_PATH))
         .and(query_param("grant_type", "account_credentials"))
         .and(query_param("account_id", ACCOUNT_ID))
         .and(header("Authorization", BASIC))
-        .respond_with(ResponseTemplate::new(200).set_body_json(body))
 }
 
 /// `POST /users/me/meetings` with the fixture's bearer token: 201 and
 /// `create_meeting.json`.
 pub fn create_mock() -> Mock {
+    create_request().respond_with(ResponseTemplate::new(201).set_body_json(meeting()))
+}
+
+/// The create request's matchers (with the bearer), to answer differently.
+pub fn create_request() -> MockBuilder {
     Mock::given(method("POST"))
         .and(path(CREATE_PATH))
         .and(header("Authorization", bearer().as_str()))
-        .respond_with(ResponseTemplate::new(201).set_body_json(meeting()))
 }
 
 /// Any create, answering `status` with the Zoom error fixture `body`

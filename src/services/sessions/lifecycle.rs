@@ -331,8 +331,10 @@ pub async fn answer_proposal(
     } else {
         None
     };
+    let before = s.clone();
+    let stored_link = new_link.clone();
     let st = state.clone();
-    let row = state
+    let result = state
         .db
         .write(move |tx| {
             if accept {
@@ -341,7 +343,15 @@ pub async fn answer_proposal(
                     return Err(illegal(&s, verb));
                 }
                 if let Some(l) = &new_link {
-                    repo::set_meeting(tx, &st.keys, s.id, l.provider, None, &l.url, None)?;
+                    repo::set_meeting(
+                        tx,
+                        &st.keys,
+                        s.id,
+                        l.provider,
+                        l.meeting_id.as_deref(),
+                        &l.url,
+                        l.password.as_deref(),
+                    )?;
                 }
                 repo::bump_sequence(tx, s.id)?;
                 repo::record_event(tx, s.id, "rescheduled", party.as_str(), now)?;
@@ -353,7 +363,25 @@ pub async fn answer_proposal(
             notify::reschedule_answered(tx, &st, &row, accept, &by, now)?;
             Ok(row)
         })
-        .await?;
+        .await;
+    match (&result, &stored_link) {
+        // Stored: a Zoom meeting replaced by a template link is retired.
+        (Ok(_), Some(link)) => video::retire(state, &before, link).await,
+        // Not stored: Zoom was moved (or replaced) for nothing; undo it.
+        (Err(e), _) if accept => {
+            tracing::info!(session = %before.id, error = %e, "move not stored; restoring the meeting");
+            match &stored_link {
+                Some(link) => video::discard(state, link).await,
+                None => {
+                    if let Err(e) = video::reschedule(state, &before).await {
+                        tracing::warn!(session = %before.id, error = %e, "could not move the Zoom meeting back");
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
+    let row = result?;
     crate::services::mail::wake(state);
     Ok(row)
 }

@@ -87,7 +87,9 @@ pub async fn create(state: &AppState, s: &SessionRow) -> AppResult<Link> {
 }
 
 /// Moves the meeting to the session's new time. `Some(link)` replaces the
-/// stored link (the Zoom meeting could not be moved and the template is used).
+/// stored link: Zoom lost the meeting and a new one was made, or Zoom
+/// failed and the template is used (the old meeting is then deleted by
+/// `retire` once the move is stored).
 pub async fn reschedule(state: &AppState, s: &SessionRow) -> AppResult<Option<Link>> {
     let (Some(client), Some("zoom"), Some(id)) = (
         zoom(state),
@@ -96,13 +98,35 @@ pub async fn reschedule(state: &AppState, s: &SessionRow) -> AppResult<Option<Li
     ) else {
         return Ok(None);
     };
-    match client.update_meeting(id, &request(s)).await {
-        Ok(()) => Ok(None),
+    let result = match client.update_meeting(id, &request(s)).await {
+        Err(ProviderError::NotFound { .. }) => {
+            tracing::info!(session = %s.id, "the Zoom meeting is gone; making a new one");
+            client.create_meeting(&request(s)).await.map(|m| {
+                Some(Link {
+                    provider: "zoom",
+                    meeting_id: Some(m.id),
+                    url: m.join_url,
+                    password: m.password,
+                })
+            })
+        }
+        other => other.map(|()| None),
+    };
+    match result {
+        Ok(link) => Ok(link),
         Err(e) if state.config.video.fallback_to_template => {
             tracing::warn!(session = %s.id, error = %e, "Zoom update failed; using the link template");
             Ok(Some(template_link(state, s)))
         }
         Err(e) => Err(unavailable(&e)),
+    }
+}
+
+/// After a stored move that replaced the link with a template one, deletes
+/// the Zoom meeting that no longer belongs to the session.
+pub async fn retire(state: &AppState, old: &SessionRow, new: &Link) {
+    if new.provider == "template" {
+        delete(state, old).await;
     }
 }
 
