@@ -66,6 +66,66 @@ pub struct Settings {
     pub horizon_days: i64,
 }
 
+/// A researcher's booking settings as stored and as the API reads and
+/// writes them (unchecked until `check`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+#[schema(as = SettingsBody)]
+pub struct BookingSettings {
+    /// IANA time zone, e.g. `Europe/Berlin`.
+    pub timezone: String,
+    /// Session lengths offered, in minutes.
+    pub durations: Vec<i64>,
+    /// Price per session in minor units (cents); 0 means free.
+    pub price_minor: i64,
+    /// ISO 4217 currency code.
+    pub currency: String,
+    pub min_notice_hours: i64,
+    pub buffer_minutes: i64,
+    pub max_per_day: i64,
+    pub horizon_days: i64,
+    /// How long a request may wait for an answer before it expires.
+    pub request_ttl_hours: i64,
+    /// Readers may cancel an accepted session up to this many hours before it.
+    pub cancel_window_hours: i64,
+}
+
+impl BookingSettings {
+    /// Checks every field; the error names the first bad one.
+    pub fn check(&self) -> Result<Settings, FieldError> {
+        let field = |f: &str, m: String| (f.to_string(), m);
+        let timezone = parse_timezone(&self.timezone).map_err(|m| field("timezone", m))?;
+        Settings::check_numbers(
+            &self.durations,
+            self.min_notice_hours,
+            self.buffer_minutes,
+            self.max_per_day,
+            self.horizon_days,
+            self.request_ttl_hours,
+            self.cancel_window_hours,
+        )
+        .map_err(|(f, m)| field(f, m))?;
+        if !(0..=10_000_000).contains(&self.price_minor) {
+            return Err(field(
+                "price_minor",
+                "must be between 0 and 10000000".into(),
+            ));
+        }
+        check_currency(&self.currency).map_err(|m| field("currency", m))?;
+        let mut durations = self.durations.clone();
+        durations.sort_unstable();
+        durations.dedup();
+        Ok(Settings {
+            timezone,
+            durations,
+            min_notice_hours: self.min_notice_hours,
+            buffer_minutes: self.buffer_minutes,
+            max_per_day: self.max_per_day,
+            horizon_days: self.horizon_days,
+        })
+    }
+}
+
 /// Time already taken: a live session (counted against the daily cap) or a
 /// proposed new time (held, not counted).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

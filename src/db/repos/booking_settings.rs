@@ -4,41 +4,29 @@
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::db::ts;
-use crate::domain::availability::{Exception, Rule};
+use crate::domain::availability::{BookingSettings, Exception, Rule};
 use crate::domain::ResearcherId;
 use crate::error::{AppError, AppResult};
 
 type Time = chrono::DateTime<chrono::Utc>;
 
-/// Stored settings, unchecked (the service parses them).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct SettingsRow {
-    pub timezone: Option<String>,
-    pub durations: Vec<i64>,
-    pub price_minor: i64,
-    pub currency: String,
-    pub min_notice_hours: i64,
-    pub buffer_minutes: i64,
-    pub max_per_day: i64,
-    pub horizon_days: i64,
-    pub request_ttl_hours: i64,
-    pub cancel_window_hours: i64,
-}
-
-/// The settings row, if the researcher saved one; the zone either way.
-pub fn find(
-    conn: &Connection,
-    id: ResearcherId,
-) -> AppResult<(Option<String>, Option<SettingsRow>)> {
-    let tz: Option<String> = conn
+/// The researcher's zone (`researchers.timezone`), if set.
+pub fn timezone(conn: &Connection, id: ResearcherId) -> AppResult<Option<String>> {
+    Ok(conn
         .query_row(
             "SELECT timezone FROM researchers WHERE id = ?1",
             [id],
             |r| r.get(0),
         )
         .optional()?
-        .flatten();
-    let row = conn
+        .flatten())
+}
+
+/// The saved settings, if the researcher saved any; `timezone` is empty
+/// when the researcher has none.
+pub fn find(conn: &Connection, id: ResearcherId) -> AppResult<Option<BookingSettings>> {
+    let tz = timezone(conn, id)?.unwrap_or_default();
+    Ok(conn
         .query_row(
             "SELECT durations, price_minor, currency, min_notice_hours, buffer_minutes, max_per_day,
                     horizon_days, request_ttl_hours, cancel_window_hours
@@ -46,7 +34,7 @@ pub fn find(
             [id],
             |r| {
                 let durations: String = r.get(0)?;
-                Ok(SettingsRow {
+                Ok(BookingSettings {
                     timezone: tz.clone(),
                     durations: serde_json::from_str(&durations).unwrap_or_default(),
                     price_minor: r.get(1)?,
@@ -60,11 +48,11 @@ pub fn find(
                 })
             },
         )
-        .optional()?;
-    Ok((tz, row))
+        .optional()?)
 }
 
-pub fn save(conn: &Connection, id: ResearcherId, s: &SettingsRow, now: Time) -> AppResult<()> {
+/// Saves the settings and the researcher's zone.
+pub fn save(conn: &Connection, id: ResearcherId, s: &BookingSettings, now: Time) -> AppResult<()> {
     let durations = serde_json::to_string(&s.durations)
         .map_err(|e| AppError::internal(format!("durations: {e}")))?;
     conn.execute(
@@ -91,10 +79,7 @@ pub fn save(conn: &Connection, id: ResearcherId, s: &SettingsRow, now: Time) -> 
             ts(now)
         ],
     )?;
-    if let Some(tz) = &s.timezone {
-        set_timezone(conn, id, tz, now)?;
-    }
-    Ok(())
+    set_timezone(conn, id, &s.timezone, now)
 }
 
 pub fn set_timezone(conn: &Connection, id: ResearcherId, tz: &str, now: Time) -> AppResult<()> {

@@ -204,7 +204,7 @@ impl EditForm {
             rules: parse_rules(&self.rules)?,
             exceptions: parse_exceptions(&self.exceptions)?,
         };
-        settings.check().map_err(|e| e.public_message())?;
+        settings.check().map_err(|(f, m)| format!("{f}: {m}"))?;
         Availability::parse(&availability.rules, &availability.exceptions)
             .map_err(|(f, m)| format!("{f}: {m}"))?;
         Ok((settings, availability))

@@ -8,10 +8,11 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::config::SessionsConfig;
-use crate::db::repos::booking_settings::{self, SettingsRow};
+use crate::db::repos::booking_settings;
 use crate::db::repos::{consulting_sessions, researchers};
+pub use crate::domain::availability::BookingSettings as SettingsBody;
 use crate::domain::availability::{
-    self, check_currency, parse_timezone, Availability, Exception, Rule, Settings, Slot,
+    self, parse_timezone, Availability, Exception, Rule, Settings, Slot,
 };
 use crate::domain::ResearcherId;
 use crate::error::{AppError, AppResult};
@@ -20,28 +21,6 @@ use crate::state::AppState;
 
 /// The widest range one availability query may ask for.
 pub const MAX_RANGE_DAYS: i64 = 62;
-
-/// A researcher's booking settings, as read and written by the API.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct SettingsBody {
-    /// IANA time zone, e.g. `Europe/Berlin`.
-    pub timezone: String,
-    /// Session lengths offered, in minutes.
-    pub durations: Vec<i64>,
-    /// Price per session in minor units (cents); 0 means free.
-    pub price_minor: i64,
-    /// ISO 4217 currency code.
-    pub currency: String,
-    pub min_notice_hours: i64,
-    pub buffer_minutes: i64,
-    pub max_per_day: i64,
-    pub horizon_days: i64,
-    /// How long a request may wait for an answer before it expires.
-    pub request_ttl_hours: i64,
-    /// Readers may cancel an accepted session up to this many hours before it.
-    pub cancel_window_hours: i64,
-}
 
 /// Weekly rules and exceptions in the researcher's local time.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
@@ -75,62 +54,23 @@ fn defaults(c: &SessionsConfig, tz: Option<String>) -> SettingsBody {
     }
 }
 
-impl SettingsBody {
-    /// Checks every field; the error names the first bad one.
-    pub fn check(&self) -> AppResult<Settings> {
-        let timezone =
-            parse_timezone(&self.timezone).map_err(|m| AppError::field("timezone", m))?;
-        Settings::check_numbers(
-            &self.durations,
-            self.min_notice_hours,
-            self.buffer_minutes,
-            self.max_per_day,
-            self.horizon_days,
-            self.request_ttl_hours,
-            self.cancel_window_hours,
-        )
-        .map_err(|(f, m)| AppError::field(f, m))?;
-        if !(0..=10_000_000).contains(&self.price_minor) {
-            return Err(AppError::field(
-                "price_minor",
-                "must be between 0 and 10000000",
-            ));
-        }
-        check_currency(&self.currency).map_err(|m| AppError::field("currency", m))?;
-        let mut durations = self.durations.clone();
-        durations.sort_unstable();
-        durations.dedup();
-        Ok(Settings {
-            timezone,
-            durations,
-            min_notice_hours: self.min_notice_hours,
-            buffer_minutes: self.buffer_minutes,
-            max_per_day: self.max_per_day,
-            horizon_days: self.horizon_days,
-        })
-    }
+/// Checks every field; the error names the first bad one.
+pub fn check(body: &SettingsBody) -> AppResult<Settings> {
+    body.check().map_err(|(f, m)| AppError::field(&f, m))
 }
 
 /// Loads settings (or the configured defaults) and availability.
 pub fn load(conn: &Connection, config: &SessionsConfig, id: ResearcherId) -> AppResult<Loaded> {
-    let (tz, row) = booking_settings::find(conn, id)?;
-    let body = match row {
-        Some(r) => SettingsBody {
-            timezone: tz.unwrap_or_else(|| config.default_timezone.clone()),
-            durations: r.durations,
-            price_minor: r.price_minor,
-            currency: r.currency,
-            min_notice_hours: r.min_notice_hours,
-            buffer_minutes: r.buffer_minutes,
-            max_per_day: r.max_per_day,
-            horizon_days: r.horizon_days,
-            request_ttl_hours: r.request_ttl_hours,
-            cancel_window_hours: r.cancel_window_hours,
-        },
-        None => defaults(config, tz),
+    let body = match booking_settings::find(conn, id)? {
+        Some(mut saved) => {
+            if saved.timezone.is_empty() {
+                saved.timezone = config.default_timezone.clone();
+            }
+            saved
+        }
+        None => defaults(config, booking_settings::timezone(conn, id)?),
     };
-    let settings = body
-        .check()
+    let settings = check(&body)
         .map_err(|e| AppError::internal(format!("stored settings of researcher {id}: {e}")))?;
     let availability = booking_settings::availability(conn, id)?
         .map(|(rules, exceptions)| Availability::parse(&rules, &exceptions))
@@ -181,20 +121,14 @@ pub async fn put_settings(
     id: ResearcherId,
     body: SettingsBody,
 ) -> AppResult<SettingsBody> {
-    let checked = body.check()?;
+    let checked = check(&body)?;
     let who = *who;
     let now = state.now();
-    let row = SettingsRow {
-        timezone: Some(checked.timezone.name().to_string()),
+    let row = SettingsBody {
+        timezone: checked.timezone.name().to_string(),
         durations: checked.durations.clone(),
-        price_minor: body.price_minor,
-        currency: body.currency.clone(),
-        min_notice_hours: body.min_notice_hours,
-        buffer_minutes: body.buffer_minutes,
-        max_per_day: body.max_per_day,
-        horizon_days: body.horizon_days,
-        request_ttl_hours: body.request_ttl_hours,
-        cancel_window_hours: body.cancel_window_hours,
+        currency: body.currency.to_uppercase(),
+        ..body
     };
     let config = state.config.clone();
     state
