@@ -41,6 +41,8 @@ fn configure(conn: &Connection, cfg: &StorageConfig) -> rusqlite::Result<()> {
     };
     conn.pragma_update(None, "synchronous", sync)?;
     conn.pragma_update(None, "temp_store", "MEMORY")?;
+    // Hot paths use prepare_cached; keep every statement of a request parsed.
+    conn.set_prepared_statement_cache_capacity(256);
     Ok(())
 }
 

@@ -13,11 +13,8 @@ type Time = chrono::DateTime<chrono::Utc>;
 /// The researcher's zone (`researchers.timezone`), if set.
 pub fn timezone(conn: &Connection, id: ResearcherId) -> AppResult<Option<String>> {
     Ok(conn
-        .query_row(
-            "SELECT timezone FROM researchers WHERE id = ?1",
-            [id],
-            |r| r.get(0),
-        )
+        .prepare_cached("SELECT timezone FROM researchers WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
         .optional()?
         .flatten())
 }
@@ -27,10 +24,10 @@ pub fn timezone(conn: &Connection, id: ResearcherId) -> AppResult<Option<String>
 pub fn find(conn: &Connection, id: ResearcherId) -> AppResult<Option<BookingSettings>> {
     let tz = timezone(conn, id)?.unwrap_or_default();
     Ok(conn
-        .query_row(
-            "SELECT durations, price_minor, currency, min_notice_hours, buffer_minutes, max_per_day,
+        .prepare_cached("SELECT durations, price_minor, currency, min_notice_hours, buffer_minutes, max_per_day,
                     horizon_days, request_ttl_hours, cancel_window_hours
-             FROM researcher_settings WHERE researcher_id = ?1",
+             FROM researcher_settings WHERE researcher_id = ?1")?
+        .query_row(
             [id],
             |r| {
                 let durations: String = r.get(0)?;
@@ -55,8 +52,7 @@ pub fn find(conn: &Connection, id: ResearcherId) -> AppResult<Option<BookingSett
 pub fn save(conn: &Connection, id: ResearcherId, s: &BookingSettings, now: Time) -> AppResult<()> {
     let durations = serde_json::to_string(&s.durations)
         .map_err(|e| AppError::internal(format!("durations: {e}")))?;
-    conn.execute(
-        "INSERT INTO researcher_settings (researcher_id, durations, price_minor, currency, min_notice_hours,
+    conn.prepare_cached("INSERT INTO researcher_settings (researcher_id, durations, price_minor, currency, min_notice_hours,
              buffer_minutes, max_per_day, horizon_days, request_ttl_hours, cancel_window_hours, updated_at)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
          ON CONFLICT (researcher_id) DO UPDATE SET durations = excluded.durations,
@@ -64,7 +60,7 @@ pub fn save(conn: &Connection, id: ResearcherId, s: &BookingSettings, now: Time)
              min_notice_hours = excluded.min_notice_hours, buffer_minutes = excluded.buffer_minutes,
              max_per_day = excluded.max_per_day, horizon_days = excluded.horizon_days,
              request_ttl_hours = excluded.request_ttl_hours,
-             cancel_window_hours = excluded.cancel_window_hours, updated_at = excluded.updated_at",
+             cancel_window_hours = excluded.cancel_window_hours, updated_at = excluded.updated_at")?.execute(
         params![
             id,
             durations,
@@ -83,10 +79,8 @@ pub fn save(conn: &Connection, id: ResearcherId, s: &BookingSettings, now: Time)
 }
 
 pub fn set_timezone(conn: &Connection, id: ResearcherId, tz: &str, now: Time) -> AppResult<()> {
-    conn.execute(
-        "UPDATE researchers SET timezone = ?2, updated_at = ?3 WHERE id = ?1",
-        params![id, tz, ts(now)],
-    )?;
+    conn.prepare_cached("UPDATE researchers SET timezone = ?2, updated_at = ?3 WHERE id = ?1")?
+        .execute(params![id, tz, ts(now)])?;
     Ok(())
 }
 
@@ -122,10 +116,9 @@ pub fn save_availability(
     let enc = |v: serde_json::Result<String>| {
         v.map_err(|e| AppError::internal(format!("availability: {e}")))
     };
-    conn.execute(
-        "INSERT INTO availability (researcher_id, rules, exceptions, updated_at) VALUES (?1, ?2, ?3, ?4)
+    conn.prepare_cached("INSERT INTO availability (researcher_id, rules, exceptions, updated_at) VALUES (?1, ?2, ?3, ?4)
          ON CONFLICT (researcher_id) DO UPDATE SET rules = excluded.rules,
-             exceptions = excluded.exceptions, updated_at = excluded.updated_at",
+             exceptions = excluded.exceptions, updated_at = excluded.updated_at")?.execute(
         params![
             id,
             enc(serde_json::to_string(rules))?,

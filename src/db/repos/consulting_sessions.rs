@@ -139,10 +139,9 @@ pub fn insert(
     now: Time,
 ) -> AppResult<ConsultingSessionId> {
     let end = s.start + chrono::Duration::minutes(s.duration_minutes);
-    conn.execute(
-        "INSERT INTO consulting_sessions (researcher_id, reader_id, paper_id, query_id, topic_enc, status,
+    conn.prepare_cached("INSERT INTO consulting_sessions (researcher_id, reader_id, paper_id, query_id, topic_enc, status,
              start_at, end_at, duration_minutes, price_minor, currency, expires_at, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, 'requested', ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)",
+         VALUES (?1, ?2, ?3, ?4, ?5, 'requested', ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?12)")?.execute(
         params![
             s.researcher,
             s.reader,
@@ -252,11 +251,12 @@ pub fn transition(
     now: Time,
 ) -> AppResult<bool> {
     let from = serde_json::to_string(from).unwrap_or_default();
-    let n = conn.execute(
-        "UPDATE consulting_sessions SET status = ?3, updated_at = ?4
+    let n = conn
+        .prepare_cached(
+            "UPDATE consulting_sessions SET status = ?3, updated_at = ?4
           WHERE id = ?1 AND status IN (SELECT value FROM json_each(?2))",
-        params![id, from, to, ts(now)],
-    )?;
+        )?
+        .execute(params![id, from, to, ts(now)])?;
     Ok(n == 1)
 }
 
@@ -269,9 +269,8 @@ pub fn set_meeting(
     url: &str,
     password: Option<&str>,
 ) -> AppResult<()> {
-    conn.execute(
-        "UPDATE consulting_sessions SET meeting_provider = ?2, meeting_id = ?3, meeting_url_enc = ?4,
-             meeting_password_enc = ?5 WHERE id = ?1",
+    conn.prepare_cached("UPDATE consulting_sessions SET meeting_provider = ?2, meeting_id = ?3, meeting_url_enc = ?4,
+             meeting_password_enc = ?5 WHERE id = ?1")?.execute(
         params![
             id,
             provider,
@@ -285,8 +284,7 @@ pub fn set_meeting(
 
 /// Raises the iCalendar SEQUENCE; returns the new value.
 pub fn bump_sequence(conn: &Connection, id: ConsultingSessionId) -> AppResult<i64> {
-    Ok(conn.query_row(
-        "UPDATE consulting_sessions SET ics_sequence = ics_sequence + 1 WHERE id = ?1 RETURNING ics_sequence",
+    Ok(conn.prepare_cached("UPDATE consulting_sessions SET ics_sequence = ics_sequence + 1 WHERE id = ?1 RETURNING ics_sequence")?.query_row(
         [id],
         |r| r.get(0),
     )?)
@@ -299,19 +297,17 @@ pub fn set_cancelled(
     by: &str,
     reason: &str,
 ) -> AppResult<()> {
-    conn.execute(
+    conn.prepare_cached(
         "UPDATE consulting_sessions SET cancelled_by = ?2, cancel_reason_enc = ?3,
              proposed_start_at = NULL, proposed_end_at = NULL, proposed_by = NULL WHERE id = ?1",
-        params![id, by, keys.encrypt(CANCEL_REASON_AAD, reason)],
-    )?;
+    )?
+    .execute(params![id, by, keys.encrypt(CANCEL_REASON_AAD, reason)])?;
     Ok(())
 }
 
 pub fn set_no_show(conn: &Connection, id: ConsultingSessionId, party: &str) -> AppResult<()> {
-    conn.execute(
-        "UPDATE consulting_sessions SET no_show_party = ?2 WHERE id = ?1",
-        params![id, party],
-    )?;
+    conn.prepare_cached("UPDATE consulting_sessions SET no_show_party = ?2 WHERE id = ?1")?
+        .execute(params![id, party])?;
     Ok(())
 }
 
@@ -323,9 +319,8 @@ pub fn propose(
     by: &str,
     now: Time,
 ) -> AppResult<()> {
-    conn.execute(
-        "UPDATE consulting_sessions SET proposed_start_at = ?2, proposed_end_at = ?3, proposed_by = ?4,
-             updated_at = ?5 WHERE id = ?1",
+    conn.prepare_cached("UPDATE consulting_sessions SET proposed_start_at = ?2, proposed_end_at = ?3, proposed_by = ?4,
+             updated_at = ?5 WHERE id = ?1")?.execute(
         params![id, ts(start), ts(end), by, ts(now)],
     )?;
     Ok(())
@@ -333,22 +328,22 @@ pub fn propose(
 
 /// Moves the session to its proposed time (the old time is free again).
 pub fn apply_proposal(conn: &Connection, id: ConsultingSessionId, now: Time) -> AppResult<bool> {
-    let n = conn.execute(
-        "UPDATE consulting_sessions SET start_at = proposed_start_at, end_at = proposed_end_at,
+    let n = conn.prepare_cached("UPDATE consulting_sessions SET start_at = proposed_start_at, end_at = proposed_end_at,
              duration_minutes = (strftime('%s', proposed_end_at) - strftime('%s', proposed_start_at)) / 60,
              proposed_start_at = NULL, proposed_end_at = NULL, proposed_by = NULL, updated_at = ?2
-          WHERE id = ?1 AND status = 'accepted' AND proposed_start_at IS NOT NULL",
+          WHERE id = ?1 AND status = 'accepted' AND proposed_start_at IS NOT NULL")?.execute(
         params![id, ts(now)],
     )?;
     Ok(n == 1)
 }
 
 pub fn clear_proposal(conn: &Connection, id: ConsultingSessionId, now: Time) -> AppResult<bool> {
-    let n = conn.execute(
-        "UPDATE consulting_sessions SET proposed_start_at = NULL, proposed_end_at = NULL,
+    let n = conn
+        .prepare_cached(
+            "UPDATE consulting_sessions SET proposed_start_at = NULL, proposed_end_at = NULL,
              proposed_by = NULL, updated_at = ?2 WHERE id = ?1 AND proposed_start_at IS NOT NULL",
-        params![id, ts(now)],
-    )?;
+        )?
+        .execute(params![id, ts(now)])?;
     Ok(n == 1)
 }
 
@@ -359,10 +354,10 @@ pub fn record_event(
     actor: &str,
     now: Time,
 ) -> AppResult<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO session_events (session_id, event, actor, at) VALUES (?1, ?2, ?3, ?4)",
-        params![id, event, actor, ts(now)],
-    )?;
+    )?
+    .execute(params![id, event, actor, ts(now)])?;
     Ok(())
 }
 
@@ -447,9 +442,8 @@ pub fn mark_reminded(
     start: Time,
     now: Time,
 ) -> AppResult<bool> {
-    let n = conn.execute(
-        "INSERT OR IGNORE INTO session_reminders (session_id, offset_minutes, start_at, sent_at)
-         VALUES (?1, ?2, ?3, ?4)",
+    let n = conn.prepare_cached("INSERT OR IGNORE INTO session_reminders (session_id, offset_minutes, start_at, sent_at)
+         VALUES (?1, ?2, ?3, ?4)")?.execute(
         params![id, offset_minutes, ts(start), ts(now)],
     )?;
     Ok(n == 1)
@@ -488,18 +482,17 @@ pub fn save_idempotent(
     session: ConsultingSessionId,
     now: Time,
 ) -> AppResult<()> {
-    conn.execute(
+    conn.prepare_cached(
         "INSERT INTO idempotency_keys (user_id, key, request_hash, session_id, created_at)
          VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![user, key, hash, session, ts(now)],
-    )?;
+    )?
+    .execute(params![user, key, hash, session, ts(now)])?;
     Ok(())
 }
 
 /// Idempotency keys older than `before` (housekeeping).
 pub fn delete_idempotency_before(conn: &Connection, before: Time) -> AppResult<usize> {
-    Ok(conn.execute(
-        "DELETE FROM idempotency_keys WHERE created_at < ?1",
-        [ts(before)],
-    )?)
+    Ok(conn
+        .prepare_cached("DELETE FROM idempotency_keys WHERE created_at < ?1")?
+        .execute([ts(before)])?)
 }

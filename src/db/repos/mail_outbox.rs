@@ -85,9 +85,8 @@ pub fn insert(
 ) -> AppResult<i64> {
     let json = serde_json::to_string(content).map_err(|e| AppError::internal(e.to_string()))?;
     let now = ts(now);
-    conn.execute(
-        "INSERT INTO mail_outbox (template, recipient_enc, recipient_bidx, content_enc, status, next_attempt_at, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?6)",
+    conn.prepare_cached("INSERT INTO mail_outbox (template, recipient_enc, recipient_bidx, content_enc, status, next_attempt_at, created_at, updated_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?6)")?.execute(
         params![
             template,
             keys.encrypt(RECIPIENT_AAD, to.as_str()),

@@ -256,11 +256,8 @@ pub fn suppress(conn: &Connection, email_bidx: &str, reason: &str, now: Time) ->
 
 pub fn is_suppressed(conn: &Connection, email_bidx: &str) -> AppResult<bool> {
     Ok(conn
-        .query_row(
-            "SELECT 1 FROM suppressions WHERE email_bidx = ?1",
-            [email_bidx],
-            |_| Ok(()),
-        )
+        .prepare_cached("SELECT 1 FROM suppressions WHERE email_bidx = ?1")?
+        .query_row([email_bidx], |_| Ok(()))
         .optional()?
         .is_some())
 }
