@@ -32,6 +32,10 @@ use colloquy::services::accounts::{self, Principal};
 use colloquy::services::sessions::settings::{self, AvailabilityBody, SettingsBody};
 use colloquy::state::AppState;
 
+#[path = "common.rs"]
+mod common;
+use common::*;
+
 const PASSWORD: &str = "benchmark passphrase 2026";
 const TIMEZONE: Tz = chrono_tz::Europe::Berlin;
 const SESSIONS: usize = 500;
@@ -40,24 +44,6 @@ const BUFFER: i64 = 15;
 const MAX_PER_DAY: i64 = 12;
 const QUERY_DURATION: i64 = 60;
 const TARGET_P99: Duration = Duration::from_millis(5);
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
 
 /// Prints one timing line; returns the p99.
 fn report(label: &str, mut lat: Vec<Duration>, slots: usize) -> Duration {

@@ -32,6 +32,10 @@ use colloquy::services::sessions::settings::{self, AvailabilityBody, SettingsBod
 use colloquy::startup::Application;
 use serde_json::Value;
 
+#[path = "common.rs"]
+mod common;
+use common::*;
+
 const PASSWORD: &str = "benchmark passphrase 2026";
 const RESEARCHERS: usize = 50;
 const READERS: usize = 64;
@@ -41,24 +45,6 @@ const SLOTS_PER_DAY: usize = 48;
 /// Every `CONFLICT_EVERY`-th request asks for a slot already requested.
 const CONFLICT_EVERY: usize = 10;
 const TARGET_BOOKINGS_PER_SEC: f64 = 1000.0;
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
-
-fn ms(d: Duration) -> f64 {
-    d.as_secs_f64() * 1000.0
-}
 
 /// One planned request: who books, and the JSON body.
 struct Planned {

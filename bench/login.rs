@@ -10,21 +10,11 @@ use colloquy::clock::SystemClock;
 use colloquy::config::Config;
 use colloquy::startup::Application;
 
+#[path = "common.rs"]
+mod common;
+use common::*;
+
 const PASSWORD: &str = "benchmark passphrase 2026";
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    if sorted.is_empty() {
-        return Duration::ZERO;
-    }
-    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
-}
-
-fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name)
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(default)
-}
 
 async fn run(
     hash_concurrency: usize,
