@@ -78,7 +78,8 @@ fn modified(path: &Path) -> Option<std::time::SystemTime> {
 
 /// HMAC-SHA256 keyed with `key`. HMAC takes keys of any length, so the
 /// fallback arm is never taken.
-fn hmac(key: &[u8]) -> Hmac<Sha256> {
+/// HMAC-SHA256 keyed with `key` (any length is valid).
+pub fn hmac(key: &[u8]) -> Hmac<Sha256> {
     match <Hmac<Sha256> as Mac>::new_from_slice(key) {
         Ok(mac) => mac,
         Err(_) => <Hmac<Sha256> as Mac>::new(&Default::default()),

@@ -6,7 +6,7 @@ mod cipher;
 mod keyring;
 
 pub use cipher::{key_id_of, CryptoError};
-pub use keyring::{generate_keyring_json, Keyring};
+pub use keyring::{generate_keyring_json, hmac, Keyring};
 
 /// Random URL-safe token with `bytes` bytes of entropy (sessions, CSRF, links).
 pub fn random_token(bytes: usize) -> String {

@@ -3,6 +3,7 @@
 pub mod availability;
 pub mod email;
 pub mod ids;
+pub mod money;
 pub mod paper;
 pub mod password;
 pub mod researcher;

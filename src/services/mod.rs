@@ -12,6 +12,7 @@ pub mod mail;
 pub mod outreach;
 pub mod papers;
 pub mod passwords;
+pub mod payments;
 pub mod researchers;
 pub mod sessions;
 pub mod terms;

@@ -1,0 +1,162 @@
+//! Money arithmetic in integer minor units: tax (inclusive or exclusive
+//! prices), percentages (discounts, fees, refunds) and the refund tier for
+//! a cancellation. Rounding is stated once: half away from zero, to the
+//! minor unit, on each tax line.
+
+use serde::{Deserialize, Serialize};
+
+/// A tax rate in basis points (1 % = 100).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Rate {
+    pub name: String,
+    pub basis_points: i64,
+}
+
+/// A price broken into net, tax and gross.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Breakdown {
+    pub net_minor: i64,
+    pub tax_minor: i64,
+    pub gross_minor: i64,
+    /// The rate applied, if any.
+    pub rate: Option<Rate>,
+}
+
+/// `numerator / denominator`, rounded half away from zero (both ≥ 0).
+fn div_round(numerator: i128, denominator: i128) -> i64 {
+    ((numerator * 2 + denominator) / (denominator * 2)) as i64
+}
+
+/// Splits `price` by `rate`: an inclusive price already contains the tax
+/// (tax = price × r / (1 + r)); an exclusive one gets it added
+/// (tax = price × r). The tax is rounded half away from zero.
+pub fn apply_tax(price_minor: i64, rate: Option<&Rate>, inclusive: bool) -> Breakdown {
+    let Some(rate) = rate.filter(|r| r.basis_points > 0) else {
+        return Breakdown {
+            net_minor: price_minor,
+            tax_minor: 0,
+            gross_minor: price_minor,
+            rate: None,
+        };
+    };
+    let p = i128::from(price_minor.max(0));
+    let bp = i128::from(rate.basis_points);
+    if inclusive {
+        let tax = div_round(p * bp, 10_000 + bp);
+        Breakdown {
+            net_minor: price_minor - tax,
+            tax_minor: tax,
+            gross_minor: price_minor,
+            rate: Some(rate.clone()),
+        }
+    } else {
+        let tax = div_round(p * bp, 10_000);
+        Breakdown {
+            net_minor: price_minor,
+            tax_minor: tax,
+            gross_minor: price_minor + tax,
+            rate: Some(rate.clone()),
+        }
+    }
+}
+
+/// `percent` % of an amount, rounded half away from zero.
+pub fn percent_of(amount_minor: i64, percent: i64) -> i64 {
+    div_round(
+        i128::from(amount_minor.max(0)) * i128::from(percent.clamp(0, 100)),
+        100,
+    )
+}
+
+/// A refund tier: cancelling at least `hours_before` the start refunds
+/// `refund_percent`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RefundTier {
+    pub hours_before: i64,
+    pub refund_percent: i64,
+}
+
+/// The refund percentage for a cancellation `hours_left` before the start:
+/// the most generous tier whose notice was met, else 0.
+pub fn refund_percent(tiers: &[RefundTier], minutes_left: i64) -> i64 {
+    tiers
+        .iter()
+        .filter(|t| minutes_left >= t.hours_before * 60)
+        .map(|t| t.refund_percent)
+        .max()
+        .unwrap_or(0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vat(bp: i64) -> Rate {
+        Rate {
+            name: "VAT".into(),
+            basis_points: bp,
+        }
+    }
+
+    #[test]
+    fn exclusive_prices_get_the_tax_added_and_rounded_half_up() {
+        // 19 % of 40.00 = 7.60.
+        let b = apply_tax(4000, Some(&vat(1900)), false);
+        assert_eq!((b.net_minor, b.tax_minor, b.gross_minor), (4000, 760, 4760));
+        // 19 % of 0.05 = 0.0095 → 0.01 (half away from zero).
+        assert_eq!(apply_tax(5, Some(&vat(1900)), false).tax_minor, 1);
+        // 7.7 % of 0.13 = 0.01001 → 0.01; of 0.06 = 0.00462 → 0.00.
+        assert_eq!(apply_tax(13, Some(&vat(770)), false).tax_minor, 1);
+        assert_eq!(apply_tax(6, Some(&vat(770)), false).tax_minor, 0);
+        // Exactly half a cent rounds up: 10 % of 0.05 = 0.005 → 0.01.
+        assert_eq!(apply_tax(5, Some(&vat(1000)), false).tax_minor, 1);
+    }
+
+    #[test]
+    fn inclusive_prices_contain_the_tax() {
+        // 47.60 including 19 % is 40.00 + 7.60.
+        let b = apply_tax(4760, Some(&vat(1900)), true);
+        assert_eq!((b.net_minor, b.tax_minor, b.gross_minor), (4000, 760, 4760));
+        // 10.00 including 19 %: 1000 × 19 / 119 = 159.66 → 1.60.
+        let b = apply_tax(1000, Some(&vat(1900)), true);
+        assert_eq!((b.net_minor, b.tax_minor), (840, 160));
+        assert_eq!(b.net_minor + b.tax_minor, b.gross_minor);
+    }
+
+    #[test]
+    fn no_rate_means_no_tax() {
+        let b = apply_tax(4000, None, false);
+        assert_eq!((b.net_minor, b.tax_minor, b.gross_minor), (4000, 0, 4000));
+        assert_eq!(apply_tax(4000, Some(&vat(0)), true).tax_minor, 0);
+    }
+
+    #[test]
+    fn percentages_round_half_up_and_are_bounded() {
+        assert_eq!(percent_of(4760, 50), 2380);
+        assert_eq!(percent_of(1001, 50), 501);
+        assert_eq!(percent_of(999, 10), 100);
+        assert_eq!(percent_of(1000, 150), 1000);
+        assert_eq!(percent_of(1000, -5), 0);
+    }
+
+    #[test]
+    fn the_most_generous_tier_met_applies() {
+        let tiers = [
+            RefundTier {
+                hours_before: 48,
+                refund_percent: 100,
+            },
+            RefundTier {
+                hours_before: 24,
+                refund_percent: 50,
+            },
+        ];
+        assert_eq!(refund_percent(&tiers, 72 * 60), 100);
+        assert_eq!(refund_percent(&tiers, 48 * 60), 100);
+        assert_eq!(refund_percent(&tiers, 48 * 60 - 1), 50);
+        assert_eq!(refund_percent(&tiers, 24 * 60), 50);
+        assert_eq!(refund_percent(&tiers, 23 * 60), 0);
+        assert_eq!(refund_percent(&[], 1000), 0);
+    }
+}
