@@ -10,10 +10,15 @@ use figment::Figment;
 use ipnet::IpNet;
 use serde::{Deserialize, Serialize, Serializer};
 
+mod payments;
 mod providers;
 mod sessions;
 mod smtp;
 
+pub use payments::{
+    InvoicesConfig, PaymentsConfig, PaymentsMode, PlanConfig, StripeConfig, TaxConfig, TaxMode,
+    TaxRateConfig,
+};
 pub use providers::{CollectionConfig, OpenAlexConfig, PaidProviderConfig, ProvidersConfig};
 pub use sessions::{SessionsConfig, VideoConfig, VideoProvider, ZoomConfig};
 pub use smtp::{SmtpConfig, SmtpSecurity};
@@ -67,6 +72,12 @@ pub struct Config {
     pub sessions: SessionsConfig,
     pub video: VideoConfig,
     pub zoom: ZoomConfig,
+    pub payments: PaymentsConfig,
+    pub stripe: StripeConfig,
+    /// Subscription plans (`[[plans]]`); none by default.
+    pub plans: Vec<PlanConfig>,
+    pub tax: TaxConfig,
+    pub invoices: InvoicesConfig,
     pub jobs: JobsConfig,
     pub cache: CacheConfig,
     pub logging: LoggingConfig,
@@ -346,6 +357,7 @@ const PLAIN_ENV_NAMES: &[(&str, &str)] = &[
     ("TAVILY_API_KEY", "providers.tavily.api_key"),
     ("ROCKETREACH_API_KEY", "providers.rocketreach.api_key"),
     ("ZOOM_API_KEY", "zoom.api_key"),
+    ("STRIPE_SECRET_KEY", "stripe.secret_key"),
 ];
 
 impl Config {
@@ -428,6 +440,14 @@ impl Config {
         self.sessions.validate().map_err(ConfigError::Invalid)?;
         self.video.validate().map_err(ConfigError::Invalid)?;
         self.zoom.validate().map_err(ConfigError::Invalid)?;
+        payments::validate(
+            &self.payments,
+            &self.stripe,
+            &self.plans,
+            &self.tax,
+            &self.invoices,
+        )
+        .map_err(ConfigError::Invalid)?;
         if self.video.provider == VideoProvider::Zoom && !self.zoom.enabled() {
             return invalid(
                 "video.provider = \"zoom\" needs [zoom] account_id, client_id and client_secret (or api_key)"
