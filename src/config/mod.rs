@@ -281,6 +281,9 @@ pub struct JobsConfig {
     /// How often session requests are expired, reminders sent and past
     /// sessions completed. Empty disables it.
     pub sessions: String,
+    /// When subscriptions whose period ended without renewal (past
+    /// `payments.subscription_grace_days`) expire. Empty disables it.
+    pub subscriptions: String,
 }
 
 impl Default for JobsConfig {
@@ -291,6 +294,7 @@ impl Default for JobsConfig {
             refresh_stale: "0 30 3 * * *".into(),
             mail: "*/30 * * * * *".into(),
             sessions: "0 * * * * *".into(),
+            subscriptions: "0 15 * * * *".into(),
         }
     }
 }
@@ -466,6 +470,7 @@ impl Config {
             ("refresh_stale", &self.jobs.refresh_stale),
             ("mail", &self.jobs.mail),
             ("sessions", &self.jobs.sessions),
+            ("subscriptions", &self.jobs.subscriptions),
         ] {
             crate::jobs::check_schedule(name, schedule).map_err(ConfigError::Invalid)?;
         }

@@ -76,4 +76,16 @@ pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
         column: "cancel_reason_enc",
         aad: "consulting_sessions.cancel_reason",
     },
+    EncryptedColumn {
+        table: "invoices",
+        id_column: "id",
+        column: "buyer_enc",
+        aad: "invoices.buyer",
+    },
+    EncryptedColumn {
+        table: "billing_profiles",
+        id_column: "user_id",
+        column: "details_enc",
+        aad: "billing_profiles.details",
+    },
 ];

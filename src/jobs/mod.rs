@@ -100,6 +100,20 @@ pub async fn start(state: &AppState) -> anyhow::Result<JobScheduler> {
         })
     })
     .await?;
+    add(
+        &scheduler,
+        state,
+        "subscriptions",
+        &jobs.subscriptions,
+        |st| {
+            Box::pin(async move {
+                crate::services::payments::subscriptions::expire_lapsed(&st, st.now())
+                    .await
+                    .map(|n| format!("{n} expired"))
+            })
+        },
+    )
+    .await?;
     if state.mailer.is_some() {
         add(&scheduler, state, "mail", &jobs.mail, |st| {
             Box::pin(async move {

@@ -4,6 +4,7 @@
 pub mod firecrawl;
 pub mod openalex;
 pub mod rocketreach;
+pub mod stripe;
 pub mod tavily;
 pub mod transport;
 pub mod zoom;
@@ -19,6 +20,8 @@ pub struct Providers {
     pub tavily: Option<tavily::TavilyClient>,
     /// Zoom, when `[zoom]` has credentials.
     pub zoom: Option<zoom::ZoomClient>,
+    /// Stripe, when `[payments] mode = "stripe"`.
+    pub stripe: Option<stripe::StripeClient>,
 }
 
 impl Providers {
@@ -49,6 +52,9 @@ impl Providers {
                 .zoom
                 .enabled()
                 .then(|| zoom::ZoomClient::new(&config.zoom))
+                .transpose()?,
+            stripe: (config.payments.mode == crate::config::PaymentsMode::Stripe)
+                .then(|| stripe::StripeClient::new(&config.stripe))
                 .transpose()?,
         })
     }

@@ -143,15 +143,20 @@ async fn a_reader_registers_logs_in_finds_a_paper_and_sees_its_authors() {
     // 3. Search (htmx swaps the results in as you type).
     c.goto(&app.url("/papers")).await.unwrap();
     fill(&c, "q", "attention").await;
-    c.wait()
+    // Results may be swapped again while typing settles, so follow the
+    // link's address rather than clicking an element that can go stale.
+    let href = c
+        .wait()
         .for_element(Locator::XPath(
             "//div[@id='results']//a[contains(., 'Attention Is All You Need')]",
         ))
         .await
         .unwrap()
-        .click()
+        .attr("href")
         .await
-        .unwrap();
+        .unwrap()
+        .expect("the result links to the paper");
+    c.goto(&app.url(&href)).await.unwrap();
 
     // 4. The paper page lists its authors in order.
     c.wait()

@@ -15,6 +15,10 @@ pub const MEETING_URL_AAD: &str = "consulting_sessions.meeting_url";
 pub const MEETING_PASSWORD_AAD: &str = "consulting_sessions.meeting_password";
 pub const CANCEL_REASON_AAD: &str = "consulting_sessions.cancel_reason";
 
+/// A researcher sees a priced session only once it is paid for.
+const PAID: &str = "NOT EXISTS (SELECT 1 FROM session_payments p WHERE p.session_id = s.id
+                                  AND p.status IN ('pending', 'failed'))";
+
 /// Statuses that hold a slot.
 pub const LIVE: &str = "('requested', 'accepted')";
 
@@ -217,7 +221,7 @@ pub struct ListFilter {
 /// Sessions where the user is the reader or the researcher, newest first.
 pub fn list(conn: &Connection, keys: &Keyring, f: &ListFilter) -> AppResult<Vec<SessionRow>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "{SELECT} WHERE (?1 OR s.reader_id = ?2 OR s.researcher_id IS ?3)
+        "{SELECT} WHERE (?1 OR s.reader_id = ?2 OR (s.researcher_id IS ?3 AND {PAID}))
            AND (?4 IS NULL OR s.status = ?4)
            AND (?5 IS NULL OR s.end_at > ?5)
            AND (?6 IS NULL OR s.start_at < ?6)
@@ -401,7 +405,10 @@ pub fn due_expiry_for(
     ids(
         conn,
         "SELECT id FROM consulting_sessions
-          WHERE researcher_id = ?1 AND status = 'requested' AND expires_at <= ?2 ORDER BY id",
+          WHERE researcher_id = ?1 AND status = 'requested' AND expires_at <= ?2
+            AND NOT EXISTS (SELECT 1 FROM session_payments p WHERE p.session_id = consulting_sessions.id
+                            AND p.intent_id IS NOT NULL AND p.status IN ('pending', 'authorized'))
+          ORDER BY id",
         params![researcher, ts(now)],
     )
 }

@@ -2,12 +2,15 @@
 
 pub mod audit;
 pub mod auth_sessions;
+pub mod billing;
 pub mod booking_settings;
 pub mod collection_jobs;
 pub mod consulting_sessions;
+pub mod ledger;
 pub mod mail_outbox;
 pub mod outreach;
 pub mod papers;
+pub mod payments;
 pub mod progress;
 pub mod provider_calls;
 pub mod queries;

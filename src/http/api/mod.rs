@@ -7,6 +7,7 @@ pub mod consulting;
 pub mod health;
 pub mod outreach;
 pub mod papers;
+pub mod payments;
 pub mod sessions;
 pub mod users;
 
@@ -25,7 +26,7 @@ use crate::state::AppState;
     info(title = "Colloquy API", description = "Book consulting sessions with the authors of research papers."),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "users"), (name = "papers"), (name = "consulting"), (name = "admin"), (name = "operations"))
+    tags((name = "auth"), (name = "users"), (name = "papers"), (name = "consulting"), (name = "payments"), (name = "admin"), (name = "operations"))
 )]
 struct ApiDoc;
 
@@ -97,6 +98,15 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(sessions::reschedule_accept))
         .routes(routes!(sessions::reschedule_reject))
         .routes(routes!(sessions::no_show))
+        .routes(routes!(payments::intent))
+        .routes(routes!(payments::ledger))
+        .routes(routes!(payments::invoice))
+        .routes(routes!(payments::billing_put))
+        .routes(routes!(payments::plans))
+        .routes(routes!(payments::subscribe))
+        .routes(routes!(payments::subscription_me))
+        .routes(routes!(payments::subscription_cancel))
+        .routes(routes!(payments::stripe_webhook))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(health::metrics))

@@ -20,7 +20,7 @@ pub struct UserView {
     pub email: String,
     pub name: String,
     pub role: Role,
-    /// True while a subscription is active (payments come later: false).
+    /// True while a subscription is active or trialing and its period has not ended.
     pub is_subscribed: bool,
     /// IANA zone for times in e-mails and pages; null until chosen.
     pub timezone: Option<String>,
@@ -68,7 +68,14 @@ pub async fn me(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
 ) -> AppResult<Json<UserView>> {
-    Ok(Json(accounts::get_user(&state, who.user_id).await?.into()))
+    Ok(Json(me_view(&state, who.user_id).await?))
+}
+
+/// The account as `/users/me` shows it.
+async fn me_view(state: &AppState, user: crate::domain::UserId) -> AppResult<UserView> {
+    let mut view: UserView = accounts::get_user(state, user).await?.into();
+    view.is_subscribed = crate::services::payments::is_subscribed(state, user).await?;
+    Ok(view)
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -87,7 +94,7 @@ pub async fn timezone_put(
     AppJson(body): AppJson<TimezoneRequest>,
 ) -> AppResult<Json<UserView>> {
     accounts::set_timezone(&state, &who, &body.timezone).await?;
-    Ok(Json(accounts::get_user(&state, who.user_id).await?.into()))
+    Ok(Json(me_view(&state, who.user_id).await?))
 }
 
 /// The current terms of use and their version.

@@ -1,4 +1,109 @@
 //! Payments with Stripe: held payments captured on accept, refunds by
 //! policy, subscriptions, signed webhooks, the ledger, invoices and tax.
 
+pub mod held;
+pub mod invoices;
+pub mod pricing;
 pub mod signature;
+pub mod subscriptions;
+pub mod webhooks;
+
+use crate::db::repos::billing::{self, BillingDetails};
+use crate::db::repos::ledger::{self, LedgerEntry, LedgerFilter};
+use crate::error::{AppError, AppResult};
+use crate::pagination::{Page, PageParams};
+use crate::services::accounts::Principal;
+use crate::state::AppState;
+
+/// Filters of `GET /payments`.
+#[derive(Debug, Clone, Default)]
+pub struct LedgerQuery {
+    pub kind: Option<String>,
+    pub session_id: Option<i64>,
+    /// Admins: everyone's entries.
+    pub all: bool,
+}
+
+const KINDS: &[&str] = &[
+    "authorization",
+    "release",
+    "capture",
+    "refund",
+    "subscription_charge",
+    "dispute",
+];
+
+/// The ledger: mine, or everyone's for an admin with `all`.
+pub async fn list(
+    state: &AppState,
+    who: &Principal,
+    q: LedgerQuery,
+    page: &PageParams,
+) -> AppResult<Page<LedgerEntry>> {
+    if q.all && !who.is_admin() {
+        return Err(AppError::Forbidden);
+    }
+    if let Some(k) = &q.kind {
+        if !KINDS.contains(&k.as_str()) {
+            return Err(AppError::field(
+                "kind",
+                format!("must be one of {}", KINDS.join(", ")),
+            ));
+        }
+    }
+    let limit = page.limit()?;
+    let filter = LedgerFilter {
+        user_id: (!q.all).then_some(who.user_id.0),
+        kind: q.kind,
+        session_id: q.session_id,
+        before_id: page.after_id()?,
+        limit: limit + 1,
+    };
+    let rows = state.db.read(move |c| ledger::list(c, &filter)).await?;
+    Ok(Page::from_rows(rows, limit, |e| e.id))
+}
+
+/// Whether the user's subscription is in force (for `/users/me`).
+pub async fn is_subscribed(state: &AppState, user: crate::domain::UserId) -> AppResult<bool> {
+    let (config, now) = (state.config.clone(), state.now());
+    state
+        .db
+        .read(move |c| pricing::is_subscribed(c, &config, user, now))
+        .await
+}
+
+/// Sets the caller's billing country and invoice details.
+pub async fn set_billing(
+    state: &AppState,
+    who: &Principal,
+    country: &str,
+    region: Option<&str>,
+    details: BillingDetails,
+) -> AppResult<()> {
+    let country = country.trim().to_uppercase();
+    if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
+        return Err(AppError::field(
+            "country",
+            "must be a two-letter country code such as DE",
+        ));
+    }
+    for (field, value, max) in [
+        ("name", &details.name, 200),
+        ("address", &details.address, 500),
+        ("tax_id", &details.tax_id, 50),
+    ] {
+        crate::domain::text::optional_block(Some(value), max)
+            .map_err(|m| AppError::field(field, m))?;
+    }
+    let region = region
+        .map(|r| r.trim().to_uppercase())
+        .filter(|r| !r.is_empty());
+    if region.as_ref().is_some_and(|r| r.len() > 10) {
+        return Err(AppError::field("region", "must be at most 10 characters"));
+    }
+    let (user, now, keys) = (who.user_id, state.now(), state.keys.clone());
+    state
+        .db
+        .write(move |tx| billing::save(tx, &keys, user, &country, region.as_deref(), &details, now))
+        .await
+}

@@ -102,7 +102,10 @@ pub async fn book(
                 consulting_sessions::save_idempotent(tx, who.user_id, key, &hash, id, now)?;
             }
             let row = consulting_sessions::find(tx, &st.keys, id)?.ok_or(AppError::NotFound)?;
-            notify::session_requested(tx, &st, &row, now)?;
+            // A priced session reaches the researcher once it is paid for.
+            if crate::services::payments::held::on_book(tx, &st, &row, now)? {
+                notify::session_requested(tx, &st, &row, now)?;
+            }
             Ok((row, false))
         })
         .await?;

@@ -10,6 +10,7 @@ use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
 use super::{lifecycle, notify};
+use crate::services::payments::held as payments;
 
 /// What one run did.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -22,6 +23,16 @@ pub struct Report {
 pub async fn run(state: &AppState, now: DateTime<Utc>) -> AppResult<Report> {
     let mut report = Report::default();
     for id in state.db.read(move |c| repo::due_expiry(c, now)).await? {
+        // A held payment is let go first; if Stripe fails, the next run retries.
+        if payments::enabled(state) {
+            let keys = state.keys.clone();
+            if let Some(row) = state.db.read(move |c| repo::find(c, &keys, id)).await? {
+                if let Err(e) = payments::release(state, &row).await {
+                    tracing::warn!(session = %id, error = %e, "could not release the payment; will retry");
+                    continue;
+                }
+            }
+        }
         report.expired += usize::from(
             one(state, id, move |tx, st, s| {
                 lifecycle::expire_in(tx, st, s, now)

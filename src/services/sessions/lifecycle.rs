@@ -13,6 +13,7 @@ use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
 use super::{notify, settings, video, Party};
+use crate::services::payments::held as payments;
 
 pub const REASON_MAX: usize = 1000;
 
@@ -105,12 +106,23 @@ pub async fn accept(state: &AppState, s: SessionRow, party: Party) -> AppResult<
         ));
     }
     let link = video::create(state, &s).await?;
+    // The money moves first: a failed capture leaves the session as it was.
+    let captured = match payments::capture(state, &s).await {
+        Ok(p) => p,
+        Err(e) => {
+            video::discard(state, &link).await;
+            return Err(e);
+        }
+    };
     let st = state.clone();
     let l = link.clone();
     let result = state
         .db
         .write(move |tx| {
             let row = transition(tx, &st, &s, &["requested"], "accepted", "accepted", now)?;
+            if let Some(p) = &captured {
+                payments::record_capture_in(tx, &st, &row, p, now)?;
+            }
             repo::set_meeting(
                 tx,
                 &st.keys,
@@ -147,12 +159,14 @@ pub async fn decline(
     let reason = text::optional_block(reason.as_deref(), REASON_MAX)
         .map_err(|m| AppError::field("reason", m))?;
     require_status(&s, &["requested"], "declined")?;
+    payments::release(state, &s).await?;
     let st = state.clone();
     let now = state.now();
     let row = state
         .db
         .write(move |tx| {
             let row = transition(tx, &st, &s, &["requested"], "declined", "declined", now)?;
+            payments::record_release_in(tx, &row, now)?;
             repo::record_event(tx, row.id, "declined", Party::Researcher.as_str(), now)?;
             notify::session_declined(tx, &st, &row, reason.as_deref(), now)?;
             Ok(row)
@@ -181,24 +195,43 @@ pub async fn cancel(
             "The session has already started; report a no-show instead.",
         ));
     }
+    if party == Party::Reader && s.status == "accepted" {
+        check_cancel_window(state, &s, now).await?;
+    }
+    // Money first: release the hold, or refund by the policy.
+    let refunded = if s.status == "accepted" {
+        let minutes_left = (s.start - now).num_minutes();
+        match payments::of_session(state, s.id).await? {
+            Some(p) => {
+                let amount =
+                    payments::refund_amount(state, &p, party == Party::Reader, minutes_left);
+                payments::refund(state, &s, amount).await?
+            }
+            None => None,
+        }
+    } else {
+        payments::release(state, &s).await?;
+        None
+    };
     let st = state.clone();
     let row = state
         .db
         .write(move |tx| {
-            if party == Party::Reader && s.status == "accepted" {
-                let window = settings::load(tx, &st.config.sessions, s.researcher_id)?
-                    .body
-                    .cancel_window_hours;
-                if now > s.start - Duration::hours(window) {
-                    return Err(AppError::conflict(
-                        "too_late_to_cancel",
-                        format!("Sessions can be cancelled up to {window} hours before they start. Please write to the researcher."),
-                    ));
-                }
-            }
             let was_accepted = s.status == "accepted";
-            let row = transition(tx, &st, &s, &["requested", "accepted"], "cancelled", "cancelled", now)?;
+            let row = transition(
+                tx,
+                &st,
+                &s,
+                &["requested", "accepted"],
+                "cancelled",
+                "cancelled",
+                now,
+            )?;
             repo::set_cancelled(tx, &st.keys, row.id, party.as_str(), &reason)?;
+            match &refunded {
+                Some(r) => payments::record_refund_in(tx, &st, &row, r, now)?,
+                None => payments::record_release_in(tx, &row, now)?,
+            }
             if was_accepted {
                 repo::bump_sequence(tx, row.id)?;
             }
@@ -211,6 +244,31 @@ pub async fn cancel(
     video::delete(state, &row).await;
     crate::services::mail::wake(state);
     Ok(row)
+}
+
+/// Readers may cancel an accepted session only up to the researcher's
+/// cancellation window before it starts.
+async fn check_cancel_window(
+    state: &AppState,
+    s: &SessionRow,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let (config, id) = (state.config.clone(), s.researcher_id);
+    let window = state
+        .db
+        .read(move |c| {
+            Ok(settings::load(c, &config.sessions, id)?
+                .body
+                .cancel_window_hours)
+        })
+        .await?;
+    if now > s.start - Duration::hours(window) {
+        return Err(AppError::conflict(
+            "too_late_to_cancel",
+            format!("Sessions can be cancelled up to {window} hours before they start. Please write to the researcher."),
+        ));
+    }
+    Ok(())
 }
 
 /// A participant proposes a new time for an accepted session; the slot is
@@ -464,6 +522,7 @@ pub fn expire_in(
         return Ok(false);
     }
     repo::record_event(tx, s.id, "expired", "system", now)?;
+    payments::record_release_in(tx, s, now)?;
     let row = reload(tx, st, s)?;
     notify::session_expired(tx, st, &row, now)?;
     Ok(true)

@@ -156,12 +156,22 @@ pub async fn load_for(
     id: ConsultingSessionId,
 ) -> AppResult<(SessionRow, Party)> {
     let keys = state.keys.clone();
-    let row = state
+    let (row, payment) = state
         .db
-        .read(move |c| consulting_sessions::find(c, &keys, id))
-        .await?
-        .ok_or(AppError::NotFound)?;
+        .read(move |c| {
+            Ok((
+                consulting_sessions::find(c, &keys, id)?,
+                crate::db::repos::payments::find(c, id.0)?,
+            ))
+        })
+        .await?;
+    let row = row.ok_or(AppError::NotFound)?;
     let party = party_of(&row, who)?;
+    if party == Party::Researcher
+        && !crate::services::payments::held::visible_to_researcher(payment.as_ref())
+    {
+        return Err(AppError::NotFound);
+    }
     Ok((row, party))
 }
 

@@ -1,0 +1,328 @@
+//! Per-session payments (the PaymentIntent behind a priced session) and
+//! subscriptions.
+
+use rusqlite::{params, Connection, OptionalExtension, Row};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::ts;
+use crate::error::AppResult;
+
+type Time = chrono::DateTime<chrono::Utc>;
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SessionPayment {
+    pub session_id: i64,
+    pub user_id: i64,
+    pub intent_id: Option<String>,
+    pub checkout_session_id: Option<String>,
+    /// pending, authorized, captured, canceled, refunded, partially_refunded, failed
+    pub status: String,
+    pub amount_minor: i64,
+    pub tax_minor: i64,
+    pub discount_minor: i64,
+    pub currency: String,
+    pub tax_name: Option<String>,
+    pub tax_basis_points: Option<i64>,
+    pub refunded_minor: i64,
+}
+
+const COLUMNS: &str =
+    "session_id, user_id, intent_id, checkout_session_id, status, amount_minor, tax_minor, \
+                       discount_minor, currency, tax_name, tax_basis_points, refunded_minor";
+
+fn payment(r: &Row<'_>) -> rusqlite::Result<SessionPayment> {
+    Ok(SessionPayment {
+        session_id: r.get(0)?,
+        user_id: r.get(1)?,
+        intent_id: r.get(2)?,
+        checkout_session_id: r.get(3)?,
+        status: r.get(4)?,
+        amount_minor: r.get(5)?,
+        tax_minor: r.get(6)?,
+        discount_minor: r.get(7)?,
+        currency: r.get(8)?,
+        tax_name: r.get(9)?,
+        tax_basis_points: r.get(10)?,
+        refunded_minor: r.get(11)?,
+    })
+}
+
+pub struct NewPayment<'a> {
+    pub session_id: i64,
+    pub user_id: i64,
+    pub amount_minor: i64,
+    pub tax_minor: i64,
+    pub discount_minor: i64,
+    pub currency: &'a str,
+    pub tax_name: Option<&'a str>,
+    pub tax_basis_points: Option<i64>,
+}
+
+pub fn insert(conn: &Connection, p: &NewPayment<'_>, now: Time) -> AppResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO session_payments (session_id, user_id, status, amount_minor, tax_minor, discount_minor,
+             currency, tax_name, tax_basis_points, created_at, updated_at)
+         VALUES (?1, ?2, 'pending', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+    )?
+    .execute(params![
+        p.session_id,
+        p.user_id,
+        p.amount_minor,
+        p.tax_minor,
+        p.discount_minor,
+        p.currency,
+        p.tax_name,
+        p.tax_basis_points,
+        ts(now)
+    ])?;
+    Ok(())
+}
+
+pub fn find(conn: &Connection, session_id: i64) -> AppResult<Option<SessionPayment>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM session_payments WHERE session_id = ?1"
+        ))?
+        .query_row([session_id], payment)
+        .optional()?)
+}
+
+pub fn find_by_intent(conn: &Connection, intent: &str) -> AppResult<Option<SessionPayment>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM session_payments WHERE intent_id = ?1"
+        ))?
+        .query_row([intent], payment)
+        .optional()?)
+}
+
+pub fn set_intent(conn: &Connection, session_id: i64, intent: &str, now: Time) -> AppResult<()> {
+    conn.prepare_cached(
+        "UPDATE session_payments SET intent_id = ?2, updated_at = ?3 WHERE session_id = ?1",
+    )?
+    .execute(params![session_id, intent, ts(now)])?;
+    Ok(())
+}
+
+pub fn set_checkout(
+    conn: &Connection,
+    session_id: i64,
+    checkout: &str,
+    now: Time,
+) -> AppResult<()> {
+    conn.prepare_cached(
+        "UPDATE session_payments SET checkout_session_id = ?2, updated_at = ?3 WHERE session_id = ?1",
+    )?
+    .execute(params![session_id, checkout, ts(now)])?;
+    Ok(())
+}
+
+/// Moves the payment from one of `from` to `to`; false if it was elsewhere.
+pub fn transition(
+    conn: &Connection,
+    session_id: i64,
+    from: &[&str],
+    to: &str,
+    now: Time,
+) -> AppResult<bool> {
+    let from = serde_json::to_string(from).unwrap_or_default();
+    let n = conn
+        .prepare_cached(
+            "UPDATE session_payments SET status = ?3, updated_at = ?4
+              WHERE session_id = ?1 AND status IN (SELECT value FROM json_each(?2))",
+        )?
+        .execute(params![session_id, from, to, ts(now)])?;
+    Ok(n == 1)
+}
+
+/// Adds a refund; the status becomes refunded or partially_refunded.
+pub fn add_refund(conn: &Connection, session_id: i64, amount: i64, now: Time) -> AppResult<()> {
+    conn.prepare_cached(
+        "UPDATE session_payments SET refunded_minor = refunded_minor + ?2,
+             status = CASE WHEN refunded_minor + ?2 >= amount_minor THEN 'refunded' ELSE 'partially_refunded' END,
+             updated_at = ?3
+          WHERE session_id = ?1",
+    )?
+    .execute(params![session_id, amount, ts(now)])?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Subscription {
+    pub id: i64,
+    pub user_id: i64,
+    pub plan_id: String,
+    pub stripe_subscription_id: Option<String>,
+    pub status: String,
+    pub current_period_start: Option<String>,
+    pub current_period_end: Option<String>,
+    pub cancel_at_period_end: bool,
+    pub sessions_used: i64,
+    #[serde(skip)]
+    pub stripe_event_at: i64,
+}
+
+const SUB_COLUMNS: &str = "id, user_id, plan_id, stripe_subscription_id, status, current_period_start, \
+                           current_period_end, cancel_at_period_end, sessions_used, stripe_event_at";
+
+fn subscription(r: &Row<'_>) -> rusqlite::Result<Subscription> {
+    Ok(Subscription {
+        id: r.get(0)?,
+        user_id: r.get(1)?,
+        plan_id: r.get(2)?,
+        stripe_subscription_id: r.get(3)?,
+        status: r.get(4)?,
+        current_period_start: r.get(5)?,
+        current_period_end: r.get(6)?,
+        cancel_at_period_end: r.get(7)?,
+        sessions_used: r.get(8)?,
+        stripe_event_at: r.get(9)?,
+    })
+}
+
+pub fn insert_subscription(conn: &Connection, user: i64, plan: &str, now: Time) -> AppResult<i64> {
+    conn.prepare_cached(
+        "INSERT INTO subscriptions (user_id, plan_id, status, created_at, updated_at)
+         VALUES (?1, ?2, 'incomplete', ?3, ?3)",
+    )?
+    .execute(params![user, plan, ts(now)])?;
+    Ok(conn.last_insert_rowid())
+}
+
+/// The user's newest subscription.
+pub fn latest_for_user(conn: &Connection, user: i64) -> AppResult<Option<Subscription>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {SUB_COLUMNS} FROM subscriptions WHERE user_id = ?1 ORDER BY id DESC LIMIT 1"
+        ))?
+        .query_row([user], subscription)
+        .optional()?)
+}
+
+pub fn find_subscription(conn: &Connection, id: i64) -> AppResult<Option<Subscription>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {SUB_COLUMNS} FROM subscriptions WHERE id = ?1"
+        ))?
+        .query_row([id], subscription)
+        .optional()?)
+}
+
+pub fn find_by_stripe(conn: &Connection, stripe_id: &str) -> AppResult<Option<Subscription>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {SUB_COLUMNS} FROM subscriptions WHERE stripe_subscription_id = ?1"
+        ))?
+        .query_row([stripe_id], subscription)
+        .optional()?)
+}
+
+pub fn set_checkout_subscription(
+    conn: &Connection,
+    id: i64,
+    checkout: &str,
+    now: Time,
+) -> AppResult<()> {
+    conn.prepare_cached(
+        "UPDATE subscriptions SET checkout_session_id = ?2, updated_at = ?3 WHERE id = ?1",
+    )?
+    .execute(params![id, checkout, ts(now)])?;
+    Ok(())
+}
+
+pub fn find_by_checkout(conn: &Connection, checkout: &str) -> AppResult<Option<Subscription>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {SUB_COLUMNS} FROM subscriptions WHERE checkout_session_id = ?1"
+        ))?
+        .query_row([checkout], subscription)
+        .optional()?)
+}
+
+/// Stripe's view of a subscription at event time `event_at`.
+pub struct StripeState<'a> {
+    pub stripe_id: &'a str,
+    pub status: &'a str,
+    pub period_start: Option<Time>,
+    pub period_end: Option<Time>,
+    pub cancel_at_period_end: bool,
+    pub event_at: i64,
+}
+
+/// Applies Stripe's state unless a newer event was applied already; false
+/// when it was older (out of order) and ignored. A `canceled` or `expired`
+/// subscription never becomes active again through an old event.
+pub fn apply_stripe_state(
+    conn: &Connection,
+    id: i64,
+    s: &StripeState<'_>,
+    now: Time,
+) -> AppResult<bool> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE subscriptions SET stripe_subscription_id = ?2, status = ?3,
+                 current_period_start = COALESCE(?4, current_period_start),
+                 current_period_end = COALESCE(?5, current_period_end),
+                 cancel_at_period_end = ?6, stripe_event_at = ?7, updated_at = ?8,
+                 sessions_used = CASE WHEN ?5 IS NOT NULL AND ?5 IS NOT current_period_end THEN 0 ELSE sessions_used END
+              WHERE id = ?1 AND stripe_event_at <= ?7
+                AND NOT (status IN ('canceled', 'expired') AND ?3 NOT IN ('canceled', 'expired'))",
+        )?
+        .execute(params![
+            id,
+            s.stripe_id,
+            s.status,
+            s.period_start.map(ts),
+            s.period_end.map(ts),
+            s.cancel_at_period_end,
+            s.event_at,
+            ts(now)
+        ])?;
+    Ok(n == 1)
+}
+
+pub fn set_status(
+    conn: &Connection,
+    id: i64,
+    from: &[&str],
+    to: &str,
+    now: Time,
+) -> AppResult<bool> {
+    let from = serde_json::to_string(from).unwrap_or_default();
+    let n = conn
+        .prepare_cached(
+            "UPDATE subscriptions SET status = ?3, updated_at = ?4
+              WHERE id = ?1 AND status IN (SELECT value FROM json_each(?2))",
+        )?
+        .execute(params![id, from, to, ts(now)])?;
+    Ok(n == 1)
+}
+
+pub fn set_cancel_at_period_end(conn: &Connection, id: i64, now: Time) -> AppResult<()> {
+    conn.prepare_cached(
+        "UPDATE subscriptions SET cancel_at_period_end = 1, updated_at = ?2 WHERE id = ?1",
+    )?
+    .execute(params![id, ts(now)])?;
+    Ok(())
+}
+
+/// Counts one included session of the period.
+pub fn use_included_session(conn: &Connection, id: i64) -> AppResult<()> {
+    conn.prepare_cached(
+        "UPDATE subscriptions SET sessions_used = sessions_used + 1 WHERE id = ?1",
+    )?
+    .execute([id])?;
+    Ok(())
+}
+
+/// Active or trialing subscriptions whose period ended before `cutoff`.
+pub fn lapsed(conn: &Connection, cutoff: Time) -> AppResult<Vec<i64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id FROM subscriptions
+          WHERE status IN ('active', 'trialing', 'past_due') AND current_period_end IS NOT NULL
+            AND current_period_end < ?1",
+    )?;
+    let rows = stmt.query_map([ts(cutoff)], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

@@ -1,0 +1,199 @@
+//! Payments: PaymentIntents for sessions, the ledger, invoices, billing
+//! profiles, subscriptions and the Stripe webhook.
+
+use axum::body::Bytes;
+use axum::extract::State;
+use axum::http::{HeaderMap, StatusCode};
+use axum::Json;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::db::repos::billing::BillingDetails;
+use crate::db::repos::ledger::{Invoice, LedgerEntry};
+use crate::domain::ConsultingSessionId;
+use crate::error::{AppResult, ErrorBody};
+use crate::http::extractors::{AppJson, AppPath, AppQuery, AuthUser, ClientIp};
+use crate::pagination::{Page, PageParams};
+use crate::services::payments::held::{self, IntentView};
+use crate::services::payments::subscriptions::{self, PlanView, Started, SubscriptionView};
+use crate::services::payments::{self, invoices, webhooks, LedgerQuery};
+use crate::state::AppState;
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct IntentBody {
+    pub session_id: i64,
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct LedgerParams {
+    /// authorization, release, capture, refund, subscription_charge or dispute.
+    pub kind: Option<String>,
+    pub session_id: Option<i64>,
+    /// Admins: every user's entries.
+    pub all: Option<bool>,
+    pub limit: Option<usize>,
+    pub cursor: Option<String>,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BillingBody {
+    /// ISO 3166-1 alpha-2; decides the tax rate.
+    pub country: String,
+    pub region: Option<String>,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub tax_id: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SubscribeBody {
+    pub plan_id: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct WebhookAnswer {
+    pub received: bool,
+    /// processed, replayed or ignored.
+    pub outcome: String,
+}
+
+/// A manual-capture PaymentIntent for a priced session (its reader only),
+/// for clients that confirm with Stripe.js.
+#[utoipa::path(post, path = "/api/v1/consulting/payments/intent", tag = "payments", request_body = IntentBody,
+    security(("bearer" = [])),
+    responses((status = 200, body = IntentView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, description = "Free, or not payable now", body = ErrorBody),
+              (status = 502, description = "Stripe failed; nothing changed", body = ErrorBody)))]
+pub async fn intent(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    AppJson(body): AppJson<IntentBody>,
+) -> AppResult<Json<IntentView>> {
+    Ok(Json(
+        held::create_intent(&state, &who, ConsultingSessionId(body.session_id)).await?,
+    ))
+}
+
+/// The ledger: my payments, or everyone's for an admin with `all=true`.
+#[utoipa::path(get, path = "/api/v1/payments", tag = "payments", params(LedgerParams), security(("bearer" = [])),
+    responses((status = 200, body = Page<LedgerEntry>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+pub async fn ledger(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    AppQuery(p): AppQuery<LedgerParams>,
+) -> AppResult<Json<Page<LedgerEntry>>> {
+    let q = LedgerQuery {
+        kind: p.kind,
+        session_id: p.session_id,
+        all: p.all.unwrap_or(false),
+    };
+    let page = PageParams {
+        limit: p.limit,
+        cursor: p.cursor,
+    };
+    Ok(Json(payments::list(&state, &who, q, &page).await?))
+}
+
+/// An invoice or credit note (its buyer or an admin).
+#[utoipa::path(get, path = "/api/v1/invoices/{invoice_id}", tag = "payments", params(("invoice_id" = i64, Path)),
+    security(("bearer" = [])), responses((status = 200, body = Invoice), (status = 404, body = ErrorBody)))]
+pub async fn invoice(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    AppPath(id): AppPath<i64>,
+) -> AppResult<Json<Invoice>> {
+    Ok(Json(invoices::get(&state, &who, id).await?))
+}
+
+/// Set my billing country (for tax) and invoice details.
+#[utoipa::path(put, path = "/api/v1/users/me/billing", tag = "payments", request_body = BillingBody,
+    security(("bearer" = [])), responses((status = 204), (status = 422, body = ErrorBody)))]
+pub async fn billing_put(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    AppJson(b): AppJson<BillingBody>,
+) -> AppResult<StatusCode> {
+    let details = BillingDetails {
+        name: b.name,
+        address: b.address,
+        tax_id: b.tax_id,
+    };
+    payments::set_billing(&state, &who, &b.country, b.region.as_deref(), details).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The plans on offer (empty while payments are off).
+#[utoipa::path(get, path = "/api/v1/plans", tag = "payments", responses((status = 200, body = Vec<PlanView>)))]
+pub async fn plans(State(state): State<AppState>) -> Json<Vec<PlanView>> {
+    Json(subscriptions::plans(&state))
+}
+
+/// Start a subscription: answers the Stripe Checkout page to confirm it on.
+#[utoipa::path(post, path = "/api/v1/subscriptions", tag = "payments", request_body = SubscribeBody,
+    security(("bearer" = [])),
+    responses((status = 201, body = Started), (status = 409, body = ErrorBody), (status = 422, body = ErrorBody),
+              (status = 502, body = ErrorBody)))]
+pub async fn subscribe(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    AppJson(b): AppJson<SubscribeBody>,
+) -> AppResult<(StatusCode, Json<Started>)> {
+    Ok((
+        StatusCode::CREATED,
+        Json(subscriptions::start(&state, &who, &b.plan_id).await?),
+    ))
+}
+
+/// My subscription (404 when I never had one).
+#[utoipa::path(get, path = "/api/v1/subscriptions/me", tag = "payments", security(("bearer" = [])),
+    responses((status = 200, body = SubscriptionView), (status = 404, body = ErrorBody)))]
+pub async fn subscription_me(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+) -> AppResult<Json<SubscriptionView>> {
+    subscriptions::mine(&state, &who)
+        .await?
+        .map(Json)
+        .ok_or(crate::error::AppError::NotFound)
+}
+
+/// Cancel my subscription at the end of its period.
+#[utoipa::path(post, path = "/api/v1/subscriptions/me/cancel", tag = "payments", security(("bearer" = [])),
+    responses((status = 200, body = SubscriptionView), (status = 409, body = ErrorBody), (status = 502, body = ErrorBody)))]
+pub async fn subscription_cancel(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+) -> AppResult<Json<SubscriptionView>> {
+    Ok(Json(subscriptions::cancel(&state, &who).await?))
+}
+
+/// Stripe's events, signed with `Stripe-Signature`. A replay is a 200
+/// no-op; a bad or stale signature is a 400; a processing failure is a 500
+/// so that Stripe retries.
+#[utoipa::path(post, path = "/api/v1/webhooks/stripe", tag = "payments",
+    request_body(content = String, content_type = "application/json"),
+    responses((status = 200, body = WebhookAnswer), (status = 400, body = ErrorBody), (status = 403, body = ErrorBody),
+              (status = 404, description = "Payments are off", body = ErrorBody), (status = 500, body = ErrorBody)))]
+pub async fn stripe_webhook(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+    body: Bytes,
+) -> AppResult<Json<WebhookAnswer>> {
+    let signature = headers
+        .get("stripe-signature")
+        .and_then(|v| v.to_str().ok());
+    let outcome = webhooks::handle(&state, ip, signature, &body).await?;
+    Ok(Json(WebhookAnswer {
+        received: true,
+        outcome: format!("{outcome:?}").to_lowercase(),
+    }))
+}

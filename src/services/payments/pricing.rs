@@ -1,0 +1,147 @@
+//! What a reader pays for a session: the researcher's price, less a
+//! subscriber's benefit (an included session, or a discount), with tax by
+//! the buyer's billing country from the `[tax]` table.
+
+use chrono::{DateTime, Utc};
+use rusqlite::Connection;
+
+use crate::config::{Config, PlanConfig, TaxMode};
+use crate::db::repos::{billing, payments};
+use crate::domain::money::{apply_tax, percent_of, Breakdown, Rate};
+use crate::domain::UserId;
+use crate::error::AppResult;
+use crate::state::AppState;
+
+/// The price of one session for one reader.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Quote {
+    pub breakdown: Breakdown,
+    /// Taken off the researcher's price by the reader's plan.
+    pub discount_minor: i64,
+    /// The subscription whose included session pays for it, if any.
+    pub included_by: Option<i64>,
+}
+
+/// The tax rate of a country (a regional rate wins over the country's).
+pub fn rate_for(config: &Config, country: &str, region: Option<&str>) -> Option<Rate> {
+    if config.tax.mode != TaxMode::Table || country.is_empty() {
+        return None;
+    }
+    let rates = &config.tax.rates;
+    let regional = region.filter(|r| !r.is_empty()).and_then(|region| {
+        rates
+            .iter()
+            .find(|r| r.country == country && r.region == region)
+    });
+    regional
+        .or_else(|| {
+            rates
+                .iter()
+                .find(|r| r.country == country && r.region.is_empty())
+        })
+        .map(|r| Rate {
+            name: r.name.clone(),
+            basis_points: r.basis_points,
+        })
+}
+
+/// The plan of a subscription that is in force at `now`.
+pub fn active_plan<'a>(
+    config: &'a Config,
+    sub: &payments::Subscription,
+    now: DateTime<Utc>,
+) -> Option<&'a PlanConfig> {
+    let live = matches!(sub.status.as_str(), "active" | "trialing");
+    let in_period = sub
+        .current_period_end
+        .as_deref()
+        .and_then(|e| chrono::DateTime::parse_from_rfc3339(e).ok())
+        .is_some_and(|end| end > now);
+    if !(live && in_period) {
+        return None;
+    }
+    config.plans.iter().find(|p| p.id == sub.plan_id)
+}
+
+/// Whether the user has a subscription in force.
+pub fn is_subscribed(
+    conn: &Connection,
+    config: &Config,
+    user: UserId,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    Ok(payments::latest_for_user(conn, user.0)?
+        .is_some_and(|s| active_plan(config, &s, now).is_some()))
+}
+
+/// The reader's price for a session priced `price_minor`.
+pub fn quote(
+    conn: &Connection,
+    state: &AppState,
+    reader: UserId,
+    price_minor: i64,
+    now: DateTime<Utc>,
+) -> AppResult<Quote> {
+    let config = &state.config;
+    let mut price = price_minor;
+    let mut discount = 0;
+    let mut included_by = None;
+    if let Some(sub) = payments::latest_for_user(conn, reader.0)? {
+        if let Some(plan) = active_plan(config, &sub, now) {
+            if sub.sessions_used < plan.included_sessions {
+                discount = price;
+                included_by = Some(sub.id);
+            } else {
+                discount = percent_of(price, plan.discount_percent);
+            }
+            price -= discount;
+        }
+    }
+    let profile = billing::find(conn, &state.keys, reader)?;
+    let rate = profile
+        .as_ref()
+        .and_then(|p| rate_for(config, &p.country, p.region.as_deref()));
+    Ok(Quote {
+        breakdown: apply_tax(price, rate.as_ref(), config.tax.prices_include_tax),
+        discount_minor: discount,
+        included_by,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::TaxRateConfig;
+
+    fn config() -> Config {
+        let mut c = Config::default();
+        c.tax.mode = TaxMode::Table;
+        c.tax.rates = vec![
+            TaxRateConfig {
+                country: "CA".into(),
+                region: String::new(),
+                name: "GST".into(),
+                basis_points: 500,
+            },
+            TaxRateConfig {
+                country: "CA".into(),
+                region: "QC".into(),
+                name: "GST+QST".into(),
+                basis_points: 1498,
+            },
+        ];
+        c
+    }
+
+    #[test]
+    fn a_regional_rate_wins_over_the_countrys() {
+        let c = config();
+        assert_eq!(rate_for(&c, "CA", Some("QC")).unwrap().basis_points, 1498);
+        assert_eq!(rate_for(&c, "CA", Some("ON")).unwrap().basis_points, 500);
+        assert_eq!(rate_for(&c, "CA", None).unwrap().name, "GST");
+        assert!(rate_for(&c, "DE", None).is_none());
+        let mut off = config();
+        off.tax.mode = TaxMode::None;
+        assert!(rate_for(&off, "CA", None).is_none());
+    }
+}

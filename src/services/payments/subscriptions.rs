@@ -1,0 +1,202 @@
+//! Subscriptions to the `[[plans]]`: started through Stripe Checkout,
+//! kept true by webhooks (renewals extend the period on `invoice.paid`,
+//! failures make it `past_due`), cancelled at the period's end, and expired
+//! by a job when a period ended without renewal past the grace period.
+
+use chrono::{DateTime, Duration, Utc};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::held::{self, upstream};
+use super::pricing;
+use crate::config::PlanConfig;
+use crate::db::repos::payments::{self as repo, Subscription};
+use crate::error::{AppError, AppResult};
+use crate::services::accounts::Principal;
+use crate::state::AppState;
+
+/// A plan as clients see it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PlanView {
+    pub id: String,
+    pub name: String,
+    pub description: String,
+    pub interval: String,
+    pub amount_minor: i64,
+    pub currency: String,
+    pub discount_percent: i64,
+    pub included_sessions: i64,
+}
+
+impl From<&PlanConfig> for PlanView {
+    fn from(p: &PlanConfig) -> Self {
+        Self {
+            id: p.id.clone(),
+            name: p.name.clone(),
+            description: p.description.clone(),
+            interval: p.interval.clone(),
+            amount_minor: p.amount_minor,
+            currency: p.currency.clone(),
+            discount_percent: p.discount_percent,
+            included_sessions: p.included_sessions,
+        }
+    }
+}
+
+pub fn plans(state: &AppState) -> Vec<PlanView> {
+    if !held::enabled(state) {
+        return Vec::new();
+    }
+    state.config.plans.iter().map(PlanView::from).collect()
+}
+
+/// What the client needs to confirm a new subscription: Checkout's URL.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Started {
+    pub subscription_id: i64,
+    pub checkout_session_id: String,
+    pub checkout_url: String,
+}
+
+/// The caller's subscription and whether it is in force now.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SubscriptionView {
+    #[serde(flatten)]
+    pub subscription: Subscription,
+    pub plan: Option<PlanView>,
+    pub is_active: bool,
+}
+
+pub async fn start(state: &AppState, who: &Principal, plan_id: &str) -> AppResult<Started> {
+    if !held::enabled(state) {
+        return Err(AppError::conflict(
+            "payments_off",
+            "Payments are not enabled here.",
+        ));
+    }
+    let plan = state
+        .config
+        .plans
+        .iter()
+        .find(|p| p.id == plan_id)
+        .ok_or_else(|| AppError::field("plan_id", "no such plan"))?
+        .clone();
+    let (user, now, config) = (who.user_id, state.now(), state.config.clone());
+    let existing = state
+        .db
+        .read(move |c| repo::latest_for_user(c, user.0))
+        .await?;
+    if existing.is_some_and(|s| {
+        pricing::active_plan(&config, &s, now).is_some() && !s.cancel_at_period_end
+    }) {
+        return Err(AppError::conflict(
+            "already_subscribed",
+            "You already have a subscription.",
+        ));
+    }
+    let pid = plan.id.clone();
+    let id = state
+        .db
+        .write(move |tx| repo::insert_subscription(tx, user.0, &pid, now))
+        .await?;
+    let customer = held::customer_of(state, user).await?;
+    let back = format!("{}/account", state.config.public_url());
+    let body = crate::providers::stripe::form(&[
+        ("mode", "subscription".into()),
+        ("customer", customer),
+        ("line_items[0][price]", plan.stripe_price_id.clone()),
+        ("line_items[0][quantity]", "1".into()),
+        (
+            "subscription_data[metadata][colloquy_subscription_id]",
+            id.to_string(),
+        ),
+        ("metadata[colloquy_subscription_id]", id.to_string()),
+        ("success_url", format!("{back}?subscribed=1#subscription")),
+        ("cancel_url", format!("{back}#subscription")),
+    ]);
+    let session = state
+        .providers
+        .stripe
+        .as_ref()
+        .ok_or(AppError::NotFound)?
+        .create_checkout_session(&body, &format!("colloquy-subscription-{id}-checkout"))
+        .await
+        .map_err(upstream)?;
+    let cs = session.id.clone();
+    state
+        .db
+        .write(move |tx| repo::set_checkout_subscription(tx, id, &cs, now))
+        .await?;
+    Ok(Started {
+        subscription_id: id,
+        checkout_session_id: session.id,
+        checkout_url: session
+            .url
+            .ok_or_else(|| AppError::internal("Stripe Checkout answered without a URL"))?,
+    })
+}
+
+pub async fn mine(state: &AppState, who: &Principal) -> AppResult<Option<SubscriptionView>> {
+    let (user, now) = (who.user_id, state.now());
+    let sub = state
+        .db
+        .read(move |c| repo::latest_for_user(c, user.0))
+        .await?;
+    Ok(sub.map(|s| {
+        let plan = state.config.plans.iter().find(|p| p.id == s.plan_id);
+        SubscriptionView {
+            is_active: pricing::active_plan(&state.config, &s, now).is_some(),
+            plan: plan.map(PlanView::from),
+            subscription: s,
+        }
+    }))
+}
+
+/// Cancels at the end of the period (the benefits last until then).
+pub async fn cancel(state: &AppState, who: &Principal) -> AppResult<SubscriptionView> {
+    let user = who.user_id;
+    let sub = state
+        .db
+        .read(move |c| repo::latest_for_user(c, user.0))
+        .await?
+        .filter(|s| matches!(s.status.as_str(), "active" | "trialing" | "past_due"))
+        .ok_or_else(|| AppError::conflict("not_subscribed", "You have no running subscription."))?;
+    let stripe_id = sub.stripe_subscription_id.clone().ok_or_else(|| {
+        AppError::conflict("not_subscribed", "The subscription is not confirmed yet.")
+    })?;
+    state
+        .providers
+        .stripe
+        .as_ref()
+        .ok_or(AppError::NotFound)?
+        .cancel_at_period_end(
+            &stripe_id,
+            &format!("colloquy-subscription-{}-cancel", sub.id),
+        )
+        .await
+        .map_err(upstream)?;
+    let (id, now) = (sub.id, state.now());
+    state
+        .db
+        .write(move |tx| repo::set_cancel_at_period_end(tx, id, now))
+        .await?;
+    mine(state, who).await?.ok_or(AppError::NotFound)
+}
+
+/// Expires subscriptions whose period ended more than the grace period
+/// ago without a renewal (scheduled job).
+pub async fn expire_lapsed(state: &AppState, now: DateTime<Utc>) -> AppResult<usize> {
+    let cutoff = now - Duration::days(state.config.payments.subscription_grace_days);
+    state
+        .db
+        .write(move |tx| {
+            let mut n = 0;
+            for id in repo::lapsed(tx, cutoff)? {
+                if repo::set_status(tx, id, &["active", "trialing", "past_due"], "expired", now)? {
+                    n += 1;
+                }
+            }
+            Ok(n)
+        })
+        .await
+}

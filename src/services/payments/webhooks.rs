@@ -1,0 +1,521 @@
+//! `POST /api/v1/webhooks/stripe`: signed events keep the local state true
+//! even when they arrive twice, late or out of order. An event is stored by
+//! id in the same transaction as its effects, so a replay is a no-op and a
+//! failure leaves nothing behind (Stripe retries on the 500).
+
+use std::net::IpAddr;
+
+use chrono::{DateTime, TimeZone, Utc};
+use rusqlite::Transaction;
+use serde_json::Value;
+
+use super::held;
+use super::invoices::{self, Charge};
+use super::signature;
+use crate::db::repos::consulting_sessions;
+use crate::db::repos::ledger::{self, NewEntry};
+use crate::db::repos::payments::{self as repo, StripeState};
+use crate::db::repos::{audit, billing};
+use crate::domain::UserId;
+use crate::error::{AppError, AppResult};
+use crate::providers::stripe::Subscription as StripeSubscription;
+use crate::state::AppState;
+
+/// What happened to an event.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Processed,
+    /// Seen before: nothing done.
+    Replayed,
+    /// A type Colloquy does not handle: acknowledged and ignored.
+    Ignored,
+}
+
+const HANDLED: &[&str] = &[
+    "payment_intent.amount_capturable_updated",
+    "payment_intent.succeeded",
+    "payment_intent.payment_failed",
+    "payment_intent.canceled",
+    "checkout.session.completed",
+    "charge.refunded",
+    "charge.dispute.created",
+    "invoice.paid",
+    "invoice.payment_failed",
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+];
+
+fn allowed(state: &AppState, ip: Option<IpAddr>) -> bool {
+    let list = &state.config.stripe.webhook_allowed_ips;
+    if list.is_empty() {
+        return true;
+    }
+    let Some(ip) = ip else { return false };
+    list.iter().any(|entry| {
+        entry
+            .parse::<ipnet::IpNet>()
+            .map(|n| n.contains(&ip))
+            .or_else(|_| entry.parse::<IpAddr>().map(|a| a == ip))
+            .unwrap_or(false)
+    })
+}
+
+fn bad(message: &str) -> AppError {
+    AppError::bad_request("bad_webhook", message)
+}
+
+fn text<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(Value::as_str)
+}
+
+/// The Stripe subscription an event is about, if any.
+fn subscription_ref(kind: &str, object: &Value) -> Option<String> {
+    match kind {
+        k if k.starts_with("customer.subscription.") => text(object, "id").map(str::to_string),
+        "invoice.paid" | "invoice.payment_failed" => text(object, "subscription")
+            .or_else(|| object["parent"]["subscription_details"]["subscription"].as_str())
+            .map(str::to_string),
+        "checkout.session.completed" => text(object, "subscription").map(str::to_string),
+        _ => None,
+    }
+}
+
+pub async fn handle(
+    state: &AppState,
+    ip: Option<IpAddr>,
+    signature_header: Option<&str>,
+    body: &[u8],
+) -> AppResult<Outcome> {
+    if !held::enabled(state) {
+        return Err(AppError::NotFound);
+    }
+    if !allowed(state, ip) {
+        return Err(AppError::Forbidden);
+    }
+    let now = state.now();
+    let cfg = &state.config.stripe;
+    signature::verify(
+        signature_header.unwrap_or_default(),
+        body,
+        cfg.webhook_secret.expose(),
+        now.timestamp(),
+        cfg.webhook_tolerance_secs,
+    )
+    .map_err(|e| bad(e.message()))?;
+    let event: Value = serde_json::from_slice(body).map_err(|_| bad("The event is not JSON."))?;
+    let (Some(id), Some(kind)) = (text(&event, "id"), text(&event, "type")) else {
+        return Err(bad("The event has no id or type."));
+    };
+    let (id, kind) = (id.to_string(), kind.to_string());
+    let created = event["created"].as_i64().unwrap_or(0);
+    let object = event["data"]["object"].clone();
+    // Where order matters, the current object is read from Stripe first.
+    let current = match subscription_ref(&kind, &object) {
+        Some(sub) if HANDLED.contains(&kind.as_str()) => Some(
+            state
+                .providers
+                .stripe
+                .as_ref()
+                .ok_or(AppError::NotFound)?
+                .retrieve_subscription(&sub)
+                .await
+                .map_err(held::upstream)?,
+        ),
+        _ => None,
+    };
+    let st = state.clone();
+    let outcome = state
+        .db
+        .write(move |tx| {
+            if !billing::record_event(tx, &id, &kind, created, now)? {
+                return Ok(Outcome::Replayed);
+            }
+            if !HANDLED.contains(&kind.as_str()) {
+                return Ok(Outcome::Ignored);
+            }
+            process(tx, &st, &kind, created, &object, current.as_ref(), now)?;
+            Ok(Outcome::Processed)
+        })
+        .await
+        .map_err(|e| match e {
+            e @ AppError::Internal(_) => e,
+            other => AppError::internal(format!("processing a Stripe event: {other}")),
+        })?;
+    if outcome == Outcome::Processed {
+        crate::services::mail::wake(state);
+    }
+    tracing::info!(outcome = ?outcome, "stripe webhook");
+    Ok(outcome)
+}
+
+fn process(
+    tx: &Transaction<'_>,
+    st: &AppState,
+    kind: &str,
+    created: i64,
+    object: &Value,
+    current: Option<&StripeSubscription>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    match kind {
+        "payment_intent.amount_capturable_updated" => authorized(tx, st, object, now),
+        "payment_intent.succeeded" => succeeded(tx, st, object, now),
+        "payment_intent.payment_failed" => {
+            if let Some(p) = payment_of(tx, object)? {
+                repo::transition(tx, p.session_id, &["pending"], "failed", now)?;
+            }
+            Ok(())
+        }
+        "payment_intent.canceled" => {
+            if let Some(p) = payment_of(tx, object)? {
+                if let Some(s) = consulting_sessions::find(
+                    tx,
+                    &st.keys,
+                    crate::domain::ConsultingSessionId(p.session_id),
+                )? {
+                    held::record_release_in(tx, &s, now)?;
+                }
+            }
+            Ok(())
+        }
+        "checkout.session.completed" => checkout_completed(tx, st, object, current, created, now),
+        "charge.refunded" => refunded(tx, st, object, now),
+        "charge.dispute.created" => disputed(tx, st, object, now),
+        "invoice.paid" => invoice_paid(tx, st, object, current, created, now),
+        "invoice.payment_failed" => {
+            if let Some(sub) = current {
+                apply_subscription(tx, st, sub, created, now)?;
+            }
+            Ok(())
+        }
+        _ => match current {
+            Some(sub) => apply_subscription(tx, st, sub, created, now).map(|_| ()),
+            None => Ok(()),
+        },
+    }
+}
+
+/// The session payment a PaymentIntent belongs to (linking it by the
+/// metadata's session id when the intent came from Checkout).
+fn payment_of(tx: &Transaction<'_>, intent: &Value) -> AppResult<Option<repo::SessionPayment>> {
+    let Some(id) = text(intent, "id") else {
+        return Ok(None);
+    };
+    if let Some(p) = repo::find_by_intent(tx, id)? {
+        return Ok(Some(p));
+    }
+    let session = intent["metadata"]["session_id"]
+        .as_str()
+        .and_then(|s| s.parse::<i64>().ok());
+    let Some(session) = session else {
+        return Ok(None);
+    };
+    match repo::find(tx, session)? {
+        Some(p) if p.intent_id.is_none() => {
+            repo::set_intent(tx, session, id, Utc::now())?;
+            repo::find(tx, session)
+        }
+        other => Ok(other),
+    }
+}
+
+fn session_row(
+    tx: &Transaction<'_>,
+    st: &AppState,
+    id: i64,
+) -> AppResult<Option<consulting_sessions::SessionRow>> {
+    consulting_sessions::find(tx, &st.keys, crate::domain::ConsultingSessionId(id))
+}
+
+/// The card is held: the researcher now sees the request.
+fn authorized(
+    tx: &Transaction<'_>,
+    st: &AppState,
+    intent: &Value,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    if text(intent, "status") != Some("requires_capture") {
+        return Ok(());
+    }
+    let Some(p) = payment_of(tx, intent)? else {
+        return Ok(());
+    };
+    if !repo::transition(tx, p.session_id, &["pending", "failed"], "authorized", now)? {
+        return Ok(());
+    }
+    ledger::append(
+        tx,
+        &NewEntry {
+            kind: "authorization",
+            user_id: Some(p.user_id),
+            session_id: Some(p.session_id),
+            subscription_id: None,
+            amount_minor: p.amount_minor,
+            tax_minor: p.tax_minor,
+            fee_minor: 0,
+            currency: &p.currency,
+            stripe_ref: text(intent, "id"),
+        },
+        now,
+    )?;
+    if let Some(s) = session_row(tx, st, p.session_id)? {
+        if s.status == "requested" {
+            crate::services::sessions::notify::session_requested(tx, st, &s, now)?;
+        }
+    }
+    Ok(())
+}
+
+/// Captured (by our accept, or seen here first): recorded once.
+fn succeeded(
+    tx: &Transaction<'_>,
+    st: &AppState,
+    intent: &Value,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let Some(p) = payment_of(tx, intent)? else {
+        return Ok(());
+    };
+    if p.status != "authorized" {
+        return Ok(());
+    }
+    if let Some(s) = session_row(tx, st, p.session_id)? {
+        held::record_capture_in(tx, st, &s, &p, now)?;
+    }
+    Ok(())
+}
+
+fn refunded(
+    tx: &Transaction<'_>,
+    st: &AppState,
+    charge: &Value,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let Some(intent) = text(charge, "payment_intent") else {
+        return Ok(());
+    };
+    let Some(p) = repo::find_by_intent(tx, intent)? else {
+        return Ok(());
+    };
+    let Some(s) = session_row(tx, st, p.session_id)? else {
+        return Ok(());
+    };
+    for r in charge["refunds"]["data"].as_array().into_iter().flatten() {
+        let (Some(id), Some(amount)) = (text(r, "id"), r["amount"].as_i64()) else {
+            continue;
+        };
+        let current = repo::find(tx, p.session_id)?.unwrap_or_else(|| p.clone());
+        held::record_refund_in(
+            tx,
+            st,
+            &s,
+            &held::Refunded {
+                payment: current,
+                refund_id: id.to_string(),
+                amount,
+            },
+            now,
+        )?;
+    }
+    Ok(())
+}
+
+fn disputed(
+    tx: &Transaction<'_>,
+    st: &AppState,
+    dispute: &Value,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let payment = match text(dispute, "payment_intent") {
+        Some(i) => repo::find_by_intent(tx, i)?,
+        None => None,
+    };
+    let currency = text(dispute, "currency").unwrap_or_default().to_uppercase();
+    ledger::append(
+        tx,
+        &NewEntry {
+            kind: "dispute",
+            user_id: payment.as_ref().map(|p| p.user_id),
+            session_id: payment.as_ref().map(|p| p.session_id),
+            subscription_id: None,
+            amount_minor: dispute["amount"].as_i64().unwrap_or(0),
+            tax_minor: 0,
+            fee_minor: 0,
+            currency: &currency,
+            stripe_ref: text(dispute, "id"),
+        },
+        now,
+    )?;
+    audit::append(
+        tx,
+        &st.keys,
+        audit::NewEvent {
+            actor: None,
+            action: "payment.dispute_opened",
+            target: text(dispute, "id").map(str::to_string),
+            detail: serde_json::json!({"reason": dispute["reason"], "session_id": payment.map(|p| p.session_id)}),
+            ip: None,
+        },
+        now,
+    )?;
+    Ok(())
+}
+
+fn ts_of(unix: Option<i64>) -> Option<DateTime<Utc>> {
+    unix.and_then(|t| Utc.timestamp_opt(t, 0).single())
+}
+
+/// Applies Stripe's current view of a subscription (older events never
+/// move it backwards).
+fn apply_subscription(
+    tx: &Transaction<'_>,
+    _st: &AppState,
+    sub: &StripeSubscription,
+    event_at: i64,
+    now: DateTime<Utc>,
+) -> AppResult<Option<repo::Subscription>> {
+    let local = match repo::find_by_stripe(tx, &sub.id)? {
+        Some(l) => Some(l),
+        None => sub
+            .metadata_id()
+            .map(|id| repo::find_subscription(tx, id))
+            .transpose()?
+            .flatten(),
+    };
+    let Some(local) = local else {
+        return Ok(None);
+    };
+    let (start, end) = sub.period();
+    repo::apply_stripe_state(
+        tx,
+        local.id,
+        &StripeState {
+            stripe_id: &sub.id,
+            status: &sub.status,
+            period_start: ts_of(start),
+            period_end: ts_of(end),
+            cancel_at_period_end: sub.cancel_at_period_end,
+            event_at,
+        },
+        now,
+    )?;
+    repo::find_subscription(tx, local.id)
+}
+
+fn checkout_completed(
+    tx: &Transaction<'_>,
+    st: &AppState,
+    session: &Value,
+    current: Option<&StripeSubscription>,
+    created: i64,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    match text(session, "mode") {
+        Some("payment") => {
+            let (Some(intent), Some(sid)) = (
+                text(session, "payment_intent"),
+                session["metadata"]["session_id"]
+                    .as_str()
+                    .and_then(|s| s.parse::<i64>().ok()),
+            ) else {
+                return Ok(());
+            };
+            if let Some(p) = repo::find(tx, sid)? {
+                if p.intent_id.is_none() {
+                    repo::set_intent(tx, sid, intent, now)?;
+                }
+            }
+            Ok(())
+        }
+        Some("subscription") => {
+            if let (Some(cs), Some(sub)) = (text(session, "id"), current) {
+                if let Some(local) = repo::find_by_checkout(tx, cs)? {
+                    repo::apply_stripe_state(
+                        tx,
+                        local.id,
+                        &StripeState {
+                            stripe_id: &sub.id,
+                            status: &sub.status,
+                            period_start: ts_of(sub.period().0),
+                            period_end: ts_of(sub.period().1),
+                            cancel_at_period_end: sub.cancel_at_period_end,
+                            event_at: created,
+                        },
+                        now,
+                    )?;
+                }
+            }
+            let _ = st;
+            Ok(())
+        }
+        _ => Ok(()),
+    }
+}
+
+fn invoice_paid(
+    tx: &Transaction<'_>,
+    st: &AppState,
+    invoice: &Value,
+    current: Option<&StripeSubscription>,
+    created: i64,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let Some(sub) = current else {
+        return Ok(());
+    };
+    let Some(local) = apply_subscription(tx, st, sub, created, now)? else {
+        return Ok(());
+    };
+    let amount = invoice["amount_paid"].as_i64().unwrap_or(0);
+    let tax = invoice["tax"]
+        .as_i64()
+        .or_else(|| {
+            invoice["total_taxes"]
+                .as_array()
+                .map(|t| t.iter().filter_map(|x| x["amount"].as_i64()).sum())
+        })
+        .unwrap_or(0);
+    let currency = text(invoice, "currency").unwrap_or("eur").to_uppercase();
+    let Some(entry) = ledger::append(
+        tx,
+        &NewEntry {
+            kind: "subscription_charge",
+            user_id: Some(local.user_id),
+            session_id: None,
+            subscription_id: Some(local.id),
+            amount_minor: amount,
+            tax_minor: tax,
+            fee_minor: 0,
+            currency: &currency,
+            stripe_ref: text(invoice, "id"),
+        },
+        now,
+    )?
+    else {
+        return Ok(());
+    };
+    let plan = st
+        .config
+        .plans
+        .iter()
+        .find(|p| p.id == local.plan_id)
+        .map_or(local.plan_id.clone(), |p| p.name.clone());
+    invoices::issue_in(
+        tx,
+        st,
+        UserId(local.user_id),
+        entry,
+        &Charge {
+            kind: "invoice",
+            description: format!("Subscription: {plan}"),
+            gross_minor: amount,
+            tax_minor: tax,
+            rate: None,
+            currency: &currency,
+            credits_invoice_id: None,
+        },
+        now,
+    )?;
+    Ok(())
+}
