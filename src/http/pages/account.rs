@@ -29,6 +29,13 @@ pub struct AccountPage {
     pub zones: &'static [chrono_tz::Tz],
     /// The researcher profile this account claimed, if any.
     pub researcher_id: Option<i64>,
+    pub billing: super::billing::BillingSection,
+}
+
+impl AccountPage {
+    pub fn money(&self, minor: &i64, currency: &str) -> String {
+        super::billing::BillingSection::money(*minor, currency)
+    }
 }
 
 #[derive(Deserialize)]
@@ -57,6 +64,7 @@ async fn page(
         zone_chosen: u.timezone.is_some(),
         zones: &chrono_tz::TZ_VARIANTS,
         researcher_id,
+        billing: super::billing::section(state, &who).await?,
         layout: viewer.layout("My account"),
         name: u.name,
         email: u.email,

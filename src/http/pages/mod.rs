@@ -7,6 +7,7 @@ pub mod admin_collection;
 pub mod admin_mail;
 pub mod auth;
 pub mod availability;
+pub mod billing;
 pub mod booking;
 pub mod collection;
 pub mod context;
@@ -48,6 +49,14 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/account", get(account::account_get))
         .route("/account/password", post(account::password_post))
         .route("/account/timezone", post(account::timezone_post))
+        .route("/account/billing", post(billing::billing_post))
+        .route("/account/subscribe", post(billing::subscribe_post))
+        .route(
+            "/account/subscription/cancel",
+            post(billing::subscription_cancel_post),
+        )
+        .route("/sessions/{id}/pay", post(billing::pay_post))
+        .route("/invoices/{id}", get(billing::invoice_get))
         .route("/admin", get(admin::admin_get))
         .route("/admin/users/{id}/role", post(admin::role_post))
         .route("/admin/mail", get(admin_mail::mailbox_get))

@@ -55,6 +55,8 @@ pub struct SessionPage {
     pub events: Vec<(String, String, String)>,
     /// Free times for a reschedule: (value, label).
     pub reschedule_slots: Vec<(String, String)>,
+    /// The payment, for the reader (priced sessions with payments on).
+    pub payment: Option<crate::services::payments::PaymentSummary>,
 }
 
 impl SessionPage {
@@ -188,7 +190,10 @@ pub async fn session_get(
     let detail = sessions::get(&state, &who, ConsultingSessionId(id)).await?;
     let s = detail.session;
     let reschedule_slots = reschedule_slots(&state, &s, zone).await;
+    let payment =
+        crate::services::payments::summary(&state, s.your_role, s.id.0, &s.status).await?;
     Ok(render(&SessionPage {
+        payment,
         layout: viewer.layout(format!("Session with {}", other_party(&s))),
         with: other_party(&s),
         when: local_label(s.start, zone),

@@ -107,3 +107,58 @@ pub async fn set_billing(
         .write(move |tx| billing::save(tx, &keys, user, &country, region.as_deref(), &details, now))
         .await
 }
+
+/// The money side of a session, as its page shows it to the reader.
+#[derive(Debug, Clone)]
+pub struct PaymentSummary {
+    pub status: String,
+    pub amount: String,
+    pub tax: String,
+    pub refunded: Option<String>,
+    /// The reader can pay now (Checkout).
+    pub payable: bool,
+    /// Invoices and credit notes: (id, number).
+    pub invoices: Vec<(i64, String)>,
+}
+
+/// The session's payment for its reader or an admin (`None` otherwise, or
+/// when the session is free).
+pub async fn summary(
+    state: &AppState,
+    party: crate::services::sessions::Party,
+    id: i64,
+    session_status: &str,
+) -> AppResult<Option<PaymentSummary>> {
+    use crate::services::sessions::Party;
+    if party == Party::Researcher {
+        return Ok(None);
+    }
+    let (payment, entries) = state
+        .db
+        .read(move |c| {
+            let filter = LedgerFilter {
+                user_id: None,
+                kind: None,
+                session_id: Some(id),
+                before_id: None,
+                limit: 50,
+            };
+            Ok((
+                crate::db::repos::payments::find(c, id)?,
+                ledger::list(c, &filter)?,
+            ))
+        })
+        .await?;
+    Ok(payment.map(|p| PaymentSummary {
+        payable: party == Party::Reader && p.status == "pending" && session_status == "requested",
+        amount: invoices::amount(p.amount_minor, &p.currency),
+        tax: invoices::amount(p.tax_minor, &p.currency),
+        refunded: (p.refunded_minor > 0).then(|| invoices::amount(p.refunded_minor, &p.currency)),
+        status: p.status,
+        invoices: entries
+            .into_iter()
+            .rev()
+            .filter_map(|e| e.invoice_id.zip(e.invoice_number))
+            .collect(),
+    }))
+}

@@ -1,0 +1,245 @@
+//! Paying for a session (Stripe Checkout), invoices as pages, and the
+//! account's billing profile, subscription and payments.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Redirect, Response};
+use serde::Deserialize;
+
+use super::context::{redirect_with_flash, render, Layout, Viewer};
+use super::form::{CsrfOnly, PageForm};
+use super::PageError;
+use crate::db::repos::billing::BillingDetails;
+use crate::db::repos::ledger::{Invoice, LedgerEntry};
+use crate::domain::ConsultingSessionId;
+use crate::error::AppError;
+use crate::http::extractors::{AppPath, AppQuery};
+use crate::pagination::PageParams;
+use crate::services::accounts::Principal;
+use crate::services::payments::subscriptions::{self, PlanView, SubscriptionView};
+use crate::services::payments::{self, held, invoices, LedgerQuery};
+use crate::state::AppState;
+
+/// One payment line on the account page.
+pub struct EntryLine {
+    pub date: String,
+    pub kind: String,
+    pub amount: String,
+    pub invoice_id: Option<i64>,
+    pub invoice_number: Option<String>,
+}
+
+/// The account page's billing part.
+pub struct BillingSection {
+    pub enabled: bool,
+    pub country: String,
+    pub region: String,
+    pub details: BillingDetails,
+    pub plans: Vec<PlanView>,
+    pub subscription: Option<SubscriptionView>,
+    pub entries: Vec<EntryLine>,
+}
+
+impl BillingSection {
+    pub fn money(minor: i64, currency: &str) -> String {
+        invoices::amount(minor, currency)
+    }
+}
+
+fn entry_line(e: LedgerEntry) -> EntryLine {
+    EntryLine {
+        date: e.created_at.get(..10).unwrap_or_default().to_string(),
+        kind: e.kind.replace('_', " "),
+        amount: invoices::amount(e.amount_minor, &e.currency),
+        invoice_id: e.invoice_id,
+        invoice_number: e.invoice_number,
+    }
+}
+
+pub async fn section(state: &AppState, who: &Principal) -> Result<BillingSection, PageError> {
+    let enabled = held::enabled(state);
+    let (user, keys) = (who.user_id, state.keys.clone());
+    let profile = state
+        .db
+        .read(move |c| crate::db::repos::billing::find(c, &keys, user))
+        .await?;
+    let entries = payments::list(
+        state,
+        who,
+        LedgerQuery::default(),
+        &PageParams {
+            limit: Some(50),
+            cursor: None,
+        },
+    )
+    .await?
+    .items;
+    Ok(BillingSection {
+        enabled,
+        country: profile
+            .as_ref()
+            .map(|p| p.country.clone())
+            .unwrap_or_default(),
+        region: profile
+            .as_ref()
+            .and_then(|p| p.region.clone())
+            .unwrap_or_default(),
+        details: profile.map(|p| p.details).unwrap_or_default(),
+        plans: subscriptions::plans(state),
+        subscription: subscriptions::mine(state, who).await?,
+        entries: entries.into_iter().map(entry_line).collect(),
+    })
+}
+
+fn problem(state: &AppState, back: &str, e: AppError) -> Result<Response, PageError> {
+    match e {
+        e @ (AppError::Validation { .. }
+        | AppError::Conflict { .. }
+        | AppError::Forbidden
+        | AppError::Upstream { .. }) => Ok(redirect_with_flash(
+            state,
+            back,
+            "error",
+            &e.public_message(),
+        )),
+        e => Err(e.into()),
+    }
+}
+
+/// "Pay": off to Stripe Checkout, back to the session page afterwards.
+pub async fn pay_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    AppPath(id): AppPath<i64>,
+    PageForm(f): PageForm<CsrfOnly>,
+) -> Result<Response, PageError> {
+    let back = format!("/sessions/{id}");
+    let who = viewer.require(&back)?;
+    viewer.check_csrf(&f.csrf_token)?;
+    match held::checkout(&state, &who, ConsultingSessionId(id)).await {
+        Ok(url) => Ok(Redirect::to(&url).into_response()),
+        Err(e) => problem(&state, &back, e),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "pages/invoice.html")]
+pub struct InvoicePage {
+    pub layout: Layout,
+    pub i: Invoice,
+}
+
+impl InvoicePage {
+    pub fn money(&self, minor: &i64) -> String {
+        invoices::amount(*minor, &self.i.currency)
+    }
+    pub fn percent(&self, bp: &i64) -> String {
+        format!("{}.{:02} %", bp / 100, bp % 100)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InvoiceQuery {
+    pub download: Option<u8>,
+}
+
+/// An invoice as a page; `?download=1` sends it as a file.
+pub async fn invoice_get(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    AppPath(id): AppPath<i64>,
+    AppQuery(q): AppQuery<InvoiceQuery>,
+) -> Result<Response, PageError> {
+    let who = viewer.require(&format!("/invoices/{id}"))?;
+    let i = invoices::get(&state, &who, id).await?;
+    let number = i.number.clone();
+    let mut resp = render(&InvoicePage {
+        layout: viewer.layout(format!("Invoice {number}")),
+        i,
+    });
+    if q.download == Some(1) {
+        if let Ok(v) = format!("attachment; filename=\"{number}.html\"").parse() {
+            resp.headers_mut().insert(header::CONTENT_DISPOSITION, v);
+        }
+    }
+    Ok(resp)
+}
+
+#[derive(Deserialize)]
+pub struct BillingForm {
+    pub csrf_token: String,
+    pub country: String,
+    #[serde(default)]
+    pub region: String,
+    #[serde(default)]
+    pub name: String,
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub tax_id: String,
+}
+
+pub async fn billing_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    PageForm(f): PageForm<BillingForm>,
+) -> Result<Response, PageError> {
+    let back = "/account#billing";
+    let who = viewer.require(back)?;
+    viewer.check_csrf(&f.csrf_token)?;
+    let details = BillingDetails {
+        name: f.name,
+        address: f.address,
+        tax_id: f.tax_id,
+    };
+    match payments::set_billing(&state, &who, &f.country, Some(&f.region), details).await {
+        Ok(()) => Ok(redirect_with_flash(
+            &state,
+            back,
+            "success",
+            "Billing details saved.",
+        )),
+        Err(e) => problem(&state, back, e),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct SubscribeForm {
+    pub csrf_token: String,
+    pub plan_id: String,
+}
+
+pub async fn subscribe_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    PageForm(f): PageForm<SubscribeForm>,
+) -> Result<Response, PageError> {
+    let back = "/account#subscription";
+    let who = viewer.require(back)?;
+    viewer.check_csrf(&f.csrf_token)?;
+    match subscriptions::start(&state, &who, &f.plan_id).await {
+        Ok(started) => Ok(Redirect::to(&started.checkout_url).into_response()),
+        Err(e) => problem(&state, back, e),
+    }
+}
+
+pub async fn subscription_cancel_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    PageForm(f): PageForm<CsrfOnly>,
+) -> Result<Response, PageError> {
+    let back = "/account#subscription";
+    let who = viewer.require(back)?;
+    viewer.check_csrf(&f.csrf_token)?;
+    match subscriptions::cancel(&state, &who).await {
+        Ok(_) => Ok(redirect_with_flash(
+            &state,
+            back,
+            "success",
+            "Your subscription ends at the end of the current period.",
+        )),
+        Err(e) => problem(&state, back, e),
+    }
+}
