@@ -268,6 +268,25 @@ impl StripeClient {
         .await
     }
 
+    /// A Billing Portal page where the customer updates their card.
+    pub async fn billing_portal(
+        &self,
+        customer: &str,
+        return_url: &str,
+    ) -> Result<CheckoutSession, ProviderError> {
+        let body = form(&[
+            ("customer", customer.to_string()),
+            ("return_url", return_url.to_string()),
+        ]);
+        self.call(
+            reqwest::Method::POST,
+            "/v1/billing_portal/sessions",
+            Some(&body),
+            None,
+        )
+        .await
+    }
+
     pub async fn retrieve_subscription(&self, id: &str) -> Result<Subscription, ProviderError> {
         self.call(
             reqwest::Method::GET,

@@ -243,3 +243,18 @@ pub async fn subscription_cancel_post(
         Err(e) => problem(&state, back, e),
     }
 }
+
+/// "Update your card": off to the Stripe Billing Portal and back.
+pub async fn card_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    PageForm(f): PageForm<CsrfOnly>,
+) -> Result<Response, PageError> {
+    let back = "/account#subscription";
+    let who = viewer.require(back)?;
+    viewer.check_csrf(&f.csrf_token)?;
+    match subscriptions::card_portal(&state, &who).await {
+        Ok(url) => Ok(Redirect::to(&url).into_response()),
+        Err(e) => problem(&state, back, e),
+    }
+}

@@ -51,6 +51,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/account/timezone", post(account::timezone_post))
         .route("/account/billing", post(billing::billing_post))
         .route("/account/subscribe", post(billing::subscribe_post))
+        .route("/account/card", post(billing::card_post))
         .route(
             "/account/subscription/cancel",
             post(billing::subscription_cancel_post),

@@ -161,6 +161,34 @@ pub fn session_notice(
     })
 }
 
+/// About the reader's subscription or payments (e.g. a failed renewal).
+pub struct BillingNotice {
+    pub institution: String,
+    pub name: String,
+    pub headline: String,
+    pub lines: Vec<String>,
+    pub action_label: String,
+    pub action_url: String,
+}
+
+email_template!(
+    BillingNotice,
+    BillingNoticeHtml,
+    BillingNoticeText,
+    "emails/billing_notice.html",
+    "emails/billing_notice.txt"
+);
+
+pub fn billing_notice(subject: String, m: &BillingNotice) -> AppResult<Content> {
+    Ok(Content {
+        subject,
+        text: render(&BillingNoticeText { m })?,
+        html: render(&BillingNoticeHtml { m })?,
+        headers: Vec::new(),
+        attachments: Vec::new(),
+    })
+}
+
 /// Sent when a researcher has registered.
 pub struct RegistrationWelcome {
     pub institution: String,

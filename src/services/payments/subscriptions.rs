@@ -200,3 +200,25 @@ pub async fn expire_lapsed(state: &AppState, now: DateTime<Utc>) -> AppResult<us
         })
         .await
 }
+
+/// The Stripe Billing Portal, where the subscriber updates their card.
+pub async fn card_portal(state: &AppState, who: &Principal) -> AppResult<String> {
+    if !held::enabled(state) {
+        return Err(AppError::conflict(
+            "payments_off",
+            "Payments are not enabled here.",
+        ));
+    }
+    let customer = held::customer_of(state, who.user_id).await?;
+    let back = format!("{}/account#subscription", state.config.public_url());
+    state
+        .providers
+        .stripe
+        .as_ref()
+        .ok_or(AppError::NotFound)?
+        .billing_portal(&customer, &back)
+        .await
+        .map_err(upstream)?
+        .url
+        .ok_or_else(|| AppError::internal("the Billing Portal answered without a URL"))
+}

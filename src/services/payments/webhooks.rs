@@ -184,8 +184,12 @@ fn process(
         "charge.dispute.created" => disputed(tx, st, object, now),
         "invoice.paid" => invoice_paid(tx, st, object, current, created, now),
         "invoice.payment_failed" => {
-            if let Some(sub) = current {
-                apply_subscription(tx, st, sub, created, now)?;
+            if let Some(local) = current
+                .map(|sub| apply_subscription(tx, st, sub, created, now))
+                .transpose()?
+                .flatten()
+            {
+                renewal_failed(tx, st, &local, now)?;
             }
             Ok(())
         }
@@ -518,4 +522,47 @@ fn invoice_paid(
         now,
     )?;
     Ok(())
+}
+
+/// Tells the subscriber a renewal failed, with a link to update the card.
+fn renewal_failed(
+    tx: &Transaction<'_>,
+    st: &AppState,
+    sub: &repo::Subscription,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let Some(user) = crate::db::repos::users::find(tx, &st.keys, UserId(sub.user_id))? else {
+        return Ok(());
+    };
+    let m = crate::services::mail::templates::BillingNotice {
+        institution: st.config.institution.name.clone(),
+        name: user.name.clone(),
+        headline: "We could not renew your subscription.".into(),
+        lines: vec![
+            "Your card was declined. Until the payment goes through, your plan's benefits are paused.".into(),
+            "Update your card, and Stripe will try again.".into(),
+        ],
+        action_label: "Update your card".into(),
+        action_url: format!("{}/account#subscription", st.config.public_url()),
+    };
+    let content = crate::services::mail::templates::billing_notice(
+        "Your subscription payment failed".into(),
+        &m,
+    )?;
+    let to = crate::domain::Email::parse(&user.email).map_err(AppError::internal)?;
+    match crate::services::mail::enqueue_in(
+        tx,
+        st,
+        &crate::services::mail::Outgoing {
+            template: "subscription_payment_failed",
+            to,
+            content,
+        },
+        now,
+    ) {
+        Err(AppError::Conflict {
+            code: "opted_out", ..
+        }) => Ok(()),
+        other => other.map(|_| ()),
+    }
 }
