@@ -26,8 +26,8 @@ pub struct PaymentsConfig {
     pub refund_tiers: Vec<RefundTier>,
     /// The platform's share of each captured payment, in percent.
     pub platform_fee_percent: i64,
-    /// A subscription whose period ended without renewal stays usable this
-    /// many days, then expires.
+    /// A subscription whose period ended without renewal is marked expired
+    /// after this many days (its benefits stop at the period's end).
     pub subscription_grace_days: i64,
 }
 

@@ -106,3 +106,10 @@ pub fn record_event(
         .execute(params![id, kind, created, ts(now)])?;
     Ok(n == 1)
 }
+
+/// Whether a webhook event was recorded already.
+pub fn event_seen(conn: &Connection, id: &str) -> AppResult<bool> {
+    Ok(conn
+        .prepare_cached("SELECT EXISTS (SELECT 1 FROM webhook_events WHERE id = ?1)")?
+        .query_row([id], |r| r.get(0))?)
+}

@@ -17,7 +17,8 @@ pub const CANCEL_REASON_AAD: &str = "consulting_sessions.cancel_reason";
 
 /// A researcher sees a priced session only once it is paid for.
 const PAID: &str = "NOT EXISTS (SELECT 1 FROM session_payments p WHERE p.session_id = s.id
-                                  AND p.status IN ('pending', 'failed'))";
+                                  AND (p.status IN ('pending', 'failed')
+                                       OR (p.status = 'canceled' AND p.intent_id IS NULL)))";
 
 /// Statuses that hold a slot.
 pub const LIVE: &str = "('requested', 'accepted')";

@@ -190,11 +190,14 @@ pub fn insert_subscription(conn: &Connection, user: i64, plan: &str, now: Time) 
     Ok(conn.last_insert_rowid())
 }
 
-/// The user's newest subscription.
+/// The user's newest subscription; one whose Checkout was never completed
+/// only when there is no other (an abandoned new Checkout must not hide
+/// the subscription that still runs to the end of its period).
 pub fn latest_for_user(conn: &Connection, user: i64) -> AppResult<Option<Subscription>> {
     Ok(conn
         .prepare_cached(&format!(
-            "SELECT {SUB_COLUMNS} FROM subscriptions WHERE user_id = ?1 ORDER BY id DESC LIMIT 1"
+            "SELECT {SUB_COLUMNS} FROM subscriptions WHERE user_id = ?1
+              ORDER BY status IN ('incomplete', 'incomplete_expired'), id DESC LIMIT 1"
         ))?
         .query_row([user], subscription)
         .optional()?)

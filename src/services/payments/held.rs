@@ -83,9 +83,13 @@ pub fn on_book(
 }
 
 /// Whether the researcher may see the session: free, or paid for.
+/// Matches the researcher's list (`consulting_sessions::PAID`).
 pub fn visible_to_researcher(p: Option<&SessionPayment>) -> bool {
-    p.is_none_or(|p| !matches!(p.status.as_str(), "pending" | "failed"))
-        && !p.is_some_and(|p| p.status == "canceled" && p.intent_id.is_none())
+    p.is_none_or(|p| {
+        let unpaid = matches!(p.status.as_str(), "pending" | "failed");
+        let dropped_unpaid = p.status == "canceled" && p.intent_id.is_none();
+        !(unpaid || dropped_unpaid)
+    })
 }
 
 /// What a client needs to confirm the payment with Stripe.js.
@@ -339,11 +343,43 @@ pub async fn release(state: &AppState, s: &SessionRow) -> AppResult<()> {
         matches!(p.status.as_str(), "pending" | "authorized"),
         &p.intent_id,
     ) {
-        match stripe(state)?
+        let client = stripe(state)?;
+        match client
             .cancel_intent(intent, &format!("colloquy-session-{}-cancel", s.id))
             .await
         {
-            Ok(_) | Err(ProviderError::Status { status: 400, .. }) => {}
+            Ok(_) => {}
+            // Stripe refuses to cancel an intent that is already cancelled
+            // or captured: look which, and never keep money for a session
+            // that is being let go.
+            Err(ProviderError::Status { status: 400, .. }) => {
+                let now = client
+                    .retrieve_payment_intent(intent)
+                    .await
+                    .map_err(upstream)?;
+                match now.status.as_str() {
+                    "canceled" => {}
+                    "succeeded" => {
+                        tracing::warn!(session = %s.id, "releasing a captured payment: refunding it in full");
+                        client
+                            .refund(
+                                intent,
+                                now.amount_received.max(now.amount),
+                                &format!("colloquy-session-{}-release-refund", s.id),
+                            )
+                            .await
+                            .map_err(upstream)?;
+                    }
+                    other => {
+                        return Err(AppError::Upstream {
+                            code: "payment_provider_failed",
+                            message: format!(
+                                "Stripe could not cancel the payment ({other}); try again."
+                            ),
+                        })
+                    }
+                }
+            }
             Err(e) => return Err(upstream(e)),
         }
     }
@@ -485,5 +521,22 @@ pub fn record_refund_in(
         },
         now,
     )?;
+    Ok(())
+}
+
+/// Refunds a capture whose accept could not be stored (the session stays
+/// requested; the reader must not pay for it).
+pub async fn refund_uncommitted(state: &AppState, p: &SessionPayment) -> AppResult<()> {
+    let Some(intent) = &p.intent_id else {
+        return Ok(());
+    };
+    stripe(state)?
+        .refund(
+            intent,
+            p.amount_minor,
+            &format!("colloquy-session-{}-accept-undo", p.session_id),
+        )
+        .await
+        .map_err(upstream)?;
     Ok(())
 }

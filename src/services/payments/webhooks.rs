@@ -110,6 +110,15 @@ pub async fn handle(
     let (id, kind) = (id.to_string(), kind.to_string());
     let created = event["created"].as_i64().unwrap_or(0);
     let object = event["data"]["object"].clone();
+    // A replay is answered without asking Stripe anything.
+    let seen = id.clone();
+    if state
+        .db
+        .read(move |c| billing::event_seen(c, &seen))
+        .await?
+    {
+        return Ok(Outcome::Replayed);
+    }
     // Where order matters, the current object is read from Stripe first.
     let current = match subscription_ref(&kind, &object) {
         Some(sub) if HANDLED.contains(&kind.as_str()) => Some(

@@ -114,6 +114,7 @@ pub async fn accept(state: &AppState, s: SessionRow, party: Party) -> AppResult<
             return Err(e);
         }
     };
+    let captured_copy = captured.clone();
     let st = state.clone();
     let l = link.clone();
     let result = state
@@ -141,6 +142,13 @@ pub async fn accept(state: &AppState, s: SessionRow, party: Party) -> AppResult<
     if let Err(e) = &result {
         tracing::info!(error = %e, "accept failed; removing the meeting just made");
         video::discard(state, &link).await;
+        // Captured but not stored: give the money back rather than keep it
+        // for a session that is not accepted.
+        if let Some(p) = &captured_copy {
+            if let Err(e) = payments::refund_uncommitted(state, p).await {
+                tracing::error!(session = %p.session_id, error = %e, "could not refund a capture whose accept failed");
+            }
+        }
     }
     crate::services::mail::wake(state);
     result
@@ -481,6 +489,14 @@ pub async fn no_show(
             ),
         ));
     }
+    // Money first: a researcher who did not come refunds the reader in full.
+    let refunded = match payments::of_session(state, s.id).await? {
+        Some(p) if absent == Party::Researcher => {
+            let amount = payments::refund_amount(state, &p, false, 0);
+            payments::refund(state, &s, amount).await?
+        }
+        _ => None,
+    };
     let st = state.clone();
     let row = state
         .db
@@ -495,6 +511,9 @@ pub async fn no_show(
                 now,
             )?;
             repo::set_no_show(tx, row.id, absent.as_str())?;
+            if let Some(r) = &refunded {
+                payments::record_refund_in(tx, &st, &row, r, now)?;
+            }
             repo::record_event(
                 tx,
                 row.id,
