@@ -85,6 +85,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/subscriptions/me"),
     ("post", "/api/v1/subscriptions/me/cancel"),
     ("post", "/api/v1/webhooks/stripe"),
+    ("post", "/api/v1/admin/sessions/{session_id}/refund"),
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),

@@ -124,6 +124,29 @@ async fn with_no_window_a_late_reader_cancel_refunds_nothing() {
     assert_eq!(count(&s.stripe, "/cancel").await, 0);
     assert_eq!(kinds_of(app, p.id), ["authorization", "capture"]);
     assert_eq!(payment_of(app, p.id), ("captured".into(), 0));
+
+    // An admin may decide otherwise: a refund with a reason, audited.
+    let path = format!("/api/v1/admin/sessions/{}/refund", p.id);
+    let body = json!({"amount_minor": 1000, "reason": "Train strike, reader could not come"});
+    let r = app.post_json(&path, Some(&p.reader), &body).await;
+    assert_eq!(r.status(), 403, "readers cannot refund themselves");
+    let admin = app.admin_token("admin@uni.example").await;
+    let r = app
+        .post_json(
+            &path,
+            Some(&admin),
+            &json!({"amount_minor": PRICE + 1, "reason": "x"}),
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let r = app.post_json(&path, Some(&admin), &body).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert_eq!(refunds_sent(&s, p.id).await, [1000]);
+    assert_eq!(payment_of(app, p.id), ("partially_refunded".into(), 1000));
+    assert_credit_note(app, &p.reader, p.id, 1000).await;
+    assert!(app
+        .audit_actions()
+        .contains(&"payment.refunded_by_admin".to_string()));
 }
 
 #[tokio::test]

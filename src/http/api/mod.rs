@@ -107,6 +107,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(payments::subscription_me))
         .routes(routes!(payments::subscription_cancel))
         .routes(routes!(payments::stripe_webhook))
+        .routes(routes!(payments::admin_refund))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(health::metrics))

@@ -12,7 +12,7 @@ use crate::db::repos::billing::BillingDetails;
 use crate::db::repos::ledger::{Invoice, LedgerEntry};
 use crate::domain::ConsultingSessionId;
 use crate::error::{AppResult, ErrorBody};
-use crate::http::extractors::{AppJson, AppPath, AppQuery, AuthUser, ClientIp};
+use crate::http::extractors::{AdminUser, AppJson, AppPath, AppQuery, AuthUser, ClientIp};
 use crate::pagination::{Page, PageParams};
 use crate::services::payments::held::{self, IntentView};
 use crate::services::payments::subscriptions::{self, PlanView, Started, SubscriptionView};
@@ -56,6 +56,20 @@ pub struct BillingBody {
 #[serde(deny_unknown_fields)]
 pub struct SubscribeBody {
     pub plan_id: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RefundBody {
+    /// Default: all that is left of the payment.
+    pub amount_minor: Option<i64>,
+    /// Recorded in the audit trail.
+    pub reason: String,
+}
+
+#[derive(Serialize, ToSchema)]
+pub struct RefundAnswer {
+    pub refunded_minor: i64,
 }
 
 #[derive(Serialize, ToSchema)]
@@ -173,6 +187,31 @@ pub async fn subscription_cancel(
     AuthUser(who): AuthUser,
 ) -> AppResult<Json<SubscriptionView>> {
     Ok(Json(subscriptions::cancel(&state, &who).await?))
+}
+
+/// Refund a session's captured payment (admins), e.g. after a reader's
+/// no-show, which refunds nothing by policy.
+#[utoipa::path(post, path = "/api/v1/admin/sessions/{session_id}/refund", tag = "admin",
+    params(("session_id" = i64, Path)), request_body = RefundBody, security(("bearer" = [])),
+    responses((status = 200, body = RefundAnswer), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+              (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 502, body = ErrorBody)))]
+pub async fn admin_refund(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    ClientIp(ip): ClientIp,
+    AppPath(id): AppPath<i64>,
+    AppJson(b): AppJson<RefundBody>,
+) -> AppResult<Json<RefundAnswer>> {
+    let refunded_minor = crate::services::payments::refunds::admin_refund(
+        &state,
+        &admin,
+        ConsultingSessionId(id),
+        b.amount_minor,
+        &b.reason,
+        ip,
+    )
+    .await?;
+    Ok(Json(RefundAnswer { refunded_minor }))
 }
 
 /// Stripe's events, signed with `Stripe-Signature`. A replay is a 200

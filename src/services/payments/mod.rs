@@ -4,6 +4,7 @@
 pub mod held;
 pub mod invoices;
 pub mod pricing;
+pub mod refunds;
 pub mod signature;
 pub mod subscriptions;
 pub mod webhooks;
