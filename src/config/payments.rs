@@ -20,6 +20,7 @@ pub struct PaymentsConfig {
     /// `off` (the default: every session is free) or `stripe`.
     pub mode: PaymentsMode,
     /// The currency of plans and of new researchers' prices (ISO 4217).
+    #[serde(alias = "default_currency")]
     pub currency: String,
     /// Refunds for a cancellation after accept, by notice given: the most
     /// generous tier met applies; less notice than every tier refunds 0 %.
@@ -100,6 +101,8 @@ pub struct PlanConfig {
     pub stripe_price_id: String,
     /// `month` or `year`.
     pub interval: String,
+    /// The price per interval in minor units (`amount` works too).
+    #[serde(alias = "amount")]
     pub amount_minor: i64,
     pub currency: String,
     /// Discount on every session, in percent.

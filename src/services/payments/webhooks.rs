@@ -198,6 +198,9 @@ fn process(
                 .transpose()?
                 .flatten()
             {
+                // A failed renewal means past_due here, whatever Stripe's
+                // retry schedule says yet.
+                repo::set_status(tx, local.id, &["active", "trialing"], "past_due", now)?;
                 renewal_failed(tx, st, &local, now)?;
             }
             Ok(())
