@@ -32,6 +32,7 @@ mod payments_fixtures;
 mod payments_held;
 mod payments_invoices;
 mod payments_off;
+mod payments_pages;
 mod payments_refunds;
 mod payments_subscriptions;
 mod payments_webhooks;

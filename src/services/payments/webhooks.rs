@@ -171,13 +171,13 @@ fn process(
         "payment_intent.amount_capturable_updated" => authorized(tx, st, object, now),
         "payment_intent.succeeded" => succeeded(tx, st, object, now),
         "payment_intent.payment_failed" => {
-            if let Some(p) = payment_of(tx, object)? {
+            if let Some(p) = payment_of(tx, object, now)? {
                 repo::transition(tx, p.session_id, &["pending"], "failed", now)?;
             }
             Ok(())
         }
         "payment_intent.canceled" => {
-            if let Some(p) = payment_of(tx, object)? {
+            if let Some(p) = payment_of(tx, object, now)? {
                 if let Some(s) = consulting_sessions::find(
                     tx,
                     &st.keys,
@@ -214,7 +214,11 @@ fn process(
 
 /// The session payment a PaymentIntent belongs to (linking it by the
 /// metadata's session id when the intent came from Checkout).
-fn payment_of(tx: &Transaction<'_>, intent: &Value) -> AppResult<Option<repo::SessionPayment>> {
+fn payment_of(
+    tx: &Transaction<'_>,
+    intent: &Value,
+    now: DateTime<Utc>,
+) -> AppResult<Option<repo::SessionPayment>> {
     let Some(id) = text(intent, "id") else {
         return Ok(None);
     };
@@ -229,7 +233,7 @@ fn payment_of(tx: &Transaction<'_>, intent: &Value) -> AppResult<Option<repo::Se
     };
     match repo::find(tx, session)? {
         Some(p) if p.intent_id.is_none() => {
-            repo::set_intent(tx, session, id, Utc::now())?;
+            repo::set_intent(tx, session, id, now)?;
             repo::find(tx, session)
         }
         other => Ok(other),
@@ -254,7 +258,7 @@ fn authorized(
     if text(intent, "status") != Some("requires_capture") {
         return Ok(());
     }
-    let Some(p) = payment_of(tx, intent)? else {
+    let Some(p) = payment_of(tx, intent, now)? else {
         return Ok(());
     };
     if !repo::transition(tx, p.session_id, &["pending", "failed"], "authorized", now)? {
@@ -290,7 +294,7 @@ fn succeeded(
     intent: &Value,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let Some(p) = payment_of(tx, intent)? else {
+    let Some(p) = payment_of(tx, intent, now)? else {
         return Ok(());
     };
     if p.status != "authorized" {
