@@ -452,6 +452,12 @@ impl Config {
             &self.invoices,
         )
         .map_err(ConfigError::Invalid)?;
+        if self.payments.mode == PaymentsMode::Stripe && self.server.public_url.is_empty() {
+            return invalid(
+                "payments.mode = \"stripe\" needs server.public_url: Stripe Checkout sends readers back there"
+                    .into(),
+            );
+        }
         if self.video.provider == VideoProvider::Zoom && !self.zoom.enabled() {
             return invalid(
                 "video.provider = \"zoom\" needs [zoom] account_id, client_id and client_secret (or api_key)"

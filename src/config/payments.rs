@@ -290,6 +290,10 @@ mod tests {
         c.stripe.secret_key = Secret::new("sk_test_1");
         c.stripe.webhook_secret = Secret::new("whsec_1");
         check(&c).unwrap();
+        // Checkout needs an address to send readers back to.
+        assert!(c.validate().unwrap_err().to_string().contains("public_url"));
+        c.server.public_url = "https://colloquy.uni.example".into();
+        c.validate().unwrap();
     }
 
     #[test]
