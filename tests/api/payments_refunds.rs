@@ -260,3 +260,23 @@ async fn refunds_stripe_reports_are_recorded_once_and_count_towards_the_next() {
         .unwrap();
     assert_eq!(notes, 2);
 }
+
+#[tokio::test]
+async fn a_charge_without_its_refund_list_is_recorded_by_the_total_refunded() {
+    let s = spawn_stripe_app(|_| {}).await;
+    let app = &s.app;
+    let p = paid(app, 24, true).await;
+    // Newer API versions leave `refunds` out of the charge object.
+    let mut e = charge_refunded(app, p.id, "evt_refund_total", &[("re_x", 1500)]);
+    e["data"]["object"]
+        .as_object_mut()
+        .unwrap()
+        .remove("refunds");
+    assert_eq!(delivered(app, &e).await, "processed");
+    assert_eq!(payment_of(app, p.id), ("partially_refunded".into(), 1500));
+    assert_credit_note(app, &p.reader, p.id, 1500).await;
+    // The same total again (another event id) adds nothing.
+    e["id"] = json!("evt_refund_total_again");
+    assert_eq!(delivered(app, &e).await, "processed");
+    assert_eq!(payment_of(app, p.id), ("partially_refunded".into(), 1500));
+}

@@ -254,8 +254,9 @@ pub struct StripeState<'a> {
 }
 
 /// Applies Stripe's state unless a newer event was applied already; false
-/// when it was older (out of order) and ignored. A `canceled` or `expired`
-/// subscription never becomes active again through an old event.
+/// when it was older (out of order) and ignored. A `canceled` subscription
+/// never becomes active again; one the lapse job `expired` does when Stripe
+/// reports a later renewal.
 pub fn apply_stripe_state(
     conn: &Connection,
     id: i64,
@@ -270,7 +271,7 @@ pub fn apply_stripe_state(
                  cancel_at_period_end = ?6, stripe_event_at = ?7, updated_at = ?8,
                  sessions_used = CASE WHEN ?5 IS NOT NULL AND ?5 IS NOT current_period_end THEN 0 ELSE sessions_used END
               WHERE id = ?1 AND stripe_event_at <= ?7
-                AND NOT (status IN ('canceled', 'expired') AND ?3 NOT IN ('canceled', 'expired'))",
+                AND NOT (status = 'canceled' AND ?3 != 'canceled')",
         )?
         .execute(params![
             id,

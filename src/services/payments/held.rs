@@ -477,10 +477,16 @@ pub fn record_refund_in(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let p = &r.payment;
+    // The refund's share of the tax, rounded half up like every tax line.
     let tax = if p.amount_minor == 0 {
         0
     } else {
-        (i128::from(p.tax_minor) * i128::from(r.amount) / i128::from(p.amount_minor)) as i64
+        let (t, a, total) = (
+            i128::from(p.tax_minor),
+            i128::from(r.amount),
+            i128::from(p.amount_minor),
+        );
+        ((t * a * 2 + total) / (total * 2)) as i64
     };
     let Some(entry) = ledger::append(
         conn,
@@ -538,5 +544,15 @@ pub async fn refund_uncommitted(state: &AppState, p: &SessionPayment) -> AppResu
         )
         .await
         .map_err(upstream)?;
-    Ok(())
+    // The hold is spent and returned: this payment cannot accept the session.
+    let (id, amount, now) = (p.session_id, p.amount_minor, state.now());
+    state
+        .db
+        .write(move |tx| {
+            if repo::transition(tx, id, &["authorized"], "captured", now)? {
+                repo::add_refund(tx, id, amount, now)?;
+            }
+            Ok(())
+        })
+        .await
 }

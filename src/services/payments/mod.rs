@@ -102,6 +102,11 @@ pub async fn set_billing(
     if region.as_ref().is_some_and(|r| r.len() > 10) {
         return Err(AppError::field("region", "must be at most 10 characters"));
     }
+    let details = BillingDetails {
+        name: details.name.trim().to_string(),
+        address: details.address.trim().to_string(),
+        tax_id: details.tax_id.trim().to_string(),
+    };
     let (user, now, keys) = (who.user_id, state.now(), state.keys.clone());
     state
         .db

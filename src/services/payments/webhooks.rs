@@ -321,7 +321,29 @@ fn refunded(
     let Some(s) = session_row(tx, st, p.session_id)? else {
         return Ok(());
     };
-    for r in charge["refunds"]["data"].as_array().into_iter().flatten() {
+    // Newer API versions leave `refunds` out of the charge: then the total
+    // refunded, less what is recorded, is one refund.
+    let Some(list) = charge["refunds"]["data"].as_array() else {
+        let total = charge["amount_refunded"].as_i64().unwrap_or(0);
+        let current = repo::find(tx, p.session_id)?.unwrap_or_else(|| p.clone());
+        let missing = total - current.refunded_minor;
+        if missing > 0 {
+            let id = format!("{}:{total}", text(charge, "id").unwrap_or(intent));
+            held::record_refund_in(
+                tx,
+                st,
+                &s,
+                &held::Refunded {
+                    payment: current,
+                    refund_id: id,
+                    amount: missing,
+                },
+                now,
+            )?;
+        }
+        return Ok(());
+    };
+    for r in list {
         let (Some(id), Some(amount)) = (text(r, "id"), r["amount"].as_i64()) else {
             continue;
         };
