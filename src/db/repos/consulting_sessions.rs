@@ -255,14 +255,7 @@ pub fn transition(
     to: &str,
     now: Time,
 ) -> AppResult<bool> {
-    let from = serde_json::to_string(from).unwrap_or_default();
-    let n = conn
-        .prepare_cached(
-            "UPDATE consulting_sessions SET status = ?3, updated_at = ?4
-          WHERE id = ?1 AND status IN (SELECT value FROM json_each(?2))",
-        )?
-        .execute(params![id, from, to, ts(now)])?;
-    Ok(n == 1)
+    super::guarded_status_change(conn, "consulting_sessions", "id", id.0, from, to, now)
 }
 
 pub fn set_meeting(

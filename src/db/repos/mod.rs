@@ -27,3 +27,27 @@ pub(crate) fn decrypt(keys: &Keyring, aad: &str, stored: &str) -> Result<String,
     keys.decrypt(aad, stored)
         .map_err(|e: CryptoError| AppError::internal(format!("decrypting {aad}: {e}")))
 }
+
+/// A status change guarded by the current status: `UPDATE <table> SET
+/// status = to WHERE <key> = id AND status IN from`. False when the row was
+/// in another status (someone moved it first), so a state never moves
+/// backwards. `table` and `key` are the caller's constants, never input.
+pub(crate) fn guarded_status_change(
+    conn: &rusqlite::Connection,
+    table: &'static str,
+    key: &'static str,
+    id: i64,
+    from: &[&str],
+    to: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> Result<bool, AppError> {
+    let from =
+        serde_json::to_string(from).map_err(|e| AppError::internal(format!("statuses: {e}")))?;
+    let n = conn
+        .prepare_cached(&format!(
+            "UPDATE {table} SET status = ?3, updated_at = ?4
+              WHERE {key} = ?1 AND status IN (SELECT value FROM json_each(?2))"
+        ))?
+        .execute(rusqlite::params![id, from, to, crate::db::ts(now)])?;
+    Ok(n == 1)
+}

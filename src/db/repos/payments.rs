@@ -126,14 +126,15 @@ pub fn transition(
     to: &str,
     now: Time,
 ) -> AppResult<bool> {
-    let from = serde_json::to_string(from).unwrap_or_default();
-    let n = conn
-        .prepare_cached(
-            "UPDATE session_payments SET status = ?3, updated_at = ?4
-              WHERE session_id = ?1 AND status IN (SELECT value FROM json_each(?2))",
-        )?
-        .execute(params![session_id, from, to, ts(now)])?;
-    Ok(n == 1)
+    super::guarded_status_change(
+        conn,
+        "session_payments",
+        "session_id",
+        session_id,
+        from,
+        to,
+        now,
+    )
 }
 
 /// Adds a refund; the status becomes refunded or partially_refunded.
@@ -293,14 +294,7 @@ pub fn set_status(
     to: &str,
     now: Time,
 ) -> AppResult<bool> {
-    let from = serde_json::to_string(from).unwrap_or_default();
-    let n = conn
-        .prepare_cached(
-            "UPDATE subscriptions SET status = ?3, updated_at = ?4
-              WHERE id = ?1 AND status IN (SELECT value FROM json_each(?2))",
-        )?
-        .execute(params![id, from, to, ts(now)])?;
-    Ok(n == 1)
+    super::guarded_status_change(conn, "subscriptions", "id", id, from, to, now)
 }
 
 pub fn set_cancel_at_period_end(conn: &Connection, id: i64, now: Time) -> AppResult<()> {

@@ -107,6 +107,18 @@ fn problem(state: &AppState, back: &str, e: AppError) -> Result<Response, PageEr
     }
 }
 
+/// Sends the browser to a Stripe page, or back with the problem.
+fn to_stripe(
+    state: &AppState,
+    back: &str,
+    url: Result<String, AppError>,
+) -> Result<Response, PageError> {
+    match url {
+        Ok(url) => Ok(Redirect::to(&url).into_response()),
+        Err(e) => problem(state, back, e),
+    }
+}
+
 /// "Pay": off to Stripe Checkout, back to the session page afterwards.
 pub async fn pay_post(
     State(state): State<AppState>,
@@ -117,10 +129,8 @@ pub async fn pay_post(
     let back = format!("/sessions/{id}");
     let who = viewer.require(&back)?;
     viewer.check_csrf(&f.csrf_token)?;
-    match held::checkout(&state, &who, ConsultingSessionId(id)).await {
-        Ok(url) => Ok(Redirect::to(&url).into_response()),
-        Err(e) => problem(&state, &back, e),
-    }
+    let url = held::checkout(&state, &who, ConsultingSessionId(id)).await;
+    to_stripe(&state, &back, url)
 }
 
 #[derive(Template)]
@@ -219,10 +229,10 @@ pub async fn subscribe_post(
     let back = "/account#subscription";
     let who = viewer.require(back)?;
     viewer.check_csrf(&f.csrf_token)?;
-    match subscriptions::start(&state, &who, &f.plan_id).await {
-        Ok(started) => Ok(Redirect::to(&started.checkout_url).into_response()),
-        Err(e) => problem(&state, back, e),
-    }
+    let url = subscriptions::start(&state, &who, &f.plan_id)
+        .await
+        .map(|s| s.checkout_url);
+    to_stripe(&state, back, url)
 }
 
 pub async fn subscription_cancel_post(
@@ -253,8 +263,6 @@ pub async fn card_post(
     let back = "/account#subscription";
     let who = viewer.require(back)?;
     viewer.check_csrf(&f.csrf_token)?;
-    match subscriptions::card_portal(&state, &who).await {
-        Ok(url) => Ok(Redirect::to(&url).into_response()),
-        Err(e) => problem(&state, back, e),
-    }
+    let url = subscriptions::card_portal(&state, &who).await;
+    to_stripe(&state, back, url)
 }
