@@ -6,6 +6,7 @@ pub mod invoices;
 pub mod pricing;
 pub mod refunds;
 pub mod signature;
+mod subscription_events;
 pub mod subscriptions;
 pub mod webhooks;
 

@@ -5,18 +5,19 @@
 
 use std::net::IpAddr;
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, Utc};
 use rusqlite::Transaction;
 use serde_json::Value;
 
 use super::held;
-use super::invoices::{self, Charge};
 use super::signature;
+use super::subscription_events::{
+    apply_subscription, checkout_completed, invoice_paid, renewal_failed,
+};
 use crate::db::repos::consulting_sessions;
 use crate::db::repos::ledger::{self, NewEntry};
-use crate::db::repos::payments::{self as repo, StripeState};
+use crate::db::repos::payments as repo;
 use crate::db::repos::{audit, billing};
-use crate::domain::UserId;
 use crate::error::{AppError, AppResult};
 use crate::providers::stripe::Subscription as StripeSubscription;
 use crate::state::AppState;
@@ -65,7 +66,7 @@ fn bad(message: &str) -> AppError {
     AppError::bad_request("bad_webhook", message)
 }
 
-fn text<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
+pub(super) fn text<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
     v.get(key).and_then(Value::as_str)
 }
 
@@ -402,205 +403,4 @@ fn disputed(
         now,
     )?;
     Ok(())
-}
-
-fn ts_of(unix: Option<i64>) -> Option<DateTime<Utc>> {
-    unix.and_then(|t| Utc.timestamp_opt(t, 0).single())
-}
-
-/// Applies Stripe's current view of a subscription (older events never
-/// move it backwards).
-fn apply_subscription(
-    tx: &Transaction<'_>,
-    _st: &AppState,
-    sub: &StripeSubscription,
-    event_at: i64,
-    now: DateTime<Utc>,
-) -> AppResult<Option<repo::Subscription>> {
-    let local = match repo::find_by_stripe(tx, &sub.id)? {
-        Some(l) => Some(l),
-        None => sub
-            .metadata_id()
-            .map(|id| repo::find_subscription(tx, id))
-            .transpose()?
-            .flatten(),
-    };
-    let Some(local) = local else {
-        return Ok(None);
-    };
-    let (start, end) = sub.period();
-    repo::apply_stripe_state(
-        tx,
-        local.id,
-        &StripeState {
-            stripe_id: &sub.id,
-            status: &sub.status,
-            period_start: ts_of(start),
-            period_end: ts_of(end),
-            cancel_at_period_end: sub.cancel_at_period_end,
-            event_at,
-        },
-        now,
-    )?;
-    repo::find_subscription(tx, local.id)
-}
-
-fn checkout_completed(
-    tx: &Transaction<'_>,
-    st: &AppState,
-    session: &Value,
-    current: Option<&StripeSubscription>,
-    created: i64,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
-    match text(session, "mode") {
-        Some("payment") => {
-            let (Some(intent), Some(sid)) = (
-                text(session, "payment_intent"),
-                session["metadata"]["session_id"]
-                    .as_str()
-                    .and_then(|s| s.parse::<i64>().ok()),
-            ) else {
-                return Ok(());
-            };
-            if let Some(p) = repo::find(tx, sid)? {
-                if p.intent_id.is_none() {
-                    repo::set_intent(tx, sid, intent, now)?;
-                }
-            }
-            Ok(())
-        }
-        Some("subscription") => {
-            if let (Some(cs), Some(sub)) = (text(session, "id"), current) {
-                if let Some(local) = repo::find_by_checkout(tx, cs)? {
-                    repo::apply_stripe_state(
-                        tx,
-                        local.id,
-                        &StripeState {
-                            stripe_id: &sub.id,
-                            status: &sub.status,
-                            period_start: ts_of(sub.period().0),
-                            period_end: ts_of(sub.period().1),
-                            cancel_at_period_end: sub.cancel_at_period_end,
-                            event_at: created,
-                        },
-                        now,
-                    )?;
-                }
-            }
-            let _ = st;
-            Ok(())
-        }
-        _ => Ok(()),
-    }
-}
-
-fn invoice_paid(
-    tx: &Transaction<'_>,
-    st: &AppState,
-    invoice: &Value,
-    current: Option<&StripeSubscription>,
-    created: i64,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
-    let Some(sub) = current else {
-        return Ok(());
-    };
-    let Some(local) = apply_subscription(tx, st, sub, created, now)? else {
-        return Ok(());
-    };
-    let amount = invoice["amount_paid"].as_i64().unwrap_or(0);
-    let tax = invoice["tax"]
-        .as_i64()
-        .or_else(|| {
-            invoice["total_taxes"]
-                .as_array()
-                .map(|t| t.iter().filter_map(|x| x["amount"].as_i64()).sum())
-        })
-        .unwrap_or(0);
-    let currency = text(invoice, "currency").unwrap_or("eur").to_uppercase();
-    let Some(entry) = ledger::append(
-        tx,
-        &NewEntry {
-            kind: "subscription_charge",
-            user_id: Some(local.user_id),
-            session_id: None,
-            subscription_id: Some(local.id),
-            amount_minor: amount,
-            tax_minor: tax,
-            fee_minor: 0,
-            currency: &currency,
-            stripe_ref: text(invoice, "id"),
-        },
-        now,
-    )?
-    else {
-        return Ok(());
-    };
-    let plan = st
-        .config
-        .plans
-        .iter()
-        .find(|p| p.id == local.plan_id)
-        .map_or(local.plan_id.clone(), |p| p.name.clone());
-    invoices::issue_in(
-        tx,
-        st,
-        UserId(local.user_id),
-        entry,
-        &Charge {
-            kind: "invoice",
-            description: format!("Subscription: {plan}"),
-            gross_minor: amount,
-            tax_minor: tax,
-            rate: None,
-            currency: &currency,
-            credits_invoice_id: None,
-        },
-        now,
-    )?;
-    Ok(())
-}
-
-/// Tells the subscriber a renewal failed, with a link to update the card.
-fn renewal_failed(
-    tx: &Transaction<'_>,
-    st: &AppState,
-    sub: &repo::Subscription,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
-    let Some(user) = crate::db::repos::users::find(tx, &st.keys, UserId(sub.user_id))? else {
-        return Ok(());
-    };
-    let m = crate::services::mail::templates::BillingNotice {
-        institution: st.config.institution.name.clone(),
-        name: user.name.clone(),
-        headline: "We could not renew your subscription.".into(),
-        lines: vec![
-            "Your card was declined. Until the payment goes through, your plan's benefits are paused.".into(),
-            "Update your card, and Stripe will try again.".into(),
-        ],
-        action_label: "Update your card".into(),
-        action_url: format!("{}/account#subscription", st.config.public_url()),
-    };
-    let content = crate::services::mail::templates::billing_notice(
-        "Your subscription payment failed".into(),
-        &m,
-    )?;
-    let to = crate::domain::Email::parse(&user.email).map_err(AppError::internal)?;
-    match crate::services::mail::enqueue_in(
-        tx,
-        st,
-        &crate::services::mail::Outgoing {
-            template: "subscription_payment_failed",
-            to,
-            content,
-        },
-        now,
-    ) {
-        Err(AppError::Conflict {
-            code: "opted_out", ..
-        }) => Ok(()),
-        other => other.map(|_| ()),
-    }
 }
