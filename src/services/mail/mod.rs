@@ -67,6 +67,23 @@ pub fn enqueue_in(
     Ok(id)
 }
 
+/// Like `enqueue_in` for messages a participant must not miss but that
+/// may not go to an address that opted out: those are skipped (`None`).
+pub fn enqueue_unless_opted_out_in(
+    conn: &rusqlite::Connection,
+    state: &AppState,
+    msg: &Outgoing,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<Option<i64>> {
+    match enqueue_in(conn, state, msg, now) {
+        Ok(id) => Ok(Some(id)),
+        Err(AppError::Conflict {
+            code: "opted_out", ..
+        }) => Ok(None),
+        Err(e) => Err(e),
+    }
+}
+
 /// Puts a message in the outbox and wakes the sender.
 pub async fn enqueue(state: &AppState, msg: Outgoing) -> AppResult<i64> {
     let st = state.clone();

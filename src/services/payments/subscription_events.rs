@@ -200,7 +200,7 @@ pub(super) fn renewal_failed(
         &m,
     )?;
     let to = crate::domain::Email::parse(&user.email).map_err(AppError::internal)?;
-    match crate::services::mail::enqueue_in(
+    crate::services::mail::enqueue_unless_opted_out_in(
         tx,
         st,
         &crate::services::mail::Outgoing {
@@ -209,10 +209,6 @@ pub(super) fn renewal_failed(
             content,
         },
         now,
-    ) {
-        Err(AppError::Conflict {
-            code: "opted_out", ..
-        }) => Ok(()),
-        other => other.map(|_| ()),
-    }
+    )
+    .map(|_| ())
 }

@@ -12,7 +12,7 @@ use crate::domain::{Email, UserId};
 use crate::error::{AppError, AppResult};
 use crate::services::link_tokens;
 use crate::services::mail::templates::{self, SessionNotice, SessionRequest};
-use crate::services::mail::{enqueue_in, Outgoing};
+use crate::services::mail::{enqueue_unless_opted_out_in, Outgoing};
 use crate::state::AppState;
 
 use super::calendar::{self, Method, People};
@@ -89,12 +89,7 @@ fn send(
         to: to_addr,
         content,
     };
-    match enqueue_in(c, st, &msg, now) {
-        Err(AppError::Conflict {
-            code: "opted_out", ..
-        }) => Ok(()),
-        other => other.map(|_| ()),
-    }
+    enqueue_unless_opted_out_in(c, st, &msg, now).map(|_| ())
 }
 
 struct Notice<'a> {
