@@ -68,6 +68,25 @@ pub fn percent_of(amount_minor: i64, percent: i64) -> i64 {
     )
 }
 
+/// `total × part / whole`, rounded half away from zero: a part's share of
+/// an amount (a partial refund's share of the tax). `whole` 0 gives 0.
+pub fn share(total_minor: i64, part_minor: i64, whole_minor: i64) -> i64 {
+    if whole_minor <= 0 {
+        return 0;
+    }
+    div_round(
+        i128::from(total_minor.max(0)) * i128::from(part_minor.max(0)),
+        i128::from(whole_minor),
+    )
+}
+
+/// Money as people read it: "EUR 47.60", "-EUR 23.80" (two decimals).
+pub fn format(minor: i64, currency: &str) -> String {
+    let sign = if minor < 0 { "-" } else { "" };
+    let m = minor.unsigned_abs();
+    format!("{sign}{currency} {}.{:02}", m / 100, m % 100)
+}
+
 /// A refund tier: cancelling at least `hours_before` the start refunds
 /// `refund_percent`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -138,6 +157,16 @@ mod tests {
         assert_eq!(percent_of(999, 10), 100);
         assert_eq!(percent_of(1000, 150), 1000);
         assert_eq!(percent_of(1000, -5), 0);
+    }
+
+    #[test]
+    fn shares_round_half_up_and_money_prints_with_its_sign() {
+        assert_eq!(share(760, 2380, 4760), 380);
+        assert_eq!(share(639, 1000, 4000), 160);
+        assert_eq!(share(100, 1, 0), 0);
+        assert_eq!(format(4760, "EUR"), "EUR 47.60");
+        assert_eq!(format(-2380, "EUR"), "-EUR 23.80");
+        assert_eq!(format(5, "USD"), "USD 0.05");
     }
 
     #[test]

@@ -43,7 +43,7 @@ pub struct BillingSection {
 
 impl BillingSection {
     pub fn money(minor: i64, currency: &str) -> String {
-        invoices::amount(minor, currency)
+        crate::domain::money::format(minor, currency)
     }
 }
 
@@ -51,7 +51,7 @@ fn entry_line(e: LedgerEntry) -> EntryLine {
     EntryLine {
         date: e.created_at.get(..10).unwrap_or_default().to_string(),
         kind: e.kind.replace('_', " "),
-        amount: invoices::amount(e.amount_minor, &e.currency),
+        amount: crate::domain::money::format(e.amount_minor, &e.currency),
         invoice_id: e.invoice_id,
         invoice_number: e.invoice_number,
     }
@@ -142,7 +142,7 @@ pub struct InvoicePage {
 
 impl InvoicePage {
     pub fn money(&self, minor: &i64) -> String {
-        invoices::amount(*minor, &self.i.currency)
+        crate::domain::money::format(*minor, &self.i.currency)
     }
     pub fn percent(&self, bp: &i64) -> String {
         format!("{}.{:02} %", bp / 100, bp % 100)

@@ -81,15 +81,11 @@ pub fn price_label(minor: i64, currency: &str) -> String {
     if minor == 0 {
         "Free".into()
     } else {
-        format!("{currency} {}.{:02} per session", minor / 100, minor % 100)
+        format!(
+            "{} per session",
+            crate::domain::money::format(minor, currency)
+        )
     }
-}
-
-/// A time as a viewer in `tz` reads it, e.g. "Mon 2 March 2026, 09:00".
-pub fn local_label(t: DateTime<Utc>, tz: Tz) -> String {
-    t.with_timezone(&tz)
-        .format("%a %-d %B %Y, %H:%M")
-        .to_string()
 }
 
 async fn picker(

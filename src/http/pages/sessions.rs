@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
 use serde::Deserialize;
 
-use super::booking::{local_label, price_label};
+use super::booking::price_label;
 use super::context::{redirect_with_flash, render, Layout, Viewer};
 use super::form::PageForm;
 use super::PageError;
@@ -18,6 +18,7 @@ use crate::error::AppError;
 use crate::http::api::sessions::calendar_response;
 use crate::http::extractors::{AppPath, AppQuery};
 use crate::pagination::PageParams;
+use crate::services::sessions::notify::local as local_label;
 use crate::services::sessions::{self, lifecycle, settings, ListQuery, Party, SessionView};
 use crate::state::AppState;
 

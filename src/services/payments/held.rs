@@ -478,16 +478,7 @@ pub fn record_refund_in(
 ) -> AppResult<()> {
     let p = &r.payment;
     // The refund's share of the tax, rounded half up like every tax line.
-    let tax = if p.amount_minor == 0 {
-        0
-    } else {
-        let (t, a, total) = (
-            i128::from(p.tax_minor),
-            i128::from(r.amount),
-            i128::from(p.amount_minor),
-        );
-        ((t * a * 2 + total) / (total * 2)) as i64
-    };
+    let tax = crate::domain::money::share(p.tax_minor, r.amount, p.amount_minor);
     let Some(entry) = ledger::append(
         conn,
         &NewEntry {

@@ -117,10 +117,3 @@ pub async fn get(state: &AppState, who: &Principal, id: i64) -> AppResult<Invoic
         Err(AppError::NotFound)
     }
 }
-
-/// Money as printed on invoices: "EUR 47.60", "-EUR 23.80".
-pub fn amount(minor: i64, currency: &str) -> String {
-    let sign = if minor < 0 { "-" } else { "" };
-    let m = minor.abs();
-    format!("{sign}{currency} {}.{:02}", m / 100, m % 100)
-}

@@ -158,9 +158,10 @@ pub async fn summary(
         .await?;
     Ok(payment.map(|p| PaymentSummary {
         payable: party == Party::Reader && p.status == "pending" && session_status == "requested",
-        amount: invoices::amount(p.amount_minor, &p.currency),
-        tax: invoices::amount(p.tax_minor, &p.currency),
-        refunded: (p.refunded_minor > 0).then(|| invoices::amount(p.refunded_minor, &p.currency)),
+        amount: crate::domain::money::format(p.amount_minor, &p.currency),
+        tax: crate::domain::money::format(p.tax_minor, &p.currency),
+        refunded: (p.refunded_minor > 0)
+            .then(|| crate::domain::money::format(p.refunded_minor, &p.currency)),
         status: p.status,
         invoices: entries
             .into_iter()

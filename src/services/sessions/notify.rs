@@ -223,12 +223,7 @@ fn price(s: &SessionRow) -> String {
     if s.price_minor == 0 {
         "free".into()
     } else {
-        format!(
-            "{} {}.{:02}",
-            s.currency,
-            s.price_minor / 100,
-            s.price_minor % 100
-        )
+        crate::domain::money::format(s.price_minor, &s.currency)
     }
 }
 
