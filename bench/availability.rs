@@ -321,21 +321,21 @@ async fn run(iterations: usize) -> Result<bool, Box<dyn Error>> {
     // 1. The full service call: reader pool, database read, computation.
     let mut slot_count = 0;
     for _ in 0..iterations / 10 {
-        slot_count = settings::slots(&state, id, from, to, QUERY_DURATION)
+        slot_count = settings::slots(&state, id, from, to, Some(QUERY_DURATION))
             .await?
             .len();
     }
     let mut lat = Vec::with_capacity(iterations);
     for _ in 0..iterations {
         let t = Instant::now();
-        let slots = settings::slots(&state, id, from, to, QUERY_DURATION).await?;
+        let slots = settings::slots(&state, id, from, to, Some(QUERY_DURATION)).await?;
         lat.push(t.elapsed());
         slot_count = black_box(slots).len();
     }
     let p99 = report("settings::slots (service, reader pool)", lat, slot_count);
 
     // Sanity: no slot overlaps a session or its buffer.
-    let slots = settings::slots(&state, id, from, to, QUERY_DURATION).await?;
+    let slots = settings::slots(&state, id, from, to, Some(QUERY_DURATION)).await?;
     let buffer = Span::minutes(BUFFER);
     let clashes = slots
         .iter()
@@ -358,7 +358,7 @@ async fn run(iterations: usize) -> Result<bool, Box<dyn Error>> {
             state.now(),
             from,
             to,
-            QUERY_DURATION,
+            Some(QUERY_DURATION),
         )?;
         lat.push(t.elapsed());
         slot_count = black_box(slots).len();

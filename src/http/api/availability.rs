@@ -93,16 +93,7 @@ pub async fn availability_get(
         Some(t) => parse_time("to", t)?,
         None => from + Duration::days(14),
     };
-    let duration = match p.duration {
-        Some(d) => d,
-        None => settings::get_settings(&state, id)
-            .await?
-            .durations
-            .into_iter()
-            .min()
-            .unwrap_or(60),
-    };
-    let slots = settings::slots(&state, id, from, to, duration).await?;
+    let slots = settings::slots(&state, id, from, to, p.duration).await?;
     Ok(Json(SlotsAnswer { slots }))
 }
 

@@ -111,7 +111,7 @@ async fn picker(
         .unwrap_or(60);
     let from = local_instant(zone, week, 0, false).max(now);
     let to = local_instant(zone, week + Duration::days(7), 0, false);
-    let slots = settings::slots(state, id, from, to, duration).await?;
+    let slots = settings::slots(state, id, from, to, Some(duration)).await?;
     let mut days: Vec<DayGroup> = Vec::new();
     for s in slots {
         let start = s.start.with_timezone(&zone);

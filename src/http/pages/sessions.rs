@@ -156,7 +156,7 @@ async fn reschedule_slots(state: &AppState, s: &SessionView, zone: Tz) -> Vec<(S
     }
     let from = state.now();
     let to = from + Duration::days(28);
-    match settings::slots(state, s.researcher_id, from, to, s.duration_minutes).await {
+    match settings::slots(state, s.researcher_id, from, to, Some(s.duration_minutes)).await {
         Ok(slots) => slots
             .into_iter()
             .filter(|x| x.start != s.start)

@@ -131,11 +131,7 @@ async fn payable(
 }
 
 /// The user's Stripe customer, made on first use.
-pub async fn customer_of(state: &AppState, user: UserId) -> AppResult<String> {
-    customer(state, user).await
-}
-
-async fn customer(state: &AppState, user: UserId) -> AppResult<String> {
+pub async fn customer(state: &AppState, user: UserId) -> AppResult<String> {
     let keys = state.keys.clone();
     let (profile, account) = state
         .db

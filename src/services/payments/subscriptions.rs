@@ -99,7 +99,7 @@ pub async fn start(state: &AppState, who: &Principal, plan_id: &str) -> AppResul
         .db
         .write(move |tx| repo::insert_subscription(tx, user.0, &pid, now))
         .await?;
-    let customer = held::customer_of(state, user).await?;
+    let customer = held::customer(state, user).await?;
     let back = format!("{}/account", state.config.public_url());
     let body = crate::providers::stripe::form(&[
         ("mode", "subscription".into()),
@@ -209,7 +209,7 @@ pub async fn card_portal(state: &AppState, who: &Principal) -> AppResult<String>
             "Payments are not enabled here.",
         ));
     }
-    let customer = held::customer_of(state, who.user_id).await?;
+    let customer = held::customer(state, who.user_id).await?;
     let back = format!("{}/account#subscription", state.config.public_url());
     state
         .providers

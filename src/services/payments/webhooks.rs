@@ -179,11 +179,7 @@ fn process(
         }
         "payment_intent.canceled" => {
             if let Some(p) = payment_of(tx, object, now)? {
-                if let Some(s) = consulting_sessions::find(
-                    tx,
-                    &st.keys,
-                    crate::domain::ConsultingSessionId(p.session_id),
-                )? {
+                if let Some(s) = session_row(tx, st, p.session_id)? {
                     held::record_release_in(tx, &s, now)?;
                 }
             }

@@ -131,9 +131,10 @@ fn insert_checked(
     req: &BookRequest,
     now: DateTime<Utc>,
 ) -> AppResult<ConsultingSessionId> {
-    let researcher = researchers::find(tx, &st.keys, req.researcher_id)?
+    // Only the owner is needed here: not the whole (decrypted) profile.
+    let owner = researchers::owner(tx, req.researcher_id)?
         .ok_or_else(|| AppError::field("researcher_id", "no such researcher"))?;
-    let Some(owner) = researcher.user_id else {
+    let Some(owner) = owner else {
         return Err(AppError::conflict(
             "not_bookable",
             "This researcher has not registered yet, so sessions cannot be booked. You can tell them you are interested instead.",

@@ -208,13 +208,14 @@ pub fn check_range(
     Ok(())
 }
 
-/// Free slots of `duration` minutes starting in `[from, to)`.
+/// Free slots of `duration` minutes (default: the shortest offered)
+/// starting in `[from, to)`.
 pub async fn slots(
     state: &AppState,
     id: ResearcherId,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-    duration: i64,
+    duration: Option<i64>,
 ) -> AppResult<Vec<Slot>> {
     let config = state.config.clone();
     let now = state.now();
@@ -235,9 +236,12 @@ pub fn slots_in(
     now: DateTime<Utc>,
     from: DateTime<Utc>,
     to: DateTime<Utc>,
-    duration: i64,
+    duration: Option<i64>,
 ) -> AppResult<Vec<Slot>> {
     let loaded = load(c, config, id)?;
+    let duration = duration
+        .or_else(|| loaded.settings.durations.first().copied())
+        .unwrap_or(60);
     check_range(from, to, duration, &loaded.settings.durations)?;
     let Some(avail) = loaded.availability else {
         return Ok(Vec::new());
@@ -277,7 +281,7 @@ pub async fn booking_info(state: &AppState, id: ResearcherId) -> AppResult<Booki
         .db
         .read(move |c| {
             require_exists(c, id)?;
-            let owner = researchers::owner(c, id)?;
+            let owner = researchers::owner(c, id)?.flatten();
             let loaded = load(c, &config.sessions, id)?;
             Ok(BookingInfo {
                 registered: owner.is_some(),

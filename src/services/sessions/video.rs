@@ -130,31 +130,31 @@ pub async fn retire(state: &AppState, old: &SessionRow, new: &Link) {
     }
 }
 
-/// Deletes a meeting made for an accept that did not commit.
-pub async fn discard(state: &AppState, link: &Link) {
-    let (Some(client), "zoom", Some(id)) = (
-        state.providers.zoom.as_ref(),
-        link.provider,
-        link.meeting_id.as_deref(),
-    ) else {
+/// Deletes a Zoom meeting, if the link is one; a failure is logged (the
+/// change that made the meeting unneeded stands).
+async fn delete_zoom(state: &AppState, provider: Option<&str>, meeting_id: Option<&str>) {
+    let (Some(client), Some("zoom"), Some(id)) =
+        (state.providers.zoom.as_ref(), provider, meeting_id)
+    else {
         return;
     };
     if let Err(e) = client.delete_meeting(id).await {
-        tracing::warn!(error = %e, "could not delete an unused Zoom meeting");
+        tracing::warn!(meeting = id, error = %e, "could not delete the Zoom meeting");
     }
 }
 
+/// Deletes a meeting made for an accept that did not commit.
+pub async fn discard(state: &AppState, link: &Link) {
+    delete_zoom(state, Some(link.provider), link.meeting_id.as_deref()).await;
+}
+
 /// Deletes the Zoom meeting of a cancelled session (after the cancellation
-/// is stored; a failure is logged, the session stays cancelled).
+/// is stored).
 pub async fn delete(state: &AppState, s: &SessionRow) {
-    let (Some(client), Some("zoom"), Some(id)) = (
-        state.providers.zoom.as_ref(),
+    delete_zoom(
+        state,
         s.meeting_provider.as_deref(),
         s.meeting_id.as_deref(),
-    ) else {
-        return;
-    };
-    if let Err(e) = client.delete_meeting(id).await {
-        tracing::warn!(session = %s.id, error = %e, "could not delete the Zoom meeting");
-    }
+    )
+    .await;
 }

@@ -152,12 +152,11 @@ pub fn is_author_of(
     )?)
 }
 
-/// The account that claimed the profile, if any.
-pub fn owner(conn: &Connection, id: ResearcherId) -> AppResult<Option<i64>> {
+/// The account that claimed the profile: `None` when there is no such
+/// researcher, `Some(None)` while nobody claimed it.
+pub fn owner(conn: &Connection, id: ResearcherId) -> AppResult<Option<Option<i64>>> {
     Ok(conn
-        .query_row("SELECT user_id FROM researchers WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })
-        .optional()?
-        .flatten())
+        .prepare_cached("SELECT user_id FROM researchers WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?)
 }
