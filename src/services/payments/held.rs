@@ -437,11 +437,14 @@ pub struct Refunded {
     pub amount: i64,
 }
 
-/// Refunds `amount` of a captured payment at Stripe (`None`: nothing to do).
-pub async fn refund(state: &AppState, s: &SessionRow, amount: i64) -> AppResult<Option<Refunded>> {
-    let Some(p) = of_session(state, s.id).await? else {
-        return Ok(None);
-    };
+/// Refunds `amount` of the session's captured payment `p` at Stripe
+/// (`None`: nothing to do).
+pub async fn refund(
+    state: &AppState,
+    s: &SessionRow,
+    p: SessionPayment,
+    amount: i64,
+) -> AppResult<Option<Refunded>> {
     let (true, Some(intent), true) = (
         amount > 0,
         p.intent_id.clone(),

@@ -46,7 +46,7 @@ pub async fn admin_refund(
             format!("must be between 1 and {left}"),
         ));
     }
-    let Some(refunded) = held::refund(state, &row, amount).await? else {
+    let Some(refunded) = held::refund(state, &row, payment, amount).await? else {
         return Err(AppError::conflict(
             "nothing_to_refund",
             "This session has no captured payment.",

@@ -213,7 +213,7 @@ pub async fn cancel(
             Some(p) => {
                 let amount =
                     payments::refund_amount(state, &p, party == Party::Reader, minutes_left);
-                payments::refund(state, &s, amount).await?
+                payments::refund(state, &s, p, amount).await?
             }
             None => None,
         }
@@ -493,7 +493,7 @@ pub async fn no_show(
     let refunded = match payments::of_session(state, s.id).await? {
         Some(p) if absent == Party::Researcher => {
             let amount = payments::refund_amount(state, &p, false, 0);
-            payments::refund(state, &s, amount).await?
+            payments::refund(state, &s, p, amount).await?
         }
         _ => None,
     };

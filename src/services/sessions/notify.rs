@@ -48,24 +48,26 @@ fn person(c: &Connection, st: &AppState, id: UserId, tz: Tz) -> AppResult<Person
     })
 }
 
+/// The zone a participant reads times in (no account look-up needed).
+fn zone_of(st: &AppState, s: &SessionRow, party: Party) -> Tz {
+    match party {
+        Party::Researcher => zone(
+            s.researcher_timezone.as_deref(),
+            &st.config.sessions.default_timezone,
+        ),
+        _ => zone(s.reader_timezone.as_deref(), "UTC"),
+    }
+}
+
 fn reader(c: &Connection, st: &AppState, s: &SessionRow) -> AppResult<Person> {
-    person(
-        c,
-        st,
-        s.reader_id,
-        zone(s.reader_timezone.as_deref(), "UTC"),
-    )
+    person(c, st, s.reader_id, zone_of(st, s, Party::Reader))
 }
 
 fn researcher(c: &Connection, st: &AppState, s: &SessionRow) -> AppResult<Person> {
     let id = s
         .researcher_user
         .ok_or_else(|| AppError::internal("the researcher has no account"))?;
-    let tz = zone(
-        s.researcher_timezone.as_deref(),
-        &st.config.sessions.default_timezone,
-    );
-    let mut p = person(c, st, id, tz)?;
+    let mut p = person(c, st, id, zone_of(st, s, Party::Researcher))?;
     p.name = s.researcher_name.clone();
     Ok(p)
 }
@@ -152,17 +154,26 @@ fn organizer(st: &AppState) -> (&str, &str) {
     (st.config.institution.name.as_str(), from)
 }
 
-/// Sends the notice to both participants.
-fn both(c: &Connection, st: &AppState, n: &Notice<'_>, now: DateTime<Utc>) -> AppResult<()> {
-    let r = researcher(c, st, n.s)?;
-    let d = reader(c, st, n.s)?;
-    let people = People {
+/// The researcher and the reader of a session, as recipients.
+fn participants(c: &Connection, st: &AppState, s: &SessionRow) -> AppResult<(Person, Person)> {
+    Ok((researcher(c, st, s)?, reader(c, st, s)?))
+}
+
+/// Organizer and attendees of the session's calendar event.
+fn people<'a>(st: &'a AppState, r: &'a Person, d: &'a Person) -> People<'a> {
+    People {
         organizer: organizer(st),
         attendees: vec![
             (r.name.as_str(), r.email.as_str()),
             (d.name.as_str(), d.email.as_str()),
         ],
-    };
+    }
+}
+
+/// Sends the notice to both participants.
+fn both(c: &Connection, st: &AppState, n: &Notice<'_>, now: DateTime<Utc>) -> AppResult<()> {
+    let (r, d) = participants(c, st, n.s)?;
+    let people = people(st, &r, &d);
     notice(c, st, n, &r, &d, &people, now)?;
     notice(c, st, n, &d, &r, &people, now)
 }
@@ -175,15 +186,8 @@ fn one(
     to: Party,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let r = researcher(c, st, n.s)?;
-    let d = reader(c, st, n.s)?;
-    let people = People {
-        organizer: organizer(st),
-        attendees: vec![
-            (r.name.as_str(), r.email.as_str()),
-            (d.name.as_str(), d.email.as_str()),
-        ],
-    };
+    let (r, d) = participants(c, st, n.s)?;
+    let people = people(st, &r, &d);
     match to {
         Party::Researcher => notice(c, st, n, &r, &d, &people, now),
         _ => notice(c, st, n, &d, &r, &people, now),
@@ -198,15 +202,8 @@ pub async fn invite_for(state: &AppState, s: &SessionRow, method: Method) -> App
     state
         .db
         .read(move |c| {
-            let r = researcher(c, &st, &s)?;
-            let d = reader(c, &st, &s)?;
-            let people = People {
-                organizer: organizer(&st),
-                attendees: vec![
-                    (r.name.as_str(), r.email.as_str()),
-                    (d.name.as_str(), d.email.as_str()),
-                ],
-            };
+            let (r, d) = participants(c, &st, &s)?;
+            let people = people(&st, &r, &d);
             Ok(calendar::render(
                 &s,
                 method,
@@ -375,8 +372,7 @@ pub fn reschedule_proposed(
     } else {
         Party::Reader
     };
-    let (r, d) = (researcher(c, st, s)?, reader(c, st, s)?);
-    let tz = if to == Party::Researcher { r.tz } else { d.tz };
+    let tz = zone_of(st, s, to);
     let when = s.proposed_start.map(|t| local(t, tz)).unwrap_or_default();
     one(
         c,
