@@ -354,6 +354,17 @@ pub enum ConfigError {
     Invalid(String),
 }
 
+/// Parses a list of addresses or networks (`10.0.0.1`, `10.0.0.0/8`).
+pub fn ip_nets(key: &str, list: &[String]) -> Result<Vec<IpNet>, String> {
+    list.iter()
+        .map(|p| {
+            p.parse::<IpNet>()
+                .or_else(|_| p.parse::<IpAddr>().map(IpNet::from))
+                .map_err(|_| format!("{key}: `{p}` is not an IP or CIDR"))
+        })
+        .collect()
+}
+
 /// Seed-era plain environment variable names and the key each one sets.
 const PLAIN_ENV_NAMES: &[(&str, &str)] = &[
     ("OPENALEX_API_KEY", "providers.openalex.api_key"),
@@ -500,15 +511,7 @@ impl Config {
     }
 
     pub fn trusted_proxies(&self) -> Result<Vec<IpNet>, String> {
-        self.security
-            .trusted_proxies
-            .iter()
-            .map(|p| {
-                p.parse::<IpNet>()
-                    .or_else(|_| p.parse::<IpAddr>().map(IpNet::from))
-                    .map_err(|_| format!("security.trusted_proxies: `{p}` is not an IP or CIDR"))
-            })
-            .collect()
+        ip_nets("security.trusted_proxies", &self.security.trusted_proxies)
     }
 
     pub fn database_path(&self) -> PathBuf {

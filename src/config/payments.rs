@@ -210,13 +210,7 @@ pub fn validate(
     if !(1..=3600).contains(&s.webhook_tolerance_secs) {
         return Err("stripe.webhook_tolerance_secs must be 1 to 3600".into());
     }
-    for ip in &s.webhook_allowed_ips {
-        if ip.parse::<ipnet::IpNet>().is_err() && ip.parse::<std::net::IpAddr>().is_err() {
-            return Err(format!(
-                "stripe.webhook_allowed_ips: `{ip}` is not an IP or CIDR"
-            ));
-        }
-    }
+    super::ip_nets("stripe.webhook_allowed_ips", &s.webhook_allowed_ips)?;
     let mut ids = std::collections::BTreeSet::new();
     for plan in plans {
         let bad = |m: &str| Err(format!("plans `{}`: {m}", plan.id));

@@ -52,14 +52,10 @@ fn allowed(state: &AppState, ip: Option<IpAddr>) -> bool {
     if list.is_empty() {
         return true;
     }
-    let Some(ip) = ip else { return false };
-    list.iter().any(|entry| {
-        entry
-            .parse::<ipnet::IpNet>()
-            .map(|n| n.contains(&ip))
-            .or_else(|_| entry.parse::<IpAddr>().map(|a| a == ip))
-            .unwrap_or(false)
-    })
+    let (Some(ip), Ok(nets)) = (ip, crate::config::ip_nets("", list)) else {
+        return false;
+    };
+    nets.iter().any(|n| n.contains(&ip))
 }
 
 fn bad(message: &str) -> AppError {
