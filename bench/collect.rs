@@ -169,14 +169,15 @@ async fn run(authors: usize) -> Result<(), Box<dyn std::error::Error>> {
     let mut config = Config::default();
     config.storage.data_dir = dir.path().to_path_buf();
     config.providers.openalex.base_url = openalex.uri();
-    for (p, server, key) in [
-        (&mut config.providers.firecrawl, &firecrawl, "fc-bench"),
-        (&mut config.providers.rocketreach, &rocketreach, "rr-bench"),
-        (&mut config.providers.tavily, &tavily, "tvly-bench"),
-    ] {
-        p.base_url = server.uri();
-        p.api_key = Secret::new(key);
-    }
+    let p = &mut config.providers;
+    (p.firecrawl.base_url, p.firecrawl.api_key) = (firecrawl.uri(), Secret::new("fc-bench"));
+    (p.rocketreach.base_url, p.rocketreach.api_key) = (rocketreach.uri(), Secret::new("rr-bench"));
+    (p.tavily.base_url, p.tavily.api_key) = (tavily.uri(), Secret::new("tvly-bench"));
+    // No monthly caps: the run measures throughput, not budgets (the
+    // default caps would stop RocketReach after 100 authors).
+    p.firecrawl.monthly_credit_budget = 0;
+    p.rocketreach.monthly_credit_budget = 0;
+    p.tavily.monthly_credit_budget = 0;
     // Everything else stays at its default: concurrency, rate limits, TTL.
     // RPM=<n> raises every provider's rate limit, to see Colloquy's own ceiling.
     if let Some(rpm) = std::env::var("RPM").ok().and_then(|v| v.parse().ok()) {

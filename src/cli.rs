@@ -1,5 +1,5 @@
 //! The command line: `colloquy serve | migrate | config check | user create |
-//! keys rotate | keys drop-old | keys generate | demo | backup FILE | audit verify`.
+//! keys rotate | keys drop-old | keys generate | demo [--accounts] | backup FILE | audit verify`.
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -56,7 +56,13 @@ pub enum Command {
         command: KeysCommand,
     },
     /// Load about twenty real papers with their authors (safe to repeat).
-    Demo,
+    Demo {
+        /// Also make a bookable researcher (linked to an author of the first
+        /// demo paper, with weekday times) and a reader, and print their
+        /// e-mails and new random passwords (run again: new passwords).
+        #[arg(long)]
+        accounts: bool,
+    },
     /// Copy the live database to FILE with SQLite's online backup.
     Backup {
         /// Where to write the copy; must not exist yet.
@@ -236,15 +242,33 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("keys come from the environment: set COLLOQUY_KEYRING to this new keyring now:\n{json}");
             }
         }
-        Command::Demo => {
+        Command::Demo { accounts } => {
             let st = state(config)?;
-            let report = runtime()?
+            let rt = runtime()?;
+            let report = rt
                 .block_on(demo::load(&st))
                 .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(
                 "demo data: {} papers added, {} already there",
                 report.inserted, report.skipped
             );
+            if accounts {
+                let made = rt
+                    .block_on(crate::services::demo_accounts::create(&st))
+                    .map_err(|e| anyhow::anyhow!("{}", e.public_message()))?;
+                let public = st.config.public_url();
+                for (what, a) in [("researcher", &made.researcher), ("reader", &made.reader)] {
+                    let verb = if a.created { "created" } else { "new password" };
+                    println!(
+                        "demo {what} ({verb}): {}  password: {}",
+                        a.email, a.password
+                    );
+                }
+                println!(
+                    "{} is bookable at {public}/researchers/{} (an author of {public}/papers/{}).",
+                    made.researcher.name, made.researcher_id, made.paper_id
+                );
+            }
         }
         Command::Backup { file } => {
             if file.exists() {

@@ -24,6 +24,9 @@ pub enum AppError {
     Unauthorized { message: String },
     #[error("forbidden")]
     Forbidden,
+    /// Forbidden for a reason the caller can act on (e.g. `email_not_verified`).
+    #[error("{message}")]
+    Refused { code: &'static str, message: String },
     #[error("not found")]
     NotFound,
     #[error("{message}")]
@@ -34,6 +37,13 @@ pub enum AppError {
     UnsupportedMediaType,
     #[error("too many requests")]
     RateLimited { retry_after_secs: u64 },
+    /// A quota (not a request rate) is spent, e.g. `quota_exceeded`.
+    #[error("{message}")]
+    OverQuota {
+        code: &'static str,
+        message: String,
+        retry_after_secs: u64,
+    },
     /// An external service failed or could not be reached.
     #[error("{message}")]
     Upstream { code: &'static str, message: String },
@@ -56,6 +66,13 @@ impl AppError {
 
     pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
         Self::Conflict {
+            code,
+            message: message.into(),
+        }
+    }
+
+    pub fn refused(code: &'static str, message: impl Into<String>) -> Self {
+        Self::Refused {
             code,
             message: message.into(),
         }
@@ -87,12 +104,12 @@ impl AppError {
             Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
             Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
-            Self::Forbidden => StatusCode::FORBIDDEN,
+            Self::Forbidden | Self::Refused { .. } => StatusCode::FORBIDDEN,
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Conflict { .. } => StatusCode::CONFLICT,
             Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::RateLimited { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::RateLimited { .. } | Self::OverQuota { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::Upstream { .. } => StatusCode::BAD_GATEWAY,
             Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
@@ -103,6 +120,8 @@ impl AppError {
         match self {
             Self::BadRequest { code, .. }
             | Self::Conflict { code, .. }
+            | Self::Refused { code, .. }
+            | Self::OverQuota { code, .. }
             | Self::Upstream { code, .. } => code,
             Self::Validation { .. } => "validation_failed",
             Self::Unauthorized { .. } => "unauthorized",
@@ -197,7 +216,11 @@ impl IntoResponse for AppError {
 impl AppError {
     /// Adds `Retry-After` to a response for a rate-limit error.
     pub fn add_retry_after(&self, response: &mut Response) {
-        if let Self::RateLimited { retry_after_secs } = self {
+        if let Self::RateLimited { retry_after_secs }
+        | Self::OverQuota {
+            retry_after_secs, ..
+        } = self
+        {
             if let Ok(v) = HeaderValue::from_str(&retry_after_secs.max(&1).to_string()) {
                 response.headers_mut().insert(header::RETRY_AFTER, v);
             }

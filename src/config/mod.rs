@@ -19,7 +19,9 @@ pub use payments::{
     InvoicesConfig, PaymentsConfig, PaymentsMode, PlanConfig, StripeConfig, TaxConfig, TaxMode,
     TaxRateConfig,
 };
-pub use providers::{CollectionConfig, OpenAlexConfig, PaidProviderConfig, ProvidersConfig};
+pub use providers::{
+    BudgetDefault, CollectionConfig, OpenAlexConfig, PaidProviderConfig, ProvidersConfig,
+};
 pub use sessions::{SessionsConfig, VideoConfig, VideoProvider, ZoomConfig};
 pub use smtp::{SmtpConfig, SmtpSecurity};
 
@@ -63,6 +65,7 @@ pub struct Config {
     pub server: ServerConfig,
     pub storage: StorageConfig,
     pub auth: AuthConfig,
+    pub accounts: AccountsConfig,
     pub security: SecurityConfig,
     pub institution: InstitutionConfig,
     pub providers: ProvidersConfig,
@@ -182,6 +185,39 @@ impl Default for AuthConfig {
             login_max_failures_per_account: 5,
             login_failure_window_secs: 900,
             setup_link_ttl_secs: 86_400,
+        }
+    }
+}
+
+/// Whether new accounts must prove their e-mail address.
+#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "lowercase")]
+pub enum EmailVerification {
+    /// `required` when `[smtp]` is configured, `off` when mail is only held.
+    Auto,
+    Required,
+    Off,
+}
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AccountsConfig {
+    /// `auto`, `required` or `off`. While on, registration answers the same
+    /// whether or not the address has an account, and an unverified account
+    /// may browse but not book, invite, collect, add papers or subscribe.
+    pub email_verification: EmailVerification,
+    /// How long a verification link works.
+    pub verification_ttl_hours: i64,
+    /// Verification e-mails one account may ask for per hour.
+    pub verification_resends_per_hour: u32,
+}
+
+impl Default for AccountsConfig {
+    fn default() -> Self {
+        Self {
+            email_verification: EmailVerification::Auto,
+            verification_ttl_hours: 48,
+            verification_resends_per_hour: 3,
         }
     }
 }
@@ -436,6 +472,14 @@ impl Config {
         if a.login_max_failures_per_ip == 0 || a.login_max_failures_per_account == 0 {
             return invalid("auth.login_max_failures_* must be at least 1".into());
         }
+        if !(1..=24 * 30).contains(&self.accounts.verification_ttl_hours)
+            || self.accounts.verification_resends_per_hour == 0
+        {
+            return invalid(
+                "accounts.verification_ttl_hours must be between 1 and 720 and accounts.verification_resends_per_hour at least 1"
+                    .into(),
+            );
+        }
         if self.security.rate_limit_per_ip_per_minute == 0
             || self.security.rate_limit_per_user_per_minute == 0
         {
@@ -503,6 +547,15 @@ impl Config {
             format!("http://{}", self.server.bind)
         } else {
             self.server.public_url.trim_end_matches('/').to_string()
+        }
+    }
+
+    /// Whether accounts must verify their address (see `[accounts]`).
+    pub fn email_verification_on(&self) -> bool {
+        match self.accounts.email_verification {
+            EmailVerification::Required => true,
+            EmailVerification::Off => false,
+            EmailVerification::Auto => self.smtp.enabled(),
         }
     }
 

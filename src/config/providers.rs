@@ -9,12 +9,38 @@ use super::Secret;
 #[serde(deny_unknown_fields, default)]
 pub struct ProvidersConfig {
     pub openalex: OpenAlexConfig,
-    pub firecrawl: PaidProviderConfig,
-    pub rocketreach: PaidProviderConfig,
-    pub tavily: PaidProviderConfig,
+    pub firecrawl: PaidProviderConfig<Firecrawl>,
+    pub rocketreach: PaidProviderConfig<RocketReach>,
+    pub tavily: PaidProviderConfig<Tavily>,
 }
 
-impl Default for PaidProviderConfig {
+/// A paid provider's default monthly budget, so a section that sets only
+/// its key still gets a safe cap, never "no limit".
+pub trait BudgetDefault {
+    const BUDGET: u32;
+}
+
+/// 500 credits a month unless set: a free plan's size.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Firecrawl;
+/// 100 lookups a month unless set: the smallest paid plan's size.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RocketReach;
+/// 1,000 credits a month unless set: a free plan's size.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Tavily;
+
+impl BudgetDefault for Firecrawl {
+    const BUDGET: u32 = 500;
+}
+impl BudgetDefault for RocketReach {
+    const BUDGET: u32 = 100;
+}
+impl BudgetDefault for Tavily {
+    const BUDGET: u32 = 1000;
+}
+
+impl<B: BudgetDefault> Default for PaidProviderConfig<B> {
     fn default() -> Self {
         Self {
             api_key: Secret::default(),
@@ -22,7 +48,8 @@ impl Default for PaidProviderConfig {
             timeout_secs: 30,
             max_concurrency: 16,
             requests_per_minute: 1_500,
-            monthly_credit_budget: 0,
+            monthly_credit_budget: B::BUDGET,
+            provider: std::marker::PhantomData,
         }
     }
 }
@@ -37,21 +64,20 @@ impl ProvidersConfig {
             o.max_concurrency,
             o.requests_per_minute,
         )?;
-        for (name, p) in [
-            ("firecrawl", &self.firecrawl),
-            ("rocketreach", &self.rocketreach),
-            ("tavily", &self.tavily),
-        ] {
-            check(
-                name,
-                &p.base_url_or_default(name),
-                p.timeout_secs,
-                p.max_concurrency,
-                p.requests_per_minute,
-            )?;
-        }
-        Ok(())
+        check_paid("firecrawl", &self.firecrawl)?;
+        check_paid("rocketreach", &self.rocketreach)?;
+        check_paid("tavily", &self.tavily)
     }
+}
+
+fn check_paid<B>(name: &str, p: &PaidProviderConfig<B>) -> Result<(), String> {
+    check(
+        name,
+        &p.base_url_or_default(name),
+        p.timeout_secs,
+        p.max_concurrency,
+        p.requests_per_minute,
+    )
 }
 
 fn check(
@@ -103,8 +129,12 @@ impl Default for OpenAlexConfig {
 /// A paid provider (Firecrawl, RocketReach, Tavily). Without an API key it
 /// is skipped, and shows as skipped in the job.
 #[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct PaidProviderConfig {
+#[serde(
+    deny_unknown_fields,
+    default,
+    bound(deserialize = "B: BudgetDefault", serialize = "")
+)]
+pub struct PaidProviderConfig<B> {
     pub api_key: Secret,
     /// Empty means the provider's public API; point it at a fake in tests.
     pub base_url: String,
@@ -115,11 +145,14 @@ pub struct PaidProviderConfig {
     /// Requests started per minute at most (spread evenly); set it to your
     /// plan's limit, e.g. 15 for RocketReach Essentials lookups.
     pub requests_per_minute: u32,
-    /// Paid calls allowed per calendar month (UTC); 0 means no limit.
+    /// Paid calls allowed per calendar month (UTC); each call reserves its
+    /// credit before it is made. 0 means no limit.
     pub monthly_credit_budget: u32,
+    #[serde(skip)]
+    provider: std::marker::PhantomData<B>,
 }
 
-impl PaidProviderConfig {
+impl<B> PaidProviderConfig<B> {
     /// The configured base URL, or the provider's public one.
     pub fn base_url_or_default(&self, provider: &str) -> String {
         if !self.base_url.trim().is_empty() {
@@ -154,6 +187,10 @@ pub struct CollectionConfig {
     pub rocketreach_poll_interval_ms: u64,
     /// Collection jobs a signed-in reader may start per day (admins: no limit).
     pub reader_daily_jobs: u32,
+    /// Authors a signed-in reader may have collected per day (admins: no
+    /// limit). A paper with more authors than are left is refused before
+    /// any paid call.
+    pub reader_daily_authors: u32,
     /// Profiles older than this are refreshed by the `refresh_stale` job.
     pub refresh_after_days: u32,
     /// Profiles queued per `refresh_stale` run.
@@ -171,6 +208,7 @@ impl Default for CollectionConfig {
             rocketreach_max_wait_secs: 60,
             rocketreach_poll_interval_ms: 2_000,
             reader_daily_jobs: 5,
+            reader_daily_authors: 30,
             refresh_after_days: 90,
             refresh_batch: 100,
         }

@@ -11,6 +11,12 @@ pub struct EncryptedColumn {
 
 pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
     EncryptedColumn {
+        table: "claim_requests",
+        id_column: "id",
+        column: "message_enc",
+        aad: "claim_requests.message",
+    },
+    EncryptedColumn {
         table: "users",
         id_column: "id",
         column: "email_enc",

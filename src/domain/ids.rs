@@ -36,5 +36,7 @@ typed_id!(
     AuditId,
     ResearcherId,
     JobId,
-    ConsultingSessionId
+    ConsultingSessionId,
+    ClaimRequestId,
+    MergeReviewId
 );

@@ -3,6 +3,7 @@
 pub mod availability;
 pub mod email;
 pub mod ids;
+pub mod ip;
 pub mod money;
 pub mod paper;
 pub mod password;
@@ -12,6 +13,7 @@ pub mod text;
 
 pub use email::Email;
 pub use ids::{
-    AuditId, ConsultingSessionId, JobId, PaperId, QueryId, ResearcherId, SessionId, UserId,
+    AuditId, ClaimRequestId, ConsultingSessionId, JobId, MergeReviewId, PaperId, QueryId,
+    ResearcherId, SessionId, UserId,
 };
 pub use role::Role;

@@ -39,8 +39,9 @@ impl RateLimits {
         })
     }
 
+    /// Counts per IPv4 address and per IPv6 /64.
     pub fn check_ip(&self, ip: IpAddr) -> AppResult<()> {
-        self.refused(self.per_ip.check_key(&ip))
+        self.refused(self.per_ip.check_key(&crate::domain::ip::rate_key(ip)))
     }
 
     pub fn check_user(&self, user: UserId) -> AppResult<()> {

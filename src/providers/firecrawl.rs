@@ -113,7 +113,7 @@ fn page_from(doc: WireDoc) -> Result<ProfilePage, ProviderError> {
 }
 
 impl FirecrawlClient {
-    pub fn new(cfg: &PaidProviderConfig, retry: RetryPolicy) -> anyhow::Result<Self> {
+    pub fn new<B>(cfg: &PaidProviderConfig<B>, retry: RetryPolicy) -> anyhow::Result<Self> {
         Ok(Self {
             transport: Transport::new(NAME, cfg.into(), retry, &[402])?,
             base_url: cfg.base_url_or_default("firecrawl"),

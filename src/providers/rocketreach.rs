@@ -123,7 +123,7 @@ impl From<WireProfile> for Lookup {
 }
 
 impl RocketReachClient {
-    pub fn new(cfg: &PaidProviderConfig, retry: RetryPolicy) -> anyhow::Result<Self> {
+    pub fn new<B>(cfg: &PaidProviderConfig<B>, retry: RetryPolicy) -> anyhow::Result<Self> {
         Ok(Self {
             transport: Transport::new(NAME, cfg.into(), retry, &[402])?,
             base_url: cfg.base_url_or_default("rocketreach"),

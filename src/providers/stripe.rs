@@ -51,6 +51,14 @@ pub struct Customer {
 pub struct CheckoutSession {
     pub id: String,
     pub url: Option<String>,
+    /// The PaymentIntent a `payment` session made (once it has one).
+    #[serde(default)]
+    pub payment_intent: Option<String>,
+}
+
+#[derive(Debug, Clone, Deserialize)]
+struct List<T> {
+    data: Vec<T>,
 }
 
 /// A Subscription as far as Colloquy reads it (period fields moved to the
@@ -254,6 +262,26 @@ impl StripeClient {
             .await
     }
 
+    /// Every refund of a PaymentIntent (newest first).
+    pub async fn list_refunds(&self, intent: &str) -> Result<Vec<Refund>, ProviderError> {
+        let path = format!("/v1/refunds?payment_intent={}&limit=100", urlencode(intent));
+        let list: List<Refund> = self.call(reqwest::Method::GET, &path, None, None).await?;
+        Ok(list.data)
+    }
+
+    pub async fn retrieve_checkout_session(
+        &self,
+        id: &str,
+    ) -> Result<CheckoutSession, ProviderError> {
+        self.call(
+            reqwest::Method::GET,
+            &format!("/v1/checkout/sessions/{}", urlencode(id)),
+            None,
+            None,
+        )
+        .await
+    }
+
     pub async fn create_checkout_session(
         &self,
         body: &Form,
@@ -311,4 +339,9 @@ impl StripeClient {
         )
         .await
     }
+}
+
+/// An id as one path or query component.
+fn urlencode(s: &str) -> String {
+    url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }

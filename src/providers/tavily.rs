@@ -46,7 +46,7 @@ fn clip(s: &str, max: usize) -> String {
 }
 
 impl TavilyClient {
-    pub fn new(cfg: &PaidProviderConfig, retry: RetryPolicy) -> anyhow::Result<Self> {
+    pub fn new<B>(cfg: &PaidProviderConfig<B>, retry: RetryPolicy) -> anyhow::Result<Self> {
         Ok(Self {
             // 432: plan limit, 433: pay-as-you-go limit.
             transport: Transport::new(NAME, cfg.into(), retry, &[402, 432, 433])?,

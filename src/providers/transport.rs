@@ -49,8 +49,8 @@ pub struct Limits {
     pub requests_per_minute: u32,
 }
 
-impl From<&crate::config::PaidProviderConfig> for Limits {
-    fn from(c: &crate::config::PaidProviderConfig) -> Self {
+impl<B> From<&crate::config::PaidProviderConfig<B>> for Limits {
+    fn from(c: &crate::config::PaidProviderConfig<B>) -> Self {
         Self {
             timeout_secs: c.timeout_secs,
             max_concurrency: c.max_concurrency,

@@ -25,6 +25,10 @@ pub struct LinkClaims {
     pub jti: String,
     pub iat: i64,
     pub exp: i64,
+    /// The blind index of the address the link was mailed to: a link only
+    /// speaks for the mailbox that received it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rcpt: Option<String>,
 }
 
 /// Why a link does not work, in words the page can show.
@@ -34,6 +38,10 @@ pub enum LinkProblem {
     Used,
     Tampered,
     WrongPurpose,
+    /// The profile's address changed since the link was mailed.
+    RecipientChanged,
+    /// The profile has an owner already.
+    AlreadyClaimed,
 }
 
 impl LinkProblem {
@@ -43,6 +51,8 @@ impl LinkProblem {
             LinkProblem::Used => "link_used",
             LinkProblem::Tampered => "link_invalid",
             LinkProblem::WrongPurpose => "link_wrong_purpose",
+            LinkProblem::RecipientChanged => "link_recipient_changed",
+            LinkProblem::AlreadyClaimed => "already_claimed",
         }
     }
 
@@ -54,10 +64,22 @@ impl LinkProblem {
                 "This link is not valid: it may have been cut or changed on the way."
             }
             LinkProblem::WrongPurpose => "This link is meant for something else.",
+            LinkProblem::RecipientChanged => {
+                "This link was mailed to an address this profile no longer has, so it does not work any more. Ask for a new link: it goes to the profile's current address."
+            }
+            LinkProblem::AlreadyClaimed => {
+                "This profile belongs to an account already. If it is yours, log in; if it is not, write to us."
+            }
         }
     }
 
     pub fn into_error(self) -> AppError {
+        if matches!(
+            self,
+            LinkProblem::RecipientChanged | LinkProblem::AlreadyClaimed
+        ) {
+            return AppError::conflict(self.code(), self.explanation());
+        }
         AppError::Validation {
             message: self.explanation().into(),
             fields: [("token".to_string(), self.code().to_string())].into(),
@@ -65,6 +87,8 @@ impl LinkProblem {
     }
 }
 
+/// A signed link for `purpose`; `recipient` is the blind index of the
+/// address it is mailed to (checked again when the link is used).
 pub fn issue(
     keys: &Keyring,
     researcher: i64,
@@ -72,6 +96,7 @@ pub fn issue(
     purpose: &str,
     now: chrono::DateTime<chrono::Utc>,
     ttl_days: i64,
+    recipient: Option<&str>,
 ) -> AppResult<String> {
     let ttl = if purpose == OPT_OUT {
         OPT_OUT_TTL_DAYS
@@ -85,6 +110,7 @@ pub fn issue(
         jti: random_token(16),
         iat: now.timestamp(),
         exp: now.timestamp() + ttl * 86_400,
+        rcpt: recipient.map(str::to_string),
     };
     crate::services::tokens::sign(keys, &claims)
 }
@@ -107,4 +133,12 @@ pub fn verify(
         return Err((LinkProblem::Expired, Some(claims)));
     }
     Ok(claims)
+}
+
+impl LinkClaims {
+    /// Whether the link was mailed to the address whose blind index is
+    /// `current` (links from before recipients were signed in never match).
+    pub fn is_for(&self, current: Option<&str>) -> bool {
+        matches!((self.rcpt.as_deref(), current), (Some(a), Some(b)) if crate::crypto::constant_time_eq(a.as_bytes(), b.as_bytes()))
+    }
 }

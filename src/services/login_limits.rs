@@ -32,7 +32,10 @@ impl LoginLimits {
     }
 
     fn keys(ip: Option<IpAddr>, account: &str) -> (Option<String>, String) {
-        (ip.map(|ip| format!("ip:{ip}")), format!("acct:{account}"))
+        (
+            ip.map(|ip| format!("ip:{}", crate::domain::ip::rate_key(ip))),
+            format!("acct:{account}"),
+        )
     }
 
     /// Refuses the attempt when either limit is reached.

@@ -2,8 +2,10 @@
 
 pub mod accounts;
 pub mod admin;
+pub mod claims;
 pub mod collection;
 pub mod demo;
+pub mod demo_accounts;
 pub mod housekeeping;
 pub mod key_rotation;
 pub mod link_tokens;
@@ -13,6 +15,7 @@ pub mod outreach;
 pub mod papers;
 pub mod passwords;
 pub mod payments;
+pub mod public_urls;
 pub mod researchers;
 pub mod sessions;
 pub mod terms;

@@ -174,6 +174,7 @@ pub async fn create(
     input: PaperInput,
     ip: Option<IpAddr>,
 ) -> AppResult<PaperView> {
+    crate::services::accounts::require_verified(state, who).await?;
     let paper = input.parse()?;
     insert(state, paper, "manual", Some(who), ip).await
 }
@@ -205,6 +206,7 @@ pub async fn import_doi(
     raw_doi: &str,
     ip: Option<IpAddr>,
 ) -> AppResult<(PaperView, bool)> {
+    crate::services::accounts::require_verified(state, who).await?;
     let doi = parse_doi(raw_doi)
         .map_err(|m| AppError::field("doi", m))?
         .ok_or_else(|| AppError::field("doi", "is required"))?;

@@ -21,6 +21,8 @@ pub struct SourceView {
     pub provider: String,
     pub source_url: Option<String>,
     pub recorded_at: String,
+    /// The admin account that set the value by hand (provider `admin`).
+    pub set_by: Option<i64>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -47,6 +49,9 @@ pub struct ResearcherView {
     #[schema(value_type = Vec<Object>)]
     pub recent_works: Value,
     pub collected_at: Option<String>,
+    /// The profile belongs to an account (its researcher registered or
+    /// claimed it).
+    pub claimed: bool,
     /// Admins only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
@@ -79,6 +84,7 @@ fn view(
         topics: r.topics,
         recent_works: r.recent_works,
         collected_at: r.collected_at,
+        claimed: r.user_id.is_some(),
         email: if admin { r.email } else { None },
         email_quality: if admin { r.email_quality } else { None },
         sources: if admin { sources } else { None },
@@ -94,6 +100,7 @@ fn source_map(rows: Vec<researchers::FieldSource>) -> BTreeMap<String, SourceVie
                     provider: s.provider,
                     source_url: s.source_url,
                     recorded_at: s.recorded_at,
+                    set_by: s.set_by,
                 },
             )
         })

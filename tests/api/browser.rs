@@ -244,13 +244,18 @@ async fn an_invited_researcher_opens_the_link_corrects_the_bio_and_registers() {
         .for_element(Locator::Css(".flash-success"))
         .await
         .unwrap();
+    // The next step is offered at once: the times readers may book.
     let url = c.current_url().await.unwrap();
-    assert_eq!(url.path(), format!("/researchers/{rid}"));
+    assert_eq!(url.path(), format!("/researchers/{rid}/availability"));
     let body = body_text(&c).await;
     assert!(
         body.contains("Welcome! Your profile is registered."),
         "{body}"
     );
+    c.goto(&app.url(&format!("/researchers/{rid}")))
+        .await
+        .unwrap();
+    let body = body_text(&c).await;
     assert!(
         body.contains("Mathematician; I wrote about the Analytical Engine."),
         "{body}"

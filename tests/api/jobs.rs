@@ -17,7 +17,8 @@ async fn housekeeping_deletes_expired_sessions_and_setup_links_only() {
         housekeeping::Report {
             sessions_deleted: 0,
             setup_links_deleted: 0,
-            idempotency_keys_deleted: 0
+            idempotency_keys_deleted: 0,
+            verification_links_deleted: 0
         }
     );
 

@@ -26,6 +26,8 @@ async fn app_with_smtp(sink: &SmtpSink) -> TestApp {
         c.smtp.max_attempts = 3;
         c.smtp.backoff_base_secs = 60;
         c.smtp.timeout_secs = 2;
+        // These tests are about delivery; verified e-mail has its own.
+        c.accounts.email_verification = colloquy::config::EmailVerification::Off;
     })
     .await
 }

@@ -5,7 +5,7 @@
 
 use std::time::Duration;
 
-use colloquy::config::SmtpSecurity;
+use colloquy::config::{EmailVerification, SmtpSecurity};
 use colloquy::domain::researcher::{Field, FieldValue, Provenance};
 use colloquy::domain::{PaperId, ResearcherId};
 use serde_json::{json, Value};
@@ -23,6 +23,8 @@ pub(crate) async fn app_with_smtp(sink: &SmtpSink) -> TestApp {
         c.smtp.security = SmtpSecurity::None;
         c.smtp.from = "Colloquy <colloquy@uni.example>".into();
         c.server.public_url = "https://colloquy.uni.example".into();
+        // These tests are about outreach; verified e-mail has its own.
+        c.accounts.email_verification = EmailVerification::Off;
     })
     .await
 }
@@ -83,6 +85,23 @@ pub(crate) fn links(data: &str) -> (String, String) {
     let invite = re("invite").captures(&body).expect("an invitation link")[1].to_string();
     let opt_out = re("opt-out").captures(&body).expect("an opt-out link")[1].to_string();
     (invite, opt_out)
+}
+
+/// A registration link for Ada's profile, as an invitation to her
+/// address would carry (invitation 1).
+pub(crate) fn register_link(app: &TestApp, rid: i64) -> String {
+    let email = colloquy::domain::Email::parse(ADDRESS).unwrap();
+    let rcpt = colloquy::repos::researchers::email_index(&app.state.keys, &email);
+    colloquy::services::link_tokens::issue(
+        &app.state.keys,
+        rid,
+        1,
+        "register",
+        colloquy::clock::Clock::now(&app.clock),
+        14,
+        Some(&rcpt),
+    )
+    .unwrap()
 }
 
 pub(crate) async fn register(app: &TestApp, token: &str) -> reqwest::Response {
@@ -459,6 +478,7 @@ async fn a_message_queued_before_an_opt_out_is_never_sent() {
         "opt_out",
         colloquy::clock::Clock::now(&app.clock),
         14,
+        None,
     )
     .unwrap();
     colloquy::services::outreach::opt_out(&app.state, &token, None)

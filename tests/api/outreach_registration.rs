@@ -77,19 +77,12 @@ async fn two_concurrent_registrations_with_one_link_give_exactly_one_account() {
     let reader = app.token("reader@uni.edu").await;
     let (rid, _) = researcher(&app, &reader).await;
     outreach(&app, &reader, json!({"researcher_id": rid})).await;
-    let token = colloquy::services::link_tokens::issue(
-        &app.state.keys,
-        rid,
-        1,
-        "register",
-        colloquy::clock::Clock::now(&app.clock),
-        14,
-    )
-    .unwrap();
+    let token = register_link(&app, rid);
     let (a, b) = tokio::join!(register(&app, &token), register(&app, &token));
     let mut statuses = [a.status().as_u16(), b.status().as_u16()];
     statuses.sort();
-    assert_eq!(statuses, [201, 422]);
+    // The loser finds the profile claimed (or the link used).
+    assert!(matches!(statuses, [201, 409] | [201, 422]), "{statuses:?}");
     let users: i64 = crate::helpers::rusqlite_conn(&app.db_path())
         .query_row(
             "SELECT COUNT(*) FROM users WHERE role = 'researcher'",
@@ -106,15 +99,7 @@ async fn a_registered_researcher_is_told_about_the_interest_instead() {
     let reader = app.token("reader@uni.edu").await;
     let (rid, _) = researcher(&app, &reader).await;
     outreach(&app, &reader, json!({"researcher_id": rid})).await;
-    let token = colloquy::services::link_tokens::issue(
-        &app.state.keys,
-        rid,
-        1,
-        "register",
-        colloquy::clock::Clock::now(&app.clock),
-        14,
-    )
-    .unwrap();
+    let token = register_link(&app, rid);
     assert_eq!(register(&app, &token).await.status(), 201);
     let other = app.token("other@uni.edu").await;
     let r = outreach(&app, &other, json!({"researcher_id": rid})).await;
@@ -131,45 +116,52 @@ async fn a_registered_researcher_is_told_about_the_interest_instead() {
 }
 
 #[tokio::test]
-async fn an_existing_account_is_linked_when_it_logs_in() {
+async fn an_existing_account_is_never_overwritten_and_links_the_profile_after_log_in() {
     let app = spawn_app().await;
     let reader = app.token("reader@uni.edu").await;
     let (rid, _) = researcher(&app, &reader).await;
     // Ada already has a reader account under the same address.
     assert_eq!(app.register(ADDRESS, "Ada L.").await.status(), 201);
-    // ... whose address was verified (it logs in with its own password).
-    crate::helpers::rusqlite_conn(&app.db_path())
-        .execute("UPDATE users SET email_verified_at = '2026-01-01T00:00:00.000000Z' WHERE role = 'user' AND id = 2", [])
-        .unwrap();
-    let token = colloquy::services::link_tokens::issue(
-        &app.state.keys,
-        rid,
-        1,
-        "register",
-        colloquy::clock::Clock::now(&app.clock),
-        14,
-    )
-    .unwrap();
-    let r = register(&app, &token).await;
-    assert_eq!(r.status(), 202);
-    assert_eq!(r.json::<Value>().await.unwrap()["status"], "pending_login");
-    let users: i64 = crate::helpers::rusqlite_conn(&app.db_path())
-        .query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(users, 2, "no duplicate account");
+    let token = register_link(&app, rid);
+    let r = app
+        .post_json(
+            "/api/v1/auth/register-researcher",
+            None,
+            &json!({"token": token, "password": "someone else's passphrase 99", "accept_terms": true}),
+        )
+        .await;
+    assert_eq!(r.status(), 409);
+    assert_eq!(error_code(r).await, "account_exists");
+    // Her password is untouched; the link still works for her.
+    assert_eq!(
+        app.login(ADDRESS, "someone else's passphrase 99")
+            .await
+            .status(),
+        401
+    );
     let t = app
         .login(ADDRESS, PASSWORD)
         .await
         .json::<Value>()
         .await
         .unwrap();
+    let bearer = t["access_token"].as_str().unwrap();
+    let r = app
+        .post_json(
+            "/api/v1/auth/link-researcher",
+            Some(bearer),
+            &json!({"token": token, "accept_terms": true, "timezone": "Europe/London"}),
+        )
+        .await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let me: Value = app
-        .get("/api/v1/users/me", t["access_token"].as_str())
+        .get("/api/v1/users/me", Some(bearer))
         .await
         .json()
         .await
         .unwrap();
     assert_eq!(me["role"], "researcher");
+    assert_eq!(me["email_verified"], true, "the link proved the mailbox");
     let linked: Option<i64> = crate::helpers::rusqlite_conn(&app.db_path())
         .query_row(
             "SELECT user_id FROM researchers WHERE id = ?1",
@@ -178,47 +170,15 @@ async fn an_existing_account_is_linked_when_it_logs_in() {
         )
         .unwrap();
     assert_eq!(linked, me["id"].as_i64());
-}
-
-#[tokio::test]
-async fn an_unverified_account_on_the_address_is_taken_over_by_the_mailbox_owner() {
-    let app = spawn_app().await;
-    let reader = app.token("reader@uni.edu").await;
-    let (rid, _) = researcher(&app, &reader).await;
-    // Someone registered Ada's address without ever proving they own it.
-    let squatter = app.signed_in(ADDRESS).await;
-    let token = colloquy::services::link_tokens::issue(
-        &app.state.keys,
-        rid,
-        1,
-        "register",
-        colloquy::clock::Clock::now(&app.clock),
-        14,
-    )
-    .unwrap();
-    let r = app
+    // The link worked once.
+    let again = app
         .post_json(
-            "/api/v1/auth/register-researcher",
-            None,
-            &json!({"token": token, "password": "ada's own passphrase 1843", "accept_terms": true}),
+            "/api/v1/auth/link-researcher",
+            Some(bearer),
+            &json!({"token": token, "accept_terms": true}),
         )
         .await;
-    assert_eq!(r.status(), 201);
-    assert_eq!(r.json::<Value>().await.unwrap()["role"], "researcher");
-    // The squatter's password and sessions no longer work.
-    assert_eq!(app.login(ADDRESS, PASSWORD).await.status(), 401);
-    assert_eq!(
-        app.get("/api/v1/users/me", squatter["access_token"].as_str())
-            .await
-            .status(),
-        401
-    );
-    assert_eq!(
-        app.login(ADDRESS, "ada's own passphrase 1843")
-            .await
-            .status(),
-        200
-    );
+    assert_eq!(again.status(), 422);
 }
 
 #[tokio::test]
@@ -248,14 +208,9 @@ async fn merging_duplicates_keeps_the_account_link_and_the_outreach_history() {
             };
             repo::insert(tx, &keys, &o, now)?;
             repo::record_interest(tx, rid, reader_id, None, now)?;
-            // Keep the lower id, as collection does.
-            let (keep, drop) = if older.0 < rid.0 {
-                (older, rid)
-            } else {
-                (rid, older)
-            };
-            researchers::merge(tx, keep, drop, "same email", now)?;
-            Ok((keep, drop))
+            // The claimed profile is always the one kept.
+            researchers::merge(tx, rid, older, "same email", now)?;
+            Ok((rid, older))
         })
         .await
         .unwrap();

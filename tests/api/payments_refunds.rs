@@ -261,12 +261,35 @@ async fn refunds_stripe_reports_are_recorded_once_and_count_towards_the_next() {
     assert_eq!(notes, 2);
 }
 
+/// Stripe's list of the intent's refunds (`GET /v1/refunds`), newest first.
+async fn mount_refund_list(s: &StripeApp, session: i64, refunds: &[(&str, i64)]) {
+    let data: Vec<Value> = refunds
+        .iter()
+        .map(|(rid, amount)| json!({"id": rid, "object": "refund", "amount": amount, "status": "succeeded"}))
+        .collect();
+    wiremock::Mock::given(wiremock::matchers::method("GET"))
+        .and(wiremock::matchers::path("/v1/refunds"))
+        .and(wiremock::matchers::query_param(
+            "payment_intent",
+            intent_id(session),
+        ))
+        .respond_with(
+            wiremock::ResponseTemplate::new(200)
+                .set_body_json(json!({"object": "list", "data": data, "has_more": false})),
+        )
+        .with_priority(1)
+        .mount(&s.stripe)
+        .await;
+}
+
 #[tokio::test]
-async fn a_charge_without_its_refund_list_is_recorded_by_the_total_refunded() {
+async fn a_charge_without_its_refund_list_is_recorded_by_each_refund_stripe_lists() {
     let s = spawn_stripe_app(|_| {}).await;
     let app = &s.app;
     let p = paid(app, 24, true).await;
-    // Newer API versions leave `refunds` out of the charge object.
+    // Newer API versions leave `refunds` out of the charge object: the
+    // refunds are read from Stripe and recorded by their ids.
+    mount_refund_list(&s, p.id, &[("re_x", 1500)]).await;
     let mut e = charge_refunded(app, p.id, "evt_refund_total", &[("re_x", 1500)]);
     e["data"]["object"]
         .as_object_mut()
@@ -275,8 +298,42 @@ async fn a_charge_without_its_refund_list_is_recorded_by_the_total_refunded() {
     assert_eq!(delivered(app, &e).await, "processed");
     assert_eq!(payment_of(app, p.id), ("partially_refunded".into(), 1500));
     assert_credit_note(app, &p.reader, p.id, 1500).await;
-    // The same total again (another event id) adds nothing.
+    // The same refund again (another event id) adds nothing.
     e["id"] = json!("evt_refund_total_again");
     assert_eq!(delivered(app, &e).await, "processed");
     assert_eq!(payment_of(app, p.id), ("partially_refunded".into(), 1500));
+}
+
+#[tokio::test]
+async fn a_refund_reported_with_and_without_the_list_is_recorded_once() {
+    let s = spawn_stripe_app(|_| {}).await;
+    let app = &s.app;
+    let p = paid(app, 24, true).await;
+    // First without the list (Stripe is asked), then the same refund listed
+    // on the charge of another event: one ledger row, one credit note.
+    mount_refund_list(&s, p.id, &[("re_dup", 1200)]).await;
+    let mut bare = charge_refunded(app, p.id, "evt_dup_1", &[("re_dup", 1200)]);
+    bare["data"]["object"]
+        .as_object_mut()
+        .unwrap()
+        .remove("refunds");
+    assert_eq!(delivered(app, &bare).await, "processed");
+    let listed = charge_refunded(app, p.id, "evt_dup_2", &[("re_dup", 1200)]);
+    assert_eq!(delivered(app, &listed).await, "processed");
+    let refunds: Vec<i64> = ledger_of(app, p.id)
+        .into_iter()
+        .filter(|e| e.0 == "refund")
+        .map(|e| e.1)
+        .collect();
+    assert_eq!(refunds, [1200]);
+    assert_eq!(payment_of(app, p.id), ("partially_refunded".into(), 1200));
+    let notes: i64 = app
+        .db()
+        .query_row(
+            "SELECT COUNT(*) FROM invoices WHERE kind = 'credit_note'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(notes, 1);
 }

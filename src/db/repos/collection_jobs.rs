@@ -59,6 +59,8 @@ pub struct NewJob<'a> {
     pub affiliation: Option<&'a str>,
     pub dedupe_key: &'a str,
     pub requested_by: Option<UserId>,
+    /// Authors the job covers (readers' daily limit counts these).
+    pub author_count: i64,
 }
 
 /// The queued or running job for this key, if any.
@@ -74,9 +76,9 @@ pub fn active_for(conn: &Connection, dedupe_key: &str) -> AppResult<Option<JobId
 
 pub fn insert(conn: &Connection, job: &NewJob<'_>, now: Time) -> AppResult<JobId> {
     conn.execute(
-        "INSERT INTO collection_jobs (kind, paper_id, name, affiliation, dedupe_key, requested_by, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-        params![job.kind, job.paper_id, job.name, job.affiliation, job.dedupe_key, job.requested_by, ts(now)],
+        "INSERT INTO collection_jobs (kind, paper_id, name, affiliation, dedupe_key, requested_by, author_count, created_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+        params![job.kind, job.paper_id, job.name, job.affiliation, job.dedupe_key, job.requested_by, job.author_count, ts(now)],
     )?;
     Ok(JobId(conn.last_insert_rowid()))
 }
@@ -185,6 +187,15 @@ pub fn retry(conn: &Connection, id: JobId) -> AppResult<bool> {
 pub fn count_requested_since(conn: &Connection, user: UserId, since: Time) -> AppResult<i64> {
     Ok(conn.query_row(
         "SELECT COUNT(*) FROM collection_jobs WHERE requested_by = ?1 AND created_at >= ?2",
+        params![user, ts(since)],
+        |r| r.get(0),
+    )?)
+}
+
+/// Authors in the jobs a user asked for since `since`.
+pub fn authors_requested_since(conn: &Connection, user: UserId, since: Time) -> AppResult<i64> {
+    Ok(conn.query_row(
+        "SELECT COALESCE(SUM(author_count), 0) FROM collection_jobs WHERE requested_by = ?1 AND created_at >= ?2",
         params![user, ts(since)],
         |r| r.get(0),
     )?)

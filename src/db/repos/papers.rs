@@ -134,6 +134,17 @@ pub fn find_by_title(conn: &Connection, title: &str) -> AppResult<Option<PaperId
         .optional()?)
 }
 
+/// The first demo paper (`colloquy demo`), if the demo is loaded.
+pub fn first_demo(conn: &Connection) -> AppResult<Option<PaperId>> {
+    Ok(conn
+        .query_row(
+            "SELECT id FROM papers WHERE source = 'demo' ORDER BY id LIMIT 1",
+            [],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
 pub fn find_by_doi(conn: &Connection, doi: &str) -> AppResult<Option<PaperId>> {
     Ok(conn
         .query_row("SELECT id FROM papers WHERE doi = ?1", [doi], |r| r.get(0))

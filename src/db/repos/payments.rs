@@ -97,6 +97,19 @@ pub fn find_by_intent(conn: &Connection, intent: &str) -> AppResult<Option<Sessi
         .optional()?)
 }
 
+/// The payment a Checkout Session was made for.
+pub fn find_by_checkout_session(
+    conn: &Connection,
+    checkout: &str,
+) -> AppResult<Option<SessionPayment>> {
+    Ok(conn
+        .prepare_cached(&format!(
+            "SELECT {COLUMNS} FROM session_payments WHERE checkout_session_id = ?1"
+        ))?
+        .query_row([checkout], payment)
+        .optional()?)
+}
+
 pub fn set_intent(conn: &Connection, session_id: i64, intent: &str, now: Time) -> AppResult<()> {
     conn.prepare_cached(
         "UPDATE session_payments SET intent_id = ?2, updated_at = ?3 WHERE session_id = ?1",

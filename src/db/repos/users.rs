@@ -22,6 +22,8 @@ pub struct UserRow {
     pub disabled: bool,
     /// IANA zone for times on pages and in e-mails; `None`: not chosen.
     pub timezone: Option<String>,
+    /// The account proved it owns its address (link, CLI or setup link).
+    pub email_verified: bool,
 }
 
 pub struct NewUser<'a> {
@@ -33,7 +35,8 @@ pub struct NewUser<'a> {
 }
 
 const COLUMNS: &str =
-    "id, email_enc, name, role, password_hash, terms_version, created_at, disabled_at, timezone";
+    "id, email_enc, name, role, password_hash, terms_version, created_at, disabled_at, timezone, \
+                       email_verified_at IS NOT NULL";
 
 fn from_row(keys: &Keyring, r: &Row<'_>) -> AppResult<UserRow> {
     let email_enc: String = r.get(1)?;
@@ -48,6 +51,7 @@ fn from_row(keys: &Keyring, r: &Row<'_>) -> AppResult<UserRow> {
         created_at: r.get(6)?,
         disabled: r.get::<_, Option<String>>(7)?.is_some(),
         timezone: r.get(8)?,
+        email_verified: r.get(9)?,
     })
 }
 
@@ -172,11 +176,49 @@ pub fn mark_email_verified(
 }
 
 pub fn is_email_verified(conn: &Connection, id: UserId) -> AppResult<bool> {
-    Ok(conn.query_row(
-        "SELECT email_verified_at IS NOT NULL FROM users WHERE id = ?1",
-        [id],
-        |r| r.get(0),
-    )?)
+    Ok(conn
+        .prepare_cached("SELECT email_verified_at IS NOT NULL FROM users WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?
+        .unwrap_or(false))
+}
+
+/// Gives an unverified account a new name and password (a new
+/// registration for an address nobody proved); false if it is verified.
+pub fn replace_unverified(
+    conn: &Connection,
+    id: UserId,
+    name: &str,
+    password_hash: &str,
+    terms_version: Option<&str>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<bool> {
+    let now = ts(now);
+    let n = conn.execute(
+        "UPDATE users SET name = ?2, password_hash = ?3, terms_version = ?4, terms_accepted_at = ?5,
+             created_at = ?5, updated_at = ?5
+          WHERE id = ?1 AND email_verified_at IS NULL",
+        params![id, name, password_hash, terms_version, now],
+    )?;
+    Ok(n == 1)
+}
+
+/// An account's role, if the account exists.
+pub fn find_role(conn: &Connection, id: UserId) -> AppResult<Option<Role>> {
+    let role: Option<String> = conn
+        .query_row("SELECT role FROM users WHERE id = ?1", [id], |r| r.get(0))
+        .optional()?;
+    role.map(|r| Role::parse(&r).map_err(AppError::internal))
+        .transpose()
+}
+
+/// Whether an account has the address with this blind index.
+pub fn exists_with_index(conn: &Connection, email_bidx: &str) -> AppResult<bool> {
+    Ok(conn
+        .prepare_cached("SELECT 1 FROM users WHERE email_bidx = ?1")?
+        .query_row([email_bidx], |_| Ok(()))
+        .optional()?
+        .is_some())
 }
 
 /// Sets (or clears) the user's time zone.

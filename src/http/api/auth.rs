@@ -2,6 +2,7 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -9,7 +10,7 @@ use utoipa::ToSchema;
 use super::users::UserView;
 use crate::error::{AppResult, ErrorBody};
 use crate::http::extractors::{AppJson, AuthUser, ClientIp};
-use crate::services::accounts::{self, Registration, TokenPair};
+use crate::services::accounts::{self, Registration, SignUp, TokenPair};
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -66,23 +67,80 @@ impl From<TokenPair> for TokenResponse {
     }
 }
 
-/// Create an account (role `user`).
+#[derive(Serialize, ToSchema)]
+pub struct StatusAnswer {
+    /// `verification_sent` or `verified`.
+    pub status: String,
+}
+
+impl StatusAnswer {
+    fn new(status: &str) -> Json<Self> {
+        Json(Self {
+            status: status.into(),
+        })
+    }
+}
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct VerifyEmailRequest {
+    /// The token from the link `/verify-email/{token}`.
+    pub token: String,
+}
+
+/// Create an account (role `user`). While e-mail verification is on, the
+/// answer is always 202 `verification_sent`, whether or not the address
+/// has an account (its owner is told by e-mail); while it is off, 201 with
+/// the account, or 409 `email_taken`.
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterRequest,
-    responses((status = 201, body = UserView), (status = 409, description = "E-mail taken", body = ErrorBody),
+    responses((status = 201, description = "Verification off: the account", body = UserView),
+              (status = 202, description = "Verification on: a mail went to the address", body = StatusAnswer),
+              (status = 409, description = "E-mail taken (verification off)", body = ErrorBody),
               (status = 422, description = "Invalid fields", body = ErrorBody)))]
 pub async fn register(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     AppJson(req): AppJson<RegisterRequest>,
-) -> AppResult<(StatusCode, Json<UserView>)> {
+) -> AppResult<Response> {
     let r = Registration {
         email: req.email,
         password: req.password,
         name: req.name,
         accept_terms: req.accept_terms,
     };
-    let user = accounts::register(&state, r, ip).await?;
-    Ok((StatusCode::CREATED, Json(UserView::from(user))))
+    Ok(match accounts::register(&state, r, ip).await? {
+        SignUp::Created(user) => (StatusCode::CREATED, Json(UserView::from(user))).into_response(),
+        SignUp::VerificationSent => {
+            (StatusCode::ACCEPTED, StatusAnswer::new("verification_sent")).into_response()
+        }
+    })
+}
+
+/// Confirm the account's e-mail address with the token from the link
+/// (single use; it expires after `[accounts] verification_ttl_hours`).
+#[utoipa::path(post, path = "/api/v1/auth/verify-email", tag = "auth", request_body = VerifyEmailRequest,
+    responses((status = 200, body = StatusAnswer),
+              (status = 422, description = "The link is invalid, used or expired", body = ErrorBody)))]
+pub async fn verify_email(
+    State(state): State<AppState>,
+    ClientIp(ip): ClientIp,
+    AppJson(req): AppJson<VerifyEmailRequest>,
+) -> AppResult<Json<StatusAnswer>> {
+    accounts::verify_email(&state, &req.token, ip).await?;
+    Ok(StatusAnswer::new("verified"))
+}
+
+/// Mail a new confirmation link to the signed-in account (a few per hour).
+#[utoipa::path(post, path = "/api/v1/auth/verify-email/resend", tag = "auth", security(("bearer" = [])),
+    responses((status = 202, body = StatusAnswer), (status = 401, body = ErrorBody),
+              (status = 409, description = "Already verified, or verification is off", body = ErrorBody),
+              (status = 429, body = ErrorBody)))]
+pub async fn verify_email_resend(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+) -> AppResult<(StatusCode, Json<StatusAnswer>)> {
+    accounts::resend_verification(&state, &who).await?;
+    Ok((StatusCode::ACCEPTED, StatusAnswer::new("verification_sent")))
 }
 
 /// Log in; answers an access token and a refresh token.

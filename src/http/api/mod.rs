@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod availability;
+pub mod claims;
 pub mod consulting;
 pub mod health;
 pub mod outreach;
@@ -56,6 +57,8 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(auth::refresh))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::change_password))
+        .routes(routes!(auth::verify_email))
+        .routes(routes!(auth::verify_email_resend))
         .routes(routes!(users::me))
         .routes(routes!(users::timezone_put))
         .routes(routes!(users::terms_get))
@@ -70,6 +73,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(papers::query_get))
         .routes(routes!(outreach::outreach_post))
         .routes(routes!(outreach::register_researcher))
+        .routes(routes!(outreach::link_researcher))
         .routes(routes!(consulting::collect))
         .routes(routes!(consulting::job_get))
         .routes(routes!(consulting::paper_researchers))
@@ -79,6 +83,16 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(consulting::providers_list))
         .routes(routes!(consulting::provider_enable))
         .routes(routes!(consulting::researchers_search))
+        .routes(routes!(claims::admin_researcher_patch))
+        .routes(routes!(claims::admin_researcher_link))
+        .routes(routes!(claims::admin_researcher_merge))
+        .routes(routes!(claims::merge_reviews))
+        .routes(routes!(claims::merge_review_dismiss))
+        .routes(routes!(claims::claim))
+        .routes(routes!(claims::claim_request))
+        .routes(routes!(claims::claim_requests))
+        .routes(routes!(claims::claim_request_approve))
+        .routes(routes!(claims::claim_request_refuse))
         .routes(routes!(
             availability::settings_get,
             availability::settings_put

@@ -3,7 +3,6 @@
 
 use axum::extract::State;
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -12,9 +11,7 @@ use super::users::UserView;
 use crate::domain::{PaperId, ResearcherId};
 use crate::error::{AppResult, ErrorBody};
 use crate::http::extractors::{AppJson, AuthUser, ClientIp};
-use crate::services::outreach::{
-    self, Corrections, OutreachView, Registered, ResearcherRegistration,
-};
+use crate::services::outreach::{self, Corrections, OutreachView, ResearcherRegistration};
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -41,11 +38,21 @@ pub struct RegisterResearcherBody {
     pub accept_terms: bool,
 }
 
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct LinkResearcherBody {
+    /// The token from the invitation link (`/invite/{token}`).
+    pub token: String,
+    /// Must be true: the terms are accepted and the profile may be listed
+    /// as bookable.
+    pub accept_terms: bool,
+    /// IANA time zone, e.g. `Europe/Berlin`.
+    pub timezone: Option<String>,
+}
+
 #[derive(Serialize, ToSchema)]
-pub struct PendingClaim {
-    /// `pending_login`: an account with this e-mail exists; the profile is
-    /// linked to it when it next logs in.
-    pub status: String,
+pub struct LinkedProfile {
+    pub researcher_id: ResearcherId,
 }
 
 /// Invite a researcher (readers: also records your interest).
@@ -74,15 +81,19 @@ pub async fn outreach_post(
     Ok((StatusCode::ACCEPTED, Json(view)))
 }
 
-/// Register as a researcher through an invitation link (works once).
+/// Register as a researcher through an invitation link (works once). The
+/// link is bound to the address it was mailed to; it never sets the
+/// password of an existing account: when the address has one, 409
+/// `account_exists` (sign in, then `POST /api/v1/auth/link-researcher`).
 #[utoipa::path(post, path = "/api/v1/auth/register-researcher", tag = "auth", request_body = RegisterResearcherBody,
-    responses((status = 201, body = UserView), (status = 202, description = "An account with this e-mail exists", body = PendingClaim),
-              (status = 409, body = ErrorBody), (status = 422, description = "Invalid fields, or an expired, used, tampered or wrong-purpose token", body = ErrorBody)))]
+    responses((status = 201, body = UserView),
+              (status = 409, description = "`account_exists`, `already_claimed`, `link_recipient_changed` or `no_email`", body = ErrorBody),
+              (status = 422, description = "Invalid fields, or an expired, used, tampered or wrong-purpose token", body = ErrorBody)))]
 pub async fn register_researcher(
     State(state): State<AppState>,
     ClientIp(ip): ClientIp,
     AppJson(body): AppJson<RegisterResearcherBody>,
-) -> AppResult<Response> {
+) -> AppResult<(StatusCode, Json<UserView>)> {
     let reg = ResearcherRegistration {
         token: body.token,
         password: body.password,
@@ -91,16 +102,33 @@ pub async fn register_researcher(
         accept_terms: body.accept_terms,
         corrections: Corrections::default(),
     };
-    Ok(match outreach::register(&state, reg, ip).await? {
-        Registered::Account(user) => {
-            (StatusCode::CREATED, Json(UserView::from(user))).into_response()
-        }
-        Registered::PendingClaim => (
-            StatusCode::ACCEPTED,
-            Json(PendingClaim {
-                status: "pending_login".into(),
-            }),
-        )
-            .into_response(),
-    })
+    let user = outreach::register(&state, reg, ip).await?;
+    Ok((StatusCode::CREATED, Json(UserView::from(user))))
+}
+
+/// Link the profile of an invitation link to the signed-in account, whose
+/// address must be the one the link was mailed to. Admin accounts are
+/// linked by an admin (`POST /api/v1/admin/researchers/{id}/link`).
+#[utoipa::path(post, path = "/api/v1/auth/link-researcher", tag = "auth", request_body = LinkResearcherBody,
+    security(("bearer" = [])),
+    responses((status = 200, body = LinkedProfile), (status = 401, body = ErrorBody),
+              (status = 403, description = "`not_the_recipient`", body = ErrorBody),
+              (status = 409, description = "`admin_account`, `already_linked`, `already_claimed` or `link_recipient_changed`", body = ErrorBody),
+              (status = 422, body = ErrorBody)))]
+pub async fn link_researcher(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    ClientIp(ip): ClientIp,
+    AppJson(body): AppJson<LinkResearcherBody>,
+) -> AppResult<Json<LinkedProfile>> {
+    let researcher_id = outreach::link_profile(
+        &state,
+        &who,
+        &body.token,
+        body.accept_terms,
+        body.timezone,
+        ip,
+    )
+    .await?;
+    Ok(Json(LinkedProfile { researcher_id }))
 }

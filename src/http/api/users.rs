@@ -24,6 +24,8 @@ pub struct UserView {
     pub is_subscribed: bool,
     /// IANA zone for times in e-mails and pages; null until chosen.
     pub timezone: Option<String>,
+    /// The account proved it owns its address (a link, or made by an operator).
+    pub email_verified: bool,
 }
 
 impl From<UserRow> for UserView {
@@ -35,6 +37,7 @@ impl From<UserRow> for UserView {
             role: u.role,
             is_subscribed: false,
             timezone: u.timezone,
+            email_verified: u.email_verified,
         }
     }
 }

@@ -49,6 +49,8 @@ pub struct ResearcherPage {
     pub r: ResearcherView,
     /// (field, value shown, provider, source URL, when).
     pub fields: Vec<(String, String, String, String, String)>,
+    /// The account that owns the profile: (id, name, e-mail).
+    pub owner: Option<(crate::domain::UserId, String, String)>,
 }
 
 #[derive(Deserialize)]
@@ -230,10 +232,14 @@ pub async fn researcher_get(
         .into_iter()
         .map(|(field, s)| {
             let value = shown(&r, &field);
+            let provider = match s.set_by {
+                Some(admin) => format!("{} (account {admin})", s.provider),
+                None => s.provider,
+            };
             (
                 field,
                 value,
-                s.provider,
+                provider,
                 s.source_url.unwrap_or_default(),
                 s.recorded_at
                     .get(..16)
@@ -242,9 +248,11 @@ pub async fn researcher_get(
             )
         })
         .collect();
+    let owner = crate::services::claims::owner_account(&state, &who, ResearcherId(id)).await?;
     Ok(render(&ResearcherPage {
         layout: viewer.layout(r.name.clone()),
         r,
         fields,
+        owner,
     }))
 }

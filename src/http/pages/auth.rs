@@ -200,7 +200,10 @@ pub async fn register_post(
 ) -> Result<Response, PageError> {
     viewer.check_csrf(&f.csrf_token)?;
     match accounts::register(&state, registration(&f), ip).await {
-        Ok(_) => {
+        Ok(accounts::SignUp::VerificationSent) => {
+            Ok(super::verify::check_inbox(&state, &viewer, &f.email))
+        }
+        Ok(accounts::SignUp::Created(_)) => {
             let login = accounts::login_web(&state, &f.email, &f.password, ip).await?;
             Ok(session_cookie_response(
                 &state,

@@ -56,6 +56,8 @@ pub struct ResearcherPage {
     pub picker: Option<Picker>,
     pub can_manage: bool,
     pub next: String,
+    /// "This is me" / "ask to claim" for a signed-in viewer.
+    pub claim: crate::services::claims::ClaimOptions,
 }
 
 #[derive(Deserialize)]
@@ -169,6 +171,10 @@ pub async fn researcher_get(
     let can_manage = who
         .as_ref()
         .is_some_and(|w| w.is_admin() || info.owner == Some(w.user_id));
+    let claim = match &who {
+        Some(w) => crate::services::claims::options(&state, w, id).await?,
+        None => Default::default(),
+    };
     Ok(render(&ResearcherPage {
         layout: viewer.layout(r.name.clone()),
         r,
@@ -176,6 +182,7 @@ pub async fn researcher_get(
         picker,
         can_manage,
         next,
+        claim,
     }))
 }
 
@@ -221,6 +228,78 @@ pub async fn book_post(
             &format!("/sessions/{}", b.session.id),
             "success",
             "Your request is on its way. You will get an e-mail when the researcher answers.",
+        )),
+        Err(e @ (AppError::Validation { .. } | AppError::Conflict { .. })) => Ok(
+            redirect_with_flash(&state, &back, "error", &e.public_message()),
+        ),
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub struct ClaimForm {
+    pub csrf_token: String,
+    pub accept_terms: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct ClaimRequestForm {
+    pub csrf_token: String,
+    pub message: String,
+}
+
+/// "This is me" on a researcher's page.
+pub async fn claim_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    crate::http::extractors::ClientIp(ip): crate::http::extractors::ClientIp,
+    AppPath(id): AppPath<i64>,
+    PageForm(f): PageForm<ClaimForm>,
+) -> Result<Response, PageError> {
+    let back = format!("/researchers/{id}");
+    let who = viewer.require(&back)?;
+    viewer.check_csrf(&f.csrf_token)?;
+    let rid = ResearcherId(id);
+    match crate::services::claims::self_claim(&state, &who, rid, f.accept_terms.is_some(), ip).await
+    {
+        Ok(()) => Ok(redirect_with_flash(
+            &state,
+            &format!("/researchers/{id}/availability"),
+            "success",
+            "The profile is yours. Publish the times readers may book you.",
+        )),
+        Err(
+            e
+            @ (AppError::Validation { .. } | AppError::Conflict { .. } | AppError::Refused { .. }),
+        ) => Ok(redirect_with_flash(
+            &state,
+            &back,
+            "error",
+            &e.public_message(),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// "Ask to claim this profile": an admin decides.
+pub async fn claim_request_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    crate::http::extractors::ClientIp(ip): crate::http::extractors::ClientIp,
+    AppPath(id): AppPath<i64>,
+    PageForm(f): PageForm<ClaimRequestForm>,
+) -> Result<Response, PageError> {
+    let back = format!("/researchers/{id}");
+    let who = viewer.require(&back)?;
+    viewer.check_csrf(&f.csrf_token)?;
+    let message = Some(f.message).filter(|m| !m.trim().is_empty());
+    match crate::services::claims::request_claim(&state, &who, ResearcherId(id), message, ip).await
+    {
+        Ok(_) => Ok(redirect_with_flash(
+            &state,
+            &back,
+            "success",
+            "Your request is with the admins; they will decide.",
         )),
         Err(e @ (AppError::Validation { .. } | AppError::Conflict { .. })) => Ok(
             redirect_with_flash(&state, &back, "error", &e.public_message()),

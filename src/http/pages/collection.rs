@@ -36,6 +36,8 @@ pub struct CollectionPartial {
     pub polling: bool,
     pub can_collect: bool,
     pub signed_in: bool,
+    /// Admins see "Invite by e-mail" for profiles without an address.
+    pub is_admin: bool,
     pub csrf: String,
 }
 
@@ -89,6 +91,7 @@ pub async fn partial(
         polling,
         can_collect: who.is_some() && !polling && (is_admin || open),
         signed_in: who.is_some(),
+        is_admin,
         csrf: viewer.ctx.csrf.clone(),
     })
 }

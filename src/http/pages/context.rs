@@ -41,6 +41,7 @@ pub struct Flash {
 pub struct NavUser {
     pub name: String,
     pub role: Role,
+    pub email_verified: bool,
 }
 
 impl NavUser {
@@ -57,6 +58,9 @@ pub struct Layout {
     pub user: Option<NavUser>,
     pub csrf: String,
     pub flash: Option<Flash>,
+    /// A signed-in account that still has to confirm its address: the
+    /// banner with "send the link again".
+    pub unverified: bool,
 }
 
 pub fn cookie_value(parts_headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
@@ -129,6 +133,7 @@ pub async fn page_context(State(state): State<AppState>, mut req: Request, next:
             user,
             csrf: csrf.clone(),
             flash: None,
+            unverified: false,
         };
         let page = ErrorPage {
             layout,
@@ -168,6 +173,7 @@ async fn nav_user(state: &AppState, token: &str) -> Option<NavUser> {
     Some(NavUser {
         name: user.name,
         role: user.role,
+        email_verified: user.email_verified,
     })
 }
 
@@ -210,6 +216,7 @@ pub struct Viewer {
     /// The zone the browser reported (`colloquy_tz` cookie, set by app.js).
     pub browser_timezone: Option<String>,
     institution: String,
+    verification_on: bool,
 }
 
 impl Viewer {
@@ -220,6 +227,8 @@ impl Viewer {
             user: self.user.clone(),
             csrf: self.ctx.csrf.clone(),
             flash: self.ctx.flash.clone(),
+            unverified: self.verification_on
+                && self.user.as_ref().is_some_and(|u| !u.email_verified),
         }
     }
 
@@ -292,6 +301,7 @@ impl FromRequestParts<AppState> for Viewer {
                     user = Some(NavUser {
                         name: u.name,
                         role: u.role,
+                        email_verified: u.email_verified,
                     });
                     timezone = u.timezone;
                     session = Some(s);
@@ -306,6 +316,7 @@ impl FromRequestParts<AppState> for Viewer {
             browser_timezone: cookie_value(&parts.headers, TZ_COOKIE)
                 .map(|z| z.replace("%2F", "/").replace("%2B", "+")),
             institution: state.config.institution.name.clone(),
+            verification_on: state.config.email_verification_on(),
         })
     }
 }

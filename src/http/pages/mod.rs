@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod admin_claims;
 pub mod admin_collection;
 pub mod admin_mail;
 pub mod auth;
@@ -16,6 +17,7 @@ pub mod form;
 pub mod outreach;
 pub mod papers;
 pub mod sessions;
+pub mod verify;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -35,6 +37,11 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/logout", post(auth::logout_post))
         .route("/terms", get(auth::terms_get))
+        .route(
+            "/verify-email/{token}",
+            get(verify::verify_get).post(verify::verify_post),
+        )
+        .route("/account/verify-email/resend", post(verify::resend_post))
         .route(
             "/setup/{token}",
             get(auth::setup_get).post(auth::setup_post),
@@ -69,12 +76,18 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/invite/{token}",
             get(outreach::invite_get).post(outreach::invite_post),
         )
+        .route("/invite/{token}/link", post(outreach::invite_link_post))
         .route(
             "/opt-out/{token}",
             get(outreach::opt_out_get).post(outreach::opt_out_post),
         )
         .route("/researchers/{id}", get(booking::researcher_get))
         .route("/researchers/{id}/book", post(booking::book_post))
+        .route("/researchers/{id}/claim", post(booking::claim_post))
+        .route(
+            "/researchers/{id}/claim-request",
+            post(booking::claim_request_post),
+        )
         .route(
             "/researchers/{id}/availability",
             get(availability::availability_get).post(availability::availability_post),
@@ -110,6 +123,28 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/admin/researchers/{id}",
             get(admin_collection::researcher_get),
+        )
+        .route(
+            "/admin/researchers/{id}/email",
+            post(admin_claims::researcher_email_post),
+        )
+        .route(
+            "/admin/researchers/{id}/invite-by-email",
+            post(admin_claims::invite_by_email_post),
+        )
+        .route(
+            "/admin/researchers/{id}/link",
+            post(admin_claims::researcher_link_post),
+        )
+        .route(
+            "/admin/researchers/{id}/merge",
+            post(admin_claims::researcher_merge_post),
+        )
+        .route("/admin/claims", get(admin_claims::claims_get))
+        .route("/admin/claims/{id}", post(admin_claims::claim_decide_post))
+        .route(
+            "/admin/merge-reviews/{id}",
+            post(admin_claims::merge_review_post),
         )
         .fallback(errors::not_found)
         .layer(axum::middleware::from_fn_with_state(

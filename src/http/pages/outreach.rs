@@ -17,7 +17,7 @@ use crate::domain::{PaperId, ResearcherId};
 use crate::error::AppError;
 use crate::http::extractors::{AppPath, ClientIp};
 use crate::services::link_tokens::LinkProblem;
-use crate::services::outreach::{self, Corrections, Registered, ResearcherRegistration};
+use crate::services::outreach::{self, Corrections, ResearcherRegistration};
 use crate::services::researchers::ResearcherView;
 use crate::services::{accounts, terms};
 use crate::state::AppState;
@@ -34,6 +34,11 @@ pub struct InvitePage {
     pub error: Option<String>,
     pub terms_version: String,
     pub min_len: usize,
+    /// An account has the link's address: sign in and link, not register.
+    pub account_exists: bool,
+    pub zones: &'static [chrono_tz::Tz],
+    /// Pre-selected: the browser's zone.
+    pub zone: String,
 }
 
 #[derive(Template)]
@@ -78,6 +83,13 @@ pub struct InviteForm {
 }
 
 #[derive(Deserialize)]
+pub struct LinkForm {
+    pub csrf_token: String,
+    pub timezone: String,
+    pub accept_terms: Option<String>,
+}
+
+#[derive(Deserialize)]
 pub struct RenewForm {
     pub csrf_token: String,
     pub token: String,
@@ -103,7 +115,13 @@ fn lines(v: &serde_json::Value, f: impl Fn(&serde_json::Value) -> Option<String>
         .unwrap_or_default()
 }
 
-fn invite_page(viewer: &Viewer, state: &AppState, token: String, r: ResearcherView) -> InvitePage {
+fn invite_page(
+    viewer: &Viewer,
+    state: &AppState,
+    token: String,
+    r: ResearcherView,
+    account_exists: bool,
+) -> InvitePage {
     let publications = lines(&r.publications, |p| p.as_str().map(str::to_string));
     let achievements = lines(&r.achievements, |a| {
         let text = a["text"].as_str()?;
@@ -122,6 +140,9 @@ fn invite_page(viewer: &Viewer, state: &AppState, token: String, r: ResearcherVi
         error: None,
         terms_version: terms::TERMS_VERSION.into(),
         min_len: state.config.auth.password_min_length,
+        account_exists,
+        zones: &chrono_tz::TZ_VARIANTS,
+        zone: viewer.zone(None).name().to_string(),
     }
 }
 
@@ -141,7 +162,13 @@ pub async fn invite_get(
     AppPath(token): AppPath<String>,
 ) -> Response {
     match outreach::landing(&state, &token).await {
-        Ok(landing) => render(&invite_page(&viewer, &state, token, landing.profile)),
+        Ok(l) => render(&invite_page(
+            &viewer,
+            &state,
+            token,
+            l.profile,
+            l.account_exists,
+        )),
         Err((problem, claims)) => link_problem(&viewer, problem, &token, claims.is_some()),
     }
 }
@@ -212,7 +239,13 @@ pub async fn invite_post(
             return Ok(link_problem(&viewer, problem, &token, claims.is_some()))
         }
     };
-    let current = invite_page(&viewer, &state, token.clone(), landing.profile.clone());
+    let current = invite_page(
+        &viewer,
+        &state,
+        token.clone(),
+        landing.profile.clone(),
+        landing.account_exists,
+    );
     let reg = ResearcherRegistration {
         token: token.clone(),
         password: f.password.clone(),
@@ -228,23 +261,60 @@ pub async fn invite_post(
     };
     let rid = landing.profile.id;
     match outreach::register(&state, reg, ip).await {
-        Ok(Registered::Account(user)) => {
+        Ok(user) => {
             let login = accounts::login_web(&state, &user.email, &f.password, ip).await?;
-            let to = format!("/researchers/{rid}");
-            Ok(super::auth::session_cookie_response(&state, &to, login.cookie_token, "Welcome! Your profile is registered."))
+            let to = format!("/researchers/{rid}/availability");
+            Ok(super::auth::session_cookie_response(
+                &state,
+                &to,
+                login.cookie_token,
+                "Welcome! Your profile is registered. Publish the times readers may book you.",
+            ))
         }
-        Ok(Registered::PendingClaim) => Ok(redirect_with_flash(
-            &state,
-            &format!("/login?next=/researchers/{rid}"),
-            "success",
-            "You already have an account with this address: log in and the profile is linked to it.",
-        )),
-        Err(e @ AppError::Validation { .. }) => {
+        Err(e @ (AppError::Validation { .. } | AppError::Conflict { .. })) => {
             let mut page = current;
             page.errors = e.fields();
-            page.error = Some(if page.errors.is_empty() { e.public_message() } else { "Please correct the marked fields.".into() });
+            page.error = Some(if page.errors.is_empty() {
+                e.public_message()
+            } else {
+                "Please correct the marked fields.".into()
+            });
             Ok(render_status(e.status(), &page))
         }
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// A signed-in account whose address got the link links the profile.
+pub async fn invite_link_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ClientIp(ip): ClientIp,
+    AppPath(token): AppPath<String>,
+    PageForm(f): PageForm<LinkForm>,
+) -> Result<Response, PageError> {
+    let who = viewer.require(&format!("/invite/{token}"))?;
+    viewer.check_csrf(&f.csrf_token)?;
+    let accept = f.accept_terms.is_some();
+    match outreach::link_profile(&state, &who, &token, accept, Some(f.timezone), ip).await {
+        Ok(rid) => Ok(redirect_with_flash(
+            &state,
+            &format!("/researchers/{rid}/availability"),
+            "success",
+            "The profile is linked to your account. Publish the times readers may book you.",
+        )),
+        Err(
+            e
+            @ (AppError::Validation { .. } | AppError::Conflict { .. } | AppError::Refused { .. }),
+        ) => match outreach::landing(&state, &token).await {
+            Ok(l) => {
+                let mut page = invite_page(&viewer, &state, token, l.profile, l.account_exists);
+                page.errors = e.fields();
+                page.error = Some(e.public_message());
+                Ok(render_status(e.status(), &page))
+            }
+            Err((problem, claims)) => Ok(link_problem(&viewer, problem, &token, claims.is_some())),
+        },
         Err(e) => Err(e.into()),
     }
 }

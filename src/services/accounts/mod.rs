@@ -6,7 +6,7 @@ use std::net::IpAddr;
 
 use serde_json::json;
 
-use crate::db::repos::auth_sessions::{self};
+use crate::db::repos::auth_sessions;
 use crate::db::repos::{audit, users};
 use crate::domain::password::PasswordPolicy;
 use crate::domain::{text, Email, Role, SessionId, UserId};
@@ -16,9 +16,11 @@ use crate::state::AppState;
 
 mod sessions;
 mod setup;
+mod verification;
 
 pub use sessions::*;
 pub use setup::*;
+pub use verification::*;
 
 /// Who is making a request.
 #[derive(Debug, Clone, Copy)]
@@ -118,13 +120,14 @@ pub(super) fn event<'a>(
 }
 
 /// Creates a user account (role `user`) and records the accepted terms.
-pub async fn register(
-    state: &AppState,
-    r: Registration,
-    ip: Option<IpAddr>,
-) -> AppResult<users::UserRow> {
+/// While e-mail verification is on, the address gets a link (or, when it
+/// has an account, a notice) and the answer is the same either way.
+pub async fn register(state: &AppState, r: Registration, ip: Option<IpAddr>) -> AppResult<SignUp> {
     let (email, name) = validate(state, &r, true)?;
-    create_user(
+    if state.config.email_verification_on() {
+        return register_verified(state, email, name, &r.password, ip).await;
+    }
+    let user = create_user(
         state,
         email,
         name,
@@ -135,7 +138,8 @@ pub async fn register(
         ip,
         "auth.register",
     )
-    .await
+    .await?;
+    Ok(SignUp::Created(user))
 }
 
 /// Creates an account with any role (CLI, setup link, admin).
@@ -169,6 +173,10 @@ async fn create_user(
                 },
                 now,
             )?;
+            // The operator who runs the command vouches for the address.
+            if action == "user.created_by_cli" {
+                users::mark_email_verified(tx, id, now)?;
+            }
             audit::append(
                 tx,
                 &keys,
@@ -277,14 +285,14 @@ pub async fn set_role(
     let keys = state.keys.clone();
     let now = state.now();
     let actor = admin.user_id;
-    let changed = state
+    state
         .db
         .write(move |tx| {
             let Some(before) = users::find(tx, &keys, target)? else {
                 return Ok(None);
             };
             if before.role == role {
-                return Ok(Some(Vec::new()));
+                return Ok(Some(()));
             }
             users::set_role(tx, target, role, now)?;
             let detail = json!({"from": before.role.as_str(), "to": role.as_str()});
@@ -300,14 +308,22 @@ pub async fn set_role(
                 ),
                 now,
             )?;
-            // Roles are read with the session, so the change applies at once
-            // once the cached sessions are dropped.
-            auth_sessions::active_ids_for_user(tx, target, now).map(Some)
+            Ok(Some(()))
         })
         .await?
         .ok_or(AppError::NotFound)?;
-    for sid in changed {
-        state.cache.sessions.invalidate(&sid).await;
-    }
+    forget_role(state, target).await?;
     get_user(state, target).await
+}
+
+/// Roles are read with the session, so a role change applies at once once
+/// the user's cached sessions are dropped.
+pub async fn forget_role(state: &AppState, user: UserId) -> AppResult<()> {
+    let now = state.now();
+    let ids = state
+        .db
+        .read(move |c| auth_sessions::active_ids_for_user(c, user, now))
+        .await?;
+    forget_sessions(state, ids).await;
+    Ok(())
 }

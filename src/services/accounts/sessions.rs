@@ -72,13 +72,9 @@ async fn authenticate(
         Kind::Web => state.config.auth.web_session_ttl_secs,
     };
     let user_id = user.id;
-    let claimer = user.clone();
     let sid = state
         .db
         .write(move |tx| {
-            // A researcher profile registered under this address is linked
-            // now that the account has proved it is theirs.
-            crate::services::outreach::claim_pending(tx, &keys, &claimer, now)?;
             let sid =
                 auth_sessions::create(tx, user_id, kind, &hash, now, now + Duration::seconds(ttl))?;
             let via = if kind == Kind::Api { "api" } else { "web" };

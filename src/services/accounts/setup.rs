@@ -68,6 +68,9 @@ pub async fn complete_setup(
                 terms_version: Some(terms::TERMS_VERSION),
             };
             let id = users::insert(tx, &keys, &new, now)?;
+            // The setup link came from the server's own log: its reader
+            // runs the service and vouches for the address.
+            users::mark_email_verified(tx, id, now)?;
             audit::append(
                 tx,
                 &keys,

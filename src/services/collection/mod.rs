@@ -121,6 +121,7 @@ pub async fn request(
     req: CollectRequest,
     ip: Option<IpAddr>,
 ) -> AppResult<Queued> {
+    crate::services::accounts::require_verified(state, who).await?;
     let req = validate(&req)?;
     let paper_id = match &req {
         CollectRequest::Paper { paper_id } => Some(*paper_id),
@@ -131,6 +132,10 @@ pub async fn request(
     }
     let key = dedupe_key(&req);
     let k = key.clone();
+    let author_count = match &req {
+        CollectRequest::Paper { .. } => None,
+        CollectRequest::Person { .. } => Some(1),
+    };
     let paper = match paper_id {
         Some(p) => Some(
             state
@@ -151,6 +156,9 @@ pub async fn request(
             created: false,
         });
     }
+    let author_count = author_count
+        .or_else(|| paper.as_ref().map(|p| p.authors.len() as i64))
+        .unwrap_or(0);
     if !who.is_admin() {
         let status = paper
             .as_ref()
@@ -163,12 +171,30 @@ pub async fn request(
             ));
         }
         let (user, since) = (who.user_id, state.now() - chrono::Duration::days(1));
-        let used = state
+        let (jobs, authors) = state
             .db
-            .read(move |c| collection_jobs::count_requested_since(c, user, since))
+            .read(move |c| {
+                Ok((
+                    collection_jobs::count_requested_since(c, user, since)?,
+                    collection_jobs::authors_requested_since(c, user, since)?,
+                ))
+            })
             .await?;
-        if used >= i64::from(state.config.collection.reader_daily_jobs) {
+        if jobs >= i64::from(state.config.collection.reader_daily_jobs) {
             return Err(AppError::RateLimited {
+                retry_after_secs: 3600,
+            });
+        }
+        // Paid calls scale with authors, not jobs: a paper with more
+        // authors than the reader has left is refused before any call.
+        let limit = i64::from(state.config.collection.reader_daily_authors);
+        if authors + author_count > limit {
+            return Err(AppError::OverQuota {
+                code: "quota_exceeded",
+                message: format!(
+                    "This paper has {author_count} authors; you may have {} more collected today (of {limit} a day). Ask an admin to collect it.",
+                    (limit - authors).max(0)
+                ),
                 retry_after_secs: 3600,
             });
         }
@@ -196,6 +222,7 @@ pub async fn request(
                 affiliation,
                 dedupe_key: &key,
                 requested_by: Some(actor),
+                author_count,
             };
             let id = collection_jobs::insert(tx, &job, now)?;
             if let (Some(p), "paper") = (paper_id, kind) {
@@ -391,6 +418,7 @@ pub async fn refresh_stale(
                     affiliation: affiliation.as_deref(),
                     dedupe_key: &key,
                     requested_by: None,
+                    author_count: 1,
                 };
                 collection_jobs::insert(tx, &job, now)?;
                 Ok(true)

@@ -224,38 +224,119 @@ async fn save(
     let now = state.now();
     let ms = start.elapsed().as_millis() as i64;
     let (outcome, detail) = (end.outcome, end.detail.clone());
+    let mut failed: Option<AppError> = None;
     let id = state
         .db
         .write(move |tx| {
             // Another author of the job may have merged this researcher
             // into theirs while this step ran: write to the one kept.
             let mut id = researchers::resolve(tx, researcher)?.ok_or(AppError::NotFound)?;
-            for (field, value) in &end.values {
+            let mut values = end.values.clone();
+            values.retain(|(field, value)| {
                 let key = match (field, value) {
                     (Field::Orcid | Field::OpenalexId, FieldValue::Text(t)) => Some(t.clone()),
-                    (Field::Email, FieldValue::Email { address, .. }) => {
-                        Email::parse(address).ok().map(|e| researchers::email_index(&keys, &e))
-                    }
+                    (Field::Email, FieldValue::Email { address, .. }) => Email::parse(address)
+                        .ok()
+                        .map(|e| researchers::email_index(&keys, &e)),
                     _ => None,
                 };
-                let Some(key) = key else { continue };
-                if let Some(other) = researchers::find_by_identity(tx, *field, &key)? {
-                    if other != id {
-                        let (keep, drop) = if other.0 < id.0 { (other, id) } else { (id, other) };
-                        researchers::merge(tx, keep, drop, &format!("same {}", field.as_str()), now)?;
-                        tracing::info!(kept = %keep, merged = %drop, reason = field.as_str(), "merged duplicate researchers");
-                        id = keep;
+                let Some(key) = key else { return true };
+                match merge_duplicate(tx, &keys, id, *field, &key, now) {
+                    Ok(Duplicate::None) => true,
+                    Ok(Duplicate::Merged(kept)) => {
+                        id = kept;
+                        true
+                    }
+                    // Left for an admin: the value stays where it is.
+                    Ok(Duplicate::Held) => false,
+                    Err(e) => {
+                        failed = Some(e);
+                        false
                     }
                 }
+            });
+            if let Some(e) = failed.take() {
+                return Err(e);
             }
             if let Some(p) = &end.provenance {
-                researchers::apply(tx, &keys, id, &end.values, p, now)?;
+                researchers::apply(tx, &keys, id, &values, p, now)?;
             }
-            collection_jobs::save_step(tx, job, index, step, Some(id), outcome, detail.as_deref(), 1, ms, now)?;
+            collection_jobs::save_step(
+                tx,
+                job,
+                index,
+                step,
+                Some(id),
+                outcome,
+                detail.as_deref(),
+                1,
+                ms,
+                now,
+            )?;
             Ok(id)
         })
         .await?;
     Ok(id)
+}
+
+/// What a duplicate identity (same ORCID, OpenAlex id or e-mail) led to.
+enum Duplicate {
+    None,
+    /// Merged; the id kept.
+    Merged(ResearcherId),
+    /// Both profiles have owners: an admin is asked, nothing is merged.
+    Held,
+}
+
+/// Merges the profile holding `key` with `id`, keeping the claimed one
+/// (else the older); two claimed profiles are never merged here.
+fn merge_duplicate(
+    tx: &rusqlite::Connection,
+    keys: &crate::crypto::Keyring,
+    id: ResearcherId,
+    field: Field,
+    key: &str,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<Duplicate> {
+    let Some(other) = researchers::find_by_identity(tx, field, key)? else {
+        return Ok(Duplicate::None);
+    };
+    if other == id {
+        return Ok(Duplicate::None);
+    }
+    let reason = format!("same {}", field.as_str());
+    let claimed = |r| -> AppResult<bool> { Ok(researchers::owner(tx, r)?.flatten().is_some()) };
+    let (keep, drop) = match (claimed(other)?, claimed(id)?) {
+        (true, true) => {
+            if crate::db::repos::claims::add_merge_review(tx, other, id, &reason, now)? {
+                tracing::info!(first = %other, second = %id, reason = field.as_str(), "two claimed profiles look alike; an admin is asked");
+            }
+            return Ok(Duplicate::Held);
+        }
+        (true, false) => (other, id),
+        (false, true) => (id, other),
+        (false, false) if other.0 < id.0 => (other, id),
+        (false, false) => (id, other),
+    };
+    if researchers::merge_blocker(tx, keep, drop)?.is_some() {
+        crate::db::repos::claims::add_merge_review(tx, keep, drop, &reason, now)?;
+        return Ok(Duplicate::Held);
+    }
+    researchers::merge(tx, keep, drop, &reason, now)?;
+    crate::db::repos::audit::append(
+        tx,
+        keys,
+        crate::db::repos::audit::NewEvent {
+            actor: None,
+            action: "researcher.merged",
+            target: Some(format!("researcher:{keep}")),
+            detail: serde_json::json!({"kept": keep, "merged": drop, "reason": reason, "by": "collection"}),
+            ip: None,
+        },
+        now,
+    )?;
+    tracing::info!(kept = %keep, merged = %drop, reason = field.as_str(), "merged duplicate researchers");
+    Ok(Duplicate::Merged(keep))
 }
 
 async fn run_step(state: &AppState, provider: Provider, id: ResearcherId) -> AppResult<StepEnd> {

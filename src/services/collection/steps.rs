@@ -186,6 +186,20 @@ pub(super) async fn firecrawl_step(
             Some("no API key configured".to_string()),
         ));
     };
+    // A homepage is fetched only while it points at a public host (it may
+    // have been typed in, and Firecrawl may run inside our network); else
+    // Firecrawl searches for the profile instead.
+    let homepage = match homepage {
+        Some(url) => match crate::services::public_urls::check_fetch(url).await {
+            Ok(url) => Some(url),
+            Err(why) => {
+                tracing::warn!(reason = %why, "homepage not fetched: not a public web address");
+                None
+            }
+        },
+        None => None,
+    };
+    let homepage = homepage.as_deref();
     // One cache entry per person, however the page was reached, so a
     // repeat within the TTL never pays again.
     let key = format!("{}|{}", name.to_lowercase(), affiliation.to_lowercase());

@@ -3,7 +3,9 @@
 //! Addresses never appear in logs.
 
 pub mod sender;
+#[macro_use]
 pub mod templates;
+pub mod account_templates;
 
 use std::net::IpAddr;
 

@@ -6,7 +6,7 @@ use askama::Template;
 use crate::db::repos::mail_outbox::Content;
 use crate::error::{AppError, AppResult};
 
-fn render(t: &impl Template) -> AppResult<String> {
+pub(super) fn render(t: &impl Template) -> AppResult<String> {
     t.render()
         .map_err(|e| AppError::internal(format!("rendering an e-mail: {e}")))
 }

@@ -72,6 +72,7 @@ pub async fn request(
     message: Option<String>,
     ip: Option<IpAddr>,
 ) -> AppResult<OutreachView> {
+    crate::services::accounts::require_verified(state, who).await?;
     let message = text::optional_block(message.as_deref(), 2000)
         .map_err(|m| AppError::field("message", m))?;
     if let Some(p) = paper {
@@ -206,10 +207,12 @@ pub(super) async fn invite(
                 message: message.as_deref(),
             };
             let id = repo::insert(tx, &keys, &new, now)?;
-            let register =
-                link_tokens::issue(&keys, researcher.0, id, link_tokens::REGISTER, now, ttl)?;
-            let opt_out =
-                link_tokens::issue(&keys, researcher.0, id, link_tokens::OPT_OUT, now, ttl)?;
+            let rcpt = researchers::email_index(&keys, &to);
+            let issue = |purpose| {
+                link_tokens::issue(&keys, researcher.0, id, purpose, now, ttl, Some(&rcpt))
+            };
+            let register = issue(link_tokens::REGISTER)?;
+            let opt_out = issue(link_tokens::OPT_OUT)?;
             let content = templates::outreach_request(&OutreachRequest {
                 institution: st.config.institution.name.clone(),
                 researcher_name: r.name.clone(),
@@ -328,6 +331,20 @@ async fn notify_registered(
         .await?;
     mail::wake(state);
     Ok(())
+}
+
+/// "Invite by e-mail" (admins): sets the address by hand (audited, never
+/// overwritten by collection), then invites as usual.
+pub async fn invite_by_email(
+    state: &AppState,
+    admin: &Principal,
+    researcher: ResearcherId,
+    email: &str,
+    paper: Option<PaperId>,
+    ip: Option<IpAddr>,
+) -> AppResult<OutreachView> {
+    crate::services::claims::admin_set_email(state, admin, researcher, email, ip).await?;
+    request(state, admin, researcher, paper, None, ip).await
 }
 
 /// Invites every author of a paper that can be invited (admins); returns

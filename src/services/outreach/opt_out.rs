@@ -23,7 +23,26 @@ pub async fn opt_out(state: &AppState, token: &str, ip: Option<IpAddr>) -> AppRe
         .db
         .write(move |tx| {
             let row = researchers::find(tx, &keys, rid)?.ok_or(AppError::NotFound)?;
-            if let Some(bidx) = researchers::email_bidx(tx, rid)? {
+            let current = researchers::email_bidx(tx, rid)?;
+            // A link mailed to an address the profile no longer has opts
+            // that address out, not the profile's new one.
+            let old_address = claims
+                .rcpt
+                .as_ref()
+                .filter(|_| !claims.is_for(current.as_deref()));
+            if let Some(rcpt) = old_address {
+                repo::suppress(tx, rcpt, "opt_out", now)?;
+                let ev = audit::NewEvent {
+                    actor: None,
+                    action: "researcher.old_address_opted_out",
+                    target: Some(format!("researcher:{rid}")),
+                    detail: json!({}),
+                    ip,
+                };
+                audit::append(tx, &keys, ev, now)?;
+                return Ok(row.name);
+            }
+            if let Some(bidx) = current {
                 repo::suppress(tx, &bidx, "opt_out", now)?;
             }
             researchers::erase_email(tx, rid, now)?;

@@ -16,6 +16,7 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::services::link_tokens::{self, LinkClaims, LinkProblem};
 use crate::services::mail::templates::{self, RegistrationWelcome};
 use crate::services::mail::{self, Outgoing};
+use crate::services::public_urls;
 use crate::services::terms;
 use crate::state::AppState;
 
@@ -23,33 +24,56 @@ use crate::state::AppState;
 pub struct Landing {
     pub claims: LinkClaims,
     pub profile: crate::services::researchers::ResearcherView,
+    /// An account has the link's address: the page asks to sign in and
+    /// link the profile instead of registering.
+    pub account_exists: bool,
 }
 
-/// Checks a registration link (unused, unexpired, signed, right purpose)
-/// and loads the profile it is for; records that the page was opened.
+/// A link that still works, and the profile it is for (not claimed, and
+/// still at the address the link was mailed to).
+async fn live_link(
+    state: &AppState,
+    token: &str,
+) -> Result<(LinkClaims, researchers::ResearcherRow), (LinkProblem, Option<LinkClaims>)> {
+    let claims = link_tokens::verify(&state.keys, token, link_tokens::REGISTER, state.now())?;
+    let (jti, rid, keys) = (
+        claims.jti.clone(),
+        ResearcherId(claims.rid),
+        state.keys.clone(),
+    );
+    let (used, row, bidx) = state
+        .db
+        .read(move |c| {
+            Ok((
+                repo::token_used(c, &jti)?,
+                researchers::find(c, &keys, rid)?,
+                researchers::email_bidx(c, rid)?,
+            ))
+        })
+        .await
+        .map_err(|_| (LinkProblem::Tampered, None))?;
+    let row = row.ok_or((LinkProblem::Tampered, None))?;
+    if used {
+        return Err((LinkProblem::Used, Some(claims)));
+    }
+    if row.user_id.is_some() {
+        return Err((LinkProblem::AlreadyClaimed, None));
+    }
+    if !claims.is_for(bidx.as_deref()) {
+        return Err((LinkProblem::RecipientChanged, Some(claims)));
+    }
+    Ok((claims, row))
+}
+
+/// Checks a registration link (unused, unexpired, signed, right purpose,
+/// profile unclaimed and still at the link's address) and loads the
+/// profile it is for; records that the page was opened.
 pub async fn landing(
     state: &AppState,
     token: &str,
 ) -> Result<Landing, (LinkProblem, Option<LinkClaims>)> {
-    let claims = link_tokens::verify(&state.keys, token, link_tokens::REGISTER, state.now())?;
-    let jti = claims.jti.clone();
-    let used = state
-        .db
-        .read(move |c| repo::token_used(c, &jti))
-        .await
-        .map_err(|_| (LinkProblem::Tampered, None))?;
-    if used {
-        return Err((LinkProblem::Used, Some(claims)));
-    }
-    let rid = ResearcherId(claims.rid);
-    let keys = state.keys.clone();
-    let row = state
-        .db
-        .read(move |c| researchers::find(c, &keys, rid))
-        .await
-        .ok()
-        .flatten()
-        .ok_or((LinkProblem::Tampered, None))?;
+    let (claims, row) = live_link(state, token).await?;
+    let rid = row.id;
     let (oid, now) = (claims.oid, state.now());
     let _ = state
         .db
@@ -62,13 +86,23 @@ pub async fn landing(
             Ok(())
         })
         .await;
-    let sources = state
+    let rcpt = claims.rcpt.clone().unwrap_or_default();
+    let (sources, account_exists) = state
         .db
-        .read(move |c| researchers::sources(c, rid))
+        .read(move |c| {
+            Ok((
+                researchers::sources(c, rid)?,
+                users::exists_with_index(c, &rcpt)?,
+            ))
+        })
         .await
         .unwrap_or_default();
     let profile = crate::services::researchers::admin_view(row, sources);
-    Ok(Landing { claims, profile })
+    Ok(Landing {
+        claims,
+        profile,
+        account_exists,
+    })
 }
 
 /// Corrections the researcher made on the registration page.
@@ -90,42 +124,63 @@ pub struct ResearcherRegistration {
     pub corrections: Corrections,
 }
 
-/// The outcome of a registration.
-pub enum Registered {
-    /// A new account was made and linked.
-    Account(users::UserRow),
-    /// The address has an account already: the profile is linked when that
-    /// account next logs in.
-    PendingClaim,
+fn check_timezone(tz: Option<String>, errs: &mut FieldErrors) -> Option<String> {
+    let tz = tz.map(|t| t.trim().to_string()).filter(|t| !t.is_empty())?;
+    match crate::domain::availability::parse_timezone(&tz) {
+        Ok(z) => Some(z.name().to_string()),
+        Err(m) => {
+            errs.add("timezone", m);
+            None
+        }
+    }
 }
 
-fn valid_timezone(tz: &str) -> bool {
-    tz.len() <= 64
-        && (tz == "UTC"
-            || (tz.contains('/')
-                && tz.split('/').all(|p| {
-                    !p.is_empty()
-                        && p.chars()
-                            .all(|c| c.is_ascii_alphanumeric() || "_+-".contains(c))
-                })))
+fn check_terms(accept: bool, errs: &mut FieldErrors) {
+    if !accept {
+        errs.add(
+            "accept_terms",
+            format!(
+                "you must accept the terms (version {})",
+                terms::TERMS_VERSION
+            ),
+        );
+    }
 }
 
-/// Registers the researcher behind a link: a `researcher` account with a
-/// verified e-mail, linked to the profile; the link works once.
+/// The link's profile, re-checked inside the transaction that uses it:
+/// unclaimed, still at the link's address, and the link unused.
+fn take_link(
+    tx: &rusqlite::Connection,
+    claims: &LinkClaims,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
+    let rid = ResearcherId(claims.rid);
+    let owner = researchers::owner(tx, rid)?.ok_or_else(|| LinkProblem::Tampered.into_error())?;
+    if owner.is_some() {
+        return Err(LinkProblem::AlreadyClaimed.into_error());
+    }
+    if !claims.is_for(researchers::email_bidx(tx, rid)?.as_deref()) {
+        return Err(LinkProblem::RecipientChanged.into_error());
+    }
+    if !repo::use_token(tx, &claims.jti, link_tokens::REGISTER, now)? {
+        return Err(LinkProblem::Used.into_error());
+    }
+    Ok(())
+}
+
+/// Registers the researcher behind a link: a new `researcher` account with
+/// a verified e-mail, linked to the profile; the link works once. It never
+/// touches an existing account: when the address has one, the answer is
+/// 409 `account_exists` (sign in, then `link_profile`).
 pub async fn register(
     state: &AppState,
     reg: ResearcherRegistration,
     ip: Option<IpAddr>,
-) -> AppResult<Registered> {
-    let claims = link_tokens::verify(&state.keys, &reg.token, link_tokens::REGISTER, state.now())
+) -> AppResult<users::UserRow> {
+    let (claims, row) = live_link(state, &reg.token)
+        .await
         .map_err(|(p, _)| p.into_error())?;
-    let rid = ResearcherId(claims.rid);
-    let keys = state.keys.clone();
-    let row = state
-        .db
-        .read(move |c| researchers::find(c, &keys, rid))
-        .await?
-        .ok_or_else(|| LinkProblem::Tampered.into_error())?;
+    let rid = row.id;
     let Some(address) = row.email.clone() else {
         return Err(AppError::conflict(
             "no_email",
@@ -145,42 +200,21 @@ pub async fn register(
     if let Err(m) = policy.check(&reg.password, Some(&email)) {
         errs.add("password", m);
     }
-    let timezone = reg
-        .timezone
-        .filter(|t| !t.trim().is_empty())
-        .map(|t| t.trim().to_string());
-    if timezone.as_deref().is_some_and(|t| !valid_timezone(t)) {
-        errs.add(
-            "timezone",
-            "must be an IANA time zone such as Europe/Berlin",
-        );
-    }
-    if !reg.accept_terms {
-        errs.add(
-            "accept_terms",
-            format!(
-                "you must accept the terms (version {})",
-                terms::TERMS_VERSION
-            ),
-        );
-    }
-    let corrections = validate_corrections(&reg.corrections, &mut errs);
+    let timezone = check_timezone(reg.timezone, &mut errs);
+    check_terms(reg.accept_terms, &mut errs);
+    let corrections = validate_corrections(&reg.corrections, &mut errs).await;
     errs.into_result()?;
     let name = name.unwrap_or_default();
     let hash = state.passwords.hash(&reg.password).await?;
-    let (keys, now, jti, oid) = (
-        state.keys.clone(),
-        state.now(),
-        claims.jti.clone(),
-        claims.oid,
-    );
+    let (keys, now, oid) = (state.keys.clone(), state.now(), claims.oid);
     let account_email = email.clone();
-    let outcome = state
+    let user = state
         .db
         .write(move |tx| {
-            if !repo::use_token(tx, &jti, link_tokens::REGISTER, now)? {
-                return Err(LinkProblem::Used.into_error());
+            if users::find_by_email(tx, &keys, &account_email)?.is_some() {
+                return Err(account_exists());
             }
+            take_link(tx, &claims, now)?;
             apply_corrections(tx, &keys, rid, &corrections, now)?;
             researchers::set_listing_consent(
                 tx,
@@ -189,41 +223,6 @@ pub async fn register(
                 timezone.as_deref(),
                 now,
             )?;
-            if let Some(existing) = users::find_by_email(tx, &keys, &account_email)? {
-                if !users::is_email_verified(tx, existing.id)? {
-                    // Nobody proved this address owns that account, while
-                    // the link proves control of the mailbox: the mailbox
-                    // wins. The account gets the new password, is verified,
-                    // its sessions end, and the profile is linked now.
-                    users::update_password(tx, existing.id, &hash, now)?;
-                    users::mark_email_verified(tx, existing.id, now)?;
-                    if existing.role == Role::User {
-                        users::set_role(tx, existing.id, Role::Researcher, now)?;
-                    }
-                    crate::db::repos::auth_sessions::revoke_all_except(tx, existing.id, None, now)?;
-                    researchers::claim(tx, rid, existing.id.0, now)?;
-                    repo::add_event(tx, oid, "registered", now)?;
-                    let ev = audit::NewEvent {
-                        actor: Some(existing.id),
-                        action: "researcher.registered_over_unverified_account",
-                        target: Some(format!("researcher:{rid}")),
-                        detail: json!({"terms_version": terms::TERMS_VERSION}),
-                        ip,
-                    };
-                    audit::append(tx, &keys, ev, now)?;
-                    return Ok(Some(existing.id));
-                }
-                repo::add_pending_claim(tx, rid, &users::email_index(&keys, &account_email), now)?;
-                let ev = audit::NewEvent {
-                    actor: Some(existing.id),
-                    action: "researcher.claim_pending",
-                    target: Some(format!("researcher:{rid}")),
-                    detail: json!({}),
-                    ip,
-                };
-                audit::append(tx, &keys, ev, now)?;
-                return Ok(None);
-            }
             let new = users::NewUser {
                 email: &account_email,
                 name: &name,
@@ -232,8 +231,11 @@ pub async fn register(
                 terms_version: Some(terms::TERMS_VERSION),
             };
             let user = users::insert(tx, &keys, &new, now)?;
+            // The link proved the mailbox.
             users::mark_email_verified(tx, user, now)?;
-            researchers::claim(tx, rid, user.0, now)?;
+            if !researchers::claim(tx, rid, user.0, now)? {
+                return Err(LinkProblem::AlreadyClaimed.into_error());
+            }
             repo::add_event(tx, oid, "registered", now)?;
             let ev = audit::NewEvent {
                 actor: Some(user),
@@ -243,36 +245,128 @@ pub async fn register(
                 ip,
             };
             audit::append(tx, &keys, ev, now)?;
-            Ok(Some(user))
+            Ok(user)
         })
         .await?;
-    let Some(user) = outcome else {
-        return Ok(Registered::PendingClaim);
-    };
     let account = crate::services::accounts::get_user(state, user).await?;
+    welcome(state, &account, rid, email).await?;
+    Ok(account)
+}
+
+fn account_exists() -> AppError {
+    AppError::conflict(
+        "account_exists",
+        "An account with this e-mail address exists already. Log in to it, then open this link again to link the profile.",
+    )
+}
+
+async fn welcome(
+    state: &AppState,
+    account: &users::UserRow,
+    rid: ResearcherId,
+    to: Email,
+) -> AppResult<()> {
     let content = templates::registration_welcome(&RegistrationWelcome {
         institution: state.config.institution.name.clone(),
         name: account.name.clone(),
         profile_url: format!("{}/researchers/{rid}", state.config.public_url()),
-        availability_url: format!("{}/account", state.config.public_url()),
+        availability_url: format!(
+            "{}/researchers/{rid}/availability",
+            state.config.public_url()
+        ),
         contact_email: state.config.institution.contact_email.clone(),
     })?;
     mail::enqueue(
         state,
         Outgoing {
             template: "registration_welcome",
-            to: email,
+            to,
             content,
         },
     )
     .await?;
-    Ok(Registered::Account(account))
+    Ok(())
+}
+
+/// A signed-in account links the profile an invitation link is for. The
+/// account's address must be the one the link was mailed to (holding the
+/// link then also proves the address); admin accounts are linked by an
+/// admin on the admin page, never through a link.
+pub async fn link_profile(
+    state: &AppState,
+    who: &crate::services::accounts::Principal,
+    token: &str,
+    accept_terms: bool,
+    timezone: Option<String>,
+    ip: Option<IpAddr>,
+) -> AppResult<ResearcherId> {
+    let (claims, row) = live_link(state, token)
+        .await
+        .map_err(|(p, _)| p.into_error())?;
+    let rid = row.id;
+    if who.is_admin() {
+        return Err(AppError::conflict(
+            "admin_account",
+            "An admin account is never linked through an invitation link. Link it on the profile's admin page.",
+        ));
+    }
+    let mut errs = FieldErrors::new();
+    let timezone = check_timezone(timezone, &mut errs);
+    check_terms(accept_terms, &mut errs);
+    errs.into_result()?;
+    let (keys, now, uid, oid) = (state.keys.clone(), state.now(), who.user_id, claims.oid);
+    let account = state
+        .db
+        .write(move |tx| {
+            let account = users::find(tx, &keys, uid)?.ok_or(AppError::NotFound)?;
+            let bidx = Email::parse(&account.email)
+                .ok()
+                .map(|e| users::email_index(&keys, &e));
+            if !claims.is_for(bidx.as_deref()) {
+                return Err(AppError::refused(
+                    "not_the_recipient",
+                    "This link was sent to another address than your account's. Log in with the account that has that address.",
+                ));
+            }
+            if researchers::by_user(tx, uid.0)?.is_some() {
+                return Err(AppError::conflict(
+                    "already_linked",
+                    "Your account has a researcher profile already.",
+                ));
+            }
+            take_link(tx, &claims, now)?;
+            if !researchers::claim(tx, rid, uid.0, now)? {
+                return Err(LinkProblem::AlreadyClaimed.into_error());
+            }
+            researchers::set_listing_consent(tx, rid, terms::TERMS_VERSION, timezone.as_deref(), now)?;
+            if !account.email_verified {
+                users::mark_email_verified(tx, uid, now)?;
+            }
+            if account.role == Role::User {
+                users::set_role(tx, uid, Role::Researcher, now)?;
+            }
+            repo::add_event(tx, oid, "registered", now)?;
+            let ev = audit::NewEvent {
+                actor: Some(uid),
+                action: "researcher.claimed",
+                target: Some(format!("researcher:{rid}")),
+                detail: json!({"via": "invitation_link", "terms_version": terms::TERMS_VERSION}),
+                ip,
+            };
+            audit::append(tx, &keys, ev, now)?;
+            Ok(account)
+        })
+        .await?;
+    crate::services::accounts::forget_role(state, uid).await?;
+    let to = Email::parse(&account.email).map_err(AppError::internal)?;
+    welcome(state, &account, rid, to).await?;
+    Ok(rid)
 }
 
 /// Valid corrections, as field values; `None` values mean "remove".
 type Correction = (Field, Option<FieldValue>);
 
-fn validate_corrections(c: &Corrections, errs: &mut FieldErrors) -> Vec<Correction> {
+async fn validate_corrections(c: &Corrections, errs: &mut FieldErrors) -> Vec<Correction> {
     let mut out = Vec::new();
     if let Some(bio) = &c.bio {
         if let Some(v) = errs.check("bio", text::optional_block(Some(bio), 5000)) {
@@ -288,12 +382,8 @@ fn validate_corrections(c: &Corrections, errs: &mut FieldErrors) -> Vec<Correcti
         let h = h.trim();
         if h.is_empty() {
             out.push((Field::Homepage, None));
-        } else if url::Url::parse(h).is_ok_and(|u| u.scheme() == "https" || u.scheme() == "http")
-            && h.len() <= 500
-        {
-            out.push((Field::Homepage, Some(FieldValue::Text(h.to_string()))));
-        } else {
-            errs.add("homepage", "must be an http(s) URL");
+        } else if let Some(h) = errs.check("homepage", public_urls::check_entered(h).await) {
+            out.push((Field::Homepage, Some(FieldValue::Text(h))));
         }
     }
     if let Some(p) = &c.publications {
@@ -316,18 +406,32 @@ fn validate_corrections(c: &Corrections, errs: &mut FieldErrors) -> Vec<Correcti
         }
     }
     if let Some(a) = &c.achievements {
-        if a.iter().any(|(t, u)| {
-            text::optional_line(Some(t), 500).is_err()
-                || u.as_deref().is_some_and(|u| u.len() > 500)
-        }) {
-            errs.add("achievements", "one per line, each at most 500 characters");
-        }
-        let list: Vec<serde_json::Value> = a
+        let mut list = Vec::new();
+        for (n, (t, u)) in a
             .iter()
             .filter(|(t, _)| !t.trim().is_empty())
             .take(50)
-            .map(|(t, u)| json!({"text": t.trim(), "source_url": u.as_deref().filter(|u| u.starts_with("http")).unwrap_or("")}))
-            .collect();
+            .enumerate()
+        {
+            if text::optional_line(Some(t), 500).is_err() {
+                errs.add(
+                    "achievements",
+                    format!("line {}: at most 500 characters, on one line", n + 1),
+                );
+                continue;
+            }
+            let source = match u.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
+                None => String::new(),
+                Some(u) => match public_urls::check_entered(u).await {
+                    Ok(u) => u,
+                    Err(m) => {
+                        errs.add("achievements", format!("line {}: the link {m}", n + 1));
+                        continue;
+                    }
+                },
+            };
+            list.push(json!({"text": t.trim(), "source_url": source}));
+        }
         out.push((
             Field::Achievements,
             (!list.is_empty()).then(|| FieldValue::Json(json!(list))),
@@ -367,9 +471,10 @@ fn apply_corrections(
 /// Sends a fresh registration link for an expired or used one (the
 /// researcher asked on the bad-link page). Refused once registered or opted out.
 pub async fn renew(state: &AppState, token: &str, ip: Option<IpAddr>) -> AppResult<()> {
+    // Any link this profile was sent works here, also an expired one or one
+    // to an old address: the new link goes to the current address only.
     let claims = match link_tokens::verify(&state.keys, token, link_tokens::REGISTER, state.now()) {
-        Ok(c) => c,
-        Err((LinkProblem::Expired, Some(c))) => c,
+        Ok(c) | Err((LinkProblem::Expired, Some(c))) => c,
         Err((p, _)) => return Err(p.into_error()),
     };
     let rid = ResearcherId(claims.rid);
@@ -400,38 +505,4 @@ pub async fn renew(state: &AppState, token: &str, ip: Option<IpAddr>) -> AppResu
     invite(state, None, row, to, None, None, ip)
         .await
         .map(|_| ())
-}
-
-/// After a log-in: links profiles whose registration found this account.
-pub fn claim_pending(
-    tx: &rusqlite::Connection,
-    keys: &crate::crypto::Keyring,
-    user: &users::UserRow,
-    now: chrono::DateTime<chrono::Utc>,
-) -> AppResult<usize> {
-    let Ok(email) = Email::parse(&user.email) else {
-        return Ok(0);
-    };
-    let ids = repo::take_pending_claims(tx, &users::email_index(keys, &email))?;
-    for rid in &ids {
-        researchers::claim(tx, *rid, user.id.0, now)?;
-        if let Some(latest) = repo::list(tx, Some(*rid), None, None, 1)?
-            .into_iter()
-            .find(|o| o.kind == "invitation")
-        {
-            repo::add_event(tx, latest.id, "registered", now)?;
-        }
-        if user.role == Role::User {
-            users::set_role(tx, user.id, Role::Researcher, now)?;
-        }
-        let ev = audit::NewEvent {
-            actor: Some(user.id),
-            action: "researcher.claimed",
-            target: Some(format!("researcher:{rid}")),
-            detail: json!({}),
-            ip: None,
-        };
-        audit::append(tx, keys, ev, now)?;
-    }
-    Ok(ids.len())
 }

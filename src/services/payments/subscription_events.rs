@@ -66,18 +66,16 @@ pub(super) fn checkout_completed(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     match text(session, "mode") {
+        // The payment is found by the Checkout Session we made for it (its
+        // id is stored), never by metadata; it takes the intent only once.
         Some("payment") => {
-            let (Some(intent), Some(sid)) = (
-                text(session, "payment_intent"),
-                session["metadata"]["session_id"]
-                    .as_str()
-                    .and_then(|s| s.parse::<i64>().ok()),
-            ) else {
+            let (Some(intent), Some(cs)) = (text(session, "payment_intent"), text(session, "id"))
+            else {
                 return Ok(());
             };
-            if let Some(p) = repo::find(tx, sid)? {
+            if let Some(p) = repo::find_by_checkout_session(tx, cs)? {
                 if p.intent_id.is_none() {
-                    repo::set_intent(tx, sid, intent, now)?;
+                    repo::set_intent(tx, p.session_id, intent, now)?;
                 }
             }
             Ok(())

@@ -68,6 +68,7 @@ pub struct SubscriptionView {
 }
 
 pub async fn start(state: &AppState, who: &Principal, plan_id: &str) -> AppResult<Started> {
+    crate::services::accounts::require_verified(state, who).await?;
     if !held::enabled(state) {
         return Err(AppError::conflict(
             "payments_off",

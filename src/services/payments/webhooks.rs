@@ -116,19 +116,11 @@ pub async fn handle(
     {
         return Ok(Outcome::Replayed);
     }
-    // Where order matters, the current object is read from Stripe first.
-    let current = match subscription_ref(&kind, &object) {
-        Some(sub) if HANDLED.contains(&kind.as_str()) => Some(
-            state
-                .providers
-                .stripe
-                .as_ref()
-                .ok_or(AppError::NotFound)?
-                .retrieve_subscription(&sub)
-                .await
-                .map_err(held::upstream)?,
-        ),
-        _ => None,
+    // What the event alone cannot be trusted with is read from Stripe first.
+    let fetched = if HANDLED.contains(&kind.as_str()) {
+        fetch(state, &kind, &object).await?
+    } else {
+        Fetched::default()
     };
     let st = state.clone();
     let outcome = state
@@ -140,7 +132,13 @@ pub async fn handle(
             if !HANDLED.contains(&kind.as_str()) {
                 return Ok(Outcome::Ignored);
             }
-            process(tx, &st, &kind, created, &object, current.as_ref(), now)?;
+            if let Some((session, intent)) = &fetched.checkout_intent {
+                // Stripe confirmed the reader's Checkout made this intent.
+                if repo::find(tx, *session)?.is_some_and(|p| p.intent_id.is_none()) {
+                    repo::set_intent(tx, *session, intent, now)?;
+                }
+            }
+            process(tx, &st, &kind, created, &object, &fetched, now)?;
             Ok(Outcome::Processed)
         })
         .await
@@ -155,15 +153,95 @@ pub async fn handle(
     Ok(outcome)
 }
 
+/// What Stripe says about an event's objects, read before the transaction.
+#[derive(Default)]
+struct Fetched {
+    /// The subscription, where event order matters.
+    subscription: Option<StripeSubscription>,
+    /// A reader's Checkout made this intent: (session id, intent id).
+    checkout_intent: Option<(i64, String)>,
+    /// Every refund of the charge's intent, when the event leaves them out.
+    refunds: Option<Vec<(String, i64)>>,
+}
+
+async fn fetch(state: &AppState, kind: &str, object: &Value) -> AppResult<Fetched> {
+    let stripe = state.providers.stripe.as_ref().ok_or(AppError::NotFound)?;
+    let mut fetched = Fetched::default();
+    if let Some(sub) = subscription_ref(kind, object) {
+        fetched.subscription = Some(
+            stripe
+                .retrieve_subscription(&sub)
+                .await
+                .map_err(held::upstream)?,
+        );
+    }
+    if kind.starts_with("payment_intent.") {
+        fetched.checkout_intent = checkout_intent(state, object).await?;
+    }
+    if kind == "charge.refunded" && object["refunds"]["data"].as_array().is_none() {
+        if let Some(intent) = text(object, "payment_intent") {
+            let known = intent.to_string();
+            if state
+                .db
+                .read(move |c| repo::find_by_intent(c, &known))
+                .await?
+                .is_some()
+            {
+                let list = stripe.list_refunds(intent).await.map_err(held::upstream)?;
+                fetched.refunds = Some(list.into_iter().map(|r| (r.id, r.amount)).collect());
+            }
+        }
+    }
+    Ok(fetched)
+}
+
+/// An intent we do not know yet may come from a reader's Checkout: the
+/// event's metadata only says where to look; Stripe's own Checkout Session
+/// must name this very intent before the payment is bound to it.
+async fn checkout_intent(state: &AppState, intent: &Value) -> AppResult<Option<(i64, String)>> {
+    let Some(id) = text(intent, "id").map(str::to_string) else {
+        return Ok(None);
+    };
+    let session = intent["metadata"]["session_id"]
+        .as_str()
+        .and_then(|s| s.parse::<i64>().ok());
+    let Some(session) = session else {
+        return Ok(None);
+    };
+    let known = id.clone();
+    let payment = state
+        .db
+        .read(move |c| {
+            if repo::find_by_intent(c, &known)?.is_some() {
+                return Ok(None);
+            }
+            repo::find(c, session)
+        })
+        .await?;
+    let Some(cs) = payment
+        .filter(|p| p.intent_id.is_none())
+        .and_then(|p| p.checkout_session_id)
+    else {
+        return Ok(None);
+    };
+    let stripe = state.providers.stripe.as_ref().ok_or(AppError::NotFound)?;
+    let checkout = stripe
+        .retrieve_checkout_session(&cs)
+        .await
+        .map_err(held::upstream)?;
+    Ok((checkout.payment_intent.as_deref() == Some(id.as_str())).then_some((session, id)))
+}
+
 fn process(
     tx: &Transaction<'_>,
     st: &AppState,
     kind: &str,
     created: i64,
     object: &Value,
-    current: Option<&StripeSubscription>,
+    fetched: &Fetched,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
+    let current = fetched.subscription.as_ref();
     match kind {
         "payment_intent.amount_capturable_updated" => authorized(tx, st, object, now),
         "payment_intent.succeeded" => succeeded(tx, st, object, now),
@@ -182,7 +260,7 @@ fn process(
             Ok(())
         }
         "checkout.session.completed" => checkout_completed(tx, st, object, current, created, now),
-        "charge.refunded" => refunded(tx, st, object, now),
+        "charge.refunded" => refunded(tx, st, object, fetched.refunds.as_deref(), now),
         "charge.dispute.created" => disputed(tx, st, object, now),
         "invoice.paid" => invoice_paid(tx, st, object, current, created, now),
         "invoice.payment_failed" => {
@@ -205,31 +283,17 @@ fn process(
     }
 }
 
-/// The session payment a PaymentIntent belongs to (linking it by the
-/// metadata's session id when the intent came from Checkout).
+/// The session payment a PaymentIntent belongs to: by the intent's id
+/// only, never by its metadata (an intent Checkout made is bound before,
+/// once Stripe confirmed it).
 fn payment_of(
     tx: &Transaction<'_>,
     intent: &Value,
-    now: DateTime<Utc>,
+    _now: DateTime<Utc>,
 ) -> AppResult<Option<repo::SessionPayment>> {
-    let Some(id) = text(intent, "id") else {
-        return Ok(None);
-    };
-    if let Some(p) = repo::find_by_intent(tx, id)? {
-        return Ok(Some(p));
-    }
-    let session = intent["metadata"]["session_id"]
-        .as_str()
-        .and_then(|s| s.parse::<i64>().ok());
-    let Some(session) = session else {
-        return Ok(None);
-    };
-    match repo::find(tx, session)? {
-        Some(p) if p.intent_id.is_none() => {
-            repo::set_intent(tx, session, id, now)?;
-            repo::find(tx, session)
-        }
-        other => Ok(other),
+    match text(intent, "id") {
+        Some(id) => repo::find_by_intent(tx, id),
+        None => Ok(None),
     }
 }
 
@@ -299,10 +363,14 @@ fn succeeded(
     Ok(())
 }
 
+/// Each refund is recorded once, by its Stripe id, however many events
+/// report it. Newer API versions leave `refunds` out of the charge; then the
+/// list was read from Stripe (`fetched`).
 fn refunded(
     tx: &Transaction<'_>,
     st: &AppState,
     charge: &Value,
+    fetched: Option<&[(String, i64)]>,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let Some(intent) = text(charge, "payment_intent") else {
@@ -314,32 +382,15 @@ fn refunded(
     let Some(s) = session_row(tx, st, p.session_id)? else {
         return Ok(());
     };
-    // Newer API versions leave `refunds` out of the charge: then the total
-    // refunded, less what is recorded, is one refund.
-    let Some(list) = charge["refunds"]["data"].as_array() else {
-        let total = charge["amount_refunded"].as_i64().unwrap_or(0);
-        let current = repo::find(tx, p.session_id)?.unwrap_or_else(|| p.clone());
-        let missing = total - current.refunded_minor;
-        if missing > 0 {
-            let id = format!("{}:{total}", text(charge, "id").unwrap_or(intent));
-            held::record_refund_in(
-                tx,
-                st,
-                &s,
-                &held::Refunded {
-                    payment: current,
-                    refund_id: id,
-                    amount: missing,
-                },
-                now,
-            )?;
-        }
-        return Ok(());
+    let listed: Vec<(String, i64)> = match charge["refunds"]["data"].as_array() {
+        Some(list) => list
+            .iter()
+            .filter_map(|r| Some((text(r, "id")?.to_string(), r["amount"].as_i64()?)))
+            .collect(),
+        None => fetched.unwrap_or_default().to_vec(),
     };
-    for r in list {
-        let (Some(id), Some(amount)) = (text(r, "id"), r["amount"].as_i64()) else {
-            continue;
-        };
+    // Oldest first, so credit notes follow the order refunds were made.
+    for (id, amount) in listed.into_iter().rev() {
         let current = repo::find(tx, p.session_id)?.unwrap_or_else(|| p.clone());
         held::record_refund_in(
             tx,

@@ -4,7 +4,6 @@
 //! session instead of booking another.
 
 use chrono::{DateTime, Duration, Utc};
-use sha2::{Digest, Sha256};
 
 use crate::db::repos::consulting_sessions::{self, NewSession};
 use crate::db::repos::{queries, researchers};
@@ -47,9 +46,12 @@ fn check_key(key: &str) -> AppResult<()> {
     Ok(())
 }
 
-fn request_hash(req: &BookRequest) -> String {
-    let body = serde_json::to_vec(req).unwrap_or_default();
-    hex::encode(Sha256::digest(body))
+/// What is stored to recognise a replayed request: an HMAC under the
+/// keyring's index key, so the stored value says nothing about the topic
+/// (a bare SHA-256 of a guessable topic could be confirmed offline).
+fn request_hash(keys: &crate::crypto::Keyring, req: &BookRequest) -> String {
+    let body = serde_json::to_string(req).unwrap_or_default();
+    keys.blind_index("idempotency", &body)
 }
 
 fn slot_taken() -> AppError {
@@ -72,7 +74,7 @@ pub async fn book(
     if req.start.timestamp_subsec_nanos() != 0 || req.start.timestamp() % 60 != 0 {
         return Err(AppError::field("start", "must be on a whole minute"));
     }
-    let hash = request_hash(&req);
+    let hash = request_hash(&state.keys, &req);
     let st = state.clone();
     let who = *who;
     let now = state.now();
@@ -131,6 +133,7 @@ fn insert_checked(
     req: &BookRequest,
     now: DateTime<Utc>,
 ) -> AppResult<ConsultingSessionId> {
+    crate::services::accounts::require_verified_in(tx, st, who)?;
     // Only the owner is needed here: not the whole (decrypted) profile.
     let owner = researchers::owner(tx, req.researcher_id)?
         .ok_or_else(|| AppError::field("researcher_id", "no such researcher"))?;

@@ -242,6 +242,7 @@ pub fn session_requested(
         link_tokens::SESSION_RESPOND,
         now,
         ttl_days,
+        None,
     )?;
     let respond = format!("{}/respond?token={token}", session_url(st, s));
     let m = SessionRequest {

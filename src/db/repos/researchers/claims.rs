@@ -3,9 +3,11 @@
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::record_source;
+use super::{email_index, record_source, record_source_by, EMAIL_AAD};
+use crate::crypto::Keyring;
 use crate::db::ts;
 use crate::domain::researcher::{Field, Provenance};
+use crate::domain::Email;
 use crate::domain::ResearcherId;
 use crate::error::AppResult;
 
@@ -56,12 +58,79 @@ pub fn erase_email(conn: &Connection, id: ResearcherId, now: Time) -> AppResult<
     Ok(())
 }
 
-/// Links the profile to its owner's account.
-pub fn claim(conn: &Connection, id: ResearcherId, user: i64, now: Time) -> AppResult<()> {
+/// Links an unclaimed profile to its owner's account; false when the
+/// profile has an owner already (a claim never replaces one).
+pub fn claim(conn: &Connection, id: ResearcherId, user: i64, now: Time) -> AppResult<bool> {
+    let now = ts(now);
+    let n = conn.execute(
+        "UPDATE researchers SET user_id = ?2, claimed_at = ?3, status = 'registered', updated_at = ?3
+          WHERE id = ?1 AND user_id IS NULL",
+        params![id, user, now],
+    )?;
+    Ok(n == 1)
+}
+
+/// Gives the profile to `user` whoever owned it (an admin's audited
+/// decision); returns the previous owner.
+pub fn set_owner(
+    conn: &Connection,
+    id: ResearcherId,
+    user: i64,
+    now: Time,
+) -> AppResult<Option<i64>> {
+    let previous: Option<i64> =
+        conn.query_row("SELECT user_id FROM researchers WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })?;
     let now = ts(now);
     conn.execute(
-        "UPDATE researchers SET user_id = ?2, claimed_at = COALESCE(claimed_at, ?3), status = 'registered', updated_at = ?3 WHERE id = ?1",
+        "UPDATE researchers SET user_id = ?2, claimed_at = ?3,
+             status = CASE WHEN status = 'opted_out' THEN status ELSE 'registered' END, updated_at = ?3
+          WHERE id = ?1",
         params![id, user, now],
+    )?;
+    Ok(previous)
+}
+
+/// Sets the e-mail by hand (an admin): provenance `admin` with the admin's
+/// id, and marked edited, so collection never overwrites it.
+pub fn set_email_by_admin(
+    conn: &Connection,
+    keys: &Keyring,
+    id: ResearcherId,
+    email: &Email,
+    admin: i64,
+    now: Time,
+) -> AppResult<()> {
+    let now_s = ts(now);
+    conn.execute(
+        "UPDATE researchers SET email_enc = ?2, email_bidx = ?3, email_quality = NULL, updated_at = ?4 WHERE id = ?1",
+        params![id, keys.encrypt(EMAIL_AAD, email.as_str()), email_index(keys, email), now_s],
+    )?;
+    let p = Provenance {
+        provider: "admin".into(),
+        source_url: None,
+    };
+    record_source_by(conn, id, Field::Email, &p, &now_s, Some(admin))?;
+    mark_edited(conn, id, &[Field::Email])
+}
+
+/// The profile that has this e-mail (blind index), if any.
+pub fn with_email(conn: &Connection, bidx: &str) -> AppResult<Option<ResearcherId>> {
+    Ok(conn
+        .query_row(
+            "SELECT id FROM researchers WHERE email_bidx = ?1",
+            [bidx],
+            |r| r.get(0),
+        )
+        .optional()?)
+}
+
+/// Takes the owner off a profile (an admin merges it into another one).
+pub fn release_owner(conn: &Connection, id: ResearcherId, now: Time) -> AppResult<()> {
+    conn.execute(
+        "UPDATE researchers SET user_id = NULL, claimed_at = NULL, updated_at = ?2 WHERE id = ?1",
+        params![id, ts(now)],
     )?;
     Ok(())
 }

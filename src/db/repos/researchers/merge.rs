@@ -8,7 +8,7 @@ use super::mark_edited;
 use crate::db::ts;
 use crate::domain::researcher::Field;
 use crate::domain::ResearcherId;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 type Time = chrono::DateTime<chrono::Utc>;
 
@@ -35,9 +35,45 @@ pub fn resolve(conn: &Connection, id: ResearcherId) -> AppResult<Option<Research
         .optional()?)
 }
 
-/// Merges `drop` into `keep`: links and steps move over, `keep`'s empty
-/// fields are filled from `drop` (with their provenance), the merge and
-/// `drop`'s provenance are recorded, and `drop` is deleted.
+/// Why `drop` cannot be merged into `keep` as things are, if it cannot:
+/// both have owners (an admin decides, and unlinks one first), `drop` has
+/// the owner (the claimed profile is always the one kept), or both have a
+/// live session starting at the same time.
+pub fn merge_blocker(
+    conn: &Connection,
+    keep: ResearcherId,
+    drop: ResearcherId,
+) -> AppResult<Option<&'static str>> {
+    let owner = |id: ResearcherId| -> AppResult<Option<i64>> {
+        Ok(conn
+            .query_row("SELECT user_id FROM researchers WHERE id = ?1", [id], |r| {
+                r.get(0)
+            })
+            .optional()?
+            .flatten())
+    };
+    match (owner(keep)?, owner(drop)?) {
+        (Some(_), Some(_)) => return Ok(Some("both profiles have an owner")),
+        (None, Some(_)) => return Ok(Some("the profile with an owner must be the one kept")),
+        _ => {}
+    }
+    let clash: bool = conn.query_row(
+        "SELECT EXISTS (SELECT 1 FROM consulting_sessions a JOIN consulting_sessions b ON a.start_at = b.start_at
+           WHERE a.researcher_id = ?1 AND b.researcher_id = ?2
+             AND a.status IN ('requested', 'accepted') AND b.status IN ('requested', 'accepted'))",
+        params![keep, drop],
+        |r| r.get(0),
+    )?;
+    Ok(clash.then_some("both profiles have a live session at the same time"))
+}
+
+/// Merges `drop` into `keep`, losing nothing: paper links, collection
+/// steps, sessions (with their payments), booking settings and
+/// availability (when `keep` has none), outreach, readers' interest and
+/// claim requests move over; `keep`'s empty fields are filled from `drop`
+/// (with their provenance); the merge and `drop`'s provenance are recorded,
+/// and `drop` is deleted. Refused (409 `merge_conflict`) when
+/// `merge_blocker` names a reason.
 pub fn merge(
     conn: &Connection,
     keep: ResearcherId,
@@ -47,6 +83,12 @@ pub fn merge(
 ) -> AppResult<()> {
     if keep == drop {
         return Ok(());
+    }
+    if let Some(why) = merge_blocker(conn, keep, drop)? {
+        return Err(AppError::conflict(
+            "merge_conflict",
+            format!("These profiles cannot be merged: {why}."),
+        ));
     }
     let now_s = ts(now);
     let dropped_sources: Vec<Value> = conn
@@ -114,7 +156,21 @@ pub fn merge(
         params![keep, drop],
     )?;
     conn.execute(
-        "UPDATE OR IGNORE pending_claims SET researcher_id = ?1 WHERE researcher_id = ?2",
+        "UPDATE OR IGNORE claim_requests SET researcher_id = ?1 WHERE researcher_id = ?2",
+        params![keep, drop],
+    )?;
+    // Sessions keep their payments, history and reminders (keyed by the
+    // session); settings and availability move when the keeper has none.
+    conn.execute(
+        "UPDATE consulting_sessions SET researcher_id = ?1 WHERE researcher_id = ?2",
+        params![keep, drop],
+    )?;
+    conn.execute(
+        "UPDATE OR IGNORE researcher_settings SET researcher_id = ?1 WHERE researcher_id = ?2",
+        params![keep, drop],
+    )?;
+    conn.execute(
+        "UPDATE OR IGNORE availability SET researcher_id = ?1 WHERE researcher_id = ?2",
         params![keep, drop],
     )?;
     let edited_drop: String =

@@ -14,7 +14,7 @@ mod claims;
 mod merge;
 
 pub use claims::*;
-pub use merge::{merge, resolve};
+pub use merge::{merge, merge_blocker, resolve};
 
 pub const EMAIL_AAD: &str = "researchers.email";
 pub const EMAIL_INDEX: &str = "email";
@@ -191,22 +191,23 @@ pub fn apply(
         .optional()?
         .and_then(|s| serde_json::from_str(&s).ok())
         .unwrap_or_default();
-    let opted_out = conn
+    let (opted_out, claimed) = conn
         .query_row(
-            "SELECT status = 'opted_out' FROM researchers WHERE id = ?1",
+            "SELECT status = 'opted_out', user_id IS NOT NULL FROM researchers WHERE id = ?1",
             [id],
-            |r| r.get::<_, bool>(0),
+            |r| Ok((r.get::<_, bool>(0)?, r.get::<_, bool>(1)?)),
         )
         .optional()?
-        .unwrap_or(false);
+        .unwrap_or((false, false));
     let now_s = ts(now);
     let mut written = Vec::new();
     for (field, value) in values {
         if value.is_empty() || edited.iter().any(|e| e == field.as_str()) {
             continue;
         }
-        // An opted-out researcher's address is never stored again.
-        if opted_out && *field == Field::Email {
+        // An opted-out researcher's address is never stored again, and a
+        // claimed profile's address is its owner's business, not collection's.
+        if (opted_out || claimed) && *field == Field::Email {
             continue;
         }
         match (field, value) {
@@ -255,16 +256,27 @@ pub(super) fn record_source(
     p: &Provenance,
     now: &str,
 ) -> AppResult<()> {
+    record_source_by(conn, id, field, p, now, None)
+}
+
+/// `record_source`, naming the account that set the value by hand.
+pub(super) fn record_source_by(
+    conn: &Connection,
+    id: ResearcherId,
+    field: Field,
+    p: &Provenance,
+    now: &str,
+    set_by: Option<i64>,
+) -> AppResult<()> {
     conn.execute(
-        "INSERT INTO researcher_field_sources (researcher_id, field, provider, source_url, recorded_at) VALUES (?1, ?2, ?3, ?4, ?5)
+        "INSERT INTO researcher_field_sources (researcher_id, field, provider, source_url, recorded_at, set_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
          ON CONFLICT (researcher_id, field) DO UPDATE SET provider = excluded.provider, source_url = excluded.source_url,
-             recorded_at = excluded.recorded_at",
-        params![id, field.as_str(), p.provider, p.source_url, now],
+             recorded_at = excluded.recorded_at, set_by = excluded.set_by",
+        params![id, field.as_str(), p.provider, p.source_url, now, set_by],
     )?;
     Ok(())
 }
 
-/// Each field's provenance: (field, provider, source URL, when).
 /// Where one field's current value came from.
 #[derive(Debug, Clone)]
 pub struct FieldSource {
@@ -272,11 +284,13 @@ pub struct FieldSource {
     pub provider: String,
     pub source_url: Option<String>,
     pub recorded_at: String,
+    /// The admin who set it by hand (provider `admin`).
+    pub set_by: Option<i64>,
 }
 
 pub fn sources(conn: &Connection, id: ResearcherId) -> AppResult<Vec<FieldSource>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT field, provider, source_url, recorded_at FROM researcher_field_sources WHERE researcher_id = ?1 ORDER BY field",
+        "SELECT field, provider, source_url, recorded_at, set_by FROM researcher_field_sources WHERE researcher_id = ?1 ORDER BY field",
     )?;
     let rows = stmt
         .query_map([id], |r| {
@@ -285,6 +299,7 @@ pub fn sources(conn: &Connection, id: ResearcherId) -> AppResult<Vec<FieldSource
                 provider: r.get(1)?,
                 source_url: r.get(2)?,
                 recorded_at: r.get(3)?,
+                set_by: r.get(4)?,
             })
         })?
         .collect::<Result<Vec<_>, _>>()?;

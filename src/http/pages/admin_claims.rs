@@ -1,0 +1,232 @@
+//! Admin pages for who owns a profile: claim requests and merge reviews
+//! (`/admin/claims`), and the actions on a researcher's admin page (set
+//! the e-mail, invite by e-mail, link an account, merge another profile).
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::context::{redirect_with_flash, render, Layout, Viewer};
+use super::form::{safe_next, PageForm};
+use super::PageError;
+use crate::domain::{ClaimRequestId, MergeReviewId, PaperId, ResearcherId};
+use crate::error::AppError;
+use crate::http::extractors::{AppPath, ClientIp};
+use crate::services::claims::{self, ClaimRequestView, MergeReviewView};
+use crate::services::outreach;
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "pages/admin_claims.html")]
+pub struct ClaimsPage {
+    pub layout: Layout,
+    pub requests: Vec<ClaimRequestView>,
+    pub reviews: Vec<MergeReviewView>,
+}
+
+#[derive(Deserialize)]
+pub struct DecisionForm {
+    pub csrf_token: String,
+    /// `approve` or `refuse` (claims); `keep_first`, `keep_second` or
+    /// `dismiss` (merge reviews).
+    pub decision: String,
+}
+
+#[derive(Deserialize)]
+pub struct EmailForm {
+    pub csrf_token: String,
+    pub email: String,
+    pub paper_id: Option<i64>,
+    pub return_to: Option<String>,
+}
+
+#[derive(Deserialize)]
+pub struct LinkForm {
+    pub csrf_token: String,
+    /// An account's e-mail address or number.
+    pub account: String,
+}
+
+#[derive(Deserialize)]
+pub struct MergeForm {
+    pub csrf_token: String,
+    pub merge_id: String,
+}
+
+/// Refusals the admin can act on come back as a flash on `back`.
+fn flash_or_fail(
+    state: &AppState,
+    back: &str,
+    r: Result<String, AppError>,
+) -> Result<Response, PageError> {
+    match r {
+        Ok(message) => Ok(redirect_with_flash(state, back, "success", &message)),
+        Err(
+            e @ (AppError::Validation { .. }
+            | AppError::Conflict { .. }
+            | AppError::Refused { .. }
+            | AppError::NotFound),
+        ) => Ok(redirect_with_flash(
+            state,
+            back,
+            "error",
+            &e.public_message(),
+        )),
+        Err(e) => Err(e.into()),
+    }
+}
+
+pub async fn claims_get(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> Result<Response, PageError> {
+    let who = viewer.require_admin("/admin/claims")?;
+    let requests = claims::list_requests(&state, &who, None).await?;
+    let reviews = claims::merge_reviews(&state, &who).await?;
+    Ok(render(&ClaimsPage {
+        layout: viewer.layout("Claims and merges"),
+        requests,
+        reviews,
+    }))
+}
+
+pub async fn claim_decide_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ClientIp(ip): ClientIp,
+    AppPath(id): AppPath<i64>,
+    PageForm(f): PageForm<DecisionForm>,
+) -> Result<Response, PageError> {
+    let who = viewer.require_admin("/admin/claims")?;
+    viewer.check_csrf(&f.csrf_token)?;
+    let approve = match f.decision.as_str() {
+        "approve" => true,
+        "refuse" => false,
+        _ => return Err(AppError::bad_request("bad_form", "Choose approve or refuse.").into()),
+    };
+    let r = claims::decide_request(&state, &who, ClaimRequestId(id), approve, ip)
+        .await
+        .map(|v| {
+            if approve {
+                format!(
+                    "{} now owns the profile of {}.",
+                    v.user_name.unwrap_or_default(),
+                    v.researcher_name
+                )
+            } else {
+                format!("The request for {} is refused.", v.researcher_name)
+            }
+        });
+    flash_or_fail(&state, "/admin/claims", r)
+}
+
+pub async fn merge_review_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ClientIp(ip): ClientIp,
+    AppPath(id): AppPath<i64>,
+    PageForm(f): PageForm<DecisionForm>,
+) -> Result<Response, PageError> {
+    let who = viewer.require_admin("/admin/claims")?;
+    viewer.check_csrf(&f.csrf_token)?;
+    let reviews = claims::merge_reviews(&state, &who).await?;
+    let Some(review) = reviews.iter().find(|r| r.id == MergeReviewId(id)) else {
+        return Err(AppError::NotFound.into());
+    };
+    let r = match f.decision.as_str() {
+        "keep_first" => {
+            claims::admin_merge(&state, &who, review.first_id, review.second_id, ip).await
+        }
+        "keep_second" => {
+            claims::admin_merge(&state, &who, review.second_id, review.first_id, ip).await
+        }
+        "dismiss" => claims::dismiss_merge_review(&state, &who, review.id, ip).await,
+        _ => return Err(AppError::bad_request("bad_form", "Choose what to do.").into()),
+    };
+    let done = if f.decision == "dismiss" {
+        "Kept apart."
+    } else {
+        "Merged."
+    };
+    flash_or_fail(&state, "/admin/claims", r.map(|_| done.to_string()))
+}
+
+pub async fn researcher_email_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ClientIp(ip): ClientIp,
+    AppPath(id): AppPath<i64>,
+    PageForm(f): PageForm<EmailForm>,
+) -> Result<Response, PageError> {
+    let back = format!("/admin/researchers/{id}");
+    let who = viewer.require_admin(&back)?;
+    viewer.check_csrf(&f.csrf_token)?;
+    let r = claims::admin_set_email(&state, &who, ResearcherId(id), &f.email, ip)
+        .await
+        .map(|_| "The e-mail address is saved.".to_string());
+    flash_or_fail(&state, &back, r)
+}
+
+pub async fn invite_by_email_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ClientIp(ip): ClientIp,
+    AppPath(id): AppPath<i64>,
+    PageForm(f): PageForm<EmailForm>,
+) -> Result<Response, PageError> {
+    let back = match f.return_to.as_deref() {
+        Some(to) => safe_next(Some(to)),
+        None => format!("/admin/researchers/{id}"),
+    };
+    let who = viewer.require_admin(&back)?;
+    viewer.check_csrf(&f.csrf_token)?;
+    let paper = f.paper_id.map(PaperId);
+    let r = outreach::invite_by_email(&state, &who, ResearcherId(id), &f.email, paper, ip)
+        .await
+        .map(|_| {
+            "The invitation is on its way (see Admin → Mailbox while no mail server is set)."
+                .to_string()
+        });
+    flash_or_fail(&state, &back, r)
+}
+
+pub async fn researcher_link_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ClientIp(ip): ClientIp,
+    AppPath(id): AppPath<i64>,
+    PageForm(f): PageForm<LinkForm>,
+) -> Result<Response, PageError> {
+    let back = format!("/admin/researchers/{id}");
+    let who = viewer.require_admin(&back)?;
+    viewer.check_csrf(&f.csrf_token)?;
+    let r = claims::admin_link_account(&state, &who, ResearcherId(id), &f.account, ip)
+        .await
+        .map(|_| "The account is linked to this profile.".to_string());
+    flash_or_fail(&state, &back, r)
+}
+
+pub async fn researcher_merge_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ClientIp(ip): ClientIp,
+    AppPath(id): AppPath<i64>,
+    PageForm(f): PageForm<MergeForm>,
+) -> Result<Response, PageError> {
+    let back = format!("/admin/researchers/{id}");
+    let who = viewer.require_admin(&back)?;
+    viewer.check_csrf(&f.csrf_token)?;
+    let Ok(other) = f.merge_id.trim().trim_start_matches('#').parse::<i64>() else {
+        return Ok(redirect_with_flash(
+            &state,
+            &back,
+            "error",
+            "Give the number of the profile to merge into this one.",
+        ));
+    };
+    let r = claims::admin_merge(&state, &who, ResearcherId(id), ResearcherId(other), ip)
+        .await
+        .map(|_| format!("Researcher {other} is merged into this profile."));
+    flash_or_fail(&state, &back, r)
+}

@@ -1,0 +1,567 @@
+//! Who owns a researcher profile, and how that changes: "This is me" for an
+//! account whose verified address is the profile's, a request an admin
+//! decides for anyone else, and the admins' own audited actions (set the
+//! e-mail by hand, link an account, merge two profiles).
+
+use std::net::IpAddr;
+
+use serde::Serialize;
+use serde_json::json;
+use utoipa::ToSchema;
+
+use crate::db::repos::claims::{self as repo, ClaimRequestRow};
+use crate::db::repos::{audit, outreach, researchers, users};
+use crate::domain::{text, ClaimRequestId, Email, MergeReviewId, ResearcherId, Role, UserId};
+use crate::error::{AppError, AppResult};
+use crate::services::accounts::{self, Principal};
+use crate::services::researchers::ResearcherView;
+use crate::services::terms;
+use crate::state::AppState;
+
+/// Open claim requests one account may have at once.
+const MAX_OPEN_REQUESTS: i64 = 3;
+
+fn event(
+    actor: UserId,
+    action: &str,
+    rid: ResearcherId,
+    detail: serde_json::Value,
+    ip: Option<IpAddr>,
+) -> audit::NewEvent<'_> {
+    audit::NewEvent {
+        actor: Some(actor),
+        action,
+        target: Some(format!("researcher:{rid}")),
+        detail,
+        ip,
+    }
+}
+
+/// What the researcher page offers a signed-in viewer.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ClaimOptions {
+    /// The viewer's verified address is the profile's: "This is me".
+    pub can_claim: bool,
+    /// The viewer may ask an admin (not the owner, no open request yet).
+    pub can_request: bool,
+    /// The viewer asked already and waits for an admin.
+    pub request_open: bool,
+}
+
+pub async fn options(
+    state: &AppState,
+    who: &Principal,
+    rid: ResearcherId,
+) -> AppResult<ClaimOptions> {
+    let (keys, uid) = (state.keys.clone(), who.user_id);
+    state
+        .db
+        .read(move |c| {
+            let Some(owner) = researchers::owner(c, rid)? else {
+                return Err(AppError::NotFound);
+            };
+            if owner == Some(uid.0) || researchers::by_user(c, uid.0)?.is_some() {
+                return Ok(ClaimOptions::default());
+            }
+            let open = repo::open_request_of(c, rid, uid)?.is_some();
+            let account = users::find(c, &keys, uid)?.ok_or(AppError::NotFound)?;
+            let can_claim = owner.is_none()
+                && account.role != Role::Admin
+                && same_verified_address(c, &keys, &account, rid)?;
+            Ok(ClaimOptions {
+                can_claim,
+                can_request: !can_claim && !open && account.role != Role::Admin,
+                request_open: open,
+            })
+        })
+        .await
+}
+
+/// The account's address is verified and is the profile's e-mail.
+fn same_verified_address(
+    c: &rusqlite::Connection,
+    keys: &crate::crypto::Keyring,
+    account: &users::UserRow,
+    rid: ResearcherId,
+) -> AppResult<bool> {
+    if !account.email_verified {
+        return Ok(false);
+    }
+    let Ok(email) = Email::parse(&account.email) else {
+        return Ok(false);
+    };
+    let mine = users::email_index(keys, &email);
+    Ok(researchers::email_bidx(c, rid)?
+        .is_some_and(|b| crate::crypto::constant_time_eq(b.as_bytes(), mine.as_bytes())))
+}
+
+/// "This is me": claims an unowned profile whose e-mail is the caller's
+/// verified address, in one step.
+pub async fn self_claim(
+    state: &AppState,
+    who: &Principal,
+    rid: ResearcherId,
+    accept_terms: bool,
+    ip: Option<IpAddr>,
+) -> AppResult<()> {
+    if !accept_terms {
+        return Err(AppError::field(
+            "accept_terms",
+            format!(
+                "you must accept the terms (version {}) and agree to be listed",
+                terms::TERMS_VERSION
+            ),
+        ));
+    }
+    let (keys, now, uid) = (state.keys.clone(), state.now(), who.user_id);
+    state
+        .db
+        .write(move |tx| {
+            let owner = researchers::owner(tx, rid)?.ok_or(AppError::NotFound)?;
+            if owner.is_some() {
+                return Err(already_claimed());
+            }
+            let account = users::find(tx, &keys, uid)?.ok_or(AppError::NotFound)?;
+            if account.role == Role::Admin {
+                return Err(AppError::conflict(
+                    "admin_account",
+                    "Admins link profiles on the admin page.",
+                ));
+            }
+            if researchers::by_user(tx, uid.0)?.is_some() {
+                return Err(already_linked());
+            }
+            if !same_verified_address(tx, &keys, &account, rid)? {
+                return Err(AppError::refused(
+                    "address_mismatch",
+                    "Only an account whose confirmed e-mail address is this profile's can claim it directly. Ask an admin instead.",
+                ));
+            }
+            researchers::claim(tx, rid, uid.0, now)?;
+            researchers::set_listing_consent(tx, rid, terms::TERMS_VERSION, account.timezone.as_deref(), now)?;
+            if account.role == Role::User {
+                users::set_role(tx, uid, Role::Researcher, now)?;
+            }
+            audit::append(tx, &keys, event(uid, "researcher.claimed", rid, json!({"via": "verified_address"}), ip), now)?;
+            Ok(())
+        })
+        .await?;
+    accounts::forget_role(state, uid).await
+}
+
+fn already_claimed() -> AppError {
+    AppError::conflict(
+        "already_claimed",
+        "This profile belongs to an account already. Only an admin can change that.",
+    )
+}
+
+fn already_linked() -> AppError {
+    AppError::conflict(
+        "already_linked",
+        "This account has a researcher profile already.",
+    )
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ClaimRequestView {
+    pub id: ClaimRequestId,
+    pub researcher_id: ResearcherId,
+    pub researcher_name: String,
+    pub user_id: UserId,
+    /// Admins only: who asks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_name: Option<String>,
+    /// Admins only.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_email: Option<String>,
+    /// Admins only: whether the requester's address is confirmed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub user_email_verified: Option<bool>,
+    pub message: Option<String>,
+    /// `open`, `approved` or `refused`.
+    pub status: String,
+    pub created_at: String,
+    pub decided_at: Option<String>,
+}
+
+fn request_view(r: ClaimRequestRow, requester: Option<&users::UserRow>) -> ClaimRequestView {
+    ClaimRequestView {
+        id: r.id,
+        researcher_id: r.researcher_id,
+        researcher_name: r.researcher_name,
+        user_id: r.user_id,
+        user_name: requester.map(|u| u.name.clone()),
+        user_email: requester.map(|u| u.email.clone()),
+        user_email_verified: requester.map(|u| u.email_verified),
+        message: r.message,
+        status: r.status,
+        created_at: r.created_at,
+        decided_at: r.decided_at,
+    }
+}
+
+/// Asks an admin to give the caller this profile.
+pub async fn request_claim(
+    state: &AppState,
+    who: &Principal,
+    rid: ResearcherId,
+    message: Option<String>,
+    ip: Option<IpAddr>,
+) -> AppResult<ClaimRequestView> {
+    let message = text::optional_block(message.as_deref(), 2000)
+        .map_err(|m| AppError::field("message", m))?;
+    let (keys, now, uid) = (state.keys.clone(), state.now(), who.user_id);
+    let row = state
+        .db
+        .write(move |tx| {
+            let owner = researchers::owner(tx, rid)?.ok_or(AppError::NotFound)?;
+            if owner == Some(uid.0) {
+                return Err(AppError::conflict("yours", "This profile is yours already."));
+            }
+            if researchers::by_user(tx, uid.0)?.is_some() {
+                return Err(already_linked());
+            }
+            if repo::open_count_of(tx, uid)? >= MAX_OPEN_REQUESTS {
+                return Err(AppError::conflict(
+                    "too_many_requests",
+                    "You have several claim requests waiting already; an admin will answer them first.",
+                ));
+            }
+            let id = repo::insert_request(tx, &keys, rid, uid, message.as_deref(), now)?;
+            audit::append(tx, &keys, event(uid, "researcher.claim_requested", rid, json!({"request_id": id}), ip), now)?;
+            repo::find_request(tx, &keys, id)?.ok_or(AppError::NotFound)
+        })
+        .await?;
+    Ok(request_view(row, None))
+}
+
+/// Claim requests with a status (`open` by default), newest first (admins).
+pub async fn list_requests(
+    state: &AppState,
+    admin: &Principal,
+    status: Option<String>,
+) -> AppResult<Vec<ClaimRequestView>> {
+    admin.require_admin()?;
+    let status = status.unwrap_or_else(|| "open".into());
+    if !matches!(status.as_str(), "open" | "approved" | "refused") {
+        return Err(AppError::field(
+            "status",
+            "must be open, approved or refused",
+        ));
+    }
+    let keys = state.keys.clone();
+    state
+        .db
+        .read(move |c| {
+            let rows = repo::list_requests(c, &keys, &status, 200)?;
+            rows.into_iter()
+                .map(|r| {
+                    let u = users::find(c, &keys, r.user_id)?;
+                    Ok(request_view(r, u.as_ref()))
+                })
+                .collect()
+        })
+        .await
+}
+
+/// Approves (the requester owns the profile from now on, whoever owned it
+/// before) or refuses a claim request; audited either way.
+pub async fn decide_request(
+    state: &AppState,
+    admin: &Principal,
+    id: ClaimRequestId,
+    approve: bool,
+    ip: Option<IpAddr>,
+) -> AppResult<ClaimRequestView> {
+    admin.require_admin()?;
+    let (keys, now, actor) = (state.keys.clone(), state.now(), admin.user_id);
+    let (view, requester) = state
+        .db
+        .write(move |tx| {
+            let r = repo::find_request(tx, &keys, id)?.ok_or(AppError::NotFound)?;
+            let status = if approve { "approved" } else { "refused" };
+            if !repo::decide_request(tx, id, status, actor, now)? {
+                return Err(AppError::conflict(
+                    "already_decided",
+                    "This request was decided already.",
+                ));
+            }
+            let mut detail = json!({"request_id": id, "user_id": r.user_id});
+            if approve {
+                let previous = give_profile(tx, r.researcher_id, r.user_id, now)?;
+                detail["previous_owner"] = json!(previous);
+            }
+            let action = if approve {
+                "researcher.claim_approved"
+            } else {
+                "researcher.claim_refused"
+            };
+            audit::append(
+                tx,
+                &keys,
+                event(actor, action, r.researcher_id, detail, ip),
+                now,
+            )?;
+            let u = users::find(tx, &keys, r.user_id)?;
+            let row = repo::find_request(tx, &keys, id)?.ok_or(AppError::NotFound)?;
+            Ok((request_view(row, u.as_ref()), r.user_id))
+        })
+        .await?;
+    accounts::forget_role(state, requester).await?;
+    Ok(view)
+}
+
+/// Gives a profile to an account (admin decisions): the account must not
+/// own another profile; it becomes a researcher unless it is an admin.
+fn give_profile(
+    tx: &rusqlite::Connection,
+    rid: ResearcherId,
+    user: UserId,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<Option<i64>> {
+    let owner = researchers::owner(tx, rid)?.ok_or(AppError::NotFound)?;
+    if owner == Some(user.0) {
+        return Ok(owner);
+    }
+    let role =
+        users::find_role(tx, user)?.ok_or_else(|| AppError::field("user_id", "no such account"))?;
+    if researchers::by_user(tx, user.0)?.is_some() {
+        return Err(already_linked());
+    }
+    let previous = researchers::set_owner(tx, rid, user.0, now)?;
+    if role == Role::User {
+        users::set_role(tx, user, Role::Researcher, now)?;
+    }
+    Ok(previous)
+}
+
+/// Links an account to a profile (admins; audited, with the owner before).
+pub async fn admin_link(
+    state: &AppState,
+    admin: &Principal,
+    rid: ResearcherId,
+    user: UserId,
+    ip: Option<IpAddr>,
+) -> AppResult<()> {
+    admin.require_admin()?;
+    let (keys, now, actor) = (state.keys.clone(), state.now(), admin.user_id);
+    let previous = state
+        .db
+        .write(move |tx| {
+            let previous = give_profile(tx, rid, user, now)?;
+            let detail = json!({"user_id": user, "previous_owner": previous});
+            audit::append(
+                tx,
+                &keys,
+                event(actor, "researcher.linked_by_admin", rid, detail, ip),
+                now,
+            )?;
+            Ok(previous)
+        })
+        .await?;
+    accounts::forget_role(state, user).await?;
+    if let Some(p) = previous.filter(|p| *p != user.0) {
+        accounts::forget_role(state, UserId(p)).await?;
+    }
+    Ok(())
+}
+
+/// An account named by its e-mail address or its number (the admin page's
+/// "link an account" field).
+pub async fn admin_link_account(
+    state: &AppState,
+    admin: &Principal,
+    rid: ResearcherId,
+    account: &str,
+    ip: Option<IpAddr>,
+) -> AppResult<()> {
+    admin.require_admin()?;
+    let account = account.trim();
+    let user = match account.parse::<i64>() {
+        Ok(id) => UserId(id),
+        Err(_) => {
+            let email = Email::parse(account).map_err(|m| AppError::field("account", m))?;
+            let keys = state.keys.clone();
+            state
+                .db
+                .read(move |c| users::find_by_email(c, &keys, &email))
+                .await?
+                .ok_or_else(|| AppError::field("account", "no account has this address"))?
+                .id
+        }
+    };
+    admin_link(state, admin, rid, user, ip).await
+}
+
+/// The account that owns a profile: (id, name, e-mail), for admins.
+pub async fn owner_account(
+    state: &AppState,
+    admin: &Principal,
+    rid: ResearcherId,
+) -> AppResult<Option<(UserId, String, String)>> {
+    admin.require_admin()?;
+    let keys = state.keys.clone();
+    state
+        .db
+        .read(move |c| {
+            let Some(Some(owner)) = researchers::owner(c, rid)? else {
+                return Ok(None);
+            };
+            Ok(users::find(c, &keys, UserId(owner))?.map(|u| (u.id, u.name, u.email)))
+        })
+        .await
+}
+
+/// Sets a profile's e-mail by hand (admins): provenance `admin`, never
+/// overwritten by collection, audited. Links mailed to the old address
+/// stop working.
+pub async fn admin_set_email(
+    state: &AppState,
+    admin: &Principal,
+    rid: ResearcherId,
+    raw: &str,
+    ip: Option<IpAddr>,
+) -> AppResult<ResearcherView> {
+    admin.require_admin()?;
+    let email = Email::parse(raw).map_err(|m| AppError::field("email", m))?;
+    let (keys, now, actor) = (state.keys.clone(), state.now(), admin.user_id);
+    state
+        .db
+        .write(move |tx| {
+            let (status, _) = researchers::status_of(tx, rid)?.ok_or(AppError::NotFound)?;
+            let bidx = researchers::email_index(&keys, &email);
+            if status == "opted_out" || outreach::is_suppressed(tx, &bidx)? {
+                return Err(AppError::conflict(
+                    "opted_out",
+                    "This researcher, or this address, asked not to be contacted.",
+                ));
+            }
+            match researchers::with_email(tx, &bidx)? {
+                Some(other) if other == rid => {}
+                Some(other) => {
+                    return Err(AppError::conflict(
+                        "email_in_use",
+                        format!(
+                            "Researcher {other} has this address; merge the two profiles instead."
+                        ),
+                    ))
+                }
+                None => {}
+            }
+            let had = researchers::email_bidx(tx, rid)?.is_some();
+            researchers::set_email_by_admin(tx, &keys, rid, &email, actor.0, now)?;
+            audit::append(
+                tx,
+                &keys,
+                event(
+                    actor,
+                    "researcher.email_set",
+                    rid,
+                    json!({"replaced": had}),
+                    ip,
+                ),
+                now,
+            )?;
+            Ok(())
+        })
+        .await?;
+    crate::services::researchers::get(state, Some(admin), rid).await
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct MergeReviewView {
+    pub id: MergeReviewId,
+    pub first_id: ResearcherId,
+    pub first_name: String,
+    pub second_id: ResearcherId,
+    pub second_name: String,
+    pub reason: String,
+    pub created_at: String,
+}
+
+/// Pairs of claimed profiles collection found to be one person (admins).
+pub async fn merge_reviews(state: &AppState, admin: &Principal) -> AppResult<Vec<MergeReviewView>> {
+    admin.require_admin()?;
+    let rows = state.db.read(|c| repo::open_merge_reviews(c, 200)).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| MergeReviewView {
+            id: r.id,
+            first_id: r.first_id,
+            first_name: r.first_name,
+            second_id: r.second_id,
+            second_name: r.second_name,
+            reason: r.reason,
+            created_at: r.created_at,
+        })
+        .collect())
+}
+
+/// Merges `drop` into `keep` (admins). When both have owners, `drop`'s
+/// owner loses it (audited with both ids and both owners).
+pub async fn admin_merge(
+    state: &AppState,
+    admin: &Principal,
+    keep: ResearcherId,
+    drop: ResearcherId,
+    ip: Option<IpAddr>,
+) -> AppResult<()> {
+    admin.require_admin()?;
+    if keep == drop {
+        return Err(AppError::field("merge_id", "is the profile itself"));
+    }
+    let (keys, now, actor) = (state.keys.clone(), state.now(), admin.user_id);
+    let released = state
+        .db
+        .write(move |tx| {
+            let keep_owner = researchers::owner(tx, keep)?.ok_or(AppError::NotFound)?;
+            let drop_owner = researchers::owner(tx, drop)?
+                .ok_or_else(|| AppError::field("merge_id", "no such researcher"))?;
+            if keep_owner.is_none() && drop_owner.is_some() {
+                return Err(AppError::conflict(
+                    "merge_conflict",
+                    "The profile with an owner must be the one kept: merge the other way round.",
+                ));
+            }
+            if keep_owner.is_some() && drop_owner.is_some() {
+                researchers::release_owner(tx, drop, now)?;
+            }
+            repo::close_merge_review(tx, keep, drop, "merged", actor, now)?;
+            researchers::merge(tx, keep, drop, "admin", now)?;
+            let detail = json!({"kept": keep, "merged": drop, "kept_owner": keep_owner, "merged_owner": drop_owner});
+            audit::append(tx, &keys, event(actor, "researcher.merged", keep, detail, ip), now)?;
+            Ok(drop_owner.filter(|_| keep_owner.is_some()))
+        })
+        .await?;
+    if let Some(u) = released {
+        accounts::forget_role(state, UserId(u)).await?;
+    }
+    Ok(())
+}
+
+/// "Not the same person": closes a merge review (admins).
+pub async fn dismiss_merge_review(
+    state: &AppState,
+    admin: &Principal,
+    id: MergeReviewId,
+    ip: Option<IpAddr>,
+) -> AppResult<()> {
+    admin.require_admin()?;
+    let (keys, now, actor) = (state.keys.clone(), state.now(), admin.user_id);
+    state
+        .db
+        .write(move |tx| {
+            let (a, b) = repo::find_merge_review(tx, id)?.ok_or(AppError::NotFound)?;
+            repo::close_merge_review(tx, a, b, "dismissed", actor, now)?;
+            let detail = json!({"review_id": id, "first": a, "second": b});
+            audit::append(
+                tx,
+                &keys,
+                event(actor, "researcher.merge_dismissed", a, detail, ip),
+                now,
+            )?;
+            Ok(())
+        })
+        .await
+}
