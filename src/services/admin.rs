@@ -42,3 +42,30 @@ pub async fn list_audit(
         .await?;
     Ok(Page::from_rows(rows, limit, |r| r.id.0))
 }
+
+/// Where a new instance stands on the way to its first booking, for the
+/// admin page's "getting started" steps.
+#[derive(Debug, Clone, Copy)]
+pub struct Setup {
+    pub papers: i64,
+    pub researchers: i64,
+    pub claimed: i64,
+    pub bookable: i64,
+    /// Mail is held in the outbox (no `[smtp] host`).
+    pub mail_held: bool,
+}
+
+pub async fn setup(state: &AppState, who: &Principal) -> AppResult<Setup> {
+    who.require_admin()?;
+    let (papers, researchers, claimed, bookable) = state
+        .db
+        .read(crate::db::repos::researchers::setup_counts)
+        .await?;
+    Ok(Setup {
+        papers,
+        researchers,
+        claimed,
+        bookable,
+        mail_held: !state.config.smtp.enabled(),
+    })
+}

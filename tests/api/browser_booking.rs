@@ -7,7 +7,7 @@ use crate::browser::{body_text, fill, start_browser};
 use crate::helpers::{spawn_app, TestApp, PASSWORD};
 use crate::sessions_fixtures::bookable_researcher;
 
-async fn log_in(c: &Client, app: &TestApp, email: &str) {
+pub(crate) async fn log_in(c: &Client, app: &TestApp, email: &str) {
     c.goto(&app.url("/login")).await.unwrap();
     fill(c, "email", email).await;
     fill(c, "password", PASSWORD).await;
@@ -23,7 +23,7 @@ async fn log_in(c: &Client, app: &TestApp, email: &str) {
         .unwrap();
 }
 
-async fn log_out(c: &Client) {
+pub(crate) async fn log_out(c: &Client) {
     c.find(Locator::Css("form[action='/logout'] button"))
         .await
         .unwrap()
@@ -36,7 +36,7 @@ async fn log_out(c: &Client) {
         .unwrap();
 }
 
-async fn text_of(c: &Client, css: &str) -> String {
+pub(crate) async fn text_of(c: &Client, css: &str) -> String {
     c.find(Locator::Css(css))
         .await
         .unwrap()

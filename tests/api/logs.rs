@@ -9,7 +9,7 @@ use crate::collection::{mount_all, priem_paper, PAGE_EMAIL};
 use crate::helpers::{spawn_app, PASSWORD};
 
 #[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
+pub(crate) struct Captured(pub(crate) Arc<Mutex<Vec<u8>>>);
 
 impl Write for Captured {
     fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
@@ -22,7 +22,7 @@ impl Write for Captured {
 }
 
 /// Installs (once per test binary) a subscriber that keeps every log line.
-fn capture() -> Captured {
+pub(crate) fn capture() -> Captured {
     static LOGS: OnceLock<Captured> = OnceLock::new();
     LOGS.get_or_init(|| {
         let logs = Captured::default();

@@ -26,6 +26,7 @@ pub struct AdminPage {
     /// Link to the next page of accounts, if there is one.
     pub next_users: Option<String>,
     pub events: Vec<AuditRow>,
+    pub setup: admin::Setup,
 }
 
 #[derive(Deserialize)]
@@ -70,11 +71,13 @@ pub async fn admin_get(
     )
     .await?
     .items;
+    let setup = admin::setup(&state, &who).await?;
     Ok(render(&AdminPage {
         layout: viewer.layout("Administration"),
         users,
         next_users,
         events,
+        setup,
     }))
 }
 

@@ -126,6 +126,19 @@ pub fn with_email(conn: &Connection, bidx: &str) -> AppResult<Option<ResearcherI
         .optional()?)
 }
 
+/// How far the instance is from its first booking: (papers, collected
+/// profiles, profiles with an owner, owned profiles with published times).
+pub fn setup_counts(conn: &Connection) -> AppResult<(i64, i64, i64, i64)> {
+    Ok(conn.query_row(
+        "SELECT (SELECT COUNT(*) FROM papers), (SELECT COUNT(*) FROM researchers),
+                (SELECT COUNT(*) FROM researchers WHERE user_id IS NOT NULL),
+                (SELECT COUNT(*) FROM researchers r JOIN availability a ON a.researcher_id = r.id
+                  WHERE r.user_id IS NOT NULL)",
+        [],
+        |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+    )?)
+}
+
 /// Takes the owner off a profile (an admin merges it into another one).
 pub fn release_owner(conn: &Connection, id: ResearcherId, now: Time) -> AppResult<()> {
     conn.execute(
