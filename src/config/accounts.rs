@@ -66,7 +66,8 @@ pub struct AccountsConfig {
     pub email_verification: EmailVerification,
     /// How long a verification link works.
     pub verification_ttl_hours: i64,
-    /// Verification e-mails one account may ask for per hour.
+    /// Verification e-mails one account may ask for again per hour (the
+    /// one sent at registration does not count).
     pub verification_resends_per_hour: u32,
 }
 

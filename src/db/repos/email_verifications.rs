@@ -9,18 +9,20 @@ use crate::error::AppResult;
 
 type Time = chrono::DateTime<chrono::Utc>;
 
+/// A new link; `kind` is `register` or `resend`.
 pub fn insert(
     conn: &Connection,
     token_hash: &str,
     user: UserId,
     email_bidx: &str,
+    kind: &str,
     now: Time,
     expires: Time,
 ) -> AppResult<()> {
     conn.execute(
-        "INSERT INTO email_verifications (token_hash, user_id, email_bidx, created_at, expires_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![token_hash, user, email_bidx, ts(now), ts(expires)],
+        "INSERT INTO email_verifications (token_hash, user_id, email_bidx, kind, created_at, expires_at)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        params![token_hash, user, email_bidx, kind, ts(now), ts(expires)],
     )?;
     Ok(())
 }
@@ -61,19 +63,19 @@ pub fn end_all(conn: &Connection, user: UserId, now: Time) -> AppResult<()> {
     Ok(())
 }
 
-/// Links sent to an account since `since` (the resend limit).
-pub fn sent_since(conn: &Connection, user: UserId, since: Time) -> AppResult<i64> {
+/// Links an account asked for again since `since` (the resend limit).
+pub fn resent_since(conn: &Connection, user: UserId, since: Time) -> AppResult<i64> {
     Ok(conn.query_row(
-        "SELECT COUNT(*) FROM email_verifications WHERE user_id = ?1 AND created_at > ?2",
+        "SELECT COUNT(*) FROM email_verifications WHERE user_id = ?1 AND kind = 'resend' AND created_at > ?2",
         params![user, ts(since)],
         |r| r.get(0),
     )?)
 }
 
-/// The oldest link sent since `since`, for `Retry-After`.
-pub fn oldest_since(conn: &Connection, user: UserId, since: Time) -> AppResult<Option<String>> {
+/// The oldest resend since `since`, for `Retry-After`.
+pub fn oldest_resend_since(conn: &Connection, user: UserId, since: Time) -> AppResult<Option<String>> {
     Ok(conn.query_row(
-        "SELECT MIN(created_at) FROM email_verifications WHERE user_id = ?1 AND created_at > ?2",
+        "SELECT MIN(created_at) FROM email_verifications WHERE user_id = ?1 AND kind = 'resend' AND created_at > ?2",
         params![user, ts(since)],
         |r| r.get(0),
     )?)

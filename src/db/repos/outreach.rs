@@ -265,30 +265,3 @@ pub fn is_suppressed(conn: &Connection, email_bidx: &str) -> AppResult<bool> {
 pub fn suppression_count(conn: &Connection) -> AppResult<i64> {
     Ok(conn.query_row("SELECT COUNT(*) FROM suppressions", [], |r| r.get(0))?)
 }
-
-pub fn add_pending_claim(
-    conn: &Connection,
-    researcher: ResearcherId,
-    email_bidx: &str,
-    now: Time,
-) -> AppResult<()> {
-    conn.execute(
-        "INSERT INTO pending_claims (researcher_id, email_bidx, created_at) VALUES (?1, ?2, ?3)
-         ON CONFLICT (researcher_id) DO UPDATE SET email_bidx = excluded.email_bidx",
-        params![researcher, email_bidx, ts(now)],
-    )?;
-    Ok(())
-}
-
-/// Takes the pending claims for an address (the account just logged in).
-pub fn take_pending_claims(conn: &Connection, email_bidx: &str) -> AppResult<Vec<ResearcherId>> {
-    let ids: Vec<ResearcherId> = conn
-        .prepare_cached("SELECT researcher_id FROM pending_claims WHERE email_bidx = ?1")?
-        .query_map([email_bidx], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    conn.execute(
-        "DELETE FROM pending_claims WHERE email_bidx = ?1",
-        [email_bidx],
-    )?;
-    Ok(ids)
-}

@@ -123,7 +123,7 @@ pub(super) async fn register_verified(
                     return Ok(Vec::new());
                 }
             };
-            send_link_in(tx, &st, user, &name, &email, now)?;
+            send_link_in(tx, &st, user, &name, &email, "register", now)?;
             audit::append(
                 tx,
                 &keys,
@@ -157,6 +157,7 @@ fn send_link_in(
     user: UserId,
     name: &str,
     email: &Email,
+    kind: &str,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let token = random_token(32);
@@ -167,6 +168,7 @@ fn send_link_in(
         &token_hash(&token),
         user,
         &bidx,
+        kind,
         now,
         now + Duration::hours(hours),
     )?;
@@ -285,8 +287,8 @@ pub async fn resend_verification(state: &AppState, who: &Principal) -> AppResult
                 ));
             }
             let since = now - Duration::hours(1);
-            if email_verifications::sent_since(tx, id, since)? >= per_hour {
-                let oldest = email_verifications::oldest_since(tx, id, since)?
+            if email_verifications::resent_since(tx, id, since)? >= per_hour {
+                let oldest = email_verifications::oldest_resend_since(tx, id, since)?
                     .and_then(|t| crate::db::parse_ts(&t).ok())
                     .unwrap_or(now);
                 let wait = (oldest + Duration::hours(1) - now).num_seconds().max(1);
@@ -295,7 +297,7 @@ pub async fn resend_verification(state: &AppState, who: &Principal) -> AppResult
                 });
             }
             let email = Email::parse(&account.email).map_err(AppError::internal)?;
-            send_link_in(tx, &st, id, &account.name, &email, now)
+            send_link_in(tx, &st, id, &account.name, &email, "resend", now)
         })
         .await?;
     mail::wake(state);
