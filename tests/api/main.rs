@@ -55,6 +55,7 @@ mod sessions_time_zones;
 mod sessions_transitions;
 mod smtp_sink;
 mod stripe_fakes;
+mod verification;
 mod zoom;
 mod zoom_failures;
 mod zoom_fakes;
