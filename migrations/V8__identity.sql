@@ -42,11 +42,12 @@ CREATE INDEX claim_requests_open ON claim_requests (status, id);
 CREATE UNIQUE INDEX claim_requests_one_open ON claim_requests (researcher_id, user_id) WHERE status = 'open';
 
 -- Two claimed profiles that look like one person are never merged by
--- collection: an admin is asked.
+-- collection: an admin is asked. No foreign keys: a decided review stays on
+-- record after the merge deletes one of the two.
 CREATE TABLE merge_reviews (
     id           INTEGER PRIMARY KEY,
-    first_id     INTEGER NOT NULL REFERENCES researchers (id) ON DELETE CASCADE,
-    second_id    INTEGER NOT NULL REFERENCES researchers (id) ON DELETE CASCADE,
+    first_id     INTEGER NOT NULL,
+    second_id    INTEGER NOT NULL,
     reason       TEXT    NOT NULL,
     status       TEXT    NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'merged', 'dismissed')),
     created_at   TEXT    NOT NULL,

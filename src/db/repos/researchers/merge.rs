@@ -126,7 +126,18 @@ pub fn merge(
         "INSERT INTO temp.merge_src SELECT * FROM researchers WHERE id = ?1",
         [drop],
     )?;
-    let filled: Vec<String> = Field::ALL
+    // Values someone set by hand on `drop` (the researcher, or an admin)
+    // beat collected ones on `keep`; `keep`'s own edits stay.
+    let edited_of = |id: ResearcherId| -> AppResult<Vec<String>> {
+        let raw: String = conn.query_row("SELECT edited_fields FROM researchers WHERE id = ?1", [id], |r| r.get(0))?;
+        Ok(serde_json::from_str(&raw).unwrap_or_default())
+    };
+    let keep_edited = edited_of(keep)?;
+    let overriding: Vec<String> = edited_of(drop)?
+        .into_iter()
+        .filter(|f| f != "name" && !keep_edited.contains(f) && Field::parse(f).is_some())
+        .collect();
+    let mut filled: Vec<String> = Field::ALL
         .iter()
         .filter(|f| !matches!(f, Field::Name))
         .filter_map(|f| {
@@ -145,6 +156,11 @@ pub fn merge(
             .map(|_| f.as_str().to_string())
         })
         .collect();
+    for f in overriding {
+        if !filled.contains(&f) {
+            filled.push(f);
+        }
+    }
     // Outreach state moves too: invitations with their history, readers'
     // interest and pending claims (rows the keeper already has stay its own).
     conn.execute(
@@ -158,6 +174,13 @@ pub fn merge(
     conn.execute(
         "UPDATE OR IGNORE claim_requests SET researcher_id = ?1 WHERE researcher_id = ?2",
         params![keep, drop],
+    )?;
+    // Open merge reviews about `drop` are settled by this merge (an admin's
+    // own decision was recorded by the caller first).
+    conn.execute(
+        "UPDATE merge_reviews SET status = 'merged', decided_at = ?2
+          WHERE status = 'open' AND (first_id = ?1 OR second_id = ?1)",
+        params![drop, now_s],
     )?;
     // Sessions keep their payments, history and reminders (keyed by the
     // session); settings and availability move when the keeper has none.
