@@ -186,7 +186,15 @@ async fn collection_never_overwrites_an_email_an_admin_set() {
 async fn a_duplicate_found_by_collection_does_not_replace_an_email_an_admin_set() {
     let app = spawn_app().await;
     // The profile page shows the address of an older, unclaimed duplicate.
-    mount_all(&app, Some(PAGE_EMAIL)).await;
+    mount_openalex(&app, 1).await;
+    mount_firecrawl_search(&app, Some(PAGE_EMAIL), 1).await;
+    mount_rocketreach(&app, 0).await;
+    // After the merge the kept profile's name ("J. Priem") is searched.
+    wiremock::Mock::given(wiremock::matchers::method("POST"))
+        .and(wiremock::matchers::path("/search"))
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(tavily_answer()))
+        .mount(&app.tavily)
+        .await;
     let admin = app.admin_token("admin@uni.edu").await;
     let older = profile(&app, "J. Priem", Some(PAGE_EMAIL), None, None).await;
     let paper = priem_paper(&app, &admin).await;

@@ -73,7 +73,11 @@ pub fn resent_since(conn: &Connection, user: UserId, since: Time) -> AppResult<i
 }
 
 /// The oldest resend since `since`, for `Retry-After`.
-pub fn oldest_resend_since(conn: &Connection, user: UserId, since: Time) -> AppResult<Option<String>> {
+pub fn oldest_resend_since(
+    conn: &Connection,
+    user: UserId,
+    since: Time,
+) -> AppResult<Option<String>> {
     Ok(conn.query_row(
         "SELECT MIN(created_at) FROM email_verifications WHERE user_id = ?1 AND kind = 'resend' AND created_at > ?2",
         params![user, ts(since)],

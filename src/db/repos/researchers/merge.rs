@@ -129,7 +129,11 @@ pub fn merge(
     // Values someone set by hand on `drop` (the researcher, or an admin)
     // beat collected ones on `keep`; `keep`'s own edits stay.
     let edited_of = |id: ResearcherId| -> AppResult<Vec<String>> {
-        let raw: String = conn.query_row("SELECT edited_fields FROM researchers WHERE id = ?1", [id], |r| r.get(0))?;
+        let raw: String = conn.query_row(
+            "SELECT edited_fields FROM researchers WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )?;
         Ok(serde_json::from_str(&raw).unwrap_or_default())
     };
     let keep_edited = edited_of(keep)?;
