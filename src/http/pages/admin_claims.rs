@@ -7,7 +7,7 @@ use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::context::{redirect_with_flash, render, Layout, Viewer};
+use super::context::{flash_outcome, redirect_with_flash, render, Layout, Viewer};
 use super::form::{safe_next, PageForm};
 use super::PageError;
 use crate::domain::{ClaimRequestId, MergeReviewId, PaperId, ResearcherId};
@@ -54,29 +54,6 @@ pub struct MergeForm {
     pub merge_id: String,
 }
 
-/// Refusals the admin can act on come back as a flash on `back`.
-fn flash_or_fail(
-    state: &AppState,
-    back: &str,
-    r: Result<String, AppError>,
-) -> Result<Response, PageError> {
-    match r {
-        Ok(message) => Ok(redirect_with_flash(state, back, "success", &message)),
-        Err(
-            e @ (AppError::Validation { .. }
-            | AppError::Conflict { .. }
-            | AppError::Refused { .. }
-            | AppError::NotFound),
-        ) => Ok(redirect_with_flash(
-            state,
-            back,
-            "error",
-            &e.public_message(),
-        )),
-        Err(e) => Err(e.into()),
-    }
-}
-
 pub async fn claims_get(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -118,7 +95,7 @@ pub async fn claim_decide_post(
                 format!("The request for {} is refused.", v.researcher_name)
             }
         });
-    flash_or_fail(&state, "/admin/claims", r)
+    flash_outcome(&state, "/admin/claims", r)
 }
 
 pub async fn merge_review_post(
@@ -149,7 +126,7 @@ pub async fn merge_review_post(
     } else {
         "Merged."
     };
-    flash_or_fail(&state, "/admin/claims", r.map(|_| done.to_string()))
+    flash_outcome(&state, "/admin/claims", r.map(|_| done.to_string()))
 }
 
 pub async fn researcher_email_post(
@@ -165,7 +142,7 @@ pub async fn researcher_email_post(
     let r = claims::admin_set_email(&state, &who, ResearcherId(id), &f.email, ip)
         .await
         .map(|_| "The e-mail address is saved.".to_string());
-    flash_or_fail(&state, &back, r)
+    flash_outcome(&state, &back, r)
 }
 
 pub async fn invite_by_email_post(
@@ -188,7 +165,7 @@ pub async fn invite_by_email_post(
             "The invitation is on its way (see Admin → Mailbox while no mail server is set)."
                 .to_string()
         });
-    flash_or_fail(&state, &back, r)
+    flash_outcome(&state, &back, r)
 }
 
 pub async fn researcher_link_post(
@@ -204,7 +181,7 @@ pub async fn researcher_link_post(
     let r = claims::admin_link_account(&state, &who, ResearcherId(id), &f.account, ip)
         .await
         .map(|_| "The account is linked to this profile.".to_string());
-    flash_or_fail(&state, &back, r)
+    flash_outcome(&state, &back, r)
 }
 
 pub async fn researcher_merge_post(
@@ -228,5 +205,5 @@ pub async fn researcher_merge_post(
     let r = claims::admin_merge(&state, &who, ResearcherId(id), ResearcherId(other), ip)
         .await
         .map(|_| format!("Researcher {other} is merged into this profile."));
-    flash_or_fail(&state, &back, r)
+    flash_outcome(&state, &back, r)
 }

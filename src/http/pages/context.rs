@@ -206,6 +206,37 @@ pub fn redirect_with_flash(state: &AppState, to: &str, kind: &str, message: &str
     res
 }
 
+/// After a form's action: back to `back` with the outcome as a flash. A
+/// refusal the user can act on (a 4xx, or a provider that failed) is shown
+/// there; a missing object, a missing log-in and our own failures become
+/// an error page.
+pub fn flash_outcome(
+    state: &AppState,
+    back: &str,
+    result: Result<impl AsRef<str>, AppError>,
+) -> Result<Response, super::PageError> {
+    match result {
+        Ok(message) => Ok(redirect_with_flash(
+            state,
+            back,
+            "success",
+            message.as_ref(),
+        )),
+        Err(
+            e @ (AppError::Internal(_)
+            | AppError::Busy
+            | AppError::NotFound
+            | AppError::Unauthorized { .. }),
+        ) => Err(e.into()),
+        Err(e) => Ok(redirect_with_flash(
+            state,
+            back,
+            "error",
+            &e.public_message(),
+        )),
+    }
+}
+
 /// The viewer of a page: maybe signed in.
 pub struct Viewer {
     pub ctx: PageCtx,

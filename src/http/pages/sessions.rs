@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 
 use super::booking::price_label;
-use super::context::{redirect_with_flash, render, Layout, Viewer};
+use super::context::{render, Layout, Viewer};
 use super::form::PageForm;
 use super::PageError;
 use crate::db::repos::consulting_sessions::{SessionEvent, SessionRow};
@@ -250,29 +250,6 @@ async fn run_action(
     }
 }
 
-fn outcome(
-    state: &AppState,
-    back: &str,
-    result: Result<&'static str, AppError>,
-) -> Result<Response, PageError> {
-    match result {
-        Ok(msg) => Ok(redirect_with_flash(state, back, "success", msg)),
-        Err(
-            e @ (AppError::Validation { .. }
-            | AppError::Conflict { .. }
-            | AppError::Forbidden
-            | AppError::BadRequest { .. }
-            | AppError::Upstream { .. }),
-        ) => Ok(redirect_with_flash(
-            state,
-            back,
-            "error",
-            &e.public_message(),
-        )),
-        Err(e) => Err(e.into()),
-    }
-}
-
 pub async fn action_post(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -284,7 +261,7 @@ pub async fn action_post(
     viewer.check_csrf(&f.csrf_token)?;
     let (row, party) = sessions::load_for(&state, &who, ConsultingSessionId(id)).await?;
     let result = run_action(&state, row, party, &f).await;
-    outcome(&state, &back, result)
+    super::context::flash_outcome(&state, &back, result)
 }
 
 pub async fn ics_get(
@@ -340,5 +317,5 @@ pub async fn respond_post(
             .map(|_| "Declined. The reader has been told."),
         _ => Err(AppError::bad_request("bad_action", "Unknown action.")),
     };
-    outcome(&state, &back, result)
+    super::context::flash_outcome(&state, &back, result)
 }
