@@ -19,6 +19,8 @@ pub struct AccountPage {
     pub layout: Layout,
     pub name: String,
     pub email: String,
+    /// The address is confirmed (shown next to it).
+    pub email_verified: bool,
     pub role: String,
     pub terms_version: String,
     pub member_since: String,
@@ -68,6 +70,7 @@ async fn page(
         layout: viewer.layout("My account"),
         name: u.name,
         email: u.email,
+        email_verified: u.email_verified,
         role: u.role.as_str().into(),
         terms_version: u.terms_version.unwrap_or_else(|| "not recorded".into()),
         member_since: u.created_at.get(..10).unwrap_or_default().to_string(),

@@ -38,6 +38,7 @@ pub(super) fn address_source(provider: &str, url: Option<&str>) -> String {
         ("firecrawl", None) => "it is shown on your public profile page".into(),
         ("rocketreach", _) => "RocketReach, a directory of professional contact details".into(),
         ("researcher", _) => "you gave it to us".into(),
+        ("admin", _) => "a member of our staff entered it by hand".into(),
         _ => "public sources about your work".into(),
     }
 }
