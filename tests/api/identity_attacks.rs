@@ -470,3 +470,34 @@ async fn a_homepage_on_a_private_address_is_refused_when_typed_and_never_fetched
     app.run_collection().await;
     app.firecrawl.verify().await;
 }
+
+#[tokio::test]
+async fn the_paper_page_says_why_a_collection_is_refused() {
+    let app = spawn_app_with(|c| c.collection.reader_daily_authors = 2).await;
+    let (web, csrf) = crate::pages::signed_in_browser(&app, "reader@uni.example").await;
+    let reader = app
+        .login("reader@uni.example", PASSWORD)
+        .await
+        .json::<Value>()
+        .await
+        .unwrap()["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let authors: Vec<Value> = (0..3)
+        .map(|i| json!({"name": format!("Author Number {i}")}))
+        .collect();
+    let paper = paper_with(&app, &reader, json!(authors)).await;
+    let html = web
+        .post(app.url(&format!("/papers/{paper}/collect")))
+        .header("hx-request", "true")
+        .form(&[("csrf_token", csrf.as_str())])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("This paper has 3 authors"), "{html}");
+    assert!(html.contains("flash-error"), "{html}");
+}

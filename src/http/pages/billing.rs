@@ -97,6 +97,7 @@ fn problem(state: &AppState, back: &str, e: AppError) -> Result<Response, PageEr
         e @ (AppError::Validation { .. }
         | AppError::Conflict { .. }
         | AppError::Forbidden
+        | AppError::Refused { .. }
         | AppError::Upstream { .. }) => Ok(redirect_with_flash(
             state,
             back,

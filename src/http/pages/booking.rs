@@ -229,9 +229,15 @@ pub async fn book_post(
             "success",
             "Your request is on its way. You will get an e-mail when the researcher answers.",
         )),
-        Err(e @ (AppError::Validation { .. } | AppError::Conflict { .. })) => Ok(
-            redirect_with_flash(&state, &back, "error", &e.public_message()),
-        ),
+        Err(
+            e
+            @ (AppError::Validation { .. } | AppError::Conflict { .. } | AppError::Refused { .. }),
+        ) => Ok(redirect_with_flash(
+            &state,
+            &back,
+            "error",
+            &e.public_message(),
+        )),
         Err(e) => Err(e.into()),
     }
 }

@@ -39,6 +39,8 @@ pub struct CollectionPartial {
     /// Admins see "Invite by e-mail" for profiles without an address.
     pub is_admin: bool,
     pub csrf: String,
+    /// Why a collection request just made was refused.
+    pub error: Option<String>,
 }
 
 fn summarize(job: &JobView, authors_total: usize) -> JobSummary {
@@ -93,7 +95,21 @@ pub async fn partial(
         signed_in: who.is_some(),
         is_admin,
         csrf: viewer.ctx.csrf.clone(),
+        error: None,
     })
+}
+
+/// A refused collection request the reader can act on (shown, not an
+/// error page).
+fn refusal(e: &AppError) -> bool {
+    matches!(
+        e,
+        AppError::Conflict { .. }
+            | AppError::RateLimited { .. }
+            | AppError::OverQuota { .. }
+            | AppError::Forbidden
+            | AppError::Refused { .. }
+    )
 }
 
 /// The researcher section alone (what htmx polls).
@@ -127,13 +143,12 @@ pub async fn collect_post(
     )
     .await;
     if headers.contains_key("hx-request") {
-        if let Err(
-            e @ (AppError::Conflict { .. } | AppError::RateLimited { .. } | AppError::Forbidden),
-        ) = &result
-        {
-            tracing::info!(error = %e, "collection request refused");
+        let mut section = partial(&state, &viewer, PaperId(id)).await?;
+        if let Err(e) = result {
+            e.log();
+            section.error = Some(e.public_message());
         }
-        return Ok(render(&partial(&state, &viewer, PaperId(id)).await?));
+        return Ok(render(&section));
     }
     match result {
         Ok(_) => Ok(redirect_with_flash(
@@ -142,9 +157,7 @@ pub async fn collect_post(
             "success",
             "Collecting the authors' profiles; this page shows the progress.",
         )),
-        Err(
-            e @ (AppError::Conflict { .. } | AppError::RateLimited { .. } | AppError::Forbidden),
-        ) => Ok(redirect_with_flash(
+        Err(e) if refusal(&e) => Ok(redirect_with_flash(
             &state,
             &to,
             "error",

@@ -411,9 +411,15 @@ pub async fn invite_author_post(
             };
             Ok(redirect_with_flash(&state, &back, "success", message))
         }
-        Err(e @ (AppError::Validation { .. } | AppError::Conflict { .. })) => Ok(
-            redirect_with_flash(&state, &back, "error", &e.public_message()),
-        ),
+        Err(
+            e
+            @ (AppError::Validation { .. } | AppError::Conflict { .. } | AppError::Refused { .. }),
+        ) => Ok(redirect_with_flash(
+            &state,
+            &back,
+            "error",
+            &e.public_message(),
+        )),
         Err(e) => Err(e.into()),
     }
 }

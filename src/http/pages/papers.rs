@@ -236,7 +236,10 @@ pub async fn new_post(
             "success",
             "The paper was added.",
         )),
-        Err(e @ (AppError::Validation { .. } | AppError::Conflict { .. })) => {
+        Err(
+            e
+            @ (AppError::Validation { .. } | AppError::Conflict { .. } | AppError::Refused { .. }),
+        ) => {
             let page = NewPaperPage {
                 layout: viewer.layout("Add a paper"),
                 errors: e.fields(),
@@ -272,7 +275,10 @@ pub async fn import_post(
                 msg,
             ))
         }
-        Err(e @ (AppError::Validation { .. } | AppError::Upstream { .. })) => {
+        Err(
+            e
+            @ (AppError::Validation { .. } | AppError::Upstream { .. } | AppError::Refused { .. }),
+        ) => {
             let page = NewPaperPage {
                 layout: viewer.layout("Add a paper"),
                 form: NewPaperForm::default(),
