@@ -2,7 +2,6 @@
 //! One binary: axum HTTP server, SQLite storage with field encryption,
 //! in-process cache and scheduler. See docs/architecture.md.
 
-pub mod cache;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -12,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod jobs;
+pub mod metrics;
 pub mod pagination;
 pub mod providers;
 pub mod services;

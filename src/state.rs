@@ -6,16 +6,45 @@ use std::sync::Arc;
 use anyhow::Context;
 use ipnet::IpNet;
 
-use crate::cache::Cache;
 use crate::clock::SharedClock;
 use crate::config::Config;
 use crate::crypto::Keyring;
 use crate::db::Db;
-use crate::http::metrics::Metrics;
-use crate::http::rate_limit::RateLimits;
+use crate::metrics::Metrics;
 use crate::providers::Providers;
+use crate::services::accounts::{session_cache, SessionCache};
+use crate::services::collection::calls::ProviderCache;
 use crate::services::login_limits::LoginLimits;
+use crate::services::papers::{paper_cache, PaperCache};
 use crate::services::passwords::PasswordHasher;
+use crate::services::rate_limits::RateLimits;
+
+/// The in-process caches; each type lives with the service that owns its
+/// data and invalidates it.
+#[derive(Clone)]
+pub struct Cache {
+    pub papers: PaperCache,
+    pub sessions: SessionCache,
+}
+
+/// What a lower service tells a higher one, registered here so that
+/// services only ever import downwards.
+#[derive(Clone, Copy)]
+pub struct Hooks {
+    /// Mail → outreach: an invitation's e-mail went out or failed.
+    pub mail_delivered: crate::services::mail::DeliveredHook,
+    /// Payments → sessions: a priced request's card is held.
+    pub payment_authorized: crate::services::payments::AuthorizedHook,
+}
+
+impl Default for Hooks {
+    fn default() -> Self {
+        Self {
+            mail_delivered: crate::services::outreach::mail_delivered,
+            payment_authorized: crate::services::sessions::notify::on_payment_authorized,
+        }
+    }
+}
 
 #[derive(Clone)]
 pub struct AppState {
@@ -32,7 +61,7 @@ pub struct AppState {
     /// Wakes the collection runner when a job is queued.
     pub collection_wake: Arc<tokio::sync::Notify>,
     /// Provider answers, so identical calls are not paid twice.
-    pub provider_cache: crate::cache::ProviderCache,
+    pub provider_cache: ProviderCache,
     /// The SMTP transport; `None` when mail is held (no `[smtp] host`).
     pub mailer: Option<crate::services::mail::sender::Mailer>,
     /// Wakes the mail sender when a message is queued.
@@ -41,6 +70,7 @@ pub struct AppState {
     /// Bounds and guards the collection runner.
     pub collection_runner: Arc<crate::services::collection::runner::RunnerState>,
     pub trusted_proxies: Arc<Vec<IpNet>>,
+    pub hooks: Hooks,
 }
 
 impl AppState {
@@ -52,13 +82,16 @@ impl AppState {
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let trusted = config.trusted_proxies().map_err(anyhow::Error::msg)?;
         Ok(Self {
-            cache: Cache::new(&config.cache),
+            cache: Cache {
+                papers: paper_cache(&config.cache),
+                sessions: session_cache(&config.cache),
+            },
             login_limits: LoginLimits::new(&config.auth),
             rate_limits: Arc::new(RateLimits::new(&config.security)),
             metrics: Arc::new(Metrics::default()),
             providers: Arc::new(Providers::new(&config)?),
             collection_wake: Arc::new(tokio::sync::Notify::new()),
-            provider_cache: crate::cache::ProviderCache::new(&config.collection),
+            provider_cache: ProviderCache::new(&config.collection),
             mailer: crate::services::mail::sender::mailer(&config.smtp)?,
             mail_wake: Arc::new(tokio::sync::Notify::new()),
             mail_sender: Arc::new(Default::default()),
@@ -66,6 +99,7 @@ impl AppState {
                 config.collection.max_parallel_authors,
             )),
             trusted_proxies: Arc::new(trusted),
+            hooks: Hooks::default(),
             passwords,
             db,
             keys: Arc::new(keys),

@@ -11,12 +11,14 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize, Serializer};
 
 mod accounts;
+mod jobs;
 mod payments;
 mod providers;
 mod sessions;
 mod smtp;
 
 pub use accounts::{AccountsConfig, AuthConfig, EmailVerification};
+pub use jobs::{check_schedule, JobsConfig};
 pub use payments::{
     InvoicesConfig, PaymentsConfig, PaymentsMode, PlanConfig, StripeConfig, TaxConfig, TaxMode,
     TaxRateConfig,
@@ -226,42 +228,6 @@ impl Default for OutreachConfig {
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct JobsConfig {
-    /// Cron schedule (with seconds) of the housekeeping job that deletes
-    /// expired sessions and setup links. Empty disables it.
-    pub housekeeping: String,
-    /// How often the collection runner looks for due jobs (new jobs also
-    /// wake it at once). Empty disables collection.
-    pub collection: String,
-    /// When profiles older than `collection.refresh_after_days` are
-    /// queued for a refresh. Empty disables it.
-    pub refresh_stale: String,
-    /// How often the mail sender looks for due messages (new messages
-    /// also wake it at once). Empty disables sending.
-    pub mail: String,
-    /// How often session requests are expired, reminders sent and past
-    /// sessions completed. Empty disables it.
-    pub sessions: String,
-    /// When subscriptions whose period ended without renewal (past
-    /// `payments.subscription_grace_days`) expire. Empty disables it.
-    pub subscriptions: String,
-}
-
-impl Default for JobsConfig {
-    fn default() -> Self {
-        Self {
-            housekeeping: "0 */10 * * * *".into(),
-            collection: "*/10 * * * * *".into(),
-            refresh_stale: "0 30 3 * * *".into(),
-            mail: "*/30 * * * * *".into(),
-            sessions: "0 * * * * *".into(),
-            subscriptions: "0 15 * * * *".into(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
 pub struct CacheConfig {
     /// How long a cached read (paper, session check) may be served.
     pub ttl_secs: u64,
@@ -458,7 +424,7 @@ impl Config {
             ("sessions", &self.jobs.sessions),
             ("subscriptions", &self.jobs.subscriptions),
         ] {
-            crate::jobs::check_schedule(name, schedule).map_err(ConfigError::Invalid)?;
+            check_schedule(name, schedule).map_err(ConfigError::Invalid)?;
         }
         if self.cache.max_entries == 0 {
             return invalid("cache.max_entries must be at least 1".into());

@@ -95,3 +95,75 @@ pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
         aad: "billing_profiles.details",
     },
 ];
+
+/// Values of `col` not encrypted under the key whose ciphertexts start
+/// with `prefix` (`v1:<key id>:`).
+pub fn count_not_under(
+    conn: &rusqlite::Connection,
+    col: &EncryptedColumn,
+    prefix: &str,
+) -> crate::error::AppResult<usize> {
+    let n: i64 = conn.query_row(
+        &format!(
+            "SELECT COUNT(*) FROM {t} WHERE {c} IS NOT NULL AND substr({c}, 1, ?1) != ?2",
+            t = col.table,
+            c = col.column
+        ),
+        rusqlite::params![prefix.len() as i64, prefix],
+        |r| r.get(0),
+    )?;
+    Ok(n as usize)
+}
+
+/// Up to `limit` (row id, stored value) pairs not under `prefix`.
+pub fn batch_not_under(
+    conn: &rusqlite::Connection,
+    col: &EncryptedColumn,
+    prefix: &str,
+    limit: usize,
+) -> crate::error::AppResult<Vec<(i64, String)>> {
+    Ok(conn
+        .prepare(&format!(
+            "SELECT {id}, {c} FROM {t} WHERE {c} IS NOT NULL AND substr({c}, 1, ?1) != ?2 LIMIT ?3",
+            id = col.id_column,
+            c = col.column,
+            t = col.table
+        ))?
+        .query_map(
+            rusqlite::params![prefix.len() as i64, prefix, limit as i64],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?
+        .collect::<Result<_, _>>()?)
+}
+
+/// Replaces one stored value (re-encrypted by the caller).
+pub fn replace(
+    conn: &rusqlite::Connection,
+    col: &EncryptedColumn,
+    id: i64,
+    value: &str,
+) -> crate::error::AppResult<()> {
+    conn.prepare_cached(&format!(
+        "UPDATE {t} SET {c} = ?2 WHERE {id} = ?1",
+        t = col.table,
+        c = col.column,
+        id = col.id_column
+    ))?
+    .execute(rusqlite::params![id, value])?;
+    Ok(())
+}
+
+/// Every stored value of `col`.
+pub fn all_values(
+    conn: &rusqlite::Connection,
+    col: &EncryptedColumn,
+) -> crate::error::AppResult<Vec<String>> {
+    Ok(conn
+        .prepare(&format!(
+            "SELECT {c} FROM {t} WHERE {c} IS NOT NULL",
+            c = col.column,
+            t = col.table
+        ))?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?)
+}

@@ -3,11 +3,10 @@
 
 pub mod api;
 pub mod client_ip;
+pub mod downloads;
 pub mod extractors;
-pub mod metrics;
 pub mod middleware;
 pub mod pages;
-pub mod rate_limit;
 pub mod static_files;
 
 use std::time::Duration;

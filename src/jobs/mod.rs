@@ -12,15 +12,6 @@ use crate::services::{collection, housekeeping, mail, sessions};
 use crate::state::AppState;
 
 /// Checks a cron schedule (empty means disabled) without scheduling it.
-pub fn check_schedule(name: &str, schedule: &str) -> Result<(), String> {
-    if schedule.trim().is_empty() {
-        return Ok(());
-    }
-    Job::new(schedule.trim(), |_, _| {})
-        .map(|_| ())
-        .map_err(|e| format!("jobs.{name} `{schedule}` is not a valid cron schedule (sec min hour day month weekday): {e}"))
-}
-
 type JobFuture = Pin<Box<dyn Future<Output = AppResult<String>> + Send>>;
 
 /// Registers one job under its `[jobs]` name, unless its schedule is empty.

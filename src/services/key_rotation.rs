@@ -2,11 +2,10 @@
 //! re-encrypted in batches. `colloquy keys drop-old` (or `rotate
 //! --drop-old`) then removes the retired keys once nothing uses them.
 
-use rusqlite::params;
 use serde_json::json;
 
 use crate::crypto::key_id_of;
-use crate::db::encrypted_columns::ENCRYPTED_COLUMNS;
+use crate::db::encrypted_columns::{self as columns, ENCRYPTED_COLUMNS};
 use crate::db::repos::audit;
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -37,37 +36,20 @@ pub fn rotate(
     let mut reencrypted = 0;
     for col in ENCRYPTED_COLUMNS {
         let name = format!("{}.{}", col.table, col.column);
-        let total: i64 = state.db.write_blocking(|tx| {
-            Ok(tx.query_row(
-                &format!(
-                    "SELECT COUNT(*) FROM {} WHERE {} IS NOT NULL AND substr({}, 1, ?1) != ?2",
-                    col.table, col.column, col.column
-                ),
-                params![prefix.len() as i64, prefix],
-                |r| r.get(0),
-            )?)
-        })?;
-        let total = total as usize;
+        let total = state
+            .db
+            .write_blocking(|tx| columns::count_not_under(tx, col, &prefix))?;
         let mut done = 0;
         progress(&name, 0, total);
         loop {
             let n = state.db.write_blocking(|tx| {
-                let rows: Vec<(i64, String)> = tx
-                    .prepare(&format!(
-                        "SELECT {id}, {c} FROM {t} WHERE {c} IS NOT NULL AND substr({c}, 1, ?1) != ?2 LIMIT ?3",
-                        id = col.id_column,
-                        c = col.column,
-                        t = col.table
-                    ))?
-                    .query_map(params![prefix.len() as i64, prefix, BATCH as i64], |r| Ok((r.get(0)?, r.get(1)?)))?
-                    .collect::<Result<_, _>>()?;
-                let mut update = tx.prepare(&format!("UPDATE {} SET {} = ?2 WHERE {} = ?1", col.table, col.column, col.id_column))?;
+                let rows = columns::batch_not_under(tx, col, &prefix, BATCH)?;
                 for (id, stored) in &rows {
                     let plain = state
                         .keys
                         .decrypt(col.aad, stored)
                         .map_err(|e| AppError::internal(format!("{name} row {id}: {e}")))?;
-                    update.execute(params![id, state.keys.encrypt(col.aad, &plain)])?;
+                    columns::replace(tx, col, *id, &state.keys.encrypt(col.aad, &plain))?;
                 }
                 Ok(rows.len())
             })?;
@@ -150,16 +132,7 @@ pub fn drop_old_keys(state: &AppState) -> AppResult<(Vec<String>, Option<String>
 fn old_key_uses(state: &AppState, primary: &str) -> AppResult<usize> {
     let mut n = 0;
     for col in ENCRYPTED_COLUMNS {
-        let values: Vec<String> = state.db.write_blocking(|tx| {
-            Ok(tx
-                .prepare(&format!(
-                    "SELECT {c} FROM {t} WHERE {c} IS NOT NULL",
-                    c = col.column,
-                    t = col.table
-                ))?
-                .query_map([], |r| r.get(0))?
-                .collect::<Result<_, _>>()?)
-        })?;
+        let values = state.db.write_blocking(|tx| columns::all_values(tx, col))?;
         n += values
             .iter()
             .filter(|v| key_id_of(v) != Some(primary))

@@ -463,3 +463,13 @@ pub async fn get_query(state: &AppState, who: &Principal, id: QueryId) -> AppRes
     }
     Ok(row.into())
 }
+
+/// Paper detail by id (moka), invalidated by every write that changes it.
+pub type PaperCache = moka::future::Cache<PaperId, Arc<PaperView>>;
+
+pub fn paper_cache(cfg: &crate::config::CacheConfig) -> PaperCache {
+    moka::future::Cache::builder()
+        .max_capacity(cfg.max_entries)
+        .time_to_live(std::time::Duration::from_secs(cfg.ttl_secs))
+        .build()
+}

@@ -10,7 +10,8 @@ use utoipa::ToSchema;
 use super::users::UserView;
 use crate::error::{AppResult, ErrorBody};
 use crate::http::extractors::{AppJson, AuthUser, ClientIp};
-use crate::services::accounts::{self, Registration, SignUp, TokenPair};
+use crate::services::accounts::{self, Registration, TokenPair};
+use crate::services::signup::{self, SignUp};
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -108,7 +109,7 @@ pub async fn register(
         name: req.name,
         accept_terms: req.accept_terms,
     };
-    Ok(match accounts::register(&state, r, ip).await? {
+    Ok(match signup::register(&state, r, ip).await? {
         SignUp::Created(user) => (StatusCode::CREATED, Json(UserView::from(user))).into_response(),
         SignUp::VerificationSent => {
             (StatusCode::ACCEPTED, StatusAnswer::new("verification_sent")).into_response()
@@ -126,7 +127,7 @@ pub async fn verify_email(
     ClientIp(ip): ClientIp,
     AppJson(req): AppJson<VerifyEmailRequest>,
 ) -> AppResult<Json<StatusAnswer>> {
-    accounts::verify_email(&state, &req.token, ip).await?;
+    signup::verify_email(&state, &req.token, ip).await?;
     Ok(StatusAnswer::new("verified"))
 }
 
@@ -139,7 +140,7 @@ pub async fn verify_email_resend(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
 ) -> AppResult<(StatusCode, Json<StatusAnswer>)> {
-    accounts::resend_verification(&state, &who).await?;
+    signup::resend_verification(&state, &who).await?;
     Ok((StatusCode::ACCEPTED, StatusAnswer::new("verification_sent")))
 }
 

@@ -14,7 +14,7 @@ use crate::domain::ConsultingSessionId;
 use crate::error::{AppResult, ErrorBody};
 use crate::http::extractors::{AdminUser, AppJson, AppPath, AppQuery, AuthUser, ClientIp};
 use crate::pagination::{Page, PageParams};
-use crate::services::payments::held::{self, IntentView};
+use crate::services::payments::held::IntentView;
 use crate::services::payments::subscriptions::{self, PlanView, Started, SubscriptionView};
 use crate::services::payments::{self, invoices, webhooks, LedgerQuery};
 use crate::state::AppState;
@@ -92,7 +92,12 @@ pub async fn intent(
     AppJson(body): AppJson<IntentBody>,
 ) -> AppResult<Json<IntentView>> {
     Ok(Json(
-        held::create_intent(&state, &who, ConsultingSessionId(body.session_id)).await?,
+        crate::services::sessions::pay::create_intent(
+            &state,
+            &who,
+            ConsultingSessionId(body.session_id),
+        )
+        .await?,
     ))
 }
 

@@ -164,25 +164,7 @@ pub async fn ics(
     AppPath(id): AppPath<i64>,
 ) -> AppResult<Response> {
     let body = sessions::ics(&state, &who, ConsultingSessionId(id)).await?;
-    Ok(calendar_response(id, body))
-}
-
-/// A calendar file as a download.
-pub fn calendar_response(id: i64, body: String) -> Response {
-    (
-        [
-            (
-                header::CONTENT_TYPE,
-                "text/calendar; charset=utf-8".to_string(),
-            ),
-            (
-                header::CONTENT_DISPOSITION,
-                format!("attachment; filename=\"session-{id}.ics\""),
-            ),
-        ],
-        body,
-    )
-        .into_response()
+    Ok(crate::http::downloads::calendar_response(id, body))
 }
 
 async fn act<F, Fut>(

@@ -199,11 +199,11 @@ pub async fn register_post(
     PageForm(f): PageForm<RegisterForm>,
 ) -> Result<Response, PageError> {
     viewer.check_csrf(&f.csrf_token)?;
-    match accounts::register(&state, registration(&f), ip).await {
-        Ok(accounts::SignUp::VerificationSent) => {
+    match crate::services::signup::register(&state, registration(&f), ip).await {
+        Ok(crate::services::signup::SignUp::VerificationSent) => {
             Ok(super::verify::check_inbox(&state, &viewer, &f.email))
         }
-        Ok(accounts::SignUp::Created(_)) => {
+        Ok(crate::services::signup::SignUp::Created(_)) => {
             let login = accounts::login_web(&state, &f.email, &f.password, ip).await?;
             Ok(session_cookie_response(
                 &state,

@@ -130,7 +130,7 @@ pub async fn pay_post(
     let back = format!("/sessions/{id}");
     let who = viewer.require(&back)?;
     viewer.check_csrf(&f.csrf_token)?;
-    let url = held::checkout(&state, &who, ConsultingSessionId(id)).await;
+    let url = crate::services::sessions::pay::checkout(&state, &who, ConsultingSessionId(id)).await;
     to_stripe(&state, &back, url)
 }
 

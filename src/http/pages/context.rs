@@ -1,18 +1,17 @@
 //! What every page needs: the CSRF token (double-submit cookie), the flash
 //! message, the signed-in user, and the error page rendering.
 
-use askama::Template;
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{header, HeaderValue};
 use axum::middleware::Next;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Redirect, Response};
 use cookie::{Cookie, SameSite};
 
 use super::errors::{ErrorPage, RenderError};
+pub use super::layout::{render, render_status, Flash, Layout, NavUser};
 use crate::crypto::{constant_time_eq, random_token};
 use crate::db::repos::auth_sessions::ActiveSession;
-use crate::domain::Role;
 use crate::error::AppError;
 use crate::services::accounts::{self, Principal};
 use crate::state::AppState;
@@ -28,39 +27,6 @@ pub const TZ_COOKIE: &str = "colloquy_tz";
 pub struct PageCtx {
     pub csrf: String,
     pub flash: Option<Flash>,
-}
-
-#[derive(Clone)]
-pub struct Flash {
-    /// `success` or `error`.
-    pub kind: String,
-    pub message: String,
-}
-
-#[derive(Clone)]
-pub struct NavUser {
-    pub name: String,
-    pub role: Role,
-    pub email_verified: bool,
-}
-
-impl NavUser {
-    pub fn is_admin(&self) -> bool {
-        self.role == Role::Admin
-    }
-}
-
-/// The base layout's data.
-#[derive(Clone)]
-pub struct Layout {
-    pub institution: String,
-    pub title: String,
-    pub user: Option<NavUser>,
-    pub csrf: String,
-    pub flash: Option<Flash>,
-    /// A signed-in account that still has to confirm its address: the
-    /// banner with "send the link again".
-    pub unverified: bool,
 }
 
 pub fn cookie_value(parts_headers: &axum::http::HeaderMap, name: &str) -> Option<String> {
@@ -175,25 +141,6 @@ async fn nav_user(state: &AppState, token: &str) -> Option<NavUser> {
         role: user.role,
         email_verified: user.email_verified,
     })
-}
-
-/// Renders a template as a 200 page.
-pub fn render<T: Template>(page: &T) -> Response {
-    render_status(StatusCode::OK, page)
-}
-
-pub fn render_status<T: Template>(status: StatusCode, page: &T) -> Response {
-    match page.render() {
-        Ok(html) => (status, Html(html)).into_response(),
-        Err(e) => {
-            tracing::error!(error = %e, "template rendering failed");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                Html("<h1>Something went wrong</h1>".to_string()),
-            )
-                .into_response()
-        }
-    }
 }
 
 /// A redirect that shows `message` on the next page.

@@ -4,7 +4,7 @@ use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Redirect, Response};
 
-use super::context::Layout;
+use super::layout::Layout;
 use crate::error::AppError;
 
 #[derive(Template)]

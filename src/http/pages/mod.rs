@@ -14,6 +14,7 @@ pub mod collection;
 pub mod context;
 pub mod errors;
 pub mod form;
+pub mod layout;
 pub mod outreach;
 pub mod papers;
 pub mod sessions;

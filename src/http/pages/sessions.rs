@@ -15,7 +15,7 @@ use super::PageError;
 use crate::db::repos::consulting_sessions::{SessionEvent, SessionRow};
 use crate::domain::ConsultingSessionId;
 use crate::error::AppError;
-use crate::http::api::sessions::calendar_response;
+use crate::http::downloads::calendar_response;
 use crate::http::extractors::{AppPath, AppQuery};
 use crate::pagination::PageParams;
 use crate::services::sessions::notify::local as local_label;
@@ -191,8 +191,7 @@ pub async fn session_get(
     let detail = sessions::get(&state, &who, ConsultingSessionId(id)).await?;
     let s = detail.session;
     let reschedule_slots = reschedule_slots(&state, &s, zone).await;
-    let payment =
-        crate::services::payments::summary(&state, s.your_role, s.id.0, &s.status).await?;
+    let payment = sessions::pay::payment_summary(&state, s.your_role, s.id, &s.status).await?;
     Ok(render(&SessionPage {
         payment,
         layout: viewer.layout(format!("Session with {}", other_party(&s))),

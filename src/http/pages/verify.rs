@@ -12,7 +12,7 @@ use super::form::{CsrfOnly, PageForm};
 use super::PageError;
 use crate::error::AppError;
 use crate::http::extractors::{AppPath, ClientIp};
-use crate::services::accounts;
+use crate::services::signup;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -59,7 +59,7 @@ pub async fn verify_get(
     viewer: Viewer,
     AppPath(token): AppPath<String>,
 ) -> Result<Response, PageError> {
-    match accounts::verification_link_valid(&state, &token).await {
+    match signup::verification_link_valid(&state, &token).await {
         Ok(()) => {
             let mut page = VerifyEmailPage::new(&viewer, &state, "confirm", "Confirm your address");
             page.token = token;
@@ -78,7 +78,7 @@ pub async fn verify_post(
     PageForm(f): PageForm<CsrfOnly>,
 ) -> Result<Response, PageError> {
     viewer.check_csrf(&f.csrf_token)?;
-    match accounts::verify_email(&state, &token, ip).await {
+    match signup::verify_email(&state, &token, ip).await {
         Ok(_) => {
             let (to, message) = if viewer.user.is_some() {
                 ("/account", "Your e-mail address is confirmed.")
@@ -104,7 +104,7 @@ pub async fn resend_post(
     let who = viewer.require("/account")?;
     viewer.check_csrf(&f.csrf_token)?;
     let back = super::form::back_to(&headers);
-    match accounts::resend_verification(&state, &who).await {
+    match signup::resend_verification(&state, &who).await {
         Ok(()) => Ok(redirect_with_flash(
             &state,
             &back,

@@ -16,11 +16,9 @@ use crate::state::AppState;
 
 mod sessions;
 mod setup;
-mod verification;
 
 pub use sessions::*;
 pub use setup::*;
-pub use verification::*;
 
 /// Who is making a request.
 #[derive(Debug, Clone, Copy)]
@@ -76,7 +74,7 @@ pub(super) fn invalid_credentials() -> AppError {
 }
 
 /// Validates a registration; the terms must be accepted.
-pub(super) fn validate(
+pub fn validate(
     state: &AppState,
     r: &Registration,
     require_terms: bool,
@@ -103,7 +101,7 @@ pub(super) fn validate(
     ))
 }
 
-pub(super) fn event<'a>(
+pub fn event<'a>(
     actor: Option<UserId>,
     action: &'a str,
     target: Option<String>,
@@ -119,27 +117,69 @@ pub(super) fn event<'a>(
     }
 }
 
-/// Creates a user account (role `user`) and records the accepted terms.
-/// While e-mail verification is on, the address gets a link (or, when it
-/// has an account, a notice) and the answer is the same either way.
-pub async fn register(state: &AppState, r: Registration, ip: Option<IpAddr>) -> AppResult<SignUp> {
-    let (email, name) = validate(state, &r, true)?;
-    if state.config.email_verification_on() {
-        return register_verified(state, email, name, &r.password, ip).await;
-    }
-    let user = create_user(
+/// A self-registered account (role `user`, verification decided by the
+/// caller, `services::signup`).
+pub async fn create_account(
+    state: &AppState,
+    email: Email,
+    name: String,
+    password: &str,
+    ip: Option<IpAddr>,
+) -> AppResult<users::UserRow> {
+    create_user(
         state,
         email,
         name,
-        &r.password,
+        password,
         Role::User,
         Some(terms::TERMS_VERSION),
         None,
         ip,
         "auth.register",
     )
-    .await?;
-    Ok(SignUp::Created(user))
+    .await
+}
+
+/// Whether the account may do what needs a verified address.
+pub async fn require_verified(state: &AppState, who: &Principal) -> AppResult<()> {
+    if !state.config.email_verification_on() {
+        return Ok(());
+    }
+    let id = who.user_id;
+    let ok = state
+        .db
+        .read(move |c| users::is_email_verified(c, id))
+        .await?;
+    verified_or_refused(ok)
+}
+
+/// `require_verified` inside the caller's transaction.
+pub fn require_verified_in(
+    conn: &rusqlite::Connection,
+    state: &AppState,
+    who: &Principal,
+) -> AppResult<()> {
+    if !state.config.email_verification_on() {
+        return Ok(());
+    }
+    verified_or_refused(users::is_email_verified(conn, who.user_id)?)
+}
+
+fn verified_or_refused(ok: bool) -> AppResult<()> {
+    if ok {
+        Ok(())
+    } else {
+        Err(AppError::refused(
+            "email_not_verified",
+            "Confirm your e-mail address first: open the link we sent you, or ask for a new one on your account page.",
+        ))
+    }
+}
+
+pub async fn forget_sessions(state: &AppState, ids: Vec<SessionId>) {
+    for sid in ids {
+        state.cache.sessions.invalidate(&sid).await;
+    }
 }
 
 /// Creates an account with any role (CLI, setup link, admin).
@@ -326,4 +366,18 @@ pub async fn forget_role(state: &AppState, user: UserId) -> AppResult<()> {
         .await?;
     forget_sessions(state, ids).await;
     Ok(())
+}
+
+/// Active API sessions by id, so bearer checks skip the database; `None`
+/// caches "revoked or unknown". Every revocation invalidates its entry.
+pub type SessionCache = moka::future::Cache<SessionId, Option<auth_sessions::ActiveSession>>;
+
+/// Session checks must see revocations quickly even if an invalidation
+/// were missed, so entries live 30 s at most.
+pub fn session_cache(cfg: &crate::config::CacheConfig) -> SessionCache {
+    let ttl = std::time::Duration::from_secs(cfg.ttl_secs);
+    moka::future::Cache::builder()
+        .max_capacity(cfg.max_entries)
+        .time_to_live(ttl.min(std::time::Duration::from_secs(30)))
+        .build()
 }

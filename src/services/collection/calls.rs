@@ -16,6 +16,22 @@ use crate::error::{AppError, AppResult};
 use crate::providers::ProviderError;
 use crate::state::AppState;
 
+/// Provider answers by call key (provider, operation and arguments), kept
+/// for `collection.cache_ttl_secs` so the same paid call is not made twice.
+#[derive(Clone)]
+pub struct ProviderCache(pub moka::future::Cache<String, Arc<serde_json::Value>>);
+
+impl ProviderCache {
+    pub fn new(cfg: &crate::config::CollectionConfig) -> Self {
+        Self(
+            moka::future::Cache::builder()
+                .max_capacity(100_000)
+                .time_to_live(std::time::Duration::from_secs(cfg.cache_ttl_secs.max(1)))
+                .build(),
+        )
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Provider {
     OpenAlex,

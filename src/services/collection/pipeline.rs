@@ -7,12 +7,11 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use super::calls::{self, Gate, Provider};
-use super::steps::{firecrawl_step, openalex_step, rocketreach_step, tavily_step};
+use super::steps::{firecrawl_step, openalex_step, rocketreach_step, tavily_step, StepEnd};
 use crate::db::repos::{collection_jobs, researchers};
-use crate::domain::researcher::{Field, FieldValue, Provenance};
+use crate::domain::researcher::{Field, FieldValue};
 use crate::domain::{Email, JobId, PaperId, ResearcherId};
 use crate::error::{AppError, AppResult};
-use crate::providers::ProviderError;
 use crate::state::AppState;
 
 /// An author to collect, as the paper (or the request) names them.
@@ -26,55 +25,6 @@ pub struct AuthorInput {
 
 /// Saved outcomes of a job's steps: (author index, step) → outcome.
 pub type DoneSteps = HashMap<(i64, String), (String, Option<ResearcherId>)>;
-
-/// What one step ended with.
-pub(super) struct StepEnd {
-    pub(super) outcome: &'static str,
-    pub(super) detail: Option<String>,
-    pub(super) values: Vec<(Field, FieldValue)>,
-    pub(super) provenance: Option<Provenance>,
-}
-
-impl StepEnd {
-    pub(super) fn new(outcome: &'static str, detail: impl Into<Option<String>>) -> Self {
-        Self {
-            outcome,
-            detail: detail.into(),
-            values: Vec::new(),
-            provenance: None,
-        }
-    }
-
-    pub(super) fn ok(
-        values: Vec<(Field, FieldValue)>,
-        provider: &str,
-        url: Option<String>,
-        cached: bool,
-    ) -> Self {
-        let outcome = if values.iter().all(|(_, v)| v.is_empty()) {
-            "empty"
-        } else {
-            "ok"
-        };
-        Self {
-            outcome,
-            detail: cached.then(|| "answered from cache".to_string()),
-            values,
-            provenance: Some(Provenance {
-                provider: provider.into(),
-                source_url: url,
-            }),
-        }
-    }
-
-    pub(super) fn from_error(e: &ProviderError) -> Self {
-        match e {
-            ProviderError::NotFound { .. } => Self::new("empty", Some("no match".to_string())),
-            ProviderError::BudgetSpent { .. } => Self::new("unavailable", Some(e.to_string())),
-            other => Self::new("failed", Some(other.to_string())),
-        }
-    }
-}
 
 /// The outcomes that count as done on resume.
 fn is_final(outcome: &str) -> bool {

@@ -6,14 +6,62 @@ use std::time::Instant;
 use serde_json::json;
 
 use super::calls::{self, Called, Provider};
-use super::pipeline::StepEnd;
 use crate::db::repos::researchers;
-use crate::domain::researcher::{Field, FieldValue};
+use crate::domain::researcher::{Field, FieldValue, Provenance};
 use crate::domain::Email;
 use crate::error::AppResult;
 use crate::providers::openalex::Author;
 use crate::providers::ProviderError;
 use crate::state::AppState;
+
+/// What one step ended with.
+pub(super) struct StepEnd {
+    pub(super) outcome: &'static str,
+    pub(super) detail: Option<String>,
+    pub(super) values: Vec<(Field, FieldValue)>,
+    pub(super) provenance: Option<Provenance>,
+}
+
+impl StepEnd {
+    pub(super) fn new(outcome: &'static str, detail: impl Into<Option<String>>) -> Self {
+        Self {
+            outcome,
+            detail: detail.into(),
+            values: Vec::new(),
+            provenance: None,
+        }
+    }
+
+    pub(super) fn ok(
+        values: Vec<(Field, FieldValue)>,
+        provider: &str,
+        url: Option<String>,
+        cached: bool,
+    ) -> Self {
+        let outcome = if values.iter().all(|(_, v)| v.is_empty()) {
+            "empty"
+        } else {
+            "ok"
+        };
+        Self {
+            outcome,
+            detail: cached.then(|| "answered from cache".to_string()),
+            values,
+            provenance: Some(Provenance {
+                provider: provider.into(),
+                source_url: url,
+            }),
+        }
+    }
+
+    pub(super) fn from_error(e: &ProviderError) -> Self {
+        match e {
+            ProviderError::NotFound { .. } => Self::new("empty", Some("no match".to_string())),
+            ProviderError::BudgetSpent { .. } => Self::new("unavailable", Some(e.to_string())),
+            other => Self::new("failed", Some(other.to_string())),
+        }
+    }
+}
 
 /// Word overlap between two affiliation strings, for picking the right
 /// person among namesakes.

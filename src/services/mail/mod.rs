@@ -19,6 +19,13 @@ use crate::pagination::{Page, PageParams};
 use crate::services::accounts::Principal;
 use crate::state::AppState;
 
+/// Tells the layer that queued a message whether it went out (`true`) or
+/// failed for good, inside the transaction that records it. Outreach
+/// registers one (its invitations' history), through `AppState::hooks`, so
+/// mail never imports the services above it.
+pub type DeliveredHook =
+    fn(&rusqlite::Connection, i64, bool, chrono::DateTime<chrono::Utc>) -> AppResult<()>;
+
 /// A message ready for the outbox.
 pub struct Outgoing {
     pub template: &'static str,

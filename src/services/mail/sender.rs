@@ -107,6 +107,7 @@ pub async fn send_due(state: &AppState) -> AppResult<(usize, usize)> {
 }
 
 async fn deliver(state: &AppState, mailer: &Mailer) -> AppResult<(usize, usize)> {
+    let delivered = state.hooks.mail_delivered;
     let cfg = &state.config.smtp;
     let (mut sent, mut failed) = (0, 0);
     loop {
@@ -154,7 +155,7 @@ async fn deliver(state: &AppState, mailer: &Mailer) -> AppResult<(usize, usize)>
                         .db
                         .write(move |tx| {
                             mail_outbox::mark_sent(tx, id, now)?;
-                            crate::services::outreach::mail_delivered(tx, id, true, now)
+                            delivered(tx, id, true, now)
                         })
                         .await?;
                     tracing::info!(mail_id = id, template = %row.template, attempts = attempt, "mail sent");
@@ -169,7 +170,7 @@ async fn deliver(state: &AppState, mailer: &Mailer) -> AppResult<(usize, usize)>
                         .write(move |tx| {
                             mail_outbox::mark_attempt_failed(tx, id, &e, retry_at, now)?;
                             if give_up {
-                                crate::services::outreach::mail_delivered(tx, id, false, now)?;
+                                delivered(tx, id, false, now)?;
                             }
                             Ok(())
                         })

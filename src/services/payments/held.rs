@@ -23,7 +23,6 @@ use crate::domain::{ConsultingSessionId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::providers::stripe::StripeClient;
 use crate::providers::ProviderError;
-use crate::services::accounts::Principal;
 use crate::state::AppState;
 
 /// Whether priced sessions are paid through Stripe.
@@ -103,16 +102,10 @@ pub struct IntentView {
     pub currency: String,
 }
 
-/// The reader's session and its pending payment.
-async fn payable(
-    state: &AppState,
-    who: &Principal,
-    id: ConsultingSessionId,
-) -> AppResult<(SessionRow, SessionPayment)> {
-    let (row, party) = crate::services::sessions::load_for(state, who, id).await?;
-    if party != crate::services::sessions::Party::Reader {
-        return Err(AppError::Forbidden);
-    }
+/// The pending payment of a reader's session (the sessions layer checked
+/// that the caller is its reader).
+async fn payable(state: &AppState, row: &SessionRow) -> AppResult<SessionPayment> {
+    let id = row.id;
     let payment = state
         .db
         .read(move |c| repo::find(c, id.0))
@@ -127,7 +120,7 @@ async fn payable(
             ),
         ));
     }
-    Ok((row, payment))
+    Ok(payment)
 }
 
 /// The user's Stripe customer, made on first use.
@@ -153,18 +146,20 @@ pub async fn customer(state: &AppState, user: UserId) -> AppResult<String> {
     Ok(created.id)
 }
 
-/// `POST /consulting/payments/intent`: a manual-capture PaymentIntent.
+/// `POST /consulting/payments/intent`: a manual-capture PaymentIntent for
+/// the session of `reader`.
 pub async fn create_intent(
     state: &AppState,
-    who: &Principal,
-    id: ConsultingSessionId,
+    reader: UserId,
+    row: &SessionRow,
 ) -> AppResult<IntentView> {
-    let (_, payment) = payable(state, who, id).await?;
+    let payment = payable(state, row).await?;
+    let id = row.id;
     let client = stripe(state)?;
     let intent = match &payment.intent_id {
         Some(existing) => client.retrieve_payment_intent(existing).await,
         None => {
-            let customer = customer(state, who.user_id).await?;
+            let customer = customer(state, reader).await?;
             client
                 .create_payment_intent(
                     payment.amount_minor,
@@ -192,13 +187,10 @@ pub async fn create_intent(
 }
 
 /// A hosted Checkout page with the same manual capture; returns its URL.
-pub async fn checkout(
-    state: &AppState,
-    who: &Principal,
-    id: ConsultingSessionId,
-) -> AppResult<String> {
-    let (row, payment) = payable(state, who, id).await?;
-    let customer = customer(state, who.user_id).await?;
+pub async fn checkout(state: &AppState, reader: UserId, row: &SessionRow) -> AppResult<String> {
+    let payment = payable(state, row).await?;
+    let id = row.id;
+    let customer = customer(state, reader).await?;
     let back = format!("{}/sessions/{id}", state.config.public_url());
     let body = crate::providers::stripe::form(&[
         ("mode", "payment".into()),

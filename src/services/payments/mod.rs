@@ -128,18 +128,24 @@ pub struct PaymentSummary {
     pub invoices: Vec<(i64, String)>,
 }
 
-/// The session's payment for its reader or an admin (`None` otherwise, or
-/// when the session is free).
+/// Tells sessions that a priced session's card is now held (the researcher
+/// may be asked), inside the webhook's transaction. Registered through
+/// `AppState::hooks`, so payments never imports sessions.
+pub type AuthorizedHook = fn(
+    &rusqlite::Connection,
+    &AppState,
+    &crate::db::repos::consulting_sessions::SessionRow,
+    chrono::DateTime<chrono::Utc>,
+) -> AppResult<()>;
+
+/// A session's payment as its reader (`for_reader`: may pay) or an admin
+/// sees it; `None` when the session is free.
 pub async fn summary(
     state: &AppState,
-    party: crate::services::sessions::Party,
+    for_reader: bool,
     id: i64,
     session_status: &str,
 ) -> AppResult<Option<PaymentSummary>> {
-    use crate::services::sessions::Party;
-    if party == Party::Researcher {
-        return Ok(None);
-    }
     let (payment, entries) = state
         .db
         .read(move |c| {
@@ -157,7 +163,7 @@ pub async fn summary(
         })
         .await?;
     Ok(payment.map(|p| PaymentSummary {
-        payable: party == Party::Reader && p.status == "pending" && session_status == "requested",
+        payable: for_reader && p.status == "pending" && session_status == "requested",
         amount: crate::domain::money::format(p.amount_minor, &p.currency),
         tax: crate::domain::money::format(p.tax_minor, &p.currency),
         refunded: (p.refunded_minor > 0)
@@ -169,4 +175,9 @@ pub async fn summary(
             .filter_map(|e| e.invoice_id.zip(e.invoice_number))
             .collect(),
     }))
+}
+
+/// A string field of a Stripe object (webhook payloads).
+pub(crate) fn text<'a>(v: &'a serde_json::Value, key: &str) -> Option<&'a str> {
+    v.get(key).and_then(serde_json::Value::as_str)
 }

@@ -8,7 +8,7 @@ use rusqlite::Transaction;
 use serde_json::Value;
 
 use super::invoices::{self, Charge};
-use super::webhooks::text;
+use super::text;
 use crate::db::repos::ledger::{self, NewEntry};
 use crate::db::repos::payments::{self as repo, StripeState};
 use crate::domain::UserId;

@@ -14,6 +14,7 @@ use super::signature;
 use super::subscription_events::{
     apply_subscription, checkout_completed, invoice_paid, renewal_failed,
 };
+use super::text;
 use crate::db::repos::consulting_sessions;
 use crate::db::repos::ledger::{self, NewEntry};
 use crate::db::repos::payments as repo;
@@ -60,10 +61,6 @@ fn allowed(state: &AppState, ip: Option<IpAddr>) -> bool {
 
 fn bad(message: &str) -> AppError {
     AppError::bad_request("bad_webhook", message)
-}
-
-pub(super) fn text<'a>(v: &'a Value, key: &str) -> Option<&'a str> {
-    v.get(key).and_then(Value::as_str)
 }
 
 /// The Stripe subscription an event is about, if any.
@@ -337,9 +334,7 @@ fn authorized(
         now,
     )?;
     if let Some(s) = session_row(tx, st, p.session_id)? {
-        if s.status == "requested" {
-            crate::services::sessions::notify::session_requested(tx, st, &s, now)?;
-        }
+        (st.hooks.payment_authorized)(tx, st, &s, now)?;
     }
     Ok(())
 }

@@ -12,6 +12,7 @@ pub mod calendar;
 pub mod jobs;
 pub mod lifecycle;
 pub mod notify;
+pub mod pay;
 pub mod settings;
 pub mod video;
 

@@ -226,6 +226,20 @@ fn price(s: &SessionRow) -> String {
 
 /// The request to the researcher, with accept and decline links that work
 /// without logging in (signed, until the request expires).
+/// The reader's card is held: a request still open goes to the researcher
+/// now (payments calls this through `AppState::hooks`).
+pub fn on_payment_authorized(
+    c: &Connection,
+    st: &AppState,
+    s: &SessionRow,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    if s.status == "requested" {
+        session_requested(c, st, s, now)?;
+    }
+    Ok(())
+}
+
 pub fn session_requested(
     c: &Connection,
     st: &AppState,

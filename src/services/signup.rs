@@ -1,6 +1,7 @@
-//! Verified e-mail: while `[accounts] email_verification` is on, a new
-//! account proves its address with a single-use link, and registration
-//! answers the same whether or not the address has an account.
+//! Signing up, and verified e-mail: while `[accounts] email_verification`
+//! is on, a new account proves its address with a single-use link, and
+//! registration answers the same whether or not the address has an
+//! account. Sits above mail (it sends the links); accounts sits below.
 
 use std::net::IpAddr;
 
@@ -8,11 +9,11 @@ use chrono::{DateTime, Duration, Utc};
 use rusqlite::Connection;
 use serde_json::json;
 
-use super::*;
 use crate::crypto::{random_token, token_hash};
 use crate::db::repos::{audit, auth_sessions, email_verifications, users};
-use crate::domain::{Email, SessionId, UserId};
+use crate::domain::{Email, UserId};
 use crate::error::{AppError, AppResult};
+use crate::services::accounts::{self, event, forget_sessions, validate, Principal, Registration};
 use crate::services::link_tokens::LinkProblem;
 use crate::services::mail::account_templates::{self, EmailVerification, RegistrationAttempt};
 use crate::services::mail::{self, Outgoing};
@@ -27,41 +28,21 @@ pub enum SignUp {
     VerificationSent,
 }
 
-/// Whether the account may do what needs a verified address.
-pub async fn require_verified(state: &AppState, who: &Principal) -> AppResult<()> {
-    if !state.config.email_verification_on() {
-        return Ok(());
+/// Creates a user account (role `user`) and records the accepted terms.
+/// While e-mail verification is on, the address gets a link (or, when it
+/// has an account, a notice) and the answer is the same either way.
+pub async fn register(state: &AppState, r: Registration, ip: Option<IpAddr>) -> AppResult<SignUp> {
+    let (email, name) = validate(state, &r, true)?;
+    if state.config.email_verification_on() {
+        return register_verified(state, email, name, &r.password, ip).await;
     }
-    let id = who.user_id;
-    let ok = state
-        .db
-        .read(move |c| users::is_email_verified(c, id))
-        .await?;
-    verified_or_refused(ok)
-}
-
-/// `require_verified` inside the caller's transaction.
-pub fn require_verified_in(conn: &Connection, state: &AppState, who: &Principal) -> AppResult<()> {
-    if !state.config.email_verification_on() {
-        return Ok(());
-    }
-    verified_or_refused(users::is_email_verified(conn, who.user_id)?)
-}
-
-fn verified_or_refused(ok: bool) -> AppResult<()> {
-    if ok {
-        Ok(())
-    } else {
-        Err(AppError::refused(
-            "email_not_verified",
-            "Confirm your e-mail address first: open the link we sent you, or ask for a new one on your account page.",
-        ))
-    }
+    let user = accounts::create_account(state, email, name, &r.password, ip).await?;
+    Ok(SignUp::Created(user))
 }
 
 /// Registration while verification is on. Every path hashes the password
 /// and writes one transaction, so timing tells nothing either.
-pub(super) async fn register_verified(
+async fn register_verified(
     state: &AppState,
     email: Email,
     name: String,
@@ -142,12 +123,6 @@ pub(super) async fn register_verified(
     forget_sessions(state, revoked).await;
     mail::wake(state);
     Ok(SignUp::VerificationSent)
-}
-
-pub(super) async fn forget_sessions(state: &AppState, ids: Vec<SessionId>) {
-    for sid in ids {
-        state.cache.sessions.invalidate(&sid).await;
-    }
 }
 
 /// A new verification link for `user`, mailed inside the caller's transaction.

@@ -1,0 +1,50 @@
+//! `[jobs]`: when each scheduled job runs, and the check of its cron string.
+
+use serde::{Deserialize, Serialize};
+use tokio_cron_scheduler::Job;
+
+#[derive(Debug, Clone, Deserialize, Serialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct JobsConfig {
+    /// Cron schedule (with seconds) of the housekeeping job that deletes
+    /// expired sessions and setup links. Empty disables it.
+    pub housekeeping: String,
+    /// How often the collection runner looks for due jobs (new jobs also
+    /// wake it at once). Empty disables collection.
+    pub collection: String,
+    /// When profiles older than `collection.refresh_after_days` are
+    /// queued for a refresh. Empty disables it.
+    pub refresh_stale: String,
+    /// How often the mail sender looks for due messages (new messages
+    /// also wake it at once). Empty disables sending.
+    pub mail: String,
+    /// How often session requests are expired, reminders sent and past
+    /// sessions completed. Empty disables it.
+    pub sessions: String,
+    /// When subscriptions whose period ended without renewal (past
+    /// `payments.subscription_grace_days`) expire. Empty disables it.
+    pub subscriptions: String,
+}
+
+impl Default for JobsConfig {
+    fn default() -> Self {
+        Self {
+            housekeeping: "0 */10 * * * *".into(),
+            collection: "*/10 * * * * *".into(),
+            refresh_stale: "0 30 3 * * *".into(),
+            mail: "*/30 * * * * *".into(),
+            sessions: "0 * * * * *".into(),
+            subscriptions: "0 15 * * * *".into(),
+        }
+    }
+}
+
+/// Checks a `[jobs]` schedule (empty disables the job).
+pub fn check_schedule(name: &str, schedule: &str) -> Result<(), String> {
+    if schedule.trim().is_empty() {
+        return Ok(());
+    }
+    Job::new(schedule.trim(), |_, _| {})
+        .map(|_| ())
+        .map_err(|e| format!("jobs.{name} `{schedule}` is not a valid cron schedule (sec min hour day month weekday): {e}"))
+}

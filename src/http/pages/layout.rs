@@ -1,0 +1,60 @@
+//! What every page's frame needs (the base layout's data) and rendering a
+//! template into a response.
+
+use askama::Template;
+use axum::http::StatusCode;
+use axum::response::{Html, IntoResponse, Response};
+
+use crate::domain::Role;
+
+#[derive(Clone)]
+pub struct Flash {
+    /// `success` or `error`.
+    pub kind: String,
+    pub message: String,
+}
+
+#[derive(Clone)]
+pub struct NavUser {
+    pub name: String,
+    pub role: Role,
+    pub email_verified: bool,
+}
+
+impl NavUser {
+    pub fn is_admin(&self) -> bool {
+        self.role == Role::Admin
+    }
+}
+
+/// The base layout's data.
+#[derive(Clone)]
+pub struct Layout {
+    pub institution: String,
+    pub title: String,
+    pub user: Option<NavUser>,
+    pub csrf: String,
+    pub flash: Option<Flash>,
+    /// A signed-in account that still has to confirm its address: the
+    /// banner with "send the link again".
+    pub unverified: bool,
+}
+
+/// Renders a template as a 200 page.
+pub fn render<T: Template>(page: &T) -> Response {
+    render_status(StatusCode::OK, page)
+}
+
+pub fn render_status<T: Template>(status: StatusCode, page: &T) -> Response {
+    match page.render() {
+        Ok(html) => (status, Html(html)).into_response(),
+        Err(e) => {
+            tracing::error!(error = %e, "template rendering failed");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                Html("<h1>Something went wrong</h1>".to_string()),
+            )
+                .into_response()
+        }
+    }
+}
