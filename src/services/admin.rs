@@ -1,19 +1,50 @@
 //! What admins read: every account, and the audit trail.
 
+use serde::Serialize;
+use utoipa::ToSchema;
+
 use crate::db::repos::audit::{self, AuditRow};
-use crate::db::repos::users::{self, UserRow};
+use crate::db::repos::users;
 use crate::domain::{AuditId, UserId};
 use crate::error::AppResult;
 use crate::pagination::{Page, PageParams};
+use crate::services::accounts::Account;
 use crate::services::accounts::Principal;
 use crate::state::AppState;
+
+/// One entry of the audit trail as admins read it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct AuditEntry {
+    pub id: AuditId,
+    pub at: String,
+    pub actor_user_id: Option<UserId>,
+    pub action: String,
+    pub target: Option<String>,
+    pub detail: serde_json::Value,
+    /// The client's IP (stored encrypted).
+    pub ip: Option<String>,
+}
+
+impl From<AuditRow> for AuditEntry {
+    fn from(r: AuditRow) -> Self {
+        Self {
+            id: r.id,
+            at: r.at,
+            actor_user_id: r.actor_user_id,
+            action: r.action,
+            target: r.target,
+            detail: r.detail,
+            ip: r.ip,
+        }
+    }
+}
 
 /// Accounts in id order.
 pub async fn list_users(
     state: &AppState,
     who: &Principal,
     page: &PageParams,
-) -> AppResult<Page<UserRow>> {
+) -> AppResult<Page<Account>> {
     who.require_admin()?;
     let limit = page.limit()?;
     let after = page.after_id()?.map(UserId);
@@ -22,6 +53,7 @@ pub async fn list_users(
         .db
         .read(move |c| users::list(c, &keys, after, limit + 1))
         .await?;
+    let rows: Vec<Account> = rows.into_iter().map(Account::from).collect();
     Ok(Page::from_rows(rows, limit, |u| u.id.0))
 }
 
@@ -31,7 +63,7 @@ pub async fn list_audit(
     who: &Principal,
     action: Option<String>,
     page: &PageParams,
-) -> AppResult<Page<AuditRow>> {
+) -> AppResult<Page<AuditEntry>> {
     who.require_admin()?;
     let limit = page.limit()?;
     let before = page.after_id()?.map(AuditId);
@@ -40,6 +72,7 @@ pub async fn list_audit(
         .db
         .read(move |c| audit::list(c, &keys, before, action.as_deref(), limit + 1))
         .await?;
+    let rows: Vec<AuditEntry> = rows.into_iter().map(AuditEntry::from).collect();
     Ok(Page::from_rows(rows, limit, |r| r.id.0))
 }
 

@@ -6,6 +6,7 @@ pub mod claims;
 pub mod collection;
 pub mod demo;
 pub mod demo_accounts;
+pub mod health;
 pub mod housekeeping;
 pub mod key_rotation;
 pub mod link_tokens;

@@ -22,7 +22,7 @@ use crate::state::AppState;
 /// What a registration did.
 pub enum SignUp {
     /// Verification is off: the account exists and may sign in.
-    Created(users::UserRow),
+    Created(accounts::Account),
     /// Verification is on: a mail went to the address (a link for a new
     /// account, a notice for an existing one). The caller cannot tell which.
     VerificationSent,
@@ -37,7 +37,7 @@ pub async fn register(state: &AppState, r: Registration, ip: Option<IpAddr>) -> 
         return register_verified(state, email, name, &r.password, ip).await;
     }
     let user = accounts::create_account(state, email, name, &r.password, ip).await?;
-    Ok(SignUp::Created(user))
+    Ok(SignUp::Created(user.into()))
 }
 
 /// Registration while verification is on. Every path hashes the password

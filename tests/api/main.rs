@@ -24,6 +24,7 @@ mod health;
 mod helpers;
 mod identity_attacks;
 mod jobs;
+mod layers;
 mod logs;
 mod mail;
 mod openapi;

@@ -25,7 +25,7 @@ pub struct NewEvent<'a> {
     pub ip: Option<IpAddr>,
 }
 
-#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct AuditRow {
     pub id: AuditId,
     pub at: String,

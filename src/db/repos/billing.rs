@@ -2,8 +2,6 @@
 //! Stripe customer of each user, and webhook events seen.
 
 use rusqlite::{params, Connection};
-use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::crypto::Keyring;
 use crate::db::ts;
@@ -14,13 +12,7 @@ pub const DETAILS_AAD: &str = "billing_profiles.details";
 
 type Time = chrono::DateTime<chrono::Utc>;
 
-/// What a buyer puts on invoices.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct BillingDetails {
-    pub name: String,
-    pub address: String,
-    pub tax_id: String,
-}
+pub use crate::domain::billing::BillingDetails;
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BillingProfile {

@@ -359,7 +359,7 @@ pub fn record_event(
     Ok(())
 }
 
-#[derive(Debug, Clone, serde::Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone)]
 pub struct SessionEvent {
     pub event: String,
     pub actor: String,

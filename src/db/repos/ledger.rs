@@ -5,10 +5,10 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use crate::crypto::Keyring;
 use crate::db::ts;
+pub use crate::domain::billing::{InvoiceParty as Party, Line, TaxLine};
 use crate::error::{AppError, AppResult};
 
 pub const BUYER_AAD: &str = "invoices.buyer";
@@ -28,7 +28,7 @@ pub struct NewEntry<'a> {
     pub stripe_ref: Option<&'a str>,
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct LedgerEntry {
     pub id: i64,
     pub kind: String,
@@ -115,34 +115,7 @@ pub fn list(conn: &Connection, f: &LedgerFilter) -> AppResult<Vec<LedgerEntry>> 
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// One invoice line.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct Line {
-    pub description: String,
-    pub net_minor: i64,
-    pub tax_minor: i64,
-    pub total_minor: i64,
-}
-
-/// One tax line: the rate and the tax it adds up to.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct TaxLine {
-    pub name: String,
-    pub basis_points: i64,
-    pub tax_minor: i64,
-}
-
-/// A party on an invoice.
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-pub struct Party {
-    pub name: String,
-    pub address: String,
-    pub tax_id: String,
-    pub country: String,
-    pub email: String,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Invoice {
     pub id: i64,
     pub number: String,

@@ -3,14 +3,13 @@
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
-use utoipa::ToSchema;
 
 use crate::db::ts;
 use crate::error::AppResult;
 
 type Time = chrono::DateTime<chrono::Utc>;
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct SessionPayment {
     pub session_id: i64,
     pub user_id: i64,
@@ -162,7 +161,7 @@ pub fn add_refund(conn: &Connection, session_id: i64, amount: i64, now: Time) ->
     Ok(())
 }
 
-#[derive(Debug, Clone, Serialize, ToSchema)]
+#[derive(Debug, Clone, Serialize)]
 pub struct Subscription {
     pub id: i64,
     pub user_id: i64,

@@ -25,7 +25,7 @@ pub async fn healthz() -> Json<Health> {
 /// The database answers.
 #[utoipa::path(get, path = "/readyz", tag = "operations", responses((status = 200, body = Health), (status = 503, body = Health)))]
 pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>) {
-    match state.db.ping().await {
+    match crate::services::health::ready(&state).await {
         Ok(()) => (
             StatusCode::OK,
             Json(Health {

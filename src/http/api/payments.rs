@@ -8,8 +8,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
-use crate::db::repos::billing::BillingDetails;
-use crate::db::repos::ledger::{Invoice, LedgerEntry};
+use crate::domain::billing::BillingDetails;
 use crate::domain::ConsultingSessionId;
 use crate::error::{AppResult, ErrorBody};
 use crate::http::extractors::{AdminUser, AppJson, AppPath, AppQuery, AuthUser, ClientIp};
@@ -17,6 +16,7 @@ use crate::pagination::{Page, PageParams};
 use crate::services::payments::held::IntentView;
 use crate::services::payments::subscriptions::{self, PlanView, Started, SubscriptionView};
 use crate::services::payments::{self, invoices, webhooks, LedgerQuery};
+use crate::services::payments::{InvoiceView, LedgerView};
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -103,12 +103,12 @@ pub async fn intent(
 
 /// The ledger: my payments, or everyone's for an admin with `all=true`.
 #[utoipa::path(get, path = "/api/v1/payments", tag = "payments", params(LedgerParams), security(("bearer" = [])),
-    responses((status = 200, body = Page<LedgerEntry>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Page<LedgerView>), (status = 403, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn ledger(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
     AppQuery(p): AppQuery<LedgerParams>,
-) -> AppResult<Json<Page<LedgerEntry>>> {
+) -> AppResult<Json<Page<LedgerView>>> {
     let q = LedgerQuery {
         kind: p.kind,
         session_id: p.session_id,
@@ -123,12 +123,12 @@ pub async fn ledger(
 
 /// An invoice or credit note (its buyer or an admin).
 #[utoipa::path(get, path = "/api/v1/invoices/{invoice_id}", tag = "payments", params(("invoice_id" = i64, Path)),
-    security(("bearer" = [])), responses((status = 200, body = Invoice), (status = 404, body = ErrorBody)))]
+    security(("bearer" = [])), responses((status = 200, body = InvoiceView), (status = 404, body = ErrorBody)))]
 pub async fn invoice(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
     AppPath(id): AppPath<i64>,
-) -> AppResult<Json<Invoice>> {
+) -> AppResult<Json<InvoiceView>> {
     Ok(Json(invoices::get(&state, &who, id).await?))
 }
 

@@ -9,14 +9,14 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use super::availability::parse_time;
-use crate::db::repos::consulting_sessions::SessionRow;
 use crate::domain::{ConsultingSessionId, PaperId, QueryId, ResearcherId};
 use crate::error::{AppError, AppResult, ErrorBody};
 use crate::http::extractors::{AppJson, AppPath, AppQuery, AuthUser, OptionalJson};
 use crate::pagination::{Page, PageParams};
 use crate::services::accounts::Principal;
+use crate::services::sessions::actions::{self, Action};
 use crate::services::sessions::booking::{self, BookRequest};
-use crate::services::sessions::{self, lifecycle, ListQuery, Party, SessionDetail, SessionView};
+use crate::services::sessions::{self, ListQuery, Party, SessionDetail, SessionView};
 use crate::state::AppState;
 
 #[derive(Deserialize, ToSchema)]
@@ -167,24 +167,15 @@ pub async fn ics(
     Ok(crate::http::downloads::calendar_response(id, body))
 }
 
-async fn act<F, Fut>(
+async fn act(
     state: &AppState,
     who: &Principal,
     id: i64,
-    f: F,
-) -> AppResult<Json<SessionView>>
-where
-    F: FnOnce((SessionRow, Party)) -> Fut,
-    Fut: std::future::Future<Output = AppResult<SessionRow>>,
-{
-    let (row, party) = sessions::load_for(state, who, ConsultingSessionId(id)).await?;
-    let row = f((row, party)).await?;
-    Ok(Json(sessions::view(
-        row,
-        party,
-        state.now(),
-        state.config.sessions.completion_grace_hours,
-    )))
+    action: Action,
+) -> AppResult<Json<SessionView>> {
+    actions::act(state, who, ConsultingSessionId(id), action)
+        .await
+        .map(Json)
 }
 
 /// Accept a request (the researcher): creates the video meeting and sends
@@ -199,10 +190,7 @@ pub async fn accept(
     AuthUser(who): AuthUser,
     AppPath(id): AppPath<i64>,
 ) -> AppResult<Json<SessionView>> {
-    act(&state, &who, id, |(row, party)| {
-        lifecycle::accept(&state, row, party)
-    })
-    .await
+    act(&state, &who, id, Action::Accept).await
 }
 
 /// Decline a request (the researcher), with an optional note.
@@ -217,10 +205,7 @@ pub async fn decline(
     OptionalJson(body): OptionalJson<ReasonBody>,
 ) -> AppResult<Json<SessionView>> {
     let reason = body.reason;
-    act(&state, &who, id, |(row, party)| {
-        lifecycle::decline(&state, row, party, reason)
-    })
-    .await
+    act(&state, &who, id, Action::Decline { reason }).await
 }
 
 /// Cancel (either participant or an admin); a reason is required.
@@ -235,11 +220,7 @@ pub async fn cancel(
     AppJson(body): AppJson<ReasonBody>,
 ) -> AppResult<Json<SessionView>> {
     let reason = body.reason.unwrap_or_default();
-    let st = &state;
-    act(st, &who, id, |(row, party)| async move {
-        lifecycle::cancel(st, row, party, &reason).await
-    })
-    .await
+    act(&state, &who, id, Action::Cancel { reason }).await
 }
 
 /// Propose a new time for an accepted session; the other party answers.
@@ -254,9 +235,16 @@ pub async fn reschedule(
     AppJson(body): AppJson<RescheduleBody>,
 ) -> AppResult<Json<SessionView>> {
     let start = parse_time("start", &body.start)?;
-    act(&state, &who, id, |(row, party)| {
-        lifecycle::propose(&state, row, party, start, body.duration_minutes)
-    })
+    let duration_minutes = body.duration_minutes;
+    act(
+        &state,
+        &who,
+        id,
+        Action::Propose {
+            start,
+            duration_minutes,
+        },
+    )
     .await
 }
 
@@ -271,10 +259,7 @@ pub async fn reschedule_accept(
     AuthUser(who): AuthUser,
     AppPath(id): AppPath<i64>,
 ) -> AppResult<Json<SessionView>> {
-    act(&state, &who, id, |(row, party)| {
-        lifecycle::answer_proposal(&state, row, party, true)
-    })
-    .await
+    act(&state, &who, id, Action::AnswerProposal(true)).await
 }
 
 /// Reject the proposed new time (the other party).
@@ -287,10 +272,7 @@ pub async fn reschedule_reject(
     AuthUser(who): AuthUser,
     AppPath(id): AppPath<i64>,
 ) -> AppResult<Json<SessionView>> {
-    act(&state, &who, id, |(row, party)| {
-        lifecycle::answer_proposal(&state, row, party, false)
-    })
-    .await
+    act(&state, &who, id, Action::AnswerProposal(false)).await
 }
 
 /// Report that the other participant did not come (from the start until
@@ -311,8 +293,5 @@ pub async fn no_show(
         Some("researcher") => Some(Party::Researcher),
         Some(_) => return Err(AppError::field("party", "must be reader or researcher")),
     };
-    act(&state, &who, id, |(row, party)| {
-        lifecycle::no_show(&state, row, party, absent)
-    })
-    .await
+    act(&state, &who, id, Action::NoShow { absent }).await
 }

@@ -5,12 +5,12 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::db::repos::audit::AuditRow;
-use crate::db::repos::users::UserRow;
 use crate::domain::{Role, UserId};
 use crate::error::{AppResult, ErrorBody};
 use crate::http::extractors::{AdminUser, AppJson, AppPath, AppQuery, AuthUser, ClientIp};
 use crate::pagination::{Page, PageParams};
+use crate::services::accounts::Account;
+use crate::services::admin::AuditEntry;
 use crate::services::{accounts, admin, terms};
 use crate::state::AppState;
 
@@ -28,8 +28,8 @@ pub struct UserView {
     pub email_verified: bool,
 }
 
-impl From<UserRow> for UserView {
-    fn from(u: UserRow) -> Self {
+impl From<Account> for UserView {
+    fn from(u: Account) -> Self {
         Self {
             id: u.id,
             email: u.email,
@@ -76,7 +76,7 @@ pub async fn me(
 
 /// The account as `/users/me` shows it.
 async fn me_view(state: &AppState, user: crate::domain::UserId) -> AppResult<UserView> {
-    let mut view: UserView = accounts::get_user(state, user).await?.into();
+    let mut view: UserView = accounts::account(state, user).await?.into();
     view.is_subscribed = crate::services::payments::is_subscribed(state, user).await?;
     Ok(view)
 }
@@ -145,12 +145,12 @@ pub async fn role_put(
 
 /// The audit trail, newest first (admins only).
 #[utoipa::path(get, path = "/api/v1/admin/audit", tag = "admin", params(AuditParams), security(("bearer" = [])),
-    responses((status = 200, body = Page<AuditRow>), (status = 403, body = ErrorBody)))]
+    responses((status = 200, body = Page<AuditEntry>), (status = 403, body = ErrorBody)))]
 pub async fn audit_list(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
     AppQuery(p): AppQuery<AuditParams>,
-) -> AppResult<Json<Page<AuditRow>>> {
+) -> AppResult<Json<Page<AuditEntry>>> {
     let page = PageParams {
         limit: p.limit,
         cursor: p.cursor,

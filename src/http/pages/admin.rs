@@ -8,24 +8,24 @@ use serde::Deserialize;
 use super::context::{redirect_with_flash, render, Layout, Viewer};
 use super::form::PageForm;
 use super::PageError;
-use crate::db::repos::audit::AuditRow;
-use crate::db::repos::users::UserRow;
 use crate::domain::{Role, UserId};
 use crate::error::AppError;
 use crate::http::extractors::{AppPath, ClientIp};
 use crate::pagination::PageParams;
 use crate::services::accounts;
+use crate::services::accounts::Account;
 use crate::services::admin;
+use crate::services::admin::AuditEntry;
 use crate::state::AppState;
 
 #[derive(Template)]
 #[template(path = "pages/admin.html")]
 pub struct AdminPage {
     pub layout: Layout,
-    pub users: Vec<UserRow>,
+    pub users: Vec<Account>,
     /// Link to the next page of accounts, if there is one.
     pub next_users: Option<String>,
-    pub events: Vec<AuditRow>,
+    pub events: Vec<AuditEntry>,
     pub setup: admin::Setup,
 }
 

@@ -9,11 +9,11 @@ use serde::Deserialize;
 use super::context::{redirect_with_flash, render, Layout, Viewer};
 use super::form::{CsrfOnly, PageForm};
 use super::PageError;
-use crate::db::repos::mail_outbox::MailRow;
 use crate::error::AppError;
 use crate::http::extractors::{AppPath, ClientIp};
 use crate::pagination::PageParams;
 use crate::services::mail;
+use crate::services::mail::MailView;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -21,7 +21,7 @@ use crate::state::AppState;
 pub struct MailboxPage {
     pub layout: Layout,
     pub mode: &'static str,
-    pub messages: Vec<MailRow>,
+    pub messages: Vec<MailView>,
     pub counts: Vec<(String, i64)>,
     pub templates: Vec<String>,
     pub status: String,
@@ -33,7 +33,7 @@ pub struct MailboxPage {
 #[template(path = "pages/admin_mail_message.html")]
 pub struct MessagePage {
     pub layout: Layout,
-    pub m: MailRow,
+    pub m: MailView,
     pub mode: &'static str,
 }
 
@@ -99,7 +99,7 @@ pub async fn message_get(
     let who = viewer.require_admin("/admin/mail")?;
     let m = mail::get(&state, &who, id).await?;
     Ok(render(&MessagePage {
-        layout: viewer.layout(m.content.subject.clone()),
+        layout: viewer.layout(m.subject.clone()),
         m,
         mode: mail::sender::mode(&state),
     }))

@@ -10,8 +10,7 @@ use serde::Deserialize;
 use super::context::{redirect_with_flash, render, Layout, Viewer};
 use super::form::{CsrfOnly, PageForm};
 use super::PageError;
-use crate::db::repos::billing::BillingDetails;
-use crate::db::repos::ledger::{Invoice, LedgerEntry};
+use crate::domain::billing::BillingDetails;
 use crate::domain::ConsultingSessionId;
 use crate::error::AppError;
 use crate::http::extractors::{AppPath, AppQuery};
@@ -19,6 +18,7 @@ use crate::pagination::PageParams;
 use crate::services::accounts::Principal;
 use crate::services::payments::subscriptions::{self, PlanView, SubscriptionView};
 use crate::services::payments::{self, held, invoices, LedgerQuery};
+use crate::services::payments::{InvoiceView, LedgerView};
 use crate::state::AppState;
 
 /// One payment line on the account page.
@@ -47,7 +47,7 @@ impl BillingSection {
     }
 }
 
-fn entry_line(e: LedgerEntry) -> EntryLine {
+fn entry_line(e: LedgerView) -> EntryLine {
     EntryLine {
         date: e.created_at.get(..10).unwrap_or_default().to_string(),
         kind: e.kind.replace('_', " "),
@@ -59,11 +59,7 @@ fn entry_line(e: LedgerEntry) -> EntryLine {
 
 pub async fn section(state: &AppState, who: &Principal) -> Result<BillingSection, PageError> {
     let enabled = held::enabled(state);
-    let (user, keys) = (who.user_id, state.keys.clone());
-    let profile = state
-        .db
-        .read(move |c| crate::db::repos::billing::find(c, &keys, user))
-        .await?;
+    let (country, region, details) = payments::billing_of(state, who).await?;
     let entries = payments::list(
         state,
         who,
@@ -77,15 +73,9 @@ pub async fn section(state: &AppState, who: &Principal) -> Result<BillingSection
     .items;
     Ok(BillingSection {
         enabled,
-        country: profile
-            .as_ref()
-            .map(|p| p.country.clone())
-            .unwrap_or_default(),
-        region: profile
-            .as_ref()
-            .and_then(|p| p.region.clone())
-            .unwrap_or_default(),
-        details: profile.map(|p| p.details).unwrap_or_default(),
+        country,
+        region: region.unwrap_or_default(),
+        details,
         plans: subscriptions::plans(state),
         subscription: subscriptions::mine(state, who).await?,
         entries: entries.into_iter().map(entry_line).collect(),
@@ -138,7 +128,7 @@ pub async fn pay_post(
 #[template(path = "pages/invoice.html")]
 pub struct InvoicePage {
     pub layout: Layout,
-    pub i: Invoice,
+    pub i: InvoiceView,
 }
 
 impl InvoicePage {

@@ -11,7 +11,6 @@ use cookie::{Cookie, SameSite};
 use super::errors::{ErrorPage, RenderError};
 pub use super::layout::{render, render_status, Flash, Layout, NavUser};
 use crate::crypto::{constant_time_eq, random_token};
-use crate::db::repos::auth_sessions::ActiveSession;
 use crate::error::AppError;
 use crate::services::accounts::{self, Principal};
 use crate::state::AppState;
@@ -187,7 +186,8 @@ pub fn flash_outcome(
 /// The viewer of a page: maybe signed in.
 pub struct Viewer {
     pub ctx: PageCtx,
-    pub session: Option<ActiveSession>,
+    /// The signed-in principal (cookie session), if any.
+    pub session: Option<Principal>,
     pub user: Option<NavUser>,
     /// The signed-in user's chosen time zone.
     pub timezone: Option<String>,
@@ -212,14 +212,8 @@ impl Viewer {
 
     /// The signed-in principal, or a redirect to the log-in page.
     pub fn require(&self, next: &str) -> Result<Principal, super::PageError> {
-        match &self.session {
-            Some(s) => Ok(Principal {
-                user_id: s.user_id,
-                role: s.role,
-                session_id: s.id,
-            }),
-            None => Err(super::PageError::Login(next.to_string())),
-        }
+        self.session
+            .ok_or_else(|| super::PageError::Login(next.to_string()))
     }
 
     /// The signed-in admin; others get 403, visitors the log-in page.

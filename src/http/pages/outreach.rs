@@ -12,12 +12,13 @@ use serde::Deserialize;
 use super::context::{redirect_with_flash, render, render_status, Layout, Viewer};
 use super::form::PageForm;
 use super::PageError;
-use crate::db::repos::outreach::{Demand, OutreachRow};
 use crate::domain::{PaperId, ResearcherId};
 use crate::error::AppError;
 use crate::http::extractors::{AppPath, ClientIp};
 use crate::services::link_tokens::LinkProblem;
-use crate::services::outreach::{self, Corrections, ResearcherRegistration};
+use crate::services::outreach::{
+    self, Corrections, DemandView, InvitationView, ResearcherRegistration,
+};
 use crate::services::researchers::ResearcherView;
 use crate::services::{accounts, terms};
 use crate::state::AppState;
@@ -63,9 +64,9 @@ pub struct OptOutPage {
 #[template(path = "pages/admin_outreach.html")]
 pub struct AdminOutreachPage {
     pub layout: Layout,
-    pub demand: Vec<Demand>,
+    pub demand: Vec<DemandView>,
     pub suppressed: i64,
-    pub history: Vec<OutreachRow>,
+    pub history: Vec<InvitationView>,
 }
 
 #[derive(Deserialize)]

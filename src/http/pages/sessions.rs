@@ -12,14 +12,14 @@ use super::booking::price_label;
 use super::context::{render, Layout, Viewer};
 use super::form::PageForm;
 use super::PageError;
-use crate::db::repos::consulting_sessions::{SessionEvent, SessionRow};
 use crate::domain::ConsultingSessionId;
 use crate::error::AppError;
 use crate::http::downloads::calendar_response;
 use crate::http::extractors::{AppPath, AppQuery};
 use crate::pagination::PageParams;
+use crate::services::sessions::actions::{self, Action};
 use crate::services::sessions::notify::local as local_label;
-use crate::services::sessions::{self, lifecycle, settings, ListQuery, Party, SessionView};
+use crate::services::sessions::{self, settings, HistoryEntry, ListQuery, Party, SessionView};
 use crate::state::AppState;
 
 /// A session as a row in a list, times in the viewer's zone.
@@ -170,7 +170,7 @@ async fn reschedule_slots(state: &AppState, s: &SessionView, zone: Tz) -> Vec<(S
     }
 }
 
-fn events(list: Vec<SessionEvent>, zone: Tz) -> Vec<(String, String, String)> {
+fn events(list: Vec<HistoryEntry>, zone: Tz) -> Vec<(String, String, String)> {
     list.into_iter()
         .map(|e| {
             let at = DateTime::parse_from_rfc3339(&e.at)
@@ -208,45 +208,49 @@ pub async fn session_get(
     }))
 }
 
-/// Runs one lifecycle action for a participant.
-async fn run_action(
-    state: &AppState,
-    row: SessionRow,
-    party: Party,
-    f: &ActionForm,
-) -> Result<&'static str, AppError> {
+/// The action a button asks for, and what the page says when it worked.
+fn action_of(f: &ActionForm) -> Result<(Action, &'static str), AppError> {
     let reason = f.reason.clone().filter(|r| !r.trim().is_empty());
-    match f.action.as_str() {
-        "accept" => lifecycle::accept(state, row, party)
-            .await
-            .map(|_| "Accepted. Both of you have the meeting link and a calendar invite."),
-        "decline" => lifecycle::decline(state, row, party, reason)
-            .await
-            .map(|_| "Declined. The reader has been told."),
-        "cancel" => lifecycle::cancel(state, row, party, reason.as_deref().unwrap_or(""))
-            .await
-            .map(|_| "The session is cancelled."),
+    Ok(match f.action.as_str() {
+        "accept" => (
+            Action::Accept,
+            "Accepted. Both of you have the meeting link and a calendar invite.",
+        ),
+        "decline" => (
+            Action::Decline { reason },
+            "Declined. The reader has been told.",
+        ),
+        "cancel" => (
+            Action::Cancel {
+                reason: reason.unwrap_or_default(),
+            },
+            "The session is cancelled.",
+        ),
         "reschedule" => {
             let start = f
                 .start
                 .as_deref()
                 .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
                 .ok_or_else(|| AppError::field("start", "pick one of the free times"))?;
-            lifecycle::propose(state, row, party, start.with_timezone(&Utc), None)
-                .await
-                .map(|_| "New time proposed. The other participant will answer.")
+            (
+                Action::Propose {
+                    start: start.with_timezone(&Utc),
+                    duration_minutes: None,
+                },
+                "New time proposed. The other participant will answer.",
+            )
         }
-        "accept_reschedule" => lifecycle::answer_proposal(state, row, party, true)
-            .await
-            .map(|_| "The session has moved to the new time."),
-        "reject_reschedule" => lifecycle::answer_proposal(state, row, party, false)
-            .await
-            .map(|_| "The session stays at its current time."),
-        "no_show" => lifecycle::no_show(state, row, party, None)
-            .await
-            .map(|_| "The no-show is recorded."),
-        _ => Err(AppError::bad_request("bad_action", "Unknown action.")),
-    }
+        "accept_reschedule" => (
+            Action::AnswerProposal(true),
+            "The session has moved to the new time.",
+        ),
+        "reject_reschedule" => (
+            Action::AnswerProposal(false),
+            "The session stays at its current time.",
+        ),
+        "no_show" => (Action::NoShow { absent: None }, "The no-show is recorded."),
+        _ => return Err(AppError::bad_request("bad_action", "Unknown action.")),
+    })
 }
 
 pub async fn action_post(
@@ -258,8 +262,12 @@ pub async fn action_post(
     let back = format!("/sessions/{id}");
     let who = viewer.require(&back)?;
     viewer.check_csrf(&f.csrf_token)?;
-    let (row, party) = sessions::load_for(&state, &who, ConsultingSessionId(id)).await?;
-    let result = run_action(&state, row, party, &f).await;
+    let result = match action_of(&f) {
+        Ok((action, done)) => actions::act(&state, &who, ConsultingSessionId(id), action)
+            .await
+            .map(|_| done),
+        Err(e) => Err(e),
+    };
     super::context::flash_outcome(&state, &back, result)
 }
 
@@ -281,8 +289,9 @@ pub async fn respond_get(
     AppPath(id): AppPath<i64>,
     AppQuery(q): AppQuery<RespondQuery>,
 ) -> Result<Response, PageError> {
-    let row = sessions::load_with_link(&state, ConsultingSessionId(id), &q.token).await?;
-    let zone = viewer.zone(row.researcher_timezone.as_deref());
+    let linked = actions::by_link(&state, ConsultingSessionId(id), &q.token).await?;
+    let zone = viewer.zone(linked.researcher_timezone.as_deref());
+    let row = linked.session;
     let action = if q.action == "decline" {
         "decline"
     } else {
@@ -306,12 +315,15 @@ pub async fn respond_post(
     PageForm(f): PageForm<RespondForm>,
 ) -> Result<Response, PageError> {
     let back = format!("/sessions/{id}");
-    let row = sessions::load_with_link(&state, ConsultingSessionId(id), &f.token).await?;
+    let id = ConsultingSessionId(id);
+    // A link that does not work is an error page, not a flash on a page
+    // its holder may not see.
+    actions::by_link(&state, id, &f.token).await?;
     let result = match f.action.as_str() {
-        "accept" => lifecycle::accept(&state, row, Party::Researcher)
+        "accept" => actions::answer_by_link(&state, id, &f.token, true, None)
             .await
             .map(|_| "Accepted. Both of you have the meeting link and a calendar invite."),
-        "decline" => lifecycle::decline(&state, row, Party::Researcher, f.reason)
+        "decline" => actions::answer_by_link(&state, id, &f.token, false, f.reason)
             .await
             .map(|_| "Declined. The reader has been told."),
         _ => Err(AppError::bad_request("bad_action", "Unknown action.")),

@@ -16,9 +16,11 @@ use crate::state::AppState;
 
 mod sessions;
 mod setup;
+mod view;
 
 pub use sessions::*;
 pub use setup::*;
+pub use view::Account;
 
 /// Who is making a request.
 #[derive(Debug, Clone, Copy)]
@@ -59,7 +61,7 @@ pub struct TokenPair {
 /// A new web session: the cookie value and the user.
 pub struct WebLogin {
     pub cookie_token: String,
-    pub user: users::UserRow,
+    pub user: Account,
 }
 
 pub(super) fn policy(state: &AppState) -> PasswordPolicy {
@@ -265,6 +267,11 @@ pub async fn create_user_admin_cli(
     .await
 }
 
+/// The account as the API and pages show it.
+pub async fn account(state: &AppState, id: UserId) -> AppResult<Account> {
+    get_user(state, id).await.map(Account::from)
+}
+
 pub async fn get_user(state: &AppState, id: UserId) -> AppResult<users::UserRow> {
     let keys = state.keys.clone();
     state
@@ -312,7 +319,7 @@ pub async fn set_role(
     target: UserId,
     role: Role,
     ip: Option<IpAddr>,
-) -> AppResult<users::UserRow> {
+) -> AppResult<Account> {
     if !admin.is_admin() {
         return Err(AppError::Forbidden);
     }
@@ -353,7 +360,7 @@ pub async fn set_role(
         .await?
         .ok_or(AppError::NotFound)?;
     forget_role(state, target).await?;
-    get_user(state, target).await
+    account(state, target).await
 }
 
 /// Roles are read with the session, so a role change applies at once once

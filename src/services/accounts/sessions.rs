@@ -113,7 +113,10 @@ pub async fn login_web(
     ip: Option<IpAddr>,
 ) -> AppResult<WebLogin> {
     let (user, _, cookie_token) = authenticate(state, email, password, ip, Kind::Web).await?;
-    Ok(WebLogin { cookie_token, user })
+    Ok(WebLogin {
+        cookie_token,
+        user: user.into(),
+    })
 }
 
 fn token_pair(
@@ -206,19 +209,28 @@ pub async fn logout_api(
         .read(move |c| auth_sessions::find_active_by_token(c, &h, Kind::Api, now))
         .await?;
     match session {
-        Some(s) => revoke_session(state, &s, ip).await,
+        Some(s) => revoke_session(state, &principal_of(s), ip).await,
         None => Err(AppError::unauthorized(
             "The refresh token is invalid, expired or revoked.",
         )),
     }
 }
 
+fn principal_of(s: ActiveSession) -> Principal {
+    Principal {
+        user_id: s.user_id,
+        role: s.role,
+        session_id: s.id,
+    }
+}
+
+/// Ends the caller's session (log-out).
 pub async fn revoke_session(
     state: &AppState,
-    s: &ActiveSession,
+    who: &Principal,
     ip: Option<IpAddr>,
 ) -> AppResult<()> {
-    let (sid, user) = (s.id, s.user_id);
+    let (sid, user) = (who.session_id, who.user_id);
     let keys = state.keys.clone();
     let now = state.now();
     state
@@ -329,15 +341,16 @@ pub async fn authenticate_bearer(state: &AppState, token: &str) -> AppResult<Pri
     }
 }
 
-/// Resolves a web session cookie.
+/// Resolves a web session cookie to its principal.
 pub async fn authenticate_cookie(
     state: &AppState,
     cookie_token: &str,
-) -> AppResult<Option<ActiveSession>> {
+) -> AppResult<Option<Principal>> {
     let hash = token_hash(cookie_token);
     let now = state.now();
-    state
+    let found = state
         .db
         .read(move |c| auth_sessions::find_active_by_token(c, &hash, Kind::Web, now))
-        .await
+        .await?;
+    Ok(found.map(principal_of))
 }

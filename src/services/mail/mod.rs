@@ -13,6 +13,45 @@ use serde_json::json;
 
 use crate::db::repos::audit;
 use crate::db::repos::mail_outbox::{self, Content, MailRow};
+
+/// A message as the admin mailbox shows it.
+#[derive(Debug, Clone)]
+pub struct MailView {
+    pub id: i64,
+    pub template: String,
+    pub recipient: String,
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+    pub headers: Vec<(String, String)>,
+    /// `queued`, `sent`, `failed` or `held`.
+    pub status: String,
+    pub attempts: i64,
+    pub next_attempt_at: String,
+    pub last_error: Option<String>,
+    pub created_at: String,
+    pub sent_at: Option<String>,
+}
+
+impl From<MailRow> for MailView {
+    fn from(m: MailRow) -> Self {
+        Self {
+            id: m.id,
+            template: m.template,
+            recipient: m.recipient,
+            subject: m.content.subject,
+            text: m.content.text,
+            html: m.content.html,
+            headers: m.content.headers,
+            status: m.status,
+            attempts: m.attempts,
+            next_attempt_at: m.next_attempt_at,
+            last_error: m.last_error,
+            created_at: m.created_at,
+            sent_at: m.sent_at,
+        }
+    }
+}
 use crate::domain::Email;
 use crate::error::{AppError, AppResult};
 use crate::pagination::{Page, PageParams};
@@ -119,7 +158,7 @@ pub async fn list(
     status: Option<String>,
     template: Option<String>,
     page: &PageParams,
-) -> AppResult<Page<MailRow>> {
+) -> AppResult<Page<MailView>> {
     who.require_admin()?;
     let limit = page.limit()?;
     let before = page.after_id()?;
@@ -137,6 +176,7 @@ pub async fn list(
             )
         })
         .await?;
+    let rows: Vec<MailView> = rows.into_iter().map(MailView::from).collect();
     Ok(Page::from_rows(rows, limit, |m| m.id))
 }
 
@@ -152,13 +192,14 @@ pub async fn summary(
         .await
 }
 
-pub async fn get(state: &AppState, who: &Principal, id: i64) -> AppResult<MailRow> {
+pub async fn get(state: &AppState, who: &Principal, id: i64) -> AppResult<MailView> {
     who.require_admin()?;
     let keys = state.keys.clone();
     state
         .db
         .read(move |c| mail_outbox::find(c, &keys, id))
         .await?
+        .map(MailView::from)
         .ok_or(AppError::NotFound)
 }
 

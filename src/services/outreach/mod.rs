@@ -9,6 +9,8 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::db::repos::outreach::{self as repo, Demand, NewOutreach, OutreachRow};
+
+mod views;
 use crate::db::repos::{audit, papers, researchers, users};
 use crate::domain::{text, Email, PaperId, ResearcherId};
 use crate::error::{AppError, AppResult};
@@ -17,6 +19,7 @@ use crate::services::link_tokens::{self};
 use crate::services::mail::templates::{self, OutreachRequest};
 use crate::services::mail::{self, Outgoing};
 use crate::state::AppState;
+pub use views::{DemandView, InvitationView};
 
 mod opt_out;
 mod registration;
@@ -378,24 +381,26 @@ pub async fn invite_paper(
     Ok(out)
 }
 
-pub async fn demand(state: &AppState, who: &Principal) -> AppResult<(Vec<Demand>, i64)> {
+pub async fn demand(state: &AppState, who: &Principal) -> AppResult<(Vec<DemandView>, i64)> {
     who.require_admin()?;
-    state
+    let (rows, suppressed): (Vec<Demand>, i64) = state
         .db
         .read(|c| Ok((repo::demand(c, 200)?, repo::suppression_count(c)?)))
-        .await
+        .await?;
+    Ok((rows.into_iter().map(DemandView::from).collect(), suppressed))
 }
 
 pub async fn history(
     state: &AppState,
     who: &Principal,
     researcher: Option<ResearcherId>,
-) -> AppResult<Vec<OutreachRow>> {
+) -> AppResult<Vec<InvitationView>> {
     who.require_admin()?;
-    state
+    let rows: Vec<OutreachRow> = state
         .db
         .read(move |c| repo::list(c, researcher, None, None, 200))
-        .await
+        .await?;
+    Ok(rows.into_iter().map(InvitationView::from).collect())
 }
 
 /// Keeps an invitation's status in step with its e-mail.

@@ -176,7 +176,7 @@ pub async fn register(
     state: &AppState,
     reg: ResearcherRegistration,
     ip: Option<IpAddr>,
-) -> AppResult<users::UserRow> {
+) -> AppResult<crate::services::accounts::Account> {
     let (claims, row) = live_link(state, &reg.token)
         .await
         .map_err(|(p, _)| p.into_error())?;
@@ -250,7 +250,7 @@ pub async fn register(
         .await?;
     let account = crate::services::accounts::get_user(state, user).await?;
     welcome(state, &account, rid, email).await?;
-    Ok(account)
+    Ok(account.into())
 }
 
 fn account_exists() -> AppError {

@@ -104,7 +104,7 @@ pub fn issue_in(
 }
 
 /// An invoice, for its buyer or an admin.
-pub async fn get(state: &AppState, who: &Principal, id: i64) -> AppResult<Invoice> {
+pub async fn get(state: &AppState, who: &Principal, id: i64) -> AppResult<super::InvoiceView> {
     let keys = state.keys.clone();
     let inv = state
         .db
@@ -112,7 +112,7 @@ pub async fn get(state: &AppState, who: &Principal, id: i64) -> AppResult<Invoic
         .await?
         .ok_or(AppError::NotFound)?;
     if who.is_admin() || inv.user_id == Some(who.user_id.0) {
-        Ok(inv)
+        Ok(inv.into())
     } else {
         Err(AppError::NotFound)
     }

@@ -8,10 +8,14 @@ pub mod refunds;
 pub mod signature;
 mod subscription_events;
 pub mod subscriptions;
+mod views;
 pub mod webhooks;
 
-use crate::db::repos::billing::{self, BillingDetails};
-use crate::db::repos::ledger::{self, LedgerEntry, LedgerFilter};
+pub use views::{InvoiceView, LedgerView};
+
+use crate::db::repos::billing;
+use crate::db::repos::ledger::{self, LedgerFilter};
+use crate::domain::billing::BillingDetails;
 use crate::error::{AppError, AppResult};
 use crate::pagination::{Page, PageParams};
 use crate::services::accounts::Principal;
@@ -41,7 +45,7 @@ pub async fn list(
     who: &Principal,
     q: LedgerQuery,
     page: &PageParams,
-) -> AppResult<Page<LedgerEntry>> {
+) -> AppResult<Page<LedgerView>> {
     if q.all && !who.is_admin() {
         return Err(AppError::Forbidden);
     }
@@ -62,6 +66,7 @@ pub async fn list(
         limit: limit + 1,
     };
     let rows = state.db.read(move |c| ledger::list(c, &filter)).await?;
+    let rows: Vec<LedgerView> = rows.into_iter().map(LedgerView::from).collect();
     Ok(Page::from_rows(rows, limit, |e| e.id))
 }
 
@@ -72,6 +77,23 @@ pub async fn is_subscribed(state: &AppState, user: crate::domain::UserId) -> App
         .db
         .read(move |c| pricing::is_subscribed(c, &config, user, now))
         .await
+}
+
+/// The caller's billing country, region and invoice details (empty until
+/// saved).
+pub async fn billing_of(
+    state: &AppState,
+    who: &Principal,
+) -> AppResult<(String, Option<String>, BillingDetails)> {
+    let (user, keys) = (who.user_id, state.keys.clone());
+    let profile = state
+        .db
+        .read(move |c| billing::find(c, &keys, user))
+        .await?;
+    Ok(match profile {
+        Some(p) => (p.country, p.region, p.details),
+        None => (String::new(), None, BillingDetails::default()),
+    })
 }
 
 /// Sets the caller's billing country and invoice details.

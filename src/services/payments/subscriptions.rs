@@ -58,11 +58,42 @@ pub struct Started {
     pub checkout_url: String,
 }
 
+/// A subscription's stored state, as the API shows it.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SubscriptionState {
+    pub id: i64,
+    pub user_id: i64,
+    pub plan_id: String,
+    pub stripe_subscription_id: Option<String>,
+    /// `incomplete`, `trialing`, `active`, `past_due`, `canceled`, `expired`, …
+    pub status: String,
+    pub current_period_start: Option<String>,
+    pub current_period_end: Option<String>,
+    pub cancel_at_period_end: bool,
+    pub sessions_used: i64,
+}
+
+impl From<Subscription> for SubscriptionState {
+    fn from(s: Subscription) -> Self {
+        Self {
+            id: s.id,
+            user_id: s.user_id,
+            plan_id: s.plan_id,
+            stripe_subscription_id: s.stripe_subscription_id,
+            status: s.status,
+            current_period_start: s.current_period_start,
+            current_period_end: s.current_period_end,
+            cancel_at_period_end: s.cancel_at_period_end,
+            sessions_used: s.sessions_used,
+        }
+    }
+}
+
 /// The caller's subscription and whether it is in force now.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SubscriptionView {
     #[serde(flatten)]
-    pub subscription: Subscription,
+    pub subscription: SubscriptionState,
     pub plan: Option<PlanView>,
     pub is_active: bool,
 }
@@ -148,7 +179,7 @@ pub async fn mine(state: &AppState, who: &Principal) -> AppResult<Option<Subscri
         SubscriptionView {
             is_active: pricing::active_plan(&state.config, &s, now).is_some(),
             plan: plan.map(PlanView::from),
-            subscription: s,
+            subscription: s.into(),
         }
     }))
 }

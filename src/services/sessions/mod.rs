@@ -7,6 +7,7 @@
 //! accepted  → completed | cancelled | no_show
 //! ```
 
+pub mod actions;
 pub mod booking;
 pub mod calendar;
 pub mod jobs;
@@ -108,7 +109,27 @@ pub struct SessionView {
 pub struct SessionDetail {
     #[serde(flatten)]
     pub session: SessionView,
-    pub events: Vec<SessionEvent>,
+    pub events: Vec<HistoryEntry>,
+}
+
+/// One step of a session's history: what happened, who did it, when.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct HistoryEntry {
+    /// `requested`, `accepted`, `declined`, `cancelled`, `rescheduled`, …
+    pub event: String,
+    /// `reader`, `researcher`, `admin` or `system`.
+    pub actor: String,
+    pub at: String,
+}
+
+impl From<SessionEvent> for HistoryEntry {
+    fn from(e: SessionEvent) -> Self {
+        Self {
+            event: e.event,
+            actor: e.actor,
+            at: e.at,
+        }
+    }
 }
 
 pub fn view(s: SessionRow, party: Party, now: DateTime<Utc>, grace_hours: i64) -> SessionView {
@@ -193,7 +214,7 @@ pub async fn get(
             state.now(),
             state.config.sessions.completion_grace_hours,
         ),
-        events,
+        events: events.into_iter().map(HistoryEntry::from).collect(),
     })
 }
 

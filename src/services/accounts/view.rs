@@ -1,0 +1,35 @@
+//! Accounts as the API and the pages show them (never the stored row).
+
+use serde::Serialize;
+
+use crate::db::repos::users::UserRow;
+use crate::domain::{Role, UserId};
+
+/// An account: who it is, its role, its zone and whether its address is
+/// confirmed. The password hash never leaves the services.
+#[derive(Debug, Clone, Serialize)]
+pub struct Account {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub timezone: Option<String>,
+    pub email_verified: bool,
+    pub terms_version: Option<String>,
+    pub created_at: String,
+}
+
+impl From<UserRow> for Account {
+    fn from(u: UserRow) -> Self {
+        Self {
+            id: u.id,
+            email: u.email,
+            name: u.name,
+            role: u.role,
+            timezone: u.timezone,
+            email_verified: u.email_verified,
+            terms_version: u.terms_version,
+            created_at: u.created_at,
+        }
+    }
+}

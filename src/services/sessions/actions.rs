@@ -1,0 +1,111 @@
+//! One entry point for every lifecycle action a participant takes, from
+//! the API or a page: load the session for the caller, act, answer the
+//! caller's view of it.
+
+use chrono::{DateTime, Utc};
+
+use crate::domain::ConsultingSessionId;
+use crate::error::AppResult;
+use crate::services::accounts::Principal;
+use crate::state::AppState;
+
+use super::{lifecycle, load_for, view, Party, SessionView};
+
+/// What a participant does to a session.
+#[derive(Debug, Clone)]
+pub enum Action {
+    Accept,
+    Decline {
+        reason: Option<String>,
+    },
+    Cancel {
+        reason: String,
+    },
+    /// Propose a new start (and, optionally, length).
+    Propose {
+        start: DateTime<Utc>,
+        duration_minutes: Option<i64>,
+    },
+    /// Accept (`true`) or reject the other party's proposed time.
+    AnswerProposal(bool),
+    /// Report that `absent` (default: the other party) did not come.
+    NoShow {
+        absent: Option<Party>,
+    },
+}
+
+/// Runs `action` for the caller (404 when they are not a participant).
+pub async fn act(
+    state: &AppState,
+    who: &Principal,
+    id: ConsultingSessionId,
+    action: Action,
+) -> AppResult<SessionView> {
+    let (row, party) = load_for(state, who, id).await?;
+    let row = match action {
+        Action::Accept => lifecycle::accept(state, row, party).await?,
+        Action::Decline { reason } => lifecycle::decline(state, row, party, reason).await?,
+        Action::Cancel { reason } => lifecycle::cancel(state, row, party, &reason).await?,
+        Action::Propose {
+            start,
+            duration_minutes,
+        } => lifecycle::propose(state, row, party, start, duration_minutes).await?,
+        Action::AnswerProposal(yes) => lifecycle::answer_proposal(state, row, party, yes).await?,
+        Action::NoShow { absent } => lifecycle::no_show(state, row, party, absent).await?,
+    };
+    Ok(view(
+        row,
+        party,
+        state.now(),
+        state.config.sessions.completion_grace_hours,
+    ))
+}
+
+/// A request as its e-mail answer link shows it to the researcher.
+pub struct LinkedRequest {
+    pub session: SessionView,
+    /// The researcher's zone, for the times on the page.
+    pub researcher_timezone: Option<String>,
+}
+
+/// The session an e-mail answer link is for (the signed link authorises).
+pub async fn by_link(
+    state: &AppState,
+    id: ConsultingSessionId,
+    token: &str,
+) -> AppResult<LinkedRequest> {
+    let row = super::load_with_link(state, id, token).await?;
+    let researcher_timezone = row.researcher_timezone.clone();
+    Ok(LinkedRequest {
+        session: view(
+            row,
+            Party::Researcher,
+            state.now(),
+            state.config.sessions.completion_grace_hours,
+        ),
+        researcher_timezone,
+    })
+}
+
+/// Accepts (`true`) or declines a request through its e-mail answer link.
+pub async fn answer_by_link(
+    state: &AppState,
+    id: ConsultingSessionId,
+    token: &str,
+    accept: bool,
+    reason: Option<String>,
+) -> AppResult<SessionView> {
+    let row = super::load_with_link(state, id, token).await?;
+    let party = Party::Researcher;
+    let row = if accept {
+        lifecycle::accept(state, row, party).await?
+    } else {
+        lifecycle::decline(state, row, party, reason).await?
+    };
+    Ok(view(
+        row,
+        party,
+        state.now(),
+        state.config.sessions.completion_grace_hours,
+    ))
+}
