@@ -1,13 +1,9 @@
-//! The one domain error type and its JSON rendering
-//! (`{"error":{"code","message","fields"}}`). HTML pages render the same
-//! enum through `http::pages::errors`.
+//! The one error type of the services. It knows its status code, its
+//! stable code and what the client may be told; rendering it is the HTTP
+//! layer's job (`http::api::error` for JSON, `http::pages::errors` for
+//! pages), so this module does not depend on axum.
 
 use std::collections::BTreeMap;
-
-use axum::http::{header, HeaderValue, StatusCode};
-use axum::response::{IntoResponse, Response};
-use serde::Serialize;
-use utoipa::ToSchema;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AppError {
@@ -99,20 +95,32 @@ impl AppError {
         Self::Internal(anyhow::anyhow!("{message}"))
     }
 
-    pub fn status(&self) -> StatusCode {
+    /// The HTTP status this error is answered with.
+    pub fn status_code(&self) -> u16 {
         match self {
-            Self::BadRequest { .. } => StatusCode::BAD_REQUEST,
-            Self::Validation { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
-            Self::Forbidden | Self::Refused { .. } => StatusCode::FORBIDDEN,
-            Self::NotFound => StatusCode::NOT_FOUND,
-            Self::Conflict { .. } => StatusCode::CONFLICT,
-            Self::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
-            Self::UnsupportedMediaType => StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            Self::RateLimited { .. } | Self::OverQuota { .. } => StatusCode::TOO_MANY_REQUESTS,
-            Self::Upstream { .. } => StatusCode::BAD_GATEWAY,
-            Self::Busy => StatusCode::SERVICE_UNAVAILABLE,
-            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+            Self::BadRequest { .. } => 400,
+            Self::Validation { .. } => 422,
+            Self::Unauthorized { .. } => 401,
+            Self::Forbidden | Self::Refused { .. } => 403,
+            Self::NotFound => 404,
+            Self::Conflict { .. } => 409,
+            Self::PayloadTooLarge => 413,
+            Self::UnsupportedMediaType => 415,
+            Self::RateLimited { .. } | Self::OverQuota { .. } => 429,
+            Self::Upstream { .. } => 502,
+            Self::Busy => 503,
+            Self::Internal(_) => 500,
+        }
+    }
+
+    /// Seconds to wait before trying again, for the `Retry-After` header.
+    pub fn retry_after(&self) -> Option<u64> {
+        match self {
+            Self::RateLimited { retry_after_secs }
+            | Self::OverQuota {
+                retry_after_secs, ..
+            } => Some((*retry_after_secs).max(1)),
+            _ => None,
         }
     }
 
@@ -165,65 +173,6 @@ impl AppError {
             Self::Internal(e) => tracing::error!(error = ?e, "internal error"),
             Self::Upstream { message, .. } => tracing::warn!(%message, "upstream failure"),
             _ => {}
-        }
-    }
-}
-
-/// The JSON error body, as documented in the OpenAPI document.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorBody {
-    pub error: ErrorDetail,
-}
-
-#[derive(Debug, Serialize, ToSchema)]
-pub struct ErrorDetail {
-    /// Stable machine-readable code, for example `validation_failed`.
-    pub code: String,
-    /// A sentence for humans.
-    pub message: String,
-    /// Per-field messages for validation errors.
-    pub fields: BTreeMap<String, String>,
-}
-
-impl ErrorBody {
-    pub fn new(code: &str, message: impl Into<String>) -> Self {
-        Self {
-            error: ErrorDetail {
-                code: code.into(),
-                message: message.into(),
-                fields: BTreeMap::new(),
-            },
-        }
-    }
-}
-
-impl IntoResponse for AppError {
-    fn into_response(self) -> Response {
-        self.log();
-        let body = ErrorBody {
-            error: ErrorDetail {
-                code: self.code().into(),
-                message: self.public_message(),
-                fields: self.fields(),
-            },
-        };
-        let mut response = (self.status(), axum::Json(body)).into_response();
-        self.add_retry_after(&mut response);
-        response
-    }
-}
-
-impl AppError {
-    /// Adds `Retry-After` to a response for a rate-limit error.
-    pub fn add_retry_after(&self, response: &mut Response) {
-        if let Self::RateLimited { retry_after_secs }
-        | Self::OverQuota {
-            retry_after_secs, ..
-        } = self
-        {
-            if let Ok(v) = HeaderValue::from_str(&retry_after_secs.max(&1).to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, v);
-            }
         }
     }
 }

@@ -10,7 +10,8 @@ use axum::http::header::{self, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
-use crate::error::ErrorBody;
+use crate::http::api::error::ErrorBody;
+use crate::http::api::error::HttpError;
 use crate::state::AppState;
 
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \

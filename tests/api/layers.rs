@@ -94,6 +94,12 @@ fn lower_layers_never_import_higher_ones() {
 }
 
 #[test]
+fn the_error_type_knows_nothing_of_http() {
+    let code = code_of(&src().join("error.rs"));
+    assert!(!code.contains("axum"), "src/error.rs uses axum");
+}
+
+#[test]
 fn services_never_import_http_and_http_never_names_db() {
     let mut wrong = Vec::new();
     for f in rust_files(&src().join("services")) {

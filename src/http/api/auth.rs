@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use super::users::UserView;
-use crate::error::{AppResult, ErrorBody};
+use crate::error::AppResult;
+use crate::http::api::error::ErrorBody;
 use crate::http::extractors::{AppJson, AuthUser, ClientIp};
 use crate::services::accounts::{self, Registration, TokenPair};
 use crate::services::signup::{self, SignUp};

@@ -10,7 +10,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::domain::availability::Slot;
 use crate::domain::ResearcherId;
-use crate::error::{AppError, AppResult, ErrorBody};
+use crate::error::{AppError, AppResult};
+use crate::http::api::error::ErrorBody;
 use crate::http::extractors::{AppJson, AppPath, AppQuery, AuthUser};
 use crate::services::sessions::settings::{self, AvailabilityBody, SettingsBody};
 use crate::state::AppState;

@@ -8,7 +8,8 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::domain::{ClaimRequestId, MergeReviewId, ResearcherId, UserId};
-use crate::error::{AppResult, ErrorBody};
+use crate::error::AppResult;
+use crate::http::api::error::ErrorBody;
 use crate::http::extractors::{AdminUser, AppJson, AppPath, AppQuery, AuthUser, ClientIp};
 use crate::services::claims::{self, ClaimRequestView, MergeReviewView};
 use crate::services::researchers::{self, ResearcherView};

@@ -8,7 +8,8 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::domain::{JobId, PaperId, ResearcherId};
-use crate::error::{AppError, AppResult, ErrorBody};
+use crate::error::{AppError, AppResult};
+use crate::http::api::error::ErrorBody;
 use crate::http::extractors::{
     AdminUser, AppJson, AppPath, AppQuery, AuthUser, ClientIp, MaybeAuthUser,
 };

@@ -5,6 +5,7 @@ pub mod auth;
 pub mod availability;
 pub mod claims;
 pub mod consulting;
+pub mod error;
 pub mod health;
 pub mod outreach;
 pub mod papers;
@@ -19,8 +20,8 @@ use utoipa::{Modify, OpenApi};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::error::{ErrorBody, ErrorDetail};
 use crate::state::AppState;
+use error::{ErrorBody, ErrorDetail};
 
 #[derive(OpenApi)]
 #[openapi(

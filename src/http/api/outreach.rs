@@ -9,7 +9,8 @@ use utoipa::ToSchema;
 
 use super::users::UserView;
 use crate::domain::{PaperId, ResearcherId};
-use crate::error::{AppResult, ErrorBody};
+use crate::error::AppResult;
+use crate::http::api::error::ErrorBody;
 use crate::http::extractors::{AppJson, AuthUser, ClientIp};
 use crate::services::outreach::{self, Corrections, OutreachView, ResearcherRegistration};
 use crate::state::AppState;

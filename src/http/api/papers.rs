@@ -7,7 +7,8 @@ use serde::Deserialize;
 use utoipa::{IntoParams, ToSchema};
 
 use crate::domain::{PaperId, QueryId};
-use crate::error::{AppResult, ErrorBody};
+use crate::error::AppResult;
+use crate::http::api::error::ErrorBody;
 use crate::http::extractors::{AppJson, AppPath, AppQuery, AuthUser, ClientIp};
 use crate::pagination::{Page, PageParams};
 use crate::services::papers::{self, PaperInput, PaperView, ProgressView, QueryView};

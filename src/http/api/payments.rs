@@ -10,7 +10,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::domain::billing::BillingDetails;
 use crate::domain::ConsultingSessionId;
-use crate::error::{AppResult, ErrorBody};
+use crate::error::AppResult;
+use crate::http::api::error::ErrorBody;
 use crate::http::extractors::{AdminUser, AppJson, AppPath, AppQuery, AuthUser, ClientIp};
 use crate::pagination::{Page, PageParams};
 use crate::services::payments::held::IntentView;

@@ -10,7 +10,8 @@ use utoipa::{IntoParams, ToSchema};
 
 use super::availability::parse_time;
 use crate::domain::{ConsultingSessionId, PaperId, QueryId, ResearcherId};
-use crate::error::{AppError, AppResult, ErrorBody};
+use crate::error::{AppError, AppResult};
+use crate::http::api::error::ErrorBody;
 use crate::http::extractors::{AppJson, AppPath, AppQuery, AuthUser, OptionalJson};
 use crate::pagination::{Page, PageParams};
 use crate::services::accounts::Principal;

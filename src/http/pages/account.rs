@@ -8,7 +8,6 @@ use serde::Deserialize;
 use super::context::{redirect_with_flash, render, render_status, Layout, Viewer};
 use super::form::PageForm;
 use super::PageError;
-use crate::error::AppError;
 use crate::http::extractors::ClientIp;
 use crate::services::accounts;
 use crate::state::AppState;
@@ -100,11 +99,13 @@ pub async fn password_post(
             "success",
             "Your password is changed; your other sessions were logged out.",
         )),
-        Err(e @ AppError::Validation { .. }) => Ok(render_status(
-            e.status(),
-            &page(&state, &viewer, Some(e.public_message())).await?,
-        )),
-        Err(e) => Err(e.into()),
+        Err(e) => {
+            let p = super::errors::on_form(e)?;
+            Ok(render_status(
+                p.status,
+                &page(&state, &viewer, Some(p.message)).await?,
+            ))
+        }
     }
 }
 
@@ -122,12 +123,6 @@ pub async fn timezone_post(
             "success",
             "Saved. Times on pages and in e-mails now use this zone.",
         )),
-        Err(e @ AppError::Validation { .. }) => Ok(redirect_with_flash(
-            &state,
-            "/account",
-            "error",
-            &e.public_message(),
-        )),
-        Err(e) => Err(e.into()),
+        Err(e) => super::errors::flash_failure(&state, "/account", e),
     }
 }

@@ -98,12 +98,6 @@ pub async fn role_post(
             "success",
             &format!("{} is now {}.", u.name, role.as_str()),
         )),
-        Err(e @ AppError::Conflict { .. }) => Ok(redirect_with_flash(
-            &state,
-            "/admin",
-            "error",
-            &e.public_message(),
-        )),
-        Err(e) => Err(e.into()),
+        Err(e) => super::errors::flash_failure(&state, "/admin", e),
     }
 }

@@ -10,7 +10,6 @@ use super::context::{redirect_with_flash, render, Layout, Viewer};
 use super::form::{CsrfOnly, PageForm};
 use super::PageError;
 use crate::domain::{JobId, ResearcherId};
-use crate::error::AppError;
 use crate::http::extractors::{AppPath, ClientIp};
 use crate::pagination::PageParams;
 use crate::services::collection::{self, JobView, ProviderView};
@@ -114,13 +113,7 @@ pub async fn job_retry_post(
             "success",
             &format!("Job {id} is queued again."),
         )),
-        Err(e @ AppError::Conflict { .. }) => Ok(redirect_with_flash(
-            &state,
-            "/admin/jobs",
-            "error",
-            &e.public_message(),
-        )),
-        Err(e) => Err(e.into()),
+        Err(e) => super::errors::flash_failure(&state, "/admin/jobs", e),
     }
 }
 

@@ -9,7 +9,6 @@ use serde::Deserialize;
 use super::context::{redirect_with_flash, render, Layout, Viewer};
 use super::form::{CsrfOnly, PageForm};
 use super::PageError;
-use crate::error::AppError;
 use crate::http::extractors::{AppPath, ClientIp};
 use crate::pagination::PageParams;
 use crate::services::mail;
@@ -122,13 +121,7 @@ pub async fn retry_post(
             "success",
             "The message is queued again.",
         )),
-        Err(e @ AppError::Conflict { .. }) => Ok(redirect_with_flash(
-            &state,
-            &to,
-            "error",
-            &e.public_message(),
-        )),
-        Err(e) => Err(e.into()),
+        Err(e) => super::errors::flash_failure(&state, &to, e),
     }
 }
 
@@ -147,12 +140,6 @@ pub async fn test_post(
             "success",
             "The test message is in the outbox.",
         )),
-        Err(e @ AppError::Validation { .. }) => Ok(redirect_with_flash(
-            &state,
-            "/admin/mail",
-            "error",
-            &e.public_message(),
-        )),
-        Err(e) => Err(e.into()),
+        Err(e) => super::errors::flash_failure(&state, "/admin/mail", e),
     }
 }

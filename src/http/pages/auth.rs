@@ -120,18 +120,18 @@ pub async fn login_post(
             login.cookie_token,
             &format!("Welcome back, {}.", login.user.name),
         )),
-        Err(e @ (AppError::Unauthorized { .. } | AppError::RateLimited { .. })) => {
+        Err(e) => {
+            let p = super::errors::on_form(e)?;
             let page = LoginPage {
                 layout: viewer.layout("Log in"),
                 email: f.email,
                 next,
-                error: Some(e.public_message()),
+                error: Some(p.message.clone()),
             };
-            let mut res = super::context::render_status(e.status(), &page);
-            e.add_retry_after(&mut res);
+            let mut res = super::context::render_status(p.status, &page);
+            p.add_retry_after(&mut res);
             Ok(res)
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -167,20 +167,13 @@ fn register_failed(
     f: RegisterForm,
     e: AppError,
 ) -> Result<Response, PageError> {
-    let status = e.status();
-    if !matches!(e, AppError::Validation { .. } | AppError::Conflict { .. }) {
-        return Err(e.into());
-    }
+    let p = super::errors::on_form(e)?;
     let mut page = register_page(state, viewer, action, heading);
     page.email = f.email;
     page.name = f.name;
-    page.errors = e.fields();
-    page.error = Some(if page.errors.is_empty() {
-        e.public_message()
-    } else {
-        "Please correct the marked fields.".into()
-    });
-    Ok(super::context::render_status(status, &page))
+    page.errors = p.fields;
+    page.error = Some(p.summary);
+    Ok(super::context::render_status(p.status, &page))
 }
 
 fn registration(f: &RegisterForm) -> Registration {

@@ -83,19 +83,7 @@ pub async fn section(state: &AppState, who: &Principal) -> Result<BillingSection
 }
 
 fn problem(state: &AppState, back: &str, e: AppError) -> Result<Response, PageError> {
-    match e {
-        e @ (AppError::Validation { .. }
-        | AppError::Conflict { .. }
-        | AppError::Forbidden
-        | AppError::Refused { .. }
-        | AppError::Upstream { .. }) => Ok(redirect_with_flash(
-            state,
-            back,
-            "error",
-            &e.public_message(),
-        )),
-        e => Err(e.into()),
-    }
+    super::errors::flash_failure(state, back, e)
 }
 
 /// Sends the browser to a Stripe page, or back with the problem.

@@ -229,16 +229,7 @@ pub async fn book_post(
             "success",
             "Your request is on its way. You will get an e-mail when the researcher answers.",
         )),
-        Err(
-            e
-            @ (AppError::Validation { .. } | AppError::Conflict { .. } | AppError::Refused { .. }),
-        ) => Ok(redirect_with_flash(
-            &state,
-            &back,
-            "error",
-            &e.public_message(),
-        )),
-        Err(e) => Err(e.into()),
+        Err(e) => super::errors::flash_failure(&state, &back, e),
     }
 }
 
@@ -274,16 +265,7 @@ pub async fn claim_post(
             "success",
             "The profile is yours. Publish the times readers may book you.",
         )),
-        Err(
-            e
-            @ (AppError::Validation { .. } | AppError::Conflict { .. } | AppError::Refused { .. }),
-        ) => Ok(redirect_with_flash(
-            &state,
-            &back,
-            "error",
-            &e.public_message(),
-        )),
-        Err(e) => Err(e.into()),
+        Err(e) => super::errors::flash_failure(&state, &back, e),
     }
 }
 
@@ -307,9 +289,6 @@ pub async fn claim_request_post(
             "success",
             "Your request is with the admins; they will decide.",
         )),
-        Err(e @ (AppError::Validation { .. } | AppError::Conflict { .. })) => Ok(
-            redirect_with_flash(&state, &back, "error", &e.public_message()),
-        ),
-        Err(e) => Err(e.into()),
+        Err(e) => super::errors::flash_failure(&state, &back, e),
     }
 }

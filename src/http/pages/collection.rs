@@ -10,7 +10,6 @@ use super::context::{redirect_with_flash, render, Viewer};
 use super::form::{CsrfOnly, PageForm};
 use super::PageError;
 use crate::domain::PaperId;
-use crate::error::AppError;
 use crate::http::extractors::{AppPath, ClientIp};
 use crate::pagination::PageParams;
 use crate::services::collection::{self, CollectRequest, JobView};
@@ -99,19 +98,6 @@ pub async fn partial(
     })
 }
 
-/// A refused collection request the reader can act on (shown, not an
-/// error page).
-fn refusal(e: &AppError) -> bool {
-    matches!(
-        e,
-        AppError::Conflict { .. }
-            | AppError::RateLimited { .. }
-            | AppError::OverQuota { .. }
-            | AppError::Forbidden
-            | AppError::Refused { .. }
-    )
-}
-
 /// The researcher section alone (what htmx polls).
 pub async fn collection_get(
     State(state): State<AppState>,
@@ -157,12 +143,6 @@ pub async fn collect_post(
             "success",
             "Collecting the authors' profiles; this page shows the progress.",
         )),
-        Err(e) if refusal(&e) => Ok(redirect_with_flash(
-            &state,
-            &to,
-            "error",
-            &e.public_message(),
-        )),
-        Err(e) => Err(e.into()),
+        Err(e) => super::errors::flash_failure(&state, &to, e),
     }
 }

@@ -8,7 +8,7 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Redirect, Response};
 use cookie::{Cookie, SameSite};
 
-use super::errors::{ErrorPage, RenderError};
+use super::errors::RenderError;
 pub use super::layout::{render, render_status, Flash, Layout, NavUser};
 use crate::crypto::{constant_time_eq, random_token};
 use crate::error::AppError;
@@ -92,23 +92,8 @@ pub async fn page_context(State(state): State<AppState>, mut req: Request, next:
             Some(token) => nav_user(&state, &token).await,
             None => None,
         };
-        let layout = Layout {
-            institution: state.config.institution.name.clone(),
-            title: err.title.clone(),
-            user,
-            csrf: csrf.clone(),
-            flash: None,
-            unverified: false,
-        };
-        let page = ErrorPage {
-            layout,
-            status: err.status.as_u16(),
-            heading: err.title,
-            message: err.message,
-        };
-        let mut rendered = render_status(err.status, &page);
-        copy_cookies(&res, &mut rendered);
-        res = rendered;
+        let institution = state.config.institution.name.clone();
+        res = super::errors::error_page(res, err, institution, user, csrf.clone());
     }
     if existing.is_none() {
         set_cookie(&mut res, build_cookie(&state, CSRF_COOKIE, csrf, None));
@@ -120,16 +105,6 @@ pub async fn page_context(State(state): State<AppState>, mut req: Request, next:
         );
     }
     res
-}
-
-/// Keeps the cookies and `Retry-After` of the response being replaced.
-fn copy_cookies(from: &Response, to: &mut Response) {
-    for v in from.headers().get_all(header::SET_COOKIE) {
-        to.headers_mut().append(header::SET_COOKIE, v.clone());
-    }
-    if let Some(v) = from.headers().get(header::RETRY_AFTER) {
-        to.headers_mut().insert(header::RETRY_AFTER, v.clone());
-    }
 }
 
 async fn nav_user(state: &AppState, token: &str) -> Option<NavUser> {
@@ -152,10 +127,8 @@ pub fn redirect_with_flash(state: &AppState, to: &str, kind: &str, message: &str
     res
 }
 
-/// After a form's action: back to `back` with the outcome as a flash. A
-/// refusal the user can act on (a 4xx, or a provider that failed) is shown
-/// there; a missing object, a missing log-in and our own failures become
-/// an error page.
+/// After a form's action: back to `back` with the outcome as a flash (the
+/// failures `errors::on_form` keeps on the form), or the error page.
 pub fn flash_outcome(
     state: &AppState,
     back: &str,
@@ -168,18 +141,7 @@ pub fn flash_outcome(
             "success",
             message.as_ref(),
         )),
-        Err(
-            e @ (AppError::Internal(_)
-            | AppError::Busy
-            | AppError::NotFound
-            | AppError::Unauthorized { .. }),
-        ) => Err(e.into()),
-        Err(e) => Ok(redirect_with_flash(
-            state,
-            back,
-            "error",
-            &e.public_message(),
-        )),
+        Err(e) => super::errors::flash_failure(state, back, e),
     }
 }
 

@@ -6,6 +6,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 
 use super::layout::Layout;
 use crate::error::AppError;
+use crate::http::api::error::HttpError;
 
 #[derive(Template)]
 #[template(path = "pages/error.html")]
@@ -70,10 +71,114 @@ impl IntoResponse for PageError {
     }
 }
 
+/// The error page for `err`, in place of `res` (whose cookies and
+/// `Retry-After` it keeps). Called by the page middleware, which knows the
+/// viewer.
+pub fn error_page(
+    res: Response,
+    err: RenderError,
+    institution: String,
+    user: Option<super::layout::NavUser>,
+    csrf: String,
+) -> Response {
+    let layout = Layout {
+        institution,
+        title: err.title.clone(),
+        user,
+        csrf,
+        flash: None,
+        unverified: false,
+    };
+    let page = ErrorPage {
+        layout,
+        status: err.status.as_u16(),
+        heading: err.title,
+        message: err.message,
+    };
+    let mut rendered = super::layout::render_status(err.status, &page);
+    for v in res.headers().get_all(axum::http::header::SET_COOKIE) {
+        rendered
+            .headers_mut()
+            .append(axum::http::header::SET_COOKIE, v.clone());
+    }
+    if let Some(v) = res.headers().get(axum::http::header::RETRY_AFTER) {
+        rendered
+            .headers_mut()
+            .insert(axum::http::header::RETRY_AFTER, v.clone());
+    }
+    rendered
+}
+
 /// Unknown paths: JSON under `/api/`, the HTML 404 page elsewhere.
 pub async fn not_found(uri: axum::http::Uri) -> Response {
     if uri.path().starts_with("/api/") {
         return crate::http::middleware::api_not_found().await;
     }
     PageError::App(AppError::NotFound).into_response()
+}
+
+/// What a failed form shows, decided in one place for every page: the
+/// person filling the form can act on it (bad or conflicting input, a
+/// refusal, a limit, a provider that failed), so the form (or its page)
+/// says so; anything else becomes the error page.
+pub struct FormProblem {
+    pub status: StatusCode,
+    /// For a form shown again: "Please correct the marked fields." when
+    /// fields are marked, else the whole message.
+    pub summary: String,
+    /// The whole message (for a flash on the next page).
+    pub message: String,
+    /// Per-field messages, to mark the fields.
+    pub fields: std::collections::BTreeMap<String, String>,
+    /// `Retry-After`, for a limit.
+    pub retry_after: Option<u64>,
+}
+
+impl FormProblem {
+    /// Adds `Retry-After` to the re-rendered form, for a limit.
+    pub fn add_retry_after(&self, res: &mut Response) {
+        if let Some(v) = self
+            .retry_after
+            .and_then(|s| axum::http::HeaderValue::from_str(&s.to_string()).ok())
+        {
+            res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
+        }
+    }
+}
+
+pub fn on_form(e: AppError) -> Result<FormProblem, PageError> {
+    match e {
+        AppError::NotFound
+        | AppError::Internal(_)
+        | AppError::Busy
+        | AppError::PayloadTooLarge
+        | AppError::UnsupportedMediaType => Err(e.into()),
+        e => {
+            let fields = e.fields();
+            let message = e.public_message();
+            Ok(FormProblem {
+                status: e.status(),
+                summary: if fields.is_empty() {
+                    message.clone()
+                } else {
+                    "Please correct the marked fields.".into()
+                },
+                message,
+                fields,
+                retry_after: e.retry_after(),
+            })
+        }
+    }
+}
+
+/// Back to `back` with the failure as a flash, or the error page.
+pub fn flash_failure(
+    state: &crate::state::AppState,
+    back: &str,
+    e: AppError,
+) -> Result<Response, PageError> {
+    let p = on_form(e)?;
+    Ok(super::context::redirect_with_flash(
+        state, back, "error", &p.message,
+    ))
 }

@@ -13,7 +13,6 @@ use super::context::{redirect_with_flash, render, render_status, Layout, Viewer}
 use super::form::PageForm;
 use super::PageError;
 use crate::domain::{PaperId, ResearcherId};
-use crate::error::AppError;
 use crate::http::extractors::{AppPath, ClientIp};
 use crate::services::link_tokens::LinkProblem;
 use crate::services::outreach::{
@@ -272,17 +271,13 @@ pub async fn invite_post(
                 "Welcome! Your profile is registered. Publish the times readers may book you.",
             ))
         }
-        Err(e @ (AppError::Validation { .. } | AppError::Conflict { .. })) => {
+        Err(e) => {
+            let p = super::errors::on_form(e)?;
             let mut page = current;
-            page.errors = e.fields();
-            page.error = Some(if page.errors.is_empty() {
-                e.public_message()
-            } else {
-                "Please correct the marked fields.".into()
-            });
-            Ok(render_status(e.status(), &page))
+            page.errors = p.fields;
+            page.error = Some(p.summary);
+            Ok(render_status(p.status, &page))
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -304,19 +299,20 @@ pub async fn invite_link_post(
             "success",
             "The profile is linked to your account. Publish the times readers may book you.",
         )),
-        Err(
-            e
-            @ (AppError::Validation { .. } | AppError::Conflict { .. } | AppError::Refused { .. }),
-        ) => match outreach::landing(&state, &token).await {
-            Ok(l) => {
-                let mut page = invite_page(&viewer, &state, token, l.profile, l.account_exists);
-                page.errors = e.fields();
-                page.error = Some(e.public_message());
-                Ok(render_status(e.status(), &page))
+        Err(e) => {
+            let p = super::errors::on_form(e)?;
+            match outreach::landing(&state, &token).await {
+                Ok(l) => {
+                    let mut page = invite_page(&viewer, &state, token, l.profile, l.account_exists);
+                    page.errors = p.fields;
+                    page.error = Some(p.message);
+                    Ok(render_status(p.status, &page))
+                }
+                Err((problem, claims)) => {
+                    Ok(link_problem(&viewer, problem, &token, claims.is_some()))
+                }
             }
-            Err((problem, claims)) => Ok(link_problem(&viewer, problem, &token, claims.is_some())),
-        },
-        Err(e) => Err(e.into()),
+        }
     }
 }
 
@@ -334,17 +330,7 @@ pub async fn renew_post(
             "success",
             "A new link is on its way to your inbox.",
         )),
-        Err(
-            e @ (AppError::Validation { .. }
-            | AppError::Conflict { .. }
-            | AppError::RateLimited { .. }),
-        ) => Ok(redirect_with_flash(
-            &state,
-            "/",
-            "error",
-            &e.public_message(),
-        )),
-        Err(e) => Err(e.into()),
+        Err(e) => super::errors::flash_failure(&state, "/", e),
     }
 }
 
@@ -412,16 +398,7 @@ pub async fn invite_author_post(
             };
             Ok(redirect_with_flash(&state, &back, "success", message))
         }
-        Err(
-            e
-            @ (AppError::Validation { .. } | AppError::Conflict { .. } | AppError::Refused { .. }),
-        ) => Ok(redirect_with_flash(
-            &state,
-            &back,
-            "error",
-            &e.public_message(),
-        )),
-        Err(e) => Err(e.into()),
+        Err(e) => super::errors::flash_failure(&state, &back, e),
     }
 }
 

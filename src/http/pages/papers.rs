@@ -236,20 +236,17 @@ pub async fn new_post(
             "success",
             "The paper was added.",
         )),
-        Err(
-            e
-            @ (AppError::Validation { .. } | AppError::Conflict { .. } | AppError::Refused { .. }),
-        ) => {
+        Err(e) => {
+            let p = super::errors::on_form(e)?;
             let page = NewPaperPage {
                 layout: viewer.layout("Add a paper"),
-                errors: e.fields(),
-                error: Some(e.public_message()),
+                errors: p.fields,
+                error: Some(p.message),
                 form: f,
                 doi: String::new(),
             };
-            Ok(render_status(e.status(), &page))
+            Ok(render_status(p.status, &page))
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -275,20 +272,17 @@ pub async fn import_post(
                 msg,
             ))
         }
-        Err(
-            e
-            @ (AppError::Validation { .. } | AppError::Upstream { .. } | AppError::Refused { .. }),
-        ) => {
+        Err(e) => {
+            let p = super::errors::on_form(e)?;
             let page = NewPaperPage {
                 layout: viewer.layout("Add a paper"),
                 form: NewPaperForm::default(),
                 errors: BTreeMap::new(),
-                error: Some(e.public_message()),
+                error: Some(p.message),
                 doi: f.doi,
             };
-            Ok(render_status(e.status(), &page))
+            Ok(render_status(p.status, &page))
         }
-        Err(e) => Err(e.into()),
     }
 }
 
@@ -324,10 +318,7 @@ pub async fn progress_post(
             "success",
             "Your progress is saved.",
         )),
-        Err(AppError::Validation { message, .. }) => {
-            Ok(redirect_with_flash(&state, &to, "error", &message))
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => super::errors::flash_failure(&state, &to, e),
     }
 }
 

@@ -111,16 +111,13 @@ pub async fn resend_post(
             "success",
             "A new confirmation link is on its way to your inbox.",
         )),
-        Err(e @ (AppError::Conflict { .. } | AppError::RateLimited { .. })) => {
-            let message = match e {
-                AppError::RateLimited { retry_after_secs } => format!(
-                    "You asked for several links already; wait {} minutes and try again.",
-                    retry_after_secs.div_ceil(60)
-                ),
-                other => other.public_message(),
-            };
+        Err(AppError::RateLimited { retry_after_secs }) => {
+            let message = format!(
+                "You asked for several links already; wait {} minutes and try again.",
+                retry_after_secs.div_ceil(60)
+            );
             Ok(redirect_with_flash(&state, &back, "error", &message))
         }
-        Err(e) => Err(e.into()),
+        Err(e) => super::errors::flash_failure(&state, &back, e),
     }
 }
