@@ -123,6 +123,6 @@ pub async fn timezone_post(
             "success",
             "Saved. Times on pages and in e-mails now use this zone.",
         )),
-        Err(e) => super::errors::flash_failure(&state, "/account", e),
+        Err(e) => super::outcome::flash_failure(&state, "/account", e),
     }
 }

@@ -98,6 +98,6 @@ pub async fn role_post(
             "success",
             &format!("{} is now {}.", u.name, role.as_str()),
         )),
-        Err(e) => super::errors::flash_failure(&state, "/admin", e),
+        Err(e) => super::outcome::flash_failure(&state, "/admin", e),
     }
 }

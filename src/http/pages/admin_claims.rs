@@ -7,8 +7,9 @@ use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::context::{flash_outcome, redirect_with_flash, render, Layout, Viewer};
+use super::context::{redirect_with_flash, render, Layout, Viewer};
 use super::form::{safe_next, PageForm};
+use super::outcome::flash_outcome;
 use super::PageError;
 use crate::domain::{ClaimRequestId, MergeReviewId, PaperId, ResearcherId};
 use crate::error::AppError;

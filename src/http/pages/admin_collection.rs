@@ -113,7 +113,7 @@ pub async fn job_retry_post(
             "success",
             &format!("Job {id} is queued again."),
         )),
-        Err(e) => super::errors::flash_failure(&state, "/admin/jobs", e),
+        Err(e) => super::outcome::flash_failure(&state, "/admin/jobs", e),
     }
 }
 

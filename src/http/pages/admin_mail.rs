@@ -121,7 +121,7 @@ pub async fn retry_post(
             "success",
             "The message is queued again.",
         )),
-        Err(e) => super::errors::flash_failure(&state, &to, e),
+        Err(e) => super::outcome::flash_failure(&state, &to, e),
     }
 }
 
@@ -140,6 +140,6 @@ pub async fn test_post(
             "success",
             "The test message is in the outbox.",
         )),
-        Err(e) => super::errors::flash_failure(&state, "/admin/mail", e),
+        Err(e) => super::outcome::flash_failure(&state, "/admin/mail", e),
     }
 }

@@ -83,7 +83,7 @@ pub async fn section(state: &AppState, who: &Principal) -> Result<BillingSection
 }
 
 fn problem(state: &AppState, back: &str, e: AppError) -> Result<Response, PageError> {
-    super::errors::flash_failure(state, back, e)
+    super::outcome::flash_failure(state, back, e)
 }
 
 /// Sends the browser to a Stripe page, or back with the problem.

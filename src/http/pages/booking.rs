@@ -229,7 +229,7 @@ pub async fn book_post(
             "success",
             "Your request is on its way. You will get an e-mail when the researcher answers.",
         )),
-        Err(e) => super::errors::flash_failure(&state, &back, e),
+        Err(e) => super::outcome::flash_failure(&state, &back, e),
     }
 }
 
@@ -265,7 +265,7 @@ pub async fn claim_post(
             "success",
             "The profile is yours. Publish the times readers may book you.",
         )),
-        Err(e) => super::errors::flash_failure(&state, &back, e),
+        Err(e) => super::outcome::flash_failure(&state, &back, e),
     }
 }
 
@@ -289,6 +289,6 @@ pub async fn claim_request_post(
             "success",
             "Your request is with the admins; they will decide.",
         )),
-        Err(e) => super::errors::flash_failure(&state, &back, e),
+        Err(e) => super::outcome::flash_failure(&state, &back, e),
     }
 }

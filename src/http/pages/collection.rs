@@ -143,6 +143,6 @@ pub async fn collect_post(
             "success",
             "Collecting the authors' profiles; this page shows the progress.",
         )),
-        Err(e) => super::errors::flash_failure(&state, &to, e),
+        Err(e) => super::outcome::flash_failure(&state, &to, e),
     }
 }

@@ -127,24 +127,6 @@ pub fn redirect_with_flash(state: &AppState, to: &str, kind: &str, message: &str
     res
 }
 
-/// After a form's action: back to `back` with the outcome as a flash (the
-/// failures `errors::on_form` keeps on the form), or the error page.
-pub fn flash_outcome(
-    state: &AppState,
-    back: &str,
-    result: Result<impl AsRef<str>, AppError>,
-) -> Result<Response, super::PageError> {
-    match result {
-        Ok(message) => Ok(redirect_with_flash(
-            state,
-            back,
-            "success",
-            message.as_ref(),
-        )),
-        Err(e) => super::errors::flash_failure(state, back, e),
-    }
-}
-
 /// The viewer of a page: maybe signed in.
 pub struct Viewer {
     pub ctx: PageCtx,

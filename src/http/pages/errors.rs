@@ -170,15 +170,3 @@ pub fn on_form(e: AppError) -> Result<FormProblem, PageError> {
         }
     }
 }
-
-/// Back to `back` with the failure as a flash, or the error page.
-pub fn flash_failure(
-    state: &crate::state::AppState,
-    back: &str,
-    e: AppError,
-) -> Result<Response, PageError> {
-    let p = on_form(e)?;
-    Ok(super::context::redirect_with_flash(
-        state, back, "error", &p.message,
-    ))
-}

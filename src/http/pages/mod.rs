@@ -15,6 +15,7 @@ pub mod context;
 pub mod errors;
 pub mod form;
 pub mod layout;
+pub mod outcome;
 pub mod outreach;
 pub mod papers;
 pub mod sessions;

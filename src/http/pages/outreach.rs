@@ -330,7 +330,7 @@ pub async fn renew_post(
             "success",
             "A new link is on its way to your inbox.",
         )),
-        Err(e) => super::errors::flash_failure(&state, "/", e),
+        Err(e) => super::outcome::flash_failure(&state, "/", e),
     }
 }
 
@@ -398,7 +398,7 @@ pub async fn invite_author_post(
             };
             Ok(redirect_with_flash(&state, &back, "success", message))
         }
-        Err(e) => super::errors::flash_failure(&state, &back, e),
+        Err(e) => super::outcome::flash_failure(&state, &back, e),
     }
 }
 

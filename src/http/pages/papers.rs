@@ -318,7 +318,7 @@ pub async fn progress_post(
             "success",
             "Your progress is saved.",
         )),
-        Err(e) => super::errors::flash_failure(&state, &to, e),
+        Err(e) => super::outcome::flash_failure(&state, &to, e),
     }
 }
 

@@ -268,7 +268,7 @@ pub async fn action_post(
             .map(|_| done),
         Err(e) => Err(e),
     };
-    super::context::flash_outcome(&state, &back, result)
+    super::outcome::flash_outcome(&state, &back, result)
 }
 
 pub async fn ics_get(
@@ -328,5 +328,5 @@ pub async fn respond_post(
             .map(|_| "Declined. The reader has been told."),
         _ => Err(AppError::bad_request("bad_action", "Unknown action.")),
     };
-    super::context::flash_outcome(&state, &back, result)
+    super::outcome::flash_outcome(&state, &back, result)
 }

@@ -118,6 +118,6 @@ pub async fn resend_post(
             );
             Ok(redirect_with_flash(&state, &back, "error", &message))
         }
-        Err(e) => super::errors::flash_failure(&state, &back, e),
+        Err(e) => super::outcome::flash_failure(&state, &back, e),
     }
 }
