@@ -1,126 +1,174 @@
-//! Prometheus text metrics: request counts by status class, a latency
-//! histogram and log-in outcomes. Counters are plain atomics.
+//! Prometheus metrics through the `metrics` crate and its Prometheus
+//! recorder. Each `AppState` owns its own recorder (no global one), so
+//! tests that run side by side never count each other's requests.
 
-use std::fmt::Write;
-use std::sync::atomic::{AtomicU64, Ordering::Relaxed};
 use std::time::{Duration, Instant};
+
+use metrics::{Key, KeyName, Label, Level, Metadata, Recorder, SharedString};
+use metrics_exporter_prometheus::{
+    Matcher, PrometheusBuilder, PrometheusHandle, PrometheusRecorder,
+};
 
 const BUCKETS: [f64; 10] = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0];
 
+const REQUESTS: &str = "colloquy_http_requests_total";
+const DURATION: &str = "colloquy_http_request_duration_seconds";
+const LOGINS: &str = "colloquy_logins_total";
+const UPTIME: &str = "colloquy_uptime_seconds";
+const JOBS: &str = "colloquy_jobs_runs_total";
+const OUTBOX: &str = "colloquy_mail_outbox";
+const PROVIDER_CALLS: &str = "colloquy_provider_calls_total";
+const BOOKINGS: &str = "colloquy_bookings_total";
+
+const META: Metadata<'static> = Metadata::new("colloquy", Level::INFO, Some(module_path!()));
+
 pub struct Metrics {
     started: Instant,
-    by_class: [AtomicU64; 5],
-    buckets: [AtomicU64; BUCKETS.len()],
-    duration_micros: AtomicU64,
-    count: AtomicU64,
-    logins_ok: AtomicU64,
-    logins_failed: AtomicU64,
+    recorder: PrometheusRecorder,
+    handle: PrometheusHandle,
 }
 
 impl Default for Metrics {
     fn default() -> Self {
+        // Only an empty bucket list is refused, and ours is not empty.
+        let builder = PrometheusBuilder::new()
+            .set_buckets_for_metric(Matcher::Full(DURATION.into()), &BUCKETS)
+            .unwrap_or_else(|_| PrometheusBuilder::new());
+        let recorder = builder.build_recorder();
+        let describe = |name: &'static str, help: &'static str| {
+            (KeyName::from(name), SharedString::from(help))
+        };
+        for (name, help) in [
+            describe(REQUESTS, "HTTP requests answered, by status class."),
+            describe(LOGINS, "Log-in attempts, by result."),
+            describe(JOBS, "Scheduled job runs, by job and outcome."),
+            describe(
+                PROVIDER_CALLS,
+                "Calls to data providers, by provider and outcome.",
+            ),
+            describe(BOOKINGS, "Booking requests, by outcome."),
+        ] {
+            recorder.describe_counter(name, None, help);
+        }
+        recorder.describe_histogram(
+            KeyName::from(DURATION),
+            None,
+            "Time to answer HTTP requests.".into(),
+        );
+        recorder.describe_gauge(
+            KeyName::from(UPTIME),
+            None,
+            "Seconds since the process started.".into(),
+        );
+        recorder.describe_gauge(
+            KeyName::from(OUTBOX),
+            None,
+            "Messages in the mail outbox, by status.".into(),
+        );
+        let handle = recorder.handle();
         Self {
             started: Instant::now(),
-            by_class: Default::default(),
-            buckets: Default::default(),
-            duration_micros: AtomicU64::new(0),
-            count: AtomicU64::new(0),
-            logins_ok: AtomicU64::new(0),
-            logins_failed: AtomicU64::new(0),
+            recorder,
+            handle,
         }
     }
 }
 
+fn key(name: &'static str, labels: &[(&'static str, String)]) -> Key {
+    let labels: Vec<Label> = labels
+        .iter()
+        .map(|(k, v)| Label::new(*k, v.clone()))
+        .collect();
+    Key::from_parts(name, labels)
+}
+
 impl Metrics {
+    fn count(&self, name: &'static str, labels: &[(&'static str, String)]) {
+        self.recorder
+            .register_counter(&key(name, labels), &META)
+            .increment(1);
+    }
+
     pub fn request(&self, status: u16, elapsed: Duration) {
-        let class = usize::from((status / 100).clamp(1, 5)) - 1;
-        self.by_class[class].fetch_add(1, Relaxed);
-        let secs = elapsed.as_secs_f64();
-        for (i, b) in BUCKETS.iter().enumerate() {
-            if secs <= *b {
-                self.buckets[i].fetch_add(1, Relaxed);
-            }
-        }
-        self.duration_micros
-            .fetch_add(elapsed.as_micros() as u64, Relaxed);
-        self.count.fetch_add(1, Relaxed);
+        let class = format!("{}xx", (status / 100).clamp(1, 5));
+        self.count(REQUESTS, &[("class", class)]);
+        self.recorder
+            .register_histogram(&key(DURATION, &[]), &META)
+            .record(elapsed.as_secs_f64());
     }
 
     pub fn login(&self, ok: bool) {
-        if ok {
-            &self.logins_ok
-        } else {
-            &self.logins_failed
-        }
-        .fetch_add(1, Relaxed);
+        let result = if ok { "ok" } else { "failed" };
+        self.count(LOGINS, &[("result", result.into())]);
     }
 
+    /// A scheduled job ran (`ok` or `error`).
+    pub fn job_run(&self, job: &'static str, ok: bool) {
+        let outcome = if ok { "ok" } else { "error" };
+        self.count(JOBS, &[("job", job.into()), ("outcome", outcome.into())]);
+    }
+
+    /// A provider call was made or answered from the cache (`ok`,
+    /// `not_found`, `error`, `cached`).
+    pub fn provider_call(&self, provider: &'static str, outcome: &'static str) {
+        self.count(
+            PROVIDER_CALLS,
+            &[("provider", provider.into()), ("outcome", outcome.into())],
+        );
+    }
+
+    /// A booking request ended: `created`, `replayed`, or the error code.
+    pub fn booking(&self, outcome: &str) {
+        self.count(BOOKINGS, &[("outcome", outcome.to_string())]);
+    }
+
+    /// The outbox's current size per status, read when metrics are scraped.
+    pub fn set_mail_outbox(&self, counts: &[(String, i64)]) {
+        for (status, n) in counts {
+            self.recorder
+                .register_gauge(&key(OUTBOX, &[("status", status.clone())]), &META)
+                .set(*n as f64);
+        }
+    }
+
+    /// The Prometheus text exposition.
     pub fn render(&self) -> String {
-        let mut out = String::new();
-        let _ = writeln!(
-            out,
-            "# HELP colloquy_http_requests_total HTTP requests answered, by status class."
-        );
-        let _ = writeln!(out, "# TYPE colloquy_http_requests_total counter");
-        for (i, c) in self.by_class.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "colloquy_http_requests_total{{class=\"{}xx\"}} {}",
-                i + 1,
-                c.load(Relaxed)
-            );
+        self.recorder
+            .register_gauge(&key(UPTIME, &[]), &META)
+            .set(self.started.elapsed().as_secs() as f64);
+        self.handle.render()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_exposition_keeps_the_metric_names() {
+        let m = Metrics::default();
+        m.request(200, Duration::from_millis(3));
+        m.request(404, Duration::from_millis(30));
+        m.login(false);
+        m.job_run("mail", true);
+        m.provider_call("openalex", "ok");
+        m.booking("created");
+        m.set_mail_outbox(&[("held".into(), 2)]);
+        let text = m.render();
+        for needle in [
+            "colloquy_http_requests_total{class=\"2xx\"} 1",
+            "colloquy_http_requests_total{class=\"4xx\"} 1",
+            "colloquy_http_request_duration_seconds_bucket{le=\"0.005\"} 1",
+            "colloquy_http_request_duration_seconds_count 2",
+            "colloquy_logins_total{result=\"failed\"} 1",
+            "colloquy_jobs_runs_total{job=\"mail\",outcome=\"ok\"} 1",
+            "colloquy_provider_calls_total{provider=\"openalex\",outcome=\"ok\"} 1",
+            "colloquy_bookings_total{outcome=\"created\"} 1",
+            "colloquy_mail_outbox{status=\"held\"} 2",
+            "# TYPE colloquy_uptime_seconds gauge",
+            "# HELP colloquy_http_requests_total HTTP requests answered, by status class.",
+        ] {
+            assert!(text.contains(needle), "{needle} missing from\n{text}");
         }
-        let _ = writeln!(
-            out,
-            "# HELP colloquy_http_request_duration_seconds Time to answer HTTP requests."
-        );
-        let _ = writeln!(
-            out,
-            "# TYPE colloquy_http_request_duration_seconds histogram"
-        );
-        for (i, b) in BUCKETS.iter().enumerate() {
-            let _ = writeln!(
-                out,
-                "colloquy_http_request_duration_seconds_bucket{{le=\"{b}\"}} {}",
-                self.buckets[i].load(Relaxed)
-            );
-        }
-        let count = self.count.load(Relaxed);
-        let _ = writeln!(
-            out,
-            "colloquy_http_request_duration_seconds_bucket{{le=\"+Inf\"}} {count}"
-        );
-        let _ = writeln!(
-            out,
-            "colloquy_http_request_duration_seconds_sum {}",
-            self.duration_micros.load(Relaxed) as f64 / 1e6
-        );
-        let _ = writeln!(out, "colloquy_http_request_duration_seconds_count {count}");
-        let _ = writeln!(
-            out,
-            "# HELP colloquy_logins_total Log-in attempts, by result."
-        );
-        let _ = writeln!(out, "# TYPE colloquy_logins_total counter");
-        let _ = writeln!(
-            out,
-            "colloquy_logins_total{{result=\"ok\"}} {}",
-            self.logins_ok.load(Relaxed)
-        );
-        let _ = writeln!(
-            out,
-            "colloquy_logins_total{{result=\"failed\"}} {}",
-            self.logins_failed.load(Relaxed)
-        );
-        let _ = writeln!(
-            out,
-            "# HELP colloquy_uptime_seconds Seconds since the process started."
-        );
-        let _ = writeln!(out, "# TYPE colloquy_uptime_seconds gauge");
-        let _ = writeln!(
-            out,
-            "colloquy_uptime_seconds {}",
-            self.started.elapsed().as_secs()
-        );
-        out
     }
 }

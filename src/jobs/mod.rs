@@ -31,7 +31,9 @@ async fn add(
     let job = Job::new_async(schedule, move |_id, _lock| {
         let st = st.clone();
         Box::pin(async move {
-            match run(st).await {
+            let result = run(st.clone()).await;
+            st.metrics.job_run(name, result.is_ok());
+            match result {
                 Ok(summary) => tracing::debug!(job = name, %summary, "job ran"),
                 Err(e) => tracing::error!(job = name, error = %e, "job failed"),
             }

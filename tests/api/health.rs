@@ -70,3 +70,33 @@ async fn the_per_ip_rate_limit_answers_429_with_retry_after() {
     assert!(last.headers().contains_key("retry-after"));
     assert_eq!(crate::helpers::error_code(last).await, "rate_limited");
 }
+
+#[tokio::test]
+async fn metrics_count_bookings_by_outcome_and_the_mail_outbox_by_status() {
+    use crate::sessions_fixtures::{book, bookable_researcher, day_at_ten};
+    let app = crate::helpers::spawn_app().await;
+    let b = bookable_researcher(&app, "grace@yale.example").await;
+    let reader = app.token("rosalind@uni.example").await;
+    let start = day_at_ten(&app, 3);
+    assert_eq!(
+        book(&app, &reader, b.researcher_id, start, 60)
+            .await
+            .status(),
+        201
+    );
+    assert_eq!(
+        book(&app, &reader, b.researcher_id, start, 60)
+            .await
+            .status(),
+        409
+    );
+    let text = app.get("/metrics", None).await.text().await.unwrap();
+    for needle in [
+        "colloquy_bookings_total{outcome=\"created\"} 1",
+        "colloquy_bookings_total{outcome=\"slot_unavailable\"} 1",
+        "colloquy_mail_outbox{status=\"held\"} 1",
+        "colloquy_mail_outbox{status=\"sent\"} 0",
+    ] {
+        assert!(text.contains(needle), "{needle} missing from\n{text}");
+    }
+}

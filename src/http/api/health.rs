@@ -46,6 +46,6 @@ pub async fn readyz(State(state): State<AppState>) -> (StatusCode, Json<Health>)
 pub async fn metrics(State(state): State<AppState>) -> impl IntoResponse {
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
-        state.metrics.render(),
+        crate::services::health::metrics_text(&state).await,
     )
 }

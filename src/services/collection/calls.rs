@@ -261,6 +261,7 @@ async fn log(
     paid: bool,
     ms: u64,
 ) -> AppResult<()> {
+    state.metrics.provider_call(provider.as_str(), outcome);
     let (name, op, now) = (provider.as_str(), operation.to_string(), state.now());
     state
         .db

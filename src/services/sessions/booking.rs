@@ -64,6 +64,21 @@ fn slot_taken() -> AppError {
 pub async fn book(
     state: &AppState,
     who: &Principal,
+    req: BookRequest,
+    idempotency_key: Option<String>,
+) -> AppResult<Booked> {
+    let result = book_once(state, who, req, idempotency_key).await;
+    state.metrics.booking(match &result {
+        Ok(b) if b.replayed => "replayed",
+        Ok(_) => "created",
+        Err(e) => e.code(),
+    });
+    result
+}
+
+async fn book_once(
+    state: &AppState,
+    who: &Principal,
     mut req: BookRequest,
     idempotency_key: Option<String>,
 ) -> AppResult<Booked> {
