@@ -80,11 +80,121 @@ pub fn share(total_minor: i64, part_minor: i64, whole_minor: i64) -> i64 {
     )
 }
 
-/// Money as people read it: "EUR 47.60", "-EUR 23.80" (two decimals).
-pub fn format(minor: i64, currency: &str) -> String {
+/// An ISO 4217 currency, with its minor-unit exponent (2 for EUR, 0 for
+/// JPY, 3 for BHD), from the `iso_currency` table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub struct Currency(iso_currency::Currency);
+
+impl Currency {
+    /// An ISO 4217 code such as `EUR` (upper case).
+    pub fn parse(code: &str) -> Result<Self, String> {
+        iso_currency::Currency::from_code(code.trim())
+            .map(Self)
+            .ok_or_else(|| format!("`{code}` is not an ISO 4217 currency code such as EUR"))
+    }
+
+    pub fn code(self) -> &'static str {
+        self.0.code()
+    }
+
+    /// Digits after the decimal point (2 where the table gives none).
+    pub fn exponent(self) -> u32 {
+        self.0.exponent().map_or(2, u32::from)
+    }
+}
+
+impl std::fmt::Display for Currency {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+/// Arithmetic on amounts in different currencies is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("cannot combine {0} and {1}")]
+pub struct MixedCurrencies(pub Currency, pub Currency);
+
+/// An amount in integer minor units of one currency.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Money {
+    pub minor: i64,
+    pub currency: Currency,
+}
+
+impl Money {
+    pub fn new(minor: i64, currency: Currency) -> Self {
+        Self { minor, currency }
+    }
+
+    pub fn checked_add(self, other: Money) -> Result<Money, MixedCurrencies> {
+        self.same(other)?;
+        Ok(Money::new(self.minor + other.minor, self.currency))
+    }
+
+    pub fn checked_sub(self, other: Money) -> Result<Money, MixedCurrencies> {
+        self.same(other)?;
+        Ok(Money::new(self.minor - other.minor, self.currency))
+    }
+
+    fn same(self, other: Money) -> Result<(), MixedCurrencies> {
+        if self.currency == other.currency {
+            Ok(())
+        } else {
+            Err(MixedCurrencies(self.currency, other.currency))
+        }
+    }
+
+    /// `percent` % of the amount, rounded half away from zero.
+    pub fn percent(self, percent: i64) -> Money {
+        Money::new(percent_of(self.minor, percent), self.currency)
+    }
+}
+
+/// As people read it, with the currency's own number of decimals:
+/// "EUR 47.60", "-EUR 23.80", "JPY 4760", "BHD 1.500".
+impl std::fmt::Display for Money {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write_amount(
+            f,
+            self.minor,
+            self.currency.code(),
+            self.currency.exponent(),
+        )
+    }
+}
+
+fn write_amount(
+    f: &mut impl std::fmt::Write,
+    minor: i64,
+    code: &str,
+    exponent: u32,
+) -> std::fmt::Result {
     let sign = if minor < 0 { "-" } else { "" };
     let m = minor.unsigned_abs();
-    format!("{sign}{currency} {}.{:02}", m / 100, m % 100)
+    if exponent == 0 {
+        return write!(f, "{sign}{code} {m}");
+    }
+    let unit = 10u64.pow(exponent);
+    write!(
+        f,
+        "{sign}{code} {}.{:0width$}",
+        m / unit,
+        m % unit,
+        width = exponent as usize
+    )
+}
+
+/// Money as people read it from a stored amount and code; an unknown code
+/// is shown with two decimals.
+pub fn format(minor: i64, currency: &str) -> String {
+    match Currency::parse(currency) {
+        Ok(c) => Money::new(minor, c).to_string(),
+        Err(_) => {
+            let mut out = String::new();
+            let _ = write_amount(&mut out, minor, currency, 2);
+            out
+        }
+    }
 }
 
 /// A refund tier: cancelling at least `hours_before` the start refunds
@@ -110,6 +220,28 @@ pub fn refund_percent(tiers: &[RefundTier], minutes_left: i64) -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn amounts_read_with_their_currencys_decimals() {
+        let c = |code| Currency::parse(code).unwrap();
+        assert_eq!(Money::new(4760, c("EUR")).to_string(), "EUR 47.60");
+        assert_eq!(Money::new(-2380, c("EUR")).to_string(), "-EUR 23.80");
+        assert_eq!(Money::new(4760, c("JPY")).to_string(), "JPY 4760");
+        assert_eq!(Money::new(1500, c("BHD")).to_string(), "BHD 1.500");
+        assert_eq!(format(4760, "JPY"), "JPY 4760");
+        assert_eq!(format(4760, "XQQ"), "XQQ 47.60");
+        assert!(Currency::parse("EURO").is_err());
+    }
+
+    #[test]
+    fn arithmetic_refuses_mixed_currencies() {
+        let eur = Money::new(1000, Currency::parse("EUR").unwrap());
+        let usd = Money::new(1000, Currency::parse("USD").unwrap());
+        assert_eq!(eur.checked_add(eur).unwrap().minor, 2000);
+        assert_eq!(eur.checked_sub(eur).unwrap().minor, 0);
+        assert!(eur.checked_add(usd).is_err());
+        assert_eq!(eur.percent(50).minor, 500);
+    }
 
     fn vat(bp: i64) -> Rate {
         Rate {
