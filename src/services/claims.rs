@@ -104,15 +104,7 @@ pub async fn self_claim(
     accept_terms: bool,
     ip: Option<IpAddr>,
 ) -> AppResult<()> {
-    if !accept_terms {
-        return Err(AppError::field(
-            "accept_terms",
-            format!(
-                "you must accept the terms (version {}) and agree to be listed",
-                terms::TERMS_VERSION
-            ),
-        ));
-    }
+    terms::check_accepted(accept_terms).map_err(|m| AppError::field("accept_terms", m))?;
     let (keys, now, uid) = (state.keys.clone(), state.now(), who.user_id);
     state
         .db
@@ -139,9 +131,7 @@ pub async fn self_claim(
             }
             researchers::claim(tx, rid, uid.0, now)?;
             researchers::set_listing_consent(tx, rid, terms::TERMS_VERSION, account.timezone.as_deref(), now)?;
-            if account.role == Role::User {
-                users::set_role(tx, uid, Role::Researcher, now)?;
-            }
+            users::promote_to_researcher(tx, uid, now)?;
             audit::append(tx, &keys, event(uid, "researcher.claimed", rid, json!({"via": "verified_address"}), ip), now)?;
             Ok(())
         })
@@ -324,15 +314,12 @@ fn give_profile(
     if owner == Some(user.0) {
         return Ok(owner);
     }
-    let role =
-        users::find_role(tx, user)?.ok_or_else(|| AppError::field("user_id", "no such account"))?;
+    users::find_role(tx, user)?.ok_or_else(|| AppError::field("user_id", "no such account"))?;
     if researchers::by_user(tx, user.0)?.is_some() {
         return Err(already_linked());
     }
     let previous = researchers::set_owner(tx, rid, user.0, now)?;
-    if role == Role::User {
-        users::set_role(tx, user, Role::Researcher, now)?;
-    }
+    users::promote_to_researcher(tx, user, now)?;
     Ok(previous)
 }
 

@@ -56,9 +56,11 @@ async fn register_verified(
         .db
         .write(move |tx| {
             let existing = users::find_by_email(tx, &keys, &email)?;
-            let stale = |u: &users::UserRow| {
-                !u.email_verified
-                    && crate::db::parse_ts(&u.created_at).is_ok_and(|t| t + ttl <= now)
+            // When an unconfirmed account stops holding its address.
+            let unconfirmed_until = |u: &users::UserRow| {
+                (!u.email_verified)
+                    .then(|| crate::db::parse_ts(&u.created_at).ok().map(|t| t + ttl))
+                    .flatten()
             };
             let (user, revoked, action) = match existing {
                 None => {
@@ -77,7 +79,7 @@ async fn register_verified(
                 }
                 // Nobody proved the address within the link's lifetime: the
                 // newest registration takes the unconfirmed account over.
-                Some(u) if stale(&u) => {
+                Some(u) if unconfirmed_until(&u).is_some_and(|t| t <= now) => {
                     let terms = Some(crate::services::terms::TERMS_VERSION);
                     users::replace_unverified(tx, u.id, &name, &hash, terms, now)?;
                     email_verifications::end_all(tx, u.id, now)?;
@@ -85,10 +87,7 @@ async fn register_verified(
                     (u.id, revoked, "auth.register_replaced_unverified")
                 }
                 Some(u) => {
-                    let until = (!u.email_verified)
-                        .then(|| crate::db::parse_ts(&u.created_at).ok().map(|t| t + ttl))
-                        .flatten();
-                    registration_attempt_in(tx, &st, &u, until, now)?;
+                    registration_attempt_in(tx, &st, &u, unconfirmed_until(&u), now)?;
                     audit::append(
                         tx,
                         &keys,
@@ -262,8 +261,9 @@ pub async fn resend_verification(state: &AppState, who: &Principal) -> AppResult
                 ));
             }
             let since = now - Duration::hours(1);
-            if email_verifications::resent_since(tx, id, since)? >= per_hour {
-                let oldest = email_verifications::oldest_resend_since(tx, id, since)?
+            let (resent, oldest) = email_verifications::resends_since(tx, id, since)?;
+            if resent >= per_hour {
+                let oldest = oldest
                     .and_then(|t| crate::db::parse_ts(&t).ok())
                     .unwrap_or(now);
                 let wait = (oldest + Duration::hours(1) - now).num_seconds().max(1);

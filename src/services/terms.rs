@@ -6,6 +6,17 @@ use crate::config::InstitutionConfig;
 
 pub const TERMS_VERSION: &str = "2026-11-01";
 
+/// The one check of a "I accept the terms" box.
+pub fn check_accepted(accepted: bool) -> Result<(), String> {
+    if accepted {
+        Ok(())
+    } else {
+        Err(format!(
+            "you must accept the terms (version {TERMS_VERSION})"
+        ))
+    }
+}
+
 pub struct Terms {
     pub version: &'static str,
     pub paragraphs: Vec<String>,

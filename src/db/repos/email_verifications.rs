@@ -63,25 +63,18 @@ pub fn end_all(conn: &Connection, user: UserId, now: Time) -> AppResult<()> {
     Ok(())
 }
 
-/// Links an account asked for again since `since` (the resend limit).
-pub fn resent_since(conn: &Connection, user: UserId, since: Time) -> AppResult<i64> {
-    Ok(conn.query_row(
-        "SELECT COUNT(*) FROM email_verifications WHERE user_id = ?1 AND kind = 'resend' AND created_at > ?2",
-        params![user, ts(since)],
-        |r| r.get(0),
-    )?)
-}
-
-/// The oldest resend since `since`, for `Retry-After`.
-pub fn oldest_resend_since(
+/// Links an account asked for again since `since`, and when the oldest of
+/// them went out (the resend limit and its `Retry-After`).
+pub fn resends_since(
     conn: &Connection,
     user: UserId,
     since: Time,
-) -> AppResult<Option<String>> {
+) -> AppResult<(i64, Option<String>)> {
     Ok(conn.query_row(
-        "SELECT MIN(created_at) FROM email_verifications WHERE user_id = ?1 AND kind = 'resend' AND created_at > ?2",
+        "SELECT COUNT(*), MIN(created_at) FROM email_verifications
+          WHERE user_id = ?1 AND kind = 'resend' AND created_at > ?2",
         params![user, ts(since)],
-        |r| r.get(0),
+        |r| Ok((r.get(0)?, r.get(1)?)),
     )?)
 }
 

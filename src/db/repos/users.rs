@@ -152,6 +152,19 @@ pub fn set_role(
     Ok(n == 1)
 }
 
+/// A reader becomes a researcher (an admin or researcher stays as is).
+pub fn promote_to_researcher(
+    conn: &Connection,
+    id: UserId,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
+    conn.execute(
+        "UPDATE users SET role = 'researcher', updated_at = ?2 WHERE id = ?1 AND role = 'user'",
+        params![id, ts(now)],
+    )?;
+    Ok(())
+}
+
 pub fn admin_exists(conn: &Connection) -> AppResult<bool> {
     Ok(conn
         .query_row(

@@ -87,14 +87,8 @@ pub fn validate(
     if let Err(m) = policy(state).check(&r.password, email.as_ref()) {
         errs.add("password", m);
     }
-    if require_terms && !r.accept_terms {
-        errs.add(
-            "accept_terms",
-            format!(
-                "you must accept the terms (version {})",
-                terms::TERMS_VERSION
-            ),
-        );
+    if require_terms {
+        errs.check("accept_terms", terms::check_accepted(r.accept_terms));
     }
     errs.into_result()?;
     Ok((
@@ -134,12 +128,20 @@ pub async fn create_account(
         name,
         password,
         Role::User,
-        Some(terms::TERMS_VERSION),
-        None,
+        Origin::SelfRegistered,
         ip,
-        "auth.register",
     )
     .await
+}
+
+/// Who makes an account, which decides what it starts with.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Origin {
+    /// The person registered and accepted the current terms; the address
+    /// is not proven.
+    SelfRegistered,
+    /// An operator ran `colloquy user create` and vouches for the address.
+    Operator,
 }
 
 /// Whether the account may do what needs a verified address.
@@ -184,19 +186,20 @@ pub async fn forget_sessions(state: &AppState, ids: Vec<SessionId>) {
     }
 }
 
-/// Creates an account with any role (CLI, setup link, admin).
-#[allow(clippy::too_many_arguments)]
+/// Creates an account with any role.
 async fn create_user(
     state: &AppState,
     email: Email,
     name: String,
     password: &str,
     role: Role,
-    terms_version: Option<&'static str>,
-    actor: Option<UserId>,
+    origin: Origin,
     ip: Option<IpAddr>,
-    action: &'static str,
 ) -> AppResult<users::UserRow> {
+    let (terms_version, action) = match origin {
+        Origin::SelfRegistered => (Some(terms::TERMS_VERSION), "auth.register"),
+        Origin::Operator => (None, "user.created_by_cli"),
+    };
     let hash = state.passwords.hash(password).await?;
     let keys = state.keys.clone();
     let now = state.now();
@@ -215,15 +218,14 @@ async fn create_user(
                 },
                 now,
             )?;
-            // The operator who runs the command vouches for the address.
-            if action == "user.created_by_cli" {
+            if origin == Origin::Operator {
                 users::mark_email_verified(tx, id, now)?;
             }
             audit::append(
                 tx,
                 &keys,
                 event(
-                    actor.or(Some(id)),
+                    Some(id),
                     action,
                     Some(format!("user:{id}")),
                     json!({"role": role.as_str(), "terms_version": terms_version}),
@@ -253,18 +255,7 @@ pub async fn create_user_admin_cli(
         accept_terms: true,
     };
     let (email, name) = validate(state, &r, false)?;
-    create_user(
-        state,
-        email,
-        name,
-        password,
-        role,
-        None,
-        None,
-        None,
-        "user.created_by_cli",
-    )
-    .await
+    create_user(state, email, name, password, role, Origin::Operator, None).await
 }
 
 /// The account as the API and pages show it.

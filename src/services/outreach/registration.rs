@@ -135,18 +135,6 @@ fn check_timezone(tz: Option<String>, errs: &mut FieldErrors) -> Option<String> 
     }
 }
 
-fn check_terms(accept: bool, errs: &mut FieldErrors) {
-    if !accept {
-        errs.add(
-            "accept_terms",
-            format!(
-                "you must accept the terms (version {})",
-                terms::TERMS_VERSION
-            ),
-        );
-    }
-}
-
 /// The link's profile, re-checked inside the transaction that uses it:
 /// unclaimed, still at the link's address, and the link unused.
 fn take_link(
@@ -201,7 +189,7 @@ pub async fn register(
         errs.add("password", m);
     }
     let timezone = check_timezone(reg.timezone, &mut errs);
-    check_terms(reg.accept_terms, &mut errs);
+    errs.check("accept_terms", terms::check_accepted(reg.accept_terms));
     let corrections = validate_corrections(&reg.corrections, &mut errs).await;
     errs.into_result()?;
     let name = name.unwrap_or_default();
@@ -312,7 +300,7 @@ pub async fn link_profile(
     }
     let mut errs = FieldErrors::new();
     let timezone = check_timezone(timezone, &mut errs);
-    check_terms(accept_terms, &mut errs);
+    errs.check("accept_terms", terms::check_accepted(accept_terms));
     errs.into_result()?;
     let (keys, now, uid, oid) = (state.keys.clone(), state.now(), who.user_id, claims.oid);
     let account = state
@@ -342,9 +330,7 @@ pub async fn link_profile(
             if !account.email_verified {
                 users::mark_email_verified(tx, uid, now)?;
             }
-            if account.role == Role::User {
-                users::set_role(tx, uid, Role::Researcher, now)?;
-            }
+            users::promote_to_researcher(tx, uid, now)?;
             repo::add_event(tx, oid, "registered", now)?;
             let ev = audit::NewEvent {
                 actor: Some(uid),
