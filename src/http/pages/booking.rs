@@ -14,7 +14,7 @@ use super::PageError;
 use crate::domain::availability::local_instant;
 use crate::domain::{PaperId, ResearcherId};
 use crate::error::AppError;
-use crate::http::extractors::{AppPath, AppQuery};
+use crate::http::extractors::{AppPath, AppQuery, ClientIp};
 use crate::services::researchers::{self, ResearcherView};
 use crate::services::sessions::booking::{self, BookRequest};
 use crate::services::sessions::settings::{self, BookingInfo};
@@ -249,7 +249,7 @@ pub struct ClaimRequestForm {
 pub async fn claim_post(
     State(state): State<AppState>,
     viewer: Viewer,
-    crate::http::extractors::ClientIp(ip): crate::http::extractors::ClientIp,
+    ClientIp(ip): ClientIp,
     AppPath(id): AppPath<i64>,
     PageForm(f): PageForm<ClaimForm>,
 ) -> Result<Response, PageError> {
@@ -273,7 +273,7 @@ pub async fn claim_post(
 pub async fn claim_request_post(
     State(state): State<AppState>,
     viewer: Viewer,
-    crate::http::extractors::ClientIp(ip): crate::http::extractors::ClientIp,
+    ClientIp(ip): ClientIp,
     AppPath(id): AppPath<i64>,
     PageForm(f): PageForm<ClaimRequestForm>,
 ) -> Result<Response, PageError> {
