@@ -146,7 +146,8 @@ fn already_claimed() -> AppError {
     )
 }
 
-fn already_linked() -> AppError {
+/// The account owns another profile already (one profile per account).
+pub(crate) fn already_linked() -> AppError {
     AppError::conflict(
         "already_linked",
         "This account has a researcher profile already.",
@@ -175,15 +176,17 @@ pub struct ClaimRequestView {
     pub decided_at: Option<String>,
 }
 
-fn request_view(r: ClaimRequestRow, requester: Option<&users::UserRow>) -> ClaimRequestView {
+/// A request as its requester (`for_admin` false) or an admin sees it.
+fn request_view(r: ClaimRequestRow, for_admin: bool) -> ClaimRequestView {
+    let requester = Some(r.requester).filter(|_| for_admin);
     ClaimRequestView {
         id: r.id,
         researcher_id: r.researcher_id,
         researcher_name: r.researcher_name,
         user_id: r.user_id,
-        user_name: requester.map(|u| u.name.clone()),
-        user_email: requester.map(|u| u.email.clone()),
-        user_email_verified: requester.map(|u| u.email_verified),
+        user_email_verified: requester.as_ref().map(|u| u.email_verified),
+        user_name: requester.as_ref().map(|u| u.name.clone()),
+        user_email: requester.map(|u| u.email),
         message: r.message,
         status: r.status,
         created_at: r.created_at,
@@ -223,7 +226,7 @@ pub async fn request_claim(
             repo::find_request(tx, &keys, id)?.ok_or(AppError::NotFound)
         })
         .await?;
-    Ok(request_view(row, None))
+    Ok(request_view(row, false))
 }
 
 /// Claim requests with a status (`open` by default), newest first (admins).
@@ -243,16 +246,9 @@ pub async fn list_requests(
     let keys = state.keys.clone();
     state
         .db
-        .read(move |c| {
-            let rows = repo::list_requests(c, &keys, &status, 200)?;
-            rows.into_iter()
-                .map(|r| {
-                    let u = users::find(c, &keys, r.user_id)?;
-                    Ok(request_view(r, u.as_ref()))
-                })
-                .collect()
-        })
+        .read(move |c| repo::list_requests(c, &keys, &status, 200))
         .await
+        .map(|rows| rows.into_iter().map(|r| request_view(r, true)).collect())
 }
 
 /// Approves (the requester owns the profile from now on, whoever owned it
@@ -266,10 +262,10 @@ pub async fn decide_request(
 ) -> AppResult<ClaimRequestView> {
     admin.require_admin()?;
     let (keys, now, actor) = (state.keys.clone(), state.now(), admin.user_id);
-    let (view, requester) = state
+    let row = state
         .db
         .write(move |tx| {
-            let r = repo::find_request(tx, &keys, id)?.ok_or(AppError::NotFound)?;
+            let mut r = repo::find_request(tx, &keys, id)?.ok_or(AppError::NotFound)?;
             let status = if approve { "approved" } else { "refused" };
             if !repo::decide_request(tx, id, status, actor, now)? {
                 return Err(AppError::conflict(
@@ -293,13 +289,13 @@ pub async fn decide_request(
                 event(actor, action, r.researcher_id, detail, ip),
                 now,
             )?;
-            let u = users::find(tx, &keys, r.user_id)?;
-            let row = repo::find_request(tx, &keys, id)?.ok_or(AppError::NotFound)?;
-            Ok((request_view(row, u.as_ref()), r.user_id))
+            r.status = status.into();
+            r.decided_at = Some(crate::db::ts(now));
+            Ok(r)
         })
         .await?;
-    accounts::forget_role(state, requester).await?;
-    Ok(view)
+    accounts::forget_role(state, row.user_id).await?;
+    Ok(request_view(row, true))
 }
 
 /// Gives a profile to an account (admin decisions): the account must not
@@ -318,9 +314,9 @@ fn give_profile(
     if researchers::by_user(tx, user.0)?.is_some() {
         return Err(already_linked());
     }
-    let previous = researchers::set_owner(tx, rid, user.0, now)?;
+    researchers::set_owner(tx, rid, user.0, now)?;
     users::promote_to_researcher(tx, user, now)?;
-    Ok(previous)
+    Ok(owner)
 }
 
 /// Links an account to a profile (admins; audited, with the owner before).
@@ -505,12 +501,8 @@ pub async fn admin_merge(
             let keep_owner = researchers::owner(tx, keep)?.ok_or(AppError::NotFound)?;
             let drop_owner = researchers::owner(tx, drop)?
                 .ok_or_else(|| AppError::field("merge_id", "no such researcher"))?;
-            if keep_owner.is_none() && drop_owner.is_some() {
-                return Err(AppError::conflict(
-                    "merge_conflict",
-                    "The profile with an owner must be the one kept: merge the other way round.",
-                ));
-            }
+            // The admin decides that `drop`'s owner loses it; every other
+            // refusal is the merge's own (`researchers::merge`).
             if keep_owner.is_some() && drop_owner.is_some() {
                 researchers::release_owner(tx, drop, now)?;
             }
@@ -525,6 +517,37 @@ pub async fn admin_merge(
         accounts::forget_role(state, UserId(u)).await?;
     }
     Ok(())
+}
+
+/// What an admin decides about a merge review.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MergeDecision {
+    KeepFirst,
+    KeepSecond,
+    /// Not the same person.
+    Dismiss,
+}
+
+/// Decides an open merge review (admins): merge keeping either profile,
+/// or close it.
+pub async fn decide_merge_review(
+    state: &AppState,
+    admin: &Principal,
+    id: MergeReviewId,
+    decision: MergeDecision,
+    ip: Option<IpAddr>,
+) -> AppResult<()> {
+    admin.require_admin()?;
+    let (first, second) = state
+        .db
+        .read(move |c| repo::find_merge_review(c, id))
+        .await?
+        .ok_or(AppError::NotFound)?;
+    match decision {
+        MergeDecision::KeepFirst => admin_merge(state, admin, first, second, ip).await,
+        MergeDecision::KeepSecond => admin_merge(state, admin, second, first, ip).await,
+        MergeDecision::Dismiss => dismiss_merge_review(state, admin, id, ip).await,
+    }
 }
 
 /// "Not the same person": closes a merge review (admins).

@@ -13,7 +13,12 @@ use crate::outreach::{register, register_link, ADDRESS};
 use crate::pages::{logged_in_browser, signed_in_browser};
 use crate::sessions_fixtures::mails;
 
-async fn set_email(app: &TestApp, token: &str, rid: i64, email: &str) -> reqwest::Response {
+pub(crate) async fn set_email(
+    app: &TestApp,
+    token: &str,
+    rid: i64,
+    email: &str,
+) -> reqwest::Response {
     app.send_json(
         Method::PATCH,
         &format!("/api/v1/admin/researchers/{rid}"),

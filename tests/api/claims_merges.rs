@@ -5,7 +5,7 @@
 use serde_json::{json, Value};
 
 use crate::claims::{ask, audited, owned_by, owner, profile, user_id, verified};
-use crate::claims_admin::{admin_view, count, exists, rows};
+use crate::claims_admin::{admin_view, count, exists, rows, set_email};
 use crate::collection_fakes::*;
 use crate::helpers::{error_code, spawn_app, TestApp};
 use crate::outreach::{outreach, ADDRESS};
@@ -241,6 +241,22 @@ async fn an_unowned_profile_cannot_absorb_an_owned_one() {
     assert!(!exists(&app, unowned));
     assert_eq!(owner(&app, owned), Some(ada));
     assert_eq!(admin_view(&app, &admin, owned).await["email"], ADDRESS);
+}
+
+#[tokio::test]
+async fn an_address_set_by_hand_keeps_who_set_it_when_a_merge_moves_it() {
+    let app = spawn_app().await;
+    let admin = app.admin_token("admin@uni.edu").await;
+    let admin_id = user_id(&app, &admin).await;
+    let keep = profile(&app, "Ada Lovelace", None, None, None).await;
+    let drop = profile(&app, "A. Lovelace", None, None, None).await;
+    let r = set_email(&app, &admin, drop, ADDRESS).await;
+    assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+    assert_eq!(merge(&app, &admin, keep, drop).await.status(), 200);
+    let kept = admin_view(&app, &admin, keep).await;
+    assert_eq!(kept["email"], ADDRESS);
+    assert_eq!(kept["sources"]["email"]["provider"], "admin");
+    assert_eq!(kept["sources"]["email"]["set_by"], admin_id);
 }
 
 #[tokio::test]

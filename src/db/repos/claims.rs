@@ -19,6 +19,8 @@ pub struct ClaimRequestRow {
     pub researcher_id: ResearcherId,
     pub researcher_name: String,
     pub user_id: UserId,
+    /// The account that asks (read with the request, for admins).
+    pub requester: Requester,
     pub message: Option<String>,
     /// `open`, `approved` or `refused`.
     pub status: String,
@@ -26,16 +28,31 @@ pub struct ClaimRequestRow {
     pub decided_at: Option<String>,
 }
 
-const CLAIM_COLUMNS: &str =
-    "c.id, c.researcher_id, r.name, c.user_id, c.message_enc, c.status, c.created_at, c.decided_at";
+#[derive(Debug, Clone)]
+pub struct Requester {
+    pub name: String,
+    pub email: String,
+    pub email_verified: bool,
+}
+
+/// The request with its profile's name and its requester, in one query.
+const CLAIM_FROM: &str = "SELECT c.id, c.researcher_id, r.name, c.user_id, c.message_enc, c.status, c.created_at,
+        c.decided_at, u.name, u.email_enc, u.email_verified_at IS NOT NULL
+   FROM claim_requests c JOIN researchers r ON r.id = c.researcher_id JOIN users u ON u.id = c.user_id";
 
 fn claim_row(keys: &Keyring, r: &Row<'_>) -> AppResult<ClaimRequestRow> {
     let message: Option<String> = r.get(4)?;
+    let email: String = r.get(9)?;
     Ok(ClaimRequestRow {
         id: r.get(0)?,
         researcher_id: r.get(1)?,
         researcher_name: r.get(2)?,
         user_id: r.get(3)?,
+        requester: Requester {
+            name: r.get(8)?,
+            email: super::decrypt(keys, super::users::EMAIL_AAD, &email)?,
+            email_verified: r.get(10)?,
+        },
         message: message
             .map(|m| super::decrypt(keys, MESSAGE_AAD, &m))
             .transpose()?,
@@ -75,9 +92,7 @@ pub fn find_request(
     keys: &Keyring,
     id: ClaimRequestId,
 ) -> AppResult<Option<ClaimRequestRow>> {
-    let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {CLAIM_COLUMNS} FROM claim_requests c JOIN researchers r ON r.id = c.researcher_id WHERE c.id = ?1"
-    ))?;
+    let mut stmt = conn.prepare_cached(&format!("{CLAIM_FROM} WHERE c.id = ?1"))?;
     let mut rows = stmt.query([id])?;
     rows.next()?.map(|r| claim_row(keys, r)).transpose()
 }
@@ -90,8 +105,7 @@ pub fn list_requests(
     limit: usize,
 ) -> AppResult<Vec<ClaimRequestRow>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {CLAIM_COLUMNS} FROM claim_requests c JOIN researchers r ON r.id = c.researcher_id
-          WHERE c.status = ?1 ORDER BY c.id DESC LIMIT ?2"
+        "{CLAIM_FROM} WHERE c.status = ?1 ORDER BY c.id DESC LIMIT ?2"
     ))?;
     let mut rows = stmt.query(params![status, limit as i64])?;
     let mut out = Vec::new();

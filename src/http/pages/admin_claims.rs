@@ -14,7 +14,7 @@ use super::PageError;
 use crate::domain::{ClaimRequestId, MergeReviewId, PaperId, ResearcherId};
 use crate::error::AppError;
 use crate::http::extractors::{AppPath, ClientIp};
-use crate::services::claims::{self, ClaimRequestView, MergeReviewView};
+use crate::services::claims::{self, ClaimRequestView, MergeDecision, MergeReviewView};
 use crate::services::outreach;
 use crate::state::AppState;
 
@@ -108,26 +108,14 @@ pub async fn merge_review_post(
 ) -> Result<Response, PageError> {
     let who = viewer.require_admin("/admin/claims")?;
     viewer.check_csrf(&f.csrf_token)?;
-    let reviews = claims::merge_reviews(&state, &who).await?;
-    let Some(review) = reviews.iter().find(|r| r.id == MergeReviewId(id)) else {
-        return Err(AppError::NotFound.into());
-    };
-    let r = match f.decision.as_str() {
-        "keep_first" => {
-            claims::admin_merge(&state, &who, review.first_id, review.second_id, ip).await
-        }
-        "keep_second" => {
-            claims::admin_merge(&state, &who, review.second_id, review.first_id, ip).await
-        }
-        "dismiss" => claims::dismiss_merge_review(&state, &who, review.id, ip).await,
+    let (decision, done) = match f.decision.as_str() {
+        "keep_first" => (MergeDecision::KeepFirst, "Merged."),
+        "keep_second" => (MergeDecision::KeepSecond, "Merged."),
+        "dismiss" => (MergeDecision::Dismiss, "Kept apart."),
         _ => return Err(AppError::bad_request("bad_form", "Choose what to do.").into()),
     };
-    let done = if f.decision == "dismiss" {
-        "Kept apart."
-    } else {
-        "Merged."
-    };
-    flash_outcome(&state, "/admin/claims", r.map(|_| done.to_string()))
+    let r = claims::decide_merge_review(&state, &who, MergeReviewId(id), decision, ip).await;
+    flash_outcome(&state, "/admin/claims", r.map(|_| done))
 }
 
 pub async fn researcher_email_post(

@@ -174,15 +174,14 @@ async fn save(
     let now = state.now();
     let ms = start.elapsed().as_millis() as i64;
     let (outcome, detail) = (end.outcome, end.detail.clone());
-    let mut failed: Option<AppError> = None;
     let id = state
         .db
         .write(move |tx| {
             // Another author of the job may have merged this researcher
             // into theirs while this step ran: write to the one kept.
             let mut id = researchers::resolve(tx, researcher)?.ok_or(AppError::NotFound)?;
-            let mut values = end.values.clone();
-            values.retain(|(field, value)| {
+            let mut values = Vec::with_capacity(end.values.len());
+            for (field, value) in &end.values {
                 let key = match (field, value) {
                     (Field::Orcid | Field::OpenalexId, FieldValue::Text(t)) => Some(t.clone()),
                     (Field::Email, FieldValue::Email { address, .. }) => Email::parse(address)
@@ -190,23 +189,15 @@ async fn save(
                         .map(|e| researchers::email_index(&keys, &e)),
                     _ => None,
                 };
-                let Some(key) = key else { return true };
-                match merge_duplicate(tx, &keys, id, *field, &key, now) {
-                    Ok(Duplicate::None) => true,
-                    Ok(Duplicate::Merged(kept)) => {
-                        id = kept;
-                        true
-                    }
-                    // Left for an admin: the value stays where it is.
-                    Ok(Duplicate::Held) => false,
-                    Err(e) => {
-                        failed = Some(e);
-                        false
+                if let Some(key) = key {
+                    match merge_duplicate(tx, &keys, id, *field, &key, now)? {
+                        Duplicate::None => {}
+                        Duplicate::Merged(kept) => id = kept,
+                        // Left for an admin: the value stays where it is.
+                        Duplicate::Held => continue,
                     }
                 }
-            });
-            if let Some(e) = failed.take() {
-                return Err(e);
+                values.push((*field, value.clone()));
             }
             if let Some(p) = &end.provenance {
                 researchers::apply(tx, &keys, id, &values, p, now)?;
@@ -268,11 +259,15 @@ fn merge_duplicate(
         (false, false) if other.0 < id.0 => (other, id),
         (false, false) => (id, other),
     };
-    if researchers::merge_blocker(tx, keep, drop)?.is_some() {
-        crate::db::repos::claims::add_merge_review(tx, keep, drop, &reason, now)?;
-        return Ok(Duplicate::Held);
+    match researchers::merge(tx, keep, drop, &reason, now) {
+        Ok(()) => {}
+        // Nothing was written: an admin decides.
+        Err(researchers::MergeError::Blocked(_)) => {
+            crate::db::repos::claims::add_merge_review(tx, keep, drop, &reason, now)?;
+            return Ok(Duplicate::Held);
+        }
+        Err(researchers::MergeError::Failed(e)) => return Err(e),
     }
-    researchers::merge(tx, keep, drop, &reason, now)?;
     crate::db::repos::audit::append(
         tx,
         keys,

@@ -317,10 +317,7 @@ pub async fn link_profile(
                 ));
             }
             if researchers::by_user(tx, uid.0)?.is_some() {
-                return Err(AppError::conflict(
-                    "already_linked",
-                    "Your account has a researcher profile already.",
-                ));
+                return Err(crate::services::claims::already_linked());
             }
             take_link(tx, &claims, now)?;
             if !researchers::claim(tx, rid, uid.0, now)? {

@@ -71,17 +71,8 @@ pub fn claim(conn: &Connection, id: ResearcherId, user: i64, now: Time) -> AppRe
 }
 
 /// Gives the profile to `user` whoever owned it (an admin's audited
-/// decision); returns the previous owner.
-pub fn set_owner(
-    conn: &Connection,
-    id: ResearcherId,
-    user: i64,
-    now: Time,
-) -> AppResult<Option<i64>> {
-    let previous: Option<i64> =
-        conn.query_row("SELECT user_id FROM researchers WHERE id = ?1", [id], |r| {
-            r.get(0)
-        })?;
+/// decision; the caller read the previous owner).
+pub fn set_owner(conn: &Connection, id: ResearcherId, user: i64, now: Time) -> AppResult<()> {
     let now = ts(now);
     conn.execute(
         "UPDATE researchers SET user_id = ?2, claimed_at = ?3,
@@ -89,7 +80,7 @@ pub fn set_owner(
           WHERE id = ?1",
         params![id, user, now],
     )?;
-    Ok(previous)
+    Ok(())
 }
 
 /// Sets the e-mail by hand (an admin): provenance `admin` with the admin's

@@ -35,26 +35,56 @@ pub fn resolve(conn: &Connection, id: ResearcherId) -> AppResult<Option<Research
         .optional()?)
 }
 
+/// A merge that did not happen, or why: refused as things are (409
+/// `merge_conflict` where it reaches a caller), or a storage error.
+#[derive(Debug)]
+pub enum MergeError {
+    /// Why `drop` cannot be merged into `keep`; nothing was written.
+    Blocked(&'static str),
+    Failed(AppError),
+}
+
+impl From<AppError> for MergeError {
+    fn from(e: AppError) -> Self {
+        Self::Failed(e)
+    }
+}
+
+impl From<rusqlite::Error> for MergeError {
+    fn from(e: rusqlite::Error) -> Self {
+        Self::Failed(e.into())
+    }
+}
+
+impl From<MergeError> for AppError {
+    fn from(e: MergeError) -> Self {
+        match e {
+            MergeError::Blocked(why) => AppError::conflict(
+                "merge_conflict",
+                format!("These profiles cannot be merged: {why}."),
+            ),
+            MergeError::Failed(e) => e,
+        }
+    }
+}
+
 /// Why `drop` cannot be merged into `keep` as things are, if it cannot:
 /// both have owners (an admin decides, and unlinks one first), `drop` has
 /// the owner (the claimed profile is always the one kept), or both have a
 /// live session starting at the same time.
-pub fn merge_blocker(
+fn blocker(
     conn: &Connection,
     keep: ResearcherId,
     drop: ResearcherId,
 ) -> AppResult<Option<&'static str>> {
-    let owner = |id: ResearcherId| -> AppResult<Option<i64>> {
-        Ok(conn
-            .query_row("SELECT user_id FROM researchers WHERE id = ?1", [id], |r| {
-                r.get(0)
-            })
-            .optional()?
-            .flatten())
-    };
+    let owner = |id| -> AppResult<Option<i64>> { Ok(super::owner(conn, id)?.flatten()) };
     match (owner(keep)?, owner(drop)?) {
         (Some(_), Some(_)) => return Ok(Some("both profiles have an owner")),
-        (None, Some(_)) => return Ok(Some("the profile with an owner must be the one kept")),
+        (None, Some(_)) => {
+            return Ok(Some(
+                "the profile with an owner must be the one kept (merge the other way round)",
+            ))
+        }
         _ => {}
     }
     let clash: bool = conn.query_row(
@@ -72,35 +102,33 @@ pub fn merge_blocker(
 /// availability (when `keep` has none), outreach, readers' interest and
 /// claim requests move over; `keep`'s empty fields are filled from `drop`
 /// (with their provenance); the merge and `drop`'s provenance are recorded,
-/// and `drop` is deleted. Refused (409 `merge_conflict`) when
-/// `merge_blocker` names a reason.
+/// and `drop` is deleted. `MergeError::Blocked`, before anything is
+/// written, when the two cannot be merged as things are.
 pub fn merge(
     conn: &Connection,
     keep: ResearcherId,
     drop: ResearcherId,
     reason: &str,
     now: Time,
-) -> AppResult<()> {
+) -> Result<(), MergeError> {
     if keep == drop {
         return Ok(());
     }
-    if let Some(why) = merge_blocker(conn, keep, drop)? {
-        return Err(AppError::conflict(
-            "merge_conflict",
-            format!("These profiles cannot be merged: {why}."),
-        ));
+    if let Some(why) = blocker(conn, keep, drop)? {
+        return Err(MergeError::Blocked(why));
     }
     let now_s = ts(now);
     let dropped_sources: Vec<Value> = conn
-        .prepare("SELECT field, provider, source_url, recorded_at FROM researcher_field_sources WHERE researcher_id = ?1")?
+        .prepare("SELECT field, provider, source_url, recorded_at, set_by FROM researcher_field_sources WHERE researcher_id = ?1")?
         .query_map([drop], |r| {
             Ok(serde_json::json!({"field": r.get::<_, String>(0)?, "provider": r.get::<_, String>(1)?,
-                "source_url": r.get::<_, Option<String>>(2)?, "recorded_at": r.get::<_, String>(3)?}))
+                "source_url": r.get::<_, Option<String>>(2)?, "recorded_at": r.get::<_, String>(3)?,
+                "set_by": r.get::<_, Option<i64>>(4)?}))
         })?
         .collect::<Result<_, _>>()?;
     conn.execute(
         "INSERT INTO researcher_merges (kept_id, merged_id, reason, merged_sources, merged_at) VALUES (?1, ?2, ?3, ?4, ?5)",
-        params![keep, drop, reason, Value::Array(dropped_sources).to_string(), now_s],
+        params![keep, drop, reason, Value::Array(dropped_sources.clone()).to_string(), now_s],
     )?;
     conn.execute(
         "UPDATE OR IGNORE paper_researchers SET researcher_id = ?1 WHERE researcher_id = ?2",
@@ -128,19 +156,24 @@ pub fn merge(
     )?;
     // Values someone set by hand on `drop` (the researcher, or an admin)
     // beat collected ones on `keep`; `keep`'s own edits stay.
-    let edited_of = |id: ResearcherId| -> AppResult<Vec<String>> {
+    let edited_of = |id: ResearcherId| -> AppResult<Vec<Field>> {
         let raw: String = conn.query_row(
             "SELECT edited_fields FROM researchers WHERE id = ?1",
             [id],
             |r| r.get(0),
         )?;
-        Ok(serde_json::from_str(&raw).unwrap_or_default())
+        Ok(serde_json::from_str::<Vec<String>>(&raw)
+            .unwrap_or_default()
+            .iter()
+            .filter_map(|f| Field::parse(f))
+            .collect())
     };
     let keep_edited = edited_of(keep)?;
-    let overriding: Vec<String> = edited_of(drop)?
-        .into_iter()
-        .filter(|f| f != "name" && !keep_edited.contains(f) && Field::parse(f).is_some())
-        .collect();
+    let drop_edited = edited_of(drop)?;
+    let overriding = drop_edited
+        .iter()
+        .filter(|f| **f != Field::Name && !keep_edited.contains(f))
+        .map(|f| f.as_str().to_string());
     let mut filled: Vec<String> = Field::ALL
         .iter()
         .filter(|f| !matches!(f, Field::Name))
@@ -200,8 +233,6 @@ pub fn merge(
         "UPDATE OR IGNORE availability SET researcher_id = ?1 WHERE researcher_id = ?2",
         params![keep, drop],
     )?;
-    let edited_drop: String =
-        conn.query_row("SELECT edited_fields FROM temp.merge_src", [], |r| r.get(0))?;
     conn.execute("DELETE FROM researchers WHERE id = ?1", [drop])?;
     // The account link, consent and time zone carry over when the keeper
     // has none; the status keeps the strongest (an opt-out always wins).
@@ -220,12 +251,7 @@ pub fn merge(
          WHERE id = ?1",
         [keep],
     )?;
-    let edited: Vec<Field> = serde_json::from_str::<Vec<String>>(&edited_drop)
-        .unwrap_or_default()
-        .iter()
-        .filter_map(|f| Field::parse(f))
-        .collect();
-    mark_edited(conn, keep, &edited)?;
+    mark_edited(conn, keep, &drop_edited)?;
     for field in &filled {
         let Some(f) = Field::parse(field) else {
             continue;
@@ -238,20 +264,15 @@ pub fn merge(
             conn.execute(&format!("UPDATE researchers SET {col} = (SELECT {col} FROM temp.merge_src) WHERE id = ?1"), [keep])?;
         }
     }
-    // Provenance of the filled fields comes over from the merge record.
-    let record: String = conn.query_row(
-        "SELECT merged_sources FROM researcher_merges WHERE kept_id = ?1 AND merged_id = ?2 ORDER BY id DESC LIMIT 1",
-        params![keep, drop],
-        |r| r.get(0),
-    )?;
-    let sources: Vec<Value> = serde_json::from_str(&record).unwrap_or_default();
-    for s in sources {
+    // Provenance of the filled fields comes over with them (who set a
+    // value by hand included).
+    for s in &dropped_sources {
         let field = s["field"].as_str().unwrap_or_default();
         if filled.iter().any(|f| f == field) {
             conn.execute(
-                "INSERT OR REPLACE INTO researcher_field_sources (researcher_id, field, provider, source_url, recorded_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5)",
-                params![keep, field, s["provider"].as_str(), s["source_url"].as_str(), s["recorded_at"].as_str()],
+                "INSERT OR REPLACE INTO researcher_field_sources (researcher_id, field, provider, source_url, recorded_at, set_by)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+                params![keep, field, s["provider"].as_str(), s["source_url"].as_str(), s["recorded_at"].as_str(), s["set_by"].as_i64()],
             )?;
         }
     }

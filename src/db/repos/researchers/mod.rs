@@ -14,7 +14,7 @@ mod claims;
 mod merge;
 
 pub use claims::*;
-pub use merge::{merge, merge_blocker, resolve};
+pub use merge::{merge, resolve, MergeError};
 
 pub const EMAIL_AAD: &str = "researchers.email";
 pub const EMAIL_INDEX: &str = "email";
