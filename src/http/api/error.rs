@@ -53,11 +53,14 @@ impl HttpError for AppError {
     }
 
     fn add_retry_after(&self, response: &mut Response) {
-        if let Some(secs) = self.retry_after() {
-            if let Ok(v) = HeaderValue::from_str(&secs.to_string()) {
-                response.headers_mut().insert(header::RETRY_AFTER, v);
-            }
-        }
+        set_retry_after(response, self.retry_after());
+    }
+}
+
+/// `Retry-After: secs`, when there is a wait to tell.
+pub fn set_retry_after(response: &mut Response, secs: Option<u64>) {
+    if let Some(v) = secs.and_then(|s| HeaderValue::from_str(&s.to_string()).ok()) {
+        response.headers_mut().insert(header::RETRY_AFTER, v);
     }
 }
 

@@ -7,6 +7,7 @@ use serde::Deserialize;
 
 use super::context::{redirect_with_flash, render, render_status, Layout, Viewer};
 use super::form::PageForm;
+use super::outcome::flash_outcome;
 use super::PageError;
 use crate::http::extractors::ClientIp;
 use crate::services::accounts;
@@ -116,13 +117,10 @@ pub async fn timezone_post(
 ) -> Result<Response, PageError> {
     let who = viewer.require("/account")?;
     viewer.check_csrf(&f.csrf_token)?;
-    match accounts::set_timezone(&state, &who, &f.timezone).await {
-        Ok(_) => Ok(redirect_with_flash(
-            &state,
-            "/account",
-            "success",
-            "Saved. Times on pages and in e-mails now use this zone.",
-        )),
-        Err(e) => super::outcome::flash_failure(&state, "/account", e),
-    }
+    let r = accounts::set_timezone(&state, &who, &f.timezone).await;
+    flash_outcome(
+        &state,
+        "/account",
+        r.map(|_| "Saved. Times on pages and in e-mails now use this zone."),
+    )
 }

@@ -5,8 +5,9 @@ use axum::extract::{Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::context::{redirect_with_flash, render, Layout, Viewer};
+use super::context::{render, Layout, Viewer};
 use super::form::PageForm;
+use super::outcome::flash_outcome;
 use super::PageError;
 use crate::domain::{Role, UserId};
 use crate::error::AppError;
@@ -91,13 +92,10 @@ pub async fn role_post(
     let who = viewer.require_admin("/admin")?;
     viewer.check_csrf(&f.csrf_token)?;
     let role = Role::parse(&f.role).map_err(|m| AppError::field("role", m))?;
-    match accounts::set_role(&state, &who, UserId(id), role, ip).await {
-        Ok(u) => Ok(redirect_with_flash(
-            &state,
-            "/admin",
-            "success",
-            &format!("{} is now {}.", u.name, role.as_str()),
-        )),
-        Err(e) => super::outcome::flash_failure(&state, "/admin", e),
-    }
+    let r = accounts::set_role(&state, &who, UserId(id), role, ip).await;
+    flash_outcome(
+        &state,
+        "/admin",
+        r.map(|u| format!("{} is now {}.", u.name, role.as_str())),
+    )
 }

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::context::{redirect_with_flash, render, Layout, Viewer};
 use super::form::{CsrfOnly, PageForm};
+use super::outcome::flash_outcome;
 use super::PageError;
 use crate::domain::{JobId, ResearcherId};
 use crate::http::extractors::{AppPath, ClientIp};
@@ -106,15 +107,12 @@ pub async fn job_retry_post(
 ) -> Result<Response, PageError> {
     let who = viewer.require_admin("/admin/jobs")?;
     viewer.check_csrf(&f.csrf_token)?;
-    match collection::retry(&state, &who, JobId(id), ip).await {
-        Ok(_) => Ok(redirect_with_flash(
-            &state,
-            "/admin/jobs",
-            "success",
-            &format!("Job {id} is queued again."),
-        )),
-        Err(e) => super::outcome::flash_failure(&state, "/admin/jobs", e),
-    }
+    let r = collection::retry(&state, &who, JobId(id), ip).await;
+    flash_outcome(
+        &state,
+        "/admin/jobs",
+        r.map(|_| format!("Job {id} is queued again.")),
+    )
 }
 
 pub async fn providers_get(

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::context::{redirect_with_flash, render, Layout, Viewer};
 use super::form::{CsrfOnly, PageForm};
+use super::outcome::flash_outcome;
 use super::PageError;
 use crate::http::extractors::{AppPath, ClientIp};
 use crate::pagination::PageParams;
@@ -114,15 +115,8 @@ pub async fn retry_post(
     let who = viewer.require_admin("/admin/mail")?;
     viewer.check_csrf(&f.csrf_token)?;
     let to = format!("/admin/mail/{id}");
-    match mail::retry(&state, &who, id, ip).await {
-        Ok(()) => Ok(redirect_with_flash(
-            &state,
-            &to,
-            "success",
-            "The message is queued again.",
-        )),
-        Err(e) => super::outcome::flash_failure(&state, &to, e),
-    }
+    let r = mail::retry(&state, &who, id, ip).await;
+    flash_outcome(&state, &to, r.map(|_| "The message is queued again."))
 }
 
 pub async fn test_post(

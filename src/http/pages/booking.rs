@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::context::{redirect_with_flash, render, Layout, Viewer};
 use super::form::PageForm;
+use super::outcome::flash_outcome;
 use super::PageError;
 use crate::domain::availability::local_instant;
 use crate::domain::{PaperId, ResearcherId};
@@ -281,14 +282,11 @@ pub async fn claim_request_post(
     let who = viewer.require(&back)?;
     viewer.check_csrf(&f.csrf_token)?;
     let message = Some(f.message).filter(|m| !m.trim().is_empty());
-    match crate::services::claims::request_claim(&state, &who, ResearcherId(id), message, ip).await
-    {
-        Ok(_) => Ok(redirect_with_flash(
-            &state,
-            &back,
-            "success",
-            "Your request is with the admins; they will decide.",
-        )),
-        Err(e) => super::outcome::flash_failure(&state, &back, e),
-    }
+    let r =
+        crate::services::claims::request_claim(&state, &who, ResearcherId(id), message, ip).await;
+    flash_outcome(
+        &state,
+        &back,
+        r.map(|_| "Your request is with the admins; they will decide."),
+    )
 }

@@ -6,8 +6,9 @@ use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
 
-use super::context::{redirect_with_flash, render, Viewer};
+use super::context::{render, Viewer};
 use super::form::{CsrfOnly, PageForm};
+use super::outcome::flash_outcome;
 use super::PageError;
 use crate::domain::PaperId;
 use crate::http::extractors::{AppPath, ClientIp};
@@ -136,13 +137,9 @@ pub async fn collect_post(
         }
         return Ok(render(&section));
     }
-    match result {
-        Ok(_) => Ok(redirect_with_flash(
-            &state,
-            &to,
-            "success",
-            "Collecting the authors' profiles; this page shows the progress.",
-        )),
-        Err(e) => super::outcome::flash_failure(&state, &to, e),
-    }
+    flash_outcome(
+        &state,
+        &to,
+        result.map(|_| "Collecting the authors' profiles; this page shows the progress."),
+    )
 }

@@ -137,12 +137,7 @@ pub struct FormProblem {
 impl FormProblem {
     /// Adds `Retry-After` to the re-rendered form, for a limit.
     pub fn add_retry_after(&self, res: &mut Response) {
-        if let Some(v) = self
-            .retry_after
-            .and_then(|s| axum::http::HeaderValue::from_str(&s.to_string()).ok())
-        {
-            res.headers_mut().insert(axum::http::header::RETRY_AFTER, v);
-        }
+        crate::http::api::error::set_retry_after(res, self.retry_after);
     }
 }
 

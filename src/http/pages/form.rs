@@ -52,13 +52,7 @@ pub fn back_to(headers: &axum::http::HeaderMap) -> String {
         .get(axum::http::header::REFERER)
         .and_then(|v| v.to_str().ok())
         .and_then(|r| url::Url::parse(r).ok())
-        .and_then(|u| {
-            let path = match u.query() {
-                Some(q) => format!("{}?{q}", u.path()),
-                None => u.path().to_string(),
-            };
-            local_path(&path)
-        })
+        .and_then(|u| local_path(&path_and_query(&u)))
         .unwrap_or_else(|| "/account".to_string())
 }
 
@@ -96,10 +90,14 @@ fn local_path(raw: &str) -> Option<String> {
     if joined.origin() != base.origin() {
         return None;
     }
-    Some(match joined.query() {
-        Some(q) => format!("{}?{q}", joined.path()),
-        None => joined.path().to_string(),
-    })
+    Some(path_and_query(&joined))
+}
+
+fn path_and_query(u: &url::Url) -> String {
+    match u.query() {
+        Some(q) => format!("{}?{q}", u.path()),
+        None => u.path().to_string(),
+    }
 }
 
 #[cfg(test)]

@@ -11,6 +11,7 @@ use serde::Deserialize;
 
 use super::context::{redirect_with_flash, render, render_status, Layout, Viewer};
 use super::form::PageForm;
+use super::outcome::flash_outcome;
 use super::PageError;
 use crate::domain::{PaperId, ResearcherId};
 use crate::http::extractors::{AppPath, ClientIp};
@@ -323,15 +324,12 @@ pub async fn renew_post(
     PageForm(f): PageForm<RenewForm>,
 ) -> Result<Response, PageError> {
     viewer.check_csrf(&f.csrf_token)?;
-    match outreach::renew(&state, &f.token, ip).await {
-        Ok(()) => Ok(redirect_with_flash(
-            &state,
-            "/",
-            "success",
-            "A new link is on its way to your inbox.",
-        )),
-        Err(e) => super::outcome::flash_failure(&state, "/", e),
-    }
+    let r = outreach::renew(&state, &f.token, ip).await;
+    flash_outcome(
+        &state,
+        "/",
+        r.map(|_| "A new link is on its way to your inbox."),
+    )
 }
 
 pub async fn opt_out_get(

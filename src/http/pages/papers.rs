@@ -10,6 +10,7 @@ use serde::Deserialize;
 
 use super::context::{redirect_with_flash, render, render_status, Layout, Viewer};
 use super::form::PageForm;
+use super::outcome::flash_outcome;
 use super::PageError;
 use crate::domain::PaperId;
 use crate::error::AppError;
@@ -303,23 +304,15 @@ pub async fn progress_post(
             "Progress must be a number from 0 to 100.",
         ));
     };
-    match papers::set_progress(
+    let r = papers::set_progress(
         &state,
         &who,
         PaperId(id),
         percent,
         f.wants_consultation.is_some(),
     )
-    .await
-    {
-        Ok(_) => Ok(redirect_with_flash(
-            &state,
-            &to,
-            "success",
-            "Your progress is saved.",
-        )),
-        Err(e) => super::outcome::flash_failure(&state, &to, e),
-    }
+    .await;
+    flash_outcome(&state, &to, r.map(|_| "Your progress is saved."))
 }
 
 #[cfg(test)]
