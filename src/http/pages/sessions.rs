@@ -318,12 +318,12 @@ pub async fn respond_post(
     let id = ConsultingSessionId(id);
     // A link that does not work is an error page, not a flash on a page
     // its holder may not see.
-    actions::by_link(&state, id, &f.token).await?;
+    let linked = actions::by_link(&state, id, &f.token).await?;
     let result = match f.action.as_str() {
-        "accept" => actions::answer_by_link(&state, id, &f.token, true, None)
+        "accept" => actions::answer(&state, linked, true, None)
             .await
             .map(|_| "Accepted. Both of you have the meeting link and a calendar invite."),
-        "decline" => actions::answer_by_link(&state, id, &f.token, false, f.reason)
+        "decline" => actions::answer(&state, linked, false, f.reason)
             .await
             .map(|_| "Declined. The reader has been told."),
         _ => Err(AppError::bad_request("bad_action", "Unknown action.")),

@@ -4,6 +4,7 @@
 
 use chrono::{DateTime, Utc};
 
+use crate::db::repos::consulting_sessions::SessionRow;
 use crate::domain::ConsultingSessionId;
 use crate::error::AppResult;
 use crate::services::accounts::Principal;
@@ -66,6 +67,8 @@ pub struct LinkedRequest {
     pub session: SessionView,
     /// The researcher's zone, for the times on the page.
     pub researcher_timezone: Option<String>,
+    /// What the link was checked against, for `answer`.
+    row: SessionRow,
 }
 
 /// The session an e-mail answer link is for (the signed link authorises).
@@ -75,28 +78,27 @@ pub async fn by_link(
     token: &str,
 ) -> AppResult<LinkedRequest> {
     let row = super::load_with_link(state, id, token).await?;
-    let researcher_timezone = row.researcher_timezone.clone();
     Ok(LinkedRequest {
         session: view(
-            row,
+            row.clone(),
             Party::Researcher,
             state.now(),
             state.config.sessions.completion_grace_hours,
         ),
-        researcher_timezone,
+        researcher_timezone: row.researcher_timezone.clone(),
+        row,
     })
 }
 
-/// Accepts (`true`) or declines a request through its e-mail answer link.
-pub async fn answer_by_link(
+/// Accepts (`true`) or declines the request an e-mail answer link is for
+/// (`by_link` checked the link).
+pub async fn answer(
     state: &AppState,
-    id: ConsultingSessionId,
-    token: &str,
+    linked: LinkedRequest,
     accept: bool,
     reason: Option<String>,
 ) -> AppResult<SessionView> {
-    let row = super::load_with_link(state, id, token).await?;
-    let party = Party::Researcher;
+    let (row, party) = (linked.row, Party::Researcher);
     let row = if accept {
         lifecycle::accept(state, row, party).await?
     } else {

@@ -224,8 +224,6 @@ fn price(s: &SessionRow) -> String {
     }
 }
 
-/// The request to the researcher, with accept and decline links that work
-/// without logging in (signed, until the request expires).
 /// The reader's card is held: a request still open goes to the researcher
 /// now (payments calls this through `AppState::hooks`).
 pub fn on_payment_authorized(
@@ -240,6 +238,8 @@ pub fn on_payment_authorized(
     Ok(())
 }
 
+/// The request to the researcher, with accept and decline links that work
+/// without logging in (signed, until the request expires).
 pub fn session_requested(
     c: &Connection,
     st: &AppState,
