@@ -60,12 +60,12 @@ async fn account(
         Some(u) => {
             let hash = state.passwords.hash(&password).await?;
             let (keys, now, id) = (state.keys.clone(), state.now(), u.id);
-            state
+            let revoked = state
                 .db
                 .write(move |tx| {
                     users::update_password(tx, id, &hash, now)?;
                     users::mark_email_verified(tx, id, now)?;
-                    auth_sessions::revoke_all_except(tx, id, None, now)?;
+                    let revoked = auth_sessions::revoke_all_except(tx, id, None, now)?;
                     let ev = audit::NewEvent {
                         actor: None,
                         action: "user.demo_password_reset",
@@ -73,10 +73,11 @@ async fn account(
                         detail: json!({}),
                         ip: None,
                     };
-                    audit::append(tx, &keys, ev, now)
+                    audit::append(tx, &keys, ev, now)?;
+                    Ok(revoked)
                 })
                 .await?;
-            accounts::forget_role(state, id).await?;
+            accounts::forget_sessions(state, revoked).await;
             (u.id, false, u.name)
         }
     };

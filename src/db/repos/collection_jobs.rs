@@ -183,21 +183,14 @@ pub fn retry(conn: &Connection, id: JobId) -> AppResult<bool> {
     Ok(n == 1)
 }
 
-/// Jobs a user requested since `since` (the reader's daily budget).
-pub fn count_requested_since(conn: &Connection, user: UserId, since: Time) -> AppResult<i64> {
+/// Jobs a user requested since `since`, and the authors they cover (the
+/// reader's daily budgets).
+pub fn requested_since(conn: &Connection, user: UserId, since: Time) -> AppResult<(i64, i64)> {
     Ok(conn.query_row(
-        "SELECT COUNT(*) FROM collection_jobs WHERE requested_by = ?1 AND created_at >= ?2",
+        "SELECT COUNT(*), COALESCE(SUM(author_count), 0) FROM collection_jobs
+          WHERE requested_by = ?1 AND created_at >= ?2",
         params![user, ts(since)],
-        |r| r.get(0),
-    )?)
-}
-
-/// Authors in the jobs a user asked for since `since`.
-pub fn authors_requested_since(conn: &Connection, user: UserId, since: Time) -> AppResult<i64> {
-    Ok(conn.query_row(
-        "SELECT COALESCE(SUM(author_count), 0) FROM collection_jobs WHERE requested_by = ?1 AND created_at >= ?2",
-        params![user, ts(since)],
-        |r| r.get(0),
+        |r| Ok((r.get(0)?, r.get(1)?)),
     )?)
 }
 

@@ -132,10 +132,6 @@ pub async fn request(
     }
     let key = dedupe_key(&req);
     let k = key.clone();
-    let author_count = match &req {
-        CollectRequest::Paper { .. } => None,
-        CollectRequest::Person { .. } => Some(1),
-    };
     let paper = match paper_id {
         Some(p) => Some(
             state
@@ -156,9 +152,10 @@ pub async fn request(
             created: false,
         });
     }
-    let author_count = author_count
-        .or_else(|| paper.as_ref().map(|p| p.authors.len() as i64))
-        .unwrap_or(0);
+    let author_count = match (&req, &paper) {
+        (CollectRequest::Paper { .. }, Some(p)) => p.authors.len() as i64,
+        _ => 1,
+    };
     if !who.is_admin() {
         let status = paper
             .as_ref()
@@ -173,12 +170,7 @@ pub async fn request(
         let (user, since) = (who.user_id, state.now() - chrono::Duration::days(1));
         let (jobs, authors) = state
             .db
-            .read(move |c| {
-                Ok((
-                    collection_jobs::count_requested_since(c, user, since)?,
-                    collection_jobs::authors_requested_since(c, user, since)?,
-                ))
-            })
+            .read(move |c| collection_jobs::requested_since(c, user, since))
             .await?;
         if jobs >= i64::from(state.config.collection.reader_daily_jobs) {
             return Err(AppError::RateLimited {

@@ -6,52 +6,17 @@ pub mod sender;
 #[macro_use]
 pub mod templates;
 pub mod account_templates;
+mod views;
+
+pub use views::MailView;
 
 use std::net::IpAddr;
 
 use serde_json::json;
 
 use crate::db::repos::audit;
-use crate::db::repos::mail_outbox::{self, Content, MailRow};
+use crate::db::repos::mail_outbox::{self, Content};
 
-/// A message as the admin mailbox shows it.
-#[derive(Debug, Clone)]
-pub struct MailView {
-    pub id: i64,
-    pub template: String,
-    pub recipient: String,
-    pub subject: String,
-    pub text: String,
-    pub html: String,
-    pub headers: Vec<(String, String)>,
-    /// `queued`, `sent`, `failed` or `held`.
-    pub status: String,
-    pub attempts: i64,
-    pub next_attempt_at: String,
-    pub last_error: Option<String>,
-    pub created_at: String,
-    pub sent_at: Option<String>,
-}
-
-impl From<MailRow> for MailView {
-    fn from(m: MailRow) -> Self {
-        Self {
-            id: m.id,
-            template: m.template,
-            recipient: m.recipient,
-            subject: m.content.subject,
-            text: m.content.text,
-            html: m.content.html,
-            headers: m.content.headers,
-            status: m.status,
-            attempts: m.attempts,
-            next_attempt_at: m.next_attempt_at,
-            last_error: m.last_error,
-            created_at: m.created_at,
-            sent_at: m.sent_at,
-        }
-    }
-}
 use crate::domain::Email;
 use crate::error::{AppError, AppResult};
 use crate::pagination::{Page, PageParams};

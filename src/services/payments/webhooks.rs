@@ -243,13 +243,13 @@ fn process(
         "payment_intent.amount_capturable_updated" => authorized(tx, st, object, now),
         "payment_intent.succeeded" => succeeded(tx, st, object, now),
         "payment_intent.payment_failed" => {
-            if let Some(p) = payment_of(tx, object, now)? {
+            if let Some(p) = payment_of(tx, object)? {
                 repo::transition(tx, p.session_id, &["pending"], "failed", now)?;
             }
             Ok(())
         }
         "payment_intent.canceled" => {
-            if let Some(p) = payment_of(tx, object, now)? {
+            if let Some(p) = payment_of(tx, object)? {
                 if let Some(s) = session_row(tx, st, p.session_id)? {
                     held::record_release_in(tx, &s, now)?;
                 }
@@ -283,11 +283,7 @@ fn process(
 /// The session payment a PaymentIntent belongs to: by the intent's id
 /// only, never by its metadata (an intent Checkout made is bound before,
 /// once Stripe confirmed it).
-fn payment_of(
-    tx: &Transaction<'_>,
-    intent: &Value,
-    _now: DateTime<Utc>,
-) -> AppResult<Option<repo::SessionPayment>> {
+fn payment_of(tx: &Transaction<'_>, intent: &Value) -> AppResult<Option<repo::SessionPayment>> {
     match text(intent, "id") {
         Some(id) => repo::find_by_intent(tx, id),
         None => Ok(None),
@@ -312,7 +308,7 @@ fn authorized(
     if text(intent, "status") != Some("requires_capture") {
         return Ok(());
     }
-    let Some(p) = payment_of(tx, intent, now)? else {
+    let Some(p) = payment_of(tx, intent)? else {
         return Ok(());
     };
     if !repo::transition(tx, p.session_id, &["pending", "failed"], "authorized", now)? {
@@ -346,7 +342,7 @@ fn succeeded(
     intent: &Value,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let Some(p) = payment_of(tx, intent, now)? else {
+    let Some(p) = payment_of(tx, intent)? else {
         return Ok(());
     };
     if p.status != "authorized" {
