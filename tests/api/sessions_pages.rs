@@ -244,6 +244,12 @@ async fn the_mail_link_shows_the_request_and_only_the_confirmation_accepts_it() 
         .await
         .unwrap();
     assert!(resp.status().is_success());
+    // The researcher, not signed in, stays on the link's page and reads
+    // what happened (not a log-in form without the outcome).
+    assert!(resp.url().path().ends_with("/respond"), "{}", resp.url());
+    let html = resp.text().await.unwrap();
+    assert!(html.contains("Accepted. Both of you have the meeting link"));
+    assert!(html.contains("This session is accepted."));
     let s: Value = app
         .get(&format!("/api/v1/consulting/sessions/{id}"), Some(&reader))
         .await

@@ -314,7 +314,16 @@ pub async fn respond_post(
     AppPath(id): AppPath<i64>,
     PageForm(f): PageForm<RespondForm>,
 ) -> Result<Response, PageError> {
-    let back = format!("/sessions/{id}");
+    // Back to the link's own page, which needs no log-in: the session
+    // page would send a researcher answering from a mail to the log-in
+    // form and lose the outcome on the way.
+    let action = if f.action == "decline" {
+        "decline"
+    } else {
+        "accept"
+    };
+    let token: String = url::form_urlencoded::byte_serialize(f.token.as_bytes()).collect();
+    let back = format!("/sessions/{id}/respond?token={token}&action={action}");
     let id = ConsultingSessionId(id);
     // A link that does not work is an error page, not a flash on a page
     // its holder may not see.
