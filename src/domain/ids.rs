@@ -38,5 +38,10 @@ typed_id!(
     JobId,
     ConsultingSessionId,
     ClaimRequestId,
-    MergeReviewId
+    MergeReviewId,
+    LedgerEntryId,
+    InvoiceId,
+    MailId,
+    OutreachId,
+    SubscriptionId
 );

@@ -10,11 +10,16 @@ pub mod paper;
 pub mod password;
 pub mod researcher;
 pub mod role;
+pub mod status;
 pub mod text;
 
 pub use email::Email;
 pub use ids::{
-    AuditId, ClaimRequestId, ConsultingSessionId, JobId, MergeReviewId, PaperId, QueryId,
-    ResearcherId, SessionId, UserId,
+    AuditId, ClaimRequestId, ConsultingSessionId, InvoiceId, JobId, LedgerEntryId, MailId,
+    MergeReviewId, OutreachId, PaperId, QueryId, ResearcherId, SessionId, SubscriptionId, UserId,
 };
 pub use role::Role;
+pub use status::{
+    ClaimStatus, JobStatus, MailStatus, MergeReviewStatus, OutreachStatus, PaymentStatus,
+    ResearcherStatus, SessionStatus, SubscriptionStatus,
+};
