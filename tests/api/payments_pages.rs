@@ -174,8 +174,9 @@ async fn paid_and_accepted_on_the_pages(s: &StripeApp) -> Accepted {
     assert_eq!(f["cancel_url"], back);
 
     // Stripe reports the checkout done and the card held.
-    let session = json!({"id": cs, "object": "checkout.session", "mode": "payment",
-        "payment_intent": intent_id(id), "metadata": {"session_id": id.to_string()}});
+    let mut session = checkout_object(&cs, "payment");
+    session["payment_intent"] = json!(intent_id(id));
+    session["metadata"] = json!({"session_id": id.to_string()});
     let now = app.clock.now().timestamp();
     let done = event("evt_cs_done", "checkout.session.completed", now, session);
     assert_eq!(delivered(app, &done).await, "processed");

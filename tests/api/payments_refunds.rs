@@ -211,9 +211,10 @@ fn charge_refunded(app: &TestApp, id: i64, event_id: &str, refunds: &[(&str, i64
     charge["amount_refunded"] = json!(refunds.iter().map(|r| r.1).sum::<i64>());
     let data: Vec<Value> = refunds
         .iter()
-        .map(|(rid, amount)| json!({"id": rid, "object": "refund", "amount": amount}))
+        .map(|(rid, amount)| refund_object(rid, *amount))
         .collect();
-    charge["refunds"] = json!({"object": "list", "data": data});
+    charge["refunds"] =
+        json!({"object": "list", "data": data, "has_more": false, "url": "/v1/refunds"});
     e
 }
 
@@ -265,7 +266,7 @@ async fn refunds_stripe_reports_are_recorded_once_and_count_towards_the_next() {
 async fn mount_refund_list(s: &StripeApp, session: i64, refunds: &[(&str, i64)]) {
     let data: Vec<Value> = refunds
         .iter()
-        .map(|(rid, amount)| json!({"id": rid, "object": "refund", "amount": amount, "status": "succeeded"}))
+        .map(|(rid, amount)| refund_object(rid, *amount))
         .collect();
     wiremock::Mock::given(wiremock::matchers::method("GET"))
         .and(wiremock::matchers::path("/v1/refunds"))
@@ -273,10 +274,9 @@ async fn mount_refund_list(s: &StripeApp, session: i64, refunds: &[(&str, i64)])
             "payment_intent",
             intent_id(session),
         ))
-        .respond_with(
-            wiremock::ResponseTemplate::new(200)
-                .set_body_json(json!({"object": "list", "data": data, "has_more": false})),
-        )
+        .respond_with(wiremock::ResponseTemplate::new(200).set_body_json(
+            json!({"object": "list", "data": data, "has_more": false, "url": "/v1/refunds"}),
+        ))
         .with_priority(1)
         .mount(&s.stripe)
         .await;

@@ -93,9 +93,10 @@ async fn subscribe(s: &StripeApp) -> (String, i64, i64) {
 
     let end = now(app) + 30 * 86_400;
     stripe_reports(&s.stripe, sub_object("active", end, local)).await;
-    let session = json!({"id": subscription_checkout(local), "object": "checkout.session",
-        "mode": "subscription", "subscription": SUB, "customer": CUSTOMER,
-        "metadata": {"colloquy_subscription_id": local.to_string()}});
+    let mut session = checkout_object(&subscription_checkout(local), "subscription");
+    session["subscription"] = json!(SUB);
+    session["customer"] = json!(CUSTOMER);
+    session["metadata"] = json!({"colloquy_subscription_id": local.to_string()});
     let e = event(
         "evt_checkout_done",
         "checkout.session.completed",

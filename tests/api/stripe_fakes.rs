@@ -9,7 +9,6 @@ use std::collections::BTreeMap;
 
 use colloquy::clock::Clock;
 use colloquy::config::{Config, PaymentsMode, Secret};
-use colloquy::services::payments::signature::sign;
 use serde_json::{json, Value};
 use wiremock::matchers::{header, header_exists, method, path, path_regex};
 use wiremock::{Mock, MockBuilder, MockServer, Request, Respond, ResponseTemplate};
@@ -187,9 +186,14 @@ struct NewCustomer;
 
 impl Respond for NewCustomer {
     fn respond(&self, req: &Request) -> ResponseTemplate {
-        let user: i64 = form(req)["metadata[user_id]"].parse().unwrap();
-        let id = customer_id(user);
-        ResponseTemplate::new(200).set_body_json(json!({"id": id, "object": "customer"}))
+        let f = form(req);
+        let user: i64 = f["metadata[user_id]"].parse().unwrap();
+        let mut c = stripe_fixture("customer.json");
+        c["id"] = json!(customer_id(user));
+        c["email"] = json!(f["email"]);
+        c["name"] = json!(f["name"]);
+        c["metadata"] = json!({"user_id": user.to_string()});
+        ResponseTemplate::new(200).set_body_json(c)
     }
 }
 
@@ -204,12 +208,30 @@ struct NewCheckout;
 impl Respond for NewCheckout {
     fn respond(&self, req: &Request) -> ResponseTemplate {
         let id = checkout_id(&key_of(req));
-        let url = format!("https://checkout.stripe.com/c/pay/{id}");
-        let mode = form(req)["mode"].clone();
-        ResponseTemplate::new(200).set_body_json(
-            json!({"id": id, "object": "checkout.session", "mode": mode, "url": url}),
-        )
+        let mut cs = checkout_object(&id, &form(req)["mode"]);
+        cs["url"] = json!(format!("https://checkout.stripe.com/c/pay/{id}"));
+        ResponseTemplate::new(200).set_body_json(cs)
     }
+}
+
+/// A Checkout Session in `mode` (`payment` or `subscription`), as Stripe
+/// shows it: `checkout_session.json` with this id, nothing paid yet.
+pub fn checkout_object(id: &str, mode: &str) -> Value {
+    let mut cs = stripe_fixture("checkout_session.json");
+    cs["id"] = json!(id);
+    cs["mode"] = json!(mode);
+    cs["payment_intent"] = Value::Null;
+    cs["subscription"] = Value::Null;
+    cs
+}
+
+/// A succeeded refund `refund.json` with this id and amount.
+pub fn refund_object(id: &str, amount: i64) -> Value {
+    let mut r = stripe_fixture("refund.json");
+    r["id"] = json!(id);
+    r["amount"] = json!(amount);
+    r["status"] = json!("succeeded");
+    r
 }
 
 /// The Checkout Session the fake makes for the idempotency key `key`.
@@ -311,7 +333,7 @@ pub fn key_of(req: &Request) -> String {
 
 /// `Stripe-Signature` for `body` signed at `t` with the endpoint secret.
 pub fn signature(t: i64, body: &str) -> String {
-    format!("t={t},v1={}", sign(WEBHOOK_SECRET, t, body.as_bytes()))
+    stripe_webhook::Webhook::generate_test_header(body, WEBHOOK_SECRET, Some(t))
 }
 
 /// Posts a raw webhook body with the given signature header.

@@ -19,9 +19,10 @@ use crate::db::repos::ledger::{self, NewEntry};
 use crate::db::repos::payments::{self as repo, NewPayment, SessionPayment};
 use crate::db::repos::{billing, users};
 use crate::domain::money::{percent_of, refund_percent, Rate};
+use crate::domain::money::{Currency, Money};
 use crate::domain::{ConsultingSessionId, UserId};
 use crate::error::{AppError, AppResult};
-use crate::providers::stripe::StripeClient;
+use crate::providers::stripe::{CheckoutFor, PaymentIntentStatus, StripeClient};
 use crate::providers::ProviderError;
 use crate::state::AppState;
 
@@ -32,6 +33,12 @@ pub fn enabled(state: &AppState) -> bool {
 
 fn stripe(state: &AppState) -> AppResult<&StripeClient> {
     state.providers.stripe.as_ref().ok_or(AppError::NotFound)
+}
+
+/// A stored amount in its stored currency.
+pub(super) fn money(minor: i64, currency: &str) -> AppResult<Money> {
+    let currency = Currency::parse(currency).map_err(AppError::internal)?;
+    Ok(Money::new(minor, currency))
 }
 
 pub fn upstream(e: ProviderError) -> AppError {
@@ -135,15 +142,16 @@ pub async fn customer(state: &AppState, user: UserId) -> AppResult<String> {
     }
     let account = account.ok_or(AppError::NotFound)?;
     let created = stripe(state)?
-        .create_customer(&account.email, &account.name, user.0)
+        .create_customer(&account.email, &account.name, user)
         .await
         .map_err(upstream)?;
-    let (id, now) = (created.id.clone(), state.now());
+    let (id, now) = (created.id.to_string(), state.now());
+    let stored = id.clone();
     state
         .db
-        .write(move |tx| billing::set_customer(tx, user, &id, now))
+        .write(move |tx| billing::set_customer(tx, user, &stored, now))
         .await?;
-    Ok(created.id)
+    Ok(id)
 }
 
 /// `POST /consulting/payments/intent`: a manual-capture PaymentIntent for
@@ -162,23 +170,22 @@ pub async fn create_intent(
             let customer = customer(state, reader).await?;
             client
                 .create_payment_intent(
-                    payment.amount_minor,
-                    &payment.currency,
+                    money(payment.amount_minor, &payment.currency)?,
                     &customer,
-                    id.0,
+                    id,
                     &format!("colloquy-session-{id}-intent"),
                 )
                 .await
         }
     }
     .map_err(upstream)?;
-    let (intent_id, now) = (intent.id.clone(), state.now());
+    let (intent_id, now) = (intent.id.to_string(), state.now());
     state
         .db
         .write(move |tx| repo::set_intent(tx, id.0, &intent_id, now))
         .await?;
     Ok(IntentView {
-        payment_intent_id: intent.id,
+        payment_intent_id: intent.id.to_string(),
         client_secret: intent.client_secret.unwrap_or_default(),
         amount: payment.amount_minor,
         tax: payment.tax_minor,
@@ -192,33 +199,16 @@ pub async fn checkout(state: &AppState, reader: UserId, row: &SessionRow) -> App
     let id = row.id;
     let customer = customer(state, reader).await?;
     let back = format!("{}/sessions/{id}", state.config.public_url());
-    let body = crate::providers::stripe::form(&[
-        ("mode", "payment".into()),
-        ("customer", customer),
-        ("line_items[0][quantity]", "1".into()),
-        (
-            "line_items[0][price_data][currency]",
-            payment.currency.to_lowercase(),
-        ),
-        (
-            "line_items[0][price_data][unit_amount]",
-            payment.amount_minor.to_string(),
-        ),
-        (
-            "line_items[0][price_data][product_data][name]",
-            format!("Consulting session with {}", row.researcher_name),
-        ),
-        ("payment_intent_data[capture_method]", "manual".into()),
-        ("payment_intent_data[metadata][session_id]", id.to_string()),
-        ("metadata[session_id]", id.to_string()),
-        ("success_url", format!("{back}?paid=1")),
-        ("cancel_url", back),
-    ]);
+    let what = CheckoutFor::Session {
+        id,
+        amount: money(payment.amount_minor, &payment.currency)?,
+        product: format!("Consulting session with {}", row.researcher_name),
+    };
     let session = stripe(state)?
-        .create_checkout_session(&body, &format!("colloquy-session-{id}-checkout"))
+        .create_checkout_session(&customer, what, format!("{back}?paid=1"), back)
         .await
         .map_err(upstream)?;
-    let (cs, now) = (session.id.clone(), state.now());
+    let (cs, now) = (session.id.to_string(), state.now());
     state
         .db
         .write(move |tx| repo::set_checkout(tx, id.0, &cs, now))
@@ -254,7 +244,7 @@ pub async fn capture(state: &AppState, s: &SessionRow) -> AppResult<Option<Sessi
         .capture(&intent, &format!("colloquy-session-{}-capture", s.id))
         .await
         .map_err(upstream)?;
-    if done.status != "succeeded" {
+    if done.status != PaymentIntentStatus::Succeeded {
         return Err(AppError::Upstream {
             code: "payment_not_captured",
             message: format!("Stripe reports the payment as {}.", done.status),
@@ -454,7 +444,7 @@ pub async fn refund(
         .map_err(upstream)?;
     Ok(Some(Refunded {
         payment: p,
-        refund_id: r.id,
+        refund_id: r.id.to_string(),
         amount: r.amount,
     }))
 }

@@ -5,10 +5,10 @@ pub mod held;
 pub mod invoices;
 pub mod pricing;
 pub mod refunds;
-pub mod signature;
 mod subscription_events;
 pub mod subscriptions;
 mod views;
+mod webhook_events;
 pub mod webhooks;
 
 pub use views::{InvoiceView, LedgerView};
@@ -197,9 +197,4 @@ pub async fn summary(
             .filter_map(|e| e.invoice_id.zip(e.invoice_number))
             .collect(),
     }))
-}
-
-/// A string field of a Stripe object (webhook payloads).
-pub(crate) fn text<'a>(v: &'a serde_json::Value, key: &str) -> Option<&'a str> {
-    v.get(key).and_then(serde_json::Value::as_str)
 }

@@ -5,16 +5,18 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use rusqlite::Transaction;
-use serde_json::Value;
 
 use super::invoices::{self, Charge};
-use super::text;
 use crate::db::repos::ledger::{self, NewEntry};
 use crate::db::repos::payments::{self as repo, StripeState};
 use crate::domain::UserId;
 use crate::error::{AppError, AppResult};
-use crate::providers::stripe::Subscription as StripeSubscription;
+use crate::providers::stripe::{
+    self as stripe, metadata, CheckoutSession, CheckoutSessionMode,
+    Subscription as StripeSubscription,
+};
 use crate::state::AppState;
+use stripe_shared::Invoice;
 
 fn ts_of(unix: Option<i64>) -> Option<DateTime<Utc>> {
     unix.and_then(|t| Utc.timestamp_opt(t, 0).single())
@@ -31,22 +33,21 @@ pub(super) fn apply_subscription(
 ) -> AppResult<Option<repo::Subscription>> {
     let local = match repo::find_by_stripe(tx, &sub.id)? {
         Some(l) => Some(l),
-        None => sub
-            .metadata_id()
-            .map(|id| repo::find_subscription(tx, id))
+        None => metadata::subscription_of(&sub.metadata)
+            .map(|id| repo::find_subscription(tx, id.0))
             .transpose()?
             .flatten(),
     };
     let Some(local) = local else {
         return Ok(None);
     };
-    let (start, end) = sub.period();
+    let (start, end) = stripe::period(sub);
     repo::apply_stripe_state(
         tx,
         local.id,
         &StripeState {
             stripe_id: &sub.id,
-            status: &sub.status,
+            status: sub.status.as_str(),
             period_start: ts_of(start),
             period_end: ts_of(end),
             cancel_at_period_end: sub.cancel_at_period_end,
@@ -60,37 +61,37 @@ pub(super) fn apply_subscription(
 pub(super) fn checkout_completed(
     tx: &Transaction<'_>,
     st: &AppState,
-    session: &Value,
+    session: &CheckoutSession,
     current: Option<&StripeSubscription>,
     created: i64,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    match text(session, "mode") {
+    let cs = session.id.as_str();
+    match session.mode {
         // The payment is found by the Checkout Session we made for it (its
         // id is stored), never by metadata; it takes the intent only once.
-        Some("payment") => {
-            let (Some(intent), Some(cs)) = (text(session, "payment_intent"), text(session, "id"))
-            else {
+        CheckoutSessionMode::Payment => {
+            let Some(intent) = &session.payment_intent else {
                 return Ok(());
             };
             if let Some(p) = repo::find_by_checkout_session(tx, cs)? {
                 if p.intent_id.is_none() {
-                    repo::set_intent(tx, p.session_id, intent, now)?;
+                    repo::set_intent(tx, p.session_id, intent.id().as_str(), now)?;
                 }
             }
             Ok(())
         }
-        Some("subscription") => {
-            if let (Some(cs), Some(sub)) = (text(session, "id"), current) {
+        CheckoutSessionMode::Subscription => {
+            if let Some(sub) = current {
                 if let Some(local) = repo::find_by_checkout(tx, cs)? {
                     repo::apply_stripe_state(
                         tx,
                         local.id,
                         &StripeState {
                             stripe_id: &sub.id,
-                            status: &sub.status,
-                            period_start: ts_of(sub.period().0),
-                            period_end: ts_of(sub.period().1),
+                            status: sub.status.as_str(),
+                            period_start: ts_of(stripe::period(sub).0),
+                            period_end: ts_of(stripe::period(sub).1),
                             cancel_at_period_end: sub.cancel_at_period_end,
                             event_at: created,
                         },
@@ -108,7 +109,7 @@ pub(super) fn checkout_completed(
 pub(super) fn invoice_paid(
     tx: &Transaction<'_>,
     st: &AppState,
-    invoice: &Value,
+    invoice: &Invoice,
     current: Option<&StripeSubscription>,
     created: i64,
     now: DateTime<Utc>,
@@ -119,16 +120,13 @@ pub(super) fn invoice_paid(
     let Some(local) = apply_subscription(tx, st, sub, created, now)? else {
         return Ok(());
     };
-    let amount = invoice["amount_paid"].as_i64().unwrap_or(0);
-    let tax = invoice["tax"]
-        .as_i64()
-        .or_else(|| {
-            invoice["total_taxes"]
-                .as_array()
-                .map(|t| t.iter().filter_map(|x| x["amount"].as_i64()).sum())
-        })
-        .unwrap_or(0);
-    let currency = text(invoice, "currency").unwrap_or("eur").to_uppercase();
+    let amount = invoice.amount_paid;
+    let tax = invoice
+        .total_taxes
+        .as_ref()
+        .map_or(0, |t| t.iter().map(|x| x.amount).sum());
+    let currency = invoice.currency.to_string().to_uppercase();
+    let invoice_id = invoice.id.as_ref().map(|i| i.to_string());
     let Some(entry) = ledger::append(
         tx,
         &NewEntry {
@@ -140,7 +138,7 @@ pub(super) fn invoice_paid(
             tax_minor: tax,
             fee_minor: 0,
             currency: &currency,
-            stripe_ref: text(invoice, "id"),
+            stripe_ref: invoice_id.as_deref(),
         },
         now,
     )?

@@ -11,7 +11,9 @@ use super::held::{self, upstream};
 use super::pricing;
 use crate::config::PlanConfig;
 use crate::db::repos::payments::{self as repo, Subscription};
+use crate::domain::SubscriptionId;
 use crate::error::{AppError, AppResult};
+use crate::providers::stripe::CheckoutFor;
 use crate::services::accounts::Principal;
 use crate::state::AppState;
 
@@ -133,35 +135,30 @@ pub async fn start(state: &AppState, who: &Principal, plan_id: &str) -> AppResul
         .await?;
     let customer = held::customer(state, user).await?;
     let back = format!("{}/account", state.config.public_url());
-    let body = crate::providers::stripe::form(&[
-        ("mode", "subscription".into()),
-        ("customer", customer),
-        ("line_items[0][price]", plan.stripe_price_id.clone()),
-        ("line_items[0][quantity]", "1".into()),
-        (
-            "subscription_data[metadata][colloquy_subscription_id]",
-            id.to_string(),
-        ),
-        ("metadata[colloquy_subscription_id]", id.to_string()),
-        ("success_url", format!("{back}?subscribed=1#subscription")),
-        ("cancel_url", format!("{back}#subscription")),
-    ]);
     let session = state
         .providers
         .stripe
         .as_ref()
         .ok_or(AppError::NotFound)?
-        .create_checkout_session(&body, &format!("colloquy-subscription-{id}-checkout"))
+        .create_checkout_session(
+            &customer,
+            CheckoutFor::Subscription {
+                id: SubscriptionId(id),
+                price_id: &plan.stripe_price_id,
+            },
+            format!("{back}?subscribed=1#subscription"),
+            format!("{back}#subscription"),
+        )
         .await
         .map_err(upstream)?;
-    let cs = session.id.clone();
+    let cs = session.id.to_string();
     state
         .db
         .write(move |tx| repo::set_checkout_subscription(tx, id, &cs, now))
         .await?;
     Ok(Started {
         subscription_id: id,
-        checkout_session_id: session.id,
+        checkout_session_id: session.id.to_string(),
         checkout_url: session
             .url
             .ok_or_else(|| AppError::internal("Stripe Checkout answered without a URL"))?,
@@ -250,7 +247,6 @@ pub async fn card_portal(state: &AppState, who: &Principal) -> AppResult<String>
         .ok_or(AppError::NotFound)?
         .billing_portal(&customer, &back)
         .await
-        .map_err(upstream)?
-        .url
-        .ok_or_else(|| AppError::internal("the Billing Portal answered without a URL"))
+        .map_err(upstream)
+        .map(|portal| portal.url)
 }

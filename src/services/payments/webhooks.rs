@@ -1,26 +1,21 @@
 //! `POST /api/v1/webhooks/stripe`: signed events keep the local state true
-//! even when they arrive twice, late or out of order. An event is stored by
-//! id in the same transaction as its effects, so a replay is a no-op and a
+//! even when they arrive twice, late or out of order. async-stripe checks
+//! the signature and parses the typed event; an event is stored by id in
+//! the same transaction as its effects, so a replay is a no-op and a
 //! failure leaves nothing behind (Stripe retries on the 500).
 
 use std::net::IpAddr;
 
-use chrono::{DateTime, Utc};
-use rusqlite::Transaction;
-use serde_json::Value;
+use serde::Deserialize;
+use stripe_webhook::{Webhook, WebhookError};
 
 use super::held;
-use super::signature;
-use super::subscription_events::{
-    apply_subscription, checkout_completed, invoice_paid, renewal_failed,
-};
-use super::text;
-use crate::db::repos::consulting_sessions;
-use crate::db::repos::ledger::{self, NewEntry};
+use super::webhook_events::{self, Fetched, Handled};
+use crate::db::repos::billing;
 use crate::db::repos::payments as repo;
-use crate::db::repos::{audit, billing};
+use crate::domain::ConsultingSessionId;
 use crate::error::{AppError, AppResult};
-use crate::providers::stripe::Subscription as StripeSubscription;
+use crate::providers::stripe::{metadata, PaymentIntent};
 use crate::state::AppState;
 
 /// What happened to an event.
@@ -33,20 +28,69 @@ pub enum Outcome {
     Ignored,
 }
 
-const HANDLED: &[&str] = &[
-    "payment_intent.amount_capturable_updated",
-    "payment_intent.succeeded",
-    "payment_intent.payment_failed",
-    "payment_intent.canceled",
-    "checkout.session.completed",
-    "charge.refunded",
-    "charge.dispute.created",
-    "invoice.paid",
-    "invoice.payment_failed",
-    "customer.subscription.created",
-    "customer.subscription.updated",
-    "customer.subscription.deleted",
-];
+/// Why a signature was refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SignatureError {
+    /// No `t=` or no `v1=` in the header.
+    Malformed,
+    /// `t` is too far from now (a replayed or delayed request).
+    Stale,
+    /// No `v1` value matches.
+    Mismatch,
+}
+
+impl SignatureError {
+    pub fn message(self) -> &'static str {
+        match self {
+            SignatureError::Malformed => "The Stripe-Signature header is missing or malformed.",
+            SignatureError::Stale => "The Stripe-Signature timestamp is outside the tolerance.",
+            SignatureError::Mismatch => "No Stripe-Signature value matches this payload.",
+        }
+    }
+}
+
+/// A correctly signed event.
+#[derive(Debug)]
+pub enum Signed {
+    /// Parsed into async-stripe's typed event.
+    Event(Box<stripe_webhook::Event>),
+    /// Signed, but its object does not parse as the API version Colloquy
+    /// speaks ([`crate::providers::stripe::api_version`]).
+    Unreadable,
+}
+
+/// When the header says the payload was signed: `t=`, with at least one
+/// `v1=` beside it. The tolerance is ours (`webhook_tolerance_secs`);
+/// async-stripe's is a fixed five minutes, so it checks the signature
+/// at this very time.
+fn signed_at(header: &str) -> Option<i64> {
+    let mut parts = header.split(',').filter_map(|p| p.split_once('='));
+    let t = parts.clone().find(|(k, _)| *k == "t")?.1.parse().ok()?;
+    parts.any(|(k, _)| k == "v1").then_some(t)
+}
+
+/// Checks a `Stripe-Signature` header against the raw body with
+/// async-stripe; any one `v1` may match (Stripe signs with every active
+/// secret while one is rolled).
+pub fn verify(
+    header: &str,
+    payload: &str,
+    secret: &str,
+    now_unix: i64,
+    tolerance_secs: i64,
+) -> Result<Signed, SignatureError> {
+    let t = signed_at(header).ok_or(SignatureError::Malformed)?;
+    if (now_unix - t).abs() > tolerance_secs {
+        return Err(SignatureError::Stale);
+    }
+    match Webhook::construct_event_with_timestamp(payload, header, secret, t) {
+        Ok(event) => Ok(Signed::Event(Box::new(event))),
+        Err(WebhookError::BadParse(_)) => Ok(Signed::Unreadable),
+        Err(WebhookError::BadSignature) => Err(SignatureError::Mismatch),
+        Err(WebhookError::BadTimestamp(_)) => Err(SignatureError::Stale),
+        Err(WebhookError::BadHeader(_) | WebhookError::BadKey) => Err(SignatureError::Malformed),
+    }
+}
 
 fn allowed(state: &AppState, ip: Option<IpAddr>) -> bool {
     let list = &state.config.stripe.webhook_allowed_ips;
@@ -63,15 +107,55 @@ fn bad(message: &str) -> AppError {
     AppError::bad_request("bad_webhook", message)
 }
 
-/// The Stripe subscription an event is about, if any.
-fn subscription_ref(kind: &str, object: &Value) -> Option<String> {
-    match kind {
-        k if k.starts_with("customer.subscription.") => text(object, "id").map(str::to_string),
-        "invoice.paid" | "invoice.payment_failed" => text(object, "subscription")
-            .or_else(|| object["parent"]["subscription_details"]["subscription"].as_str())
-            .map(str::to_string),
-        "checkout.session.completed" => text(object, "subscription").map(str::to_string),
-        _ => None,
+/// The envelope of an event whose object did not parse.
+#[derive(Deserialize)]
+struct Envelope {
+    id: String,
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    created: i64,
+}
+
+/// An event to record: its id, type and time, and what Colloquy does.
+struct Received {
+    id: String,
+    kind: String,
+    created: i64,
+    handled: Option<Handled>,
+}
+
+fn receive(signed: Signed, payload: &str) -> AppResult<Received> {
+    match signed {
+        Signed::Event(event) => {
+            let event = *event;
+            Ok(Received {
+                id: event.id.to_string(),
+                kind: event.type_.as_str().to_string(),
+                created: event.created,
+                handled: Handled::from_object(event.data.object),
+            })
+        }
+        Signed::Unreadable => {
+            let value: serde_json::Value =
+                serde_json::from_str(payload).map_err(|_| bad("The event is not JSON."))?;
+            let e =
+                Envelope::deserialize(value).map_err(|_| bad("The event has no id or type."))?;
+            if Handled::KINDS.contains(&e.kind.as_str()) {
+                tracing::warn!(event = %e.id, kind = %e.kind, api_version = crate::providers::stripe::api_version(), "stripe event not readable");
+                return Err(bad(&format!(
+                    "The {} object does not parse as Stripe API version {}; set the webhook endpoint to that version.",
+                    e.kind,
+                    crate::providers::stripe::api_version()
+                )));
+            }
+            Ok(Received {
+                id: e.id,
+                kind: e.kind,
+                created: e.created,
+                handled: None,
+            })
+        }
     }
 }
 
@@ -89,21 +173,21 @@ pub async fn handle(
     }
     let now = state.now();
     let cfg = &state.config.stripe;
-    signature::verify(
+    let payload = std::str::from_utf8(body).map_err(|_| bad("The event is not JSON."))?;
+    let signed = verify(
         signature_header.unwrap_or_default(),
-        body,
+        payload,
         cfg.webhook_secret.expose(),
         now.timestamp(),
         cfg.webhook_tolerance_secs,
     )
     .map_err(|e| bad(e.message()))?;
-    let event: Value = serde_json::from_slice(body).map_err(|_| bad("The event is not JSON."))?;
-    let (Some(id), Some(kind)) = (text(&event, "id"), text(&event, "type")) else {
-        return Err(bad("The event has no id or type."));
-    };
-    let (id, kind) = (id.to_string(), kind.to_string());
-    let created = event["created"].as_i64().unwrap_or(0);
-    let object = event["data"]["object"].clone();
+    let Received {
+        id,
+        kind,
+        created,
+        handled,
+    } = receive(signed, payload)?;
     // A replay is answered without asking Stripe anything.
     let seen = id.clone();
     if state
@@ -114,10 +198,9 @@ pub async fn handle(
         return Ok(Outcome::Replayed);
     }
     // What the event alone cannot be trusted with is read from Stripe first.
-    let fetched = if HANDLED.contains(&kind.as_str()) {
-        fetch(state, &kind, &object).await?
-    } else {
-        Fetched::default()
+    let fetched = match &handled {
+        Some(h) => fetch(state, h).await?,
+        None => Fetched::default(),
     };
     let st = state.clone();
     let outcome = state
@@ -126,16 +209,16 @@ pub async fn handle(
             if !billing::record_event(tx, &id, &kind, created, now)? {
                 return Ok(Outcome::Replayed);
             }
-            if !HANDLED.contains(&kind.as_str()) {
+            let Some(handled) = &handled else {
                 return Ok(Outcome::Ignored);
-            }
+            };
             if let Some((session, intent)) = &fetched.checkout_intent {
                 // Stripe confirmed the reader's Checkout made this intent.
-                if repo::find(tx, *session)?.is_some_and(|p| p.intent_id.is_none()) {
-                    repo::set_intent(tx, *session, intent, now)?;
+                if repo::find(tx, session.0)?.is_some_and(|p| p.intent_id.is_none()) {
+                    repo::set_intent(tx, session.0, intent, now)?;
                 }
             }
-            process(tx, &st, &kind, created, &object, &fetched, now)?;
+            webhook_events::process(tx, &st, handled, created, &fetched, now)?;
             Ok(Outcome::Processed)
         })
         .await
@@ -150,21 +233,10 @@ pub async fn handle(
     Ok(outcome)
 }
 
-/// What Stripe says about an event's objects, read before the transaction.
-#[derive(Default)]
-struct Fetched {
-    /// The subscription, where event order matters.
-    subscription: Option<StripeSubscription>,
-    /// A reader's Checkout made this intent: (session id, intent id).
-    checkout_intent: Option<(i64, String)>,
-    /// Every refund of the charge's intent, when the event leaves them out.
-    refunds: Option<Vec<(String, i64)>>,
-}
-
-async fn fetch(state: &AppState, kind: &str, object: &Value) -> AppResult<Fetched> {
+async fn fetch(state: &AppState, handled: &Handled) -> AppResult<Fetched> {
     let stripe = state.providers.stripe.as_ref().ok_or(AppError::NotFound)?;
     let mut fetched = Fetched::default();
-    if let Some(sub) = subscription_ref(kind, object) {
+    if let Some(sub) = handled.subscription_ref() {
         fetched.subscription = Some(
             stripe
                 .retrieve_subscription(&sub)
@@ -172,20 +244,25 @@ async fn fetch(state: &AppState, kind: &str, object: &Value) -> AppResult<Fetche
                 .map_err(held::upstream)?,
         );
     }
-    if kind.starts_with("payment_intent.") {
-        fetched.checkout_intent = checkout_intent(state, object).await?;
+    if let Some(intent) = handled.payment_intent() {
+        fetched.checkout_intent = checkout_intent(state, intent).await?;
     }
-    if kind == "charge.refunded" && object["refunds"]["data"].as_array().is_none() {
-        if let Some(intent) = text(object, "payment_intent") {
-            let known = intent.to_string();
+    if let Handled::ChargeRefunded(charge) = handled {
+        if let (None, Some(intent)) = (&charge.refunds, &charge.payment_intent) {
+            let intent = intent.id().to_string();
+            let known = intent.clone();
             if state
                 .db
                 .read(move |c| repo::find_by_intent(c, &known))
                 .await?
                 .is_some()
             {
-                let list = stripe.list_refunds(intent).await.map_err(held::upstream)?;
-                fetched.refunds = Some(list.into_iter().map(|r| (r.id, r.amount)).collect());
+                let list = stripe.list_refunds(&intent).await.map_err(held::upstream)?;
+                fetched.refunds = Some(
+                    list.into_iter()
+                        .map(|r| (r.id.to_string(), r.amount))
+                        .collect(),
+                );
             }
         }
     }
@@ -195,14 +272,12 @@ async fn fetch(state: &AppState, kind: &str, object: &Value) -> AppResult<Fetche
 /// An intent we do not know yet may come from a reader's Checkout: the
 /// event's metadata only says where to look; Stripe's own Checkout Session
 /// must name this very intent before the payment is bound to it.
-async fn checkout_intent(state: &AppState, intent: &Value) -> AppResult<Option<(i64, String)>> {
-    let Some(id) = text(intent, "id").map(str::to_string) else {
-        return Ok(None);
-    };
-    let session = intent["metadata"]["session_id"]
-        .as_str()
-        .and_then(|s| s.parse::<i64>().ok());
-    let Some(session) = session else {
+async fn checkout_intent(
+    state: &AppState,
+    intent: &PaymentIntent,
+) -> AppResult<Option<(ConsultingSessionId, String)>> {
+    let id = intent.id.to_string();
+    let Some(session) = metadata::session_of(&intent.metadata) else {
         return Ok(None);
     };
     let known = id.clone();
@@ -212,7 +287,7 @@ async fn checkout_intent(state: &AppState, intent: &Value) -> AppResult<Option<(
             if repo::find_by_intent(c, &known)?.is_some() {
                 return Ok(None);
             }
-            repo::find(c, session)
+            repo::find(c, session.0)
         })
         .await?;
     let Some(cs) = payment
@@ -226,215 +301,90 @@ async fn checkout_intent(state: &AppState, intent: &Value) -> AppResult<Option<(
         .retrieve_checkout_session(&cs)
         .await
         .map_err(held::upstream)?;
-    Ok((checkout.payment_intent.as_deref() == Some(id.as_str())).then_some((session, id)))
+    let made = checkout.payment_intent.as_ref().map(|i| i.id().as_str());
+    Ok((made == Some(id.as_str())).then_some((session, id)))
 }
 
-fn process(
-    tx: &Transaction<'_>,
-    st: &AppState,
-    kind: &str,
-    created: i64,
-    object: &Value,
-    fetched: &Fetched,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
-    let current = fetched.subscription.as_ref();
-    match kind {
-        "payment_intent.amount_capturable_updated" => authorized(tx, st, object, now),
-        "payment_intent.succeeded" => succeeded(tx, st, object, now),
-        "payment_intent.payment_failed" => {
-            if let Some(p) = payment_of(tx, object)? {
-                repo::transition(tx, p.session_id, &["pending"], "failed", now)?;
-            }
-            Ok(())
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vector() -> serde_json::Value {
+        let path = concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/tests/fixtures/stripe/webhook_signature_vector.json"
+        );
+        serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap()
+    }
+
+    fn header_for(body: &str, secret: &str, t: i64) -> String {
+        Webhook::generate_test_header(body, secret, Some(t))
+    }
+
+    #[test]
+    fn the_published_vector_verifies() {
+        let v = vector();
+        let body = v["raw_body"].as_str().unwrap();
+        let secret = v["endpoint_secret"].as_str().unwrap();
+        let t = v["timestamp"].as_i64().unwrap();
+        let header = v["Stripe-Signature"].as_str().unwrap();
+        assert_eq!(header_for(body, secret, t), header);
+        assert!(verify(header, body, secret, t + 10, 300).is_ok());
+    }
+
+    #[test]
+    fn any_one_of_several_v1_values_may_match() {
+        let v = vector();
+        let body = v["raw_body"].as_str().unwrap();
+        let t = v["timestamp"].as_i64().unwrap();
+        let good = v["expected_v1"].as_str().unwrap();
+        let header = format!("t={t},v1={},v0=abc,v1={good}", "00".repeat(32));
+        assert!(verify(&header, body, "whsec_test_secret", t, 300).is_ok());
+    }
+
+    #[test]
+    fn bad_stale_and_malformed_signatures_are_refused() {
+        let v = vector();
+        let body = v["raw_body"].as_str().unwrap();
+        let t = v["timestamp"].as_i64().unwrap();
+        let header = v["Stripe-Signature"].as_str().unwrap();
+        let err = |h: &str, b: &str, secret: &str, now: i64| verify(h, b, secret, now, 300).err();
+        assert_eq!(
+            err(header, body, "whsec_other", t),
+            Some(SignatureError::Mismatch)
+        );
+        let changed = body.replacen('e', "f", 1);
+        assert_eq!(
+            err(header, &changed, "whsec_test_secret", t),
+            Some(SignatureError::Mismatch)
+        );
+        assert_eq!(
+            err(header, body, "whsec_test_secret", t + 301),
+            Some(SignatureError::Stale)
+        );
+        assert_eq!(
+            err(header, body, "whsec_test_secret", t - 301),
+            Some(SignatureError::Stale)
+        );
+        for bad in ["", "t=abc,v1=00", &format!("t={t}"), "v1=00"] {
+            assert_eq!(
+                err(bad, body, "whsec_test_secret", t),
+                Some(SignatureError::Malformed),
+                "{bad}"
+            );
         }
-        "payment_intent.canceled" => {
-            if let Some(p) = payment_of(tx, object)? {
-                if let Some(s) = session_row(tx, st, p.session_id)? {
-                    held::record_release_in(tx, &s, now)?;
-                }
-            }
-            Ok(())
-        }
-        "checkout.session.completed" => checkout_completed(tx, st, object, current, created, now),
-        "charge.refunded" => refunded(tx, st, object, fetched.refunds.as_deref(), now),
-        "charge.dispute.created" => disputed(tx, st, object, now),
-        "invoice.paid" => invoice_paid(tx, st, object, current, created, now),
-        "invoice.payment_failed" => {
-            if let Some(local) = current
-                .map(|sub| apply_subscription(tx, st, sub, created, now))
-                .transpose()?
-                .flatten()
-            {
-                // A failed renewal means past_due here, whatever Stripe's
-                // retry schedule says yet.
-                repo::set_status(tx, local.id, &["active", "trialing"], "past_due", now)?;
-                renewal_failed(tx, st, &local, now)?;
-            }
-            Ok(())
-        }
-        _ => match current {
-            Some(sub) => apply_subscription(tx, st, sub, created, now).map(|_| ()),
-            None => Ok(()),
-        },
     }
-}
 
-/// The session payment a PaymentIntent belongs to: by the intent's id
-/// only, never by its metadata (an intent Checkout made is bound before,
-/// once Stripe confirmed it).
-fn payment_of(tx: &Transaction<'_>, intent: &Value) -> AppResult<Option<repo::SessionPayment>> {
-    match text(intent, "id") {
-        Some(id) => repo::find_by_intent(tx, id),
-        None => Ok(None),
+    #[test]
+    fn the_tolerance_is_the_configured_one_not_the_libraries_five_minutes() {
+        let v = vector();
+        let body = v["raw_body"].as_str().unwrap();
+        let t = v["timestamp"].as_i64().unwrap();
+        let header = v["Stripe-Signature"].as_str().unwrap();
+        assert!(verify(header, body, "whsec_test_secret", t + 900, 1200).is_ok());
+        assert_eq!(
+            verify(header, body, "whsec_test_secret", t + 61, 60).err(),
+            Some(SignatureError::Stale)
+        );
     }
-}
-
-fn session_row(
-    tx: &Transaction<'_>,
-    st: &AppState,
-    id: i64,
-) -> AppResult<Option<consulting_sessions::SessionRow>> {
-    consulting_sessions::find(tx, &st.keys, crate::domain::ConsultingSessionId(id))
-}
-
-/// The card is held: the researcher now sees the request.
-fn authorized(
-    tx: &Transaction<'_>,
-    st: &AppState,
-    intent: &Value,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
-    if text(intent, "status") != Some("requires_capture") {
-        return Ok(());
-    }
-    let Some(p) = payment_of(tx, intent)? else {
-        return Ok(());
-    };
-    if !repo::transition(tx, p.session_id, &["pending", "failed"], "authorized", now)? {
-        return Ok(());
-    }
-    ledger::append(
-        tx,
-        &NewEntry {
-            kind: "authorization",
-            user_id: Some(p.user_id),
-            session_id: Some(p.session_id),
-            subscription_id: None,
-            amount_minor: p.amount_minor,
-            tax_minor: p.tax_minor,
-            fee_minor: 0,
-            currency: &p.currency,
-            stripe_ref: text(intent, "id"),
-        },
-        now,
-    )?;
-    if let Some(s) = session_row(tx, st, p.session_id)? {
-        (st.hooks.payment_authorized)(tx, st, &s, now)?;
-    }
-    Ok(())
-}
-
-/// Captured (by our accept, or seen here first): recorded once.
-fn succeeded(
-    tx: &Transaction<'_>,
-    st: &AppState,
-    intent: &Value,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
-    let Some(p) = payment_of(tx, intent)? else {
-        return Ok(());
-    };
-    if p.status != "authorized" {
-        return Ok(());
-    }
-    if let Some(s) = session_row(tx, st, p.session_id)? {
-        held::record_capture_in(tx, st, &s, &p, now)?;
-    }
-    Ok(())
-}
-
-/// Each refund is recorded once, by its Stripe id, however many events
-/// report it. Newer API versions leave `refunds` out of the charge; then the
-/// list was read from Stripe (`fetched`).
-fn refunded(
-    tx: &Transaction<'_>,
-    st: &AppState,
-    charge: &Value,
-    fetched: Option<&[(String, i64)]>,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
-    let Some(intent) = text(charge, "payment_intent") else {
-        return Ok(());
-    };
-    let Some(p) = repo::find_by_intent(tx, intent)? else {
-        return Ok(());
-    };
-    let Some(s) = session_row(tx, st, p.session_id)? else {
-        return Ok(());
-    };
-    let listed: Vec<(String, i64)> = match charge["refunds"]["data"].as_array() {
-        Some(list) => list
-            .iter()
-            .filter_map(|r| Some((text(r, "id")?.to_string(), r["amount"].as_i64()?)))
-            .collect(),
-        None => fetched.unwrap_or_default().to_vec(),
-    };
-    // Oldest first, so credit notes follow the order refunds were made.
-    for (id, amount) in listed.into_iter().rev() {
-        let current = repo::find(tx, p.session_id)?.unwrap_or_else(|| p.clone());
-        held::record_refund_in(
-            tx,
-            st,
-            &s,
-            &held::Refunded {
-                payment: current,
-                refund_id: id.to_string(),
-                amount,
-            },
-            now,
-        )?;
-    }
-    Ok(())
-}
-
-fn disputed(
-    tx: &Transaction<'_>,
-    st: &AppState,
-    dispute: &Value,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
-    let payment = match text(dispute, "payment_intent") {
-        Some(i) => repo::find_by_intent(tx, i)?,
-        None => None,
-    };
-    let currency = text(dispute, "currency").unwrap_or_default().to_uppercase();
-    ledger::append(
-        tx,
-        &NewEntry {
-            kind: "dispute",
-            user_id: payment.as_ref().map(|p| p.user_id),
-            session_id: payment.as_ref().map(|p| p.session_id),
-            subscription_id: None,
-            amount_minor: dispute["amount"].as_i64().unwrap_or(0),
-            tax_minor: 0,
-            fee_minor: 0,
-            currency: &currency,
-            stripe_ref: text(dispute, "id"),
-        },
-        now,
-    )?;
-    audit::append(
-        tx,
-        &st.keys,
-        audit::NewEvent {
-            actor: None,
-            action: "payment.dispute_opened",
-            target: text(dispute, "id").map(str::to_string),
-            detail: serde_json::json!({"reason": dispute["reason"], "session_id": payment.map(|p| p.session_id)}),
-            ip: None,
-        },
-        now,
-    )?;
-    Ok(())
 }
