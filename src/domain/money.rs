@@ -109,6 +109,26 @@ impl std::fmt::Display for Currency {
     }
 }
 
+/// Sent as its code (`"EUR"`).
+impl Serialize for Currency {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.code())
+    }
+}
+
+/// Stored as its code.
+impl rusqlite::ToSql for Currency {
+    fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
+        Ok(rusqlite::types::ToSqlOutput::from(self.code()))
+    }
+}
+
+impl rusqlite::types::FromSql for Currency {
+    fn column_result(v: rusqlite::types::ValueRef<'_>) -> rusqlite::types::FromSqlResult<Self> {
+        Currency::parse(v.as_str()?).map_err(|e| rusqlite::types::FromSqlError::Other(e.into()))
+    }
+}
+
 /// Arithmetic on amounts in different currencies is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
 #[error("cannot combine {0} and {1}")]
@@ -148,6 +168,57 @@ impl Money {
     pub fn percent(self, percent: i64) -> Money {
         Money::new(percent_of(self.minor, percent), self.currency)
     }
+
+    /// Nothing, in `currency`.
+    pub fn zero(currency: Currency) -> Money {
+        Money::new(0, currency)
+    }
+
+    pub fn is_zero(self) -> bool {
+        self.minor == 0
+    }
+
+    /// The smaller of two amounts in one currency.
+    pub fn min(self, other: Money) -> Result<Money, MixedCurrencies> {
+        self.same(other)?;
+        Ok(if other.minor < self.minor {
+            other
+        } else {
+            self
+        })
+    }
+
+    /// This amount's part of `part` out of `whole` (the tax in a partial
+    /// refund), rounded half away from zero.
+    pub fn share(self, part: Money, whole: Money) -> Result<Money, MixedCurrencies> {
+        self.same(part)?;
+        self.same(whole)?;
+        Ok(Money::new(
+            share(self.minor, part.minor, whole.minor),
+            self.currency,
+        ))
+    }
+
+    /// The price split by `rate` (see [`apply_tax`]).
+    pub fn taxed(self, rate: Option<&Rate>, inclusive: bool) -> Taxed {
+        let b = apply_tax(self.minor, rate, inclusive);
+        Taxed {
+            net: Money::new(b.net_minor, self.currency),
+            tax: Money::new(b.tax_minor, self.currency),
+            gross: Money::new(b.gross_minor, self.currency),
+            rate: b.rate,
+        }
+    }
+}
+
+/// A price broken into net, tax and gross, in one currency.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Taxed {
+    pub net: Money,
+    pub tax: Money,
+    pub gross: Money,
+    /// The rate applied, if any.
+    pub rate: Option<Rate>,
 }
 
 /// As people read it, with the currency's own number of decimals:
@@ -241,6 +312,20 @@ mod tests {
         assert_eq!(eur.checked_sub(eur).unwrap().minor, 0);
         assert!(eur.checked_add(usd).is_err());
         assert_eq!(eur.percent(50).minor, 500);
+        assert!(eur.min(usd).is_err());
+        assert!(eur.share(usd, eur).is_err());
+        assert_eq!(eur.min(Money::new(400, eur.currency)).unwrap().minor, 400);
+    }
+
+    #[test]
+    fn a_taxed_price_keeps_its_currency_and_jpy_has_no_decimals() {
+        let jpy = Currency::parse("JPY").unwrap();
+        let t = Money::new(4000, jpy).taxed(Some(&vat(1900)), false);
+        assert_eq!(t.tax, Money::new(760, jpy));
+        assert_eq!(t.gross.to_string(), "JPY 4760");
+        let eur = Currency::parse("EUR").unwrap();
+        let refund_tax = Money::new(760, eur).share(Money::new(2380, eur), Money::new(4760, eur));
+        assert_eq!(refund_tax.unwrap().to_string(), "EUR 3.80");
     }
 
     fn vat(bp: i64) -> Rate {

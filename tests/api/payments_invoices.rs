@@ -9,6 +9,7 @@ use chrono::{Duration, TimeZone, Utc};
 use colloquy::clock::Clock;
 use colloquy::config::{Config, TaxMode, TaxRateConfig};
 use colloquy::db::repos::ledger::{self, NewEntry};
+use colloquy::domain::money::{Currency, Money};
 use colloquy::domain::UserId;
 use colloquy::services::payments::invoices::{issue_in, Charge};
 use serde_json::{json, Value};
@@ -193,25 +194,25 @@ async fn issue_one(app: &TestApp, user: i64, n: usize, credit: bool) -> String {
         .db
         .write(move |tx| {
             let stripe_ref = format!("pi_concurrent_{n}");
+            let eur = Currency::parse("EUR").unwrap();
+            let gross = Money::new(if credit { -1000 } else { 1000 }, eur);
             let entry = NewEntry {
                 kind: if credit { "refund" } else { "capture" },
-                user_id: Some(user),
+                user_id: Some(UserId(user)),
                 session_id: None,
                 subscription_id: None,
-                amount_minor: 1000,
+                amount: Money::new(1000, eur),
                 tax_minor: 0,
                 fee_minor: 0,
-                currency: "EUR",
                 stripe_ref: Some(&stripe_ref),
             };
             let id = ledger::append(tx, &entry, now)?.expect("a new ledger row");
             let charge = Charge {
                 kind: if credit { "credit_note" } else { "invoice" },
                 description: format!("Invoice {n}"),
-                gross_minor: if credit { -1000 } else { 1000 },
-                tax_minor: 0,
+                gross,
+                tax: Money::zero(eur),
                 rate: None,
-                currency: "EUR",
                 credits_invoice_id: None,
             };
             Ok(issue_in(tx, &st, UserId(user), id, &charge, now)?.number)

@@ -9,6 +9,8 @@ use serde::{Deserialize, Serialize};
 use crate::crypto::Keyring;
 use crate::db::ts;
 pub use crate::domain::billing::{InvoiceParty as Party, Line, TaxLine};
+use crate::domain::money::{Currency, Money};
+use crate::domain::{ConsultingSessionId, InvoiceId, LedgerEntryId, SubscriptionId, UserId};
 use crate::error::{AppError, AppResult};
 
 pub const BUYER_AAD: &str = "invoices.buyer";
@@ -18,37 +20,37 @@ type Time = chrono::DateTime<chrono::Utc>;
 pub struct NewEntry<'a> {
     /// authorization, release, capture, refund, subscription_charge, dispute
     pub kind: &'a str,
-    pub user_id: Option<i64>,
-    pub session_id: Option<i64>,
-    pub subscription_id: Option<i64>,
-    pub amount_minor: i64,
+    pub user_id: Option<UserId>,
+    pub session_id: Option<ConsultingSessionId>,
+    pub subscription_id: Option<SubscriptionId>,
+    pub amount: Money,
+    /// In `amount`'s currency.
     pub tax_minor: i64,
     pub fee_minor: i64,
-    pub currency: &'a str,
     pub stripe_ref: Option<&'a str>,
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct LedgerEntry {
-    pub id: i64,
+    pub id: LedgerEntryId,
     pub kind: String,
-    pub user_id: Option<i64>,
-    pub session_id: Option<i64>,
-    pub subscription_id: Option<i64>,
+    pub user_id: Option<UserId>,
+    pub session_id: Option<ConsultingSessionId>,
+    pub subscription_id: Option<SubscriptionId>,
     pub amount_minor: i64,
     pub tax_minor: i64,
     pub fee_minor: i64,
-    pub currency: String,
+    pub currency: Currency,
     pub stripe_ref: Option<String>,
     /// The invoice or credit note issued for it, if any.
     pub invoice_number: Option<String>,
-    pub invoice_id: Option<i64>,
+    pub invoice_id: Option<InvoiceId>,
     pub created_at: String,
 }
 
 /// Appends an entry; `None` when this kind of entry for this Stripe object
 /// is already there (a replayed event).
-pub fn append(conn: &Connection, e: &NewEntry<'_>, now: Time) -> AppResult<Option<i64>> {
+pub fn append(conn: &Connection, e: &NewEntry<'_>, now: Time) -> AppResult<Option<LedgerEntryId>> {
     let n = conn
         .prepare_cached(
             "INSERT INTO ledger (kind, user_id, session_id, subscription_id, amount_minor, tax_minor,
@@ -61,14 +63,14 @@ pub fn append(conn: &Connection, e: &NewEntry<'_>, now: Time) -> AppResult<Optio
             e.user_id,
             e.session_id,
             e.subscription_id,
-            e.amount_minor,
+            e.amount.minor,
             e.tax_minor,
             e.fee_minor,
-            e.currency,
+            e.amount.currency,
             e.stripe_ref,
             ts(now)
         ])?;
-    Ok((n == 1).then(|| conn.last_insert_rowid()))
+    Ok((n == 1).then(|| LedgerEntryId(conn.last_insert_rowid())))
 }
 
 fn entry(r: &Row<'_>) -> rusqlite::Result<LedgerEntry> {
@@ -91,10 +93,10 @@ fn entry(r: &Row<'_>) -> rusqlite::Result<LedgerEntry> {
 
 pub struct LedgerFilter {
     /// `None`: every user's (admins).
-    pub user_id: Option<i64>,
+    pub user_id: Option<UserId>,
     pub kind: Option<String>,
-    pub session_id: Option<i64>,
-    pub before_id: Option<i64>,
+    pub session_id: Option<ConsultingSessionId>,
+    pub before_id: Option<LedgerEntryId>,
     pub limit: usize,
 }
 
@@ -117,13 +119,13 @@ pub fn list(conn: &Connection, f: &LedgerFilter) -> AppResult<Vec<LedgerEntry>> 
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Invoice {
-    pub id: i64,
+    pub id: InvoiceId,
     pub number: String,
     /// `invoice` or `credit_note`.
     pub kind: String,
-    pub user_id: Option<i64>,
-    pub ledger_id: i64,
-    pub credits_invoice_id: Option<i64>,
+    pub user_id: Option<UserId>,
+    pub ledger_id: LedgerEntryId,
+    pub credits_invoice_id: Option<InvoiceId>,
     pub seller: Party,
     pub buyer: Party,
     pub lines: Vec<Line>,
@@ -131,20 +133,20 @@ pub struct Invoice {
     pub net_minor: i64,
     pub tax_minor: i64,
     pub total_minor: i64,
-    pub currency: String,
+    pub currency: Currency,
     pub issued_at: String,
 }
 
 pub struct NewInvoice<'a> {
     pub kind: &'a str,
-    pub user_id: Option<i64>,
-    pub ledger_id: i64,
-    pub credits_invoice_id: Option<i64>,
+    pub user_id: Option<UserId>,
+    pub ledger_id: LedgerEntryId,
+    pub credits_invoice_id: Option<InvoiceId>,
     pub seller: &'a Party,
     pub buyer: &'a Party,
     pub lines: &'a [Line],
     pub tax_lines: &'a [TaxLine],
-    pub currency: &'a str,
+    pub currency: Currency,
 }
 
 /// The next number of `year`: the counter row is updated in the caller's
@@ -201,7 +203,7 @@ pub fn issue(
         inv.currency,
         ts(now)
     ])?;
-    let id = conn.last_insert_rowid();
+    let id = InvoiceId(conn.last_insert_rowid());
     find(conn, keys, id)?.ok_or(AppError::NotFound)
 }
 
@@ -209,7 +211,7 @@ fn parse<T: for<'de> Deserialize<'de>>(s: &str) -> AppResult<T> {
     serde_json::from_str(s).map_err(|e| AppError::internal(format!("stored invoice: {e}")))
 }
 
-pub fn find(conn: &Connection, keys: &Keyring, id: i64) -> AppResult<Option<Invoice>> {
+pub fn find(conn: &Connection, keys: &Keyring, id: InvoiceId) -> AppResult<Option<Invoice>> {
     let row = conn
         .prepare_cached(
             "SELECT id, number, kind, user_id, ledger_id, credits_invoice_id, seller, buyer_enc, lines,
@@ -219,12 +221,12 @@ pub fn find(conn: &Connection, keys: &Keyring, id: i64) -> AppResult<Option<Invo
         .query_row([id], |r| {
             Ok((
                 (
-                    r.get::<_, i64>(0)?,
+                    r.get::<_, InvoiceId>(0)?,
                     r.get::<_, String>(1)?,
                     r.get::<_, String>(2)?,
-                    r.get::<_, Option<i64>>(3)?,
-                    r.get::<_, i64>(4)?,
-                    r.get::<_, Option<i64>>(5)?,
+                    r.get::<_, Option<UserId>>(3)?,
+                    r.get::<_, LedgerEntryId>(4)?,
+                    r.get::<_, Option<InvoiceId>>(5)?,
                 ),
                 (
                     r.get::<_, String>(6)?,
@@ -236,7 +238,7 @@ pub fn find(conn: &Connection, keys: &Keyring, id: i64) -> AppResult<Option<Invo
                     r.get::<_, i64>(10)?,
                     r.get::<_, i64>(11)?,
                     r.get::<_, i64>(12)?,
-                    r.get::<_, String>(13)?,
+                    r.get::<_, Currency>(13)?,
                     r.get::<_, String>(14)?,
                 ),
             ))
@@ -270,7 +272,10 @@ pub fn find(conn: &Connection, keys: &Keyring, id: i64) -> AppResult<Option<Invo
 }
 
 /// The invoice issued for a ledger entry.
-pub fn invoice_for_ledger(conn: &Connection, ledger_id: i64) -> AppResult<Option<i64>> {
+pub fn invoice_for_ledger(
+    conn: &Connection,
+    ledger_id: LedgerEntryId,
+) -> AppResult<Option<InvoiceId>> {
     Ok(conn
         .prepare_cached("SELECT id FROM invoices WHERE ledger_id = ?1")?
         .query_row([ledger_id], |r| r.get(0))
@@ -278,7 +283,10 @@ pub fn invoice_for_ledger(conn: &Connection, ledger_id: i64) -> AppResult<Option
 }
 
 /// The invoice of a session's capture (what a refund's credit note corrects).
-pub fn capture_invoice_of_session(conn: &Connection, session_id: i64) -> AppResult<Option<i64>> {
+pub fn capture_invoice_of_session(
+    conn: &Connection,
+    session_id: ConsultingSessionId,
+) -> AppResult<Option<InvoiceId>> {
     Ok(conn
         .prepare_cached(
             "SELECT i.id FROM invoices i JOIN ledger l ON l.id = i.ledger_id

@@ -5,25 +5,49 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde::Serialize;
 
 use crate::db::ts;
+use crate::domain::money::{Currency, Money};
+use crate::domain::{
+    ConsultingSessionId, PaymentStatus, SubscriptionId, SubscriptionStatus, UserId,
+};
 use crate::error::AppResult;
 
 type Time = chrono::DateTime<chrono::Utc>;
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SessionPayment {
-    pub session_id: i64,
-    pub user_id: i64,
+    pub session_id: ConsultingSessionId,
+    pub user_id: UserId,
     pub intent_id: Option<String>,
     pub checkout_session_id: Option<String>,
-    /// pending, authorized, captured, canceled, refunded, partially_refunded, failed
-    pub status: String,
+    pub status: PaymentStatus,
     pub amount_minor: i64,
     pub tax_minor: i64,
     pub discount_minor: i64,
-    pub currency: String,
+    pub currency: Currency,
     pub tax_name: Option<String>,
     pub tax_basis_points: Option<i64>,
     pub refunded_minor: i64,
+}
+
+impl SessionPayment {
+    /// The gross amount charged.
+    pub fn amount(&self) -> Money {
+        Money::new(self.amount_minor, self.currency)
+    }
+
+    /// The tax in it.
+    pub fn tax(&self) -> Money {
+        Money::new(self.tax_minor, self.currency)
+    }
+
+    pub fn refunded(&self) -> Money {
+        Money::new(self.refunded_minor, self.currency)
+    }
+
+    /// What can still be refunded.
+    pub fn left(&self) -> Money {
+        Money::new(self.amount_minor - self.refunded_minor, self.currency)
+    }
 }
 
 const COLUMNS: &str =
@@ -48,12 +72,11 @@ fn payment(r: &Row<'_>) -> rusqlite::Result<SessionPayment> {
 }
 
 pub struct NewPayment<'a> {
-    pub session_id: i64,
-    pub user_id: i64,
-    pub amount_minor: i64,
-    pub tax_minor: i64,
-    pub discount_minor: i64,
-    pub currency: &'a str,
+    pub session_id: ConsultingSessionId,
+    pub user_id: UserId,
+    pub amount: Money,
+    pub tax: Money,
+    pub discount: Money,
     pub tax_name: Option<&'a str>,
     pub tax_basis_points: Option<i64>,
 }
@@ -62,23 +85,27 @@ pub fn insert(conn: &Connection, p: &NewPayment<'_>, now: Time) -> AppResult<()>
     conn.prepare_cached(
         "INSERT INTO session_payments (session_id, user_id, status, amount_minor, tax_minor, discount_minor,
              currency, tax_name, tax_basis_points, created_at, updated_at)
-         VALUES (?1, ?2, 'pending', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
+         VALUES (?1, ?2, ?10, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?9)",
     )?
     .execute(params![
         p.session_id,
         p.user_id,
-        p.amount_minor,
-        p.tax_minor,
-        p.discount_minor,
-        p.currency,
+        p.amount.minor,
+        p.tax.minor,
+        p.discount.minor,
+        p.amount.currency,
         p.tax_name,
         p.tax_basis_points,
-        ts(now)
+        ts(now),
+        PaymentStatus::Pending
     ])?;
     Ok(())
 }
 
-pub fn find(conn: &Connection, session_id: i64) -> AppResult<Option<SessionPayment>> {
+pub fn find(
+    conn: &Connection,
+    session_id: ConsultingSessionId,
+) -> AppResult<Option<SessionPayment>> {
     Ok(conn
         .prepare_cached(&format!(
             "SELECT {COLUMNS} FROM session_payments WHERE session_id = ?1"
@@ -109,7 +136,12 @@ pub fn find_by_checkout_session(
         .optional()?)
 }
 
-pub fn set_intent(conn: &Connection, session_id: i64, intent: &str, now: Time) -> AppResult<()> {
+pub fn set_intent(
+    conn: &Connection,
+    session_id: ConsultingSessionId,
+    intent: &str,
+    now: Time,
+) -> AppResult<()> {
     conn.prepare_cached(
         "UPDATE session_payments SET intent_id = ?2, updated_at = ?3 WHERE session_id = ?1",
     )?
@@ -119,7 +151,7 @@ pub fn set_intent(conn: &Connection, session_id: i64, intent: &str, now: Time) -
 
 pub fn set_checkout(
     conn: &Connection,
-    session_id: i64,
+    session_id: ConsultingSessionId,
     checkout: &str,
     now: Time,
 ) -> AppResult<()> {
@@ -133,41 +165,60 @@ pub fn set_checkout(
 /// Moves the payment from one of `from` to `to`; false if it was elsewhere.
 pub fn transition(
     conn: &Connection,
-    session_id: i64,
-    from: &[&str],
-    to: &str,
+    session_id: ConsultingSessionId,
+    from: &[PaymentStatus],
+    to: PaymentStatus,
     now: Time,
 ) -> AppResult<bool> {
+    let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
     super::guarded_status_change(
         conn,
         "session_payments",
         "session_id",
-        session_id,
-        from,
-        to,
+        session_id.0,
+        &from,
+        to.as_str(),
         now,
     )
 }
 
 /// Adds a refund; the status becomes refunded or partially_refunded.
-pub fn add_refund(conn: &Connection, session_id: i64, amount: i64, now: Time) -> AppResult<()> {
-    conn.prepare_cached(
-        "UPDATE session_payments SET refunded_minor = refunded_minor + ?2,
-             status = CASE WHEN refunded_minor + ?2 >= amount_minor THEN 'refunded' ELSE 'partially_refunded' END,
+pub fn add_refund(
+    conn: &Connection,
+    session_id: ConsultingSessionId,
+    amount: Money,
+    now: Time,
+) -> AppResult<()> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE session_payments SET refunded_minor = refunded_minor + ?2,
+             status = CASE WHEN refunded_minor + ?2 >= amount_minor THEN ?4 ELSE ?5 END,
              updated_at = ?3
-          WHERE session_id = ?1",
-    )?
-    .execute(params![session_id, amount, ts(now)])?;
+          WHERE session_id = ?1 AND currency = ?6",
+        )?
+        .execute(params![
+            session_id,
+            amount.minor,
+            ts(now),
+            PaymentStatus::Refunded,
+            PaymentStatus::PartiallyRefunded,
+            amount.currency
+        ])?;
+    if n != 1 {
+        return Err(crate::error::AppError::internal(format!(
+            "a refund of {amount} does not match session {session_id}'s payment"
+        )));
+    }
     Ok(())
 }
 
 #[derive(Debug, Clone, Serialize)]
 pub struct Subscription {
-    pub id: i64,
-    pub user_id: i64,
+    pub id: SubscriptionId,
+    pub user_id: UserId,
     pub plan_id: String,
     pub stripe_subscription_id: Option<String>,
-    pub status: String,
+    pub status: SubscriptionStatus,
     pub current_period_start: Option<String>,
     pub current_period_end: Option<String>,
     pub cancel_at_period_end: bool,
@@ -194,19 +245,24 @@ fn subscription(r: &Row<'_>) -> rusqlite::Result<Subscription> {
     })
 }
 
-pub fn insert_subscription(conn: &Connection, user: i64, plan: &str, now: Time) -> AppResult<i64> {
+pub fn insert_subscription(
+    conn: &Connection,
+    user: UserId,
+    plan: &str,
+    now: Time,
+) -> AppResult<SubscriptionId> {
     conn.prepare_cached(
         "INSERT INTO subscriptions (user_id, plan_id, status, created_at, updated_at)
-         VALUES (?1, ?2, 'incomplete', ?3, ?3)",
+         VALUES (?1, ?2, ?4, ?3, ?3)",
     )?
-    .execute(params![user, plan, ts(now)])?;
-    Ok(conn.last_insert_rowid())
+    .execute(params![user, plan, ts(now), SubscriptionStatus::Incomplete])?;
+    Ok(SubscriptionId(conn.last_insert_rowid()))
 }
 
 /// The user's newest subscription; one whose Checkout was never completed
 /// only when there is no other (an abandoned new Checkout must not hide
 /// the subscription that still runs to the end of its period).
-pub fn latest_for_user(conn: &Connection, user: i64) -> AppResult<Option<Subscription>> {
+pub fn latest_for_user(conn: &Connection, user: UserId) -> AppResult<Option<Subscription>> {
     Ok(conn
         .prepare_cached(&format!(
             "SELECT {SUB_COLUMNS} FROM subscriptions WHERE user_id = ?1
@@ -216,7 +272,7 @@ pub fn latest_for_user(conn: &Connection, user: i64) -> AppResult<Option<Subscri
         .optional()?)
 }
 
-pub fn find_subscription(conn: &Connection, id: i64) -> AppResult<Option<Subscription>> {
+pub fn find_subscription(conn: &Connection, id: SubscriptionId) -> AppResult<Option<Subscription>> {
     Ok(conn
         .prepare_cached(&format!(
             "SELECT {SUB_COLUMNS} FROM subscriptions WHERE id = ?1"
@@ -236,7 +292,7 @@ pub fn find_by_stripe(conn: &Connection, stripe_id: &str) -> AppResult<Option<Su
 
 pub fn set_checkout_subscription(
     conn: &Connection,
-    id: i64,
+    id: SubscriptionId,
     checkout: &str,
     now: Time,
 ) -> AppResult<()> {
@@ -259,7 +315,7 @@ pub fn find_by_checkout(conn: &Connection, checkout: &str) -> AppResult<Option<S
 /// Stripe's view of a subscription at event time `event_at`.
 pub struct StripeState<'a> {
     pub stripe_id: &'a str,
-    pub status: &'a str,
+    pub status: SubscriptionStatus,
     pub period_start: Option<Time>,
     pub period_end: Option<Time>,
     pub cancel_at_period_end: bool,
@@ -272,7 +328,7 @@ pub struct StripeState<'a> {
 /// reports a later renewal.
 pub fn apply_stripe_state(
     conn: &Connection,
-    id: i64,
+    id: SubscriptionId,
     s: &StripeState<'_>,
     now: Time,
 ) -> AppResult<bool> {
@@ -284,7 +340,7 @@ pub fn apply_stripe_state(
                  cancel_at_period_end = ?6, stripe_event_at = ?7, updated_at = ?8,
                  sessions_used = CASE WHEN ?5 IS NOT NULL AND ?5 IS NOT current_period_end THEN 0 ELSE sessions_used END
               WHERE id = ?1 AND stripe_event_at <= ?7
-                AND NOT (status = 'canceled' AND ?3 != 'canceled')",
+                AND NOT (status = ?9 AND ?3 != ?9)",
         )?
         .execute(params![
             id,
@@ -294,22 +350,24 @@ pub fn apply_stripe_state(
             s.period_end.map(ts),
             s.cancel_at_period_end,
             s.event_at,
-            ts(now)
+            ts(now),
+            SubscriptionStatus::Canceled
         ])?;
     Ok(n == 1)
 }
 
 pub fn set_status(
     conn: &Connection,
-    id: i64,
-    from: &[&str],
-    to: &str,
+    id: SubscriptionId,
+    from: &[SubscriptionStatus],
+    to: SubscriptionStatus,
     now: Time,
 ) -> AppResult<bool> {
-    super::guarded_status_change(conn, "subscriptions", "id", id, from, to, now)
+    let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
+    super::guarded_status_change(conn, "subscriptions", "id", id.0, &from, to.as_str(), now)
 }
 
-pub fn set_cancel_at_period_end(conn: &Connection, id: i64, now: Time) -> AppResult<()> {
+pub fn set_cancel_at_period_end(conn: &Connection, id: SubscriptionId, now: Time) -> AppResult<()> {
     conn.prepare_cached(
         "UPDATE subscriptions SET cancel_at_period_end = 1, updated_at = ?2 WHERE id = ?1",
     )?
@@ -318,7 +376,7 @@ pub fn set_cancel_at_period_end(conn: &Connection, id: i64, now: Time) -> AppRes
 }
 
 /// Counts one included session of the period.
-pub fn use_included_session(conn: &Connection, id: i64) -> AppResult<()> {
+pub fn use_included_session(conn: &Connection, id: SubscriptionId) -> AppResult<()> {
     conn.prepare_cached(
         "UPDATE subscriptions SET sessions_used = sessions_used + 1 WHERE id = ?1",
     )?
@@ -327,7 +385,7 @@ pub fn use_included_session(conn: &Connection, id: i64) -> AppResult<()> {
 }
 
 /// Active or trialing subscriptions whose period ended before `cutoff`.
-pub fn lapsed(conn: &Connection, cutoff: Time) -> AppResult<Vec<i64>> {
+pub fn lapsed(conn: &Connection, cutoff: Time) -> AppResult<Vec<SubscriptionId>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id FROM subscriptions
           WHERE status IN ('active', 'trialing', 'past_due') AND current_period_end IS NOT NULL

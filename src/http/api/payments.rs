@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::domain::billing::BillingDetails;
-use crate::domain::ConsultingSessionId;
+use crate::domain::{ConsultingSessionId, InvoiceId};
 use crate::error::AppResult;
 use crate::http::api::error::ErrorBody;
 use crate::http::extractors::{AdminUser, AppJson, AppPath, AppQuery, AuthUser, ClientIp};
@@ -23,7 +23,8 @@ use crate::state::AppState;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct IntentBody {
-    pub session_id: i64,
+    #[schema(value_type = i64)]
+    pub session_id: ConsultingSessionId,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -32,7 +33,8 @@ pub struct IntentBody {
 pub struct LedgerParams {
     /// authorization, release, capture, refund, subscription_charge or dispute.
     pub kind: Option<String>,
-    pub session_id: Option<i64>,
+    #[param(value_type = Option<i64>)]
+    pub session_id: Option<ConsultingSessionId>,
     /// Admins: every user's entries.
     pub all: Option<bool>,
     pub limit: Option<usize>,
@@ -93,12 +95,7 @@ pub async fn intent(
     AppJson(body): AppJson<IntentBody>,
 ) -> AppResult<Json<IntentView>> {
     Ok(Json(
-        crate::services::sessions::pay::create_intent(
-            &state,
-            &who,
-            ConsultingSessionId(body.session_id),
-        )
-        .await?,
+        crate::services::sessions::pay::create_intent(&state, &who, body.session_id).await?,
     ))
 }
 
@@ -128,7 +125,7 @@ pub async fn ledger(
 pub async fn invoice(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<InvoiceId>,
 ) -> AppResult<Json<InvoiceView>> {
     Ok(Json(invoices::get(&state, &who, id).await?))
 }
@@ -205,18 +202,19 @@ pub async fn admin_refund(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
     ClientIp(ip): ClientIp,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ConsultingSessionId>,
     AppJson(b): AppJson<RefundBody>,
 ) -> AppResult<Json<RefundAnswer>> {
     let refunded_minor = crate::services::payments::refunds::admin_refund(
         &state,
         &admin,
-        ConsultingSessionId(id),
+        id,
         b.amount_minor,
         &b.reason,
         ip,
     )
-    .await?;
+    .await?
+    .minor;
     Ok(Json(RefundAnswer { refunded_minor }))
 }
 

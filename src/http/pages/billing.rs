@@ -11,7 +11,7 @@ use super::context::{redirect_with_flash, render, Layout, Viewer};
 use super::form::{CsrfOnly, PageForm};
 use super::PageError;
 use crate::domain::billing::BillingDetails;
-use crate::domain::ConsultingSessionId;
+use crate::domain::{ConsultingSessionId, InvoiceId};
 use crate::error::AppError;
 use crate::http::extractors::{AppPath, AppQuery};
 use crate::pagination::PageParams;
@@ -26,7 +26,7 @@ pub struct EntryLine {
     pub date: String,
     pub kind: String,
     pub amount: String,
-    pub invoice_id: Option<i64>,
+    pub invoice_id: Option<InvoiceId>,
     pub invoice_number: Option<String>,
 }
 
@@ -51,7 +51,7 @@ fn entry_line(e: LedgerView) -> EntryLine {
     EntryLine {
         date: e.created_at.get(..10).unwrap_or_default().to_string(),
         kind: e.kind.replace('_', " "),
-        amount: crate::domain::money::format(e.amount_minor, &e.currency),
+        amount: e.amount().to_string(),
         invoice_id: e.invoice_id,
         invoice_number: e.invoice_number,
     }
@@ -121,7 +121,7 @@ pub struct InvoicePage {
 
 impl InvoicePage {
     pub fn money(&self, minor: &i64) -> String {
-        crate::domain::money::format(*minor, &self.i.currency)
+        self.i.money(*minor).to_string()
     }
     pub fn percent(&self, bp: &i64) -> String {
         format!("{}.{:02} %", bp / 100, bp % 100)
@@ -138,7 +138,7 @@ pub struct InvoiceQuery {
 pub async fn invoice_get(
     State(state): State<AppState>,
     viewer: Viewer,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<InvoiceId>,
     AppQuery(q): AppQuery<InvoiceQuery>,
 ) -> Result<Response, PageError> {
     let who = viewer.require(&format!("/invoices/{id}"))?;

@@ -1,8 +1,8 @@
 //! Stripe through async-stripe's typed requests and objects (API version
-//! [`API_VERSION`]), sent by our own [`Transport`]: the library's
+//! [`api_version`]), sent by our own [`Transport`]: the library's
 //! `StripeClient` trait is implemented here, so every call keeps our
 //! retry policy (the same `Idempotency-Key` on every retry, `Retry-After`
-//! honoured), the concurrency and rate limits, timeouts and metrics that
+//! honoured), the concurrency and rate limits and timeouts that
 //! every other provider has. Only the calls Colloquy makes.
 
 pub mod metadata;
@@ -336,6 +336,15 @@ impl StripeClient {
             .send(self)
             .await
     }
+}
+
+/// An amount Stripe reports, as our [`Money`]; `None` for a currency
+/// outside ISO 4217.
+pub fn money(minor: i64, currency: &stripe_types::Currency) -> Option<Money> {
+    let code = currency.to_string().to_uppercase();
+    crate::domain::money::Currency::parse(&code)
+        .ok()
+        .map(|c| Money::new(minor, c))
 }
 
 /// The current period (start, end) of a subscription as unix times: on

@@ -18,9 +18,9 @@ use crate::db::repos::consulting_sessions::SessionRow;
 use crate::db::repos::ledger::{self, NewEntry};
 use crate::db::repos::payments::{self as repo, NewPayment, SessionPayment};
 use crate::db::repos::{billing, users};
-use crate::domain::money::{percent_of, refund_percent, Rate};
-use crate::domain::money::{Currency, Money};
-use crate::domain::{ConsultingSessionId, UserId};
+use crate::domain::money::Currency;
+use crate::domain::money::{Money, Rate};
+use crate::domain::{ConsultingSessionId, PaymentStatus, UserId};
 use crate::error::{AppError, AppResult};
 use crate::providers::stripe::{CheckoutFor, PaymentIntentStatus, StripeClient};
 use crate::providers::ProviderError;
@@ -31,14 +31,8 @@ pub fn enabled(state: &AppState) -> bool {
     state.config.payments.mode == PaymentsMode::Stripe && state.providers.stripe.is_some()
 }
 
-fn stripe(state: &AppState) -> AppResult<&StripeClient> {
+pub(super) fn stripe(state: &AppState) -> AppResult<&StripeClient> {
     state.providers.stripe.as_ref().ok_or(AppError::NotFound)
-}
-
-/// A stored amount in its stored currency.
-pub(super) fn money(minor: i64, currency: &str) -> AppResult<Money> {
-    let currency = Currency::parse(currency).map_err(AppError::internal)?;
-    Ok(Money::new(minor, currency))
 }
 
 pub fn upstream(e: ProviderError) -> AppError {
@@ -62,24 +56,27 @@ pub fn on_book(
     if !enabled(state) || s.price_minor == 0 {
         return Ok(true);
     }
-    let q = pricing::quote(conn, state, s.reader_id, s.price_minor, now)?;
+    let listed = Money::new(
+        s.price_minor,
+        Currency::parse(&s.currency).map_err(AppError::internal)?,
+    );
+    let q = pricing::quote(conn, state, s.reader_id, listed, now)?;
     if let Some(sub) = q.included_by {
         repo::use_included_session(conn, sub)?;
         return Ok(true);
     }
-    if q.breakdown.gross_minor == 0 {
+    if q.price.gross.is_zero() {
         return Ok(true);
     }
-    let rate = q.breakdown.rate.as_ref();
+    let rate = q.price.rate.as_ref();
     repo::insert(
         conn,
         &NewPayment {
-            session_id: s.id.0,
-            user_id: s.reader_id.0,
-            amount_minor: q.breakdown.gross_minor,
-            tax_minor: q.breakdown.tax_minor,
-            discount_minor: q.discount_minor,
-            currency: &s.currency,
+            session_id: s.id,
+            user_id: s.reader_id,
+            amount: q.price.gross,
+            tax: q.price.tax,
+            discount: q.discount,
             tax_name: rate.map(|r| r.name.as_str()),
             tax_basis_points: rate.map(|r| r.basis_points),
         },
@@ -92,8 +89,8 @@ pub fn on_book(
 /// Matches the researcher's list (`consulting_sessions::PAID`).
 pub fn visible_to_researcher(p: Option<&SessionPayment>) -> bool {
     p.is_none_or(|p| {
-        let unpaid = matches!(p.status.as_str(), "pending" | "failed");
-        let dropped_unpaid = p.status == "canceled" && p.intent_id.is_none();
+        let unpaid = matches!(p.status, PaymentStatus::Pending | PaymentStatus::Failed);
+        let dropped_unpaid = p.status == PaymentStatus::Canceled && p.intent_id.is_none();
         !(unpaid || dropped_unpaid)
     })
 }
@@ -115,10 +112,10 @@ async fn payable(state: &AppState, row: &SessionRow) -> AppResult<SessionPayment
     let id = row.id;
     let payment = state
         .db
-        .read(move |c| repo::find(c, id.0))
+        .read(move |c| repo::find(c, id))
         .await?
         .ok_or_else(|| AppError::conflict("nothing_to_pay", "This session costs nothing."))?;
-    if row.status != "requested" || payment.status != "pending" {
+    if row.status != "requested" || payment.status != PaymentStatus::Pending {
         return Err(AppError::conflict(
             "not_payable",
             format!(
@@ -170,7 +167,7 @@ pub async fn create_intent(
             let customer = customer(state, reader).await?;
             client
                 .create_payment_intent(
-                    money(payment.amount_minor, &payment.currency)?,
+                    payment.amount(),
                     &customer,
                     id,
                     &format!("colloquy-session-{id}-intent"),
@@ -182,14 +179,14 @@ pub async fn create_intent(
     let (intent_id, now) = (intent.id.to_string(), state.now());
     state
         .db
-        .write(move |tx| repo::set_intent(tx, id.0, &intent_id, now))
+        .write(move |tx| repo::set_intent(tx, id, &intent_id, now))
         .await?;
     Ok(IntentView {
         payment_intent_id: intent.id.to_string(),
         client_secret: intent.client_secret.unwrap_or_default(),
         amount: payment.amount_minor,
         tax: payment.tax_minor,
-        currency: payment.currency,
+        currency: payment.currency.code().to_string(),
     })
 }
 
@@ -201,7 +198,7 @@ pub async fn checkout(state: &AppState, reader: UserId, row: &SessionRow) -> App
     let back = format!("{}/sessions/{id}", state.config.public_url());
     let what = CheckoutFor::Session {
         id,
-        amount: money(payment.amount_minor, &payment.currency)?,
+        amount: payment.amount(),
         product: format!("Consulting session with {}", row.researcher_name),
     };
     let session = stripe(state)?
@@ -211,7 +208,7 @@ pub async fn checkout(state: &AppState, reader: UserId, row: &SessionRow) -> App
     let (cs, now) = (session.id.to_string(), state.now());
     state
         .db
-        .write(move |tx| repo::set_checkout(tx, id.0, &cs, now))
+        .write(move |tx| repo::set_checkout(tx, id, &cs, now))
         .await?;
     session
         .url
@@ -223,7 +220,7 @@ pub async fn of_session(
     state: &AppState,
     id: ConsultingSessionId,
 ) -> AppResult<Option<SessionPayment>> {
-    state.db.read(move |c| repo::find(c, id.0)).await
+    state.db.read(move |c| repo::find(c, id)).await
 }
 
 /// Before accept: captures the held payment (`None` for a free session).
@@ -231,8 +228,8 @@ pub async fn capture(state: &AppState, s: &SessionRow) -> AppResult<Option<Sessi
     let Some(p) = of_session(state, s.id).await? else {
         return Ok(None);
     };
-    let intent = match (p.status.as_str(), &p.intent_id) {
-        ("authorized", Some(i)) => i.clone(),
+    let intent = match (p.status, &p.intent_id) {
+        (PaymentStatus::Authorized, Some(i)) => i.clone(),
         _ => {
             return Err(AppError::conflict(
                 "payment_not_authorized",
@@ -253,7 +250,7 @@ pub async fn capture(state: &AppState, s: &SessionRow) -> AppResult<Option<Sessi
     Ok(Some(p))
 }
 
-fn rate_of(p: &SessionPayment) -> Option<Rate> {
+pub(super) fn rate_of(p: &SessionPayment) -> Option<Rate> {
     p.tax_name.clone().map(|name| Rate {
         name,
         basis_points: p.tax_basis_points.unwrap_or(0),
@@ -268,19 +265,26 @@ pub fn record_capture_in(
     p: &SessionPayment,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    repo::transition(conn, s.id.0, &["authorized"], "captured", now)?;
-    let fee = percent_of(p.amount_minor, state.config.payments.platform_fee_percent);
+    repo::transition(
+        conn,
+        s.id,
+        &[PaymentStatus::Authorized],
+        PaymentStatus::Captured,
+        now,
+    )?;
+    let fee = p
+        .amount()
+        .percent(state.config.payments.platform_fee_percent);
     let Some(entry) = ledger::append(
         conn,
         &NewEntry {
             kind: "capture",
             user_id: Some(p.user_id),
-            session_id: Some(s.id.0),
+            session_id: Some(s.id),
             subscription_id: None,
-            amount_minor: p.amount_minor,
+            amount: p.amount(),
             tax_minor: p.tax_minor,
-            fee_minor: fee,
-            currency: &p.currency,
+            fee_minor: fee.minor,
             stripe_ref: p.intent_id.as_deref(),
         },
         now,
@@ -291,7 +295,7 @@ pub fn record_capture_in(
     invoices::issue_in(
         conn,
         state,
-        UserId(p.user_id),
+        p.user_id,
         entry,
         &Charge {
             kind: "invoice",
@@ -301,10 +305,9 @@ pub fn record_capture_in(
                 s.start.format("%-d %B %Y"),
                 s.duration_minutes
             ),
-            gross_minor: p.amount_minor,
-            tax_minor: p.tax_minor,
+            gross: p.amount(),
+            tax: p.tax(),
             rate: rate_of(p),
-            currency: &p.currency,
             credits_invoice_id: None,
         },
         now,
@@ -318,7 +321,7 @@ pub async fn release(state: &AppState, s: &SessionRow) -> AppResult<()> {
         return Ok(());
     };
     if let (true, Some(intent)) = (
-        matches!(p.status.as_str(), "pending" | "authorized"),
+        matches!(p.status, PaymentStatus::Pending | PaymentStatus::Authorized),
         &p.intent_id,
     ) {
         let client = stripe(state)?;
@@ -335,9 +338,9 @@ pub async fn release(state: &AppState, s: &SessionRow) -> AppResult<()> {
                     .retrieve_payment_intent(intent)
                     .await
                     .map_err(upstream)?;
-                match now.status.as_str() {
-                    "canceled" => {}
-                    "succeeded" => {
+                match now.status {
+                    PaymentIntentStatus::Canceled => {}
+                    PaymentIntentStatus::Succeeded => {
                         tracing::warn!(session = %s.id, "releasing a captured payment: refunding it in full");
                         client
                             .refund(
@@ -366,28 +369,27 @@ pub async fn release(state: &AppState, s: &SessionRow) -> AppResult<()> {
 
 /// Records a release in the same transaction as the session's change.
 pub fn record_release_in(conn: &Connection, s: &SessionRow, now: DateTime<Utc>) -> AppResult<()> {
-    let Some(p) = repo::find(conn, s.id.0)? else {
+    let Some(p) = repo::find(conn, s.id)? else {
         return Ok(());
     };
-    if repo::transition(
-        conn,
-        s.id.0,
-        &["pending", "authorized", "failed"],
-        "canceled",
-        now,
-    )? && p.status == "authorized"
+    let open = [
+        PaymentStatus::Pending,
+        PaymentStatus::Authorized,
+        PaymentStatus::Failed,
+    ];
+    if repo::transition(conn, s.id, &open, PaymentStatus::Canceled, now)?
+        && p.status == PaymentStatus::Authorized
     {
         ledger::append(
             conn,
             &NewEntry {
                 kind: "release",
                 user_id: Some(p.user_id),
-                session_id: Some(s.id.0),
+                session_id: Some(s.id),
                 subscription_id: None,
-                amount_minor: p.amount_minor,
+                amount: p.amount(),
                 tax_minor: p.tax_minor,
                 fee_minor: 0,
-                currency: &p.currency,
                 stripe_ref: p.intent_id.as_deref(),
             },
             now,
@@ -396,135 +398,6 @@ pub fn record_release_in(conn: &Connection, s: &SessionRow, now: DateTime<Utc>) 
     Ok(())
 }
 
-/// How much of a captured payment a cancellation or no-show refunds:
-/// the researcher's side (or an admin) refunds all, the reader's by tiers.
-pub fn refund_amount(
-    state: &AppState,
-    p: &SessionPayment,
-    by_reader: bool,
-    minutes_left: i64,
-) -> i64 {
-    let remaining = p.amount_minor - p.refunded_minor;
-    if !by_reader {
-        return remaining;
-    }
-    let pct = refund_percent(&state.config.payments.refund_tiers, minutes_left);
-    percent_of(p.amount_minor, pct).min(remaining)
-}
-
-/// A refund made at Stripe, to record.
-pub struct Refunded {
-    pub payment: SessionPayment,
-    pub refund_id: String,
-    pub amount: i64,
-}
-
-/// Refunds `amount` of the session's captured payment `p` at Stripe
-/// (`None`: nothing to do).
-pub async fn refund(
-    state: &AppState,
-    s: &SessionRow,
-    p: SessionPayment,
-    amount: i64,
-) -> AppResult<Option<Refunded>> {
-    let (true, Some(intent), true) = (
-        amount > 0,
-        p.intent_id.clone(),
-        matches!(p.status.as_str(), "captured" | "partially_refunded"),
-    ) else {
-        return Ok(None);
-    };
-    let r = stripe(state)?
-        .refund(
-            &intent,
-            amount,
-            &format!("colloquy-session-{}-refund-{}", s.id, p.refunded_minor),
-        )
-        .await
-        .map_err(upstream)?;
-    Ok(Some(Refunded {
-        payment: p,
-        refund_id: r.id.to_string(),
-        amount: r.amount,
-    }))
-}
-
-/// Records a refund (ledger, payment, credit note) in the session's transaction.
-pub fn record_refund_in(
-    conn: &Connection,
-    state: &AppState,
-    s: &SessionRow,
-    r: &Refunded,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
-    let p = &r.payment;
-    // The refund's share of the tax, rounded half up like every tax line.
-    let tax = crate::domain::money::share(p.tax_minor, r.amount, p.amount_minor);
-    let Some(entry) = ledger::append(
-        conn,
-        &NewEntry {
-            kind: "refund",
-            user_id: Some(p.user_id),
-            session_id: Some(s.id.0),
-            subscription_id: None,
-            amount_minor: r.amount,
-            tax_minor: tax,
-            fee_minor: 0,
-            currency: &p.currency,
-            stripe_ref: Some(&r.refund_id),
-        },
-        now,
-    )?
-    else {
-        return Ok(());
-    };
-    repo::add_refund(conn, s.id.0, r.amount, now)?;
-    let original = ledger::capture_invoice_of_session(conn, s.id.0)?;
-    invoices::issue_in(
-        conn,
-        state,
-        UserId(p.user_id),
-        entry,
-        &Charge {
-            kind: "credit_note",
-            description: format!(
-                "Refund for the consulting session with {}",
-                s.researcher_name
-            ),
-            gross_minor: -r.amount,
-            tax_minor: -tax,
-            rate: rate_of(p),
-            currency: &p.currency,
-            credits_invoice_id: original,
-        },
-        now,
-    )?;
-    Ok(())
-}
-
-/// Refunds a capture whose accept could not be stored (the session stays
-/// requested; the reader must not pay for it).
-pub async fn refund_uncommitted(state: &AppState, p: &SessionPayment) -> AppResult<()> {
-    let Some(intent) = &p.intent_id else {
-        return Ok(());
-    };
-    stripe(state)?
-        .refund(
-            intent,
-            p.amount_minor,
-            &format!("colloquy-session-{}-accept-undo", p.session_id),
-        )
-        .await
-        .map_err(upstream)?;
-    // The hold is spent and returned: this payment cannot accept the session.
-    let (id, amount, now) = (p.session_id, p.amount_minor, state.now());
-    state
-        .db
-        .write(move |tx| {
-            if repo::transition(tx, id, &["authorized"], "captured", now)? {
-                repo::add_refund(tx, id, amount, now)?;
-            }
-            Ok(())
-        })
-        .await
-}
+pub use super::held_refunds::{
+    record_refund_in, refund, refund_amount, refund_uncommitted, Refunded,
+};

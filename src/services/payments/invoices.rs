@@ -8,8 +8,8 @@ use rusqlite::Connection;
 use crate::db::repos::billing;
 use crate::db::repos::ledger::{self, Invoice, Line, NewInvoice, Party, TaxLine};
 use crate::db::repos::users;
-use crate::domain::money::Rate;
-use crate::domain::UserId;
+use crate::domain::money::{Money, Rate};
+use crate::domain::{InvoiceId, LedgerEntryId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::services::accounts::Principal;
 use crate::state::AppState;
@@ -49,15 +49,15 @@ pub fn buyer(conn: &Connection, state: &AppState, user: UserId) -> AppResult<Par
     })
 }
 
-/// What one invoice says: a description, the gross amount and its tax.
+/// What one invoice says: a description, the gross amount and its tax
+/// (negative on a credit note), in one currency.
 pub struct Charge<'a> {
     pub kind: &'a str,
     pub description: String,
-    pub gross_minor: i64,
-    pub tax_minor: i64,
+    pub gross: Money,
+    pub tax: Money,
     pub rate: Option<Rate>,
-    pub currency: &'a str,
-    pub credits_invoice_id: Option<i64>,
+    pub credits_invoice_id: Option<InvoiceId>,
 }
 
 /// Issues the invoice (or credit note) of ledger entry `ledger_id`.
@@ -65,15 +65,16 @@ pub fn issue_in(
     conn: &Connection,
     state: &AppState,
     user: UserId,
-    ledger_id: i64,
+    ledger_id: LedgerEntryId,
     c: &Charge<'_>,
     now: DateTime<Utc>,
 ) -> AppResult<Invoice> {
+    let net = c.gross.checked_sub(c.tax).map_err(AppError::internal)?;
     let line = Line {
         description: c.description.clone(),
-        net_minor: c.gross_minor - c.tax_minor,
-        tax_minor: c.tax_minor,
-        total_minor: c.gross_minor,
+        net_minor: net.minor,
+        tax_minor: c.tax.minor,
+        total_minor: c.gross.minor,
     };
     let tax_lines: Vec<TaxLine> = c
         .rate
@@ -81,7 +82,7 @@ pub fn issue_in(
         .map(|r| TaxLine {
             name: r.name.clone(),
             basis_points: r.basis_points,
-            tax_minor: c.tax_minor,
+            tax_minor: c.tax.minor,
         })
         .collect();
     ledger::issue(
@@ -90,28 +91,32 @@ pub fn issue_in(
         &state.config.invoices.number_prefix,
         &NewInvoice {
             kind: c.kind,
-            user_id: Some(user.0),
+            user_id: Some(user),
             ledger_id,
             credits_invoice_id: c.credits_invoice_id,
             seller: &seller(state),
             buyer: &buyer(conn, state, user)?,
             lines: &[line],
             tax_lines: &tax_lines,
-            currency: c.currency,
+            currency: c.gross.currency,
         },
         now,
     )
 }
 
 /// An invoice, for its buyer or an admin.
-pub async fn get(state: &AppState, who: &Principal, id: i64) -> AppResult<super::InvoiceView> {
+pub async fn get(
+    state: &AppState,
+    who: &Principal,
+    id: InvoiceId,
+) -> AppResult<super::InvoiceView> {
     let keys = state.keys.clone();
     let inv = state
         .db
         .read(move |c| ledger::find(c, &keys, id))
         .await?
         .ok_or(AppError::NotFound)?;
-    if who.is_admin() || inv.user_id == Some(who.user_id.0) {
+    if who.is_admin() || inv.user_id == Some(who.user_id) {
         Ok(inv.into())
     } else {
         Err(AppError::NotFound)

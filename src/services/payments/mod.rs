@@ -2,6 +2,7 @@
 //! policy, subscriptions, signed webhooks, the ledger, invoices and tax.
 
 pub mod held;
+mod held_refunds;
 pub mod invoices;
 pub mod pricing;
 pub mod refunds;
@@ -16,6 +17,7 @@ pub use views::{InvoiceView, LedgerView};
 use crate::db::repos::billing;
 use crate::db::repos::ledger::{self, LedgerFilter};
 use crate::domain::billing::BillingDetails;
+use crate::domain::{ConsultingSessionId, InvoiceId, LedgerEntryId, PaymentStatus};
 use crate::error::{AppError, AppResult};
 use crate::pagination::{Page, PageParams};
 use crate::services::accounts::Principal;
@@ -25,7 +27,7 @@ use crate::state::AppState;
 #[derive(Debug, Clone, Default)]
 pub struct LedgerQuery {
     pub kind: Option<String>,
-    pub session_id: Option<i64>,
+    pub session_id: Option<ConsultingSessionId>,
     /// Admins: everyone's entries.
     pub all: bool,
 }
@@ -59,15 +61,15 @@ pub async fn list(
     }
     let limit = page.limit()?;
     let filter = LedgerFilter {
-        user_id: (!q.all).then_some(who.user_id.0),
+        user_id: (!q.all).then_some(who.user_id),
         kind: q.kind,
         session_id: q.session_id,
-        before_id: page.after_id()?,
+        before_id: page.after_id()?.map(LedgerEntryId),
         limit: limit + 1,
     };
     let rows = state.db.read(move |c| ledger::list(c, &filter)).await?;
     let rows: Vec<LedgerView> = rows.into_iter().map(LedgerView::from).collect();
-    Ok(Page::from_rows(rows, limit, |e| e.id))
+    Ok(Page::from_rows(rows, limit, |e| e.id.0))
 }
 
 /// Whether the user's subscription is in force (for `/users/me`).
@@ -140,14 +142,14 @@ pub async fn set_billing(
 /// The money side of a session, as its page shows it to the reader.
 #[derive(Debug, Clone)]
 pub struct PaymentSummary {
-    pub status: String,
+    pub status: PaymentStatus,
     pub amount: String,
     pub tax: String,
     pub refunded: Option<String>,
     /// The reader can pay now (Checkout).
     pub payable: bool,
     /// Invoices and credit notes: (id, number).
-    pub invoices: Vec<(i64, String)>,
+    pub invoices: Vec<(InvoiceId, String)>,
 }
 
 /// Tells sessions that a priced session's card is now held (the researcher
@@ -165,7 +167,7 @@ pub type AuthorizedHook = fn(
 pub async fn summary(
     state: &AppState,
     for_reader: bool,
-    id: i64,
+    id: ConsultingSessionId,
     session_status: &str,
 ) -> AppResult<Option<PaymentSummary>> {
     let (payment, entries) = state
@@ -185,11 +187,10 @@ pub async fn summary(
         })
         .await?;
     Ok(payment.map(|p| PaymentSummary {
-        payable: for_reader && p.status == "pending" && session_status == "requested",
-        amount: crate::domain::money::format(p.amount_minor, &p.currency),
-        tax: crate::domain::money::format(p.tax_minor, &p.currency),
-        refunded: (p.refunded_minor > 0)
-            .then(|| crate::domain::money::format(p.refunded_minor, &p.currency)),
+        payable: for_reader && p.status == PaymentStatus::Pending && session_status == "requested",
+        amount: p.amount().to_string(),
+        tax: p.tax().to_string(),
+        refunded: (p.refunded_minor > 0).then(|| p.refunded().to_string()),
         status: p.status,
         invoices: entries
             .into_iter()

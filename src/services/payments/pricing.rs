@@ -7,19 +7,19 @@ use rusqlite::Connection;
 
 use crate::config::{Config, PlanConfig, TaxMode};
 use crate::db::repos::{billing, payments};
-use crate::domain::money::{apply_tax, percent_of, Breakdown, Rate};
-use crate::domain::UserId;
+use crate::domain::money::{Money, Rate, Taxed};
+use crate::domain::{SubscriptionId, SubscriptionStatus, UserId};
 use crate::error::AppResult;
 use crate::state::AppState;
 
 /// The price of one session for one reader.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Quote {
-    pub breakdown: Breakdown,
+    pub price: Taxed,
     /// Taken off the researcher's price by the reader's plan.
-    pub discount_minor: i64,
+    pub discount: Money,
     /// The subscription whose included session pays for it, if any.
-    pub included_by: Option<i64>,
+    pub included_by: Option<SubscriptionId>,
 }
 
 /// The tax rate of a country (a regional rate wins over the country's).
@@ -51,7 +51,10 @@ pub fn active_plan<'a>(
     sub: &payments::Subscription,
     now: DateTime<Utc>,
 ) -> Option<&'a PlanConfig> {
-    let live = matches!(sub.status.as_str(), "active" | "trialing");
+    let live = matches!(
+        sub.status,
+        SubscriptionStatus::Active | SubscriptionStatus::Trialing
+    );
     let in_period = sub
         .current_period_end
         .as_deref()
@@ -70,40 +73,41 @@ pub fn is_subscribed(
     user: UserId,
     now: DateTime<Utc>,
 ) -> AppResult<bool> {
-    Ok(payments::latest_for_user(conn, user.0)?
+    Ok(payments::latest_for_user(conn, user)?
         .is_some_and(|s| active_plan(config, &s, now).is_some()))
 }
 
-/// The reader's price for a session priced `price_minor`.
+/// The reader's price for a session priced `listed`.
 pub fn quote(
     conn: &Connection,
     state: &AppState,
     reader: UserId,
-    price_minor: i64,
+    listed: Money,
     now: DateTime<Utc>,
 ) -> AppResult<Quote> {
     let config = &state.config;
-    let mut price = price_minor;
-    let mut discount = 0;
+    let mut discount = Money::zero(listed.currency);
     let mut included_by = None;
-    if let Some(sub) = payments::latest_for_user(conn, reader.0)? {
+    if let Some(sub) = payments::latest_for_user(conn, reader)? {
         if let Some(plan) = active_plan(config, &sub, now) {
             if sub.sessions_used < plan.included_sessions {
-                discount = price;
+                discount = listed;
                 included_by = Some(sub.id);
             } else {
-                discount = percent_of(price, plan.discount_percent);
+                discount = listed.percent(plan.discount_percent);
             }
-            price -= discount;
         }
     }
+    let price = listed
+        .checked_sub(discount)
+        .map_err(crate::error::AppError::internal)?;
     let profile = billing::find(conn, &state.keys, reader)?;
     let rate = profile
         .as_ref()
         .and_then(|p| rate_for(config, &p.country, p.region.as_deref()));
     Ok(Quote {
-        breakdown: apply_tax(price, rate.as_ref(), config.tax.prices_include_tax),
-        discount_minor: discount,
+        price: price.taxed(rate.as_ref(), config.tax.prices_include_tax),
+        discount,
         included_by,
     })
 }

@@ -8,7 +8,8 @@ use serde_json::json;
 
 use super::held::{self, Refunded};
 use crate::db::repos::{audit, consulting_sessions};
-use crate::domain::ConsultingSessionId;
+use crate::domain::money::Money;
+use crate::domain::{ConsultingSessionId, PaymentStatus};
 use crate::error::{AppError, AppResult};
 use crate::services::accounts::Principal;
 use crate::state::AppState;
@@ -22,7 +23,7 @@ pub async fn admin_refund(
     amount: Option<i64>,
     reason: &str,
     ip: Option<IpAddr>,
-) -> AppResult<i64> {
+) -> AppResult<Money> {
     admin.require_admin()?;
     let reason =
         crate::domain::text::line(reason, 500).map_err(|m| AppError::field("reason", m))?;
@@ -34,16 +35,22 @@ pub async fn admin_refund(
         .ok_or(AppError::NotFound)?;
     let payment = held::of_session(state, id)
         .await?
-        .filter(|p| matches!(p.status.as_str(), "captured" | "partially_refunded"))
+        .filter(|p| {
+            matches!(
+                p.status,
+                PaymentStatus::Captured | PaymentStatus::PartiallyRefunded
+            )
+        })
         .ok_or_else(|| {
             AppError::conflict("nothing_to_refund", "This session has no captured payment.")
         })?;
-    let left = payment.amount_minor - payment.refunded_minor;
-    let amount = amount.unwrap_or(left);
-    if !(1..=left).contains(&amount) {
+    // The amount is in minor units of the payment's own currency.
+    let left = payment.left();
+    let amount = amount.map_or(left, |minor| Money::new(minor, left.currency));
+    if !(1..=left.minor).contains(&amount.minor) {
         return Err(AppError::field(
             "amount_minor",
-            format!("must be between 1 and {left}"),
+            format!("must be between 1 and {} ({left})", left.minor),
         ));
     }
     let Some(refunded) = held::refund(state, &row, payment, amount).await? else {
@@ -66,7 +73,7 @@ pub async fn admin_refund(
                     action: "payment.refunded_by_admin",
                     target: Some(format!("session:{id}")),
                     // The reason may name people: it is not kept in clear here.
-                    detail: json!({"amount_minor": done, "reason_chars": reason.chars().count()}),
+                    detail: json!({"amount_minor": done.minor, "reason_chars": reason.chars().count()}),
                     ip,
                 },
                 now,

@@ -9,7 +9,8 @@ use rusqlite::Transaction;
 use super::invoices::{self, Charge};
 use crate::db::repos::ledger::{self, NewEntry};
 use crate::db::repos::payments::{self as repo, StripeState};
-use crate::domain::UserId;
+use crate::domain::money::Money;
+use crate::domain::SubscriptionStatus;
 use crate::error::{AppError, AppResult};
 use crate::providers::stripe::{
     self as stripe, metadata, CheckoutSession, CheckoutSessionMode,
@@ -20,6 +21,12 @@ use stripe_shared::Invoice;
 
 fn ts_of(unix: Option<i64>) -> Option<DateTime<Utc>> {
     unix.and_then(|t| Utc.timestamp_opt(t, 0).single())
+}
+
+/// Stripe's status of a subscription as ours (the same names); one Stripe
+/// adds later fails the event, which Stripe then retries.
+fn local_status(sub: &StripeSubscription) -> AppResult<SubscriptionStatus> {
+    sub.status.as_str().parse().map_err(AppError::internal)
 }
 
 /// Applies Stripe's current view of a subscription (older events never
@@ -34,7 +41,7 @@ pub(super) fn apply_subscription(
     let local = match repo::find_by_stripe(tx, &sub.id)? {
         Some(l) => Some(l),
         None => metadata::subscription_of(&sub.metadata)
-            .map(|id| repo::find_subscription(tx, id.0))
+            .map(|id| repo::find_subscription(tx, id))
             .transpose()?
             .flatten(),
     };
@@ -42,12 +49,13 @@ pub(super) fn apply_subscription(
         return Ok(None);
     };
     let (start, end) = stripe::period(sub);
+    let status = local_status(sub)?;
     repo::apply_stripe_state(
         tx,
         local.id,
         &StripeState {
             stripe_id: &sub.id,
-            status: sub.status.as_str(),
+            status,
             period_start: ts_of(start),
             period_end: ts_of(end),
             cancel_at_period_end: sub.cancel_at_period_end,
@@ -89,7 +97,7 @@ pub(super) fn checkout_completed(
                         local.id,
                         &StripeState {
                             stripe_id: &sub.id,
-                            status: sub.status.as_str(),
+                            status: local_status(sub)?,
                             period_start: ts_of(stripe::period(sub).0),
                             period_end: ts_of(stripe::period(sub).1),
                             cancel_at_period_end: sub.cancel_at_period_end,
@@ -120,12 +128,19 @@ pub(super) fn invoice_paid(
     let Some(local) = apply_subscription(tx, st, sub, created, now)? else {
         return Ok(());
     };
-    let amount = invoice.amount_paid;
-    let tax = invoice
-        .total_taxes
-        .as_ref()
-        .map_or(0, |t| t.iter().map(|x| x.amount).sum());
-    let currency = invoice.currency.to_string().to_uppercase();
+    let amount = stripe::money(invoice.amount_paid, &invoice.currency).ok_or_else(|| {
+        AppError::internal(format!(
+            "invoice in {}, not an ISO 4217 currency",
+            invoice.currency
+        ))
+    })?;
+    let tax = Money::new(
+        invoice
+            .total_taxes
+            .as_ref()
+            .map_or(0, |t| t.iter().map(|x| x.amount).sum()),
+        amount.currency,
+    );
     let invoice_id = invoice.id.as_ref().map(|i| i.to_string());
     let Some(entry) = ledger::append(
         tx,
@@ -134,10 +149,9 @@ pub(super) fn invoice_paid(
             user_id: Some(local.user_id),
             session_id: None,
             subscription_id: Some(local.id),
-            amount_minor: amount,
-            tax_minor: tax,
+            amount,
+            tax_minor: tax.minor,
             fee_minor: 0,
-            currency: &currency,
             stripe_ref: invoice_id.as_deref(),
         },
         now,
@@ -154,15 +168,14 @@ pub(super) fn invoice_paid(
     invoices::issue_in(
         tx,
         st,
-        UserId(local.user_id),
+        local.user_id,
         entry,
         &Charge {
             kind: "invoice",
             description: format!("Subscription: {plan}"),
-            gross_minor: amount,
-            tax_minor: tax,
+            gross: amount,
+            tax,
             rate: None,
-            currency: &currency,
             credits_invoice_id: None,
         },
         now,
@@ -177,7 +190,7 @@ pub(super) fn renewal_failed(
     sub: &repo::Subscription,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let Some(user) = crate::db::repos::users::find(tx, &st.keys, UserId(sub.user_id))? else {
+    let Some(user) = crate::db::repos::users::find(tx, &st.keys, sub.user_id)? else {
         return Ok(());
     };
     let m = crate::services::mail::templates::BillingNotice {

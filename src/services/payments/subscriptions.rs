@@ -11,7 +11,7 @@ use super::held::{self, upstream};
 use super::pricing;
 use crate::config::PlanConfig;
 use crate::db::repos::payments::{self as repo, Subscription};
-use crate::domain::SubscriptionId;
+use crate::domain::{SubscriptionId, SubscriptionStatus, UserId};
 use crate::error::{AppError, AppResult};
 use crate::providers::stripe::CheckoutFor;
 use crate::services::accounts::Principal;
@@ -52,10 +52,17 @@ pub fn plans(state: &AppState) -> Vec<PlanView> {
     state.config.plans.iter().map(PlanView::from).collect()
 }
 
+/// A subscription Stripe still charges (or tries to).
+const RUNNING: &[SubscriptionStatus] = &[
+    SubscriptionStatus::Active,
+    SubscriptionStatus::Trialing,
+    SubscriptionStatus::PastDue,
+];
+
 /// What the client needs to confirm a new subscription: Checkout's URL.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct Started {
-    pub subscription_id: i64,
+    pub subscription_id: SubscriptionId,
     pub checkout_session_id: String,
     pub checkout_url: String,
 }
@@ -63,12 +70,11 @@ pub struct Started {
 /// A subscription's stored state, as the API shows it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SubscriptionState {
-    pub id: i64,
-    pub user_id: i64,
+    pub id: SubscriptionId,
+    pub user_id: UserId,
     pub plan_id: String,
     pub stripe_subscription_id: Option<String>,
-    /// `incomplete`, `trialing`, `active`, `past_due`, `canceled`, `expired`, …
-    pub status: String,
+    pub status: SubscriptionStatus,
     pub current_period_start: Option<String>,
     pub current_period_end: Option<String>,
     pub cancel_at_period_end: bool,
@@ -118,7 +124,7 @@ pub async fn start(state: &AppState, who: &Principal, plan_id: &str) -> AppResul
     let (user, now, config) = (who.user_id, state.now(), state.config.clone());
     let existing = state
         .db
-        .read(move |c| repo::latest_for_user(c, user.0))
+        .read(move |c| repo::latest_for_user(c, user))
         .await?;
     if existing.is_some_and(|s| {
         pricing::active_plan(&config, &s, now).is_some() && !s.cancel_at_period_end
@@ -131,7 +137,7 @@ pub async fn start(state: &AppState, who: &Principal, plan_id: &str) -> AppResul
     let pid = plan.id.clone();
     let id = state
         .db
-        .write(move |tx| repo::insert_subscription(tx, user.0, &pid, now))
+        .write(move |tx| repo::insert_subscription(tx, user, &pid, now))
         .await?;
     let customer = held::customer(state, user).await?;
     let back = format!("{}/account", state.config.public_url());
@@ -143,7 +149,7 @@ pub async fn start(state: &AppState, who: &Principal, plan_id: &str) -> AppResul
         .create_checkout_session(
             &customer,
             CheckoutFor::Subscription {
-                id: SubscriptionId(id),
+                id,
                 price_id: &plan.stripe_price_id,
             },
             format!("{back}?subscribed=1#subscription"),
@@ -169,7 +175,7 @@ pub async fn mine(state: &AppState, who: &Principal) -> AppResult<Option<Subscri
     let (user, now) = (who.user_id, state.now());
     let sub = state
         .db
-        .read(move |c| repo::latest_for_user(c, user.0))
+        .read(move |c| repo::latest_for_user(c, user))
         .await?;
     Ok(sub.map(|s| {
         let plan = state.config.plans.iter().find(|p| p.id == s.plan_id);
@@ -186,9 +192,9 @@ pub async fn cancel(state: &AppState, who: &Principal) -> AppResult<Subscription
     let user = who.user_id;
     let sub = state
         .db
-        .read(move |c| repo::latest_for_user(c, user.0))
+        .read(move |c| repo::latest_for_user(c, user))
         .await?
-        .filter(|s| matches!(s.status.as_str(), "active" | "trialing" | "past_due"))
+        .filter(|s| RUNNING.contains(&s.status))
         .ok_or_else(|| AppError::conflict("not_subscribed", "You have no running subscription."))?;
     let stripe_id = sub.stripe_subscription_id.clone().ok_or_else(|| {
         AppError::conflict("not_subscribed", "The subscription is not confirmed yet.")
@@ -221,7 +227,7 @@ pub async fn expire_lapsed(state: &AppState, now: DateTime<Utc>) -> AppResult<us
         .write(move |tx| {
             let mut n = 0;
             for id in repo::lapsed(tx, cutoff)? {
-                if repo::set_status(tx, id, &["active", "trialing", "past_due"], "expired", now)? {
+                if repo::set_status(tx, id, RUNNING, SubscriptionStatus::Expired, now)? {
                     n += 1;
                 }
             }

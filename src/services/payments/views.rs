@@ -5,26 +5,35 @@ use utoipa::ToSchema;
 
 use crate::db::repos::ledger::{Invoice, LedgerEntry};
 use crate::domain::billing::{InvoiceParty, Line, TaxLine};
+use crate::domain::money::{Currency, Money};
+use crate::domain::{ConsultingSessionId, InvoiceId, LedgerEntryId, SubscriptionId, UserId};
 
 /// One movement of money.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(as = LedgerEntry)]
 pub struct LedgerView {
-    pub id: i64,
+    pub id: LedgerEntryId,
     /// `authorization`, `release`, `capture`, `refund`, `subscription_charge` or `dispute`.
     pub kind: String,
-    pub user_id: Option<i64>,
-    pub session_id: Option<i64>,
-    pub subscription_id: Option<i64>,
+    pub user_id: Option<UserId>,
+    pub session_id: Option<ConsultingSessionId>,
+    pub subscription_id: Option<SubscriptionId>,
     pub amount_minor: i64,
     pub tax_minor: i64,
     pub fee_minor: i64,
-    pub currency: String,
+    #[schema(value_type = String, example = "EUR")]
+    pub currency: Currency,
     pub stripe_ref: Option<String>,
     /// The invoice or credit note issued for it, if any.
     pub invoice_number: Option<String>,
-    pub invoice_id: Option<i64>,
+    pub invoice_id: Option<InvoiceId>,
     pub created_at: String,
+}
+
+impl LedgerView {
+    pub fn amount(&self) -> Money {
+        Money::new(self.amount_minor, self.currency)
+    }
 }
 
 impl From<LedgerEntry> for LedgerView {
@@ -51,13 +60,13 @@ impl From<LedgerEntry> for LedgerView {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 #[schema(as = Invoice)]
 pub struct InvoiceView {
-    pub id: i64,
+    pub id: InvoiceId,
     pub number: String,
     /// `invoice` or `credit_note`.
     pub kind: String,
-    pub user_id: Option<i64>,
-    pub ledger_id: i64,
-    pub credits_invoice_id: Option<i64>,
+    pub user_id: Option<UserId>,
+    pub ledger_id: LedgerEntryId,
+    pub credits_invoice_id: Option<InvoiceId>,
     pub seller: InvoiceParty,
     pub buyer: InvoiceParty,
     pub lines: Vec<Line>,
@@ -65,8 +74,16 @@ pub struct InvoiceView {
     pub net_minor: i64,
     pub tax_minor: i64,
     pub total_minor: i64,
-    pub currency: String,
+    #[schema(value_type = String, example = "EUR")]
+    pub currency: Currency,
     pub issued_at: String,
+}
+
+impl InvoiceView {
+    /// An amount of this invoice's currency, as people read it.
+    pub fn money(&self, minor: i64) -> Money {
+        Money::new(minor, self.currency)
+    }
 }
 
 impl From<Invoice> for InvoiceView {

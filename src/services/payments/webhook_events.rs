@@ -14,8 +14,12 @@ use crate::db::repos::audit;
 use crate::db::repos::consulting_sessions;
 use crate::db::repos::ledger::{self, NewEntry};
 use crate::db::repos::payments as repo;
-use crate::error::AppResult;
-use crate::providers::stripe::{CheckoutSession, PaymentIntent, PaymentIntentStatus, Subscription};
+use crate::domain::money::Money;
+use crate::domain::{ConsultingSessionId, PaymentStatus, SubscriptionStatus};
+use crate::error::{AppError, AppResult};
+use crate::providers::stripe::{
+    self as stripe, CheckoutSession, PaymentIntent, PaymentIntentStatus, Subscription,
+};
 use crate::state::AppState;
 
 /// An event Colloquy acts on, with its typed object.
@@ -126,7 +130,8 @@ pub fn process(
         Handled::Succeeded(pi) => succeeded(tx, st, pi, now),
         Handled::PaymentFailed(pi) => {
             if let Some(p) = payment_of(tx, pi)? {
-                repo::transition(tx, p.session_id, &["pending"], "failed", now)?;
+                let pending = [PaymentStatus::Pending];
+                repo::transition(tx, p.session_id, &pending, PaymentStatus::Failed, now)?;
             }
             Ok(())
         }
@@ -150,7 +155,8 @@ pub fn process(
             {
                 // A failed renewal means past_due here, whatever Stripe's
                 // retry schedule says yet.
-                repo::set_status(tx, local.id, &["active", "trialing"], "past_due", now)?;
+                let live = [SubscriptionStatus::Active, SubscriptionStatus::Trialing];
+                repo::set_status(tx, local.id, &live, SubscriptionStatus::PastDue, now)?;
                 renewal_failed(tx, st, &local, now)?;
             }
             Ok(())
@@ -175,9 +181,9 @@ fn payment_of(
 fn session_row(
     tx: &Transaction<'_>,
     st: &AppState,
-    id: i64,
+    id: ConsultingSessionId,
 ) -> AppResult<Option<consulting_sessions::SessionRow>> {
-    consulting_sessions::find(tx, &st.keys, crate::domain::ConsultingSessionId(id))
+    consulting_sessions::find(tx, &st.keys, id)
 }
 
 /// The card is held: the researcher now sees the request.
@@ -193,7 +199,8 @@ fn authorized(
     let Some(p) = payment_of(tx, intent)? else {
         return Ok(());
     };
-    if !repo::transition(tx, p.session_id, &["pending", "failed"], "authorized", now)? {
+    let unpaid = [PaymentStatus::Pending, PaymentStatus::Failed];
+    if !repo::transition(tx, p.session_id, &unpaid, PaymentStatus::Authorized, now)? {
         return Ok(());
     }
     ledger::append(
@@ -203,10 +210,9 @@ fn authorized(
             user_id: Some(p.user_id),
             session_id: Some(p.session_id),
             subscription_id: None,
-            amount_minor: p.amount_minor,
+            amount: p.amount(),
             tax_minor: p.tax_minor,
             fee_minor: 0,
-            currency: &p.currency,
             stripe_ref: Some(intent.id.as_str()),
         },
         now,
@@ -227,7 +233,7 @@ fn succeeded(
     let Some(p) = payment_of(tx, intent)? else {
         return Ok(());
     };
-    if p.status != "authorized" {
+    if p.status != PaymentStatus::Authorized {
         return Ok(());
     }
     if let Some(s) = session_row(tx, st, p.session_id)? {
@@ -273,7 +279,7 @@ fn refunded(
             &held::Refunded {
                 payment: current,
                 refund_id: id,
-                amount,
+                amount: Money::new(amount, p.currency),
             },
             now,
         )?;
@@ -291,7 +297,12 @@ fn disputed(
         Some(i) => repo::find_by_intent(tx, i.id().as_str())?,
         None => None,
     };
-    let currency = dispute.currency.to_string().to_uppercase();
+    let amount = stripe::money(dispute.amount, &dispute.currency).ok_or_else(|| {
+        AppError::internal(format!(
+            "dispute in {}, not an ISO 4217 currency",
+            dispute.currency
+        ))
+    })?;
     ledger::append(
         tx,
         &NewEntry {
@@ -299,10 +310,9 @@ fn disputed(
             user_id: payment.as_ref().map(|p| p.user_id),
             session_id: payment.as_ref().map(|p| p.session_id),
             subscription_id: None,
-            amount_minor: dispute.amount,
+            amount,
             tax_minor: 0,
             fee_minor: 0,
-            currency: &currency,
             stripe_ref: Some(dispute.id.as_str()),
         },
         now,

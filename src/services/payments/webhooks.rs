@@ -214,8 +214,8 @@ pub async fn handle(
             };
             if let Some((session, intent)) = &fetched.checkout_intent {
                 // Stripe confirmed the reader's Checkout made this intent.
-                if repo::find(tx, session.0)?.is_some_and(|p| p.intent_id.is_none()) {
-                    repo::set_intent(tx, session.0, intent, now)?;
+                if repo::find(tx, *session)?.is_some_and(|p| p.intent_id.is_none()) {
+                    repo::set_intent(tx, *session, intent, now)?;
                 }
             }
             webhook_events::process(tx, &st, handled, created, &fetched, now)?;
@@ -287,7 +287,7 @@ async fn checkout_intent(
             if repo::find_by_intent(c, &known)?.is_some() {
                 return Ok(None);
             }
-            repo::find(c, session.0)
+            repo::find(c, session)
         })
         .await?;
     let Some(cs) = payment

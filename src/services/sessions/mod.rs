@@ -183,7 +183,7 @@ pub async fn load_for(
         .read(move |c| {
             Ok((
                 consulting_sessions::find(c, &keys, id)?,
-                crate::db::repos::payments::find(c, id.0)?,
+                crate::db::repos::payments::find(c, id)?,
             ))
         })
         .await?;

@@ -54,5 +54,5 @@ pub async fn payment_summary(
     if party == Party::Researcher {
         return Ok(None);
     }
-    payments::summary(state, party == Party::Reader, id.0, session_status).await
+    payments::summary(state, party == Party::Reader, id, session_status).await
 }
