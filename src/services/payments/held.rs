@@ -8,11 +8,10 @@
 
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
-use serde::Serialize;
-use utoipa::ToSchema;
 
 use super::invoices::{self, Charge};
 use super::pricing;
+pub use super::views::IntentView;
 use crate::config::PaymentsMode;
 use crate::db::repos::consulting_sessions::SessionRow;
 use crate::db::repos::ledger::{self, NewEntry};
@@ -93,17 +92,6 @@ pub fn visible_to_researcher(p: Option<&SessionPayment>) -> bool {
         let dropped_unpaid = p.status == PaymentStatus::Canceled && p.intent_id.is_none();
         !(unpaid || dropped_unpaid)
     })
-}
-
-/// What a client needs to confirm the payment with Stripe.js.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct IntentView {
-    pub payment_intent_id: String,
-    pub client_secret: String,
-    /// Gross, in minor units.
-    pub amount: i64,
-    pub tax: i64,
-    pub currency: String,
 }
 
 /// The pending payment of a reader's session (the sessions layer checked

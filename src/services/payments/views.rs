@@ -107,3 +107,14 @@ impl From<Invoice> for InvoiceView {
         }
     }
 }
+
+/// What a client needs to confirm the payment with Stripe.js.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct IntentView {
+    pub payment_intent_id: String,
+    pub client_secret: String,
+    /// Gross, in minor units.
+    pub amount: i64,
+    pub tax: i64,
+    pub currency: String,
+}
