@@ -13,8 +13,11 @@ pub struct UnknownStatus {
     pub value: String,
 }
 
+// `$text` is a `tt`, not a `literal`: a `literal` fragment reaches derive
+// macros wrapped in an invisible group, which utoipa does not read as the
+// `rename`, so the OpenAPI schema would list the Rust variant names.
 macro_rules! status_enum {
-    ($(#[$meta:meta])* $name:ident, $kind:literal { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident, $kind:literal { $($(#[$vmeta:meta])* $variant:ident = $text:tt),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash,
                  serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -195,6 +198,20 @@ mod tests {
     fn an_unknown_value_is_refused_with_its_kind() {
         let e = "paid".parse::<PaymentStatus>().unwrap_err();
         assert_eq!(e.to_string(), "\"paid\" is not a payment status");
+    }
+
+    #[test]
+    fn the_openapi_schema_lists_the_stored_spellings() {
+        use utoipa::PartialSchema;
+        let schema = serde_json::to_value(SessionStatus::schema()).unwrap();
+        let listed: Vec<&str> = schema["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let stored: Vec<&str> = SessionStatus::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(listed, stored);
     }
 
     #[test]
