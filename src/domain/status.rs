@@ -35,6 +35,11 @@ macro_rules! status_enum {
                     $($name::$variant => $text),+
                 }
             }
+
+            /// Every value, comma-separated, for "must be one of" messages.
+            pub fn list() -> String {
+                Self::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
+            }
         }
 
         impl std::str::FromStr for $name {
@@ -120,6 +125,18 @@ status_enum!(
 );
 
 status_enum!(
+    /// How far collecting a paper's authors got (`papers.collection_status`).
+    CollectionStatus, "collection status" {
+        NotCollected = "not_collected",
+        Queued = "queued",
+        Running = "running",
+        Collected = "collected",
+        Partial = "partial",
+        Failed = "failed",
+    }
+);
+
+status_enum!(
     /// A collection job's progress.
     JobStatus, "job status" {
         Queued = "queued",
@@ -129,6 +146,37 @@ status_enum!(
         Failed = "failed",
     }
 );
+
+impl SessionStatus {
+    /// Whether the session holds its time slot (`consulting_sessions::LIVE`).
+    pub fn is_live(self) -> bool {
+        matches!(self, SessionStatus::Requested | SessionStatus::Accepted)
+    }
+}
+
+impl JobStatus {
+    /// Whether the job has ended (and may be retried).
+    pub fn is_finished(self) -> bool {
+        matches!(
+            self,
+            JobStatus::Completed | JobStatus::Partial | JobStatus::Failed
+        )
+    }
+}
+
+/// A paper job's end is its paper's collection status (`completed` reads
+/// `collected` there).
+impl From<JobStatus> for CollectionStatus {
+    fn from(s: JobStatus) -> Self {
+        match s {
+            JobStatus::Queued => CollectionStatus::Queued,
+            JobStatus::Running => CollectionStatus::Running,
+            JobStatus::Completed => CollectionStatus::Collected,
+            JobStatus::Partial => CollectionStatus::Partial,
+            JobStatus::Failed => CollectionStatus::Failed,
+        }
+    }
+}
 
 status_enum!(
     /// An outbox mail's delivery.

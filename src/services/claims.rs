@@ -11,7 +11,10 @@ use utoipa::ToSchema;
 
 use crate::db::repos::claims::{self as repo, ClaimRequestRow};
 use crate::db::repos::{audit, outreach, researchers, users};
-use crate::domain::{text, ClaimRequestId, Email, MergeReviewId, ResearcherId, Role, UserId};
+use crate::domain::{
+    text, ClaimRequestId, ClaimStatus, Email, MergeReviewId, MergeReviewStatus, ResearcherId,
+    ResearcherStatus, Role, UserId,
+};
 use crate::error::{AppError, AppResult};
 use crate::services::accounts::{self, Principal};
 use crate::services::researchers::ResearcherView;
@@ -60,7 +63,7 @@ pub async fn options(
             let Some(owner) = researchers::owner(c, rid)? else {
                 return Err(AppError::NotFound);
             };
-            if owner == Some(uid.0) || researchers::by_user(c, uid.0)?.is_some() {
+            if owner == Some(uid) || researchers::by_user(c, uid)?.is_some() {
                 return Ok(ClaimOptions::default());
             }
             let open = repo::open_request_of(c, rid, uid)?.is_some();
@@ -120,7 +123,7 @@ pub async fn self_claim(
                     "Admins link profiles on the admin page.",
                 ));
             }
-            if researchers::by_user(tx, uid.0)?.is_some() {
+            if researchers::by_user(tx, uid)?.is_some() {
                 return Err(already_linked());
             }
             if !same_verified_address(tx, &keys, &account, rid)? {
@@ -129,7 +132,7 @@ pub async fn self_claim(
                     "Only an account whose confirmed e-mail address is this profile's can claim it directly. Ask an admin instead.",
                 ));
             }
-            researchers::claim(tx, rid, uid.0, now)?;
+            researchers::claim(tx, rid, uid, now)?;
             researchers::set_listing_consent(tx, rid, terms::TERMS_VERSION, account.timezone.as_deref(), now)?;
             users::promote_to_researcher(tx, uid, now)?;
             audit::append(tx, &keys, event(uid, "researcher.claimed", rid, json!({"via": "verified_address"}), ip), now)?;
@@ -170,8 +173,7 @@ pub struct ClaimRequestView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_email_verified: Option<bool>,
     pub message: Option<String>,
-    /// `open`, `approved` or `refused`.
-    pub status: String,
+    pub status: ClaimStatus,
     pub created_at: String,
     pub decided_at: Option<String>,
 }
@@ -209,10 +211,10 @@ pub async fn request_claim(
         .db
         .write(move |tx| {
             let owner = researchers::owner(tx, rid)?.ok_or(AppError::NotFound)?;
-            if owner == Some(uid.0) {
+            if owner == Some(uid) {
                 return Err(AppError::conflict("yours", "This profile is yours already."));
             }
-            if researchers::by_user(tx, uid.0)?.is_some() {
+            if researchers::by_user(tx, uid)?.is_some() {
                 return Err(already_linked());
             }
             if repo::open_count_of(tx, uid)? >= MAX_OPEN_REQUESTS {
@@ -229,24 +231,24 @@ pub async fn request_claim(
     Ok(request_view(row, false))
 }
 
-/// Claim requests with a status (`open` by default), newest first (admins).
+/// Claim requests with a status (as given in the query string; open by
+/// default), newest first (admins).
 pub async fn list_requests(
     state: &AppState,
     admin: &Principal,
     status: Option<String>,
 ) -> AppResult<Vec<ClaimRequestView>> {
     admin.require_admin()?;
-    let status = status.unwrap_or_else(|| "open".into());
-    if !matches!(status.as_str(), "open" | "approved" | "refused") {
-        return Err(AppError::field(
-            "status",
-            "must be open, approved or refused",
-        ));
-    }
+    let status = match status.as_deref() {
+        None => ClaimStatus::Open,
+        Some(s) => s
+            .parse()
+            .map_err(|_| AppError::field("status", "must be open, approved or refused"))?,
+    };
     let keys = state.keys.clone();
     state
         .db
-        .read(move |c| repo::list_requests(c, &keys, &status, 200))
+        .read(move |c| repo::list_requests(c, &keys, status, 200))
         .await
         .map(|rows| rows.into_iter().map(|r| request_view(r, true)).collect())
 }
@@ -266,7 +268,11 @@ pub async fn decide_request(
         .db
         .write(move |tx| {
             let mut r = repo::find_request(tx, &keys, id)?.ok_or(AppError::NotFound)?;
-            let status = if approve { "approved" } else { "refused" };
+            let status = if approve {
+                ClaimStatus::Approved
+            } else {
+                ClaimStatus::Refused
+            };
             if !repo::decide_request(tx, id, status, actor, now)? {
                 return Err(AppError::conflict(
                     "already_decided",
@@ -289,7 +295,7 @@ pub async fn decide_request(
                 event(actor, action, r.researcher_id, detail, ip),
                 now,
             )?;
-            r.status = status.into();
+            r.status = status;
             r.decided_at = Some(crate::db::ts(now));
             Ok(r)
         })
@@ -305,16 +311,16 @@ fn give_profile(
     rid: ResearcherId,
     user: UserId,
     now: chrono::DateTime<chrono::Utc>,
-) -> AppResult<Option<i64>> {
+) -> AppResult<Option<UserId>> {
     let owner = researchers::owner(tx, rid)?.ok_or(AppError::NotFound)?;
-    if owner == Some(user.0) {
+    if owner == Some(user) {
         return Ok(owner);
     }
     users::find_role(tx, user)?.ok_or_else(|| AppError::field("user_id", "no such account"))?;
-    if researchers::by_user(tx, user.0)?.is_some() {
+    if researchers::by_user(tx, user)?.is_some() {
         return Err(already_linked());
     }
-    researchers::set_owner(tx, rid, user.0, now)?;
+    researchers::set_owner(tx, rid, user, now)?;
     users::promote_to_researcher(tx, user, now)?;
     Ok(owner)
 }
@@ -344,8 +350,8 @@ pub async fn admin_link(
         })
         .await?;
     accounts::forget_role(state, user).await?;
-    if let Some(p) = previous.filter(|p| *p != user.0) {
-        accounts::forget_role(state, UserId(p)).await?;
+    if let Some(p) = previous.filter(|p| *p != user) {
+        accounts::forget_role(state, p).await?;
     }
     Ok(())
 }
@@ -391,7 +397,7 @@ pub async fn owner_account(
             let Some(Some(owner)) = researchers::owner(c, rid)? else {
                 return Ok(None);
             };
-            Ok(users::find(c, &keys, UserId(owner))?.map(|u| (u.id, u.name, u.email)))
+            Ok(users::find(c, &keys, owner)?.map(|u| (u.id, u.name, u.email)))
         })
         .await
 }
@@ -414,7 +420,7 @@ pub async fn admin_set_email(
         .write(move |tx| {
             let (status, _) = researchers::status_of(tx, rid)?.ok_or(AppError::NotFound)?;
             let bidx = researchers::email_index(&keys, &email);
-            if status == "opted_out" || outreach::is_suppressed(tx, &bidx)? {
+            if status == ResearcherStatus::OptedOut || outreach::is_suppressed(tx, &bidx)? {
                 return Err(AppError::conflict(
                     "opted_out",
                     "This researcher, or this address, asked not to be contacted.",
@@ -433,7 +439,7 @@ pub async fn admin_set_email(
                 None => {}
             }
             let had = researchers::email_bidx(tx, rid)?.is_some();
-            researchers::set_email_by_admin(tx, &keys, rid, &email, actor.0, now)?;
+            researchers::set_email_by_admin(tx, &keys, rid, &email, actor, now)?;
             audit::append(
                 tx,
                 &keys,
@@ -506,7 +512,7 @@ pub async fn admin_merge(
             if keep_owner.is_some() && drop_owner.is_some() {
                 researchers::release_owner(tx, drop, now)?;
             }
-            repo::close_merge_review(tx, keep, drop, "merged", actor, now)?;
+            repo::close_merge_review(tx, keep, drop, MergeReviewStatus::Merged, actor, now)?;
             researchers::merge(tx, keep, drop, "admin", now)?;
             let detail = json!({"kept": keep, "merged": drop, "kept_owner": keep_owner, "merged_owner": drop_owner});
             audit::append(tx, &keys, event(actor, "researcher.merged", keep, detail, ip), now)?;
@@ -514,7 +520,7 @@ pub async fn admin_merge(
         })
         .await?;
     if let Some(u) = released {
-        accounts::forget_role(state, UserId(u)).await?;
+        accounts::forget_role(state, u).await?;
     }
     Ok(())
 }
@@ -563,7 +569,7 @@ pub async fn dismiss_merge_review(
         .db
         .write(move |tx| {
             let (a, b) = repo::find_merge_review(tx, id)?.ok_or(AppError::NotFound)?;
-            repo::close_merge_review(tx, a, b, "dismissed", actor, now)?;
+            repo::close_merge_review(tx, a, b, MergeReviewStatus::Dismissed, actor, now)?;
             let detail = json!({"review_id": id, "first": a, "second": b});
             audit::append(
                 tx,

@@ -7,7 +7,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 use crate::crypto::Keyring;
 use crate::db::{parse_ts, ts};
 use crate::domain::availability::Busy;
-use crate::domain::{ConsultingSessionId, PaperId, QueryId, ResearcherId, UserId};
+use crate::domain::{ConsultingSessionId, PaperId, QueryId, ResearcherId, SessionStatus, UserId};
 use crate::error::AppResult;
 
 pub const TOPIC_AAD: &str = "consulting_sessions.topic";
@@ -40,7 +40,7 @@ pub struct SessionRow {
     pub paper_title: Option<String>,
     pub query_id: Option<QueryId>,
     pub topic: String,
-    pub status: String,
+    pub status: SessionStatus,
     pub start: Time,
     pub end: Time,
     pub duration_minutes: i64,
@@ -212,10 +212,10 @@ pub struct ListFilter {
     pub researcher: Option<ResearcherId>,
     /// `None`: every session (admins).
     pub all: bool,
-    pub status: Option<String>,
+    pub status: Option<SessionStatus>,
     pub from: Option<Time>,
     pub to: Option<Time>,
-    pub before_id: Option<i64>,
+    pub before_id: Option<ConsultingSessionId>,
     pub limit: usize,
 }
 
@@ -251,11 +251,11 @@ pub fn list(conn: &Connection, keys: &Keyring, f: &ListFilter) -> AppResult<Vec<
 pub fn transition(
     conn: &Connection,
     id: ConsultingSessionId,
-    from: &[&str],
-    to: &str,
+    from: &[SessionStatus],
+    to: SessionStatus,
     now: Time,
 ) -> AppResult<bool> {
-    super::guarded_status_change(conn, "consulting_sessions", "id", id.0, from, to, now)
+    super::guarded_status_change(conn, "consulting_sessions", "id", id, from, to, now)
 }
 
 pub fn set_meeting(

@@ -99,7 +99,7 @@ pub struct RenewForm {
 #[derive(Deserialize)]
 pub struct InviteAuthorForm {
     pub csrf_token: String,
-    pub paper_id: Option<i64>,
+    pub paper_id: Option<PaperId>,
     /// Where to go afterwards (a local path), e.g. the admin outreach page.
     pub return_to: Option<String>,
 }
@@ -367,7 +367,7 @@ pub async fn invite_author_post(
     State(state): State<AppState>,
     viewer: Viewer,
     ClientIp(ip): ClientIp,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ResearcherId>,
     PageForm(f): PageForm<InviteAuthorForm>,
 ) -> Result<Response, PageError> {
     let back = match f.return_to.as_deref() {
@@ -378,16 +378,7 @@ pub async fn invite_author_post(
     };
     let who = viewer.require(&back)?;
     viewer.check_csrf(&f.csrf_token)?;
-    match outreach::request(
-        &state,
-        &who,
-        ResearcherId(id),
-        f.paper_id.map(PaperId),
-        None,
-        ip,
-    )
-    .await
-    {
+    match outreach::request(&state, &who, id, f.paper_id, None, ip).await {
         Ok(_) => {
             let message = if who.is_admin() {
                 "The invitation is on its way."
@@ -423,7 +414,7 @@ pub async fn admin_invite_paper_post(
 ) -> Result<Response, PageError> {
     let who = viewer.require_admin("/admin/outreach")?;
     viewer.check_csrf(&f.csrf_token)?;
-    let Ok(paper) = f.paper_id.trim().parse::<i64>() else {
+    let Ok(paper) = f.paper_id.trim().parse().map(PaperId) else {
         return Ok(redirect_with_flash(
             &state,
             "/admin/outreach",
@@ -431,8 +422,8 @@ pub async fn admin_invite_paper_post(
             "Give the paper's number.",
         ));
     };
-    let results = outreach::invite_paper(&state, &who, PaperId(paper), ip).await?;
-    let invited = results.iter().filter(|(_, o)| o == "invited").count();
+    let results = outreach::invite_paper(&state, &who, paper, ip).await?;
+    let invited = results.iter().filter(|(_, o)| o.is_ok()).count();
     let message = if results.is_empty() {
         "This paper has no collected researchers yet; collect them first.".to_string()
     } else {

@@ -13,7 +13,7 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::db::repos::{audit, collection_jobs, papers, provider_calls, researchers};
-use crate::domain::{text, JobId, PaperId, ResearcherId};
+use crate::domain::{text, CollectionStatus, JobId, JobStatus, PaperId, ResearcherId};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::pagination::{Page, PageParams};
 use crate::services::accounts::Principal;
@@ -60,8 +60,7 @@ pub struct JobView {
     pub id: JobId,
     /// `paper` or `person`.
     pub kind: String,
-    /// `queued`, `running`, `completed`, `partial` or `failed`.
-    pub status: String,
+    pub status: JobStatus,
     pub paper_id: Option<PaperId>,
     pub name: Option<String>,
     pub affiliation: Option<String>,
@@ -159,9 +158,11 @@ pub async fn request(
     if !who.is_admin() {
         let status = paper
             .as_ref()
-            .map(|p| p.collection_status.as_str())
-            .unwrap_or("not_collected");
-        if !matches!(status, "not_collected" | "failed") {
+            .map_or(CollectionStatus::NotCollected, |p| p.collection_status);
+        if !matches!(
+            status,
+            CollectionStatus::NotCollected | CollectionStatus::Failed
+        ) {
             return Err(AppError::conflict(
                 "already_collected",
                 "This paper's authors have been collected already.",
@@ -218,7 +219,7 @@ pub async fn request(
             };
             let id = collection_jobs::insert(tx, &job, now)?;
             if let (Some(p), "paper") = (paper_id, kind) {
-                papers::set_collection_status(tx, p, "queued", None)?;
+                papers::set_collection_status(tx, p, CollectionStatus::Queued, None)?;
             }
             let ev = audit::NewEvent {
                 actor: Some(actor),
@@ -321,7 +322,7 @@ pub async fn latest_for_paper(state: &AppState, paper: PaperId) -> AppResult<Opt
     }
 }
 
-/// Jobs, newest first (admins).
+/// Jobs, newest first (admins); `status` as given in the query string.
 pub async fn list_jobs(
     state: &AppState,
     who: &Principal,
@@ -330,16 +331,20 @@ pub async fn list_jobs(
 ) -> AppResult<Page<JobView>> {
     who.require_admin()?;
     let limit = page.limit()?;
-    let before = page.after_id()?.map(JobId);
+    let before = page.after_id()?;
+    // A value that is no status matches no job (an empty page, not an error).
+    let Ok(status) = status.as_deref().map(str::parse::<JobStatus>).transpose() else {
+        return Ok(Page::empty());
+    };
     let rows = state
         .db
-        .read(move |c| collection_jobs::list(c, status.as_deref(), before, limit + 1))
+        .read(move |c| collection_jobs::list(c, status, before, limit + 1))
         .await?;
     let mut views = Vec::with_capacity(rows.len());
     for r in rows {
         views.push(job_view(state, r.id).await?);
     }
-    Ok(Page::from_rows(views, limit, |j| j.id.0))
+    Ok(Page::from_rows(views, limit, |j| j.id))
 }
 
 /// Queues a finished job again; its failed steps run again (admins).

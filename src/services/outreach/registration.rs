@@ -11,7 +11,7 @@ use crate::db::repos::outreach as repo;
 use crate::db::repos::{audit, researchers, users};
 use crate::domain::password::PasswordPolicy;
 use crate::domain::researcher::{Field, FieldValue, Provenance};
-use crate::domain::{text, Email, ResearcherId, Role};
+use crate::domain::{text, Email, OutreachStatus, ResearcherId, ResearcherStatus, Role};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::services::link_tokens::{self, LinkClaims, LinkProblem};
 use crate::services::mail::templates::{self, RegistrationWelcome};
@@ -36,11 +36,7 @@ async fn live_link(
     token: &str,
 ) -> Result<(LinkClaims, researchers::ResearcherRow), (LinkProblem, Option<LinkClaims>)> {
     let claims = link_tokens::verify(&state.keys, token, link_tokens::REGISTER, state.now())?;
-    let (jti, rid, keys) = (
-        claims.jti.clone(),
-        ResearcherId(claims.rid),
-        state.keys.clone(),
-    );
+    let (jti, rid, keys) = (claims.jti.clone(), claims.rid, state.keys.clone());
     let (used, row, bidx) = state
         .db
         .read(move |c| {
@@ -74,14 +70,14 @@ pub async fn landing(
 ) -> Result<Landing, (LinkProblem, Option<LinkClaims>)> {
     let (claims, row) = live_link(state, token).await?;
     let rid = row.id;
-    let (oid, now) = (claims.oid, state.now());
+    let (oid, now) = (claims.outreach(), state.now());
     let _ = state
         .db
         .write(move |tx| {
-            let opened =
-                repo::find(tx, oid)?.is_some_and(|o| o.events.iter().any(|(e, _)| e == "opened"));
+            let opened = repo::find(tx, oid)?
+                .is_some_and(|o| o.events.iter().any(|(e, _)| *e == OutreachStatus::Opened));
             if !opened {
-                repo::add_event(tx, oid, "opened", now)?;
+                repo::add_event(tx, oid, OutreachStatus::Opened, now)?;
             }
             Ok(())
         })
@@ -142,7 +138,7 @@ fn take_link(
     claims: &LinkClaims,
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<()> {
-    let rid = ResearcherId(claims.rid);
+    let rid = claims.rid;
     let owner = researchers::owner(tx, rid)?.ok_or_else(|| LinkProblem::Tampered.into_error())?;
     if owner.is_some() {
         return Err(LinkProblem::AlreadyClaimed.into_error());
@@ -194,7 +190,7 @@ pub async fn register(
     errs.into_result()?;
     let name = name.unwrap_or_default();
     let hash = state.passwords.hash(&reg.password).await?;
-    let (keys, now, oid) = (state.keys.clone(), state.now(), claims.oid);
+    let (keys, now, oid) = (state.keys.clone(), state.now(), claims.outreach());
     let account_email = email.clone();
     let user = state
         .db
@@ -221,10 +217,10 @@ pub async fn register(
             let user = users::insert(tx, &keys, &new, now)?;
             // The link proved the mailbox.
             users::mark_email_verified(tx, user, now)?;
-            if !researchers::claim(tx, rid, user.0, now)? {
+            if !researchers::claim(tx, rid, user, now)? {
                 return Err(LinkProblem::AlreadyClaimed.into_error());
             }
-            repo::add_event(tx, oid, "registered", now)?;
+            repo::add_event(tx, oid, OutreachStatus::Registered, now)?;
             let ev = audit::NewEvent {
                 actor: Some(user),
                 action: "researcher.registered",
@@ -302,7 +298,12 @@ pub async fn link_profile(
     let timezone = check_timezone(timezone, &mut errs);
     errs.check("accept_terms", terms::check_accepted(accept_terms));
     errs.into_result()?;
-    let (keys, now, uid, oid) = (state.keys.clone(), state.now(), who.user_id, claims.oid);
+    let (keys, now, uid, oid) = (
+        state.keys.clone(),
+        state.now(),
+        who.user_id,
+        claims.outreach(),
+    );
     let account = state
         .db
         .write(move |tx| {
@@ -316,11 +317,11 @@ pub async fn link_profile(
                     "This link was sent to another address than your account's. Log in with the account that has that address.",
                 ));
             }
-            if researchers::by_user(tx, uid.0)?.is_some() {
+            if researchers::by_user(tx, uid)?.is_some() {
                 return Err(crate::services::claims::already_linked());
             }
             take_link(tx, &claims, now)?;
-            if !researchers::claim(tx, rid, uid.0, now)? {
+            if !researchers::claim(tx, rid, uid, now)? {
                 return Err(LinkProblem::AlreadyClaimed.into_error());
             }
             researchers::set_listing_consent(tx, rid, terms::TERMS_VERSION, timezone.as_deref(), now)?;
@@ -328,7 +329,7 @@ pub async fn link_profile(
                 users::mark_email_verified(tx, uid, now)?;
             }
             users::promote_to_researcher(tx, uid, now)?;
-            repo::add_event(tx, oid, "registered", now)?;
+            repo::add_event(tx, oid, OutreachStatus::Registered, now)?;
             let ev = audit::NewEvent {
                 actor: Some(uid),
                 action: "researcher.claimed",
@@ -460,9 +461,9 @@ pub async fn renew(state: &AppState, token: &str, ip: Option<IpAddr>) -> AppResu
         Ok(c) | Err((LinkProblem::Expired, Some(c))) => c,
         Err((p, _)) => return Err(p.into_error()),
     };
-    let rid = ResearcherId(claims.rid);
+    let rid = claims.rid;
     let (row, status, user) = load(state, rid).await?;
-    if status == "opted_out" || user.is_some() {
+    if status == ResearcherStatus::OptedOut || user.is_some() {
         return Err(AppError::conflict(
             "not_invitable",
             "This profile is registered already, or opted out.",

@@ -9,6 +9,9 @@ use rusqlite::Transaction;
 use crate::db::repos::consulting_sessions::{self as repo, SessionRow};
 use crate::domain::availability;
 use crate::domain::text;
+use crate::domain::SessionStatus::{
+    self, Accepted, Cancelled, Completed, Declined, Expired, NoShow, Requested,
+};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -26,14 +29,14 @@ pub fn allowed_actions(
 ) -> Vec<&'static str> {
     let mut out = Vec::new();
     let participant = party != Party::Admin;
-    match s.status.as_str() {
-        "requested" => {
+    match s.status {
+        Requested => {
             if party == Party::Researcher && now < s.expires_at {
                 out.extend(["accept", "decline"]);
             }
             out.push("cancel");
         }
-        "accepted" => {
+        Accepted => {
             if now < s.start {
                 out.push("cancel");
                 if participant {
@@ -63,11 +66,47 @@ fn illegal(s: &SessionRow, verb: &str) -> AppError {
     )
 }
 
-fn require_status(s: &SessionRow, allowed: &[&str], verb: &str) -> AppResult<()> {
-    if allowed.contains(&s.status.as_str()) {
+fn require_status(s: &SessionRow, allowed: &[SessionStatus], verb: &str) -> AppResult<()> {
+    if allowed.contains(&s.status) {
         Ok(())
     } else {
         Err(illegal(s, verb))
+    }
+}
+
+/// One arrow of the state machine a participant takes: the statuses it
+/// leaves, the one it reaches, and how a refusal ends ("it cannot be …").
+struct Move {
+    from: &'static [SessionStatus],
+    to: SessionStatus,
+    verb: &'static str,
+}
+
+const ACCEPT: Move = Move {
+    from: &[Requested],
+    to: Accepted,
+    verb: "accepted",
+};
+const DECLINE: Move = Move {
+    from: &[Requested],
+    to: Declined,
+    verb: "declined",
+};
+const CANCEL: Move = Move {
+    from: &[Requested, Accepted],
+    to: Cancelled,
+    verb: "cancelled",
+};
+const NO_SHOW: Move = Move {
+    from: &[Accepted],
+    to: NoShow,
+    verb: "marked as a no-show",
+};
+
+impl Move {
+    /// Refuses the move unless the session is where it starts.
+    fn check(&self, s: &SessionRow) -> AppResult<()> {
+        require_status(s, self.from, self.verb)
     }
 }
 
@@ -76,14 +115,12 @@ fn transition(
     tx: &Transaction<'_>,
     st: &AppState,
     s: &SessionRow,
-    from: &[&str],
-    to: &str,
-    verb: &str,
+    m: &Move,
     now: DateTime<Utc>,
 ) -> AppResult<SessionRow> {
-    if !repo::transition(tx, s.id, from, to, now)? {
+    if !repo::transition(tx, s.id, m.from, m.to, now)? {
         let current = repo::find(tx, &st.keys, s.id)?.ok_or(AppError::NotFound)?;
-        return Err(illegal(&current, verb));
+        return Err(illegal(&current, m.verb));
     }
     repo::find(tx, &st.keys, s.id)?.ok_or(AppError::NotFound)
 }
@@ -97,7 +134,7 @@ pub async fn accept(state: &AppState, s: SessionRow, party: Party) -> AppResult<
     if party != Party::Researcher {
         return Err(AppError::Forbidden);
     }
-    require_status(&s, &["requested"], "accepted")?;
+    ACCEPT.check(&s)?;
     let now = state.now();
     if now >= s.expires_at {
         return Err(AppError::conflict(
@@ -120,7 +157,7 @@ pub async fn accept(state: &AppState, s: SessionRow, party: Party) -> AppResult<
     let result = state
         .db
         .write(move |tx| {
-            let row = transition(tx, &st, &s, &["requested"], "accepted", "accepted", now)?;
+            let row = transition(tx, &st, &s, &ACCEPT, now)?;
             if let Some(p) = &captured {
                 payments::record_capture_in(tx, &st, &row, p, now)?;
             }
@@ -166,14 +203,14 @@ pub async fn decline(
     }
     let reason = text::optional_block(reason.as_deref(), REASON_MAX)
         .map_err(|m| AppError::field("reason", m))?;
-    require_status(&s, &["requested"], "declined")?;
+    DECLINE.check(&s)?;
     payments::release(state, &s).await?;
     let st = state.clone();
     let now = state.now();
     let row = state
         .db
         .write(move |tx| {
-            let row = transition(tx, &st, &s, &["requested"], "declined", "declined", now)?;
+            let row = transition(tx, &st, &s, &DECLINE, now)?;
             payments::record_release_in(tx, &row, now)?;
             repo::record_event(tx, row.id, "declined", Party::Researcher.as_str(), now)?;
             notify::session_declined(tx, &st, &row, reason.as_deref(), now)?;
@@ -195,19 +232,20 @@ pub async fn cancel(
     reason: &str,
 ) -> AppResult<SessionRow> {
     let reason = text::block(reason, REASON_MAX).map_err(|m| AppError::field("reason", m))?;
-    require_status(&s, &["requested", "accepted"], "cancelled")?;
+    CANCEL.check(&s)?;
     let now = state.now();
-    if s.status == "accepted" && now >= s.start {
+    let was_accepted = s.status == Accepted;
+    if was_accepted && now >= s.start {
         return Err(AppError::conflict(
             "already_started",
             "The session has already started; report a no-show instead.",
         ));
     }
-    if party == Party::Reader && s.status == "accepted" {
+    if party == Party::Reader && was_accepted {
         check_cancel_window(state, &s, now).await?;
     }
     // Money first: release the hold, or refund by the policy.
-    let refunded = if s.status == "accepted" {
+    let refunded = if was_accepted {
         let minutes_left = (s.start - now).num_minutes();
         match payments::of_session(state, s.id).await? {
             Some(p) => {
@@ -225,16 +263,7 @@ pub async fn cancel(
     let row = state
         .db
         .write(move |tx| {
-            let was_accepted = s.status == "accepted";
-            let row = transition(
-                tx,
-                &st,
-                &s,
-                &["requested", "accepted"],
-                "cancelled",
-                "cancelled",
-                now,
-            )?;
+            let row = transition(tx, &st, &s, &CANCEL, now)?;
             repo::set_cancelled(tx, &st.keys, row.id, party.as_str(), &reason)?;
             match &refunded {
                 Some(r) => payments::record_refund_in(tx, &st, &row, r, now)?,
@@ -291,7 +320,7 @@ pub async fn propose(
     if party == Party::Admin {
         return Err(AppError::Forbidden);
     }
-    require_status(&s, &["accepted"], "rescheduled")?;
+    require_status(&s, &[Accepted], "rescheduled")?;
     let now = state.now();
     if now >= s.start {
         return Err(illegal(&s, "rescheduled after it started"));
@@ -372,7 +401,7 @@ pub async fn answer_proposal(
     accept: bool,
 ) -> AppResult<SessionRow> {
     let verb = if accept { "moved" } else { "kept" };
-    require_status(&s, &["accepted"], verb)?;
+    require_status(&s, &[Accepted], verb)?;
     let (Some(by), Some(new_start), Some(new_end)) =
         (s.proposed_by.clone(), s.proposed_start, s.proposed_end)
     else {
@@ -477,7 +506,7 @@ pub async fn no_show(
             ))
         }
     };
-    require_status(&s, &["accepted"], "marked as a no-show")?;
+    NO_SHOW.check(&s)?;
     let now = state.now();
     let grace = Duration::hours(state.config.sessions.completion_grace_hours);
     if now < s.start || now > s.end + grace {
@@ -501,15 +530,7 @@ pub async fn no_show(
     let row = state
         .db
         .write(move |tx| {
-            let row = transition(
-                tx,
-                &st,
-                &s,
-                &["accepted"],
-                "no_show",
-                "marked as a no-show",
-                now,
-            )?;
+            let row = transition(tx, &st, &s, &NO_SHOW, now)?;
             repo::set_no_show(tx, row.id, absent.as_str())?;
             if let Some(r) = &refunded {
                 payments::record_refund_in(tx, &st, &row, r, now)?;
@@ -537,7 +558,7 @@ pub fn expire_in(
     s: &SessionRow,
     now: DateTime<Utc>,
 ) -> AppResult<bool> {
-    if !repo::transition(tx, s.id, &["requested"], "expired", now)? {
+    if !repo::transition(tx, s.id, &[Requested], Expired, now)? {
         return Ok(false);
     }
     repo::record_event(tx, s.id, "expired", "system", now)?;
@@ -549,7 +570,7 @@ pub fn expire_in(
 
 /// Marks one past session completed (scheduled job); false if it moved on.
 pub fn complete_in(tx: &Transaction<'_>, s: &SessionRow, now: DateTime<Utc>) -> AppResult<bool> {
-    if !repo::transition(tx, s.id, &["accepted"], "completed", now)? {
+    if !repo::transition(tx, s.id, &[Accepted], Completed, now)? {
         return Ok(false);
     }
     repo::record_event(tx, s.id, "completed", "system", now)?;
