@@ -8,9 +8,7 @@ use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::db::repos::outreach::{self as repo, Demand, NewOutreach, OutreachRow};
-
-mod views;
+use crate::db::repos::outreach::{self as repo, NewOutreach};
 use crate::db::repos::{audit, papers, researchers, users};
 use crate::domain::{
     text, Email, MailId, OutreachId, OutreachStatus, PaperId, ResearcherId, ResearcherStatus,
@@ -22,13 +20,18 @@ use crate::services::link_tokens::{self};
 use crate::services::mail::templates::{self, OutreachRequest};
 use crate::services::mail::{self, Outgoing};
 use crate::state::AppState;
-pub use views::{DemandView, InvitationView};
 
+mod admin;
+mod corrections;
 mod opt_out;
 mod registration;
+mod views;
 
+pub use admin::*;
+pub use corrections::Corrections;
 pub use opt_out::*;
 pub use registration::*;
+pub use views::{DemandView, InvitationView};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OutreachView {
@@ -328,71 +331,6 @@ async fn notify_registered(
         .await?;
     mail::wake(state);
     Ok(())
-}
-
-/// "Invite by e-mail" (admins): sets the address by hand (audited, never
-/// overwritten by collection), then invites as usual.
-pub async fn invite_by_email(
-    state: &AppState,
-    admin: &Principal,
-    researcher: ResearcherId,
-    email: &str,
-    paper: Option<PaperId>,
-    ip: Option<IpAddr>,
-) -> AppResult<OutreachView> {
-    crate::services::claims::admin_set_email(state, admin, researcher, email, ip).await?;
-    request(state, admin, researcher, paper, None, ip).await
-}
-
-/// Invites every author of a paper that can be invited (admins); returns
-/// per researcher their invitation, or in words why there is none.
-pub async fn invite_paper(
-    state: &AppState,
-    who: &Principal,
-    paper: PaperId,
-    ip: Option<IpAddr>,
-) -> AppResult<Vec<(String, Result<OutreachView, String>)>> {
-    who.require_admin()?;
-    let keys = state.keys.clone();
-    let authors = state
-        .db
-        .read(move |c| researchers::for_paper(c, &keys, paper, None, 200))
-        .await?;
-    let mut out = Vec::new();
-    let mut seen = Vec::new();
-    for (_, r) in authors {
-        if seen.contains(&r.id) {
-            continue;
-        }
-        seen.push(r.id);
-        let outcome = request(state, who, r.id, Some(paper), None, ip)
-            .await
-            .map_err(|e| e.public_message());
-        out.push((r.name, outcome));
-    }
-    Ok(out)
-}
-
-pub async fn demand(state: &AppState, who: &Principal) -> AppResult<(Vec<DemandView>, i64)> {
-    who.require_admin()?;
-    let (rows, suppressed): (Vec<Demand>, i64) = state
-        .db
-        .read(|c| Ok((repo::demand(c, 200)?, repo::suppression_count(c)?)))
-        .await?;
-    Ok((rows.into_iter().map(DemandView::from).collect(), suppressed))
-}
-
-pub async fn history(
-    state: &AppState,
-    who: &Principal,
-    researcher: Option<ResearcherId>,
-) -> AppResult<Vec<InvitationView>> {
-    who.require_admin()?;
-    let rows: Vec<OutreachRow> = state
-        .db
-        .read(move |c| repo::list(c, researcher, None, None, 200))
-        .await?;
-    Ok(rows.into_iter().map(InvitationView::from).collect())
 }
 
 /// Keeps an invitation's status in step with its e-mail.

@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod lifecycle;
 pub mod notify;
 pub mod pay;
+pub mod reschedule;
 pub mod settings;
 pub mod video;
 
