@@ -157,7 +157,7 @@ async fn run(iterations: usize) -> Result<bool, Box<dyn Error>> {
     )
     .await?;
     let now = state.now();
-    let owner_id = owner.id.0;
+    let owner_id = owner.id;
     let id: ResearcherId = state
         .db
         .write(move |tx| {

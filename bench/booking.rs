@@ -26,7 +26,7 @@ use colloquy::clock::SystemClock;
 use colloquy::config::Config;
 use colloquy::db::repos::researchers;
 use colloquy::domain::availability::Rule;
-use colloquy::domain::{Role, SessionId};
+use colloquy::domain::{Role, SessionId, UserId};
 use colloquy::services::accounts::{self, Principal};
 use colloquy::services::sessions::settings::{self, AvailabilityBody, SettingsBody};
 use colloquy::startup::Application;
@@ -146,7 +146,7 @@ async fn run(n: usize, concurrency: usize) -> Result<bool, Box<dyn Error>> {
                     None,
                     now,
                 )?;
-                researchers::claim(tx, id, uid, now)?;
+                researchers::claim(tx, id, UserId(uid), now)?;
                 Ok(id)
             })
             .await?;

@@ -6,6 +6,7 @@ use base64::Engine;
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
+use crate::domain::ids::RowKey;
 use crate::error::{AppError, AppResult};
 
 pub const DEFAULT_LIMIT: usize = 20;
@@ -32,8 +33,8 @@ impl PageParams {
         }
     }
 
-    /// The id to continue from, if any.
-    pub fn after_id(&self) -> AppResult<Option<i64>> {
+    /// The id (or position) to continue from, if any.
+    pub fn after_id<K: RowKey>(&self) -> AppResult<Option<K>> {
         let Some(c) = self.cursor.as_deref().filter(|c| !c.is_empty()) else {
             return Ok(None);
         };
@@ -48,13 +49,14 @@ impl PageParams {
         text.strip_prefix("i:")
             .and_then(|n| n.parse::<i64>().ok())
             .filter(|n| *n > 0)
-            .map(Some)
+            .map(|n| Some(K::from_raw(n)))
             .ok_or_else(bad)
     }
 }
 
-pub fn encode_cursor(last_id: i64) -> String {
-    URL_SAFE_NO_PAD.encode(format!("i:{last_id}"))
+/// The cursor that continues after `last` (an id or a position).
+pub fn encode_cursor(last: impl RowKey) -> String {
+    URL_SAFE_NO_PAD.encode(format!("i:{}", last.raw()))
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -65,8 +67,16 @@ pub struct Page<T> {
 }
 
 impl<T> Page<T> {
+    /// No items and no further page (a filter that matches nothing).
+    pub fn empty() -> Self {
+        Self {
+            items: Vec::new(),
+            next_cursor: None,
+        }
+    }
+
     /// Builds a page from `limit + 1` fetched rows.
-    pub fn from_rows(mut rows: Vec<T>, limit: usize, id_of: impl Fn(&T) -> i64) -> Self {
+    pub fn from_rows<K: RowKey>(mut rows: Vec<T>, limit: usize, id_of: impl Fn(&T) -> K) -> Self {
         let more = rows.len() > limit;
         rows.truncate(limit);
         let next_cursor = if more {
@@ -89,14 +99,15 @@ mod tests {
     fn cursors_round_trip_and_garbage_is_rejected() {
         let p = PageParams {
             limit: None,
-            cursor: Some(encode_cursor(42)),
+            cursor: Some(encode_cursor(crate::domain::JobId(42))),
         };
+        assert_eq!(p.after_id().unwrap(), Some(crate::domain::JobId(42)));
         assert_eq!(p.after_id().unwrap(), Some(42));
         let bad = PageParams {
             limit: Some(0),
             cursor: Some("' OR 1=1 --".into()),
         };
-        assert!(bad.after_id().is_err());
+        assert!(bad.after_id::<i64>().is_err());
         assert!(bad.limit().is_err());
     }
 }

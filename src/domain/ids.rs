@@ -1,6 +1,24 @@
 //! One id type per table, so a `PaperId` can never be passed where a
 //! `UserId` is meant.
 
+/// A row's integer key, whatever its table: what generic code (keyset
+/// cursors) needs to read and rebuild an id. A plain `i64` is one too, for
+/// keys that are positions rather than ids.
+pub trait RowKey: Copy {
+    fn from_raw(raw: i64) -> Self;
+    fn raw(self) -> i64;
+}
+
+impl RowKey for i64 {
+    fn from_raw(raw: i64) -> Self {
+        raw
+    }
+
+    fn raw(self) -> i64 {
+        self
+    }
+}
+
 macro_rules! typed_id {
     ($($name:ident),* $(,)?) => {$(
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
@@ -11,6 +29,16 @@ macro_rules! typed_id {
         impl std::fmt::Display for $name {
             fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 self.0.fmt(f)
+            }
+        }
+
+        impl RowKey for $name {
+            fn from_raw(raw: i64) -> Self {
+                Self(raw)
+            }
+
+            fn raw(self) -> i64 {
+                self.0
             }
         }
 
@@ -43,5 +71,6 @@ typed_id!(
     InvoiceId,
     MailId,
     OutreachId,
-    SubscriptionId
+    SubscriptionId,
+    ProviderCallId
 );

@@ -16,10 +16,11 @@ pub mod text;
 pub use email::Email;
 pub use ids::{
     AuditId, ClaimRequestId, ConsultingSessionId, InvoiceId, JobId, LedgerEntryId, MailId,
-    MergeReviewId, OutreachId, PaperId, QueryId, ResearcherId, SessionId, SubscriptionId, UserId,
+    MergeReviewId, OutreachId, PaperId, ProviderCallId, QueryId, ResearcherId, SessionId,
+    SubscriptionId, UserId,
 };
 pub use role::Role;
 pub use status::{
-    ClaimStatus, JobStatus, MailStatus, MergeReviewStatus, OutreachStatus, PaymentStatus,
-    ResearcherStatus, SessionStatus, SubscriptionStatus,
+    ClaimStatus, CollectionStatus, JobStatus, MailStatus, MergeReviewStatus, OutreachStatus,
+    PaymentStatus, ResearcherStatus, SessionStatus, SubscriptionStatus,
 };

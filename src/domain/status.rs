@@ -13,8 +13,11 @@ pub struct UnknownStatus {
     pub value: String,
 }
 
+// `$text` is a `tt`, not a `literal`: a `literal` fragment reaches derive
+// macros wrapped in an invisible group, which utoipa does not read as the
+// `rename`, so the OpenAPI schema would list the Rust variant names.
 macro_rules! status_enum {
-    ($(#[$meta:meta])* $name:ident, $kind:literal { $($(#[$vmeta:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+    ($(#[$meta:meta])* $name:ident, $kind:literal { $($(#[$vmeta:meta])* $variant:ident = $text:tt),+ $(,)? }) => {
         $(#[$meta])*
         #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash,
                  serde::Serialize, serde::Deserialize, utoipa::ToSchema)]
@@ -31,6 +34,11 @@ macro_rules! status_enum {
                 match self {
                     $($name::$variant => $text),+
                 }
+            }
+
+            /// Every value, comma-separated, for "must be one of" messages.
+            pub fn list() -> String {
+                Self::ALL.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", ")
             }
         }
 
@@ -117,6 +125,18 @@ status_enum!(
 );
 
 status_enum!(
+    /// How far collecting a paper's authors got (`papers.collection_status`).
+    CollectionStatus, "collection status" {
+        NotCollected = "not_collected",
+        Queued = "queued",
+        Running = "running",
+        Collected = "collected",
+        Partial = "partial",
+        Failed = "failed",
+    }
+);
+
+status_enum!(
     /// A collection job's progress.
     JobStatus, "job status" {
         Queued = "queued",
@@ -126,6 +146,37 @@ status_enum!(
         Failed = "failed",
     }
 );
+
+impl SessionStatus {
+    /// Whether the session holds its time slot (`consulting_sessions::LIVE`).
+    pub fn is_live(self) -> bool {
+        matches!(self, SessionStatus::Requested | SessionStatus::Accepted)
+    }
+}
+
+impl JobStatus {
+    /// Whether the job has ended (and may be retried).
+    pub fn is_finished(self) -> bool {
+        matches!(
+            self,
+            JobStatus::Completed | JobStatus::Partial | JobStatus::Failed
+        )
+    }
+}
+
+/// A paper job's end is its paper's collection status (`completed` reads
+/// `collected` there).
+impl From<JobStatus> for CollectionStatus {
+    fn from(s: JobStatus) -> Self {
+        match s {
+            JobStatus::Queued => CollectionStatus::Queued,
+            JobStatus::Running => CollectionStatus::Running,
+            JobStatus::Completed => CollectionStatus::Collected,
+            JobStatus::Partial => CollectionStatus::Partial,
+            JobStatus::Failed => CollectionStatus::Failed,
+        }
+    }
+}
 
 status_enum!(
     /// An outbox mail's delivery.
@@ -195,6 +246,20 @@ mod tests {
     fn an_unknown_value_is_refused_with_its_kind() {
         let e = "paid".parse::<PaymentStatus>().unwrap_err();
         assert_eq!(e.to_string(), "\"paid\" is not a payment status");
+    }
+
+    #[test]
+    fn the_openapi_schema_lists_the_stored_spellings() {
+        use utoipa::PartialSchema;
+        let schema = serde_json::to_value(SessionStatus::schema()).unwrap();
+        let listed: Vec<&str> = schema["enum"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_str().unwrap())
+            .collect();
+        let stored: Vec<&str> = SessionStatus::ALL.iter().map(|s| s.as_str()).collect();
+        assert_eq!(listed, stored);
     }
 
     #[test]

@@ -3,8 +3,10 @@
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
 
-/// A calendar file as a download.
-pub fn calendar_response(id: i64, body: String) -> Response {
+use crate::domain::ConsultingSessionId;
+
+/// A session's calendar file as a download.
+pub fn calendar_response(id: ConsultingSessionId, body: String) -> Response {
     (
         [
             (

@@ -16,10 +16,16 @@ pub struct RocketReachClient {
     api_key: String,
 }
 
+/// RocketReach's number for a person lookup (theirs, not a Colloquy row),
+/// used to poll a lookup that is still searching.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(transparent)]
+pub struct LookupId(pub i64);
+
 /// The state of a lookup and, once complete, the best professional e-mail.
 #[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Lookup {
-    pub id: i64,
+    pub id: LookupId,
     /// `complete`, `searching`, `progress`, `waiting`, `queued`, `failed`…
     pub status: String,
     pub email: Option<FoundEmail>,
@@ -44,7 +50,7 @@ pub struct FoundEmail {
 
 #[derive(Deserialize)]
 struct WireProfile {
-    id: i64,
+    id: LookupId,
     status: String,
     #[serde(default)]
     emails: Vec<WireEmail>,
@@ -151,8 +157,8 @@ impl RocketReachClient {
     }
 
     /// The current state of a lookup started earlier.
-    pub async fn check_status(&self, id: i64) -> Result<Lookup, ProviderError> {
-        let id = id.to_string();
+    pub async fn check_status(&self, id: LookupId) -> Result<Lookup, ProviderError> {
+        let id = id.0.to_string();
         let body = self.get("/person/checkStatus", &[("ids", &id)]).await?;
         let list: Vec<WireProfile> = parse(NAME, &body)?;
         list.into_iter()

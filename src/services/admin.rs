@@ -47,14 +47,14 @@ pub async fn list_users(
 ) -> AppResult<Page<Account>> {
     who.require_admin()?;
     let limit = page.limit()?;
-    let after = page.after_id()?.map(UserId);
+    let after = page.after_id()?;
     let keys = state.keys.clone();
     let rows = state
         .db
         .read(move |c| users::list(c, &keys, after, limit + 1))
         .await?;
     let rows: Vec<Account> = rows.into_iter().map(Account::from).collect();
-    Ok(Page::from_rows(rows, limit, |u| u.id.0))
+    Ok(Page::from_rows(rows, limit, |u| u.id))
 }
 
 /// Audit events, newest first, optionally of one action.
@@ -66,14 +66,14 @@ pub async fn list_audit(
 ) -> AppResult<Page<AuditEntry>> {
     who.require_admin()?;
     let limit = page.limit()?;
-    let before = page.after_id()?.map(AuditId);
+    let before = page.after_id()?;
     let keys = state.keys.clone();
     let rows = state
         .db
         .read(move |c| audit::list(c, &keys, before, action.as_deref(), limit + 1))
         .await?;
     let rows: Vec<AuditEntry> = rows.into_iter().map(AuditEntry::from).collect();
-    Ok(Page::from_rows(rows, limit, |r| r.id.0))
+    Ok(Page::from_rows(rows, limit, |r| r.id))
 }
 
 /// Where a new instance stands on the way to its first booking, for the

@@ -142,7 +142,7 @@ pub async fn create(state: &AppState) -> AppResult<DemoAccounts> {
                 }
             };
             match researchers::owner(tx, rid)?.flatten() {
-                Some(owner) if owner == rid_user.0 => {}
+                Some(owner) if owner == rid_user => {}
                 // Someone registered this author for real: leave it alone.
                 Some(_) => {
                     return Err(AppError::conflict(
@@ -151,12 +151,12 @@ pub async fn create(state: &AppState) -> AppResult<DemoAccounts> {
                     ))
                 }
                 None => {
-                    if let Some(mine) = researchers::by_user(tx, rid_user.0)? {
+                    if let Some(mine) = researchers::by_user(tx, rid_user)? {
                         if mine != rid {
                             return Ok(mine);
                         }
                     }
-                    researchers::claim(tx, rid, rid_user.0, now)?;
+                    researchers::claim(tx, rid, rid_user, now)?;
                 }
             }
             researchers::set_listing_consent(tx, rid, terms::TERMS_VERSION, Some(&tz), now)?;

@@ -1,5 +1,6 @@
 //! Readiness: whether the service can do its work now.
 
+use crate::domain::MailStatus;
 use crate::error::AppResult;
 use crate::state::AppState;
 
@@ -13,7 +14,7 @@ pub async fn ready(state: &AppState) -> AppResult<()> {
 pub async fn metrics_text(state: &AppState) -> String {
     match state.db.read(crate::db::repos::mail_outbox::counts).await {
         Ok(found) => {
-            let counts: Vec<(String, i64)> = ["queued", "sent", "failed", "held"]
+            let counts: Vec<(String, i64)> = MailStatus::ALL
                 .iter()
                 .map(|s| {
                     let n = found.iter().find(|(k, _)| k == s).map_or(0, |(_, n)| *n);

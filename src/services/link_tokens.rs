@@ -5,6 +5,8 @@
 use serde::{Deserialize, Serialize};
 
 use crate::crypto::{random_token, Keyring};
+use crate::domain::ids::RowKey;
+use crate::domain::{ConsultingSessionId, OutreachId, ResearcherId};
 use crate::error::{AppError, AppResult};
 
 pub const REGISTER: &str = "register";
@@ -18,9 +20,11 @@ const OPT_OUT_TTL_DAYS: i64 = 3650;
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LinkClaims {
     /// The researcher.
-    pub rid: i64,
-    /// The outreach the link was sent with.
-    pub oid: i64,
+    pub rid: ResearcherId,
+    /// What the link was sent with: the outreach (registration, opt-out)
+    /// or the session (`SESSION_RESPOND`); read it with `outreach()` or
+    /// `session()`.
+    oid: i64,
     pub purpose: String,
     pub jti: String,
     pub iat: i64,
@@ -87,12 +91,13 @@ impl LinkProblem {
     }
 }
 
-/// A signed link for `purpose`; `recipient` is the blind index of the
+/// A signed link for `purpose`, sent with `object` (the outreach, or the
+/// session for `SESSION_RESPOND`); `recipient` is the blind index of the
 /// address it is mailed to (checked again when the link is used).
 pub fn issue(
     keys: &Keyring,
-    researcher: i64,
-    outreach: i64,
+    researcher: ResearcherId,
+    object: impl RowKey,
     purpose: &str,
     now: chrono::DateTime<chrono::Utc>,
     ttl_days: i64,
@@ -105,7 +110,7 @@ pub fn issue(
     };
     let claims = LinkClaims {
         rid: researcher,
-        oid: outreach,
+        oid: object.raw(),
         purpose: purpose.into(),
         jti: random_token(16),
         iat: now.timestamp(),
@@ -136,6 +141,16 @@ pub fn verify(
 }
 
 impl LinkClaims {
+    /// The outreach a registration or opt-out link was sent with.
+    pub fn outreach(&self) -> OutreachId {
+        OutreachId(self.oid)
+    }
+
+    /// The session a `SESSION_RESPOND` link answers.
+    pub fn session(&self) -> ConsultingSessionId {
+        ConsultingSessionId(self.oid)
+    }
+
     /// Whether the link was mailed to the address whose blind index is
     /// `current` (links from before recipients were signed in never match).
     pub fn is_for(&self, current: Option<&str>) -> bool {

@@ -12,7 +12,7 @@ use crate::db::repos::papers::{self, PaperRow};
 use crate::db::repos::queries::{self, QueryRow};
 use crate::db::repos::{audit, progress};
 use crate::domain::paper::{parse_doi, NewAuthor, NewPaper, RawAuthor, RawPaper};
-use crate::domain::{text, PaperId, QueryId};
+use crate::domain::{text, CollectionStatus, ConsultingSessionId, PaperId, QueryId};
 use crate::error::{AppError, AppResult};
 use crate::pagination::{Page, PageParams};
 use crate::providers::ProviderError;
@@ -41,9 +41,8 @@ pub struct PaperView {
     /// `manual`, `openalex` or `demo`.
     pub source: String,
     pub authors: Vec<AuthorView>,
-    /// Researcher-profile collection: `not_collected`, `queued`, `running`,
-    /// `collected`, `partial` or `failed`.
-    pub collection_status: String,
+    /// How far collecting the authors' researcher profiles got.
+    pub collection_status: CollectionStatus,
     pub collected_at: Option<String>,
     pub created_at: String,
 }
@@ -92,7 +91,7 @@ pub struct QueryView {
     pub paper_id: PaperId,
     pub question: String,
     /// The consulting session where it was answered, once there is one.
-    pub session_id: Option<i64>,
+    pub session_id: Option<ConsultingSessionId>,
     pub created_at: String,
 }
 
@@ -334,7 +333,7 @@ pub async fn search(
     page: &PageParams,
 ) -> AppResult<Page<PaperView>> {
     let limit = page.limit()?;
-    let before = page.after_id()?.map(PaperId);
+    let before = page.after_id()?;
     for (field, v) in [("q", &q), ("author", &author)] {
         if v.as_deref().is_some_and(|s| s.chars().count() > 200) {
             return Err(AppError::field(field, "must be at most 200 characters"));
@@ -347,7 +346,7 @@ pub async fn search(
     Ok(Page::from_rows(
         rows.into_iter().map(PaperView::from).collect(),
         limit,
-        |p| p.id.0,
+        |p| p.id,
     ))
 }
 
@@ -435,7 +434,7 @@ pub async fn list_queries(
     page: &PageParams,
 ) -> AppResult<Page<QueryView>> {
     let limit = page.limit()?;
-    let before = page.after_id()?.map(QueryId);
+    let before = page.after_id()?;
     require_paper(state, paper).await?;
     let keys = state.keys.clone();
     let user = (!who.is_admin()).then_some(who.user_id);
@@ -446,7 +445,7 @@ pub async fn list_queries(
     Ok(Page::from_rows(
         rows.into_iter().map(QueryView::from).collect(),
         limit,
-        |q| q.id.0,
+        |q| q.id,
     ))
 }
 

@@ -8,7 +8,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::db::repos::researchers::{self, ResearcherRow};
-use crate::domain::{PaperId, ResearcherId};
+use crate::domain::{PaperId, ResearcherId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::pagination::{encode_cursor, Page, PageParams};
 use crate::services::accounts::Principal;
@@ -22,7 +22,7 @@ pub struct SourceView {
     pub source_url: Option<String>,
     pub recorded_at: String,
     /// The admin account that set the value by hand (provider `admin`).
-    pub set_by: Option<i64>,
+    pub set_by: Option<UserId>,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -144,7 +144,7 @@ pub async fn for_paper(
     papers::get(state, paper).await?;
     let limit = page.limit()?;
     // The cursor holds the last author position + 1 (cursors are positive).
-    let after = page.after_id()?.map(|p| p - 1);
+    let after = page.after_id::<i64>()?.map(|p| p - 1);
     let keys = state.keys.clone();
     let rows = state
         .db
@@ -183,7 +183,7 @@ pub async fn search(
 ) -> AppResult<Page<ResearcherView>> {
     who.require_admin()?;
     let limit = page.limit()?;
-    let before = page.after_id()?.map(ResearcherId);
+    let before = page.after_id()?;
     let keys = state.keys.clone();
     let name = name.filter(|n| !n.trim().is_empty());
     let rows = state
@@ -191,7 +191,7 @@ pub async fn search(
         .read(move |c| researchers::search(c, &keys, name.as_deref(), before, limit + 1))
         .await?;
     let views = rows.into_iter().map(|r| view(r, true, None)).collect();
-    Ok(Page::from_rows(views, limit, |v: &ResearcherView| v.id.0))
+    Ok(Page::from_rows(views, limit, |v: &ResearcherView| v.id))
 }
 
 /// The full view (e-mail and sources included), for admins and for the

@@ -201,7 +201,7 @@ async fn an_invited_researcher_opens_the_link_corrects_the_bio_and_registers() {
     let mail = app
         .state
         .db
-        .read(move |c| colloquy::repos::mail_outbox::find(c, &keys, 1))
+        .read(move |c| colloquy::repos::mail_outbox::find(c, &keys, colloquy::domain::MailId(1)))
         .await
         .unwrap()
         .unwrap();

@@ -6,7 +6,7 @@
 use colloquy::clock::Clock;
 use colloquy::db::repos::researchers;
 use colloquy::domain::researcher::{Field, FieldValue, Provenance};
-use colloquy::domain::PaperId;
+use colloquy::domain::{PaperId, UserId};
 use reqwest::Method;
 use serde_json::{json, Value};
 
@@ -77,7 +77,7 @@ pub(crate) async fn profile(
                 researchers::link_paper(tx, PaperId(p), 0, id)?;
             }
             if let Some(u) = owner {
-                assert!(researchers::claim(tx, id, u, now)?);
+                assert!(researchers::claim(tx, id, UserId(u), now)?);
             }
             Ok(id.0)
         })

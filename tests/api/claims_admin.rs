@@ -132,7 +132,12 @@ async fn setting_an_email_is_refused_when_in_use_suppressed_opted_out_or_malform
         .write(move |tx| {
             let gone = colloquy::domain::Email::parse("gone@uni.example").unwrap();
             repo::suppress(tx, &researchers::email_index(&keys, &gone), "opt_out", now)?;
-            researchers::set_status(tx, colloquy::domain::ResearcherId(c), "opted_out", now)
+            researchers::set_status(
+                tx,
+                colloquy::domain::ResearcherId(c),
+                colloquy::domain::ResearcherStatus::OptedOut,
+                now,
+            )
         })
         .await
         .unwrap();

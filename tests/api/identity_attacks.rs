@@ -4,7 +4,7 @@
 //! docs/security.md, "Identity").
 
 use colloquy::domain::researcher::{Field, FieldValue, Provenance};
-use colloquy::domain::{PaperId, ResearcherId};
+use colloquy::domain::{PaperId, ResearcherId, UserId};
 use colloquy::repos::researchers;
 use serde_json::{json, Value};
 use wiremock::matchers::{method, path};
@@ -166,7 +166,7 @@ async fn a_claimed_profile_cannot_be_claimed_again_through_an_older_link() {
     app.state
         .db
         .write(move |tx| {
-            researchers::claim(tx, ResearcherId(rid), grace, now)?;
+            researchers::claim(tx, ResearcherId(rid), UserId(grace), now)?;
             Ok(())
         })
         .await

@@ -49,7 +49,7 @@ async fn admin(app: &TestApp) -> Principal {
     }
 }
 
-fn status_of(app: &TestApp, id: i64) -> (String, i64, Option<String>) {
+fn status_of(app: &TestApp, id: colloquy::domain::MailId) -> (String, i64, Option<String>) {
     let conn = crate::helpers::rusqlite_conn(&app.db_path());
     conn.query_row(
         "SELECT status, attempts, last_error FROM mail_outbox WHERE id = ?1",

@@ -94,7 +94,7 @@ pub(crate) fn register_link(app: &TestApp, rid: i64) -> String {
     let rcpt = colloquy::repos::researchers::email_index(&app.state.keys, &email);
     colloquy::services::link_tokens::issue(
         &app.state.keys,
-        rid,
+        ResearcherId(rid),
         1,
         "register",
         colloquy::clock::Clock::now(&app.clock),
@@ -473,7 +473,7 @@ async fn a_message_queued_before_an_opt_out_is_never_sent() {
     // While the server was down, the researcher opted out (from an earlier mail).
     let token = colloquy::services::link_tokens::issue(
         &app.state.keys,
-        rid,
+        ResearcherId(rid),
         1,
         "opt_out",
         colloquy::clock::Clock::now(&app.clock),

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use colloquy::domain::researcher::Field;
-use colloquy::domain::ResearcherId;
+use colloquy::domain::{ResearcherId, UserId};
 use serde_json::{json, Value};
 
 use crate::helpers::{error_code, spawn_app, PASSWORD};
@@ -197,7 +197,7 @@ async fn merging_duplicates_keeps_the_account_link_and_the_outreach_history() {
             let older = researchers::insert(tx, "A. Lovelace", None, None, now)?;
             // ...and the registered one, with an invitation, interest and edits.
             let rid = ResearcherId(registered);
-            researchers::claim(tx, rid, 1, now)?;
+            researchers::claim(tx, rid, UserId(1), now)?;
             researchers::mark_edited(tx, rid, &[Field::Bio])?;
             let o = repo::NewOutreach {
                 researcher: rid,

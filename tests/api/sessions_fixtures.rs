@@ -10,7 +10,7 @@ use crate::helpers::{spawn_app_with, TestApp};
 use colloquy::clock::Clock;
 use colloquy::db::repos::mail_outbox::{self, MailRow};
 use colloquy::db::repos::researchers;
-use colloquy::domain::ResearcherId;
+use colloquy::domain::{ResearcherId, UserId};
 
 /// A researcher with an account, settings and availability.
 pub struct Bookable {
@@ -60,7 +60,7 @@ pub async fn registered_researcher(app: &TestApp, email: &str) -> Bookable {
         .db
         .write(move |tx| {
             let id = researchers::insert(tx, "Grace Hopper", Some("Yale"), None, now)?;
-            researchers::claim(tx, id, user_id, now)?;
+            researchers::claim(tx, id, UserId(user_id), now)?;
             Ok(id)
         })
         .await

@@ -250,7 +250,7 @@ async fn bookable(app: &TestApp) -> i64 {
     let rid = app.state.db.write(move |tx| {
         use colloquy::repos::researchers;
         let id = researchers::insert(tx, "Grace Hopper", Some("Yale"), None, now)?;
-        researchers::claim(tx, id, user, now)?;
+        researchers::claim(tx, id, colloquy::domain::UserId(user), now)?;
         Ok(id.0)
     });
     let rid = rid.await.unwrap();

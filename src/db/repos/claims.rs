@@ -6,7 +6,9 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::crypto::Keyring;
 use crate::db::ts;
-use crate::domain::{ClaimRequestId, MergeReviewId, ResearcherId, UserId};
+use crate::domain::{
+    ClaimRequestId, ClaimStatus, MergeReviewId, MergeReviewStatus, ResearcherId, UserId,
+};
 use crate::error::{is_unique_violation, AppError, AppResult};
 
 pub const MESSAGE_AAD: &str = "claim_requests.message";
@@ -22,8 +24,7 @@ pub struct ClaimRequestRow {
     /// The account that asks (read with the request, for admins).
     pub requester: Requester,
     pub message: Option<String>,
-    /// `open`, `approved` or `refused`.
-    pub status: String,
+    pub status: ClaimStatus,
     pub created_at: String,
     pub decided_at: Option<String>,
 }
@@ -101,7 +102,7 @@ pub fn find_request(
 pub fn list_requests(
     conn: &Connection,
     keys: &Keyring,
-    status: &str,
+    status: ClaimStatus,
     limit: usize,
 ) -> AppResult<Vec<ClaimRequestRow>> {
     let mut stmt = conn.prepare_cached(&format!(
@@ -143,7 +144,7 @@ pub fn open_count_of(conn: &Connection, user: UserId) -> AppResult<i64> {
 pub fn decide_request(
     conn: &Connection,
     id: ClaimRequestId,
-    status: &str,
+    status: ClaimStatus,
     admin: UserId,
     now: Time,
 ) -> AppResult<bool> {
@@ -217,12 +218,12 @@ pub fn find_merge_review(
         .optional()?)
 }
 
-/// Closes the open review of a pair (`merged` or `dismissed`).
+/// Closes the open review of a pair (`Merged` or `Dismissed`).
 pub fn close_merge_review(
     conn: &Connection,
     a: ResearcherId,
     b: ResearcherId,
-    status: &str,
+    status: MergeReviewStatus,
     admin: UserId,
     now: Time,
 ) -> AppResult<()> {

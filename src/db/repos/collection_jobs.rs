@@ -3,7 +3,7 @@
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::db::ts;
-use crate::domain::{JobId, PaperId, ResearcherId, UserId};
+use crate::domain::{JobId, JobStatus, PaperId, ResearcherId, UserId};
 use crate::error::AppResult;
 
 type Time = chrono::DateTime<chrono::Utc>;
@@ -16,7 +16,7 @@ pub struct JobRow {
     pub name: Option<String>,
     pub affiliation: Option<String>,
     pub requested_by: Option<UserId>,
-    pub status: String,
+    pub status: JobStatus,
     pub error: Option<String>,
     pub created_at: String,
     pub started_at: Option<String>,
@@ -95,7 +95,7 @@ pub fn find(conn: &Connection, id: JobId) -> AppResult<Option<JobRow>> {
 /// Newest first, optionally of one status.
 pub fn list(
     conn: &Connection,
-    status: Option<&str>,
+    status: Option<JobStatus>,
     before: Option<JobId>,
     limit: usize,
 ) -> AppResult<Vec<JobRow>> {
@@ -146,7 +146,7 @@ pub fn requeue_interrupted(conn: &Connection) -> AppResult<usize> {
 pub fn finish(
     conn: &Connection,
     id: JobId,
-    status: &str,
+    status: JobStatus,
     error: Option<&str>,
     now: Time,
 ) -> AppResult<()> {

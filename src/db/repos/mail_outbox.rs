@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::crypto::Keyring;
 use crate::db::ts;
-use crate::domain::Email;
+use crate::domain::{Email, MailId, MailStatus};
 use crate::error::{AppError, AppResult};
 
 pub const RECIPIENT_AAD: &str = "mail_outbox.recipient";
@@ -39,12 +39,11 @@ pub struct Attachment {
 
 #[derive(Debug, Clone)]
 pub struct MailRow {
-    pub id: i64,
+    pub id: MailId,
     pub template: String,
     pub recipient: String,
     pub content: Content,
-    /// `queued`, `sent`, `failed` or `held`.
-    pub status: String,
+    pub status: MailStatus,
     pub attempts: i64,
     pub next_attempt_at: String,
     pub last_error: Option<String>,
@@ -80,9 +79,9 @@ pub fn insert(
     template: &str,
     to: &Email,
     content: &Content,
-    status: &str,
+    status: MailStatus,
     now: Time,
-) -> AppResult<i64> {
+) -> AppResult<MailId> {
     let json = serde_json::to_string(content).map_err(|e| AppError::internal(e.to_string()))?;
     let now = ts(now);
     conn.prepare_cached("INSERT INTO mail_outbox (template, recipient_enc, recipient_bidx, content_enc, status, next_attempt_at, created_at, updated_at)
@@ -96,10 +95,10 @@ pub fn insert(
             now
         ],
     )?;
-    Ok(conn.last_insert_rowid())
+    Ok(MailId(conn.last_insert_rowid()))
 }
 
-pub fn find(conn: &Connection, keys: &Keyring, id: i64) -> AppResult<Option<MailRow>> {
+pub fn find(conn: &Connection, keys: &Keyring, id: MailId) -> AppResult<Option<MailRow>> {
     let mut stmt =
         conn.prepare_cached(&format!("SELECT {COLUMNS} FROM mail_outbox WHERE id = ?1"))?;
     let mut rows = stmt.query([id])?;
@@ -110,9 +109,9 @@ pub fn find(conn: &Connection, keys: &Keyring, id: i64) -> AppResult<Option<Mail
 pub fn list(
     conn: &Connection,
     keys: &Keyring,
-    status: Option<&str>,
+    status: Option<MailStatus>,
     template: Option<&str>,
-    before: Option<i64>,
+    before: Option<MailId>,
     limit: usize,
 ) -> AppResult<Vec<MailRow>> {
     let mut stmt = conn.prepare_cached(&format!(
@@ -122,7 +121,7 @@ pub fn list(
     let mut rows = stmt.query(params![
         status,
         template,
-        before.unwrap_or(i64::MAX),
+        before.map_or(i64::MAX, |b| b.0),
         limit as i64
     ])?;
     let mut out = Vec::new();
@@ -133,7 +132,7 @@ pub fn list(
 }
 
 /// Queued messages whose time has come, oldest first.
-pub fn due(conn: &Connection, now: Time, limit: usize) -> AppResult<Vec<i64>> {
+pub fn due(conn: &Connection, now: Time, limit: usize) -> AppResult<Vec<MailId>> {
     let ids = conn
         .prepare_cached("SELECT id FROM mail_outbox WHERE status = 'queued' AND next_attempt_at <= ?1 ORDER BY id LIMIT ?2")?
         .query_map(params![ts(now), limit as i64], |r| r.get(0))?
@@ -141,7 +140,7 @@ pub fn due(conn: &Connection, now: Time, limit: usize) -> AppResult<Vec<i64>> {
     Ok(ids)
 }
 
-pub fn mark_sent(conn: &Connection, id: i64, now: Time) -> AppResult<()> {
+pub fn mark_sent(conn: &Connection, id: MailId, now: Time) -> AppResult<()> {
     conn.execute(
         "UPDATE mail_outbox SET status = 'sent', attempts = attempts + 1, sent_at = ?2, last_error = NULL, updated_at = ?2 WHERE id = ?1",
         params![id, ts(now)],
@@ -152,14 +151,14 @@ pub fn mark_sent(conn: &Connection, id: i64, now: Time) -> AppResult<()> {
 /// Records a failed attempt: `retry_at` queues it again, `None` fails it.
 pub fn mark_attempt_failed(
     conn: &Connection,
-    id: i64,
+    id: MailId,
     error: &str,
     retry_at: Option<Time>,
     now: Time,
 ) -> AppResult<()> {
     let (status, next) = match retry_at {
-        Some(t) => ("queued", ts(t)),
-        None => ("failed", ts(now)),
+        Some(t) => (MailStatus::Queued, ts(t)),
+        None => (MailStatus::Failed, ts(now)),
     };
     conn.execute(
         "UPDATE mail_outbox SET status = ?2, attempts = attempts + 1, next_attempt_at = ?3, last_error = ?4, updated_at = ?5 WHERE id = ?1",
@@ -169,7 +168,7 @@ pub fn mark_attempt_failed(
 }
 
 /// Queues a failed or held message again, with its attempts reset.
-pub fn requeue(conn: &Connection, id: i64, now: Time) -> AppResult<bool> {
+pub fn requeue(conn: &Connection, id: MailId, now: Time) -> AppResult<bool> {
     let n = conn.execute(
         "UPDATE mail_outbox SET status = 'queued', attempts = 0, next_attempt_at = ?2, last_error = NULL, updated_at = ?2
          WHERE id = ?1 AND status IN ('failed', 'held')",
@@ -179,7 +178,7 @@ pub fn requeue(conn: &Connection, id: i64, now: Time) -> AppResult<bool> {
 }
 
 /// Messages by status, for the mailbox summary.
-pub fn counts(conn: &Connection) -> AppResult<Vec<(String, i64)>> {
+pub fn counts(conn: &Connection) -> AppResult<Vec<(MailStatus, i64)>> {
     let rows = conn
         .prepare_cached("SELECT status, COUNT(*) FROM mail_outbox GROUP BY status ORDER BY status")?
         .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?
@@ -196,7 +195,7 @@ pub fn templates(conn: &Connection) -> AppResult<Vec<String>> {
     Ok(rows)
 }
 
-pub fn exists(conn: &Connection, id: i64) -> AppResult<bool> {
+pub fn exists(conn: &Connection, id: MailId) -> AppResult<bool> {
     Ok(conn
         .query_row("SELECT 1 FROM mail_outbox WHERE id = ?1", [id], |_| Ok(()))
         .optional()?

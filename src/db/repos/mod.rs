@@ -33,14 +33,15 @@ pub(crate) fn decrypt(keys: &Keyring, aad: &str, stored: &str) -> Result<String,
 /// A status change guarded by the current status: `UPDATE <table> SET
 /// status = to WHERE <key> = id AND status IN from`. False when the row was
 /// in another status (someone moved it first), so a state never moves
-/// backwards. `table` and `key` are the caller's constants, never input.
-pub(crate) fn guarded_status_change(
+/// backwards. `table` and `key` are the caller's constants, never input;
+/// `S` is the table's status enum (serialized as stored).
+pub(crate) fn guarded_status_change<S: serde::Serialize + rusqlite::ToSql>(
     conn: &rusqlite::Connection,
     table: &'static str,
     key: &'static str,
-    id: i64,
-    from: &[&str],
-    to: &str,
+    id: impl rusqlite::ToSql,
+    from: &[S],
+    to: S,
     now: chrono::DateTime<chrono::Utc>,
 ) -> Result<bool, AppError> {
     let from =

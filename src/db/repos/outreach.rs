@@ -5,7 +5,9 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::crypto::Keyring;
 use crate::db::ts;
-use crate::domain::{PaperId, ResearcherId, UserId};
+use crate::domain::{
+    MailId, OutreachId, OutreachStatus, PaperId, ResearcherId, ResearcherStatus, UserId,
+};
 use crate::error::AppResult;
 
 pub const MESSAGE_AAD: &str = "outreach.message";
@@ -14,17 +16,17 @@ type Time = chrono::DateTime<chrono::Utc>;
 
 #[derive(Debug, Clone)]
 pub struct OutreachRow {
-    pub id: i64,
+    pub id: OutreachId,
     pub researcher_id: ResearcherId,
     pub researcher_name: String,
     pub paper_id: Option<PaperId>,
     pub requested_by: Option<UserId>,
     pub kind: String,
-    pub status: String,
-    pub mail_id: Option<i64>,
+    pub status: OutreachStatus,
+    pub mail_id: Option<MailId>,
     pub created_at: String,
-    /// (event, at), oldest first.
-    pub events: Vec<(String, String)>,
+    /// (status reached, at), oldest first.
+    pub events: Vec<(OutreachStatus, String)>,
 }
 
 pub struct NewOutreach<'a> {
@@ -35,29 +37,40 @@ pub struct NewOutreach<'a> {
     pub message: Option<&'a str>,
 }
 
-pub fn insert(conn: &Connection, keys: &Keyring, o: &NewOutreach<'_>, now: Time) -> AppResult<i64> {
+pub fn insert(
+    conn: &Connection,
+    keys: &Keyring,
+    o: &NewOutreach<'_>,
+    now: Time,
+) -> AppResult<OutreachId> {
     let now_s = ts(now);
     conn.execute(
         "INSERT INTO outreach (researcher_id, paper_id, requested_by, kind, status, message_enc, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6, ?6)",
         params![o.researcher, o.paper, o.requested_by, o.kind, o.message.map(|m| keys.encrypt(MESSAGE_AAD, m)), now_s],
     )?;
-    let id = conn.last_insert_rowid();
-    add_event(conn, id, "queued", now)?;
+    let id = OutreachId(conn.last_insert_rowid());
+    add_event(conn, id, OutreachStatus::Queued, now)?;
     Ok(id)
 }
 
-pub fn set_mail(conn: &Connection, id: i64, mail_id: i64) -> AppResult<()> {
+pub fn set_mail(conn: &Connection, id: OutreachId, mail: MailId) -> AppResult<()> {
     conn.execute(
         "UPDATE outreach SET mail_id = ?2 WHERE id = ?1",
-        params![id, mail_id],
+        params![id, mail],
     )?;
     Ok(())
 }
 
-/// Records an event; it also becomes the status, except that an invitation
-/// never goes back (e.g. a late `sent` after `opened`).
-pub fn add_event(conn: &Connection, id: i64, event: &str, now: Time) -> AppResult<()> {
+/// Records a status reached in the history; it also becomes the status,
+/// except that an invitation never goes back (e.g. a late `sent` after
+/// `opened`).
+pub fn add_event(
+    conn: &Connection,
+    id: OutreachId,
+    event: OutreachStatus,
+    now: Time,
+) -> AppResult<()> {
     let now = ts(now);
     conn.execute(
         // An outreach removed with its researcher has no history to add to.
@@ -75,13 +88,11 @@ pub fn add_event(conn: &Connection, id: i64, event: &str, now: Time) -> AppResul
 }
 
 /// The outreach behind a mail, when its mail was sent or failed.
-pub fn by_mail(conn: &Connection, mail_id: i64) -> AppResult<Option<i64>> {
+pub fn by_mail(conn: &Connection, mail: MailId) -> AppResult<Option<OutreachId>> {
     Ok(conn
-        .query_row(
-            "SELECT id FROM outreach WHERE mail_id = ?1",
-            [mail_id],
-            |r| r.get(0),
-        )
+        .query_row("SELECT id FROM outreach WHERE mail_id = ?1", [mail], |r| {
+            r.get(0)
+        })
         .optional()?)
 }
 
@@ -106,7 +117,7 @@ pub fn last_of_kind(
         .flatten())
 }
 
-pub fn find(conn: &Connection, id: i64) -> AppResult<Option<OutreachRow>> {
+pub fn find(conn: &Connection, id: OutreachId) -> AppResult<Option<OutreachRow>> {
     Ok(list(conn, None, Some(id), None, 1)?.into_iter().next())
 }
 
@@ -114,8 +125,8 @@ pub fn find(conn: &Connection, id: i64) -> AppResult<Option<OutreachRow>> {
 pub fn list(
     conn: &Connection,
     researcher: Option<ResearcherId>,
-    id: Option<i64>,
-    before: Option<i64>,
+    id: Option<OutreachId>,
+    before: Option<OutreachId>,
     limit: usize,
 ) -> AppResult<Vec<OutreachRow>> {
     let mut stmt = conn.prepare_cached(
@@ -126,7 +137,12 @@ pub fn list(
     )?;
     let mut rows: Vec<OutreachRow> = stmt
         .query_map(
-            params![researcher, id, before.unwrap_or(i64::MAX), limit as i64],
+            params![
+                researcher,
+                id,
+                before.map_or(i64::MAX, |b| b.0),
+                limit as i64
+            ],
             |r| {
                 Ok(OutreachRow {
                     id: r.get(0)?,
@@ -156,12 +172,12 @@ pub fn list(
 
 /// Marks every invitation of a researcher as opted out.
 pub fn opted_out(conn: &Connection, researcher: ResearcherId, now: Time) -> AppResult<()> {
-    let ids: Vec<i64> = conn
+    let ids: Vec<OutreachId> = conn
         .prepare("SELECT id FROM outreach WHERE researcher_id = ?1")?
         .query_map([researcher], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     for id in ids {
-        add_event(conn, id, "opted_out", now)?;
+        add_event(conn, id, OutreachStatus::OptedOut, now)?;
     }
     Ok(())
 }
@@ -196,7 +212,7 @@ pub struct Demand {
     pub researcher_id: ResearcherId,
     pub name: String,
     pub affiliation: Option<String>,
-    pub status: String,
+    pub status: ResearcherStatus,
     pub has_email: bool,
     pub waiting: i64,
     pub last_invited: Option<String>,

@@ -4,7 +4,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::db::ts;
 use crate::domain::paper::NewPaper;
-use crate::domain::{PaperId, UserId};
+use crate::domain::{CollectionStatus, PaperId, UserId};
 use crate::error::{is_unique_violation, AppError, AppResult};
 
 #[derive(Debug, Clone)]
@@ -26,7 +26,7 @@ pub struct PaperRow {
     pub url: Option<String>,
     pub source: String,
     pub created_by: Option<UserId>,
-    pub collection_status: String,
+    pub collection_status: CollectionStatus,
     pub collected_at: Option<String>,
     pub created_at: String,
     pub authors: Vec<AuthorRow>,
@@ -200,7 +200,7 @@ pub fn search(
 pub fn set_collection_status(
     conn: &Connection,
     id: PaperId,
-    status: &str,
+    status: CollectionStatus,
     collected_at: Option<chrono::DateTime<chrono::Utc>>,
 ) -> AppResult<()> {
     conn.execute(

@@ -3,6 +3,7 @@
 use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::db::ts;
+use crate::domain::ProviderCallId;
 use crate::error::AppResult;
 
 type Time = chrono::DateTime<chrono::Utc>;
@@ -36,7 +37,7 @@ pub fn reserve(
     budget: u32,
     since: Time,
     now: Time,
-) -> AppResult<Option<i64>> {
+) -> AppResult<Option<ProviderCallId>> {
     if paid_since(conn, provider, since)? >= i64::from(budget) {
         return Ok(None);
     }
@@ -45,13 +46,13 @@ pub fn reserve(
          VALUES (?1, ?2, 'reserved', 1, 1, 0, ?3)",
         params![provider, operation, ts(now)],
     )?;
-    Ok(Some(conn.last_insert_rowid()))
+    Ok(Some(ProviderCallId(conn.last_insert_rowid())))
 }
 
 /// Records how a reserved call ended; a call that failed costs nothing.
 pub fn settle(
     conn: &Connection,
-    id: i64,
+    id: ProviderCallId,
     outcome: &str,
     paid: bool,
     duration_ms: u64,

@@ -5,7 +5,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::crypto::Keyring;
 use crate::db::ts;
-use crate::domain::{PaperId, QueryId, UserId};
+use crate::domain::{ConsultingSessionId, PaperId, QueryId, UserId};
 use crate::error::AppResult;
 
 pub const QUESTION_AAD: &str = "paper_queries.question";
@@ -16,7 +16,7 @@ pub struct QueryRow {
     pub paper_id: PaperId,
     pub user_id: UserId,
     pub question: String,
-    pub session_id: Option<i64>,
+    pub session_id: Option<ConsultingSessionId>,
     pub created_at: String,
 }
 

@@ -52,11 +52,9 @@ pub struct SlotsAnswer {
     responses((status = 200, body = SettingsBody), (status = 404, body = ErrorBody)))]
 pub async fn settings_get(
     State(state): State<AppState>,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ResearcherId>,
 ) -> AppResult<Json<SettingsBody>> {
-    Ok(Json(
-        settings::get_settings(&state, ResearcherId(id)).await?,
-    ))
+    Ok(Json(settings::get_settings(&state, id).await?))
 }
 
 /// Set booking settings (the researcher or an admin).
@@ -67,12 +65,10 @@ pub async fn settings_get(
 pub async fn settings_put(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ResearcherId>,
     AppJson(body): AppJson<SettingsBody>,
 ) -> AppResult<Json<SettingsBody>> {
-    Ok(Json(
-        settings::put_settings(&state, &who, ResearcherId(id), body).await?,
-    ))
+    Ok(Json(settings::put_settings(&state, &who, id, body).await?))
 }
 
 /// Free slots in `[from, to)` for sessions of `duration` minutes, after
@@ -82,10 +78,9 @@ pub async fn settings_put(
     responses((status = 200, body = SlotsAnswer), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn availability_get(
     State(state): State<AppState>,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ResearcherId>,
     AppQuery(p): AppQuery<SlotParams>,
 ) -> AppResult<Json<SlotsAnswer>> {
-    let id = ResearcherId(id);
     let from = match p.from.as_deref() {
         Some(f) => parse_time("from", f)?,
         None => state.now(),
@@ -107,11 +102,11 @@ pub async fn availability_get(
 pub async fn availability_put(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ResearcherId>,
     AppJson(body): AppJson<AvailabilityBody>,
 ) -> AppResult<Json<AvailabilityBody>> {
     Ok(Json(
-        settings::put_availability(&state, &who, ResearcherId(id), body).await?,
+        settings::put_availability(&state, &who, id, body).await?,
     ))
 }
 
@@ -121,9 +116,7 @@ pub async fn availability_put(
     responses((status = 200, body = AvailabilityBody), (status = 404, body = ErrorBody)))]
 pub async fn rules_get(
     State(state): State<AppState>,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ResearcherId>,
 ) -> AppResult<Json<AvailabilityBody>> {
-    Ok(Json(
-        settings::get_availability(&state, ResearcherId(id)).await?,
-    ))
+    Ok(Json(settings::get_availability(&state, id).await?))
 }

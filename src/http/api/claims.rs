@@ -26,14 +26,14 @@ pub struct AdminResearcherPatch {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct LinkAccountBody {
-    pub user_id: i64,
+    pub user_id: UserId,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct MergeBody {
     /// The profile merged into this one (and deleted).
-    pub merge_id: i64,
+    pub merge_id: ResearcherId,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -68,11 +68,11 @@ pub async fn admin_researcher_patch(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
     ClientIp(ip): ClientIp,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ResearcherId>,
     AppJson(body): AppJson<AdminResearcherPatch>,
 ) -> AppResult<Json<ResearcherView>> {
     Ok(Json(
-        claims::admin_set_email(&state, &admin, ResearcherId(id), &body.email, ip).await?,
+        claims::admin_set_email(&state, &admin, id, &body.email, ip).await?,
     ))
 }
 
@@ -87,11 +87,10 @@ pub async fn admin_researcher_link(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
     ClientIp(ip): ClientIp,
-    AppPath(id): AppPath<i64>,
+    AppPath(rid): AppPath<ResearcherId>,
     AppJson(body): AppJson<LinkAccountBody>,
 ) -> AppResult<Json<ResearcherView>> {
-    let rid = ResearcherId(id);
-    claims::admin_link(&state, &admin, rid, UserId(body.user_id), ip).await?;
+    claims::admin_link(&state, &admin, rid, body.user_id, ip).await?;
     Ok(Json(researchers::get(&state, Some(&admin), rid).await?))
 }
 
@@ -107,11 +106,10 @@ pub async fn admin_researcher_merge(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
     ClientIp(ip): ClientIp,
-    AppPath(id): AppPath<i64>,
+    AppPath(keep): AppPath<ResearcherId>,
     AppJson(body): AppJson<MergeBody>,
 ) -> AppResult<Json<ResearcherView>> {
-    let keep = ResearcherId(id);
-    claims::admin_merge(&state, &admin, keep, ResearcherId(body.merge_id), ip).await?;
+    claims::admin_merge(&state, &admin, keep, body.merge_id, ip).await?;
     Ok(Json(researchers::get(&state, Some(&admin), keep).await?))
 }
 
@@ -133,9 +131,9 @@ pub async fn merge_review_dismiss(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
     ClientIp(ip): ClientIp,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<MergeReviewId>,
 ) -> AppResult<StatusCode> {
-    claims::dismiss_merge_review(&state, &admin, MergeReviewId(id), ip).await?;
+    claims::dismiss_merge_review(&state, &admin, id, ip).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 
@@ -152,10 +150,9 @@ pub async fn claim(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
     ClientIp(ip): ClientIp,
-    AppPath(id): AppPath<i64>,
+    AppPath(rid): AppPath<ResearcherId>,
     AppJson(body): AppJson<ClaimBody>,
 ) -> AppResult<Json<ResearcherView>> {
-    let rid = ResearcherId(id);
     claims::self_claim(&state, &who, rid, body.accept_terms, ip).await?;
     Ok(Json(researchers::get(&state, Some(&who), rid).await?))
 }
@@ -170,10 +167,10 @@ pub async fn claim_request(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
     ClientIp(ip): ClientIp,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ResearcherId>,
     AppJson(body): AppJson<ClaimRequestBody>,
 ) -> AppResult<(StatusCode, Json<ClaimRequestView>)> {
-    let view = claims::request_claim(&state, &who, ResearcherId(id), body.message, ip).await?;
+    let view = claims::request_claim(&state, &who, id, body.message, ip).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -197,10 +194,10 @@ pub async fn claim_request_approve(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
     ClientIp(ip): ClientIp,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ClaimRequestId>,
 ) -> AppResult<Json<ClaimRequestView>> {
     Ok(Json(
-        claims::decide_request(&state, &admin, ClaimRequestId(id), true, ip).await?,
+        claims::decide_request(&state, &admin, id, true, ip).await?,
     ))
 }
 
@@ -213,9 +210,9 @@ pub async fn claim_request_refuse(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
     ClientIp(ip): ClientIp,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ClaimRequestId>,
 ) -> AppResult<Json<ClaimRequestView>> {
     Ok(Json(
-        claims::decide_request(&state, &admin, ClaimRequestId(id), false, ip).await?,
+        claims::decide_request(&state, &admin, id, false, ip).await?,
     ))
 }

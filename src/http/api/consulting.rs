@@ -23,7 +23,7 @@ use crate::state::AppState;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CollectBody {
-    pub paper_id: Option<i64>,
+    pub paper_id: Option<PaperId>,
     pub name: Option<String>,
     pub affiliation: Option<String>,
 }
@@ -56,13 +56,11 @@ pub struct ResearcherSearchParams {
 impl CollectBody {
     fn into_request(self) -> AppResult<CollectRequest> {
         match (self.paper_id, self.name, self.affiliation) {
-            (Some(p), None, None) => Ok(CollectRequest::Paper {
-                paper_id: PaperId(p),
-            }),
+            (Some(paper_id), None, None) => Ok(CollectRequest::Paper { paper_id }),
             (paper_id, Some(name), Some(affiliation)) => Ok(CollectRequest::Person {
                 name,
                 affiliation,
-                paper_id: paper_id.map(PaperId),
+                paper_id,
             }),
             (_, Some(_), None) => Err(AppError::field("affiliation", "is required with a name")),
             (_, None, Some(_)) => Err(AppError::field("name", "is required with an affiliation")),
@@ -102,9 +100,9 @@ pub async fn collect(
 pub async fn job_get(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<JobId>,
 ) -> AppResult<Json<JobView>> {
-    Ok(Json(collection::job(&state, &who, JobId(id)).await?))
+    Ok(Json(collection::job(&state, &who, id).await?))
 }
 
 /// A paper's researchers in author order; `email` and `sources` for admins only.
@@ -113,11 +111,11 @@ pub async fn job_get(
 pub async fn paper_researchers(
     State(state): State<AppState>,
     MaybeAuthUser(who): MaybeAuthUser,
-    AppPath(paper_id): AppPath<i64>,
+    AppPath(paper_id): AppPath<PaperId>,
     AppQuery(page): AppQuery<PageParams>,
 ) -> AppResult<Json<Page<ResearcherView>>> {
     Ok(Json(
-        researchers::for_paper(&state, who.as_ref(), PaperId(paper_id), &page).await?,
+        researchers::for_paper(&state, who.as_ref(), paper_id, &page).await?,
     ))
 }
 
@@ -127,11 +125,9 @@ pub async fn paper_researchers(
 pub async fn researcher_get(
     State(state): State<AppState>,
     MaybeAuthUser(who): MaybeAuthUser,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ResearcherId>,
 ) -> AppResult<Json<ResearcherView>> {
-    Ok(Json(
-        researchers::get(&state, who.as_ref(), ResearcherId(id)).await?,
-    ))
+    Ok(Json(researchers::get(&state, who.as_ref(), id).await?))
 }
 
 /// Collection jobs, newest first (admins).
@@ -158,11 +154,11 @@ pub async fn job_retry(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
     ClientIp(ip): ClientIp,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<JobId>,
 ) -> AppResult<(StatusCode, Json<JobView>)> {
     Ok((
         StatusCode::ACCEPTED,
-        Json(collection::retry(&state, &admin, JobId(id), ip).await?),
+        Json(collection::retry(&state, &admin, id, ip).await?),
     ))
 }
 

@@ -18,9 +18,9 @@ use crate::state::AppState;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct OutreachRequestBody {
-    pub researcher_id: i64,
+    pub researcher_id: ResearcherId,
     /// The paper the reader read (named in the e-mail).
-    pub paper_id: Option<i64>,
+    pub paper_id: Option<PaperId>,
     /// A note to the researcher, up to 2000 characters.
     pub message: Option<String>,
 }
@@ -73,8 +73,8 @@ pub async fn outreach_post(
     let view = outreach::request(
         &state,
         &who,
-        ResearcherId(body.researcher_id),
-        body.paper_id.map(PaperId),
+        body.researcher_id,
+        body.paper_id,
         body.message,
         ip,
     )

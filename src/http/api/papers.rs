@@ -119,9 +119,9 @@ pub async fn search(
     responses((status = 200, body = PaperView), (status = 404, body = ErrorBody)))]
 pub async fn get(
     State(state): State<AppState>,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<PaperId>,
 ) -> AppResult<Json<PaperView>> {
-    Ok(Json((*papers::get(&state, PaperId(id)).await?).clone()))
+    Ok(Json((*papers::get(&state, id).await?).clone()))
 }
 
 /// Import a paper by DOI from OpenAlex (200 with the existing paper if the DOI is known).
@@ -151,9 +151,9 @@ pub async fn import(
 pub async fn progress_get(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<PaperId>,
 ) -> AppResult<Json<ProgressView>> {
-    Ok(Json(papers::get_progress(&state, &who, PaperId(id)).await?))
+    Ok(Json(papers::get_progress(&state, &who, id).await?))
 }
 
 /// Set my reading progress and whether I want to consult the authors.
@@ -162,18 +162,11 @@ pub async fn progress_get(
 pub async fn progress_put(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<PaperId>,
     AppJson(req): AppJson<ProgressRequest>,
 ) -> AppResult<Json<ProgressView>> {
     Ok(Json(
-        papers::set_progress(
-            &state,
-            &who,
-            PaperId(id),
-            req.percent,
-            req.wants_consultation,
-        )
-        .await?,
+        papers::set_progress(&state, &who, id, req.percent, req.wants_consultation).await?,
     ))
 }
 
@@ -183,12 +176,12 @@ pub async fn progress_put(
 pub async fn queries_post(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<PaperId>,
     AppJson(req): AppJson<QueryRequest>,
 ) -> AppResult<(StatusCode, Json<QueryView>)> {
     Ok((
         StatusCode::CREATED,
-        Json(papers::add_query(&state, &who, PaperId(id), &req.question).await?),
+        Json(papers::add_query(&state, &who, id, &req.question).await?),
     ))
 }
 
@@ -198,12 +191,10 @@ pub async fn queries_post(
 pub async fn queries_get(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<PaperId>,
     AppQuery(page): AppQuery<PageParams>,
 ) -> AppResult<Json<Page<QueryView>>> {
-    Ok(Json(
-        papers::list_queries(&state, &who, PaperId(id), &page).await?,
-    ))
+    Ok(Json(papers::list_queries(&state, &who, id, &page).await?))
 }
 
 /// One of my questions (admins: anyone's); others get 404.
@@ -212,7 +203,7 @@ pub async fn queries_get(
 pub async fn query_get(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<QueryId>,
 ) -> AppResult<Json<QueryView>> {
-    Ok(Json(papers::get_query(&state, &who, QueryId(id)).await?))
+    Ok(Json(papers::get_query(&state, &who, id).await?))
 }

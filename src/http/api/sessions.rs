@@ -23,15 +23,15 @@ use crate::state::AppState;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BookBody {
-    pub researcher_id: i64,
+    pub researcher_id: ResearcherId,
     /// RFC 3339 start, one of the free slots.
     pub start: String,
     pub duration_minutes: i64,
     /// What the reader wants to discuss.
     pub topic: String,
-    pub paper_id: Option<i64>,
+    pub paper_id: Option<PaperId>,
     /// A question of the reader's to answer in the session.
-    pub query_id: Option<i64>,
+    pub query_id: Option<QueryId>,
 }
 
 #[derive(Deserialize, IntoParams)]
@@ -95,12 +95,12 @@ pub async fn book(
         None => None,
     };
     let req = BookRequest {
-        researcher_id: ResearcherId(body.researcher_id),
+        researcher_id: body.researcher_id,
         start: parse_time("start", &body.start)?,
         duration_minutes: body.duration_minutes,
         topic: body.topic,
-        paper_id: body.paper_id.map(PaperId),
-        query_id: body.query_id.map(QueryId),
+        paper_id: body.paper_id,
+        query_id: body.query_id,
     };
     let booked = booking::book(&state, &who, req, key).await?;
     let location = format!("/api/v1/consulting/sessions/{}", booked.session.id);
@@ -147,11 +147,9 @@ pub async fn list(
 pub async fn get(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ConsultingSessionId>,
 ) -> AppResult<Json<SessionDetail>> {
-    Ok(Json(
-        sessions::get(&state, &who, ConsultingSessionId(id)).await?,
-    ))
+    Ok(Json(sessions::get(&state, &who, id).await?))
 }
 
 /// The session's calendar file (`text/calendar`).
@@ -162,21 +160,19 @@ pub async fn get(
 pub async fn ics(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ConsultingSessionId>,
 ) -> AppResult<Response> {
-    let body = sessions::ics(&state, &who, ConsultingSessionId(id)).await?;
+    let body = sessions::ics(&state, &who, id).await?;
     Ok(crate::http::downloads::calendar_response(id, body))
 }
 
 async fn act(
     state: &AppState,
     who: &Principal,
-    id: i64,
+    id: ConsultingSessionId,
     action: Action,
 ) -> AppResult<Json<SessionView>> {
-    actions::act(state, who, ConsultingSessionId(id), action)
-        .await
-        .map(Json)
+    actions::act(state, who, id, action).await.map(Json)
 }
 
 /// Accept a request (the researcher): creates the video meeting and sends
@@ -189,7 +185,7 @@ async fn act(
 pub async fn accept(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ConsultingSessionId>,
 ) -> AppResult<Json<SessionView>> {
     act(&state, &who, id, Action::Accept).await
 }
@@ -202,7 +198,7 @@ pub async fn accept(
 pub async fn decline(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ConsultingSessionId>,
     OptionalJson(body): OptionalJson<ReasonBody>,
 ) -> AppResult<Json<SessionView>> {
     let reason = body.reason;
@@ -217,7 +213,7 @@ pub async fn decline(
 pub async fn cancel(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ConsultingSessionId>,
     AppJson(body): AppJson<ReasonBody>,
 ) -> AppResult<Json<SessionView>> {
     let reason = body.reason.unwrap_or_default();
@@ -232,7 +228,7 @@ pub async fn cancel(
 pub async fn reschedule(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ConsultingSessionId>,
     AppJson(body): AppJson<RescheduleBody>,
 ) -> AppResult<Json<SessionView>> {
     let start = parse_time("start", &body.start)?;
@@ -258,7 +254,7 @@ pub async fn reschedule(
 pub async fn reschedule_accept(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ConsultingSessionId>,
 ) -> AppResult<Json<SessionView>> {
     act(&state, &who, id, Action::AnswerProposal(true)).await
 }
@@ -271,7 +267,7 @@ pub async fn reschedule_accept(
 pub async fn reschedule_reject(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ConsultingSessionId>,
 ) -> AppResult<Json<SessionView>> {
     act(&state, &who, id, Action::AnswerProposal(false)).await
 }
@@ -285,7 +281,7 @@ pub async fn reschedule_reject(
 pub async fn no_show(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ConsultingSessionId>,
     OptionalJson(body): OptionalJson<NoShowBody>,
 ) -> AppResult<Json<SessionView>> {
     let absent = match body.party.as_deref() {

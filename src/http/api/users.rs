@@ -134,11 +134,11 @@ pub async fn role_put(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,
     ClientIp(ip): ClientIp,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<UserId>,
     AppJson(req): AppJson<RoleRequest>,
 ) -> AppResult<Json<UserView>> {
     Ok(Json(
-        accounts::set_role(&state, &admin, UserId(id), req.role, ip)
+        accounts::set_role(&state, &admin, id, req.role, ip)
             .await?
             .into(),
     ))

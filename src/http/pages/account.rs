@@ -30,7 +30,7 @@ pub struct AccountPage {
     pub zone_chosen: bool,
     pub zones: &'static [chrono_tz::Tz],
     /// The researcher profile this account claimed, if any.
-    pub researcher_id: Option<i64>,
+    pub researcher_id: Option<crate::domain::ResearcherId>,
     pub billing: super::billing::BillingSection,
 }
 

@@ -86,13 +86,13 @@ pub async fn role_post(
     State(state): State<AppState>,
     viewer: Viewer,
     ClientIp(ip): ClientIp,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<UserId>,
     PageForm(f): PageForm<RoleForm>,
 ) -> Result<Response, PageError> {
     let who = viewer.require_admin("/admin")?;
     viewer.check_csrf(&f.csrf_token)?;
     let role = Role::parse(&f.role).map_err(|m| AppError::field("role", m))?;
-    let r = accounts::set_role(&state, &who, UserId(id), role, ip).await;
+    let r = accounts::set_role(&state, &who, id, role, ip).await;
     flash_outcome(
         &state,
         "/admin",

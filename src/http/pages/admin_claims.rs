@@ -38,7 +38,7 @@ pub struct DecisionForm {
 pub struct EmailForm {
     pub csrf_token: String,
     pub email: String,
-    pub paper_id: Option<i64>,
+    pub paper_id: Option<PaperId>,
     pub return_to: Option<String>,
 }
 
@@ -73,7 +73,7 @@ pub async fn claim_decide_post(
     State(state): State<AppState>,
     viewer: Viewer,
     ClientIp(ip): ClientIp,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ClaimRequestId>,
     PageForm(f): PageForm<DecisionForm>,
 ) -> Result<Response, PageError> {
     let who = viewer.require_admin("/admin/claims")?;
@@ -83,7 +83,7 @@ pub async fn claim_decide_post(
         "refuse" => false,
         _ => return Err(AppError::bad_request("bad_form", "Choose approve or refuse.").into()),
     };
-    let r = claims::decide_request(&state, &who, ClaimRequestId(id), approve, ip)
+    let r = claims::decide_request(&state, &who, id, approve, ip)
         .await
         .map(|v| {
             if approve {
@@ -103,7 +103,7 @@ pub async fn merge_review_post(
     State(state): State<AppState>,
     viewer: Viewer,
     ClientIp(ip): ClientIp,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<MergeReviewId>,
     PageForm(f): PageForm<DecisionForm>,
 ) -> Result<Response, PageError> {
     let who = viewer.require_admin("/admin/claims")?;
@@ -114,7 +114,7 @@ pub async fn merge_review_post(
         "dismiss" => (MergeDecision::Dismiss, "Kept apart."),
         _ => return Err(AppError::bad_request("bad_form", "Choose what to do.").into()),
     };
-    let r = claims::decide_merge_review(&state, &who, MergeReviewId(id), decision, ip).await;
+    let r = claims::decide_merge_review(&state, &who, id, decision, ip).await;
     flash_outcome(&state, "/admin/claims", r.map(|_| done))
 }
 
@@ -122,13 +122,13 @@ pub async fn researcher_email_post(
     State(state): State<AppState>,
     viewer: Viewer,
     ClientIp(ip): ClientIp,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ResearcherId>,
     PageForm(f): PageForm<EmailForm>,
 ) -> Result<Response, PageError> {
     let back = format!("/admin/researchers/{id}");
     let who = viewer.require_admin(&back)?;
     viewer.check_csrf(&f.csrf_token)?;
-    let r = claims::admin_set_email(&state, &who, ResearcherId(id), &f.email, ip)
+    let r = claims::admin_set_email(&state, &who, id, &f.email, ip)
         .await
         .map(|_| "The e-mail address is saved.".to_string());
     flash_outcome(&state, &back, r)
@@ -138,7 +138,7 @@ pub async fn invite_by_email_post(
     State(state): State<AppState>,
     viewer: Viewer,
     ClientIp(ip): ClientIp,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ResearcherId>,
     PageForm(f): PageForm<EmailForm>,
 ) -> Result<Response, PageError> {
     let back = match f.return_to.as_deref() {
@@ -147,8 +147,7 @@ pub async fn invite_by_email_post(
     };
     let who = viewer.require_admin(&back)?;
     viewer.check_csrf(&f.csrf_token)?;
-    let paper = f.paper_id.map(PaperId);
-    let r = outreach::invite_by_email(&state, &who, ResearcherId(id), &f.email, paper, ip)
+    let r = outreach::invite_by_email(&state, &who, id, &f.email, f.paper_id, ip)
         .await
         .map(|_| {
             "The invitation is on its way (see Admin → Mailbox while no mail server is set)."
@@ -161,13 +160,13 @@ pub async fn researcher_link_post(
     State(state): State<AppState>,
     viewer: Viewer,
     ClientIp(ip): ClientIp,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ResearcherId>,
     PageForm(f): PageForm<LinkForm>,
 ) -> Result<Response, PageError> {
     let back = format!("/admin/researchers/{id}");
     let who = viewer.require_admin(&back)?;
     viewer.check_csrf(&f.csrf_token)?;
-    let r = claims::admin_link_account(&state, &who, ResearcherId(id), &f.account, ip)
+    let r = claims::admin_link_account(&state, &who, id, &f.account, ip)
         .await
         .map(|_| "The account is linked to this profile.".to_string());
     flash_outcome(&state, &back, r)
@@ -177,7 +176,7 @@ pub async fn researcher_merge_post(
     State(state): State<AppState>,
     viewer: Viewer,
     ClientIp(ip): ClientIp,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ResearcherId>,
     PageForm(f): PageForm<MergeForm>,
 ) -> Result<Response, PageError> {
     let back = format!("/admin/researchers/{id}");
@@ -191,7 +190,7 @@ pub async fn researcher_merge_post(
             "Give the number of the profile to merge into this one.",
         ));
     };
-    let r = claims::admin_merge(&state, &who, ResearcherId(id), ResearcherId(other), ip)
+    let r = claims::admin_merge(&state, &who, id, ResearcherId(other), ip)
         .await
         .map(|_| format!("Researcher {other} is merged into this profile."));
     flash_outcome(&state, &back, r)

@@ -102,12 +102,12 @@ pub async fn job_retry_post(
     State(state): State<AppState>,
     viewer: Viewer,
     ClientIp(ip): ClientIp,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<JobId>,
     PageForm(f): PageForm<CsrfOnly>,
 ) -> Result<Response, PageError> {
     let who = viewer.require_admin("/admin/jobs")?;
     viewer.check_csrf(&f.csrf_token)?;
-    let r = collection::retry(&state, &who, JobId(id), ip).await;
+    let r = collection::retry(&state, &who, id, ip).await;
     flash_outcome(
         &state,
         "/admin/jobs",
@@ -212,10 +212,10 @@ fn shown(r: &ResearcherView, field: &str) -> String {
 pub async fn researcher_get(
     State(state): State<AppState>,
     viewer: Viewer,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ResearcherId>,
 ) -> Result<Response, PageError> {
     let who = viewer.require_admin("/admin/researchers")?;
-    let r = researchers::get(&state, Some(&who), ResearcherId(id)).await?;
+    let r = researchers::get(&state, Some(&who), id).await?;
     let fields = r
         .sources
         .clone()
@@ -239,7 +239,7 @@ pub async fn researcher_get(
             )
         })
         .collect();
-    let owner = crate::services::claims::owner_account(&state, &who, ResearcherId(id)).await?;
+    let owner = crate::services::claims::owner_account(&state, &who, id).await?;
     Ok(render(&ResearcherPage {
         layout: viewer.layout(r.name.clone()),
         r,

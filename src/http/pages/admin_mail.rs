@@ -10,6 +10,7 @@ use super::context::{redirect_with_flash, render, Layout, Viewer};
 use super::form::{CsrfOnly, PageForm};
 use super::outcome::flash_outcome;
 use super::PageError;
+use crate::domain::{MailId, MailStatus};
 use crate::http::extractors::{AppPath, ClientIp};
 use crate::pagination::PageParams;
 use crate::services::mail;
@@ -20,10 +21,13 @@ use crate::state::AppState;
 #[template(path = "pages/admin_mail.html")]
 pub struct MailboxPage {
     pub layout: Layout,
-    pub mode: &'static str,
+    /// Whether mail leaves the outbox (an SMTP server is configured).
+    pub sends: bool,
     pub messages: Vec<MailView>,
-    pub counts: Vec<(String, i64)>,
+    pub counts: Vec<(MailStatus, i64)>,
     pub templates: Vec<String>,
+    /// The filter's choices, and the one chosen (as given).
+    pub statuses: &'static [MailStatus],
     pub status: String,
     pub template: String,
     pub next: Option<String>,
@@ -34,7 +38,7 @@ pub struct MailboxPage {
 pub struct MessagePage {
     pub layout: Layout,
     pub m: MailView,
-    pub mode: &'static str,
+    pub sends: bool,
 }
 
 #[derive(Deserialize)]
@@ -81,10 +85,11 @@ pub async fn mailbox_get(
     });
     Ok(render(&MailboxPage {
         layout: viewer.layout("Mailbox"),
-        mode: mail::sender::mode(&state),
+        sends: mail::sender::sends(&state),
         messages: page.items,
         counts,
         templates,
+        statuses: MailStatus::ALL,
         status,
         template,
         next,
@@ -94,14 +99,14 @@ pub async fn mailbox_get(
 pub async fn message_get(
     State(state): State<AppState>,
     viewer: Viewer,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<MailId>,
 ) -> Result<Response, PageError> {
     let who = viewer.require_admin("/admin/mail")?;
     let m = mail::get(&state, &who, id).await?;
     Ok(render(&MessagePage {
         layout: viewer.layout(m.subject.clone()),
         m,
-        mode: mail::sender::mode(&state),
+        sends: mail::sender::sends(&state),
     }))
 }
 
@@ -109,7 +114,7 @@ pub async fn retry_post(
     State(state): State<AppState>,
     viewer: Viewer,
     ClientIp(ip): ClientIp,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<MailId>,
     PageForm(f): PageForm<CsrfOnly>,
 ) -> Result<Response, PageError> {
     let who = viewer.require_admin("/admin/mail")?;

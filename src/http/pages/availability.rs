@@ -24,7 +24,7 @@ use crate::state::AppState;
 #[template(path = "pages/availability.html")]
 pub struct AvailabilityPage {
     pub layout: Layout,
-    pub id: i64,
+    pub id: ResearcherId,
     pub name: String,
     pub f: EditForm,
     pub zones: &'static [Tz],
@@ -215,11 +215,11 @@ async fn page(
     state: &AppState,
     viewer: &Viewer,
     who: &Principal,
-    id: i64,
+    id: ResearcherId,
     f: EditForm,
     error: Option<String>,
 ) -> Result<Response, PageError> {
-    let r = researchers::get(state, Some(who), ResearcherId(id)).await?;
+    let r = researchers::get(state, Some(who), id).await?;
     Ok(render(&AvailabilityPage {
         layout: viewer.layout(format!("Availability of {}", r.name)),
         id,
@@ -231,10 +231,13 @@ async fn page(
 }
 
 /// `Forbidden` unless the viewer is the researcher or an admin.
-async fn manager(state: &AppState, viewer: &Viewer, id: i64) -> Result<Principal, PageError> {
+async fn manager(
+    state: &AppState,
+    viewer: &Viewer,
+    id: ResearcherId,
+) -> Result<Principal, PageError> {
     let who = viewer.require(&format!("/researchers/{id}/availability"))?;
-    let rid = ResearcherId(id);
-    let owner = settings::booking_info(state, rid).await?.owner;
+    let owner = settings::booking_info(state, id).await?.owner;
     if who.is_admin() || owner == Some(who.user_id) {
         Ok(who)
     } else {
@@ -245,12 +248,11 @@ async fn manager(state: &AppState, viewer: &Viewer, id: i64) -> Result<Principal
 pub async fn availability_get(
     State(state): State<AppState>,
     viewer: Viewer,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ResearcherId>,
 ) -> Result<Response, PageError> {
     let who = manager(&state, &viewer, id).await?;
-    let rid = ResearcherId(id);
-    let s = settings::get_settings(&state, rid).await?;
-    let a = settings::get_availability(&state, rid).await?;
+    let s = settings::get_settings(&state, id).await?;
+    let a = settings::get_availability(&state, id).await?;
     page(
         &state,
         &viewer,
@@ -265,7 +267,7 @@ pub async fn availability_get(
 pub async fn availability_post(
     State(state): State<AppState>,
     viewer: Viewer,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ResearcherId>,
     PageForm(f): PageForm<EditForm>,
 ) -> Result<Response, PageError> {
     let who = manager(&state, &viewer, id).await?;
@@ -274,9 +276,8 @@ pub async fn availability_post(
         Ok(parsed) => parsed,
         Err(msg) => return page(&state, &viewer, &who, id, f, Some(msg)).await,
     };
-    let rid = ResearcherId(id);
-    settings::put_settings(&state, &who, rid, s).await?;
-    settings::put_availability(&state, &who, rid, a).await?;
+    settings::put_settings(&state, &who, id, s).await?;
+    settings::put_availability(&state, &who, id, a).await?;
     Ok(redirect_with_flash(
         &state,
         &format!("/researchers/{id}"),

@@ -151,7 +151,7 @@ async fn picker(
 pub async fn researcher_get(
     State(state): State<AppState>,
     viewer: Viewer,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ResearcherId>,
     AppQuery(q): AppQuery<PickerQuery>,
 ) -> Result<Response, PageError> {
     let next = format!("/researchers/{id}");
@@ -160,7 +160,6 @@ pub async fn researcher_get(
         .as_ref()
         .map(|_| viewer.require(&next))
         .transpose()?;
-    let id = ResearcherId(id);
     let r = researchers::get(&state, who.as_ref(), id).await?;
     let info = settings::booking_info(&state, id).await?;
     let zone = viewer.zone(q.tz.as_deref());
@@ -190,7 +189,7 @@ pub async fn researcher_get(
 pub async fn book_post(
     State(state): State<AppState>,
     viewer: Viewer,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ResearcherId>,
     PageForm(f): PageForm<BookForm>,
 ) -> Result<Response, PageError> {
     let back = format!("/researchers/{id}?duration={}", f.duration);
@@ -216,7 +215,7 @@ pub async fn book_post(
         .transpose()
         .map_err(|_| AppError::field("paper_id", "is not a paper"))?;
     let req = BookRequest {
-        researcher_id: ResearcherId(id),
+        researcher_id: id,
         start: start.with_timezone(&Utc),
         duration_minutes: f.duration,
         topic: f.topic,
@@ -251,14 +250,13 @@ pub async fn claim_post(
     State(state): State<AppState>,
     viewer: Viewer,
     ClientIp(ip): ClientIp,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ResearcherId>,
     PageForm(f): PageForm<ClaimForm>,
 ) -> Result<Response, PageError> {
     let back = format!("/researchers/{id}");
     let who = viewer.require(&back)?;
     viewer.check_csrf(&f.csrf_token)?;
-    let rid = ResearcherId(id);
-    match crate::services::claims::self_claim(&state, &who, rid, f.accept_terms.is_some(), ip).await
+    match crate::services::claims::self_claim(&state, &who, id, f.accept_terms.is_some(), ip).await
     {
         Ok(()) => Ok(redirect_with_flash(
             &state,
@@ -275,15 +273,14 @@ pub async fn claim_request_post(
     State(state): State<AppState>,
     viewer: Viewer,
     ClientIp(ip): ClientIp,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ResearcherId>,
     PageForm(f): PageForm<ClaimRequestForm>,
 ) -> Result<Response, PageError> {
     let back = format!("/researchers/{id}");
     let who = viewer.require(&back)?;
     viewer.check_csrf(&f.csrf_token)?;
     let message = Some(f.message).filter(|m| !m.trim().is_empty());
-    let r =
-        crate::services::claims::request_claim(&state, &who, ResearcherId(id), message, ip).await;
+    let r = crate::services::claims::request_claim(&state, &who, id, message, ip).await;
     flash_outcome(
         &state,
         &back,

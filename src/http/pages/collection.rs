@@ -10,7 +10,7 @@ use super::context::{render, Viewer};
 use super::form::{CsrfOnly, PageForm};
 use super::outcome::flash_outcome;
 use super::PageError;
-use crate::domain::PaperId;
+use crate::domain::{CollectionStatus, JobStatus, PaperId};
 use crate::http::extractors::{AppPath, ClientIp};
 use crate::pagination::PageParams;
 use crate::services::collection::{self, CollectRequest, JobView};
@@ -20,7 +20,7 @@ use crate::state::AppState;
 
 /// Progress of the latest job, in words the page shows.
 pub struct JobSummary {
-    pub status: String,
+    pub status: JobStatus,
     pub authors_done: usize,
     pub authors_total: usize,
     pub failed_steps: usize,
@@ -51,7 +51,7 @@ fn summarize(job: &JobView, authors_total: usize) -> JobSummary {
         }
     }
     JobSummary {
-        status: job.status.clone(),
+        status: job.status,
         authors_done: done.len(),
         authors_total,
         failed_steps: job
@@ -81,11 +81,12 @@ pub async fn partial(
         .await?
         .items;
     let job = collection::latest_for_paper(state, paper_id).await?;
-    let polling = job
-        .as_ref()
-        .is_some_and(|j| j.status == "queued" || j.status == "running");
+    let polling = job.as_ref().is_some_and(|j| !j.status.is_finished());
     let is_admin = who.as_ref().is_some_and(|w| w.is_admin());
-    let open = matches!(paper.collection_status.as_str(), "not_collected" | "failed");
+    let open = matches!(
+        paper.collection_status,
+        CollectionStatus::NotCollected | CollectionStatus::Failed
+    );
     Ok(CollectionPartial {
         paper_id,
         researchers,
@@ -103,9 +104,9 @@ pub async fn partial(
 pub async fn collection_get(
     State(state): State<AppState>,
     viewer: Viewer,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<PaperId>,
 ) -> Result<Response, PageError> {
-    Ok(render(&partial(&state, &viewer, PaperId(id)).await?))
+    Ok(render(&partial(&state, &viewer, id).await?))
 }
 
 /// Starts collecting a paper's researchers.
@@ -114,23 +115,16 @@ pub async fn collect_post(
     viewer: Viewer,
     ClientIp(ip): ClientIp,
     headers: HeaderMap,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<PaperId>,
     PageForm(f): PageForm<CsrfOnly>,
 ) -> Result<Response, PageError> {
     let who = viewer.require(&format!("/papers/{id}"))?;
     viewer.check_csrf(&f.csrf_token)?;
     let to = format!("/papers/{id}");
-    let result = collection::request(
-        &state,
-        &who,
-        CollectRequest::Paper {
-            paper_id: PaperId(id),
-        },
-        ip,
-    )
-    .await;
+    let result =
+        collection::request(&state, &who, CollectRequest::Paper { paper_id: id }, ip).await;
     if headers.contains_key("hx-request") {
-        let mut section = partial(&state, &viewer, PaperId(id)).await?;
+        let mut section = partial(&state, &viewer, id).await?;
         if let Err(e) = result {
             e.log();
             section.error = Some(e.public_message());

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod admin_claims;
 pub mod admin_collection;
 pub mod admin_mail;
+pub mod admin_outreach;
 pub mod auth;
 pub mod availability;
 pub mod billing;
@@ -106,10 +107,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/researchers/{id}/invite",
             post(outreach::invite_author_post),
         )
-        .route("/admin/outreach", get(outreach::admin_outreach_get))
+        .route("/admin/outreach", get(admin_outreach::admin_outreach_get))
         .route(
             "/admin/outreach/paper",
-            post(outreach::admin_invite_paper_post),
+            post(admin_outreach::admin_invite_paper_post),
         )
         .route("/admin/jobs", get(admin_collection::jobs_get))
         .route(

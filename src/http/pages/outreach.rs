@@ -1,6 +1,6 @@
 //! Outreach pages: the invitation landing page (see and correct the
-//! profile, set a password), bad links, one-click opt-out, "invite this
-//! author", and the admin outreach view.
+//! profile, set a password), bad links, one-click opt-out and "invite this
+//! author" (the admins' view is `admin_outreach.rs`).
 
 use std::collections::BTreeMap;
 
@@ -16,9 +16,7 @@ use super::PageError;
 use crate::domain::{PaperId, ResearcherId};
 use crate::http::extractors::{AppPath, ClientIp};
 use crate::services::link_tokens::LinkProblem;
-use crate::services::outreach::{
-    self, Corrections, DemandView, InvitationView, ResearcherRegistration,
-};
+use crate::services::outreach::{self, Corrections, ResearcherRegistration};
 use crate::services::researchers::ResearcherView;
 use crate::services::{accounts, terms};
 use crate::state::AppState;
@@ -60,15 +58,6 @@ pub struct OptOutPage {
     pub done: bool,
 }
 
-#[derive(Template)]
-#[template(path = "pages/admin_outreach.html")]
-pub struct AdminOutreachPage {
-    pub layout: Layout,
-    pub demand: Vec<DemandView>,
-    pub suppressed: i64,
-    pub history: Vec<InvitationView>,
-}
-
 #[derive(Deserialize)]
 pub struct InviteForm {
     pub csrf_token: String,
@@ -99,15 +88,9 @@ pub struct RenewForm {
 #[derive(Deserialize)]
 pub struct InviteAuthorForm {
     pub csrf_token: String,
-    pub paper_id: Option<i64>,
+    pub paper_id: Option<PaperId>,
     /// Where to go afterwards (a local path), e.g. the admin outreach page.
     pub return_to: Option<String>,
-}
-
-#[derive(Deserialize)]
-pub struct PaperInviteForm {
-    pub csrf_token: String,
-    pub paper_id: String,
 }
 
 fn lines(v: &serde_json::Value, f: impl Fn(&serde_json::Value) -> Option<String>) -> String {
@@ -367,7 +350,7 @@ pub async fn invite_author_post(
     State(state): State<AppState>,
     viewer: Viewer,
     ClientIp(ip): ClientIp,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ResearcherId>,
     PageForm(f): PageForm<InviteAuthorForm>,
 ) -> Result<Response, PageError> {
     let back = match f.return_to.as_deref() {
@@ -378,16 +361,7 @@ pub async fn invite_author_post(
     };
     let who = viewer.require(&back)?;
     viewer.check_csrf(&f.csrf_token)?;
-    match outreach::request(
-        &state,
-        &who,
-        ResearcherId(id),
-        f.paper_id.map(PaperId),
-        None,
-        ip,
-    )
-    .await
-    {
+    match outreach::request(&state, &who, id, f.paper_id, None, ip).await {
         Ok(_) => {
             let message = if who.is_admin() {
                 "The invitation is on its way."
@@ -398,50 +372,4 @@ pub async fn invite_author_post(
         }
         Err(e) => super::outcome::flash_failure(&state, &back, e),
     }
-}
-
-pub async fn admin_outreach_get(
-    State(state): State<AppState>,
-    viewer: Viewer,
-) -> Result<Response, PageError> {
-    let who = viewer.require_admin("/admin/outreach")?;
-    let (demand, suppressed) = outreach::demand(&state, &who).await?;
-    let history = outreach::history(&state, &who, None).await?;
-    Ok(render(&AdminOutreachPage {
-        layout: viewer.layout("Outreach"),
-        demand,
-        suppressed,
-        history,
-    }))
-}
-
-pub async fn admin_invite_paper_post(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    ClientIp(ip): ClientIp,
-    PageForm(f): PageForm<PaperInviteForm>,
-) -> Result<Response, PageError> {
-    let who = viewer.require_admin("/admin/outreach")?;
-    viewer.check_csrf(&f.csrf_token)?;
-    let Ok(paper) = f.paper_id.trim().parse::<i64>() else {
-        return Ok(redirect_with_flash(
-            &state,
-            "/admin/outreach",
-            "error",
-            "Give the paper's number.",
-        ));
-    };
-    let results = outreach::invite_paper(&state, &who, PaperId(paper), ip).await?;
-    let invited = results.iter().filter(|(_, o)| o == "invited").count();
-    let message = if results.is_empty() {
-        "This paper has no collected researchers yet; collect them first.".to_string()
-    } else {
-        format!("{invited} of {} authors invited.", results.len())
-    };
-    Ok(redirect_with_flash(
-        &state,
-        "/admin/outreach",
-        if invited > 0 { "success" } else { "error" },
-        &message,
-    ))
 }

@@ -160,9 +160,9 @@ pub async fn search_get(
 pub async fn paper_get(
     State(state): State<AppState>,
     viewer: Viewer,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<PaperId>,
 ) -> Result<Response, PageError> {
-    let paper = (*papers::get(&state, PaperId(id)).await?).clone();
+    let paper = (*papers::get(&state, id).await?).clone();
     let progress = match &viewer.session {
         Some(_) => Some(papers::get_progress(&state, &viewer.require("/")?, paper.id).await?),
         None => None,
@@ -290,7 +290,7 @@ pub async fn import_post(
 pub async fn progress_post(
     State(state): State<AppState>,
     viewer: Viewer,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<PaperId>,
     PageForm(f): PageForm<ProgressForm>,
 ) -> Result<Response, PageError> {
     let who = viewer.require(&format!("/papers/{id}"))?;
@@ -304,14 +304,7 @@ pub async fn progress_post(
             "Progress must be a number from 0 to 100.",
         ));
     };
-    let r = papers::set_progress(
-        &state,
-        &who,
-        PaperId(id),
-        percent,
-        f.wants_consultation.is_some(),
-    )
-    .await;
+    let r = papers::set_progress(&state, &who, id, percent, f.wants_consultation.is_some()).await;
     flash_outcome(&state, &to, r.map(|_| "Your progress is saved."))
 }
 

@@ -12,7 +12,7 @@ use super::booking::price_label;
 use super::context::{render, Layout, Viewer};
 use super::form::PageForm;
 use super::PageError;
-use crate::domain::ConsultingSessionId;
+use crate::domain::{ConsultingSessionId, SessionStatus};
 use crate::error::AppError;
 use crate::http::downloads::calendar_response;
 use crate::http::extractors::{AppPath, AppQuery};
@@ -24,9 +24,10 @@ use crate::state::AppState;
 
 /// A session as a row in a list, times in the viewer's zone.
 pub struct SessionLine {
-    pub id: i64,
+    pub id: ConsultingSessionId,
     pub with: String,
     pub when: String,
+    /// The status as the list shows it (`no-show`).
     pub status: String,
     pub topic: String,
     pub actions: Vec<String>,
@@ -71,13 +72,13 @@ impl SessionPage {
 #[template(path = "pages/session_respond.html")]
 pub struct RespondPage {
     pub layout: Layout,
-    pub id: i64,
+    pub id: ConsultingSessionId,
     pub token: String,
     pub action: String,
     pub reader: String,
     pub topic: String,
     pub when: String,
-    pub status: String,
+    pub status: SessionStatus,
 }
 
 #[derive(Deserialize)]
@@ -116,10 +117,10 @@ fn other_party(s: &SessionView) -> String {
 
 fn line(s: SessionView, zone: Tz) -> SessionLine {
     SessionLine {
-        id: s.id.0,
+        id: s.id,
         with: other_party(&s),
         when: local_label(s.start, zone),
-        status: s.status.replace('_', "-"),
+        status: s.status.as_str().replace('_', "-"),
         topic: crate::services::mail::templates::clip(&s.topic, 80),
         actions: s.actions,
     }
@@ -140,7 +141,7 @@ pub async fn sessions_get(
     let (mut upcoming, past): (Vec<_>, Vec<_>) = all
         .items
         .into_iter()
-        .partition(|s| s.end > now && (s.status == "requested" || s.status == "accepted"));
+        .partition(|s| s.end > now && s.status.is_live());
     upcoming.sort_by_key(|s| s.start);
     Ok(render(&SessionsPage {
         layout: viewer.layout("My sessions"),
@@ -184,14 +185,15 @@ fn events(list: Vec<HistoryEntry>, zone: Tz) -> Vec<(String, String, String)> {
 pub async fn session_get(
     State(state): State<AppState>,
     viewer: Viewer,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ConsultingSessionId>,
 ) -> Result<Response, PageError> {
     let who = viewer.require(&format!("/sessions/{id}"))?;
     let zone = viewer.zone(None);
-    let detail = sessions::get(&state, &who, ConsultingSessionId(id)).await?;
+    let detail = sessions::get(&state, &who, id).await?;
     let s = detail.session;
     let reschedule_slots = reschedule_slots(&state, &s, zone).await;
-    let payment = sessions::pay::payment_summary(&state, s.your_role, s.id, &s.status).await?;
+    let payment =
+        sessions::pay::payment_summary(&state, s.your_role, s.id, s.status.as_str()).await?;
     Ok(render(&SessionPage {
         payment,
         layout: viewer.layout(format!("Session with {}", other_party(&s))),
@@ -256,16 +258,14 @@ fn action_of(f: &ActionForm) -> Result<(Action, &'static str), AppError> {
 pub async fn action_post(
     State(state): State<AppState>,
     viewer: Viewer,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ConsultingSessionId>,
     PageForm(f): PageForm<ActionForm>,
 ) -> Result<Response, PageError> {
     let back = format!("/sessions/{id}");
     let who = viewer.require(&back)?;
     viewer.check_csrf(&f.csrf_token)?;
     let result = match action_of(&f) {
-        Ok((action, done)) => actions::act(&state, &who, ConsultingSessionId(id), action)
-            .await
-            .map(|_| done),
+        Ok((action, done)) => actions::act(&state, &who, id, action).await.map(|_| done),
         Err(e) => Err(e),
     };
     super::outcome::flash_outcome(&state, &back, result)
@@ -274,10 +274,10 @@ pub async fn action_post(
 pub async fn ics_get(
     State(state): State<AppState>,
     viewer: Viewer,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ConsultingSessionId>,
 ) -> Result<Response, PageError> {
     let who = viewer.require(&format!("/sessions/{id}"))?;
-    let body = sessions::ics(&state, &who, ConsultingSessionId(id)).await?;
+    let body = sessions::ics(&state, &who, id).await?;
     Ok(calendar_response(id, body))
 }
 
@@ -286,10 +286,10 @@ pub async fn ics_get(
 pub async fn respond_get(
     State(state): State<AppState>,
     viewer: Viewer,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ConsultingSessionId>,
     AppQuery(q): AppQuery<RespondQuery>,
 ) -> Result<Response, PageError> {
-    let linked = actions::by_link(&state, ConsultingSessionId(id), &q.token).await?;
+    let linked = actions::by_link(&state, id, &q.token).await?;
     let zone = viewer.zone(linked.researcher_timezone.as_deref());
     let row = linked.session;
     let action = if q.action == "decline" {
@@ -305,13 +305,13 @@ pub async fn respond_get(
         reader: row.reader_name.clone(),
         topic: row.topic.clone(),
         when: format!("{} ({})", local_label(row.start, zone), zone.name()),
-        status: row.status.clone(),
+        status: row.status,
     }))
 }
 
 pub async fn respond_post(
     State(state): State<AppState>,
-    AppPath(id): AppPath<i64>,
+    AppPath(id): AppPath<ConsultingSessionId>,
     PageForm(f): PageForm<RespondForm>,
 ) -> Result<Response, PageError> {
     // Back to the link's own page, which needs no log-in: the session
@@ -324,7 +324,6 @@ pub async fn respond_post(
     };
     let token: String = url::form_urlencoded::byte_serialize(f.token.as_bytes()).collect();
     let back = format!("/sessions/{id}/respond?token={token}&action={action}");
-    let id = ConsultingSessionId(id);
     // A link that does not work is an error page, not a flash on a page
     // its holder may not see.
     let linked = actions::by_link(&state, id, &f.token).await?;

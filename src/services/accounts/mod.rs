@@ -9,7 +9,7 @@ use serde_json::json;
 use crate::db::repos::auth_sessions;
 use crate::db::repos::{audit, users};
 use crate::domain::password::PasswordPolicy;
-use crate::domain::{text, Email, Role, SessionId, UserId};
+use crate::domain::{text, Email, ResearcherId, Role, SessionId, UserId};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::services::terms;
 use crate::state::AppState;
@@ -273,10 +273,10 @@ pub async fn get_user(state: &AppState, id: UserId) -> AppResult<users::UserRow>
 }
 
 /// The researcher profile an account claimed, if any.
-pub async fn claimed_profile(state: &AppState, id: UserId) -> AppResult<Option<i64>> {
+pub async fn claimed_profile(state: &AppState, id: UserId) -> AppResult<Option<ResearcherId>> {
     state
         .db
-        .read(move |c| Ok(crate::db::repos::researchers::by_user(c, id.0)?.map(|r| r.0)))
+        .read(move |c| crate::db::repos::researchers::by_user(c, id))
         .await
 }
 

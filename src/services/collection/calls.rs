@@ -12,6 +12,7 @@ use serde::Serialize;
 use sha2::{Digest, Sha256};
 
 use crate::db::repos::provider_calls::{self, Call};
+use crate::domain::ProviderCallId;
 use crate::error::{AppError, AppResult};
 use crate::providers::ProviderError;
 use crate::state::AppState;
@@ -256,7 +257,7 @@ async fn log(
     state: &AppState,
     provider: Provider,
     operation: &str,
-    reserved: Option<i64>,
+    reserved: Option<ProviderCallId>,
     outcome: &'static str,
     paid: bool,
     ms: u64,

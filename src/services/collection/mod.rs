@@ -2,24 +2,25 @@
 //! takes every author through OpenAlex → Firecrawl → RocketReach → Tavily.
 
 pub mod calls;
+mod jobs;
 pub mod pipeline;
+mod providers;
 pub mod runner;
 mod steps;
 
 use std::net::IpAddr;
 
-use serde::Serialize;
 use serde_json::json;
-use utoipa::ToSchema;
 
-use crate::db::repos::{audit, collection_jobs, papers, provider_calls, researchers};
-use crate::domain::{text, JobId, PaperId, ResearcherId};
+use crate::db::repos::{audit, collection_jobs, papers, researchers};
+use crate::domain::{text, CollectionStatus, JobId, PaperId};
 use crate::error::{AppError, AppResult, FieldErrors};
-use crate::pagination::{Page, PageParams};
 use crate::services::accounts::Principal;
 use crate::state::AppState;
 
 pub use calls::Provider;
+pub use jobs::*;
+pub use providers::*;
 
 /// What to collect.
 #[derive(Debug, Clone)]
@@ -40,37 +41,6 @@ pub struct Queued {
     pub job_id: JobId,
     /// False when an identical job was already queued or running.
     pub created: bool,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct StepView {
-    /// 0-based author position (in the paper, or 0 for one person).
-    pub author_index: i64,
-    /// `identify`, `openalex`, `firecrawl`, `rocketreach` or `tavily`.
-    pub provider: String,
-    /// `ok`, `empty`, `not_needed`, `skipped`, `unavailable` or `failed`.
-    pub outcome: String,
-    pub detail: Option<String>,
-    pub researcher_id: Option<ResearcherId>,
-    pub duration_ms: i64,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct JobView {
-    pub id: JobId,
-    /// `paper` or `person`.
-    pub kind: String,
-    /// `queued`, `running`, `completed`, `partial` or `failed`.
-    pub status: String,
-    pub paper_id: Option<PaperId>,
-    pub name: Option<String>,
-    pub affiliation: Option<String>,
-    pub error: Option<String>,
-    pub created_at: String,
-    pub started_at: Option<String>,
-    pub finished_at: Option<String>,
-    pub steps: Vec<StepView>,
-    pub researcher_ids: Vec<ResearcherId>,
 }
 
 fn validate(req: &CollectRequest) -> AppResult<CollectRequest> {
@@ -159,9 +129,11 @@ pub async fn request(
     if !who.is_admin() {
         let status = paper
             .as_ref()
-            .map(|p| p.collection_status.as_str())
-            .unwrap_or("not_collected");
-        if !matches!(status, "not_collected" | "failed") {
+            .map_or(CollectionStatus::NotCollected, |p| p.collection_status);
+        if !matches!(
+            status,
+            CollectionStatus::NotCollected | CollectionStatus::Failed
+        ) {
             return Err(AppError::conflict(
                 "already_collected",
                 "This paper's authors have been collected already.",
@@ -218,7 +190,7 @@ pub async fn request(
             };
             let id = collection_jobs::insert(tx, &job, now)?;
             if let (Some(p), "paper") = (paper_id, kind) {
-                papers::set_collection_status(tx, p, "queued", None)?;
+                papers::set_collection_status(tx, p, CollectionStatus::Queued, None)?;
             }
             let ev = audit::NewEvent {
                 actor: Some(actor),
@@ -242,143 +214,6 @@ pub async fn request(
         state.collection_wake.notify_one();
     }
     Ok(queued)
-}
-
-/// A job with its steps: for admins and the user who asked for it.
-pub async fn job(state: &AppState, who: &Principal, id: JobId) -> AppResult<JobView> {
-    let view = job_view(state, id).await?;
-    let owner = state
-        .db
-        .read(move |c| collection_jobs::find(c, id))
-        .await?
-        .and_then(|j| j.requested_by);
-    if !who.is_admin() && owner != Some(who.user_id) {
-        return Err(AppError::NotFound);
-    }
-    Ok(view)
-}
-
-pub async fn job_view(state: &AppState, id: JobId) -> AppResult<JobView> {
-    let (job, steps) = state
-        .db
-        .read(move |c| {
-            Ok((
-                collection_jobs::find(c, id)?,
-                collection_jobs::steps(c, id)?,
-            ))
-        })
-        .await?;
-    let job = job.ok_or(AppError::NotFound)?;
-    // Steps are in pipeline order, so the last one of each author names
-    // their researcher after any merge.
-    let mut by_author = std::collections::BTreeMap::new();
-    for s in &steps {
-        if let Some(r) = s.researcher_id {
-            by_author.insert(s.author_index, r);
-        }
-    }
-    let mut researcher_ids: Vec<ResearcherId> = Vec::new();
-    for r in by_author.into_values() {
-        if !researcher_ids.contains(&r) {
-            researcher_ids.push(r);
-        }
-    }
-    Ok(JobView {
-        id: job.id,
-        kind: job.kind,
-        status: job.status,
-        paper_id: job.paper_id,
-        name: job.name,
-        affiliation: job.affiliation,
-        error: job.error,
-        created_at: job.created_at,
-        started_at: job.started_at,
-        finished_at: job.finished_at,
-        steps: steps
-            .into_iter()
-            .map(|s| StepView {
-                author_index: s.author_index,
-                provider: s.provider,
-                outcome: s.outcome,
-                detail: s.detail,
-                researcher_id: s.researcher_id,
-                duration_ms: s.duration_ms,
-            })
-            .collect(),
-        researcher_ids,
-    })
-}
-
-/// The latest collection job of a paper (for the paper page's progress).
-pub async fn latest_for_paper(state: &AppState, paper: PaperId) -> AppResult<Option<JobView>> {
-    let job = state
-        .db
-        .read(move |c| collection_jobs::latest_for_paper(c, paper))
-        .await?;
-    match job {
-        Some(j) => Ok(Some(job_view(state, j.id).await?)),
-        None => Ok(None),
-    }
-}
-
-/// Jobs, newest first (admins).
-pub async fn list_jobs(
-    state: &AppState,
-    who: &Principal,
-    status: Option<String>,
-    page: &PageParams,
-) -> AppResult<Page<JobView>> {
-    who.require_admin()?;
-    let limit = page.limit()?;
-    let before = page.after_id()?.map(JobId);
-    let rows = state
-        .db
-        .read(move |c| collection_jobs::list(c, status.as_deref(), before, limit + 1))
-        .await?;
-    let mut views = Vec::with_capacity(rows.len());
-    for r in rows {
-        views.push(job_view(state, r.id).await?);
-    }
-    Ok(Page::from_rows(views, limit, |j| j.id.0))
-}
-
-/// Queues a finished job again; its failed steps run again (admins).
-pub async fn retry(
-    state: &AppState,
-    who: &Principal,
-    id: JobId,
-    ip: Option<IpAddr>,
-) -> AppResult<JobView> {
-    who.require_admin()?;
-    let (keys, now, actor) = (state.keys.clone(), state.now(), who.user_id);
-    let retried = state
-        .db
-        .write(move |tx| {
-            if collection_jobs::find(tx, id)?.is_none() {
-                return Err(AppError::NotFound);
-            }
-            let ok = collection_jobs::retry(tx, id)?;
-            if ok {
-                let ev = audit::NewEvent {
-                    actor: Some(actor),
-                    action: "collection.retried",
-                    target: Some(format!("job:{id}")),
-                    detail: json!({}),
-                    ip,
-                };
-                audit::append(tx, &keys, ev, now)?;
-            }
-            Ok(ok)
-        })
-        .await?;
-    if !retried {
-        return Err(AppError::conflict(
-            "job_not_finished",
-            "Only a finished job can be retried.",
-        ));
-    }
-    state.collection_wake.notify_one();
-    job_view(state, id).await
 }
 
 /// Queues a refresh for profiles collected more than
@@ -423,95 +258,4 @@ pub async fn refresh_stale(
         state.collection_wake.notify_one();
     }
     Ok(queued)
-}
-
-/// A provider's state, for the admin page.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct ProviderView {
-    pub name: String,
-    /// Paid providers need an API key; OpenAlex does not.
-    pub configured: bool,
-    pub available: bool,
-    pub unavailable_reason: Option<String>,
-    pub unavailable_since: Option<String>,
-    pub last_error: Option<String>,
-    pub last_error_at: Option<String>,
-    /// Paid calls this calendar month (UTC).
-    pub credits_used_this_month: i64,
-    /// 0 means no limit.
-    pub monthly_credit_budget: u32,
-    /// Calls this month by outcome (`ok`, `cached`, `error`, `not_found`).
-    pub calls_this_month: std::collections::BTreeMap<String, i64>,
-}
-
-pub async fn providers(state: &AppState, who: &Principal) -> AppResult<Vec<ProviderView>> {
-    who.require_admin()?;
-    let since = calls::month_start(state.now());
-    let mut out = Vec::new();
-    for p in Provider::ALL {
-        let name = p.as_str();
-        let (status, used, counts) = state
-            .db
-            .read(move |c| {
-                Ok((
-                    provider_calls::status(c, name)?,
-                    provider_calls::paid_since(c, name, since)?,
-                    provider_calls::counts_since(c, name, since)?,
-                ))
-            })
-            .await?;
-        let same_key = status.key_fingerprint.as_deref() == Some(p.key_fingerprint(state).as_str());
-        let unavailable = status.unavailable_reason.is_some() && same_key;
-        let budget = p.monthly_budget(state);
-        let spent = budget > 0 && used >= i64::from(budget);
-        out.push(ProviderView {
-            name: name.into(),
-            configured: p.configured(state),
-            available: p.configured(state) && !unavailable && !spent,
-            unavailable_reason: if unavailable {
-                status.unavailable_reason
-            } else {
-                None
-            },
-            unavailable_since: if unavailable {
-                status.unavailable_since
-            } else {
-                None
-            },
-            last_error: status.last_error,
-            last_error_at: status.last_error_at,
-            credits_used_this_month: used,
-            monthly_credit_budget: p.monthly_budget(state),
-            calls_this_month: counts.into_iter().collect(),
-        });
-    }
-    Ok(out)
-}
-
-/// Makes a provider marked unavailable usable again (admins).
-pub async fn enable_provider(
-    state: &AppState,
-    who: &Principal,
-    name: &str,
-    ip: Option<IpAddr>,
-) -> AppResult<()> {
-    who.require_admin()?;
-    let provider = Provider::parse(name).ok_or(AppError::NotFound)?;
-    let (keys, now, actor) = (state.keys.clone(), state.now(), who.user_id);
-    let name = provider.as_str();
-    state
-        .db
-        .write(move |tx| {
-            provider_calls::clear_unavailable(tx, name)?;
-            let ev = audit::NewEvent {
-                actor: Some(actor),
-                action: "provider.enabled",
-                target: Some(format!("provider:{name}")),
-                detail: json!({}),
-                ip,
-            };
-            audit::append(tx, &keys, ev, now)?;
-            Ok(())
-        })
-        .await
 }

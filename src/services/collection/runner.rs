@@ -10,7 +10,7 @@ use tokio::sync::Semaphore;
 
 use super::pipeline::{self, AuthorInput, DoneSteps};
 use crate::db::repos::{collection_jobs, papers};
-use crate::domain::{JobId, PaperId};
+use crate::domain::{CollectionStatus, JobId, JobStatus, PaperId};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -95,7 +95,7 @@ async fn fail_job(state: &AppState, id: JobId) {
     let message = "the job stopped on an internal error; it is in the server log".to_string();
     let result = state
         .db
-        .write(move |tx| collection_jobs::finish(tx, id, "failed", Some(&message), now))
+        .write(move |tx| collection_jobs::finish(tx, id, JobStatus::Failed, Some(&message), now))
         .await;
     if let Err(e) = result {
         tracing::error!(job_id = %id, error = %e, "could not mark the job failed");
@@ -104,7 +104,7 @@ async fn fail_job(state: &AppState, id: JobId) {
 
 /// Runs one claimed job: every author through the pipeline, then the
 /// job's final status. Steps already saved (a resumed job) are skipped.
-pub async fn run_job(state: &AppState, id: JobId) -> AppResult<String> {
+pub async fn run_job(state: &AppState, id: JobId) -> AppResult<JobStatus> {
     let started = Instant::now();
     let job = state
         .db
@@ -126,7 +126,7 @@ pub async fn run_job(state: &AppState, id: JobId) -> AppResult<String> {
         .map(|s| ((s.author_index, s.provider), (s.outcome, s.researcher_id)))
         .collect();
     if let Some(paper) = paper_job {
-        set_paper_status(state, paper, "running", false).await?;
+        set_paper_status(state, paper, CollectionStatus::Running, false).await?;
     }
     let done = Arc::new(done);
     let mut tasks = tokio::task::JoinSet::new();
@@ -158,11 +158,11 @@ pub async fn run_job(state: &AppState, id: JobId) -> AppResult<String> {
     }
     let stopped = authors.len() - researchers.len();
     let status = if researchers.is_empty() && !authors.is_empty() {
-        "failed"
+        JobStatus::Failed
     } else if failed_steps > 0 || stopped > 0 {
-        "partial"
+        JobStatus::Partial
     } else {
-        "completed"
+        JobStatus::Completed
     };
     // Details stay in the log: the requester sees the job, not internals.
     let error = (stopped > 0).then(|| {
@@ -172,28 +172,23 @@ pub async fn run_job(state: &AppState, id: JobId) -> AppResult<String> {
         )
     });
     let now = state.now();
-    let st = status.to_string();
     state
         .db
-        .write(move |tx| collection_jobs::finish(tx, id, &st, error.as_deref(), now))
+        .write(move |tx| collection_jobs::finish(tx, id, status, error.as_deref(), now))
         .await?;
     if let Some(paper) = paper_job {
-        let paper_status = match status {
-            "completed" => "collected",
-            other => other,
-        };
-        set_paper_status(state, paper, paper_status, true).await?;
+        set_paper_status(state, paper, status.into(), true).await?;
     }
     tracing::info!(
         job_id = %id,
-        status,
+        status = status.as_str(),
         authors = authors.len(),
         researchers = researchers.len(),
         failed_steps,
         duration_ms = started.elapsed().as_millis() as u64,
         "collection job finished"
     );
-    Ok(status.to_string())
+    Ok(status)
 }
 
 /// The authors a job collects, and the paper to link them to (a person job
@@ -251,13 +246,13 @@ async fn authors_of(
 async fn set_paper_status(
     state: &AppState,
     paper: PaperId,
-    status: &str,
+    status: CollectionStatus,
     finished: bool,
 ) -> AppResult<()> {
-    let (status, now) = (status.to_string(), state.now());
+    let now = state.now();
     state
         .db
-        .write(move |tx| papers::set_collection_status(tx, paper, &status, finished.then_some(now)))
+        .write(move |tx| papers::set_collection_status(tx, paper, status, finished.then_some(now)))
         .await?;
     state.cache.papers.invalidate(&paper).await;
     Ok(())

@@ -17,7 +17,7 @@ use serde_json::json;
 use crate::db::repos::audit;
 use crate::db::repos::mail_outbox::{self, Content};
 
-use crate::domain::Email;
+use crate::domain::{Email, MailId, MailStatus};
 use crate::error::{AppError, AppResult};
 use crate::pagination::{Page, PageParams};
 use crate::services::accounts::Principal;
@@ -28,7 +28,7 @@ use crate::state::AppState;
 /// registers one (its invitations' history), through `AppState::hooks`, so
 /// mail never imports the services above it.
 pub type DeliveredHook =
-    fn(&rusqlite::Connection, i64, bool, chrono::DateTime<chrono::Utc>) -> AppResult<()>;
+    fn(&rusqlite::Connection, MailId, bool, chrono::DateTime<chrono::Utc>) -> AppResult<()>;
 
 /// A message ready for the outbox.
 pub struct Outgoing {
@@ -38,11 +38,11 @@ pub struct Outgoing {
 }
 
 /// The status a new message starts in.
-fn initial_status(state: &AppState) -> &'static str {
+fn initial_status(state: &AppState) -> MailStatus {
     if state.config.smtp.enabled() {
-        "queued"
+        MailStatus::Queued
     } else {
-        "held"
+        MailStatus::Held
     }
 }
 
@@ -54,7 +54,7 @@ pub fn enqueue_in(
     state: &AppState,
     msg: &Outgoing,
     now: chrono::DateTime<chrono::Utc>,
-) -> AppResult<i64> {
+) -> AppResult<MailId> {
     let bidx = state.keys.blind_index("email", msg.to.as_str());
     if crate::db::repos::outreach::is_suppressed(conn, &bidx)? {
         tracing::info!(
@@ -76,7 +76,12 @@ pub fn enqueue_in(
         status,
         now,
     )?;
-    tracing::info!(mail_id = id, template = msg.template, status, "mail queued");
+    tracing::info!(
+        mail_id = id.0,
+        template = msg.template,
+        status = status.as_str(),
+        "mail queued"
+    );
     Ok(id)
 }
 
@@ -87,7 +92,7 @@ pub fn enqueue_unless_opted_out_in(
     state: &AppState,
     msg: &Outgoing,
     now: chrono::DateTime<chrono::Utc>,
-) -> AppResult<Option<i64>> {
+) -> AppResult<Option<MailId>> {
     match enqueue_in(conn, state, msg, now) {
         Ok(id) => Ok(Some(id)),
         Err(AppError::Conflict {
@@ -98,7 +103,7 @@ pub fn enqueue_unless_opted_out_in(
 }
 
 /// Puts a message in the outbox and wakes the sender.
-pub async fn enqueue(state: &AppState, msg: Outgoing) -> AppResult<i64> {
+pub async fn enqueue(state: &AppState, msg: Outgoing) -> AppResult<MailId> {
     let st = state.clone();
     let now = state.now();
     let id = state
@@ -116,7 +121,8 @@ pub fn wake(state: &AppState) {
     }
 }
 
-/// The mailbox: messages newest first, filtered by status and template.
+/// The mailbox: messages newest first, filtered by status (as given in the
+/// query string) and template.
 pub async fn list(
     state: &AppState,
     who: &Principal,
@@ -127,19 +133,14 @@ pub async fn list(
     who.require_admin()?;
     let limit = page.limit()?;
     let before = page.after_id()?;
+    // A value that is no status matches no message.
+    let Ok(status) = status.as_deref().map(str::parse::<MailStatus>).transpose() else {
+        return Ok(Page::empty());
+    };
     let keys = state.keys.clone();
     let rows = state
         .db
-        .read(move |c| {
-            mail_outbox::list(
-                c,
-                &keys,
-                status.as_deref(),
-                template.as_deref(),
-                before,
-                limit + 1,
-            )
-        })
+        .read(move |c| mail_outbox::list(c, &keys, status, template.as_deref(), before, limit + 1))
         .await?;
     let rows: Vec<MailView> = rows.into_iter().map(MailView::from).collect();
     Ok(Page::from_rows(rows, limit, |m| m.id))
@@ -149,7 +150,7 @@ pub async fn list(
 pub async fn summary(
     state: &AppState,
     who: &Principal,
-) -> AppResult<(Vec<(String, i64)>, Vec<String>)> {
+) -> AppResult<(Vec<(MailStatus, i64)>, Vec<String>)> {
     who.require_admin()?;
     state
         .db
@@ -157,7 +158,7 @@ pub async fn summary(
         .await
 }
 
-pub async fn get(state: &AppState, who: &Principal, id: i64) -> AppResult<MailView> {
+pub async fn get(state: &AppState, who: &Principal, id: MailId) -> AppResult<MailView> {
     who.require_admin()?;
     let keys = state.keys.clone();
     state
@@ -172,7 +173,7 @@ pub async fn get(state: &AppState, who: &Principal, id: i64) -> AppResult<MailVi
 pub async fn retry(
     state: &AppState,
     who: &Principal,
-    id: i64,
+    id: MailId,
     ip: Option<IpAddr>,
 ) -> AppResult<()> {
     who.require_admin()?;
@@ -206,7 +207,7 @@ pub async fn retry(
             Ok(())
         })
         .await?;
-    tracing::info!(mail_id = id, "mail queued again by an admin");
+    tracing::info!(mail_id = id.0, "mail queued again by an admin");
     wake(state);
     Ok(())
 }
@@ -217,7 +218,7 @@ pub async fn send_test(
     who: &Principal,
     to: &str,
     ip: Option<IpAddr>,
-) -> AppResult<i64> {
+) -> AppResult<MailId> {
     who.require_admin()?;
     let to = Email::parse(to).map_err(|m| AppError::field("to", m))?;
     let content =

@@ -158,7 +158,7 @@ async fn deliver(state: &AppState, mailer: &Mailer) -> AppResult<(usize, usize)>
                             delivered(tx, id, true, now)
                         })
                         .await?;
-                    tracing::info!(mail_id = id, template = %row.template, attempts = attempt, "mail sent");
+                    tracing::info!(mail_id = id.0, template = %row.template, attempts = attempt, "mail sent");
                     sent += 1;
                 }
                 Err((error, permanent)) => {
@@ -177,9 +177,9 @@ async fn deliver(state: &AppState, mailer: &Mailer) -> AppResult<(usize, usize)>
                         .await?;
                     if give_up {
                         failed += 1;
-                        tracing::warn!(mail_id = id, template = %row.template, attempts = attempt, permanent, error = %error, "mail failed");
+                        tracing::warn!(mail_id = id.0, template = %row.template, attempts = attempt, permanent, error = %error, "mail failed");
                     } else {
-                        tracing::info!(mail_id = id, template = %row.template, attempts = attempt, error = %error, "mail delivery will be retried");
+                        tracing::info!(mail_id = id.0, template = %row.template, attempts = attempt, error = %error, "mail delivery will be retried");
                     }
                 }
             }
@@ -221,13 +221,10 @@ pub fn spawn(state: AppState) -> tokio::task::JoinHandle<()> {
     })
 }
 
-/// For the admin page: whether mail leaves the outbox at all.
-pub fn mode(state: &AppState) -> &'static str {
-    if state.mailer.is_some() {
-        "smtp"
-    } else {
-        "held"
-    }
+/// For the admin page: whether mail leaves the outbox at all (else every
+/// message stays held).
+pub fn sends(state: &AppState) -> bool {
+    state.mailer.is_some()
 }
 
 impl From<lettre::error::Error> for AppError {

@@ -1,19 +1,19 @@
 //! Outbox messages as the admin mailbox shows them.
 
 use crate::db::repos::mail_outbox::MailRow;
+use crate::domain::{MailId, MailStatus};
 
 /// A message as the admin mailbox shows it.
 #[derive(Debug, Clone)]
 pub struct MailView {
-    pub id: i64,
+    pub id: MailId,
     pub template: String,
     pub recipient: String,
     pub subject: String,
     pub text: String,
     pub html: String,
     pub headers: Vec<(String, String)>,
-    /// `queued`, `sent`, `failed` or `held`.
-    pub status: String,
+    pub status: MailStatus,
     pub attempts: i64,
     pub next_attempt_at: String,
     pub last_error: Option<String>,

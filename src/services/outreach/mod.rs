@@ -8,30 +8,35 @@ use serde::Serialize;
 use serde_json::json;
 use utoipa::ToSchema;
 
-use crate::db::repos::outreach::{self as repo, Demand, NewOutreach, OutreachRow};
-
-mod views;
+use crate::db::repos::outreach::{self as repo, NewOutreach};
 use crate::db::repos::{audit, papers, researchers, users};
-use crate::domain::{text, Email, PaperId, ResearcherId};
+use crate::domain::{
+    text, Email, MailId, OutreachId, OutreachStatus, PaperId, ResearcherId, ResearcherStatus,
+    UserId,
+};
 use crate::error::{AppError, AppResult};
 use crate::services::accounts::Principal;
 use crate::services::link_tokens::{self};
 use crate::services::mail::templates::{self, OutreachRequest};
 use crate::services::mail::{self, Outgoing};
 use crate::state::AppState;
-pub use views::{DemandView, InvitationView};
 
+mod admin;
+mod corrections;
 mod opt_out;
 mod registration;
+mod views;
 
+pub use admin::*;
+pub use corrections::Corrections;
 pub use opt_out::*;
 pub use registration::*;
+pub use views::{DemandView, InvitationView};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct OutreachView {
-    pub id: i64,
-    /// `queued`, `sent`, `opened`, `registered`, `opted_out` or `failed`.
-    pub status: String,
+    pub id: OutreachId,
+    pub status: OutreachStatus,
 }
 
 /// Where the researcher's address came from, for the notice in the e-mail.
@@ -54,7 +59,7 @@ pub(super) fn link(state: &AppState, path: &str, token: &str) -> String {
 pub(super) async fn load(
     state: &AppState,
     id: ResearcherId,
-) -> AppResult<(researchers::ResearcherRow, String, Option<i64>)> {
+) -> AppResult<(researchers::ResearcherRow, ResearcherStatus, Option<UserId>)> {
     let keys = state.keys.clone();
     state
         .db
@@ -109,23 +114,15 @@ pub async fn request(
             Ok::<(), AppError>(())
         }
     };
-    if status == "opted_out" {
+    if status == ResearcherStatus::OptedOut {
         return Err(AppError::conflict(
             "opted_out",
             "This researcher asked not to be contacted.",
         ));
     }
-    if let Some(user_id) = linked_user {
+    if let Some(user) = linked_user {
         record_interest(state).await?;
-        notify_registered(
-            state,
-            who,
-            researcher,
-            crate::domain::UserId(user_id),
-            paper,
-            ip,
-        )
-        .await?;
+        notify_registered(state, who, researcher, user, paper, ip).await?;
         return Err(AppError::conflict(
             "already_registered",
             "This researcher is registered already; we told them about your interest. You can book them directly.",
@@ -171,7 +168,7 @@ pub async fn request(
 /// Queues the invitation e-mail, with its links, in one transaction.
 pub(super) async fn invite(
     state: &AppState,
-    actor: Option<crate::domain::UserId>,
+    actor: Option<UserId>,
     r: researchers::ResearcherRow,
     to: Email,
     paper: Option<PaperId>,
@@ -212,9 +209,8 @@ pub(super) async fn invite(
             };
             let id = repo::insert(tx, &keys, &new, now)?;
             let rcpt = researchers::email_index(&keys, &to);
-            let issue = |purpose| {
-                link_tokens::issue(&keys, researcher.0, id, purpose, now, ttl, Some(&rcpt))
-            };
+            let issue =
+                |purpose| link_tokens::issue(&keys, researcher, id, purpose, now, ttl, Some(&rcpt));
             let register = issue(link_tokens::REGISTER)?;
             let opt_out = issue(link_tokens::OPT_OUT)?;
             let content = templates::outreach_request(&OutreachRequest {
@@ -240,7 +236,7 @@ pub(super) async fn invite(
                 now,
             )?;
             repo::set_mail(tx, id, mail_id)?;
-            researchers::set_status(tx, researcher, "invited", now)?;
+            researchers::set_status(tx, researcher, ResearcherStatus::Invited, now)?;
             let ev = audit::NewEvent {
                 actor,
                 action: "outreach.invited",
@@ -251,7 +247,7 @@ pub(super) async fn invite(
             audit::append(tx, &keys, ev, now)?;
             Ok(OutreachView {
                 id,
-                status: "queued".into(),
+                status: OutreachStatus::Queued,
             })
         })
         .await?;
@@ -264,7 +260,7 @@ async fn notify_registered(
     state: &AppState,
     who: &Principal,
     researcher: ResearcherId,
-    user: crate::domain::UserId,
+    user: UserId,
     paper: Option<PaperId>,
     ip: Option<IpAddr>,
 ) -> AppResult<()> {
@@ -337,81 +333,20 @@ async fn notify_registered(
     Ok(())
 }
 
-/// "Invite by e-mail" (admins): sets the address by hand (audited, never
-/// overwritten by collection), then invites as usual.
-pub async fn invite_by_email(
-    state: &AppState,
-    admin: &Principal,
-    researcher: ResearcherId,
-    email: &str,
-    paper: Option<PaperId>,
-    ip: Option<IpAddr>,
-) -> AppResult<OutreachView> {
-    crate::services::claims::admin_set_email(state, admin, researcher, email, ip).await?;
-    request(state, admin, researcher, paper, None, ip).await
-}
-
-/// Invites every author of a paper that can be invited (admins); returns
-/// per researcher the outcome in words.
-pub async fn invite_paper(
-    state: &AppState,
-    who: &Principal,
-    paper: PaperId,
-    ip: Option<IpAddr>,
-) -> AppResult<Vec<(String, String)>> {
-    who.require_admin()?;
-    let keys = state.keys.clone();
-    let authors = state
-        .db
-        .read(move |c| researchers::for_paper(c, &keys, paper, None, 200))
-        .await?;
-    let mut out = Vec::new();
-    let mut seen = Vec::new();
-    for (_, r) in authors {
-        if seen.contains(&r.id) {
-            continue;
-        }
-        seen.push(r.id);
-        let outcome = match request(state, who, r.id, Some(paper), None, ip).await {
-            Ok(_) => "invited".to_string(),
-            Err(e) => e.public_message(),
-        };
-        out.push((r.name, outcome));
-    }
-    Ok(out)
-}
-
-pub async fn demand(state: &AppState, who: &Principal) -> AppResult<(Vec<DemandView>, i64)> {
-    who.require_admin()?;
-    let (rows, suppressed): (Vec<Demand>, i64) = state
-        .db
-        .read(|c| Ok((repo::demand(c, 200)?, repo::suppression_count(c)?)))
-        .await?;
-    Ok((rows.into_iter().map(DemandView::from).collect(), suppressed))
-}
-
-pub async fn history(
-    state: &AppState,
-    who: &Principal,
-    researcher: Option<ResearcherId>,
-) -> AppResult<Vec<InvitationView>> {
-    who.require_admin()?;
-    let rows: Vec<OutreachRow> = state
-        .db
-        .read(move |c| repo::list(c, researcher, None, None, 200))
-        .await?;
-    Ok(rows.into_iter().map(InvitationView::from).collect())
-}
-
 /// Keeps an invitation's status in step with its e-mail.
 pub fn mail_delivered(
     conn: &rusqlite::Connection,
-    mail_id: i64,
+    mail: MailId,
     sent: bool,
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<()> {
-    if let Some(id) = repo::by_mail(conn, mail_id)? {
-        repo::add_event(conn, id, if sent { "sent" } else { "failed" }, now)?;
+    if let Some(id) = repo::by_mail(conn, mail)? {
+        let reached = if sent {
+            OutreachStatus::Sent
+        } else {
+            OutreachStatus::Failed
+        };
+        repo::add_event(conn, id, reached, now)?;
     }
     Ok(())
 }

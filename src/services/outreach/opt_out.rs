@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::db::repos::outreach as repo;
 use crate::db::repos::{audit, researchers};
-use crate::domain::ResearcherId;
+use crate::domain::ResearcherStatus;
 use crate::error::{AppError, AppResult};
 use crate::services::link_tokens::{self};
 use crate::state::AppState;
@@ -17,7 +17,7 @@ use crate::state::AppState;
 pub async fn opt_out(state: &AppState, token: &str, ip: Option<IpAddr>) -> AppResult<String> {
     let claims = link_tokens::verify(&state.keys, token, link_tokens::OPT_OUT, state.now())
         .map_err(|(p, _)| p.into_error())?;
-    let rid = ResearcherId(claims.rid);
+    let rid = claims.rid;
     let (keys, now) = (state.keys.clone(), state.now());
     let name = state
         .db
@@ -46,7 +46,7 @@ pub async fn opt_out(state: &AppState, token: &str, ip: Option<IpAddr>) -> AppRe
                 repo::suppress(tx, &bidx, "opt_out", now)?;
             }
             researchers::erase_email(tx, rid, now)?;
-            researchers::set_status(tx, rid, "opted_out", now)?;
+            researchers::set_status(tx, rid, ResearcherStatus::OptedOut, now)?;
             repo::opted_out(tx, rid, now)?;
             let ev = audit::NewEvent {
                 actor: None,
@@ -67,7 +67,7 @@ pub async fn opt_out(state: &AppState, token: &str, ip: Option<IpAddr>) -> AppRe
 pub async fn opt_out_name(state: &AppState, token: &str) -> AppResult<String> {
     let claims = link_tokens::verify(&state.keys, token, link_tokens::OPT_OUT, state.now())
         .map_err(|(p, _)| p.into_error())?;
-    let rid = ResearcherId(claims.rid);
+    let rid = claims.rid;
     let keys = state.keys.clone();
     Ok(state
         .db

@@ -6,17 +6,16 @@ use std::net::IpAddr;
 
 use serde_json::json;
 
+use super::corrections::{apply_corrections, validate_corrections};
 use super::*;
 use crate::db::repos::outreach as repo;
 use crate::db::repos::{audit, researchers, users};
 use crate::domain::password::PasswordPolicy;
-use crate::domain::researcher::{Field, FieldValue, Provenance};
-use crate::domain::{text, Email, ResearcherId, Role};
+use crate::domain::{text, Email, OutreachStatus, ResearcherId, ResearcherStatus, Role};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::services::link_tokens::{self, LinkClaims, LinkProblem};
 use crate::services::mail::templates::{self, RegistrationWelcome};
 use crate::services::mail::{self, Outgoing};
-use crate::services::public_urls;
 use crate::services::terms;
 use crate::state::AppState;
 
@@ -36,11 +35,7 @@ async fn live_link(
     token: &str,
 ) -> Result<(LinkClaims, researchers::ResearcherRow), (LinkProblem, Option<LinkClaims>)> {
     let claims = link_tokens::verify(&state.keys, token, link_tokens::REGISTER, state.now())?;
-    let (jti, rid, keys) = (
-        claims.jti.clone(),
-        ResearcherId(claims.rid),
-        state.keys.clone(),
-    );
+    let (jti, rid, keys) = (claims.jti.clone(), claims.rid, state.keys.clone());
     let (used, row, bidx) = state
         .db
         .read(move |c| {
@@ -74,14 +69,14 @@ pub async fn landing(
 ) -> Result<Landing, (LinkProblem, Option<LinkClaims>)> {
     let (claims, row) = live_link(state, token).await?;
     let rid = row.id;
-    let (oid, now) = (claims.oid, state.now());
+    let (oid, now) = (claims.outreach(), state.now());
     let _ = state
         .db
         .write(move |tx| {
-            let opened =
-                repo::find(tx, oid)?.is_some_and(|o| o.events.iter().any(|(e, _)| e == "opened"));
+            let opened = repo::find(tx, oid)?
+                .is_some_and(|o| o.events.iter().any(|(e, _)| *e == OutreachStatus::Opened));
             if !opened {
-                repo::add_event(tx, oid, "opened", now)?;
+                repo::add_event(tx, oid, OutreachStatus::Opened, now)?;
             }
             Ok(())
         })
@@ -103,16 +98,6 @@ pub async fn landing(
         profile,
         account_exists,
     })
-}
-
-/// Corrections the researcher made on the registration page.
-#[derive(Debug, Default, Clone)]
-pub struct Corrections {
-    pub bio: Option<String>,
-    pub affiliation: Option<String>,
-    pub homepage: Option<String>,
-    pub publications: Option<Vec<String>>,
-    pub achievements: Option<Vec<(String, Option<String>)>>,
 }
 
 pub struct ResearcherRegistration {
@@ -142,7 +127,7 @@ fn take_link(
     claims: &LinkClaims,
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<()> {
-    let rid = ResearcherId(claims.rid);
+    let rid = claims.rid;
     let owner = researchers::owner(tx, rid)?.ok_or_else(|| LinkProblem::Tampered.into_error())?;
     if owner.is_some() {
         return Err(LinkProblem::AlreadyClaimed.into_error());
@@ -194,7 +179,7 @@ pub async fn register(
     errs.into_result()?;
     let name = name.unwrap_or_default();
     let hash = state.passwords.hash(&reg.password).await?;
-    let (keys, now, oid) = (state.keys.clone(), state.now(), claims.oid);
+    let (keys, now, oid) = (state.keys.clone(), state.now(), claims.outreach());
     let account_email = email.clone();
     let user = state
         .db
@@ -221,10 +206,10 @@ pub async fn register(
             let user = users::insert(tx, &keys, &new, now)?;
             // The link proved the mailbox.
             users::mark_email_verified(tx, user, now)?;
-            if !researchers::claim(tx, rid, user.0, now)? {
+            if !researchers::claim(tx, rid, user, now)? {
                 return Err(LinkProblem::AlreadyClaimed.into_error());
             }
-            repo::add_event(tx, oid, "registered", now)?;
+            repo::add_event(tx, oid, OutreachStatus::Registered, now)?;
             let ev = audit::NewEvent {
                 actor: Some(user),
                 action: "researcher.registered",
@@ -302,7 +287,12 @@ pub async fn link_profile(
     let timezone = check_timezone(timezone, &mut errs);
     errs.check("accept_terms", terms::check_accepted(accept_terms));
     errs.into_result()?;
-    let (keys, now, uid, oid) = (state.keys.clone(), state.now(), who.user_id, claims.oid);
+    let (keys, now, uid, oid) = (
+        state.keys.clone(),
+        state.now(),
+        who.user_id,
+        claims.outreach(),
+    );
     let account = state
         .db
         .write(move |tx| {
@@ -316,11 +306,11 @@ pub async fn link_profile(
                     "This link was sent to another address than your account's. Log in with the account that has that address.",
                 ));
             }
-            if researchers::by_user(tx, uid.0)?.is_some() {
+            if researchers::by_user(tx, uid)?.is_some() {
                 return Err(crate::services::claims::already_linked());
             }
             take_link(tx, &claims, now)?;
-            if !researchers::claim(tx, rid, uid.0, now)? {
+            if !researchers::claim(tx, rid, uid, now)? {
                 return Err(LinkProblem::AlreadyClaimed.into_error());
             }
             researchers::set_listing_consent(tx, rid, terms::TERMS_VERSION, timezone.as_deref(), now)?;
@@ -328,7 +318,7 @@ pub async fn link_profile(
                 users::mark_email_verified(tx, uid, now)?;
             }
             users::promote_to_researcher(tx, uid, now)?;
-            repo::add_event(tx, oid, "registered", now)?;
+            repo::add_event(tx, oid, OutreachStatus::Registered, now)?;
             let ev = audit::NewEvent {
                 actor: Some(uid),
                 action: "researcher.claimed",
@@ -346,111 +336,6 @@ pub async fn link_profile(
     Ok(rid)
 }
 
-/// Valid corrections, as field values; `None` values mean "remove".
-type Correction = (Field, Option<FieldValue>);
-
-async fn validate_corrections(c: &Corrections, errs: &mut FieldErrors) -> Vec<Correction> {
-    let mut out = Vec::new();
-    if let Some(bio) = &c.bio {
-        if let Some(v) = errs.check("bio", text::optional_block(Some(bio), 5000)) {
-            out.push((Field::Bio, v.map(FieldValue::Text)));
-        }
-    }
-    if let Some(a) = &c.affiliation {
-        if let Some(v) = errs.check("affiliation", text::optional_line(Some(a), 300)) {
-            out.push((Field::Affiliation, v.map(FieldValue::Text)));
-        }
-    }
-    if let Some(h) = &c.homepage {
-        let h = h.trim();
-        if h.is_empty() {
-            out.push((Field::Homepage, None));
-        } else if let Some(h) = errs.check("homepage", public_urls::check_entered(h).await) {
-            out.push((Field::Homepage, Some(FieldValue::Text(h))));
-        }
-    }
-    if let Some(p) = &c.publications {
-        let list: Vec<String> = p
-            .iter()
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .take(100)
-            .collect();
-        if list.iter().any(|s| text::line(s, 500).is_err()) {
-            errs.add(
-                "publications",
-                "one title per line, each at most 500 characters",
-            );
-        } else {
-            out.push((
-                Field::Publications,
-                (!list.is_empty()).then(|| FieldValue::Json(json!(list))),
-            ));
-        }
-    }
-    if let Some(a) = &c.achievements {
-        let mut list = Vec::new();
-        for (n, (t, u)) in a
-            .iter()
-            .filter(|(t, _)| !t.trim().is_empty())
-            .take(50)
-            .enumerate()
-        {
-            if text::optional_line(Some(t), 500).is_err() {
-                errs.add(
-                    "achievements",
-                    format!("line {}: at most 500 characters, on one line", n + 1),
-                );
-                continue;
-            }
-            let source = match u.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
-                None => String::new(),
-                Some(u) => match public_urls::check_entered(u).await {
-                    Ok(u) => u,
-                    Err(m) => {
-                        errs.add("achievements", format!("line {}: the link {m}", n + 1));
-                        continue;
-                    }
-                },
-            };
-            list.push(json!({"text": t.trim(), "source_url": source}));
-        }
-        out.push((
-            Field::Achievements,
-            (!list.is_empty()).then(|| FieldValue::Json(json!(list))),
-        ));
-    }
-    out
-}
-
-/// Writes the corrected fields as the researcher's own (never overwritten
-/// by collection again).
-fn apply_corrections(
-    tx: &rusqlite::Connection,
-    keys: &crate::crypto::Keyring,
-    rid: ResearcherId,
-    c: &[Correction],
-    now: chrono::DateTime<chrono::Utc>,
-) -> AppResult<()> {
-    if c.is_empty() {
-        return Ok(());
-    }
-    let fields: Vec<Field> = c.iter().map(|(f, _)| *f).collect();
-    let p = Provenance {
-        provider: "researcher".into(),
-        source_url: None,
-    };
-    for (field, value) in c {
-        match value {
-            Some(v) => {
-                researchers::apply(tx, keys, rid, &[(*field, v.clone())], &p, now)?;
-            }
-            None => researchers::clear_field(tx, rid, *field, now)?,
-        }
-    }
-    researchers::mark_edited(tx, rid, &fields)
-}
-
 /// Sends a fresh registration link for an expired or used one (the
 /// researcher asked on the bad-link page). Refused once registered or opted out.
 pub async fn renew(state: &AppState, token: &str, ip: Option<IpAddr>) -> AppResult<()> {
@@ -460,9 +345,9 @@ pub async fn renew(state: &AppState, token: &str, ip: Option<IpAddr>) -> AppResu
         Ok(c) | Err((LinkProblem::Expired, Some(c))) => c,
         Err((p, _)) => return Err(p.into_error()),
     };
-    let rid = ResearcherId(claims.rid);
+    let rid = claims.rid;
     let (row, status, user) = load(state, rid).await?;
-    if status == "opted_out" || user.is_some() {
+    if status == ResearcherStatus::OptedOut || user.is_some() {
         return Err(AppError::conflict(
             "not_invitable",
             "This profile is registered already, or opted out.",

@@ -1,23 +1,25 @@
 //! Outreach as the admin pages show it.
 
 use crate::db::repos::outreach::{Demand, OutreachRow};
-use crate::domain::{PaperId, ResearcherId, UserId};
+use crate::domain::{
+    MailId, OutreachId, OutreachStatus, PaperId, ResearcherId, ResearcherStatus, UserId,
+};
 
 /// One invitation (or interest notice) with its history.
 #[derive(Debug, Clone)]
 pub struct InvitationView {
-    pub id: i64,
+    pub id: OutreachId,
     pub researcher_id: ResearcherId,
     pub researcher_name: String,
     pub paper_id: Option<PaperId>,
     pub requested_by: Option<UserId>,
     /// `invitation` or `interest_notice`.
     pub kind: String,
-    pub status: String,
-    pub mail_id: Option<i64>,
+    pub status: OutreachStatus,
+    pub mail_id: Option<MailId>,
     pub created_at: String,
-    /// (event, at), oldest first.
-    pub events: Vec<(String, String)>,
+    /// (status reached, at), oldest first.
+    pub events: Vec<(OutreachStatus, String)>,
 }
 
 impl From<OutreachRow> for InvitationView {
@@ -43,7 +45,7 @@ pub struct DemandView {
     pub researcher_id: ResearcherId,
     pub name: String,
     pub affiliation: Option<String>,
-    pub status: String,
+    pub status: ResearcherStatus,
     pub has_email: bool,
     pub waiting: i64,
     pub last_invited: Option<String>,

@@ -10,7 +10,7 @@ use crate::error::AppResult;
 use crate::services::accounts::Principal;
 use crate::state::AppState;
 
-use super::{lifecycle, load_for, view, Party, SessionView};
+use super::{lifecycle, load_for, reschedule, view, Party, SessionView};
 
 /// What a participant does to a session.
 #[derive(Debug, Clone)]
@@ -50,8 +50,8 @@ pub async fn act(
         Action::Propose {
             start,
             duration_minutes,
-        } => lifecycle::propose(state, row, party, start, duration_minutes).await?,
-        Action::AnswerProposal(yes) => lifecycle::answer_proposal(state, row, party, yes).await?,
+        } => reschedule::propose(state, row, party, start, duration_minutes).await?,
+        Action::AnswerProposal(yes) => reschedule::answer_proposal(state, row, party, yes).await?,
         Action::NoShow { absent } => lifecycle::no_show(state, row, party, absent).await?,
     };
     Ok(view(

@@ -158,7 +158,7 @@ fn insert_checked(
             "This researcher has not registered yet, so sessions cannot be booked. You can tell them you are interested instead.",
         ));
     };
-    if owner == who.user_id.0 {
+    if owner == who.user_id {
         return Err(AppError::field(
             "researcher_id",
             "you cannot book a session with yourself",

@@ -8,6 +8,7 @@ use icalendar::{Calendar, Component, Event, EventLike, EventStatus, Property};
 
 use crate::db::repos::consulting_sessions::SessionRow;
 use crate::db::repos::mail_outbox::Attachment;
+use crate::domain::ConsultingSessionId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Method {
@@ -31,7 +32,7 @@ pub struct People<'a> {
 }
 
 /// The stable UID of a session's event.
-pub fn uid(public_url: &str, id: i64) -> String {
+pub fn uid(public_url: &str, id: ConsultingSessionId) -> String {
     let host = url::Url::parse(public_url)
         .ok()
         .and_then(|u| u.host_str().map(str::to_string))
@@ -58,7 +59,7 @@ pub fn render(
     description.push_str(&format!("Session: {session_url}\n"));
     let mut event = Event::new();
     event
-        .uid(&uid(public_url, s.id.0))
+        .uid(&uid(public_url, s.id))
         .sequence(u32::try_from(s.ics_sequence).unwrap_or(0))
         .timestamp(now)
         .starts(s.start)

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Duration, Utc};
 
 use crate::db::repos::consulting_sessions::{self as repo};
-use crate::domain::ConsultingSessionId;
+use crate::domain::{ConsultingSessionId, SessionStatus};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -54,7 +54,8 @@ pub async fn run(state: &AppState, now: DateTime<Utc>) -> AppResult<Report> {
         {
             let send = !reminded.contains(&id);
             let sent = one(state, id, move |tx, st, s| {
-                if s.status != "accepted" || !repo::mark_reminded(tx, s.id, minutes, s.start, now)?
+                if s.status != SessionStatus::Accepted
+                    || !repo::mark_reminded(tx, s.id, minutes, s.start, now)?
                 {
                     return Ok(false);
                 }

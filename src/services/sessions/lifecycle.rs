@@ -7,8 +7,10 @@ use chrono::{DateTime, Duration, Utc};
 use rusqlite::Transaction;
 
 use crate::db::repos::consulting_sessions::{self as repo, SessionRow};
-use crate::domain::availability;
 use crate::domain::text;
+use crate::domain::SessionStatus::{
+    self, Accepted, Cancelled, Completed, Declined, Expired, NoShow, Requested,
+};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
@@ -26,14 +28,14 @@ pub fn allowed_actions(
 ) -> Vec<&'static str> {
     let mut out = Vec::new();
     let participant = party != Party::Admin;
-    match s.status.as_str() {
-        "requested" => {
+    match s.status {
+        Requested => {
             if party == Party::Researcher && now < s.expires_at {
                 out.extend(["accept", "decline"]);
             }
             out.push("cancel");
         }
-        "accepted" => {
+        Accepted => {
             if now < s.start {
                 out.push("cancel");
                 if participant {
@@ -56,18 +58,58 @@ pub fn allowed_actions(
     out
 }
 
-fn illegal(s: &SessionRow, verb: &str) -> AppError {
+pub(super) fn illegal(s: &SessionRow, verb: &str) -> AppError {
     AppError::conflict(
         "illegal_transition",
         format!("The session is {}; it cannot be {verb}.", s.status),
     )
 }
 
-fn require_status(s: &SessionRow, allowed: &[&str], verb: &str) -> AppResult<()> {
-    if allowed.contains(&s.status.as_str()) {
+pub(super) fn require_status(
+    s: &SessionRow,
+    allowed: &[SessionStatus],
+    verb: &str,
+) -> AppResult<()> {
+    if allowed.contains(&s.status) {
         Ok(())
     } else {
         Err(illegal(s, verb))
+    }
+}
+
+/// One arrow of the state machine a participant takes: the statuses it
+/// leaves, the one it reaches, and how a refusal ends ("it cannot be …").
+struct Move {
+    from: &'static [SessionStatus],
+    to: SessionStatus,
+    verb: &'static str,
+}
+
+const ACCEPT: Move = Move {
+    from: &[Requested],
+    to: Accepted,
+    verb: "accepted",
+};
+const DECLINE: Move = Move {
+    from: &[Requested],
+    to: Declined,
+    verb: "declined",
+};
+const CANCEL: Move = Move {
+    from: &[Requested, Accepted],
+    to: Cancelled,
+    verb: "cancelled",
+};
+const NO_SHOW: Move = Move {
+    from: &[Accepted],
+    to: NoShow,
+    verb: "marked as a no-show",
+};
+
+impl Move {
+    /// Refuses the move unless the session is where it starts.
+    fn check(&self, s: &SessionRow) -> AppResult<()> {
+        require_status(s, self.from, self.verb)
     }
 }
 
@@ -76,19 +118,17 @@ fn transition(
     tx: &Transaction<'_>,
     st: &AppState,
     s: &SessionRow,
-    from: &[&str],
-    to: &str,
-    verb: &str,
+    m: &Move,
     now: DateTime<Utc>,
 ) -> AppResult<SessionRow> {
-    if !repo::transition(tx, s.id, from, to, now)? {
+    if !repo::transition(tx, s.id, m.from, m.to, now)? {
         let current = repo::find(tx, &st.keys, s.id)?.ok_or(AppError::NotFound)?;
-        return Err(illegal(&current, verb));
+        return Err(illegal(&current, m.verb));
     }
     repo::find(tx, &st.keys, s.id)?.ok_or(AppError::NotFound)
 }
 
-fn reload(tx: &Transaction<'_>, st: &AppState, s: &SessionRow) -> AppResult<SessionRow> {
+pub(super) fn reload(tx: &Transaction<'_>, st: &AppState, s: &SessionRow) -> AppResult<SessionRow> {
     repo::find(tx, &st.keys, s.id)?.ok_or(AppError::NotFound)
 }
 
@@ -97,7 +137,7 @@ pub async fn accept(state: &AppState, s: SessionRow, party: Party) -> AppResult<
     if party != Party::Researcher {
         return Err(AppError::Forbidden);
     }
-    require_status(&s, &["requested"], "accepted")?;
+    ACCEPT.check(&s)?;
     let now = state.now();
     if now >= s.expires_at {
         return Err(AppError::conflict(
@@ -120,7 +160,7 @@ pub async fn accept(state: &AppState, s: SessionRow, party: Party) -> AppResult<
     let result = state
         .db
         .write(move |tx| {
-            let row = transition(tx, &st, &s, &["requested"], "accepted", "accepted", now)?;
+            let row = transition(tx, &st, &s, &ACCEPT, now)?;
             if let Some(p) = &captured {
                 payments::record_capture_in(tx, &st, &row, p, now)?;
             }
@@ -166,14 +206,14 @@ pub async fn decline(
     }
     let reason = text::optional_block(reason.as_deref(), REASON_MAX)
         .map_err(|m| AppError::field("reason", m))?;
-    require_status(&s, &["requested"], "declined")?;
+    DECLINE.check(&s)?;
     payments::release(state, &s).await?;
     let st = state.clone();
     let now = state.now();
     let row = state
         .db
         .write(move |tx| {
-            let row = transition(tx, &st, &s, &["requested"], "declined", "declined", now)?;
+            let row = transition(tx, &st, &s, &DECLINE, now)?;
             payments::record_release_in(tx, &row, now)?;
             repo::record_event(tx, row.id, "declined", Party::Researcher.as_str(), now)?;
             notify::session_declined(tx, &st, &row, reason.as_deref(), now)?;
@@ -195,19 +235,20 @@ pub async fn cancel(
     reason: &str,
 ) -> AppResult<SessionRow> {
     let reason = text::block(reason, REASON_MAX).map_err(|m| AppError::field("reason", m))?;
-    require_status(&s, &["requested", "accepted"], "cancelled")?;
+    CANCEL.check(&s)?;
     let now = state.now();
-    if s.status == "accepted" && now >= s.start {
+    let was_accepted = s.status == Accepted;
+    if was_accepted && now >= s.start {
         return Err(AppError::conflict(
             "already_started",
             "The session has already started; report a no-show instead.",
         ));
     }
-    if party == Party::Reader && s.status == "accepted" {
+    if party == Party::Reader && was_accepted {
         check_cancel_window(state, &s, now).await?;
     }
     // Money first: release the hold, or refund by the policy.
-    let refunded = if s.status == "accepted" {
+    let refunded = if was_accepted {
         let minutes_left = (s.start - now).num_minutes();
         match payments::of_session(state, s.id).await? {
             Some(p) => {
@@ -225,16 +266,7 @@ pub async fn cancel(
     let row = state
         .db
         .write(move |tx| {
-            let was_accepted = s.status == "accepted";
-            let row = transition(
-                tx,
-                &st,
-                &s,
-                &["requested", "accepted"],
-                "cancelled",
-                "cancelled",
-                now,
-            )?;
+            let row = transition(tx, &st, &s, &CANCEL, now)?;
             repo::set_cancelled(tx, &st.keys, row.id, party.as_str(), &reason)?;
             match &refunded {
                 Some(r) => payments::record_refund_in(tx, &st, &row, r, now)?,
@@ -279,179 +311,6 @@ async fn check_cancel_window(
     Ok(())
 }
 
-/// A participant proposes a new time for an accepted session; the slot is
-/// held until the other party answers.
-pub async fn propose(
-    state: &AppState,
-    s: SessionRow,
-    party: Party,
-    start: DateTime<Utc>,
-    duration: Option<i64>,
-) -> AppResult<SessionRow> {
-    if party == Party::Admin {
-        return Err(AppError::Forbidden);
-    }
-    require_status(&s, &["accepted"], "rescheduled")?;
-    let now = state.now();
-    if now >= s.start {
-        return Err(illegal(&s, "rescheduled after it started"));
-    }
-    let duration = duration.unwrap_or(s.duration_minutes);
-    if start == s.start && duration == s.duration_minutes {
-        return Err(AppError::field("start", "is the session's current time"));
-    }
-    let st = state.clone();
-    let row = state
-        .db
-        .write(move |tx| {
-            check_free(tx, &st, &s, start, duration, now)?;
-            repo::propose(
-                tx,
-                s.id,
-                start,
-                start + Duration::minutes(duration),
-                party.as_str(),
-                now,
-            )?;
-            repo::record_event(tx, s.id, "reschedule_proposed", party.as_str(), now)?;
-            let row = reload(tx, &st, &s)?;
-            notify::reschedule_proposed(tx, &st, &row, party, now)?;
-            Ok(row)
-        })
-        .await?;
-    crate::services::mail::wake(state);
-    Ok(row)
-}
-
-/// The slot check for a move: the session's own time does not count.
-fn check_free(
-    tx: &Transaction<'_>,
-    st: &AppState,
-    s: &SessionRow,
-    start: DateTime<Utc>,
-    duration: i64,
-    now: DateTime<Utc>,
-) -> AppResult<()> {
-    let loaded = settings::load(tx, &st.config.sessions, s.researcher_id)?;
-    if !loaded.settings.durations.contains(&duration) {
-        return Err(AppError::field(
-            "duration_minutes",
-            format!(
-                "this researcher offers sessions of {:?} minutes",
-                loaded.settings.durations
-            ),
-        ));
-    }
-    let busy = repo::busy(
-        tx,
-        s.researcher_id,
-        start - Duration::days(2),
-        start + Duration::days(3),
-        Some(s.id),
-    )?;
-    let free = loaded.availability.is_some_and(|a| {
-        availability::is_bookable(&loaded.settings, &a, &busy, now, start, duration)
-    });
-    if free {
-        Ok(())
-    } else {
-        Err(AppError::conflict(
-            "slot_unavailable",
-            "That time is not free. Pick another slot.",
-        ))
-    }
-}
-
-/// The other party accepts or rejects a proposed new time. Accepting moves
-/// the session (and its Zoom meeting), frees the old time and sends updated
-/// invites with a higher SEQUENCE.
-pub async fn answer_proposal(
-    state: &AppState,
-    s: SessionRow,
-    party: Party,
-    accept: bool,
-) -> AppResult<SessionRow> {
-    let verb = if accept { "moved" } else { "kept" };
-    require_status(&s, &["accepted"], verb)?;
-    let (Some(by), Some(new_start), Some(new_end)) =
-        (s.proposed_by.clone(), s.proposed_start, s.proposed_end)
-    else {
-        return Err(AppError::conflict(
-            "no_proposal",
-            "No new time has been proposed.",
-        ));
-    };
-    if party == Party::Admin || by == party.as_str() {
-        return Err(AppError::Forbidden);
-    }
-    let now = state.now();
-    if now >= s.start {
-        return Err(illegal(&s, "moved after it started"));
-    }
-    let mut moved = s.clone();
-    moved.start = new_start;
-    moved.end = new_end;
-    moved.duration_minutes = (new_end - new_start).num_minutes();
-    let new_link = if accept {
-        video::reschedule(state, &moved).await?
-    } else {
-        None
-    };
-    let before = s.clone();
-    let stored_link = new_link.clone();
-    let st = state.clone();
-    let result = state
-        .db
-        .write(move |tx| {
-            if accept {
-                check_free(tx, &st, &s, new_start, moved.duration_minutes, now)?;
-                if !repo::apply_proposal(tx, s.id, now)? {
-                    return Err(illegal(&s, verb));
-                }
-                if let Some(l) = &new_link {
-                    repo::set_meeting(
-                        tx,
-                        &st.keys,
-                        s.id,
-                        l.provider,
-                        l.meeting_id.as_deref(),
-                        &l.url,
-                        l.password.as_deref(),
-                    )?;
-                }
-                repo::bump_sequence(tx, s.id)?;
-                repo::record_event(tx, s.id, "rescheduled", party.as_str(), now)?;
-            } else {
-                repo::clear_proposal(tx, s.id, now)?;
-                repo::record_event(tx, s.id, "reschedule_rejected", party.as_str(), now)?;
-            }
-            let row = reload(tx, &st, &s)?;
-            notify::reschedule_answered(tx, &st, &row, accept, &by, now)?;
-            Ok(row)
-        })
-        .await;
-    match (&result, &stored_link) {
-        // Stored: a Zoom meeting replaced by a template link is retired.
-        (Ok(_), Some(link)) => video::retire(state, &before, link).await,
-        // Not stored: Zoom was moved (or replaced) for nothing; undo it.
-        (Err(e), _) if accept => {
-            tracing::info!(session = %before.id, error = %e, "move not stored; restoring the meeting");
-            match &stored_link {
-                Some(link) => video::discard(state, link).await,
-                None => {
-                    if let Err(e) = video::reschedule(state, &before).await {
-                        tracing::warn!(session = %before.id, error = %e, "could not move the Zoom meeting back");
-                    }
-                }
-            }
-        }
-        _ => {}
-    }
-    let row = result?;
-    crate::services::mail::wake(state);
-    Ok(row)
-}
-
 /// A participant reports that the other did not come (admins name the
 /// absent party). Allowed from the start until the completion grace ends.
 pub async fn no_show(
@@ -477,7 +336,7 @@ pub async fn no_show(
             ))
         }
     };
-    require_status(&s, &["accepted"], "marked as a no-show")?;
+    NO_SHOW.check(&s)?;
     let now = state.now();
     let grace = Duration::hours(state.config.sessions.completion_grace_hours);
     if now < s.start || now > s.end + grace {
@@ -501,15 +360,7 @@ pub async fn no_show(
     let row = state
         .db
         .write(move |tx| {
-            let row = transition(
-                tx,
-                &st,
-                &s,
-                &["accepted"],
-                "no_show",
-                "marked as a no-show",
-                now,
-            )?;
+            let row = transition(tx, &st, &s, &NO_SHOW, now)?;
             repo::set_no_show(tx, row.id, absent.as_str())?;
             if let Some(r) = &refunded {
                 payments::record_refund_in(tx, &st, &row, r, now)?;
@@ -537,7 +388,7 @@ pub fn expire_in(
     s: &SessionRow,
     now: DateTime<Utc>,
 ) -> AppResult<bool> {
-    if !repo::transition(tx, s.id, &["requested"], "expired", now)? {
+    if !repo::transition(tx, s.id, &[Requested], Expired, now)? {
         return Ok(false);
     }
     repo::record_event(tx, s.id, "expired", "system", now)?;
@@ -549,7 +400,7 @@ pub fn expire_in(
 
 /// Marks one past session completed (scheduled job); false if it moved on.
 pub fn complete_in(tx: &Transaction<'_>, s: &SessionRow, now: DateTime<Utc>) -> AppResult<bool> {
-    if !repo::transition(tx, s.id, &["accepted"], "completed", now)? {
+    if !repo::transition(tx, s.id, &[Accepted], Completed, now)? {
         return Ok(false);
     }
     repo::record_event(tx, s.id, "completed", "system", now)?;

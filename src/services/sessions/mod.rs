@@ -14,6 +14,7 @@ pub mod jobs;
 pub mod lifecycle;
 pub mod notify;
 pub mod pay;
+pub mod reschedule;
 pub mod settings;
 pub mod video;
 
@@ -23,7 +24,7 @@ use utoipa::ToSchema;
 
 use crate::db::repos::consulting_sessions::{self, ListFilter, SessionEvent, SessionRow};
 use crate::db::repos::researchers;
-use crate::domain::{ConsultingSessionId, PaperId, QueryId, ResearcherId, UserId};
+use crate::domain::{ConsultingSessionId, PaperId, QueryId, ResearcherId, SessionStatus, UserId};
 use crate::error::{AppError, AppResult};
 use crate::pagination::{Page, PageParams};
 use crate::services::accounts::Principal;
@@ -65,8 +66,7 @@ pub fn party_of(s: &SessionRow, who: &Principal) -> AppResult<Party> {
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SessionView {
     pub id: ConsultingSessionId,
-    /// requested, accepted, declined, expired, cancelled, completed or no_show.
-    pub status: String,
+    pub status: SessionStatus,
     pub researcher_id: ResearcherId,
     pub researcher_name: String,
     pub reader_id: UserId,
@@ -137,7 +137,7 @@ pub fn view(s: SessionRow, party: Party, now: DateTime<Utc>, grace_hours: i64) -
         .into_iter()
         .map(str::to_string)
         .collect();
-    let joinable = s.status == "accepted" || s.status == "completed";
+    let joinable = matches!(s.status, SessionStatus::Accepted | SessionStatus::Completed);
     SessionView {
         id: s.id,
         status: s.status,
@@ -221,22 +221,13 @@ pub async fn get(
 /// Filters of `GET /consulting/sessions`.
 #[derive(Debug, Clone, Default)]
 pub struct ListQuery {
+    /// As given in the query string; checked by `list`.
     pub status: Option<String>,
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
     /// Admins only: every session, not just their own.
     pub all: bool,
 }
-
-pub const STATUSES: &[&str] = &[
-    "requested",
-    "accepted",
-    "declined",
-    "expired",
-    "cancelled",
-    "completed",
-    "no_show",
-];
 
 /// My sessions as reader or researcher, newest first.
 pub async fn list(
@@ -245,14 +236,17 @@ pub async fn list(
     q: ListQuery,
     page: &PageParams,
 ) -> AppResult<Page<SessionView>> {
-    if let Some(s) = &q.status {
-        if !STATUSES.contains(&s.as_str()) {
-            return Err(AppError::field(
+    let status = q
+        .status
+        .as_deref()
+        .map(str::parse::<SessionStatus>)
+        .transpose()
+        .map_err(|_| {
+            AppError::field(
                 "status",
-                format!("must be one of {}", STATUSES.join(", ")),
-            ));
-        }
-    }
+                format!("must be one of {}", SessionStatus::list()),
+            )
+        })?;
     if q.all && !who.is_admin() {
         return Err(AppError::Forbidden);
     }
@@ -268,7 +262,7 @@ pub async fn list(
     let rows = state
         .db
         .read(move |c| {
-            let researcher = researchers::by_user(c, user.0)?;
+            let researcher = researchers::by_user(c, user)?;
             consulting_sessions::list(
                 c,
                 &keys,
@@ -276,7 +270,7 @@ pub async fn list(
                     user,
                     researcher,
                     all: q.all,
-                    status: q.status,
+                    status,
                     from: q.from,
                     to: q.to,
                     before_id,
@@ -294,16 +288,18 @@ pub async fn list(
             view(r, party, now, grace)
         })
         .collect();
-    Ok(Page::from_rows(views, limit, |v: &SessionView| v.id.0))
+    Ok(Page::from_rows(views, limit, |v: &SessionView| v.id))
 }
 
 /// The calendar file of a session (participants only).
 pub async fn ics(state: &AppState, who: &Principal, id: ConsultingSessionId) -> AppResult<String> {
     let (row, _) = load_for(state, who, id).await?;
-    let method = match row.status.as_str() {
-        "accepted" | "completed" | "no_show" => calendar::Method::Request,
-        "cancelled" => calendar::Method::Cancel,
-        _ => {
+    let method = match row.status {
+        SessionStatus::Accepted | SessionStatus::Completed | SessionStatus::NoShow => {
+            calendar::Method::Request
+        }
+        SessionStatus::Cancelled => calendar::Method::Cancel,
+        SessionStatus::Requested | SessionStatus::Declined | SessionStatus::Expired => {
             return Err(AppError::conflict(
                 "not_scheduled",
                 "The session has no calendar entry until it is accepted.",
@@ -328,7 +324,7 @@ pub async fn load_with_link(
         state.now(),
     )
     .map_err(|(p, _)| p.into_error())?;
-    if claims.oid != id.0 {
+    if claims.session() != id {
         return Err(LinkProblem::WrongPurpose.into_error());
     }
     let keys = state.keys.clone();
@@ -337,7 +333,7 @@ pub async fn load_with_link(
         .read(move |c| consulting_sessions::find(c, &keys, id))
         .await?
         .ok_or(AppError::NotFound)?;
-    if row.researcher_id.0 != claims.rid {
+    if row.researcher_id != claims.rid {
         return Err(LinkProblem::WrongPurpose.into_error());
     }
     Ok(row)

@@ -8,7 +8,7 @@ use rusqlite::Connection;
 
 use crate::db::repos::consulting_sessions::SessionRow;
 use crate::db::repos::users;
-use crate::domain::{Email, UserId};
+use crate::domain::{Email, SessionStatus, UserId};
 use crate::error::{AppError, AppResult};
 use crate::services::link_tokens;
 use crate::services::mail::templates::{self, SessionNotice, SessionRequest};
@@ -115,7 +115,7 @@ fn notice(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let s = n.s;
-    let show_link = s.status == "accepted";
+    let show_link = s.status == SessionStatus::Accepted;
     let m = SessionNotice {
         institution: st.config.institution.name.clone(),
         name: to.name.clone(),
@@ -232,7 +232,7 @@ pub fn on_payment_authorized(
     s: &SessionRow,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    if s.status == "requested" {
+    if s.status == SessionStatus::Requested {
         session_requested(c, st, s, now)?;
     }
     Ok(())
@@ -251,8 +251,8 @@ pub fn session_requested(
     let ttl_days = ((s.expires_at - now).num_hours() / 24 + 1).max(1);
     let token = link_tokens::issue(
         &st.keys,
-        s.researcher_id.0,
-        s.id.0,
+        s.researcher_id,
+        s.id,
         link_tokens::SESSION_RESPOND,
         now,
         ttl_days,

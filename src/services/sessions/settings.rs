@@ -89,7 +89,7 @@ pub fn require_manager(conn: &Connection, who: &Principal, id: ResearcherId) -> 
     if !researchers::exists(conn, id)? {
         return Err(AppError::NotFound);
     }
-    if who.is_admin() || researchers::by_user(conn, who.user_id.0)? == Some(id) {
+    if who.is_admin() || researchers::by_user(conn, who.user_id)? == Some(id) {
         Ok(())
     } else {
         Err(AppError::Forbidden)
@@ -285,7 +285,7 @@ pub async fn booking_info(state: &AppState, id: ResearcherId) -> AppResult<Booki
             let loaded = load(c, &config.sessions, id)?;
             Ok(BookingInfo {
                 registered: owner.is_some(),
-                owner: owner.map(crate::domain::UserId),
+                owner,
                 has_availability: loaded.availability.is_some(),
                 settings: loaded.body,
                 papers: crate::db::repos::papers::for_researcher(c, id, 50)?,

@@ -8,13 +8,16 @@ use crate::crypto::Keyring;
 use crate::db::ts;
 use crate::domain::researcher::{Field, Provenance};
 use crate::domain::Email;
-use crate::domain::ResearcherId;
+use crate::domain::{ResearcherId, ResearcherStatus, UserId};
 use crate::error::AppResult;
 
 type Time = chrono::DateTime<chrono::Utc>;
 
-/// The outreach state of a researcher: (`status`, linked user).
-pub fn status_of(conn: &Connection, id: ResearcherId) -> AppResult<Option<(String, Option<i64>)>> {
+/// The outreach state of a researcher: (status, linked user).
+pub fn status_of(
+    conn: &Connection,
+    id: ResearcherId,
+) -> AppResult<Option<(ResearcherStatus, Option<UserId>)>> {
     Ok(conn
         .query_row(
             "SELECT status, user_id FROM researchers WHERE id = ?1",
@@ -24,8 +27,12 @@ pub fn status_of(conn: &Connection, id: ResearcherId) -> AppResult<Option<(Strin
         .optional()?)
 }
 
-/// `collected`, `invited`, `registered` or `opted_out`.
-pub fn set_status(conn: &Connection, id: ResearcherId, status: &str, now: Time) -> AppResult<()> {
+pub fn set_status(
+    conn: &Connection,
+    id: ResearcherId,
+    status: ResearcherStatus,
+    now: Time,
+) -> AppResult<()> {
     conn.execute(
         "UPDATE researchers SET status = ?2, updated_at = ?3 WHERE id = ?1",
         params![id, status, ts(now)],
@@ -60,7 +67,7 @@ pub fn erase_email(conn: &Connection, id: ResearcherId, now: Time) -> AppResult<
 
 /// Links an unclaimed profile to its owner's account; false when the
 /// profile has an owner already (a claim never replaces one).
-pub fn claim(conn: &Connection, id: ResearcherId, user: i64, now: Time) -> AppResult<bool> {
+pub fn claim(conn: &Connection, id: ResearcherId, user: UserId, now: Time) -> AppResult<bool> {
     let now = ts(now);
     let n = conn.execute(
         "UPDATE researchers SET user_id = ?2, claimed_at = ?3, status = 'registered', updated_at = ?3
@@ -72,7 +79,7 @@ pub fn claim(conn: &Connection, id: ResearcherId, user: i64, now: Time) -> AppRe
 
 /// Gives the profile to `user` whoever owned it (an admin's audited
 /// decision; the caller read the previous owner).
-pub fn set_owner(conn: &Connection, id: ResearcherId, user: i64, now: Time) -> AppResult<()> {
+pub fn set_owner(conn: &Connection, id: ResearcherId, user: UserId, now: Time) -> AppResult<()> {
     let now = ts(now);
     conn.execute(
         "UPDATE researchers SET user_id = ?2, claimed_at = ?3,
@@ -90,7 +97,7 @@ pub fn set_email_by_admin(
     keys: &Keyring,
     id: ResearcherId,
     email: &Email,
-    admin: i64,
+    admin: UserId,
     now: Time,
 ) -> AppResult<()> {
     let now_s = ts(now);
@@ -202,7 +209,7 @@ pub fn clear_field(conn: &Connection, id: ResearcherId, field: Field, now: Time)
 }
 
 /// The profile an account claimed, if any.
-pub fn by_user(conn: &Connection, user: i64) -> AppResult<Option<ResearcherId>> {
+pub fn by_user(conn: &Connection, user: UserId) -> AppResult<Option<ResearcherId>> {
     Ok(conn
         .query_row(
             "SELECT id FROM researchers WHERE user_id = ?1",
@@ -227,7 +234,7 @@ pub fn is_author_of(
 
 /// The account that claimed the profile: `None` when there is no such
 /// researcher, `Some(None)` while nobody claimed it.
-pub fn owner(conn: &Connection, id: ResearcherId) -> AppResult<Option<Option<i64>>> {
+pub fn owner(conn: &Connection, id: ResearcherId) -> AppResult<Option<Option<UserId>>> {
     Ok(conn
         .prepare_cached("SELECT user_id FROM researchers WHERE id = ?1")?
         .query_row([id], |r| r.get(0))

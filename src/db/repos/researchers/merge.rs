@@ -7,7 +7,7 @@ use serde_json::Value;
 use super::mark_edited;
 use crate::db::ts;
 use crate::domain::researcher::Field;
-use crate::domain::ResearcherId;
+use crate::domain::{ResearcherId, UserId};
 use crate::error::{AppError, AppResult};
 
 type Time = chrono::DateTime<chrono::Utc>;
@@ -77,7 +77,7 @@ fn blocker(
     keep: ResearcherId,
     drop: ResearcherId,
 ) -> AppResult<Option<&'static str>> {
-    let owner = |id| -> AppResult<Option<i64>> { Ok(super::owner(conn, id)?.flatten()) };
+    let owner = |id| -> AppResult<Option<UserId>> { Ok(super::owner(conn, id)?.flatten()) };
     match (owner(keep)?, owner(drop)?) {
         (Some(_), Some(_)) => return Ok(Some("both profiles have an owner")),
         (None, Some(_)) => {

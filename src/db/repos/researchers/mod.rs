@@ -7,7 +7,7 @@ use serde_json::Value;
 use crate::crypto::Keyring;
 use crate::db::ts;
 use crate::domain::researcher::{Field, FieldValue, Provenance};
-use crate::domain::{Email, PaperId, ResearcherId};
+use crate::domain::{Email, PaperId, ResearcherId, UserId};
 use crate::error::{AppError, AppResult};
 
 mod claims;
@@ -40,7 +40,7 @@ pub struct ResearcherRow {
     pub publications: Value,
     pub achievements: Value,
     pub edited_fields: Vec<String>,
-    pub user_id: Option<i64>,
+    pub user_id: Option<UserId>,
     pub collected_at: Option<String>,
     pub created_at: String,
     pub updated_at: String,
@@ -266,7 +266,7 @@ pub(super) fn record_source_by(
     field: Field,
     p: &Provenance,
     now: &str,
-    set_by: Option<i64>,
+    set_by: Option<UserId>,
 ) -> AppResult<()> {
     conn.execute(
         "INSERT INTO researcher_field_sources (researcher_id, field, provider, source_url, recorded_at, set_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)
@@ -285,7 +285,7 @@ pub struct FieldSource {
     pub source_url: Option<String>,
     pub recorded_at: String,
     /// The admin who set it by hand (provider `admin`).
-    pub set_by: Option<i64>,
+    pub set_by: Option<UserId>,
 }
 
 pub fn sources(conn: &Connection, id: ResearcherId) -> AppResult<Vec<FieldSource>> {

@@ -2,12 +2,12 @@
 //! idempotency keys. The topic, meeting link and password and the
 //! cancellation reason are encrypted.
 
-use rusqlite::{params, Connection, OptionalExtension, Row};
+use rusqlite::{params, Connection, Row};
 
 use crate::crypto::Keyring;
 use crate::db::{parse_ts, ts};
 use crate::domain::availability::Busy;
-use crate::domain::{ConsultingSessionId, PaperId, QueryId, ResearcherId, UserId};
+use crate::domain::{ConsultingSessionId, PaperId, QueryId, ResearcherId, SessionStatus, UserId};
 use crate::error::AppResult;
 
 pub const TOPIC_AAD: &str = "consulting_sessions.topic";
@@ -22,6 +22,12 @@ const PAID: &str = "NOT EXISTS (SELECT 1 FROM session_payments p WHERE p.session
 
 /// Statuses that hold a slot.
 pub const LIVE: &str = "('requested', 'accepted')";
+
+mod due;
+mod idempotency;
+
+pub use due::*;
+pub use idempotency::*;
 
 type Time = chrono::DateTime<chrono::Utc>;
 
@@ -40,7 +46,7 @@ pub struct SessionRow {
     pub paper_title: Option<String>,
     pub query_id: Option<QueryId>,
     pub topic: String,
-    pub status: String,
+    pub status: SessionStatus,
     pub start: Time,
     pub end: Time,
     pub duration_minutes: i64,
@@ -212,10 +218,10 @@ pub struct ListFilter {
     pub researcher: Option<ResearcherId>,
     /// `None`: every session (admins).
     pub all: bool,
-    pub status: Option<String>,
+    pub status: Option<SessionStatus>,
     pub from: Option<Time>,
     pub to: Option<Time>,
-    pub before_id: Option<i64>,
+    pub before_id: Option<ConsultingSessionId>,
     pub limit: usize,
 }
 
@@ -251,11 +257,11 @@ pub fn list(conn: &Connection, keys: &Keyring, f: &ListFilter) -> AppResult<Vec<
 pub fn transition(
     conn: &Connection,
     id: ConsultingSessionId,
-    from: &[&str],
-    to: &str,
+    from: &[SessionStatus],
+    to: SessionStatus,
     now: Time,
 ) -> AppResult<bool> {
-    super::guarded_status_change(conn, "consulting_sessions", "id", id.0, from, to, now)
+    super::guarded_status_change(conn, "consulting_sessions", "id", id, from, to, now)
 }
 
 pub fn set_meeting(
@@ -378,122 +384,4 @@ pub fn events(conn: &Connection, id: ConsultingSessionId) -> AppResult<Vec<Sessi
         })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
-}
-
-/// Requests whose answer time ran out.
-pub fn due_expiry(conn: &Connection, now: Time) -> AppResult<Vec<ConsultingSessionId>> {
-    ids(
-        conn,
-        "SELECT id FROM consulting_sessions WHERE status = 'requested' AND expires_at <= ?1 ORDER BY id",
-        params![ts(now)],
-    )
-}
-
-/// One researcher's requests whose answer time ran out (expired lazily
-/// when someone books, so their slot is free before the job runs).
-pub fn due_expiry_for(
-    conn: &Connection,
-    researcher: ResearcherId,
-    now: Time,
-) -> AppResult<Vec<ConsultingSessionId>> {
-    ids(
-        conn,
-        "SELECT id FROM consulting_sessions
-          WHERE researcher_id = ?1 AND status = 'requested' AND expires_at <= ?2
-            AND NOT EXISTS (SELECT 1 FROM session_payments p WHERE p.session_id = consulting_sessions.id
-                            AND p.intent_id IS NOT NULL AND p.status IN ('pending', 'authorized'))
-          ORDER BY id",
-        params![researcher, ts(now)],
-    )
-}
-
-/// Accepted sessions that ended before `cutoff`.
-pub fn due_completion(conn: &Connection, cutoff: Time) -> AppResult<Vec<ConsultingSessionId>> {
-    ids(
-        conn,
-        "SELECT id FROM consulting_sessions WHERE status = 'accepted' AND end_at <= ?1 ORDER BY id",
-        params![ts(cutoff)],
-    )
-}
-
-/// Accepted sessions starting within `offset_minutes` that have not had
-/// this reminder for their current start.
-pub fn due_reminders(
-    conn: &Connection,
-    now: Time,
-    offset_minutes: i64,
-) -> AppResult<Vec<ConsultingSessionId>> {
-    let until = now + chrono::Duration::minutes(offset_minutes);
-    ids(
-        conn,
-        "SELECT s.id FROM consulting_sessions s
-          WHERE s.status = 'accepted' AND s.start_at > ?1 AND s.start_at <= ?2
-            AND NOT EXISTS (SELECT 1 FROM session_reminders m WHERE m.session_id = s.id
-                            AND m.offset_minutes = ?3 AND m.start_at = s.start_at)
-          ORDER BY s.id",
-        params![ts(now), ts(until), offset_minutes],
-    )
-}
-
-/// Records a reminder; false when it was already sent.
-pub fn mark_reminded(
-    conn: &Connection,
-    id: ConsultingSessionId,
-    offset_minutes: i64,
-    start: Time,
-    now: Time,
-) -> AppResult<bool> {
-    let n = conn.prepare_cached("INSERT OR IGNORE INTO session_reminders (session_id, offset_minutes, start_at, sent_at)
-         VALUES (?1, ?2, ?3, ?4)")?.execute(
-        params![id, offset_minutes, ts(start), ts(now)],
-    )?;
-    Ok(n == 1)
-}
-
-fn ids(
-    conn: &Connection,
-    sql: &str,
-    p: impl rusqlite::Params,
-) -> AppResult<Vec<ConsultingSessionId>> {
-    let mut stmt = conn.prepare_cached(sql)?;
-    let rows = stmt.query_map(p, |r| r.get(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
-}
-
-/// The session an `Idempotency-Key` already booked, with its request hash.
-pub fn idempotent(
-    conn: &Connection,
-    user: UserId,
-    key: &str,
-) -> AppResult<Option<(String, ConsultingSessionId)>> {
-    Ok(conn
-        .query_row(
-            "SELECT request_hash, session_id FROM idempotency_keys WHERE user_id = ?1 AND key = ?2",
-            params![user, key],
-            |r| Ok((r.get(0)?, r.get(1)?)),
-        )
-        .optional()?)
-}
-
-pub fn save_idempotent(
-    conn: &Connection,
-    user: UserId,
-    key: &str,
-    hash: &str,
-    session: ConsultingSessionId,
-    now: Time,
-) -> AppResult<()> {
-    conn.prepare_cached(
-        "INSERT INTO idempotency_keys (user_id, key, request_hash, session_id, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![user, key, hash, session, ts(now)])?;
-    Ok(())
-}
-
-/// Idempotency keys older than `before` (housekeeping).
-pub fn delete_idempotency_before(conn: &Connection, before: Time) -> AppResult<usize> {
-    Ok(conn
-        .prepare_cached("DELETE FROM idempotency_keys WHERE created_at < ?1")?
-        .execute([ts(before)])?)
 }

@@ -10,13 +10,18 @@ use serde_json::json;
 use utoipa::ToSchema;
 
 use crate::db::repos::claims::{self as repo, ClaimRequestRow};
-use crate::db::repos::{audit, outreach, researchers, users};
-use crate::domain::{text, ClaimRequestId, Email, MergeReviewId, ResearcherId, Role, UserId};
+use crate::db::repos::{audit, researchers, users};
+use crate::domain::{text, ClaimRequestId, ClaimStatus, Email, ResearcherId, Role, UserId};
 use crate::error::{AppError, AppResult};
 use crate::services::accounts::{self, Principal};
-use crate::services::researchers::ResearcherView;
 use crate::services::terms;
 use crate::state::AppState;
+
+mod admin;
+mod merges;
+
+pub use admin::*;
+pub use merges::*;
 
 /// Open claim requests one account may have at once.
 const MAX_OPEN_REQUESTS: i64 = 3;
@@ -60,7 +65,7 @@ pub async fn options(
             let Some(owner) = researchers::owner(c, rid)? else {
                 return Err(AppError::NotFound);
             };
-            if owner == Some(uid.0) || researchers::by_user(c, uid.0)?.is_some() {
+            if owner == Some(uid) || researchers::by_user(c, uid)?.is_some() {
                 return Ok(ClaimOptions::default());
             }
             let open = repo::open_request_of(c, rid, uid)?.is_some();
@@ -120,7 +125,7 @@ pub async fn self_claim(
                     "Admins link profiles on the admin page.",
                 ));
             }
-            if researchers::by_user(tx, uid.0)?.is_some() {
+            if researchers::by_user(tx, uid)?.is_some() {
                 return Err(already_linked());
             }
             if !same_verified_address(tx, &keys, &account, rid)? {
@@ -129,7 +134,7 @@ pub async fn self_claim(
                     "Only an account whose confirmed e-mail address is this profile's can claim it directly. Ask an admin instead.",
                 ));
             }
-            researchers::claim(tx, rid, uid.0, now)?;
+            researchers::claim(tx, rid, uid, now)?;
             researchers::set_listing_consent(tx, rid, terms::TERMS_VERSION, account.timezone.as_deref(), now)?;
             users::promote_to_researcher(tx, uid, now)?;
             audit::append(tx, &keys, event(uid, "researcher.claimed", rid, json!({"via": "verified_address"}), ip), now)?;
@@ -170,8 +175,7 @@ pub struct ClaimRequestView {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub user_email_verified: Option<bool>,
     pub message: Option<String>,
-    /// `open`, `approved` or `refused`.
-    pub status: String,
+    pub status: ClaimStatus,
     pub created_at: String,
     pub decided_at: Option<String>,
 }
@@ -209,10 +213,10 @@ pub async fn request_claim(
         .db
         .write(move |tx| {
             let owner = researchers::owner(tx, rid)?.ok_or(AppError::NotFound)?;
-            if owner == Some(uid.0) {
+            if owner == Some(uid) {
                 return Err(AppError::conflict("yours", "This profile is yours already."));
             }
-            if researchers::by_user(tx, uid.0)?.is_some() {
+            if researchers::by_user(tx, uid)?.is_some() {
                 return Err(already_linked());
             }
             if repo::open_count_of(tx, uid)? >= MAX_OPEN_REQUESTS {
@@ -229,24 +233,24 @@ pub async fn request_claim(
     Ok(request_view(row, false))
 }
 
-/// Claim requests with a status (`open` by default), newest first (admins).
+/// Claim requests with a status (as given in the query string; open by
+/// default), newest first (admins).
 pub async fn list_requests(
     state: &AppState,
     admin: &Principal,
     status: Option<String>,
 ) -> AppResult<Vec<ClaimRequestView>> {
     admin.require_admin()?;
-    let status = status.unwrap_or_else(|| "open".into());
-    if !matches!(status.as_str(), "open" | "approved" | "refused") {
-        return Err(AppError::field(
-            "status",
-            "must be open, approved or refused",
-        ));
-    }
+    let status = match status.as_deref() {
+        None => ClaimStatus::Open,
+        Some(s) => s
+            .parse()
+            .map_err(|_| AppError::field("status", "must be open, approved or refused"))?,
+    };
     let keys = state.keys.clone();
     state
         .db
-        .read(move |c| repo::list_requests(c, &keys, &status, 200))
+        .read(move |c| repo::list_requests(c, &keys, status, 200))
         .await
         .map(|rows| rows.into_iter().map(|r| request_view(r, true)).collect())
 }
@@ -266,7 +270,11 @@ pub async fn decide_request(
         .db
         .write(move |tx| {
             let mut r = repo::find_request(tx, &keys, id)?.ok_or(AppError::NotFound)?;
-            let status = if approve { "approved" } else { "refused" };
+            let status = if approve {
+                ClaimStatus::Approved
+            } else {
+                ClaimStatus::Refused
+            };
             if !repo::decide_request(tx, id, status, actor, now)? {
                 return Err(AppError::conflict(
                     "already_decided",
@@ -289,7 +297,7 @@ pub async fn decide_request(
                 event(actor, action, r.researcher_id, detail, ip),
                 now,
             )?;
-            r.status = status.into();
+            r.status = status;
             r.decided_at = Some(crate::db::ts(now));
             Ok(r)
         })
@@ -305,273 +313,16 @@ fn give_profile(
     rid: ResearcherId,
     user: UserId,
     now: chrono::DateTime<chrono::Utc>,
-) -> AppResult<Option<i64>> {
+) -> AppResult<Option<UserId>> {
     let owner = researchers::owner(tx, rid)?.ok_or(AppError::NotFound)?;
-    if owner == Some(user.0) {
+    if owner == Some(user) {
         return Ok(owner);
     }
     users::find_role(tx, user)?.ok_or_else(|| AppError::field("user_id", "no such account"))?;
-    if researchers::by_user(tx, user.0)?.is_some() {
+    if researchers::by_user(tx, user)?.is_some() {
         return Err(already_linked());
     }
-    researchers::set_owner(tx, rid, user.0, now)?;
+    researchers::set_owner(tx, rid, user, now)?;
     users::promote_to_researcher(tx, user, now)?;
     Ok(owner)
-}
-
-/// Links an account to a profile (admins; audited, with the owner before).
-pub async fn admin_link(
-    state: &AppState,
-    admin: &Principal,
-    rid: ResearcherId,
-    user: UserId,
-    ip: Option<IpAddr>,
-) -> AppResult<()> {
-    admin.require_admin()?;
-    let (keys, now, actor) = (state.keys.clone(), state.now(), admin.user_id);
-    let previous = state
-        .db
-        .write(move |tx| {
-            let previous = give_profile(tx, rid, user, now)?;
-            let detail = json!({"user_id": user, "previous_owner": previous});
-            audit::append(
-                tx,
-                &keys,
-                event(actor, "researcher.linked_by_admin", rid, detail, ip),
-                now,
-            )?;
-            Ok(previous)
-        })
-        .await?;
-    accounts::forget_role(state, user).await?;
-    if let Some(p) = previous.filter(|p| *p != user.0) {
-        accounts::forget_role(state, UserId(p)).await?;
-    }
-    Ok(())
-}
-
-/// An account named by its e-mail address or its number (the admin page's
-/// "link an account" field).
-pub async fn admin_link_account(
-    state: &AppState,
-    admin: &Principal,
-    rid: ResearcherId,
-    account: &str,
-    ip: Option<IpAddr>,
-) -> AppResult<()> {
-    admin.require_admin()?;
-    let account = account.trim();
-    let user = match account.parse::<i64>() {
-        Ok(id) => UserId(id),
-        Err(_) => {
-            let email = Email::parse(account).map_err(|m| AppError::field("account", m))?;
-            let keys = state.keys.clone();
-            state
-                .db
-                .read(move |c| users::find_by_email(c, &keys, &email))
-                .await?
-                .ok_or_else(|| AppError::field("account", "no account has this address"))?
-                .id
-        }
-    };
-    admin_link(state, admin, rid, user, ip).await
-}
-
-/// The account that owns a profile: (id, name, e-mail), for admins.
-pub async fn owner_account(
-    state: &AppState,
-    admin: &Principal,
-    rid: ResearcherId,
-) -> AppResult<Option<(UserId, String, String)>> {
-    admin.require_admin()?;
-    let keys = state.keys.clone();
-    state
-        .db
-        .read(move |c| {
-            let Some(Some(owner)) = researchers::owner(c, rid)? else {
-                return Ok(None);
-            };
-            Ok(users::find(c, &keys, UserId(owner))?.map(|u| (u.id, u.name, u.email)))
-        })
-        .await
-}
-
-/// Sets a profile's e-mail by hand (admins): provenance `admin`, never
-/// overwritten by collection, audited. Links mailed to the old address
-/// stop working.
-pub async fn admin_set_email(
-    state: &AppState,
-    admin: &Principal,
-    rid: ResearcherId,
-    raw: &str,
-    ip: Option<IpAddr>,
-) -> AppResult<ResearcherView> {
-    admin.require_admin()?;
-    let email = Email::parse(raw).map_err(|m| AppError::field("email", m))?;
-    let (keys, now, actor) = (state.keys.clone(), state.now(), admin.user_id);
-    state
-        .db
-        .write(move |tx| {
-            let (status, _) = researchers::status_of(tx, rid)?.ok_or(AppError::NotFound)?;
-            let bidx = researchers::email_index(&keys, &email);
-            if status == "opted_out" || outreach::is_suppressed(tx, &bidx)? {
-                return Err(AppError::conflict(
-                    "opted_out",
-                    "This researcher, or this address, asked not to be contacted.",
-                ));
-            }
-            match researchers::with_email(tx, &bidx)? {
-                Some(other) if other == rid => {}
-                Some(other) => {
-                    return Err(AppError::conflict(
-                        "email_in_use",
-                        format!(
-                            "Researcher {other} has this address; merge the two profiles instead."
-                        ),
-                    ))
-                }
-                None => {}
-            }
-            let had = researchers::email_bidx(tx, rid)?.is_some();
-            researchers::set_email_by_admin(tx, &keys, rid, &email, actor.0, now)?;
-            audit::append(
-                tx,
-                &keys,
-                event(
-                    actor,
-                    "researcher.email_set",
-                    rid,
-                    json!({"replaced": had}),
-                    ip,
-                ),
-                now,
-            )?;
-            Ok(())
-        })
-        .await?;
-    crate::services::researchers::get(state, Some(admin), rid).await
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct MergeReviewView {
-    pub id: MergeReviewId,
-    pub first_id: ResearcherId,
-    pub first_name: String,
-    pub second_id: ResearcherId,
-    pub second_name: String,
-    pub reason: String,
-    pub created_at: String,
-}
-
-/// Pairs of claimed profiles collection found to be one person (admins).
-pub async fn merge_reviews(state: &AppState, admin: &Principal) -> AppResult<Vec<MergeReviewView>> {
-    admin.require_admin()?;
-    let rows = state.db.read(|c| repo::open_merge_reviews(c, 200)).await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| MergeReviewView {
-            id: r.id,
-            first_id: r.first_id,
-            first_name: r.first_name,
-            second_id: r.second_id,
-            second_name: r.second_name,
-            reason: r.reason,
-            created_at: r.created_at,
-        })
-        .collect())
-}
-
-/// Merges `drop` into `keep` (admins). When both have owners, `drop`'s
-/// owner loses it (audited with both ids and both owners).
-pub async fn admin_merge(
-    state: &AppState,
-    admin: &Principal,
-    keep: ResearcherId,
-    drop: ResearcherId,
-    ip: Option<IpAddr>,
-) -> AppResult<()> {
-    admin.require_admin()?;
-    if keep == drop {
-        return Err(AppError::field("merge_id", "is the profile itself"));
-    }
-    let (keys, now, actor) = (state.keys.clone(), state.now(), admin.user_id);
-    let released = state
-        .db
-        .write(move |tx| {
-            let keep_owner = researchers::owner(tx, keep)?.ok_or(AppError::NotFound)?;
-            let drop_owner = researchers::owner(tx, drop)?
-                .ok_or_else(|| AppError::field("merge_id", "no such researcher"))?;
-            // The admin decides that `drop`'s owner loses it; every other
-            // refusal is the merge's own (`researchers::merge`).
-            if keep_owner.is_some() && drop_owner.is_some() {
-                researchers::release_owner(tx, drop, now)?;
-            }
-            repo::close_merge_review(tx, keep, drop, "merged", actor, now)?;
-            researchers::merge(tx, keep, drop, "admin", now)?;
-            let detail = json!({"kept": keep, "merged": drop, "kept_owner": keep_owner, "merged_owner": drop_owner});
-            audit::append(tx, &keys, event(actor, "researcher.merged", keep, detail, ip), now)?;
-            Ok(drop_owner.filter(|_| keep_owner.is_some()))
-        })
-        .await?;
-    if let Some(u) = released {
-        accounts::forget_role(state, UserId(u)).await?;
-    }
-    Ok(())
-}
-
-/// What an admin decides about a merge review.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum MergeDecision {
-    KeepFirst,
-    KeepSecond,
-    /// Not the same person.
-    Dismiss,
-}
-
-/// Decides an open merge review (admins): merge keeping either profile,
-/// or close it.
-pub async fn decide_merge_review(
-    state: &AppState,
-    admin: &Principal,
-    id: MergeReviewId,
-    decision: MergeDecision,
-    ip: Option<IpAddr>,
-) -> AppResult<()> {
-    admin.require_admin()?;
-    let (first, second) = state
-        .db
-        .read(move |c| repo::find_merge_review(c, id))
-        .await?
-        .ok_or(AppError::NotFound)?;
-    match decision {
-        MergeDecision::KeepFirst => admin_merge(state, admin, first, second, ip).await,
-        MergeDecision::KeepSecond => admin_merge(state, admin, second, first, ip).await,
-        MergeDecision::Dismiss => dismiss_merge_review(state, admin, id, ip).await,
-    }
-}
-
-/// "Not the same person": closes a merge review (admins).
-pub async fn dismiss_merge_review(
-    state: &AppState,
-    admin: &Principal,
-    id: MergeReviewId,
-    ip: Option<IpAddr>,
-) -> AppResult<()> {
-    admin.require_admin()?;
-    let (keys, now, actor) = (state.keys.clone(), state.now(), admin.user_id);
-    state
-        .db
-        .write(move |tx| {
-            let (a, b) = repo::find_merge_review(tx, id)?.ok_or(AppError::NotFound)?;
-            repo::close_merge_review(tx, a, b, "dismissed", actor, now)?;
-            let detail = json!({"review_id": id, "first": a, "second": b});
-            audit::append(
-                tx,
-                &keys,
-                event(actor, "researcher.merge_dismissed", a, detail, ip),
-                now,
-            )?;
-            Ok(())
-        })
-        .await
 }

@@ -1,0 +1,77 @@
+//! The admins' outreach page: readers' demand per researcher, the
+//! suppression count and the invitation history, and inviting every author
+//! of a paper.
+
+use askama::Template;
+use axum::extract::State;
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::context::{redirect_with_flash, render, Layout, Viewer};
+use super::form::PageForm;
+use super::PageError;
+use crate::domain::PaperId;
+use crate::http::extractors::ClientIp;
+use crate::services::outreach::{self, DemandView, InvitationView};
+use crate::state::AppState;
+
+#[derive(Template)]
+#[template(path = "pages/admin_outreach.html")]
+pub struct AdminOutreachPage {
+    pub layout: Layout,
+    pub demand: Vec<DemandView>,
+    pub suppressed: i64,
+    pub history: Vec<InvitationView>,
+}
+
+#[derive(Deserialize)]
+pub struct PaperInviteForm {
+    pub csrf_token: String,
+    pub paper_id: String,
+}
+
+pub async fn admin_outreach_get(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> Result<Response, PageError> {
+    let who = viewer.require_admin("/admin/outreach")?;
+    let (demand, suppressed) = outreach::demand(&state, &who).await?;
+    let history = outreach::history(&state, &who, None).await?;
+    Ok(render(&AdminOutreachPage {
+        layout: viewer.layout("Outreach"),
+        demand,
+        suppressed,
+        history,
+    }))
+}
+
+pub async fn admin_invite_paper_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ClientIp(ip): ClientIp,
+    PageForm(f): PageForm<PaperInviteForm>,
+) -> Result<Response, PageError> {
+    let who = viewer.require_admin("/admin/outreach")?;
+    viewer.check_csrf(&f.csrf_token)?;
+    let Ok(paper) = f.paper_id.trim().parse().map(PaperId) else {
+        return Ok(redirect_with_flash(
+            &state,
+            "/admin/outreach",
+            "error",
+            "Give the paper's number.",
+        ));
+    };
+    let results = outreach::invite_paper(&state, &who, paper, ip).await?;
+    let invited = results.iter().filter(|(_, o)| o.is_ok()).count();
+    let message = if results.is_empty() {
+        "This paper has no collected researchers yet; collect them first.".to_string()
+    } else {
+        format!("{invited} of {} authors invited.", results.len())
+    };
+    Ok(redirect_with_flash(
+        &state,
+        "/admin/outreach",
+        if invited > 0 { "success" } else { "error" },
+        &message,
+    ))
+}
