@@ -192,8 +192,7 @@ pub async fn session_get(
     let detail = sessions::get(&state, &who, id).await?;
     let s = detail.session;
     let reschedule_slots = reschedule_slots(&state, &s, zone).await;
-    let payment =
-        sessions::pay::payment_summary(&state, s.your_role, s.id, s.status.as_str()).await?;
+    let payment = sessions::pay::payment_summary(&state, s.your_role, s.id, s.status).await?;
     Ok(render(&SessionPage {
         payment,
         layout: viewer.layout(format!("Session with {}", other_party(&s))),

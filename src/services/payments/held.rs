@@ -19,7 +19,7 @@ use crate::db::repos::payments::{self as repo, NewPayment, SessionPayment};
 use crate::db::repos::{billing, users};
 use crate::domain::money::Currency;
 use crate::domain::money::{Money, Rate};
-use crate::domain::{ConsultingSessionId, PaymentStatus, UserId};
+use crate::domain::{ConsultingSessionId, PaymentStatus, SessionStatus, UserId};
 use crate::error::{AppError, AppResult};
 use crate::providers::stripe::{CheckoutFor, PaymentIntentStatus, StripeClient};
 use crate::providers::ProviderError;
@@ -103,7 +103,7 @@ async fn payable(state: &AppState, row: &SessionRow) -> AppResult<SessionPayment
         .read(move |c| repo::find(c, id))
         .await?
         .ok_or_else(|| AppError::conflict("nothing_to_pay", "This session costs nothing."))?;
-    if row.status != "requested" || payment.status != PaymentStatus::Pending {
+    if row.status != SessionStatus::Requested || payment.status != PaymentStatus::Pending {
         return Err(AppError::conflict(
             "not_payable",
             format!(

@@ -17,7 +17,7 @@ pub use views::{InvoiceView, LedgerView};
 use crate::db::repos::billing;
 use crate::db::repos::ledger::{self, LedgerFilter};
 use crate::domain::billing::BillingDetails;
-use crate::domain::{ConsultingSessionId, InvoiceId, LedgerEntryId, PaymentStatus};
+use crate::domain::{ConsultingSessionId, InvoiceId, PaymentStatus, SessionStatus};
 use crate::error::{AppError, AppResult};
 use crate::pagination::{Page, PageParams};
 use crate::services::accounts::Principal;
@@ -64,12 +64,12 @@ pub async fn list(
         user_id: (!q.all).then_some(who.user_id),
         kind: q.kind,
         session_id: q.session_id,
-        before_id: page.after_id()?.map(LedgerEntryId),
+        before_id: page.after_id()?,
         limit: limit + 1,
     };
     let rows = state.db.read(move |c| ledger::list(c, &filter)).await?;
     let rows: Vec<LedgerView> = rows.into_iter().map(LedgerView::from).collect();
-    Ok(Page::from_rows(rows, limit, |e| e.id.0))
+    Ok(Page::from_rows(rows, limit, |e| e.id))
 }
 
 /// Whether the user's subscription is in force (for `/users/me`).
@@ -168,7 +168,7 @@ pub async fn summary(
     state: &AppState,
     for_reader: bool,
     id: ConsultingSessionId,
-    session_status: &str,
+    session_status: SessionStatus,
 ) -> AppResult<Option<PaymentSummary>> {
     let (payment, entries) = state
         .db
@@ -187,7 +187,9 @@ pub async fn summary(
         })
         .await?;
     Ok(payment.map(|p| PaymentSummary {
-        payable: for_reader && p.status == PaymentStatus::Pending && session_status == "requested",
+        payable: for_reader
+            && p.status == PaymentStatus::Pending
+            && session_status == SessionStatus::Requested,
         amount: p.amount().to_string(),
         tax: p.tax().to_string(),
         refunded: (p.refunded_minor > 0).then(|| p.refunded().to_string()),

@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use crate::db::repos::consulting_sessions::{self, NewSession};
 use crate::db::repos::{queries, researchers};
 use crate::domain::availability;
-use crate::domain::{text, ConsultingSessionId, PaperId, QueryId, ResearcherId};
+use crate::domain::{text, ConsultingSessionId, PaperId, QueryId, ResearcherId, SessionStatus};
 use crate::error::{AppError, AppResult};
 use crate::services::accounts::Principal;
 use crate::state::AppState;
@@ -238,6 +238,12 @@ fn insert_checked(
     if let Some(q) = req.query_id {
         queries::set_session(tx, q, id)?;
     }
-    consulting_sessions::record_event(tx, id, "requested", Party::Reader.as_str(), now)?;
+    consulting_sessions::record_event(
+        tx,
+        id,
+        SessionStatus::Requested.as_str(),
+        Party::Reader.as_str(),
+        now,
+    )?;
     Ok(id)
 }

@@ -173,7 +173,13 @@ pub async fn accept(state: &AppState, s: SessionRow, party: Party) -> AppResult<
                 &l.url,
                 l.password.as_deref(),
             )?;
-            repo::record_event(tx, row.id, "accepted", Party::Researcher.as_str(), now)?;
+            repo::record_event(
+                tx,
+                row.id,
+                Accepted.as_str(),
+                Party::Researcher.as_str(),
+                now,
+            )?;
             let row = reload(tx, &st, &row)?;
             notify::session_accepted(tx, &st, &row, now)?;
             Ok(row)
@@ -215,7 +221,13 @@ pub async fn decline(
         .write(move |tx| {
             let row = transition(tx, &st, &s, &DECLINE, now)?;
             payments::record_release_in(tx, &row, now)?;
-            repo::record_event(tx, row.id, "declined", Party::Researcher.as_str(), now)?;
+            repo::record_event(
+                tx,
+                row.id,
+                Declined.as_str(),
+                Party::Researcher.as_str(),
+                now,
+            )?;
             notify::session_declined(tx, &st, &row, reason.as_deref(), now)?;
             Ok(row)
         })
@@ -275,7 +287,7 @@ pub async fn cancel(
             if was_accepted {
                 repo::bump_sequence(tx, row.id)?;
             }
-            repo::record_event(tx, row.id, "cancelled", party.as_str(), now)?;
+            repo::record_event(tx, row.id, Cancelled.as_str(), party.as_str(), now)?;
             let row = reload(tx, &st, &row)?;
             notify::session_cancelled(tx, &st, &row, was_accepted, now)?;
             Ok(row)
@@ -391,7 +403,7 @@ pub fn expire_in(
     if !repo::transition(tx, s.id, &[Requested], Expired, now)? {
         return Ok(false);
     }
-    repo::record_event(tx, s.id, "expired", "system", now)?;
+    repo::record_event(tx, s.id, Expired.as_str(), "system", now)?;
     payments::record_release_in(tx, s, now)?;
     let row = reload(tx, st, s)?;
     notify::session_expired(tx, st, &row, now)?;
@@ -403,6 +415,6 @@ pub fn complete_in(tx: &Transaction<'_>, s: &SessionRow, now: DateTime<Utc>) -> 
     if !repo::transition(tx, s.id, &[Accepted], Completed, now)? {
         return Ok(false);
     }
-    repo::record_event(tx, s.id, "completed", "system", now)?;
+    repo::record_event(tx, s.id, Completed.as_str(), "system", now)?;
     Ok(true)
 }

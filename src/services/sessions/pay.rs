@@ -2,7 +2,7 @@
 //! loaded and checked here, then payments makes the Stripe objects.
 
 use crate::db::repos::consulting_sessions::SessionRow;
-use crate::domain::ConsultingSessionId;
+use crate::domain::{ConsultingSessionId, SessionStatus};
 use crate::error::{AppError, AppResult};
 use crate::services::accounts::Principal;
 use crate::services::payments::{self, held, PaymentSummary};
@@ -49,7 +49,7 @@ pub async fn payment_summary(
     state: &AppState,
     party: Party,
     id: ConsultingSessionId,
-    session_status: &str,
+    session_status: SessionStatus,
 ) -> AppResult<Option<PaymentSummary>> {
     if party == Party::Researcher {
         return Ok(None);

@@ -1,0 +1,115 @@
+use super::*;
+
+#[test]
+fn amounts_read_with_their_currencys_decimals() {
+    let c = |code| Currency::parse(code).unwrap();
+    assert_eq!(Money::new(4760, c("EUR")).to_string(), "EUR 47.60");
+    assert_eq!(Money::new(-2380, c("EUR")).to_string(), "-EUR 23.80");
+    assert_eq!(Money::new(4760, c("JPY")).to_string(), "JPY 4760");
+    assert_eq!(Money::new(1500, c("BHD")).to_string(), "BHD 1.500");
+    assert_eq!(format(4760, "JPY"), "JPY 4760");
+    assert_eq!(format(4760, "XQQ"), "XQQ 47.60");
+    assert!(Currency::parse("EURO").is_err());
+}
+
+#[test]
+fn arithmetic_refuses_mixed_currencies() {
+    let eur = Money::new(1000, Currency::parse("EUR").unwrap());
+    let usd = Money::new(1000, Currency::parse("USD").unwrap());
+    assert_eq!(eur.checked_add(eur).unwrap().minor, 2000);
+    assert_eq!(eur.checked_sub(eur).unwrap().minor, 0);
+    assert!(eur.checked_add(usd).is_err());
+    assert_eq!(eur.percent(50).minor, 500);
+    assert!(eur.min(usd).is_err());
+    assert!(eur.share(usd, eur).is_err());
+    assert_eq!(eur.min(Money::new(400, eur.currency)).unwrap().minor, 400);
+}
+
+#[test]
+fn a_taxed_price_keeps_its_currency_and_jpy_has_no_decimals() {
+    let jpy = Currency::parse("JPY").unwrap();
+    let t = Money::new(4000, jpy).taxed(Some(&vat(1900)), false);
+    assert_eq!(t.tax, Money::new(760, jpy));
+    assert_eq!(t.gross.to_string(), "JPY 4760");
+    let eur = Currency::parse("EUR").unwrap();
+    let refund_tax = Money::new(760, eur).share(Money::new(2380, eur), Money::new(4760, eur));
+    assert_eq!(refund_tax.unwrap().to_string(), "EUR 3.80");
+}
+
+fn vat(bp: i64) -> Rate {
+    Rate {
+        name: "VAT".into(),
+        basis_points: bp,
+    }
+}
+
+#[test]
+fn exclusive_prices_get_the_tax_added_and_rounded_half_up() {
+    // 19 % of 40.00 = 7.60.
+    let b = apply_tax(4000, Some(&vat(1900)), false);
+    assert_eq!((b.net_minor, b.tax_minor, b.gross_minor), (4000, 760, 4760));
+    // 19 % of 0.05 = 0.0095 → 0.01 (half away from zero).
+    assert_eq!(apply_tax(5, Some(&vat(1900)), false).tax_minor, 1);
+    // 7.7 % of 0.13 = 0.01001 → 0.01; of 0.06 = 0.00462 → 0.00.
+    assert_eq!(apply_tax(13, Some(&vat(770)), false).tax_minor, 1);
+    assert_eq!(apply_tax(6, Some(&vat(770)), false).tax_minor, 0);
+    // Exactly half a cent rounds up: 10 % of 0.05 = 0.005 → 0.01.
+    assert_eq!(apply_tax(5, Some(&vat(1000)), false).tax_minor, 1);
+}
+
+#[test]
+fn inclusive_prices_contain_the_tax() {
+    // 47.60 including 19 % is 40.00 + 7.60.
+    let b = apply_tax(4760, Some(&vat(1900)), true);
+    assert_eq!((b.net_minor, b.tax_minor, b.gross_minor), (4000, 760, 4760));
+    // 10.00 including 19 %: 1000 × 19 / 119 = 159.66 → 1.60.
+    let b = apply_tax(1000, Some(&vat(1900)), true);
+    assert_eq!((b.net_minor, b.tax_minor), (840, 160));
+    assert_eq!(b.net_minor + b.tax_minor, b.gross_minor);
+}
+
+#[test]
+fn no_rate_means_no_tax() {
+    let b = apply_tax(4000, None, false);
+    assert_eq!((b.net_minor, b.tax_minor, b.gross_minor), (4000, 0, 4000));
+    assert_eq!(apply_tax(4000, Some(&vat(0)), true).tax_minor, 0);
+}
+
+#[test]
+fn percentages_round_half_up_and_are_bounded() {
+    assert_eq!(percent_of(4760, 50), 2380);
+    assert_eq!(percent_of(1001, 50), 501);
+    assert_eq!(percent_of(999, 10), 100);
+    assert_eq!(percent_of(1000, 150), 1000);
+    assert_eq!(percent_of(1000, -5), 0);
+}
+
+#[test]
+fn shares_round_half_up_and_money_prints_with_its_sign() {
+    assert_eq!(share(760, 2380, 4760), 380);
+    assert_eq!(share(639, 1000, 4000), 160);
+    assert_eq!(share(100, 1, 0), 0);
+    assert_eq!(format(4760, "EUR"), "EUR 47.60");
+    assert_eq!(format(-2380, "EUR"), "-EUR 23.80");
+    assert_eq!(format(5, "USD"), "USD 0.05");
+}
+
+#[test]
+fn the_most_generous_tier_met_applies() {
+    let tiers = [
+        RefundTier {
+            hours_before: 48,
+            refund_percent: 100,
+        },
+        RefundTier {
+            hours_before: 24,
+            refund_percent: 50,
+        },
+    ];
+    assert_eq!(refund_percent(&tiers, 72 * 60), 100);
+    assert_eq!(refund_percent(&tiers, 48 * 60), 100);
+    assert_eq!(refund_percent(&tiers, 48 * 60 - 1), 50);
+    assert_eq!(refund_percent(&tiers, 24 * 60), 50);
+    assert_eq!(refund_percent(&tiers, 23 * 60), 0);
+    assert_eq!(refund_percent(&[], 1000), 0);
+}
