@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """Import graph of src/ (usage: python3 bench/import_graph.py [src] [module-to-ignore]):
 file-level edges from `crate::a::b` paths, the
-strongly connected components (import circles), files over 400 lines,
-status string literals and raw i64 ids outside db/."""
+strongly connected components (import circles) and files over 400 lines.
+Status literals and raw ids are counted by bench/type_counts.py."""
 import os, re, sys
 root = sys.argv[1] if len(sys.argv) > 1 else "src"
 IGNORE = sys.argv[2] if len(sys.argv) > 2 else None
@@ -76,14 +76,4 @@ for c in circles:
     print("  circle:", ", ".join(sorted(c)))
 big = sorted(((sum(1 for _ in open(p)), m) for m, p in files.items()), reverse=True)
 print("files over 400 lines:", [(m or "lib", n) for n, m in big if n > 400])
-# status literals and raw ids outside db/
-statuses = ["requested","accepted","declined","expired","cancelled","completed","no_show","pending","authorized","captured","canceled","refunded","partially_refunded","failed","incomplete","incomplete_expired","trialing","active","past_due","unpaid","paused","queued","running","partial","sent","held","opened","registered","opted_out","collected","invited"]
-lit = re.compile(r'"(' + "|".join(statuses) + r')"')
-ids = re.compile(r"\b\w+_id\s*:\s*i64\b")
-nl = ni = 0
-for m, p in files.items():
-    if m.startswith("db"):
-        continue
-    src = re.sub(r"#\[cfg\(test\)\]\s*mod tests \{.*", "", open(p).read(), flags=re.S)
-    nl += len(lit.findall(src)); ni += len(ids.findall(src))
-print(f"status literals outside db/: {nl}; raw `*_id: i64` outside db/: {ni}")
+# Status literals and raw ids: bench/type_counts.py.
