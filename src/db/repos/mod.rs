@@ -18,6 +18,7 @@ pub mod provider_calls;
 pub mod queries;
 pub mod researchers;
 pub mod setup_links;
+pub mod subscriptions;
 pub mod users;
 
 use crate::crypto::{CryptoError, Keyring};

@@ -9,39 +9,22 @@
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
+use super::client::stripe;
+pub use super::client::{enabled, upstream};
 use super::invoices::{self, Charge};
 use super::pricing;
 pub use super::views::IntentView;
-use crate::config::PaymentsMode;
 use crate::db::repos::consulting_sessions::SessionRow;
 use crate::db::repos::ledger::{self, NewEntry};
 use crate::db::repos::payments::{self as repo, NewPayment, SessionPayment};
 use crate::db::repos::{billing, users};
 use crate::domain::money::Currency;
-use crate::domain::money::{Money, Rate};
+use crate::domain::money::Money;
 use crate::domain::{ConsultingSessionId, PaymentStatus, SessionStatus, UserId};
 use crate::error::{AppError, AppResult};
-use crate::providers::stripe::{CheckoutFor, PaymentIntentStatus, StripeClient};
+use crate::providers::stripe::{CheckoutFor, PaymentIntentStatus};
 use crate::providers::ProviderError;
 use crate::state::AppState;
-
-/// Whether priced sessions are paid through Stripe.
-pub fn enabled(state: &AppState) -> bool {
-    state.config.payments.mode == PaymentsMode::Stripe && state.providers.stripe.is_some()
-}
-
-pub(super) fn stripe(state: &AppState) -> AppResult<&StripeClient> {
-    state.providers.stripe.as_ref().ok_or(AppError::NotFound)
-}
-
-pub fn upstream(e: ProviderError) -> AppError {
-    AppError::Upstream {
-        code: "payment_provider_failed",
-        message: format!(
-            "The payment could not be processed: {e}. Nothing was changed; try again."
-        ),
-    }
-}
 
 /// At booking, inside its transaction: a priced session gets a pending
 /// payment and stays hidden from the researcher until it is authorised.
@@ -61,7 +44,7 @@ pub fn on_book(
     );
     let q = pricing::quote(conn, state, s.reader_id, listed, now)?;
     if let Some(sub) = q.included_by {
-        repo::use_included_session(conn, sub)?;
+        crate::db::repos::subscriptions::use_included_session(conn, sub)?;
         return Ok(true);
     }
     if q.price.gross.is_zero() {
@@ -238,13 +221,6 @@ pub async fn capture(state: &AppState, s: &SessionRow) -> AppResult<Option<Sessi
     Ok(Some(p))
 }
 
-pub(super) fn rate_of(p: &SessionPayment) -> Option<Rate> {
-    p.tax_name.clone().map(|name| Rate {
-        name,
-        basis_points: p.tax_basis_points.unwrap_or(0),
-    })
-}
-
 /// Records a capture (payment, ledger, invoice) in the accept transaction.
 pub fn record_capture_in(
     conn: &Connection,
@@ -295,7 +271,7 @@ pub fn record_capture_in(
             ),
             gross: p.amount(),
             tax: p.tax(),
-            rate: rate_of(p),
+            rate: p.rate(),
             credits_invoice_id: None,
         },
         now,

@@ -5,7 +5,7 @@
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
-use super::held::{rate_of, stripe, upstream};
+use super::client::{stripe, upstream};
 use super::invoices::{self, Charge};
 use crate::db::repos::consulting_sessions::SessionRow;
 use crate::db::repos::ledger::{self, NewEntry};
@@ -123,7 +123,7 @@ pub fn record_refund_in(
             ),
             gross: Money::new(-r.amount.minor, r.amount.currency),
             tax: Money::new(-tax.minor, tax.currency),
-            rate: rate_of(p),
+            rate: p.rate(),
             credits_invoice_id: original,
         },
         now,

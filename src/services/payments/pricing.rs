@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use rusqlite::Connection;
 
 use crate::config::{Config, PlanConfig, TaxMode};
-use crate::db::repos::{billing, payments};
+use crate::db::repos::{billing, subscriptions};
 use crate::domain::money::{Money, Rate, Taxed};
 use crate::domain::{SubscriptionId, SubscriptionStatus, UserId};
 use crate::error::AppResult;
@@ -48,7 +48,7 @@ pub fn rate_for(config: &Config, country: &str, region: Option<&str>) -> Option<
 /// The plan of a subscription that is in force at `now`.
 pub fn active_plan<'a>(
     config: &'a Config,
-    sub: &payments::Subscription,
+    sub: &subscriptions::Subscription,
     now: DateTime<Utc>,
 ) -> Option<&'a PlanConfig> {
     let live = matches!(
@@ -73,7 +73,7 @@ pub fn is_subscribed(
     user: UserId,
     now: DateTime<Utc>,
 ) -> AppResult<bool> {
-    Ok(payments::latest_for_user(conn, user)?
+    Ok(subscriptions::latest_for_user(conn, user)?
         .is_some_and(|s| active_plan(config, &s, now).is_some()))
 }
 
@@ -88,7 +88,7 @@ pub fn quote(
     let config = &state.config;
     let mut discount = Money::zero(listed.currency);
     let mut included_by = None;
-    if let Some(sub) = payments::latest_for_user(conn, reader)? {
+    if let Some(sub) = subscriptions::latest_for_user(conn, reader)? {
         if let Some(plan) = active_plan(config, &sub, now) {
             if sub.sessions_used < plan.included_sessions {
                 discount = listed;

@@ -8,7 +8,8 @@ use rusqlite::Transaction;
 
 use super::invoices::{self, Charge};
 use crate::db::repos::ledger::{self, NewEntry};
-use crate::db::repos::payments::{self as repo, StripeState};
+use crate::db::repos::payments as repo;
+use crate::db::repos::subscriptions::{self as subs, StripeState};
 use crate::domain::money::Money;
 use crate::domain::SubscriptionStatus;
 use crate::error::{AppError, AppResult};
@@ -37,11 +38,11 @@ pub(super) fn apply_subscription(
     sub: &StripeSubscription,
     event_at: i64,
     now: DateTime<Utc>,
-) -> AppResult<Option<repo::Subscription>> {
-    let local = match repo::find_by_stripe(tx, &sub.id)? {
+) -> AppResult<Option<subs::Subscription>> {
+    let local = match subs::find_by_stripe(tx, &sub.id)? {
         Some(l) => Some(l),
         None => metadata::subscription_of(&sub.metadata)
-            .map(|id| repo::find_subscription(tx, id))
+            .map(|id| subs::find_subscription(tx, id))
             .transpose()?
             .flatten(),
     };
@@ -50,7 +51,7 @@ pub(super) fn apply_subscription(
     };
     let (start, end) = stripe::period(sub);
     let status = local_status(sub)?;
-    repo::apply_stripe_state(
+    subs::apply_stripe_state(
         tx,
         local.id,
         &StripeState {
@@ -63,7 +64,7 @@ pub(super) fn apply_subscription(
         },
         now,
     )?;
-    repo::find_subscription(tx, local.id)
+    subs::find_subscription(tx, local.id)
 }
 
 pub(super) fn checkout_completed(
@@ -91,8 +92,8 @@ pub(super) fn checkout_completed(
         }
         CheckoutSessionMode::Subscription => {
             if let Some(sub) = current {
-                if let Some(local) = repo::find_by_checkout(tx, cs)? {
-                    repo::apply_stripe_state(
+                if let Some(local) = subs::find_by_checkout(tx, cs)? {
+                    subs::apply_stripe_state(
                         tx,
                         local.id,
                         &StripeState {
@@ -187,7 +188,7 @@ pub(super) fn invoice_paid(
 pub(super) fn renewal_failed(
     tx: &Transaction<'_>,
     st: &AppState,
-    sub: &repo::Subscription,
+    sub: &subs::Subscription,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let Some(user) = crate::db::repos::users::find(tx, &st.keys, sub.user_id)? else {

@@ -10,7 +10,7 @@ use utoipa::ToSchema;
 use super::held::{self, upstream};
 use super::pricing;
 use crate::config::PlanConfig;
-use crate::db::repos::payments::{self as repo, Subscription};
+use crate::db::repos::subscriptions::{self as repo, Subscription};
 use crate::domain::{SubscriptionId, SubscriptionStatus, UserId};
 use crate::error::{AppError, AppResult};
 use crate::providers::stripe::CheckoutFor;

@@ -14,6 +14,7 @@ use crate::db::repos::audit;
 use crate::db::repos::consulting_sessions;
 use crate::db::repos::ledger::{self, NewEntry};
 use crate::db::repos::payments as repo;
+use crate::db::repos::subscriptions;
 use crate::domain::money::Money;
 use crate::domain::{ConsultingSessionId, PaymentStatus, SubscriptionStatus};
 use crate::error::{AppError, AppResult};
@@ -156,7 +157,7 @@ pub fn process(
                 // A failed renewal means past_due here, whatever Stripe's
                 // retry schedule says yet.
                 let live = [SubscriptionStatus::Active, SubscriptionStatus::Trialing];
-                repo::set_status(tx, local.id, &live, SubscriptionStatus::PastDue, now)?;
+                subscriptions::set_status(tx, local.id, &live, SubscriptionStatus::PastDue, now)?;
                 renewal_failed(tx, st, &local, now)?;
             }
             Ok(())
