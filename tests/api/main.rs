@@ -9,6 +9,8 @@ mod bad_input;
 mod browser;
 mod browser_booking;
 mod browser_newcomer;
+mod browser_pages;
+mod browser_pages_seed;
 mod claims;
 mod claims_admin;
 mod claims_merges;
