@@ -8,6 +8,7 @@ mod auth;
 mod bad_input;
 mod browser;
 mod browser_booking;
+mod browser_keyboard;
 mod browser_newcomer;
 mod browser_pages;
 mod browser_pages_seed;
