@@ -154,7 +154,10 @@ mod tests {
         let t = at(2026, 12, 7, 14, 0);
         assert_eq!(local(t, dubai), "Mon 7 December 2026, 18:00 (Asia/Dubai)");
         assert_eq!(local_named(t, dubai), local(t, dubai));
-        assert_eq!(hours(t, at(2026, 12, 7, 15, 0), dubai), "18:00–19:00 (Asia/Dubai)");
+        assert_eq!(
+            hours(t, at(2026, 12, 7, 15, 0), dubai),
+            "18:00–19:00 (Asia/Dubai)"
+        );
     }
 
     #[test]

@@ -178,7 +178,8 @@ fn registration_attempt_in(
         name: owner.name.clone(),
         login_url: format!("{}/login", st.config.public_url()),
         contact_email: st.config.institution.contact_email.clone(),
-        unconfirmed_until: unconfirmed_until.map(|t| zone::local_named(t, accounts::zone_of(owner))),
+        unconfirmed_until: unconfirmed_until
+            .map(|t| zone::local_named(t, accounts::zone_of(owner))),
     })?;
     let msg = Outgoing {
         template: "registration_attempt",

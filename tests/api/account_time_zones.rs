@@ -10,7 +10,8 @@ use crate::pages::{csrf_of, logged_in_browser};
 use crate::sessions_fixtures::{open_settings, put_settings, registered_researcher};
 
 fn register_body(email: &str, zone: Option<(&str, &str)>) -> Value {
-    let mut body = json!({"email": email, "password": PASSWORD, "name": "Zed", "accept_terms": true});
+    let mut body =
+        json!({"email": email, "password": PASSWORD, "name": "Zed", "accept_terms": true});
     if let Some((key, value)) = zone {
         body[key] = json!(value);
     }
@@ -39,8 +40,16 @@ fn stored_zone(app: &TestApp, email: &str) -> Option<String> {
 async fn registering_through_the_api_stores_the_picked_zone_or_utc() {
     let app = spawn_app().await;
     let cases = [
-        ("la@uni.example", Some(("timezone", "America/Los_Angeles")), "America/Los_Angeles"),
-        ("berlin@uni.example", Some(("time_zone", "Europe/Berlin")), "Europe/Berlin"),
+        (
+            "la@uni.example",
+            Some(("timezone", "America/Los_Angeles")),
+            "America/Los_Angeles",
+        ),
+        (
+            "berlin@uni.example",
+            Some(("time_zone", "Europe/Berlin")),
+            "Europe/Berlin",
+        ),
         ("blank@uni.example", Some(("timezone", "")), "UTC"),
         ("none@uni.example", None, "UTC"),
     ];
@@ -110,10 +119,12 @@ async fn the_registration_page_offers_a_labelled_zone_list_prefilled_from_the_br
         .text()
         .await
         .unwrap();
-    assert!(html.contains(r#"<label for="timezone">Your time zone</label>"#), "{html}");
-    assert!(html.contains(
-        r#"<select id="timezone" name="timezone" data-zone-search data-zone-prefill>"#
-    ));
+    assert!(
+        html.contains(r#"<label for="timezone">Your time zone</label>"#),
+        "{html}"
+    );
+    assert!(html
+        .contains(r#"<select id="timezone" name="timezone" data-zone-search data-zone-prefill>"#));
     assert!(html.contains("<option selected>Europe/Berlin</option>"));
     assert!(!html.contains(r#"<input type="text" name="timezone""#));
     let csrf = csrf_of(&html);
@@ -138,7 +149,10 @@ async fn the_registration_page_offers_a_labelled_zone_list_prefilled_from_the_br
         .unwrap();
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
-    assert!(html.contains(r#"aria-invalid="true" aria-describedby="timezone-error""#), "{html}");
+    assert!(
+        html.contains(r#"aria-invalid="true" aria-describedby="timezone-error""#),
+        "{html}"
+    );
     assert!(html.contains("Time zone: "));
     assert!(html.contains(r#"value="Lee Reader""#));
     assert_eq!(users(&app), 0);
@@ -183,7 +197,10 @@ async fn a_researcher_who_picks_a_zone_on_the_invitation_sees_it_on_the_account_
         .text()
         .await
         .unwrap();
-    assert!(account.contains("<strong>America/Los_Angeles</strong>"), "{account}");
+    assert!(
+        account.contains("<strong>America/Los_Angeles</strong>"),
+        "{account}"
+    );
     assert!(account.contains("<option selected>America/Los_Angeles</option>"));
     let settings: Value = app
         .get(

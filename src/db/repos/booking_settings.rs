@@ -92,9 +92,16 @@ pub fn set_timezone(conn: &Connection, id: ResearcherId, tz: &str, now: Time) ->
 }
 
 /// Sets the zone of every profile `user` owns (the account's zone changed).
-pub fn set_timezone_of_owner(conn: &Connection, user: UserId, tz: &str, now: Time) -> AppResult<()> {
-    conn.prepare_cached("UPDATE researchers SET timezone = ?2, updated_at = ?3 WHERE user_id = ?1")?
-        .execute(params![user, tz, ts(now)])?;
+pub fn set_timezone_of_owner(
+    conn: &Connection,
+    user: UserId,
+    tz: &str,
+    now: Time,
+) -> AppResult<()> {
+    conn.prepare_cached(
+        "UPDATE researchers SET timezone = ?2, updated_at = ?3 WHERE user_id = ?1",
+    )?
+    .execute(params![user, tz, ts(now)])?;
     Ok(())
 }
 

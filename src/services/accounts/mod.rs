@@ -7,9 +7,9 @@ use std::net::IpAddr;
 use serde_json::json;
 
 use crate::db::repos::auth_sessions;
+use crate::db::repos::booking_settings;
 use crate::db::repos::{audit, users};
 use crate::domain::password::PasswordPolicy;
-use crate::db::repos::booking_settings;
 use crate::domain::zone::{self, Tz};
 use crate::domain::{text, Email, ResearcherId, Role, SessionId, UserId};
 use crate::error::{AppError, AppResult, FieldErrors};
