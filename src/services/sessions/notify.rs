@@ -3,11 +3,11 @@
 //! calendar invite where calendars need updating.
 
 use chrono::{DateTime, Utc};
-use chrono_tz::Tz;
 use rusqlite::Connection;
 
 use crate::db::repos::consulting_sessions::SessionRow;
 use crate::db::repos::users;
+use crate::domain::zone::{self, Tz};
 use crate::domain::{Email, SessionStatus, UserId};
 use crate::error::{AppError, AppResult};
 use crate::services::link_tokens;
@@ -25,19 +25,6 @@ struct Person {
     tz: Tz,
 }
 
-fn zone(name: Option<&str>, fallback: &str) -> Tz {
-    name.and_then(|n| n.parse().ok())
-        .or_else(|| fallback.parse().ok())
-        .unwrap_or(Tz::UTC)
-}
-
-/// A time as people read it, e.g. "Tue 3 March 2026, 14:00".
-pub fn local(t: DateTime<Utc>, tz: Tz) -> String {
-    t.with_timezone(&tz)
-        .format("%a %-d %B %Y, %H:%M")
-        .to_string()
-}
-
 fn person(c: &Connection, st: &AppState, id: UserId, tz: Tz) -> AppResult<Person> {
     let u = users::find(c, &st.keys, id)?
         .ok_or_else(|| AppError::internal(format!("session participant {id} has no account")))?;
@@ -50,13 +37,7 @@ fn person(c: &Connection, st: &AppState, id: UserId, tz: Tz) -> AppResult<Person
 
 /// The zone a participant reads times in (no account look-up needed).
 fn zone_of(st: &AppState, s: &SessionRow, party: Party) -> Tz {
-    match party {
-        Party::Researcher => zone(
-            s.researcher_timezone.as_deref(),
-            &st.config.sessions.default_timezone,
-        ),
-        _ => zone(s.reader_timezone.as_deref(), "UTC"),
-    }
+    super::zone_of(s, party, &st.config.sessions)
 }
 
 fn reader(c: &Connection, st: &AppState, s: &SessionRow) -> AppResult<Person> {
@@ -96,6 +77,7 @@ fn send(
 
 struct Notice<'a> {
     template: &'static str,
+    /// `{date}` becomes the session's date in the recipient's zone.
     subject: String,
     headline: String,
     lines: Vec<String>,
@@ -123,8 +105,9 @@ fn notice(
         lines: n.lines.clone(),
         other_party: other.name.clone(),
         topic: s.topic.clone(),
-        when_local: local(s.start, to.tz),
+        when_local: zone::local(s.start, to.tz),
         timezone: to.tz.name().to_string(),
+        other_when: (other.tz != to.tz).then(|| zone::local_named(s.start, other.tz)),
         duration_minutes: s.duration_minutes,
         meeting_url: s.meeting_url.clone().filter(|_| show_link),
         meeting_password: s.meeting_password.clone().filter(|_| show_link),
@@ -139,13 +122,15 @@ fn notice(
                 &st.config.public_url(),
                 &session_url(st, s),
                 people,
+                to.tz,
                 now,
             ),
             method,
         )],
         None => Vec::new(),
     };
-    let content = templates::session_notice(n.subject.clone(), &m, attachments)?;
+    let subject = n.subject.replace("{date}", &zone::date(s.start, to.tz));
+    let content = templates::session_notice(subject, &m, attachments)?;
     send(c, st, n.template, to, content, now)
 }
 
@@ -194,8 +179,14 @@ fn one(
     }
 }
 
-/// The invite as a file, for the session page's calendar download.
-pub async fn invite_for(state: &AppState, s: &SessionRow, method: Method) -> AppResult<String> {
+/// The invite as a file, for the session page's calendar download; its
+/// description gives the time in `tz`, the downloader's zone.
+pub async fn invite_for(
+    state: &AppState,
+    s: &SessionRow,
+    method: Method,
+    tz: Tz,
+) -> AppResult<String> {
     let st = state.clone();
     let s = s.clone();
     let now = state.now();
@@ -210,6 +201,7 @@ pub async fn invite_for(state: &AppState, s: &SessionRow, method: Method) -> App
                 &st.config.public_url(),
                 &session_url(&st, &s),
                 &people,
+                tz,
                 now,
             ))
         })
@@ -265,14 +257,15 @@ pub fn session_requested(
         reader_name: d.name.clone(),
         topic: s.topic.clone(),
         paper_title: s.paper_title.clone(),
-        start_local: local(s.start, r.tz),
+        start_local: zone::local(s.start, r.tz),
         timezone: r.tz.name().to_string(),
+        reader_when: (d.tz != r.tz).then(|| zone::local_named(s.start, d.tz)),
         duration_minutes: s.duration_minutes,
         price: price(s),
         accept_url: format!("{respond}&action=accept"),
         decline_url: format!("{respond}&action=decline"),
         session_url: session_url(st, s),
-        expires_local: local(s.expires_at, r.tz),
+        expires_local: zone::local(s.expires_at, r.tz),
     };
     send(
         c,
@@ -295,10 +288,7 @@ pub fn session_accepted(
         st,
         &Notice {
             template: "session_accepted",
-            subject: format!(
-                "Confirmed: consulting session on {}",
-                s.start.format("%-d %B %Y")
-            ),
+            subject: "Confirmed: consulting session on {date}".into(),
             headline: "The session is confirmed.".into(),
             lines: vec![
                 "The calendar invite is attached. Join with the link below at the start time."
@@ -361,10 +351,7 @@ pub fn session_cancelled(
         st,
         &Notice {
             template: "session_cancelled",
-            subject: format!(
-                "Cancelled: consulting session on {}",
-                s.start.format("%-d %B %Y")
-            ),
+            subject: "Cancelled: consulting session on {date}".into(),
             headline: "The session is cancelled.".into(),
             lines,
             action: None,
@@ -388,14 +375,17 @@ pub fn reschedule_proposed(
         Party::Reader
     };
     let tz = zone_of(st, s, to);
-    let when = s.proposed_start.map(|t| local(t, tz)).unwrap_or_default();
+    let when = s
+        .proposed_start
+        .map(|t| zone::local_named(t, tz))
+        .unwrap_or_default();
     one(
         c,
         st,
         &Notice {
             template: "session_reschedule_proposed",
             subject: "A new time is proposed for your session".into(),
-            headline: format!("A new time is proposed: {when} ({}).", tz.name()),
+            headline: format!("A new time is proposed: {when}."),
             lines: vec!["Accept or reject it on the session page. Until then the session stays at its current time.".into()],
             action: Some(("Answer".into(), session_url(st, s))),
             invite: None,
@@ -420,10 +410,7 @@ pub fn reschedule_answered(
             st,
             &Notice {
                 template: "session_rescheduled",
-                subject: format!(
-                    "Moved: consulting session now on {}",
-                    s.start.format("%-d %B %Y")
-                ),
+                subject: "Moved: consulting session now on {date}".into(),
                 headline: "The session has moved to a new time.".into(),
                 lines: vec!["The updated calendar invite is attached.".into()],
                 action: None,
