@@ -60,6 +60,7 @@ mod sessions_time_zones;
 mod sessions_transitions;
 mod smtp_sink;
 mod stripe_fakes;
+mod time_zones_shown;
 mod verification;
 mod zoom;
 mod zoom_failures;
