@@ -120,11 +120,11 @@ async fn the_registration_page_offers_a_labelled_zone_list_prefilled_from_the_br
         .await
         .unwrap();
     assert!(
-        html.contains(r#"<label for="timezone">Your time zone</label>"#),
+        html.contains(r#"<label for="time-zone">Your time zone</label>"#),
         "{html}"
     );
     assert!(html
-        .contains(r#"<select id="timezone" name="timezone" data-zone-search data-zone-prefill>"#));
+        .contains(r#"<select id="time-zone" name="timezone" data-zone-search data-zone-prefill>"#));
     assert!(html.contains("<option selected>Europe/Berlin</option>"));
     assert!(!html.contains(r#"<input type="text" name="timezone""#));
     let csrf = csrf_of(&html);
@@ -150,7 +150,7 @@ async fn the_registration_page_offers_a_labelled_zone_list_prefilled_from_the_br
     assert_eq!(r.status(), 422);
     let html = r.text().await.unwrap();
     assert!(
-        html.contains(r#"aria-invalid="true" aria-describedby="timezone-error""#),
+        html.contains(r#"aria-invalid="true" aria-describedby="time-zone-error""#),
         "{html}"
     );
     assert!(html.contains("Time zone: "));

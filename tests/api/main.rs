@@ -10,6 +10,7 @@ mod bad_input;
 mod browser;
 mod browser_booking;
 mod browser_newcomer;
+mod browser_time_zones;
 mod claims;
 mod claims_admin;
 mod claims_merges;

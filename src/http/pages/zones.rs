@@ -30,7 +30,7 @@ impl ZoneField {
     pub fn new(label: &'static str, selected: impl Into<String>) -> Self {
         Self {
             name: "timezone",
-            id: "timezone",
+            id: "time-zone",
             label,
             selected: selected.into(),
             prefill: false,

@@ -43,7 +43,6 @@ pub fn uid(public_url: &str, id: ConsultingSessionId) -> String {
 
 /// The invite as text; its description gives the time in `tz`, the
 /// recipient's zone (calendars show `DTSTART` in their own).
-#[allow(clippy::too_many_arguments)]
 pub fn render(
     s: &SessionRow,
     method: Method,
