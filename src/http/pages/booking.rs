@@ -46,6 +46,8 @@ pub struct Picker {
     pub prev_week: Option<String>,
     pub next_week: String,
     pub zone: String,
+    /// `zone` for a query string ("Etc/GMT+1" keeps its plus).
+    pub zone_query: String,
     pub zone_field: ZoneField,
     pub price: String,
 }
@@ -81,6 +83,10 @@ pub struct BookForm {
     pub paper_id: Option<String>,
     /// The zone the slots were shown in.
     pub tz: Option<String>,
+}
+
+fn query_value(v: &str) -> String {
+    url::form_urlencoded::byte_serialize(v.as_bytes()).collect()
 }
 
 /// "Free", or the price with its currency.
@@ -142,6 +148,7 @@ async fn picker(
         prev_week: (week > today).then(|| (week - Duration::days(7)).max(today).to_string()),
         next_week: (week + Duration::days(7)).to_string(),
         zone: tz.name().to_string(),
+        zone_query: query_value(tz.name()),
         zone_field: ZoneField::new("Times shown in", tz.name()).named("tz", "slot-zone"),
         price: price_label(info.settings.price_minor, &info.settings.currency),
     })
@@ -195,7 +202,7 @@ pub async fn book_post(
     let back = format!(
         "/researchers/{id}?duration={}&tz={}",
         f.duration,
-        url::form_urlencoded::byte_serialize(browsed.name().as_bytes()).collect::<String>()
+        query_value(browsed.name())
     );
     let who = viewer.require(&back)?;
     viewer.check_csrf(&f.csrf_token)?;
