@@ -12,6 +12,7 @@ pub mod researcher;
 pub mod role;
 pub mod status;
 pub mod text;
+pub mod zone;
 
 pub use email::Email;
 pub use ids::{

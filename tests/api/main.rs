@@ -3,6 +3,7 @@
 //! The one integration-test binary: the real app on port 0 with a fresh
 //! database per test, and wiremock fakes for external services.
 
+mod account_time_zones;
 mod audit_and_keys;
 mod auth;
 mod bad_input;
@@ -12,6 +13,7 @@ mod browser_keyboard;
 mod browser_newcomer;
 mod browser_pages;
 mod browser_pages_seed;
+mod browser_time_zones;
 mod claims;
 mod claims_admin;
 mod claims_merges;
@@ -62,6 +64,7 @@ mod sessions_time_zones;
 mod sessions_transitions;
 mod smtp_sink;
 mod stripe_fakes;
+mod time_zones_shown;
 mod verification;
 mod zoom;
 mod zoom_failures;

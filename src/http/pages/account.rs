@@ -8,6 +8,7 @@ use serde::Deserialize;
 use super::context::{redirect_with_flash, render, render_status, Layout, Viewer};
 use super::form::PageForm;
 use super::outcome::flash_outcome;
+use super::zones::ZoneField;
 use super::PageError;
 use crate::http::extractors::ClientIp;
 use crate::services::accounts;
@@ -28,7 +29,7 @@ pub struct AccountPage {
     /// The zone times are shown in, and whether the user chose it.
     pub zone: String,
     pub zone_chosen: bool,
-    pub zones: &'static [chrono_tz::Tz],
+    pub zone_field: ZoneField,
     /// The researcher profile this account claimed, if any.
     pub researcher_id: Option<crate::domain::ResearcherId>,
     pub billing: super::billing::BillingSection,
@@ -64,7 +65,7 @@ async fn page(
     Ok(AccountPage {
         zone: viewer.zone(None).name().to_string(),
         zone_chosen: u.timezone.is_some(),
-        zones: &chrono_tz::TZ_VARIANTS,
+        zone_field: ZoneField::for_viewer("Your time zone", viewer),
         researcher_id,
         billing: super::billing::section(state, &who).await?,
         layout: viewer.layout("My account"),

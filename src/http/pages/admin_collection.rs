@@ -232,10 +232,7 @@ pub async fn researcher_get(
                 value,
                 provider,
                 s.source_url.unwrap_or_default(),
-                s.recorded_at
-                    .get(..16)
-                    .unwrap_or_default()
-                    .replace('T', " "),
+                s.recorded_at,
             )
         })
         .collect();

@@ -12,6 +12,7 @@ use super::context::{
     SESSION_COOKIE,
 };
 use super::form::{safe_next, CsrfOnly, PageForm};
+use super::zones::ZoneField;
 use super::PageError;
 use crate::error::AppError;
 use crate::http::extractors::{AppPath, ClientIp};
@@ -41,6 +42,7 @@ pub struct RegisterPage {
     pub error: Option<String>,
     pub terms_version: String,
     pub min_len: usize,
+    pub zone_field: ZoneField,
 }
 
 #[derive(Template)]
@@ -71,6 +73,7 @@ pub struct RegisterForm {
     pub name: String,
     pub password: String,
     pub accept_terms: Option<String>,
+    pub timezone: Option<String>,
 }
 
 pub async fn login_get(viewer: Viewer, Query(p): Query<NextParam>) -> Response {
@@ -146,6 +149,7 @@ fn register_page(state: &AppState, viewer: &Viewer, action: String, heading: &st
         error: None,
         terms_version: terms::TERMS_VERSION.into(),
         min_len: state.config.auth.password_min_length,
+        zone_field: ZoneField::for_viewer("Your time zone", viewer),
     }
 }
 
@@ -171,6 +175,8 @@ fn register_failed(
     let mut page = register_page(state, viewer, action, heading);
     page.email = f.email;
     page.name = f.name;
+    page.zone_field = ZoneField::new("Your time zone", f.timezone.unwrap_or_default())
+        .with_error(p.fields.get("timezone").cloned());
     page.errors = p.fields;
     page.error = Some(p.summary);
     Ok(super::context::render_status(p.status, &page))
@@ -182,6 +188,7 @@ fn registration(f: &RegisterForm) -> Registration {
         password: f.password.clone(),
         name: f.name.clone(),
         accept_terms: f.accept_terms.is_some(),
+        timezone: f.timezone.clone(),
     }
 }
 

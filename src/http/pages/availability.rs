@@ -5,11 +5,11 @@
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
-use chrono_tz::Tz;
 use serde::Deserialize;
 
 use super::context::{redirect_with_flash, render, Layout, Viewer};
 use super::form::PageForm;
+use super::zones::ZoneField;
 use super::PageError;
 use crate::domain::availability::{Availability, Exception, Rule};
 use crate::domain::ResearcherId;
@@ -27,7 +27,7 @@ pub struct AvailabilityPage {
     pub id: ResearcherId,
     pub name: String,
     pub f: EditForm,
-    pub zones: &'static [Tz],
+    pub zone_field: ZoneField,
     pub error: Option<String>,
 }
 
@@ -224,8 +224,8 @@ async fn page(
         layout: viewer.layout(format!("Availability of {}", r.name)),
         id,
         name: r.name,
+        zone_field: ZoneField::new("Your time zone", f.timezone.trim()),
         f,
-        zones: &chrono_tz::TZ_VARIANTS,
         error,
     }))
 }

@@ -11,8 +11,10 @@ use serde::Deserialize;
 use super::context::{redirect_with_flash, render, Layout, Viewer};
 use super::form::PageForm;
 use super::outcome::flash_outcome;
+use super::zones::ZoneField;
 use super::PageError;
 use crate::domain::availability::local_instant;
+use crate::domain::zone;
 use crate::domain::{PaperId, ResearcherId};
 use crate::error::AppError;
 use crate::http::extractors::{AppPath, AppQuery, ClientIp};
@@ -44,7 +46,9 @@ pub struct Picker {
     pub prev_week: Option<String>,
     pub next_week: String,
     pub zone: String,
-    pub zones: &'static [Tz],
+    /// `zone` for a query string ("Etc/GMT+1" keeps its plus).
+    pub zone_query: String,
+    pub zone_field: ZoneField,
     pub price: String,
 }
 
@@ -77,6 +81,12 @@ pub struct BookForm {
     pub duration: i64,
     pub topic: String,
     pub paper_id: Option<String>,
+    /// The zone the slots were shown in.
+    pub tz: Option<String>,
+}
+
+fn query_value(v: &str) -> String {
+    url::form_urlencoded::byte_serialize(v.as_bytes()).collect()
 }
 
 /// "Free", or the price with its currency.
@@ -96,10 +106,10 @@ async fn picker(
     id: ResearcherId,
     info: &BookingInfo,
     q: &PickerQuery,
-    zone: Tz,
+    tz: Tz,
 ) -> Result<Picker, PageError> {
     let now = state.now();
-    let today = now.with_timezone(&zone).date_naive();
+    let today = now.with_timezone(&tz).date_naive();
     let week = q
         .week
         .as_deref()
@@ -112,20 +122,15 @@ async fn picker(
         .filter(|d| durations.contains(d))
         .or_else(|| durations.first().copied())
         .unwrap_or(60);
-    let from = local_instant(zone, week, 0, false).max(now);
-    let to = local_instant(zone, week + Duration::days(7), 0, false);
+    let from = local_instant(tz, week, 0, false).max(now);
+    let to = local_instant(tz, week + Duration::days(7), 0, false);
     let slots = settings::slots(state, id, from, to, Some(duration)).await?;
     let mut days: Vec<DayGroup> = Vec::new();
     for s in slots {
-        let start = s.start.with_timezone(&zone);
-        let label = start.format("%A %-d %B").to_string();
+        let label = zone::day(s.start, tz);
         let option = SlotOption {
             value: s.start.to_rfc3339(),
-            label: format!(
-                "{}–{}",
-                start.format("%H:%M"),
-                s.end.with_timezone(&zone).format("%H:%M")
-            ),
+            label: zone::hours(s.start, s.end, tz),
         };
         match days.last_mut() {
             Some(d) if d.label == label => d.slots.push(option),
@@ -142,8 +147,9 @@ async fn picker(
         week: week.to_string(),
         prev_week: (week > today).then(|| (week - Duration::days(7)).max(today).to_string()),
         next_week: (week + Duration::days(7)).to_string(),
-        zone: zone.name().to_string(),
-        zones: &chrono_tz::TZ_VARIANTS,
+        zone: tz.name().to_string(),
+        zone_query: query_value(tz.name()),
+        zone_field: ZoneField::new("Times shown in", tz.name()).named("tz", "slot-zone"),
         price: price_label(info.settings.price_minor, &info.settings.currency),
     })
 }
@@ -192,7 +198,12 @@ pub async fn book_post(
     AppPath(id): AppPath<ResearcherId>,
     PageForm(f): PageForm<BookForm>,
 ) -> Result<Response, PageError> {
-    let back = format!("/researchers/{id}?duration={}", f.duration);
+    let browsed = viewer.zone(f.tz.as_deref());
+    let back = format!(
+        "/researchers/{id}?duration={}&tz={}",
+        f.duration,
+        query_value(browsed.name())
+    );
     let who = viewer.require(&back)?;
     viewer.check_csrf(&f.csrf_token)?;
     let Some(start) = f
@@ -214,9 +225,10 @@ pub async fn book_post(
         .map(|p| p.parse::<i64>().map(PaperId))
         .transpose()
         .map_err(|_| AppError::field("paper_id", "is not a paper"))?;
+    let start = start.with_timezone(&Utc);
     let req = BookRequest {
         researcher_id: id,
-        start: start.with_timezone(&Utc),
+        start,
         duration_minutes: f.duration,
         topic: f.topic,
         paper_id,
@@ -227,7 +239,10 @@ pub async fn book_post(
             &state,
             &format!("/sessions/{}", b.session.id),
             "success",
-            "Your request is on its way. You will get an e-mail when the researcher answers.",
+            &format!(
+                "Your request is on its way. You will get an e-mail when the researcher answers. You picked {}.",
+                zone::local_named(start, browsed)
+            ),
         )),
         Err(e) => super::outcome::flash_failure(&state, &back, e),
     }

@@ -88,6 +88,7 @@ pub fn error_page(
         csrf,
         flash: None,
         unverified: false,
+        zone: crate::domain::zone::DEFAULT,
     };
     let page = ErrorPage {
         layout,

@@ -21,6 +21,7 @@ pub mod outreach;
 pub mod papers;
 pub mod sessions;
 pub mod verify;
+pub mod zones;
 
 use axum::routing::{get, post};
 use axum::Router;

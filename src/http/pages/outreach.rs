@@ -12,6 +12,7 @@ use serde::Deserialize;
 use super::context::{redirect_with_flash, render, render_status, Layout, Viewer};
 use super::form::PageForm;
 use super::outcome::flash_outcome;
+use super::zones::ZoneField;
 use super::PageError;
 use crate::domain::{PaperId, ResearcherId};
 use crate::http::extractors::{AppPath, ClientIp};
@@ -35,9 +36,8 @@ pub struct InvitePage {
     pub min_len: usize,
     /// An account has the link's address: sign in and link, not register.
     pub account_exists: bool,
-    pub zones: &'static [chrono_tz::Tz],
     /// Pre-selected: the browser's zone.
-    pub zone: String,
+    pub zone_field: ZoneField,
 }
 
 #[derive(Template)]
@@ -125,9 +125,13 @@ fn invite_page(
         terms_version: terms::TERMS_VERSION.into(),
         min_len: state.config.auth.password_min_length,
         account_exists,
-        zones: &chrono_tz::TZ_VARIANTS,
-        zone: viewer.zone(None).name().to_string(),
+        zone_field: ZoneField::for_viewer("Your time zone", viewer),
     }
+}
+
+/// The zone field as submitted, with its error.
+fn submitted_zone(zone: String, errors: &BTreeMap<String, String>) -> ZoneField {
+    ZoneField::new("Your time zone", zone).with_error(errors.get("timezone").cloned())
 }
 
 fn link_problem(viewer: &Viewer, problem: LinkProblem, token: &str, can_renew: bool) -> Response {
@@ -258,6 +262,7 @@ pub async fn invite_post(
         Err(e) => {
             let p = super::errors::on_form(e)?;
             let mut page = current;
+            page.zone_field = submitted_zone(f.timezone, &p.fields);
             page.errors = p.fields;
             page.error = Some(p.summary);
             Ok(render_status(p.status, &page))
@@ -276,7 +281,8 @@ pub async fn invite_link_post(
     let who = viewer.require(&format!("/invite/{token}"))?;
     viewer.check_csrf(&f.csrf_token)?;
     let accept = f.accept_terms.is_some();
-    match outreach::link_profile(&state, &who, &token, accept, Some(f.timezone), ip).await {
+    let zone = Some(f.timezone.clone());
+    match outreach::link_profile(&state, &who, &token, accept, zone, ip).await {
         Ok(rid) => Ok(redirect_with_flash(
             &state,
             &format!("/researchers/{rid}/availability"),
@@ -288,6 +294,7 @@ pub async fn invite_link_post(
             match outreach::landing(&state, &token).await {
                 Ok(l) => {
                     let mut page = invite_page(&viewer, &state, token, l.profile, l.account_exists);
+                    page.zone_field = submitted_zone(f.timezone, &p.fields);
                     page.errors = p.fields;
                     page.error = Some(p.message);
                     Ok(render_status(p.status, &page))

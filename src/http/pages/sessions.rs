@@ -12,13 +12,13 @@ use super::booking::price_label;
 use super::context::{render, Layout, Viewer};
 use super::form::PageForm;
 use super::PageError;
+use crate::domain::zone;
 use crate::domain::{ConsultingSessionId, SessionStatus};
 use crate::error::AppError;
 use crate::http::downloads::calendar_response;
 use crate::http::extractors::{AppPath, AppQuery};
 use crate::pagination::PageParams;
 use crate::services::sessions::actions::{self, Action};
-use crate::services::sessions::notify::local as local_label;
 use crate::services::sessions::{self, settings, HistoryEntry, ListQuery, Party, SessionView};
 use crate::state::AppState;
 
@@ -48,8 +48,10 @@ pub struct SessionPage {
     pub layout: Layout,
     pub s: SessionView,
     pub with: String,
+    /// Start to end in the viewer's zone.
     pub when: String,
-    pub ends: String,
+    /// The same in each other participant's zone that differs.
+    pub also: Vec<String>,
     pub expires: String,
     pub proposed: Option<String>,
     pub price: String,
@@ -78,6 +80,7 @@ pub struct RespondPage {
     pub reader: String,
     pub topic: String,
     pub when: String,
+    pub also: Vec<String>,
     pub status: SessionStatus,
 }
 
@@ -115,11 +118,42 @@ fn other_party(s: &SessionView) -> String {
     }
 }
 
+/// The session's time for each other participant whose zone is not the
+/// viewer's, so a booking never silently shows another time than the
+/// researcher agreed to: "For Grace Hopper: Mon 7 December 2026,
+/// 18:00–19:00 CET (Europe/Berlin)".
+fn also(s: &SessionView, viewer_zone: Tz) -> Vec<String> {
+    let mut shown = vec![viewer_zone];
+    let parties = [
+        (
+            Party::Researcher,
+            &s.researcher_name,
+            &s.researcher_timezone,
+        ),
+        (Party::Reader, &s.reader_name, &s.reader_timezone),
+    ];
+    parties
+        .into_iter()
+        .filter(|(party, ..)| *party != s.your_role)
+        .filter_map(|(_, name, tz)| {
+            let tz: Tz = tz.parse().ok()?;
+            if shown.contains(&tz) {
+                return None;
+            }
+            shown.push(tz);
+            Some(format!(
+                "For {name}: {}",
+                zone::span_named(s.start, s.end, tz)
+            ))
+        })
+        .collect()
+}
+
 fn line(s: SessionView, zone: Tz) -> SessionLine {
     SessionLine {
         id: s.id,
         with: other_party(&s),
-        when: local_label(s.start, zone),
+        when: zone::local(s.start, zone),
         status: s.status.as_str().replace('_', "-"),
         topic: crate::services::mail::templates::clip(&s.topic, 80),
         actions: s.actions,
@@ -162,7 +196,7 @@ async fn reschedule_slots(state: &AppState, s: &SessionView, zone: Tz) -> Vec<(S
             .into_iter()
             .filter(|x| x.start != s.start)
             .take(200)
-            .map(|x| (x.start.to_rfc3339(), local_label(x.start, zone)))
+            .map(|x| (x.start.to_rfc3339(), zone::local(x.start, zone)))
             .collect(),
         Err(e) => {
             tracing::warn!(error = %e, "no reschedule slots");
@@ -175,7 +209,7 @@ fn events(list: Vec<HistoryEntry>, zone: Tz) -> Vec<(String, String, String)> {
     list.into_iter()
         .map(|e| {
             let at = DateTime::parse_from_rfc3339(&e.at)
-                .map(|t| local_label(t.with_timezone(&Utc), zone))
+                .map(|t| zone::local(t.with_timezone(&Utc), zone))
                 .unwrap_or(e.at);
             (at, e.event.replace('_', " "), e.actor)
         })
@@ -197,10 +231,10 @@ pub async fn session_get(
         payment,
         layout: viewer.layout(format!("Session with {}", other_party(&s))),
         with: other_party(&s),
-        when: local_label(s.start, zone),
-        ends: s.end.with_timezone(&zone).format("%H:%M").to_string(),
-        expires: local_label(s.expires_at, zone),
-        proposed: s.proposed_start.map(|t| local_label(t, zone)),
+        when: zone::span(s.start, s.end, zone),
+        also: also(&s, zone),
+        expires: zone::local(s.expires_at, zone),
+        proposed: s.proposed_start.map(|t| zone::local(t, zone)),
         price: price_label(s.price_minor, &s.currency),
         zone: zone.name().to_string(),
         events: events(detail.events, zone),
@@ -303,7 +337,8 @@ pub async fn respond_get(
         action: action.into(),
         reader: row.reader_name.clone(),
         topic: row.topic.clone(),
-        when: format!("{} ({})", local_label(row.start, zone), zone.name()),
+        when: zone::span_named(row.start, row.end, zone),
+        also: also(&row, zone),
         status: row.status,
     }))
 }

@@ -83,9 +83,11 @@ pub struct SessionRequest {
     pub reader_name: String,
     pub topic: String,
     pub paper_title: Option<String>,
-    /// The start in the researcher's time zone, e.g. "Tue 3 March 2026, 14:00".
+    /// The start in the researcher's time zone, e.g. "Tue 3 March 2026, 14:00 CET".
     pub start_local: String,
     pub timezone: String,
+    /// The start in the reader's zone, where it differs, with its name.
+    pub reader_when: Option<String>,
     pub duration_minutes: i64,
     /// "free", or the price with its currency, e.g. "EUR 40.00".
     pub price: String,
@@ -131,6 +133,9 @@ pub struct SessionNotice {
     /// The start in the recipient's time zone.
     pub when_local: String,
     pub timezone: String,
+    /// The start in the other participant's zone, where it differs, with
+    /// its name.
+    pub other_when: Option<String>,
     pub duration_minutes: i64,
     pub meeting_url: Option<String>,
     pub meeting_password: Option<String>,
@@ -348,14 +353,15 @@ mod tests {
             reader_name: "Grace Hopper".into(),
             topic: "Compilers for the Analytical Engine".into(),
             paper_title: Some("Notes".into()),
-            start_local: "Tue 3 March 2026, 14:00".into(),
+            start_local: "Tue 3 March 2026, 14:00 CET".into(),
             timezone: "Europe/Berlin".into(),
+            reader_when: Some("Tue 3 March 2026, 08:00 EST (America/New_York)".into()),
             duration_minutes: 60,
             price: "EUR 40.00".into(),
             accept_url: "https://c.example/s/1/accept".into(),
             decline_url: "https://c.example/s/1/decline".into(),
             session_url: "https://c.example/s/1".into(),
-            expires_local: "Mon 2 March 2026, 14:00".into(),
+            expires_local: "Mon 2 March 2026, 14:00 CET".into(),
         };
         let c = session_request(&m).unwrap();
         assert!(c.subject.starts_with("Session request from Grace Hopper"));
@@ -363,13 +369,14 @@ mod tests {
             for needle in [
                 "Grace Hopper",
                 "Compilers for the Analytical Engine",
-                "Tue 3 March 2026, 14:00",
-                "Europe/Berlin",
+                "Tue 3 March 2026, 14:00 CET (Europe/Berlin)",
+                "For Grace Hopper",
+                "08:00 EST (America/New_York)",
                 "60 minutes",
                 "EUR 40.00",
                 "https://c.example/s/1/accept",
                 "https://c.example/s/1/decline",
-                "Mon 2 March 2026, 14:00",
+                "Mon 2 March 2026, 14:00 CET",
             ] {
                 assert!(part.contains(needle), "{needle} missing from {part}");
             }

@@ -130,12 +130,7 @@ async fn book_once(
         crate::services::mail::wake(state);
     }
     Ok(Booked {
-        session: view(
-            row,
-            Party::Reader,
-            now,
-            state.config.sessions.completion_grace_hours,
-        ),
+        session: view(row, Party::Reader, now, &state.config.sessions),
         replayed,
     })
 }
