@@ -9,8 +9,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 pub use super::availability_rules::{
-    format_time, parse_time, parse_weekday, weekday_name, Availability, Exception, FieldError,
-    Rule,
+    format_time, parse_time, parse_weekday, weekday_name, Availability, Exception, FieldError, Rule,
 };
 
 /// Slots start on this grid inside a window (or every `duration` when shorter).

@@ -315,7 +315,13 @@ fn bad_rules_name_every_bad_item_in_plain_words() {
     let e = Availability::parse(&[], &[x("2026-02-30", "block"), x("2026-02-03", "extra")])
         .unwrap_err();
     assert_eq!(e[0].0, "exceptions[0]");
-    assert_eq!(e[1], ("exceptions[1]".into(), "extra time needs a start and an end".into()));
+    assert_eq!(
+        e[1],
+        (
+            "exceptions[1]".into(),
+            "extra time needs a start and an end".into()
+        )
+    );
     assert!(e.iter().all(|(_, m)| !m.contains('`')));
     assert!(parse_timezone("Mars/Olympus").is_err());
     assert!(check_currency("eur").is_err());
@@ -323,7 +329,13 @@ fn bad_rules_name_every_bad_item_in_plain_words() {
 
 #[test]
 fn times_and_days_are_read_liberally_where_the_meaning_is_plain() {
-    for (raw, minutes) in [("09:00", 540), ("9:00", 540), ("9", 540), (" 17:30 ", 1050), ("24", 1440)] {
+    for (raw, minutes) in [
+        ("09:00", 540),
+        ("9:00", 540),
+        ("9", 540),
+        (" 17:30 ", 1050),
+        ("24", 1440),
+    ] {
         assert_eq!(parse_time(raw), Some(minutes), "{raw}");
     }
     for bad in ["9:5", "25:00", "9am", "", "1:2:3", "-1"] {

@@ -8,9 +8,9 @@ use axum::response::Response;
 use chrono_tz::Tz;
 use serde::Deserialize;
 
+use super::availability_lines::{exceptions_text, parse_exceptions, parse_rules, rules_text};
 use super::context::{redirect_with_flash, render, Flash, Layout, Viewer};
 use super::form::PageForm;
-use super::availability_lines::{exceptions_text, parse_exceptions, parse_rules, rules_text};
 use super::form_errors::{FormErrors, Labels};
 use super::PageError;
 use crate::domain::availability::Availability;
@@ -134,7 +134,12 @@ impl EditForm {
     /// others are still checked.
     fn parse(&self, errors: &mut FormErrors) -> Result<Option<Parsed>, PageError> {
         let mut durations = Vec::new();
-        for d in self.durations.split(',').map(str::trim).filter(|d| !d.is_empty()) {
+        for d in self
+            .durations
+            .split(',')
+            .map(str::trim)
+            .filter(|d| !d.is_empty())
+        {
             durations.extend(number(errors, "durations", "Each session length", d));
         }
         let price = price_minor(&self.price)
@@ -150,12 +155,27 @@ impl EditForm {
             },
             price_minor: price.unwrap_or(0),
             currency: self.currency.trim().to_uppercase(),
-            min_notice_hours: n("min_notice_hours", "The minimum notice", &self.min_notice_hours).unwrap_or(0),
+            min_notice_hours: n(
+                "min_notice_hours",
+                "The minimum notice",
+                &self.min_notice_hours,
+            )
+            .unwrap_or(0),
             buffer_minutes: n("buffer_minutes", "The buffer", &self.buffer_minutes).unwrap_or(0),
             max_per_day: n("max_per_day", "Sessions per day", &self.max_per_day).unwrap_or(1),
             horizon_days: n("horizon_days", "The booking horizon", &self.horizon_days).unwrap_or(1),
-            request_ttl_hours: n("request_ttl_hours", "The answer time", &self.request_ttl_hours).unwrap_or(1),
-            cancel_window_hours: n("cancel_window_hours", "The cancellation window", &self.cancel_window_hours).unwrap_or(0),
+            request_ttl_hours: n(
+                "request_ttl_hours",
+                "The answer time",
+                &self.request_ttl_hours,
+            )
+            .unwrap_or(1),
+            cancel_window_hours: n(
+                "cancel_window_hours",
+                "The cancellation window",
+                &self.cancel_window_hours,
+            )
+            .unwrap_or(0),
         };
         let rules = parse_rules(&self.rules, errors);
         let exceptions = parse_exceptions(&self.exceptions, errors);

@@ -117,7 +117,10 @@ mod tests {
         let rules = parse_rules("mon 09:00-12:00\n\n tue 14:00-17:30 ", &mut errors);
         assert_eq!(rules_text(&rules.items), "mon 09:00-12:00\ntue 14:00-17:30");
         assert_eq!(rules.numbers, [1, 3]);
-        let xs = parse_exceptions("2026-12-24 block\n2026-12-27 extra 10:00 - 12:00", &mut errors);
+        let xs = parse_exceptions(
+            "2026-12-24 block\n2026-12-27 extra 10:00 - 12:00",
+            &mut errors,
+        );
         assert_eq!(
             exceptions_text(&xs.items),
             "2026-12-24 block\n2026-12-27 extra 10:00-12:00"

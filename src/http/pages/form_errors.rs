@@ -95,6 +95,23 @@ impl FormErrors {
         self.general.push(message.into());
     }
 
+    /// Moves the messages of `field` to the whole form's: for a field the
+    /// page does not show (now).
+    pub fn unplace(&mut self, field: &str) {
+        if let Some(messages) = self.fields.remove(field) {
+            self.general.extend(messages);
+        }
+    }
+
+    /// Moves every field's messages to the whole form's: the form is not
+    /// on the page (now).
+    pub fn unplace_all(&mut self) {
+        let fields: Vec<String> = self.fields.keys().cloned().collect();
+        for f in fields {
+            self.unplace(&f);
+        }
+    }
+
     /// Says on which line each item of the list field `field` was typed
     /// (1-based), so `field[i]` errors name the line people see.
     pub fn lines(&mut self, field: &str, lines: Vec<usize>) {
@@ -146,7 +163,10 @@ impl FormErrors {
             .then(|| lookup(&format!("{base}.{part}")).map(|(_, l)| l))
             .flatten();
         let inner = sentence(part_label, message);
-        Some((field.to_string(), format!("Line {line}: {}", lower_first(&inner))))
+        Some((
+            field.to_string(),
+            format!("Line {line}: {}", lower_first(&inner)),
+        ))
     }
 
     /// The messages next to `field`.
@@ -254,7 +274,10 @@ mod tests {
     fn every_problem_lands_next_to_its_field_in_plain_words() {
         let e = validation(&[
             ("title", "is required"),
-            ("authors[1].orcid", "is not an ORCID like 0000-0002-1825-0097"),
+            (
+                "authors[1].orcid",
+                "is not an ORCID like 0000-0002-1825-0097",
+            ),
             ("authors[0].name", "is required"),
             ("researcher_id", "no such researcher"),
         ]);
