@@ -50,12 +50,14 @@ impl IntoResponse for PageError {
                 let title = match status.as_u16() {
                     403 => "Not allowed",
                     404 => "Page not found",
+                    413 => "Too much to send",
                     429 => "Too many requests",
                     s if s >= 500 => "Something went wrong",
                     _ => "That did not work",
                 };
                 let message = match &e {
                     AppError::NotFound => "There is nothing at this address. It may have been removed, or the link may be wrong.".to_string(),
+                    AppError::PayloadTooLarge => "What you sent is larger than this site accepts. Go back, shorten the longest text, and send it again.".to_string(),
                     other => other.public_message(),
                 };
                 let mut res = status.into_response();
