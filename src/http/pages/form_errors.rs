@@ -75,7 +75,7 @@ impl FormErrors {
     }
 
     /// Adds a warning next to `field`: shown, but the form was saved.
-    pub fn warn(&mut self, field: &str, message: impl Into<String>) {
+    fn warn(&mut self, field: &str, message: impl Into<String>) {
         self.warnings
             .entry(field.to_string())
             .or_default()
@@ -88,11 +88,6 @@ impl FormErrors {
         if let Some((field, sentence)) = self.place(key, message, labels) {
             self.warn(&field, sentence);
         }
-    }
-
-    /// Adds a problem of the whole form (no field of its own).
-    pub fn add_general(&mut self, message: impl Into<String>) {
-        self.general.push(message.into());
     }
 
     /// Moves the messages of `field` to the whole form's: for a field the
