@@ -1,6 +1,7 @@
 //! Validated domain types: once a value exists, it is valid.
 
 pub mod availability;
+mod availability_rules;
 pub mod billing;
 pub mod email;
 pub mod ids;

@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::context::{redirect_with_flash, render, Layout, Viewer};
 use super::form::{CsrfOnly, PageForm};
+use super::form_errors::FormErrors;
 use super::outcome::flash_outcome;
 use super::PageError;
 use crate::domain::{JobId, ResearcherId};
@@ -51,6 +52,19 @@ pub struct ResearcherPage {
     pub fields: Vec<(String, String, String, String, String)>,
     /// The account that owns the profile: (id, name, e-mail).
     pub owner: Option<(crate::domain::UserId, String, String)>,
+    /// The e-mail, link and merge forms as typed, after a failure.
+    pub typed: AdminTyped,
+    /// `errors.form`: `"email"`, `"link"` or `"merge"`.
+    pub errors: FormErrors,
+}
+
+/// What an admin typed into the researcher page's forms.
+#[derive(Default)]
+pub struct AdminTyped {
+    /// `None`: show the saved address.
+    pub email: Option<String>,
+    pub account: String,
+    pub merge_id: String,
 }
 
 #[derive(Deserialize)]
@@ -214,8 +228,26 @@ pub async fn researcher_get(
     viewer: Viewer,
     AppPath(id): AppPath<ResearcherId>,
 ) -> Result<Response, PageError> {
+    let page = researcher_page(
+        &state,
+        &viewer,
+        id,
+        AdminTyped::default(),
+        FormErrors::default(),
+    );
+    Ok(render(&page.await?))
+}
+
+/// The researcher's admin page, its forms filled with `typed`.
+pub(super) async fn researcher_page(
+    state: &AppState,
+    viewer: &Viewer,
+    id: ResearcherId,
+    typed: AdminTyped,
+    errors: FormErrors,
+) -> Result<ResearcherPage, PageError> {
     let who = viewer.require_admin("/admin/researchers")?;
-    let r = researchers::get(&state, Some(&who), id).await?;
+    let r = researchers::get(state, Some(&who), id).await?;
     let fields = r
         .sources
         .clone()
@@ -236,11 +268,13 @@ pub async fn researcher_get(
             )
         })
         .collect();
-    let owner = crate::services::claims::owner_account(&state, &who, id).await?;
-    Ok(render(&ResearcherPage {
+    let owner = crate::services::claims::owner_account(state, &who, id).await?;
+    Ok(ResearcherPage {
         layout: viewer.layout(r.name.clone()),
         r,
         fields,
         owner,
-    }))
+        typed,
+        errors,
+    })
 }

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::context::{redirect_with_flash, render, Layout, Viewer};
 use super::form::PageForm;
+use super::form_errors::FormErrors;
 use super::PageError;
 use crate::domain::PaperId;
 use crate::http::extractors::ClientIp;
@@ -22,6 +23,9 @@ pub struct AdminOutreachPage {
     pub demand: Vec<DemandView>,
     pub suppressed: i64,
     pub history: Vec<InvitationView>,
+    /// The paper form as typed, after a failure.
+    pub paper_id: String,
+    pub errors: FormErrors,
 }
 
 #[derive(Deserialize)]
@@ -34,15 +38,27 @@ pub async fn admin_outreach_get(
     State(state): State<AppState>,
     viewer: Viewer,
 ) -> Result<Response, PageError> {
+    let page = outreach_page(&state, &viewer, String::new(), FormErrors::default());
+    Ok(render(&page.await?))
+}
+
+async fn outreach_page(
+    state: &AppState,
+    viewer: &Viewer,
+    paper_id: String,
+    errors: FormErrors,
+) -> Result<AdminOutreachPage, PageError> {
     let who = viewer.require_admin("/admin/outreach")?;
-    let (demand, suppressed) = outreach::demand(&state, &who).await?;
-    let history = outreach::history(&state, &who, None).await?;
-    Ok(render(&AdminOutreachPage {
+    let (demand, suppressed) = outreach::demand(state, &who).await?;
+    let history = outreach::history(state, &who, None).await?;
+    Ok(AdminOutreachPage {
         layout: viewer.layout("Outreach"),
         demand,
         suppressed,
         history,
-    }))
+        paper_id,
+        errors,
+    })
 }
 
 pub async fn admin_invite_paper_post(
@@ -53,13 +69,17 @@ pub async fn admin_invite_paper_post(
 ) -> Result<Response, PageError> {
     let who = viewer.require_admin("/admin/outreach")?;
     viewer.check_csrf(&f.csrf_token)?;
-    let Ok(paper) = f.paper_id.trim().parse().map(PaperId) else {
-        return Ok(redirect_with_flash(
-            &state,
-            "/admin/outreach",
-            "error",
-            "Give the paper's number.",
-        ));
+    let Ok(paper) = f
+        .paper_id
+        .trim()
+        .trim_start_matches('#')
+        .parse()
+        .map(PaperId)
+    else {
+        let mut errors = FormErrors::new("paper");
+        errors.add("paper_id", "Give the paper's number, like 12.");
+        let page = outreach_page(&state, &viewer, f.paper_id, errors).await?;
+        return Ok(page.errors.respond(&page));
     };
     let results = outreach::invite_paper(&state, &who, paper, ip).await?;
     let invited = results.iter().filter(|(_, o)| o.is_ok()).count();

@@ -1,5 +1,5 @@
-//! My sessions, the session page with its actions and calendar download,
-//! and the page behind the e-mail's accept/decline links.
+//! My sessions, the session page with its actions and calendar download
+//! (the page behind the e-mail's accept/decline links is `session_respond`).
 
 use askama::Template;
 use axum::extract::State;
@@ -11,12 +11,13 @@ use serde::Deserialize;
 use super::booking::price_label;
 use super::context::{render, Layout, Viewer};
 use super::form::PageForm;
+use super::form_errors::{FormErrors, Labels};
 use super::PageError;
 use crate::domain::zone;
 use crate::domain::{ConsultingSessionId, SessionStatus};
 use crate::error::AppError;
 use crate::http::downloads::calendar_response;
-use crate::http::extractors::{AppPath, AppQuery};
+use crate::http::extractors::AppPath;
 use crate::pagination::PageParams;
 use crate::services::sessions::actions::{self, Action};
 use crate::services::sessions::{self, settings, HistoryEntry, ListQuery, Party, SessionView};
@@ -61,6 +62,9 @@ pub struct SessionPage {
     pub reschedule_slots: Vec<(String, String)>,
     /// The payment, for the reader (priced sessions with payments on).
     pub payment: Option<crate::services::payments::PaymentSummary>,
+    /// The action forms as typed; `errors.form` names the action that failed.
+    pub typed: ActionForm,
+    pub errors: FormErrors,
 }
 
 impl SessionPage {
@@ -70,21 +74,7 @@ impl SessionPage {
     }
 }
 
-#[derive(Template)]
-#[template(path = "pages/session_respond.html")]
-pub struct RespondPage {
-    pub layout: Layout,
-    pub id: ConsultingSessionId,
-    pub token: String,
-    pub action: String,
-    pub reader: String,
-    pub topic: String,
-    pub when: String,
-    pub also: Vec<String>,
-    pub status: SessionStatus,
-}
-
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct ActionForm {
     pub csrf_token: String,
     pub action: String,
@@ -92,19 +82,17 @@ pub struct ActionForm {
     pub start: Option<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RespondQuery {
-    pub token: String,
-    pub action: String,
+impl ActionForm {
+    /// The reason typed into `action`'s form (decline and cancel have one each).
+    pub fn reason_for(&self, action: &str) -> &str {
+        match &self.reason {
+            Some(r) if self.action == action => r,
+            _ => "",
+        }
+    }
 }
 
-#[derive(Deserialize)]
-pub struct RespondForm {
-    pub token: String,
-    pub action: String,
-    pub reason: Option<String>,
-}
+pub(super) const ACTION_LABELS: Labels = &[("reason", "The reason"), ("start", "The new time")];
 
 fn can(s: &SessionView, action: &str) -> bool {
     s.actions.iter().any(|a| a == action)
@@ -122,7 +110,7 @@ fn other_party(s: &SessionView) -> String {
 /// viewer's, so a booking never silently shows another time than the
 /// researcher agreed to: "For Grace Hopper: Mon 7 December 2026,
 /// 18:00–19:00 CET (Europe/Berlin)".
-fn also(s: &SessionView, viewer_zone: Tz) -> Vec<String> {
+pub(super) fn also(s: &SessionView, viewer_zone: Tz) -> Vec<String> {
     let mut shown = vec![viewer_zone];
     let parties = [
         (
@@ -221,13 +209,41 @@ pub async fn session_get(
     viewer: Viewer,
     AppPath(id): AppPath<ConsultingSessionId>,
 ) -> Result<Response, PageError> {
+    let page = session_page(
+        &state,
+        &viewer,
+        id,
+        ActionForm::default(),
+        FormErrors::default(),
+    );
+    Ok(render(&page.await?))
+}
+
+async fn session_page(
+    state: &AppState,
+    viewer: &Viewer,
+    id: ConsultingSessionId,
+    typed: ActionForm,
+    errors: FormErrors,
+) -> Result<SessionPage, PageError> {
     let who = viewer.require(&format!("/sessions/{id}"))?;
     let zone = viewer.zone(None);
-    let detail = sessions::get(&state, &who, id).await?;
+    let detail = sessions::get(state, &who, id).await?;
     let s = detail.session;
-    let reschedule_slots = reschedule_slots(&state, &s, zone).await;
-    let payment = sessions::pay::payment_summary(&state, s.your_role, s.id, s.status).await?;
-    Ok(render(&SessionPage {
+    let reschedule_slots = reschedule_slots(state, &s, zone).await;
+    let payment = sessions::pay::payment_summary(state, s.your_role, s.id, s.status).await?;
+    let mut errors = errors;
+    let action = if errors.form == "reschedule" && reschedule_slots.is_empty() {
+        ""
+    } else {
+        errors.form
+    };
+    if !can(&s, action) {
+        // The form that failed is not on the page now: say it above.
+        errors.unplace_all();
+        errors.form = "";
+    }
+    Ok(SessionPage {
         payment,
         layout: viewer.layout(format!("Session with {}", other_party(&s))),
         with: other_party(&s),
@@ -240,7 +256,9 @@ pub async fn session_get(
         events: events(detail.events, zone),
         reschedule_slots,
         s,
-    }))
+        typed,
+        errors,
+    })
 }
 
 /// The action a button asks for, and what the page says when it worked.
@@ -301,7 +319,21 @@ pub async fn action_post(
         Ok((action, done)) => actions::act(&state, &who, id, action).await.map(|_| done),
         Err(e) => Err(e),
     };
-    super::outcome::flash_outcome(&state, &back, result)
+    // Forms with something typed come back with it; buttons get a flash.
+    let form: &'static str = match f.action.as_str() {
+        "decline" => "decline",
+        "cancel" => "cancel",
+        "reschedule" => "reschedule",
+        _ => return super::outcome::flash_outcome(&state, &back, result),
+    };
+    match result {
+        Ok(done) => super::outcome::flash_outcome(&state, &back, Ok(done)),
+        Err(e) => {
+            let errors = FormErrors::from_error(form, e, ACTION_LABELS)?;
+            let page = session_page(&state, &viewer, id, f, errors).await?;
+            Ok(page.errors.respond(&page))
+        }
+    }
 }
 
 pub async fn ics_get(
@@ -312,63 +344,4 @@ pub async fn ics_get(
     let who = viewer.require(&format!("/sessions/{id}"))?;
     let body = sessions::ics(&state, &who, id).await?;
     Ok(calendar_response(id, body))
-}
-
-/// The e-mail link: shows the request and asks to confirm (links are
-/// opened by mail scanners, so a GET never changes anything).
-pub async fn respond_get(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    AppPath(id): AppPath<ConsultingSessionId>,
-    AppQuery(q): AppQuery<RespondQuery>,
-) -> Result<Response, PageError> {
-    let linked = actions::by_link(&state, id, &q.token).await?;
-    let zone = viewer.zone(linked.researcher_timezone.as_deref());
-    let row = linked.session;
-    let action = if q.action == "decline" {
-        "decline"
-    } else {
-        "accept"
-    };
-    Ok(render(&RespondPage {
-        layout: viewer.layout("Answer a session request"),
-        id,
-        token: q.token,
-        action: action.into(),
-        reader: row.reader_name.clone(),
-        topic: row.topic.clone(),
-        when: zone::span_named(row.start, row.end, zone),
-        also: also(&row, zone),
-        status: row.status,
-    }))
-}
-
-pub async fn respond_post(
-    State(state): State<AppState>,
-    AppPath(id): AppPath<ConsultingSessionId>,
-    PageForm(f): PageForm<RespondForm>,
-) -> Result<Response, PageError> {
-    // Back to the link's own page, which needs no log-in: the session
-    // page would send a researcher answering from a mail to the log-in
-    // form and lose the outcome on the way.
-    let action = if f.action == "decline" {
-        "decline"
-    } else {
-        "accept"
-    };
-    let token: String = url::form_urlencoded::byte_serialize(f.token.as_bytes()).collect();
-    let back = format!("/sessions/{id}/respond?token={token}&action={action}");
-    // A link that does not work is an error page, not a flash on a page
-    // its holder may not see.
-    let linked = actions::by_link(&state, id, &f.token).await?;
-    let result = match f.action.as_str() {
-        "accept" => actions::answer(&state, linked, true, None)
-            .await
-            .map(|_| "Accepted. Both of you have the meeting link and a calendar invite."),
-        "decline" => actions::answer(&state, linked, false, f.reason)
-            .await
-            .map(|_| "Declined. The reader has been told."),
-        _ => Err(AppError::bad_request("bad_action", "Unknown action.")),
-    };
-    super::outcome::flash_outcome(&state, &back, result)
 }
