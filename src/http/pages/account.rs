@@ -5,13 +5,16 @@ use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 
+use super::billing::BillingForm;
 use super::context::{redirect_with_flash, render, Layout, Viewer};
 use super::form::PageForm;
 use super::form_errors::FormErrors;
 use super::zones::ZoneField;
 use super::PageError;
+use crate::domain::billing::BillingDetails;
 use crate::http::extractors::ClientIp;
 use crate::services::accounts;
+use crate::services::payments;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -132,6 +135,52 @@ pub async fn timezone_post(
         Err(e) => {
             let errors = FormErrors::from_error("timezone", e, &[("timezone", "Time zone")])?;
             let page = page(&state, &viewer, errors).await?;
+            Ok(page.errors.respond(&page))
+        }
+    }
+}
+
+/// The account page's billing form (its section is `billing::section`).
+/// Saves billing details, or shows the account page again with the
+/// typed details and every problem next to its field.
+pub async fn billing_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    PageForm(f): PageForm<BillingForm>,
+) -> Result<Response, PageError> {
+    let back = "/account#billing";
+    let who = viewer.require(back)?;
+    viewer.check_csrf(&f.csrf_token)?;
+    let details = BillingDetails {
+        name: f.name.clone(),
+        address: f.address.clone(),
+        tax_id: f.tax_id.clone(),
+    };
+    match payments::set_billing(&state, &who, &f.country, Some(&f.region), details).await {
+        Ok(()) => Ok(redirect_with_flash(
+            &state,
+            back,
+            "success",
+            "Billing details saved.",
+        )),
+        Err(e) => {
+            let labels = &[
+                ("country", "Country"),
+                ("region", "Region"),
+                ("name", "The name on invoices"),
+                ("address", "The address"),
+                ("tax_id", "The tax id"),
+            ];
+            let errors = FormErrors::from_error("billing", e, labels)?;
+            let mut page = super::account::page(&state, &viewer, errors).await?;
+            let b = &mut page.billing;
+            b.country = f.country;
+            b.region = f.region;
+            b.details = BillingDetails {
+                name: f.name,
+                address: f.address,
+                tax_id: f.tax_id,
+            };
             Ok(page.errors.respond(&page))
         }
     }

@@ -64,7 +64,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/account", get(account::account_get))
         .route("/account/password", post(account::password_post))
         .route("/account/timezone", post(account::timezone_post))
-        .route("/account/billing", post(billing::billing_post))
+        .route("/account/billing", post(account::billing_post))
         .route("/account/subscribe", post(billing::subscribe_post))
         .route("/account/card", post(billing::card_post))
         .route(
