@@ -11,6 +11,7 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize, Serializer};
 
 mod accounts;
+pub mod institution;
 mod jobs;
 mod payments;
 mod providers;
@@ -18,6 +19,7 @@ mod sessions;
 mod smtp;
 
 pub use accounts::{AccountsConfig, AuthConfig, EmailVerification};
+pub use institution::{Brand, InstitutionConfig};
 pub use jobs::{check_schedule, JobsConfig};
 pub use payments::{
     InvoicesConfig, PaymentsConfig, PaymentsMode, PlanConfig, StripeConfig, TaxConfig, TaxMode,
@@ -182,27 +184,6 @@ impl Default for SecurityConfig {
             rate_limit_per_user_per_minute: 300,
             cors_origins: Vec::new(),
             trusted_proxies: Vec::new(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct InstitutionConfig {
-    /// Shown in the page header, the terms and e-mails.
-    pub name: String,
-    /// Where users write with questions about the service and their data.
-    pub contact_email: String,
-    /// The law the terms are given under, for example "Germany".
-    pub jurisdiction: String,
-}
-
-impl Default for InstitutionConfig {
-    fn default() -> Self {
-        Self {
-            name: "Colloquy".into(),
-            contact_email: "privacy@example.org".into(),
-            jurisdiction: "the institution's home country".into(),
         }
     }
 }
@@ -501,6 +482,7 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
         let example = Config::load(Some(&path)).unwrap();
         assert_eq!(example.redacted_toml(), Config::default().redacted_toml());
+        assert_eq!(example.institution.name, "", "no institution name by default");
         let text = std::fs::read_to_string(&path).unwrap();
         let defaults: toml::Table = toml::from_str(&Config::default().redacted_toml()).unwrap();
         let listed: toml::Table = toml::from_str(&text).unwrap();

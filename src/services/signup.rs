@@ -147,7 +147,7 @@ fn send_link_in(
         now + Duration::hours(hours),
     )?;
     let content = account_templates::email_verification(&EmailVerification {
-        institution: st.config.institution.name.clone(),
+        institution: st.config.institution.brand(),
         name: name.to_string(),
         verify_url: format!("{}/verify-email/{token}", st.config.public_url()),
         valid_hours: hours,
@@ -171,7 +171,7 @@ fn registration_attempt_in(
 ) -> AppResult<()> {
     let to = Email::parse(&owner.email).map_err(AppError::internal)?;
     let content = account_templates::registration_attempt(&RegistrationAttempt {
-        institution: st.config.institution.name.clone(),
+        institution: st.config.institution.brand(),
         name: owner.name.clone(),
         login_url: format!("{}/login", st.config.public_url()),
         contact_email: st.config.institution.contact_email.clone(),

@@ -92,7 +92,7 @@ pub async fn page_context(State(state): State<AppState>, mut req: Request, next:
             Some(token) => nav_user(&state, &token).await,
             None => None,
         };
-        let institution = state.config.institution.name.clone();
+        let institution = institution_name(&state);
         res = super::errors::error_page(res, err, institution, user, csrf.clone());
     }
     if existing.is_none() {
@@ -105,6 +105,16 @@ pub async fn page_context(State(state): State<AppState>, mut req: Request, next:
         );
     }
     res
+}
+
+/// The institution's name as the layout shows it ("" when unset).
+fn institution_name(state: &AppState) -> String {
+    state
+        .config
+        .institution
+        .display_name()
+        .unwrap_or_default()
+        .to_string()
 }
 
 async fn nav_user(state: &AppState, token: &str) -> Option<NavUser> {
@@ -231,7 +241,7 @@ impl FromRequestParts<AppState> for Viewer {
             timezone,
             browser_timezone: cookie_value(&parts.headers, TZ_COOKIE)
                 .map(|z| z.replace("%2F", "/").replace("%2B", "+")),
-            institution: state.config.institution.name.clone(),
+            institution: institution_name(state),
             verification_on: state.config.email_verification_on(),
         })
     }

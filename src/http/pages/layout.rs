@@ -30,6 +30,7 @@ impl NavUser {
 /// The base layout's data.
 #[derive(Clone)]
 pub struct Layout {
+    /// The institution's name; empty when none is set (`[institution] name`).
     pub institution: String,
     pub title: String,
     pub user: Option<NavUser>,
@@ -38,6 +39,18 @@ pub struct Layout {
     /// A signed-in account that still has to confirm its address: the
     /// banner with "send the link again".
     pub unverified: bool,
+}
+
+impl Layout {
+    /// The site's short name for titles and the footer: the institution's,
+    /// or "Colloquy" when none is set.
+    pub fn site(&self) -> &str {
+        if self.institution.is_empty() {
+            crate::config::institution::PRODUCT
+        } else {
+            &self.institution
+        }
+    }
 }
 
 /// Renders a template as a 200 page.

@@ -222,7 +222,7 @@ pub async fn send_test(
     who.require_admin()?;
     let to = Email::parse(to).map_err(|m| AppError::field("to", m))?;
     let content =
-        templates::test_message(&state.config.institution.name, state.config.smtp.enabled())?;
+        templates::test_message(state.config.institution.brand(), state.config.smtp.enabled())?;
     let (keys, now, actor, st) = (state.keys.clone(), state.now(), who.user_id, state.clone());
     let msg = Outgoing {
         template: "test_message",

@@ -214,7 +214,7 @@ pub(super) async fn invite(
             let register = issue(link_tokens::REGISTER)?;
             let opt_out = issue(link_tokens::OPT_OUT)?;
             let content = templates::outreach_request(&OutreachRequest {
-                institution: st.config.institution.name.clone(),
+                institution: st.config.institution.brand(),
                 researcher_name: r.name.clone(),
                 paper_title: title,
                 readers_waiting: waiting,
@@ -290,7 +290,7 @@ async fn notify_registered(
     }
     let to = Email::parse(&account.email).map_err(AppError::internal)?;
     let content = templates::interest_notice(&templates::InterestNotice {
-        institution: state.config.institution.name.clone(),
+        institution: state.config.institution.brand(),
         name: row.name,
         readers_waiting: waiting,
         profile_url: format!("{}/researchers/{researcher}", state.config.public_url()),

@@ -240,7 +240,7 @@ async fn welcome(
     to: Email,
 ) -> AppResult<()> {
     let content = templates::registration_welcome(&RegistrationWelcome {
-        institution: state.config.institution.name.clone(),
+        institution: state.config.institution.brand(),
         name: account.name.clone(),
         profile_url: format!("{}/researchers/{rid}", state.config.public_url()),
         availability_url: format!(
