@@ -96,6 +96,6 @@ pub async fn role_post(
     flash_outcome(
         &state,
         "/admin",
-        r.map(|u| format!("{} is now {}.", u.name, role.as_str())),
+        r.map(|u| format!("{} is now {}.", u.name, role.label())),
     )
 }

@@ -10,7 +10,7 @@ use super::context::{redirect_with_flash, render, Layout, Viewer};
 use super::form::{CsrfOnly, PageForm};
 use super::outcome::flash_outcome;
 use super::PageError;
-use crate::domain::{JobId, ResearcherId};
+use crate::domain::{labels, JobId, JobStatus, ResearcherId};
 use crate::http::extractors::{AppPath, ClientIp};
 use crate::pagination::PageParams;
 use crate::services::collection::{self, JobView, ProviderView};
@@ -22,6 +22,7 @@ use crate::state::AppState;
 pub struct JobsPage {
     pub layout: Layout,
     pub jobs: Vec<JobView>,
+    pub statuses: &'static [JobStatus],
     pub status: String,
     pub next: Option<String>,
 }
@@ -32,6 +33,23 @@ pub struct ProvidersPage {
     pub layout: Layout,
     pub providers: Vec<ProviderView>,
 }
+
+/// Provider names and outcomes in words, for the collection pages.
+pub trait Words {
+    fn provider<'a>(&self, code: &'a str) -> &'a str {
+        labels::provider_label(code)
+    }
+    fn outcome<'a>(&self, code: &'a str) -> &'a str {
+        labels::outcome_label(code)
+    }
+    fn field<'a>(&self, code: &'a str) -> &'a str {
+        labels::field_label(code)
+    }
+}
+
+impl Words for JobsPage {}
+impl Words for ProvidersPage {}
+impl Words for ResearcherPage {}
 
 #[derive(Template)]
 #[template(path = "pages/admin_researchers.html")]
@@ -93,6 +111,7 @@ pub async fn jobs_get(
     Ok(render(&JobsPage {
         layout: viewer.layout("Collection jobs"),
         jobs: page.items,
+        statuses: JobStatus::ALL,
         status,
         next,
     }))

@@ -14,7 +14,7 @@ use crate::domain::{MailId, MailStatus};
 use crate::http::extractors::{AppPath, ClientIp};
 use crate::pagination::PageParams;
 use crate::services::mail;
-use crate::services::mail::MailView;
+use crate::services::mail::{MailView, TextPart};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -31,6 +31,13 @@ pub struct MailboxPage {
     pub status: String,
     pub template: String,
     pub next: Option<String>,
+}
+
+impl MailboxPage {
+    /// A template's name in words, for the filter.
+    pub fn kind<'a>(&self, template: &'a str) -> &'a str {
+        mail::template_label(template)
+    }
 }
 
 #[derive(Template)]

@@ -40,6 +40,13 @@ pub struct InvitePage {
     pub zone: String,
 }
 
+impl InvitePage {
+    /// Where a value came from, in words.
+    pub fn provider<'a>(&self, code: &'a str) -> &'a str {
+        crate::domain::labels::provider_label(code)
+    }
+}
+
 #[derive(Template)]
 #[template(path = "pages/link_problem.html")]
 pub struct LinkProblemPage {

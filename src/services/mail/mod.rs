@@ -8,7 +8,7 @@ pub mod templates;
 pub mod account_templates;
 mod views;
 
-pub use views::MailView;
+pub use views::{template_label, text_parts, MailView, TextPart};
 
 use std::net::IpAddr;
 
