@@ -13,6 +13,7 @@ pub mod link_tokens;
 pub mod login_limits;
 pub mod mail;
 pub mod outreach;
+pub mod paper_search;
 pub mod papers;
 pub mod passwords;
 pub mod payments;

@@ -56,6 +56,9 @@ pub struct ResearcherPage {
     pub info: BookingInfo,
     pub picker: Option<Picker>,
     pub can_manage: bool,
+    /// The viewer owns this profile: no booking form, but "Edit
+    /// availability" and a preview of what readers see.
+    pub own: bool,
     pub next: String,
     /// "This is me" / "ask to claim" for a signed-in viewer.
     pub claim: crate::services::claims::ClaimOptions,
@@ -168,9 +171,8 @@ pub async fn researcher_get(
     } else {
         None
     };
-    let can_manage = who
-        .as_ref()
-        .is_some_and(|w| w.is_admin() || info.owner == Some(w.user_id));
+    let own = who.as_ref().is_some_and(|w| info.owner == Some(w.user_id));
+    let can_manage = own || who.as_ref().is_some_and(|w| w.is_admin());
     let claim = match &who {
         Some(w) => crate::services::claims::options(&state, w, id).await?,
         None => Default::default(),
@@ -181,6 +183,7 @@ pub async fn researcher_get(
         info,
         picker,
         can_manage,
+        own,
         next,
         claim,
     }))

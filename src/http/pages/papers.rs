@@ -12,10 +12,12 @@ use super::context::{redirect_with_flash, render, render_status, Layout, Viewer}
 use super::form::PageForm;
 use super::outcome::flash_outcome;
 use super::PageError;
-use crate::domain::PaperId;
+use crate::domain::{PaperId, ResearcherId};
 use crate::error::AppError;
 use crate::http::extractors::{AppPath, ClientIp};
 use crate::pagination::PageParams;
+use crate::services::paper_search::{self, PaperHit};
+use crate::services::researchers;
 use crate::services::papers::{self, PaperInput, PaperView, ProgressView};
 use crate::state::AppState;
 
@@ -31,7 +33,9 @@ pub struct SearchPage {
 pub struct ResultsPartial {
     pub q: String,
     pub author: String,
-    pub papers: Vec<PaperView>,
+    /// Only papers with a bookable author.
+    pub bookable: bool,
+    pub papers: Vec<PaperHit>,
     pub next_url: Option<String>,
     pub error: Option<String>,
 }
@@ -41,8 +45,17 @@ pub struct ResultsPartial {
 pub struct PaperPage {
     pub layout: Layout,
     pub paper: PaperView,
+    /// The profile behind each author, by position (collected authors).
+    pub profiles: std::collections::BTreeMap<i64, ResearcherId>,
     pub progress: Option<ProgressView>,
     pub collection: super::collection::CollectionPartial,
+}
+
+impl PaperPage {
+    /// The profile of the author at `position`, if collected.
+    pub fn profile_of(&self, position: &i64) -> Option<ResearcherId> {
+        self.profiles.get(position).copied()
+    }
 }
 
 #[derive(Template)]
@@ -59,6 +72,8 @@ pub struct NewPaperPage {
 pub struct SearchQuery {
     pub q: Option<String>,
     pub author: Option<String>,
+    /// The "only bookable authors" box (`true`, `on` or `1` when ticked).
+    pub bookable: Option<String>,
     pub cursor: Option<String>,
 }
 
@@ -95,20 +110,24 @@ async fn results(state: &AppState, q: SearchQuery) -> ResultsPartial {
         cursor: q.cursor,
     };
     let (qs, author) = (q.q.unwrap_or_default(), q.author.unwrap_or_default());
+    let bookable = matches!(q.bookable.as_deref(), Some("true" | "on" | "1"));
     let non_empty = |s: &String| (!s.trim().is_empty()).then(|| s.clone());
-    match papers::search(state, non_empty(&qs), non_empty(&author), &page).await {
+    let found =
+        paper_search::search(state, non_empty(&qs), non_empty(&author), bookable, &page).await;
+    match found {
         Ok(p) => {
             let next_url = p.next_cursor.map(|c| {
-                let query: String = url::form_urlencoded::Serializer::new(String::new())
-                    .append_pair("q", &qs)
-                    .append_pair("author", &author)
-                    .append_pair("cursor", &c)
-                    .finish();
-                format!("/papers?{query}")
+                let mut query = url::form_urlencoded::Serializer::new(String::new());
+                query.append_pair("q", &qs).append_pair("author", &author);
+                if bookable {
+                    query.append_pair("bookable", "true");
+                }
+                format!("/papers?{}", query.append_pair("cursor", &c).finish())
             });
             ResultsPartial {
                 q: qs,
                 author,
+                bookable,
                 papers: p.items,
                 next_url,
                 error: None,
@@ -117,6 +136,7 @@ async fn results(state: &AppState, q: SearchQuery) -> ResultsPartial {
         Err(e) => ResultsPartial {
             q: qs,
             author,
+            bookable,
             papers: vec![],
             next_url: None,
             error: Some(e.public_message()),
@@ -130,6 +150,7 @@ pub async fn home(State(state): State<AppState>, viewer: Viewer) -> Response {
         SearchQuery {
             q: None,
             author: None,
+            bookable: None,
             cursor: None,
         },
     )
@@ -168,9 +189,11 @@ pub async fn paper_get(
         None => None,
     };
     let collection = super::collection::partial(&state, &viewer, paper.id).await?;
+    let profiles = researchers::author_profiles(&state, paper.id).await?;
     Ok(render(&PaperPage {
         layout: viewer.layout(paper.title.clone()),
         paper,
+        profiles,
         progress,
         collection,
     }))

@@ -11,8 +11,12 @@ use crate::domain::{Email, PaperId, ResearcherId, UserId};
 use crate::error::{AppError, AppResult};
 
 mod claims;
+mod listing;
 mod merge;
 
+pub use listing::{
+    author_profiles, bookable_among, paper_has_bookable_author, papers_with_bookable_author,
+};
 pub use claims::*;
 pub use merge::{merge, resolve, MergeError};
 
