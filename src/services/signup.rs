@@ -241,7 +241,9 @@ pub async fn verify_email(state: &AppState, token: &str, ip: Option<IpAddr>) -> 
 }
 
 /// Mails a new verification link to the signed-in account (rate limited).
-pub async fn resend_verification(state: &AppState, who: &Principal) -> AppResult<()> {
+/// A new confirmation link; answers whether its mail leaves the server or
+/// is held for an admin.
+pub async fn resend_verification(state: &AppState, who: &Principal) -> AppResult<mail::Delivery> {
     if !state.config.email_verification_on() {
         return Err(AppError::conflict(
             "verification_off",
@@ -276,5 +278,5 @@ pub async fn resend_verification(state: &AppState, who: &Principal) -> AppResult
         })
         .await?;
     mail::wake(state);
-    Ok(())
+    Ok(mail::delivery(state))
 }

@@ -137,7 +137,7 @@ async fn admin_pages_show_jobs_providers_and_each_fields_source() {
         .send()
         .await
         .unwrap();
-    assert!(r.text().await.unwrap().contains("Job 1 is queued again"));
+    assert!(r.text().await.unwrap().contains("Job 1 will run again"));
 
     let (reader, _) = signed_in_browser(&app, "reader@uni.edu").await;
     for path in [

@@ -174,7 +174,7 @@ async fn a_permanent_failure_fails_the_message_at_once_and_an_admin_can_retry_it
         .send()
         .await
         .unwrap();
-    assert!(r.text().await.unwrap().contains("queued again"));
+    assert!(r.text().await.unwrap().contains("will be sent again"));
     assert_eq!(mail::sender::send_due(&app.state).await.unwrap(), (1, 0));
     assert_eq!(sink.received().len(), 1);
 }

@@ -126,6 +126,26 @@ pub fn list(
     Ok(out)
 }
 
+/// Accounts whose name contains `text` (case-insensitive for ASCII), in
+/// id order; for the admins' account picker.
+pub fn search_by_name(
+    conn: &Connection,
+    keys: &Keyring,
+    text: &str,
+    limit: usize,
+) -> AppResult<Vec<UserRow>> {
+    let pattern = format!("%{}%", text.replace(['%', '_'], ""));
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM users WHERE name LIKE ?1 ORDER BY id LIMIT ?2"
+    ))?;
+    let mut rows = stmt.query(params![pattern, limit as i64])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(from_row(keys, r)?);
+    }
+    Ok(out)
+}
+
 pub fn update_password(
     conn: &Connection,
     id: UserId,

@@ -147,13 +147,17 @@ pub async fn invite_by_email_post(
     };
     let who = viewer.require_admin(&back)?;
     viewer.check_csrf(&f.csrf_token)?;
-    let r = outreach::invite_by_email(&state, &who, id, &f.email, f.paper_id, ip)
-        .await
-        .map(|_| {
-            "The invitation is on its way (see Admin → Mailbox while no mail server is set)."
-                .to_string()
-        });
-    flash_outcome(&state, &back, r)
+    match outreach::invite_by_email(&state, &who, id, &f.email, f.paper_id, ip).await {
+        Ok(o) => Ok(super::outcome::mail_outcome(
+            &state,
+            &back,
+            o.mail,
+            true,
+            "The invitation is on its way.",
+            "The invitation is held: an admin must send it from the mailbox.",
+        )),
+        Err(e) => super::outcome::flash_failure(&state, &back, e),
+    }
 }
 
 pub async fn researcher_link_post(

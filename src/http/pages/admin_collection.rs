@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::context::{redirect_with_flash, render, Layout, Viewer};
 use super::form::{CsrfOnly, PageForm};
+use super::picker::{self, PickOption, Picker};
 use super::outcome::flash_outcome;
 use super::PageError;
 use crate::domain::{labels, JobId, JobStatus, ResearcherId};
@@ -69,6 +70,17 @@ pub struct ResearcherPage {
     pub fields: Vec<(String, String, String, String, String)>,
     /// The account that owns the profile: (id, name, e-mail).
     pub owner: Option<(crate::domain::UserId, String, String)>,
+    /// Find an account to link, and a profile to merge into this one.
+    pub account_picker: Picker,
+    pub merge_picker: Picker,
+}
+
+#[derive(Deserialize)]
+pub struct ResearcherQuery {
+    /// The account picker's search text (a name or an e-mail address).
+    pub account_q: Option<String>,
+    /// The merge picker's search text (a name).
+    pub merge_q: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -130,7 +142,7 @@ pub async fn job_retry_post(
     flash_outcome(
         &state,
         "/admin/jobs",
-        r.map(|_| format!("Job {id} is queued again.")),
+        r.map(|_| format!("Job {id} will run again shortly.")),
     )
 }
 
@@ -160,7 +172,7 @@ pub async fn provider_enable_post(
         &state,
         "/admin/providers",
         "success",
-        &format!("{name} is enabled again."),
+        &format!("{} is enabled again.", labels::provider_label(&name)),
     ))
 }
 
@@ -228,10 +240,85 @@ fn shown(r: &ResearcherView, field: &str) -> String {
     }
 }
 
+/// The two pickers of a researcher's admin page, with what matches.
+async fn pickers(
+    state: &AppState,
+    viewer: &Viewer,
+    who: &crate::services::accounts::Principal,
+    id: ResearcherId,
+    q: ResearcherQuery,
+) -> Result<(Picker, Picker), PageError> {
+    let (account_q, merge_q) = (picker::query(&q.account_q), picker::query(&q.merge_q));
+    let accounts = match &account_q {
+        Some(text) => crate::services::admin::find_accounts(state, who, text).await?,
+        None => Vec::new(),
+    };
+    let profiles = match &merge_q {
+        Some(text) => {
+            let page = PageParams {
+                limit: Some(20),
+                cursor: None,
+            };
+            researchers::search(state, who, Some(text.clone()), &page)
+                .await?
+                .items
+        }
+        None => Vec::new(),
+    };
+    let page = format!("/admin/researchers/{id}");
+    let account_picker = Picker {
+        id: "account-picker",
+        page: page.clone(),
+        query_name: "account_q",
+        query: account_q.unwrap_or_default(),
+        label: "Find an account to link (a name, or an exact e-mail address)",
+        action: format!("/admin/researchers/{id}/link"),
+        field: "account",
+        button: "Link this account",
+        csrf: viewer.ctx.csrf.clone(),
+        options: accounts
+            .into_iter()
+            .map(|a| PickOption {
+                id: a.id.to_string(),
+                label: a.name,
+                detail: format!("{} · {}", a.email, a.role.label()),
+            })
+            .collect(),
+        hidden: Vec::new(),
+    };
+    let merge_picker = Picker {
+        id: "merge-picker",
+        page,
+        query_name: "merge_q",
+        query: merge_q.unwrap_or_default(),
+        label: "Find a profile to merge into this one (a name)",
+        action: format!("/admin/researchers/{id}/merge"),
+        field: "merge_id",
+        button: "Merge into this profile",
+        csrf: viewer.ctx.csrf.clone(),
+        options: profiles
+            .into_iter()
+            .filter(|p| p.id != id)
+            .map(|p| PickOption {
+                id: p.id.to_string(),
+                label: p.name,
+                detail: [p.affiliation, p.orcid.map(|o| format!("ORCID {o}"))]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+            })
+            .collect(),
+        hidden: Vec::new(),
+    };
+    Ok((account_picker, merge_picker))
+}
+
 pub async fn researcher_get(
     State(state): State<AppState>,
     viewer: Viewer,
     AppPath(id): AppPath<ResearcherId>,
+    Query(q): Query<ResearcherQuery>,
 ) -> Result<Response, PageError> {
     let who = viewer.require_admin("/admin/researchers")?;
     let r = researchers::get(&state, Some(&who), id).await?;
@@ -242,9 +329,10 @@ pub async fn researcher_get(
         .into_iter()
         .map(|(field, s)| {
             let value = shown(&r, &field);
+            let source = labels::provider_label(&s.provider);
             let provider = match s.set_by {
-                Some(admin) => format!("{} (account {admin})", s.provider),
-                None => s.provider,
+                Some(admin) => format!("{source} (account {admin})"),
+                None => source.to_string(),
             };
             (
                 field,
@@ -259,10 +347,13 @@ pub async fn researcher_get(
         })
         .collect();
     let owner = crate::services::claims::owner_account(&state, &who, id).await?;
+    let (account_picker, merge_picker) = pickers(&state, &viewer, &who, id, q).await?;
     Ok(render(&ResearcherPage {
         layout: viewer.layout(r.name.clone()),
         r,
         fields,
         owner,
+        account_picker,
+        merge_picker,
     }))
 }

@@ -3,16 +3,19 @@
 //! of a paper.
 
 use askama::Template;
-use axum::extract::State;
+use axum::extract::{Query, State};
 use axum::response::Response;
 use serde::Deserialize;
 
 use super::context::{redirect_with_flash, render, Layout, Viewer};
 use super::form::PageForm;
+use super::picker::{self, PickOption, Picker};
 use super::PageError;
 use crate::domain::PaperId;
 use crate::http::extractors::ClientIp;
+use crate::pagination::PageParams;
 use crate::services::outreach::{self, DemandView, InvitationView};
+use crate::services::paper_search;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -22,6 +25,14 @@ pub struct AdminOutreachPage {
     pub demand: Vec<DemandView>,
     pub suppressed: i64,
     pub history: Vec<InvitationView>,
+    /// Find a paper by title or author, then invite all its authors.
+    pub paper_picker: Picker,
+}
+
+#[derive(Deserialize)]
+pub struct OutreachQuery {
+    /// The paper picker's search text.
+    pub paper_q: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -33,15 +44,55 @@ pub struct PaperInviteForm {
 pub async fn admin_outreach_get(
     State(state): State<AppState>,
     viewer: Viewer,
+    Query(q): Query<OutreachQuery>,
 ) -> Result<Response, PageError> {
     let who = viewer.require_admin("/admin/outreach")?;
     let (demand, suppressed) = outreach::demand(&state, &who).await?;
     let history = outreach::history(&state, &who, None).await?;
+    let query = picker::query(&q.paper_q);
+    let options = match &query {
+        Some(text) => {
+            let page = PageParams {
+                limit: Some(20),
+                cursor: None,
+            };
+            paper_search::search(&state, Some(text.clone()), None, false, &page)
+                .await?
+                .items
+                .into_iter()
+                .map(|hit| {
+                    let p = hit.paper;
+                    let authors: Vec<&str> =
+                        p.authors.iter().take(3).map(|a| a.name.as_str()).collect();
+                    let year = p.year.map(|y| format!(" ({y})")).unwrap_or_default();
+                    PickOption {
+                        id: p.id.to_string(),
+                        label: p.title.clone(),
+                        detail: format!("{}{year}", authors.join(", ")),
+                    }
+                })
+                .collect()
+        }
+        None => Vec::new(),
+    };
     Ok(render(&AdminOutreachPage {
         layout: viewer.layout("Outreach"),
         demand,
         suppressed,
         history,
+        paper_picker: Picker {
+            id: "paper-picker",
+            page: "/admin/outreach".into(),
+            query_name: "paper_q",
+            query: query.unwrap_or_default(),
+            label: "Find the paper (words from its title or an author's name)",
+            action: "/admin/outreach/paper".into(),
+            field: "paper_id",
+            button: "Invite all its authors",
+            csrf: viewer.ctx.csrf.clone(),
+            options,
+            hidden: Vec::new(),
+        },
     }))
 }
 
@@ -58,20 +109,29 @@ pub async fn admin_invite_paper_post(
             &state,
             "/admin/outreach",
             "error",
-            "Give the paper's number.",
+            "Find the paper first, then press its button.",
         ));
     };
     let results = outreach::invite_paper(&state, &who, paper, ip).await?;
-    let invited = results.iter().filter(|(_, o)| o.is_ok()).count();
-    let message = if results.is_empty() {
-        "This paper has no collected researchers yet; collect them first.".to_string()
-    } else {
-        format!("{invited} of {} authors invited.", results.len())
-    };
-    Ok(redirect_with_flash(
-        &state,
-        "/admin/outreach",
-        if invited > 0 { "success" } else { "error" },
-        &message,
-    ))
+    let invited: Vec<_> = results.iter().filter_map(|(_, o)| o.as_ref().ok()).collect();
+    if results.is_empty() {
+        return Ok(redirect_with_flash(
+            &state,
+            "/admin/outreach",
+            "error",
+            "This paper has no collected researchers yet; collect them first.",
+        ));
+    }
+    let counted = format!("{} of {} authors invited.", invited.len(), results.len());
+    match invited.first() {
+        Some(o) => Ok(super::outcome::mail_outcome(
+            &state,
+            "/admin/outreach",
+            o.mail,
+            true,
+            &counted,
+            &format!("{counted} The invitations are held: an admin must send them from the mailbox."),
+        )),
+        None => Ok(redirect_with_flash(&state, "/admin/outreach", "error", &counted)),
+    }
 }

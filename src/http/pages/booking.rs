@@ -226,11 +226,13 @@ pub async fn book_post(
         query_id: None,
     };
     match booking::book(&state, &who, req, None).await {
-        Ok(b) => Ok(redirect_with_flash(
+        Ok(b) => Ok(super::outcome::mail_outcome(
             &state,
             &format!("/sessions/{}", b.session.id),
-            "success",
+            crate::services::mail::delivery(&state),
+            false,
             "Your request is on its way. You will get an e-mail when the researcher answers.",
+            "Your request is made. E-mail is held on this server until an admin sends it, so watch this page for the researcher's answer.",
         )),
         Err(e) => super::outcome::flash_failure(&state, &back, e),
     }

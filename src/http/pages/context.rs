@@ -68,18 +68,7 @@ pub fn build_cookie(
 pub async fn page_context(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let existing = cookie_value(req.headers(), CSRF_COOKIE).filter(|c| c.len() >= 32);
     let csrf = existing.clone().unwrap_or_else(|| random_token(32));
-    let flash = cookie_value(req.headers(), FLASH_COOKIE).and_then(|v| {
-        let (kind, message) = v.split_once(':')?;
-        let kind = if kind == "success" {
-            "success"
-        } else {
-            "error"
-        };
-        Some(Flash {
-            kind: kind.into(),
-            message: message.chars().take(300).collect(),
-        })
-    });
+    let flash = cookie_value(req.headers(), FLASH_COOKIE).and_then(|v| parse_flash(&v));
     let had_flash = flash.is_some();
     req.extensions_mut().insert(PageCtx {
         csrf: csrf.clone(),
@@ -127,12 +116,53 @@ async fn nav_user(state: &AppState, token: &str) -> Option<NavUser> {
     })
 }
 
+/// Reads the flash cookie: `kind:message`, or `kind|path|text:message`
+/// with a link. Only a path on this site becomes a link.
+fn parse_flash(value: &str) -> Option<Flash> {
+    let (head, message) = value.split_once(':')?;
+    let mut head = head.split('|');
+    let kind = if head.next() == Some("success") {
+        "success"
+    } else {
+        "error"
+    };
+    let link = match (head.next(), head.next()) {
+        (Some(path), Some(text)) if path.starts_with('/') && !path.starts_with("//") => {
+            Some((path.to_string(), text.chars().take(60).collect()))
+        }
+        _ => None,
+    };
+    Some(Flash {
+        kind: kind.into(),
+        message: message.chars().take(300).collect(),
+        link,
+    })
+}
+
 /// A redirect that shows `message` on the next page.
 pub fn redirect_with_flash(state: &AppState, to: &str, kind: &str, message: &str) -> Response {
     let mut res = Redirect::to(to).into_response();
     set_cookie(
         &mut res,
         build_cookie(state, FLASH_COOKIE, format!("{kind}:{message}"), Some(60)),
+    );
+    res
+}
+
+/// Like `redirect_with_flash`, with a link after the message (`path`, a
+/// path on this site without `|` or `:`, and its `text`).
+pub fn redirect_with_flash_link(
+    state: &AppState,
+    to: &str,
+    kind: &str,
+    message: &str,
+    (path, text): (&str, &str),
+) -> Response {
+    let mut res = Redirect::to(to).into_response();
+    let value = format!("{kind}|{path}|{text}:{message}");
+    set_cookie(
+        &mut res,
+        build_cookie(state, FLASH_COOKIE, value, Some(60)),
     );
     res
 }

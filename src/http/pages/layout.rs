@@ -12,6 +12,8 @@ pub struct Flash {
     /// `success` or `error`.
     pub kind: String,
     pub message: String,
+    /// A link after the message: (path on this site, its text).
+    pub link: Option<(String, String)>,
 }
 
 #[derive(Clone)]

@@ -18,6 +18,7 @@ pub mod form;
 pub mod layout;
 pub mod outcome;
 pub mod outreach;
+pub mod picker;
 pub mod papers;
 pub mod sessions;
 pub mod verify;

@@ -39,10 +39,33 @@ pub struct Outgoing {
 
 /// The status a new message starts in.
 fn initial_status(state: &AppState) -> MailStatus {
+    match delivery(state) {
+        Delivery::Sending => MailStatus::Queued,
+        Delivery::Held => MailStatus::Held,
+    }
+}
+
+/// What happens to a message queued now: it leaves this server, or it is
+/// held in the outbox until an admin passes it on (no `[smtp] host`).
+/// Pages and answers use it to say "on its way" only when it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    Sending,
+    Held,
+}
+
+impl Delivery {
+    pub fn is_held(self) -> bool {
+        self == Delivery::Held
+    }
+}
+
+pub fn delivery(state: &AppState) -> Delivery {
     if state.config.smtp.enabled() {
-        MailStatus::Queued
+        Delivery::Sending
     } else {
-        MailStatus::Held
+        Delivery::Held
     }
 }
 

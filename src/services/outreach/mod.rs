@@ -37,6 +37,9 @@ pub use views::{DemandView, InvitationView};
 pub struct OutreachView {
     pub id: OutreachId,
     pub status: OutreachStatus,
+    /// `sending`: the invitation leaves this server; `held`: no mail server
+    /// is set, so it waits in the admin mailbox until an admin sends it.
+    pub mail: mail::Delivery,
 }
 
 /// Where the researcher's address came from, for the notice in the e-mail.
@@ -248,6 +251,7 @@ pub(super) async fn invite(
             Ok(OutreachView {
                 id,
                 status: OutreachStatus::Queued,
+                mail: mail::delivery(&st),
             })
         })
         .await?;
