@@ -482,7 +482,10 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
         let example = Config::load(Some(&path)).unwrap();
         assert_eq!(example.redacted_toml(), Config::default().redacted_toml());
-        assert_eq!(example.institution.name, "", "no institution name by default");
+        assert_eq!(
+            example.institution.name, "",
+            "no institution name by default"
+        );
         let text = std::fs::read_to_string(&path).unwrap();
         let defaults: toml::Table = toml::from_str(&Config::default().redacted_toml()).unwrap();
         let listed: toml::Table = toml::from_str(&text).unwrap();

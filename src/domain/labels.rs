@@ -186,9 +186,18 @@ mod tests {
             assert!(!l.contains('_') && l != "queued" && !l.is_empty(), "{l}");
         }
         assert_eq!(Role::User.label(), "reader");
-        for code in ["identify", "openalex", "rocketreach", "not_needed", "not_found"] {
+        for code in [
+            "identify",
+            "openalex",
+            "rocketreach",
+            "not_needed",
+            "not_found",
+        ] {
             let words = [provider_label(code), outcome_label(code)];
-            assert!(words.iter().any(|w| *w != code && !w.contains('_')), "{code}");
+            assert!(
+                words.iter().any(|w| *w != code && !w.contains('_')),
+                "{code}"
+            );
         }
     }
 }

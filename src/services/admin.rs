@@ -59,17 +59,26 @@ pub async fn list_users(
 
 /// Accounts for the admins' picker: the one with this exact e-mail
 /// address, or those whose name contains the text (at most 20).
-pub async fn find_accounts(state: &AppState, who: &Principal, text: &str) -> AppResult<Vec<Account>> {
+pub async fn find_accounts(
+    state: &AppState,
+    who: &Principal,
+    text: &str,
+) -> AppResult<Vec<Account>> {
     who.require_admin()?;
     let text = text.trim().to_string();
     if text.chars().count() > 200 {
-        return Err(crate::error::AppError::field("q", "must be at most 200 characters"));
+        return Err(crate::error::AppError::field(
+            "q",
+            "must be at most 200 characters",
+        ));
     }
     let keys = state.keys.clone();
     let rows = state
         .db
         .read(move |c| match crate::domain::Email::parse(&text) {
-            Ok(email) => Ok(users::find_by_email(c, &keys, &email)?.into_iter().collect()),
+            Ok(email) => Ok(users::find_by_email(c, &keys, &email)?
+                .into_iter()
+                .collect()),
             Err(_) => users::search_by_name(c, &keys, &text, 20),
         })
         .await?;

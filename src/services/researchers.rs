@@ -82,7 +82,11 @@ pub struct RatingView {
 impl RatingView {
     /// "4.6 of 5 (12 reviews)".
     pub fn label(&self) -> String {
-        let plural = if self.reviews == 1 { "review" } else { "reviews" };
+        let plural = if self.reviews == 1 {
+            "review"
+        } else {
+            "reviews"
+        };
         format!("{:.1} of 5 ({} {plural})", self.average, self.reviews)
     }
 }

@@ -199,7 +199,7 @@ async fn without_smtp_mail_is_held_and_readable_in_the_mailbox() {
         .await
         .unwrap();
     assert!(
-        page.contains("No SMTP server is configured")
+        page.contains("No mail server is set")
             && page.contains("held@uni.edu")
             && page.contains("test message")
     );

@@ -324,7 +324,7 @@ async fn the_account_page_offers_plans_and_subscribing_goes_to_checkout_only_wit
     assert_eq!(f["line_items[0][price]"], "price_1PgafmB7WZ01zgkW6dKueIc5");
     let html = web.page("/account").await.1;
     assert!(
-        html.contains("Monthly: <strong>incomplete</strong>"),
+        html.contains("Monthly: <strong>waiting for the first payment</strong>"),
         "{html}"
     );
 

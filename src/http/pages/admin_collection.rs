@@ -8,8 +8,8 @@ use serde::Deserialize;
 
 use super::context::{redirect_with_flash, render, Layout, Viewer};
 use super::form::{CsrfOnly, PageForm};
-use super::picker::{self, PickOption, Picker};
 use super::outcome::flash_outcome;
+use super::picker::{self, PickOption, Picker};
 use super::PageError;
 use crate::domain::{labels, JobId, JobStatus, ResearcherId};
 use crate::http::extractors::{AppPath, ClientIp};

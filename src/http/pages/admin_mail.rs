@@ -128,7 +128,11 @@ pub async fn retry_post(
     viewer.check_csrf(&f.csrf_token)?;
     let to = format!("/admin/mail/{id}");
     let r = mail::retry(&state, &who, id, ip).await;
-    flash_outcome(&state, &to, r.map(|_| "The message will be sent again shortly."))
+    flash_outcome(
+        &state,
+        &to,
+        r.map(|_| "The message will be sent again shortly."),
+    )
 }
 
 pub async fn test_post(

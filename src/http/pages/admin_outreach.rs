@@ -113,7 +113,10 @@ pub async fn admin_invite_paper_post(
         ));
     };
     let results = outreach::invite_paper(&state, &who, paper, ip).await?;
-    let invited: Vec<_> = results.iter().filter_map(|(_, o)| o.as_ref().ok()).collect();
+    let invited: Vec<_> = results
+        .iter()
+        .filter_map(|(_, o)| o.as_ref().ok())
+        .collect();
     if results.is_empty() {
         return Ok(redirect_with_flash(
             &state,
@@ -130,8 +133,15 @@ pub async fn admin_invite_paper_post(
             o.mail,
             true,
             &counted,
-            &format!("{counted} The invitations are held: an admin must send them from the mailbox."),
+            &format!(
+                "{counted} The invitations are held: an admin must send them from the mailbox."
+            ),
         )),
-        None => Ok(redirect_with_flash(&state, "/admin/outreach", "error", &counted)),
+        None => Ok(redirect_with_flash(
+            &state,
+            "/admin/outreach",
+            "error",
+            &counted,
+        )),
     }
 }

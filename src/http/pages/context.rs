@@ -160,10 +160,7 @@ pub fn redirect_with_flash_link(
 ) -> Response {
     let mut res = Redirect::to(to).into_response();
     let value = format!("{kind}|{path}|{text}:{message}");
-    set_cookie(
-        &mut res,
-        build_cookie(state, FLASH_COOKIE, value, Some(60)),
-    );
+    set_cookie(&mut res, build_cookie(state, FLASH_COOKIE, value, Some(60)));
     res
 }
 

@@ -53,6 +53,12 @@ impl Layout {
             &self.institution
         }
     }
+
+    /// The service in a sentence: "Uni Bonn's Colloquy service", or
+    /// "Colloquy" (`config::Brand::service`).
+    pub fn service(&self) -> String {
+        crate::config::Brand::new(&self.institution).service()
+    }
 }
 
 /// Renders a template as a 200 page.

@@ -18,8 +18,8 @@ pub mod form;
 pub mod layout;
 pub mod outcome;
 pub mod outreach;
-pub mod picker;
 pub mod papers;
+pub mod picker;
 pub mod sessions;
 pub mod verify;
 

@@ -17,8 +17,8 @@ use crate::error::AppError;
 use crate::http::extractors::{AppPath, ClientIp};
 use crate::pagination::PageParams;
 use crate::services::paper_search::{self, PaperHit};
-use crate::services::researchers;
 use crate::services::papers::{self, PaperInput, PaperView, ProgressView};
+use crate::services::researchers;
 use crate::state::AppState;
 
 #[derive(Template)]

@@ -244,8 +244,10 @@ pub async fn send_test(
 ) -> AppResult<MailId> {
     who.require_admin()?;
     let to = Email::parse(to).map_err(|m| AppError::field("to", m))?;
-    let content =
-        templates::test_message(state.config.institution.brand(), state.config.smtp.enabled())?;
+    let content = templates::test_message(
+        state.config.institution.brand(),
+        state.config.smtp.enabled(),
+    )?;
     let (keys, now, actor, st) = (state.keys.clone(), state.now(), who.user_id, state.clone());
     let msg = Outgoing {
         template: "test_message",

@@ -179,9 +179,21 @@ fn without_an_institution_name_no_mail_says_colloquy_twice() {
     })
     .unwrap();
     let test = test_message(Brand::default(), false).unwrap();
-    parts.extend([welcome.text, welcome.html, notice.text, notice.html, test.text, test.html]);
+    parts.extend([
+        welcome.text,
+        welcome.html,
+        notice.text,
+        notice.html,
+        test.text,
+        test.html,
+    ]);
     for part in &parts {
-        for bad in ["Colloquy's Colloquy", "Colloquy · Colloquy", "Colloquy's", " of ."] {
+        for bad in [
+            "Colloquy's Colloquy",
+            "Colloquy · Colloquy",
+            "Colloquy's",
+            " of .",
+        ] {
             assert!(!part.contains(bad), "{bad:?} in {part}");
         }
     }

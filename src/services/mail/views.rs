@@ -119,7 +119,8 @@ mod tests {
 
     #[test]
     fn links_in_text_become_link_parts_without_trailing_punctuation() {
-        let parts = text_parts("Open https://c.example/invite/a?b=1. Or opt out: http://x.example/o\nBye");
+        let parts =
+            text_parts("Open https://c.example/invite/a?b=1. Or opt out: http://x.example/o\nBye");
         assert_eq!(
             parts,
             vec![
@@ -130,12 +131,18 @@ mod tests {
                 TextPart::Text("\nBye".into()),
             ]
         );
-        assert_eq!(text_parts("no links"), vec![TextPart::Text("no links".into())]);
+        assert_eq!(
+            text_parts("no links"),
+            vec![TextPart::Text("no links".into())]
+        );
     }
 
     #[test]
     fn template_names_read_as_words() {
-        assert_eq!(template_label("interest_notice"), "Readers' interest, to a registered researcher");
+        assert_eq!(
+            template_label("interest_notice"),
+            "Readers' interest, to a registered researcher"
+        );
         assert_eq!(template_label("something_new"), "something_new");
     }
 }

@@ -14,10 +14,10 @@ mod claims;
 mod listing;
 mod merge;
 
+pub use claims::*;
 pub use listing::{
     author_profiles, bookable_among, paper_has_bookable_author, papers_with_bookable_author,
 };
-pub use claims::*;
 pub use merge::{merge, resolve, MergeError};
 
 pub const EMAIL_AAD: &str = "researchers.email";
