@@ -125,6 +125,55 @@ pub fn provider_label(provider: &str) -> &str {
     }
 }
 
+/// An audit event's action in words ("user.role_changed" → "role
+/// changed"); an action not listed reads as its words.
+pub fn audit_action_label(action: &str) -> String {
+    let words = match action {
+        "auth.register" => "registered",
+        "auth.register_existing" => "registration tried with a taken address",
+        "auth.register_replaced_unverified" => "registered over an unconfirmed account",
+        "auth.email_verified" => "confirmed the e-mail address",
+        "auth.login" => "signed in",
+        "auth.login_failed" => "failed sign-in",
+        "auth.login_disabled" => "sign-in refused: account disabled",
+        "auth.logout" => "signed out",
+        "auth.refresh_reuse" => "old refresh token reused: session ended",
+        "auth.password_changed" => "changed the password",
+        "auth.setup_admin" => "first admin set up",
+        "user.created_by_cli" => "account made on the command line",
+        "user.demo_password_reset" => "demo password reset",
+        "user.role_changed" => "role changed",
+        "user.disabled" => "account disabled",
+        "user.enabled" => "account enabled",
+        "user.deleted" => "account deleted",
+        "paper.created" => "paper added",
+        "keys.rotated" => "encryption keys rotated",
+        "keys.dropped" => "old encryption keys dropped",
+        "collection.requested" => "profile collection started",
+        "collection.retried" => "profile collection retried",
+        "provider.enabled" => "provider enabled again",
+        "mail.test_sent" => "test message sent",
+        "mail.retried" => "message sent again",
+        "outreach.invited" => "researcher invited",
+        "outreach.interest_notice" => "researcher told of readers' interest",
+        "researcher.registered" => "researcher registered",
+        "researcher.claimed" => "profile claimed",
+        "researcher.claim_requested" => "asked to claim a profile",
+        "researcher.claim_approved" => "claim approved",
+        "researcher.claim_refused" => "claim refused",
+        "researcher.email_set" => "profile address set",
+        "researcher.linked_by_admin" => "account linked to a profile",
+        "researcher.merged" => "profiles merged",
+        "researcher.merge_dismissed" => "not the same person",
+        "researcher.opted_out" => "researcher opted out",
+        "researcher.old_address_opted_out" => "old address opted out",
+        "payment.refunded_by_admin" => "refund by an admin",
+        "payment.dispute_opened" => "payment disputed",
+        other => return other.replace(['.', '_'], " "),
+    };
+    words.to_string()
+}
+
 /// A profile field's name in words (`h_index` → "h-index").
 pub fn field_label(field: &str) -> &str {
     match field {

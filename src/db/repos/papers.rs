@@ -203,6 +203,21 @@ pub fn search(
     Ok(papers)
 }
 
+/// Paper titles by id (the audit trail's targets).
+pub fn titles(
+    conn: &Connection,
+    ids: &[PaperId],
+) -> AppResult<std::collections::HashMap<PaperId, String>> {
+    let mut stmt = conn.prepare_cached("SELECT title FROM papers WHERE id = ?1")?;
+    let mut out = std::collections::HashMap::new();
+    for id in ids {
+        if let Some(title) = stmt.query_row([id], |r| r.get(0)).optional()? {
+            out.insert(*id, title);
+        }
+    }
+    Ok(out)
+}
+
 /// Records the state of researcher collection for a paper.
 pub fn set_collection_status(
     conn: &Connection,

@@ -3,6 +3,7 @@
 
 pub mod account;
 pub mod admin;
+pub mod admin_accounts;
 pub mod admin_claims;
 pub mod admin_collection;
 pub mod admin_mail;
@@ -71,6 +72,19 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/invoices/{id}", get(billing::invoice_get))
         .route("/admin", get(admin::admin_get))
         .route("/admin/users/{id}/role", post(admin::role_post))
+        .route("/admin/users/{id}", get(admin_accounts::account_get))
+        .route(
+            "/admin/users/{id}/disable",
+            post(admin_accounts::disable_post),
+        )
+        .route(
+            "/admin/users/{id}/enable",
+            post(admin_accounts::enable_post),
+        )
+        .route(
+            "/admin/users/{id}/delete",
+            post(admin_accounts::delete_post),
+        )
         .route("/admin/mail", get(admin_mail::mailbox_get))
         .route("/admin/mail/test", post(admin_mail::test_post))
         .route("/admin/mail/{id}", get(admin_mail::message_get))

@@ -123,6 +123,13 @@ pub async fn request(
             "This researcher asked not to be contacted.",
         ));
     }
+    if linked_user.is_none() && status == ResearcherStatus::Registered {
+        // The owner's account was deleted: its person is not invited again.
+        return Err(AppError::conflict(
+            "not_invitable",
+            "This researcher's account was deleted; they are not invited again.",
+        ));
+    }
     if let Some(user) = linked_user {
         record_interest(state).await?;
         notify_registered(state, who, researcher, user, paper, ip).await?;

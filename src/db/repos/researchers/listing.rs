@@ -4,7 +4,7 @@
 
 use std::collections::HashSet;
 
-use rusqlite::{params_from_iter, Connection};
+use rusqlite::{params_from_iter, Connection, OptionalExtension};
 
 use crate::domain::{PaperId, ResearcherId};
 use crate::error::AppResult;
@@ -53,6 +53,21 @@ pub fn papers_with_bookable_author(
         .query_map(params_from_iter(ids.iter()), |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     Ok(rows)
+}
+
+/// Profile names by id (the audit trail's targets).
+pub fn names(
+    conn: &Connection,
+    ids: &[ResearcherId],
+) -> AppResult<std::collections::HashMap<ResearcherId, String>> {
+    let mut stmt = conn.prepare_cached("SELECT name FROM researchers WHERE id = ?1")?;
+    let mut out = std::collections::HashMap::new();
+    for id in ids {
+        if let Some(name) = stmt.query_row([id], |r| r.get(0)).optional()? {
+            out.insert(*id, name);
+        }
+    }
+    Ok(out)
 }
 
 /// The profile behind each author of a paper: (author position, profile).
