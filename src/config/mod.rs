@@ -68,6 +68,9 @@ impl Serialize for Secret {
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
+    /// The file this configuration was read from (`--config`); not a key.
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
     pub server: ServerConfig,
     pub storage: StorageConfig,
     pub auth: AuthConfig,
@@ -298,10 +301,11 @@ impl Config {
             figment = figment.merge(Env::raw().only(&[name]).map(move |_| key.into()));
         }
         figment = figment.merge(Env::prefixed("COLLOQUY__").split("__"));
-        let config: Config = figment
+        let mut config: Config = figment
             .extract()
             .map_err(|e| ConfigError::Parse(e.to_string()))?;
         config.validate()?;
+        config.source = path.map(Path::to_path_buf);
         Ok(config)
     }
 

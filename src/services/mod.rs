@@ -8,6 +8,7 @@ pub mod demo;
 pub mod demo_accounts;
 pub mod health;
 pub mod housekeeping;
+pub mod instance_settings;
 pub mod key_rotation;
 pub mod link_tokens;
 pub mod login_limits;

@@ -243,6 +243,8 @@ async fn no_page_shows_internal_names() {
     let mail = re.captures(&mailbox).expect("a message")[1].to_string();
     let pages = [
         "/admin".to_string(),
+        "/admin/settings".into(),
+        "/admin/users/1".into(),
         "/admin/mail".into(),
         format!("/admin/mail/{mail}"),
         "/admin/outreach".into(),

@@ -3,6 +3,7 @@
 //! The one integration-test binary: the real app on port 0 with a fresh
 //! database per test, and wiremock fakes for external services.
 
+mod admin_accounts;
 mod audit_and_keys;
 mod auth;
 mod bad_input;

@@ -8,6 +8,7 @@ pub mod admin_claims;
 pub mod admin_collection;
 pub mod admin_mail;
 pub mod admin_outreach;
+pub mod admin_settings;
 pub mod auth;
 pub mod availability;
 pub mod billing;
@@ -85,6 +86,7 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/admin/users/{id}/delete",
             post(admin_accounts::delete_post),
         )
+        .route("/admin/settings", get(admin_settings::settings_get))
         .route("/admin/mail", get(admin_mail::mailbox_get))
         .route("/admin/mail/test", post(admin_mail::test_post))
         .route("/admin/mail/{id}", get(admin_mail::message_get))
