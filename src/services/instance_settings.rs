@@ -39,7 +39,11 @@ pub struct InstanceSettings {
 }
 
 /// (section, its title, [(key, what it does)]).
-type Shown = (&'static str, &'static str, &'static [(&'static str, &'static str)]);
+type Shown = (
+    &'static str,
+    &'static str,
+    &'static [(&'static str, &'static str)],
+);
 
 const SHOWN: &[Shown] = &[
     (

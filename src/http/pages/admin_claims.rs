@@ -26,6 +26,17 @@ pub struct ClaimsPage {
     pub reviews: Vec<MergeReviewView>,
 }
 
+impl ClaimsPage {
+    /// Why two profiles look alike, in words ("same ORCID").
+    pub fn reason(&self, reason: &str) -> String {
+        match reason.strip_prefix("same ") {
+            Some("email") => "same e-mail address".into(),
+            Some(field) => format!("same {}", crate::domain::labels::field_label(field)),
+            None => reason.to_string(),
+        }
+    }
+}
+
 #[derive(Deserialize)]
 pub struct DecisionForm {
     pub csrf_token: String,
