@@ -4,6 +4,7 @@
 //! database per test, and wiremock fakes for external services.
 
 mod admin_accounts;
+mod admin_pages;
 mod audit_and_keys;
 mod auth;
 mod bad_input;
@@ -45,6 +46,7 @@ mod payments_pages;
 mod payments_refunds;
 mod payments_subscriptions;
 mod payments_webhooks;
+mod pickers_and_names;
 mod review_findings;
 mod sessions;
 mod sessions_access;
