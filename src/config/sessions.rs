@@ -63,7 +63,7 @@ impl SessionsConfig {
                 self.default_timezone
             ));
         }
-        crate::domain::availability::Settings::check_numbers(
+        let problems = crate::domain::availability::Settings::check_numbers(
             &self.default_durations,
             self.default_min_notice_hours,
             self.default_buffer_minutes,
@@ -71,8 +71,14 @@ impl SessionsConfig {
             self.default_horizon_days,
             self.default_request_ttl_hours,
             self.default_cancel_window_hours,
-        )
-        .map_err(|(field, m)| format!("sessions.default_{field}: {m}"))?;
+        );
+        if !problems.is_empty() {
+            let all: Vec<String> = problems
+                .iter()
+                .map(|(field, m)| format!("sessions.default_{field}: {m}"))
+                .collect();
+            return Err(all.join("; "));
+        }
         crate::domain::availability::check_currency(&self.default_currency)
             .map_err(|m| format!("sessions.default_currency: {m}"))
     }

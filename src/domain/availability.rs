@@ -3,57 +3,17 @@
 //! Pure functions of their inputs (no clock, no database), so the booking
 //! check and the slot list can never disagree.
 
-use chrono::{DateTime, Datelike, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc, Weekday};
+use chrono::{DateTime, Duration, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+pub use super::availability_rules::{
+    format_time, parse_time, parse_weekday, weekday_name, Availability, Exception, FieldError, Rule,
+};
+
 /// Slots start on this grid inside a window (or every `duration` when shorter).
 const STEP_MINUTES: i64 = 30;
-
-/// A weekly rule as integrators write it: `{weekday:"mon", start:"09:00", end:"12:00"}`.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Rule {
-    /// `mon` … `sun`.
-    pub weekday: String,
-    /// Local time `HH:MM`.
-    pub start: String,
-    /// Local time `HH:MM` (`24:00` for midnight at the end of the day).
-    pub end: String,
-}
-
-/// A date that differs from the weekly rules: `block` takes time away (the
-/// whole day without times), `extra` adds time.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Exception {
-    /// `YYYY-MM-DD`, in the researcher's zone.
-    pub date: String,
-    /// `block` or `extra`.
-    pub kind: String,
-    pub start: Option<String>,
-    pub end: Option<String>,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-struct Window {
-    start: i64,
-    end: i64,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-enum ExceptionKind {
-    Block(Option<Window>),
-    Extra(Window),
-}
-
-/// Rules and exceptions, checked.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Availability {
-    rules: Vec<(Weekday, Window)>,
-    exceptions: Vec<(NaiveDate, ExceptionKind)>,
-}
 
 /// A researcher's booking settings, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,11 +51,9 @@ pub struct BookingSettings {
 }
 
 impl BookingSettings {
-    /// Checks every field; the error names the first bad one.
-    pub fn check(&self) -> Result<Settings, FieldError> {
-        let field = |f: &str, m: String| (f.to_string(), m);
-        let timezone = parse_timezone(&self.timezone).map_err(|m| field("timezone", m))?;
-        Settings::check_numbers(
+    /// Checks every field and names every bad one.
+    pub fn check(&self) -> Result<Settings, Vec<FieldError>> {
+        let mut problems: Vec<FieldError> = Settings::check_numbers(
             &self.durations,
             self.min_notice_hours,
             self.buffer_minutes,
@@ -104,14 +62,24 @@ impl BookingSettings {
             self.request_ttl_hours,
             self.cancel_window_hours,
         )
-        .map_err(|(f, m)| field(f, m))?;
+        .into_iter()
+        .map(|(f, m)| (f.to_string(), m))
+        .collect();
+        let timezone = parse_timezone(&self.timezone)
+            .map_err(|m| problems.push(("timezone".into(), m)))
+            .ok();
         if !(0..=10_000_000).contains(&self.price_minor) {
-            return Err(field(
-                "price_minor",
+            problems.push((
+                "price_minor".into(),
                 "must be between 0 and 10000000".into(),
             ));
         }
-        check_currency(&self.currency).map_err(|m| field("currency", m))?;
+        if let Err(m) = check_currency(&self.currency) {
+            problems.push(("currency".into(), m));
+        }
+        let Some(timezone) = timezone.filter(|_| problems.is_empty()) else {
+            return Err(problems);
+        };
         let mut durations = self.durations.clone();
         durations.sort_unstable();
         durations.dedup();
@@ -141,62 +109,10 @@ pub struct Slot {
     pub end: DateTime<Utc>,
 }
 
-/// A field-level problem: (field, message).
-pub type FieldError = (String, String);
-
-fn parse_weekday(s: &str) -> Option<Weekday> {
-    Some(match s.trim().to_ascii_lowercase().as_str() {
-        "mon" | "monday" => Weekday::Mon,
-        "tue" | "tuesday" => Weekday::Tue,
-        "wed" | "wednesday" => Weekday::Wed,
-        "thu" | "thursday" => Weekday::Thu,
-        "fri" | "friday" => Weekday::Fri,
-        "sat" | "saturday" => Weekday::Sat,
-        "sun" | "sunday" => Weekday::Sun,
-        _ => return None,
-    })
-}
-
-pub fn weekday_name(d: Weekday) -> &'static str {
-    match d {
-        Weekday::Mon => "mon",
-        Weekday::Tue => "tue",
-        Weekday::Wed => "wed",
-        Weekday::Thu => "thu",
-        Weekday::Fri => "fri",
-        Weekday::Sat => "sat",
-        Weekday::Sun => "sun",
-    }
-}
-
-/// `HH:MM` as minutes after midnight; `24:00` is allowed.
-fn parse_time(s: &str) -> Option<i64> {
-    let (h, m) = s.trim().split_once(':')?;
-    if h.len() != 2 || m.len() != 2 {
-        return None;
-    }
-    let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
-    match (h, m) {
-        (24, 0) => Some(1440),
-        (0..=23, 0..=59) => Some(h * 60 + m),
-        _ => None,
-    }
-}
-
-fn window(start: &str, end: &str, field: &str) -> Result<Window, FieldError> {
-    let bad = |m: &str| (field.to_string(), m.to_string());
-    let s = parse_time(start).ok_or_else(|| bad("start must be a time like 09:00"))?;
-    let e = parse_time(end).ok_or_else(|| bad("end must be a time like 12:00 (or 24:00)"))?;
-    if e <= s {
-        return Err(bad("end must be after start"));
-    }
-    Ok(Window { start: s, end: e })
-}
-
 pub fn parse_timezone(s: &str) -> Result<Tz, String> {
     s.trim()
         .parse::<Tz>()
-        .map_err(|_| format!("`{s}` is not an IANA time zone such as Europe/Berlin"))
+        .map_err(|_| "is not an IANA time zone such as Europe/Berlin".to_string())
 }
 
 pub fn check_currency(s: &str) -> Result<(), String> {
@@ -207,101 +123,9 @@ pub fn check_currency(s: &str) -> Result<(), String> {
     }
 }
 
-impl Availability {
-    pub const MAX_RULES: usize = 100;
-    pub const MAX_EXCEPTIONS: usize = 500;
-
-    pub fn parse(rules: &[Rule], exceptions: &[Exception]) -> Result<Self, FieldError> {
-        if rules.len() > Self::MAX_RULES || exceptions.len() > Self::MAX_EXCEPTIONS {
-            return Err((
-                "rules".into(),
-                format!(
-                    "at most {} rules and {} exceptions",
-                    Self::MAX_RULES,
-                    Self::MAX_EXCEPTIONS
-                ),
-            ));
-        }
-        let mut parsed_rules = Vec::with_capacity(rules.len());
-        for (i, r) in rules.iter().enumerate() {
-            let field = format!("rules[{i}]");
-            let day = parse_weekday(&r.weekday)
-                .ok_or_else(|| (field.clone(), "weekday must be mon … sun".to_string()))?;
-            parsed_rules.push((day, window(&r.start, &r.end, &field)?));
-        }
-        let mut parsed_ex = Vec::with_capacity(exceptions.len());
-        for (i, x) in exceptions.iter().enumerate() {
-            let field = format!("exceptions[{i}]");
-            let date = NaiveDate::parse_from_str(x.date.trim(), "%Y-%m-%d")
-                .map_err(|_| (field.clone(), "date must be YYYY-MM-DD".to_string()))?;
-            let times = match (&x.start, &x.end) {
-                (Some(s), Some(e)) => Some(window(s, e, &field)?),
-                (None, None) => None,
-                _ => return Err((field, "give both start and end, or neither".into())),
-            };
-            let kind = match (x.kind.trim(), times) {
-                ("block", t) => ExceptionKind::Block(t),
-                ("extra", Some(w)) => ExceptionKind::Extra(w),
-                ("extra", None) => return Err((field, "extra time needs start and end".into())),
-                _ => return Err((field, "kind must be block or extra".into())),
-            };
-            parsed_ex.push((date, kind));
-        }
-        Ok(Self {
-            rules: parsed_rules,
-            exceptions: parsed_ex,
-        })
-    }
-
-    /// The free windows of one local date, merged and sorted (minutes).
-    fn windows_on(&self, date: NaiveDate) -> Vec<Window> {
-        let mut open: Vec<Window> = self
-            .rules
-            .iter()
-            .filter(|(d, _)| *d == date.weekday())
-            .map(|(_, w)| *w)
-            .collect();
-        let mut blocks = Vec::new();
-        for (d, kind) in &self.exceptions {
-            if *d != date {
-                continue;
-            }
-            match kind {
-                ExceptionKind::Extra(w) => open.push(*w),
-                ExceptionKind::Block(None) => return Vec::new(),
-                ExceptionKind::Block(Some(w)) => blocks.push(*w),
-            }
-        }
-        open.sort_by_key(|w| w.start);
-        let mut merged: Vec<Window> = Vec::new();
-        for w in open {
-            match merged.last_mut() {
-                Some(last) if w.start <= last.end => last.end = last.end.max(w.end),
-                _ => merged.push(w),
-            }
-        }
-        for b in blocks {
-            merged = merged
-                .into_iter()
-                .flat_map(|w| {
-                    let left = Window {
-                        start: w.start,
-                        end: w.end.min(b.start),
-                    };
-                    let right = Window {
-                        start: w.start.max(b.end),
-                        end: w.end,
-                    };
-                    [left, right].into_iter().filter(|p| p.end > p.start)
-                })
-                .collect();
-        }
-        merged
-    }
-}
-
 impl Settings {
-    /// Range checks shared by the API and the config defaults.
+    /// Range checks shared by the API and the config defaults: every
+    /// problem, none when all is well.
     #[allow(clippy::too_many_arguments)]
     pub fn check_numbers(
         durations: &[i64],
@@ -311,15 +135,15 @@ impl Settings {
         horizon_days: i64,
         request_ttl_hours: i64,
         cancel_window_hours: i64,
-    ) -> Result<(), (&'static str, String)> {
+    ) -> Vec<(&'static str, String)> {
+        let mut problems = Vec::new();
         if durations.is_empty() || durations.len() > 6 {
-            return Err(("durations", "offer between 1 and 6 session lengths".into()));
-        }
-        if durations
+            problems.push(("durations", "offer between 1 and 6 session lengths".into()));
+        } else if durations
             .iter()
             .any(|d| !(15..=480).contains(d) || d % 5 != 0)
         {
-            return Err((
+            problems.push((
                 "durations",
                 "each length must be 15 to 480 minutes, in steps of 5".into(),
             ));
@@ -334,10 +158,10 @@ impl Settings {
         ];
         for (name, v, lo, hi) in checks {
             if !(lo..=hi).contains(&v) {
-                return Err((name, format!("must be between {lo} and {hi}")));
+                problems.push((name, format!("must be between {lo} and {hi}")));
             }
         }
-        Ok(())
+        problems
     }
 }
 

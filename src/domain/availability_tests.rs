@@ -1,4 +1,5 @@
 use super::*;
+use chrono::Weekday;
 
 fn utc(s: &str) -> DateTime<Utc> {
     DateTime::parse_from_rfc3339(s).unwrap().with_timezone(&Utc)
@@ -284,32 +285,85 @@ fn booking_accepts_exactly_the_listed_slots() {
 }
 
 #[test]
-fn bad_rules_name_the_field() {
-    let e = Availability::parse(&[rule("mon", "12:00", "09:00")], &[]).unwrap_err();
-    assert_eq!(e.0, "rules[0]");
-    let e = Availability::parse(&[rule("funday", "09:00", "10:00")], &[]).unwrap_err();
-    assert!(e.1.contains("weekday"));
-    let e = Availability::parse(&[rule("mon", "9", "10:00")], &[]).unwrap_err();
-    assert!(e.1.contains("start"));
-    let x = Exception {
-        date: "2026-02-30".into(),
-        kind: "block".into(),
-        start: None,
-        end: None,
-    };
+fn bad_rules_name_every_bad_item_in_plain_words() {
+    let e = Availability::parse(
+        &[
+            rule("mon", "12:00", "09:00"),
+            rule("mon", "09:00", "10:00"),
+            rule("funday", "9.5", "10:00"),
+        ],
+        &[],
+    )
+    .unwrap_err();
     assert_eq!(
-        Availability::parse(&[], &[x]).unwrap_err().0,
-        "exceptions[0]"
+        e,
+        [
+            ("rules[0]".to_string(), "the end must be after the start".to_string()),
+            (
+                "rules[2]".to_string(),
+                "the day must be a weekday such as mon or Monday; the start must be a time like 09:00"
+                    .to_string()
+            ),
+        ]
     );
-    let x = Exception {
-        date: "2026-02-03".into(),
-        kind: "extra".into(),
+    let x = |date: &str, kind: &str| Exception {
+        date: date.into(),
+        kind: kind.into(),
         start: None,
         end: None,
     };
-    assert!(Availability::parse(&[], &[x]).is_err());
+    let e = Availability::parse(&[], &[x("2026-02-30", "block"), x("2026-02-03", "extra")])
+        .unwrap_err();
+    assert_eq!(e[0].0, "exceptions[0]");
+    assert_eq!(
+        e[1],
+        (
+            "exceptions[1]".into(),
+            "extra time needs a start and an end".into()
+        )
+    );
+    assert!(e.iter().all(|(_, m)| !m.contains('`')));
     assert!(parse_timezone("Mars/Olympus").is_err());
     assert!(check_currency("eur").is_err());
+}
+
+#[test]
+fn times_and_days_are_read_liberally_where_the_meaning_is_plain() {
+    for (raw, minutes) in [
+        ("09:00", 540),
+        ("9:00", 540),
+        ("9", 540),
+        (" 17:30 ", 1050),
+        ("24", 1440),
+    ] {
+        assert_eq!(parse_time(raw), Some(minutes), "{raw}");
+    }
+    for bad in ["9:5", "25:00", "9am", "", "1:2:3", "-1"] {
+        assert_eq!(parse_time(bad), None, "{bad}");
+    }
+    for day in ["mon", "Mon", "MONDAY", "monday"] {
+        assert_eq!(parse_weekday(day), Some(Weekday::Mon), "{day}");
+    }
+    let a = Availability::parse(&[rule("Monday", "9", "12")], &[]).unwrap();
+    let b = Availability::parse(&[rule("mon", "09:00", "12:00")], &[]).unwrap();
+    assert_eq!(a, b);
+}
+
+#[test]
+fn windows_too_short_for_any_session_are_warnings_not_errors() {
+    let a = Availability::parse(
+        &[
+            rule("mon", "09:00", "09:20"),
+            rule("tue", "09:00", "09:20"),
+            rule("tue", "09:20", "10:00"),
+        ],
+        &[],
+    )
+    .unwrap();
+    let w = a.too_short(30);
+    assert_eq!(w.len(), 1, "{w:?}");
+    assert_eq!(w[0].0, "rules[0]");
+    assert!(w[0].1.contains("09:00–09:20"), "{}", w[0].1);
 }
 
 #[test]

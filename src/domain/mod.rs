@@ -1,6 +1,7 @@
 //! Validated domain types: once a value exists, it is valid.
 
 pub mod availability;
+mod availability_rules;
 pub mod billing;
 pub mod email;
 pub mod ids;
@@ -13,6 +14,7 @@ pub mod researcher;
 pub mod role;
 pub mod status;
 pub mod text;
+pub mod zone;
 
 pub use email::Email;
 pub use ids::{

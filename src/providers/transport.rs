@@ -31,6 +31,16 @@ impl RetryPolicy {
         }
     }
 
+    /// A service API's policy (Stripe, Zoom): `max_retries` after the
+    /// first try, backing off from 200 ms, waiting at most 10 s.
+    pub fn service(max_retries: u32) -> Self {
+        Self {
+            max_attempts: max_retries + 1,
+            backoff_base: Duration::from_millis(200),
+            max_retry_wait: Duration::from_secs(10),
+        }
+    }
+
     /// Exponential backoff with full jitter for attempt `n` (1-based).
     fn backoff(&self, n: u32) -> Duration {
         let cap = self

@@ -83,11 +83,7 @@ impl ZoomClient {
             max_concurrency: 4,
             requests_per_minute: 1200,
         };
-        let retry = RetryPolicy {
-            max_attempts: c.max_retries + 1,
-            backoff_base: Duration::from_millis(200),
-            max_retry_wait: Duration::from_secs(10),
-        };
+        let retry = RetryPolicy::service(c.max_retries);
         Ok(Self {
             transport: Transport::new(NAME, limits, retry, &[])?,
             api_base: c.api_base_url.trim_end_matches('/').to_string(),

@@ -167,6 +167,12 @@ async fn insert(
     get(state, id).await.map(|p| (*p).clone())
 }
 
+/// Checks a paper as `create` would, without saving it: every problem
+/// at once (a form shows them beside its own).
+pub fn check(input: &PaperInput) -> AppResult<()> {
+    input.parse().map(|_| ())
+}
+
 pub async fn create(
     state: &AppState,
     who: &Principal,

@@ -11,9 +11,11 @@ use serde_json::json;
 
 use crate::crypto::{random_token, token_hash};
 use crate::db::repos::{audit, auth_sessions, email_verifications, users};
-use crate::domain::{Email, UserId};
+use crate::domain::{zone, Email, UserId};
 use crate::error::{AppError, AppResult};
-use crate::services::accounts::{self, event, forget_sessions, validate, Principal, Registration};
+use crate::services::accounts::{
+    self, event, forget_sessions, validate, Principal, Registration, Valid,
+};
 use crate::services::link_tokens::LinkProblem;
 use crate::services::mail::account_templates::{self, EmailVerification, RegistrationAttempt};
 use crate::services::mail::{self, Outgoing};
@@ -32,11 +34,11 @@ pub enum SignUp {
 /// While e-mail verification is on, the address gets a link (or, when it
 /// has an account, a notice) and the answer is the same either way.
 pub async fn register(state: &AppState, r: Registration, ip: Option<IpAddr>) -> AppResult<SignUp> {
-    let (email, name) = validate(state, &r, true)?;
+    let v = validate(state, &r, true)?;
     if state.config.email_verification_on() {
-        return register_verified(state, email, name, &r.password, ip).await;
+        return register_verified(state, v, &r.password, ip).await;
     }
-    let user = accounts::create_account(state, email, name, &r.password, ip).await?;
+    let user = accounts::create_account(state, v, &r.password, ip).await?;
     Ok(SignUp::Created(user.into()))
 }
 
@@ -44,11 +46,11 @@ pub async fn register(state: &AppState, r: Registration, ip: Option<IpAddr>) -> 
 /// and writes one transaction, so timing tells nothing either.
 async fn register_verified(
     state: &AppState,
-    email: Email,
-    name: String,
+    v: Valid,
     password: &str,
     ip: Option<IpAddr>,
 ) -> AppResult<SignUp> {
+    let Valid { email, name, zone } = v;
     let hash = state.passwords.hash(password).await?;
     let (st, keys, now) = (state.clone(), state.keys.clone(), state.now());
     let ttl = Duration::hours(state.config.accounts.verification_ttl_hours);
@@ -70,6 +72,7 @@ async fn register_verified(
                         role: crate::domain::Role::User,
                         password_hash: &hash,
                         terms_version: Some(crate::services::terms::TERMS_VERSION),
+                        timezone: zone.name(),
                     };
                     (
                         users::insert(tx, &keys, &new, now)?,
@@ -81,7 +84,7 @@ async fn register_verified(
                 // newest registration takes the unconfirmed account over.
                 Some(u) if unconfirmed_until(&u).is_some_and(|t| t <= now) => {
                     let terms = Some(crate::services::terms::TERMS_VERSION);
-                    users::replace_unverified(tx, u.id, &name, &hash, terms, now)?;
+                    users::replace_unverified(tx, u.id, &name, &hash, terms, zone.name(), now)?;
                     email_verifications::end_all(tx, u.id, now)?;
                     let revoked = auth_sessions::revoke_all_except(tx, u.id, None, now)?;
                     (u.id, revoked, "auth.register_replaced_unverified")
@@ -175,7 +178,8 @@ fn registration_attempt_in(
         name: owner.name.clone(),
         login_url: format!("{}/login", st.config.public_url()),
         contact_email: st.config.institution.contact_email.clone(),
-        unconfirmed_until: unconfirmed_until.map(|t| t.format("%-d %B %Y, %H:%M UTC").to_string()),
+        unconfirmed_until: unconfirmed_until
+            .map(|t| zone::local_named(t, accounts::zone_of(owner))),
     })?;
     let msg = Outgoing {
         template: "registration_attempt",

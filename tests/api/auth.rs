@@ -26,7 +26,7 @@ async fn register_login_and_me_work() {
         .unwrap();
     assert_eq!(
         me,
-        json!({"id": created["id"], "email": "marie.curie@sorbonne.fr", "name": "Marie Curie", "role": "user", "is_subscribed": false, "timezone": null, "email_verified": false, "status": "active"})
+        json!({"id": created["id"], "email": "marie.curie@sorbonne.fr", "name": "Marie Curie", "role": "user", "is_subscribed": false, "timezone": "UTC", "email_verified": false, "status": "active"})
     );
 }
 
@@ -465,6 +465,7 @@ async fn a_setup_link_is_made_while_no_admin_exists_and_works_once() {
         password: PASSWORD.into(),
         name: "First Admin".into(),
         accept_terms: true,
+        timezone: None,
     };
     let admin =
         colloquy::services::accounts::complete_setup(&app.state, &token, reg("boss@uni.edu"), None)

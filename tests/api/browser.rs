@@ -20,6 +20,19 @@ impl Drop for Driver {
 }
 
 pub(crate) async fn start_browser() -> Option<(Driver, Client)> {
+    start_browser_with(serde_json::json!({})).await
+}
+
+/// A browser that lays pages out like a phone `width` × `height` CSS
+/// pixels (Chrome's device emulation: a window cannot be narrower than
+/// 500 px).
+pub(crate) async fn start_phone_browser(width: u32, height: u32) -> Option<(Driver, Client)> {
+    let metrics = serde_json::json!({"width": width, "height": height, "pixelRatio": 1.0, "mobile": true, "touch": true});
+    start_browser_with(serde_json::json!({"mobileEmulation": {"deviceMetrics": metrics}})).await
+}
+
+/// `extra` is merged into `goog:chromeOptions`.
+async fn start_browser_with(extra: serde_json::Value) -> Option<(Driver, Client)> {
     if std::env::var("COLLOQUY_SKIP_BROWSER").is_ok_and(|v| v == "1") {
         eprintln!("browser test skipped: COLLOQUY_SKIP_BROWSER=1");
         return None;
@@ -39,14 +52,15 @@ pub(crate) async fn start_browser() -> Option<(Driver, Client)> {
     let driver = Driver(child);
     let mut caps = serde_json::Map::new();
     let chrome_bin = std::env::var("CHROMIUM").unwrap_or_else(|_| "/usr/bin/chromium".into());
-    caps.insert(
-        "goog:chromeOptions".into(),
-        serde_json::json!({
+    let mut options = serde_json::json!({
             "binary": chrome_bin,
             "args": ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic", "--no-first-run",
                      "--disable-background-networking", "--disable-component-update", "--disable-sync", "--window-size=1200,900"]
-        }),
-    );
+    });
+    if let (Some(o), Some(extra)) = (options.as_object_mut(), extra.as_object()) {
+        o.extend(extra.clone());
+    }
+    caps.insert("goog:chromeOptions".into(), options);
     let start = Instant::now();
     loop {
         match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())

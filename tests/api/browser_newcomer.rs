@@ -51,6 +51,8 @@ async fn a_newcomer_goes_from_serve_to_an_accepted_session_without_provider_keys
         return;
     };
     let started = Instant::now();
+    // Every page the newcomers load: a link followed or a form sent.
+    let mut pages = 0u32;
 
     // `colloquy demo`, and the one-time link `serve` logs while no admin exists.
     colloquy::services::demo::load(&app.state).await.unwrap();
@@ -62,11 +64,13 @@ async fn a_newcomer_goes_from_serve_to_an_accepted_session_without_provider_keys
 
     // 1. The first admin.
     c.goto(&setup).await.unwrap();
+    pages += 1;
     fill(&c, "name", "Ada Admin").await;
     fill(&c, "email", "admin@uni.example").await;
     fill(&c, "password", PASSWORD).await;
     tick_terms(&c).await;
     click(&c, "form[action^='/setup/'] button[type='submit']").await;
+    pages += 1;
     c.wait()
         .for_element(Locator::Css("#getting-started"))
         .await
@@ -77,8 +81,11 @@ async fn a_newcomer_goes_from_serve_to_an_accepted_session_without_provider_keys
 
     // 2. Collect the authors of the first demo paper (OpenAlex only).
     c.goto(&app.url("/papers")).await.unwrap();
+    pages += 1;
     click(&c, "ul.papers li a").await;
+    pages += 1;
     let paper_url = c.current_url().await.unwrap().to_string();
+    // htmx swaps the researcher section in place: no page load.
     click(&c, "form[action$='/collect'] button").await;
     c.wait()
         .for_element(Locator::Css("#researchers .job-status"))
@@ -86,6 +93,7 @@ async fn a_newcomer_goes_from_serve_to_an_accepted_session_without_provider_keys
         .unwrap();
     app.run_collection().await;
     c.goto(&paper_url).await.unwrap();
+    pages += 1;
 
     // 3. No e-mail was found: the admin invites the first author by address.
     let form = "#researchers form.invite-by-email";
@@ -97,6 +105,7 @@ async fn a_newcomer_goes_from_serve_to_an_accepted_session_without_provider_keys
         .await
         .unwrap();
     click(&c, &format!("{form} button")).await;
+    pages += 1;
     c.wait()
         .for_element(Locator::Css(".flash-success"))
         .await
@@ -107,7 +116,9 @@ async fn a_newcomer_goes_from_serve_to_an_accepted_session_without_provider_keys
 
     // 4. The invitation waits in the mailbox; its link is on the message page.
     c.goto(&app.url("/admin/mail")).await.unwrap();
+    pages += 1;
     click(&c, "a[href^='/admin/mail/']").await;
+    pages += 1;
     let text = text_of(&c, "pre.mail-text").await;
     let link = regex::Regex::new(r"/invite/[A-Za-z0-9_\-\.]+")
         .unwrap()
@@ -116,12 +127,15 @@ async fn a_newcomer_goes_from_serve_to_an_accepted_session_without_provider_keys
         .as_str()
         .to_string();
     log_out(&c).await;
+    pages += 1;
 
     // 5. The researcher registers through the link and publishes times.
     c.goto(&app.url(&link)).await.unwrap();
+    pages += 1;
     fill(&c, "password", PASSWORD).await;
     tick_terms(&c).await;
     click(&c, "form[action^='/invite/'] button[type='submit']").await;
+    pages += 1;
     c.wait()
         .for_element(Locator::Css("#availability-form"))
         .await
@@ -131,6 +145,7 @@ async fn a_newcomer_goes_from_serve_to_an_accepted_session_without_provider_keys
         .join("\n");
     fill(&c, "rules", &rules).await;
     click(&c, "#availability-form button[type='submit']").await;
+    pages += 1;
     c.wait()
         .for_element(Locator::Css(".flash-success"))
         .await
@@ -142,22 +157,27 @@ async fn a_newcomer_goes_from_serve_to_an_accepted_session_without_provider_keys
         .path()
         .replace("/availability", "");
     log_out(&c).await;
+    pages += 1;
 
     // 6. A reader registers and books the first free slot.
     c.goto(&app.url("/register")).await.unwrap();
+    pages += 1;
     fill(&c, "name", "Rosalind Reader").await;
     fill(&c, "email", "rosalind@uni.example").await;
     fill(&c, "password", PASSWORD).await;
     tick_terms(&c).await;
     click(&c, "form[action='/register'] button[type='submit']").await;
+    pages += 1;
     c.wait()
         .for_element(Locator::Css(".flash-success"))
         .await
         .unwrap();
     c.goto(&app.url(&profile)).await.unwrap();
+    pages += 1;
     click(&c, "#book-form input[name='start']").await;
     fill(&c, "topic", "How attention replaced recurrence").await;
     click(&c, "#book-form button[type='submit']").await;
+    pages += 1;
     c.wait()
         .for_element(Locator::Css("#session-status"))
         .await
@@ -165,11 +185,15 @@ async fn a_newcomer_goes_from_serve_to_an_accepted_session_without_provider_keys
     assert_eq!(text_of(&c, "#session-status").await, "requested");
     let session_url = c.current_url().await.unwrap().to_string();
     log_out(&c).await;
+    pages += 1;
 
     // 7. The researcher accepts.
     log_in(&c, &app, "author@uni.example").await;
+    pages += 2;
     c.goto(&session_url).await.unwrap();
+    pages += 1;
     click(&c, "button#accept").await;
+    pages += 1;
     c.wait()
         .for_element(Locator::Css("#join-link"))
         .await
@@ -177,7 +201,7 @@ async fn a_newcomer_goes_from_serve_to_an_accepted_session_without_provider_keys
     assert!(body_text(&c).await.contains("Accepted."));
     assert_eq!(text_of(&c, "#session-status").await, "accepted");
     eprintln!(
-        "newcomer path, setup link to accepted session: {:.1} s",
+        "newcomer path, setup link to accepted session: {:.1} s, {pages} pages loaded",
         started.elapsed().as_secs_f64()
     );
     c.close().await.unwrap();

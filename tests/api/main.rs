@@ -3,6 +3,7 @@
 //! The one integration-test binary: the real app on port 0 with a fresh
 //! database per test, and wiremock fakes for external services.
 
+mod account_time_zones;
 mod admin_accounts;
 mod admin_pages;
 mod audit_and_keys;
@@ -10,7 +11,11 @@ mod auth;
 mod bad_input;
 mod browser;
 mod browser_booking;
+mod browser_keyboard;
 mod browser_newcomer;
+mod browser_pages;
+mod browser_pages_seed;
+mod browser_time_zones;
 mod claims;
 mod claims_admin;
 mod claims_merges;
@@ -23,6 +28,9 @@ mod collection_pages;
 mod collection_providers;
 mod encryption_at_rest;
 mod find_bookable;
+mod forms_keep_input;
+mod forms_keep_input_admin;
+mod forms_keep_input_booking;
 mod health;
 mod helpers;
 mod honest_status;
@@ -64,6 +72,7 @@ mod sessions_time_zones;
 mod sessions_transitions;
 mod smtp_sink;
 mod stripe_fakes;
+mod time_zones_shown;
 mod verification;
 mod zoom;
 mod zoom_failures;

@@ -362,12 +362,20 @@ async fn the_billing_form_explains_a_bad_country_and_shows_saved_details_again()
         ("address", "Unter den Linden 1, Berlin"),
         ("tax_id", "DE123456789"),
     ];
-    let (landed, html) = web.submit("/account", "/account/billing", &fields).await;
-    assert_eq!(landed, "/account");
+    let r = web
+        .post(&web.follow, "/account", "/account/billing", &fields)
+        .await;
+    assert_eq!(r.status(), 422);
+    let html = r.text().await.unwrap();
     assert!(
-        html.contains("country: must be a two-letter country code such as DE"),
+        html.contains("Country must be a two-letter country code such as DE."),
         "{html}"
     );
+    assert!(
+        html.contains(r#"name="country" value="Germany""#),
+        "the form keeps what was typed"
+    );
+    let html = web.page("/account").await.1;
     assert!(
         html.contains(r#"name="country" value="""#),
         "nothing was saved"

@@ -142,7 +142,10 @@ async fn the_availability_editor_is_for_the_researcher_and_admins_and_keeps_bad_
     ];
     let resp = web.post(app.url(&path)).form(&form).send().await.unwrap();
     let html = resp.text().await.unwrap();
-    assert!(html.contains("weekday must be mon"), "{html}");
+    assert!(
+        html.contains("Line 2: the day must be a weekday such as mon or Monday."),
+        "{html}"
+    );
     assert!(html.contains("funday 10:00-11:00"), "the text is kept");
     let saved: Value = app
         .get(

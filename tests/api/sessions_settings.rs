@@ -268,9 +268,9 @@ async fn bad_availability_is_refused_with_the_field_named_and_nothing_changes() 
             "weekday funday",
         ),
         (
-            json!({"timezone": "UTC", "rules": [{"weekday": "mon", "start": "9:00", "end": "12:00"}]}),
+            json!({"timezone": "UTC", "rules": [{"weekday": "mon", "start": "9:5", "end": "12:00"}]}),
             "rules[0]",
-            "time without a leading zero",
+            "minutes with one digit",
         ),
         (
             json!({"timezone": "UTC", "rules": [{"weekday": "mon", "start": "09:00", "end": "24:30"}]}),

@@ -5,7 +5,7 @@ use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::db::ts;
 use crate::domain::availability::{BookingSettings, Exception, Rule};
-use crate::domain::ResearcherId;
+use crate::domain::{ResearcherId, UserId};
 use crate::error::{AppError, AppResult};
 
 type Time = chrono::DateTime<chrono::Utc>;
@@ -78,9 +78,30 @@ pub fn save(conn: &Connection, id: ResearcherId, s: &BookingSettings, now: Time)
     set_timezone(conn, id, &s.timezone, now)
 }
 
+/// Sets the profile's zone, and its owner's: a person has one zone, used
+/// for their weekly times, their pages and their e-mails.
 pub fn set_timezone(conn: &Connection, id: ResearcherId, tz: &str, now: Time) -> AppResult<()> {
     conn.prepare_cached("UPDATE researchers SET timezone = ?2, updated_at = ?3 WHERE id = ?1")?
         .execute(params![id, tz, ts(now)])?;
+    conn.prepare_cached(
+        "UPDATE users SET timezone = ?2, updated_at = ?3
+          WHERE id = (SELECT user_id FROM researchers WHERE id = ?1)",
+    )?
+    .execute(params![id, tz, ts(now)])?;
+    Ok(())
+}
+
+/// Sets the zone of every profile `user` owns (the account's zone changed).
+pub fn set_timezone_of_owner(
+    conn: &Connection,
+    user: UserId,
+    tz: &str,
+    now: Time,
+) -> AppResult<()> {
+    conn.prepare_cached(
+        "UPDATE researchers SET timezone = ?2, updated_at = ?3 WHERE user_id = ?1",
+    )?
+    .execute(params![user, tz, ts(now)])?;
     Ok(())
 }
 

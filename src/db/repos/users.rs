@@ -34,6 +34,8 @@ pub struct NewUser<'a> {
     pub role: Role,
     pub password_hash: &'a str,
     pub terms_version: Option<&'a str>,
+    /// IANA zone picked at registration.
+    pub timezone: &'a str,
 }
 
 const COLUMNS: &str =
@@ -71,8 +73,8 @@ pub fn insert(
     let now = ts(now);
     let accepted_at = new.terms_version.map(|_| now.clone());
     conn.execute(
-        "INSERT INTO users (email_enc, email_bidx, name, role, password_hash, terms_version, terms_accepted_at, created_at, updated_at)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8)",
+        "INSERT INTO users (email_enc, email_bidx, name, role, password_hash, terms_version, terms_accepted_at, created_at, updated_at, timezone)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)",
         params![
             keys.encrypt(EMAIL_AAD, new.email.as_str()),
             email_index(keys, new.email),
@@ -81,7 +83,8 @@ pub fn insert(
             new.password_hash,
             new.terms_version,
             accepted_at,
-            now
+            now,
+            new.timezone
         ],
     )
     .map_err(|e| {
@@ -309,14 +312,15 @@ pub fn replace_unverified(
     name: &str,
     password_hash: &str,
     terms_version: Option<&str>,
+    timezone: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<bool> {
     let now = ts(now);
     let n = conn.execute(
         "UPDATE users SET name = ?2, password_hash = ?3, terms_version = ?4, terms_accepted_at = ?5,
-             created_at = ?5, updated_at = ?5
+             created_at = ?5, updated_at = ?5, timezone = ?6
           WHERE id = ?1 AND email_verified_at IS NULL",
-        params![id, name, password_hash, terms_version, now],
+        params![id, name, password_hash, terms_version, now, timezone],
     )?;
     Ok(n == 1)
 }

@@ -24,6 +24,11 @@ pub struct RegisterRequest {
     pub name: String,
     /// Must be true: the current terms (see `GET /api/v1/terms`) are accepted.
     pub accept_terms: bool,
+    /// The account's IANA time zone, e.g. `Europe/Berlin`, used for every
+    /// time on its pages and in its e-mails; `UTC` when left out. Also
+    /// accepted as `time_zone`.
+    #[serde(default, alias = "time_zone")]
+    pub timezone: Option<String>,
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -109,6 +114,7 @@ pub async fn register(
         password: req.password,
         name: req.name,
         accept_terms: req.accept_terms,
+        timezone: req.timezone,
     };
     Ok(match signup::register(&state, r, ip).await? {
         SignUp::Created(user) => (StatusCode::CREATED, Json(UserView::from(user))).into_response(),

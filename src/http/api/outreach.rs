@@ -33,7 +33,10 @@ pub struct RegisterResearcherBody {
     pub password: String,
     /// Defaults to the collected name.
     pub name: Option<String>,
-    /// IANA time zone, e.g. `Europe/Berlin`.
+    /// IANA time zone, e.g. `Europe/Berlin`: the account's and the
+    /// profile's; default the profile's, else `UTC`. Also accepted as
+    /// `time_zone`.
+    #[serde(default, alias = "time_zone")]
     pub timezone: Option<String>,
     /// Must be true; also records the consent to be listed as bookable.
     pub accept_terms: bool,
@@ -47,7 +50,9 @@ pub struct LinkResearcherBody {
     /// Must be true: the terms are accepted and the profile may be listed
     /// as bookable.
     pub accept_terms: bool,
-    /// IANA time zone, e.g. `Europe/Berlin`.
+    /// IANA time zone, e.g. `Europe/Berlin`: sets the account's and the
+    /// profile's. Also accepted as `time_zone`.
+    #[serde(default, alias = "time_zone")]
     pub timezone: Option<String>,
 }
 

@@ -5,9 +5,10 @@ use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::context::{redirect_with_flash, render, render_status, Layout, Viewer};
+use super::context::{redirect_with_flash, render, Layout, Viewer};
 use super::form::PageForm;
-use super::outcome::flash_outcome;
+use super::form_errors::FormErrors;
+use super::zones::ZoneField;
 use super::PageError;
 use crate::http::extractors::ClientIp;
 use crate::services::accounts;
@@ -24,11 +25,12 @@ pub struct AccountPage {
     pub role: String,
     pub terms_version: String,
     pub member_since: String,
-    pub error: Option<String>,
+    /// A failed form of this page: `"timezone"`, `"billing"` or `"password"`.
+    pub errors: FormErrors,
     /// The zone times are shown in, and whether the user chose it.
     pub zone: String,
     pub zone_chosen: bool,
-    pub zones: &'static [chrono_tz::Tz],
+    pub zone_field: ZoneField,
     /// The researcher profile this account claimed, if any.
     pub researcher_id: Option<crate::domain::ResearcherId>,
     pub billing: super::billing::BillingSection,
@@ -53,18 +55,19 @@ pub struct PasswordForm {
     pub new_password: String,
 }
 
-async fn page(
+pub(super) async fn page(
     state: &AppState,
     viewer: &Viewer,
-    error: Option<String>,
+    errors: FormErrors,
 ) -> Result<AccountPage, PageError> {
     let who = viewer.require("/account")?;
     let u = accounts::get_user(state, who.user_id).await?;
     let researcher_id = accounts::claimed_profile(state, who.user_id).await?;
+    let zone_error = errors.at("timezone").first().cloned();
     Ok(AccountPage {
         zone: viewer.zone(None).name().to_string(),
         zone_chosen: u.timezone.is_some(),
-        zones: &chrono_tz::TZ_VARIANTS,
+        zone_field: ZoneField::for_viewer("Your time zone", viewer).with_error(zone_error),
         researcher_id,
         billing: super::billing::section(state, &who).await?,
         layout: viewer.layout("My account"),
@@ -74,7 +77,7 @@ async fn page(
         role: u.role.label().into(),
         terms_version: u.terms_version.unwrap_or_else(|| "not recorded".into()),
         member_since: u.created_at.get(..10).unwrap_or_default().to_string(),
-        error,
+        errors,
     })
 }
 
@@ -82,7 +85,7 @@ pub async fn account_get(
     State(state): State<AppState>,
     viewer: Viewer,
 ) -> Result<Response, PageError> {
-    Ok(render(&page(&state, &viewer, None).await?))
+    Ok(render(&page(&state, &viewer, FormErrors::default()).await?))
 }
 
 pub async fn password_post(
@@ -101,11 +104,13 @@ pub async fn password_post(
             "Your password is changed; your other sessions were logged out.",
         )),
         Err(e) => {
-            let p = super::errors::on_form(e)?;
-            Ok(render_status(
-                p.status,
-                &page(&state, &viewer, Some(p.message)).await?,
-            ))
+            let labels = &[
+                ("current_password", "The current password"),
+                ("new_password", "The new password"),
+            ];
+            let errors = FormErrors::from_error("password", e, labels)?;
+            let page = page(&state, &viewer, errors).await?;
+            Ok(page.errors.respond(&page))
         }
     }
 }
@@ -117,10 +122,17 @@ pub async fn timezone_post(
 ) -> Result<Response, PageError> {
     let who = viewer.require("/account")?;
     viewer.check_csrf(&f.csrf_token)?;
-    let r = accounts::set_timezone(&state, &who, &f.timezone).await;
-    flash_outcome(
-        &state,
-        "/account",
-        r.map(|_| "Saved. Times on pages and in e-mails now use this zone."),
-    )
+    match accounts::set_timezone(&state, &who, &f.timezone).await {
+        Ok(_) => Ok(redirect_with_flash(
+            &state,
+            "/account",
+            "success",
+            "Saved. Times on pages and in e-mails now use this zone.",
+        )),
+        Err(e) => {
+            let errors = FormErrors::from_error("timezone", e, &[("timezone", "Time zone")])?;
+            let page = page(&state, &viewer, errors).await?;
+            Ok(page.errors.respond(&page))
+        }
+    }
 }

@@ -7,8 +7,10 @@ use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 
+use super::admin_collection::{researcher_page, AdminTyped};
 use super::context::{redirect_with_flash, render, Layout, Viewer};
 use super::form::{safe_next, PageForm};
+use super::form_errors::{FormErrors, Labels};
 use super::outcome::flash_outcome;
 use super::PageError;
 use crate::domain::{ClaimRequestId, MergeReviewId, PaperId, ResearcherId};
@@ -64,6 +66,34 @@ pub struct LinkForm {
 pub struct MergeForm {
     pub csrf_token: String,
     pub merge_id: String,
+}
+
+const ADMIN_LABELS: Labels = &[
+    ("email", "The e-mail address"),
+    ("account", "The account"),
+    ("user_id>account", "The account"),
+    ("merge_id", "The profile to merge"),
+];
+
+/// Back to `back` with `done`, or the researcher's admin page again with
+/// what was typed into form `form` and why it failed.
+async fn admin_outcome(
+    state: &AppState,
+    viewer: &Viewer,
+    id: ResearcherId,
+    form: &'static str,
+    typed: AdminTyped,
+    back: &str,
+    result: Result<String, AppError>,
+) -> Result<Response, PageError> {
+    match result {
+        Ok(done) => Ok(redirect_with_flash(state, back, "success", &done)),
+        Err(e) => {
+            let errors = FormErrors::from_error(form, e, ADMIN_LABELS)?;
+            let page = researcher_page(state, viewer, id, typed, errors).await?;
+            Ok(page.errors.respond(&page))
+        }
+    }
 }
 
 pub async fn claims_get(
@@ -142,7 +172,11 @@ pub async fn researcher_email_post(
     let r = claims::admin_set_email(&state, &who, id, &f.email, ip)
         .await
         .map(|_| "The e-mail address is saved.".to_string());
-    flash_outcome(&state, &back, r)
+    let typed = AdminTyped {
+        email: Some(f.email),
+        ..AdminTyped::default()
+    };
+    admin_outcome(&state, &viewer, id, "email", typed, &back, r).await
 }
 
 pub async fn invite_by_email_post(
@@ -158,17 +192,33 @@ pub async fn invite_by_email_post(
     };
     let who = viewer.require_admin(&back)?;
     viewer.check_csrf(&f.csrf_token)?;
-    match outreach::invite_by_email(&state, &who, id, &f.email, f.paper_id, ip).await {
-        Ok(o) => Ok(super::outcome::mail_outcome(
-            &state,
-            &back,
-            o.mail,
-            true,
-            "The invitation is on its way.",
-            "The invitation is held: an admin must send it from the mailbox.",
-        )),
-        Err(e) => super::outcome::flash_failure(&state, &back, e),
-    }
+    let o = match outreach::invite_by_email(&state, &who, id, &f.email, f.paper_id, ip).await {
+        Ok(o) => o,
+        Err(e) => {
+            if f.return_to.is_some() {
+                // From a paper page: a bad address comes back on that page.
+                return match f.paper_id {
+                    Some(paper) if e.status_code() == 422 => {
+                        super::papers::invite_failed(&state, &viewer, paper, id, f.email, e).await
+                    }
+                    _ => super::outcome::flash_failure(&state, &back, e),
+                };
+            }
+            let typed = AdminTyped {
+                email: Some(f.email),
+                ..AdminTyped::default()
+            };
+            return admin_outcome(&state, &viewer, id, "email", typed, &back, Err(e)).await;
+        }
+    };
+    Ok(super::outcome::mail_outcome(
+        &state,
+        &back,
+        o.mail,
+        true,
+        "The invitation is on its way.",
+        "The invitation is held: an admin must send it from the mailbox.",
+    ))
 }
 
 pub async fn researcher_link_post(
@@ -184,7 +234,11 @@ pub async fn researcher_link_post(
     let r = claims::admin_link_account(&state, &who, id, &f.account, ip)
         .await
         .map(|_| "The account is linked to this profile.".to_string());
-    flash_outcome(&state, &back, r)
+    let typed = AdminTyped {
+        account: f.account,
+        ..AdminTyped::default()
+    };
+    admin_outcome(&state, &viewer, id, "link", typed, &back, r).await
 }
 
 pub async fn researcher_merge_post(
@@ -197,16 +251,18 @@ pub async fn researcher_merge_post(
     let back = format!("/admin/researchers/{id}");
     let who = viewer.require_admin(&back)?;
     viewer.check_csrf(&f.csrf_token)?;
-    let Ok(other) = f.merge_id.trim().trim_start_matches('#').parse::<i64>() else {
-        return Ok(redirect_with_flash(
-            &state,
-            &back,
-            "error",
-            "Give the number of the profile to merge into this one.",
-        ));
+    let r = match f.merge_id.trim().trim_start_matches('#').parse::<i64>() {
+        Ok(other) => claims::admin_merge(&state, &who, id, ResearcherId(other), ip)
+            .await
+            .map(|_| format!("Researcher {other} is merged into this profile.")),
+        Err(_) => Err(AppError::field(
+            "merge_id",
+            "must be the number of the profile to merge into this one, like 42",
+        )),
     };
-    let r = claims::admin_merge(&state, &who, id, ResearcherId(other), ip)
-        .await
-        .map(|_| format!("Researcher {other} is merged into this profile."));
-    flash_outcome(&state, &back, r)
+    let typed = AdminTyped {
+        merge_id: f.merge_id,
+        ..AdminTyped::default()
+    };
+    admin_outcome(&state, &viewer, id, "merge", typed, &back, r).await
 }

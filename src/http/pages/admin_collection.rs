@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::context::{redirect_with_flash, render, Layout, Viewer};
 use super::form::{CsrfOnly, PageForm};
+use super::form_errors::FormErrors;
 use super::outcome::flash_outcome;
 use super::picker::{self, PickOption, Picker};
 use super::PageError;
@@ -73,6 +74,20 @@ pub struct ResearcherPage {
     /// Find an account to link, and a profile to merge into this one.
     pub account_picker: Picker,
     pub merge_picker: Picker,
+    /// The e-mail form as typed, after a failure.
+    pub typed: AdminTyped,
+    /// `errors.form`: `"email"`, `"link"` or `"merge"`.
+    pub errors: FormErrors,
+}
+
+/// What an admin typed into the researcher page's forms.
+#[derive(Default)]
+pub struct AdminTyped {
+    /// `None`: show the saved address.
+    pub email: Option<String>,
+    /// The link and merge forms' values: their pickers search for them.
+    pub account: String,
+    pub merge_id: String,
 }
 
 #[derive(Deserialize)]
@@ -320,8 +335,25 @@ pub async fn researcher_get(
     AppPath(id): AppPath<ResearcherId>,
     Query(q): Query<ResearcherQuery>,
 ) -> Result<Response, PageError> {
+    let typed = AdminTyped {
+        account: q.account_q.unwrap_or_default(),
+        merge_id: q.merge_q.unwrap_or_default(),
+        ..AdminTyped::default()
+    };
+    let page = researcher_page(&state, &viewer, id, typed, FormErrors::default());
+    Ok(render(&page.await?))
+}
+
+/// The researcher's admin page, its forms filled with `typed`.
+pub(super) async fn researcher_page(
+    state: &AppState,
+    viewer: &Viewer,
+    id: ResearcherId,
+    typed: AdminTyped,
+    errors: FormErrors,
+) -> Result<ResearcherPage, PageError> {
     let who = viewer.require_admin("/admin/researchers")?;
-    let r = researchers::get(&state, Some(&who), id).await?;
+    let r = researchers::get(state, Some(&who), id).await?;
     let fields = r
         .sources
         .clone()
@@ -339,21 +371,29 @@ pub async fn researcher_get(
                 value,
                 provider,
                 s.source_url.unwrap_or_default(),
-                s.recorded_at
-                    .get(..16)
-                    .unwrap_or_default()
-                    .replace('T', " "),
+                s.recorded_at,
             )
         })
         .collect();
-    let owner = crate::services::claims::owner_account(&state, &who, id).await?;
-    let (account_picker, merge_picker) = pickers(&state, &viewer, &who, id, q).await?;
-    Ok(render(&ResearcherPage {
+    let owner = crate::services::claims::owner_account(state, &who, id).await?;
+    let q = ResearcherQuery {
+        account_q: Some(typed.account.clone()),
+        merge_q: Some(typed.merge_id.clone()),
+    };
+    let (account_picker, merge_picker) = pickers(state, viewer, &who, id, q).await?;
+    let mut errors = errors;
+    if errors.form == "link" || errors.form == "merge" {
+        // Pickers have no field to place a message beside: say it above.
+        errors.unplace_all();
+    }
+    Ok(ResearcherPage {
         layout: viewer.layout(r.name.clone()),
         r,
         fields,
         owner,
         account_picker,
         merge_picker,
-    }))
+        typed,
+        errors,
+    })
 }

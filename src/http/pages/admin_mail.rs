@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::context::{redirect_with_flash, render, Layout, Viewer};
 use super::form::{CsrfOnly, PageForm};
+use super::form_errors::FormErrors;
 use super::outcome::flash_outcome;
 use super::PageError;
 use crate::domain::{MailId, MailStatus};
@@ -31,6 +32,9 @@ pub struct MailboxPage {
     pub status: String,
     pub template: String,
     pub next: Option<String>,
+    /// The test message form as typed, after a failure.
+    pub to: String,
+    pub errors: FormErrors,
 }
 
 impl MailboxPage {
@@ -48,7 +52,7 @@ pub struct MessagePage {
     pub sends: bool,
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct MailboxQuery {
     pub status: Option<String>,
     pub template: Option<String>,
@@ -66,11 +70,22 @@ pub async fn mailbox_get(
     viewer: Viewer,
     Query(q): Query<MailboxQuery>,
 ) -> Result<Response, PageError> {
+    let page = mailbox_page(&state, &viewer, q, String::new(), FormErrors::default());
+    Ok(render(&page.await?))
+}
+
+async fn mailbox_page(
+    state: &AppState,
+    viewer: &Viewer,
+    q: MailboxQuery,
+    to: String,
+    errors: FormErrors,
+) -> Result<MailboxPage, PageError> {
     let who = viewer.require_admin("/admin/mail")?;
     let status = q.status.filter(|s| !s.is_empty());
     let template = q.template.filter(|s| !s.is_empty());
     let page = mail::list(
-        &state,
+        state,
         &who,
         status.clone(),
         template.clone(),
@@ -80,7 +95,7 @@ pub async fn mailbox_get(
         },
     )
     .await?;
-    let (counts, templates) = mail::summary(&state, &who).await?;
+    let (counts, templates) = mail::summary(state, &who).await?;
     let (status, template) = (status.unwrap_or_default(), template.unwrap_or_default());
     let next = page.next_cursor.map(|c| {
         let query: String = url::form_urlencoded::Serializer::new(String::new())
@@ -90,9 +105,9 @@ pub async fn mailbox_get(
             .finish();
         format!("/admin/mail?{query}")
     });
-    Ok(render(&MailboxPage {
+    Ok(MailboxPage {
         layout: viewer.layout("Mailbox"),
-        sends: mail::sender::sends(&state),
+        sends: mail::sender::sends(state),
         messages: page.items,
         counts,
         templates,
@@ -100,7 +115,9 @@ pub async fn mailbox_get(
         status,
         template,
         next,
-    }))
+        to,
+        errors,
+    })
 }
 
 pub async fn message_get(
@@ -150,6 +167,11 @@ pub async fn test_post(
             "success",
             "The test message is in the outbox.",
         )),
-        Err(e) => super::outcome::flash_failure(&state, "/admin/mail", e),
+        Err(e) => {
+            let errors = FormErrors::from_error("test", e, &[("to", "The address")])?;
+            let q = MailboxQuery::default();
+            let page = mailbox_page(&state, &viewer, q, f.to, errors).await?;
+            Ok(page.errors.respond(&page))
+        }
     }
 }

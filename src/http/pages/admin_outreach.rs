@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::context::{redirect_with_flash, render, Layout, Viewer};
 use super::form::PageForm;
+use super::form_errors::FormErrors;
 use super::picker::{self, PickOption, Picker};
 use super::PageError;
 use crate::domain::PaperId;
@@ -27,6 +28,7 @@ pub struct AdminOutreachPage {
     pub history: Vec<InvitationView>,
     /// Find a paper by title or author, then invite all its authors.
     pub paper_picker: Picker,
+    pub errors: FormErrors,
 }
 
 #[derive(Deserialize)]
@@ -46,17 +48,32 @@ pub async fn admin_outreach_get(
     viewer: Viewer,
     Query(q): Query<OutreachQuery>,
 ) -> Result<Response, PageError> {
+    let page = outreach_page(&state, &viewer, q.paper_q, FormErrors::default());
+    Ok(render(&page.await?))
+}
+
+/// The outreach page; `paper_q` is the picker's search text (or what was
+/// typed into the paper form, after a failure).
+async fn outreach_page(
+    state: &AppState,
+    viewer: &Viewer,
+    paper_q: Option<String>,
+    errors: FormErrors,
+) -> Result<AdminOutreachPage, PageError> {
     let who = viewer.require_admin("/admin/outreach")?;
-    let (demand, suppressed) = outreach::demand(&state, &who).await?;
-    let history = outreach::history(&state, &who, None).await?;
-    let query = picker::query(&q.paper_q);
+    // The picker has no field to place a message beside: say it above.
+    let mut errors = errors;
+    errors.unplace_all();
+    let (demand, suppressed) = outreach::demand(state, &who).await?;
+    let history = outreach::history(state, &who, None).await?;
+    let query = picker::query(&paper_q);
     let options = match &query {
         Some(text) => {
             let page = PageParams {
                 limit: Some(20),
                 cursor: None,
             };
-            paper_search::search(&state, Some(text.clone()), None, false, &page)
+            paper_search::search(state, Some(text.clone()), None, false, &page)
                 .await?
                 .items
                 .into_iter()
@@ -75,7 +92,7 @@ pub async fn admin_outreach_get(
         }
         None => Vec::new(),
     };
-    Ok(render(&AdminOutreachPage {
+    Ok(AdminOutreachPage {
         layout: viewer.layout("Outreach"),
         demand,
         suppressed,
@@ -93,7 +110,8 @@ pub async fn admin_outreach_get(
             options,
             hidden: Vec::new(),
         },
-    }))
+        errors,
+    })
 }
 
 pub async fn admin_invite_paper_post(
@@ -104,13 +122,17 @@ pub async fn admin_invite_paper_post(
 ) -> Result<Response, PageError> {
     let who = viewer.require_admin("/admin/outreach")?;
     viewer.check_csrf(&f.csrf_token)?;
-    let Ok(paper) = f.paper_id.trim().parse().map(PaperId) else {
-        return Ok(redirect_with_flash(
-            &state,
-            "/admin/outreach",
-            "error",
-            "Find the paper first, then press its button.",
-        ));
+    let Ok(paper) = f
+        .paper_id
+        .trim()
+        .trim_start_matches('#')
+        .parse()
+        .map(PaperId)
+    else {
+        let mut errors = FormErrors::new("paper");
+        errors.add("paper_id", "Give the paper's number, like 12.");
+        let page = outreach_page(&state, &viewer, Some(f.paper_id), errors).await?;
+        return Ok(page.errors.respond(&page));
     };
     let results = outreach::invite_paper(&state, &who, paper, ip).await?;
     let invited: Vec<_> = results

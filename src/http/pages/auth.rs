@@ -1,7 +1,5 @@
 //! Log-in, registration, log-out, the terms page and the first-admin setup.
 
-use std::collections::BTreeMap;
-
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::response::{IntoResponse, Redirect, Response};
@@ -12,6 +10,8 @@ use super::context::{
     SESSION_COOKIE,
 };
 use super::form::{safe_next, CsrfOnly, PageForm};
+use super::form_errors::{FormErrors, Labels};
+use super::zones::ZoneField;
 use super::PageError;
 use crate::error::AppError;
 use crate::http::extractors::{AppPath, ClientIp};
@@ -25,7 +25,7 @@ pub struct LoginPage {
     pub layout: Layout,
     pub email: String,
     pub next: String,
-    pub error: Option<String>,
+    pub errors: FormErrors,
 }
 
 #[derive(Template)]
@@ -37,10 +37,12 @@ pub struct RegisterPage {
     pub heading: String,
     pub email: String,
     pub name: String,
-    pub errors: BTreeMap<String, String>,
-    pub error: Option<String>,
+    pub errors: FormErrors,
+    /// The terms box as the form came back.
+    pub accepted: bool,
     pub terms_version: String,
     pub min_len: usize,
+    pub zone_field: ZoneField,
 }
 
 #[derive(Template)]
@@ -50,6 +52,16 @@ pub struct TermsPage {
     pub version: String,
     pub paragraphs: Vec<String>,
 }
+
+const LOGIN_LABELS: Labels = &[("email", "E-mail"), ("password", "Password")];
+
+const REGISTER_LABELS: Labels = &[
+    ("name", "Name"),
+    ("email", "E-mail"),
+    ("password", "Password"),
+    ("accept_terms", "Terms"),
+    ("timezone", "Time zone"),
+];
 
 #[derive(Deserialize)]
 pub struct NextParam {
@@ -71,6 +83,7 @@ pub struct RegisterForm {
     pub name: String,
     pub password: String,
     pub accept_terms: Option<String>,
+    pub timezone: Option<String>,
 }
 
 pub async fn login_get(viewer: Viewer, Query(p): Query<NextParam>) -> Response {
@@ -82,7 +95,7 @@ pub async fn login_get(viewer: Viewer, Query(p): Query<NextParam>) -> Response {
         layout: viewer.layout("Log in"),
         email: String::new(),
         next,
-        error: None,
+        errors: FormErrors::default(),
     })
 }
 
@@ -121,16 +134,13 @@ pub async fn login_post(
             &format!("Welcome back, {}.", login.user.name),
         )),
         Err(e) => {
-            let p = super::errors::on_form(e)?;
             let page = LoginPage {
                 layout: viewer.layout("Log in"),
                 email: f.email,
                 next,
-                error: Some(p.message.clone()),
+                errors: FormErrors::from_error("", e, LOGIN_LABELS)?,
             };
-            let mut res = super::context::render_status(p.status, &page);
-            p.add_retry_after(&mut res);
-            Ok(res)
+            Ok(page.errors.respond(&page))
         }
     }
 }
@@ -142,10 +152,11 @@ fn register_page(state: &AppState, viewer: &Viewer, action: String, heading: &st
         heading: heading.into(),
         email: String::new(),
         name: String::new(),
-        errors: BTreeMap::new(),
-        error: None,
+        errors: FormErrors::default(),
+        accepted: false,
         terms_version: terms::TERMS_VERSION.into(),
         min_len: state.config.auth.password_min_length,
+        zone_field: ZoneField::for_viewer("Your time zone", viewer),
     }
 }
 
@@ -167,13 +178,14 @@ fn register_failed(
     f: RegisterForm,
     e: AppError,
 ) -> Result<Response, PageError> {
-    let p = super::errors::on_form(e)?;
     let mut page = register_page(state, viewer, action, heading);
     page.email = f.email;
     page.name = f.name;
-    page.errors = p.fields;
-    page.error = Some(p.summary);
-    Ok(super::context::render_status(p.status, &page))
+    page.accepted = f.accept_terms.is_some();
+    page.errors = FormErrors::from_error("", e, REGISTER_LABELS)?;
+    page.zone_field = ZoneField::new("Your time zone", f.timezone.unwrap_or_default())
+        .with_error(page.errors.at("timezone").first().cloned());
+    Ok(page.errors.respond(&page))
 }
 
 fn registration(f: &RegisterForm) -> Registration {
@@ -182,6 +194,7 @@ fn registration(f: &RegisterForm) -> Registration {
         password: f.password.clone(),
         name: f.name.clone(),
         accept_terms: f.accept_terms.is_some(),
+        timezone: f.timezone.clone(),
     }
 }
 

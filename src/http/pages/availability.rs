@@ -5,13 +5,15 @@
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
-use chrono_tz::Tz;
 use serde::Deserialize;
 
-use super::context::{redirect_with_flash, render, Layout, Viewer};
+use super::availability_lines::{exceptions_text, parse_exceptions, parse_rules, rules_text};
+use super::context::{redirect_with_flash, render, Flash, Layout, Viewer};
 use super::form::PageForm;
+use super::form_errors::{FormErrors, Labels};
+use super::zones::ZoneField;
 use super::PageError;
-use crate::domain::availability::{Availability, Exception, Rule};
+use crate::domain::availability::Availability;
 use crate::domain::ResearcherId;
 use crate::error::AppError;
 use crate::http::extractors::AppPath;
@@ -27,8 +29,8 @@ pub struct AvailabilityPage {
     pub id: ResearcherId,
     pub name: String,
     pub f: EditForm,
-    pub zones: &'static [Tz],
-    pub error: Option<String>,
+    pub zone_field: ZoneField,
+    pub errors: FormErrors,
 }
 
 /// The form, as shown and as submitted.
@@ -51,90 +53,15 @@ pub struct EditForm {
     pub exceptions: String,
 }
 
-fn rules_text(rules: &[Rule]) -> String {
-    rules
-        .iter()
-        .map(|r| format!("{} {}-{}", r.weekday, r.start, r.end))
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn exceptions_text(xs: &[Exception]) -> String {
-    xs.iter()
-        .map(|x| match (&x.start, &x.end) {
-            (Some(s), Some(e)) => format!("{} {} {s}-{e}", x.date, x.kind),
-            _ => format!("{} {}", x.date, x.kind),
-        })
-        .collect::<Vec<_>>()
-        .join("\n")
-}
-
-fn span(s: &str) -> (Option<String>, Option<String>) {
-    match s.split_once('-') {
-        Some((a, b)) => (Some(a.trim().to_string()), Some(b.trim().to_string())),
-        None => (Some(s.to_string()), None),
-    }
-}
-
-/// `mon 09:00-12:00` per line.
-fn parse_rules(text: &str) -> Result<Vec<Rule>, String> {
-    let mut out = Vec::new();
-    for (n, line) in text.lines().map(str::trim).enumerate() {
-        if line.is_empty() {
-            continue;
+/// A whole number from a form field, or its problem next to the field.
+fn number(errors: &mut FormErrors, field: &str, label: &str, raw: &str) -> Option<i64> {
+    match raw.trim().parse() {
+        Ok(n) => Some(n),
+        Err(_) => {
+            errors.add(field, format!("{label} must be a whole number."));
+            None
         }
-        let bad = || {
-            format!(
-                "Line {} of the weekly times should look like `mon 09:00-12:00`.",
-                n + 1
-            )
-        };
-        let (day, times) = line.split_once(char::is_whitespace).ok_or_else(bad)?;
-        let (Some(start), Some(end)) = span(times.trim()) else {
-            return Err(bad());
-        };
-        out.push(Rule {
-            weekday: day.to_string(),
-            start,
-            end,
-        });
     }
-    Ok(out)
-}
-
-/// `2026-12-24 block`, `2026-12-24 block 13:00-17:00` or
-/// `2026-12-27 extra 10:00-12:00` per line.
-fn parse_exceptions(text: &str) -> Result<Vec<Exception>, String> {
-    let mut out = Vec::new();
-    for (n, line) in text.lines().map(str::trim).enumerate() {
-        if line.is_empty() {
-            continue;
-        }
-        let parts: Vec<&str> = line.split_whitespace().collect();
-        let (start, end) = match parts.get(2) {
-            Some(t) => span(t),
-            None => (None, None),
-        };
-        if parts.len() < 2 || parts.len() > 3 {
-            return Err(format!(
-                "Line {} of the exceptions should look like `2026-12-24 block` or `2026-12-27 extra 10:00-12:00`.",
-                n + 1
-            ));
-        }
-        out.push(Exception {
-            date: parts[0].to_string(),
-            kind: parts[1].to_string(),
-            start,
-            end,
-        });
-    }
-    Ok(out)
-}
-
-fn number(field: &str, raw: &str) -> Result<i64, String> {
-    raw.trim()
-        .parse()
-        .map_err(|_| format!("{field} must be a whole number."))
 }
 
 /// "40.00" → 4000 minor units.
@@ -153,6 +80,29 @@ fn price_minor(raw: &str) -> Result<i64, String> {
         (Ok(w), Some(Ok(f)), 2) if w >= 0 => Ok(w * 100 + f),
         _ => Err("The price must be an amount like 40 or 40.50.".into()),
     }
+}
+
+/// How the page names the fields the services complain about.
+const LABELS: Labels = &[
+    ("timezone", "The time zone"),
+    ("durations", "Lengths offered"),
+    ("price_minor>price", "The price"),
+    ("currency", "The currency"),
+    ("min_notice_hours", "The minimum notice"),
+    ("buffer_minutes", "The buffer"),
+    ("max_per_day", "Sessions per day"),
+    ("horizon_days", "The booking horizon"),
+    ("request_ttl_hours", "The answer time"),
+    ("cancel_window_hours", "The cancellation window"),
+    ("rules", "Weekly times"),
+    ("exceptions", "Exceptions"),
+];
+
+/// What the form says, checked in full.
+struct Parsed {
+    settings: SettingsBody,
+    availability: AvailabilityBody,
+    checked: Availability,
 }
 
 impl EditForm {
@@ -179,35 +129,80 @@ impl EditForm {
         }
     }
 
-    fn parse(&self) -> Result<(SettingsBody, AvailabilityBody), String> {
-        let durations = self
+    /// Reads and checks every field, collecting every problem; a field
+    /// that could not be read is checked as a harmless stand-in, so the
+    /// others are still checked.
+    fn parse(&self, errors: &mut FormErrors) -> Result<Option<Parsed>, PageError> {
+        let mut durations = Vec::new();
+        for d in self
             .durations
             .split(',')
             .map(str::trim)
             .filter(|d| !d.is_empty())
-            .map(|d| number("Each session length", d))
-            .collect::<Result<Vec<_>, _>>()?;
+        {
+            durations.extend(number(errors, "durations", "Each session length", d));
+        }
+        let price = price_minor(&self.price)
+            .map_err(|m| errors.add("price", m))
+            .ok();
+        let mut n = |field: &str, label: &str, raw: &str| number(errors, field, label, raw);
         let settings = SettingsBody {
             timezone: self.timezone.trim().to_string(),
-            durations,
-            price_minor: price_minor(&self.price)?,
+            durations: if durations.is_empty() && !self.durations.trim().is_empty() {
+                vec![30]
+            } else {
+                durations
+            },
+            price_minor: price.unwrap_or(0),
             currency: self.currency.trim().to_uppercase(),
-            min_notice_hours: number("Minimum notice", &self.min_notice_hours)?,
-            buffer_minutes: number("The buffer", &self.buffer_minutes)?,
-            max_per_day: number("Sessions per day", &self.max_per_day)?,
-            horizon_days: number("The booking horizon", &self.horizon_days)?,
-            request_ttl_hours: number("The answer time", &self.request_ttl_hours)?,
-            cancel_window_hours: number("The cancellation window", &self.cancel_window_hours)?,
+            min_notice_hours: n(
+                "min_notice_hours",
+                "The minimum notice",
+                &self.min_notice_hours,
+            )
+            .unwrap_or(0),
+            buffer_minutes: n("buffer_minutes", "The buffer", &self.buffer_minutes).unwrap_or(0),
+            max_per_day: n("max_per_day", "Sessions per day", &self.max_per_day).unwrap_or(1),
+            horizon_days: n("horizon_days", "The booking horizon", &self.horizon_days).unwrap_or(1),
+            request_ttl_hours: n(
+                "request_ttl_hours",
+                "The answer time",
+                &self.request_ttl_hours,
+            )
+            .unwrap_or(1),
+            cancel_window_hours: n(
+                "cancel_window_hours",
+                "The cancellation window",
+                &self.cancel_window_hours,
+            )
+            .unwrap_or(0),
         };
+        let rules = parse_rules(&self.rules, errors);
+        let exceptions = parse_exceptions(&self.exceptions, errors);
+        errors.lines("rules", rules.numbers);
+        errors.lines("exceptions", exceptions.numbers);
         let availability = AvailabilityBody {
             timezone: settings.timezone.clone(),
-            rules: parse_rules(&self.rules)?,
-            exceptions: parse_exceptions(&self.exceptions)?,
+            rules: rules.items,
+            exceptions: exceptions.items,
         };
-        settings.check().map_err(|(f, m)| format!("{f}: {m}"))?;
-        Availability::parse(&availability.rules, &availability.exceptions)
-            .map_err(|(f, m)| format!("{f}: {m}"))?;
-        Ok((settings, availability))
+        // Fields that could not be read were checked as valid stand-ins,
+        // so what the checks below say is about the other fields.
+        if let Err(e) = settings::check(&settings) {
+            errors.absorb(e, LABELS)?;
+        }
+        let checked = match settings::check_availability(&availability) {
+            Ok((_, a)) => Some(a),
+            Err(e) => {
+                errors.absorb(e, LABELS)?;
+                None
+            }
+        };
+        Ok(checked.filter(|_| !errors.failed()).map(|checked| Parsed {
+            settings,
+            availability,
+            checked,
+        }))
     }
 }
 
@@ -217,17 +212,32 @@ async fn page(
     who: &Principal,
     id: ResearcherId,
     f: EditForm,
-    error: Option<String>,
+    errors: FormErrors,
 ) -> Result<Response, PageError> {
     let r = researchers::get(state, Some(who), id).await?;
-    Ok(render(&AvailabilityPage {
-        layout: viewer.layout(format!("Availability of {}", r.name)),
+    let mut layout = viewer.layout(format!("Availability of {}", r.name));
+    let saved = !errors.failed() && errors.has_warnings();
+    if saved {
+        layout.flash = Some(Flash {
+            kind: "success".into(),
+            message: "Saved. Readers now see these times; see the notes below.".into(),
+            link: None,
+        });
+    }
+    let page = AvailabilityPage {
+        layout,
         id,
         name: r.name,
+        zone_field: ZoneField::new("Your time zone", f.timezone.trim())
+            .with_error(errors.at("timezone").first().cloned()),
         f,
-        zones: &chrono_tz::TZ_VARIANTS,
-        error,
-    }))
+        errors,
+    };
+    Ok(if page.errors.failed() {
+        page.errors.respond(&page)
+    } else {
+        render(&page)
+    })
 }
 
 /// `Forbidden` unless the viewer is the researcher or an admin.
@@ -253,17 +263,13 @@ pub async fn availability_get(
     let who = manager(&state, &viewer, id).await?;
     let s = settings::get_settings(&state, id).await?;
     let a = settings::get_availability(&state, id).await?;
-    page(
-        &state,
-        &viewer,
-        &who,
-        id,
-        EditForm::from_saved(&s, &a),
-        None,
-    )
-    .await
+    let f = EditForm::from_saved(&s, &a);
+    page(&state, &viewer, &who, id, f, FormErrors::default()).await
 }
 
+/// Saves settings and times, or shows the form again with every problem.
+/// Windows too short for any session are saved, and the form comes back
+/// with a note next to each.
 pub async fn availability_post(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -272,12 +278,30 @@ pub async fn availability_post(
 ) -> Result<Response, PageError> {
     let who = manager(&state, &viewer, id).await?;
     viewer.check_csrf(&f.csrf_token)?;
-    let (s, a) = match f.parse() {
-        Ok(parsed) => parsed,
-        Err(msg) => return page(&state, &viewer, &who, id, f, Some(msg)).await,
+    let mut errors = FormErrors::default();
+    let Some(parsed) = f.parse(&mut errors)? else {
+        return page(&state, &viewer, &who, id, f, errors).await;
     };
-    settings::put_settings(&state, &who, id, s).await?;
-    settings::put_availability(&state, &who, id, a).await?;
+    let saved = async {
+        let s = settings::put_settings(&state, &who, id, parsed.settings).await?;
+        settings::put_availability(&state, &who, id, parsed.availability).await?;
+        Ok::<_, AppError>(s)
+    }
+    .await;
+    let s = match saved {
+        Ok(s) => s,
+        Err(e) => {
+            errors.absorb(e, LABELS)?;
+            return page(&state, &viewer, &who, id, f, errors).await;
+        }
+    };
+    let shortest = s.durations.iter().copied().min().unwrap_or(0);
+    for (key, message) in parsed.checked.too_short(shortest) {
+        errors.warn_at(&key, &message, LABELS);
+    }
+    if errors.has_warnings() {
+        return page(&state, &viewer, &who, id, f, errors).await;
+    }
     Ok(redirect_with_flash(
         &state,
         &format!("/researchers/{id}"),
@@ -289,19 +313,6 @@ pub async fn availability_post(
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn rule_and_exception_lines_round_trip() {
-        let rules = parse_rules("mon 09:00-12:00\n\n tue 14:00-17:30 ").unwrap();
-        assert_eq!(rules_text(&rules), "mon 09:00-12:00\ntue 14:00-17:30");
-        let xs = parse_exceptions("2026-12-24 block\n2026-12-27 extra 10:00-12:00").unwrap();
-        assert_eq!(
-            exceptions_text(&xs),
-            "2026-12-24 block\n2026-12-27 extra 10:00-12:00"
-        );
-        assert!(parse_rules("monday").is_err());
-        assert!(parse_exceptions("2026-12-24").is_err());
-    }
 
     #[test]
     fn prices_are_read_in_minor_units() {

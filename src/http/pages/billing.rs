@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::context::{redirect_with_flash, render, Layout, Viewer};
 use super::form::{CsrfOnly, PageForm};
+use super::form_errors::FormErrors;
 use super::PageError;
 use crate::domain::billing::BillingDetails;
 use crate::domain::{ConsultingSessionId, InvoiceId};
@@ -183,6 +184,8 @@ pub struct BillingForm {
     pub tax_id: String,
 }
 
+/// Saves billing details, or shows the account page again with the
+/// typed details and every problem next to its field.
 pub async fn billing_post(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -192,9 +195,9 @@ pub async fn billing_post(
     let who = viewer.require(back)?;
     viewer.check_csrf(&f.csrf_token)?;
     let details = BillingDetails {
-        name: f.name,
-        address: f.address,
-        tax_id: f.tax_id,
+        name: f.name.clone(),
+        address: f.address.clone(),
+        tax_id: f.tax_id.clone(),
     };
     match payments::set_billing(&state, &who, &f.country, Some(&f.region), details).await {
         Ok(()) => Ok(redirect_with_flash(
@@ -203,7 +206,26 @@ pub async fn billing_post(
             "success",
             "Billing details saved.",
         )),
-        Err(e) => problem(&state, back, e),
+        Err(e) => {
+            let labels = &[
+                ("country", "Country"),
+                ("region", "Region"),
+                ("name", "The name on invoices"),
+                ("address", "The address"),
+                ("tax_id", "The tax id"),
+            ];
+            let errors = FormErrors::from_error("billing", e, labels)?;
+            let mut page = super::account::page(&state, &viewer, errors).await?;
+            let b = &mut page.billing;
+            b.country = f.country;
+            b.region = f.region;
+            b.details = BillingDetails {
+                name: f.name,
+                address: f.address,
+                tax_id: f.tax_id,
+            };
+            Ok(page.errors.respond(&page))
+        }
     }
 }
 

@@ -8,9 +8,10 @@ use axum::response::Response;
 
 use super::context::{render, Viewer};
 use super::form::{CsrfOnly, PageForm};
+use super::form_errors::FormErrors;
 use super::outcome::flash_outcome;
 use super::PageError;
-use crate::domain::{CollectionStatus, JobStatus, PaperId};
+use crate::domain::{CollectionStatus, JobStatus, PaperId, ResearcherId};
 use crate::http::extractors::{AppPath, ClientIp};
 use crate::pagination::PageParams;
 use crate::services::collection::{self, CollectRequest, JobView};
@@ -41,6 +42,24 @@ pub struct CollectionPartial {
     pub csrf: String,
     /// Why a collection request just made was refused.
     pub error: Option<String>,
+    /// "Invite by e-mail" that failed: the card and the typed address.
+    pub invite: Option<(ResearcherId, String)>,
+    pub errors: FormErrors,
+}
+
+impl CollectionPartial {
+    /// The address typed into researcher `id`'s invite form, after a failure.
+    pub fn typed_email(&self, id: &ResearcherId) -> &str {
+        match &self.invite {
+            Some((r, email)) if r == id => email,
+            _ => "",
+        }
+    }
+
+    /// Whether researcher `id`'s invite form is the one that failed.
+    pub fn invite_failed(&self, id: &ResearcherId) -> bool {
+        self.invite.as_ref().is_some_and(|(r, _)| r == id)
+    }
 }
 
 fn summarize(job: &JobView, authors_total: usize) -> JobSummary {
@@ -97,6 +116,8 @@ pub async fn partial(
         is_admin,
         csrf: viewer.ctx.csrf.clone(),
         error: None,
+        invite: None,
+        errors: FormErrors::default(),
     })
 }
 

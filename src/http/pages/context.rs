@@ -188,6 +188,7 @@ impl Viewer {
             flash: self.ctx.flash.clone(),
             unverified: self.verification_on
                 && self.user.as_ref().is_some_and(|u| !u.email_verified),
+            zone: self.zone(None),
         }
     }
 
@@ -209,15 +210,14 @@ impl Viewer {
     /// The zone to show times in: an explicit choice on the page, then the
     /// user's saved zone, then the browser's, then UTC.
     pub fn zone(&self, requested: Option<&str>) -> chrono_tz::Tz {
-        [
-            requested,
-            self.timezone.as_deref(),
-            self.browser_timezone.as_deref(),
-        ]
-        .into_iter()
-        .flatten()
-        .find_map(|z| z.trim().parse().ok())
-        .unwrap_or(chrono_tz::Tz::UTC)
+        crate::domain::zone::first_of(
+            [
+                requested,
+                self.timezone.as_deref(),
+                self.browser_timezone.as_deref(),
+            ],
+            crate::domain::zone::DEFAULT,
+        )
     }
 
     /// Checks a submitted CSRF token against the cookie.

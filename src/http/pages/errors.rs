@@ -50,12 +50,14 @@ impl IntoResponse for PageError {
                 let title = match status.as_u16() {
                     403 => "Not allowed",
                     404 => "Page not found",
+                    413 => "Too much to send",
                     429 => "Too many requests",
                     s if s >= 500 => "Something went wrong",
                     _ => "That did not work",
                 };
                 let message = match &e {
                     AppError::NotFound => "There is nothing at this address. It may have been removed, or the link may be wrong.".to_string(),
+                    AppError::PayloadTooLarge => "What you sent is larger than this site accepts. Go back, shorten the longest text, and send it again.".to_string(),
                     other => other.public_message(),
                 };
                 let mut res = status.into_response();
@@ -88,6 +90,7 @@ pub fn error_page(
         csrf,
         flash: None,
         unverified: false,
+        zone: crate::domain::zone::DEFAULT,
     };
     let page = ErrorPage {
         layout,
@@ -120,25 +123,16 @@ pub async fn not_found(uri: axum::http::Uri) -> Response {
 /// What a failed form shows, decided in one place for every page: the
 /// person filling the form can act on it (bad or conflicting input, a
 /// refusal, a limit, a provider that failed), so the form (or its page)
-/// says so; anything else becomes the error page.
+/// says so, through `form_errors::FormErrors` or a flash; anything else
+/// becomes the error page.
 pub struct FormProblem {
     pub status: StatusCode,
-    /// For a form shown again: "Please correct the marked fields." when
-    /// fields are marked, else the whole message.
-    pub summary: String,
     /// The whole message (for a flash on the next page).
     pub message: String,
-    /// Per-field messages, to mark the fields.
+    /// Per-field messages, as the service named the fields.
     pub fields: std::collections::BTreeMap<String, String>,
     /// `Retry-After`, for a limit.
     pub retry_after: Option<u64>,
-}
-
-impl FormProblem {
-    /// Adds `Retry-After` to the re-rendered form, for a limit.
-    pub fn add_retry_after(&self, res: &mut Response) {
-        crate::http::api::error::set_retry_after(res, self.retry_after);
-    }
 }
 
 pub fn on_form(e: AppError) -> Result<FormProblem, PageError> {
@@ -148,20 +142,11 @@ pub fn on_form(e: AppError) -> Result<FormProblem, PageError> {
         | AppError::Busy
         | AppError::PayloadTooLarge
         | AppError::UnsupportedMediaType => Err(e.into()),
-        e => {
-            let fields = e.fields();
-            let message = e.public_message();
-            Ok(FormProblem {
-                status: e.status(),
-                summary: if fields.is_empty() {
-                    message.clone()
-                } else {
-                    "Please correct the marked fields.".into()
-                },
-                message,
-                fields,
-                retry_after: e.retry_after(),
-            })
-        }
+        e => Ok(FormProblem {
+            status: e.status(),
+            message: e.public_message(),
+            fields: e.fields(),
+            retry_after: e.retry_after(),
+        }),
     }
 }

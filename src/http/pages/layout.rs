@@ -5,6 +5,7 @@ use askama::Template;
 use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Response};
 
+use crate::domain::zone::{self, Tz};
 use crate::domain::Role;
 
 #[derive(Clone)]
@@ -41,6 +42,19 @@ pub struct Layout {
     /// A signed-in account that still has to confirm its address: the
     /// banner with "send the link again".
     pub unverified: bool,
+    /// The viewer's zone, for times the templates show (`local`).
+    pub zone: Tz,
+}
+
+impl Layout {
+    /// A stored time (RFC 3339) as a table shows it, in the viewer's zone:
+    /// "2026-12-07 18:00 CET". Anything else is shown as it is.
+    pub fn local(&self, stored: &str) -> String {
+        match chrono::DateTime::parse_from_rfc3339(stored) {
+            Ok(t) => zone::short(t.with_timezone(&chrono::Utc), self.zone),
+            Err(_) => stored.to_string(),
+        }
+    }
 }
 
 impl Layout {

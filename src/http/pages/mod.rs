@@ -11,19 +11,24 @@ pub mod admin_outreach;
 pub mod admin_settings;
 pub mod auth;
 pub mod availability;
+mod availability_lines;
 pub mod billing;
 pub mod booking;
 pub mod collection;
 pub mod context;
 pub mod errors;
 pub mod form;
+pub mod form_errors;
 pub mod layout;
 pub mod outcome;
 pub mod outreach;
 pub mod papers;
 pub mod picker;
+pub mod researcher_claims;
+pub mod session_respond;
 pub mod sessions;
 pub mod verify;
+pub mod zones;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -103,10 +108,13 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/researchers/{id}", get(booking::researcher_get))
         .route("/researchers/{id}/book", post(booking::book_post))
-        .route("/researchers/{id}/claim", post(booking::claim_post))
+        .route(
+            "/researchers/{id}/claim",
+            post(researcher_claims::claim_post),
+        )
         .route(
             "/researchers/{id}/claim-request",
-            post(booking::claim_request_post),
+            post(researcher_claims::claim_request_post),
         )
         .route(
             "/researchers/{id}/availability",
@@ -118,7 +126,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/sessions/{id}/invite.ics", get(sessions::ics_get))
         .route(
             "/sessions/{id}/respond",
-            get(sessions::respond_get).post(sessions::respond_post),
+            get(session_respond::respond_get).post(session_respond::respond_post),
         )
         .route(
             "/researchers/{id}/invite",

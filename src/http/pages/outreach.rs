@@ -2,8 +2,6 @@
 //! profile, set a password), bad links, one-click opt-out and "invite this
 //! author" (the admins' view is `admin_outreach.rs`).
 
-use std::collections::BTreeMap;
-
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
@@ -11,6 +9,8 @@ use serde::Deserialize;
 
 use super::context::{redirect_with_flash, render, render_status, Layout, Viewer};
 use super::form::PageForm;
+use super::form_errors::{FormErrors, Labels};
+use super::zones::ZoneField;
 use super::PageError;
 use crate::domain::{PaperId, ResearcherId};
 use crate::http::extractors::{AppPath, ClientIp};
@@ -28,15 +28,15 @@ pub struct InvitePage {
     pub r: ResearcherView,
     pub publications: String,
     pub achievements: String,
-    pub errors: BTreeMap<String, String>,
-    pub error: Option<String>,
+    pub errors: FormErrors,
+    /// The terms box as the form came back (ticked again after a failure).
+    pub accepted: bool,
     pub terms_version: String,
     pub min_len: usize,
     /// An account has the link's address: sign in and link, not register.
     pub account_exists: bool,
-    pub zones: &'static [chrono_tz::Tz],
     /// Pre-selected: the browser's zone.
-    pub zone: String,
+    pub zone_field: ZoneField,
 }
 
 impl InvitePage {
@@ -99,6 +99,18 @@ pub struct InviteAuthorForm {
     pub return_to: Option<String>,
 }
 
+const INVITE_LABELS: Labels = &[
+    ("name", "Name"),
+    ("password", "Password"),
+    ("timezone", "Time zone"),
+    ("accept_terms", "Terms"),
+    ("bio", "Bio"),
+    ("affiliation", "Affiliation"),
+    ("homepage", "Homepage"),
+    ("publications", "Publications"),
+    ("achievements", "Achievements"),
+];
+
 fn lines(v: &serde_json::Value, f: impl Fn(&serde_json::Value) -> Option<String>) -> String {
     v.as_array()
         .map(|a| a.iter().filter_map(&f).collect::<Vec<_>>().join("\n"))
@@ -126,14 +138,18 @@ fn invite_page(
         r,
         publications,
         achievements,
-        errors: BTreeMap::new(),
-        error: None,
+        errors: FormErrors::default(),
+        accepted: false,
         terms_version: terms::TERMS_VERSION.into(),
         min_len: state.config.auth.password_min_length,
         account_exists,
-        zones: &chrono_tz::TZ_VARIANTS,
-        zone: viewer.zone(None).name().to_string(),
+        zone_field: ZoneField::for_viewer("Your time zone", viewer),
     }
+}
+
+/// The zone field as submitted, with its error.
+fn submitted_zone(zone: String, errors: &FormErrors) -> ZoneField {
+    ZoneField::new("Your time zone", zone).with_error(errors.at("timezone").first().cloned())
 }
 
 fn link_problem(viewer: &Viewer, problem: LinkProblem, token: &str, can_renew: bool) -> Response {
@@ -262,13 +278,25 @@ pub async fn invite_post(
             ))
         }
         Err(e) => {
-            let p = super::errors::on_form(e)?;
             let mut page = current;
-            page.errors = p.fields;
-            page.error = Some(p.summary);
-            Ok(render_status(p.status, &page))
+            page.errors = FormErrors::from_error("", e, INVITE_LABELS)?;
+            keep_typed(&mut page, f);
+            Ok(page.errors.respond(&page))
         }
     }
+}
+
+/// The invitation form shows what was typed, not the collected profile.
+fn keep_typed(page: &mut InvitePage, f: InviteForm) {
+    let some = |s: String| Some(s).filter(|s| !s.trim().is_empty());
+    page.r.name = f.name;
+    page.r.affiliation = some(f.affiliation);
+    page.r.homepage = some(f.homepage);
+    page.r.bio = some(f.bio);
+    page.publications = f.publications;
+    page.achievements = f.achievements;
+    page.zone_field = submitted_zone(f.timezone, &page.errors);
+    page.accepted = f.accept_terms.is_some();
 }
 
 /// A signed-in account whose address got the link links the profile.
@@ -282,6 +310,7 @@ pub async fn invite_link_post(
     let who = viewer.require(&format!("/invite/{token}"))?;
     viewer.check_csrf(&f.csrf_token)?;
     let accept = f.accept_terms.is_some();
+    let timezone = f.timezone.clone();
     match outreach::link_profile(&state, &who, &token, accept, Some(f.timezone), ip).await {
         Ok(rid) => Ok(redirect_with_flash(
             &state,
@@ -290,13 +319,14 @@ pub async fn invite_link_post(
             "The profile is linked to your account. Publish the times readers may book you.",
         )),
         Err(e) => {
-            let p = super::errors::on_form(e)?;
+            let errors = FormErrors::from_error("link", e, INVITE_LABELS)?;
             match outreach::landing(&state, &token).await {
                 Ok(l) => {
                     let mut page = invite_page(&viewer, &state, token, l.profile, l.account_exists);
-                    page.errors = p.fields;
-                    page.error = Some(p.message);
-                    Ok(render_status(p.status, &page))
+                    page.errors = errors;
+                    page.zone_field = submitted_zone(timezone, &page.errors);
+                    page.accepted = accept;
+                    Ok(page.errors.respond(&page))
                 }
                 Err((problem, claims)) => {
                     Ok(link_problem(&viewer, problem, &token, claims.is_some()))

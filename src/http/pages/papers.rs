@@ -1,16 +1,14 @@
 //! Paper search, detail, adding and importing papers, reading progress.
 
-use std::collections::BTreeMap;
-
 use askama::Template;
 use axum::extract::{Query, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::context::{redirect_with_flash, render, render_status, Layout, Viewer};
+use super::context::{redirect_with_flash, render, Layout, Viewer};
 use super::form::PageForm;
-use super::outcome::flash_outcome;
+use super::form_errors::{FormErrors, Labels};
 use super::PageError;
 use crate::domain::{PaperId, ResearcherId};
 use crate::error::AppError;
@@ -48,6 +46,10 @@ pub struct PaperPage {
     /// The profile behind each author, by position (collected authors).
     pub profiles: std::collections::BTreeMap<i64, ResearcherId>,
     pub progress: Option<ProgressView>,
+    /// The reading form as shown: saved, or as typed after a failure.
+    pub percent: String,
+    pub wants_consultation: bool,
+    pub errors: FormErrors,
     pub collection: super::collection::CollectionPartial,
 }
 
@@ -63,8 +65,8 @@ impl PaperPage {
 pub struct NewPaperPage {
     pub layout: Layout,
     pub form: NewPaperForm,
-    pub errors: BTreeMap<String, String>,
-    pub error: Option<String>,
+    /// `form` is `"import"` or `"new"`: both forms have a DOI field.
+    pub errors: FormErrors,
     pub doi: String,
 }
 
@@ -183,20 +185,41 @@ pub async fn paper_get(
     viewer: Viewer,
     AppPath(id): AppPath<PaperId>,
 ) -> Result<Response, PageError> {
-    let paper = (*papers::get(&state, id).await?).clone();
+    Ok(render(
+        &paper_page(&state, &viewer, id, None, FormErrors::default()).await?,
+    ))
+}
+
+/// The paper page; `typed` is the reading form as submitted.
+async fn paper_page(
+    state: &AppState,
+    viewer: &Viewer,
+    id: PaperId,
+    typed: Option<&ProgressForm>,
+    errors: FormErrors,
+) -> Result<PaperPage, PageError> {
+    let paper = (*papers::get(state, id).await?).clone();
     let progress = match &viewer.session {
-        Some(_) => Some(papers::get_progress(&state, &viewer.require("/")?, paper.id).await?),
+        Some(_) => Some(papers::get_progress(state, &viewer.require("/")?, paper.id).await?),
         None => None,
     };
-    let collection = super::collection::partial(&state, &viewer, paper.id).await?;
-    let profiles = researchers::author_profiles(&state, paper.id).await?;
-    Ok(render(&PaperPage {
+    let (percent, wants_consultation) = match (typed, &progress) {
+        (Some(f), _) => (f.percent.clone(), f.wants_consultation.is_some()),
+        (None, Some(p)) => (p.percent.to_string(), p.wants_consultation),
+        (None, None) => (String::new(), false),
+    };
+    let collection = super::collection::partial(state, viewer, paper.id).await?;
+    let profiles = researchers::author_profiles(state, paper.id).await?;
+    Ok(PaperPage {
         layout: viewer.layout(paper.title.clone()),
         paper,
         profiles,
         progress,
+        percent,
+        wants_consultation,
+        errors,
         collection,
-    }))
+    })
 }
 
 pub async fn new_get(viewer: Viewer) -> Result<Response, PageError> {
@@ -204,26 +227,58 @@ pub async fn new_get(viewer: Viewer) -> Result<Response, PageError> {
     Ok(render(&NewPaperPage {
         layout: viewer.layout("Add a paper"),
         form: NewPaperForm::default(),
-        errors: BTreeMap::new(),
-        error: None,
+        errors: FormErrors::default(),
         doi: String::new(),
     }))
 }
 
-/// Parses the author lines of the form.
-fn author_lines(text: &str) -> Vec<(String, Option<String>, Option<String>)> {
+const PAPER_LABELS: Labels = &[
+    ("title", "Title"),
+    ("doi", "DOI"),
+    ("year", "Year"),
+    ("venue", "Venue"),
+    ("abstract", "Abstract"),
+    ("authors", "Authors"),
+    ("authors.name", "the name"),
+    ("authors.affiliation", "the affiliation"),
+    ("authors.orcid", "the ORCID"),
+];
+
+type AuthorLine = (String, Option<String>, Option<String>);
+
+/// Parses the author lines of the form, with the (1-based) line of each.
+fn author_lines(text: &str) -> (Vec<AuthorLine>, Vec<usize>) {
     text.lines()
         .map(str::trim)
-        .filter(|l| !l.is_empty())
-        .map(|l| {
+        .enumerate()
+        .filter(|(_, l)| !l.is_empty())
+        .map(|(n, l)| {
             let mut parts = l.split(';').map(|p| p.trim().to_string());
             let name = parts.next().unwrap_or_default();
             let opt = |p: Option<String>| p.filter(|s| !s.is_empty());
-            (name, opt(parts.next()), opt(parts.next()))
+            ((name, opt(parts.next()), opt(parts.next())), n + 1)
         })
-        .collect()
+        .unzip()
 }
 
+/// The paper page again after "Invite by e-mail" on a researcher card
+/// failed: the typed address and the problem stay on that card.
+pub(super) async fn invite_failed(
+    state: &AppState,
+    viewer: &Viewer,
+    paper: PaperId,
+    researcher: ResearcherId,
+    email: String,
+    e: AppError,
+) -> Result<Response, PageError> {
+    let errors = FormErrors::from_error("invite", e, &[("email", "The e-mail address")])?;
+    let mut page = paper_page(state, viewer, paper, None, FormErrors::default()).await?;
+    page.collection.invite = Some((researcher, email));
+    page.collection.errors = errors;
+    Ok(page.collection.errors.respond(&page))
+}
+
+/// Adds a paper, or shows the form again with every problem at once.
 pub async fn new_post(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -232,46 +287,48 @@ pub async fn new_post(
 ) -> Result<Response, PageError> {
     let who = viewer.require("/papers/new")?;
     viewer.check_csrf(&f.csrf_token)?;
+    let mut errors = FormErrors::new("new");
     let year = match f.year.trim() {
-        "" => Ok(None),
+        "" => None,
         y => y
             .parse::<i32>()
-            .map(Some)
-            .map_err(|_| AppError::field("year", "must be a number like 2017")),
+            .map_err(|_| errors.add("year", "Year must be a number like 2017."))
+            .ok(),
     };
-    let result = match year {
-        Ok(year) => {
-            let input = PaperInput {
-                title: f.title.clone(),
-                doi: Some(f.doi.clone()),
-                year,
-                venue: Some(f.venue.clone()),
-                abstract_text: Some(f.abstract_text.clone()),
-                authors: author_lines(&f.authors),
-            };
-            papers::create(&state, &who, input, ip).await
-        }
-        Err(e) => Err(e),
+    let (authors, lines) = author_lines(&f.authors);
+    errors.lines("authors", lines);
+    let input = PaperInput {
+        title: f.title.clone(),
+        doi: Some(f.doi.clone()),
+        year,
+        venue: Some(f.venue.clone()),
+        abstract_text: Some(f.abstract_text.clone()),
+        authors,
+    };
+    let result = if errors.failed() {
+        papers::check(&input).map(|_| None)
+    } else {
+        papers::create(&state, &who, input, ip).await.map(Some)
     };
     match result {
-        Ok(p) => Ok(redirect_with_flash(
-            &state,
-            &format!("/papers/{}", p.id),
-            "success",
-            "The paper was added.",
-        )),
-        Err(e) => {
-            let p = super::errors::on_form(e)?;
-            let page = NewPaperPage {
-                layout: viewer.layout("Add a paper"),
-                errors: p.fields,
-                error: Some(p.message),
-                form: f,
-                doi: String::new(),
-            };
-            Ok(render_status(p.status, &page))
+        Ok(Some(p)) => {
+            return Ok(redirect_with_flash(
+                &state,
+                &format!("/papers/{}", p.id),
+                "success",
+                "The paper was added.",
+            ))
         }
+        Ok(None) => {}
+        Err(e) => errors.absorb(e, PAPER_LABELS)?,
     }
+    let page = NewPaperPage {
+        layout: viewer.layout("Add a paper"),
+        errors,
+        form: f,
+        doi: String::new(),
+    };
+    Ok(page.errors.respond(&page))
 }
 
 pub async fn import_post(
@@ -297,19 +354,19 @@ pub async fn import_post(
             ))
         }
         Err(e) => {
-            let p = super::errors::on_form(e)?;
             let page = NewPaperPage {
                 layout: viewer.layout("Add a paper"),
                 form: NewPaperForm::default(),
-                errors: BTreeMap::new(),
-                error: Some(p.message),
+                errors: FormErrors::from_error("import", e, &[("doi", "DOI")])?,
                 doi: f.doi,
             };
-            Ok(render_status(p.status, &page))
+            Ok(page.errors.respond(&page))
         }
     }
 }
 
+/// Saves reading progress, or shows the paper page again with the typed
+/// value and the problem next to it.
 pub async fn progress_post(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -318,17 +375,25 @@ pub async fn progress_post(
 ) -> Result<Response, PageError> {
     let who = viewer.require(&format!("/papers/{id}"))?;
     viewer.check_csrf(&f.csrf_token)?;
-    let to = format!("/papers/{id}");
-    let Ok(percent) = f.percent.trim().parse::<i64>() else {
-        return Ok(redirect_with_flash(
-            &state,
-            &to,
-            "error",
-            "Progress must be a number from 0 to 100.",
-        ));
+    let result = match f.percent.trim().parse::<i64>() {
+        Ok(percent) => {
+            papers::set_progress(&state, &who, id, percent, f.wants_consultation.is_some()).await
+        }
+        Err(_) => Err(AppError::field("percent", "must be a number from 0 to 100")),
     };
-    let r = papers::set_progress(&state, &who, id, percent, f.wants_consultation.is_some()).await;
-    flash_outcome(&state, &to, r.map(|_| "Your progress is saved."))
+    match result {
+        Ok(_) => Ok(redirect_with_flash(
+            &state,
+            &format!("/papers/{id}"),
+            "success",
+            "Your progress is saved.",
+        )),
+        Err(e) => {
+            let errors = FormErrors::from_error("progress", e, &[("percent", "Progress")])?;
+            let page = paper_page(&state, &viewer, id, Some(&f), errors).await?;
+            Ok(page.errors.respond(&page))
+        }
+    }
 }
 
 #[cfg(test)]
@@ -337,8 +402,9 @@ mod tests {
 
     #[test]
     fn author_lines_split_into_name_affiliation_orcid() {
-        let a =
+        let (a, lines) =
             author_lines("Ada Lovelace; Analytical Society\n\n Alan Turing;; 0000-0002-1825-0097 ");
+        assert_eq!(lines, [1, 3]);
         assert_eq!(
             a[0],
             (

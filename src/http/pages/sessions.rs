@@ -1,5 +1,5 @@
-//! My sessions, the session page with its actions and calendar download,
-//! and the page behind the e-mail's accept/decline links.
+//! My sessions, the session page with its actions and calendar download
+//! (the page behind the e-mail's accept/decline links is `session_respond`).
 
 use askama::Template;
 use axum::extract::State;
@@ -11,14 +11,15 @@ use serde::Deserialize;
 use super::booking::price_label;
 use super::context::{render, Layout, Viewer};
 use super::form::PageForm;
+use super::form_errors::{FormErrors, Labels};
 use super::PageError;
+use crate::domain::zone;
 use crate::domain::{ConsultingSessionId, SessionStatus};
 use crate::error::AppError;
 use crate::http::downloads::calendar_response;
-use crate::http::extractors::{AppPath, AppQuery};
+use crate::http::extractors::AppPath;
 use crate::pagination::PageParams;
 use crate::services::sessions::actions::{self, Action};
-use crate::services::sessions::notify::local as local_label;
 use crate::services::sessions::{self, settings, HistoryEntry, ListQuery, Party, SessionView};
 use crate::state::AppState;
 
@@ -47,8 +48,10 @@ pub struct SessionPage {
     pub layout: Layout,
     pub s: SessionView,
     pub with: String,
+    /// Start to end in the viewer's zone.
     pub when: String,
-    pub ends: String,
+    /// The same in each other participant's zone that differs.
+    pub also: Vec<String>,
     pub expires: String,
     pub proposed: Option<String>,
     pub price: String,
@@ -58,6 +61,9 @@ pub struct SessionPage {
     pub reschedule_slots: Vec<(String, String)>,
     /// The payment, for the reader (priced sessions with payments on).
     pub payment: Option<crate::services::payments::PaymentSummary>,
+    /// The action forms as typed; `errors.form` names the action that failed.
+    pub typed: ActionForm,
+    pub errors: FormErrors,
 }
 
 impl SessionPage {
@@ -67,20 +73,7 @@ impl SessionPage {
     }
 }
 
-#[derive(Template)]
-#[template(path = "pages/session_respond.html")]
-pub struct RespondPage {
-    pub layout: Layout,
-    pub id: ConsultingSessionId,
-    pub token: String,
-    pub action: String,
-    pub reader: String,
-    pub topic: String,
-    pub when: String,
-    pub status: SessionStatus,
-}
-
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub struct ActionForm {
     pub csrf_token: String,
     pub action: String,
@@ -88,19 +81,17 @@ pub struct ActionForm {
     pub start: Option<String>,
 }
 
-#[derive(Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct RespondQuery {
-    pub token: String,
-    pub action: String,
+impl ActionForm {
+    /// The reason typed into `action`'s form (decline and cancel have one each).
+    pub fn reason_for(&self, action: &str) -> &str {
+        match &self.reason {
+            Some(r) if self.action == action => r,
+            _ => "",
+        }
+    }
 }
 
-#[derive(Deserialize)]
-pub struct RespondForm {
-    pub token: String,
-    pub action: String,
-    pub reason: Option<String>,
-}
+pub(super) const ACTION_LABELS: Labels = &[("reason", "The reason"), ("start", "The new time")];
 
 fn can(s: &SessionView, action: &str) -> bool {
     s.actions.iter().any(|a| a == action)
@@ -114,11 +105,42 @@ fn other_party(s: &SessionView) -> String {
     }
 }
 
+/// The session's time for each other participant whose zone is not the
+/// viewer's, so a booking never silently shows another time than the
+/// researcher agreed to: "For Grace Hopper: Mon 7 December 2026,
+/// 18:00–19:00 CET (Europe/Berlin)".
+pub(super) fn also(s: &SessionView, viewer_zone: Tz) -> Vec<String> {
+    let mut shown = vec![viewer_zone];
+    let parties = [
+        (
+            Party::Researcher,
+            &s.researcher_name,
+            &s.researcher_timezone,
+        ),
+        (Party::Reader, &s.reader_name, &s.reader_timezone),
+    ];
+    parties
+        .into_iter()
+        .filter(|(party, ..)| *party != s.your_role)
+        .filter_map(|(_, name, tz)| {
+            let tz: Tz = tz.parse().ok()?;
+            if shown.contains(&tz) {
+                return None;
+            }
+            shown.push(tz);
+            Some(format!(
+                "For {name}: {}",
+                zone::span_named(s.start, s.end, tz)
+            ))
+        })
+        .collect()
+}
+
 fn line(s: SessionView, zone: Tz) -> SessionLine {
     SessionLine {
         id: s.id,
         with: other_party(&s),
-        when: local_label(s.start, zone),
+        when: zone::local(s.start, zone),
         status: s.status,
         topic: crate::services::mail::templates::clip(&s.topic, 80),
         actions: s.actions,
@@ -161,7 +183,7 @@ async fn reschedule_slots(state: &AppState, s: &SessionView, zone: Tz) -> Vec<(S
             .into_iter()
             .filter(|x| x.start != s.start)
             .take(200)
-            .map(|x| (x.start.to_rfc3339(), local_label(x.start, zone)))
+            .map(|x| (x.start.to_rfc3339(), zone::local(x.start, zone)))
             .collect(),
         Err(e) => {
             tracing::warn!(error = %e, "no reschedule slots");
@@ -174,7 +196,7 @@ fn events(list: Vec<HistoryEntry>, zone: Tz) -> Vec<(String, String, String)> {
     list.into_iter()
         .map(|e| {
             let at = DateTime::parse_from_rfc3339(&e.at)
-                .map(|t| local_label(t.with_timezone(&Utc), zone))
+                .map(|t| zone::local(t.with_timezone(&Utc), zone))
                 .unwrap_or(e.at);
             (at, e.event.replace('_', " "), e.actor)
         })
@@ -186,26 +208,56 @@ pub async fn session_get(
     viewer: Viewer,
     AppPath(id): AppPath<ConsultingSessionId>,
 ) -> Result<Response, PageError> {
+    let page = session_page(
+        &state,
+        &viewer,
+        id,
+        ActionForm::default(),
+        FormErrors::default(),
+    );
+    Ok(render(&page.await?))
+}
+
+async fn session_page(
+    state: &AppState,
+    viewer: &Viewer,
+    id: ConsultingSessionId,
+    typed: ActionForm,
+    errors: FormErrors,
+) -> Result<SessionPage, PageError> {
     let who = viewer.require(&format!("/sessions/{id}"))?;
     let zone = viewer.zone(None);
-    let detail = sessions::get(&state, &who, id).await?;
+    let detail = sessions::get(state, &who, id).await?;
     let s = detail.session;
-    let reschedule_slots = reschedule_slots(&state, &s, zone).await;
-    let payment = sessions::pay::payment_summary(&state, s.your_role, s.id, s.status).await?;
-    Ok(render(&SessionPage {
+    let reschedule_slots = reschedule_slots(state, &s, zone).await;
+    let payment = sessions::pay::payment_summary(state, s.your_role, s.id, s.status).await?;
+    let mut errors = errors;
+    let action = if errors.form == "reschedule" && reschedule_slots.is_empty() {
+        ""
+    } else {
+        errors.form
+    };
+    if !can(&s, action) {
+        // The form that failed is not on the page now: say it above.
+        errors.unplace_all();
+        errors.form = "";
+    }
+    Ok(SessionPage {
         payment,
         layout: viewer.layout(format!("Session with {}", other_party(&s))),
         with: other_party(&s),
-        when: local_label(s.start, zone),
-        ends: s.end.with_timezone(&zone).format("%H:%M").to_string(),
-        expires: local_label(s.expires_at, zone),
-        proposed: s.proposed_start.map(|t| local_label(t, zone)),
+        when: zone::span(s.start, s.end, zone),
+        also: also(&s, zone),
+        expires: zone::local(s.expires_at, zone),
+        proposed: s.proposed_start.map(|t| zone::local(t, zone)),
         price: price_label(s.price_minor, &s.currency),
         zone: zone.name().to_string(),
         events: events(detail.events, zone),
         reschedule_slots,
         s,
-    }))
+        typed,
+        errors,
+    })
 }
 
 /// The action a button asks for, and what the page says when it worked.
@@ -266,7 +318,21 @@ pub async fn action_post(
         Ok((action, done)) => actions::act(&state, &who, id, action).await.map(|_| done),
         Err(e) => Err(e),
     };
-    super::outcome::flash_outcome(&state, &back, result)
+    // Forms with something typed come back with it; buttons get a flash.
+    let form: &'static str = match f.action.as_str() {
+        "decline" => "decline",
+        "cancel" => "cancel",
+        "reschedule" => "reschedule",
+        _ => return super::outcome::flash_outcome(&state, &back, result),
+    };
+    match result {
+        Ok(done) => super::outcome::flash_outcome(&state, &back, Ok(done)),
+        Err(e) => {
+            let errors = FormErrors::from_error(form, e, ACTION_LABELS)?;
+            let page = session_page(&state, &viewer, id, f, errors).await?;
+            Ok(page.errors.respond(&page))
+        }
+    }
 }
 
 pub async fn ics_get(
@@ -277,62 +343,4 @@ pub async fn ics_get(
     let who = viewer.require(&format!("/sessions/{id}"))?;
     let body = sessions::ics(&state, &who, id).await?;
     Ok(calendar_response(id, body))
-}
-
-/// The e-mail link: shows the request and asks to confirm (links are
-/// opened by mail scanners, so a GET never changes anything).
-pub async fn respond_get(
-    State(state): State<AppState>,
-    viewer: Viewer,
-    AppPath(id): AppPath<ConsultingSessionId>,
-    AppQuery(q): AppQuery<RespondQuery>,
-) -> Result<Response, PageError> {
-    let linked = actions::by_link(&state, id, &q.token).await?;
-    let zone = viewer.zone(linked.researcher_timezone.as_deref());
-    let row = linked.session;
-    let action = if q.action == "decline" {
-        "decline"
-    } else {
-        "accept"
-    };
-    Ok(render(&RespondPage {
-        layout: viewer.layout("Answer a session request"),
-        id,
-        token: q.token,
-        action: action.into(),
-        reader: row.reader_name.clone(),
-        topic: row.topic.clone(),
-        when: format!("{} ({})", local_label(row.start, zone), zone.name()),
-        status: row.status,
-    }))
-}
-
-pub async fn respond_post(
-    State(state): State<AppState>,
-    AppPath(id): AppPath<ConsultingSessionId>,
-    PageForm(f): PageForm<RespondForm>,
-) -> Result<Response, PageError> {
-    // Back to the link's own page, which needs no log-in: the session
-    // page would send a researcher answering from a mail to the log-in
-    // form and lose the outcome on the way.
-    let action = if f.action == "decline" {
-        "decline"
-    } else {
-        "accept"
-    };
-    let token: String = url::form_urlencoded::byte_serialize(f.token.as_bytes()).collect();
-    let back = format!("/sessions/{id}/respond?token={token}&action={action}");
-    // A link that does not work is an error page, not a flash on a page
-    // its holder may not see.
-    let linked = actions::by_link(&state, id, &f.token).await?;
-    let result = match f.action.as_str() {
-        "accept" => actions::answer(&state, linked, true, None)
-            .await
-            .map(|_| "Accepted. Both of you have the meeting link and a calendar invite."),
-        "decline" => actions::answer(&state, linked, false, f.reason)
-            .await
-            .map(|_| "Declined. The reader has been told."),
-        _ => Err(AppError::bad_request("bad_action", "Unknown action.")),
-    };
-    super::outcome::flash_outcome(&state, &back, result)
 }

@@ -7,8 +7,6 @@
 
 pub mod metadata;
 
-use std::time::Duration;
-
 use bytes::Bytes;
 use stripe_billing::billing_portal_session::CreateBillingPortalSession;
 use stripe_billing::subscription::{RetrieveSubscription, UpdateSubscription};
@@ -148,11 +146,7 @@ impl StripeClient {
             max_concurrency: 8,
             requests_per_minute: 6000,
         };
-        let retry = RetryPolicy {
-            max_attempts: c.max_retries + 1,
-            backoff_base: Duration::from_millis(200),
-            max_retry_wait: Duration::from_secs(10),
-        };
+        let retry = RetryPolicy::service(c.max_retries);
         Ok(Self {
             transport: Transport::new(NAME, limits, retry, &[])?,
             base: c.api_base_url.trim_end_matches('/').to_string(),

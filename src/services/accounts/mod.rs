@@ -7,8 +7,10 @@ use std::net::IpAddr;
 use serde_json::json;
 
 use crate::db::repos::auth_sessions;
+use crate::db::repos::booking_settings;
 use crate::db::repos::{audit, users};
 use crate::domain::password::PasswordPolicy;
+use crate::domain::zone::{self, Tz};
 use crate::domain::{text, Email, ResearcherId, Role, SessionId, UserId};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::services::terms;
@@ -52,6 +54,16 @@ pub struct Registration {
     pub password: String,
     pub name: String,
     pub accept_terms: bool,
+    /// The IANA zone the person picked; `None` or blank: UTC.
+    pub timezone: Option<String>,
+}
+
+/// A registration that passed `validate`.
+pub struct Valid {
+    pub email: Email,
+    pub name: String,
+    /// The account's zone, for every time it is shown.
+    pub zone: Tz,
 }
 
 pub struct TokenPair {
@@ -78,25 +90,23 @@ pub(super) fn invalid_credentials() -> AppError {
 }
 
 /// Validates a registration; the terms must be accepted.
-pub fn validate(
-    state: &AppState,
-    r: &Registration,
-    require_terms: bool,
-) -> AppResult<(Email, String)> {
+pub fn validate(state: &AppState, r: &Registration, require_terms: bool) -> AppResult<Valid> {
     let mut errs = FieldErrors::new();
     let email = errs.check("email", Email::parse(&r.email));
     let name = errs.check("name", text::line(&r.name, 200));
     if let Err(m) = policy(state).check(&r.password, email.as_ref()) {
         errs.add("password", m);
     }
+    let zone = errs.check("timezone", zone::parse_or_default(r.timezone.as_deref()));
     if require_terms {
         errs.check("accept_terms", terms::check_accepted(r.accept_terms));
     }
     errs.into_result()?;
-    Ok((
-        email.ok_or_else(|| AppError::internal("email"))?,
-        name.unwrap_or_default(),
-    ))
+    Ok(Valid {
+        email: email.ok_or_else(|| AppError::internal("email"))?,
+        name: name.unwrap_or_default(),
+        zone: zone.unwrap_or(zone::DEFAULT),
+    })
 }
 
 pub fn event<'a>(
@@ -119,21 +129,11 @@ pub fn event<'a>(
 /// caller, `services::signup`).
 pub async fn create_account(
     state: &AppState,
-    email: Email,
-    name: String,
+    v: Valid,
     password: &str,
     ip: Option<IpAddr>,
 ) -> AppResult<users::UserRow> {
-    create_user(
-        state,
-        email,
-        name,
-        password,
-        Role::User,
-        Origin::SelfRegistered,
-        ip,
-    )
-    .await
+    create_user(state, v, password, Role::User, Origin::SelfRegistered, ip).await
 }
 
 /// Who makes an account, which decides what it starts with.
@@ -191,8 +191,7 @@ pub async fn forget_sessions(state: &AppState, ids: Vec<SessionId>) {
 /// Creates an account with any role.
 async fn create_user(
     state: &AppState,
-    email: Email,
-    name: String,
+    v: Valid,
     password: &str,
     role: Role,
     origin: Origin,
@@ -212,11 +211,12 @@ async fn create_user(
                 tx,
                 &keys,
                 &users::NewUser {
-                    email: &email,
-                    name: &name,
+                    email: &v.email,
+                    name: &v.name,
                     role,
                     password_hash: &hash,
                     terms_version,
+                    timezone: v.zone.name(),
                 },
                 now,
             )?;
@@ -255,9 +255,15 @@ pub async fn create_user_admin_cli(
         password: password.into(),
         name: name.into(),
         accept_terms: true,
+        timezone: None,
     };
-    let (email, name) = validate(state, &r, false)?;
-    create_user(state, email, name, password, role, Origin::Operator, None).await
+    let v = validate(state, &r, false)?;
+    create_user(state, v, password, role, Origin::Operator, None).await
+}
+
+/// The zone an account reads times in (UTC until it picks one).
+pub fn zone_of(u: &users::UserRow) -> Tz {
+    zone::first_of([u.timezone.as_deref()], zone::DEFAULT)
 }
 
 /// The account as the API and pages show it.
@@ -282,7 +288,8 @@ pub async fn claimed_profile(state: &AppState, id: UserId) -> AppResult<Option<R
         .await
 }
 
-/// Sets the caller's time zone (empty clears it).
+/// Sets the caller's time zone (empty clears it). It is the person's one
+/// zone: a researcher's profile, whose weekly times are read in it, follows.
 pub async fn set_timezone(
     state: &AppState,
     who: &Principal,
@@ -291,7 +298,7 @@ pub async fn set_timezone(
     let tz = match tz.trim() {
         "" => None,
         t => Some(
-            crate::domain::availability::parse_timezone(t)
+            zone::parse(t)
                 .map_err(|m| AppError::field("timezone", m))?
                 .name()
                 .to_string(),
@@ -300,7 +307,13 @@ pub async fn set_timezone(
     let (id, now, stored) = (who.user_id, state.now(), tz.clone());
     state
         .db
-        .write(move |tx| users::set_timezone(tx, id, stored.as_deref(), now))
+        .write(move |tx| {
+            users::set_timezone(tx, id, stored.as_deref(), now)?;
+            match stored {
+                Some(z) => booking_settings::set_timezone_of_owner(tx, id, &z, now),
+                None => Ok(()),
+            }
+        })
         .await?;
     Ok(tz)
 }

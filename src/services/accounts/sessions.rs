@@ -306,23 +306,20 @@ pub async fn change_password(
     ip: Option<IpAddr>,
 ) -> AppResult<()> {
     let user = get_user(state, who.user_id).await?;
+    let mut errs = crate::error::FieldErrors::new();
     if !state
         .passwords
         .verify(current, Some(&user.password_hash))
         .await?
     {
-        return Err(AppError::field("current_password", "is wrong"));
+        errs.add("current_password", "is wrong");
     }
     let email = Email::parse(&user.email).ok();
-    policy(state)
-        .check(new, email.as_ref())
-        .map_err(|m| AppError::field("new_password", m))?;
+    errs.check("new_password", policy(state).check(new, email.as_ref()));
     if current == new {
-        return Err(AppError::field(
-            "new_password",
-            "must differ from the current password",
-        ));
+        errs.add("new_password", "must differ from the current password");
     }
+    errs.into_result()?;
     let hash = state.passwords.hash(new).await?;
     let (uid, keep) = (who.user_id, who.session_id);
     let keys = state.keys.clone();

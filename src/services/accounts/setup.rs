@@ -45,7 +45,7 @@ pub async fn complete_setup(
     r: Registration,
     ip: Option<IpAddr>,
 ) -> AppResult<users::UserRow> {
-    let (email, name) = validate(state, &r, true)?;
+    let v = validate(state, &r, true)?;
     let hash = state.passwords.hash(&r.password).await?;
     let link = token_hash(token);
     let keys = state.keys.clone();
@@ -61,11 +61,12 @@ pub async fn complete_setup(
                 ));
             }
             let new = users::NewUser {
-                email: &email,
-                name: &name,
+                email: &v.email,
+                name: &v.name,
                 role: Role::Admin,
                 password_hash: &hash,
                 terms_version: Some(terms::TERMS_VERSION),
+                timezone: v.zone.name(),
             };
             let id = users::insert(tx, &keys, &new, now)?;
             // The setup link came from the server's own log: its reader

@@ -87,9 +87,11 @@ pub struct SessionRequest {
     pub reader_name: String,
     pub topic: String,
     pub paper_title: Option<String>,
-    /// The start in the researcher's time zone, e.g. "Tue 3 March 2026, 14:00".
+    /// The start in the researcher's time zone, e.g. "Tue 3 March 2026, 14:00 CET".
     pub start_local: String,
     pub timezone: String,
+    /// The start in the reader's zone, where it differs, with its name.
+    pub reader_when: Option<String>,
     pub duration_minutes: i64,
     /// "free", or the price with its currency, e.g. "EUR 40.00".
     pub price: String,
@@ -135,6 +137,9 @@ pub struct SessionNotice {
     /// The start in the recipient's time zone.
     pub when_local: String,
     pub timezone: String,
+    /// The start in the other participant's zone, where it differs, with
+    /// its name.
+    pub other_when: Option<String>,
     pub duration_minutes: i64,
     pub meeting_url: Option<String>,
     pub meeting_password: Option<String>,

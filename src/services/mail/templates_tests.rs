@@ -67,14 +67,15 @@ fn the_session_request_has_everything_the_researcher_needs_to_answer() {
         reader_name: "Grace Hopper".into(),
         topic: "Compilers for the Analytical Engine".into(),
         paper_title: Some("Notes".into()),
-        start_local: "Tue 3 March 2026, 14:00".into(),
+        start_local: "Tue 3 March 2026, 14:00 CET".into(),
         timezone: "Europe/Berlin".into(),
+        reader_when: Some("Tue 3 March 2026, 08:00 EST (America/New_York)".into()),
         duration_minutes: 60,
         price: "EUR 40.00".into(),
         accept_url: "https://c.example/s/1/accept".into(),
         decline_url: "https://c.example/s/1/decline".into(),
         session_url: "https://c.example/s/1".into(),
-        expires_local: "Mon 2 March 2026, 14:00".into(),
+        expires_local: "Mon 2 March 2026, 14:00 CET".into(),
     };
     let c = session_request(&m).unwrap();
     assert!(c.subject.starts_with("Session request from Grace Hopper"));
@@ -82,13 +83,14 @@ fn the_session_request_has_everything_the_researcher_needs_to_answer() {
         for needle in [
             "Grace Hopper",
             "Compilers for the Analytical Engine",
-            "Tue 3 March 2026, 14:00",
-            "Europe/Berlin",
+            "Tue 3 March 2026, 14:00 CET (Europe/Berlin)",
+            "For Grace Hopper",
+            "08:00 EST (America/New_York)",
             "60 minutes",
             "EUR 40.00",
             "https://c.example/s/1/accept",
             "https://c.example/s/1/decline",
-            "Mon 2 March 2026, 14:00",
+            "Mon 2 March 2026, 14:00 CET",
         ] {
             assert!(part.contains(needle), "{needle} missing from {part}");
         }

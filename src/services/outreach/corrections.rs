@@ -47,18 +47,23 @@ pub(super) async fn validate_corrections(
         }
     }
     if let Some(p) = &c.publications {
-        let list: Vec<String> = p
-            .iter()
-            .map(|s| s.trim().to_string())
-            .filter(|s| !s.is_empty())
-            .take(100)
-            .collect();
-        if list.iter().any(|s| text::line(s, 500).is_err()) {
-            errs.add(
-                "publications",
-                "one title per line, each at most 500 characters",
-            );
-        } else {
+        let mut list = Vec::new();
+        let mut bad = false;
+        for (i, title) in p.iter().enumerate().take(100) {
+            let title = title.trim();
+            if title.is_empty() {
+                continue;
+            }
+            if text::line(title, 500).is_err() {
+                errs.add(
+                    &format!("publications[{i}]"),
+                    "the title must be at most 500 characters, on one line",
+                );
+                bad = true;
+            }
+            list.push(title.to_string());
+        }
+        if !bad {
             out.push((
                 Field::Publications,
                 (!list.is_empty()).then(|| FieldValue::Json(json!(list))),
@@ -67,17 +72,15 @@ pub(super) async fn validate_corrections(
     }
     if let Some(a) = &c.achievements {
         let mut list = Vec::new();
-        for (n, (t, u)) in a
+        for (i, (t, u)) in a
             .iter()
-            .filter(|(t, _)| !t.trim().is_empty())
-            .take(50)
             .enumerate()
+            .filter(|(_, (t, _))| !t.trim().is_empty())
+            .take(50)
         {
+            let key = format!("achievements[{i}]");
             if text::optional_line(Some(t), 500).is_err() {
-                errs.add(
-                    "achievements",
-                    format!("line {}: at most 500 characters, on one line", n + 1),
-                );
+                errs.add(&key, "the text must be at most 500 characters, on one line");
                 continue;
             }
             let source = match u.as_deref().map(str::trim).filter(|u| !u.is_empty()) {
@@ -85,7 +88,7 @@ pub(super) async fn validate_corrections(
                 Some(u) => match public_urls::check_entered(u).await {
                     Ok(u) => u,
                     Err(m) => {
-                        errs.add("achievements", format!("line {}: the link {m}", n + 1));
+                        errs.add(&key, format!("the link {m}"));
                         continue;
                     }
                 },

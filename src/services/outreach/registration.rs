@@ -9,9 +9,9 @@ use serde_json::json;
 use super::corrections::{apply_corrections, validate_corrections};
 use super::*;
 use crate::db::repos::outreach as repo;
-use crate::db::repos::{audit, researchers, users};
+use crate::db::repos::{audit, booking_settings, researchers, users};
 use crate::domain::password::PasswordPolicy;
-use crate::domain::{text, Email, OutreachStatus, ResearcherId, ResearcherStatus, Role};
+use crate::domain::{text, zone, Email, OutreachStatus, ResearcherId, ResearcherStatus, Role};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::services::link_tokens::{self, LinkClaims, LinkProblem};
 use crate::services::mail::templates::{self, RegistrationWelcome};
@@ -111,7 +111,7 @@ pub struct ResearcherRegistration {
 
 fn check_timezone(tz: Option<String>, errs: &mut FieldErrors) -> Option<String> {
     let tz = tz.map(|t| t.trim().to_string()).filter(|t| !t.is_empty())?;
-    match crate::domain::availability::parse_timezone(&tz) {
+    match zone::parse(&tz) {
         Ok(z) => Some(z.name().to_string()),
         Err(m) => {
             errs.add("timezone", m);
@@ -196,12 +196,16 @@ pub async fn register(
                 timezone.as_deref(),
                 now,
             )?;
+            // The person's zone: the one picked, else the profile's, else UTC.
+            let profile_zone = booking_settings::timezone(tx, rid)?;
+            let account_zone = zone::first_of([profile_zone.as_deref()], zone::DEFAULT);
             let new = users::NewUser {
                 email: &account_email,
                 name: &name,
                 role: Role::Researcher,
                 password_hash: &hash,
                 terms_version: Some(terms::TERMS_VERSION),
+                timezone: account_zone.name(),
             };
             let user = users::insert(tx, &keys, &new, now)?;
             // The link proved the mailbox.
@@ -314,6 +318,9 @@ pub async fn link_profile(
                 return Err(LinkProblem::AlreadyClaimed.into_error());
             }
             researchers::set_listing_consent(tx, rid, terms::TERMS_VERSION, timezone.as_deref(), now)?;
+            if let Some(z) = &timezone {
+                booking_settings::set_timezone(tx, rid, z, now)?;
+            }
             if !account.email_verified {
                 users::mark_email_verified(tx, uid, now)?;
             }

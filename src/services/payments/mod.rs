@@ -19,7 +19,7 @@ use crate::db::repos::billing;
 use crate::db::repos::ledger::{self, LedgerFilter};
 use crate::domain::billing::BillingDetails;
 use crate::domain::{ConsultingSessionId, InvoiceId, PaymentStatus, SessionStatus};
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, FieldErrors};
 use crate::pagination::{Page, PageParams};
 use crate::services::accounts::Principal;
 use crate::state::AppState;
@@ -107,27 +107,25 @@ pub async fn set_billing(
     region: Option<&str>,
     details: BillingDetails,
 ) -> AppResult<()> {
+    let mut errs = FieldErrors::new();
     let country = country.trim().to_uppercase();
     if country.len() != 2 || !country.bytes().all(|b| b.is_ascii_uppercase()) {
-        return Err(AppError::field(
-            "country",
-            "must be a two-letter country code such as DE",
-        ));
+        errs.add("country", "must be a two-letter country code such as DE");
     }
     for (field, value, max) in [
         ("name", &details.name, 200),
         ("address", &details.address, 500),
         ("tax_id", &details.tax_id, 50),
     ] {
-        crate::domain::text::optional_block(Some(value), max)
-            .map_err(|m| AppError::field(field, m))?;
+        errs.check(field, crate::domain::text::optional_block(Some(value), max));
     }
     let region = region
         .map(|r| r.trim().to_uppercase())
         .filter(|r| !r.is_empty());
     if region.as_ref().is_some_and(|r| r.len() > 10) {
-        return Err(AppError::field("region", "must be at most 10 characters"));
+        errs.add("region", "must be at most 10 characters");
     }
+    errs.into_result()?;
     let details = BillingDetails {
         name: details.name.trim().to_string(),
         address: details.address.trim().to_string(),

@@ -54,12 +54,7 @@ pub async fn act(
         Action::AnswerProposal(yes) => reschedule::answer_proposal(state, row, party, yes).await?,
         Action::NoShow { absent } => lifecycle::no_show(state, row, party, absent).await?,
     };
-    Ok(view(
-        row,
-        party,
-        state.now(),
-        state.config.sessions.completion_grace_hours,
-    ))
+    Ok(view(row, party, state.now(), &state.config.sessions))
 }
 
 /// A request as its e-mail answer link shows it to the researcher.
@@ -83,7 +78,7 @@ pub async fn by_link(
             row.clone(),
             Party::Researcher,
             state.now(),
-            state.config.sessions.completion_grace_hours,
+            &state.config.sessions,
         ),
         researcher_timezone: row.researcher_timezone.clone(),
         row,
@@ -104,10 +99,5 @@ pub async fn answer(
     } else {
         lifecycle::decline(state, row, party, reason).await?
     };
-    Ok(view(
-        row,
-        party,
-        state.now(),
-        state.config.sessions.completion_grace_hours,
-    ))
+    Ok(view(row, party, state.now(), &state.config.sessions))
 }

@@ -54,6 +54,11 @@ fn request_hash(keys: &crate::crypto::Keyring, req: &BookRequest) -> String {
     keys.blind_index("idempotency", &body)
 }
 
+/// The topic as `book` takes it (a form checks it beside its other fields).
+pub fn check_topic(topic: &str) -> AppResult<String> {
+    text::block(topic, TOPIC_MAX).map_err(|m| AppError::field("topic", m))
+}
+
 fn slot_taken() -> AppError {
     AppError::conflict(
         "slot_unavailable",
@@ -82,7 +87,7 @@ async fn book_once(
     mut req: BookRequest,
     idempotency_key: Option<String>,
 ) -> AppResult<Booked> {
-    req.topic = text::block(&req.topic, TOPIC_MAX).map_err(|m| AppError::field("topic", m))?;
+    req.topic = check_topic(&req.topic)?;
     if let Some(k) = &idempotency_key {
         check_key(k)?;
     }
@@ -130,12 +135,7 @@ async fn book_once(
         crate::services::mail::wake(state);
     }
     Ok(Booked {
-        session: view(
-            row,
-            Party::Reader,
-            now,
-            state.config.sessions.completion_grace_hours,
-        ),
+        session: view(row, Party::Reader, now, &state.config.sessions),
         replayed,
     })
 }

@@ -8,6 +8,7 @@ use icalendar::{Calendar, Component, Event, EventLike, EventStatus, Property};
 
 use crate::db::repos::consulting_sessions::SessionRow;
 use crate::db::repos::mail_outbox::Attachment;
+use crate::domain::zone::{self, Tz};
 use crate::domain::ConsultingSessionId;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -40,16 +41,22 @@ pub fn uid(public_url: &str, id: ConsultingSessionId) -> String {
     format!("colloquy-session-{id}@{host}")
 }
 
-/// The invite as text.
+/// The invite as text; its description gives the time in `tz`, the
+/// recipient's zone (calendars show `DTSTART` in their own).
 pub fn render(
     s: &SessionRow,
     method: Method,
     public_url: &str,
     session_url: &str,
     people: &People<'_>,
+    tz: Tz,
     now: DateTime<Utc>,
 ) -> String {
-    let mut description = format!("Topic: {}\n", s.topic);
+    let mut description = format!(
+        "When: {}\nTopic: {}\n",
+        zone::span_named(s.start, s.end, tz),
+        s.topic
+    );
     if let Some(u) = &s.meeting_url {
         description.push_str(&format!("Join: {u}\n"));
     }

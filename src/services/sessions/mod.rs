@@ -22,8 +22,10 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::config::SessionsConfig;
 use crate::db::repos::consulting_sessions::{self, ListFilter, SessionEvent, SessionRow};
 use crate::db::repos::researchers;
+use crate::domain::zone::{self, Tz};
 use crate::domain::{ConsultingSessionId, PaperId, QueryId, ResearcherId, SessionStatus, UserId};
 use crate::error::{AppError, AppResult};
 use crate::pagination::{Page, PageParams};
@@ -96,6 +98,10 @@ pub struct SessionView {
     pub cancelled_by: Option<String>,
     /// Who did not come, when a no-show was reported.
     pub no_show_party: Option<String>,
+    /// The researcher's IANA zone: the one their pages and e-mails use.
+    pub researcher_timezone: String,
+    /// The reader's IANA zone (`UTC` until they pick one).
+    pub reader_timezone: String,
     /// The caller's part: reader, researcher or admin.
     pub your_role: Party,
     /// What the caller may do now, e.g. `accept`, `cancel`.
@@ -132,13 +138,35 @@ impl From<SessionEvent> for HistoryEntry {
     }
 }
 
-pub fn view(s: SessionRow, party: Party, now: DateTime<Utc>, grace_hours: i64) -> SessionView {
-    let actions = lifecycle::allowed_actions(&s, party, now, grace_hours)
+/// The zone a participant reads the session's times in: the account's;
+/// for the researcher else the profile's, else `[sessions]
+/// default_timezone`; for the reader else UTC.
+pub fn zone_of(s: &SessionRow, party: Party, c: &SessionsConfig) -> Tz {
+    match party {
+        Party::Researcher => zone::first_of(
+            [
+                s.researcher_timezone.as_deref(),
+                Some(c.default_timezone.as_str()),
+            ],
+            zone::DEFAULT,
+        ),
+        Party::Reader | Party::Admin => {
+            zone::first_of([s.reader_timezone.as_deref()], zone::DEFAULT)
+        }
+    }
+}
+
+pub fn view(s: SessionRow, party: Party, now: DateTime<Utc>, c: &SessionsConfig) -> SessionView {
+    let actions = lifecycle::allowed_actions(&s, party, now, c.completion_grace_hours)
         .into_iter()
         .map(str::to_string)
         .collect();
     let joinable = matches!(s.status, SessionStatus::Accepted | SessionStatus::Completed);
+    let researcher_timezone = zone_of(&s, Party::Researcher, c).name().to_string();
+    let reader_timezone = zone_of(&s, Party::Reader, c).name().to_string();
     SessionView {
+        researcher_timezone,
+        reader_timezone,
         id: s.id,
         status: s.status,
         researcher_id: s.researcher_id,
@@ -208,12 +236,7 @@ pub async fn get(
         .read(move |c| consulting_sessions::events(c, id))
         .await?;
     Ok(SessionDetail {
-        session: view(
-            row,
-            party,
-            state.now(),
-            state.config.sessions.completion_grace_hours,
-        ),
+        session: view(row, party, state.now(), &state.config.sessions),
         events: events.into_iter().map(HistoryEntry::from).collect(),
     })
 }
@@ -280,12 +303,11 @@ pub async fn list(
         })
         .await?;
     let now = state.now();
-    let grace = state.config.sessions.completion_grace_hours;
     let views = rows
         .into_iter()
         .map(|r| {
             let party = party_of(&r, who).unwrap_or(Party::Admin);
-            view(r, party, now, grace)
+            view(r, party, now, &state.config.sessions)
         })
         .collect();
     Ok(Page::from_rows(views, limit, |v: &SessionView| v.id))
@@ -293,7 +315,13 @@ pub async fn list(
 
 /// The calendar file of a session (participants only).
 pub async fn ics(state: &AppState, who: &Principal, id: ConsultingSessionId) -> AppResult<String> {
-    let (row, _) = load_for(state, who, id).await?;
+    let (row, party) = load_for(state, who, id).await?;
+    let tz = match party {
+        Party::Admin => crate::services::accounts::zone_of(
+            &crate::services::accounts::get_user(state, who.user_id).await?,
+        ),
+        p => zone_of(&row, p, &state.config.sessions),
+    };
     let method = match row.status {
         SessionStatus::Accepted | SessionStatus::Completed | SessionStatus::NoShow => {
             calendar::Method::Request
@@ -306,7 +334,7 @@ pub async fn ics(state: &AppState, who: &Principal, id: ConsultingSessionId) -> 
             ))
         }
     };
-    notify::invite_for(state, &row, method).await
+    notify::invite_for(state, &row, method, tz).await
 }
 
 /// The session behind an e-mail's accept/decline link: the link is the

@@ -3,6 +3,7 @@
 //! them to book); only the researcher or an admin may change them.
 
 use chrono::{DateTime, Duration, Utc};
+use chrono_tz::Tz;
 use rusqlite::Connection;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -12,10 +13,10 @@ use crate::db::repos::booking_settings;
 use crate::db::repos::{consulting_sessions, researchers};
 pub use crate::domain::availability::BookingSettings as SettingsBody;
 use crate::domain::availability::{
-    self, parse_timezone, Availability, Exception, Rule, Settings, Slot,
+    self, parse_timezone, Availability, Exception, FieldError, Rule, Settings, Slot,
 };
 use crate::domain::ResearcherId;
-use crate::error::{AppError, AppResult};
+use crate::error::{AppError, AppResult, FieldErrors};
 use crate::services::accounts::Principal;
 use crate::state::AppState;
 
@@ -54,9 +55,38 @@ fn defaults(c: &SessionsConfig, tz: Option<String>) -> SettingsBody {
     }
 }
 
-/// Checks every field; the error names the first bad one.
+/// Checks every field; the error names every bad one.
 pub fn check(body: &SettingsBody) -> AppResult<Settings> {
-    body.check().map_err(|(f, m)| AppError::field(&f, m))
+    body.check().map_err(invalid)
+}
+
+/// A validation error naming every problem (`rules[2]`, `timezone`, …).
+pub fn invalid(problems: Vec<FieldError>) -> AppError {
+    let mut errs = FieldErrors::new();
+    for (field, message) in problems {
+        errs.add(&field, message);
+    }
+    match errs.into_result() {
+        Err(e) => e,
+        Ok(()) => AppError::internal("a validation error without problems"),
+    }
+}
+
+/// Checks a whole availability body (zone, rules, exceptions), naming
+/// every problem. Rules are kept as written (`thursday`, `9:00`).
+pub fn check_availability(body: &AvailabilityBody) -> AppResult<(Tz, Availability)> {
+    let zone = parse_timezone(&body.timezone);
+    let parsed = Availability::parse(&body.rules, &body.exceptions);
+    match (zone, parsed) {
+        (Ok(z), Ok(a)) => Ok((z, a)),
+        (zone, parsed) => {
+            let mut problems = parsed.err().unwrap_or_default();
+            if let Err(m) = zone {
+                problems.insert(0, ("timezone".into(), m));
+            }
+            Err(invalid(problems))
+        }
+    }
 }
 
 /// Loads settings (or the configured defaults) and availability.
@@ -75,7 +105,7 @@ pub fn load(conn: &Connection, config: &SessionsConfig, id: ResearcherId) -> App
     let availability = booking_settings::availability(conn, id)?
         .map(|(rules, exceptions)| Availability::parse(&rules, &exceptions))
         .transpose()
-        .map_err(|(f, m)| AppError::internal(format!("stored availability {f}: {m}")))?;
+        .map_err(|p| AppError::internal(format!("stored availability: {p:?}")))?;
     Ok(Loaded {
         body,
         settings,
@@ -165,8 +195,11 @@ pub async fn put_availability(
     id: ResearcherId,
     body: AvailabilityBody,
 ) -> AppResult<AvailabilityBody> {
-    let tz = parse_timezone(&body.timezone).map_err(|m| AppError::field("timezone", m))?;
-    Availability::parse(&body.rules, &body.exceptions).map_err(|(f, m)| AppError::field(&f, m))?;
+    let (tz, _) = check_availability(&body)?;
+    let body = AvailabilityBody {
+        timezone: tz.name().to_string(),
+        ..body
+    };
     let who = *who;
     let now = state.now();
     state
@@ -175,10 +208,7 @@ pub async fn put_availability(
             require_manager(tx, &who, id)?;
             booking_settings::set_timezone(tx, id, tz.name(), now)?;
             booking_settings::save_availability(tx, id, &body.rules, &body.exceptions, now)?;
-            Ok(AvailabilityBody {
-                timezone: tz.name().to_string(),
-                ..body
-            })
+            Ok(body)
         })
         .await
 }

@@ -38,6 +38,7 @@ pub struct SessionRow {
     pub researcher_name: String,
     /// The researcher's account, once they registered.
     pub researcher_user: Option<UserId>,
+    /// The researcher's zone: their account's, else the profile's.
     pub researcher_timezone: Option<String>,
     pub reader_id: UserId,
     pub reader_name: String,
@@ -68,7 +69,7 @@ pub struct SessionRow {
     pub updated_at: Time,
 }
 
-const SELECT: &str = "SELECT s.id, s.researcher_id, r.name, r.user_id, r.timezone, s.reader_id, u.name, u.timezone,
+const SELECT: &str = "SELECT s.id, s.researcher_id, r.name, r.user_id, COALESCE(ru.timezone, r.timezone), s.reader_id, u.name, u.timezone,
         s.paper_id, p.title, s.query_id, s.topic_enc, s.status, s.start_at, s.end_at, s.duration_minutes,
         s.price_minor, s.currency, s.expires_at, s.meeting_provider, s.meeting_id, s.meeting_url_enc,
         s.meeting_password_enc, s.ics_sequence, s.proposed_start_at, s.proposed_end_at, s.proposed_by,
@@ -76,6 +77,7 @@ const SELECT: &str = "SELECT s.id, s.researcher_id, r.name, r.user_id, r.timezon
     FROM consulting_sessions s
     JOIN researchers r ON r.id = s.researcher_id
     JOIN users u ON u.id = s.reader_id
+    LEFT JOIN users ru ON ru.id = r.user_id
     LEFT JOIN papers p ON p.id = s.paper_id";
 
 fn time(r: &Row<'_>, i: usize) -> AppResult<Time> {
