@@ -11,6 +11,7 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize, Serializer};
 
 mod accounts;
+pub mod institution;
 mod jobs;
 mod payments;
 mod providers;
@@ -18,6 +19,7 @@ mod sessions;
 mod smtp;
 
 pub use accounts::{AccountsConfig, AuthConfig, EmailVerification};
+pub use institution::{Brand, InstitutionConfig};
 pub use jobs::{check_schedule, JobsConfig};
 pub use payments::{
     InvoicesConfig, PaymentsConfig, PaymentsMode, PlanConfig, StripeConfig, TaxConfig, TaxMode,
@@ -66,6 +68,9 @@ impl Serialize for Secret {
 #[derive(Debug, Clone, Default, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct Config {
+    /// The file this configuration was read from (`--config`); not a key.
+    #[serde(skip)]
+    pub source: Option<PathBuf>,
     pub server: ServerConfig,
     pub storage: StorageConfig,
     pub auth: AuthConfig,
@@ -188,27 +193,6 @@ impl Default for SecurityConfig {
 
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct InstitutionConfig {
-    /// Shown in the page header, the terms and e-mails.
-    pub name: String,
-    /// Where users write with questions about the service and their data.
-    pub contact_email: String,
-    /// The law the terms are given under, for example "Germany".
-    pub jurisdiction: String,
-}
-
-impl Default for InstitutionConfig {
-    fn default() -> Self {
-        Self {
-            name: "Colloquy".into(),
-            contact_email: "privacy@example.org".into(),
-            jurisdiction: "the institution's home country".into(),
-        }
-    }
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
 pub struct OutreachConfig {
     /// A researcher invited within this many days is not invited again
     /// (readers' interest is still recorded).
@@ -317,10 +301,11 @@ impl Config {
             figment = figment.merge(Env::raw().only(&[name]).map(move |_| key.into()));
         }
         figment = figment.merge(Env::prefixed("COLLOQUY__").split("__"));
-        let config: Config = figment
+        let mut config: Config = figment
             .extract()
             .map_err(|e| ConfigError::Parse(e.to_string()))?;
         config.validate()?;
+        config.source = path.map(Path::to_path_buf);
         Ok(config)
     }
 
@@ -501,6 +486,10 @@ mod tests {
         let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("config.example.toml");
         let example = Config::load(Some(&path)).unwrap();
         assert_eq!(example.redacted_toml(), Config::default().redacted_toml());
+        assert_eq!(
+            example.institution.name, "",
+            "no institution name by default"
+        );
         let text = std::fs::read_to_string(&path).unwrap();
         let defaults: toml::Table = toml::from_str(&Config::default().redacted_toml()).unwrap();
         let listed: toml::Table = toml::from_str(&text).unwrap();

@@ -6,6 +6,7 @@ pub mod billing;
 pub mod email;
 pub mod ids;
 pub mod ip;
+pub mod labels;
 pub mod money;
 pub mod paper;
 pub mod password;

@@ -331,31 +331,6 @@ pub async fn get(state: &AppState, id: PaperId) -> AppResult<Arc<PaperView>> {
     })
 }
 
-/// Full-text search over titles and author names, newest first.
-pub async fn search(
-    state: &AppState,
-    q: Option<String>,
-    author: Option<String>,
-    page: &PageParams,
-) -> AppResult<Page<PaperView>> {
-    let limit = page.limit()?;
-    let before = page.after_id()?;
-    for (field, v) in [("q", &q), ("author", &author)] {
-        if v.as_deref().is_some_and(|s| s.chars().count() > 200) {
-            return Err(AppError::field(field, "must be at most 200 characters"));
-        }
-    }
-    let rows = state
-        .db
-        .read(move |c| papers::search(c, q.as_deref(), author.as_deref(), before, limit + 1))
-        .await?;
-    Ok(Page::from_rows(
-        rows.into_iter().map(PaperView::from).collect(),
-        limit,
-        |p| p.id,
-    ))
-}
-
 async fn require_paper(state: &AppState, id: PaperId) -> AppResult<()> {
     if state.db.read(move |c| papers::exists(c, id)).await? {
         Ok(())

@@ -52,6 +52,12 @@ pub struct ResearcherView {
     /// The profile belongs to an account (its researcher registered or
     /// claimed it).
     pub claimed: bool,
+    /// Readers can book a session now: the owner's account is active and
+    /// has published times.
+    pub bookable: bool,
+    /// The average review, once there are reviews; null until then (never
+    /// a made-up value).
+    pub rating: Option<RatingView>,
     /// Admins only.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub email: Option<String>,
@@ -61,6 +67,28 @@ pub struct ResearcherView {
     /// Admins only: where each field came from.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub sources: Option<BTreeMap<String, SourceView>>,
+}
+
+/// What readers' reviews add up to. Nothing fills it yet: reviews come
+/// with their own issue, and until then every profile has `rating: None`.
+#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
+pub struct RatingView {
+    /// 1.0 to 5.0.
+    pub average: f64,
+    /// How many reviews the average is of (at least 1).
+    pub reviews: u32,
+}
+
+impl RatingView {
+    /// "4.6 of 5 (12 reviews)".
+    pub fn label(&self) -> String {
+        let plural = if self.reviews == 1 {
+            "review"
+        } else {
+            "reviews"
+        };
+        format!("{:.1} of 5 ({} {plural})", self.average, self.reviews)
+    }
 }
 
 fn view(
@@ -85,6 +113,8 @@ fn view(
         recent_works: r.recent_works,
         collected_at: r.collected_at,
         claimed: r.user_id.is_some(),
+        bookable: false,
+        rating: None,
         email: if admin { r.email } else { None },
         email_quality: if admin { r.email_quality } else { None },
         sources: if admin { sources } else { None },
@@ -113,6 +143,32 @@ async fn sources_of(state: &AppState, id: ResearcherId) -> AppResult<BTreeMap<St
     ))
 }
 
+/// Sets `bookable` on each view, in one query.
+async fn mark_bookable(state: &AppState, views: &mut [ResearcherView]) -> AppResult<()> {
+    let ids: Vec<ResearcherId> = views.iter().filter(|v| v.claimed).map(|v| v.id).collect();
+    let bookable = state
+        .db
+        .read(move |c| researchers::bookable_among(c, &ids))
+        .await?;
+    for v in views {
+        v.bookable = bookable.contains(&v.id);
+    }
+    Ok(())
+}
+
+/// The profile of each of a paper's authors, by author position (0-based),
+/// for linking the author list to profiles.
+pub async fn author_profiles(
+    state: &AppState,
+    paper: PaperId,
+) -> AppResult<BTreeMap<i64, ResearcherId>> {
+    let rows = state
+        .db
+        .read(move |c| researchers::author_profiles(c, paper))
+        .await?;
+    Ok(rows.into_iter().collect())
+}
+
 /// One researcher; anyone may read the public fields.
 pub async fn get(
     state: &AppState,
@@ -131,7 +187,10 @@ pub async fn get(
     } else {
         None
     };
-    Ok(view(row, admin, sources))
+    let mut one = [view(row, admin, sources)];
+    mark_bookable(state, &mut one).await?;
+    let [v] = one;
+    Ok(v)
 }
 
 /// A paper's researchers in author order.
@@ -171,6 +230,7 @@ pub async fn for_paper(
     } else {
         None
     };
+    mark_bookable(state, &mut items).await?;
     Ok(Page { items, next_cursor })
 }
 
@@ -190,12 +250,14 @@ pub async fn search(
         .db
         .read(move |c| researchers::search(c, &keys, name.as_deref(), before, limit + 1))
         .await?;
-    let views = rows.into_iter().map(|r| view(r, true, None)).collect();
+    let mut views: Vec<ResearcherView> = rows.into_iter().map(|r| view(r, true, None)).collect();
+    mark_bookable(state, &mut views).await?;
     Ok(Page::from_rows(views, limit, |v: &ResearcherView| v.id))
 }
 
 /// The full view (e-mail and sources included), for admins and for the
-/// researcher's own registration page.
+/// researcher's own registration page (`bookable` is false: the page is
+/// for a profile nobody owns yet).
 pub fn admin_view(row: ResearcherRow, sources: Vec<researchers::FieldSource>) -> ResearcherView {
     view(row, true, Some(source_map(sources)))
 }

@@ -150,7 +150,7 @@ fn send_link_in(
         now + Duration::hours(hours),
     )?;
     let content = account_templates::email_verification(&EmailVerification {
-        institution: st.config.institution.name.clone(),
+        institution: st.config.institution.brand(),
         name: name.to_string(),
         verify_url: format!("{}/verify-email/{token}", st.config.public_url()),
         valid_hours: hours,
@@ -174,7 +174,7 @@ fn registration_attempt_in(
 ) -> AppResult<()> {
     let to = Email::parse(&owner.email).map_err(AppError::internal)?;
     let content = account_templates::registration_attempt(&RegistrationAttempt {
-        institution: st.config.institution.name.clone(),
+        institution: st.config.institution.brand(),
         name: owner.name.clone(),
         login_url: format!("{}/login", st.config.public_url()),
         contact_email: st.config.institution.contact_email.clone(),
@@ -245,7 +245,9 @@ pub async fn verify_email(state: &AppState, token: &str, ip: Option<IpAddr>) -> 
 }
 
 /// Mails a new verification link to the signed-in account (rate limited).
-pub async fn resend_verification(state: &AppState, who: &Principal) -> AppResult<()> {
+/// A new confirmation link; answers whether its mail leaves the server or
+/// is held for an admin.
+pub async fn resend_verification(state: &AppState, who: &Principal) -> AppResult<mail::Delivery> {
     if !state.config.email_verification_on() {
         return Err(AppError::conflict(
             "verification_off",
@@ -280,5 +282,5 @@ pub async fn resend_verification(state: &AppState, who: &Principal) -> AppResult
         })
         .await?;
     mail::wake(state);
-    Ok(())
+    Ok(mail::delivery(state))
 }

@@ -26,7 +26,7 @@ async fn register_login_and_me_work() {
         .unwrap();
     assert_eq!(
         me,
-        json!({"id": created["id"], "email": "marie.curie@sorbonne.fr", "name": "Marie Curie", "role": "user", "is_subscribed": false, "timezone": "UTC", "email_verified": false})
+        json!({"id": created["id"], "email": "marie.curie@sorbonne.fr", "name": "Marie Curie", "role": "user", "is_subscribed": false, "timezone": "UTC", "email_verified": false, "status": "active"})
     );
 }
 

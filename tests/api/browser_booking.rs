@@ -80,7 +80,7 @@ async fn a_reader_books_a_slot_and_the_researcher_accepts_it_in_the_browser() {
         .for_element(Locator::Css("#session-status"))
         .await
         .unwrap();
-    assert!(body_text(&c).await.contains("Your request is on its way"));
+    assert!(body_text(&c).await.contains("Your request is made"));
     assert_eq!(text_of(&c, "#session-status").await, "requested");
     let session_url = c.current_url().await.unwrap().to_string();
     let session_id: i64 = session_url.rsplit('/').next().unwrap().parse().unwrap();

@@ -110,7 +110,9 @@ async fn a_newcomer_goes_from_serve_to_an_accepted_session_without_provider_keys
         .for_element(Locator::Css(".flash-success"))
         .await
         .unwrap();
-    assert!(flash(&c).await.contains("invitation is on its way"));
+    assert!(flash(&c)
+        .await
+        .contains("invitation is held: an admin must send it"));
 
     // 4. The invitation waits in the mailbox; its link is on the message page.
     c.goto(&app.url("/admin/mail")).await.unwrap();

@@ -51,6 +51,8 @@ pub struct Visit {
 pub struct Seeded {
     paper: i64,
     researcher: i64,
+    /// The researcher's account, for the admin's account page.
+    researcher_user: i64,
     invited: i64,
     accepted: i64,
     requested: i64,
@@ -140,6 +142,7 @@ pub async fn seed(app: &TestApp) -> Seeded {
     Seeded {
         paper,
         researcher: p.researcher.researcher_id,
+        researcher_user: p.researcher.user_id,
         invited,
         accepted: p.id,
         requested,
@@ -335,8 +338,14 @@ pub fn visits(s: &Seeded) -> Vec<Visit> {
             "/admin/outreach".into(),
             &[
                 "td.row-action button",
-                "form[action='/admin/outreach/paper'] button",
+                "#paper-picker form[role='search'] button",
             ],
+        ),
+        v(
+            Admin,
+            "/admin/outreach",
+            "/admin/outreach?paper_q=Analytical".into(),
+            &["#paper-picker form[action='/admin/outreach/paper'] button"],
         ),
         v(
             Admin,
@@ -361,6 +370,30 @@ pub fn visits(s: &Seeded) -> Vec<Visit> {
             "/admin/researchers/{id}",
             format!("/admin/researchers/{}", s.invited),
             &["#email-form button[type='submit']"],
+        ),
+        v(
+            Admin,
+            "/admin/researchers/{id}",
+            format!(
+                "/admin/researchers/{}?account_q={READER}&merge_q=Ada",
+                s.invited
+            ),
+            &[
+                "#account-picker form[action$='/link'] button",
+                "#merge-picker form[role='search'] button",
+            ],
+        ),
+        v(
+            Admin,
+            "/admin/users/{id}",
+            format!("/admin/users/{}", s.researcher_user),
+            &["button#disable", "button#delete"],
+        ),
+        v(
+            Admin,
+            "/admin/settings",
+            "/admin/settings".into(),
+            &["main a[href='/admin/mail?status=held']"],
         ),
         v(
             Admin,

@@ -366,11 +366,13 @@ async fn inviting_by_email_from_the_admin_page_sets_the_address_and_queues_the_i
         .unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(r.url().path(), back);
-    assert!(r
-        .text()
-        .await
-        .unwrap()
-        .contains("The invitation is on its way"));
+    let page = r.text().await.unwrap();
+    assert!(
+        page.contains("The invitation is held: an admin must send it")
+            && page.contains(r#"href="/admin/mail?status=held""#)
+            && !page.contains("on its way"),
+        "no mail server: the page says the mail is held, and where"
+    );
 
     let sent = mails(&app, "outreach_request");
     assert_eq!(sent.len(), 1);

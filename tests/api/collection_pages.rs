@@ -44,7 +44,10 @@ async fn a_reader_collects_a_paper_from_its_page_and_sees_the_profiles() {
     assert_eq!(status, 200);
     assert!(!partial.contains("<html"), "htmx gets the section only");
     assert!(partial.contains(NAME) && partial.contains("h-index"));
-    assert!(partial.contains("Last collection: <strong>completed</strong>"));
+    assert!(
+        !partial.contains("Last collection"),
+        "how the collection went is for admins only"
+    );
     assert!(
         !partial.contains("every 2s"),
         "polling stops when the job is done"
@@ -110,12 +113,14 @@ async fn admin_pages_show_jobs_providers_and_each_fields_source() {
 
     let (status, jobs) = text(&web, app.url("/admin/jobs")).await;
     assert_eq!(status, 200);
-    assert!(jobs.contains("Job 1") && jobs.contains("completed") && jobs.contains("firecrawl"));
+    assert!(
+        jobs.contains("Job 1") && jobs.contains(">done<") && jobs.contains("Firecrawl (web pages)")
+    );
     let (_, filtered) = text(&web, app.url("/admin/jobs?status=failed")).await;
     assert!(filtered.contains("No jobs."));
 
     let (_, providers) = text(&web, app.url("/admin/providers")).await;
-    for name in ["openalex", "firecrawl", "rocketreach", "tavily"] {
+    for name in ["OpenAlex", "Firecrawl", "RocketReach", "Tavily"] {
         assert!(providers.contains(name), "{name} listed");
     }
 
@@ -127,8 +132,8 @@ async fn admin_pages_show_jobs_providers_and_each_fields_source() {
     let (status, detail) = text(&web, app.url("/admin/researchers/1")).await;
     assert_eq!(status, 200);
     assert!(detail.contains("Fields and where they came from"));
-    assert!(detail.contains("<code>h_index</code>") && detail.contains("openalex"));
-    assert!(detail.contains("<code>email</code>") && detail.contains("firecrawl"));
+    assert!(detail.contains("<td>h-index</td>") && detail.contains("OpenAlex"));
+    assert!(detail.contains("<td>E-mail</td>") && detail.contains("Firecrawl (web pages)"));
 
     // The retry form queues a finished job again.
     let r = web
@@ -137,7 +142,7 @@ async fn admin_pages_show_jobs_providers_and_each_fields_source() {
         .send()
         .await
         .unwrap();
-    assert!(r.text().await.unwrap().contains("Job 1 is queued again"));
+    assert!(r.text().await.unwrap().contains("Job 1 will run again"));
 
     let (reader, _) = signed_in_browser(&app, "reader@uni.edu").await;
     for path in [

@@ -174,7 +174,7 @@ async fn a_permanent_failure_fails_the_message_at_once_and_an_admin_can_retry_it
         .send()
         .await
         .unwrap();
-    assert!(r.text().await.unwrap().contains("queued again"));
+    assert!(r.text().await.unwrap().contains("will be sent again"));
     assert_eq!(mail::sender::send_due(&app.state).await.unwrap(), (1, 0));
     assert_eq!(sink.received().len(), 1);
 }
@@ -199,7 +199,7 @@ async fn without_smtp_mail_is_held_and_readable_in_the_mailbox() {
         .await
         .unwrap();
     assert!(
-        page.contains("No SMTP server is configured")
+        page.contains("No mail server is set")
             && page.contains("held@uni.edu")
             && page.contains("test message")
     );

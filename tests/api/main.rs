@@ -4,6 +4,8 @@
 //! database per test, and wiremock fakes for external services.
 
 mod account_time_zones;
+mod admin_accounts;
+mod admin_pages;
 mod audit_and_keys;
 mod auth;
 mod bad_input;
@@ -25,11 +27,13 @@ mod collection_merges;
 mod collection_pages;
 mod collection_providers;
 mod encryption_at_rest;
+mod find_bookable;
 mod forms_keep_input;
 mod forms_keep_input_admin;
 mod forms_keep_input_booking;
 mod health;
 mod helpers;
+mod honest_status;
 mod identity_attacks;
 mod jobs;
 mod layers;
@@ -50,6 +54,7 @@ mod payments_pages;
 mod payments_refunds;
 mod payments_subscriptions;
 mod payments_webhooks;
+mod pickers_and_names;
 mod review_findings;
 mod sessions;
 mod sessions_access;

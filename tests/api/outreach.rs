@@ -156,7 +156,8 @@ async fn a_reader_invites_an_author_and_the_link_in_the_mail_registers_them() {
         .await
         .unwrap();
     assert!(
-        page.contains("Wrote the first published program.") && page.contains("Source: firecrawl")
+        page.contains("Wrote the first published program.")
+            && page.contains("Source: Firecrawl (web pages)")
     );
 
     let r = register(&app, &invite).await;

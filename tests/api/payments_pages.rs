@@ -147,8 +147,8 @@ async fn paid_and_accepted_on_the_pages(s: &StripeApp) -> Accepted {
     let (landed, html) = reader.submit(&rpage, &format!("{rpage}/book"), &book).await;
     let id: i64 = landed["/sessions/".len()..].parse().expect(&landed);
     let here = format!("/sessions/{id}");
-    assert!(html.contains("Your request is on its way"), "{html}");
-    payment_is(&html, "pending · EUR 47.60 (tax EUR 7.60)");
+    assert!(html.contains("E-mail is held on this server"), "{html}");
+    payment_is(&html, "not paid yet · EUR 47.60 (tax EUR 7.60)");
     assert!(html.contains(r#"id="pay""#), "the reader can pay");
 
     // Unpaid, the researcher does not see it yet.
@@ -183,7 +183,7 @@ async fn paid_and_accepted_on_the_pages(s: &StripeApp) -> Accepted {
     assert_eq!(delivered(app, &capturable(app, id)).await, "processed");
     let (status, html) = reader.page(&format!("{here}?paid=1")).await;
     assert_eq!(status, 200, "the page Checkout returns to");
-    payment_is(&html, "authorized");
+    payment_is(&html, "card held");
     assert!(!html.contains(r#"id="pay""#), "nothing more to pay");
 
     // The researcher now sees it and accepts it on the page.
@@ -198,7 +198,7 @@ async fn paid_and_accepted_on_the_pages(s: &StripeApp) -> Accepted {
     assert_eq!(count(&s.stripe, "/capture").await, 1);
 
     let html = reader.page(&here).await.1;
-    payment_is(&html, "captured · EUR 47.60");
+    payment_is(&html, "paid · EUR 47.60");
     let links = invoice_links(&html);
     assert_eq!(links.len(), 1, "{html}");
     Accepted {
@@ -324,7 +324,7 @@ async fn the_account_page_offers_plans_and_subscribing_goes_to_checkout_only_wit
     assert_eq!(f["line_items[0][price]"], "price_1PgafmB7WZ01zgkW6dKueIc5");
     let html = web.page("/account").await.1;
     assert!(
-        html.contains("Monthly: <strong>incomplete</strong>"),
+        html.contains("Monthly: <strong>waiting for the first payment</strong>"),
         "{html}"
     );
 

@@ -1,5 +1,6 @@
 //! One module per aggregate; the only place SQL is written.
 
+pub mod account_removal;
 pub mod audit;
 pub mod auth_sessions;
 pub mod billing;

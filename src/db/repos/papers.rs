@@ -165,19 +165,26 @@ fn fts_terms(text: &str, column: Option<&str>) -> Vec<String> {
 }
 
 /// Newest first; `before` continues after the last id of the previous page.
+/// With `bookable_only`, only papers with an author readers can book.
 pub fn search(
     conn: &Connection,
     text: Option<&str>,
     author: Option<&str>,
+    bookable_only: bool,
     before: Option<PaperId>,
     limit: usize,
 ) -> AppResult<Vec<PaperRow>> {
     let mut terms = fts_terms(text.unwrap_or(""), None);
     terms.extend(fts_terms(author.unwrap_or(""), Some("authors")));
     let before = before.map_or(i64::MAX, |b| b.0);
+    let bookable = if bookable_only {
+        format!("AND {}", super::researchers::paper_has_bookable_author())
+    } else {
+        String::new()
+    };
     let mut papers = if terms.is_empty() {
         conn.prepare_cached(&format!(
-            "SELECT {COLUMNS} FROM papers p WHERE p.id < ?1 ORDER BY p.id DESC LIMIT ?2"
+            "SELECT {COLUMNS} FROM papers p WHERE p.id < ?1 {bookable} ORDER BY p.id DESC LIMIT ?2"
         ))?
         .query_map(params![before, limit as i64], from_row)?
         .collect::<Result<Vec<_>, _>>()?
@@ -185,7 +192,7 @@ pub fn search(
         let query = terms.join(" AND ");
         conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM papers_fts f JOIN papers p ON p.id = f.rowid
-             WHERE papers_fts MATCH ?1 AND p.id < ?2 ORDER BY p.id DESC LIMIT ?3"
+             WHERE papers_fts MATCH ?1 AND p.id < ?2 {bookable} ORDER BY p.id DESC LIMIT ?3"
         ))?
         .query_map(params![query, before, limit as i64], from_row)?
         .collect::<Result<Vec<_>, _>>()?
@@ -194,6 +201,21 @@ pub fn search(
         load_authors(conn, p)?;
     }
     Ok(papers)
+}
+
+/// Paper titles by id (the audit trail's targets).
+pub fn titles(
+    conn: &Connection,
+    ids: &[PaperId],
+) -> AppResult<std::collections::HashMap<PaperId, String>> {
+    let mut stmt = conn.prepare_cached("SELECT title FROM papers WHERE id = ?1")?;
+    let mut out = std::collections::HashMap::new();
+    for id in ids {
+        if let Some(title) = stmt.query_row([id], |r| r.get(0)).optional()? {
+            out.insert(*id, title);
+        }
+    }
+    Ok(out)
 }
 
 /// Records the state of researcher collection for a paper.

@@ -20,6 +20,8 @@ pub struct UserRow {
     pub terms_version: Option<String>,
     pub created_at: String,
     pub disabled: bool,
+    /// An admin deleted the account: its personal data is erased (V10).
+    pub deleted: bool,
     /// IANA zone for times on pages and in e-mails; `None`: not chosen.
     pub timezone: Option<String>,
     /// The account proved it owns its address (link, CLI or setup link).
@@ -38,7 +40,7 @@ pub struct NewUser<'a> {
 
 const COLUMNS: &str =
     "id, email_enc, name, role, password_hash, terms_version, created_at, disabled_at, timezone, \
-                       email_verified_at IS NOT NULL";
+                       email_verified_at IS NOT NULL, deleted_at IS NOT NULL";
 
 fn from_row(keys: &Keyring, r: &Row<'_>) -> AppResult<UserRow> {
     let email_enc: String = r.get(1)?;
@@ -54,6 +56,7 @@ fn from_row(keys: &Keyring, r: &Row<'_>) -> AppResult<UserRow> {
         disabled: r.get::<_, Option<String>>(7)?.is_some(),
         timezone: r.get(8)?,
         email_verified: r.get(9)?,
+        deleted: r.get(10)?,
     })
 }
 
@@ -129,6 +132,26 @@ pub fn list(
     Ok(out)
 }
 
+/// Accounts whose name contains `text` (case-insensitive for ASCII), in
+/// id order; for the admins' account picker.
+pub fn search_by_name(
+    conn: &Connection,
+    keys: &Keyring,
+    text: &str,
+    limit: usize,
+) -> AppResult<Vec<UserRow>> {
+    let pattern = format!("%{}%", text.replace(['%', '_'], ""));
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM users WHERE name LIKE ?1 AND deleted_at IS NULL ORDER BY id LIMIT ?2"
+    ))?;
+    let mut rows = stmt.query(params![pattern, limit as i64])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push(from_row(keys, r)?);
+    }
+    Ok(out)
+}
+
 pub fn update_password(
     conn: &Connection,
     id: UserId,
@@ -177,6 +200,88 @@ pub fn admin_exists(conn: &Connection) -> AppResult<bool> {
         )
         .optional()?
         .is_some())
+}
+
+/// Disables (or enables) an account; false if nothing changed. A deleted
+/// account stays disabled.
+pub fn set_disabled(
+    conn: &Connection,
+    id: UserId,
+    disabled: bool,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<bool> {
+    let n = if disabled {
+        conn.execute(
+            "UPDATE users SET disabled_at = ?2, updated_at = ?2 WHERE id = ?1 AND disabled_at IS NULL",
+            params![id, ts(now)],
+        )?
+    } else {
+        conn.execute(
+            "UPDATE users SET disabled_at = NULL, updated_at = ?2
+              WHERE id = ?1 AND disabled_at IS NOT NULL AND deleted_at IS NULL",
+            params![id, ts(now)],
+        )?
+    };
+    Ok(n == 1)
+}
+
+/// Whether an account is disabled (or deleted); false for no account.
+pub fn is_disabled(conn: &Connection, id: UserId) -> AppResult<bool> {
+    Ok(conn
+        .prepare_cached("SELECT disabled_at IS NOT NULL FROM users WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?
+        .unwrap_or(false))
+}
+
+/// Admins that can still sign in.
+pub fn active_admins(conn: &Connection) -> AppResult<i64> {
+    Ok(conn.query_row(
+        "SELECT COUNT(*) FROM users WHERE role = 'admin' AND disabled_at IS NULL",
+        [],
+        |r| r.get(0),
+    )?)
+}
+
+/// Erases the account row's personal data: the name, the address (a
+/// placeholder under a blind index no address has), the password (no hash
+/// verifies), the zone; disabled, role `user`, marked deleted.
+pub fn anonymise(
+    conn: &Connection,
+    keys: &Keyring,
+    id: UserId,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
+    let placeholder = format!("deleted-account-{id}@invalid");
+    conn.execute(
+        "UPDATE users SET name = 'Deleted account', email_enc = ?2, email_bidx = ?3,
+             password_hash = '!', role = 'user', timezone = NULL, email_verified_at = NULL,
+             terms_version = NULL, terms_accepted_at = NULL,
+             disabled_at = COALESCE(disabled_at, ?4), deleted_at = ?4, updated_at = ?4
+          WHERE id = ?1",
+        params![
+            id,
+            keys.encrypt(EMAIL_AAD, &placeholder),
+            format!("deleted:{id}"),
+            ts(now)
+        ],
+    )?;
+    Ok(())
+}
+
+/// Names of accounts by id (the audit trail's actors and targets).
+pub fn names(
+    conn: &Connection,
+    ids: &[UserId],
+) -> AppResult<std::collections::HashMap<UserId, String>> {
+    let mut stmt = conn.prepare_cached("SELECT name FROM users WHERE id = ?1")?;
+    let mut out = std::collections::HashMap::new();
+    for id in ids {
+        if let Some(name) = stmt.query_row([id], |r| r.get(0)).optional()? {
+            out.insert(*id, name);
+        }
+    }
+    Ok(out)
 }
 
 pub fn mark_email_verified(

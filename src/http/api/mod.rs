@@ -1,6 +1,7 @@
 //! The JSON API under `/api/v1`. Routes are registered through utoipa-axum,
 //! so the OpenAPI document is generated from the same list the router uses.
 
+pub mod admin_accounts;
 pub mod auth;
 pub mod availability;
 pub mod claims;
@@ -65,6 +66,9 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(users::terms_get))
         .routes(routes!(users::users_list))
         .routes(routes!(users::role_put))
+        .routes(routes!(admin_accounts::disable))
+        .routes(routes!(admin_accounts::enable))
+        .routes(routes!(admin_accounts::delete))
         .routes(routes!(users::audit_list))
         .routes(routes!(papers::create, papers::search))
         .routes(routes!(papers::get))

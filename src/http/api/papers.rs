@@ -11,6 +11,7 @@ use crate::error::AppResult;
 use crate::http::api::error::ErrorBody;
 use crate::http::extractors::{AppJson, AppPath, AppQuery, AuthUser, ClientIp};
 use crate::pagination::{Page, PageParams};
+use crate::services::paper_search::{self, PaperHit};
 use crate::services::papers::{self, PaperInput, PaperView, ProgressView, QueryView};
 use crate::state::AppState;
 
@@ -68,6 +69,9 @@ pub struct SearchParams {
     pub q: Option<String>,
     /// Words from author names only.
     pub author: Option<String>,
+    /// `true`: only papers with an author readers can book now (an account
+    /// with published times). Default `false`: all papers.
+    pub bookable: Option<bool>,
     pub limit: Option<usize>,
     pub cursor: Option<String>,
 }
@@ -100,18 +104,22 @@ pub async fn create(
     ))
 }
 
-/// Search papers by title and author (full text), newest first.
+/// Search papers by title and author (full text), newest first; each hit
+/// says whether an author can be booked, and `bookable=true` keeps only those.
 #[utoipa::path(get, path = "/api/v1/papers", tag = "papers", params(SearchParams),
-    responses((status = 200, body = Page<PaperView>), (status = 422, body = ErrorBody)))]
+    responses((status = 200, body = Page<PaperHit>), (status = 400, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn search(
     State(state): State<AppState>,
     AppQuery(p): AppQuery<SearchParams>,
-) -> AppResult<Json<Page<PaperView>>> {
+) -> AppResult<Json<Page<PaperHit>>> {
     let page = PageParams {
         limit: p.limit,
         cursor: p.cursor,
     };
-    Ok(Json(papers::search(&state, p.q, p.author, &page).await?))
+    let bookable = p.bookable.unwrap_or(false);
+    Ok(Json(
+        paper_search::search(&state, p.q, p.author, bookable, &page).await?,
+    ))
 }
 
 /// One paper with its authors.

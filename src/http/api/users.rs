@@ -10,7 +10,7 @@ use crate::error::AppResult;
 use crate::http::api::error::ErrorBody;
 use crate::http::extractors::{AdminUser, AppJson, AppPath, AppQuery, AuthUser, ClientIp};
 use crate::pagination::{Page, PageParams};
-use crate::services::accounts::Account;
+use crate::services::accounts::{Account, AccountStatus};
 use crate::services::admin::AuditEntry;
 use crate::services::{accounts, admin, terms};
 use crate::state::AppState;
@@ -27,6 +27,9 @@ pub struct UserView {
     pub timezone: Option<String>,
     /// The account proved it owns its address (a link, or made by an operator).
     pub email_verified: bool,
+    /// `active`, `disabled` (an admin stopped its log-in) or `deleted`
+    /// (its personal data is erased; name and address are placeholders).
+    pub status: AccountStatus,
 }
 
 impl From<Account> for UserView {
@@ -39,6 +42,7 @@ impl From<Account> for UserView {
             is_subscribed: false,
             timezone: u.timezone,
             email_verified: u.email_verified,
+            status: u.status,
         }
     }
 }

@@ -77,7 +77,7 @@ pub(super) async fn page(
         name: u.name,
         email: u.email,
         email_verified: u.email_verified,
-        role: u.role.as_str().into(),
+        role: u.role.label().into(),
         terms_version: u.terms_version.unwrap_or_else(|| "not recorded".into()),
         member_since: u.created_at.get(..10).unwrap_or_default().to_string(),
         errors,

@@ -9,7 +9,7 @@ use super::context::{render, Layout, Viewer};
 use super::form::PageForm;
 use super::outcome::flash_outcome;
 use super::PageError;
-use crate::domain::{Role, UserId};
+use crate::domain::{labels, Role, UserId};
 use crate::error::AppError;
 use crate::http::extractors::{AppPath, ClientIp};
 use crate::pagination::PageParams;
@@ -28,6 +28,41 @@ pub struct AdminPage {
     pub next_users: Option<String>,
     pub events: Vec<AuditEntry>,
     pub setup: admin::Setup,
+}
+
+impl AdminPage {
+    /// An audit action in words.
+    pub fn action(&self, action: &str) -> String {
+        labels::audit_action_label(action)
+    }
+
+    /// An audit target as a link: (the object's page, if it has one; what
+    /// the link says).
+    pub fn target(&self, e: &AuditEntry) -> Option<(Option<String>, String)> {
+        let target = e.target.as_deref()?;
+        let name = |fallback: String| e.target_name.clone().unwrap_or(fallback);
+        Some(match admin::target_parts(target) {
+            Some(("user", id)) => (
+                Some(format!("/admin/users/{id}")),
+                name(format!("account {id}")),
+            ),
+            Some(("researcher", id)) => (
+                Some(format!("/admin/researchers/{id}")),
+                name(format!("profile {id}")),
+            ),
+            Some(("paper", id)) => (Some(format!("/papers/{id}")), name(format!("paper {id}"))),
+            Some(("session", id)) => (Some(format!("/sessions/{id}")), format!("session {id}")),
+            Some(("mail", id)) => (Some(format!("/admin/mail/{id}")), format!("message {id}")),
+            Some(("job", id)) => (Some("/admin/jobs".into()), format!("collection job {id}")),
+            _ => match target.split_once(':') {
+                Some(("provider", p)) => (
+                    Some("/admin/providers".into()),
+                    labels::provider_label(p).to_string(),
+                ),
+                _ => (None, target.to_string()),
+            },
+        })
+    }
 }
 
 #[derive(Deserialize)]
@@ -96,6 +131,6 @@ pub async fn role_post(
     flash_outcome(
         &state,
         "/admin",
-        r.map(|u| format!("{} is now {}.", u.name, role.as_str())),
+        r.map(|u| format!("{} is now {}.", u.name, role.label())),
     )
 }

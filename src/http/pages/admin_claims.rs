@@ -28,6 +28,17 @@ pub struct ClaimsPage {
     pub reviews: Vec<MergeReviewView>,
 }
 
+impl ClaimsPage {
+    /// Why two profiles look alike, in words ("same ORCID").
+    pub fn reason(&self, reason: &str) -> String {
+        match reason.strip_prefix("same ") {
+            Some("email") => "same e-mail address".into(),
+            Some(field) => format!("same {}", crate::domain::labels::field_label(field)),
+            None => reason.to_string(),
+        }
+    }
+}
+
 #[derive(Deserialize)]
 pub struct DecisionForm {
     pub csrf_token: String,
@@ -181,26 +192,33 @@ pub async fn invite_by_email_post(
     };
     let who = viewer.require_admin(&back)?;
     viewer.check_csrf(&f.csrf_token)?;
-    let r = outreach::invite_by_email(&state, &who, id, &f.email, f.paper_id, ip)
-        .await
-        .map(|_| {
-            "The invitation is on its way (see Admin → Mailbox while no mail server is set)."
-                .to_string()
-        });
-    if f.return_to.is_some() {
-        // From a paper page: a bad address comes back on that page.
-        return match (r, f.paper_id) {
-            (Err(e), Some(paper)) if e.status_code() == 422 => {
-                super::papers::invite_failed(&state, &viewer, paper, id, f.email, e).await
+    let o = match outreach::invite_by_email(&state, &who, id, &f.email, f.paper_id, ip).await {
+        Ok(o) => o,
+        Err(e) => {
+            if f.return_to.is_some() {
+                // From a paper page: a bad address comes back on that page.
+                return match f.paper_id {
+                    Some(paper) if e.status_code() == 422 => {
+                        super::papers::invite_failed(&state, &viewer, paper, id, f.email, e).await
+                    }
+                    _ => super::outcome::flash_failure(&state, &back, e),
+                };
             }
-            (r, _) => flash_outcome(&state, &back, r),
-        };
-    }
-    let typed = AdminTyped {
-        email: Some(f.email),
-        ..AdminTyped::default()
+            let typed = AdminTyped {
+                email: Some(f.email),
+                ..AdminTyped::default()
+            };
+            return admin_outcome(&state, &viewer, id, "email", typed, &back, Err(e)).await;
+        }
     };
-    admin_outcome(&state, &viewer, id, "email", typed, &back, r).await
+    Ok(super::outcome::mail_outcome(
+        &state,
+        &back,
+        o.mail,
+        true,
+        "The invitation is on its way.",
+        "The invitation is held: an admin must send it from the mailbox.",
+    ))
 }
 
 pub async fn researcher_link_post(

@@ -10,8 +10,9 @@ use super::context::{redirect_with_flash, render, Layout, Viewer};
 use super::form::{CsrfOnly, PageForm};
 use super::form_errors::FormErrors;
 use super::outcome::flash_outcome;
+use super::picker::{self, PickOption, Picker};
 use super::PageError;
-use crate::domain::{JobId, ResearcherId};
+use crate::domain::{labels, JobId, JobStatus, ResearcherId};
 use crate::http::extractors::{AppPath, ClientIp};
 use crate::pagination::PageParams;
 use crate::services::collection::{self, JobView, ProviderView};
@@ -23,6 +24,7 @@ use crate::state::AppState;
 pub struct JobsPage {
     pub layout: Layout,
     pub jobs: Vec<JobView>,
+    pub statuses: &'static [JobStatus],
     pub status: String,
     pub next: Option<String>,
 }
@@ -33,6 +35,23 @@ pub struct ProvidersPage {
     pub layout: Layout,
     pub providers: Vec<ProviderView>,
 }
+
+/// Provider names and outcomes in words, for the collection pages.
+pub trait Words {
+    fn provider<'a>(&self, code: &'a str) -> &'a str {
+        labels::provider_label(code)
+    }
+    fn outcome<'a>(&self, code: &'a str) -> &'a str {
+        labels::outcome_label(code)
+    }
+    fn field<'a>(&self, code: &'a str) -> &'a str {
+        labels::field_label(code)
+    }
+}
+
+impl Words for JobsPage {}
+impl Words for ProvidersPage {}
+impl Words for ResearcherPage {}
 
 #[derive(Template)]
 #[template(path = "pages/admin_researchers.html")]
@@ -52,7 +71,10 @@ pub struct ResearcherPage {
     pub fields: Vec<(String, String, String, String, String)>,
     /// The account that owns the profile: (id, name, e-mail).
     pub owner: Option<(crate::domain::UserId, String, String)>,
-    /// The e-mail, link and merge forms as typed, after a failure.
+    /// Find an account to link, and a profile to merge into this one.
+    pub account_picker: Picker,
+    pub merge_picker: Picker,
+    /// The e-mail form as typed, after a failure.
     pub typed: AdminTyped,
     /// `errors.form`: `"email"`, `"link"` or `"merge"`.
     pub errors: FormErrors,
@@ -63,8 +85,17 @@ pub struct ResearcherPage {
 pub struct AdminTyped {
     /// `None`: show the saved address.
     pub email: Option<String>,
+    /// The link and merge forms' values: their pickers search for them.
     pub account: String,
     pub merge_id: String,
+}
+
+#[derive(Deserialize)]
+pub struct ResearcherQuery {
+    /// The account picker's search text (a name or an e-mail address).
+    pub account_q: Option<String>,
+    /// The merge picker's search text (a name).
+    pub merge_q: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -107,6 +138,7 @@ pub async fn jobs_get(
     Ok(render(&JobsPage {
         layout: viewer.layout("Collection jobs"),
         jobs: page.items,
+        statuses: JobStatus::ALL,
         status,
         next,
     }))
@@ -125,7 +157,7 @@ pub async fn job_retry_post(
     flash_outcome(
         &state,
         "/admin/jobs",
-        r.map(|_| format!("Job {id} is queued again.")),
+        r.map(|_| format!("Job {id} will run again shortly.")),
     )
 }
 
@@ -155,7 +187,7 @@ pub async fn provider_enable_post(
         &state,
         "/admin/providers",
         "success",
-        &format!("{name} is enabled again."),
+        &format!("{} is enabled again.", labels::provider_label(&name)),
     ))
 }
 
@@ -223,18 +255,92 @@ fn shown(r: &ResearcherView, field: &str) -> String {
     }
 }
 
+/// The two pickers of a researcher's admin page, with what matches.
+async fn pickers(
+    state: &AppState,
+    viewer: &Viewer,
+    who: &crate::services::accounts::Principal,
+    id: ResearcherId,
+    q: ResearcherQuery,
+) -> Result<(Picker, Picker), PageError> {
+    let (account_q, merge_q) = (picker::query(&q.account_q), picker::query(&q.merge_q));
+    let accounts = match &account_q {
+        Some(text) => crate::services::admin::find_accounts(state, who, text).await?,
+        None => Vec::new(),
+    };
+    let profiles = match &merge_q {
+        Some(text) => {
+            let page = PageParams {
+                limit: Some(20),
+                cursor: None,
+            };
+            researchers::search(state, who, Some(text.clone()), &page)
+                .await?
+                .items
+        }
+        None => Vec::new(),
+    };
+    let page = format!("/admin/researchers/{id}");
+    let account_picker = Picker {
+        id: "account-picker",
+        page: page.clone(),
+        query_name: "account_q",
+        query: account_q.unwrap_or_default(),
+        label: "Find an account to link (a name, or an exact e-mail address)",
+        action: format!("/admin/researchers/{id}/link"),
+        field: "account",
+        button: "Link this account",
+        csrf: viewer.ctx.csrf.clone(),
+        options: accounts
+            .into_iter()
+            .map(|a| PickOption {
+                id: a.id.to_string(),
+                label: a.name,
+                detail: format!("{} · {}", a.email, a.role.label()),
+            })
+            .collect(),
+        hidden: Vec::new(),
+    };
+    let merge_picker = Picker {
+        id: "merge-picker",
+        page,
+        query_name: "merge_q",
+        query: merge_q.unwrap_or_default(),
+        label: "Find a profile to merge into this one (a name)",
+        action: format!("/admin/researchers/{id}/merge"),
+        field: "merge_id",
+        button: "Merge into this profile",
+        csrf: viewer.ctx.csrf.clone(),
+        options: profiles
+            .into_iter()
+            .filter(|p| p.id != id)
+            .map(|p| PickOption {
+                id: p.id.to_string(),
+                label: p.name,
+                detail: [p.affiliation, p.orcid.map(|o| format!("ORCID {o}"))]
+                    .into_iter()
+                    .flatten()
+                    .collect::<Vec<_>>()
+                    .join(" · "),
+            })
+            .collect(),
+        hidden: Vec::new(),
+    };
+    Ok((account_picker, merge_picker))
+}
+
 pub async fn researcher_get(
     State(state): State<AppState>,
     viewer: Viewer,
     AppPath(id): AppPath<ResearcherId>,
+    Query(q): Query<ResearcherQuery>,
 ) -> Result<Response, PageError> {
-    let page = researcher_page(
-        &state,
-        &viewer,
-        id,
-        AdminTyped::default(),
-        FormErrors::default(),
-    );
+    let typed = AdminTyped {
+        account: q.account_q.unwrap_or_default(),
+        merge_id: q.merge_q.unwrap_or_default(),
+        ..AdminTyped::default()
+    };
+    let page = researcher_page(&state, &viewer, id, typed, FormErrors::default());
     Ok(render(&page.await?))
 }
 
@@ -255,9 +361,10 @@ pub(super) async fn researcher_page(
         .into_iter()
         .map(|(field, s)| {
             let value = shown(&r, &field);
+            let source = labels::provider_label(&s.provider);
             let provider = match s.set_by {
-                Some(admin) => format!("{} (account {admin})", s.provider),
-                None => s.provider,
+                Some(admin) => format!("{source} (account {admin})"),
+                None => source.to_string(),
             };
             (
                 field,
@@ -269,11 +376,23 @@ pub(super) async fn researcher_page(
         })
         .collect();
     let owner = crate::services::claims::owner_account(state, &who, id).await?;
+    let q = ResearcherQuery {
+        account_q: Some(typed.account.clone()),
+        merge_q: Some(typed.merge_id.clone()),
+    };
+    let (account_picker, merge_picker) = pickers(state, viewer, &who, id, q).await?;
+    let mut errors = errors;
+    if errors.form == "link" || errors.form == "merge" {
+        // Pickers have no field to place a message beside: say it above.
+        errors.unplace_all();
+    }
     Ok(ResearcherPage {
         layout: viewer.layout(r.name.clone()),
         r,
         fields,
         owner,
+        account_picker,
+        merge_picker,
         typed,
         errors,
     })

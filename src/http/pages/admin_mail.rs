@@ -15,7 +15,7 @@ use crate::domain::{MailId, MailStatus};
 use crate::http::extractors::{AppPath, ClientIp};
 use crate::pagination::PageParams;
 use crate::services::mail;
-use crate::services::mail::MailView;
+use crate::services::mail::{MailView, TextPart};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -35,6 +35,13 @@ pub struct MailboxPage {
     /// The test message form as typed, after a failure.
     pub to: String,
     pub errors: FormErrors,
+}
+
+impl MailboxPage {
+    /// A template's name in words, for the filter.
+    pub fn kind<'a>(&self, template: &'a str) -> &'a str {
+        mail::template_label(template)
+    }
 }
 
 #[derive(Template)]
@@ -138,7 +145,11 @@ pub async fn retry_post(
     viewer.check_csrf(&f.csrf_token)?;
     let to = format!("/admin/mail/{id}");
     let r = mail::retry(&state, &who, id, ip).await;
-    flash_outcome(&state, &to, r.map(|_| "The message is queued again."))
+    flash_outcome(
+        &state,
+        &to,
+        r.map(|_| "The message will be sent again shortly."),
+    )
 }
 
 pub async fn test_post(

@@ -221,6 +221,7 @@ async fn page(
         layout.flash = Some(Flash {
             kind: "success".into(),
             message: "Saved. Readers now see these times; see the notes below.".into(),
+            link: None,
         });
     }
     let page = AvailabilityPage {

@@ -47,10 +47,23 @@ impl BillingSection {
     }
 }
 
+/// A ledger entry's kind in words.
+fn ledger_kind(kind: &str) -> &str {
+    match kind {
+        "authorization" => "card held",
+        "release" => "hold released",
+        "capture" => "payment",
+        "refund" => "refund",
+        "subscription_charge" => "subscription payment",
+        "dispute" => "disputed payment",
+        other => other,
+    }
+}
+
 fn entry_line(e: LedgerView) -> EntryLine {
     EntryLine {
         date: e.created_at.get(..10).unwrap_or_default().to_string(),
-        kind: e.kind.replace('_', " "),
+        kind: ledger_kind(&e.kind).to_string(),
         amount: e.amount().to_string(),
         invoice_id: e.invoice_id,
         invoice_number: e.invoice_number,

@@ -9,7 +9,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use chrono_tz::Tz;
 use serde::Deserialize;
 
-use super::context::{redirect_with_flash, render, Layout, Viewer};
+use super::context::{render, Layout, Viewer};
 use super::form::PageForm;
 use super::form_errors::{FormErrors, Labels};
 use super::zones::ZoneField;
@@ -60,6 +60,9 @@ pub struct ResearcherPage {
     pub info: BookingInfo,
     pub picker: Option<Picker>,
     pub can_manage: bool,
+    /// The viewer owns this profile: no booking form, but "Edit
+    /// availability" and a preview of what readers see.
+    pub own: bool,
     pub next: String,
     /// "This is me" / "ask to claim" for a signed-in viewer.
     pub claim: crate::services::claims::ClaimOptions,
@@ -217,9 +220,8 @@ async fn researcher_page(
     } else {
         None
     };
-    let can_manage = who
-        .as_ref()
-        .is_some_and(|w| w.is_admin() || info.owner == Some(w.user_id));
+    let own = who.as_ref().is_some_and(|w| info.owner == Some(w.user_id));
+    let can_manage = own || who.as_ref().is_some_and(|w| w.is_admin());
     let claim = match &who {
         Some(w) => crate::services::claims::options(state, w, id).await?,
         None => Default::default(),
@@ -239,6 +241,7 @@ async fn researcher_page(
         info,
         picker,
         can_manage,
+        own,
         next,
         claim,
         typed,
@@ -323,15 +326,21 @@ pub async fn book_post(
         query_id: None,
     };
     match booking::book(&state, &who, req, None).await {
-        Ok(b) => Ok(redirect_with_flash(
+        Ok(b) => {
+            let picked = zone::local_named(start, browsed);
+            Ok(super::outcome::mail_outcome(
             &state,
             &format!("/sessions/{}", b.session.id),
-            "success",
+            crate::services::mail::delivery(&state),
+            false,
             &format!(
-                "Your request is on its way. You will get an e-mail when the researcher answers. You picked {}.",
-                zone::local_named(start, browsed)
+                "Your request is on its way. You will get an e-mail when the researcher answers. You picked {picked}."
             ),
-        )),
+            &format!(
+                "Your request is made. E-mail is held on this server until an admin sends it, so watch this page for the researcher's answer. You picked {picked}."
+            ),
+        ))
+        }
         Err(e) => {
             errors.absorb(e, BOOK_LABELS)?;
             failed(&state, &viewer, id, &q, typed, errors).await

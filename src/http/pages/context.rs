@@ -68,18 +68,7 @@ pub fn build_cookie(
 pub async fn page_context(State(state): State<AppState>, mut req: Request, next: Next) -> Response {
     let existing = cookie_value(req.headers(), CSRF_COOKIE).filter(|c| c.len() >= 32);
     let csrf = existing.clone().unwrap_or_else(|| random_token(32));
-    let flash = cookie_value(req.headers(), FLASH_COOKIE).and_then(|v| {
-        let (kind, message) = v.split_once(':')?;
-        let kind = if kind == "success" {
-            "success"
-        } else {
-            "error"
-        };
-        Some(Flash {
-            kind: kind.into(),
-            message: message.chars().take(300).collect(),
-        })
-    });
+    let flash = cookie_value(req.headers(), FLASH_COOKIE).and_then(|v| parse_flash(&v));
     let had_flash = flash.is_some();
     req.extensions_mut().insert(PageCtx {
         csrf: csrf.clone(),
@@ -92,7 +81,7 @@ pub async fn page_context(State(state): State<AppState>, mut req: Request, next:
             Some(token) => nav_user(&state, &token).await,
             None => None,
         };
-        let institution = state.config.institution.name.clone();
+        let institution = institution_name(&state);
         res = super::errors::error_page(res, err, institution, user, csrf.clone());
     }
     if existing.is_none() {
@@ -107,6 +96,16 @@ pub async fn page_context(State(state): State<AppState>, mut req: Request, next:
     res
 }
 
+/// The institution's name as the layout shows it ("" when unset).
+fn institution_name(state: &AppState) -> String {
+    state
+        .config
+        .institution
+        .display_name()
+        .unwrap_or_default()
+        .to_string()
+}
+
 async fn nav_user(state: &AppState, token: &str) -> Option<NavUser> {
     let session = accounts::authenticate_cookie(state, token).await.ok()??;
     let user = accounts::get_user(state, session.user_id).await.ok()?;
@@ -117,6 +116,29 @@ async fn nav_user(state: &AppState, token: &str) -> Option<NavUser> {
     })
 }
 
+/// Reads the flash cookie: `kind:message`, or `kind|path|text:message`
+/// with a link. Only a path on this site becomes a link.
+fn parse_flash(value: &str) -> Option<Flash> {
+    let (head, message) = value.split_once(':')?;
+    let mut head = head.split('|');
+    let kind = if head.next() == Some("success") {
+        "success"
+    } else {
+        "error"
+    };
+    let link = match (head.next(), head.next()) {
+        (Some(path), Some(text)) if path.starts_with('/') && !path.starts_with("//") => {
+            Some((path.to_string(), text.chars().take(60).collect()))
+        }
+        _ => None,
+    };
+    Some(Flash {
+        kind: kind.into(),
+        message: message.chars().take(300).collect(),
+        link,
+    })
+}
+
 /// A redirect that shows `message` on the next page.
 pub fn redirect_with_flash(state: &AppState, to: &str, kind: &str, message: &str) -> Response {
     let mut res = Redirect::to(to).into_response();
@@ -124,6 +146,21 @@ pub fn redirect_with_flash(state: &AppState, to: &str, kind: &str, message: &str
         &mut res,
         build_cookie(state, FLASH_COOKIE, format!("{kind}:{message}"), Some(60)),
     );
+    res
+}
+
+/// Like `redirect_with_flash`, with a link after the message (`path`, a
+/// path on this site without `|` or `:`, and its `text`).
+pub fn redirect_with_flash_link(
+    state: &AppState,
+    to: &str,
+    kind: &str,
+    message: &str,
+    (path, text): (&str, &str),
+) -> Response {
+    let mut res = Redirect::to(to).into_response();
+    let value = format!("{kind}|{path}|{text}:{message}");
+    set_cookie(&mut res, build_cookie(state, FLASH_COOKIE, value, Some(60)));
     res
 }
 
@@ -231,7 +268,7 @@ impl FromRequestParts<AppState> for Viewer {
             timezone,
             browser_timezone: cookie_value(&parts.headers, TZ_COOKIE)
                 .map(|z| z.replace("%2F", "/").replace("%2B", "+")),
-            institution: state.config.institution.name.clone(),
+            institution: institution_name(state),
             verification_on: state.config.email_verification_on(),
         })
     }

@@ -13,6 +13,8 @@ pub struct Flash {
     /// `success` or `error`.
     pub kind: String,
     pub message: String,
+    /// A link after the message: (path on this site, its text).
+    pub link: Option<(String, String)>,
 }
 
 #[derive(Clone)]
@@ -31,6 +33,7 @@ impl NavUser {
 /// The base layout's data.
 #[derive(Clone)]
 pub struct Layout {
+    /// The institution's name; empty when none is set (`[institution] name`).
     pub institution: String,
     pub title: String,
     pub user: Option<NavUser>,
@@ -51,6 +54,24 @@ impl Layout {
             Ok(t) => zone::short(t.with_timezone(&chrono::Utc), self.zone),
             Err(_) => stored.to_string(),
         }
+    }
+}
+
+impl Layout {
+    /// The site's short name for titles and the footer: the institution's,
+    /// or "Colloquy" when none is set.
+    pub fn site(&self) -> &str {
+        if self.institution.is_empty() {
+            crate::config::institution::PRODUCT
+        } else {
+            &self.institution
+        }
+    }
+
+    /// The service in a sentence: "Uni Bonn's Colloquy service", or
+    /// "Colloquy" (`config::Brand::service`).
+    pub fn service(&self) -> String {
+        crate::config::Brand::new(&self.institution).service()
     }
 }
 

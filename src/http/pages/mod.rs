@@ -3,10 +3,12 @@
 
 pub mod account;
 pub mod admin;
+pub mod admin_accounts;
 pub mod admin_claims;
 pub mod admin_collection;
 pub mod admin_mail;
 pub mod admin_outreach;
+pub mod admin_settings;
 pub mod auth;
 pub mod availability;
 mod availability_lines;
@@ -21,6 +23,7 @@ pub mod layout;
 pub mod outcome;
 pub mod outreach;
 pub mod papers;
+pub mod picker;
 pub mod researcher_claims;
 pub mod session_respond;
 pub mod sessions;
@@ -75,6 +78,20 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/invoices/{id}", get(billing::invoice_get))
         .route("/admin", get(admin::admin_get))
         .route("/admin/users/{id}/role", post(admin::role_post))
+        .route("/admin/users/{id}", get(admin_accounts::account_get))
+        .route(
+            "/admin/users/{id}/disable",
+            post(admin_accounts::disable_post),
+        )
+        .route(
+            "/admin/users/{id}/enable",
+            post(admin_accounts::enable_post),
+        )
+        .route(
+            "/admin/users/{id}/delete",
+            post(admin_accounts::delete_post),
+        )
+        .route("/admin/settings", get(admin_settings::settings_get))
         .route("/admin/mail", get(admin_mail::mailbox_get))
         .route("/admin/mail/test", post(admin_mail::test_post))
         .route("/admin/mail/{id}", get(admin_mail::message_get))

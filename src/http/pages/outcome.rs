@@ -3,10 +3,38 @@
 
 use axum::response::Response;
 
-use super::context::redirect_with_flash;
+use super::context::{redirect_with_flash, redirect_with_flash_link};
 use super::errors::{on_form, PageError};
 use crate::error::AppError;
+use crate::services::mail::Delivery;
 use crate::state::AppState;
+
+/// Where admins find held mail.
+pub const HELD_MAIL: &str = "/admin/mail?status=held";
+
+/// Back to `back` saying what became of a message: `sent` when it leaves
+/// the server, `held` when it waits for an admin; admins also get a link
+/// to the held mail.
+pub fn mail_outcome(
+    state: &AppState,
+    back: &str,
+    delivery: Delivery,
+    admin: bool,
+    sent: &str,
+    held: &str,
+) -> Response {
+    match delivery {
+        Delivery::Sending => redirect_with_flash(state, back, "success", sent),
+        Delivery::Held if admin => redirect_with_flash_link(
+            state,
+            back,
+            "success",
+            held,
+            (HELD_MAIL, "Open the held mail"),
+        ),
+        Delivery::Held => redirect_with_flash(state, back, "success", held),
+    }
+}
 
 /// Back to `back` with the failure as a flash, or the error page.
 pub fn flash_failure(state: &AppState, back: &str, e: AppError) -> Result<Response, PageError> {

@@ -10,7 +10,6 @@ use serde::Deserialize;
 use super::context::{redirect_with_flash, render, render_status, Layout, Viewer};
 use super::form::PageForm;
 use super::form_errors::{FormErrors, Labels};
-use super::outcome::flash_outcome;
 use super::zones::ZoneField;
 use super::PageError;
 use crate::domain::{PaperId, ResearcherId};
@@ -38,6 +37,13 @@ pub struct InvitePage {
     pub account_exists: bool,
     /// Pre-selected: the browser's zone.
     pub zone_field: ZoneField,
+}
+
+impl InvitePage {
+    /// Where a value came from, in words.
+    pub fn provider<'a>(&self, code: &'a str) -> &'a str {
+        crate::domain::labels::provider_label(code)
+    }
 }
 
 #[derive(Template)]
@@ -337,12 +343,17 @@ pub async fn renew_post(
     PageForm(f): PageForm<RenewForm>,
 ) -> Result<Response, PageError> {
     viewer.check_csrf(&f.csrf_token)?;
-    let r = outreach::renew(&state, &f.token, ip).await;
-    flash_outcome(
-        &state,
-        "/",
-        r.map(|_| "A new link is on its way to your inbox."),
-    )
+    match outreach::renew(&state, &f.token, ip).await {
+        Ok(delivery) => Ok(super::outcome::mail_outcome(
+            &state,
+            "/",
+            delivery,
+            false,
+            "A new link is on its way to your inbox.",
+            "A new link is made, but e-mail is held on this server: an admin must send it to you.",
+        )),
+        Err(e) => super::outcome::flash_failure(&state, "/", e),
+    }
 }
 
 pub async fn opt_out_get(
@@ -392,14 +403,22 @@ pub async fn invite_author_post(
     let who = viewer.require(&back)?;
     viewer.check_csrf(&f.csrf_token)?;
     match outreach::request(&state, &who, id, f.paper_id, None, ip).await {
-        Ok(_) => {
-            let message = if who.is_admin() {
-                "The invitation is on its way."
-            } else {
-                "We have invited this author; your interest is recorded."
-            };
-            Ok(redirect_with_flash(&state, &back, "success", message))
-        }
+        Ok(o) if who.is_admin() => Ok(super::outcome::mail_outcome(
+            &state,
+            &back,
+            o.mail,
+            true,
+            "The invitation is on its way.",
+            "The invitation is held: an admin must send it from the mailbox.",
+        )),
+        Ok(o) => Ok(super::outcome::mail_outcome(
+            &state,
+            &back,
+            o.mail,
+            false,
+            "We have invited this author; your interest is recorded.",
+            "Your interest is recorded. The invitation is held: an admin must send it.",
+        )),
         Err(e) => super::outcome::flash_failure(&state, &back, e),
     }
 }

@@ -14,7 +14,9 @@ use crate::domain::{PaperId, ResearcherId};
 use crate::error::AppError;
 use crate::http::extractors::{AppPath, ClientIp};
 use crate::pagination::PageParams;
+use crate::services::paper_search::{self, PaperHit};
 use crate::services::papers::{self, PaperInput, PaperView, ProgressView};
+use crate::services::researchers;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -29,7 +31,9 @@ pub struct SearchPage {
 pub struct ResultsPartial {
     pub q: String,
     pub author: String,
-    pub papers: Vec<PaperView>,
+    /// Only papers with a bookable author.
+    pub bookable: bool,
+    pub papers: Vec<PaperHit>,
     pub next_url: Option<String>,
     pub error: Option<String>,
 }
@@ -39,12 +43,21 @@ pub struct ResultsPartial {
 pub struct PaperPage {
     pub layout: Layout,
     pub paper: PaperView,
+    /// The profile behind each author, by position (collected authors).
+    pub profiles: std::collections::BTreeMap<i64, ResearcherId>,
     pub progress: Option<ProgressView>,
     /// The reading form as shown: saved, or as typed after a failure.
     pub percent: String,
     pub wants_consultation: bool,
     pub errors: FormErrors,
     pub collection: super::collection::CollectionPartial,
+}
+
+impl PaperPage {
+    /// The profile of the author at `position`, if collected.
+    pub fn profile_of(&self, position: &i64) -> Option<ResearcherId> {
+        self.profiles.get(position).copied()
+    }
 }
 
 #[derive(Template)]
@@ -61,6 +74,8 @@ pub struct NewPaperPage {
 pub struct SearchQuery {
     pub q: Option<String>,
     pub author: Option<String>,
+    /// The "only bookable authors" box (`true`, `on` or `1` when ticked).
+    pub bookable: Option<String>,
     pub cursor: Option<String>,
 }
 
@@ -97,20 +112,24 @@ async fn results(state: &AppState, q: SearchQuery) -> ResultsPartial {
         cursor: q.cursor,
     };
     let (qs, author) = (q.q.unwrap_or_default(), q.author.unwrap_or_default());
+    let bookable = matches!(q.bookable.as_deref(), Some("true" | "on" | "1"));
     let non_empty = |s: &String| (!s.trim().is_empty()).then(|| s.clone());
-    match papers::search(state, non_empty(&qs), non_empty(&author), &page).await {
+    let found =
+        paper_search::search(state, non_empty(&qs), non_empty(&author), bookable, &page).await;
+    match found {
         Ok(p) => {
             let next_url = p.next_cursor.map(|c| {
-                let query: String = url::form_urlencoded::Serializer::new(String::new())
-                    .append_pair("q", &qs)
-                    .append_pair("author", &author)
-                    .append_pair("cursor", &c)
-                    .finish();
-                format!("/papers?{query}")
+                let mut query = url::form_urlencoded::Serializer::new(String::new());
+                query.append_pair("q", &qs).append_pair("author", &author);
+                if bookable {
+                    query.append_pair("bookable", "true");
+                }
+                format!("/papers?{}", query.append_pair("cursor", &c).finish())
             });
             ResultsPartial {
                 q: qs,
                 author,
+                bookable,
                 papers: p.items,
                 next_url,
                 error: None,
@@ -119,6 +138,7 @@ async fn results(state: &AppState, q: SearchQuery) -> ResultsPartial {
         Err(e) => ResultsPartial {
             q: qs,
             author,
+            bookable,
             papers: vec![],
             next_url: None,
             error: Some(e.public_message()),
@@ -132,6 +152,7 @@ pub async fn home(State(state): State<AppState>, viewer: Viewer) -> Response {
         SearchQuery {
             q: None,
             author: None,
+            bookable: None,
             cursor: None,
         },
     )
@@ -188,9 +209,11 @@ async fn paper_page(
         (None, None) => (String::new(), false),
     };
     let collection = super::collection::partial(state, viewer, paper.id).await?;
+    let profiles = researchers::author_profiles(state, paper.id).await?;
     Ok(PaperPage {
         layout: viewer.layout(paper.title.clone()),
         paper,
+        profiles,
         progress,
         percent,
         wants_consultation,

@@ -28,8 +28,7 @@ pub struct SessionLine {
     pub id: ConsultingSessionId,
     pub with: String,
     pub when: String,
-    /// The status as the list shows it (`no-show`).
-    pub status: String,
+    pub status: SessionStatus,
     pub topic: String,
     pub actions: Vec<String>,
 }
@@ -142,7 +141,7 @@ fn line(s: SessionView, zone: Tz) -> SessionLine {
         id: s.id,
         with: other_party(&s),
         when: zone::local(s.start, zone),
-        status: s.status.as_str().replace('_', "-"),
+        status: s.status,
         topic: crate::services::mail::templates::clip(&s.topic, 80),
         actions: s.actions,
     }

@@ -105,11 +105,13 @@ pub async fn resend_post(
     viewer.check_csrf(&f.csrf_token)?;
     let back = super::form::back_to(&headers);
     match signup::resend_verification(&state, &who).await {
-        Ok(()) => Ok(redirect_with_flash(
+        Ok(delivery) => Ok(super::outcome::mail_outcome(
             &state,
             &back,
-            "success",
+            delivery,
+            false,
             "A new confirmation link is on its way to your inbox.",
+            "A new confirmation link is made, but e-mail is held on this server: an admin must send it to you.",
         )),
         Err(AppError::RateLimited { retry_after_secs }) => {
             let message = format!(

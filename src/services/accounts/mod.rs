@@ -16,13 +16,15 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::services::terms;
 use crate::state::AppState;
 
+mod removal;
 mod sessions;
 mod setup;
 mod view;
 
+pub use removal::{delete_account, disable, enable};
 pub use sessions::*;
 pub use setup::*;
-pub use view::Account;
+pub use view::{Account, AccountStatus};
 
 /// Who is making a request.
 #[derive(Debug, Clone, Copy)]
@@ -342,6 +344,12 @@ pub async fn set_role(
             let Some(before) = users::find(tx, &keys, target)? else {
                 return Ok(None);
             };
+            if before.deleted {
+                return Err(AppError::conflict(
+                    "account_deleted",
+                    "This account is deleted; it has no role to change.",
+                ));
+            }
             if before.role == role {
                 return Ok(Some(()));
             }

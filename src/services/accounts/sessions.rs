@@ -40,7 +40,9 @@ async fn authenticate(
         }
         None => None,
     };
-    let user = user.filter(|u| !u.disabled);
+    // A deleted account has no usable password; the dummy hash keeps the
+    // timing of an unknown address. A disabled one is checked as usual.
+    let user = user.filter(|u| !u.deleted);
     let ok = state
         .passwords
         .verify(password, user.as_ref().map(|u| u.password_hash.as_str()))
@@ -63,6 +65,9 @@ async fn authenticate(
             .await?;
         return Err(invalid_credentials());
     };
+    if user.disabled {
+        return Err(refuse_disabled(state, &user, ip, &account_key).await?);
+    }
     state.login_limits.record_success(&account_key);
     state.metrics.login(true);
     let token = random_token(32);
@@ -94,6 +99,41 @@ async fn authenticate(
         })
         .await?;
     Ok((user, sid, token))
+}
+
+/// The right password for a disabled account: counted as a failure (so it
+/// is rate limited like any guess), audited, and answered with a clear
+/// "disabled". Only someone who knows the password learns the account is
+/// disabled; a wrong password gets the same answer as an unknown address.
+async fn refuse_disabled(
+    state: &AppState,
+    user: &users::UserRow,
+    ip: Option<IpAddr>,
+    account_key: &str,
+) -> AppResult<AppError> {
+    state.login_limits.record_failure(ip, account_key);
+    state.metrics.login(false);
+    let (keys, now, id) = (state.keys.clone(), state.now(), user.id);
+    state
+        .db
+        .write(move |tx| {
+            let ev = event(
+                None,
+                "auth.login_disabled",
+                Some(format!("user:{id}")),
+                json!({}),
+                ip,
+            );
+            audit::append(tx, &keys, ev, now)
+        })
+        .await?;
+    Ok(AppError::refused(
+        "account_disabled",
+        format!(
+            "This account is disabled, so it cannot sign in. If you think this is a mistake, write to {}.",
+            state.config.institution.contact_email
+        ),
+    ))
 }
 
 pub async fn login_api(

@@ -17,6 +17,29 @@ pub struct Account {
     pub email_verified: bool,
     pub terms_version: Option<String>,
     pub created_at: String,
+    pub status: AccountStatus,
+}
+
+/// Whether an account can sign in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum AccountStatus {
+    Active,
+    /// An admin disabled it: no log-in until an admin enables it.
+    Disabled,
+    /// An admin deleted it: its personal data is erased.
+    Deleted,
+}
+
+impl AccountStatus {
+    /// The status in words, for pages.
+    pub fn label(self) -> &'static str {
+        match self {
+            AccountStatus::Active => "active",
+            AccountStatus::Disabled => "disabled",
+            AccountStatus::Deleted => "deleted",
+        }
+    }
 }
 
 impl From<UserRow> for Account {
@@ -30,6 +53,13 @@ impl From<UserRow> for Account {
             email_verified: u.email_verified,
             terms_version: u.terms_version,
             created_at: u.created_at,
+            status: if u.deleted {
+                AccountStatus::Deleted
+            } else if u.disabled {
+                AccountStatus::Disabled
+            } else {
+                AccountStatus::Active
+            },
         }
     }
 }

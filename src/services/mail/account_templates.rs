@@ -4,12 +4,13 @@
 use askama::Template;
 
 use super::templates::render;
+use crate::config::Brand;
 use crate::db::repos::mail_outbox::Content;
 use crate::error::AppResult;
 
 /// The link that proves an account owns its address.
 pub struct EmailVerification {
-    pub institution: String,
+    pub institution: Brand,
     pub name: String,
     pub verify_url: String,
     pub valid_hours: i64,
@@ -36,7 +37,7 @@ pub fn email_verification(m: &EmailVerification) -> AppResult<Content> {
 
 /// Sent to the owner of an address that someone tried to register again.
 pub struct RegistrationAttempt {
-    pub institution: String,
+    pub institution: Brand,
     pub name: String,
     pub login_url: String,
     pub contact_email: String,
@@ -73,7 +74,7 @@ mod tests {
     #[test]
     fn the_verification_mail_carries_the_link_in_both_parts() {
         let c = email_verification(&EmailVerification {
-            institution: "Uni Bonn".into(),
+            institution: Brand::new("Uni Bonn"),
             name: "Ada <Lovelace>".into(),
             verify_url: "https://colloquy.uni.example/verify-email/abc".into(),
             valid_hours: 48,
@@ -95,7 +96,7 @@ mod tests {
     #[test]
     fn the_attempt_mail_changes_nothing_and_says_so() {
         let c = registration_attempt(&RegistrationAttempt {
-            institution: "Uni Bonn".into(),
+            institution: Brand::new("Uni Bonn"),
             name: "Ada".into(),
             login_url: "https://colloquy.uni.example/login".into(),
             contact_email: "privacy@uni.example".into(),

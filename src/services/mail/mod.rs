@@ -8,7 +8,7 @@ pub mod templates;
 pub mod account_templates;
 mod views;
 
-pub use views::MailView;
+pub use views::{template_label, text_parts, MailView, TextPart};
 
 use std::net::IpAddr;
 
@@ -39,10 +39,33 @@ pub struct Outgoing {
 
 /// The status a new message starts in.
 fn initial_status(state: &AppState) -> MailStatus {
+    match delivery(state) {
+        Delivery::Sending => MailStatus::Queued,
+        Delivery::Held => MailStatus::Held,
+    }
+}
+
+/// What happens to a message queued now: it leaves this server, or it is
+/// held in the outbox until an admin passes it on (no `[smtp] host`).
+/// Pages and answers use it to say "on its way" only when it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum Delivery {
+    Sending,
+    Held,
+}
+
+impl Delivery {
+    pub fn is_held(self) -> bool {
+        self == Delivery::Held
+    }
+}
+
+pub fn delivery(state: &AppState) -> Delivery {
     if state.config.smtp.enabled() {
-        MailStatus::Queued
+        Delivery::Sending
     } else {
-        MailStatus::Held
+        Delivery::Held
     }
 }
 
@@ -221,8 +244,10 @@ pub async fn send_test(
 ) -> AppResult<MailId> {
     who.require_admin()?;
     let to = Email::parse(to).map_err(|m| AppError::field("to", m))?;
-    let content =
-        templates::test_message(&state.config.institution.name, state.config.smtp.enabled())?;
+    let content = templates::test_message(
+        state.config.institution.brand(),
+        state.config.smtp.enabled(),
+    )?;
     let (keys, now, actor, st) = (state.keys.clone(), state.now(), who.user_id, state.clone());
     let msg = Outgoing {
         template: "test_message",

@@ -3,6 +3,7 @@
 
 use askama::Template;
 
+use crate::config::Brand;
 use crate::db::repos::mail_outbox::Content;
 use crate::error::{AppError, AppResult};
 
@@ -30,7 +31,7 @@ macro_rules! email_template {
 
 /// An invitation to a researcher whose paper readers want to discuss.
 pub struct OutreachRequest {
-    pub institution: String,
+    pub institution: Brand,
     pub researcher_name: String,
     pub paper_title: Option<String>,
     /// Readers waiting to consult this researcher (including this one).
@@ -59,7 +60,10 @@ email_template!(
 pub fn outreach_request(m: &OutreachRequest) -> AppResult<Content> {
     let subject = match &m.paper_title {
         Some(t) => format!("Readers of \"{}\" would like to talk with you", clip(t, 80)),
-        None => format!("Readers at {} would like to talk with you", m.institution),
+        None => match m.institution.name() {
+            Some(n) => format!("Readers at {n} would like to talk with you"),
+            None => "Readers on Colloquy would like to talk with you".to_string(),
+        },
     };
     Ok(Content {
         subject,
@@ -78,7 +82,7 @@ pub fn outreach_request(m: &OutreachRequest) -> AppResult<Content> {
 
 /// A reader asks a researcher for a session (used by the sessions issue).
 pub struct SessionRequest {
-    pub institution: String,
+    pub institution: Brand,
     pub researcher_name: String,
     pub reader_name: String,
     pub topic: String,
@@ -123,7 +127,7 @@ pub fn session_request(m: &SessionRequest) -> AppResult<Content> {
 /// Anything that happens to a booked session (accepted, declined,
 /// cancelled, moved, reminders…), told to one participant.
 pub struct SessionNotice {
-    pub institution: String,
+    pub institution: Brand,
     /// Who the message is for.
     pub name: String,
     pub headline: String,
@@ -168,7 +172,7 @@ pub fn session_notice(
 
 /// About the reader's subscription or payments (e.g. a failed renewal).
 pub struct BillingNotice {
-    pub institution: String,
+    pub institution: Brand,
     pub name: String,
     pub headline: String,
     pub lines: Vec<String>,
@@ -196,7 +200,7 @@ pub fn billing_notice(subject: String, m: &BillingNotice) -> AppResult<Content> 
 
 /// Sent when a researcher has registered.
 pub struct RegistrationWelcome {
-    pub institution: String,
+    pub institution: Brand,
     pub name: String,
     pub profile_url: String,
     pub availability_url: String,
@@ -223,7 +227,7 @@ pub fn registration_welcome(m: &RegistrationWelcome) -> AppResult<Content> {
 
 /// Tells a registered researcher that readers want to consult them.
 pub struct InterestNotice {
-    pub institution: String,
+    pub institution: Brand,
     pub name: String,
     pub readers_waiting: i64,
     pub profile_url: String,
@@ -249,7 +253,7 @@ pub fn interest_notice(m: &InterestNotice) -> AppResult<Content> {
 
 /// The data of the test message.
 pub struct TestMessage {
-    pub institution: String,
+    pub institution: Brand,
     pub smtp_enabled: bool,
 }
 
@@ -262,13 +266,14 @@ email_template!(
 );
 
 /// "Does mail work?", sent from the admin mailbox.
-pub fn test_message(institution: &str, smtp_enabled: bool) -> AppResult<Content> {
+pub fn test_message(institution: Brand, smtp_enabled: bool) -> AppResult<Content> {
+    let subject = format!("{institution}: test message");
     let m = TestMessage {
-        institution: institution.to_string(),
+        institution,
         smtp_enabled,
     };
     Ok(Content {
-        subject: format!("{institution}: test message"),
+        subject,
         text: render(&TestMessageText { m: &m })?,
         html: render(&TestMessageHtml { m: &m })?,
         headers: Vec::new(),
@@ -286,153 +291,5 @@ pub fn clip(s: &str, max: usize) -> String {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn outreach() -> OutreachRequest {
-        OutreachRequest {
-            institution: "Uni Bonn".into(),
-            researcher_name: "Ada <Lovelace>".into(),
-            paper_title: Some("Notes on the Analytical Engine".into()),
-            readers_waiting: 3,
-            reader_message: Some("How did you think about loops?".into()),
-            register_url: "https://colloquy.uni.example/invite/abc".into(),
-            opt_out_url: "https://colloquy.uni.example/opt-out/xyz".into(),
-            address_source: "your profile page at https://uni.example/ada".into(),
-            contact_email: "privacy@uni.example".into(),
-            link_valid_days: 14,
-        }
-    }
-
-    #[test]
-    fn the_outreach_request_names_the_paper_the_readers_the_source_and_the_opt_out() {
-        let c = outreach_request(&outreach()).unwrap();
-        assert_eq!(
-            c.subject,
-            "Readers of \"Notes on the Analytical Engine\" would like to talk with you"
-        );
-        for part in [&c.text, &c.html] {
-            for needle in [
-                "Notes on the Analytical Engine",
-                "3 readers",
-                "How did you think about loops?",
-                "https://colloquy.uni.example/invite/abc",
-                "https://colloquy.uni.example/opt-out/xyz",
-                "your profile page at https://uni.example/ada",
-                "privacy@uni.example",
-                "14 days",
-            ] {
-                assert!(part.contains(needle), "{needle} missing from {part}");
-            }
-        }
-        assert!(
-            c.text.contains("Ada <Lovelace>") && !c.html.contains("Ada <Lovelace>"),
-            "HTML is escaped"
-        );
-        assert_eq!(
-            c.headers[0],
-            (
-                "List-Unsubscribe".to_string(),
-                "<https://colloquy.uni.example/opt-out/xyz>".to_string()
-            )
-        );
-        assert_eq!(
-            c.headers[1],
-            (
-                "List-Unsubscribe-Post".to_string(),
-                "List-Unsubscribe=One-Click".to_string()
-            )
-        );
-    }
-
-    #[test]
-    fn the_session_request_has_everything_the_researcher_needs_to_answer() {
-        let m = SessionRequest {
-            institution: "Uni Bonn".into(),
-            researcher_name: "Ada Lovelace".into(),
-            reader_name: "Grace Hopper".into(),
-            topic: "Compilers for the Analytical Engine".into(),
-            paper_title: Some("Notes".into()),
-            start_local: "Tue 3 March 2026, 14:00 CET".into(),
-            timezone: "Europe/Berlin".into(),
-            reader_when: Some("Tue 3 March 2026, 08:00 EST (America/New_York)".into()),
-            duration_minutes: 60,
-            price: "EUR 40.00".into(),
-            accept_url: "https://c.example/s/1/accept".into(),
-            decline_url: "https://c.example/s/1/decline".into(),
-            session_url: "https://c.example/s/1".into(),
-            expires_local: "Mon 2 March 2026, 14:00 CET".into(),
-        };
-        let c = session_request(&m).unwrap();
-        assert!(c.subject.starts_with("Session request from Grace Hopper"));
-        for part in [&c.text, &c.html] {
-            for needle in [
-                "Grace Hopper",
-                "Compilers for the Analytical Engine",
-                "Tue 3 March 2026, 14:00 CET (Europe/Berlin)",
-                "For Grace Hopper",
-                "08:00 EST (America/New_York)",
-                "60 minutes",
-                "EUR 40.00",
-                "https://c.example/s/1/accept",
-                "https://c.example/s/1/decline",
-                "Mon 2 March 2026, 14:00 CET",
-            ] {
-                assert!(part.contains(needle), "{needle} missing from {part}");
-            }
-        }
-    }
-
-    #[test]
-    fn the_interest_notice_counts_the_readers() {
-        let c = interest_notice(&InterestNotice {
-            institution: "Uni Bonn".into(),
-            name: "Ada".into(),
-            readers_waiting: 4,
-            profile_url: "https://c.example/researchers/7".into(),
-        })
-        .unwrap();
-        for part in [&c.text, &c.html] {
-            assert!(
-                part.contains("4 readers") && part.contains("https://c.example/researchers/7"),
-                "{part}"
-            );
-        }
-    }
-
-    #[test]
-    fn the_registration_welcome_links_the_profile_and_availability() {
-        let m = RegistrationWelcome {
-            institution: "Uni Bonn".into(),
-            name: "Ada Lovelace".into(),
-            profile_url: "https://c.example/researchers/7".into(),
-            availability_url: "https://c.example/account/availability".into(),
-            contact_email: "help@uni.example".into(),
-        };
-        let c = registration_welcome(&m).unwrap();
-        assert_eq!(c.subject, "Welcome to Uni Bonn");
-        for part in [&c.text, &c.html] {
-            for needle in [
-                "Ada Lovelace",
-                "https://c.example/researchers/7",
-                "https://c.example/account/availability",
-                "help@uni.example",
-            ] {
-                assert!(part.contains(needle), "{needle} missing from {part}");
-            }
-        }
-    }
-
-    #[test]
-    fn the_test_message_renders_both_parts_and_escapes_html() {
-        let c = test_message("Uni <Bonn>", true).unwrap();
-        assert_eq!(c.subject, "Uni <Bonn>: test message");
-        assert!(c.text.contains("Uni <Bonn>") && c.text.contains("SMTP settings work"));
-        assert!(
-            c.html.contains("Uni &#60;Bonn&#62;") || c.html.contains("Uni &lt;Bonn&gt;"),
-            "{}",
-            c.html
-        );
-        assert!(!c.html.contains("<Bonn>"));
-    }
-}
+#[path = "templates_tests.rs"]
+mod tests;

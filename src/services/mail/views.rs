@@ -21,6 +21,18 @@ pub struct MailView {
     pub sent_at: Option<String>,
 }
 
+impl MailView {
+    /// What the message is, in words (from its template's name).
+    pub fn kind(&self) -> &str {
+        template_label(&self.template)
+    }
+
+    /// The plain text with its links picked out.
+    pub fn text_parts(&self) -> Vec<TextPart> {
+        text_parts(&self.text)
+    }
+}
+
 impl From<MailRow> for MailView {
     fn from(m: MailRow) -> Self {
         Self {
@@ -38,5 +50,99 @@ impl From<MailRow> for MailView {
             created_at: m.created_at,
             sent_at: m.sent_at,
         }
+    }
+}
+
+/// What a message is, in words, from its template's name (the mailbox's
+/// "Kind" column and filter). An unknown name is shown as it is.
+pub fn template_label(template: &str) -> &str {
+    match template {
+        "outreach_request" => "Invitation to a researcher",
+        "interest_notice" => "Readers' interest, to a registered researcher",
+        "registration_welcome" => "Welcome to a researcher who registered",
+        "email_verification" => "E-mail address confirmation",
+        "registration_attempt" => "Someone tried to register with this address",
+        "session_request" => "Session request, to the researcher",
+        "session_accepted" => "Session accepted",
+        "session_declined" => "Session declined",
+        "session_cancelled" => "Session cancelled",
+        "session_expired" => "Session request expired",
+        "session_reminder" => "Session reminder",
+        "session_no_show" => "Missed session reported",
+        "session_reschedule_proposed" => "New time proposed",
+        "session_rescheduled" => "Session moved",
+        "session_reschedule_rejected" => "New time declined",
+        "subscription_payment_failed" => "Subscription payment failed",
+        "test_message" => "Test message",
+        other => other,
+    }
+}
+
+/// A piece of a plain-text mail: text, or a link the page makes clickable.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum TextPart {
+    Text(String),
+    Link(String),
+}
+
+/// Splits plain text into text and `http(s)://` links, so the mailbox can
+/// show links as links (askama escapes both; no HTML is built here).
+pub fn text_parts(text: &str) -> Vec<TextPart> {
+    let mut parts = Vec::new();
+    let mut rest = text;
+    while let Some(start) = ["https://", "http://"]
+        .iter()
+        .filter_map(|p| rest.find(p))
+        .min()
+    {
+        let len = rest[start..]
+            .find(|c: char| c.is_whitespace() || matches!(c, '<' | '>' | '"'))
+            .unwrap_or(rest.len() - start);
+        let mut url = &rest[start..start + len];
+        // Sentence punctuation after a link is not part of it.
+        url = url.trim_end_matches(['.', ',', ';', ':', ')', '!', '?', '\'']);
+        if !rest[..start].is_empty() {
+            parts.push(TextPart::Text(rest[..start].to_string()));
+        }
+        parts.push(TextPart::Link(url.to_string()));
+        rest = &rest[start + url.len()..];
+    }
+    if !rest.is_empty() {
+        parts.push(TextPart::Text(rest.to_string()));
+    }
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn links_in_text_become_link_parts_without_trailing_punctuation() {
+        let parts =
+            text_parts("Open https://c.example/invite/a?b=1. Or opt out: http://x.example/o\nBye");
+        assert_eq!(
+            parts,
+            vec![
+                TextPart::Text("Open ".into()),
+                TextPart::Link("https://c.example/invite/a?b=1".into()),
+                TextPart::Text(". Or opt out: ".into()),
+                TextPart::Link("http://x.example/o".into()),
+                TextPart::Text("\nBye".into()),
+            ]
+        );
+        assert_eq!(
+            text_parts("no links"),
+            vec![TextPart::Text("no links".into())]
+        );
+    }
+
+    #[test]
+    fn template_names_read_as_words() {
+        assert_eq!(
+            template_label("interest_notice"),
+            "Readers' interest, to a registered researcher"
+        );
+        assert_eq!(template_label("something_new"), "something_new");
     }
 }

@@ -37,6 +37,9 @@ pub use views::{DemandView, InvitationView};
 pub struct OutreachView {
     pub id: OutreachId,
     pub status: OutreachStatus,
+    /// `sending`: the invitation leaves this server; `held`: no mail server
+    /// is set, so it waits in the admin mailbox until an admin sends it.
+    pub mail: mail::Delivery,
 }
 
 /// Where the researcher's address came from, for the notice in the e-mail.
@@ -118,6 +121,13 @@ pub async fn request(
         return Err(AppError::conflict(
             "opted_out",
             "This researcher asked not to be contacted.",
+        ));
+    }
+    if linked_user.is_none() && status == ResearcherStatus::Registered {
+        // The owner's account was deleted: its person is not invited again.
+        return Err(AppError::conflict(
+            "not_invitable",
+            "This researcher's account was deleted; they are not invited again.",
         ));
     }
     if let Some(user) = linked_user {
@@ -214,7 +224,7 @@ pub(super) async fn invite(
             let register = issue(link_tokens::REGISTER)?;
             let opt_out = issue(link_tokens::OPT_OUT)?;
             let content = templates::outreach_request(&OutreachRequest {
-                institution: st.config.institution.name.clone(),
+                institution: st.config.institution.brand(),
                 researcher_name: r.name.clone(),
                 paper_title: title,
                 readers_waiting: waiting,
@@ -248,6 +258,7 @@ pub(super) async fn invite(
             Ok(OutreachView {
                 id,
                 status: OutreachStatus::Queued,
+                mail: mail::delivery(&st),
             })
         })
         .await?;
@@ -290,7 +301,7 @@ async fn notify_registered(
     }
     let to = Email::parse(&account.email).map_err(AppError::internal)?;
     let content = templates::interest_notice(&templates::InterestNotice {
-        institution: state.config.institution.name.clone(),
+        institution: state.config.institution.brand(),
         name: row.name,
         readers_waiting: waiting,
         profile_url: format!("{}/researchers/{researcher}", state.config.public_url()),

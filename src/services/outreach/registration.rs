@@ -244,7 +244,7 @@ async fn welcome(
     to: Email,
 ) -> AppResult<()> {
     let content = templates::registration_welcome(&RegistrationWelcome {
-        institution: state.config.institution.name.clone(),
+        institution: state.config.institution.brand(),
         name: account.name.clone(),
         profile_url: format!("{}/researchers/{rid}", state.config.public_url()),
         availability_url: format!(
@@ -345,7 +345,13 @@ pub async fn link_profile(
 
 /// Sends a fresh registration link for an expired or used one (the
 /// researcher asked on the bad-link page). Refused once registered or opted out.
-pub async fn renew(state: &AppState, token: &str, ip: Option<IpAddr>) -> AppResult<()> {
+/// Sends a fresh registration link; answers whether the mail leaves the
+/// server or is held for an admin.
+pub async fn renew(
+    state: &AppState,
+    token: &str,
+    ip: Option<IpAddr>,
+) -> AppResult<crate::services::mail::Delivery> {
     // Any link this profile was sent works here, also an expired one or one
     // to an old address: the new link goes to the current address only.
     let claims = match link_tokens::verify(&state.keys, token, link_tokens::REGISTER, state.now()) {
@@ -379,5 +385,5 @@ pub async fn renew(state: &AppState, token: &str, ip: Option<IpAddr>) -> AppResu
     }
     invite(state, None, row, to, None, None, ip)
         .await
-        .map(|_| ())
+        .map(|o| o.mail)
 }

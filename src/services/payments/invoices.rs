@@ -14,12 +14,13 @@ use crate::error::{AppError, AppResult};
 use crate::services::accounts::Principal;
 use crate::state::AppState;
 
-/// The seller, from `[invoices]` (the institution's name by default).
+/// The seller, from `[invoices]` (the institution's name by default, and
+/// "Colloquy" when that is not set either).
 pub fn seller(state: &AppState) -> Party {
     let c = &state.config;
     Party {
         name: if c.invoices.seller_name.trim().is_empty() {
-            c.institution.name.clone()
+            c.institution.brand().site().to_string()
         } else {
             c.invoices.seller_name.clone()
         },

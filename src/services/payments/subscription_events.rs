@@ -195,7 +195,7 @@ pub(super) fn renewal_failed(
         return Ok(());
     };
     let m = crate::services::mail::templates::BillingNotice {
-        institution: st.config.institution.name.clone(),
+        institution: st.config.institution.brand(),
         name: user.name.clone(),
         headline: "We could not renew your subscription.".into(),
         lines: vec![

@@ -158,6 +158,12 @@ fn insert_checked(
             "This researcher has not registered yet, so sessions cannot be booked. You can tell them you are interested instead.",
         ));
     };
+    if crate::db::repos::users::is_disabled(tx, owner)? {
+        return Err(AppError::conflict(
+            "not_bookable",
+            "This researcher's account is disabled, so sessions cannot be booked now.",
+        ));
+    }
     if owner == who.user_id {
         return Err(AppError::field(
             "researcher_id",

@@ -11,9 +11,13 @@ use crate::domain::{Email, PaperId, ResearcherId, UserId};
 use crate::error::{AppError, AppResult};
 
 mod claims;
+mod listing;
 mod merge;
 
 pub use claims::*;
+pub use listing::{
+    author_profiles, bookable_among, names, paper_has_bookable_author, papers_with_bookable_author,
+};
 pub use merge::{merge, resolve, MergeError};
 
 pub const EMAIL_AAD: &str = "researchers.email";

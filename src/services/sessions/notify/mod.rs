@@ -103,7 +103,7 @@ fn notice(
     let s = n.s;
     let show_link = s.status == SessionStatus::Accepted;
     let m = SessionNotice {
-        institution: st.config.institution.name.clone(),
+        institution: st.config.institution.brand(),
         name: to.name.clone(),
         headline: n.headline.clone(),
         lines: n.lines.clone(),
@@ -140,7 +140,12 @@ fn notice(
 
 fn organizer(st: &AppState) -> (&str, &str) {
     let from = st.config.smtp.from_address();
-    (st.config.institution.name.as_str(), from)
+    let name = st
+        .config
+        .institution
+        .display_name()
+        .unwrap_or(crate::config::institution::PRODUCT);
+    (name, from)
 }
 
 /// The researcher and the reader of a session, as recipients.
@@ -256,7 +261,7 @@ pub fn session_requested(
     )?;
     let respond = format!("{}/respond?token={token}", session_url(st, s));
     let m = SessionRequest {
-        institution: st.config.institution.name.clone(),
+        institution: st.config.institution.brand(),
         researcher_name: r.name.clone(),
         reader_name: d.name.clone(),
         topic: s.topic.clone(),

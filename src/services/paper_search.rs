@@ -1,0 +1,62 @@
+//! Finding papers: full-text search over titles and author names, each hit
+//! marked when an author can be booked, optionally only those.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::db::repos::{papers, researchers};
+use crate::error::{AppError, AppResult};
+use crate::pagination::{Page, PageParams};
+use crate::services::papers::PaperView;
+use crate::state::AppState;
+
+/// A paper in search results.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PaperHit {
+    #[serde(flatten)]
+    pub paper: PaperView,
+    /// At least one author has an account and published times, so readers
+    /// can book a session with them now.
+    pub has_bookable_author: bool,
+}
+
+/// Newest first. `bookable_only` keeps papers with a bookable author.
+pub async fn search(
+    state: &AppState,
+    q: Option<String>,
+    author: Option<String>,
+    bookable_only: bool,
+    page: &PageParams,
+) -> AppResult<Page<PaperHit>> {
+    let limit = page.limit()?;
+    let before = page.after_id()?;
+    for (field, v) in [("q", &q), ("author", &author)] {
+        if v.as_deref().is_some_and(|s| s.chars().count() > 200) {
+            return Err(AppError::field(field, "must be at most 200 characters"));
+        }
+    }
+    let (rows, bookable) = state
+        .db
+        .read(move |c| {
+            let rows = papers::search(
+                c,
+                q.as_deref(),
+                author.as_deref(),
+                bookable_only,
+                before,
+                limit + 1,
+            )?;
+            let ids: Vec<_> = rows.iter().map(|p| p.id).collect();
+            let bookable = researchers::papers_with_bookable_author(c, &ids)?;
+            Ok((rows, bookable))
+        })
+        .await?;
+    let hits = rows
+        .into_iter()
+        .map(|p| PaperHit {
+            has_bookable_author: bookable.contains(&p.id),
+            paper: PaperView::from(p),
+        })
+        .collect();
+    Ok(Page::from_rows(hits, limit, |h: &PaperHit| h.paper.id))
+}
