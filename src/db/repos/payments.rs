@@ -175,14 +175,13 @@ pub fn transition(
     to: PaymentStatus,
     now: Time,
 ) -> AppResult<bool> {
-    let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
     super::guarded_status_change(
         conn,
         "session_payments",
         "session_id",
-        session_id.0,
-        &from,
-        to.as_str(),
+        session_id,
+        from,
+        to,
         now,
     )
 }

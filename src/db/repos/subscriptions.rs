@@ -161,8 +161,7 @@ pub fn set_status(
     to: SubscriptionStatus,
     now: Time,
 ) -> AppResult<bool> {
-    let from: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
-    super::guarded_status_change(conn, "subscriptions", "id", id.0, &from, to.as_str(), now)
+    super::guarded_status_change(conn, "subscriptions", "id", id, from, to, now)
 }
 
 pub fn set_cancel_at_period_end(conn: &Connection, id: SubscriptionId, now: Time) -> AppResult<()> {

@@ -367,11 +367,7 @@ pub async fn authenticate_bearer(state: &AppState, token: &str) -> AppResult<Pri
         .await
         .map_err(|e| AppError::internal(e.to_string()))?;
     match session {
-        Some(s) if s.user_id.0 == claims.sub => Ok(Principal {
-            user_id: s.user_id,
-            role: s.role,
-            session_id: s.id,
-        }),
+        Some(s) if s.user_id.0 == claims.sub => Ok(principal_of(s)),
         _ => Err(AppError::unauthorized(
             "The session has ended; log in again.",
         )),

@@ -344,9 +344,8 @@ pub async fn link_profile(
 }
 
 /// Sends a fresh registration link for an expired or used one (the
-/// researcher asked on the bad-link page). Refused once registered or opted out.
-/// Sends a fresh registration link; answers whether the mail leaves the
-/// server or is held for an admin.
+/// researcher asked on the bad-link page); answers whether the mail leaves
+/// the server or is held for an admin. Refused once registered or opted out.
 pub async fn renew(
     state: &AppState,
     token: &str,

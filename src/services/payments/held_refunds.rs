@@ -28,12 +28,8 @@ pub fn refund_amount(
         return left;
     }
     let pct = refund_percent(&state.config.payments.refund_tiers, minutes_left);
-    let tier = p.amount().percent(pct);
-    if tier.minor < left.minor {
-        tier
-    } else {
-        left
-    }
+    // Both are in the payment's own currency, so `min` cannot refuse.
+    p.amount().percent(pct).min(left).unwrap_or(left)
 }
 
 /// A refund made at Stripe, to record.

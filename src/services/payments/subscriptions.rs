@@ -141,11 +141,7 @@ pub async fn start(state: &AppState, who: &Principal, plan_id: &str) -> AppResul
         .await?;
     let customer = held::customer(state, user).await?;
     let back = format!("{}/account", state.config.public_url());
-    let session = state
-        .providers
-        .stripe
-        .as_ref()
-        .ok_or(AppError::NotFound)?
+    let session = super::client::stripe(state)?
         .create_checkout_session(
             &customer,
             CheckoutFor::Subscription {
@@ -199,11 +195,7 @@ pub async fn cancel(state: &AppState, who: &Principal) -> AppResult<Subscription
     let stripe_id = sub.stripe_subscription_id.clone().ok_or_else(|| {
         AppError::conflict("not_subscribed", "The subscription is not confirmed yet.")
     })?;
-    state
-        .providers
-        .stripe
-        .as_ref()
-        .ok_or(AppError::NotFound)?
+    super::client::stripe(state)?
         .cancel_at_period_end(
             &stripe_id,
             &format!("colloquy-subscription-{}-cancel", sub.id),
@@ -246,11 +238,7 @@ pub async fn card_portal(state: &AppState, who: &Principal) -> AppResult<String>
     }
     let customer = held::customer(state, who.user_id).await?;
     let back = format!("{}/account#subscription", state.config.public_url());
-    state
-        .providers
-        .stripe
-        .as_ref()
-        .ok_or(AppError::NotFound)?
+    super::client::stripe(state)?
         .billing_portal(&customer, &back)
         .await
         .map_err(upstream)

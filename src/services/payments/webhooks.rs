@@ -234,7 +234,7 @@ pub async fn handle(
 }
 
 async fn fetch(state: &AppState, handled: &Handled) -> AppResult<Fetched> {
-    let stripe = state.providers.stripe.as_ref().ok_or(AppError::NotFound)?;
+    let stripe = super::client::stripe(state)?;
     let mut fetched = Fetched::default();
     if let Some(sub) = handled.subscription_ref() {
         fetched.subscription = Some(
@@ -296,7 +296,7 @@ async fn checkout_intent(
     else {
         return Ok(None);
     };
-    let stripe = state.providers.stripe.as_ref().ok_or(AppError::NotFound)?;
+    let stripe = super::client::stripe(state)?;
     let checkout = stripe
         .retrieve_checkout_session(&cs)
         .await
