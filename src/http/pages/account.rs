@@ -66,11 +66,10 @@ pub(super) async fn page(
     let who = viewer.require("/account")?;
     let u = accounts::get_user(state, who.user_id).await?;
     let researcher_id = accounts::claimed_profile(state, who.user_id).await?;
-    let zone_error = errors.at("timezone").first().cloned();
     Ok(AccountPage {
         zone: viewer.zone(None).name().to_string(),
         zone_chosen: u.timezone.is_some(),
-        zone_field: ZoneField::for_viewer("Your time zone", viewer).with_error(zone_error),
+        zone_field: ZoneField::for_viewer("Your time zone", viewer).with_errors(&errors),
         researcher_id,
         billing: super::billing::section(state, &who).await?,
         layout: viewer.layout("My account"),

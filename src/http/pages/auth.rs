@@ -183,8 +183,8 @@ fn register_failed(
     page.name = f.name;
     page.accepted = f.accept_terms.is_some();
     page.errors = FormErrors::from_error("", e, REGISTER_LABELS)?;
-    page.zone_field = ZoneField::new("Your time zone", f.timezone.unwrap_or_default())
-        .with_error(page.errors.at("timezone").first().cloned());
+    page.zone_field =
+        ZoneField::new("Your time zone", f.timezone.unwrap_or_default()).with_errors(&page.errors);
     Ok(page.errors.respond(&page))
 }
 

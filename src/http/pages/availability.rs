@@ -228,8 +228,7 @@ async fn page(
         layout,
         id,
         name: r.name,
-        zone_field: ZoneField::new("Your time zone", f.timezone.trim())
-            .with_error(errors.at("timezone").first().cloned()),
+        zone_field: ZoneField::new("Your time zone", f.timezone.trim()).with_errors(&errors),
         f,
         errors,
     };

@@ -149,7 +149,7 @@ fn invite_page(
 
 /// The zone field as submitted, with its error.
 fn submitted_zone(zone: String, errors: &FormErrors) -> ZoneField {
-    ZoneField::new("Your time zone", zone).with_error(errors.at("timezone").first().cloned())
+    ZoneField::new("Your time zone", zone).with_errors(errors)
 }
 
 fn link_problem(viewer: &Viewer, problem: LinkProblem, token: &str, can_renew: bool) -> Response {

@@ -6,6 +6,7 @@
 use askama::Template;
 
 use super::context::Viewer;
+use super::form_errors::FormErrors;
 use crate::domain::zone::{self, Tz};
 
 /// A zone field, rendered into a page with `{{ field|safe }}`.
@@ -67,6 +68,11 @@ impl ZoneField {
     pub fn with_error(mut self, error: Option<String>) -> Self {
         self.error = error;
         self
+    }
+
+    /// With the form's first message for its `timezone` field, if any.
+    pub fn with_errors(self, errors: &FormErrors) -> Self {
+        self.with_error(errors.at("timezone").first().cloned())
     }
 
     pub fn zones(&self) -> &'static [Tz] {
