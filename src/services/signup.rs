@@ -25,9 +25,10 @@ use crate::state::AppState;
 pub enum SignUp {
     /// Verification is off: the account exists and may sign in.
     Created(accounts::Account),
-    /// Verification is on: a mail went to the address (a link for a new
-    /// account, a notice for an existing one). The caller cannot tell which.
-    VerificationSent,
+    /// Verification is on: a mail to the address is queued (a link for a
+    /// new account, a notice for an existing one; the caller cannot tell
+    /// which), and either leaves the server or is held for an admin.
+    VerificationSent(mail::Delivery),
 }
 
 /// Creates a user account (role `user`) and records the accepted terms.
@@ -124,7 +125,7 @@ async fn register_verified(
         .await?;
     forget_sessions(state, revoked).await;
     mail::wake(state);
-    Ok(SignUp::VerificationSent)
+    Ok(SignUp::VerificationSent(mail::delivery(state)))
 }
 
 /// A new verification link for `user`, mailed inside the caller's transaction.

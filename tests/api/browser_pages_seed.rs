@@ -375,12 +375,12 @@ pub fn visits(s: &Seeded) -> Vec<Visit> {
             Admin,
             "/admin/researchers/{id}",
             format!(
-                "/admin/researchers/{}?account_q={READER}&merge_q=Ada",
+                "/admin/researchers/{}?account_q={READER}&merge_q=Grace",
                 s.invited
             ),
             &[
                 "#account-picker form[action$='/link'] button",
-                "#merge-picker form[role='search'] button",
+                "#merge-picker form[action$='/merge'] button",
             ],
         ),
         v(

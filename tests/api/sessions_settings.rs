@@ -97,7 +97,44 @@ async fn the_researcher_saves_settings_and_availability_and_reads_them_back() {
                        {"date": "2026-12-27", "kind": "extra", "start": "10:00", "end": "11:00"}]
     });
     let resp = put_availability(&app, &r.token, r.researcher_id, &availability).await;
-    assert_eq!(resp.status(), 200, "{}", resp.text().await.unwrap());
+    assert_eq!(resp.status(), 200);
+    let published: Value = resp.json().await.unwrap();
+    assert_eq!(published["rules"], availability["rules"]);
+    assert_eq!(published["warnings"], json!([]));
+    assert_eq!(rules_of(&app, r.researcher_id).await, availability);
+}
+
+/// A window shorter than the shortest session length is saved, but the
+/// answer warns that no one can book it; touching windows count together.
+#[tokio::test]
+async fn windows_too_short_for_any_session_are_saved_with_a_warning() {
+    let app = spawn_app().await;
+    let r = bookable_researcher(&app, "grace@yale.example").await;
+    let resp = put_settings(&app, &r.token, r.researcher_id, &berlin_settings()).await;
+    assert_eq!(resp.status(), 200);
+    let availability = json!({
+        "timezone": "Europe/Berlin",
+        "rules": [{"weekday": "mon", "start": "09:00", "end": "09:20"},
+                  {"weekday": "tue", "start": "09:00", "end": "09:20"},
+                  {"weekday": "tue", "start": "09:20", "end": "10:00"}],
+        "exceptions": [{"date": "2026-12-27", "kind": "extra", "start": "10:00", "end": "10:15"}]
+    });
+    let resp = put_availability(&app, &r.token, r.researcher_id, &availability).await;
+    assert_eq!(resp.status(), 200);
+    let published: Value = resp.json().await.unwrap();
+    let fields: Vec<&str> = published["warnings"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|w| w["field"].as_str().unwrap())
+        .collect();
+    assert_eq!(fields, ["rules[0]", "exceptions[0]"]);
+    let message = published["warnings"][0]["message"].as_str().unwrap();
+    assert!(message.contains("only 20 minutes"), "{message}");
+    assert!(
+        message.contains("shortest session (30 minutes)"),
+        "{message}"
+    );
     assert_eq!(rules_of(&app, r.researcher_id).await, availability);
 }
 

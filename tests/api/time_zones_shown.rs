@@ -308,6 +308,21 @@ async fn admin_lists_show_times_in_the_admins_zone() {
         has(&html, &["2026-12-07 17:00 JST"], &path);
         assert!(!html.contains("(UTC)"), "{path}");
     }
+    // Dates are the admin's too: an account made at 20:00 UTC on Monday
+    // was made on Tuesday in Tokyo.
+    app.clock.set(at("2026-12-07T20:00:00Z"));
+    app.token("late.joiner@uni.example").await;
+    let late_id: i64 = app
+        .db()
+        .query_row("SELECT max(id) FROM users", [], |r| r.get(0))
+        .unwrap();
+    let admin_list = text(&web, &app, "/admin").await;
+    has(&admin_list, &["8 December 2026"], "/admin");
+    let one = text(&web, &app, &format!("/admin/users/{late_id}")).await;
+    has(&one, &["8 December 2026"], "/admin/users/{id}");
+    let (own, _) = logged_in_browser(&app, "late.joiner@uni.example").await;
+    let account = text(&own, &app, "/account").await;
+    has(&account, &["7 December 2026"], "/account in UTC");
 }
 
 #[tokio::test]
@@ -333,8 +348,8 @@ async fn the_note_about_a_second_registration_gives_the_owners_zone() {
     );
 }
 
-/// The class, not only the instances: no template slices a stored time
-/// into a zoneless string, and no code formats a clock time except
+/// The class, not only the instances: no template or code slices a stored
+/// time into a zoneless string or a UTC date, and no code formats a clock time except
 /// `domain::zone` (and wire formats for other systems).
 #[test]
 fn times_are_formatted_in_one_place() {
@@ -354,10 +369,10 @@ fn times_are_formatted_in_one_place() {
                 .to_string_lossy()
                 .replace('\\', "/");
             let body = std::fs::read_to_string(&path).unwrap_or_default();
-            let sliced = name.starts_with("templates/")
-                && [".get(..16)", ".get(..19)", "(UTC)"]
-                    .iter()
-                    .any(|p| body.contains(p));
+            let sliced = [".get(..10)", ".get(..16)", ".get(..19)", "[..10]"]
+                .iter()
+                .any(|p| body.contains(p))
+                || (name.starts_with("templates/") && body.contains("(UTC)"));
             let clock =
                 name.starts_with("src/") && body.contains("%H") && !name.ends_with("_tests.rs");
             let allowed = ["src/domain/zone.rs", "src/services/sessions/video.rs"];

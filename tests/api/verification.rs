@@ -498,6 +498,52 @@ async fn auto_without_smtp_leaves_verification_off() {
     assert!(mails(&app, "email_verification").is_empty());
 }
 
+/// Verification required while no SMTP server is set: the link's mail is
+/// held for an admin, and neither the API nor the pages say it was sent.
+#[tokio::test]
+async fn required_without_smtp_says_the_link_is_held_not_sent() {
+    let app = spawn_app_with(|c| {
+        c.accounts.email_verification = EmailVerification::Required;
+    })
+    .await;
+    let r = app.register(NEW, "New Reader").await;
+    assert_eq!(r.status(), 202);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body, json!({"status": "verification_held"}));
+    let token = bearer(&app, NEW, PASSWORD).await;
+    let r = resend(&app, &token).await;
+    assert_eq!(r.status(), 202);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body, json!({"status": "verification_held"}));
+    assert_eq!(mails(&app, "email_verification").len(), 2);
+
+    let web = browser();
+    let csrf = csrf_of(&html(&web, app.url("/register")).await);
+    let form = [
+        ("csrf_token", csrf.as_str()),
+        ("email", "web.reader@uni.example"),
+        ("name", "Web Reader"),
+        ("password", OTHER_PASSWORD),
+        ("accept_terms", "yes"),
+    ];
+    let r = submit(&web, app.url("/register"), &form).await;
+    assert_eq!(r.status(), 202);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Your confirmation link is held"), "{page}");
+    assert!(page.contains("administrator"));
+    assert!(!page.contains("Check your inbox"));
+
+    let (web, csrf) = logged_in_browser(&app, NEW).await;
+    let form = [("csrf_token", csrf.as_str())];
+    let r = submit(&web, app.url("/account/verify-email/resend"), &form).await;
+    let account = r.text().await.unwrap();
+    assert!(
+        account.contains("e-mail is held on this server"),
+        "{account}"
+    );
+    assert!(!account.contains("on its way"));
+}
+
 #[tokio::test]
 async fn the_register_form_answers_check_your_inbox_for_any_address() {
     let sink = SmtpSink::start().await;

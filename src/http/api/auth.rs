@@ -12,6 +12,7 @@ use crate::error::AppResult;
 use crate::http::api::error::ErrorBody;
 use crate::http::extractors::{AppJson, AuthUser, ClientIp};
 use crate::services::accounts::{self, Registration, TokenPair};
+use crate::services::mail::Delivery;
 use crate::services::signup::{self, SignUp};
 use crate::state::AppState;
 
@@ -76,7 +77,9 @@ impl From<TokenPair> for TokenResponse {
 
 #[derive(Serialize, ToSchema)]
 pub struct StatusAnswer {
-    /// `verification_sent` or `verified`.
+    /// `verification_sent` (the link's mail leaves the server),
+    /// `verification_held` (e-mail is held on this server: an admin must send
+    /// it from the mailbox) or `verified`.
     pub status: String,
 }
 
@@ -85,6 +88,15 @@ impl StatusAnswer {
         Json(Self {
             status: status.into(),
         })
+    }
+
+    /// The answer for a queued confirmation link, honest about held mail.
+    fn link(delivery: Delivery) -> (StatusCode, Json<Self>) {
+        let status = match delivery {
+            Delivery::Sending => "verification_sent",
+            Delivery::Held => "verification_held",
+        };
+        (StatusCode::ACCEPTED, Self::new(status))
     }
 }
 
@@ -96,12 +108,13 @@ pub struct VerifyEmailRequest {
 }
 
 /// Create an account (role `user`). While e-mail verification is on, the
-/// answer is always 202 `verification_sent`, whether or not the address
-/// has an account (its owner is told by e-mail); while it is off, 201 with
-/// the account, or 409 `email_taken`.
+/// answer is always 202 `verification_sent` (or `verification_held` while
+/// e-mail is held on the server), whether or not the address has an account
+/// (its owner is told by e-mail); while it is off, 201 with the account, or
+/// 409 `email_taken`.
 #[utoipa::path(post, path = "/api/v1/auth/register", tag = "auth", request_body = RegisterRequest,
     responses((status = 201, description = "Verification off: the account", body = UserView),
-              (status = 202, description = "Verification on: a mail went to the address", body = StatusAnswer),
+              (status = 202, description = "Verification on: a mail to the address is sent, or held for an admin", body = StatusAnswer),
               (status = 409, description = "E-mail taken (verification off)", body = ErrorBody),
               (status = 422, description = "Invalid fields", body = ErrorBody)))]
 pub async fn register(
@@ -118,9 +131,7 @@ pub async fn register(
     };
     Ok(match signup::register(&state, r, ip).await? {
         SignUp::Created(user) => (StatusCode::CREATED, Json(UserView::from(user))).into_response(),
-        SignUp::VerificationSent => {
-            (StatusCode::ACCEPTED, StatusAnswer::new("verification_sent")).into_response()
-        }
+        SignUp::VerificationSent(delivery) => StatusAnswer::link(delivery).into_response(),
     })
 }
 
@@ -139,6 +150,7 @@ pub async fn verify_email(
 }
 
 /// Mail a new confirmation link to the signed-in account (a few per hour).
+/// The status says whether the mail leaves the server or is held.
 #[utoipa::path(post, path = "/api/v1/auth/verify-email/resend", tag = "auth", security(("bearer" = [])),
     responses((status = 202, body = StatusAnswer), (status = 401, body = ErrorBody),
               (status = 409, description = "Already verified, or verification is off", body = ErrorBody),
@@ -147,8 +159,8 @@ pub async fn verify_email_resend(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
 ) -> AppResult<(StatusCode, Json<StatusAnswer>)> {
-    signup::resend_verification(&state, &who).await?;
-    Ok((StatusCode::ACCEPTED, StatusAnswer::new("verification_sent")))
+    let delivery = signup::resend_verification(&state, &who).await?;
+    Ok(StatusAnswer::link(delivery))
 }
 
 /// Log in; answers an access token and a refresh token.

@@ -13,7 +13,7 @@ use crate::domain::ResearcherId;
 use crate::error::{AppError, AppResult};
 use crate::http::api::error::ErrorBody;
 use crate::http::extractors::{AppJson, AppPath, AppQuery, AuthUser};
-use crate::services::sessions::settings::{self, AvailabilityBody, SettingsBody};
+use crate::services::sessions::settings::{self, AvailabilityBody, Published, SettingsBody};
 use crate::state::AppState;
 
 /// Parses an RFC 3339 time from a request, naming the field on failure.
@@ -94,17 +94,18 @@ pub async fn availability_get(
 }
 
 /// Publish weekly rules and date exceptions (the researcher or an admin).
-/// Replaces what was there.
+/// Replaces what was there. Windows too short for the shortest session
+/// length are saved and listed in `warnings`, since no one can book them.
 #[utoipa::path(put, path = "/api/v1/consulting/researchers/{researcher_id}/availability", tag = "consulting",
     params(("researcher_id" = i64, Path)), request_body = AvailabilityBody, security(("bearer" = [])),
-    responses((status = 200, body = AvailabilityBody), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 200, body = Published), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 422, body = ErrorBody)))]
 pub async fn availability_put(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
     AppPath(id): AppPath<ResearcherId>,
     AppJson(body): AppJson<AvailabilityBody>,
-) -> AppResult<Json<AvailabilityBody>> {
+) -> AppResult<Json<Published>> {
     Ok(Json(
         settings::put_availability(&state, &who, id, body).await?,
     ))

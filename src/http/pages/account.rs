@@ -66,19 +66,20 @@ pub(super) async fn page(
     let who = viewer.require("/account")?;
     let u = accounts::get_user(state, who.user_id).await?;
     let researcher_id = accounts::claimed_profile(state, who.user_id).await?;
+    let layout = viewer.layout("My account");
     Ok(AccountPage {
+        member_since: layout.local_date(&u.created_at),
         zone: viewer.zone(None).name().to_string(),
         zone_chosen: u.timezone.is_some(),
         zone_field: ZoneField::for_viewer("Your time zone", viewer).with_errors(&errors),
         researcher_id,
         billing: super::billing::section(state, &who).await?,
-        layout: viewer.layout("My account"),
+        layout,
         name: u.name,
         email: u.email,
         email_verified: u.email_verified,
         role: u.role.label().into(),
         terms_version: u.terms_version.unwrap_or_else(|| "not recorded".into()),
-        member_since: u.created_at.get(..10).unwrap_or_default().to_string(),
         errors,
     })
 }

@@ -206,9 +206,9 @@ pub async fn register_post(
 ) -> Result<Response, PageError> {
     viewer.check_csrf(&f.csrf_token)?;
     match crate::services::signup::register(&state, registration(&f), ip).await {
-        Ok(crate::services::signup::SignUp::VerificationSent) => {
-            Ok(super::verify::check_inbox(&state, &viewer, &f.email))
-        }
+        Ok(crate::services::signup::SignUp::VerificationSent(delivery)) => Ok(
+            super::verify::check_inbox(&state, &viewer, &f.email, delivery),
+        ),
         Ok(crate::services::signup::SignUp::Created(_)) => {
             let login = accounts::login_web(&state, &f.email, &f.password, ip).await?;
             Ok(session_cookie_response(

@@ -13,7 +13,6 @@ use super::form::PageForm;
 use super::form_errors::{FormErrors, Labels};
 use super::zones::ZoneField;
 use super::PageError;
-use crate::domain::availability::Availability;
 use crate::domain::ResearcherId;
 use crate::error::AppError;
 use crate::http::extractors::AppPath;
@@ -102,7 +101,6 @@ const LABELS: Labels = &[
 struct Parsed {
     settings: SettingsBody,
     availability: AvailabilityBody,
-    checked: Availability,
 }
 
 impl EditForm {
@@ -191,17 +189,12 @@ impl EditForm {
         if let Err(e) = settings::check(&settings) {
             errors.absorb(e, LABELS)?;
         }
-        let checked = match settings::check_availability(&availability) {
-            Ok((_, a)) => Some(a),
-            Err(e) => {
-                errors.absorb(e, LABELS)?;
-                None
-            }
-        };
-        Ok(checked.filter(|_| !errors.failed()).map(|checked| Parsed {
+        if let Err(e) = settings::check_availability(&availability) {
+            errors.absorb(e, LABELS)?;
+        }
+        Ok((!errors.failed()).then_some(Parsed {
             settings,
             availability,
-            checked,
         }))
     }
 }
@@ -282,21 +275,19 @@ pub async fn availability_post(
         return page(&state, &viewer, &who, id, f, errors).await;
     };
     let saved = async {
-        let s = settings::put_settings(&state, &who, id, parsed.settings).await?;
-        settings::put_availability(&state, &who, id, parsed.availability).await?;
-        Ok::<_, AppError>(s)
+        settings::put_settings(&state, &who, id, parsed.settings).await?;
+        settings::put_availability(&state, &who, id, parsed.availability).await
     }
     .await;
-    let s = match saved {
-        Ok(s) => s,
+    let published = match saved {
+        Ok(p) => p,
         Err(e) => {
             errors.absorb(e, LABELS)?;
             return page(&state, &viewer, &who, id, f, errors).await;
         }
     };
-    let shortest = s.durations.iter().copied().min().unwrap_or(0);
-    for (key, message) in parsed.checked.too_short(shortest) {
-        errors.warn_at(&key, &message, LABELS);
+    for w in published.warnings {
+        errors.warn_at(&w.field, &w.message, LABELS);
     }
     if errors.has_warnings() {
         return page(&state, &viewer, &who, id, f, errors).await;

@@ -23,6 +23,7 @@ use crate::state::AppState;
 
 /// One payment line on the account page.
 pub struct EntryLine {
+    /// When it was entered (RFC 3339); the page shows its date in the viewer's zone.
     pub date: String,
     pub kind: String,
     pub amount: String,
@@ -62,9 +63,9 @@ fn ledger_kind(kind: &str) -> &str {
 
 fn entry_line(e: LedgerView) -> EntryLine {
     EntryLine {
-        date: e.created_at.get(..10).unwrap_or_default().to_string(),
         kind: ledger_kind(&e.kind).to_string(),
         amount: e.amount().to_string(),
+        date: e.created_at,
         invoice_id: e.invoice_id,
         invoice_number: e.invoice_number,
     }

@@ -55,6 +55,15 @@ impl Layout {
             Err(_) => stored.to_string(),
         }
     }
+
+    /// A stored time's calendar date in the viewer's zone: "7 December
+    /// 2026". Anything else is shown as it is.
+    pub fn local_date(&self, stored: &str) -> String {
+        match chrono::DateTime::parse_from_rfc3339(stored) {
+            Ok(t) => zone::date(t.with_timezone(&chrono::Utc), self.zone),
+            Err(_) => stored.to_string(),
+        }
+    }
 }
 
 impl Layout {

@@ -12,6 +12,7 @@ use super::form::{CsrfOnly, PageForm};
 use super::PageError;
 use crate::error::AppError;
 use crate::http::extractors::{AppPath, ClientIp};
+use crate::services::mail::Delivery;
 use crate::services::signup;
 use crate::state::AppState;
 
@@ -19,7 +20,7 @@ use crate::state::AppState;
 #[template(path = "pages/verify_email.html")]
 pub struct VerifyEmailPage {
     pub layout: Layout,
-    /// `sent`, `confirm` or `problem`.
+    /// `sent`, `held` (mail is held on the server), `confirm` or `problem`.
     pub mode: &'static str,
     pub email: String,
     pub valid_hours: i64,
@@ -41,9 +42,15 @@ impl VerifyEmailPage {
 }
 
 /// After a registration while verification is on: the same page whether
-/// or not the address had an account.
-pub fn check_inbox(state: &AppState, viewer: &Viewer, email: &str) -> Response {
-    let mut page = VerifyEmailPage::new(viewer, state, "sent", "Check your inbox");
+/// or not the address had an account. While mail is held on the server it
+/// says so instead of sending the person to an empty inbox.
+pub fn check_inbox(state: &AppState, viewer: &Viewer, email: &str, delivery: Delivery) -> Response {
+    let mut page = match delivery {
+        Delivery::Sending => VerifyEmailPage::new(viewer, state, "sent", "Check your inbox"),
+        Delivery::Held => {
+            VerifyEmailPage::new(viewer, state, "held", "Your confirmation link is held")
+        }
+    };
     page.email = email.trim().to_lowercase();
     render_status(StatusCode::ACCEPTED, &page)
 }

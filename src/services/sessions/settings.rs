@@ -33,6 +33,24 @@ pub struct AvailabilityBody {
     pub exceptions: Vec<Exception>,
 }
 
+/// Published availability, with what was saved but cannot be booked.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Published {
+    #[serde(flatten)]
+    pub availability: AvailabilityBody,
+    /// Windows saved but too short for the shortest session length, so no
+    /// one can book them; empty when every window can be booked.
+    pub warnings: Vec<Warning>,
+}
+
+/// A problem that did not stop the save.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Warning {
+    /// The item, as a JSON path into the request: `rules[0]`, `exceptions[2]`.
+    pub field: String,
+    pub message: String,
+}
+
 /// Everything the booking check needs, loaded in one go.
 pub struct Loaded {
     pub body: SettingsBody,
@@ -194,21 +212,29 @@ pub async fn put_availability(
     who: &Principal,
     id: ResearcherId,
     body: AvailabilityBody,
-) -> AppResult<AvailabilityBody> {
-    let (tz, _) = check_availability(&body)?;
+) -> AppResult<Published> {
+    let (tz, parsed) = check_availability(&body)?;
     let body = AvailabilityBody {
         timezone: tz.name().to_string(),
         ..body
     };
-    let who = *who;
-    let now = state.now();
+    let (who, now, config) = (*who, state.now(), state.config.sessions.clone());
     state
         .db
         .write(move |tx| {
             require_manager(tx, &who, id)?;
             booking_settings::set_timezone(tx, id, tz.name(), now)?;
             booking_settings::save_availability(tx, id, &body.rules, &body.exceptions, now)?;
-            Ok(body)
+            let shortest = load(tx, &config, id)?.body.durations.into_iter().min();
+            let warnings = parsed
+                .too_short(shortest.unwrap_or(0))
+                .into_iter()
+                .map(|(field, message)| Warning { field, message })
+                .collect();
+            Ok(Published {
+                availability: body,
+                warnings,
+            })
         })
         .await
 }
