@@ -24,6 +24,13 @@ pub struct JobsConfig {
     /// When subscriptions whose period ended without renewal (past
     /// `payments.subscription_grace_days`) expire. Empty disables it.
     pub subscriptions: String,
+    /// How often readers are reminded to review completed sessions.
+    /// Empty disables the reminders.
+    pub reviews: String,
+    /// How often dispute deadlines are applied (an uncontested no-show
+    /// claim stands, an unanswered dispute goes to review). Empty disables
+    /// it.
+    pub disputes: String,
 }
 
 impl Default for JobsConfig {
@@ -35,6 +42,8 @@ impl Default for JobsConfig {
             mail: "*/30 * * * * *".into(),
             sessions: "0 * * * * *".into(),
             subscriptions: "0 15 * * * *".into(),
+            reviews: "0 5 * * * *".into(),
+            disputes: "0 */5 * * * *".into(),
         }
     }
 }

@@ -15,6 +15,7 @@ pub mod institution;
 mod jobs;
 mod payments;
 mod providers;
+mod reviews;
 mod sessions;
 mod smtp;
 
@@ -28,6 +29,7 @@ pub use payments::{
 pub use providers::{
     BudgetDefault, CollectionConfig, OpenAlexConfig, PaidProviderConfig, ProvidersConfig,
 };
+pub use reviews::{DisputesConfig, ReviewsConfig};
 pub use sessions::{SessionsConfig, VideoConfig, VideoProvider, ZoomConfig};
 pub use smtp::{SmtpConfig, SmtpSecurity};
 
@@ -84,6 +86,8 @@ pub struct Config {
     pub sessions: SessionsConfig,
     pub video: VideoConfig,
     pub zoom: ZoomConfig,
+    pub reviews: ReviewsConfig,
+    pub disputes: DisputesConfig,
     pub payments: PaymentsConfig,
     pub stripe: StripeConfig,
     /// Subscription plans (`[[plans]]`); none by default.
@@ -373,6 +377,8 @@ impl Config {
         self.collection.validate().map_err(ConfigError::Invalid)?;
         self.smtp.validate().map_err(ConfigError::Invalid)?;
         self.sessions.validate().map_err(ConfigError::Invalid)?;
+        self.reviews.validate().map_err(ConfigError::Invalid)?;
+        self.disputes.validate().map_err(ConfigError::Invalid)?;
         self.video.validate().map_err(ConfigError::Invalid)?;
         self.zoom.validate().map_err(ConfigError::Invalid)?;
         payments::validate(
@@ -408,6 +414,8 @@ impl Config {
             ("mail", &self.jobs.mail),
             ("sessions", &self.jobs.sessions),
             ("subscriptions", &self.jobs.subscriptions),
+            ("reviews", &self.jobs.reviews),
+            ("disputes", &self.jobs.disputes),
         ] {
             check_schedule(name, schedule).map_err(ConfigError::Invalid)?;
         }

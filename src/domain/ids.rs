@@ -72,5 +72,8 @@ typed_id!(
     MailId,
     OutreachId,
     SubscriptionId,
-    ProviderCallId
+    ProviderCallId,
+    ReviewId,
+    DisputeId,
+    DisputeMessageId
 );

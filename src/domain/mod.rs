@@ -18,12 +18,13 @@ pub mod zone;
 
 pub use email::Email;
 pub use ids::{
-    AuditId, ClaimRequestId, ConsultingSessionId, InvoiceId, JobId, LedgerEntryId, MailId,
-    MergeReviewId, OutreachId, PaperId, ProviderCallId, QueryId, ResearcherId, SessionId,
-    SubscriptionId, UserId,
+    AuditId, ClaimRequestId, ConsultingSessionId, DisputeId, DisputeMessageId, InvoiceId, JobId,
+    LedgerEntryId, MailId, MergeReviewId, OutreachId, PaperId, ProviderCallId, QueryId,
+    ResearcherId, ReviewId, SessionId, SubscriptionId, UserId,
 };
 pub use role::Role;
 pub use status::{
-    ClaimStatus, CollectionStatus, JobStatus, MailStatus, MergeReviewStatus, OutreachStatus,
-    PaymentStatus, ResearcherStatus, SessionStatus, SubscriptionStatus,
+    ClaimStatus, CollectionStatus, DisputeStatus, JobStatus, MailStatus, MergeReviewStatus,
+    OutreachStatus, PaymentStatus, ResearcherStatus, ReviewStatus, SessionStatus,
+    SubscriptionStatus,
 };

@@ -147,6 +147,37 @@ status_enum!(
     }
 );
 
+status_enum!(
+    /// Where a review (or a researcher's answer to one) stands.
+    ReviewStatus, "review status" {
+        Published = "published",
+        Held = "held",
+        Hidden = "hidden",
+        Removed = "removed",
+    }
+);
+
+status_enum!(
+    /// A dispute's place in its life.
+    DisputeStatus, "dispute status" {
+        Open = "open",
+        AwaitingResponse = "awaiting_response",
+        UnderReview = "under_review",
+        Resolved = "resolved",
+        Withdrawn = "withdrawn",
+    }
+);
+
+impl DisputeStatus {
+    /// Whether the dispute still waits for someone (`disputes_one_open`).
+    pub fn is_open(self) -> bool {
+        matches!(
+            self,
+            DisputeStatus::Open | DisputeStatus::AwaitingResponse | DisputeStatus::UnderReview
+        )
+    }
+}
+
 impl SessionStatus {
     /// Whether the session holds its time slot (`consulting_sessions::LIVE`).
     pub fn is_live(self) -> bool {
