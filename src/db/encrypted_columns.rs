@@ -94,6 +94,24 @@ pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
         column: "details_enc",
         aad: "billing_profiles.details",
     },
+    EncryptedColumn {
+        table: "disputes",
+        id_column: "id",
+        column: "description_enc",
+        aad: "disputes.description",
+    },
+    EncryptedColumn {
+        table: "disputes",
+        id_column: "id",
+        column: "resolution_note_enc",
+        aad: "disputes.resolution_note",
+    },
+    EncryptedColumn {
+        table: "dispute_messages",
+        id_column: "id",
+        column: "text_enc",
+        aad: "dispute_messages.text",
+    },
 ];
 
 /// Values of `col` not encrypted under the key whose ciphertexts start

@@ -3,6 +3,7 @@
 pub mod availability;
 mod availability_rules;
 pub mod billing;
+pub mod dispute;
 pub mod email;
 pub mod ids;
 pub mod ip;

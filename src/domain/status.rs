@@ -83,6 +83,9 @@ macro_rules! status_enum {
     };
 }
 
+/// For enums of other stored codes (`domain::dispute`).
+pub(crate) use status_enum;
+
 status_enum!(
     /// A consulting session's place in its life.
     SessionStatus, "session status" {

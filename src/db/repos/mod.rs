@@ -8,6 +8,7 @@ pub mod booking_settings;
 pub mod claims;
 pub mod collection_jobs;
 pub mod consulting_sessions;
+pub mod disputes;
 pub mod email_verifications;
 pub mod ledger;
 pub mod mail_outbox;
