@@ -169,6 +169,15 @@ pub fn audit_action_label(action: &str) -> String {
         "researcher.old_address_opted_out" => "old address opted out",
         "payment.refunded_by_admin" => "refund by an admin",
         "payment.dispute_opened" => "payment disputed",
+        "dispute.opened" => "dispute opened",
+        "dispute.awaiting_response" => "dispute told to the other participant",
+        "dispute.answered" => "dispute answered",
+        "dispute.contested" => "no-show claim contested",
+        "dispute.under_review" => "dispute taken up for review",
+        "dispute.resolved" => "dispute resolved",
+        "dispute.withdrawn" => "dispute withdrawn",
+        "dispute.chargeback_opened" => "chargeback opened as a dispute",
+        "dispute.chargeback_linked" => "chargeback added to a dispute",
         other => return other.replace(['.', '_'], " "),
     };
     words.to_string()

@@ -8,7 +8,7 @@ use std::pin::Pin;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
 use crate::error::AppResult;
-use crate::services::{collection, housekeeping, mail, sessions};
+use crate::services::{collection, disputes, housekeeping, mail, sessions};
 use crate::state::AppState;
 
 /// Checks a cron schedule (empty means disabled) without scheduling it.
@@ -88,6 +88,14 @@ pub async fn start(state: &AppState) -> anyhow::Result<JobScheduler> {
     add(&scheduler, state, "sessions", &jobs.sessions, |st| {
         Box::pin(async move {
             sessions::jobs::run(&st, st.now())
+                .await
+                .map(|r| format!("{r:?}"))
+        })
+    })
+    .await?;
+    add(&scheduler, state, "disputes", &jobs.disputes, |st| {
+        Box::pin(async move {
+            disputes::jobs::run(&st, st.now())
                 .await
                 .map(|r| format!("{r:?}"))
         })

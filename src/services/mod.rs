@@ -6,6 +6,7 @@ pub mod claims;
 pub mod collection;
 pub mod demo;
 pub mod demo_accounts;
+pub mod disputes;
 pub mod health;
 pub mod housekeeping;
 pub mod instance_settings;

@@ -1,7 +1,7 @@
 //! Refunds of a captured payment under the test clock: a reader's cancel
 //! refunds by the notice tiers (48 h → 100 %, 24 h → 50 %, less → 0 %), the
 //! researcher's or an admin's refunds everything, a researcher no-show
-//! refunds everything and a reader no-show nothing. Each refund is a ledger
+//! claim that stands refunds everything and a reader no-show nothing. Each refund is a ledger
 //! `refund` and a credit note against the capture's invoice.
 
 use chrono::Duration;
@@ -175,12 +175,18 @@ async fn an_admin_cancelling_refunds_everything() {
 }
 
 #[tokio::test]
-async fn a_researcher_no_show_refunds_everything() {
+async fn a_researcher_no_show_claim_refunds_everything_once_it_stands() {
     let s = spawn_stripe_app(|_| {}).await;
     let app = &s.app;
     let p = paid(app, 24, true).await;
     app.clock.set(thursday_ten() + Duration::minutes(20));
-    acted(app, &p.reader, p.id, "no-show", json!({})).await;
+    let claim = acted(app, &p.reader, p.id, "no-show", json!({})).await;
+    // A report is a claim: nothing moves until it stands.
+    assert!(claim["dispute_id"].is_i64(), "{claim}");
+    assert_eq!(stored_status(app, p.id), "accepted");
+    assert_eq!(count(&s.stripe, "/v1/refunds").await, 0);
+    app.clock.advance(Duration::hours(48));
+    run_disputes(app).await;
     assert_eq!(stored_status(app, p.id), "no_show");
     assert_eq!(refunds_sent(&s, p.id).await, [PRICE]);
     assert_eq!(kinds_of(app, p.id), ["authorization", "capture", "refund"]);
@@ -189,16 +195,25 @@ async fn a_researcher_no_show_refunds_everything() {
 }
 
 #[tokio::test]
-async fn a_reader_no_show_refunds_nothing() {
+async fn a_reader_no_show_claim_refunds_nothing_once_it_stands() {
     let s = spawn_stripe_app(|_| {}).await;
     let app = &s.app;
     let p = paid(app, 24, true).await;
     app.clock.set(thursday_ten() + Duration::minutes(20));
     acted(app, &p.researcher.token, p.id, "no-show", json!({})).await;
+    app.clock.advance(Duration::hours(48));
+    run_disputes(app).await;
     assert_eq!(stored_status(app, p.id), "no_show");
     assert_eq!(count(&s.stripe, "/v1/refunds").await, 0);
     assert_eq!(kinds_of(app, p.id), ["authorization", "capture"]);
     assert_eq!(payment_of(app, p.id), ("captured".into(), 0));
+}
+
+/// Runs the disputes job now, as the scheduler would.
+async fn run_disputes(app: &TestApp) {
+    colloquy::services::disputes::jobs::run(&app.state, app.clock.now())
+        .await
+        .unwrap();
 }
 
 /// `charge.refunded` for the session's intent listing `refunds`.

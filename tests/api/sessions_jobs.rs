@@ -171,7 +171,15 @@ async fn past_sessions_are_completed_after_the_grace_period_unless_reported_miss
     app.clock.set(at("2026-12-09T11:00:00Z"));
     assert_eq!(run_jobs(&app).await, report(0, 0, 1));
     assert_eq!(stored_status(&app, held), "completed");
+    // Past its grace too, the reported session waits for its no-show
+    // claim (open until 12:15 two days after the report).
     app.clock.set(at("2026-12-10T12:00:00Z"));
+    assert_eq!(run_jobs(&app).await, report(0, 0, 0));
+    assert_eq!(stored_status(&app, missed), "accepted");
+    app.clock.set(at("2026-12-10T12:15:00Z"));
+    colloquy::services::disputes::jobs::run(&app.state, app.clock.now())
+        .await
+        .unwrap();
     assert_eq!(run_jobs(&app).await, report(0, 0, 0));
     assert_eq!(stored_status(&app, missed), "no_show");
     let s = session(&app, &reader, held).await;

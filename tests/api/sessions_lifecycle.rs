@@ -1,5 +1,5 @@
 //! Declining, cancelling and reporting a no-show: who may do it when, and
-//! who is told.
+//! who is told. (What becomes of a no-show claim: `disputes_no_show.rs`.)
 
 use chrono::Duration;
 use serde_json::{json, Value};
@@ -172,7 +172,7 @@ async fn cancelling_an_accepted_session_cancels_the_same_calendar_event() {
 }
 
 #[tokio::test]
-async fn a_no_show_can_be_reported_from_the_start_until_the_grace_period_ends() {
+async fn a_no_show_can_be_reported_from_ten_minutes_after_the_start_until_the_grace_period_ends() {
     let app = spawn_patient_app().await;
     app.clock.set(monday_morning());
     let r = bookable_researcher(&app, "grace@yale.example").await;
@@ -181,12 +181,18 @@ async fn a_no_show_can_be_reported_from_the_start_until_the_grace_period_ends() 
     let noon = accepted(&app, &reader, &r, at("2026-12-08T12:00:00Z")).await;
     let afternoon = accepted(&app, &reader, &r, at("2026-12-08T14:00:00Z")).await;
 
-    app.clock.set(at("2026-12-08T09:59:00Z"));
-    let resp = act(&app, &reader, morning, "no-show", json!({})).await;
-    assert_eq!(resp.status(), 409);
-    assert_eq!(error_code(resp).await, "outside_no_show_window");
+    for early in ["2026-12-08T09:59:00Z", "2026-12-08T10:09:59Z"] {
+        app.clock.set(at(early));
+        let resp = act(&app, &reader, morning, "no-show", json!({})).await;
+        assert_eq!(resp.status(), 409, "{early}");
+        assert_eq!(error_code(resp).await, "too_early_for_no_show");
+        assert!(!session(&app, &reader, morning).await["actions"]
+            .as_array()
+            .unwrap()
+            .contains(&json!("no_show")));
+    }
 
-    app.clock.set(at("2026-12-08T10:05:00Z"));
+    app.clock.set(at("2026-12-08T10:10:00Z"));
     // Participants report the other side, not themselves.
     let resp = act(
         &app,
@@ -197,19 +203,23 @@ async fn a_no_show_can_be_reported_from_the_start_until_the_grace_period_ends() 
     )
     .await;
     assert_eq!(resp.status(), 422);
+    // A report is a claim: the session stays accepted, the researcher is
+    // told and may contest it.
     let s = acted(&app, &reader, morning, "no-show", json!({})).await;
-    assert_eq!(s["status"], "no_show");
-    assert_eq!(s["no_show_party"], "researcher");
+    assert_eq!(s["status"], "accepted");
+    assert!(s["dispute_id"].is_i64(), "{s}");
+    assert!(s["no_show_party"].is_null());
     assert_eq!(
-        recipients(&mails(&app, "session_no_show")),
-        ["grace@yale.example", "reader@uni.example"]
+        recipients(&mails(&app, "dispute_opened")),
+        ["grace@yale.example"]
     );
+    assert!(mails(&app, "session_no_show").is_empty());
 
     // One minute before the noon session's grace ends (13:00 + 24 h).
     app.clock.set(at("2026-12-09T12:59:00Z"));
     let s = acted(&app, &r.token, noon, "no-show", json!({"party": "reader"})).await;
-    assert_eq!(s["status"], "no_show");
-    assert_eq!(s["no_show_party"], "reader");
+    assert_eq!(s["status"], "accepted");
+    assert!(s["dispute_id"].is_i64());
     // One minute after the afternoon session's grace ended (15:00 + 24 h).
     app.clock.set(at("2026-12-09T15:01:00Z"));
     let resp = act(&app, &r.token, afternoon, "no-show", json!({})).await;

@@ -91,8 +91,18 @@ async fn a_finished_session_cannot_be_cancelled_moved_or_reported_again() {
     let declined = booked(&app, &reader, r.researcher_id, at("2026-12-09T10:00:00Z")).await;
     acted(&app, &r.token, declined, "decline", json!({})).await;
 
+    // An admin records the no-show at once (a participant's report would
+    // be a claim: see disputes_no_show.rs).
     app.clock.set(at("2026-12-08T12:10:00Z"));
-    acted(&app, &reader, missed, "no-show", json!({})).await;
+    let admin = app.admin_token("admin@uni.example").await;
+    acted(
+        &app,
+        &admin,
+        missed,
+        "no-show",
+        json!({"party": "researcher"}),
+    )
+    .await;
     // The first ended at 11:00; 24 hours of grace later it is completed.
     app.clock.set(at("2026-12-09T11:01:00Z"));
     let report = jobs::run(&app.state, app.clock.now()).await.unwrap();

@@ -2,10 +2,12 @@
 //! so the OpenAPI document is generated from the same list the router uses.
 
 pub mod admin_accounts;
+pub mod admin_disputes;
 pub mod auth;
 pub mod availability;
 pub mod claims;
 pub mod consulting;
+pub mod disputes;
 pub mod error;
 pub mod health;
 pub mod outreach;
@@ -117,6 +119,14 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(sessions::reschedule_accept))
         .routes(routes!(sessions::reschedule_reject))
         .routes(routes!(sessions::no_show))
+        .routes(routes!(disputes::open_post, disputes::list))
+        .routes(routes!(disputes::get))
+        .routes(routes!(disputes::message_post))
+        .routes(routes!(disputes::withdraw))
+        .routes(routes!(disputes::contest))
+        .routes(routes!(admin_disputes::list))
+        .routes(routes!(admin_disputes::review))
+        .routes(routes!(admin_disputes::resolve_post))
         .routes(routes!(payments::intent))
         .routes(routes!(payments::ledger))
         .routes(routes!(payments::invoice))

@@ -15,6 +15,7 @@ use crate::http::api::error::ErrorBody;
 use crate::http::extractors::{AppJson, AppPath, AppQuery, AuthUser, OptionalJson};
 use crate::pagination::{Page, PageParams};
 use crate::services::accounts::Principal;
+use crate::services::disputes::no_show::{self, NoShowAnswer};
 use crate::services::sessions::actions::{self, Action};
 use crate::services::sessions::booking::{self, BookRequest};
 use crate::services::sessions::{self, ListQuery, Party, SessionDetail, SessionView};
@@ -272,23 +273,28 @@ pub async fn reschedule_reject(
     act(&state, &who, id, Action::AnswerProposal(false)).await
 }
 
-/// Report that the other participant did not come (from the start until
-/// the completion grace period ends).
+/// Report that the other participant did not come (from 10 minutes after
+/// the start until the completion grace period ends). A participant's
+/// report opens a `no_show` dispute (`dispute_id`): the other side may
+/// contest it for `[disputes] no_show_response_hours`; uncontested it
+/// stands and the refund policy applies, contested an admin decides. An
+/// admin naming the absent party records the no-show at once.
 #[utoipa::path(post, path = "/api/v1/consulting/sessions/{session_id}/no-show", tag = "consulting",
     params(("session_id" = i64, Path)), request_body = NoShowBody, security(("bearer" = [])),
-    responses((status = 200, body = SessionView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
+    responses((status = 200, body = NoShowAnswer), (status = 404, body = ErrorBody),
+              (status = 409, description = "`illegal_transition`, `too_early_for_no_show`, `outside_no_show_window` or `dispute_open`", body = ErrorBody),
               (status = 422, body = ErrorBody)))]
 pub async fn no_show(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
     AppPath(id): AppPath<ConsultingSessionId>,
     OptionalJson(body): OptionalJson<NoShowBody>,
-) -> AppResult<Json<SessionView>> {
+) -> AppResult<Json<NoShowAnswer>> {
     let absent = match body.party.as_deref() {
         None => None,
         Some("reader") => Some(Party::Reader),
         Some("researcher") => Some(Party::Researcher),
         Some(_) => return Err(AppError::field("party", "must be reader or researcher")),
     };
-    act(&state, &who, id, Action::NoShow { absent }).await
+    Ok(Json(no_show::report(&state, &who, id, absent).await?))
 }

@@ -73,6 +73,12 @@ pub fn template_label(template: &str) -> &str {
         "session_rescheduled" => "Session moved",
         "session_reschedule_rejected" => "New time declined",
         "subscription_payment_failed" => "Subscription payment failed",
+        "dispute_opened" => "Dispute opened, to the other participant",
+        "dispute_message" => "New message in a dispute",
+        "dispute_contested" => "No-show claim contested",
+        "dispute_under_review" => "Dispute taken up by an admin",
+        "dispute_resolved" => "Dispute resolved",
+        "dispute_withdrawn" => "Dispute withdrawn",
         "test_message" => "Test message",
         other => other,
     }

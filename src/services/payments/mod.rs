@@ -1,6 +1,7 @@
 //! Payments with Stripe: held payments captured on accept, refunds by
 //! policy, subscriptions, signed webhooks, the ledger, invoices and tax.
 
+mod chargebacks;
 mod client;
 pub mod held;
 mod held_refunds;

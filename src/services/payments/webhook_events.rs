@@ -6,6 +6,7 @@ use rusqlite::Transaction;
 use stripe_shared::{Charge, Dispute, Invoice};
 use stripe_webhook::EventObject;
 
+use super::chargebacks;
 use super::held;
 use super::subscription_events::{
     apply_subscription, checkout_completed, invoice_paid, renewal_failed,
@@ -33,7 +34,10 @@ pub enum Handled {
     Canceled(Box<PaymentIntent>),
     CheckoutCompleted(Box<CheckoutSession>),
     ChargeRefunded(Box<Charge>),
+    /// `charge.dispute.created`: a chargeback.
     DisputeCreated(Box<Dispute>),
+    DisputeUpdated(Box<Dispute>),
+    DisputeClosed(Box<Dispute>),
     InvoicePaid(Box<Invoice>),
     InvoicePaymentFailed(Box<Invoice>),
     /// `customer.subscription.created`, `.updated` or `.deleted`.
@@ -50,6 +54,8 @@ impl Handled {
         "checkout.session.completed",
         "charge.refunded",
         "charge.dispute.created",
+        "charge.dispute.updated",
+        "charge.dispute.closed",
         "invoice.paid",
         "invoice.payment_failed",
         "customer.subscription.created",
@@ -67,6 +73,8 @@ impl Handled {
             E::CheckoutSessionCompleted(cs) => Handled::CheckoutCompleted(cs),
             E::ChargeRefunded(c) => Handled::ChargeRefunded(c),
             E::ChargeDisputeCreated(d) => Handled::DisputeCreated(d),
+            E::ChargeDisputeUpdated(d) => Handled::DisputeUpdated(d),
+            E::ChargeDisputeClosed(d) => Handled::DisputeClosed(d),
             E::InvoicePaid(i) => Handled::InvoicePaid(i),
             E::InvoicePaymentFailed(i) => Handled::InvoicePaymentFailed(i),
             E::CustomerSubscriptionCreated(s)
@@ -146,7 +154,12 @@ pub fn process(
         }
         Handled::CheckoutCompleted(cs) => checkout_completed(tx, st, cs, current, created, now),
         Handled::ChargeRefunded(c) => refunded(tx, st, c, fetched.refunds.as_deref(), now),
-        Handled::DisputeCreated(d) => disputed(tx, st, d, now),
+        Handled::DisputeCreated(d) => {
+            disputed(tx, st, d, now)?;
+            chargebacks::follow(tx, st, d, false, now)
+        }
+        Handled::DisputeUpdated(d) => chargebacks::follow(tx, st, d, false, now),
+        Handled::DisputeClosed(d) => chargebacks::follow(tx, st, d, true, now),
         Handled::InvoicePaid(i) => invoice_paid(tx, st, i, current, created, now),
         Handled::InvoicePaymentFailed(_) => {
             if let Some(local) = current

@@ -49,7 +49,9 @@ pub fn allowed_actions(
                     out.extend(["accept_reschedule", "reject_reschedule"]);
                 }
             }
-            if now >= s.start && now <= s.end + Duration::hours(grace_hours) {
+            if now >= s.start + Duration::minutes(NO_SHOW_AFTER_MINUTES)
+                && now <= s.end + Duration::hours(grace_hours)
+            {
                 out.push("no_show");
             }
         }
@@ -102,6 +104,12 @@ const CANCEL: Move = Move {
 };
 const NO_SHOW: Move = Move {
     from: &[Accepted],
+    to: NoShow,
+    verb: "marked as a no-show",
+};
+/// A decided no-show claim: the completion job may have run meanwhile.
+const NO_SHOW_DECIDED: Move = Move {
+    from: &[Accepted, Completed],
     to: NoShow,
     verb: "marked as a no-show",
 };
@@ -323,14 +331,20 @@ async fn check_cancel_window(
     Ok(())
 }
 
-/// A participant reports that the other did not come (admins name the
-/// absent party). Allowed from the start until the completion grace ends.
-pub async fn no_show(
+/// A no-show may be reported this long after the start, not before.
+pub const NO_SHOW_AFTER_MINUTES: i64 = 10;
+
+/// Who did not come, as `party` names them: participants report the
+/// other one (the default), admins must say. Checks the session may be
+/// reported missed now: accepted, from ten minutes after the start until
+/// the completion grace ends.
+pub fn no_show_reportable(
     state: &AppState,
-    s: SessionRow,
+    s: &SessionRow,
     party: Party,
     absent: Option<Party>,
-) -> AppResult<SessionRow> {
+    now: DateTime<Utc>,
+) -> AppResult<Party> {
     let absent = match (party, absent) {
         (Party::Reader, None | Some(Party::Researcher)) => Party::Researcher,
         (Party::Researcher, None | Some(Party::Reader)) => Party::Reader,
@@ -348,49 +362,100 @@ pub async fn no_show(
             ))
         }
     };
-    NO_SHOW.check(&s)?;
-    let now = state.now();
+    NO_SHOW.check(s)?;
     let grace = Duration::hours(state.config.sessions.completion_grace_hours);
-    if now < s.start || now > s.end + grace {
+    if now < s.start + Duration::minutes(NO_SHOW_AFTER_MINUTES) {
+        return Err(AppError::conflict(
+            "too_early_for_no_show",
+            format!(
+                "A no-show can be reported from {NO_SHOW_AFTER_MINUTES} minutes after the start."
+            ),
+        ));
+    }
+    if now > s.end + grace {
         return Err(AppError::conflict(
             "outside_no_show_window",
             format!(
-                "A no-show can be reported from the start until {} hours after the end.",
+                "A no-show can be reported until {} hours after the end; after that, open a dispute.",
                 grace.num_hours()
             ),
         ));
     }
-    // Money first: a researcher who did not come refunds the reader in full.
-    let refunded = match payments::of_session(state, s.id).await? {
-        Some(p) if absent == Party::Researcher => {
-            let amount = payments::refund_amount(state, &p, false, 0);
-            payments::refund(state, &s, p, amount).await?
-        }
-        _ => None,
-    };
+    Ok(absent)
+}
+
+/// An admin records that `absent` did not come, at once (participants'
+/// reports are claims: `services::disputes::no_show`). The refund policy
+/// applies as for an upheld claim.
+pub async fn no_show(
+    state: &AppState,
+    s: SessionRow,
+    party: Party,
+    absent: Option<Party>,
+) -> AppResult<SessionRow> {
+    if party != Party::Admin {
+        return Err(AppError::Forbidden);
+    }
+    let now = state.now();
+    let absent = no_show_reportable(state, &s, party, absent, now)?;
+    let refunded = no_show_refund(state, &s, absent).await?;
     let st = state.clone();
     let row = state
         .db
         .write(move |tx| {
-            let row = transition(tx, &st, &s, &NO_SHOW, now)?;
-            repo::set_no_show(tx, row.id, absent.as_str())?;
-            if let Some(r) = &refunded {
-                payments::record_refund_in(tx, &st, &row, r, now)?;
-            }
-            repo::record_event(
-                tx,
-                row.id,
-                &format!("no_show_{}", absent.as_str()),
-                party.as_str(),
-                now,
-            )?;
-            let row = reload(tx, &st, &row)?;
+            let row =
+                record_no_show_in(tx, &st, &s, absent, party.as_str(), refunded.as_ref(), now)?;
             notify::no_show_reported(tx, &st, &row, now)?;
             Ok(row)
         })
         .await?;
     crate::services::mail::wake(state);
     Ok(row)
+}
+
+/// The money a no-show moves by policy, at Stripe, before it is recorded:
+/// a researcher who did not come refunds the reader in full; a reader who
+/// did not come gets nothing back.
+pub async fn no_show_refund(
+    state: &AppState,
+    s: &SessionRow,
+    absent: Party,
+) -> AppResult<Option<payments::Refunded>> {
+    match payments::of_session(state, s.id).await? {
+        Some(p) if absent == Party::Researcher => {
+            let amount = payments::refund_amount(state, &p, false, 0);
+            payments::refund(state, s, p, amount).await
+        }
+        _ => Ok(None),
+    }
+}
+
+/// Records a no-show in the caller's transaction: the session (accepted,
+/// or completed while a claim was open) becomes `no_show` with the absent
+/// party, the refund made by `no_show_refund` is recorded, and the history
+/// names `actor`. The caller sends the e-mails.
+pub fn record_no_show_in(
+    tx: &Transaction<'_>,
+    st: &AppState,
+    s: &SessionRow,
+    absent: Party,
+    actor: &str,
+    refunded: Option<&payments::Refunded>,
+    now: DateTime<Utc>,
+) -> AppResult<SessionRow> {
+    let row = transition(tx, st, s, &NO_SHOW_DECIDED, now)?;
+    repo::set_no_show(tx, row.id, absent.as_str())?;
+    if let Some(r) = refunded {
+        payments::record_refund_in(tx, st, &row, r, now)?;
+    }
+    repo::record_event(
+        tx,
+        row.id,
+        &format!("no_show_{}", absent.as_str()),
+        actor,
+        now,
+    )?;
+    reload(tx, st, &row)
 }
 
 /// Expires one unanswered request (scheduled job); false if it moved on.
@@ -410,9 +475,12 @@ pub fn expire_in(
     Ok(true)
 }
 
-/// Marks one past session completed (scheduled job); false if it moved on.
+/// Marks one past session completed (scheduled job); false if it moved on
+/// or a no-show claim on it is open (the claim decides).
 pub fn complete_in(tx: &Transaction<'_>, s: &SessionRow, now: DateTime<Utc>) -> AppResult<bool> {
-    if !repo::transition(tx, s.id, &[Accepted], Completed, now)? {
+    if repo::no_show_claim_open(tx, s.id)?
+        || !repo::transition(tx, s.id, &[Accepted], Completed, now)?
+    {
         return Ok(false);
     }
     repo::record_event(tx, s.id, Completed.as_str(), "system", now)?;

@@ -5,7 +5,12 @@
 //! ```text
 //! requested → accepted | declined | expired | cancelled
 //! accepted  → completed | cancelled | no_show
+//! completed → no_show   (a no-show claim upheld after the completion job)
 //! ```
+//!
+//! A participant's no-show report is a claim (`services::disputes`): the
+//! session stays accepted, and is not completed, until the claim is
+//! decided.
 
 pub mod actions;
 pub mod booking;

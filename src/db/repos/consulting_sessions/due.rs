@@ -35,13 +35,31 @@ pub fn due_expiry_for(
     )
 }
 
-/// Accepted sessions that ended before `cutoff`.
+/// An open no-show claim on the session: it is decided by the claim (or
+/// an admin), never completed meanwhile.
+const NO_CLAIM: &str = "NOT EXISTS (SELECT 1 FROM disputes d WHERE d.session_id = consulting_sessions.id
+                         AND d.kind = 'no_show' AND d.status IN ('open', 'awaiting_response', 'under_review'))";
+
+/// Accepted sessions that ended before `cutoff`, unless a no-show claim
+/// on them is open.
 pub fn due_completion(conn: &Connection, cutoff: Time) -> AppResult<Vec<ConsultingSessionId>> {
     ids(
         conn,
-        "SELECT id FROM consulting_sessions WHERE status = 'accepted' AND end_at <= ?1 ORDER BY id",
+        &format!(
+            "SELECT id FROM consulting_sessions WHERE status = 'accepted' AND end_at <= ?1 AND {NO_CLAIM} ORDER BY id"
+        ),
         params![ts(cutoff)],
     )
+}
+
+/// Whether a no-show claim on the session is open.
+pub fn no_show_claim_open(conn: &Connection, id: ConsultingSessionId) -> AppResult<bool> {
+    let free: bool = conn
+        .prepare_cached(&format!(
+            "SELECT {NO_CLAIM} FROM consulting_sessions WHERE id = ?1"
+        ))?
+        .query_row([id], |r| r.get(0))?;
+    Ok(!free)
 }
 
 /// Accepted sessions starting within `offset_minutes` that have not had
