@@ -268,6 +268,31 @@ pub fn format(minor: i64, currency: &str) -> String {
     }
 }
 
+/// An amount typed in major units ("15", "15.5", "15,50") as minor units
+/// of `currency`; more decimals than the currency has, or anything that is
+/// not a plain positive number, is refused.
+pub fn parse_major(text: &str, currency: Currency) -> Result<i64, String> {
+    let t = text.trim().replace(',', ".");
+    let bad = || format!("must be an amount in {currency} such as 15.00");
+    let (whole, frac) = t.split_once('.').unwrap_or((&t, ""));
+    let exp = currency.exponent() as usize;
+    let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());
+    if whole.is_empty() || !digits(whole) || !digits(frac) || frac.len() > exp {
+        return Err(bad());
+    }
+    let unit = 10i64.pow(currency.exponent());
+    let whole: i64 = whole.parse().map_err(|_| bad())?;
+    let frac: i64 = if frac.is_empty() {
+        0
+    } else {
+        format!("{frac:0<exp$}").parse().map_err(|_| bad())?
+    };
+    whole
+        .checked_mul(unit)
+        .and_then(|w| w.checked_add(frac))
+        .ok_or_else(bad)
+}
+
 /// A refund tier: cancelling at least `hours_before` the start refunds
 /// `refund_percent`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]

@@ -113,3 +113,25 @@ fn the_most_generous_tier_met_applies() {
     assert_eq!(refund_percent(&tiers, 23 * 60), 0);
     assert_eq!(refund_percent(&[], 1000), 0);
 }
+
+#[test]
+fn typed_amounts_become_minor_units_of_their_currency() {
+    let c = |code| Currency::parse(code).unwrap();
+    assert_eq!(parse_major("15", c("EUR")), Ok(1500));
+    assert_eq!(parse_major(" 15.5 ", c("EUR")), Ok(1550));
+    assert_eq!(parse_major("15,05", c("EUR")), Ok(1505));
+    assert_eq!(parse_major("4760", c("JPY")), Ok(4760));
+    assert_eq!(parse_major("1.5", c("BHD")), Ok(1500));
+    for bad in [
+        "",
+        "-5",
+        "1.234",
+        "1e3",
+        "abc",
+        ".5",
+        "99999999999999999999",
+    ] {
+        assert!(parse_major(bad, c("EUR")).is_err(), "{bad}");
+    }
+    assert!(parse_major("1.5", c("JPY")).is_err());
+}

@@ -8,7 +8,7 @@ use serde_json::json;
 
 use crate::helpers::TestApp;
 use crate::payments_fixtures::{invoice_id_of, paid, paid_request, plan};
-use crate::sessions_fixtures::{at, mails};
+use crate::sessions_fixtures::{acted, at, mails};
 use crate::stripe_fakes::{spawn_stripe_app, StripeApp};
 
 pub const READER: &str = "reader@uni.example";
@@ -61,6 +61,10 @@ pub struct Seeded {
     invite_token: String,
     opt_out_token: String,
     respond_token: String,
+    /// A session the reader reported missed, and the no-show claim that
+    /// report opened, waiting for the researcher.
+    missed: i64,
+    dispute: i64,
 }
 
 /// The app: payments through the fake Stripe, with one plan to offer.
@@ -139,7 +143,17 @@ pub async fn seed(app: &TestApp) -> Seeded {
         .await
         .unwrap();
 
+    // A session this morning the researcher missed, says the reader: a
+    // no-show claim waiting for the researcher's answer.
+    let missed = paid_request(app, &p.reader, &p.researcher, at("2026-12-07T09:00:00Z")).await;
+    acted(app, &p.researcher.token, missed, "accept", json!({})).await;
+    app.clock.set(at("2026-12-07T09:15:00Z"));
+    let claim = acted(app, &p.reader, missed, "no-show", json!({})).await;
+    let dispute = claim["dispute_id"].as_i64().expect("a no-show claim");
+
     Seeded {
+        missed,
+        dispute,
         paper,
         researcher: p.researcher.researcher_id,
         researcher_user: p.researcher.user_id,
@@ -406,6 +420,45 @@ pub fn visits(s: &Seeded) -> Vec<Visit> {
             "/papers/{id}",
             format!("/papers/{paper}"),
             &["#researchers form.invite-by-email button"],
+        ),
+        v(
+            Reader,
+            "/sessions/{id}",
+            format!("/sessions/{}", s.missed),
+            &["#disputes a[href^='/disputes/']"],
+        ),
+        v(
+            Reader,
+            "/disputes",
+            "/disputes".into(),
+            &["#disputes tbody a"],
+        ),
+        v(
+            Reader,
+            "/disputes/{id}",
+            format!("/disputes/{}", s.dispute),
+            &["#message-form button[type='submit']"],
+        ),
+        v(
+            Researcher,
+            "/disputes/{id}",
+            format!("/disputes/{}", s.dispute),
+            &[
+                "button#contest-claim",
+                "#message-form button[type='submit']",
+            ],
+        ),
+        v(
+            Admin,
+            "/admin/disputes",
+            "/admin/disputes".into(),
+            &["form.resolve-form button[type='submit']"],
+        ),
+        v(
+            Admin,
+            "/disputes/{id}",
+            format!("/disputes/{}", s.dispute),
+            &["button#take-up", "form.resolve-form button[type='submit']"],
         ),
     ]
 }

@@ -29,11 +29,11 @@ fn chargeback(app: &TestApp, kind: &str, session: i64, status: &str, n: u32) -> 
     )
 }
 
-/// The session's disputes as stored: (id, kind, opened_by, status, stripe_status, outcome).
-fn rows(
-    app: &TestApp,
-    session: i64,
-) -> Vec<(i64, String, String, String, Option<String>, Option<String>)> {
+/// A dispute as stored: (id, kind, opened_by, status, stripe_status, outcome).
+type Row = (i64, String, String, String, Option<String>, Option<String>);
+
+/// The session's disputes as stored.
+fn rows(app: &TestApp, session: i64) -> Vec<Row> {
     let db = app.db();
     let mut stmt = db
         .prepare("SELECT id, kind, opened_by, status, stripe_status, outcome FROM disputes WHERE session_id = ?1 ORDER BY id")

@@ -32,6 +32,7 @@ mod disputes_fixtures;
 mod disputes_flow;
 mod disputes_no_show;
 mod disputes_open;
+mod disputes_pages;
 mod disputes_resolve;
 mod encryption_at_rest;
 mod find_bookable;

@@ -53,6 +53,7 @@ impl AdminPage {
             Some(("paper", id)) => (Some(format!("/papers/{id}")), name(format!("paper {id}"))),
             Some(("session", id)) => (Some(format!("/sessions/{id}")), format!("session {id}")),
             Some(("mail", id)) => (Some(format!("/admin/mail/{id}")), format!("message {id}")),
+            Some(("dispute", id)) => (Some(format!("/disputes/{id}")), format!("dispute {id}")),
             Some(("job", id)) => (Some("/admin/jobs".into()), format!("collection job {id}")),
             _ => match target.split_once(':') {
                 Some(("provider", p)) => (

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod admin_accounts;
 pub mod admin_claims;
 pub mod admin_collection;
+pub mod admin_disputes;
 pub mod admin_mail;
 pub mod admin_outreach;
 pub mod admin_settings;
@@ -16,6 +17,7 @@ pub mod billing;
 pub mod booking;
 pub mod collection;
 pub mod context;
+pub mod disputes;
 pub mod errors;
 pub mod form;
 pub mod form_errors;
@@ -124,6 +126,21 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/sessions/{id}", get(sessions::session_get))
         .route("/sessions/{id}/action", post(sessions::action_post))
         .route("/sessions/{id}/invite.ics", get(sessions::ics_get))
+        .route("/sessions/{id}/dispute", post(disputes::dispute_post))
+        .route("/disputes", get(disputes::disputes_get))
+        .route("/disputes/{id}", get(disputes::dispute_get))
+        .route("/disputes/{id}/messages", post(disputes::message_post))
+        .route("/disputes/{id}/withdraw", post(disputes::withdraw_post))
+        .route("/disputes/{id}/contest", post(disputes::contest_post))
+        .route("/admin/disputes", get(admin_disputes::admin_disputes_get))
+        .route(
+            "/admin/disputes/{id}/resolve",
+            post(admin_disputes::resolve_post),
+        )
+        .route(
+            "/admin/disputes/{id}/review",
+            post(admin_disputes::review_post),
+        )
         .route(
             "/sessions/{id}/respond",
             get(session_respond::respond_get).post(session_respond::respond_post),

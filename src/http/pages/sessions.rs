@@ -13,12 +13,14 @@ use super::context::{render, Layout, Viewer};
 use super::form::PageForm;
 use super::form_errors::{FormErrors, Labels};
 use super::PageError;
+use crate::domain::dispute::DisputeKind;
 use crate::domain::zone;
 use crate::domain::{ConsultingSessionId, SessionStatus};
 use crate::error::AppError;
 use crate::http::downloads::calendar_response;
 use crate::http::extractors::AppPath;
 use crate::pagination::PageParams;
+use crate::services::disputes::{self, no_show, SessionDisputes};
 use crate::services::sessions::actions::{self, Action};
 use crate::services::sessions::{self, settings, HistoryEntry, ListQuery, Party, SessionView};
 use crate::state::AppState;
@@ -64,21 +66,36 @@ pub struct SessionPage {
     /// The action forms as typed; `errors.form` names the action that failed.
     pub typed: ActionForm,
     pub errors: FormErrors,
+    /// The session's disputes, and which the viewer may open.
+    pub disputes: SessionDisputes,
+    /// Until when a dispute may be opened, in the viewer's zone.
+    pub dispute_until: Option<String>,
 }
 
 impl SessionPage {
-    /// Whether the viewer may do `action` now (for the template).
+    /// Whether the viewer may do `action` now (for the template); no
+    /// second no-show report while a dispute is open.
     pub fn can(&self, action: &str) -> bool {
-        can(&self.s, action)
+        can(&self.s, action) && !(action == "no_show" && self.disputes.open.is_some())
+    }
+
+    /// Whether `kind` is the kind typed into the dispute form.
+    pub fn kind_typed(&self, kind: &DisputeKind) -> bool {
+        self.typed.kind.as_deref() == Some(kind.as_str())
     }
 }
 
 #[derive(Deserialize, Default)]
 pub struct ActionForm {
     pub csrf_token: String,
+    #[serde(default)]
     pub action: String,
     pub reason: Option<String>,
     pub start: Option<String>,
+    /// The "Dispute this session" form (`disputes::dispute_post`).
+    pub kind: Option<String>,
+    pub description: Option<String>,
+    pub review_id: Option<String>,
 }
 
 impl ActionForm {
@@ -91,7 +108,13 @@ impl ActionForm {
     }
 }
 
-pub(super) const ACTION_LABELS: Labels = &[("reason", "The reason"), ("start", "The new time")];
+pub(super) const ACTION_LABELS: Labels = &[
+    ("reason", "The reason"),
+    ("start", "The new time"),
+    ("kind", "What it is about"),
+    ("description", "What happened"),
+    ("review_id", "The review"),
+];
 
 fn can(s: &SessionView, action: &str) -> bool {
     s.actions.iter().any(|a| a == action)
@@ -218,7 +241,7 @@ pub async fn session_get(
     Ok(render(&page.await?))
 }
 
-async fn session_page(
+pub(super) async fn session_page(
     state: &AppState,
     viewer: &Viewer,
     id: ConsultingSessionId,
@@ -231,13 +254,19 @@ async fn session_page(
     let s = detail.session;
     let reschedule_slots = reschedule_slots(state, &s, zone).await;
     let payment = sessions::pay::payment_summary(state, s.your_role, s.id, s.status).await?;
+    let disputes = disputes::open::for_session(state, &who, id).await?;
     let mut errors = errors;
     let action = if errors.form == "reschedule" && reschedule_slots.is_empty() {
         ""
     } else {
         errors.form
     };
-    if !can(&s, action) {
+    let offered = if action == "dispute" {
+        !disputes.kinds.is_empty()
+    } else {
+        can(&s, action)
+    };
+    if !offered {
         // The form that failed is not on the page now: say it above.
         errors.unplace_all();
         errors.form = "";
@@ -254,6 +283,8 @@ async fn session_page(
         zone: zone.name().to_string(),
         events: events(detail.events, zone),
         reschedule_slots,
+        dispute_until: disputes.until.map(|t| zone::local(t, zone)),
+        disputes,
         s,
         typed,
         errors,
@@ -300,7 +331,6 @@ fn action_of(f: &ActionForm) -> Result<(Action, &'static str), AppError> {
             Action::AnswerProposal(false),
             "The session stays at its current time.",
         ),
-        "no_show" => (Action::NoShow { absent: None }, "The no-show is recorded."),
         _ => return Err(AppError::bad_request("bad_action", "Unknown action.")),
     })
 }
@@ -314,9 +344,18 @@ pub async fn action_post(
     let back = format!("/sessions/{id}");
     let who = viewer.require(&back)?;
     viewer.check_csrf(&f.csrf_token)?;
-    let result = match action_of(&f) {
-        Ok((action, done)) => actions::act(&state, &who, id, action).await.map(|_| done),
-        Err(e) => Err(e),
+    // A participant's no-show report is a claim (`disputes::no_show`).
+    let result = if f.action == "no_show" {
+        no_show::report(&state, &who, id, None)
+            .await
+            .map(|a| reported(&state, a.dispute_id.is_some()))
+    } else {
+        match action_of(&f) {
+            Ok((action, done)) => actions::act(&state, &who, id, action)
+                .await
+                .map(|_| done.to_string()),
+            Err(e) => Err(e),
+        }
     };
     // Forms with something typed come back with it; buttons get a flash.
     let form: &'static str = match f.action.as_str() {
@@ -332,6 +371,18 @@ pub async fn action_post(
             let page = session_page(&state, &viewer, id, f, errors).await?;
             Ok(page.errors.respond(&page))
         }
+    }
+}
+
+/// What the page says after a no-show report.
+fn reported(state: &AppState, claim: bool) -> String {
+    if claim {
+        format!(
+            "Your report is recorded as a claim. The other participant has {} hours to contest it; uncontested, it stands.",
+            state.config.disputes.no_show_response_hours
+        )
+    } else {
+        "The no-show is recorded.".into()
     }
 }
 
