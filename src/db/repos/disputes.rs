@@ -20,11 +20,6 @@ pub const MESSAGE_AAD: &str = "dispute_messages.text";
 
 /// The statuses of `disputes_one_open`, for SQL.
 const OPEN: &str = "('open', 'awaiting_response', 'under_review')";
-const OPEN_STATUSES: &[DisputeStatus] = &[
-    DisputeStatus::Open,
-    DisputeStatus::AwaitingResponse,
-    DisputeStatus::UnderReview,
-];
 
 type Time = chrono::DateTime<chrono::Utc>;
 
@@ -447,13 +442,4 @@ fn set_stripe_status(conn: &Connection, id: DisputeId, status: &str, now: Time) 
     conn.prepare_cached("UPDATE disputes SET stripe_status = ?2, updated_at = ?3 WHERE id = ?1")?
         .execute(params![id, status, ts(now)])?;
     Ok(())
-}
-
-/// Whether a dispute is still open (for callers holding only an id).
-pub fn is_open(conn: &Connection, id: DisputeId) -> AppResult<bool> {
-    let status: Option<DisputeStatus> = conn
-        .prepare_cached("SELECT status FROM disputes WHERE id = ?1")?
-        .query_row([id], |r| r.get(0))
-        .optional()?;
-    Ok(status.is_some_and(|s| OPEN_STATUSES.contains(&s)))
 }
