@@ -12,6 +12,7 @@ pub mod paper;
 pub mod password;
 pub mod researcher;
 pub mod role;
+pub mod rating;
 pub mod status;
 pub mod text;
 pub mod zone;

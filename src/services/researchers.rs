@@ -8,6 +8,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::db::repos::researchers::{self, ResearcherRow};
+use crate::db::repos::reviews;
 use crate::domain::{PaperId, ResearcherId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::pagination::{encode_cursor, Page, PageParams};
@@ -69,27 +70,7 @@ pub struct ResearcherView {
     pub sources: Option<BTreeMap<String, SourceView>>,
 }
 
-/// What readers' reviews add up to. Nothing fills it yet: reviews come
-/// with their own issue, and until then every profile has `rating: None`.
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
-pub struct RatingView {
-    /// 1.0 to 5.0.
-    pub average: f64,
-    /// How many reviews the average is of (at least 1).
-    pub reviews: u32,
-}
-
-impl RatingView {
-    /// "4.6 of 5 (12 reviews)".
-    pub fn label(&self) -> String {
-        let plural = if self.reviews == 1 {
-            "review"
-        } else {
-            "reviews"
-        };
-        format!("{:.1} of 5 ({} {plural})", self.average, self.reviews)
-    }
-}
+pub use crate::domain::rating::RatingView;
 
 fn view(
     r: ResearcherRow,
@@ -143,15 +124,25 @@ async fn sources_of(state: &AppState, id: ResearcherId) -> AppResult<BTreeMap<St
     ))
 }
 
-/// Sets `bookable` on each view, in one query.
+/// Sets `bookable` and `rating` on each view, in one read.
 async fn mark_bookable(state: &AppState, views: &mut [ResearcherView]) -> AppResult<()> {
-    let ids: Vec<ResearcherId> = views.iter().filter(|v| v.claimed).map(|v| v.id).collect();
-    let bookable = state
+    let claimed: Vec<ResearcherId> = views.iter().filter(|v| v.claimed).map(|v| v.id).collect();
+    let all: Vec<ResearcherId> = views.iter().map(|v| v.id).collect();
+    let (bookable, tallies) = state
         .db
-        .read(move |c| researchers::bookable_among(c, &ids))
+        .read(move |c| {
+            Ok((
+                researchers::bookable_among(c, &claimed)?,
+                reviews::tallies(c, &all)?,
+            ))
+        })
         .await?;
     for v in views {
         v.bookable = bookable.contains(&v.id);
+        v.rating = tallies
+            .iter()
+            .find(|(id, _)| *id == v.id)
+            .and_then(|(_, t)| RatingView::new(t.count, t.total));
     }
     Ok(())
 }
