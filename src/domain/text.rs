@@ -76,7 +76,13 @@ mod tests {
         assert_eq!(got.as_deref(), Some("ab\nc"));
         assert_eq!(stripped_block(Some(" \u{1} "), 10).unwrap(), None);
         assert!(stripped_block(Some(&"x".repeat(11)), 10).is_err());
-        assert_eq!(stripped_block(Some(&format!("  {}  ", "x".repeat(10))), 10).unwrap().unwrap().len(), 10);
+        assert_eq!(
+            stripped_block(Some(&format!("  {}  ", "x".repeat(10))), 10)
+                .unwrap()
+                .unwrap()
+                .len(),
+            10
+        );
     }
 
     #[test]

@@ -132,7 +132,12 @@ pub struct NewReview<'a> {
 
 /// Stores a review; 409 `already_reviewed` when the session has one from
 /// that side.
-pub fn insert(conn: &Connection, keys: &Keyring, n: &NewReview<'_>, now: Time) -> AppResult<ReviewId> {
+pub fn insert(
+    conn: &Connection,
+    keys: &Keyring,
+    n: &NewReview<'_>,
+    now: Time,
+) -> AppResult<ReviewId> {
     conn.prepare_cached(
         "INSERT INTO reviews (session_id, side, author_id, researcher_id, reader_id, rating, comment_enc,
                               status, held_rule, created_at, updated_at)
@@ -258,7 +263,12 @@ pub fn set_reply(
 }
 
 /// Moves the answer to `status` (a moderator's decision).
-pub fn set_reply_status(conn: &Connection, id: ReviewId, status: ReviewStatus, now: Time) -> AppResult<()> {
+pub fn set_reply_status(
+    conn: &Connection,
+    id: ReviewId,
+    status: ReviewStatus,
+    now: Time,
+) -> AppResult<()> {
     conn.prepare_cached("UPDATE reviews SET reply_status = ?2, updated_at = ?3 WHERE id = ?1")?
         .execute(params![id, status, ts(now)])?;
     Ok(())
@@ -278,7 +288,12 @@ pub fn add_report(
             "INSERT INTO review_reports (review_id, reporter_id, reason_enc, created_at)
              VALUES (?1, ?2, ?3, ?4) ON CONFLICT DO NOTHING",
         )?
-        .execute(params![id, reporter, keys.encrypt(REPORT_AAD, reason), ts(now)])?;
+        .execute(params![
+            id,
+            reporter,
+            keys.encrypt(REPORT_AAD, reason),
+            ts(now)
+        ])?;
     Ok(n == 1)
 }
 
@@ -374,7 +389,11 @@ pub fn by_reader(conn: &Connection, keys: &Keyring, reader: UserId) -> AppResult
 }
 
 /// Completed sessions whose reader has not reviewed them, for the reader.
-pub fn unreviewed_sessions(conn: &Connection, reader: UserId, since: Time) -> AppResult<Vec<ConsultingSessionId>> {
+pub fn unreviewed_sessions(
+    conn: &Connection,
+    reader: UserId,
+    since: Time,
+) -> AppResult<Vec<ConsultingSessionId>> {
     let mut stmt = conn.prepare_cached(
         "SELECT s.id FROM consulting_sessions s
           WHERE s.reader_id = ?1 AND s.status = 'completed' AND s.end_at >= ?2
@@ -423,10 +442,7 @@ pub fn tally(conn: &Connection, researcher: ResearcherId) -> AppResult<Tally> {
 }
 
 /// The stored tallies of several researchers (those with reviews only).
-pub fn tallies(
-    conn: &Connection,
-    ids: &[ResearcherId],
-) -> AppResult<Vec<(ResearcherId, Tally)>> {
+pub fn tallies(conn: &Connection, ids: &[ResearcherId]) -> AppResult<Vec<(ResearcherId, Tally)>> {
     let json = serde_json::to_string(&ids.iter().map(|i| i.0).collect::<Vec<_>>())
         .map_err(|e| AppError::internal(format!("ids: {e}")))?;
     let mut stmt = conn.prepare_cached(
@@ -440,7 +456,12 @@ pub fn tallies(
 }
 
 /// Adds (`sign` 1) or takes away (`sign` -1) one published rating.
-pub fn count_rating(conn: &Connection, researcher: ResearcherId, stars: u8, sign: i64) -> AppResult<()> {
+pub fn count_rating(
+    conn: &Connection,
+    researcher: ResearcherId,
+    stars: u8,
+    sign: i64,
+) -> AppResult<()> {
     let col = match stars {
         1 => "r1",
         2 => "r2",
@@ -474,7 +495,9 @@ pub fn fresh_tally(conn: &Connection, researcher: ResearcherId) -> AppResult<Tal
 /// prior's mean), or None before the first.
 pub fn site_average(conn: &Connection) -> AppResult<Option<f64>> {
     Ok(conn
-        .prepare_cached("SELECT CAST(sum(total) AS REAL) / sum(count) FROM researcher_ratings WHERE count > 0")?
+        .prepare_cached(
+            "SELECT CAST(sum(total) AS REAL) / sum(count) FROM researcher_ratings WHERE count > 0",
+        )?
         .query_row([], |r| r.get(0))?)
 }
 
@@ -499,7 +522,12 @@ pub fn mail_prefs(conn: &Connection, user: UserId) -> AppResult<(bool, bool)> {
         .unwrap_or((false, false)))
 }
 
-pub fn set_mail_prefs(conn: &Connection, user: UserId, new_reviews: bool, reminders: bool) -> AppResult<()> {
+pub fn set_mail_prefs(
+    conn: &Connection,
+    user: UserId,
+    new_reviews: bool,
+    reminders: bool,
+) -> AppResult<()> {
     conn.prepare_cached("UPDATE users SET review_mail = ?2, review_reminders = ?3 WHERE id = ?1")?
         .execute(params![user, new_reviews, reminders])?;
     Ok(())
@@ -523,13 +551,20 @@ pub fn due_reminders(
           ORDER BY s.id LIMIT ?3",
     )?;
     let ids = stmt
-        .query_map(params![ts(completed_before), ts(ended_after), limit as i64], |r| r.get(0))?
+        .query_map(
+            params![ts(completed_before), ts(ended_after), limit as i64],
+            |r| r.get(0),
+        )?
         .collect::<Result<_, _>>()?;
     Ok(ids)
 }
 
 /// Marks a session's reader as reminded; false when someone did first.
-pub fn mark_reminded(conn: &Connection, session: ConsultingSessionId, now: Time) -> AppResult<bool> {
+pub fn mark_reminded(
+    conn: &Connection,
+    session: ConsultingSessionId,
+    now: Time,
+) -> AppResult<bool> {
     Ok(conn
         .prepare_cached(
             "UPDATE consulting_sessions SET review_reminded_at = ?2 WHERE id = ?1 AND review_reminded_at IS NULL",

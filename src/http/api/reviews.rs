@@ -198,7 +198,9 @@ pub async fn queue(
         limit: p.limit,
         cursor: p.cursor,
     };
-    Ok(Json(moderation::queue(&state, &admin, filter, &page).await?))
+    Ok(Json(
+        moderation::queue(&state, &admin, filter, &page).await?,
+    ))
 }
 
 /// Publish, hide or remove a review or its answer (admins; audited; the
@@ -231,7 +233,10 @@ pub async fn admin_analytics(
 /// Which review e-mails I get.
 #[utoipa::path(get, path = "/api/v1/users/me/review-mail", tag = "users", security(("bearer" = [])),
     responses((status = 200, body = ReviewMail), (status = 401, body = ErrorBody)))]
-pub async fn mail_get(State(state): State<AppState>, AuthUser(who): AuthUser) -> AppResult<Json<ReviewMail>> {
+pub async fn mail_get(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+) -> AppResult<Json<ReviewMail>> {
     let (new_reviews, reminders) = reviews::mail_prefs(&state, &who).await?;
     Ok(Json(ReviewMail {
         new_reviews,

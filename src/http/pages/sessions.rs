@@ -64,6 +64,9 @@ pub struct SessionPage {
     /// The action forms as typed; `errors.form` names the action that failed.
     pub typed: ActionForm,
     pub errors: FormErrors,
+    /// The reader's review of a completed session, and whether the viewer
+    /// may write or edit it ("Rate this session").
+    pub review: super::reviews::SessionReview,
 }
 
 impl SessionPage {
@@ -79,6 +82,9 @@ pub struct ActionForm {
     pub action: String,
     pub reason: Option<String>,
     pub start: Option<String>,
+    /// The review form's stars and comment.
+    pub rating: Option<String>,
+    pub comment: Option<String>,
 }
 
 impl ActionForm {
@@ -218,7 +224,7 @@ pub async fn session_get(
     Ok(render(&page.await?))
 }
 
-async fn session_page(
+pub(super) async fn session_page(
     state: &AppState,
     viewer: &Viewer,
     id: ConsultingSessionId,
@@ -231,13 +237,14 @@ async fn session_page(
     let s = detail.session;
     let reschedule_slots = reschedule_slots(state, &s, zone).await;
     let payment = sessions::pay::payment_summary(state, s.your_role, s.id, s.status).await?;
+    let review = super::reviews::SessionReview::of(state, &who, &s, &typed).await?;
     let mut errors = errors;
     let action = if errors.form == "reschedule" && reschedule_slots.is_empty() {
         ""
     } else {
         errors.form
     };
-    if !can(&s, action) {
+    if !can(&s, action) && !(action == "review" && review.can_write) {
         // The form that failed is not on the page now: say it above.
         errors.unplace_all();
         errors.form = "";
@@ -257,6 +264,7 @@ async fn session_page(
         s,
         typed,
         errors,
+        review,
     })
 }
 

@@ -205,10 +205,8 @@ pub(super) fn renewal_failed(
         action_label: "Update your card".into(),
         action_url: format!("{}/account#subscription", st.config.public_url()),
     };
-    let content = crate::services::mail::templates::notice(
-        "Your subscription payment failed".into(),
-        &m,
-    )?;
+    let content =
+        crate::services::mail::templates::notice("Your subscription payment failed".into(), &m)?;
     let to = crate::domain::Email::parse(&user.email).map_err(AppError::internal)?;
     crate::services::mail::enqueue_unless_opted_out_in(
         tx,

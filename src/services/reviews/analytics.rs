@@ -47,9 +47,18 @@ pub struct ReviewAnalytics {
     pub held_by_rule: Vec<RuleShare>,
 }
 
-fn figures(c: &rusqlite::Connection, researcher: Option<ResearcherId>) -> AppResult<ReviewAnalytics> {
+fn figures(
+    c: &rusqlite::Connection,
+    researcher: Option<ResearcherId>,
+) -> AppResult<ReviewAnalytics> {
     let f = repo::figures(c, researcher)?;
-    let share = |n: i64| if f.written == 0 { 0.0 } else { n as f64 / f.written as f64 };
+    let share = |n: i64| {
+        if f.written == 0 {
+            0.0
+        } else {
+            n as f64 / f.written as f64
+        }
+    };
     let held: BTreeMap<String, i64> = f.held_by_rule.into_iter().collect();
     Ok(ReviewAnalytics {
         summary: Summary::from(f.tally),
@@ -81,7 +90,11 @@ fn figures(c: &rusqlite::Connection, researcher: Option<ResearcherId>) -> AppRes
 
 /// One researcher's figures: for the researcher who owns the profile and
 /// for admins (403 for anyone else).
-pub async fn for_researcher(state: &AppState, who: &Principal, id: ResearcherId) -> AppResult<ReviewAnalytics> {
+pub async fn for_researcher(
+    state: &AppState,
+    who: &Principal,
+    id: ResearcherId,
+) -> AppResult<ReviewAnalytics> {
     let (keys, who) = (state.keys.clone(), *who);
     state
         .db

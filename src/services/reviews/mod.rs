@@ -138,10 +138,14 @@ pub(crate) fn view(state: &AppState, r: ReviewRow) -> ReviewView {
         status: r.status,
         status_label: status_label(r.status).to_string(),
         editable_until,
-        reply: r.reply.as_ref().zip(r.replied_at.as_ref()).map(|(t, at)| ReplyView {
-            text: t.clone(),
-            created_at: at.clone(),
-        }),
+        reply: r
+            .reply
+            .as_ref()
+            .zip(r.replied_at.as_ref())
+            .map(|(t, at)| ReplyView {
+                text: t.clone(),
+                created_at: at.clone(),
+            }),
         reply_status: r.reply_status,
         comment: r.comment,
         created_at: r.created_at,
@@ -190,7 +194,12 @@ pub async fn mail_prefs(state: &AppState, who: &Principal) -> AppResult<(bool, b
     state.db.read(move |c| repo::mail_prefs(c, id)).await
 }
 
-pub async fn set_mail_prefs(state: &AppState, who: &Principal, new_reviews: bool, reminders: bool) -> AppResult<()> {
+pub async fn set_mail_prefs(
+    state: &AppState,
+    who: &Principal,
+    new_reviews: bool,
+    reminders: bool,
+) -> AppResult<()> {
     let id = who.user_id;
     state
         .db

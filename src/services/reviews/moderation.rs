@@ -102,7 +102,11 @@ fn item(r: ReviewRow, report_reasons: Vec<String>) -> QueueItem {
     };
     QueueItem {
         held_because: label(&r.held_rule),
-        reply: r.reply.clone().zip(r.replied_at.clone()).map(|(text, created_at)| ReplyView { text, created_at }),
+        reply: r
+            .reply
+            .clone()
+            .zip(r.replied_at.clone())
+            .map(|(text, created_at)| ReplyView { text, created_at }),
         id: r.id,
         session_id: r.session_id,
         researcher_id: r.researcher_id,
@@ -129,9 +133,12 @@ pub const FILTERS: &[&str] = &["held", "reported", "published", "hidden", "remov
 pub fn parse_filter(raw: Option<&str>) -> AppResult<QueueFilter> {
     match raw.unwrap_or("held") {
         "reported" => Ok(QueueFilter::Reported),
-        s => s.parse::<ReviewStatus>().map(QueueFilter::Status).map_err(|_| {
-            AppError::field("status", format!("must be one of {}", FILTERS.join(", ")))
-        }),
+        s => s
+            .parse::<ReviewStatus>()
+            .map(QueueFilter::Status)
+            .map_err(|_| {
+                AppError::field("status", format!("must be one of {}", FILTERS.join(", ")))
+            }),
     }
 }
 
@@ -151,7 +158,13 @@ pub async fn queue(
         .read(move |c| {
             let mut rows = repo::queue(c, &keys, filter, before, limit + 1)?;
             if filter == QueueFilter::Status(ReviewStatus::Held) {
-                rows.extend(repo::queue(c, &keys, QueueFilter::HeldAnswers, before, limit + 1)?);
+                rows.extend(repo::queue(
+                    c,
+                    &keys,
+                    QueueFilter::HeldAnswers,
+                    before,
+                    limit + 1,
+                )?);
                 rows.sort_by(|a, b| b.id.cmp(&a.id));
                 rows.dedup_by_key(|r| r.id);
                 rows.truncate(limit + 1);
@@ -213,18 +226,27 @@ pub fn decide_in(
             if was_held && matches!(d.action, Action::Publish | Action::Remove) {
                 notify::moderated(tx, st, &r, d.action == Action::Publish, reason, now)?;
             }
-            if d.action == Action::Publish && r.side == crate::db::repos::reviews::Side::Reader && r.status != ReviewStatus::Published {
+            if d.action == Action::Publish
+                && r.side == crate::db::repos::reviews::Side::Reader
+                && r.status != ReviewStatus::Published
+            {
                 notify::new_review(tx, st, &r, now)?;
             }
         }
         Part::Reply => {
             let Some(from) = r.reply_status else {
-                return Err(AppError::conflict("no_answer", "This review has no answer to moderate."));
+                return Err(AppError::conflict(
+                    "no_answer",
+                    "This review has no answer to moderate.",
+                ));
             };
             if !allowed(from, d.action) {
                 return Err(AppError::conflict(
                     "illegal_moderation",
-                    format!("An answer that is {} cannot be changed that way.", status_label(from)),
+                    format!(
+                        "An answer that is {} cannot be changed that way.",
+                        status_label(from)
+                    ),
                 ));
             }
             repo::set_reply_status(tx, id, d.action.target(), now)?;
@@ -237,7 +259,9 @@ pub fn decide_in(
             Some(admin),
             "review.moderated",
             Some(format!("review:{id}")),
-            json!({"action": d.action.as_str(), "part": d.part, "from": r.status, "reason": reason}),
+            // The reason is free text: it is kept encrypted on the review, not
+            // in the audit trail.
+            json!({"action": d.action.as_str(), "part": d.part, "from": r.status}),
             None,
         ),
         now,
@@ -246,7 +270,12 @@ pub fn decide_in(
 }
 
 /// A moderator's decision (admins).
-pub async fn moderate(state: &AppState, who: &Principal, id: ReviewId, d: Decision) -> AppResult<QueueItem> {
+pub async fn moderate(
+    state: &AppState,
+    who: &Principal,
+    id: ReviewId,
+    d: Decision,
+) -> AppResult<QueueItem> {
     who.require_admin()?;
     let reason = text::line(&d.reason, 500).map_err(|m| AppError::field("reason", m))?;
     let (st, admin, now) = (state.clone(), who.user_id, state.now());

@@ -23,7 +23,13 @@ struct Mail<'a> {
 }
 
 /// Queues `m` to an active account; nothing for a disabled or deleted one.
-fn send(c: &Connection, st: &AppState, to: UserId, m: Mail<'_>, now: DateTime<Utc>) -> AppResult<()> {
+fn send(
+    c: &Connection,
+    st: &AppState,
+    to: UserId,
+    m: Mail<'_>,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
     let Some(user) = users::find(c, &st.keys, to)?.filter(|u| !u.disabled && !u.deleted) else {
         return Ok(());
     };
@@ -53,13 +59,23 @@ fn send(c: &Connection, st: &AppState, to: UserId, m: Mail<'_>, now: DateTime<Ut
 }
 
 fn stars(n: u8) -> String {
-    format!("{}{} ({n} of 5)", "★".repeat(n.into()), "☆".repeat(5 - usize::from(n)))
+    format!(
+        "{}{} ({n} of 5)",
+        "★".repeat(n.into()),
+        "☆".repeat(5 - usize::from(n))
+    )
 }
 
 /// A new published review, to the researcher (unless they turned these
 /// off).
-pub(super) fn new_review(c: &Connection, st: &AppState, r: &ReviewRow, now: DateTime<Utc>) -> AppResult<()> {
-    let Some(owner) = researchers::find(c, &st.keys, r.researcher_id)?.and_then(|p| p.user_id) else {
+pub(super) fn new_review(
+    c: &Connection,
+    st: &AppState,
+    r: &ReviewRow,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let Some(owner) = researchers::find(c, &st.keys, r.researcher_id)?.and_then(|p| p.user_id)
+    else {
         return Ok(());
     };
     if !repo::mail_prefs(c, owner)?.0 {
@@ -77,7 +93,10 @@ pub(super) fn new_review(c: &Connection, st: &AppState, r: &ReviewRow, now: Date
         Mail {
             template: "review_published",
             subject: "A new review of your session".into(),
-            headline: format!("{} reviewed your session.", super::short_name(&r.author_name)),
+            headline: format!(
+                "{} reviewed your session.",
+                super::short_name(&r.author_name)
+            ),
             lines,
             action_label: "Read and answer",
             action_path: format!("/researchers/{}#reviews", r.researcher_id),

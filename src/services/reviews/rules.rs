@@ -172,9 +172,15 @@ mod tests {
     fn the_first_rule_that_applies_holds() {
         let c = ReviewsConfig::default();
         assert_eq!(hold(&c, Some("Great help."), Some(5), 100), None);
-        assert_eq!(hold(&c, None, Some(1), 100), Some(HoldRule::OneStarNoComment));
+        assert_eq!(
+            hold(&c, None, Some(1), 100),
+            Some(HoldRule::OneStarNoComment)
+        );
         assert_eq!(hold(&c, Some("Poor."), Some(1), 100), None);
-        assert_eq!(hold(&c, Some("Great."), Some(5), 2), Some(HoldRule::NewAccount));
+        assert_eq!(
+            hold(&c, Some("Great."), Some(5), 2),
+            Some(HoldRule::NewAccount)
+        );
         assert_eq!(
             hold(&c, Some("mail ada@uni.example"), Some(5), 2),
             Some(HoldRule::Contact)

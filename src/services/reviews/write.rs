@@ -57,7 +57,12 @@ fn check(rating: i64, comment: Option<&str>) -> AppResult<Checked> {
 }
 
 /// Hours since the account was made (0 when unreadable).
-fn account_age_hours(conn: &rusqlite::Connection, st: &AppState, id: UserId, now: DateTime<Utc>) -> AppResult<i64> {
+fn account_age_hours(
+    conn: &rusqlite::Connection,
+    st: &AppState,
+    id: UserId,
+    now: DateTime<Utc>,
+) -> AppResult<i64> {
     let created = users::find(conn, &st.keys, id)?
         .and_then(|u| crate::db::parse_ts(&u.created_at).ok())
         .unwrap_or(now);
@@ -107,7 +112,11 @@ fn check_reviewable(st: &AppState, s: &SessionRow, now: DateTime<Utc>) -> AppRes
 }
 
 /// Writes the caller's review of a completed session.
-pub async fn create(state: &AppState, who: &Principal, body: NewReviewBody) -> AppResult<ReviewView> {
+pub async fn create(
+    state: &AppState,
+    who: &Principal,
+    body: NewReviewBody,
+) -> AppResult<ReviewView> {
     let checked = check(body.rating, body.comment.as_deref())?;
     let (st, who, now) = (state.clone(), *who, state.now());
     let row = state
@@ -168,7 +177,11 @@ pub async fn create(state: &AppState, who: &Principal, body: NewReviewBody) -> A
 /// for their author and admins. 404 otherwise, so ids do not leak.
 pub(super) fn visible(r: Option<ReviewRow>, who: &Principal) -> AppResult<ReviewRow> {
     match r {
-        Some(r) if r.status == ReviewStatus::Published || r.author_id == who.user_id || who.is_admin() => {
+        Some(r)
+            if r.status == ReviewStatus::Published
+                || r.author_id == who.user_id
+                || who.is_admin() =>
+        {
             Ok(r)
         }
         _ => Err(AppError::NotFound),
@@ -184,7 +197,12 @@ pub async fn get(state: &AppState, who: &Principal, id: ReviewId) -> AppResult<R
 
 /// The author changes the rating or comment within `[reviews] edit_hours`;
 /// the rules run again.
-pub async fn edit(state: &AppState, who: &Principal, id: ReviewId, patch: ReviewPatch) -> AppResult<ReviewView> {
+pub async fn edit(
+    state: &AppState,
+    who: &Principal,
+    id: ReviewId,
+    patch: ReviewPatch,
+) -> AppResult<ReviewView> {
     let (st, who, now) = (state.clone(), *who, state.now());
     let row = state
         .db
@@ -243,7 +261,12 @@ pub async fn edit(state: &AppState, who: &Principal, id: ReviewId, patch: Review
 
 /// The researcher answers a published review of them, once; the answer
 /// goes through the same rules.
-pub async fn reply(state: &AppState, who: &Principal, id: ReviewId, raw: &str) -> AppResult<ReviewView> {
+pub async fn reply(
+    state: &AppState,
+    who: &Principal,
+    id: ReviewId,
+    raw: &str,
+) -> AppResult<ReviewView> {
     let text = text::stripped_block(Some(raw), MAX_TEXT)
         .map_err(|m| AppError::field("text", m))?
         .ok_or_else(|| AppError::field("text", "is required"))?;
@@ -261,7 +284,8 @@ pub async fn reply(state: &AppState, who: &Principal, id: ReviewId, raw: &str) -
                 return Err(AppError::NotFound);
             }
             let age = account_age_hours(tx, &st, who.user_id, now)?;
-            let (status, held_rule) = status_of(rules::hold(&st.config.reviews, Some(&text), None, age));
+            let (status, held_rule) =
+                status_of(rules::hold(&st.config.reviews, Some(&text), None, age));
             if !repo::set_reply(tx, &st.keys, id, &text, status, held_rule, now)? {
                 return Err(AppError::conflict(
                     "already_answered",
@@ -312,8 +336,21 @@ pub async fn report(state: &AppState, who: &Principal, id: ReviewId, raw: &str) 
             let open = r.open_reports + 1;
             let held = open >= st.config.reviews.reports_to_hold;
             if held {
-                repo::set_status(tx, &st.keys, id, ReviewStatus::Held, Some(HoldRule::Reports.as_str()), None, now)?;
-                ratings::moved(tx, &r, Some((r.rating, r.status)), (r.rating, ReviewStatus::Held))?;
+                repo::set_status(
+                    tx,
+                    &st.keys,
+                    id,
+                    ReviewStatus::Held,
+                    Some(HoldRule::Reports.as_str()),
+                    None,
+                    now,
+                )?;
+                ratings::moved(
+                    tx,
+                    &r,
+                    Some((r.rating, r.status)),
+                    (r.rating, ReviewStatus::Held),
+                )?;
             }
             audit::append(
                 tx,
@@ -335,7 +372,10 @@ pub async fn report(state: &AppState, who: &Principal, id: ReviewId, raw: &str) 
 /// The caller's reviews (written as a reader), newest first.
 pub async fn mine(state: &AppState, who: &Principal) -> AppResult<Vec<ReviewView>> {
     let (keys, id) = (state.keys.clone(), who.user_id);
-    let rows = state.db.read(move |c| repo::by_reader(c, &keys, id)).await?;
+    let rows = state
+        .db
+        .read(move |c| repo::by_reader(c, &keys, id))
+        .await?;
     Ok(rows
         .into_iter()
         .filter(|r| r.author_id == id)
@@ -345,13 +385,19 @@ pub async fn mine(state: &AppState, who: &Principal) -> AppResult<Vec<ReviewView
 
 /// The reader's review of a session, if they wrote one (for the session
 /// page).
-pub async fn of_session(state: &AppState, who: &Principal, session: ConsultingSessionId) -> AppResult<Option<ReviewView>> {
+pub async fn of_session(
+    state: &AppState,
+    who: &Principal,
+    session: ConsultingSessionId,
+) -> AppResult<Option<ReviewView>> {
     let keys = state.keys.clone();
     let row = state
         .db
         .read(move |c| repo::of_session(c, &keys, session, Side::Reader))
         .await?;
     Ok(row
-        .filter(|r| r.author_id == who.user_id || r.status == ReviewStatus::Published || who.is_admin())
+        .filter(|r| {
+            r.author_id == who.user_id || r.status == ReviewStatus::Published || who.is_admin()
+        })
         .map(|r| view(state, r)))
 }
