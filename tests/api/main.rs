@@ -15,6 +15,7 @@ mod browser_keyboard;
 mod browser_newcomer;
 mod browser_pages;
 mod browser_pages_seed;
+mod browser_reviews;
 mod browser_time_zones;
 mod claims;
 mod claims_admin;

@@ -491,3 +491,58 @@ async fn researchers_who_turned_review_mail_off_get_none() {
     reviewed(&app, &c.reader, c.sessions[0], 5, None).await;
     assert!(mails(&app, "review_published").is_empty());
 }
+
+#[tokio::test]
+async fn a_failed_rating_form_comes_back_with_what_was_typed_and_every_error() {
+    let app = spawn_patient_app().await;
+    let c = completed(&app, 1).await;
+    let (web, csrf) = crate::pages::logged_in_browser(&app, "reader@uni.example").await;
+    let url = app.url(&format!("/sessions/{}/review", c.sessions[0]));
+    let long = format!("Kept words {}", "z".repeat(2000));
+    let form = [
+        ("csrf_token", csrf.as_str()),
+        ("action", "review"),
+        ("rating", ""),
+        ("comment", long.as_str()),
+    ];
+    let r = web.post(&url).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Kept words zzz"), "the comment is kept");
+    assert!(
+        page.contains("The rating must be a whole number of stars from 1 to 5"),
+        "{page}"
+    );
+    assert!(
+        page.contains("The comment must be at most 2000 characters"),
+        "{page}"
+    );
+    assert!(public_list(&app, c.researcher.researcher_id).await["items"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+
+    let form = [
+        ("csrf_token", csrf.as_str()),
+        ("action", "review"),
+        ("rating", "4"),
+        ("comment", "Good."),
+    ];
+    let r = web.post(&url).form(&form).send().await.unwrap();
+    assert_eq!(r.status(), 200);
+    assert!(r.text().await.unwrap().contains("Your review is published"));
+    // Another reader's browser has no form, and the researcher none either.
+    let (researcher, _) = crate::pages::logged_in_browser(&app, "grace@yale.example").await;
+    let page = researcher
+        .get(app.url(&format!("/sessions/{}", c.sessions[0])))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !page.contains("Rate this session") && page.contains("The reader's review"),
+        "{page}"
+    );
+}

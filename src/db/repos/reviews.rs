@@ -49,6 +49,7 @@ pub struct ReviewRow {
     pub author_id: UserId,
     pub author_name: String,
     pub researcher_id: ResearcherId,
+    pub researcher_name: String,
     pub reader_id: UserId,
     pub rating: u8,
     pub comment: Option<String>,
@@ -70,8 +71,8 @@ const SELECT: &str = "SELECT v.id, v.session_id, v.side, v.author_id, u.name, v.
         v.rating, v.comment_enc, v.status, v.held_rule, v.reply_enc, v.reply_status, v.reply_held_rule,
         v.replied_at, v.moderation_note_enc, v.moderated_at,
         (SELECT count(*) FROM review_reports p WHERE p.review_id = v.id AND p.resolved_at IS NULL),
-        v.created_at, v.updated_at
-   FROM reviews v JOIN users u ON u.id = v.author_id";
+        v.created_at, v.updated_at, p.name
+   FROM reviews v JOIN users u ON u.id = v.author_id JOIN researchers p ON p.id = v.researcher_id";
 
 fn opt_decrypt(keys: &Keyring, aad: &str, v: Option<String>) -> AppResult<Option<String>> {
     v.map(|s| super::decrypt(keys, aad, &s)).transpose()
@@ -86,6 +87,7 @@ fn row(keys: &Keyring, r: &Row<'_>) -> AppResult<ReviewRow> {
         author_id: r.get(3)?,
         author_name: r.get(4)?,
         researcher_id: r.get(5)?,
+        researcher_name: r.get(20)?,
         reader_id: r.get(6)?,
         rating: r.get(7)?,
         comment: opt_decrypt(keys, COMMENT_AAD, r.get(8)?)?,
@@ -185,15 +187,21 @@ pub fn of_session(
     .pop())
 }
 
+/// A review's stars and words after an edit, with what the rules made of
+/// them.
+pub struct Edited<'a> {
+    pub rating: u8,
+    pub comment: Option<&'a str>,
+    pub status: ReviewStatus,
+    pub held_rule: Option<&'a str>,
+}
+
 /// A new rating and comment, with the status the rules gave them.
 pub fn update(
     conn: &Connection,
     keys: &Keyring,
     id: ReviewId,
-    rating: u8,
-    comment: Option<&str>,
-    status: ReviewStatus,
-    held_rule: Option<&str>,
+    e: &Edited<'_>,
     now: Time,
 ) -> AppResult<()> {
     conn.prepare_cached(
@@ -202,10 +210,10 @@ pub fn update(
     )?
     .execute(params![
         id,
-        rating,
-        comment.map(|c| keys.encrypt(COMMENT_AAD, c)),
-        status,
-        held_rule,
+        e.rating,
+        e.comment.map(|c| keys.encrypt(COMMENT_AAD, c)),
+        e.status,
+        e.held_rule,
         ts(now)
     ])?;
     Ok(())

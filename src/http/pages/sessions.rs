@@ -244,7 +244,7 @@ pub(super) async fn session_page(
     } else {
         errors.form
     };
-    if !can(&s, action) && !(action == "review" && review.can_write) {
+    if !(can(&s, action) || action == "review" && review.can_write) {
         // The form that failed is not on the page now: say it above.
         errors.unplace_all();
         errors.form = "";

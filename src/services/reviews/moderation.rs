@@ -72,6 +72,7 @@ pub struct QueueItem {
     pub id: ReviewId,
     pub session_id: ConsultingSessionId,
     pub researcher_id: ResearcherId,
+    pub researcher_name: String,
     pub author_id: UserId,
     pub author_name: String,
     /// `reader` or `researcher` (two-way reviews).
@@ -110,6 +111,7 @@ fn item(r: ReviewRow, report_reasons: Vec<String>) -> QueueItem {
         id: r.id,
         session_id: r.session_id,
         researcher_id: r.researcher_id,
+        researcher_name: r.researcher_name,
         author_id: r.author_id,
         author_name: r.author_name,
         side: r.side.as_str().to_string(),
@@ -165,7 +167,7 @@ pub async fn queue(
                     before,
                     limit + 1,
                 )?);
-                rows.sort_by(|a, b| b.id.cmp(&a.id));
+                rows.sort_by_key(|r| std::cmp::Reverse(r.id));
                 rows.dedup_by_key(|r| r.id);
                 rows.truncate(limit + 1);
             }

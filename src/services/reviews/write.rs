@@ -239,7 +239,13 @@ pub async fn edit(
                 rules::hold(&st.config.reviews, checked.comment.as_deref(), Some(checked.stars.get()), age)
             };
             let (status, held_rule) = status_of(rule);
-            repo::update(tx, &st.keys, id, checked.stars.get(), checked.comment.as_deref(), status, held_rule, now)?;
+            let edited = repo::Edited {
+                rating: checked.stars.get(),
+                comment: checked.comment.as_deref(),
+                status,
+                held_rule,
+            };
+            repo::update(tx, &st.keys, id, &edited, now)?;
             ratings::moved(tx, &r, Some((r.rating, r.status)), (checked.stars.get(), status))?;
             audit::append(
                 tx,
