@@ -94,6 +94,48 @@ pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
         column: "details_enc",
         aad: "billing_profiles.details",
     },
+    EncryptedColumn {
+        table: "reviews",
+        id_column: "id",
+        column: "comment_enc",
+        aad: "reviews.comment",
+    },
+    EncryptedColumn {
+        table: "reviews",
+        id_column: "id",
+        column: "reply_enc",
+        aad: "reviews.reply",
+    },
+    EncryptedColumn {
+        table: "reviews",
+        id_column: "id",
+        column: "moderation_note_enc",
+        aad: "reviews.moderation_note",
+    },
+    EncryptedColumn {
+        table: "review_reports",
+        id_column: "rowid",
+        column: "reason_enc",
+        aad: "review_reports.reason",
+    },
+    EncryptedColumn {
+        table: "disputes",
+        id_column: "id",
+        column: "description_enc",
+        aad: "disputes.description",
+    },
+    EncryptedColumn {
+        table: "disputes",
+        id_column: "id",
+        column: "resolution_note_enc",
+        aad: "disputes.resolution_note",
+    },
+    EncryptedColumn {
+        table: "dispute_messages",
+        id_column: "id",
+        column: "text_enc",
+        aad: "dispute_messages.text",
+    },
 ];
 
 /// Values of `col` not encrypted under the key whose ciphertexts start

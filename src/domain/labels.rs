@@ -168,6 +168,11 @@ pub fn audit_action_label(action: &str) -> String {
         "researcher.opted_out" => "researcher opted out",
         "researcher.old_address_opted_out" => "old address opted out",
         "payment.refunded_by_admin" => "refund by an admin",
+        "review.created" => "review written",
+        "review.edited" => "review edited",
+        "review.answered" => "review answered",
+        "review.reported" => "review reported",
+        "review.moderated" => "review moderated",
         "payment.dispute_opened" => "payment disputed",
         other => return other.replace(['.', '_'], " "),
     };

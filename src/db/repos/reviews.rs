@@ -353,8 +353,10 @@ pub fn published_of(
 pub enum QueueFilter {
     Status(ReviewStatus),
     Reported,
-    /// Held reviews and published reviews whose answer is held.
+    /// Published reviews whose answer is held.
     HeldAnswers,
+    /// Every review.
+    All,
 }
 
 /// Reviews for the moderators, newest first, after `before`.
@@ -372,11 +374,12 @@ pub fn queue(
                 WHERE p.review_id = v.id AND p.resolved_at IS NULL)"
         }
         QueueFilter::HeldAnswers => "?1 = 'held' AND v.reply_status = 'held'",
+        QueueFilter::All => "?1 = ?1",
     };
     let status = match filter {
         QueueFilter::Status(s) => s,
         QueueFilter::Reported => ReviewStatus::Published,
-        QueueFilter::HeldAnswers => ReviewStatus::Held,
+        QueueFilter::HeldAnswers | QueueFilter::All => ReviewStatus::Held,
     };
     many(
         conn,

@@ -52,8 +52,8 @@ pub struct ListParams {
 #[serde(deny_unknown_fields)]
 pub struct QueueParams {
     /// `held` (default; also published reviews whose answer is held),
-    /// `reported` (published, with open reports), `published`, `hidden`
-    /// or `removed`.
+    /// `reported` (published, with open reports), `published`, `hidden`,
+    /// `removed` or `all`.
     pub status: Option<String>,
     pub limit: Option<usize>,
     pub cursor: Option<String>,

@@ -54,6 +54,10 @@ impl AdminPage {
             Some(("session", id)) => (Some(format!("/sessions/{id}")), format!("session {id}")),
             Some(("mail", id)) => (Some(format!("/admin/mail/{id}")), format!("message {id}")),
             Some(("job", id)) => (Some("/admin/jobs".into()), format!("collection job {id}")),
+            Some(("review", id)) => (
+                Some(format!("/admin/reviews?status=all#review-{id}")),
+                format!("review {id}"),
+            ),
             _ => match target.split_once(':') {
                 Some(("provider", p)) => (
                     Some("/admin/providers".into()),

@@ -73,6 +73,10 @@ pub fn template_label(template: &str) -> &str {
         "session_rescheduled" => "Session moved",
         "session_reschedule_rejected" => "New time declined",
         "subscription_payment_failed" => "Subscription payment failed",
+        "review_published" => "New review, to the researcher",
+        "review_approved" => "Held review published, to its author",
+        "review_removed" => "Held review removed, to its author",
+        "review_reminder" => "Reminder to review a session",
         "test_message" => "Test message",
         other => other,
     }

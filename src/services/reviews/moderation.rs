@@ -129,12 +129,13 @@ fn item(r: ReviewRow, report_reasons: Vec<String>) -> QueueItem {
 }
 
 /// What the queue's `status` filter accepts.
-pub const FILTERS: &[&str] = &["held", "reported", "published", "hidden", "removed"];
+pub const FILTERS: &[&str] = &["held", "reported", "published", "hidden", "removed", "all"];
 
 /// Reads `?status=`; default `held`.
 pub fn parse_filter(raw: Option<&str>) -> AppResult<QueueFilter> {
     match raw.unwrap_or("held") {
         "reported" => Ok(QueueFilter::Reported),
+        "all" => Ok(QueueFilter::All),
         s => s
             .parse::<ReviewStatus>()
             .map(QueueFilter::Status)
