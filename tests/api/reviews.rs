@@ -546,3 +546,58 @@ async fn a_failed_rating_form_comes_back_with_what_was_typed_and_every_error() {
         "{page}"
     );
 }
+
+#[tokio::test]
+async fn with_two_way_reviews_researchers_rate_readers_and_only_the_next_researcher_asked_sees_it()
+{
+    let app = spawn_app_with(|c| {
+        c.reviews.two_way = true;
+        c.auth.access_token_ttl_secs = 400 * 86_400;
+    })
+    .await;
+    let c = completed(&app, 1).await;
+    let r = reviewed(
+        &app,
+        &c.researcher.token,
+        c.sessions[0],
+        2,
+        Some("Came unprepared."),
+    )
+    .await;
+    assert_eq!(r["side"], "researcher");
+    // It is not the researcher's public rating.
+    assert_eq!(
+        profile_rating(&app, c.researcher.researcher_id).await,
+        Value::Null
+    );
+    assert!(public_list(&app, c.researcher.researcher_id).await["items"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    // The reader may still rate the researcher.
+    assert_eq!(
+        reviewed(&app, &c.reader, c.sessions[0], 5, None).await["side"],
+        "reader"
+    );
+
+    // A second researcher asked by the same reader sees the rating while
+    // the request waits; the reader does not.
+    let other = crate::sessions_fixtures::bookable_researcher(&app, "ada@cam.example").await;
+    let start = at("2026-12-16T10:00:00Z");
+    let id = crate::sessions_fixtures::booked(&app, &c.reader, other.researcher_id, start).await;
+    let seen = crate::sessions_fixtures::session(&app, &other.token, id).await;
+    assert_eq!(seen["reader_rating"], json!({"average": 2.0, "count": 1}));
+    let own = crate::sessions_fixtures::session(&app, &c.reader, id).await;
+    assert!(own.get("reader_rating").is_none());
+    let admin = app.admin_token("admin@uni.example").await;
+    assert_eq!(
+        crate::sessions_fixtures::session(&app, &admin, id).await["reader_rating"]["count"],
+        1
+    );
+    // Once answered, it is gone for the researcher.
+    crate::sessions_fixtures::acted(&app, &other.token, id, "accept", json!({})).await;
+    assert!(crate::sessions_fixtures::session(&app, &other.token, id)
+        .await
+        .get("reader_rating")
+        .is_none());
+}

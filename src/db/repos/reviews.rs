@@ -512,12 +512,12 @@ pub fn site_average(conn: &Connection) -> AppResult<Option<f64>> {
         .query_row([], |r| r.get(0))?)
 }
 
-/// A reader's ratings from researchers (two-way reviews), any status but
-/// removed: (count, average).
-pub fn reader_tally(conn: &Connection, reader: UserId) -> AppResult<(i64, Option<f64>)> {
+/// A reader's published ratings from researchers (two-way reviews):
+/// (count, sum of stars).
+pub fn reader_tally(conn: &Connection, reader: UserId) -> AppResult<(i64, i64)> {
     Ok(conn
         .prepare_cached(
-            "SELECT count(*), avg(rating) FROM reviews
+            "SELECT count(*), coalesce(sum(rating), 0) FROM reviews
               WHERE reader_id = ?1 AND side = 'researcher' AND status = 'published'",
         )?
         .query_row([reader], |r| Ok((r.get(0)?, r.get(1)?)))?)

@@ -67,6 +67,9 @@ pub struct SessionPage {
     /// The reader's review of a completed session, and whether the viewer
     /// may write or edit it ("Rate this session").
     pub review: super::reviews::SessionReview,
+    /// Two-way reviews: the reader's rating by researchers, for the
+    /// researcher asked to accept (and admins).
+    pub reader_rating: Option<crate::domain::rating::RatingView>,
 }
 
 impl SessionPage {
@@ -235,6 +238,7 @@ pub(super) async fn session_page(
     let zone = viewer.zone(None);
     let detail = sessions::get(state, &who, id).await?;
     let s = detail.session;
+    let reader_rating = detail.reader_rating;
     let reschedule_slots = reschedule_slots(state, &s, zone).await;
     let payment = sessions::pay::payment_summary(state, s.your_role, s.id, s.status).await?;
     let review = super::reviews::SessionReview::of(state, &who, &s, &typed).await?;
@@ -265,6 +269,7 @@ pub(super) async fn session_page(
         typed,
         errors,
         review,
+        reader_rating,
     })
 }
 
