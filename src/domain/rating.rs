@@ -69,6 +69,14 @@ pub fn bayesian(average: f64, count: i64, prior_mean: f64, prior_weight: i64) ->
     (n * average + m * prior_mean) / (n + m)
 }
 
+/// What lists ordered by rating sort on (highest first): the Bayesian
+/// average of a rating, or the prior's mean for no rating at all.
+pub fn sort_key(rating: Option<&RatingView>, prior_mean: f64, prior_weight: i64) -> f64 {
+    rating.map_or(prior_mean, |r| {
+        bayesian(r.average, r.count, prior_mean, prior_weight)
+    })
+}
+
 /// Rounds an average to one decimal, as shown and sent.
 pub fn rounded(average: f64) -> f64 {
     (average * 10.0).round() / 10.0

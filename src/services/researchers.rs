@@ -225,6 +225,57 @@ pub async fn for_paper(
     Ok(Page { items, next_cursor })
 }
 
+/// The most authors one paper's list orders by rating at once.
+const MAX_AUTHORS: usize = 1000;
+
+/// A paper's researchers, best rated first: the Bayesian average of their
+/// published reviews (`[reviews] rating_prior_mean` and
+/// `rating_prior_weight`; `domain::rating::bayesian`), then author order.
+/// The cursor is the position in that order.
+pub async fn for_paper_by_rating(
+    state: &AppState,
+    who: Option<&Principal>,
+    paper: PaperId,
+    page: &PageParams,
+) -> AppResult<Page<ResearcherView>> {
+    papers::get(state, paper).await?;
+    let limit = page.limit()?;
+    let skip = page.after_id::<i64>()?.unwrap_or(0).max(0) as usize;
+    let keys = state.keys.clone();
+    let rows = state
+        .db
+        .read(move |c| researchers::for_paper(c, &keys, paper, None, MAX_AUTHORS))
+        .await?;
+    let admin = who.is_some_and(Principal::is_admin);
+    let mut items: Vec<ResearcherView> = Vec::new();
+    for (_, row) in rows {
+        if items.iter().any(|v| v.id == row.id) {
+            continue;
+        }
+        let sources = if admin {
+            Some(sources_of(state, row.id).await?)
+        } else {
+            None
+        };
+        items.push(view(row, admin, sources));
+    }
+    mark_bookable(state, &mut items).await?;
+    let c = &state.config.reviews;
+    let key = |v: &ResearcherView| {
+        crate::domain::rating::sort_key(
+            v.rating.as_ref(),
+            c.rating_prior_mean,
+            c.rating_prior_weight,
+        )
+    };
+    // A stable sort keeps author order among equals.
+    items.sort_by(|a, b| key(b).total_cmp(&key(a)));
+    let more = items.len() > skip + limit;
+    let items: Vec<ResearcherView> = items.into_iter().skip(skip).take(limit).collect();
+    let next_cursor = more.then(|| encode_cursor((skip + limit) as i64));
+    Ok(Page { items, next_cursor })
+}
+
 /// Admin search by name.
 pub async fn search(
     state: &AppState,

@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 use crate::helpers::{error_code, spawn_app_with};
 use crate::reviews_fixtures::*;
 use crate::sessions_fixtures::{mails, recipients, spawn_patient_app};
+use colloquy::clock::Clock;
 use colloquy::domain::ResearcherId;
 
 #[tokio::test]
@@ -295,4 +296,110 @@ async fn the_stored_rating_always_equals_a_fresh_count_after_random_actions() {
     } else {
         assert_eq!(shown["count"], fresh.0);
     }
+}
+
+/// Sets a researcher's stored rating straight away: `count` reviews
+/// summing to `total` stars.
+fn rated(app: &crate::helpers::TestApp, researcher: i64, count: i64, total: i64) {
+    app.db()
+        .execute(
+            "INSERT INTO researcher_ratings (researcher_id, count, total) VALUES (?1, ?2, ?3)",
+            [researcher, count, total],
+        )
+        .unwrap();
+}
+
+#[tokio::test]
+async fn a_papers_researchers_by_rating_put_fifty_at_four_point_eight_before_one_five_star() {
+    let app = crate::helpers::spawn_app().await;
+    let token = app.token("adder@uni.example").await;
+    let paper = app.sample_paper(&token).await;
+    let now = app.clock.now();
+    app.state
+        .db
+        .write(move |tx| {
+            use colloquy::db::repos::researchers;
+            for (i, name) in ["Ann Alpha", "Ben Beta", "Cy Gamma"]
+                .into_iter()
+                .enumerate()
+            {
+                let id = researchers::insert(tx, name, None, None, now)?;
+                researchers::link_paper(tx, colloquy::domain::PaperId(paper), i as i64, id)?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let path = format!("/api/v1/consulting/researchers/{paper}");
+    let authors: Value = app.get(&path, None).await.json().await.unwrap();
+    let ids: Vec<i64> = authors["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    // The first author has one 5-star review, the second fifty averaging 4.8.
+    rated(&app, ids[0], 1, 5);
+    rated(&app, ids[1], 50, 240);
+
+    let by_rating: Value = app
+        .get(&format!("{path}?sort=rating"), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let order: Vec<i64> = by_rating["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(&order[..2], &[ids[1], ids[0]]);
+    assert_eq!(order.len(), ids.len());
+    assert_eq!(
+        by_rating["items"][0]["rating"],
+        json!({"average": 4.8, "count": 50})
+    );
+    // Pages continue in the same order.
+    let first: Value = app
+        .get(&format!("{path}?sort=rating&limit=1"), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(first["items"][0]["id"], ids[1]);
+    let cursor = first["next_cursor"].as_str().unwrap();
+    let second: Value = app
+        .get(&format!("{path}?sort=rating&limit=1&cursor={cursor}"), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(second["items"][0]["id"], ids[0]);
+    let r = app.get(&format!("{path}?sort=stars"), None).await;
+    assert_eq!(
+        (r.status().as_u16(), error_code(r).await.as_str()),
+        (422, "validation_failed")
+    );
+
+    // Search results and the paper page carry the authors' stars.
+    let hits: Value = app
+        .get("/api/v1/papers?limit=100", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let hit = hits["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|h| h["id"] == paper)
+        .unwrap()
+        .clone();
+    assert_eq!(hit["authors_rating"], json!({"average": 4.8, "count": 51}));
+    let page = app.get("/papers", None).await.text().await.unwrap();
+    assert!(
+        page.contains("4.8 of 5 (51 reviews)"),
+        "search results page"
+    );
 }

@@ -502,16 +502,6 @@ pub fn fresh_tally(conn: &Connection, researcher: ResearcherId) -> AppResult<Tal
         .query_row([researcher], |r| Tally::from_row(r, 0))?)
 }
 
-/// The site-wide average of published reader ratings (the Bayesian
-/// prior's mean), or None before the first.
-pub fn site_average(conn: &Connection) -> AppResult<Option<f64>> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT CAST(sum(total) AS REAL) / sum(count) FROM researcher_ratings WHERE count > 0",
-        )?
-        .query_row([], |r| r.get(0))?)
-}
-
 /// A reader's published ratings from researchers (two-way reviews):
 /// (count, sum of stars).
 pub fn reader_tally(conn: &Connection, reader: UserId) -> AppResult<(i64, i64)> {
@@ -636,4 +626,25 @@ pub fn figures(conn: &Connection, researcher: Option<ResearcherId>) -> AppResult
         written,
         held_by_rule,
     })
+}
+
+/// The published reader reviews of each paper's researchers, added up:
+/// (paper, count, sum of stars), for papers with at least one.
+pub fn paper_tallies(
+    conn: &Connection,
+    papers: &[crate::domain::PaperId],
+) -> AppResult<Vec<(crate::domain::PaperId, i64, i64)>> {
+    let json = serde_json::to_string(&papers.iter().map(|p| p.0).collect::<Vec<_>>())
+        .map_err(|e| AppError::internal(format!("ids: {e}")))?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT pr.paper_id, sum(t.count), sum(t.total)
+           FROM (SELECT DISTINCT paper_id, researcher_id FROM paper_researchers
+                  WHERE paper_id IN (SELECT value FROM json_each(?1))) pr
+           JOIN researcher_ratings t ON t.researcher_id = pr.researcher_id AND t.count > 0
+          GROUP BY pr.paper_id",
+    )?;
+    let rows = stmt
+        .query_map([json], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
 }

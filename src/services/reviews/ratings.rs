@@ -8,7 +8,6 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use crate::db::repos::reviews::{self as repo, ReviewRow, Side, Tally};
-use crate::domain::rating;
 use crate::domain::{ResearcherId, ReviewStatus};
 use crate::error::AppResult;
 
@@ -58,22 +57,6 @@ pub fn moved(
         repo::count_rating(conn, r.researcher_id, after.0, 1)?;
     }
     Ok(())
-}
-
-/// The key lists ordered by rating sort on: the Bayesian average with the
-/// site-wide average as the prior's mean (3.0 before any review) and
-/// `[reviews] rating_prior_weight` as its weight.
-pub fn sort_key(rating: Option<&RatingView>, prior_mean: f64, prior_weight: i64) -> f64 {
-    match rating {
-        Some(r) => rating::bayesian(r.average, r.count, prior_mean, prior_weight),
-        None => rating::bayesian(0.0, 0, prior_mean, prior_weight),
-    }
-}
-
-/// The prior's mean: the site-wide average, or 3.0 (the scale's middle)
-/// before the first review.
-pub fn prior_mean(conn: &Connection) -> AppResult<f64> {
-    Ok(repo::site_average(conn)?.unwrap_or(3.0))
 }
 
 /// Whether the stored tally of `researcher` equals a fresh count (a check
