@@ -24,8 +24,11 @@ pub struct ReviewsConfig {
     /// The reader is reminded once to review, this many hours after the
     /// session is completed. 0 sends no reminder.
     pub reminder_hours: i64,
-    /// The weight, in reviews, of the prior in the Bayesian average that
-    /// orders lists by rating (the prior's mean is the site-wide average).
+    /// Lists ordered by rating use a Bayesian average: a researcher's
+    /// reviews plus `rating_prior_weight` imaginary reviews of
+    /// `rating_prior_mean` stars, so one 5-star review does not beat fifty
+    /// 4.8s.
+    pub rating_prior_mean: f64,
     pub rating_prior_weight: i64,
 }
 
@@ -39,6 +42,7 @@ impl Default for ReviewsConfig {
             min_account_age_hours: 24,
             reports_to_hold: 3,
             reminder_hours: 24,
+            rating_prior_mean: 3.0,
             rating_prior_weight: 5,
         }
     }
@@ -60,6 +64,9 @@ impl ReviewsConfig {
         }
         if !(0..=720).contains(&self.reminder_hours) {
             return Err("reviews.reminder_hours must be between 0 and 720".into());
+        }
+        if !(1.0..=5.0).contains(&self.rating_prior_mean) {
+            return Err("reviews.rating_prior_mean must be between 1.0 and 5.0".into());
         }
         if !(0..=1000).contains(&self.rating_prior_weight) {
             return Err("reviews.rating_prior_weight must be between 0 and 1000".into());

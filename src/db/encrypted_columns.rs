@@ -95,6 +95,30 @@ pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
         aad: "billing_profiles.details",
     },
     EncryptedColumn {
+        table: "reviews",
+        id_column: "id",
+        column: "comment_enc",
+        aad: "reviews.comment",
+    },
+    EncryptedColumn {
+        table: "reviews",
+        id_column: "id",
+        column: "reply_enc",
+        aad: "reviews.reply",
+    },
+    EncryptedColumn {
+        table: "reviews",
+        id_column: "id",
+        column: "moderation_note_enc",
+        aad: "reviews.moderation_note",
+    },
+    EncryptedColumn {
+        table: "review_reports",
+        id_column: "rowid",
+        column: "reason_enc",
+        aad: "review_reports.reason",
+    },
+    EncryptedColumn {
         table: "disputes",
         id_column: "id",
         column: "description_enc",

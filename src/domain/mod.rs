@@ -11,6 +11,7 @@ pub mod labels;
 pub mod money;
 pub mod paper;
 pub mod password;
+pub mod rating;
 pub mod researcher;
 pub mod role;
 pub mod status;

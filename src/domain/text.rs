@@ -32,6 +32,27 @@ pub fn block(raw: &str, max: usize) -> Result<String, String> {
     optional_block(Some(raw), max)?.ok_or_else(|| "is required".to_string())
 }
 
+/// A multi-line text with control characters stripped (line breaks kept,
+/// `\r\n` read as one), trimmed, of at most `max` characters; empty means
+/// absent. For text people paste (reviews, answers), where refusing an
+/// invisible character would only puzzle them.
+pub fn stripped_block(raw: Option<&str>, max: usize) -> Result<Option<String>, String> {
+    let Some(raw) = raw else { return Ok(None) };
+    let cleaned: String = raw
+        .replace("\r\n", "\n")
+        .chars()
+        .filter(|c| !c.is_control() || *c == '\n')
+        .collect();
+    let s = cleaned.trim();
+    if s.is_empty() {
+        return Ok(None);
+    }
+    if s.chars().count() > max {
+        return Err(format!("must be at most {max} characters"));
+    }
+    Ok(Some(s.to_string()))
+}
+
 fn check(s: &str, max: usize, multiline: bool) -> Result<(), String> {
     if s.chars().count() > max {
         return Err(format!("must be at most {max} characters"));
@@ -48,6 +69,21 @@ fn check(s: &str, max: usize, multiline: bool) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn pasted_text_loses_its_control_characters_but_not_its_lines() {
+        let got = stripped_block(Some(" a\u{0}b\r\nc\u{7}\t "), 10).unwrap();
+        assert_eq!(got.as_deref(), Some("ab\nc"));
+        assert_eq!(stripped_block(Some(" \u{1} "), 10).unwrap(), None);
+        assert!(stripped_block(Some(&"x".repeat(11)), 10).is_err());
+        assert_eq!(
+            stripped_block(Some(&format!("  {}  ", "x".repeat(10))), 10)
+                .unwrap()
+                .unwrap()
+                .len(),
+            10
+        );
+    }
 
     #[test]
     fn lines_are_bounded_and_clean() {

@@ -115,6 +115,14 @@ pub async fn start(state: &AppState) -> anyhow::Result<JobScheduler> {
         },
     )
     .await?;
+    add(&scheduler, state, "reviews", &jobs.reviews, |st| {
+        Box::pin(async move {
+            crate::services::reviews::jobs::run(&st, st.now())
+                .await
+                .map(|n| format!("{n} reminders"))
+        })
+    })
+    .await?;
     if state.mailer.is_some() {
         add(&scheduler, state, "mail", &jobs.mail, |st| {
             Box::pin(async move {

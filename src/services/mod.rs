@@ -22,6 +22,7 @@ pub mod payments;
 pub mod public_urls;
 pub mod rate_limits;
 pub mod researchers;
+pub mod reviews;
 pub mod sessions;
 pub mod signup;
 pub mod terms;

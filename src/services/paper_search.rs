@@ -4,7 +4,8 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::db::repos::{papers, researchers};
+use crate::db::repos::{papers, researchers, reviews};
+use crate::domain::rating::RatingView;
 use crate::error::{AppError, AppResult};
 use crate::pagination::{Page, PageParams};
 use crate::services::papers::PaperView;
@@ -18,6 +19,9 @@ pub struct PaperHit {
     /// At least one author has an account and published times, so readers
     /// can book a session with them now.
     pub has_bookable_author: bool,
+    /// The published reviews of the paper's authors, together; null until
+    /// one of them has a review.
+    pub authors_rating: Option<RatingView>,
 }
 
 /// Newest first. `bookable_only` keeps papers with a bookable author.
@@ -35,7 +39,7 @@ pub async fn search(
             return Err(AppError::field(field, "must be at most 200 characters"));
         }
     }
-    let (rows, bookable) = state
+    let (rows, (bookable, rated)) = state
         .db
         .read(move |c| {
             let rows = papers::search(
@@ -48,13 +52,18 @@ pub async fn search(
             )?;
             let ids: Vec<_> = rows.iter().map(|p| p.id).collect();
             let bookable = researchers::papers_with_bookable_author(c, &ids)?;
-            Ok((rows, bookable))
+            let rated = reviews::paper_tallies(c, &ids)?;
+            Ok((rows, (bookable, rated)))
         })
         .await?;
     let hits = rows
         .into_iter()
         .map(|p| PaperHit {
             has_bookable_author: bookable.contains(&p.id),
+            authors_rating: rated
+                .iter()
+                .find(|(id, _, _)| *id == p.id)
+                .and_then(|(_, count, total)| RatingView::new(*count, *total)),
             paper: PaperView::from(p),
         })
         .collect();

@@ -8,6 +8,7 @@ use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::db::repos::researchers::{self, ResearcherRow};
+use crate::db::repos::reviews;
 use crate::domain::{PaperId, ResearcherId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::pagination::{encode_cursor, Page, PageParams};
@@ -69,27 +70,7 @@ pub struct ResearcherView {
     pub sources: Option<BTreeMap<String, SourceView>>,
 }
 
-/// What readers' reviews add up to. Nothing fills it yet: reviews come
-/// with their own issue, and until then every profile has `rating: None`.
-#[derive(Debug, Clone, Copy, Serialize, ToSchema)]
-pub struct RatingView {
-    /// 1.0 to 5.0.
-    pub average: f64,
-    /// How many reviews the average is of (at least 1).
-    pub reviews: u32,
-}
-
-impl RatingView {
-    /// "4.6 of 5 (12 reviews)".
-    pub fn label(&self) -> String {
-        let plural = if self.reviews == 1 {
-            "review"
-        } else {
-            "reviews"
-        };
-        format!("{:.1} of 5 ({} {plural})", self.average, self.reviews)
-    }
-}
+pub use crate::domain::rating::RatingView;
 
 fn view(
     r: ResearcherRow,
@@ -143,15 +124,25 @@ async fn sources_of(state: &AppState, id: ResearcherId) -> AppResult<BTreeMap<St
     ))
 }
 
-/// Sets `bookable` on each view, in one query.
+/// Sets `bookable` and `rating` on each view, in one read.
 async fn mark_bookable(state: &AppState, views: &mut [ResearcherView]) -> AppResult<()> {
-    let ids: Vec<ResearcherId> = views.iter().filter(|v| v.claimed).map(|v| v.id).collect();
-    let bookable = state
+    let claimed: Vec<ResearcherId> = views.iter().filter(|v| v.claimed).map(|v| v.id).collect();
+    let all: Vec<ResearcherId> = views.iter().map(|v| v.id).collect();
+    let (bookable, tallies) = state
         .db
-        .read(move |c| researchers::bookable_among(c, &ids))
+        .read(move |c| {
+            Ok((
+                researchers::bookable_among(c, &claimed)?,
+                reviews::tallies(c, &all)?,
+            ))
+        })
         .await?;
     for v in views {
         v.bookable = bookable.contains(&v.id);
+        v.rating = tallies
+            .iter()
+            .find(|(id, _)| *id == v.id)
+            .and_then(|(_, t)| RatingView::new(t.count, t.total));
     }
     Ok(())
 }
@@ -231,6 +222,57 @@ pub async fn for_paper(
         None
     };
     mark_bookable(state, &mut items).await?;
+    Ok(Page { items, next_cursor })
+}
+
+/// The most authors one paper's list orders by rating at once.
+const MAX_AUTHORS: usize = 1000;
+
+/// A paper's researchers, best rated first: the Bayesian average of their
+/// published reviews (`[reviews] rating_prior_mean` and
+/// `rating_prior_weight`; `domain::rating::bayesian`), then author order.
+/// The cursor is the position in that order.
+pub async fn for_paper_by_rating(
+    state: &AppState,
+    who: Option<&Principal>,
+    paper: PaperId,
+    page: &PageParams,
+) -> AppResult<Page<ResearcherView>> {
+    papers::get(state, paper).await?;
+    let limit = page.limit()?;
+    let skip = page.after_id::<i64>()?.unwrap_or(0).max(0) as usize;
+    let keys = state.keys.clone();
+    let rows = state
+        .db
+        .read(move |c| researchers::for_paper(c, &keys, paper, None, MAX_AUTHORS))
+        .await?;
+    let admin = who.is_some_and(Principal::is_admin);
+    let mut items: Vec<ResearcherView> = Vec::new();
+    for (_, row) in rows {
+        if items.iter().any(|v| v.id == row.id) {
+            continue;
+        }
+        let sources = if admin {
+            Some(sources_of(state, row.id).await?)
+        } else {
+            None
+        };
+        items.push(view(row, admin, sources));
+    }
+    mark_bookable(state, &mut items).await?;
+    let c = &state.config.reviews;
+    let key = |v: &ResearcherView| {
+        crate::domain::rating::sort_key(
+            v.rating.as_ref(),
+            c.rating_prior_mean,
+            c.rating_prior_weight,
+        )
+    };
+    // A stable sort keeps author order among equals.
+    items.sort_by(|a, b| key(b).total_cmp(&key(a)));
+    let more = items.len() > skip + limit;
+    let items: Vec<ResearcherView> = items.into_iter().skip(skip).take(limit).collect();
+    let next_cursor = more.then(|| encode_cursor((skip + limit) as i64));
     Ok(Page { items, next_cursor })
 }
 

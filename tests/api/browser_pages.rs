@@ -183,6 +183,17 @@ async fn every_page_fits_a_phone_shows_its_primary_actions_and_passes_axe() {
             found.extend(check_menu(&c).await);
         }
         eprintln!("{as_who:?} {path}: {} ms", t.elapsed().as_millis());
+        // COLLOQUY_TOUR_SHOTS=<dir> keeps a phone screenshot of each visit,
+        // for a person to look at.
+        if let Ok(dir) = std::env::var("COLLOQUY_TOUR_SHOTS") {
+            let name: String = format!("{as_who:?}{path}")
+                .chars()
+                .map(|ch| if ch.is_ascii_alphanumeric() { ch } else { '_' })
+                .take(80)
+                .collect();
+            let png = c.screenshot().await.unwrap();
+            std::fs::write(format!("{dir}/{name}.png"), png).unwrap();
+        }
         problems.extend(found.into_iter().map(|p| format!("{as_who:?} {path}: {p}")));
         seen.insert(route);
     }

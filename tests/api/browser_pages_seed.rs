@@ -58,6 +58,8 @@ pub struct Seeded {
     requested: i64,
     invoice: i64,
     mail: i64,
+    /// A completed session the reader has not reviewed yet.
+    unreviewed: i64,
     invite_token: String,
     opt_out_token: String,
     respond_token: String,
@@ -143,6 +145,36 @@ pub async fn seed(app: &TestApp) -> Seeded {
         .await
         .unwrap();
 
+    // Completed sessions: one reviewed and published, one with a held
+    // review for the moderators, one waiting for the reader's rating.
+    let mut completed = Vec::new();
+    for day in ["14", "15", "16"] {
+        let start = at(&format!("2026-12-{day}T10:00:00Z"));
+        let id = paid_request(app, &p.reader, &p.researcher, start).await;
+        crate::sessions_fixtures::acted(app, &p.researcher.token, id, "accept", json!({})).await;
+        app.db()
+            .execute(
+                "UPDATE consulting_sessions SET status = 'completed' WHERE id = ?1",
+                [id],
+            )
+            .unwrap();
+        completed.push(id);
+    }
+    let published = crate::reviews_fixtures::reviewed(
+        app,
+        &p.reader,
+        completed[0],
+        4,
+        Some("Clear answers about the proofs."),
+    )
+    .await;
+    let published = published["id"].as_i64().unwrap();
+    let r = crate::reviews_fixtures::moderate(app, &admin, published, "publish", "Fine.").await;
+    assert_eq!(r.status(), 200);
+    let r = crate::reviews_fixtures::reply(app, &p.researcher.token, published, "Thank you!").await;
+    assert_eq!(r.status(), 201);
+    crate::reviews_fixtures::reviewed(app, &p.reader, completed[1], 1, None).await;
+
     // A session this morning the researcher missed, says the reader: a
     // no-show claim waiting for the researcher's answer.
     let missed = paid_request(app, &p.reader, &p.researcher, at("2026-12-07T09:00:00Z")).await;
@@ -152,6 +184,7 @@ pub async fn seed(app: &TestApp) -> Seeded {
     let dispute = claim["dispute_id"].as_i64().expect("a no-show claim");
 
     Seeded {
+        unreviewed: completed[2],
         missed,
         dispute,
         paper,
@@ -402,6 +435,18 @@ pub fn visits(s: &Seeded) -> Vec<Visit> {
             "/admin/users/{id}",
             format!("/admin/users/{}", s.researcher_user),
             &["button#disable", "button#delete"],
+        ),
+        v(
+            Admin,
+            "/admin/reviews",
+            "/admin/reviews".into(),
+            &["form.moderate button[value='publish']"],
+        ),
+        v(
+            Reader,
+            "/sessions/{id}",
+            format!("/sessions/{}", s.unreviewed),
+            &["#submit-review"],
         ),
         v(
             Admin,

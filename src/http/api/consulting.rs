@@ -105,18 +105,36 @@ pub async fn job_get(
     Ok(Json(collection::job(&state, &who, id).await?))
 }
 
-/// A paper's researchers in author order; `email` and `sources` for admins only.
-#[utoipa::path(get, path = "/api/v1/consulting/researchers/{paper_id}", tag = "consulting", params(("paper_id" = i64, Path), PageParams),
-    responses((status = 200, body = Page<ResearcherView>), (status = 404, body = ErrorBody)))]
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PaperResearchersParams {
+    pub limit: Option<usize>,
+    pub cursor: Option<String>,
+    /// `authors` (default: author order) or `rating` (best rated first, by
+    /// a Bayesian average, then author order).
+    pub sort: Option<String>,
+}
+
+/// A paper's researchers in author order (or by rating with
+/// `sort=rating`); `email` and `sources` for admins only.
+#[utoipa::path(get, path = "/api/v1/consulting/researchers/{paper_id}", tag = "consulting", params(("paper_id" = i64, Path), PaperResearchersParams),
+    responses((status = 200, body = Page<ResearcherView>), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn paper_researchers(
     State(state): State<AppState>,
     MaybeAuthUser(who): MaybeAuthUser,
     AppPath(paper_id): AppPath<PaperId>,
-    AppQuery(page): AppQuery<PageParams>,
+    AppQuery(p): AppQuery<PaperResearchersParams>,
 ) -> AppResult<Json<Page<ResearcherView>>> {
-    Ok(Json(
-        researchers::for_paper(&state, who.as_ref(), paper_id, &page).await?,
-    ))
+    let page = PageParams {
+        limit: p.limit,
+        cursor: p.cursor,
+    };
+    let who = who.as_ref();
+    Ok(Json(match p.sort.as_deref() {
+        None | Some("authors") => researchers::for_paper(&state, who, paper_id, &page).await?,
+        Some("rating") => researchers::for_paper_by_rating(&state, who, paper_id, &page).await?,
+        Some(_) => return Err(AppError::field("sort", "must be authors or rating")),
+    }))
 }
 
 /// One researcher; `email` and `sources` for admins only.

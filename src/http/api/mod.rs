@@ -13,6 +13,7 @@ pub mod health;
 pub mod outreach;
 pub mod papers;
 pub mod payments;
+pub mod reviews;
 pub mod sessions;
 pub mod users;
 
@@ -31,7 +32,7 @@ use error::{ErrorBody, ErrorDetail};
     info(title = "Colloquy API", description = "Book consulting sessions with the authors of research papers."),
     components(schemas(ErrorBody, ErrorDetail)),
     modifiers(&BearerAuth),
-    tags((name = "auth"), (name = "users"), (name = "papers"), (name = "consulting"), (name = "payments"), (name = "admin"), (name = "operations"))
+    tags((name = "auth"), (name = "users"), (name = "papers"), (name = "consulting"), (name = "payments"), (name = "reviews"), (name = "admin"), (name = "operations"))
 )]
 struct ApiDoc;
 
@@ -137,6 +138,16 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(payments::subscription_cancel))
         .routes(routes!(payments::stripe_webhook))
         .routes(routes!(payments::admin_refund))
+        .routes(routes!(reviews::create))
+        .routes(routes!(reviews::get, reviews::edit))
+        .routes(routes!(reviews::reply))
+        .routes(routes!(reviews::report))
+        .routes(routes!(reviews::researcher_reviews))
+        .routes(routes!(reviews::researcher_analytics))
+        .routes(routes!(reviews::queue))
+        .routes(routes!(reviews::moderate))
+        .routes(routes!(reviews::admin_analytics))
+        .routes(routes!(reviews::mail_get, reviews::mail_put))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(health::metrics))

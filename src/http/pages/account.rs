@@ -37,6 +37,8 @@ pub struct AccountPage {
     /// The researcher profile this account claimed, if any.
     pub researcher_id: Option<crate::domain::ResearcherId>,
     pub billing: super::billing::BillingSection,
+    /// Review e-mails: (new reviews of me, reminders to review).
+    pub review_mail: (bool, bool),
 }
 
 impl AccountPage {
@@ -74,6 +76,7 @@ pub(super) async fn page(
         zone_field: ZoneField::for_viewer("Your time zone", viewer).with_errors(&errors),
         researcher_id,
         billing: super::billing::section(state, &who).await?,
+        review_mail: super::reviews::mail_prefs(state, &who).await?,
         layout,
         name: u.name,
         email: u.email,

@@ -55,6 +55,10 @@ impl AdminPage {
             Some(("mail", id)) => (Some(format!("/admin/mail/{id}")), format!("message {id}")),
             Some(("dispute", id)) => (Some(format!("/disputes/{id}")), format!("dispute {id}")),
             Some(("job", id)) => (Some("/admin/jobs".into()), format!("collection job {id}")),
+            Some(("review", id)) => (
+                Some(format!("/admin/reviews?status=all#review-{id}")),
+                format!("review {id}"),
+            ),
             _ => match target.split_once(':') {
                 Some(("provider", p)) => (
                     Some("/admin/providers".into()),

@@ -70,6 +70,8 @@ pub struct ResearcherPage {
     pub typed: Typed,
     /// A failed form: `"book"`, `"claim"` or `"claim_request"`.
     pub errors: FormErrors,
+    /// Published reviews with their summary, answer and report forms.
+    pub reviews: super::reviews::ProfileReviews,
 }
 
 /// The researcher page's forms as the viewer filled them.
@@ -90,6 +92,8 @@ pub struct PickerQuery {
     pub week: Option<String>,
     pub duration: Option<i64>,
     pub tz: Option<String>,
+    /// Where the list of reviews continues (a cursor).
+    pub reviews: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -222,6 +226,8 @@ async fn researcher_page(
         Some(w) => crate::services::claims::options(state, w, id).await?,
         None => Default::default(),
     };
+    let reviews =
+        super::reviews::ProfileReviews::of(state, viewer, id, own, q.reviews.clone()).await?;
     let mut errors = errors;
     if errors.form == "book" && (picker.is_none() || info.papers.is_empty()) {
         // The booking form (or its paper list) is not on the page now.
@@ -242,6 +248,7 @@ async fn researcher_page(
         claim,
         typed,
         errors,
+        reviews,
     })
 }
 
@@ -278,6 +285,7 @@ pub async fn book_post(
         week: f.week.clone(),
         duration: Some(f.duration),
         tz: f.picked_zone(),
+        reviews: None,
     };
     let typed = Typed {
         start: f.start.clone().unwrap_or_default(),

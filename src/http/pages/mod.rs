@@ -27,6 +27,7 @@ pub mod outreach;
 pub mod papers;
 pub mod picker;
 pub mod researcher_claims;
+pub mod reviews;
 pub mod session_respond;
 pub mod sessions;
 pub mod verify;
@@ -186,6 +187,15 @@ pub fn router(state: AppState) -> Router<AppState> {
             post(admin_claims::researcher_merge_post),
         )
         .route("/admin/claims", get(admin_claims::claims_get))
+        .route("/admin/reviews", get(reviews::admin_reviews_get))
+        .route(
+            "/admin/reviews/{id}/moderate",
+            post(reviews::admin_moderate_post),
+        )
+        .route("/sessions/{id}/review", post(reviews::session_review_post))
+        .route("/reviews/{id}/reply", post(reviews::reply_post))
+        .route("/reviews/{id}/report", post(reviews::report_post))
+        .route("/account/review-mail", post(reviews::review_mail_post))
         .route("/admin/claims/{id}", post(admin_claims::claim_decide_post))
         .route(
             "/admin/merge-reviews/{id}",

@@ -66,6 +66,12 @@ pub struct SessionPage {
     /// The action forms as typed; `errors.form` names the action that failed.
     pub typed: ActionForm,
     pub errors: FormErrors,
+    /// The reader's review of a completed session, and whether the viewer
+    /// may write or edit it ("Rate this session").
+    pub review: super::reviews::SessionReview,
+    /// Two-way reviews: the reader's rating by researchers, for the
+    /// researcher asked to accept (and admins).
+    pub reader_rating: Option<crate::domain::rating::RatingView>,
     /// The session's disputes, and which the viewer may open.
     pub disputes: SessionDisputes,
     /// Until when a dispute may be opened, in the viewer's zone.
@@ -92,6 +98,9 @@ pub struct ActionForm {
     pub action: String,
     pub reason: Option<String>,
     pub start: Option<String>,
+    /// The review form's stars and comment.
+    pub rating: Option<String>,
+    pub comment: Option<String>,
     /// The "Dispute this session" form (`disputes::dispute_post`).
     pub kind: Option<String>,
     pub description: Option<String>,
@@ -252,8 +261,10 @@ pub(super) async fn session_page(
     let zone = viewer.zone(None);
     let detail = sessions::get(state, &who, id).await?;
     let s = detail.session;
+    let reader_rating = detail.reader_rating;
     let reschedule_slots = reschedule_slots(state, &s, zone).await;
     let payment = sessions::pay::payment_summary(state, s.your_role, s.id, s.status).await?;
+    let review = super::reviews::SessionReview::of(state, &who, &s, &typed).await?;
     let disputes = disputes::open::for_session(state, &who, id).await?;
     let mut errors = errors;
     let action = if errors.form == "reschedule" && reschedule_slots.is_empty() {
@@ -261,10 +272,10 @@ pub(super) async fn session_page(
     } else {
         errors.form
     };
-    let offered = if action == "dispute" {
-        !disputes.kinds.is_empty()
-    } else {
-        can(&s, action)
+    let offered = match action {
+        "dispute" => !disputes.kinds.is_empty(),
+        "review" => review.can_write,
+        _ => can(&s, action),
     };
     if !offered {
         // The form that failed is not on the page now: say it above.
@@ -288,6 +299,8 @@ pub(super) async fn session_page(
         s,
         typed,
         errors,
+        review,
+        reader_rating,
     })
 }
 

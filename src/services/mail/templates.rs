@@ -170,8 +170,9 @@ pub fn session_notice(
     })
 }
 
-/// About the reader's subscription or payments (e.g. a failed renewal).
-pub struct BillingNotice {
+/// A short notice with one action: payments (a failed renewal), reviews
+/// and disputes.
+pub struct Notice {
     pub institution: Brand,
     pub name: String,
     pub headline: String,
@@ -181,18 +182,18 @@ pub struct BillingNotice {
 }
 
 email_template!(
-    BillingNotice,
-    BillingNoticeHtml,
-    BillingNoticeText,
-    "emails/billing_notice.html",
-    "emails/billing_notice.txt"
+    Notice,
+    NoticeHtml,
+    NoticeText,
+    "emails/notice.html",
+    "emails/notice.txt"
 );
 
-pub fn billing_notice(subject: String, m: &BillingNotice) -> AppResult<Content> {
+pub fn notice(subject: String, m: &Notice) -> AppResult<Content> {
     Ok(Content {
         subject,
-        text: render(&BillingNoticeText { m })?,
-        html: render(&BillingNoticeHtml { m })?,
+        text: render(&NoticeText { m })?,
+        html: render(&NoticeHtml { m })?,
         headers: Vec::new(),
         attachments: Vec::new(),
     })

@@ -194,7 +194,7 @@ pub(super) fn renewal_failed(
     let Some(user) = crate::db::repos::users::find(tx, &st.keys, sub.user_id)? else {
         return Ok(());
     };
-    let m = crate::services::mail::templates::BillingNotice {
+    let m = crate::services::mail::templates::Notice {
         institution: st.config.institution.brand(),
         name: user.name.clone(),
         headline: "We could not renew your subscription.".into(),
@@ -205,10 +205,8 @@ pub(super) fn renewal_failed(
         action_label: "Update your card".into(),
         action_url: format!("{}/account#subscription", st.config.public_url()),
     };
-    let content = crate::services::mail::templates::billing_notice(
-        "Your subscription payment failed".into(),
-        &m,
-    )?;
+    let content =
+        crate::services::mail::templates::notice("Your subscription payment failed".into(), &m)?;
     let to = crate::domain::Email::parse(&user.email).map_err(AppError::internal)?;
     crate::services::mail::enqueue_unless_opted_out_in(
         tx,

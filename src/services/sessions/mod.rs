@@ -121,6 +121,11 @@ pub struct SessionDetail {
     #[serde(flatten)]
     pub session: SessionView,
     pub events: Vec<HistoryEntry>,
+    /// With `[reviews] two_way`: how researchers rated this reader. Only
+    /// for admins, and for the researcher while the request waits for
+    /// their answer; absent otherwise and before the first rating.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reader_rating: Option<crate::domain::rating::RatingView>,
 }
 
 /// One step of a session's history: what happened, who did it, when.
@@ -236,13 +241,26 @@ pub async fn get(
     id: ConsultingSessionId,
 ) -> AppResult<SessionDetail> {
     let (row, party) = load_for(state, who, id).await?;
-    let events = state
+    let shows_rating = state.config.reviews.two_way
+        && (party == Party::Admin
+            || party == Party::Researcher && row.status == SessionStatus::Requested);
+    let reader = row.reader_id;
+    let (events, tally) = state
         .db
-        .read(move |c| consulting_sessions::events(c, id))
+        .read(move |c| {
+            let tally = if shows_rating {
+                Some(crate::db::repos::reviews::reader_tally(c, reader)?)
+            } else {
+                None
+            };
+            Ok((consulting_sessions::events(c, id)?, tally))
+        })
         .await?;
     Ok(SessionDetail {
         session: view(row, party, state.now(), &state.config.sessions),
         events: events.into_iter().map(HistoryEntry::from).collect(),
+        reader_rating: tally
+            .and_then(|(count, total)| crate::domain::rating::RatingView::new(count, total)),
     })
 }
 

@@ -1,0 +1,363 @@
+//! Review pages and forms: "Rate this session" on the session page, the
+//! reviews on a researcher's page with their answers and "report", the
+//! moderators' queue, and the review e-mail settings.
+
+use askama::Template;
+use axum::extract::State;
+use axum::http::HeaderMap;
+use axum::response::Response;
+use chrono::Duration;
+use serde::Deserialize;
+
+use super::context::{redirect_with_flash, render, Layout, Viewer};
+use super::form::PageForm;
+use super::form_errors::{FormErrors, Labels};
+use super::sessions::ActionForm;
+use super::PageError;
+use crate::domain::{ConsultingSessionId, ResearcherId, ReviewId, SessionStatus};
+use crate::error::AppError;
+use crate::http::extractors::{AppPath, AppQuery};
+use crate::pagination::PageParams;
+use crate::services::accounts::Principal;
+use crate::services::reviews::analytics::{self, ReviewAnalytics};
+use crate::services::reviews::moderation::{self, Action, Decision, Part, QueueItem};
+use crate::services::reviews::write::{self, NewReviewBody, ReviewPatch};
+use crate::services::reviews::{self, ReviewList, ReviewView};
+use crate::services::sessions::{Party, SessionView};
+use crate::state::AppState;
+
+const LABELS: Labels = &[("rating", "The rating"), ("comment", "The comment")];
+
+/// The review part of a session page.
+#[derive(Default)]
+pub struct SessionReview {
+    /// The reader's review, as the viewer may see it.
+    pub review: Option<ReviewView>,
+    /// The viewer is the reader and may write (or still edit) it now.
+    pub can_write: bool,
+    /// The stars and comment the form shows: as typed, or as saved.
+    pub rating: String,
+    pub comment: String,
+    /// Until when a completed session may be reviewed (viewer's words).
+    pub window_days: i64,
+}
+
+impl SessionReview {
+    pub async fn of(
+        state: &AppState,
+        who: &Principal,
+        s: &SessionView,
+        typed: &ActionForm,
+    ) -> Result<Self, PageError> {
+        if s.status != SessionStatus::Completed {
+            return Ok(Self::default());
+        }
+        let review = write::of_session(state, who, s.id).await?;
+        let now = state.now();
+        let c = &state.config.reviews;
+        let can_write = s.your_role == Party::Reader
+            && match &review {
+                None => now <= s.end + Duration::days(c.window_days),
+                Some(r) => {
+                    r.status != crate::domain::ReviewStatus::Hidden
+                        && r.status != crate::domain::ReviewStatus::Removed
+                        && crate::db::parse_ts(&r.editable_until).is_ok_and(|t| now <= t)
+                }
+            };
+        let typed_review = typed.action == "review";
+        Ok(Self {
+            rating: if typed_review {
+                typed.rating.clone().unwrap_or_default()
+            } else {
+                review
+                    .as_ref()
+                    .map(|r| r.rating.to_string())
+                    .unwrap_or_default()
+            },
+            comment: if typed_review {
+                typed.comment.clone().unwrap_or_default()
+            } else {
+                review
+                    .as_ref()
+                    .and_then(|r| r.comment.clone())
+                    .unwrap_or_default()
+            },
+            review,
+            can_write,
+            window_days: c.window_days,
+        })
+    }
+}
+
+/// "Rate this session": writes the review, or edits it within the edit
+/// window. A failed form comes back with what was typed.
+pub async fn session_review_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    AppPath(id): AppPath<ConsultingSessionId>,
+    PageForm(mut f): PageForm<ActionForm>,
+) -> Result<Response, PageError> {
+    let back = format!("/sessions/{id}");
+    let who = viewer.require(&back)?;
+    viewer.check_csrf(&f.csrf_token)?;
+    f.action = "review".into();
+    let rating = f
+        .rating
+        .as_deref()
+        .unwrap_or_default()
+        .trim()
+        .parse::<i64>()
+        .unwrap_or(0);
+    let comment = f.comment.clone().unwrap_or_default();
+    let existing = write::of_session(&state, &who, id)
+        .await?
+        .filter(|r| r.side == "reader");
+    let result = match existing {
+        Some(r) => {
+            let patch = ReviewPatch {
+                rating: Some(rating),
+                comment: Some(comment),
+            };
+            write::edit(&state, &who, r.id, patch).await
+        }
+        None => {
+            let body = NewReviewBody {
+                session_id: id,
+                rating,
+                comment: Some(comment),
+            };
+            write::create(&state, &who, body).await
+        }
+    };
+    match result {
+        Ok(r) => {
+            let message = if r.status == crate::domain::ReviewStatus::Held {
+                "Thank you. Your review is held for moderation: a moderator reads it before others can see it."
+            } else {
+                "Thank you. Your review is published."
+            };
+            Ok(redirect_with_flash(
+                &state,
+                &format!("{back}#review"),
+                "success",
+                message,
+            ))
+        }
+        Err(e) => {
+            let errors = FormErrors::from_error("review", e, LABELS)?;
+            let page = super::sessions::session_page(&state, &viewer, id, f, errors).await?;
+            Ok(page.errors.respond(&page))
+        }
+    }
+}
+
+/// The reviews part of a researcher's page.
+pub struct ProfileReviews {
+    pub list: ReviewList,
+    /// The viewer may answer (the researcher) and report (signed in).
+    pub can_answer: bool,
+    pub signed_in: bool,
+    /// The researcher's own figures, on their own page.
+    pub figures: Option<ReviewAnalytics>,
+    /// The cursor for older reviews.
+    pub older: Option<String>,
+}
+
+impl ProfileReviews {
+    pub async fn of(
+        state: &AppState,
+        viewer: &Viewer,
+        id: ResearcherId,
+        own: bool,
+        cursor: Option<String>,
+    ) -> Result<Self, PageError> {
+        let page = PageParams {
+            limit: Some(10),
+            cursor,
+        };
+        let list = reviews::list_public(state, id, &page).await?;
+        let figures = match (&viewer.session, own) {
+            (Some(who), true) => Some(analytics::for_researcher(state, who, id).await?),
+            _ => None,
+        };
+        Ok(Self {
+            older: list.next_cursor.clone(),
+            list,
+            can_answer: own,
+            signed_in: viewer.session.is_some(),
+            figures,
+        })
+    }
+
+    /// A share (0.0–1.0) as a whole percentage.
+    pub fn percent(share: &f64) -> String {
+        format!("{:.0} %", share * 100.0)
+    }
+}
+
+#[derive(Deserialize)]
+pub struct TextForm {
+    pub csrf_token: String,
+    pub text: Option<String>,
+    pub reason: Option<String>,
+}
+
+/// Where a review's researcher page is, to come back to.
+async fn profile_of(state: &AppState, who: &Principal, id: ReviewId) -> Result<String, PageError> {
+    let r = write::get(state, who, id).await?;
+    Ok(format!("/researchers/{}#review-{id}", r.researcher_id))
+}
+
+pub async fn reply_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    AppPath(id): AppPath<ReviewId>,
+    PageForm(f): PageForm<TextForm>,
+) -> Result<Response, PageError> {
+    let who = viewer.require("/")?;
+    viewer.check_csrf(&f.csrf_token)?;
+    let back = profile_of(&state, &who, id).await?;
+    let result = write::reply(&state, &who, id, f.text.as_deref().unwrap_or_default())
+        .await
+        .map(|r| {
+            if r.reply_status == Some(crate::domain::ReviewStatus::Held) {
+                "Your answer is held for moderation: a moderator reads it first."
+            } else {
+                "Your answer is published."
+            }
+        });
+    super::outcome::flash_outcome(&state, &back, result)
+}
+
+pub async fn report_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    AppPath(id): AppPath<ReviewId>,
+    PageForm(f): PageForm<TextForm>,
+) -> Result<Response, PageError> {
+    let who = viewer.require("/")?;
+    viewer.check_csrf(&f.csrf_token)?;
+    let back = profile_of(&state, &who, id).await?;
+    let result = write::report(&state, &who, id, f.reason.as_deref().unwrap_or_default())
+        .await
+        .map(|_| "Thank you. A moderator will look at this review.");
+    super::outcome::flash_outcome(&state, &back, result)
+}
+
+#[derive(Template)]
+#[template(path = "pages/admin_reviews.html")]
+pub struct AdminReviewsPage {
+    pub layout: Layout,
+    pub status: String,
+    pub filters: &'static [&'static str],
+    pub items: Vec<QueueItem>,
+    pub next_cursor: Option<String>,
+    pub figures: ReviewAnalytics,
+}
+
+impl AdminReviewsPage {
+    pub fn percent(share: &f64) -> String {
+        ProfileReviews::percent(share)
+    }
+}
+
+#[derive(Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct QueueQuery {
+    pub status: Option<String>,
+    pub cursor: Option<String>,
+}
+
+pub async fn admin_reviews_get(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    AppQuery(q): AppQuery<QueueQuery>,
+) -> Result<Response, PageError> {
+    let who = viewer.require_admin("/admin/reviews")?;
+    let status = q.status.unwrap_or_else(|| "held".into());
+    let filter = moderation::parse_filter(Some(&status))?;
+    let page = PageParams {
+        limit: Some(20),
+        cursor: q.cursor,
+    };
+    let items = moderation::queue(&state, &who, filter, &page).await?;
+    Ok(render(&AdminReviewsPage {
+        layout: viewer.layout("Reviews"),
+        status,
+        filters: moderation::FILTERS,
+        items: items.items,
+        next_cursor: items.next_cursor,
+        figures: analytics::overall(&state, &who).await?,
+    }))
+}
+
+#[derive(Deserialize)]
+pub struct ModerateForm {
+    pub csrf_token: String,
+    pub action: Action,
+    pub reason: Option<String>,
+    #[serde(default)]
+    pub part: Part,
+    /// The queue to come back to.
+    pub status: Option<String>,
+}
+
+pub async fn admin_moderate_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    AppPath(id): AppPath<ReviewId>,
+    PageForm(f): PageForm<ModerateForm>,
+) -> Result<Response, PageError> {
+    let who = viewer.require_admin("/admin/reviews")?;
+    viewer.check_csrf(&f.csrf_token)?;
+    let status = f
+        .status
+        .clone()
+        .filter(|s| moderation::FILTERS.contains(&s.as_str()));
+    let back = format!(
+        "/admin/reviews?status={}",
+        status.as_deref().unwrap_or("held")
+    );
+    let d = Decision {
+        action: f.action,
+        reason: f.reason.unwrap_or_default(),
+        part: f.part,
+    };
+    let done = match f.action {
+        Action::Publish => "Published.",
+        Action::Hide => "Hidden.",
+        Action::Remove => "Removed.",
+    };
+    let result = moderation::moderate(&state, &who, id, d)
+        .await
+        .map(|_| done);
+    super::outcome::flash_outcome(&state, &back, result)
+}
+
+#[derive(Deserialize)]
+pub struct ReviewMailForm {
+    pub csrf_token: String,
+    pub new_reviews: Option<String>,
+    pub reminders: Option<String>,
+}
+
+pub async fn review_mail_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    headers: HeaderMap,
+    PageForm(f): PageForm<ReviewMailForm>,
+) -> Result<Response, PageError> {
+    let who = viewer.require("/account")?;
+    viewer.check_csrf(&f.csrf_token)?;
+    let back = super::form::back_to(&headers);
+    let result =
+        reviews::set_mail_prefs(&state, &who, f.new_reviews.is_some(), f.reminders.is_some())
+            .await
+            .map(|_| "Saved your review e-mail settings.");
+    super::outcome::flash_outcome(&state, &back, result)
+}
+
+/// Review e-mail settings for the account page.
+pub async fn mail_prefs(state: &AppState, who: &Principal) -> Result<(bool, bool), AppError> {
+    reviews::mail_prefs(state, who).await
+}
