@@ -1,7 +1,10 @@
-//! Dispute e-mails, named for their events, queued inside the transaction
+//! Dispute e-mails, named for their events (the outbox's `template`), in
+//! the general one-action `notice` template, queued inside the transaction
 //! that makes the change, each in its recipient's time zone. `{date}` in a
 //! subject or line becomes the session's date, `{respond_by}` the answer
-//! deadline, both in the recipient's zone.
+//! deadline, both in the recipient's zone. The participants' own words
+//! (descriptions, messages) are never put in a mail: the dispute page
+//! shows them to those who may read them; an admin's resolution note is.
 
 use chrono::{DateTime, Utc};
 use rusqlite::Connection;
@@ -14,11 +17,12 @@ use crate::domain::dispute::DisputeOutcome;
 use crate::domain::zone::{self, Tz};
 use crate::domain::{Email, UserId};
 use crate::error::{AppError, AppResult};
-use crate::services::mail::dispute_templates::{dispute_notice, DisputeNotice};
+use crate::services::mail::templates::{notice, Notice as Mail};
 use crate::services::mail::{enqueue_unless_opted_out_in, Outgoing};
 use crate::services::sessions::{self, Party};
 use crate::state::AppState;
 
+/// One event's words, filled in per recipient.
 struct Notice {
     template: &'static str,
     subject: String,
@@ -71,17 +75,22 @@ fn send(
                 None => t,
             }
         };
-        let m = DisputeNotice {
+        let mut lines: Vec<String> = n.lines.iter().map(|l| fill(l)).collect();
+        lines.push(format!(
+            "The session: with {}, {}. The dispute is about the {}.",
+            other_name(&s, p),
+            zone::local(s.start, tz),
+            d.kind.label()
+        ));
+        let m = Mail {
             institution: st.config.institution.brand(),
             name: u.name.clone(),
             headline: fill(&n.headline),
-            lines: n.lines.iter().map(|l| fill(l)).collect(),
-            other_party: other_name(&s, p).to_string(),
-            when_local: zone::local(s.start, tz),
-            kind: d.kind.label().to_string(),
-            dispute_url: format!("{}/disputes/{}", st.config.public_url(), d.id),
+            lines,
+            action_label: "Open the dispute".into(),
+            action_url: format!("{}/disputes/{}", st.config.public_url(), d.id),
         };
-        let content = dispute_notice(fill(&n.subject), &m)?;
+        let content = notice(fill(&n.subject), &m)?;
         let to = Email::parse(&u.email).map_err(AppError::internal)?;
         let msg = Outgoing {
             template: n.template,

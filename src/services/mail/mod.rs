@@ -6,7 +6,6 @@ pub mod sender;
 #[macro_use]
 pub mod templates;
 pub mod account_templates;
-pub mod dispute_templates;
 mod views;
 
 pub use views::{template_label, text_parts, MailView, TextPart};
