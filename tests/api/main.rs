@@ -35,6 +35,7 @@ mod disputes_no_show;
 mod disputes_open;
 mod disputes_pages;
 mod disputes_resolve;
+mod disputes_reviews;
 mod encryption_at_rest;
 mod find_bookable;
 mod forms_keep_input;

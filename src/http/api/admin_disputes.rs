@@ -20,8 +20,9 @@ use crate::state::AppState;
 #[serde(deny_unknown_fields)]
 pub struct ResolveBody {
     /// `refund_full` (all that is left of the payment; a card only held is
-    /// released), `refund_partial` (with `amount_minor`), `no_refund`, or
-    /// `claim_upheld` (a no-show claim stands: the session becomes a
+    /// released), `refund_partial` (with `amount_minor`), `no_refund`,
+    /// `remove_review` (a dispute about a review: the review is removed),
+    /// or `claim_upheld` (a no-show claim stands: the session becomes a
     /// no-show and the refund policy applies).
     pub outcome: String,
     /// Minor units of the payment's currency, 1 to what is left; for
@@ -65,7 +66,7 @@ pub async fn review(
 #[utoipa::path(post, path = "/api/v1/admin/disputes/{dispute_id}/resolve", tag = "admin",
     params(("dispute_id" = i64, Path)), request_body = ResolveBody, security(("bearer" = [])),
     responses((status = 200, body = DisputeView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-              (status = 409, description = "`dispute_closed`, `nothing_to_refund`, `hold_not_captured` or `chargeback_refund`", body = ErrorBody),
+              (status = 409, description = "`dispute_closed`, `nothing_to_refund`, `hold_not_captured`, `chargeback_refund`, `review_gone` or `illegal_moderation` (the review is already removed)", body = ErrorBody),
               (status = 422, body = ErrorBody), (status = 502, description = "Stripe failed; nothing changed", body = ErrorBody)))]
 pub async fn resolve_post(
     State(state): State<AppState>,

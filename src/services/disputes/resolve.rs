@@ -3,7 +3,8 @@
 //! with its idempotency key; then the ledger row, the payment and the
 //! credit note are recorded in the resolution's transaction). An upheld
 //! no-show claim (uncontested, or decided so) makes the session a no-show
-//! and applies the session refund policy.
+//! and applies the session refund policy. Removing a disputed review is
+//! the reviews service's `moderation::remove_in`, in the same transaction.
 
 use std::net::IpAddr;
 
@@ -15,10 +16,11 @@ use crate::db::repos::consulting_sessions::{self, SessionRow};
 use crate::db::repos::disputes::{self as repo, DisputeRow, Resolution};
 use crate::domain::dispute::{self, DisputeKind, DisputeOutcome, DisputeSide, Step};
 use crate::domain::money::Money;
-use crate::domain::{DisputeId, DisputeStatus, PaymentStatus, UserId};
+use crate::domain::{DisputeId, DisputeStatus, PaymentStatus, ReviewId, UserId};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::services::accounts::Principal;
 use crate::services::payments::held as payments;
+use crate::services::reviews;
 use crate::services::sessions::{lifecycle, Party};
 use crate::state::AppState;
 
@@ -73,11 +75,13 @@ const CHOSEN: &[DisputeOutcome] = &[
     DisputeOutcome::RefundFull,
     DisputeOutcome::RefundPartial,
     DisputeOutcome::NoRefund,
+    DisputeOutcome::RemoveReview,
     DisputeOutcome::ClaimUpheld,
 ];
 
 /// The outcomes that fit a dispute, for a resolve form: a chargeback's
-/// money moves at the bank, a no-show claim may be upheld.
+/// money moves at the bank, a no-show claim may be upheld, a disputed
+/// review removed.
 pub fn outcomes_for(d: &DisputeView) -> Vec<DisputeOutcome> {
     if d.opened_by == DisputeSide::Stripe {
         return vec![DisputeOutcome::NoRefund];
@@ -85,7 +89,11 @@ pub fn outcomes_for(d: &DisputeView) -> Vec<DisputeOutcome> {
     CHOSEN
         .iter()
         .copied()
-        .filter(|o| *o != DisputeOutcome::ClaimUpheld || d.kind == DisputeKind::NoShow)
+        .filter(|o| match o {
+            DisputeOutcome::ClaimUpheld => d.kind == DisputeKind::NoShow,
+            DisputeOutcome::RemoveReview => d.review_id.is_some(),
+            _ => true,
+        })
         .collect()
 }
 
@@ -95,6 +103,16 @@ fn chosen_list() -> String {
         .map(|o| o.as_str())
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// What a resolution changes besides the dispute, recorded in its
+/// transaction.
+enum Effect {
+    Nothing,
+    /// Money moved at Stripe first.
+    Money(Moved),
+    /// The disputed review is removed (`reviews::moderation::remove_in`).
+    RemoveReview(ReviewId),
 }
 
 /// Money a resolution moved before it is recorded.
@@ -144,6 +162,12 @@ pub async fn resolve(
         (Some(DisputeOutcome::ClaimUpheld), _) if d.kind != DisputeKind::NoShow => {
             errs.add("outcome", "claim_upheld is only for a no-show claim");
         }
+        (Some(DisputeOutcome::RemoveReview), _) if d.kind != DisputeKind::Review => {
+            errs.add(
+                "outcome",
+                "remove_review is only for a dispute about a review",
+            );
+        }
         _ => {}
     }
     errs.into_result()?;
@@ -162,18 +186,21 @@ pub async fn resolve(
         uphold(state, &d, Some(admin.user_id), &note, ip, now).await?;
     } else {
         let session = session_of(state, &d).await?;
-        let moved = match outcome {
+        let effect = match outcome {
             DisputeOutcome::RefundFull | DisputeOutcome::RefundPartial => {
-                Some(refund(state, &session, req.amount_minor).await?)
+                Effect::Money(refund(state, &session, req.amount_minor).await?)
             }
-            _ => None,
+            DisputeOutcome::RemoveReview => Effect::RemoveReview(d.review_id.ok_or_else(|| {
+                AppError::conflict("review_gone", "The disputed review no longer exists.")
+            })?),
+            _ => Effect::Nothing,
         };
         record(
             state,
             &d,
             &session,
             outcome,
-            moved,
+            effect,
             admin.user_id,
             note,
             ip,
@@ -241,14 +268,15 @@ async fn refund(state: &AppState, s: &SessionRow, amount: Option<i64>) -> AppRes
     }
 }
 
-/// Records a resolution (and the money it moved) in one transaction.
+/// Records a resolution (and the money it moved, or the review it
+/// removes) in one transaction.
 #[allow(clippy::too_many_arguments)]
 async fn record(
     state: &AppState,
     d: &DisputeRow,
     s: &SessionRow,
     outcome: DisputeOutcome,
-    moved: Option<Moved>,
+    effect: Effect,
     admin: UserId,
     note: String,
     ip: Option<IpAddr>,
@@ -258,7 +286,11 @@ async fn record(
     state
         .db
         .write(move |tx| {
-            let refund_minor = moved.as_ref().map(Moved::minor);
+            let moved = match &effect {
+                Effect::Money(m) => Some(m),
+                _ => None,
+            };
+            let refund_minor = moved.map(Moved::minor);
             let r = Resolution {
                 outcome,
                 refund_minor,
@@ -271,10 +303,15 @@ async fn record(
                 }
                 check(&reload(tx, &st, id)?, Step::Resolve)?;
             }
-            match &moved {
-                Some(Moved::Refunded(r)) => payments::record_refund_in(tx, &st, &s, r, now)?,
-                Some(Moved::Released(_)) => payments::record_release_in(tx, &s, now)?,
-                None => {}
+            match &effect {
+                Effect::Money(Moved::Refunded(r)) => {
+                    payments::record_refund_in(tx, &st, &s, r, now)?
+                }
+                Effect::Money(Moved::Released(_)) => payments::record_release_in(tx, &s, now)?,
+                Effect::RemoveReview(review) => {
+                    reviews::moderation::remove_in(tx, &st, *review, admin, &note, now)?
+                }
+                Effect::Nothing => {}
             }
             let d = reload(tx, &st, id)?;
             let e = Audited::by(Some(admin), "dispute.resolved", ip).with(json!({
