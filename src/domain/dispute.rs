@@ -65,13 +65,23 @@ status_enum!(
 );
 
 impl DisputeKind {
-    /// The kinds in the words a page shows.
+    /// The kinds in the words a page shows, after "the".
     pub const fn label(self) -> &'static str {
         match self {
             DisputeKind::NoShow => "no-show claim",
             DisputeKind::Quality => "quality of the session",
             DisputeKind::Billing => "payment",
-            DisputeKind::Review => "a review",
+            DisputeKind::Review => "review",
+        }
+    }
+
+    /// A dispute of this kind as a page's title names it.
+    pub const fn title(self) -> &'static str {
+        match self {
+            DisputeKind::NoShow => "No-show claim",
+            DisputeKind::Quality => "Dispute about the quality of the session",
+            DisputeKind::Billing => "Dispute about the payment",
+            DisputeKind::Review => "Dispute about a review",
         }
     }
 }

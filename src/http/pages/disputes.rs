@@ -179,7 +179,7 @@ pub(super) async fn dispute_page(
         .can("resolve")
         .then(|| ResolveForm::new(&d, "page", &typed, errors.form == "resolve"));
     Ok(DisputePage {
-        layout: viewer.layout(format!("Dispute about the {}", d.kind.label())),
+        layout: viewer.layout(d.kind.title()),
         zone: viewer.zone(None),
         d,
         messages,

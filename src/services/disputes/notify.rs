@@ -144,7 +144,7 @@ pub(super) fn dispute_opened(
             template: "dispute_opened",
             subject: "A dispute about your session on {date}".into(),
             headline: format!(
-                "{} opened a dispute about {}.",
+                "{} opened a dispute about the {}.",
                 capital(opener_words(d)),
                 d.kind.label()
             ),
