@@ -8,10 +8,8 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::crypto::Keyring;
 use crate::db::{parse_ts, ts};
-use crate::domain::dispute::{DisputeKind, DisputeOutcome, DisputeSide, MessageAuthor};
-use crate::domain::{
-    ConsultingSessionId, DisputeId, DisputeMessageId, DisputeStatus, ReviewId, UserId,
-};
+use crate::domain::dispute::{DisputeKind, DisputeOutcome, DisputeSide};
+use crate::domain::{ConsultingSessionId, DisputeId, DisputeStatus, ReviewId, UserId};
 use crate::error::AppResult;
 
 pub const DESCRIPTION_AAD: &str = "disputes.description";
@@ -22,6 +20,12 @@ pub const MESSAGE_AAD: &str = "dispute_messages.text";
 const OPEN: &str = "('open', 'awaiting_response', 'under_review')";
 
 type Time = chrono::DateTime<chrono::Utc>;
+
+mod chargebacks;
+mod messages;
+
+pub use chargebacks::*;
+pub use messages::*;
 
 /// A dispute with what its pages and e-mails need of its session.
 #[derive(Debug, Clone)]
@@ -284,62 +288,6 @@ fn ids(conn: &Connection, sql: &str, p: impl rusqlite::Params) -> AppResult<Vec<
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// A message with its author's name.
-#[derive(Debug, Clone)]
-pub struct MessageRow {
-    pub id: DisputeMessageId,
-    pub author_id: Option<UserId>,
-    pub author_role: MessageAuthor,
-    pub author_name: Option<String>,
-    pub text: String,
-    pub created_at: Time,
-}
-
-pub fn insert_message(
-    conn: &Connection,
-    keys: &Keyring,
-    dispute: DisputeId,
-    author: Option<UserId>,
-    role: MessageAuthor,
-    text: &str,
-    now: Time,
-) -> AppResult<DisputeMessageId> {
-    conn.prepare_cached(
-        "INSERT INTO dispute_messages (dispute_id, author_id, author_role, text_enc, created_at)
-         VALUES (?1, ?2, ?3, ?4, ?5)",
-    )?
-    .execute(params![
-        dispute,
-        author,
-        role,
-        keys.encrypt(MESSAGE_AAD, text),
-        ts(now)
-    ])?;
-    Ok(DisputeMessageId(conn.last_insert_rowid()))
-}
-
-/// A dispute's messages, oldest first.
-pub fn messages(conn: &Connection, keys: &Keyring, id: DisputeId) -> AppResult<Vec<MessageRow>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT m.id, m.author_id, m.author_role, u.name, m.text_enc, m.created_at
-           FROM dispute_messages m LEFT JOIN users u ON u.id = m.author_id
-          WHERE m.dispute_id = ?1 ORDER BY m.id",
-    )?;
-    let mut rows = stmt.query([id])?;
-    let mut out = Vec::new();
-    while let Some(r) = rows.next()? {
-        out.push(MessageRow {
-            id: r.get(0)?,
-            author_id: r.get(1)?,
-            author_role: r.get(2)?,
-            author_name: r.get(3)?,
-            text: super::decrypt(keys, MESSAGE_AAD, &r.get::<_, String>(4)?)?,
-            created_at: parse_ts(&r.get::<_, String>(5)?)?,
-        });
-    }
-    Ok(out)
-}
-
 /// Whether `review` is a review of `session` (the `reviews` table).
 pub fn is_review_of(
     conn: &Connection,
@@ -364,82 +312,4 @@ pub fn reviews_of(
     )?;
     let rows = stmt.query_map([session], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
     Ok(rows.collect::<Result<_, _>>()?)
-}
-
-/// A chargeback as Stripe reports it.
-pub struct Chargeback<'a> {
-    pub stripe_dispute_id: &'a str,
-    pub session_id: ConsultingSessionId,
-    /// Stripe's own status (`needs_response`, `won`, `lost`, …).
-    pub stripe_status: &'a str,
-    /// Stripe's reason, in words, as the description.
-    pub description: &'a str,
-}
-
-/// What `upsert_chargeback` did.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Upserted {
-    /// A new `billing` dispute opened by Stripe.
-    Created(DisputeId),
-    /// Tied to the party dispute already open on the session.
-    Linked(DisputeId),
-    /// Seen before: Stripe's status kept in step.
-    Updated(DisputeId),
-}
-
-/// Records a chargeback by its Stripe id: updates the dispute it already
-/// has, else ties it to the session's open dispute, else opens a `billing`
-/// dispute (straight `under_review`: there is no other party to answer
-/// it; admins and Stripe decide). `None` when the session's open dispute
-/// already carries another chargeback.
-pub fn upsert_chargeback(
-    conn: &Connection,
-    keys: &Keyring,
-    c: &Chargeback<'_>,
-    now: Time,
-) -> AppResult<Option<Upserted>> {
-    let known: Option<DisputeId> = conn
-        .prepare_cached("SELECT id FROM disputes WHERE stripe_dispute_id = ?1")?
-        .query_row([c.stripe_dispute_id], |r| r.get(0))
-        .optional()?;
-    if let Some(id) = known {
-        set_stripe_status(conn, id, c.stripe_status, now)?;
-        return Ok(Some(Upserted::Updated(id)));
-    }
-    if let Some(id) = open_of_session(conn, c.session_id)? {
-        let n = conn
-            .prepare_cached(
-                "UPDATE disputes SET stripe_dispute_id = ?2, stripe_status = ?3, updated_at = ?4
-                  WHERE id = ?1 AND stripe_dispute_id IS NULL",
-            )?
-            .execute(params![id, c.stripe_dispute_id, c.stripe_status, ts(now)])?;
-        return Ok((n == 1).then_some(Upserted::Linked(id)));
-    }
-    let id = insert(
-        conn,
-        keys,
-        &NewDispute {
-            session_id: c.session_id,
-            kind: DisputeKind::Billing,
-            review_id: None,
-            opened_by: DisputeSide::Stripe,
-            opener_id: None,
-            description: c.description,
-            status: DisputeStatus::UnderReview,
-        },
-        now,
-    )?;
-    let Some(id) = id else {
-        return Ok(None);
-    };
-    set_stripe_status(conn, id, c.stripe_status, now)?;
-    conn.prepare_cached("UPDATE disputes SET stripe_dispute_id = ?2 WHERE id = ?1")?
-        .execute(params![id, c.stripe_dispute_id])?;
-    Ok(Some(Upserted::Created(id)))
-}
-
-fn set_stripe_status(conn: &Connection, id: DisputeId, status: &str, now: Time) -> AppResult<()> {
-    conn.prepare_cached("UPDATE disputes SET stripe_status = ?2, updated_at = ?3 WHERE id = ?1")?
-        .execute(params![id, status, ts(now)])?;
-    Ok(())
 }
