@@ -58,11 +58,7 @@ impl SessionReview {
         let can_write = s.your_role == Party::Reader
             && match &review {
                 None => now <= s.end + Duration::days(c.window_days),
-                Some(r) => {
-                    r.status != crate::domain::ReviewStatus::Hidden
-                        && r.status != crate::domain::ReviewStatus::Removed
-                        && crate::db::parse_ts(&r.editable_until).is_ok_and(|t| now <= t)
-                }
+                Some(r) => r.editable,
             };
         let typed_review = typed.action == "review";
         Ok(Self {
