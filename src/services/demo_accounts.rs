@@ -104,6 +104,77 @@ fn weekdays() -> Vec<Rule> {
         .collect()
 }
 
+/// A session the demo reader had with the demo researcher two weeks ago,
+/// completed and reviewed, so the profile shows a real review and rating
+/// from the start (once: nothing is added when the profile has a review).
+fn past_session_with_review(
+    tx: &rusqlite::Transaction<'_>,
+    keys: &crate::crypto::Keyring,
+    rid: ResearcherId,
+    reader: crate::domain::UserId,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
+    use crate::db::repos::consulting_sessions::{self as sessions, NewSession};
+    use crate::db::repos::reviews::{self, NewReview, Side};
+    use crate::domain::{ReviewStatus, SessionStatus};
+    if reviews::tally(tx, rid)?.count > 0 {
+        return Ok(());
+    }
+    let start = (now - chrono::Duration::days(14))
+        .date_naive()
+        .and_hms_opt(10, 0, 0)
+        .map_or(now, |t| t.and_utc());
+    let id = sessions::insert(
+        tx,
+        keys,
+        &NewSession {
+            researcher: rid,
+            reader,
+            paper: None,
+            query: None,
+            topic: "How the results in section 3 were checked",
+            start,
+            duration_minutes: 30,
+            price_minor: 0,
+            currency: "EUR",
+            expires_at: start,
+        },
+        now,
+    )?;
+    sessions::transition(
+        tx,
+        id,
+        &[SessionStatus::Requested],
+        SessionStatus::Accepted,
+        now,
+    )?;
+    sessions::transition(
+        tx,
+        id,
+        &[SessionStatus::Accepted],
+        SessionStatus::Completed,
+        now,
+    )?;
+    let comment = "A clear walk through the proofs, and good pointers for further reading.";
+    reviews::insert(
+        tx,
+        keys,
+        &NewReview {
+            session_id: id,
+            side: Side::Reader,
+            author_id: reader,
+            researcher_id: rid,
+            reader_id: reader,
+            rating: 5,
+            comment: Some(comment),
+            status: ReviewStatus::Published,
+            held_rule: None,
+        },
+        now,
+    )?;
+    reviews::count_rating(tx, rid, 5, 1)
+}
+
 /// Creates (or refreshes) the demo researcher and reader. The demo papers
 /// must be loaded (`demo::load`).
 pub async fn create(state: &AppState) -> AppResult<DemoAccounts> {
@@ -122,8 +193,9 @@ pub async fn create(state: &AppState) -> AppResult<DemoAccounts> {
         .ok_or_else(|| AppError::internal("the first demo paper has no authors"))?;
     let (rid_user, researcher) =
         account(state, RESEARCHER_EMAIL, &author.name, Role::Researcher).await?;
-    let (_, reader) = account(state, READER_EMAIL, "Demo Reader", Role::User).await?;
+    let (reader_user, reader) = account(state, READER_EMAIL, "Demo Reader", Role::User).await?;
     let (now, tz) = (state.now(), state.config.sessions.default_timezone.clone());
+    let keys = state.keys.clone();
     let rid = state
         .db
         .write(move |tx| {
@@ -164,6 +236,7 @@ pub async fn create(state: &AppState) -> AppResult<DemoAccounts> {
             if booking_settings::availability(tx, rid)?.is_none() {
                 booking_settings::save_availability(tx, rid, &weekdays(), &[], now)?;
             }
+            past_session_with_review(tx, &keys, rid, reader_user, now)?;
             Ok(rid)
         })
         .await?;

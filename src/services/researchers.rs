@@ -200,13 +200,27 @@ pub async fn for_paper(
         .db
         .read(move |c| researchers::for_paper(c, &keys, paper, after, limit + 1))
         .await?;
-    let admin = who.is_some_and(Principal::is_admin);
     let more = rows.len() > limit;
-    let mut items = Vec::new();
-    let mut last_position = None;
-    for (position, row) in rows.into_iter().take(limit) {
-        last_position = Some(position);
-        if items.iter().any(|v: &ResearcherView| v.id == row.id) {
+    let rows: Vec<_> = rows.into_iter().take(limit).collect();
+    let next_cursor = match rows.last() {
+        Some((position, _)) if more => Some(encode_cursor(position + 1)),
+        _ => None,
+    };
+    let items = author_views(state, who, rows).await?;
+    Ok(Page { items, next_cursor })
+}
+
+/// The views of a paper's author rows, each researcher once (one may sit
+/// at several positions), with sources for admins, bookable and rated.
+async fn author_views(
+    state: &AppState,
+    who: Option<&Principal>,
+    rows: Vec<(i64, ResearcherRow)>,
+) -> AppResult<Vec<ResearcherView>> {
+    let admin = who.is_some_and(Principal::is_admin);
+    let mut items: Vec<ResearcherView> = Vec::new();
+    for (_, row) in rows {
+        if items.iter().any(|v| v.id == row.id) {
             continue;
         }
         let sources = if admin {
@@ -216,13 +230,8 @@ pub async fn for_paper(
         };
         items.push(view(row, admin, sources));
     }
-    let next_cursor = if more {
-        last_position.map(|p| encode_cursor(p + 1))
-    } else {
-        None
-    };
     mark_bookable(state, &mut items).await?;
-    Ok(Page { items, next_cursor })
+    Ok(items)
 }
 
 /// The most authors one paper's list orders by rating at once.
@@ -246,20 +255,7 @@ pub async fn for_paper_by_rating(
         .db
         .read(move |c| researchers::for_paper(c, &keys, paper, None, MAX_AUTHORS))
         .await?;
-    let admin = who.is_some_and(Principal::is_admin);
-    let mut items: Vec<ResearcherView> = Vec::new();
-    for (_, row) in rows {
-        if items.iter().any(|v| v.id == row.id) {
-            continue;
-        }
-        let sources = if admin {
-            Some(sources_of(state, row.id).await?)
-        } else {
-            None
-        };
-        items.push(view(row, admin, sources));
-    }
-    mark_bookable(state, &mut items).await?;
+    let mut items = author_views(state, who, rows).await?;
     let c = &state.config.reviews;
     let key = |v: &ResearcherView| {
         crate::domain::rating::sort_key(

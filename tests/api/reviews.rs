@@ -601,3 +601,74 @@ async fn with_two_way_reviews_researchers_rate_readers_and_only_the_next_researc
         .get("reader_rating")
         .is_none());
 }
+
+#[tokio::test]
+async fn the_answer_and_report_forms_keep_what_was_typed_and_say_what_is_wrong() {
+    let app = spawn_patient_app().await;
+    let c = completed(&app, 1).await;
+    let id = reviewed(&app, &c.reader, c.sessions[0], 4, Some("Good.")).await["id"]
+        .as_i64()
+        .unwrap();
+    let (web, csrf) = crate::pages::logged_in_browser(&app, "grace@yale.example").await;
+    let url = app.url(&format!("/reviews/{id}/reply"));
+    let long = format!("Kept answer {}", "w".repeat(2000));
+    let r = web
+        .post(&url)
+        .form(&[("csrf_token", csrf.as_str()), ("text", long.as_str())])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    let page = r.text().await.unwrap();
+    assert!(page.contains("Kept answer www"), "the answer is kept");
+    assert!(
+        page.contains("The answer must be at most 2000 characters"),
+        "{page}"
+    );
+    let r = web
+        .post(&url)
+        .form(&[("csrf_token", csrf.as_str()), ("text", "Thank you.")])
+        .send()
+        .await
+        .unwrap();
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("Your answer is published."));
+    // Answering again is refused with a sentence, not a blank page.
+    let r = web
+        .post(&url)
+        .form(&[("csrf_token", csrf.as_str()), ("text", "Again.")])
+        .send()
+        .await
+        .unwrap();
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("You answered this review already."));
+
+    app.token("second.reader@uni.example").await;
+    let (reader2, csrf2) = crate::pages::logged_in_browser(&app, "second.reader@uni.example").await;
+    let url = app.url(&format!("/reviews/{id}/report"));
+    let r = reader2
+        .post(&url)
+        .form(&[("csrf_token", csrf2.as_str()), ("reason", "  ")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert!(r.text().await.unwrap().contains("The reason is required"));
+    let r = reader2
+        .post(&url)
+        .form(&[("csrf_token", csrf2.as_str()), ("reason", "Off topic")])
+        .send()
+        .await
+        .unwrap();
+    assert!(r
+        .text()
+        .await
+        .unwrap()
+        .contains("A moderator will look at this review."));
+}

@@ -68,7 +68,8 @@ pub struct ResearcherPage {
     pub claim: crate::services::claims::ClaimOptions,
     /// What the booking and claim forms show: empty, or as typed.
     pub typed: Typed,
-    /// A failed form: `"book"`, `"claim"` or `"claim_request"`.
+    /// A failed form: `"book"`, `"claim"`, `"claim_request"`, `"reply"` or
+    /// `"report"` (with `typed.review_id`).
     pub errors: FormErrors,
     /// Published reviews with their summary, answer and report forms.
     pub reviews: super::reviews::ProfileReviews,
@@ -83,6 +84,9 @@ pub struct Typed {
     pub paper_id: String,
     pub claim_message: String,
     pub accepted: bool,
+    /// The review whose answer or report form failed, and its text.
+    pub review_id: Option<crate::domain::ReviewId>,
+    pub review_text: String,
 }
 
 #[derive(Deserialize, Default)]

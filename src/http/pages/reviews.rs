@@ -58,11 +58,7 @@ impl SessionReview {
         let can_write = s.your_role == Party::Reader
             && match &review {
                 None => now <= s.end + Duration::days(c.window_days),
-                Some(r) => {
-                    r.status != crate::domain::ReviewStatus::Hidden
-                        && r.status != crate::domain::ReviewStatus::Removed
-                        && crate::db::parse_ts(&r.editable_until).is_ok_and(|t| now <= t)
-                }
+                Some(r) => r.editable,
             };
         let typed_review = typed.action == "review";
         Ok(Self {
@@ -202,10 +198,60 @@ pub struct TextForm {
     pub reason: Option<String>,
 }
 
-/// Where a review's researcher page is, to come back to.
-async fn profile_of(state: &AppState, who: &Principal, id: ReviewId) -> Result<String, PageError> {
-    let r = write::get(state, who, id).await?;
-    Ok(format!("/researchers/{}#review-{id}", r.researcher_id))
+/// An answer or a report from a review card: done, back to the card with
+/// a flash; failed, the researcher page again with the text as typed and
+/// the problem next to it.
+async fn card_form(
+    state: &AppState,
+    viewer: &Viewer,
+    id: ReviewId,
+    f: TextForm,
+    form: &'static str,
+) -> Result<Response, PageError> {
+    let who = viewer.require("/")?;
+    viewer.check_csrf(&f.csrf_token)?;
+    let researcher = write::get(state, &who, id).await?.researcher_id;
+    let text = match form {
+        "reply" => f.text.unwrap_or_default(),
+        _ => f.reason.unwrap_or_default(),
+    };
+    let result = match form {
+        "reply" => write::reply(state, &who, id, &text).await.map(|r| {
+            if r.reply_status == Some(crate::domain::ReviewStatus::Held) {
+                "Your answer is held for moderation: a moderator reads it first."
+            } else {
+                "Your answer is published."
+            }
+        }),
+        _ => write::report(state, &who, id, &text)
+            .await
+            .map(|_| "Thank you. A moderator will look at this review."),
+    };
+    match result {
+        Ok(done) => Ok(redirect_with_flash(
+            state,
+            &format!("/researchers/{researcher}#review-{id}"),
+            "success",
+            done,
+        )),
+        // A refusal (answered already, reported already) is said above the
+        // card; a problem with the text comes back next to it, as typed.
+        Err(e @ (AppError::Conflict { .. } | AppError::Forbidden | AppError::NotFound)) => {
+            let back = format!("/researchers/{researcher}#review-{id}");
+            super::outcome::flash_failure(state, &back, e)
+        }
+        Err(e) => {
+            let labels: Labels = &[("text", "The answer"), ("reason", "The reason")];
+            let errors = FormErrors::from_error(form, e, labels)?;
+            let typed = super::booking::Typed {
+                review_id: Some(id),
+                review_text: text,
+                ..Default::default()
+            };
+            let q = super::booking::PickerQuery::default();
+            super::booking::failed(state, viewer, researcher, &q, typed, errors).await
+        }
+    }
 }
 
 pub async fn reply_post(
@@ -214,19 +260,7 @@ pub async fn reply_post(
     AppPath(id): AppPath<ReviewId>,
     PageForm(f): PageForm<TextForm>,
 ) -> Result<Response, PageError> {
-    let who = viewer.require("/")?;
-    viewer.check_csrf(&f.csrf_token)?;
-    let back = profile_of(&state, &who, id).await?;
-    let result = write::reply(&state, &who, id, f.text.as_deref().unwrap_or_default())
-        .await
-        .map(|r| {
-            if r.reply_status == Some(crate::domain::ReviewStatus::Held) {
-                "Your answer is held for moderation: a moderator reads it first."
-            } else {
-                "Your answer is published."
-            }
-        });
-    super::outcome::flash_outcome(&state, &back, result)
+    card_form(&state, &viewer, id, f, "reply").await
 }
 
 pub async fn report_post(
@@ -235,13 +269,7 @@ pub async fn report_post(
     AppPath(id): AppPath<ReviewId>,
     PageForm(f): PageForm<TextForm>,
 ) -> Result<Response, PageError> {
-    let who = viewer.require("/")?;
-    viewer.check_csrf(&f.csrf_token)?;
-    let back = profile_of(&state, &who, id).await?;
-    let result = write::report(&state, &who, id, f.reason.as_deref().unwrap_or_default())
-        .await
-        .map(|_| "Thank you. A moderator will look at this review.");
-    super::outcome::flash_outcome(&state, &back, result)
+    card_form(&state, &viewer, id, f, "report").await
 }
 
 #[derive(Template)]

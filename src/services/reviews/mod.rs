@@ -75,6 +75,9 @@ pub struct ReviewView {
     pub updated_at: String,
     /// The author may edit it until then.
     pub editable_until: String,
+    /// Its author may edit it now (within the edit window, and not taken
+    /// down by a moderator).
+    pub editable: bool,
     pub reply: Option<ReplyView>,
     /// The answer's status, when there is one (`held` until a moderator
     /// publishes it).
@@ -126,9 +129,12 @@ fn public(r: ReviewRow) -> PublicReview {
 }
 
 pub(crate) fn view(state: &AppState, r: ReviewRow) -> ReviewView {
-    let editable_until = crate::db::parse_ts(&r.created_at)
-        .map(|t| crate::db::ts(t + chrono::Duration::hours(state.config.reviews.edit_hours)))
-        .unwrap_or_default();
+    let until = crate::db::parse_ts(&r.created_at)
+        .ok()
+        .map(|t| t + chrono::Duration::hours(state.config.reviews.edit_hours));
+    let editable = until.is_some_and(|t| state.now() <= t)
+        && !matches!(r.status, ReviewStatus::Hidden | ReviewStatus::Removed);
+    let editable_until = until.map(crate::db::ts).unwrap_or_default();
     ReviewView {
         id: r.id,
         session_id: r.session_id,
@@ -138,6 +144,7 @@ pub(crate) fn view(state: &AppState, r: ReviewRow) -> ReviewView {
         status: r.status,
         status_label: status_label(r.status).to_string(),
         editable_until,
+        editable,
         reply: r
             .reply
             .as_ref()

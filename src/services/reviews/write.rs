@@ -69,6 +69,26 @@ fn account_age_hours(
     Ok((now - created).num_hours())
 }
 
+/// Appends the audit row of a review event by `who`.
+fn audited(
+    tx: &rusqlite::Transaction<'_>,
+    st: &AppState,
+    who: UserId,
+    action: &str,
+    id: ReviewId,
+    detail: serde_json::Value,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let e = event(
+        Some(who),
+        action,
+        Some(format!("review:{id}")),
+        detail,
+        None,
+    );
+    audit::append(tx, &st.keys, e, now).map(|_| ())
+}
+
 fn status_of(rule: Option<HoldRule>) -> (ReviewStatus, Option<&'static str>) {
     match rule {
         Some(r) => (ReviewStatus::Held, Some(r.as_str())),
@@ -151,18 +171,7 @@ pub async fn create(
             )?;
             let row = repo::find(tx, &st.keys, id)?.ok_or(AppError::NotFound)?;
             ratings::moved(tx, &row, None, (row.rating, row.status))?;
-            audit::append(
-                tx,
-                &st.keys,
-                event(
-                    Some(who.user_id),
-                    "review.created",
-                    Some(format!("review:{id}")),
-                    json!({"session_id": s.id, "rating": row.rating, "status": status, "held_rule": held_rule}),
-                    None,
-                ),
-                now,
-            )?;
+            audited(tx, &st, who.user_id, "review.created", id, json!({"session_id": s.id, "rating": row.rating, "status": status, "held_rule": held_rule}), now)?;
             if status == ReviewStatus::Published && side == Side::Reader {
                 notify::new_review(tx, &st, &row, now)?;
             }
@@ -236,7 +245,12 @@ pub async fn edit(
             let rule = if r.held_rule.as_deref() == Some(HoldRule::Reports.as_str()) {
                 Some(HoldRule::Reports)
             } else {
-                rules::hold(&st.config.reviews, checked.comment.as_deref(), Some(checked.stars.get()), age)
+                rules::hold(
+                    &st.config.reviews,
+                    checked.comment.as_deref(),
+                    Some(checked.stars.get()),
+                    age,
+                )
             };
             let (status, held_rule) = status_of(rule);
             let edited = repo::Edited {
@@ -246,17 +260,19 @@ pub async fn edit(
                 held_rule,
             };
             repo::update(tx, &st.keys, id, &edited, now)?;
-            ratings::moved(tx, &r, Some((r.rating, r.status)), (checked.stars.get(), status))?;
-            audit::append(
+            ratings::moved(
                 tx,
-                &st.keys,
-                event(
-                    Some(who.user_id),
-                    "review.edited",
-                    Some(format!("review:{id}")),
-                    json!({"rating": checked.stars.get(), "status": status, "held_rule": held_rule}),
-                    None,
-                ),
+                &r,
+                Some((r.rating, r.status)),
+                (checked.stars.get(), status),
+            )?;
+            audited(
+                tx,
+                &st,
+                who.user_id,
+                "review.edited",
+                id,
+                json!({"rating": checked.stars.get(), "status": status, "held_rule": held_rule}),
                 now,
             )?;
             repo::find(tx, &st.keys, id)?.ok_or(AppError::NotFound)
@@ -298,16 +314,13 @@ pub async fn reply(
                     "You answered this review already.",
                 ));
             }
-            audit::append(
+            audited(
                 tx,
-                &st.keys,
-                event(
-                    Some(who.user_id),
-                    "review.answered",
-                    Some(format!("review:{id}")),
-                    json!({"status": status, "held_rule": held_rule}),
-                    None,
-                ),
+                &st,
+                who.user_id,
+                "review.answered",
+                id,
+                json!({"status": status, "held_rule": held_rule}),
                 now,
             )?;
             repo::find(tx, &st.keys, id)?.ok_or(AppError::NotFound)
@@ -358,16 +371,13 @@ pub async fn report(state: &AppState, who: &Principal, id: ReviewId, raw: &str) 
                     (r.rating, ReviewStatus::Held),
                 )?;
             }
-            audit::append(
+            audited(
                 tx,
-                &st.keys,
-                event(
-                    Some(who.user_id),
-                    "review.reported",
-                    Some(format!("review:{id}")),
-                    json!({"open_reports": open, "held": held}),
-                    None,
-                ),
+                &st,
+                who.user_id,
+                "review.reported",
+                id,
+                json!({"open_reports": open, "held": held}),
                 now,
             )?;
             Ok(())
