@@ -14,6 +14,7 @@ use crate::http::api::error::ErrorBody;
 use crate::http::extractors::{AdminUser, AppJson, AppPath, AppQuery, AuthUser};
 use crate::pagination::{Page, PageParams};
 use crate::services::reviews::analytics::{self, ReviewAnalytics};
+use crate::services::reviews::answers;
 use crate::services::reviews::moderation::{self, Decision, QueueItem};
 use crate::services::reviews::write::{self, NewReviewBody, ReviewPatch};
 use crate::services::reviews::{self, ReviewList, ReviewView};
@@ -130,7 +131,7 @@ pub async fn reply(
     AppPath(id): AppPath<ReviewId>,
     AppJson(body): AppJson<ReplyBody>,
 ) -> AppResult<(StatusCode, Json<ReviewView>)> {
-    let view = write::reply(&state, &who, id, &body.text).await?;
+    let view = answers::reply(&state, &who, id, &body.text).await?;
     Ok((StatusCode::CREATED, Json(view)))
 }
 
@@ -147,7 +148,7 @@ pub async fn report(
     AppPath(id): AppPath<ReviewId>,
     AppJson(body): AppJson<ReportBody>,
 ) -> AppResult<(StatusCode, Json<ReportAnswer>)> {
-    write::report(&state, &who, id, &body.reason).await?;
+    answers::report(&state, &who, id, &body.reason).await?;
     let answer = ReportAnswer {
         status: "received".into(),
     };

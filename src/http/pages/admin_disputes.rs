@@ -9,7 +9,7 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 
 use super::context::{redirect_with_flash, render, Layout, Viewer};
-use super::disputes::{dispute_page, DisputeForm, DisputeWords, LABELS};
+use super::disputes::{dispute_page, DisputeForm, DisputeWords, ResolveForm, LABELS};
 use super::form::PageForm;
 use super::form_errors::FormErrors;
 use super::outcome::flash_outcome;
@@ -24,57 +24,6 @@ use crate::services::accounts::Principal;
 use crate::services::disputes::resolve::{self, ResolveRequest};
 use crate::services::disputes::{self, DisputeView};
 use crate::state::AppState;
-
-/// One dispute's resolve form, with what was typed when it failed.
-pub struct ResolveForm {
-    pub id: DisputeId,
-    pub currency: String,
-    /// (value, words) of the outcomes that fit.
-    pub outcomes: Vec<(&'static str, &'static str)>,
-    /// `page` or `list`: where to come back to.
-    pub from: &'static str,
-    pub outcome: String,
-    pub amount: String,
-    pub note: String,
-    /// This form failed (its errors are the page's).
-    pub failed: bool,
-}
-
-impl ResolveForm {
-    pub fn new(d: &DisputeView, from: &'static str, typed: &DisputeForm, failed: bool) -> Self {
-        let kept = |v: &Option<String>| {
-            if failed {
-                v.clone().unwrap_or_default()
-            } else {
-                String::new()
-            }
-        };
-        Self {
-            id: d.id,
-            currency: d.currency.clone(),
-            outcomes: resolve::outcomes_for(d)
-                .into_iter()
-                .map(|o| (o.as_str(), outcome_words(o)))
-                .collect(),
-            from,
-            outcome: kept(&typed.outcome),
-            amount: kept(&typed.amount),
-            note: kept(&typed.note),
-            failed,
-        }
-    }
-}
-
-/// An outcome as the form offers it.
-fn outcome_words(o: DisputeOutcome) -> &'static str {
-    match o {
-        DisputeOutcome::RefundFull => "Refund all that is left",
-        DisputeOutcome::RefundPartial => "Refund part (amount below)",
-        DisputeOutcome::NoRefund => "No refund",
-        DisputeOutcome::RemoveReview => "Remove the review",
-        DisputeOutcome::ClaimUpheld => "The claim stands (no-show, refund by policy)",
-    }
-}
 
 #[derive(Template)]
 #[template(path = "pages/admin_disputes.html")]

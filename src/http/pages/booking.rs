@@ -72,7 +72,7 @@ pub struct ResearcherPage {
     /// `"report"` (with `typed.review_id`).
     pub errors: FormErrors,
     /// Published reviews with their summary, answer and report forms.
-    pub reviews: super::reviews::ProfileReviews,
+    pub reviews: super::review_sections::ProfileReviews,
 }
 
 /// The researcher page's forms as the viewer filled them.
@@ -231,7 +231,8 @@ async fn researcher_page(
         None => Default::default(),
     };
     let reviews =
-        super::reviews::ProfileReviews::of(state, viewer, id, own, q.reviews.clone()).await?;
+        super::review_sections::ProfileReviews::of(state, viewer, id, own, q.reviews.clone())
+            .await?;
     let mut errors = errors;
     if errors.form == "book" && (picker.is_none() || info.papers.is_empty()) {
         // The booking form (or its paper list) is not on the page now.

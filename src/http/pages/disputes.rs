@@ -11,13 +11,13 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Deserialize;
 
-use super::admin_disputes::ResolveForm;
 use super::context::{redirect_with_flash, render, Layout, Viewer};
 use super::form::{CsrfOnly, PageForm};
 use super::form_errors::{FormErrors, Labels};
 use super::outcome::flash_outcome;
 use super::sessions::{session_page, ActionForm, ACTION_LABELS};
 use super::PageError;
+use crate::domain::dispute::DisputeOutcome;
 use crate::domain::zone;
 use crate::domain::{ConsultingSessionId, DisputeId, DisputeStatus, ReviewId};
 use crate::error::AppError;
@@ -300,5 +300,56 @@ pub async fn dispute_post(
             let page = session_page(&state, &viewer, id, f, errors).await?;
             Ok(page.errors.respond(&page))
         }
+    }
+}
+
+/// One dispute's resolve form, with what was typed when it failed.
+pub struct ResolveForm {
+    pub id: DisputeId,
+    pub currency: String,
+    /// (value, words) of the outcomes that fit.
+    pub outcomes: Vec<(&'static str, &'static str)>,
+    /// `page` or `list`: where to come back to.
+    pub from: &'static str,
+    pub outcome: String,
+    pub amount: String,
+    pub note: String,
+    /// This form failed (its errors are the page's).
+    pub failed: bool,
+}
+
+impl ResolveForm {
+    pub fn new(d: &DisputeView, from: &'static str, typed: &DisputeForm, failed: bool) -> Self {
+        let kept = |v: &Option<String>| {
+            if failed {
+                v.clone().unwrap_or_default()
+            } else {
+                String::new()
+            }
+        };
+        Self {
+            id: d.id,
+            currency: d.currency.clone(),
+            outcomes: crate::services::disputes::resolve::outcomes_for(d)
+                .into_iter()
+                .map(|o| (o.as_str(), outcome_words(o)))
+                .collect(),
+            from,
+            outcome: kept(&typed.outcome),
+            amount: kept(&typed.amount),
+            note: kept(&typed.note),
+            failed,
+        }
+    }
+}
+
+/// An outcome as the form offers it.
+fn outcome_words(o: DisputeOutcome) -> &'static str {
+    match o {
+        DisputeOutcome::RefundFull => "Refund all that is left",
+        DisputeOutcome::RefundPartial => "Refund part (amount below)",
+        DisputeOutcome::NoRefund => "No refund",
+        DisputeOutcome::RemoveReview => "Remove the review",
+        DisputeOutcome::ClaimUpheld => "The claim stands (no-show, refund by policy)",
     }
 }

@@ -6,7 +6,6 @@ use askama::Template;
 use axum::extract::State;
 use axum::http::HeaderMap;
 use axum::response::Response;
-use chrono::Duration;
 use serde::Deserialize;
 
 use super::context::{redirect_with_flash, render, Layout, Viewer};
@@ -14,76 +13,19 @@ use super::form::PageForm;
 use super::form_errors::{FormErrors, Labels};
 use super::sessions::ActionForm;
 use super::PageError;
-use crate::domain::{ConsultingSessionId, ResearcherId, ReviewId, SessionStatus};
+use crate::domain::{ConsultingSessionId, ReviewId};
 use crate::error::AppError;
 use crate::http::extractors::{AppPath, AppQuery};
 use crate::pagination::PageParams;
 use crate::services::accounts::Principal;
+use crate::services::reviews;
 use crate::services::reviews::analytics::{self, ReviewAnalytics};
+use crate::services::reviews::answers;
 use crate::services::reviews::moderation::{self, Action, Decision, Part, QueueItem};
 use crate::services::reviews::write::{self, NewReviewBody, ReviewPatch};
-use crate::services::reviews::{self, ReviewList, ReviewView};
-use crate::services::sessions::{Party, SessionView};
 use crate::state::AppState;
 
 const LABELS: Labels = &[("rating", "The rating"), ("comment", "The comment")];
-
-/// The review part of a session page.
-#[derive(Default)]
-pub struct SessionReview {
-    /// The reader's review, as the viewer may see it.
-    pub review: Option<ReviewView>,
-    /// The viewer is the reader and may write (or still edit) it now.
-    pub can_write: bool,
-    /// The stars and comment the form shows: as typed, or as saved.
-    pub rating: String,
-    pub comment: String,
-    /// Until when a completed session may be reviewed (viewer's words).
-    pub window_days: i64,
-}
-
-impl SessionReview {
-    pub async fn of(
-        state: &AppState,
-        who: &Principal,
-        s: &SessionView,
-        typed: &ActionForm,
-    ) -> Result<Self, PageError> {
-        if s.status != SessionStatus::Completed {
-            return Ok(Self::default());
-        }
-        let review = write::of_session(state, who, s.id).await?;
-        let now = state.now();
-        let c = &state.config.reviews;
-        let can_write = s.your_role == Party::Reader
-            && match &review {
-                None => now <= s.end + Duration::days(c.window_days),
-                Some(r) => r.editable,
-            };
-        let typed_review = typed.action == "review";
-        Ok(Self {
-            rating: if typed_review {
-                typed.rating.clone().unwrap_or_default()
-            } else {
-                review
-                    .as_ref()
-                    .map(|r| r.rating.to_string())
-                    .unwrap_or_default()
-            },
-            comment: if typed_review {
-                typed.comment.clone().unwrap_or_default()
-            } else {
-                review
-                    .as_ref()
-                    .and_then(|r| r.comment.clone())
-                    .unwrap_or_default()
-            },
-            review,
-            can_write,
-            window_days: c.window_days,
-        })
-    }
-}
 
 /// "Rate this session": writes the review, or edits it within the edit
 /// window. A failed form comes back with what was typed.
@@ -147,50 +89,6 @@ pub async fn session_review_post(
     }
 }
 
-/// The reviews part of a researcher's page.
-pub struct ProfileReviews {
-    pub list: ReviewList,
-    /// The viewer may answer (the researcher) and report (signed in).
-    pub can_answer: bool,
-    pub signed_in: bool,
-    /// The researcher's own figures, on their own page.
-    pub figures: Option<ReviewAnalytics>,
-    /// The cursor for older reviews.
-    pub older: Option<String>,
-}
-
-impl ProfileReviews {
-    pub async fn of(
-        state: &AppState,
-        viewer: &Viewer,
-        id: ResearcherId,
-        own: bool,
-        cursor: Option<String>,
-    ) -> Result<Self, PageError> {
-        let page = PageParams {
-            limit: Some(10),
-            cursor,
-        };
-        let list = reviews::list_public(state, id, &page).await?;
-        let figures = match (&viewer.session, own) {
-            (Some(who), true) => Some(analytics::for_researcher(state, who, id).await?),
-            _ => None,
-        };
-        Ok(Self {
-            older: list.next_cursor.clone(),
-            list,
-            can_answer: own,
-            signed_in: viewer.session.is_some(),
-            figures,
-        })
-    }
-
-    /// A share (0.0–1.0) as a whole percentage.
-    pub fn percent(share: &f64) -> String {
-        format!("{:.0} %", share * 100.0)
-    }
-}
-
 #[derive(Deserialize)]
 pub struct TextForm {
     pub csrf_token: String,
@@ -216,14 +114,14 @@ async fn card_form(
         _ => f.reason.unwrap_or_default(),
     };
     let result = match form {
-        "reply" => write::reply(state, &who, id, &text).await.map(|r| {
+        "reply" => answers::reply(state, &who, id, &text).await.map(|r| {
             if r.reply_status == Some(crate::domain::ReviewStatus::Held) {
                 "Your answer is held for moderation: a moderator reads it first."
             } else {
                 "Your answer is published."
             }
         }),
-        _ => write::report(state, &who, id, &text)
+        _ => answers::report(state, &who, id, &text)
             .await
             .map(|_| "Thank you. A moderator will look at this review."),
     };
@@ -285,7 +183,7 @@ pub struct AdminReviewsPage {
 
 impl AdminReviewsPage {
     pub fn percent(share: &f64) -> String {
-        ProfileReviews::percent(share)
+        super::review_sections::ProfileReviews::percent(share)
     }
 }
 

@@ -6,22 +6,22 @@ use axum::extract::State;
 use axum::response::Response;
 use chrono::{DateTime, Duration, Utc};
 use chrono_tz::Tz;
-use serde::Deserialize;
 
 use super::booking::price_label;
 use super::context::{render, Layout, Viewer};
 use super::form::PageForm;
-use super::form_errors::{FormErrors, Labels};
+use super::form_errors::FormErrors;
+use super::session_forms::{action_of, reported};
+pub use super::session_forms::{ActionForm, ACTION_LABELS};
 use super::PageError;
 use crate::domain::dispute::DisputeKind;
 use crate::domain::zone;
 use crate::domain::{ConsultingSessionId, SessionStatus};
-use crate::error::AppError;
 use crate::http::downloads::calendar_response;
 use crate::http::extractors::AppPath;
 use crate::pagination::PageParams;
 use crate::services::disputes::{self, no_show, SessionDisputes};
-use crate::services::sessions::actions::{self, Action};
+use crate::services::sessions::actions;
 use crate::services::sessions::{self, settings, HistoryEntry, ListQuery, Party, SessionView};
 use crate::state::AppState;
 
@@ -68,7 +68,7 @@ pub struct SessionPage {
     pub errors: FormErrors,
     /// The reader's review of a completed session, and whether the viewer
     /// may write or edit it ("Rate this session").
-    pub review: super::reviews::SessionReview,
+    pub review: super::review_sections::SessionReview,
     /// Two-way reviews: the reader's rating by researchers, for the
     /// researcher asked to accept (and admins).
     pub reader_rating: Option<crate::domain::rating::RatingView>,
@@ -90,40 +90,6 @@ impl SessionPage {
         self.typed.kind.as_deref() == Some(kind.as_str())
     }
 }
-
-#[derive(Deserialize, Default)]
-pub struct ActionForm {
-    pub csrf_token: String,
-    #[serde(default)]
-    pub action: String,
-    pub reason: Option<String>,
-    pub start: Option<String>,
-    /// The review form's stars and comment.
-    pub rating: Option<String>,
-    pub comment: Option<String>,
-    /// The "Dispute this session" form (`disputes::dispute_post`).
-    pub kind: Option<String>,
-    pub description: Option<String>,
-    pub review_id: Option<String>,
-}
-
-impl ActionForm {
-    /// The reason typed into `action`'s form (decline and cancel have one each).
-    pub fn reason_for(&self, action: &str) -> &str {
-        match &self.reason {
-            Some(r) if self.action == action => r,
-            _ => "",
-        }
-    }
-}
-
-pub(super) const ACTION_LABELS: Labels = &[
-    ("reason", "The reason"),
-    ("start", "The new time"),
-    ("kind", "What it is about"),
-    ("description", "What happened"),
-    ("review_id", "The review"),
-];
 
 fn can(s: &SessionView, action: &str) -> bool {
     s.actions.iter().any(|a| a == action)
@@ -264,7 +230,11 @@ pub(super) async fn session_page(
     let reader_rating = detail.reader_rating;
     let reschedule_slots = reschedule_slots(state, &s, zone).await;
     let payment = sessions::pay::payment_summary(state, s.your_role, s.id, s.status).await?;
-    let review = super::reviews::SessionReview::of(state, &who, &s, &typed).await?;
+    let typed_review = (typed.action == "review").then(|| {
+        let rating = typed.rating.as_deref().unwrap_or_default();
+        (rating, typed.comment.as_deref().unwrap_or_default())
+    });
+    let review = super::review_sections::SessionReview::of(state, &who, &s, typed_review).await?;
     let disputes = disputes::open::for_session(state, &who, id).await?;
     let mut errors = errors;
     let action = if errors.form == "reschedule" && reschedule_slots.is_empty() {
@@ -304,50 +274,6 @@ pub(super) async fn session_page(
     })
 }
 
-/// The action a button asks for, and what the page says when it worked.
-fn action_of(f: &ActionForm) -> Result<(Action, &'static str), AppError> {
-    let reason = f.reason.clone().filter(|r| !r.trim().is_empty());
-    Ok(match f.action.as_str() {
-        "accept" => (
-            Action::Accept,
-            "Accepted. Both of you have the meeting link and a calendar invite.",
-        ),
-        "decline" => (
-            Action::Decline { reason },
-            "Declined. The reader has been told.",
-        ),
-        "cancel" => (
-            Action::Cancel {
-                reason: reason.unwrap_or_default(),
-            },
-            "The session is cancelled.",
-        ),
-        "reschedule" => {
-            let start = f
-                .start
-                .as_deref()
-                .and_then(|s| DateTime::parse_from_rfc3339(s).ok())
-                .ok_or_else(|| AppError::field("start", "pick one of the free times"))?;
-            (
-                Action::Propose {
-                    start: start.with_timezone(&Utc),
-                    duration_minutes: None,
-                },
-                "New time proposed. The other participant will answer.",
-            )
-        }
-        "accept_reschedule" => (
-            Action::AnswerProposal(true),
-            "The session has moved to the new time.",
-        ),
-        "reject_reschedule" => (
-            Action::AnswerProposal(false),
-            "The session stays at its current time.",
-        ),
-        _ => return Err(AppError::bad_request("bad_action", "Unknown action.")),
-    })
-}
-
 pub async fn action_post(
     State(state): State<AppState>,
     viewer: Viewer,
@@ -384,18 +310,6 @@ pub async fn action_post(
             let page = session_page(&state, &viewer, id, f, errors).await?;
             Ok(page.errors.respond(&page))
         }
-    }
-}
-
-/// What the page says after a no-show report.
-fn reported(state: &AppState, claim: bool) -> String {
-    if claim {
-        format!(
-            "Your report is recorded as a claim. The other participant has {} hours to contest it; uncontested, it stands.",
-            state.config.disputes.no_show_response_hours
-        )
-    } else {
-        "The no-show is recorded.".into()
     }
 }
 

@@ -3,7 +3,7 @@
 //! may contest for `[disputes] no_show_response_hours`; uncontested it
 //! stands (`jobs`), contested an admin decides. The session stays
 //! accepted meanwhile and is not completed. Admins, who decide, still
-//! record a no-show at once (`sessions::lifecycle::no_show`).
+//! record a no-show at once (`sessions::no_show::no_show`).
 
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -16,7 +16,7 @@ use crate::domain::{ConsultingSessionId, DisputeId};
 use crate::error::AppResult;
 use crate::services::accounts::Principal;
 use crate::services::sessions::actions::{self, Action};
-use crate::services::sessions::{self, lifecycle, Party, SessionView};
+use crate::services::sessions::{self, no_show as sessions_no_show, Party, SessionView};
 use crate::state::AppState;
 
 /// The session after a no-show report, and the claim it opened.
@@ -49,7 +49,7 @@ pub async fn report(
         });
     }
     let now = state.now();
-    let absent = lifecycle::no_show_reportable(state, &s, party, absent, now)?;
+    let absent = sessions_no_show::no_show_reportable(state, &s, party, absent, now)?;
     if open.is_some() {
         return Err(already_open());
     }

@@ -17,7 +17,7 @@ use crate::domain::{
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::services::accounts::Principal;
 use crate::services::payments::held as payments;
-use crate::services::sessions::{self, lifecycle::NO_SHOW_AFTER_MINUTES, Party};
+use crate::services::sessions::{self, no_show::NO_SHOW_AFTER_MINUTES, Party};
 use crate::state::AppState;
 
 /// `POST /consulting/disputes` as given (checked by `open`).

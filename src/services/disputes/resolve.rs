@@ -21,7 +21,7 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::services::accounts::Principal;
 use crate::services::payments::held as payments;
 use crate::services::reviews;
-use crate::services::sessions::{lifecycle, Party};
+use crate::services::sessions::{no_show as sessions_no_show, Party};
 use crate::state::AppState;
 
 /// The longest resolution note, in characters.
@@ -347,7 +347,7 @@ pub(super) async fn uphold(
         }
     };
     let s = session_of(state, d).await?;
-    let refunded = lifecycle::no_show_refund(state, &s, absent).await?;
+    let refunded = sessions_no_show::no_show_refund(state, &s, absent).await?;
     let (st, id, note) = (state.clone(), d.id, note.to_string());
     state
         .db
@@ -362,7 +362,15 @@ pub(super) async fn uphold(
                 check(&reload(tx, &st, id)?, Step::Resolve)?;
             }
             let actor = if by.is_some() { "admin" } else { "system" };
-            lifecycle::record_no_show_in(tx, &st, &s, absent, actor, refunded.as_ref(), now)?;
+            sessions_no_show::record_no_show_in(
+                tx,
+                &st,
+                &s,
+                absent,
+                actor,
+                refunded.as_ref(),
+                now,
+            )?;
             let d = reload(tx, &st, id)?;
             let e = Audited::by(by, "dispute.resolved", ip).with(json!({
                 "outcome": DisputeOutcome::ClaimUpheld,

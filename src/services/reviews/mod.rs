@@ -13,6 +13,7 @@
 //! the same transaction (`ratings::moved`).
 
 pub mod analytics;
+pub mod answers;
 pub mod jobs;
 pub mod moderation;
 mod notify;

@@ -1,6 +1,6 @@
 //! Writing reviews: the reader's review of a completed session (and, with
-//! `[reviews] two_way`, the researcher's of the reader), its edits, the
-//! researcher's one answer, and reports.
+//! `[reviews] two_way`, the researcher's of the reader) and its edits. The
+//! researcher's answer and readers' reports are in `answers.rs`.
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Deserialize;
@@ -57,7 +57,7 @@ fn check(rating: i64, comment: Option<&str>) -> AppResult<Checked> {
 }
 
 /// Hours since the account was made (0 when unreadable).
-fn account_age_hours(
+pub(super) fn account_age_hours(
     conn: &rusqlite::Connection,
     st: &AppState,
     id: UserId,
@@ -70,7 +70,7 @@ fn account_age_hours(
 }
 
 /// Appends the audit row of a review event by `who`.
-fn audited(
+pub(super) fn audited(
     tx: &rusqlite::Transaction<'_>,
     st: &AppState,
     who: UserId,
@@ -89,7 +89,7 @@ fn audited(
     audit::append(tx, &st.keys, e, now).map(|_| ())
 }
 
-fn status_of(rule: Option<HoldRule>) -> (ReviewStatus, Option<&'static str>) {
+pub(super) fn status_of(rule: Option<HoldRule>) -> (ReviewStatus, Option<&'static str>) {
     match rule {
         Some(r) => (ReviewStatus::Held, Some(r.as_str())),
         None => (ReviewStatus::Published, None),
@@ -279,124 +279,6 @@ pub async fn edit(
         })
         .await?;
     Ok(view(state, row))
-}
-
-/// The researcher answers a published review of them, once; the answer
-/// goes through the same rules.
-pub async fn reply(
-    state: &AppState,
-    who: &Principal,
-    id: ReviewId,
-    raw: &str,
-) -> AppResult<ReviewView> {
-    let text = text::stripped_block(Some(raw), MAX_TEXT)
-        .map_err(|m| AppError::field("text", m))?
-        .ok_or_else(|| AppError::field("text", "is required"))?;
-    let (st, who, now) = (state.clone(), *who, state.now());
-    let row = state
-        .db
-        .write(move |tx| {
-            let r = visible(repo::find(tx, &st.keys, id)?, &who)?;
-            let owner = crate::db::repos::researchers::find(tx, &st.keys, r.researcher_id)?
-                .and_then(|p| p.user_id);
-            if r.side != Side::Reader || owner != Some(who.user_id) {
-                return Err(AppError::Forbidden);
-            }
-            if r.status != ReviewStatus::Published {
-                return Err(AppError::NotFound);
-            }
-            let age = account_age_hours(tx, &st, who.user_id, now)?;
-            let (status, held_rule) =
-                status_of(rules::hold(&st.config.reviews, Some(&text), None, age));
-            if !repo::set_reply(tx, &st.keys, id, &text, status, held_rule, now)? {
-                return Err(AppError::conflict(
-                    "already_answered",
-                    "You answered this review already.",
-                ));
-            }
-            audited(
-                tx,
-                &st,
-                who.user_id,
-                "review.answered",
-                id,
-                json!({"status": status, "held_rule": held_rule}),
-                now,
-            )?;
-            repo::find(tx, &st.keys, id)?.ok_or(AppError::NotFound)
-        })
-        .await?;
-    Ok(view(state, row))
-}
-
-/// Any signed-in account reports a published review (once each); enough
-/// distinct open reports hold it for moderation.
-pub async fn report(state: &AppState, who: &Principal, id: ReviewId, raw: &str) -> AppResult<()> {
-    let reason = text::line(raw, 500).map_err(|m| AppError::field("reason", m))?;
-    let (st, who, now) = (state.clone(), *who, state.now());
-    state
-        .db
-        .write(move |tx| {
-            let r = repo::find(tx, &st.keys, id)?
-                .filter(|r| r.status == ReviewStatus::Published && r.side == Side::Reader)
-                .ok_or(AppError::NotFound)?;
-            if r.author_id == who.user_id {
-                return Err(AppError::conflict(
-                    "own_review",
-                    "You cannot report your own review; edit it instead.",
-                ));
-            }
-            if !repo::add_report(tx, &st.keys, id, who.user_id, &reason, now)? {
-                return Err(AppError::conflict(
-                    "already_reported",
-                    "You reported this review already; a moderator will look at it.",
-                ));
-            }
-            let open = r.open_reports + 1;
-            let held = open >= st.config.reviews.reports_to_hold;
-            if held {
-                repo::set_status(
-                    tx,
-                    &st.keys,
-                    id,
-                    ReviewStatus::Held,
-                    Some(HoldRule::Reports.as_str()),
-                    None,
-                    now,
-                )?;
-                ratings::moved(
-                    tx,
-                    &r,
-                    Some((r.rating, r.status)),
-                    (r.rating, ReviewStatus::Held),
-                )?;
-            }
-            audited(
-                tx,
-                &st,
-                who.user_id,
-                "review.reported",
-                id,
-                json!({"open_reports": open, "held": held}),
-                now,
-            )?;
-            Ok(())
-        })
-        .await
-}
-
-/// The caller's reviews (written as a reader), newest first.
-pub async fn mine(state: &AppState, who: &Principal) -> AppResult<Vec<ReviewView>> {
-    let (keys, id) = (state.keys.clone(), who.user_id);
-    let rows = state
-        .db
-        .read(move |c| repo::by_reader(c, &keys, id))
-        .await?;
-    Ok(rows
-        .into_iter()
-        .filter(|r| r.author_id == id)
-        .map(|r| view(state, r))
-        .collect())
 }
 
 /// The reader's review of a session, if they wrote one (for the session

@@ -52,7 +52,7 @@ pub async fn act(
             duration_minutes,
         } => reschedule::propose(state, row, party, start, duration_minutes).await?,
         Action::AnswerProposal(yes) => reschedule::answer_proposal(state, row, party, yes).await?,
-        Action::NoShow { absent } => lifecycle::no_show(state, row, party, absent).await?,
+        Action::NoShow { absent } => super::no_show::no_show(state, row, party, absent).await?,
     };
     Ok(view(row, party, state.now(), &state.config.sessions))
 }

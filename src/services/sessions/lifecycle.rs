@@ -9,7 +9,7 @@ use rusqlite::Transaction;
 use crate::db::repos::consulting_sessions::{self as repo, SessionRow};
 use crate::domain::text;
 use crate::domain::SessionStatus::{
-    self, Accepted, Cancelled, Completed, Declined, Expired, NoShow, Requested,
+    self, Accepted, Cancelled, Completed, Declined, Expired, Requested,
 };
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -18,6 +18,9 @@ use super::{notify, settings, video, Party};
 use crate::services::payments::held as payments;
 
 pub const REASON_MAX: usize = 1000;
+
+/// A no-show may be reported this long after the start, not before.
+pub const NO_SHOW_AFTER_MINUTES: i64 = 10;
 
 /// What `party` may do with the session now (shown in the API and pages).
 pub fn allowed_actions(
@@ -81,10 +84,10 @@ pub(super) fn require_status(
 
 /// One arrow of the state machine a participant takes: the statuses it
 /// leaves, the one it reaches, and how a refusal ends ("it cannot be …").
-struct Move {
-    from: &'static [SessionStatus],
-    to: SessionStatus,
-    verb: &'static str,
+pub(super) struct Move {
+    pub(super) from: &'static [SessionStatus],
+    pub(super) to: SessionStatus,
+    pub(super) verb: &'static str,
 }
 
 const ACCEPT: Move = Move {
@@ -102,27 +105,15 @@ const CANCEL: Move = Move {
     to: Cancelled,
     verb: "cancelled",
 };
-const NO_SHOW: Move = Move {
-    from: &[Accepted],
-    to: NoShow,
-    verb: "marked as a no-show",
-};
-/// A decided no-show claim: the completion job may have run meanwhile.
-const NO_SHOW_DECIDED: Move = Move {
-    from: &[Accepted, Completed],
-    to: NoShow,
-    verb: "marked as a no-show",
-};
-
 impl Move {
     /// Refuses the move unless the session is where it starts.
-    fn check(&self, s: &SessionRow) -> AppResult<()> {
+    pub(super) fn check(&self, s: &SessionRow) -> AppResult<()> {
         require_status(s, self.from, self.verb)
     }
 }
 
 /// Moves the stored session or reports who moved it first.
-fn transition(
+pub(super) fn transition(
     tx: &Transaction<'_>,
     st: &AppState,
     s: &SessionRow,
@@ -329,133 +320,6 @@ async fn check_cancel_window(
         ));
     }
     Ok(())
-}
-
-/// A no-show may be reported this long after the start, not before.
-pub const NO_SHOW_AFTER_MINUTES: i64 = 10;
-
-/// Who did not come, as `party` names them: participants report the
-/// other one (the default), admins must say. Checks the session may be
-/// reported missed now: accepted, from ten minutes after the start until
-/// the completion grace ends.
-pub fn no_show_reportable(
-    state: &AppState,
-    s: &SessionRow,
-    party: Party,
-    absent: Option<Party>,
-    now: DateTime<Utc>,
-) -> AppResult<Party> {
-    let absent = match (party, absent) {
-        (Party::Reader, None | Some(Party::Researcher)) => Party::Researcher,
-        (Party::Researcher, None | Some(Party::Reader)) => Party::Reader,
-        (Party::Admin, Some(p @ (Party::Reader | Party::Researcher))) => p,
-        (Party::Admin, _) => {
-            return Err(AppError::field(
-                "party",
-                "name the absent party: reader or researcher",
-            ))
-        }
-        _ => {
-            return Err(AppError::field(
-                "party",
-                "you can only report the other participant",
-            ))
-        }
-    };
-    NO_SHOW.check(s)?;
-    let grace = Duration::hours(state.config.sessions.completion_grace_hours);
-    if now < s.start + Duration::minutes(NO_SHOW_AFTER_MINUTES) {
-        return Err(AppError::conflict(
-            "too_early_for_no_show",
-            format!(
-                "A no-show can be reported from {NO_SHOW_AFTER_MINUTES} minutes after the start."
-            ),
-        ));
-    }
-    if now > s.end + grace {
-        return Err(AppError::conflict(
-            "outside_no_show_window",
-            format!(
-                "A no-show can be reported until {} hours after the end; after that, open a dispute.",
-                grace.num_hours()
-            ),
-        ));
-    }
-    Ok(absent)
-}
-
-/// An admin records that `absent` did not come, at once (participants'
-/// reports are claims: `services::disputes::no_show`). The refund policy
-/// applies as for an upheld claim.
-pub async fn no_show(
-    state: &AppState,
-    s: SessionRow,
-    party: Party,
-    absent: Option<Party>,
-) -> AppResult<SessionRow> {
-    if party != Party::Admin {
-        return Err(AppError::Forbidden);
-    }
-    let now = state.now();
-    let absent = no_show_reportable(state, &s, party, absent, now)?;
-    let refunded = no_show_refund(state, &s, absent).await?;
-    let st = state.clone();
-    let row = state
-        .db
-        .write(move |tx| {
-            let row =
-                record_no_show_in(tx, &st, &s, absent, party.as_str(), refunded.as_ref(), now)?;
-            notify::no_show_reported(tx, &st, &row, now)?;
-            Ok(row)
-        })
-        .await?;
-    crate::services::mail::wake(state);
-    Ok(row)
-}
-
-/// The money a no-show moves by policy, at Stripe, before it is recorded:
-/// a researcher who did not come refunds the reader in full; a reader who
-/// did not come gets nothing back.
-pub async fn no_show_refund(
-    state: &AppState,
-    s: &SessionRow,
-    absent: Party,
-) -> AppResult<Option<payments::Refunded>> {
-    match payments::of_session(state, s.id).await? {
-        Some(p) if absent == Party::Researcher => {
-            let amount = payments::refund_amount(state, &p, false, 0);
-            payments::refund(state, s, p, amount).await
-        }
-        _ => Ok(None),
-    }
-}
-
-/// Records a no-show in the caller's transaction: the session (accepted,
-/// or completed while a claim was open) becomes `no_show` with the absent
-/// party, the refund made by `no_show_refund` is recorded, and the history
-/// names `actor`. The caller sends the e-mails.
-pub fn record_no_show_in(
-    tx: &Transaction<'_>,
-    st: &AppState,
-    s: &SessionRow,
-    absent: Party,
-    actor: &str,
-    refunded: Option<&payments::Refunded>,
-    now: DateTime<Utc>,
-) -> AppResult<SessionRow> {
-    let row = transition(tx, st, s, &NO_SHOW_DECIDED, now)?;
-    repo::set_no_show(tx, row.id, absent.as_str())?;
-    if let Some(r) = refunded {
-        payments::record_refund_in(tx, st, &row, r, now)?;
-    }
-    repo::record_event(
-        tx,
-        row.id,
-        &format!("no_show_{}", absent.as_str()),
-        actor,
-        now,
-    )?;
-    reload(tx, st, &row)
 }
 
 /// Expires one unanswered request (scheduled job); false if it moved on.

@@ -17,6 +17,7 @@ pub mod booking;
 pub mod calendar;
 pub mod jobs;
 pub mod lifecycle;
+pub mod no_show;
 pub mod notify;
 pub mod pay;
 pub mod reschedule;
