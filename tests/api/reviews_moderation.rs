@@ -14,7 +14,7 @@ use colloquy::domain::ResearcherId;
 #[tokio::test]
 async fn an_admin_publishes_a_held_review_and_its_author_is_told_why() {
     let app = spawn_patient_app().await;
-    let c = completed(&app, 2).await;
+    let c = completed(&app, 3).await;
     let rid = c.researcher.researcher_id;
     let held = reviewed(&app, &c.reader, c.sessions[0], 1, None).await["id"]
         .as_i64()
@@ -94,8 +94,35 @@ async fn an_admin_publishes_a_held_review_and_its_author_is_told_why() {
         assert_eq!(r.status(), 409, "{action} after remove");
     }
     assert_eq!(queue(&app, &admin, "removed").await.len(), 1);
+    // Publishing it again after hiding is no news for the researcher.
+    let other_held = reviewed(&app, &c.reader, c.sessions[1], 1, None).await["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        moderate(&app, &admin, other_held, "hide", "Not now.")
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        moderate(&app, &admin, other_held, "publish", "Fine after all.")
+            .await
+            .status(),
+        200
+    );
+    assert_eq!(
+        mails(&app, "review_published").len(),
+        1,
+        "once, for the first publication only"
+    );
+    assert_eq!(
+        moderate(&app, &admin, other_held, "remove", "Tidy.")
+            .await
+            .status(),
+        200
+    );
     // Removing a published (never held) review does not mail its author.
-    let other = reviewed(&app, &c.reader, c.sessions[1], 5, Some("Great.")).await["id"]
+    let other = reviewed(&app, &c.reader, c.sessions[2], 5, Some("Great.")).await["id"]
         .as_i64()
         .unwrap();
     assert_eq!(

@@ -229,9 +229,13 @@ pub fn decide_in(
             if was_held && matches!(d.action, Action::Publish | Action::Remove) {
                 notify::moderated(tx, st, &r, d.action == Action::Publish, reason, now)?;
             }
+            // Readers see it for the first time: the researcher is told,
+            // as for a review published at once. (Held by reports, or
+            // hidden, it was public before.)
+            let first_time = was_held && r.held_rule.as_deref() != Some(HoldRule::Reports.as_str());
             if d.action == Action::Publish
                 && r.side == crate::db::repos::reviews::Side::Reader
-                && r.status != ReviewStatus::Published
+                && first_time
             {
                 notify::new_review(tx, st, &r, now)?;
             }
