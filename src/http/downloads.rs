@@ -22,3 +22,27 @@ pub fn calendar_response(id: ConsultingSessionId, body: String) -> Response {
     )
         .into_response()
 }
+
+/// An export as a streamed download: the body drains the producer's
+/// channel, so the answer starts before the last row is read.
+pub fn export_response(
+    e: &crate::services::exports::Export,
+    file_name: &str,
+    chunks: tokio::sync::mpsc::Receiver<Result<bytes::Bytes, std::io::Error>>,
+) -> Response {
+    let stream = futures_util::stream::unfold(chunks, |mut rx| async move {
+        rx.recv().await.map(|item| (item, rx))
+    });
+    (
+        [
+            (header::CONTENT_TYPE, e.format.content_type().to_string()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{file_name}\""),
+            ),
+            (header::CACHE_CONTROL, "no-store".to_string()),
+        ],
+        axum::body::Body::from_stream(stream),
+    )
+        .into_response()
+}

@@ -28,6 +28,10 @@ const NOT_PAGES: &[(&str, &str)] = &[
         "an htmx fragment of the paper page, checked there",
     ),
     ("/sessions/{id}/invite.ics", "a calendar file, not HTML"),
+    (
+        "/exports/{dataset}",
+        "a CSV or NDJSON download, not HTML (tests/api/exports.rs)",
+    ),
 ];
 
 /// The layout checks, run in the page: sideways scrolling, positive

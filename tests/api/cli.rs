@@ -217,3 +217,34 @@ fn serve_with_no_config_file_answers_healthz() {
     assert!(dir.path().join("data/colloquy.db").exists());
     assert!(dir.path().join("data/keys/keyring.json").exists());
 }
+
+#[test]
+fn export_writes_a_dataset_to_a_file_or_standard_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out) = create_user(
+        dir.path(),
+        "root@uni.example",
+        "admin",
+        "a long enough passphrase 1",
+    );
+    assert!(ok, "{out}");
+    let (ok, out) = run(colloquy(dir.path()).args(["export", "users", "--out", "users.csv"]));
+    assert!(ok, "{out}");
+    assert!(out.contains("export written to users.csv"), "{out}");
+    let body = std::fs::read_to_string(dir.path().join("users.csv")).unwrap();
+    let mut rd = csv::Reader::from_reader(body.as_bytes());
+    assert_eq!(&rd.headers().unwrap()[2], "email");
+    let rows: Vec<csv::StringRecord> = rd.records().map(Result::unwrap).collect();
+    assert_eq!(rows.len(), 1);
+    assert_eq!(&rows[0][2], "root@uni.example");
+    // The file is not overwritten; NDJSON goes to standard output.
+    let (ok, out) = run(colloquy(dir.path()).args(["export", "users", "--out", "users.csv"]));
+    assert!(!ok && out.contains("exists"), "{out}");
+    let (ok, out) = run(colloquy(dir.path()).args(["export", "users", "--format", "json"]));
+    assert!(
+        ok && out.contains("\"email\":\"root@uni.example\""),
+        "{out}"
+    );
+    let (ok, out) = run(colloquy(dir.path()).args(["export", "everything"]));
+    assert!(!ok && out.contains("dataset: must be one of"), "{out}");
+}

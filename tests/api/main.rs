@@ -37,6 +37,7 @@ mod disputes_pages;
 mod disputes_resolve;
 mod disputes_reviews;
 mod encryption_at_rest;
+mod exports;
 mod find_bookable;
 mod forms_keep_input;
 mod forms_keep_input_admin;

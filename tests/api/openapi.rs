@@ -129,6 +129,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/admin/reviews/analytics"),
     ("get", "/api/v1/users/me/review-mail"),
     ("put", "/api/v1/users/me/review-mail"),
+    ("get", "/api/v1/exports/{dataset}"),
     ("get", "/healthz"),
     ("get", "/readyz"),
     ("get", "/metrics"),

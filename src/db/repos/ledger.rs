@@ -295,3 +295,47 @@ pub fn capture_invoice_of_session(
         .query_row([session_id], |r| r.get(0))
         .optional()?)
 }
+
+/// An invoice or credit note as an export lists it (no buyer details).
+#[derive(Debug, Clone)]
+pub struct InvoiceLine {
+    pub id: InvoiceId,
+    pub number: String,
+    pub kind: String,
+    pub user_id: Option<UserId>,
+    pub net_minor: i64,
+    pub tax_minor: i64,
+    pub total_minor: i64,
+    pub currency: String,
+    pub issued_at: String,
+}
+
+/// Invoices newest first, of one user or (`None`) everyone's.
+pub fn invoice_lines(
+    conn: &Connection,
+    user: Option<UserId>,
+    before: Option<InvoiceId>,
+    limit: usize,
+) -> AppResult<Vec<InvoiceLine>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT id, number, kind, user_id, net_minor, tax_minor, total_minor, currency, issued_at
+           FROM invoices WHERE (?1 IS NULL OR user_id = ?1) AND (?2 IS NULL OR id < ?2)
+          ORDER BY id DESC LIMIT ?3",
+    )?;
+    let rows = stmt
+        .query_map(params![user, before, limit as i64], |r| {
+            Ok(InvoiceLine {
+                id: r.get(0)?,
+                number: r.get(1)?,
+                kind: r.get(2)?,
+                user_id: r.get(3)?,
+                net_minor: r.get(4)?,
+                tax_minor: r.get(5)?,
+                total_minor: r.get(6)?,
+                currency: r.get(7)?,
+                issued_at: r.get(8)?,
+            })
+        })?
+        .collect::<Result<_, _>>()?;
+    Ok(rows)
+}

@@ -9,6 +9,7 @@ pub mod claims;
 pub mod consulting;
 pub mod disputes;
 pub mod error;
+pub mod exports;
 pub mod health;
 pub mod outreach;
 pub mod papers;
@@ -148,6 +149,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(reviews::moderate))
         .routes(routes!(reviews::admin_analytics))
         .routes(routes!(reviews::mail_get, reviews::mail_put))
+        .routes(routes!(exports::export))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(health::metrics))

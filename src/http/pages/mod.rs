@@ -19,6 +19,7 @@ pub mod collection;
 pub mod context;
 pub mod disputes;
 pub mod errors;
+pub mod exports;
 pub mod form;
 pub mod form_errors;
 pub mod layout;
@@ -190,6 +191,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/admin/claims", get(admin_claims::claims_get))
         .route("/admin/reviews", get(reviews::admin_reviews_get))
+        .route("/exports/{dataset}", get(exports::export_get))
         .route(
             "/admin/reviews/{id}/moderate",
             post(reviews::admin_moderate_post),

@@ -1,0 +1,44 @@
+//! `/exports/{dataset}`: the same downloads as the API's, for a signed-in
+//! browser (the "Export" buttons next to tables).
+
+use axum::extract::State;
+use axum::response::Response;
+use serde::Deserialize;
+
+use super::context::Viewer;
+use super::PageError;
+use crate::http::downloads::export_response;
+use crate::http::extractors::{AppPath, AppQuery, ClientIp};
+use crate::services::exports;
+use crate::state::AppState;
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ExportQuery {
+    pub format: Option<String>,
+    pub from: Option<String>,
+    pub to: Option<String>,
+}
+
+pub async fn export_get(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ClientIp(ip): ClientIp,
+    AppPath(dataset): AppPath<String>,
+    AppQuery(q): AppQuery<ExportQuery>,
+) -> Result<Response, PageError> {
+    let who = viewer.require(&format!("/exports/{dataset}"))?;
+    let e = exports::prepare(
+        &state,
+        Some(&who),
+        &dataset,
+        q.format.as_deref(),
+        q.from.as_deref(),
+        q.to.as_deref(),
+    )
+    .await?;
+    exports::audit_export(&state, Some(who.user_id), &e, "web", ip).await?;
+    let name = e.file_name(state.now());
+    let chunks = exports::stream(&state, e.clone());
+    Ok(export_response(&e, &name, chunks))
+}
