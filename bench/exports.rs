@@ -1,0 +1,192 @@
+//! Exports: 200,000 sessions as CSV, streamed by the real server on
+//! loopback to one admin client.
+//!
+//! Generates 2,000 researchers, 20,000 readers and 200,000 sessions over
+//! two years straight through the repos (topics encrypted as usual), then
+//! downloads `GET /api/v1/exports/sessions?format=csv` and reads the body
+//! chunk by chunk, counting rows. The server runs in this process, so the
+//! process's resident memory (VmRSS, sampled after every chunk) is the
+//! server's: its peak growth over the value before the download is what
+//! streaming must keep flat.
+//!
+//! Targets (issue 14): ≥ 100,000 rows/s, peak RSS growth < 20 MB.
+//!
+//! Run: `cargo bench --bench exports` (SESSIONS=200000).
+
+use std::error::Error;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use chrono::Duration as Span;
+use colloquy::clock::SystemClock;
+use colloquy::config::Config;
+use colloquy::db::repos::consulting_sessions::{self, NewSession};
+use colloquy::db::repos::researchers;
+use colloquy::domain::{Role, UserId};
+use colloquy::services::accounts;
+use colloquy::startup::Application;
+use serde_json::Value;
+
+#[path = "common.rs"]
+mod common;
+use common::*;
+
+const PASSWORD: &str = "benchmark passphrase 2026";
+const RESEARCHERS: usize = 2_000;
+const READERS: usize = 20_000;
+
+/// This process's resident memory in kB (Linux).
+fn rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+async fn run(sessions: usize) -> Result<bool, Box<dyn Error>> {
+    let dir = tempfile::tempdir()?;
+    let mut config = Config::default();
+    config.server.bind = "127.0.0.1:0".into();
+    config.storage.data_dir = dir.path().to_path_buf();
+    config.security.rate_limit_per_ip_per_minute = u32::MAX;
+    config.security.rate_limit_per_user_per_minute = u32::MAX;
+    config.logging.level = "warn".into();
+    let app = Application::build(config, Arc::new(SystemClock)).await?;
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state();
+    tokio::spawn(app.run_until_stopped(false));
+
+    let setup = Instant::now();
+    accounts::create_user_admin_cli(
+        &state,
+        "admin@uni.example",
+        "Bench Admin",
+        PASSWORD,
+        Role::Admin,
+    )
+    .await?;
+    let st = state.clone();
+    state
+        .db
+        .write(move |tx| {
+            let now = st.now();
+            for i in 0..READERS {
+                tx.execute(
+                    "INSERT INTO users (email_enc, email_bidx, name, role, password_hash, created_at, updated_at)
+                     VALUES (?1, ?2, ?3, 'user', 'x', ?4, ?4)",
+                    rusqlite::params![
+                        st.keys.encrypt("users.email", &format!("reader{i}@uni.example")),
+                        format!("bench-{i}"),
+                        format!("Reader {i}"),
+                        colloquy::db::ts(now)
+                    ],
+                )?;
+            }
+            let first_reader: i64 = tx.query_row("SELECT min(id) FROM users WHERE role = 'user'", [], |r| r.get(0))?;
+            let mut ids = Vec::with_capacity(RESEARCHERS);
+            for r in 0..RESEARCHERS {
+                ids.push(researchers::insert(tx, &format!("Researcher {r}"), Some("Bench University"), None, now)?);
+            }
+            let start0 = now - Span::days(730);
+            for i in 0..sessions {
+                let start = start0 + Span::minutes((i as i64) * 5);
+                consulting_sessions::insert(
+                    tx,
+                    &st.keys,
+                    &NewSession {
+                        researcher: ids[i % RESEARCHERS],
+                        reader: UserId(first_reader + (i % READERS) as i64),
+                        paper: None,
+                        query: None,
+                        topic: "Questions about the proof in section 3, and a \"quoted\", comma'd topic",
+                        start,
+                        duration_minutes: 60,
+                        price_minor: 4000,
+                        currency: "EUR",
+                        expires_at: start,
+                    },
+                    now,
+                )?;
+            }
+            Ok(())
+        })
+        .await?;
+    println!(
+        "set-up: {RESEARCHERS} researchers, {READERS} readers, {sessions} sessions in {:.1} s",
+        setup.elapsed().as_secs_f64()
+    );
+
+    let client = reqwest::Client::new();
+    let login: Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": "admin@uni.example", "password": PASSWORD}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    let token = login["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string();
+
+    let before = rss_kb();
+    let mut peak = before;
+    let t = Instant::now();
+    let mut resp = client
+        .get(format!("{base}/api/v1/exports/sessions?format=csv"))
+        .bearer_auth(&token)
+        .send()
+        .await?;
+    let first_byte = t.elapsed();
+    if !resp.status().is_success() {
+        return Err(format!("export answered {}", resp.status()).into());
+    }
+    let (mut bytes, mut lines) = (0usize, 0usize);
+    while let Some(chunk) = resp.chunk().await? {
+        bytes += chunk.len();
+        lines += chunk.iter().filter(|b| **b == b'\n').count();
+        peak = peak.max(rss_kb());
+    }
+    let took = t.elapsed();
+    let rows = lines.saturating_sub(1);
+    let per_sec = rows as f64 / took.as_secs_f64();
+    let growth_mb = (peak.saturating_sub(before)) as f64 / 1024.0;
+    println!(
+        "export: {rows} rows, {:.1} MB in {:.2} s ({per_sec:.0} rows/s), first byte after {:.1} ms",
+        bytes as f64 / 1e6,
+        took.as_secs_f64(),
+        ms(first_byte)
+    );
+    println!(
+        "memory: RSS {:.1} MB before, peak {:.1} MB during: growth {growth_mb:.1} MB",
+        before as f64 / 1024.0,
+        peak as f64 / 1024.0
+    );
+    let ok = rows == sessions && per_sec >= 100_000.0 && growth_mb < 20.0;
+    println!(
+        "targets: rows complete {}, >= 100,000 rows/s {}, RSS growth < 20 MB {}",
+        rows == sessions,
+        per_sec >= 100_000.0,
+        growth_mb < 20.0
+    );
+    Ok(ok)
+}
+
+fn main() -> Result<ExitCode, Box<dyn Error>> {
+    let sessions = env_usize("SESSIONS", 200_000).max(1);
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    let ok = rt.block_on(run(sessions))?;
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
+}
