@@ -10,8 +10,7 @@ use chrono_tz::Tz;
 use serde::Deserialize;
 
 use super::context::{render, Layout, Viewer};
-use super::form_errors::{FormErrors, Labels};
-use super::layout::render_status;
+use super::form_errors::{sentence, FormErrors, Labels};
 use super::PageError;
 use crate::domain::availability::local_instant;
 use crate::domain::{money, zone, ConsultingSessionId, ResearcherId, SessionStatus, UserId};
@@ -139,8 +138,8 @@ pub async fn admin_sessions_get(
     let who = viewer.require_admin("/admin/sessions")?;
     let tz = viewer.zone(None);
     let mut errors = FormErrors::default();
-    let from = day_start(&mut errors, "from", filter.from(), tz, 0);
-    let to = day_start(&mut errors, "to", filter.to(), tz, 1);
+    let from = day_start(&mut errors, ("from", "From"), filter.from(), tz, 0);
+    let to = day_start(&mut errors, ("to", "To"), filter.to(), tz, 1);
     let mut sessions = Vec::new();
     let mut next = None;
     if !errors.failed() {
@@ -186,17 +185,18 @@ pub async fn admin_sessions_get(
         errors,
     };
     Ok(if page.errors.failed() {
-        render_status(page.errors.status, &page)
+        page.errors.respond(&page)
     } else {
         render(&page)
     })
 }
 
-/// The start of the day typed into `field`, `plus_days` later, in the
-/// admin's zone; a message next to the field when it is not a date.
+/// The start of the day typed into `field` (name, label), `plus_days`
+/// later, in the admin's zone; a message next to the field when it is not
+/// a date.
 fn day_start(
     errors: &mut FormErrors,
-    field: &str,
+    (field, label): (&str, &str),
     typed: &str,
     tz: Tz,
     plus_days: i64,
@@ -208,8 +208,10 @@ fn day_start(
     match NaiveDate::parse_from_str(typed, "%Y-%m-%d") {
         Ok(d) => Some(local_instant(tz, d + Duration::days(plus_days), 0, false)),
         Err(_) => {
-            let label = if field == "from" { "From" } else { "To" };
-            errors.add(field, format!("{label} must be a date such as 2026-12-07."));
+            errors.add(
+                field,
+                sentence(Some(label), "must be a date such as 2026-12-07"),
+            );
             None
         }
     }
