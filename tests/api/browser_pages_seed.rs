@@ -495,6 +495,15 @@ pub fn visits(s: &Seeded) -> Vec<Visit> {
         ),
         v(
             Admin,
+            "/admin/sessions",
+            "/admin/sessions".into(),
+            &[
+                "#session-filter button[type='submit']",
+                "#sessions tbody tr:first-child td.row-action a.open-session",
+            ],
+        ),
+        v(
+            Admin,
             "/admin/disputes",
             "/admin/disputes".into(),
             &["form.resolve-form button[type='submit']"],

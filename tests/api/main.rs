@@ -6,6 +6,7 @@
 mod account_time_zones;
 mod admin_accounts;
 mod admin_pages;
+mod admin_sessions;
 mod audit_and_keys;
 mod auth;
 mod bad_input;

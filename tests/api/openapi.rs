@@ -99,6 +99,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/consulting/disputes/{dispute_id}/withdraw"),
     ("post", "/api/v1/consulting/disputes/{dispute_id}/contest"),
     ("get", "/api/v1/admin/disputes"),
+    ("get", "/api/v1/admin/sessions"),
     ("post", "/api/v1/admin/disputes/{dispute_id}/review"),
     ("post", "/api/v1/admin/disputes/{dispute_id}/resolve"),
     ("post", "/api/v1/consulting/payments/intent"),

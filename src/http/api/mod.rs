@@ -3,6 +3,7 @@
 
 pub mod admin_accounts;
 pub mod admin_disputes;
+pub mod admin_sessions;
 pub mod auth;
 pub mod availability;
 pub mod claims;
@@ -127,6 +128,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(disputes::withdraw))
         .routes(routes!(disputes::contest))
         .routes(routes!(admin_disputes::list))
+        .routes(routes!(admin_sessions::list))
         .routes(routes!(admin_disputes::review))
         .routes(routes!(admin_disputes::resolve_post))
         .routes(routes!(payments::intent))

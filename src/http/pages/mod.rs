@@ -9,6 +9,7 @@ pub mod admin_collection;
 pub mod admin_disputes;
 pub mod admin_mail;
 pub mod admin_outreach;
+pub mod admin_sessions;
 pub mod admin_settings;
 pub mod auth;
 pub mod availability;
@@ -136,6 +137,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/disputes/{id}/messages", post(disputes::message_post))
         .route("/disputes/{id}/withdraw", post(disputes::withdraw_post))
         .route("/disputes/{id}/contest", post(disputes::contest_post))
+        .route("/admin/sessions", get(admin_sessions::admin_sessions_get))
         .route("/admin/disputes", get(admin_disputes::admin_disputes_get))
         .route(
             "/admin/disputes/{id}/resolve",

@@ -13,6 +13,7 @@
 //! decided.
 
 pub mod actions;
+pub mod admin;
 pub mod booking;
 pub mod calendar;
 pub mod jobs;
@@ -283,25 +284,11 @@ pub async fn list(
     q: ListQuery,
     page: &PageParams,
 ) -> AppResult<Page<SessionView>> {
-    let status = q
-        .status
-        .as_deref()
-        .map(str::parse::<SessionStatus>)
-        .transpose()
-        .map_err(|_| {
-            AppError::field(
-                "status",
-                format!("must be one of {}", SessionStatus::list()),
-            )
-        })?;
+    let status = parse_status(q.status.as_deref())?;
     if q.all && !who.is_admin() {
         return Err(AppError::Forbidden);
     }
-    if let (Some(f), Some(t)) = (q.from, q.to) {
-        if t <= f {
-            return Err(AppError::field("to", "must be after from"));
-        }
-    }
+    check_range(q.from, q.to)?;
     let limit = page.limit()?;
     let before_id = page.after_id()?;
     let keys = state.keys.clone();
@@ -319,7 +306,9 @@ pub async fn list(
                     all: q.all,
                     status,
                     from: q.from,
+                    starts_from: None,
                     to: q.to,
+                    of_researcher: None,
                     before_id,
                     limit: limit + 1,
                 },
@@ -335,6 +324,26 @@ pub async fn list(
         })
         .collect();
     Ok(Page::from_rows(views, limit, |v: &SessionView| v.id))
+}
+
+/// A status filter as given in a query string; 422 naming the choices.
+fn parse_status(raw: Option<&str>) -> AppResult<Option<SessionStatus>> {
+    raw.map(str::parse::<SessionStatus>)
+        .transpose()
+        .map_err(|_| {
+            AppError::field(
+                "status",
+                format!("must be one of {}", SessionStatus::list()),
+            )
+        })
+}
+
+/// A time range's end must come after its start.
+fn check_range(from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> AppResult<()> {
+    match (from, to) {
+        (Some(f), Some(t)) if t <= f => Err(AppError::field("to", "must be after from")),
+        _ => Ok(()),
+    }
 }
 
 /// The calendar file of a session (participants only).

@@ -221,13 +221,20 @@ pub struct ListFilter {
     /// `None`: every session (admins).
     pub all: bool,
     pub status: Option<SessionStatus>,
+    /// Sessions ending after this time (overlapping the range).
     pub from: Option<Time>,
+    /// Sessions starting at or after this time (the admins' list).
+    pub starts_from: Option<Time>,
+    /// Sessions starting before this time.
     pub to: Option<Time>,
+    /// Only this researcher's sessions (the admins' list).
+    pub of_researcher: Option<ResearcherId>,
     pub before_id: Option<ConsultingSessionId>,
     pub limit: usize,
 }
 
-/// Sessions where the user is the reader or the researcher, newest first.
+/// Sessions where the user is the reader or the researcher (every one
+/// with `all`), newest id first.
 pub fn list(conn: &Connection, keys: &Keyring, f: &ListFilter) -> AppResult<Vec<SessionRow>> {
     let mut stmt = conn.prepare_cached(&format!(
         "{SELECT} WHERE (?1 OR s.reader_id = ?2 OR (s.researcher_id IS ?3 AND {PAID}))
@@ -235,6 +242,8 @@ pub fn list(conn: &Connection, keys: &Keyring, f: &ListFilter) -> AppResult<Vec<
            AND (?5 IS NULL OR s.end_at > ?5)
            AND (?6 IS NULL OR s.start_at < ?6)
            AND (?7 IS NULL OR s.id < ?7)
+           AND (?9 IS NULL OR s.start_at >= ?9)
+           AND (?10 IS NULL OR s.researcher_id = ?10)
          ORDER BY s.id DESC LIMIT ?8"
     ))?;
     let mut rows = stmt.query(params![
@@ -245,7 +254,9 @@ pub fn list(conn: &Connection, keys: &Keyring, f: &ListFilter) -> AppResult<Vec<
         f.from.map(ts),
         f.to.map(ts),
         f.before_id,
-        f.limit as i64
+        f.limit as i64,
+        f.starts_from.map(ts),
+        f.of_researcher
     ])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
