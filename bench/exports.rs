@@ -28,6 +28,8 @@ use colloquy::services::accounts;
 use colloquy::startup::Application;
 use serde_json::Value;
 
+// Only some of the shared helpers are used here.
+#[allow(dead_code)]
 #[path = "common.rs"]
 mod common;
 use common::*;

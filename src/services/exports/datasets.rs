@@ -154,6 +154,8 @@ pub async fn batch(
                         status: None,
                         from: e.from,
                         to: e.to,
+                        starts_from: None,
+                        of_researcher: None,
                         before_id: before(cursor).map(ConsultingSessionId),
                         limit,
                     };
