@@ -1,5 +1,8 @@
 //! The command line: `colloquy serve | migrate | config check | user create |
-//! keys rotate | keys drop-old | keys generate | demo [--accounts] | backup FILE | audit verify`.
+//! keys rotate | keys drop-old | keys generate | demo [--accounts] | export DATASET |
+//! backup FILE | audit verify`.
+
+mod export;
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -295,7 +298,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             out,
         } => {
             let st = state(config)?;
-            runtime()?.block_on(export(&st, &dataset, &format, from, to, out))?;
+            runtime()?.block_on(export::run(&st, &dataset, &format, from, to, out))?;
         }
         Command::Backup { file } => {
             if file.exists() {
@@ -336,68 +339,4 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// `colloquy export`: streams the dataset to a file or standard output,
-/// with a progress line on standard error every few megabytes.
-async fn export(
-    st: &crate::state::AppState,
-    dataset: &str,
-    format: &str,
-    from: Option<String>,
-    to: Option<String>,
-    out: Option<PathBuf>,
-) -> anyhow::Result<()> {
-    use crate::services::exports;
-    use std::io::Write;
-    let e = exports::prepare(
-        st,
-        None,
-        dataset,
-        Some(format),
-        from.as_deref(),
-        to.as_deref(),
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
-    let mut sink: Box<dyn Write> = match &out {
-        Some(path) => {
-            if path.exists() {
-                bail!("{} exists; choose a new file", path.display());
-            }
-            Box::new(std::io::BufWriter::new(std::fs::File::create(path)?))
-        }
-        None => Box::new(std::io::BufWriter::new(std::io::stdout().lock())),
-    };
-    exports::audit_export(st, None, &e, "cli", None)
-        .await
-        .map_err(|e| anyhow::anyhow!("{}", e.public_message()))?;
-    let mut rx = exports::stream(st, e);
-    let (mut written, mut reported) = (0usize, 0usize);
-    while let Some(chunk) = rx.recv().await {
-        let chunk = chunk?;
-        sink.write_all(&chunk)?;
-        written += chunk.len();
-        if written - reported >= 8 << 20 {
-            eprintln!("  {} MB written", written >> 20);
-            reported = written;
-        }
-    }
-    sink.flush()?;
-    if let Some(path) = out {
-        eprintln!("export written to {} ({written} bytes)", path.display());
-    }
-    Ok(())
-}
-
-/// An error as the command line says it: the message and each field's.
-fn describe(e: &crate::error::AppError) -> String {
-    match e {
-        crate::error::AppError::Validation { fields, .. } => fields
-            .iter()
-            .map(|(k, v)| format!("{k}: {v}"))
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => other.public_message(),
-    }
 }

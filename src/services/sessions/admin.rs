@@ -6,7 +6,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use super::{check_range, parse_status};
+use super::filters::{check_range, parse_status};
 use crate::db::repos::consulting_sessions::{self, ListFilter, SessionRow};
 use crate::db::repos::payments;
 use crate::domain::{ConsultingSessionId, PaymentStatus, ResearcherId, SessionStatus, UserId};

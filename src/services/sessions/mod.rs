@@ -16,6 +16,7 @@ pub mod actions;
 pub mod admin;
 pub mod booking;
 pub mod calendar;
+mod filters;
 pub mod jobs;
 pub mod lifecycle;
 pub mod no_show;
@@ -38,6 +39,7 @@ use crate::error::{AppError, AppResult};
 use crate::pagination::{Page, PageParams};
 use crate::services::accounts::Principal;
 use crate::state::AppState;
+use filters::{check_range, parse_status};
 
 /// The caller's part in a session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, ToSchema)]
@@ -324,26 +326,6 @@ pub async fn list(
         })
         .collect();
     Ok(Page::from_rows(views, limit, |v: &SessionView| v.id))
-}
-
-/// A status filter as given in a query string; 422 naming the choices.
-fn parse_status(raw: Option<&str>) -> AppResult<Option<SessionStatus>> {
-    raw.map(str::parse::<SessionStatus>)
-        .transpose()
-        .map_err(|_| {
-            AppError::field(
-                "status",
-                format!("must be one of {}", SessionStatus::list()),
-            )
-        })
-}
-
-/// A time range's end must come after its start.
-fn check_range(from: Option<DateTime<Utc>>, to: Option<DateTime<Utc>>) -> AppResult<()> {
-    match (from, to) {
-        (Some(f), Some(t)) if t <= f => Err(AppError::field("to", "must be after from")),
-        _ => Ok(()),
-    }
 }
 
 /// The calendar file of a session (participants only).
