@@ -107,11 +107,18 @@ pub fn list(conn: &Connection, f: &LedgerFilter) -> AppResult<Vec<LedgerEntry>> 
                 l.fee_minor, l.currency, l.stripe_ref, l.created_at, i.id, i.number
            FROM ledger l LEFT JOIN invoices i ON i.ledger_id = l.id
           WHERE (?1 IS NULL OR l.user_id = ?1) AND (?2 IS NULL OR l.kind = ?2)
-            AND (?3 IS NULL OR l.session_id = ?3) AND (?4 IS NULL OR l.id < ?4)
+            AND (?3 IS NULL OR l.session_id = ?3) AND l.id < ?4
           ORDER BY l.id DESC LIMIT ?5",
     )?;
     let rows = stmt.query_map(
-        params![f.user_id, f.kind, f.session_id, f.before_id, f.limit as i64],
+        // `l.id < ?` without "or none": SQLite starts at the cursor.
+        params![
+            f.user_id,
+            f.kind,
+            f.session_id,
+            f.before_id.map_or(i64::MAX, |b| b.0),
+            f.limit as i64
+        ],
         entry,
     )?;
     Ok(rows.collect::<Result<_, _>>()?)
@@ -319,23 +326,26 @@ pub fn invoice_lines(
 ) -> AppResult<Vec<InvoiceLine>> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, number, kind, user_id, net_minor, tax_minor, total_minor, currency, issued_at
-           FROM invoices WHERE (?1 IS NULL OR user_id = ?1) AND (?2 IS NULL OR id < ?2)
+           FROM invoices WHERE (?1 IS NULL OR user_id = ?1) AND id < ?2
           ORDER BY id DESC LIMIT ?3",
     )?;
     let rows = stmt
-        .query_map(params![user, before, limit as i64], |r| {
-            Ok(InvoiceLine {
-                id: r.get(0)?,
-                number: r.get(1)?,
-                kind: r.get(2)?,
-                user_id: r.get(3)?,
-                net_minor: r.get(4)?,
-                tax_minor: r.get(5)?,
-                total_minor: r.get(6)?,
-                currency: r.get(7)?,
-                issued_at: r.get(8)?,
-            })
-        })?
+        .query_map(
+            params![user, before.map_or(i64::MAX, |b| b.0), limit as i64],
+            |r| {
+                Ok(InvoiceLine {
+                    id: r.get(0)?,
+                    number: r.get(1)?,
+                    kind: r.get(2)?,
+                    user_id: r.get(3)?,
+                    net_minor: r.get(4)?,
+                    tax_minor: r.get(5)?,
+                    total_minor: r.get(6)?,
+                    currency: r.get(7)?,
+                    issued_at: r.get(8)?,
+                })
+            },
+        )?
         .collect::<Result<_, _>>()?;
     Ok(rows)
 }

@@ -241,7 +241,7 @@ pub fn list(conn: &Connection, keys: &Keyring, f: &ListFilter) -> AppResult<Vec<
            AND (?4 IS NULL OR s.status = ?4)
            AND (?5 IS NULL OR s.end_at > ?5)
            AND (?6 IS NULL OR s.start_at < ?6)
-           AND (?7 IS NULL OR s.id < ?7)
+           AND s.id < ?7
            AND (?9 IS NULL OR s.start_at >= ?9)
            AND (?10 IS NULL OR s.researcher_id = ?10)
          ORDER BY s.id DESC LIMIT ?8"
@@ -253,7 +253,10 @@ pub fn list(conn: &Connection, keys: &Keyring, f: &ListFilter) -> AppResult<Vec<
         f.status,
         f.from.map(ts),
         f.to.map(ts),
-        f.before_id,
+        // A plain `id < ?` (no "or none") lets SQLite walk the rowid from
+        // the cursor instead of from the newest row, so deep pages and
+        // exports stay linear.
+        f.before_id.map_or(i64::MAX, |b| b.0),
         f.limit as i64,
         f.starts_from.map(ts),
         f.of_researcher

@@ -188,14 +188,14 @@ pub fn list(conn: &Connection, keys: &Keyring, f: &ListFilter) -> AppResult<Vec<
         "{SELECT} WHERE (?1 IS NULL OR s.reader_id = ?1 OR r.user_id = ?1)
            AND (?2 IS NULL OR d.status = ?2)
            AND (NOT ?3 OR d.status IN {OPEN})
-           AND (?4 IS NULL OR d.id < ?4)
+           AND d.id < ?4
          ORDER BY d.id DESC LIMIT ?5"
     ))?;
     let mut rows = stmt.query(params![
         f.party,
         f.status,
         f.open_only,
-        f.before_id,
+        f.before_id.map_or(i64::MAX, |b| b.0),
         f.limit as i64
     ])?;
     let mut out = Vec::new();
