@@ -10,16 +10,16 @@ use colloquy::domain::Role;
 use serde_json::{json, Value};
 
 use crate::helpers::{error_code, sample_paper_body, spawn_app, spawn_app_with, TestApp, PASSWORD};
-use crate::pages::{browser, csrf_of, logged_in_browser};
+use crate::pages::{browser, csrf_of};
 use crate::sessions_fixtures::{day_at_ten, every_day, mails, open_settings, recipients};
 use crate::sessions_fixtures::{put_availability, put_settings};
 use crate::smtp_sink::{Received, SmtpSink};
 
-const NEW: &str = "new.reader@uni.example";
-const OWNER: &str = "olive@uni.example";
-const OTHER_PASSWORD: &str = "a quite different passphrase 77";
+pub(crate) const NEW: &str = "new.reader@uni.example";
+pub(crate) const OWNER: &str = "olive@uni.example";
+pub(crate) const OTHER_PASSWORD: &str = "a quite different passphrase 77";
 
-async fn app_with(sink: &SmtpSink, tweak: impl FnOnce(&mut Config)) -> TestApp {
+pub(crate) async fn app_with(sink: &SmtpSink, tweak: impl FnOnce(&mut Config)) -> TestApp {
     let port = sink.port;
     spawn_app_with(move |c| {
         c.smtp.host = "127.0.0.1".into();
@@ -51,7 +51,7 @@ fn link_in(text: &str) -> Option<String> {
 }
 
 /// The link of the newest `email_verification` message in the outbox.
-fn newest_link(app: &TestApp) -> String {
+pub(crate) fn newest_link(app: &TestApp) -> String {
     let rows = mails(app, "email_verification");
     link_in(&rows.last().expect("a verification mail").content.text).expect("a link")
 }
@@ -63,14 +63,14 @@ async fn register_with(app: &TestApp, email: &str, password: &str) -> reqwest::R
 }
 
 /// Registers with `PASSWORD`, asserting the 202 answer.
-async fn registered(app: &TestApp, email: &str) {
+pub(crate) async fn registered(app: &TestApp, email: &str) {
     let r = app.register(email, "New Reader").await;
     assert_eq!(r.status(), 202, "{}", r.text().await.unwrap());
     let body: Value = r.json().await.unwrap();
     assert_eq!(body, json!({"status": "verification_sent"}));
 }
 
-async fn bearer(app: &TestApp, email: &str, password: &str) -> String {
+pub(crate) async fn bearer(app: &TestApp, email: &str, password: &str) -> String {
     let r = app.login(email, password).await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     let body: Value = r.json().await.unwrap();
@@ -83,7 +83,7 @@ async fn verify(app: &TestApp, token: &str) -> reqwest::Response {
         .await
 }
 
-async fn resend(app: &TestApp, bearer: &str) -> reqwest::Response {
+pub(crate) async fn resend(app: &TestApp, bearer: &str) -> reqwest::Response {
     let path = "/api/v1/auth/verify-email/resend";
     app.post_json(path, Some(bearer), &json!({})).await
 }
@@ -124,18 +124,22 @@ fn audited(app: &TestApp, action: &str) -> bool {
     app.audit_actions().iter().any(|a| a == action)
 }
 
-async fn cli_user(app: &TestApp, email: &str, role: Role) {
+pub(crate) async fn cli_user(app: &TestApp, email: &str, role: Role) {
     let state = &app.state;
     colloquy::services::accounts::create_user_admin_cli(state, email, "Olive", PASSWORD, role)
         .await
         .unwrap();
 }
 
-async fn html(web: &reqwest::Client, url: String) -> String {
+pub(crate) async fn html(web: &reqwest::Client, url: String) -> String {
     web.get(url).send().await.unwrap().text().await.unwrap()
 }
 
-async fn submit(web: &reqwest::Client, url: String, form: &[(&str, &str)]) -> reqwest::Response {
+pub(crate) async fn submit(
+    web: &reqwest::Client,
+    url: String,
+    form: &[(&str, &str)],
+) -> reqwest::Response {
     web.post(url).form(form).send().await.unwrap()
 }
 
@@ -496,109 +500,4 @@ async fn auto_without_smtp_leaves_verification_off() {
     assert_eq!(r.status(), 201, "not refused while verification is off");
     assert_conflict(resend(&app, &token).await, "verification_off").await;
     assert!(mails(&app, "email_verification").is_empty());
-}
-
-/// Verification required while no SMTP server is set: the link's mail is
-/// held for an admin, and neither the API nor the pages say it was sent.
-#[tokio::test]
-async fn required_without_smtp_says_the_link_is_held_not_sent() {
-    let app = spawn_app_with(|c| {
-        c.accounts.email_verification = EmailVerification::Required;
-    })
-    .await;
-    let r = app.register(NEW, "New Reader").await;
-    assert_eq!(r.status(), 202);
-    let body: Value = r.json().await.unwrap();
-    assert_eq!(body, json!({"status": "verification_held"}));
-    let token = bearer(&app, NEW, PASSWORD).await;
-    let r = resend(&app, &token).await;
-    assert_eq!(r.status(), 202);
-    let body: Value = r.json().await.unwrap();
-    assert_eq!(body, json!({"status": "verification_held"}));
-    assert_eq!(mails(&app, "email_verification").len(), 2);
-
-    let web = browser();
-    let csrf = csrf_of(&html(&web, app.url("/register")).await);
-    let form = [
-        ("csrf_token", csrf.as_str()),
-        ("email", "web.reader@uni.example"),
-        ("name", "Web Reader"),
-        ("password", OTHER_PASSWORD),
-        ("accept_terms", "yes"),
-    ];
-    let r = submit(&web, app.url("/register"), &form).await;
-    assert_eq!(r.status(), 202);
-    let page = r.text().await.unwrap();
-    assert!(page.contains("Your confirmation link is held"), "{page}");
-    assert!(page.contains("administrator"));
-    assert!(!page.contains("Check your inbox"));
-
-    let (web, csrf) = logged_in_browser(&app, NEW).await;
-    let form = [("csrf_token", csrf.as_str())];
-    let r = submit(&web, app.url("/account/verify-email/resend"), &form).await;
-    let account = r.text().await.unwrap();
-    assert!(
-        account.contains("e-mail is held on this server"),
-        "{account}"
-    );
-    assert!(!account.contains("on its way"));
-}
-
-#[tokio::test]
-async fn the_register_form_answers_check_your_inbox_for_any_address() {
-    let sink = SmtpSink::start().await;
-    let app = app_with(&sink, |_| {}).await;
-    cli_user(&app, OWNER, Role::User).await;
-    let web = browser();
-    let csrf = csrf_of(&html(&web, app.url("/register")).await);
-    let mut pages = Vec::new();
-    for email in [NEW, OWNER] {
-        let form = [
-            ("csrf_token", csrf.as_str()),
-            ("email", email),
-            ("name", "Web Reader"),
-            ("password", OTHER_PASSWORD),
-            ("accept_terms", "yes"),
-        ];
-        let r = submit(&web, app.url("/register"), &form).await;
-        assert_eq!(r.status(), 202);
-        let page = r.text().await.unwrap();
-        assert!(page.contains("Check your inbox") && page.contains(email));
-        pages.push(page.replace(email, "ADDRESS"));
-    }
-    assert_eq!(pages[0], pages[1], "the page must not tell addresses apart");
-    assert_eq!(recipients(&mails(&app, "email_verification")), [NEW]);
-    assert_eq!(recipients(&mails(&app, "registration_attempt")), [OWNER]);
-}
-
-#[tokio::test]
-async fn a_signed_in_unverified_account_sees_the_banner_and_gets_a_new_link_from_it() {
-    let sink = SmtpSink::start().await;
-    let app = app_with(&sink, |_| {}).await;
-    registered(&app, NEW).await;
-    let (web, csrf) = logged_in_browser(&app, NEW).await;
-    let home = html(&web, app.url("/")).await;
-    assert!(home.contains(r#"action="/account/verify-email/resend""#));
-    assert!(home.contains(r#"id="verify-banner""#));
-
-    let form = [("csrf_token", csrf.as_str())];
-    let r = submit(&web, app.url("/account/verify-email/resend"), &form).await;
-    assert_eq!((r.status().as_u16(), r.url().path()), (200, "/account"));
-    let account = r.text().await.unwrap();
-    assert!(account.contains("A new confirmation link is on its way"));
-    assert_eq!(mails(&app, "email_verification").len(), 2);
-
-    // The link's page confirms with its button, for the signed-in browser.
-    let url = app.url(&format!("/verify-email/{}", newest_link(&app)));
-    let csrf = csrf_of(&html(&web, url.clone()).await);
-    let r = submit(&web, url, &[("csrf_token", csrf.as_str())]).await;
-    assert_eq!(r.url().path(), "/account");
-    let account = r.text().await.unwrap();
-    assert!(account.contains("Your e-mail address is confirmed."));
-    assert!(!account.contains(r#"id="verify-banner""#));
-
-    cli_user(&app, OWNER, Role::User).await;
-    let (verified, _) = logged_in_browser(&app, OWNER).await;
-    let home = html(&verified, app.url("/")).await;
-    assert!(!home.contains(r#"id="verify-banner""#));
 }
