@@ -25,11 +25,12 @@ pub fn calendar_response(id: ConsultingSessionId, body: String) -> Response {
 
 /// An export as a streamed download: the body drains the producer's
 /// channel, so the answer starts before the last row is read.
-pub fn export_response(
-    e: &crate::services::exports::Export,
-    file_name: &str,
-    chunks: tokio::sync::mpsc::Receiver<Result<bytes::Bytes, std::io::Error>>,
-) -> Response {
+pub fn export_response(started: crate::services::exports::Started) -> Response {
+    let crate::services::exports::Started {
+        export: e,
+        file_name,
+        chunks,
+    } = started;
     let stream = futures_util::stream::unfold(chunks, |mut rx| async move {
         rx.recv().await.map(|item| (item, rx))
     });

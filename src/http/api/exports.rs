@@ -47,17 +47,7 @@ pub async fn export(
     AppPath(dataset): AppPath<String>,
     AppQuery(p): AppQuery<ExportParams>,
 ) -> AppResult<Response> {
-    let e = exports::prepare(
-        &state,
-        Some(&who),
-        &dataset,
-        p.format.as_deref(),
-        p.from.as_deref(),
-        p.to.as_deref(),
-    )
-    .await?;
-    exports::audit_export(&state, Some(who.user_id), &e, "api", ip).await?;
-    let name = e.file_name(state.now());
-    let chunks = exports::stream(&state, e.clone());
-    Ok(export_response(&e, &name, chunks))
+    let query = [p.format.as_deref(), p.from.as_deref(), p.to.as_deref()];
+    let started = exports::start(&state, &who, &dataset, query, "api", ip).await?;
+    Ok(export_response(started))
 }

@@ -28,17 +28,7 @@ pub async fn export_get(
     AppQuery(q): AppQuery<ExportQuery>,
 ) -> Result<Response, PageError> {
     let who = viewer.require(&format!("/exports/{dataset}"))?;
-    let e = exports::prepare(
-        &state,
-        Some(&who),
-        &dataset,
-        q.format.as_deref(),
-        q.from.as_deref(),
-        q.to.as_deref(),
-    )
-    .await?;
-    exports::audit_export(&state, Some(who.user_id), &e, "web", ip).await?;
-    let name = e.file_name(state.now());
-    let chunks = exports::stream(&state, e.clone());
-    Ok(export_response(&e, &name, chunks))
+    let query = [q.format.as_deref(), q.from.as_deref(), q.to.as_deref()];
+    let started = exports::start(&state, &who, &dataset, query, "web", ip).await?;
+    Ok(export_response(started))
 }

@@ -247,6 +247,34 @@ pub async fn audit_export(
         .await
 }
 
+/// A checked, audited export that is running: its request, the dated
+/// file name and the encoded chunks (`stream`).
+pub struct Started {
+    pub export: Export,
+    pub file_name: String,
+    pub chunks: mpsc::Receiver<Result<Bytes, std::io::Error>>,
+}
+
+/// What the API and the pages do for a download: check the request for
+/// `who`, audit it (`via`: `api` or `web`), and start the producer.
+pub async fn start(
+    state: &AppState,
+    who: &Principal,
+    dataset: &str,
+    query: [Option<&str>; 3],
+    via: &str,
+    ip: Option<IpAddr>,
+) -> AppResult<Started> {
+    let [format, from, to] = query;
+    let export = prepare(state, Some(who), dataset, format, from, to).await?;
+    audit_export(state, Some(who.user_id), &export, via, ip).await?;
+    Ok(Started {
+        file_name: export.file_name(state.now()),
+        chunks: stream(state, export.clone()),
+        export,
+    })
+}
+
 /// Starts the producer; the receiver yields encoded chunks (the header
 /// first for CSV) and ends after the last batch. An error mid-way ends the
 /// stream with that error (the client sees a cut-off download; the log

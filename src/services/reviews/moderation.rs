@@ -159,25 +159,16 @@ pub async fn queue(
     let items = state
         .db
         .read(move |c| {
-            let mut rows = repo::queue(c, &keys, filter, before, limit + 1)?;
-            if filter == QueueFilter::Status(ReviewStatus::Held) {
-                rows.extend(repo::queue(
-                    c,
-                    &keys,
-                    QueueFilter::HeldAnswers,
-                    before,
-                    limit + 1,
-                )?);
-                rows.sort_by_key(|r| std::cmp::Reverse(r.id));
-                rows.dedup_by_key(|r| r.id);
-                rows.truncate(limit + 1);
-            }
-            rows.into_iter()
+            let rows = repo::queue(c, &keys, filter, before, limit + 1)?;
+            let ids: Vec<ReviewId> = rows.iter().map(|r| r.id).collect();
+            let mut reasons = repo::open_reports_of(c, &keys, &ids)?;
+            Ok(rows
+                .into_iter()
                 .map(|r| {
-                    let reasons = repo::open_reports(c, &keys, r.id)?;
-                    Ok(item(r, reasons))
+                    let why = reasons.remove(&r.id).unwrap_or_default();
+                    item(r, why)
                 })
-                .collect::<AppResult<Vec<_>>>()
+                .collect::<Vec<_>>())
         })
         .await?;
     Ok(Page::from_rows(items, limit, |i| i.id))

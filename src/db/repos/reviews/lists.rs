@@ -31,10 +31,10 @@ pub fn published_of(
 /// reports.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum QueueFilter {
+    /// Reviews in this status; `held` also lists reviews whose answer is
+    /// held.
     Status(ReviewStatus),
     Reported,
-    /// Published reviews whose answer is held.
-    HeldAnswers,
     /// Every review.
     All,
 }
@@ -48,18 +48,18 @@ pub fn queue(
     limit: usize,
 ) -> AppResult<Vec<ReviewRow>> {
     let cond = match filter {
+        QueueFilter::Status(ReviewStatus::Held) => "(v.status = ?1 OR v.reply_status = ?1)",
         QueueFilter::Status(_) => "v.status = ?1",
         QueueFilter::Reported => {
             "?1 = 'published' AND v.status = 'published' AND EXISTS (SELECT 1 FROM review_reports p
                 WHERE p.review_id = v.id AND p.resolved_at IS NULL)"
         }
-        QueueFilter::HeldAnswers => "?1 = 'held' AND v.reply_status = 'held'",
         QueueFilter::All => "?1 = ?1",
     };
     let status = match filter {
         QueueFilter::Status(s) => s,
         QueueFilter::Reported => ReviewStatus::Published,
-        QueueFilter::HeldAnswers | QueueFilter::All => ReviewStatus::Held,
+        QueueFilter::All => ReviewStatus::Held,
     };
     many(
         conn,

@@ -32,20 +32,6 @@ pub fn add_report(
     Ok(n == 1)
 }
 
-/// The open reports' reasons, oldest first.
-pub fn open_reports(conn: &Connection, keys: &Keyring, id: ReviewId) -> AppResult<Vec<String>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT reason_enc FROM review_reports WHERE review_id = ?1 AND resolved_at IS NULL ORDER BY created_at",
-    )?;
-    let stored: Vec<String> = stmt
-        .query_map([id], |r| r.get(0))?
-        .collect::<Result<_, _>>()?;
-    stored
-        .iter()
-        .map(|s| crate::db::repos::decrypt(keys, REPORT_AAD, s))
-        .collect()
-}
-
 /// Marks every open report of a review as seen by a moderator.
 pub fn resolve_reports(conn: &Connection, id: ReviewId, now: Time) -> AppResult<()> {
     conn.prepare_cached(
@@ -53,4 +39,29 @@ pub fn resolve_reports(conn: &Connection, id: ReviewId, now: Time) -> AppResult<
     )?
     .execute(params![id, ts(now)])?;
     Ok(())
+}
+
+/// The open reports' reasons of several reviews, each oldest first.
+pub fn open_reports_of(
+    conn: &Connection,
+    keys: &Keyring,
+    ids: &[ReviewId],
+) -> AppResult<std::collections::HashMap<ReviewId, Vec<String>>> {
+    let json = serde_json::to_string(&ids.iter().map(|i| i.0).collect::<Vec<_>>())
+        .map_err(|e| crate::error::AppError::internal(format!("ids: {e}")))?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT review_id, reason_enc FROM review_reports
+          WHERE review_id IN (SELECT value FROM json_each(?1)) AND resolved_at IS NULL
+          ORDER BY created_at",
+    )?;
+    let rows: Vec<(ReviewId, String)> = stmt
+        .query_map([json], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<Result<_, _>>()?;
+    let mut out = std::collections::HashMap::<ReviewId, Vec<String>>::new();
+    for (id, stored) in rows {
+        out.entry(id)
+            .or_default()
+            .push(crate::db::repos::decrypt(keys, REPORT_AAD, &stored)?);
+    }
+    Ok(out)
 }
