@@ -60,13 +60,13 @@ impl Dataset {
         }
     }
 
-    pub fn parse(s: &str) -> AppResult<Self> {
+    pub fn parse(s: &str) -> Result<Self, String> {
         Self::ALL
             .into_iter()
             .find(|d| d.as_str() == s)
             .ok_or_else(|| {
                 let names: Vec<&str> = Self::ALL.iter().map(|d| d.as_str()).collect();
-                AppError::field("dataset", format!("must be one of {}", names.join(", ")))
+                format!("must be one of {}", names.join(", "))
             })
     }
 
@@ -84,11 +84,11 @@ pub enum Format {
 }
 
 impl Format {
-    pub fn parse(s: Option<&str>) -> AppResult<Self> {
+    pub fn parse(s: Option<&str>) -> Result<Self, String> {
         match s.unwrap_or("csv") {
             "csv" => Ok(Format::Csv),
             "json" | "ndjson" => Ok(Format::Json),
-            _ => Err(AppError::field("format", "must be csv or json")),
+            _ => Err("must be csv or json".into()),
         }
     }
 
@@ -140,7 +140,7 @@ impl Export {
     }
 }
 
-fn parse_time(field: &str, raw: Option<&str>) -> AppResult<Option<DateTime<Utc>>> {
+fn parse_time(raw: Option<&str>) -> Result<Option<DateTime<Utc>>, String> {
     let Some(raw) = raw.map(str::trim).filter(|s| !s.is_empty()) else {
         return Ok(None);
     };
@@ -151,7 +151,7 @@ fn parse_time(field: &str, raw: Option<&str>) -> AppResult<Option<DateTime<Utc>>
         .ok()
         .and_then(|d| d.and_hms_opt(0, 0, 0))
         .map(|t| Some(t.and_utc()))
-        .ok_or_else(|| AppError::field(field, "must be a date (2026-03-02) or an RFC 3339 time"))
+        .ok_or_else(|| "must be a date (2026-03-02) or an RFC 3339 time".to_string())
 }
 
 /// Checks a request for `who` (None: the command line, which sees all).
@@ -164,19 +164,10 @@ pub async fn prepare(
     to: Option<&str>,
 ) -> AppResult<Export> {
     let mut errors = crate::error::FieldErrors::new();
-    let dataset = errors.check(
-        "dataset",
-        Dataset::parse(dataset).map_err(|e| e.public_message()),
-    );
-    let format = errors.check(
-        "format",
-        Format::parse(format).map_err(|e| e.public_message()),
-    );
-    let from = errors.check(
-        "from",
-        parse_time("from", from).map_err(|e| e.public_message()),
-    );
-    let to = errors.check("to", parse_time("to", to).map_err(|e| e.public_message()));
+    let dataset = errors.check("dataset", Dataset::parse(dataset));
+    let format = errors.check("format", Format::parse(format));
+    let from = errors.check("from", parse_time(from));
+    let to = errors.check("to", parse_time(to));
     errors.into_result()?;
     let (Some(dataset), Some(format), Some(from), Some(to)) = (dataset, format, from, to) else {
         return Err(AppError::internal("checked export fields missing"));
