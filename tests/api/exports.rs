@@ -168,10 +168,9 @@ async fn admins_datasets_and_bad_requests_are_refused() {
         let r = export(&app, Some(&w.ada), query).await;
         assert_eq!(r.status(), 422, "{query}");
         let body: Value = r.json().await.unwrap();
-        assert!(
-            body["error"]["fields"][field].is_string(),
-            "{query}: {body}"
-        );
+        // The message next to the field does not repeat the field's name.
+        let message = body["error"]["fields"][field].as_str().unwrap_or_default();
+        assert!(message.starts_with("must"), "{query}: {body}");
     }
     let r = export(&app, Some(&w.ada), "sessions?colour=red").await;
     assert_eq!(r.status(), 422);
