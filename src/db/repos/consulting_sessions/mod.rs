@@ -24,9 +24,11 @@ const PAID: &str = "NOT EXISTS (SELECT 1 FROM session_payments p WHERE p.session
 pub const LIVE: &str = "('requested', 'accepted')";
 
 mod due;
+mod events;
 mod idempotency;
 
 pub use due::*;
+pub use events::*;
 pub use idempotency::*;
 
 type Time = chrono::DateTime<chrono::Utc>;
@@ -253,9 +255,7 @@ pub fn list(conn: &Connection, keys: &Keyring, f: &ListFilter) -> AppResult<Vec<
         f.status,
         f.from.map(ts),
         f.to.map(ts),
-        // A plain `id < ?` (no "or none") lets SQLite walk the rowid from
-        // the cursor instead of from the newest row, so deep pages and
-        // exports stay linear.
+        // Plain `id < ?`: SQLite starts at the cursor, not the newest row.
         f.before_id.map_or(i64::MAX, |b| b.0),
         f.limit as i64,
         f.starts_from.map(ts),
@@ -365,39 +365,4 @@ pub fn clear_proposal(conn: &Connection, id: ConsultingSessionId, now: Time) -> 
         )?
         .execute(params![id, ts(now)])?;
     Ok(n == 1)
-}
-
-pub fn record_event(
-    conn: &Connection,
-    id: ConsultingSessionId,
-    event: &str,
-    actor: &str,
-    now: Time,
-) -> AppResult<()> {
-    conn.prepare_cached(
-        "INSERT INTO session_events (session_id, event, actor, at) VALUES (?1, ?2, ?3, ?4)",
-    )?
-    .execute(params![id, event, actor, ts(now)])?;
-    Ok(())
-}
-
-#[derive(Debug, Clone)]
-pub struct SessionEvent {
-    pub event: String,
-    pub actor: String,
-    pub at: String,
-}
-
-pub fn events(conn: &Connection, id: ConsultingSessionId) -> AppResult<Vec<SessionEvent>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT event, actor, at FROM session_events WHERE session_id = ?1 ORDER BY id",
-    )?;
-    let rows = stmt.query_map([id], |r| {
-        Ok(SessionEvent {
-            event: r.get(0)?,
-            actor: r.get(1)?,
-            at: r.get(2)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
 }
