@@ -18,6 +18,9 @@ pub struct InstitutionConfig {
     pub contact_email: String,
     /// The law the terms are given under, for example "Germany".
     pub jurisdiction: String,
+    /// The institution's time zone (IANA name). Analytics buckets (days,
+    /// weeks from Monday, months) and engagement counters use it.
+    pub timezone: String,
 }
 
 impl Default for InstitutionConfig {
@@ -26,6 +29,7 @@ impl Default for InstitutionConfig {
             name: String::new(),
             contact_email: "privacy@example.org".into(),
             jurisdiction: "the institution's home country".into(),
+            timezone: "UTC".into(),
         }
     }
 }
@@ -35,6 +39,12 @@ impl InstitutionConfig {
     /// product's name, which texts already say.
     pub fn display_name(&self) -> Option<&str> {
         shown(&self.name)
+    }
+
+    /// `timezone` as a zone; `validate` refuses a name that is none, so
+    /// this falls back to UTC only for a config that was never checked.
+    pub fn zone(&self) -> crate::domain::zone::Tz {
+        self.timezone.trim().parse().unwrap_or(crate::domain::zone::DEFAULT)
     }
 
     pub fn brand(&self) -> Brand {

@@ -31,6 +31,9 @@ pub struct JobsConfig {
     /// claim stands, an unanswered dispute goes to review). Empty disables
     /// it.
     pub disputes: String,
+    /// When engagement counters older than `analytics.retention_days` are
+    /// deleted. Empty disables it (counters are then kept).
+    pub analytics: String,
 }
 
 impl Default for JobsConfig {
@@ -44,6 +47,7 @@ impl Default for JobsConfig {
             subscriptions: "0 15 * * * *".into(),
             reviews: "0 5 * * * *".into(),
             disputes: "0 */5 * * * *".into(),
+            analytics: "0 45 2 * * *".into(),
         }
     }
 }

@@ -11,6 +11,7 @@ use ipnet::IpNet;
 use serde::{Deserialize, Serialize, Serializer};
 
 mod accounts;
+mod analytics;
 pub mod institution;
 mod jobs;
 mod payments;
@@ -20,6 +21,7 @@ mod sessions;
 mod smtp;
 
 pub use accounts::{AccountsConfig, AuthConfig, EmailVerification};
+pub use analytics::AnalyticsConfig;
 pub use institution::{Brand, InstitutionConfig};
 pub use jobs::{check_schedule, JobsConfig};
 pub use payments::{
@@ -95,6 +97,7 @@ pub struct Config {
     pub tax: TaxConfig,
     pub invoices: InvoicesConfig,
     pub jobs: JobsConfig,
+    pub analytics: AnalyticsConfig,
     pub cache: CacheConfig,
     pub logging: LoggingConfig,
 }
@@ -378,6 +381,19 @@ impl Config {
         self.smtp.validate().map_err(ConfigError::Invalid)?;
         self.sessions.validate().map_err(ConfigError::Invalid)?;
         self.reviews.validate().map_err(ConfigError::Invalid)?;
+        self.analytics.validate().map_err(ConfigError::Invalid)?;
+        if self
+            .institution
+            .timezone
+            .trim()
+            .parse::<crate::domain::zone::Tz>()
+            .is_err()
+        {
+            return invalid(format!(
+                "institution.timezone `{}` is not an IANA time zone like Europe/Berlin",
+                self.institution.timezone
+            ));
+        }
         self.disputes.validate().map_err(ConfigError::Invalid)?;
         self.video.validate().map_err(ConfigError::Invalid)?;
         self.zoom.validate().map_err(ConfigError::Invalid)?;
@@ -416,6 +432,7 @@ impl Config {
             ("subscriptions", &self.jobs.subscriptions),
             ("reviews", &self.jobs.reviews),
             ("disputes", &self.jobs.disputes),
+            ("analytics", &self.jobs.analytics),
         ] {
             check_schedule(name, schedule).map_err(ConfigError::Invalid)?;
         }
