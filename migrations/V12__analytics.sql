@@ -27,5 +27,5 @@ ALTER TABLE users ADD COLUMN active_month TEXT;
 
 -- Analytics read by time range.
 CREATE INDEX session_events_at ON session_events (at, event, session_id);
-CREATE INDEX consulting_sessions_created ON consulting_sessions (created_at);
+CREATE INDEX consulting_sessions_created ON consulting_sessions (created_at, status);
 CREATE INDEX ledger_created ON ledger (created_at);

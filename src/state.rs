@@ -25,6 +25,8 @@ use crate::services::rate_limits::RateLimits;
 pub struct Cache {
     pub papers: PaperCache,
     pub sessions: SessionCache,
+    /// Dashboards and analytics (`services::analytics::cache`).
+    pub figures: crate::services::analytics::FigureCache,
 }
 
 /// What a lower service tells a higher one, registered here so that
@@ -85,6 +87,10 @@ impl AppState {
             cache: Cache {
                 papers: paper_cache(&config.cache),
                 sessions: session_cache(&config.cache),
+                figures: crate::services::analytics::FigureCache::new(
+                    &config.analytics,
+                    &config.cache,
+                ),
             },
             login_limits: LoginLimits::new(&config.auth),
             rate_limits: Arc::new(RateLimits::new(&config.security)),

@@ -2,6 +2,7 @@
 //! transactions, a small pool of reader connections, all of it on the
 //! blocking thread pool. WAL lets the readers run beside the writer.
 
+pub mod changes;
 pub mod encrypted_columns;
 pub mod repos;
 
@@ -27,6 +28,7 @@ pub struct Db {
 
 struct Inner {
     path: PathBuf,
+    changes: Arc<changes::Changes>,
     writer: Mutex<Connection>,
     readers: Mutex<Vec<Connection>>,
     reader_permits: Semaphore,
@@ -69,6 +71,8 @@ pub fn migrate(conn: &mut Connection) -> anyhow::Result<usize> {
 impl Db {
     pub fn open(cfg: &StorageConfig, path: &Path) -> anyhow::Result<Self> {
         let writer = open_writer(path, cfg)?;
+        let changes = Arc::new(changes::Changes::default());
+        changes.watch(&writer);
         let mut readers = Vec::with_capacity(cfg.reader_pool_size);
         for _ in 0..cfg.reader_pool_size {
             let conn = Connection::open_with_flags(
@@ -83,6 +87,7 @@ impl Db {
         Ok(Self {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
+                changes,
                 writer: Mutex::new(writer),
                 reader_permits: Semaphore::new(readers.len()),
                 readers: Mutex::new(readers),
@@ -137,7 +142,7 @@ impl Db {
         let inner = self.inner.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
-            write_tx(&mut conn, f)
+            write_tx(&mut conn, &inner.changes, f)
         })
         .await?
     }
@@ -148,7 +153,13 @@ impl Db {
         F: FnOnce(&Transaction<'_>) -> AppResult<T>,
     {
         let mut conn = self.inner.writer.lock().unwrap_or_else(|p| p.into_inner());
-        write_tx(&mut conn, f)
+        write_tx(&mut conn, &self.inner.changes, f)
+    }
+
+    /// The generation of one kind of data: it moves after every commit
+    /// that changed it (`changes`).
+    pub fn generation(&self, data: changes::Data) -> u64 {
+        self.inner.changes.generation(data)
     }
 
     /// Checks that the database answers (for `/readyz`).
@@ -161,14 +172,17 @@ impl Db {
     }
 }
 
-fn write_tx<T, F>(conn: &mut Connection, f: F) -> AppResult<T>
+fn write_tx<T, F>(conn: &mut Connection, changes: &changes::Changes, f: F) -> AppResult<T>
 where
     F: FnOnce(&Transaction<'_>) -> AppResult<T>,
 {
     let tx = conn.transaction_with_behavior(TransactionBehavior::Immediate)?;
-    let value = f(&tx)?;
-    tx.commit()?;
-    Ok(value)
+    let done = f(&tx).and_then(|value| Ok(tx.commit().map(|()| value)?));
+    match done {
+        Ok(_) => changes.committed(),
+        Err(_) => changes.rolled_back(),
+    }
+    done
 }
 
 /// Copies a live database to `dest` with SQLite's online backup API.

@@ -7,6 +7,7 @@ mod account_time_zones;
 mod admin_accounts;
 mod admin_pages;
 mod admin_sessions;
+mod analytics;
 mod audit_and_keys;
 mod auth;
 mod bad_input;

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod availability;
 pub mod claims;
 pub mod consulting;
+pub mod dashboards;
 pub mod disputes;
 pub mod error;
 pub mod exports;
@@ -152,6 +153,9 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(reviews::admin_analytics))
         .routes(routes!(reviews::mail_get, reviews::mail_put))
         .routes(routes!(exports::export))
+        .routes(routes!(dashboards::user))
+        .routes(routes!(dashboards::researcher))
+        .routes(routes!(dashboards::admin))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(health::metrics))

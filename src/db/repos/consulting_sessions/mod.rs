@@ -15,8 +15,9 @@ pub const MEETING_URL_AAD: &str = "consulting_sessions.meeting_url";
 pub const MEETING_PASSWORD_AAD: &str = "consulting_sessions.meeting_password";
 pub const CANCEL_REASON_AAD: &str = "consulting_sessions.cancel_reason";
 
-/// A researcher sees a priced session only once it is paid for.
-const PAID: &str = "NOT EXISTS (SELECT 1 FROM session_payments p WHERE p.session_id = s.id
+/// A researcher sees a priced session only once it is paid for (the
+/// condition on a `consulting_sessions` row aliased `s`).
+pub const PAID: &str = "NOT EXISTS (SELECT 1 FROM session_payments p WHERE p.session_id = s.id
                                   AND (p.status IN ('pending', 'failed')
                                        OR (p.status = 'canceled' AND p.intent_id IS NULL)))";
 
@@ -26,10 +27,12 @@ pub const LIVE: &str = "('requested', 'accepted')";
 mod due;
 mod events;
 mod idempotency;
+mod upcoming;
 
 pub use due::*;
 pub use events::*;
 pub use idempotency::*;
+pub use upcoming::*;
 
 type Time = chrono::DateTime<chrono::Utc>;
 

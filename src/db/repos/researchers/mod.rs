@@ -17,6 +17,7 @@ mod merge;
 pub use claims::*;
 pub use listing::{
     author_profiles, bookable_among, names, paper_has_bookable_author, papers_with_bookable_author,
+    BOOKABLE,
 };
 pub use merge::{merge, resolve, MergeError};
 

@@ -1,0 +1,227 @@
+//! Raw facts the dashboards and admin analytics count, read by time range
+//! (stored times are RFC 3339 in UTC with a fixed width, so a string range
+//! is a time range). The services bucket and sum them; nothing here
+//! decides what a figure means.
+
+pub mod dashboards;
+
+use rusqlite::{params, Connection};
+
+use super::researchers::BOOKABLE;
+use crate::error::AppResult;
+
+/// A half-open time range `[start, end)` as stored strings.
+#[derive(Debug, Clone)]
+pub struct Span {
+    pub start: String,
+    pub end: String,
+}
+
+/// `(event, at)` of every session event in the range that analytics count.
+pub fn session_events(conn: &Connection, span: &Span) -> AppResult<Vec<(String, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT event, at FROM session_events
+          WHERE at >= ?1 AND at < ?2
+            AND event IN ('requested', 'accepted', 'declined', 'cancelled', 'expired', 'completed', 'no_show')",
+    )?;
+    let rows = stmt.query_map(params![span.start, span.end], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Sessions requested in the range, by their status now.
+pub fn status_counts(conn: &Connection, span: &Span) -> AppResult<Vec<(String, i64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT status, count(*) FROM consulting_sessions
+          WHERE created_at >= ?1 AND created_at < ?2 GROUP BY status",
+    )?;
+    let rows = stmt.query_map(params![span.start, span.end], |r| {
+        Ok((r.get(0)?, r.get(1)?))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Of the sessions requested in the range: how many, how many were ever
+/// accepted, and how many were completed.
+pub fn conversion(conn: &Connection, span: &Span) -> AppResult<(i64, i64, i64)> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT count(*),
+                    coalesce(sum(status IN ('accepted', 'completed', 'no_show')
+                        OR (status = 'cancelled' AND EXISTS (SELECT 1 FROM session_events e
+                             WHERE e.session_id = s.id AND e.event = 'accepted'))), 0),
+                    coalesce(sum(status = 'completed'), 0)
+               FROM consulting_sessions s
+              WHERE created_at >= ?1 AND created_at < ?2",
+        )?
+        .query_row(params![span.start, span.end], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })?)
+}
+
+/// Hours from request to answer (accepted or declined) of the answers
+/// given in the range.
+pub fn answer_hours(conn: &Connection, span: &Span) -> AppResult<Vec<f64>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT (julianday(e.at) - julianday(s.created_at)) * 24.0
+           FROM session_events e JOIN consulting_sessions s ON s.id = e.session_id
+          WHERE e.at >= ?1 AND e.at < ?2 AND e.event IN ('accepted', 'declined')",
+    )?;
+    let rows = stmt.query_map(params![span.start, span.end], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// One movement of money that analytics count.
+#[derive(Debug, Clone)]
+pub struct MoneyFact {
+    /// `capture`, `refund` or `subscription_charge`.
+    pub kind: String,
+    pub currency: String,
+    pub amount_minor: i64,
+    pub tax_minor: i64,
+    pub fee_minor: i64,
+    pub at: String,
+}
+
+pub(crate) fn money_fact(r: &rusqlite::Row<'_>) -> rusqlite::Result<MoneyFact> {
+    Ok(MoneyFact {
+        kind: r.get(0)?,
+        currency: r.get(1)?,
+        amount_minor: r.get(2)?,
+        tax_minor: r.get(3)?,
+        fee_minor: r.get(4)?,
+        at: r.get(5)?,
+    })
+}
+
+/// Captures, refunds and subscription charges in the range (everyone's).
+pub fn money(conn: &Connection, span: &Span) -> AppResult<Vec<MoneyFact>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT kind, currency, amount_minor, tax_minor, fee_minor, created_at FROM ledger
+          WHERE created_at >= ?1 AND created_at < ?2
+            AND kind IN ('capture', 'refund', 'subscription_charge')",
+    )?;
+    let rows = stmt.query_map(params![span.start, span.end], money_fact)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// What analytics need of a subscription.
+#[derive(Debug, Clone)]
+pub struct SubscriptionFact {
+    pub plan_id: String,
+    pub status: String,
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// Every subscription that ever started (not the never-paid
+/// `incomplete` ones).
+pub fn subscriptions(conn: &Connection) -> AppResult<Vec<SubscriptionFact>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT plan_id, status, created_at, updated_at FROM subscriptions
+          WHERE status NOT IN ('incomplete', 'incomplete_expired')",
+    )?;
+    let rows = stmt.query_map([], |r| {
+        Ok(SubscriptionFact {
+            plan_id: r.get(0)?,
+            status: r.get(1)?,
+            created_at: r.get(2)?,
+            updated_at: r.get(3)?,
+        })
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// The researcher funnel as it stands: collected, e-mail found, invited,
+/// registered, bookable, booked at least once.
+pub fn funnel(conn: &Connection) -> AppResult<[i64; 6]> {
+    let (collected, email, registered): (i64, i64, i64) = conn
+        .prepare_cached("SELECT count(*), count(email_enc), count(user_id) FROM researchers")?
+        .query_row([], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    let one = |sql: &str| -> AppResult<i64> {
+        Ok(conn.prepare_cached(sql)?.query_row([], |r| r.get(0))?)
+    };
+    let invited =
+        one("SELECT count(DISTINCT researcher_id) FROM outreach WHERE kind = 'invitation'")?;
+    let bookable = one(&format!(
+        "SELECT count(*) FROM researchers r WHERE {BOOKABLE}"
+    ))?;
+    let booked = one("SELECT count(DISTINCT researcher_id) FROM consulting_sessions")?;
+    Ok([collected, email, invited, registered, bookable, booked])
+}
+
+/// Times of the paid calls to one provider in the range.
+pub fn paid_calls(conn: &Connection, provider: &str, span: &Span) -> AppResult<Vec<String>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT at FROM provider_calls WHERE provider = ?1 AND at >= ?2 AND at < ?3 AND paid = 1",
+    )?;
+    let rows = stmt.query_map(params![provider, span.start, span.end], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Creation times of rows in the range, for the engagement figures that
+/// are rows of their own: `reader_interest` ("wants to consult" marks),
+/// invitations (`outreach`) and `reviews`.
+pub fn created(conn: &Connection, what: Created, span: &Span) -> AppResult<Vec<String>> {
+    let sql = match what {
+        Created::ConsultMarks => {
+            "SELECT created_at FROM reader_interest WHERE created_at >= ?1 AND created_at < ?2"
+        }
+        Created::Invitations => {
+            "SELECT created_at FROM outreach WHERE kind = 'invitation' AND created_at >= ?1 AND created_at < ?2"
+        }
+        Created::Reviews => {
+            "SELECT created_at FROM reviews WHERE created_at >= ?1 AND created_at < ?2"
+        }
+    };
+    let mut stmt = conn.prepare_cached(sql)?;
+    let rows = stmt.query_map(params![span.start, span.end], |r| r.get(0))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+#[derive(Debug, Clone, Copy)]
+pub enum Created {
+    ConsultMarks,
+    Invitations,
+    Reviews,
+}
+
+/// Engagement counters of local days `[from, to)`, summed over subjects:
+/// `(day, kind, count)`.
+pub fn counters(conn: &Connection, from: &str, to: &str) -> AppResult<Vec<(String, String, i64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT day, kind, sum(count) FROM analytics_counters
+          WHERE day >= ?1 AND day < ?2 GROUP BY day, kind",
+    )?;
+    let rows = stmt.query_map(params![from, to], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// One counter of one day (0 when absent).
+pub fn counter(conn: &Connection, day: &str, kind: &str) -> AppResult<i64> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT coalesce(sum(count), 0) FROM analytics_counters WHERE day = ?1 AND kind = ?2",
+        )?
+        .query_row(params![day, kind], |r| r.get(0))?)
+}
+
+/// The most viewed papers of local days `[from, to)`: `(id, title, views)`.
+pub fn top_papers(
+    conn: &Connection,
+    from: &str,
+    to: &str,
+    limit: usize,
+) -> AppResult<Vec<(i64, String, i64)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT c.subject, coalesce(p.title, ''), sum(c.count) AS n FROM analytics_counters c
+           LEFT JOIN papers p ON p.id = c.subject
+          WHERE c.kind = 'paper_view' AND c.day >= ?1 AND c.day < ?2
+          GROUP BY c.subject ORDER BY n DESC, c.subject LIMIT ?3",
+    )?;
+    let rows = stmt.query_map(params![from, to, limit as i64], |r| {
+        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+    })?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

@@ -1,0 +1,147 @@
+//! Engagement in the admins' analytics: active accounts, searches, paper
+//! views and sign-ins from the daily counters (no per-person history is
+//! kept), and marks, invitations and reviews from their own rows.
+
+use chrono::{Datelike, Days};
+use rusqlite::Connection;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use super::buckets::{Bucket, Buckets};
+use super::series;
+use crate::db::repos::analytics as repo;
+use crate::error::AppResult;
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct Engagement {
+    /// Accounts active on the last day of the range, in its week (from
+    /// Monday) and in its month.
+    pub active_users: ActiveUsers,
+    pub series: EngagementSeries,
+    /// Sums over the range (`active_users` is not summable and has none).
+    pub totals: EngagementTotals,
+    /// The most viewed papers in the range.
+    pub top_papers: Vec<PaperViews>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct ActiveUsers {
+    pub day: i64,
+    pub week: i64,
+    pub month: i64,
+}
+
+/// One point per bucket.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EngagementSeries {
+    /// Distinct accounts active in the bucket.
+    pub active_users: Vec<i64>,
+    pub searches: Vec<i64>,
+    pub paper_views: Vec<i64>,
+    pub sign_ins: Vec<i64>,
+    /// Readers marking that they want to consult a researcher.
+    pub consult_marks: Vec<i64>,
+    /// Invitations sent to researchers.
+    pub invitations: Vec<i64>,
+    /// Reviews written.
+    pub reviews: Vec<i64>,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct EngagementTotals {
+    pub searches: i64,
+    pub paper_views: i64,
+    pub sign_ins: i64,
+    pub consult_marks: i64,
+    pub invitations: i64,
+    pub reviews: i64,
+}
+
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct PaperViews {
+    pub paper_id: i64,
+    pub title: String,
+    pub views: i64,
+}
+
+/// The counters the figures need, read in the analytics' transaction.
+pub(crate) struct Counters {
+    daily: Vec<(String, String, i64)>,
+    last: [i64; 3],
+    top: Vec<(i64, String, i64)>,
+}
+
+pub(crate) fn read_counters(c: &Connection, b: &Buckets) -> AppResult<Counters> {
+    let from = b.days.first().map(|d| d.to_string()).unwrap_or_default();
+    let to = b.end_day().to_string();
+    let last_day = b.end_day() - Days::new(1);
+    let week = Bucket::Week.floor(last_day).to_string();
+    let month = last_day.with_day(1).unwrap_or(last_day).to_string();
+    Ok(Counters {
+        daily: repo::counters(c, &from, &to)?,
+        last: [
+            repo::counter(c, &last_day.to_string(), "active_day")?,
+            repo::counter(c, &week, "active_week")?,
+            repo::counter(c, &month, "active_month")?,
+        ],
+        top: repo::top_papers(c, &from, &to, 10)?,
+    })
+}
+
+pub(crate) fn figures(
+    b: &Buckets,
+    counters: &Counters,
+    marks: &[String],
+    invitations: &[String],
+    reviews: &[String],
+) -> Engagement {
+    let active_kind = match b.bucket {
+        Bucket::Day => "active_day",
+        Bucket::Week => "active_week",
+        Bucket::Month => "active_month",
+    };
+    let of = |kind: &str| {
+        let days: Vec<(String, i64)> = counters
+            .daily
+            .iter()
+            .filter(|(_, k, _)| k == kind)
+            .map(|(d, _, n)| (d.clone(), *n))
+            .collect();
+        series::from_days(b, &days)
+    };
+    let s = EngagementSeries {
+        active_users: of(active_kind),
+        searches: of("search"),
+        paper_views: of("paper_view"),
+        sign_ins: of("sign_in"),
+        consult_marks: series::count(b, marks),
+        invitations: series::count(b, invitations),
+        reviews: series::count(b, reviews),
+    };
+    let sum = |v: &[i64]| v.iter().sum();
+    Engagement {
+        active_users: ActiveUsers {
+            day: counters.last[0],
+            week: counters.last[1],
+            month: counters.last[2],
+        },
+        totals: EngagementTotals {
+            searches: sum(&s.searches),
+            paper_views: sum(&s.paper_views),
+            sign_ins: sum(&s.sign_ins),
+            consult_marks: sum(&s.consult_marks),
+            invitations: sum(&s.invitations),
+            reviews: sum(&s.reviews),
+        },
+        series: s,
+        top_papers: counters
+            .top
+            .iter()
+            .map(|(id, title, views)| PaperViews {
+                paper_id: *id,
+                title: title.clone(),
+                views: *views,
+            })
+            .collect(),
+    }
+}
