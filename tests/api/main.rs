@@ -23,6 +23,7 @@ mod claims;
 mod claims_admin;
 mod claims_merges;
 mod cli;
+mod dashboards;
 mod collection;
 mod collection_access;
 mod collection_fakes;
