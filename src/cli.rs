@@ -68,7 +68,8 @@ pub enum Command {
     },
     /// Export a dataset (all rows, as an admin sees them) as CSV or NDJSON.
     Export {
-        /// sessions, payments, invoices, reviews, researchers or users.
+        /// sessions, payments, invoices, reviews, researchers, users or
+        /// analytics.
         dataset: String,
         /// csv (a header row, RFC 4180) or json (NDJSON, one object a line).
         #[arg(long, default_value = "csv")]
@@ -79,6 +80,9 @@ pub enum Command {
         /// Rows dated before this.
         #[arg(long)]
         to: Option<String>,
+        /// analytics only: day, week (default) or month.
+        #[arg(long)]
+        bucket: Option<String>,
         /// Write here instead of standard output (must not exist yet).
         #[arg(long)]
         out: Option<PathBuf>,
@@ -295,10 +299,11 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             format,
             from,
             to,
+            bucket,
             out,
         } => {
             let st = state(config)?;
-            runtime()?.block_on(export::run(&st, &dataset, &format, from, to, out))?;
+            runtime()?.block_on(export::run(&st, &dataset, &format, from, to, bucket, out))?;
         }
         Command::Backup { file } => {
             if file.exists() {

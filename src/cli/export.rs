@@ -12,20 +12,20 @@ pub(super) async fn run(
     format: &str,
     from: Option<String>,
     to: Option<String>,
+    bucket: Option<String>,
     out: Option<PathBuf>,
 ) -> anyhow::Result<()> {
     use crate::services::exports;
     use std::io::Write;
-    let e = exports::prepare(
-        st,
-        None,
-        dataset,
-        Some(format),
-        from.as_deref(),
-        to.as_deref(),
-    )
-    .await
-    .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
+    let query = exports::Query {
+        format: Some(format),
+        from: from.as_deref(),
+        to: to.as_deref(),
+        bucket: bucket.as_deref(),
+    };
+    let e = exports::prepare(st, None, dataset, &query)
+        .await
+        .map_err(|e| anyhow::anyhow!("{}", describe(&e)))?;
     let mut sink: Box<dyn Write> = match &out {
         Some(path) => {
             if path.exists() {

@@ -339,3 +339,48 @@ async fn only_admins_may_read_analytics_and_bad_ranges_are_refused() {
     assert_eq!(a["range"]["bucket"], "week");
     assert_eq!(a["buckets"].as_array().unwrap().len(), 13);
 }
+
+#[tokio::test]
+async fn the_analytics_export_is_the_series_flattened_for_admins_only() {
+    let w = world().await;
+    let url = "/api/v1/exports/analytics?format=csv&from=2026-02-01&to=2026-05-01&bucket=month";
+    let r = w.app.get(url, Some(&w.admin)).await;
+    assert_eq!(r.status(), 200);
+    let body = r.text().await.unwrap();
+    let mut reader = csv::Reader::from_reader(body.as_bytes());
+    assert_eq!(
+        reader.headers().unwrap().iter().collect::<Vec<_>>(),
+        ["metric", "bucket_start", "currency", "value"]
+    );
+    let rows: Vec<Vec<String>> = reader
+        .records()
+        .map(|r| r.unwrap().iter().map(str::to_string).collect())
+        .collect();
+    let find = |metric: &str, day: &str, currency: &str| -> i64 {
+        rows.iter()
+            .find(|r| r[0] == metric && r[1] == day && r[2] == currency)
+            .unwrap_or_else(|| panic!("{metric} {day} {currency} missing"))[3]
+            .parse()
+            .unwrap()
+    };
+    assert_eq!(find("payments.refunded", "2026-04-01", "EUR"), 4_000);
+    assert_eq!(find("payments.gross", "2026-04-01", "USD"), 5_000);
+    assert_eq!(find("subscriptions.mrr", "2026-03-01", "EUR"), 1_500);
+    assert_eq!(find("sessions.requested", "2026-02-01", ""), 0);
+    assert_eq!(find("engagement.searches", "2026-03-01", ""), 5);
+    // Three buckets for every series.
+    assert_eq!(
+        rows.iter().filter(|r| r[0] == "sessions.requested").count(),
+        3
+    );
+
+    let r = w.app.get(url, Some(&w.reader)).await;
+    assert_eq!(r.status(), 403);
+    let r = w
+        .app
+        .get("/api/v1/exports/sessions?bucket=week", Some(&w.admin))
+        .await;
+    assert_eq!(r.status(), 422);
+    let actions = w.app.audit_actions();
+    assert!(actions.iter().any(|a| a == "export.downloaded"));
+}

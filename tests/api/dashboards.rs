@@ -9,7 +9,9 @@ use crate::reviews_fixtures::{completed, reviewed};
 use crate::sessions_fixtures::{acted, at, bookable_researcher, booked, spawn_patient_app};
 
 async fn dashboard(app: &TestApp, token: &str, who: &str) -> Value {
-    let r = app.get(&format!("/api/v1/dashboard/{who}"), Some(token)).await;
+    let r = app
+        .get(&format!("/api/v1/dashboard/{who}"), Some(token))
+        .await;
     assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
     r.json().await.unwrap()
 }
@@ -22,8 +24,21 @@ fn ids(list: &Value) -> Vec<i64> {
         .collect()
 }
 
-async fn ledger(app: &TestApp, user: i64, kind: &str, amount: i64, currency: &str, when: &str, reference: &str) {
-    let (kind, currency, when, reference) = (kind.to_string(), currency.to_string(), when.to_string(), reference.to_string());
+async fn ledger(
+    app: &TestApp,
+    user: i64,
+    kind: &str,
+    amount: i64,
+    currency: &str,
+    when: &str,
+    reference: &str,
+) {
+    let (kind, currency, when, reference) = (
+        kind.to_string(),
+        currency.to_string(),
+        when.to_string(),
+        reference.to_string(),
+    );
     app.state
         .db
         .write(move |tx| {
@@ -39,7 +54,12 @@ async fn ledger(app: &TestApp, user: i64, kind: &str, amount: i64, currency: &st
 }
 
 async fn user_id(app: &TestApp, token: &str) -> i64 {
-    let me: Value = app.get("/api/v1/users/me", Some(token)).await.json().await.unwrap();
+    let me: Value = app
+        .get("/api/v1/users/me", Some(token))
+        .await
+        .json()
+        .await
+        .unwrap();
     me["id"].as_i64().unwrap()
 }
 
@@ -49,20 +69,74 @@ async fn a_reader_sees_what_is_next_what_to_review_and_what_they_spent() {
     // Two completed sessions with Grace (Tue 8 Dec); now Sat 12 Dec 23:30.
     let c = completed(&app, 2).await;
     reviewed(&app, &c.reader, c.sessions[0], 5, None).await;
-    let next = booked(&app, &c.reader, c.researcher.researcher_id, at("2026-12-15T10:00:00Z")).await;
-    let later = booked(&app, &c.reader, c.researcher.researcher_id, at("2026-12-16T10:00:00Z")).await;
+    let next = booked(
+        &app,
+        &c.reader,
+        c.researcher.researcher_id,
+        at("2026-12-15T10:00:00Z"),
+    )
+    .await;
+    let later = booked(
+        &app,
+        &c.reader,
+        c.researcher.researcher_id,
+        at("2026-12-16T10:00:00Z"),
+    )
+    .await;
     acted(&app, &c.researcher.token, later, "accept", json!({})).await;
     // Another reader's request: never on this reader's dashboard.
     let other = app.token("other@uni.example").await;
-    let theirs = booked(&app, &other, c.researcher.researcher_id, at("2026-12-17T10:00:00Z")).await;
+    let theirs = booked(
+        &app,
+        &other,
+        c.researcher.researcher_id,
+        at("2026-12-17T10:00:00Z"),
+    )
+    .await;
 
     let uid = user_id(&app, &c.reader).await;
     // Spending: EUR 40 in November less a 10 refund in December; USD 25
     // in December. Shown per currency, the larger (EUR) first.
-    ledger(&app, uid, "capture", 4000, "EUR", "2026-11-20T10:00:00.000000Z", "pi_a").await;
-    ledger(&app, uid, "refund", 1000, "EUR", "2026-12-02T10:00:00.000000Z", "re_a").await;
-    ledger(&app, uid, "capture", 2500, "USD", "2026-12-03T10:00:00.000000Z", "pi_b").await;
-    ledger(&app, user_id(&app, &other).await, "capture", 9900, "EUR", "2026-12-03T10:00:00.000000Z", "pi_c").await;
+    ledger(
+        &app,
+        uid,
+        "capture",
+        4000,
+        "EUR",
+        "2026-11-20T10:00:00.000000Z",
+        "pi_a",
+    )
+    .await;
+    ledger(
+        &app,
+        uid,
+        "refund",
+        1000,
+        "EUR",
+        "2026-12-02T10:00:00.000000Z",
+        "re_a",
+    )
+    .await;
+    ledger(
+        &app,
+        uid,
+        "capture",
+        2500,
+        "USD",
+        "2026-12-03T10:00:00.000000Z",
+        "pi_b",
+    )
+    .await;
+    ledger(
+        &app,
+        user_id(&app, &other).await,
+        "capture",
+        9900,
+        "EUR",
+        "2026-12-03T10:00:00.000000Z",
+        "pi_c",
+    )
+    .await;
 
     let d = dashboard(&app, &c.reader, "user").await;
     assert_eq!(ids(&d["upcoming_sessions"]), [later]);
@@ -71,13 +145,31 @@ async fn a_reader_sees_what_is_next_what_to_review_and_what_they_spent() {
     assert_eq!(d["past_sessions"], 2);
     assert_eq!(d["reviews_to_write"], json!([c.sessions[1]]));
     let s = &d["spending"];
-    assert_eq!((s["currency"].as_str(), s["paid_minor"].as_i64(), s["refunded_minor"].as_i64()), (Some("EUR"), Some(4000), Some(1000)));
+    assert_eq!(
+        (
+            s["currency"].as_str(),
+            s["paid_minor"].as_i64(),
+            s["refunded_minor"].as_i64()
+        ),
+        (Some("EUR"), Some(4000), Some(1000))
+    );
     let months = s["by_month"].as_array().unwrap();
     assert_eq!(months.len(), 12);
-    assert_eq!(months[10], json!({"month": "2026-11", "paid_minor": 4000, "refunded_minor": 0}));
-    assert_eq!(months[11], json!({"month": "2026-12", "paid_minor": 0, "refunded_minor": 1000}));
+    assert_eq!(
+        months[10],
+        json!({"month": "2026-11", "paid_minor": 4000, "refunded_minor": 0})
+    );
+    assert_eq!(
+        months[11],
+        json!({"month": "2026-12", "paid_minor": 0, "refunded_minor": 1000})
+    );
     assert_eq!(months[0]["month"], "2026-01");
-    let currencies: Vec<&str> = d["spending_by_currency"].as_array().unwrap().iter().map(|c| c["currency"].as_str().unwrap()).collect();
+    let currencies: Vec<&str> = d["spending_by_currency"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["currency"].as_str().unwrap())
+        .collect();
     assert_eq!(currencies, ["EUR", "USD"]);
     assert_eq!(d["subscription"], Value::Null);
     assert_eq!(d["invitations"], json!({"sent": 0, "joined": 0}));
@@ -96,8 +188,20 @@ async fn a_researcher_sees_requests_rating_answers_and_what_the_profile_lacks() 
     reviewed(&app, &c.reader, c.sessions[0], 5, None).await;
     reviewed(&app, &c.reader, c.sessions[1], 4, None).await;
     let other = app.token("other@uni.example").await;
-    let pending = booked(&app, &other, c.researcher.researcher_id, at("2026-12-15T10:00:00Z")).await;
-    let declined = booked(&app, &other, c.researcher.researcher_id, at("2026-12-16T10:00:00Z")).await;
+    let pending = booked(
+        &app,
+        &other,
+        c.researcher.researcher_id,
+        at("2026-12-15T10:00:00Z"),
+    )
+    .await;
+    let declined = booked(
+        &app,
+        &other,
+        c.researcher.researcher_id,
+        at("2026-12-16T10:00:00Z"),
+    )
+    .await;
     acted(&app, &c.researcher.token, declined, "decline", json!({})).await;
 
     let d = dashboard(&app, &c.researcher.token, "researcher").await;
@@ -110,8 +214,16 @@ async fn a_researcher_sees_requests_rating_answers_and_what_the_profile_lacks() 
     // Three accepted, one declined.
     assert_eq!(d["acceptance_rate"], json!(0.75));
     assert!(d["median_response_hours"].as_f64().unwrap() >= 0.0);
-    assert_eq!(d["rating"], json!({"average": 4.5, "count": 2, "distribution": [0, 0, 0, 1, 1]}));
-    let missing: Vec<&str> = d["profile_completeness"]["missing"].as_array().unwrap().iter().map(|m| m.as_str().unwrap()).collect();
+    assert_eq!(
+        d["rating"],
+        json!({"average": 4.5, "count": 2, "distribution": [0, 0, 0, 1, 1]})
+    );
+    let missing: Vec<&str> = d["profile_completeness"]["missing"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m.as_str().unwrap())
+        .collect();
     assert!(missing.contains(&"bio"), "{missing:?}");
     assert!(!missing.contains(&"availability"), "{missing:?}");
     let percent = d["profile_completeness"]["percent"].as_i64().unwrap();
@@ -150,18 +262,30 @@ async fn cached_figures_follow_every_write_that_changes_them() {
     // A write the service does not make (another process) is not seen
     // until the TTL: proof that the answer is cached, not recomputed.
     app.db()
-        .execute("UPDATE researchers SET name = 'Renamed Elsewhere' WHERE id = ?1", [grace.researcher_id])
+        .execute(
+            "UPDATE researchers SET name = 'Renamed Elsewhere' WHERE id = ?1",
+            [grace.researcher_id],
+        )
         .unwrap();
     let cached: Value = app.get(week, Some(&admin)).await.json().await.unwrap();
     assert_eq!(cached["generated_at"], before_admin["generated_at"]);
 
     // A booking through the service changes all three at once.
-    let id = booked(&app, &reader, grace.researcher_id, at("2026-12-09T10:00:00Z")).await;
+    let id = booked(
+        &app,
+        &reader,
+        grace.researcher_id,
+        at("2026-12-09T10:00:00Z"),
+    )
+    .await;
     let user = dashboard(&app, &reader, "user").await;
     assert_eq!(ids(&before_user["awaiting_answer"]), Vec::<i64>::new());
     assert_eq!(ids(&user["awaiting_answer"]), [id]);
     let researcher = dashboard(&app, &grace.token, "researcher").await;
-    assert_eq!(ids(&before_researcher["pending_requests"]), Vec::<i64>::new());
+    assert_eq!(
+        ids(&before_researcher["pending_requests"]),
+        Vec::<i64>::new()
+    );
     assert_eq!(ids(&researcher["pending_requests"]), [id]);
     let after: Value = app.get(week, Some(&admin)).await.json().await.unwrap();
     assert_eq!(requested(&after), 1);

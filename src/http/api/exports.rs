@@ -25,6 +25,8 @@ pub struct ExportParams {
     pub from: Option<String>,
     /// Rows dated before this.
     pub to: Option<String>,
+    /// `analytics` only: `day`, `week` (default) or `month`.
+    pub bucket: Option<String>,
 }
 
 /// Download a dataset: `sessions`, `payments` (the ledger), `invoices` and
@@ -33,7 +35,7 @@ pub struct ExportParams {
 /// cells a spreadsheet would read as formulas start with `'`. Each export
 /// is audited (who, which dataset, which range).
 #[utoipa::path(get, path = "/api/v1/exports/{dataset}", tag = "users",
-    params(("dataset" = String, Path, description = "sessions, payments, invoices, reviews, researchers or users"), ExportParams),
+    params(("dataset" = String, Path, description = "sessions, payments, invoices, reviews, researchers, users or analytics"), ExportParams),
     security(("bearer" = [])),
     responses((status = 200, description = "The rows, streamed, as an attachment with a dated file name",
                 content((String = "text/csv"), (String = "application/x-ndjson"))),
@@ -47,7 +49,12 @@ pub async fn export(
     AppPath(dataset): AppPath<String>,
     AppQuery(p): AppQuery<ExportParams>,
 ) -> AppResult<Response> {
-    let query = [p.format.as_deref(), p.from.as_deref(), p.to.as_deref()];
+    let query = exports::Query {
+        format: p.format.as_deref(),
+        from: p.from.as_deref(),
+        to: p.to.as_deref(),
+        bucket: p.bucket.as_deref(),
+    };
     let started = exports::start(&state, &who, &dataset, query, "api", ip).await?;
     Ok(export_response(started))
 }

@@ -18,6 +18,7 @@ pub struct ExportQuery {
     pub format: Option<String>,
     pub from: Option<String>,
     pub to: Option<String>,
+    pub bucket: Option<String>,
 }
 
 pub async fn export_get(
@@ -28,7 +29,12 @@ pub async fn export_get(
     AppQuery(q): AppQuery<ExportQuery>,
 ) -> Result<Response, PageError> {
     let who = viewer.require(&format!("/exports/{dataset}"))?;
-    let query = [q.format.as_deref(), q.from.as_deref(), q.to.as_deref()];
+    let query = exports::Query {
+        format: q.format.as_deref(),
+        from: q.from.as_deref(),
+        to: q.to.as_deref(),
+        bucket: q.bucket.as_deref(),
+    };
     let started = exports::start(&state, &who, &dataset, query, "web", ip).await?;
     Ok(export_response(started))
 }

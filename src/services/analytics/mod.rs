@@ -8,6 +8,7 @@ pub mod buckets;
 pub mod cache;
 pub mod dashboards;
 mod engagement_figures;
+pub mod flat;
 mod money;
 mod series;
 

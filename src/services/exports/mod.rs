@@ -21,6 +21,7 @@ use crate::db::repos::audit;
 use crate::domain::{ResearcherId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::services::accounts::{event, Principal};
+use crate::services::analytics::Bucket;
 use crate::state::AppState;
 
 pub use encode::guard;
@@ -37,16 +38,20 @@ pub enum Dataset {
     Reviews,
     Researchers,
     Users,
+    /// The admins' analytics series, flattened: one row per series and
+    /// bucket.
+    Analytics,
 }
 
 impl Dataset {
-    pub const ALL: [Dataset; 6] = [
+    pub const ALL: [Dataset; 7] = [
         Dataset::Sessions,
         Dataset::Payments,
         Dataset::Invoices,
         Dataset::Reviews,
         Dataset::Researchers,
         Dataset::Users,
+        Dataset::Analytics,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -57,6 +62,7 @@ impl Dataset {
             Dataset::Reviews => "reviews",
             Dataset::Researchers => "researchers",
             Dataset::Users => "users",
+            Dataset::Analytics => "analytics",
         }
     }
 
@@ -72,7 +78,10 @@ impl Dataset {
 
     /// Datasets about other people as a whole: admins only.
     fn admin_only(self) -> bool {
-        matches!(self, Dataset::Researchers | Dataset::Users)
+        matches!(
+            self,
+            Dataset::Researchers | Dataset::Users | Dataset::Analytics
+        )
     }
 }
 
@@ -124,7 +133,19 @@ pub struct Export {
     /// Rows dated at or after `from` and before `to` (when given).
     pub from: Option<DateTime<Utc>>,
     pub to: Option<DateTime<Utc>>,
+    /// The analytics dataset's bucket (default `week`).
+    pub bucket: Bucket,
     pub(crate) scope: Scope,
+}
+
+/// An export's query string as given: `format`, `from`, `to` and (for
+/// `analytics`) `bucket`.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Query<'a> {
+    pub format: Option<&'a str>,
+    pub from: Option<&'a str>,
+    pub to: Option<&'a str>,
+    pub bucket: Option<&'a str>,
 }
 
 impl Export {
@@ -159,17 +180,18 @@ pub async fn prepare(
     state: &AppState,
     who: Option<&Principal>,
     dataset: &str,
-    format: Option<&str>,
-    from: Option<&str>,
-    to: Option<&str>,
+    q: &Query<'_>,
 ) -> AppResult<Export> {
     let mut errors = crate::error::FieldErrors::new();
     let dataset = errors.check("dataset", Dataset::parse(dataset));
-    let format = errors.check("format", Format::parse(format));
-    let from = errors.check("from", parse_time(from));
-    let to = errors.check("to", parse_time(to));
+    let format = errors.check("format", Format::parse(q.format));
+    let from = errors.check("from", parse_time(q.from));
+    let to = errors.check("to", parse_time(q.to));
+    let bucket = errors.check("bucket", parse_bucket(dataset, q.bucket));
     errors.into_result()?;
-    let (Some(dataset), Some(format), Some(from), Some(to)) = (dataset, format, from, to) else {
+    let (Some(dataset), Some(format), Some(from), Some(to), Some(bucket)) =
+        (dataset, format, from, to, bucket)
+    else {
         return Err(AppError::internal("checked export fields missing"));
     };
     if let (Some(f), Some(t)) = (from, to) {
@@ -202,8 +224,20 @@ pub async fn prepare(
         format,
         from,
         to,
+        bucket,
         scope,
     })
+}
+
+/// `bucket` belongs to the analytics dataset only.
+fn parse_bucket(dataset: Option<Dataset>, raw: Option<&str>) -> Result<Bucket, String> {
+    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+        None => Ok(Bucket::Week),
+        Some(_) if dataset.is_some_and(|d| d != Dataset::Analytics) => {
+            Err("only the analytics dataset has buckets".into())
+        }
+        raw => Bucket::parse(raw),
+    }
 }
 
 /// Records who exported what, before the first byte goes out.
@@ -219,6 +253,7 @@ pub async fn audit_export(
         "format": e.format.extension(),
         "from": e.from.map(crate::db::ts),
         "to": e.to.map(crate::db::ts),
+        "bucket": (e.dataset == Dataset::Analytics).then(|| e.bucket.as_str()),
         "scope": if e.scope.user.is_some() { "own" } else { "all" },
         "via": via,
     });
@@ -252,12 +287,11 @@ pub async fn start(
     state: &AppState,
     who: &Principal,
     dataset: &str,
-    query: [Option<&str>; 3],
+    query: Query<'_>,
     via: &str,
     ip: Option<IpAddr>,
 ) -> AppResult<Started> {
-    let [format, from, to] = query;
-    let export = prepare(state, Some(who), dataset, format, from, to).await?;
+    let export = prepare(state, Some(who), dataset, &query).await?;
     audit_export(state, Some(who.user_id), &export, via, ip).await?;
     Ok(Started {
         file_name: export.file_name(state.now()),
