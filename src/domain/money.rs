@@ -230,8 +230,38 @@ impl std::fmt::Display for Money {
             self.minor,
             self.currency.code(),
             self.currency.exponent(),
+            false,
         )
     }
+}
+
+impl Money {
+    /// With the thousands grouped, for tables and charts that compare sums:
+    /// "EUR 1,234.56", "JPY 1,234".
+    pub fn grouped(self) -> String {
+        let mut out = String::new();
+        let _ = write_amount(
+            &mut out,
+            self.minor,
+            self.currency.code(),
+            self.currency.exponent(),
+            true,
+        );
+        out
+    }
+}
+
+/// Digits in threes: 1234567 as "1,234,567".
+pub fn group_digits(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    out
 }
 
 fn write_amount(
@@ -239,17 +269,23 @@ fn write_amount(
     minor: i64,
     code: &str,
     exponent: u32,
+    grouped: bool,
 ) -> std::fmt::Result {
     let sign = if minor < 0 { "-" } else { "" };
     let m = minor.unsigned_abs();
-    if exponent == 0 {
-        return write!(f, "{sign}{code} {m}");
-    }
     let unit = 10u64.pow(exponent);
+    let whole = m / unit;
+    let whole = if grouped {
+        group_digits(whole)
+    } else {
+        whole.to_string()
+    };
+    if exponent == 0 {
+        return write!(f, "{sign}{code} {whole}");
+    }
     write!(
         f,
-        "{sign}{code} {}.{:0width$}",
-        m / unit,
+        "{sign}{code} {whole}.{:0width$}",
         m % unit,
         width = exponent as usize
     )
@@ -262,7 +298,7 @@ pub fn format(minor: i64, currency: &str) -> String {
         Ok(c) => Money::new(minor, c).to_string(),
         Err(_) => {
             let mut out = String::new();
-            let _ = write_amount(&mut out, minor, currency, 2);
+            let _ = write_amount(&mut out, minor, currency, 2, false);
             out
         }
     }

@@ -135,3 +135,19 @@ fn typed_amounts_become_minor_units_of_their_currency() {
     }
     assert!(parse_major("1.5", c("JPY")).is_err());
 }
+
+#[test]
+fn grouped_amounts_put_a_comma_every_three_digits() {
+    let c = |code| Currency::parse(code).unwrap();
+    assert_eq!(Money::new(123_456, c("EUR")).grouped(), "EUR 1,234.56");
+    assert_eq!(
+        Money::new(-123_456_789, c("EUR")).grouped(),
+        "-EUR 1,234,567.89"
+    );
+    assert_eq!(Money::new(1_234, c("JPY")).grouped(), "JPY 1,234");
+    assert_eq!(Money::new(5, c("EUR")).grouped(), "EUR 0.05");
+    assert_eq!(group_digits(0), "0");
+    assert_eq!(group_digits(999), "999");
+    assert_eq!(group_digits(1_000), "1,000");
+    assert_eq!(group_digits(12_345_678), "12,345,678");
+}
