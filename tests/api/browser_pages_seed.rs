@@ -293,7 +293,18 @@ pub fn visits(s: &Seeded) -> Vec<Visit> {
             "/no-such-page".into(),
             &["main a[href='/']"],
         ),
-        v(Reader, "/", "/".into(), &["form[role='search'] button"]),
+        v(
+            Reader,
+            "/",
+            "/".into(),
+            &["#dashboard-search button", "#upcoming tbody a"],
+        ),
+        v(
+            Reader,
+            "/dashboard",
+            "/dashboard".into(),
+            &["#spending summary", "#awaiting p.meta a"],
+        ),
         v(
             Reader,
             "/papers/{id}",
@@ -367,6 +378,24 @@ pub fn visits(s: &Seeded) -> Vec<Visit> {
             &["#upcoming tbody a"],
         ),
         v(Admin, "/admin", "/admin".into(), &["td.row-action button"]),
+        v(
+            Admin,
+            "/",
+            "/".into(),
+            &["#analytics-range button", "#export-analytics"],
+        ),
+        v(
+            Admin,
+            "/admin/analytics",
+            "/admin/analytics?bucket=day".into(),
+            &["#analytics-range button", "#analytics-sessions summary"],
+        ),
+        v(
+            Researcher,
+            "/",
+            "/".into(),
+            &["#researcher-home h2", "#rating summary"],
+        ),
         v(
             Admin,
             "/admin/mail",

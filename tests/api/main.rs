@@ -30,6 +30,7 @@ mod collection_merges;
 mod collection_pages;
 mod collection_providers;
 mod dashboards;
+mod dashboards_pages;
 mod disputes_access;
 mod disputes_chargebacks;
 mod disputes_fixtures;

@@ -45,7 +45,8 @@ pub(crate) async fn logged_in_browser(
         .send()
         .await
         .unwrap();
-    assert_eq!(r.status(), 200);
+    let status = r.status();
+    assert_eq!(status, 200, "{}", r.text().await.unwrap());
     (web, csrf)
 }
 

@@ -16,11 +16,11 @@ pub mod availability;
 mod availability_lines;
 pub mod billing;
 pub mod booking;
-// The dashboards (issue 14) use the charts; until they land only the tests do.
-#[allow(dead_code, unused_imports)]
 pub(crate) mod charts;
 pub mod collection;
 pub mod context;
+mod dashboard_charts;
+pub mod dashboards;
 pub mod disputes;
 pub mod errors;
 pub mod exports;
@@ -50,7 +50,8 @@ pub use errors::PageError;
 
 pub fn router(state: AppState) -> Router<AppState> {
     Router::new()
-        .route("/", get(papers::home))
+        .route("/", get(dashboards::home))
+        .route("/dashboard", get(dashboards::dashboard_get))
         .route("/login", get(auth::login_get).post(auth::login_post))
         .route(
             "/register",
@@ -141,6 +142,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/disputes/{id}/withdraw", post(disputes::withdraw_post))
         .route("/disputes/{id}/contest", post(disputes::contest_post))
         .route("/admin/sessions", get(admin_sessions::admin_sessions_get))
+        .route("/admin/analytics", get(dashboards::analytics_get))
         .route("/admin/disputes", get(admin_disputes::admin_disputes_get))
         .route(
             "/admin/disputes/{id}/resolve",

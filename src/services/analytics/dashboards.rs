@@ -434,7 +434,7 @@ struct ResearcherRaw {
     hours: Vec<f64>,
     ratings: Option<(i64, i64, [i64; 5])>,
     parts: repo::ProfileParts,
-    demand: (i64, Vec<(PaperId, String, i64)>),
+    demand: (i64, Vec<repo::PaperAsks>),
     currency: Option<String>,
 }
 

@@ -158,13 +158,16 @@ pub fn profile_parts(conn: &Connection, researcher: ResearcherId) -> AppResult<P
         .unwrap_or_default())
 }
 
+/// A paper readers asked through: id, title, readers.
+pub type PaperAsks = (PaperId, String, i64);
+
 /// Readers who asked to consult a researcher, and the papers they asked
 /// through (most asked first).
 pub fn demand(
     conn: &Connection,
     researcher: ResearcherId,
     papers: usize,
-) -> AppResult<(i64, Vec<(PaperId, String, i64)>)> {
+) -> AppResult<(i64, Vec<PaperAsks>)> {
     let waiting = conn
         .prepare_cached("SELECT count(*) FROM reader_interest WHERE researcher_id = ?1")?
         .query_row([researcher], |r| r.get(0))?;

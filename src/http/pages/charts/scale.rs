@@ -13,7 +13,6 @@ pub enum Unit {
     Money(Currency),
     /// Percentages (0–100), printed with one decimal: "12.5%".
     Percent,
-    Hours,
 }
 
 impl Unit {
@@ -23,7 +22,6 @@ impl Unit {
             Unit::Count => signed(v.round(), 0),
             Unit::Money(c) => Money::new(v.round() as i64, c).grouped(),
             Unit::Percent => format!("{}%", signed(v, 1)),
-            Unit::Hours => format!("{} h", signed(v, 1)),
         }
     }
 
@@ -41,7 +39,7 @@ impl Unit {
         match self {
             Unit::Count => 1.0,
             Unit::Money(c) => 10f64.powi(-(c.exponent() as i32)),
-            Unit::Percent | Unit::Hours => 0.1,
+            Unit::Percent => 0.1,
         }
     }
 
@@ -58,7 +56,6 @@ impl Unit {
         };
         match self {
             Unit::Percent => format!("{n}%"),
-            Unit::Hours => format!("{n} h"),
             Unit::Count | Unit::Money(_) => n,
         }
     }

@@ -190,7 +190,6 @@ fn values_print_by_unit() {
     assert_eq!(Unit::Count.format(1_234_567.0), "1,234,567");
     assert_eq!(Unit::Percent.format(12.345), "12.3%");
     assert_eq!(Unit::Percent.format(-0.01), "0.0%");
-    assert_eq!(Unit::Hours.format(2.25), "2.3 h");
     assert_eq!(Unit::Count.tick(25_000.0, 0), "25k");
     assert_eq!(Unit::Count.tick(1_500.0, 0), "1,500");
     assert_eq!(Unit::Percent.tick(0.5, 1), "0.5%");
@@ -371,7 +370,7 @@ fn a_sample_page_to_look_at() {
                     points: (0..12).map(|i| f64::from((i * (k + 2)) % 9 + k)).collect(),
                 })
                 .collect(),
-            unit: Unit::Hours,
+            unit: Unit::Count,
         }),
         line(&sessions(vec![0.0; 12])),
     ];
