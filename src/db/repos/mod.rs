@@ -1,6 +1,7 @@
 //! One module per aggregate; the only place SQL is written.
 
 pub mod account_removal;
+pub mod analytics_counters;
 pub mod audit;
 pub mod auth_sessions;
 pub mod billing;
