@@ -67,6 +67,9 @@ impl Application {
             .then(|| crate::services::collection::runner::spawn(state.clone()));
         let mail = (jobs && state.mailer.is_some() && !state.config.jobs.mail.trim().is_empty())
             .then(|| crate::services::mail::sender::spawn(state.clone()));
+        // Counts wait in memory between flushes; the last ones are written
+        // after the server stops taking requests.
+        let flusher = jobs.then(|| crate::services::engagement::spawn(state.clone()));
         if state.mailer.is_none() {
             tracing::info!(
                 "no SMTP server configured: mail is held in the outbox (Admin → Mailbox)"
@@ -88,6 +91,9 @@ impl Application {
         }
         if let Some(m) = mail {
             m.abort();
+        }
+        if let Err(e) = crate::services::engagement::stop(&state, flusher).await {
+            tracing::error!(error = %e, "the last engagement counts were not written");
         }
         tracing::info!("stopped");
         Ok(())

@@ -73,6 +73,8 @@ pub struct AppState {
     pub collection_runner: Arc<crate::services::collection::runner::RunnerState>,
     pub trusted_proxies: Arc<Vec<IpNet>>,
     pub hooks: Hooks,
+    /// Engagement counts gathered in memory until the next flush.
+    pub engagement: Arc<crate::services::engagement::Counters>,
 }
 
 impl AppState {
@@ -106,6 +108,9 @@ impl AppState {
             )),
             trusted_proxies: Arc::new(trusted),
             hooks: Hooks::default(),
+            engagement: Arc::new(crate::services::engagement::Counters::new(
+                config.institution.zone(),
+            )),
             passwords,
             db,
             keys: Arc::new(keys),

@@ -5,6 +5,7 @@ mod availability_rules;
 pub mod billing;
 pub mod dispute;
 pub mod email;
+pub mod engagement;
 pub mod ids;
 pub mod ip;
 pub mod labels;
@@ -19,6 +20,7 @@ pub mod text;
 pub mod zone;
 
 pub use email::Email;
+pub use engagement::{ActivePeriod, CounterKind};
 pub use ids::{
     AuditId, ClaimRequestId, ConsultingSessionId, DisputeId, DisputeMessageId, InvoiceId, JobId,
     LedgerEntryId, MailId, MergeReviewId, OutreachId, PaperId, ProviderCallId, QueryId,

@@ -8,7 +8,7 @@ use std::pin::Pin;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
 use crate::error::AppResult;
-use crate::services::{collection, disputes, housekeeping, mail, sessions};
+use crate::services::{collection, disputes, engagement, housekeeping, mail, sessions};
 use crate::state::AppState;
 
 /// Checks a cron schedule (empty means disabled) without scheduling it.
@@ -120,6 +120,14 @@ pub async fn start(state: &AppState) -> anyhow::Result<JobScheduler> {
             crate::services::reviews::jobs::run(&st, st.now())
                 .await
                 .map(|n| format!("{n} reminders"))
+        })
+    })
+    .await?;
+    add(&scheduler, state, "analytics", &jobs.analytics, |st| {
+        Box::pin(async move {
+            engagement::jobs::run(&st, st.now())
+                .await
+                .map(|n| format!("{n} counter rows deleted"))
         })
     })
     .await?;

@@ -8,6 +8,7 @@ pub mod collection;
 pub mod demo;
 pub mod demo_accounts;
 pub mod disputes;
+pub mod engagement;
 pub mod exports;
 pub mod health;
 pub mod housekeeping;

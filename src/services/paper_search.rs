@@ -8,6 +8,7 @@ use crate::db::repos::{papers, researchers, reviews};
 use crate::domain::rating::RatingView;
 use crate::error::{AppError, AppResult};
 use crate::pagination::{Page, PageParams};
+use crate::services::engagement;
 use crate::services::papers::PaperView;
 use crate::state::AppState;
 
@@ -22,6 +23,27 @@ pub struct PaperHit {
     /// The published reviews of the paper's authors, together; null until
     /// one of them has a review.
     pub authors_rating: Option<RatingView>,
+}
+
+/// A reader's search (the API and the search page): `search`, counted as
+/// one search for engagement when words were given. Its further pages are
+/// the same search and are not counted again; pickers call `search`.
+pub async fn reader_search(
+    state: &AppState,
+    q: Option<String>,
+    author: Option<String>,
+    bookable_only: bool,
+    page: &PageParams,
+) -> AppResult<Page<PaperHit>> {
+    let typed = [&q, &author]
+        .iter()
+        .any(|v| v.as_deref().is_some_and(|s| !s.trim().is_empty()));
+    let first_page = page.cursor.as_deref().is_none_or(|c| c.trim().is_empty());
+    let found = search(state, q, author, bookable_only, page).await?;
+    if typed && first_page {
+        engagement::record_search(state);
+    }
+    Ok(found)
 }
 
 /// Newest first. `bookable_only` keeps papers with a bookable author.

@@ -331,6 +331,14 @@ pub async fn get(state: &AppState, id: PaperId) -> AppResult<Arc<PaperView>> {
     })
 }
 
+/// A paper shown to a reader (the API and the paper page): `get`, counted
+/// as one view of the paper for engagement when it exists.
+pub async fn view(state: &AppState, id: PaperId) -> AppResult<Arc<PaperView>> {
+    let paper = get(state, id).await?;
+    crate::services::engagement::record_paper_view(state, id);
+    Ok(paper)
+}
+
 async fn require_paper(state: &AppState, id: PaperId) -> AppResult<()> {
     if state.db.read(move |c| papers::exists(c, id)).await? {
         Ok(())

@@ -288,10 +288,13 @@ async fn funnel_spend_and_engagement_with_empty_buckets() {
     let e = &a["engagement"];
     assert_eq!(e["series"]["searches"], json!([0, 5, 2]));
     assert_eq!(e["series"]["paper_views"], json!([0, 4, 0]));
-    assert_eq!(e["series"]["sign_ins"], json!([0, 4, 0]));
-    // Monthly buckets count the month's distinct active accounts.
-    assert_eq!(e["series"]["active_users"], json!([0, 0, 7]));
-    assert_eq!(e["active_users"], json!({"day": 2, "week": 4, "month": 7}));
+    // Four from the fixture in March; the admin and the reader signed in
+    // on 20 April (the clock) to run this test.
+    assert_eq!(e["series"]["sign_ins"], json!([0, 4, 2]));
+    // Monthly buckets count the month's distinct active accounts: the
+    // fixture's 7 and the two accounts of this test.
+    assert_eq!(e["series"]["active_users"], json!([0, 0, 9]));
+    assert_eq!(e["active_users"], json!({"day": 2, "week": 4, "month": 9}));
     assert_eq!(e["series"]["consult_marks"], json!([0, 1, 0]));
     assert_eq!(e["series"]["invitations"], json!([1, 1, 0]));
     assert_eq!(e["series"]["reviews"], json!([0, 0, 1]));

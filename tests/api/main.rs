@@ -41,6 +41,7 @@ mod disputes_pages;
 mod disputes_resolve;
 mod disputes_reviews;
 mod encryption_at_rest;
+mod engagement;
 mod exports;
 mod find_bookable;
 mod forms_keep_input;

@@ -2,6 +2,7 @@
 
 pub mod account_removal;
 pub mod analytics;
+pub mod analytics_counters;
 pub mod audit;
 pub mod auth_sessions;
 pub mod billing;

@@ -4,7 +4,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::crypto::Keyring;
 use crate::db::ts;
-use crate::domain::{Email, Role, UserId};
+use crate::domain::{ActivePeriod, Email, Role, UserId};
 use crate::error::{is_unique_violation, AppError, AppResult};
 
 pub const EMAIL_AAD: &str = "users.email";
@@ -245,7 +245,8 @@ pub fn active_admins(conn: &Connection) -> AppResult<i64> {
 
 /// Erases the account row's personal data: the name, the address (a
 /// placeholder under a blind index no address has), the password (no hash
-/// verifies), the zone; disabled, role `user`, marked deleted.
+/// verifies), the zone, the last periods it was active in; disabled, role
+/// `user`, marked deleted.
 pub fn anonymise(
     conn: &Connection,
     keys: &Keyring,
@@ -257,6 +258,7 @@ pub fn anonymise(
         "UPDATE users SET name = 'Deleted account', email_enc = ?2, email_bidx = ?3,
              password_hash = '!', role = 'user', timezone = NULL, email_verified_at = NULL,
              terms_version = NULL, terms_accepted_at = NULL,
+             active_day = NULL, active_week = NULL, active_month = NULL,
              disabled_at = COALESCE(disabled_at, ?4), deleted_at = ?4, updated_at = ?4
           WHERE id = ?1",
         params![
@@ -355,4 +357,29 @@ pub fn set_timezone(
         params![id, tz, ts(now)],
     )?;
     Ok(())
+}
+
+/// Records that the account was active in the `period` named by `day`
+/// (`YYYY-MM-DD`: the day, its week's Monday or its month's 1st). True
+/// when that is news, i.e. the stored period is older or unset, so each
+/// account is counted once per period even across restarts. Only the
+/// latest period is kept.
+pub fn mark_active(
+    conn: &Connection,
+    id: UserId,
+    period: ActivePeriod,
+    day: &str,
+) -> AppResult<bool> {
+    let sql = match period {
+        ActivePeriod::Day => {
+            "UPDATE users SET active_day = ?2 WHERE id = ?1 AND (active_day IS NULL OR active_day < ?2)"
+        }
+        ActivePeriod::Week => {
+            "UPDATE users SET active_week = ?2 WHERE id = ?1 AND (active_week IS NULL OR active_week < ?2)"
+        }
+        ActivePeriod::Month => {
+            "UPDATE users SET active_month = ?2 WHERE id = ?1 AND (active_month IS NULL OR active_month < ?2)"
+        }
+    };
+    Ok(conn.prepare_cached(sql)?.execute(params![id, day])? == 1)
 }

@@ -118,7 +118,7 @@ pub async fn search(
     };
     let bookable = p.bookable.unwrap_or(false);
     Ok(Json(
-        paper_search::search(&state, p.q, p.author, bookable, &page).await?,
+        paper_search::reader_search(&state, p.q, p.author, bookable, &page).await?,
     ))
 }
 
@@ -129,7 +129,7 @@ pub async fn get(
     State(state): State<AppState>,
     AppPath(id): AppPath<PaperId>,
 ) -> AppResult<Json<PaperView>> {
-    Ok(Json((*papers::get(&state, id).await?).clone()))
+    Ok(Json((*papers::view(&state, id).await?).clone()))
 }
 
 /// Import a paper by DOI from OpenAlex (200 with the existing paper if the DOI is known).

@@ -115,7 +115,8 @@ async fn results(state: &AppState, q: SearchQuery) -> ResultsPartial {
     let bookable = matches!(q.bookable.as_deref(), Some("true" | "on" | "1"));
     let non_empty = |s: &String| (!s.trim().is_empty()).then(|| s.clone());
     let found =
-        paper_search::search(state, non_empty(&qs), non_empty(&author), bookable, &page).await;
+        paper_search::reader_search(state, non_empty(&qs), non_empty(&author), bookable, &page)
+            .await;
     match found {
         Ok(p) => {
             let next_url = p.next_cursor.map(|c| {
@@ -185,20 +186,22 @@ pub async fn paper_get(
     viewer: Viewer,
     AppPath(id): AppPath<PaperId>,
 ) -> Result<Response, PageError> {
+    let paper = papers::view(&state, id).await?;
     Ok(render(
-        &paper_page(&state, &viewer, id, None, FormErrors::default()).await?,
+        &paper_page(&state, &viewer, paper, None, FormErrors::default()).await?,
     ))
 }
 
-/// The paper page; `typed` is the reading form as submitted.
+/// The page of `paper` (from `papers::view` when it is shown afresh, else
+/// `papers::get`); `typed` is the reading form as submitted.
 async fn paper_page(
     state: &AppState,
     viewer: &Viewer,
-    id: PaperId,
+    paper: std::sync::Arc<PaperView>,
     typed: Option<&ProgressForm>,
     errors: FormErrors,
 ) -> Result<PaperPage, PageError> {
-    let paper = (*papers::get(state, id).await?).clone();
+    let paper = (*paper).clone();
     let progress = match &viewer.session {
         Some(_) => Some(papers::get_progress(state, &viewer.require("/")?, paper.id).await?),
         None => None,
@@ -272,6 +275,7 @@ pub(super) async fn invite_failed(
     e: AppError,
 ) -> Result<Response, PageError> {
     let errors = FormErrors::from_error("invite", e, &[("email", "The e-mail address")])?;
+    let paper = papers::get(state, paper).await?;
     let mut page = paper_page(state, viewer, paper, None, FormErrors::default()).await?;
     page.collection.invite = Some((researcher, email));
     page.collection.errors = errors;
@@ -390,7 +394,8 @@ pub async fn progress_post(
         )),
         Err(e) => {
             let errors = FormErrors::from_error("progress", e, &[("percent", "Progress")])?;
-            let page = paper_page(&state, &viewer, id, Some(&f), errors).await?;
+            let paper = papers::get(&state, id).await?;
+            let page = paper_page(&state, &viewer, paper, Some(&f), errors).await?;
             Ok(page.errors.respond(&page))
         }
     }

@@ -12,10 +12,11 @@ use crate::db::repos::auth_sessions::{self, ActiveSession, Kind};
 use crate::db::repos::{audit, users};
 use crate::domain::{Email, Role, SessionId, UserId};
 use crate::error::{AppError, AppResult};
-use crate::services::tokens;
+use crate::services::{engagement, tokens};
 use crate::state::AppState;
 
-/// Checks the credentials (rate limited per IP and account) and opens a session.
+/// Checks the credentials (rate limited per IP and account) and opens a
+/// session; a success counts as a sign-in for engagement.
 async fn authenticate(
     state: &AppState,
     email: &str,
@@ -98,6 +99,8 @@ async fn authenticate(
             Ok(sid)
         })
         .await?;
+    engagement::record_sign_in(state);
+    engagement::record_active(state, user_id);
     Ok((user, sid, token))
 }
 
@@ -351,7 +354,8 @@ pub async fn change_password(
 }
 
 /// Resolves a bearer access token to its principal; the session must still
-/// be active (logged-out and revoked sessions stop working at once).
+/// be active (logged-out and revoked sessions stop working at once). The
+/// account counts as active today (engagement).
 pub async fn authenticate_bearer(state: &AppState, token: &str) -> AppResult<Principal> {
     let now = state.now();
     let claims = tokens::verify_access(&state.keys, token, now)?;
@@ -367,14 +371,18 @@ pub async fn authenticate_bearer(state: &AppState, token: &str) -> AppResult<Pri
         .await
         .map_err(|e| AppError::internal(e.to_string()))?;
     match session {
-        Some(s) if s.user_id.0 == claims.sub => Ok(principal_of(s)),
+        Some(s) if s.user_id.0 == claims.sub => {
+            engagement::record_active(state, s.user_id);
+            Ok(principal_of(s))
+        }
         _ => Err(AppError::unauthorized(
             "The session has ended; log in again.",
         )),
     }
 }
 
-/// Resolves a web session cookie to its principal.
+/// Resolves a web session cookie to its principal, which counts as active
+/// today (engagement).
 pub async fn authenticate_cookie(
     state: &AppState,
     cookie_token: &str,
@@ -385,5 +393,8 @@ pub async fn authenticate_cookie(
         .db
         .read(move |c| auth_sessions::find_active_by_token(c, &hash, Kind::Web, now))
         .await?;
+    if let Some(s) = &found {
+        engagement::record_active(state, s.user_id);
+    }
     Ok(found.map(principal_of))
 }

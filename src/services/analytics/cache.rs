@@ -108,6 +108,9 @@ pub async fn admin_analytics(
     to: NaiveDate,
     bucket: Bucket,
 ) -> AppResult<Arc<AdminAnalytics>> {
+    // Counts still in memory first, so the figures are current (a no-op
+    // when nothing is pending).
+    crate::services::engagement::flush(state).await?;
     let key = Key::Admin { from, to, bucket };
     if let Some(Figures::Admin(a)) = fresh(state, &key, false) {
         return Ok(a);

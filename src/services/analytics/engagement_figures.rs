@@ -9,7 +9,8 @@ use utoipa::ToSchema;
 
 use super::buckets::{Bucket, Buckets};
 use super::series;
-use crate::db::repos::analytics as repo;
+use crate::db::repos::analytics_counters as repo;
+use crate::domain::CounterKind;
 use crate::error::AppResult;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -80,9 +81,9 @@ pub(crate) fn read_counters(c: &Connection, b: &Buckets) -> AppResult<Counters> 
     Ok(Counters {
         daily: repo::counters(c, &from, &to)?,
         last: [
-            repo::counter(c, &last_day.to_string(), "active_day")?,
-            repo::counter(c, &week, "active_week")?,
-            repo::counter(c, &month, "active_month")?,
+            repo::counter(c, &last_day.to_string(), CounterKind::ActiveDay)?,
+            repo::counter(c, &week, CounterKind::ActiveWeek)?,
+            repo::counter(c, &month, CounterKind::ActiveMonth)?,
         ],
         top: repo::top_papers(c, &from, &to, 10)?,
     })
@@ -96,24 +97,24 @@ pub(crate) fn figures(
     reviews: &[String],
 ) -> Engagement {
     let active_kind = match b.bucket {
-        Bucket::Day => "active_day",
-        Bucket::Week => "active_week",
-        Bucket::Month => "active_month",
+        Bucket::Day => CounterKind::ActiveDay,
+        Bucket::Week => CounterKind::ActiveWeek,
+        Bucket::Month => CounterKind::ActiveMonth,
     };
-    let of = |kind: &str| {
+    let of = |kind: CounterKind| {
         let days: Vec<(String, i64)> = counters
             .daily
             .iter()
-            .filter(|(_, k, _)| k == kind)
+            .filter(|(_, k, _)| k == kind.as_str())
             .map(|(d, _, n)| (d.clone(), *n))
             .collect();
         series::from_days(b, &days)
     };
     let s = EngagementSeries {
         active_users: of(active_kind),
-        searches: of("search"),
-        paper_views: of("paper_view"),
-        sign_ins: of("sign_in"),
+        searches: of(CounterKind::Search),
+        paper_views: of(CounterKind::PaperView),
+        sign_ins: of(CounterKind::SignIn),
         consult_marks: series::count(b, marks),
         invitations: series::count(b, invitations),
         reviews: series::count(b, reviews),
