@@ -186,4 +186,3 @@ pub enum Created {
     Invitations,
     Reviews,
 }
-
