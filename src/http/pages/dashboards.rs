@@ -270,11 +270,20 @@ async fn analytics_page(
         ),
         None => (String::new(), String::new()),
     };
+    // The form shows the range shown, also when it was the default.
+    let query = match &a {
+        Some(a) => AnalyticsQuery {
+            from: Some(a.range.from.clone()),
+            to: Some(a.range.to.clone()),
+            bucket: Some(a.range.bucket.as_str().to_string()),
+        },
+        None => q,
+    };
     let page = AnalyticsPage {
         layout,
         charts: a.as_deref().map(charts::admin),
         a,
-        query: q,
+        query,
         errors,
         range_query,
         range_words,
