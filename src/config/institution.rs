@@ -44,7 +44,10 @@ impl InstitutionConfig {
     /// `timezone` as a zone; `validate` refuses a name that is none, so
     /// this falls back to UTC only for a config that was never checked.
     pub fn zone(&self) -> crate::domain::zone::Tz {
-        self.timezone.trim().parse().unwrap_or(crate::domain::zone::DEFAULT)
+        self.timezone
+            .trim()
+            .parse()
+            .unwrap_or(crate::domain::zone::DEFAULT)
     }
 
     pub fn brand(&self) -> Brand {
