@@ -6,6 +6,7 @@ pub mod claims;
 pub mod collection;
 pub mod demo;
 pub mod demo_accounts;
+pub mod demo_scale;
 pub mod disputes;
 pub mod exports;
 pub mod health;
