@@ -28,6 +28,7 @@ mod collection_fakes;
 mod collection_merges;
 mod collection_pages;
 mod collection_providers;
+mod demo_scale;
 mod disputes_access;
 mod disputes_chargebacks;
 mod disputes_fixtures;
