@@ -2,8 +2,9 @@
 //! (`[analytics] retention_days`), in the institution's zone: accounts
 //! active each day, week (Monday) and month (1st) in the usual shares of
 //! the readers who had joined by then, sign-ins and searches in proportion,
-//! and paper views spread over the papers, popular ones more. No counter
-//! is below the accounts whose `active_*` columns name its period.
+//! and paper views (two or three per active account) spread over the
+//! papers, popular ones much more. No counter is below the accounts whose
+//! `active_*` columns name its period.
 
 use std::collections::{BTreeMap, HashMap};
 
@@ -122,8 +123,9 @@ pub fn plan<R: Rng>(
         }
         let mut views: BTreeMap<usize, i64> = BTreeMap::new();
         let end = cal.end_of(day);
-        for _ in 0..active {
-            let p = ((people.papers.len() as f64) * rng.gen::<f64>().powi(2)) as usize;
+        // Each active account opens two or three papers, the popular ones most.
+        for _ in 0..active * 5 / 2 {
+            let p = ((people.papers.len() as f64) * rng.gen::<f64>().powi(3)) as usize;
             let p = p.min(people.papers.len() - 1);
             if people.papers[p].added < end {
                 *views.entry(p).or_default() += 1;

@@ -174,7 +174,7 @@ const TITLE_OPENINGS: &[&str] = &[
 
 const TITLE_ENDINGS: &[&str] = &[
     "in Practice",
-    "at Scale",
+    "in the Wild",
     "with Few Labels",
     "under Distribution Shift",
     "for Small Laboratories",
