@@ -2,7 +2,8 @@
 //! loopback to one admin client.
 //!
 //! Generates 2,000 researchers, 20,000 readers and 200,000 sessions over
-//! two years straight through the repos (topics encrypted as usual), then
+//! two years with `colloquy demo --scale`'s generator (`services::demo_scale`:
+//! topics encrypted as usual, with payments, reviews and analytics), then
 //! downloads `GET /api/v1/exports/sessions?format=csv` and reads the body
 //! chunk by chunk, counting rows. The server runs in this process, so the
 //! process's resident memory (VmRSS, sampled after every chunk) is the
@@ -18,13 +19,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::time::Instant;
 
-use chrono::Duration as Span;
 use colloquy::clock::SystemClock;
 use colloquy::config::Config;
-use colloquy::db::repos::consulting_sessions::{self, NewSession};
-use colloquy::db::repos::researchers;
-use colloquy::domain::{Role, UserId};
+use colloquy::domain::Role;
 use colloquy::services::accounts;
+use colloquy::services::demo_scale::{self, ScaleSpec};
 use colloquy::startup::Application;
 use serde_json::Value;
 
@@ -35,8 +34,6 @@ mod common;
 use common::*;
 
 const PASSWORD: &str = "benchmark passphrase 2026";
-const RESEARCHERS: usize = 2_000;
-const READERS: usize = 20_000;
 
 /// This process's resident memory in kB (Linux).
 fn rss_kb() -> u64 {
@@ -73,54 +70,18 @@ async fn run(sessions: usize) -> Result<bool, Box<dyn Error>> {
         Role::Admin,
     )
     .await?;
-    let st = state.clone();
-    state
-        .db
-        .write(move |tx| {
-            let now = st.now();
-            for i in 0..READERS {
-                tx.execute(
-                    "INSERT INTO users (email_enc, email_bidx, name, role, password_hash, created_at, updated_at)
-                     VALUES (?1, ?2, ?3, 'user', 'x', ?4, ?4)",
-                    rusqlite::params![
-                        st.keys.encrypt("users.email", &format!("reader{i}@uni.example")),
-                        format!("bench-{i}"),
-                        format!("Reader {i}"),
-                        colloquy::db::ts(now)
-                    ],
-                )?;
-            }
-            let first_reader: i64 = tx.query_row("SELECT min(id) FROM users WHERE role = 'user'", [], |r| r.get(0))?;
-            let mut ids = Vec::with_capacity(RESEARCHERS);
-            for r in 0..RESEARCHERS {
-                ids.push(researchers::insert(tx, &format!("Researcher {r}"), Some("Bench University"), None, now)?);
-            }
-            let start0 = now - Span::days(730);
-            for i in 0..sessions {
-                let start = start0 + Span::minutes((i as i64) * 5);
-                consulting_sessions::insert(
-                    tx,
-                    &st.keys,
-                    &NewSession {
-                        researcher: ids[i % RESEARCHERS],
-                        reader: UserId(first_reader + (i % READERS) as i64),
-                        paper: None,
-                        query: None,
-                        topic: "Questions about the proof in section 3, and a \"quoted\", comma'd topic",
-                        start,
-                        duration_minutes: 60,
-                        price_minor: 4000,
-                        currency: "EUR",
-                        expires_at: start,
-                    },
-                    now,
-                )?;
-            }
-            Ok(())
-        })
-        .await?;
+    let spec = ScaleSpec {
+        sessions,
+        ..ScaleSpec::default()
+    };
+    let made = demo_scale::generate(&state, &spec, |line| eprintln!("  {line}")).await?;
     println!(
-        "set-up: {RESEARCHERS} researchers, {READERS} readers, {sessions} sessions in {:.1} s",
+        "set-up: {} researchers, {} readers, {} sessions with {} ledger rows and {} reviews (colloquy demo --scale) in {:.1} s",
+        made.researchers,
+        made.readers,
+        made.sessions,
+        made.ledger_rows,
+        made.reviews,
         setup.elapsed().as_secs_f64()
     );
 

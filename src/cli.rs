@@ -1,8 +1,9 @@
 //! The command line: `colloquy serve | migrate | config check | user create |
-//! keys rotate | keys drop-old | keys generate | demo [--accounts] | export DATASET |
+//! keys rotate | keys drop-old | keys generate | demo [--accounts | --scale] | export DATASET |
 //! backup FILE | audit verify`.
 
 mod export;
+mod scale;
 
 use std::io::Read;
 use std::path::PathBuf;
@@ -58,13 +59,16 @@ pub enum Command {
         #[command(subcommand)]
         command: KeysCommand,
     },
-    /// Load about twenty real papers with their authors (safe to repeat).
+    /// Load about twenty real papers with their authors (safe to repeat),
+    /// or with --scale generate a large data set for benchmarks.
     Demo {
         /// Also make a bookable researcher (linked to an author of the first
         /// demo paper, with weekday times) and a reader, and print their
         /// e-mails and new random passwords (run again: new passwords).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "scale")]
         accounts: bool,
+        #[command(flatten)]
+        scale: scale::ScaleArgs,
     },
     /// Export a dataset (all rows, as an admin sees them) as CSV or NDJSON.
     Export {
@@ -266,7 +270,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("keys come from the environment: set COLLOQUY_KEYRING to this new keyring now:\n{json}");
             }
         }
-        Command::Demo { accounts } => {
+        Command::Demo { scale, .. } if scale.scale => {
+            scale::run(&state(config)?, &scale)?;
+        }
+        Command::Demo { accounts, .. } => {
             let st = state(config)?;
             let rt = runtime()?;
             let report = rt

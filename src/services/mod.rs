@@ -7,6 +7,7 @@ pub mod claims;
 pub mod collection;
 pub mod demo;
 pub mod demo_accounts;
+pub mod demo_scale;
 pub mod disputes;
 pub mod engagement;
 pub mod exports;

@@ -248,3 +248,56 @@ fn export_writes_a_dataset_to_a_file_or_standard_output() {
     let (ok, out) = run(colloquy(dir.path()).args(["export", "everything"]));
     assert!(!ok && out.contains("dataset: must be one of"), "{out}");
 }
+
+#[test]
+fn demo_scale_generates_a_data_set_and_refuses_to_add_to_sessions_without_force() {
+    let dir = tempfile::tempdir().unwrap();
+    let scale = [
+        "demo",
+        "--scale",
+        "--researchers",
+        "10",
+        "--readers",
+        "50",
+        "--sessions",
+        "100",
+        "--seed",
+        "9",
+    ];
+    let out = colloquy(dir.path()).args(scale).output().unwrap();
+    let (stdout, stderr) = (
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr),
+    );
+    assert!(out.status.success(), "{stdout}{stderr}");
+    // One summary line on stdout, progress on stderr.
+    assert_eq!(stdout.lines().count(), 1, "{stdout}");
+    assert!(
+        stdout.starts_with("generated 10 researchers (7 bookable), 50 readers")
+            && stdout.contains(" 100 sessions "),
+        "{stdout}"
+    );
+    assert!(stderr.contains("sessions: 100/100"), "{stderr}");
+    let sessions = || {
+        let db = rusqlite::Connection::open(dir.path().join("data/colloquy.db")).unwrap();
+        db.query_row("SELECT count(*) FROM consulting_sessions", [], |r| {
+            r.get::<_, i64>(0)
+        })
+        .unwrap()
+    };
+    assert_eq!(sessions(), 100);
+    // A database with sessions is refused, and nothing changes.
+    let (ok, out) = run(colloquy(dir.path()).args(scale));
+    assert!(
+        !ok && out.contains("already has 100 sessions") && out.contains("--force"),
+        "{out}"
+    );
+    assert_eq!(sessions(), 100);
+    // With --force it adds a second set beside the first.
+    let (ok, out) = run(colloquy(dir.path()).args(scale).arg("--force"));
+    assert!(ok, "{out}");
+    assert_eq!(sessions(), 200);
+    // The sizes only go with --scale.
+    let (ok, out) = run(colloquy(dir.path()).args(["demo", "--sessions", "5"]));
+    assert!(!ok && out.contains("--scale"), "{out}");
+}

@@ -31,6 +31,7 @@ mod collection_pages;
 mod collection_providers;
 mod dashboards;
 mod dashboards_pages;
+mod demo_scale;
 mod disputes_access;
 mod disputes_chargebacks;
 mod disputes_fixtures;

@@ -12,6 +12,7 @@ pub mod collection_jobs;
 pub mod consulting_sessions;
 pub mod disputes;
 pub mod email_verifications;
+pub mod generated;
 pub mod ledger;
 pub mod mail_outbox;
 pub mod outreach;

@@ -163,7 +163,7 @@ pub async fn batch(
                         before_id: before(cursor).map(ConsultingSessionId),
                         limit,
                     };
-                    let rows = sessions::list(c, &keys, &f)?;
+                    let rows = sessions::list_for_export(c, &keys, &f)?;
                     let next = next_before(rows.last().map(|r| r.id.0), rows.len() == limit);
                     let cells = rows
                         .into_iter()
@@ -171,8 +171,8 @@ pub async fn batch(
                             vec![
                                 Cell::Int(s.id.0),
                                 Cell::text(s.status.as_str()),
-                                Cell::Time(crate::db::ts(s.start)),
-                                Cell::Time(crate::db::ts(s.end)),
+                                Cell::Time(s.start_at),
+                                Cell::Time(s.end_at),
                                 Cell::Int(s.duration_minutes),
                                 Cell::Int(s.researcher_id.0),
                                 Cell::text(s.researcher_name),
@@ -183,7 +183,7 @@ pub async fn batch(
                                 Cell::text(s.topic),
                                 Cell::Int(s.price_minor),
                                 Cell::text(s.currency),
-                                Cell::Time(crate::db::ts(s.created_at)),
+                                Cell::Time(s.created_at),
                             ]
                         })
                         .collect();

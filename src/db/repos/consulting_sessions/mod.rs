@@ -26,11 +26,13 @@ pub const LIVE: &str = "('requested', 'accepted')";
 
 mod due;
 mod events;
+mod export;
 mod idempotency;
 mod upcoming;
 
 pub use due::*;
 pub use events::*;
+pub use export::*;
 pub use idempotency::*;
 pub use upcoming::*;
 
@@ -241,8 +243,19 @@ pub struct ListFilter {
 /// Sessions where the user is the reader or the researcher (every one
 /// with `all`), newest id first.
 pub fn list(conn: &Connection, keys: &Keyring, f: &ListFilter) -> AppResult<Vec<SessionRow>> {
+    filtered(conn, SELECT, f, |r| from_row(keys, r))
+}
+
+/// The rows `f` picks, read by `select` (which names `s`, `r`, `u` and
+/// `p` as `SELECT` does) and turned into `T` by `row`.
+fn filtered<T>(
+    conn: &Connection,
+    select: &str,
+    f: &ListFilter,
+    mut row: impl FnMut(&Row<'_>) -> AppResult<T>,
+) -> AppResult<Vec<T>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "{SELECT} WHERE (?1 OR s.reader_id = ?2 OR (s.researcher_id IS ?3 AND {PAID}))
+        "{select} WHERE (?1 OR s.reader_id = ?2 OR (s.researcher_id IS ?3 AND {PAID}))
            AND (?4 IS NULL OR s.status = ?4)
            AND (?5 IS NULL OR s.end_at > ?5)
            AND (?6 IS NULL OR s.start_at < ?6)
@@ -266,7 +279,7 @@ pub fn list(conn: &Connection, keys: &Keyring, f: &ListFilter) -> AppResult<Vec<
     ])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
-        out.push(from_row(keys, r)?);
+        out.push(row(r)?);
     }
     Ok(out)
 }

@@ -1,0 +1,292 @@
+//! Writes the planned people: readers' accounts, researcher profiles with
+//! their collected fields and provenance, invitations and their history,
+//! the accounts of those who registered (profile claimed, listing
+//! consent, booking settings and weekly availability, as registration and
+//! the settings page leave them), and the papers that link them.
+
+use std::sync::Arc;
+
+use chrono::Duration;
+use serde_json::json;
+
+use super::calendar::{self, TEMPLATES, WEEKDAYS};
+use super::people::{People, Researcher, PLACES};
+use super::{ScaleReport, Time};
+use crate::crypto::Keyring;
+use crate::db::repos::outreach::{self, NewOutreach};
+use crate::db::repos::{booking_settings, generated, papers, researchers};
+use crate::domain::availability::{BookingSettings, Rule};
+use crate::domain::paper::{NewAuthor, NewPaper};
+use crate::domain::researcher::{Field, FieldValue, Provenance};
+use crate::domain::zone::Tz;
+use crate::domain::{
+    CollectionStatus, Email, OutreachStatus, PaperId, ResearcherId, ResearcherStatus, Role, UserId,
+};
+use crate::error::{AppError, AppResult};
+use crate::services::terms::TERMS_VERSION;
+use crate::state::AppState;
+
+/// The database ids of the planned people, by plan index.
+pub struct Ids {
+    pub readers: Vec<UserId>,
+    pub researchers: Vec<ResearcherId>,
+    pub papers: Vec<PaperId>,
+}
+
+pub struct Written {
+    pub ids: Arc<Ids>,
+    pub totals: ScaleReport,
+}
+
+fn email(kind: &str, i: usize, tag: i64) -> AppResult<Email> {
+    Email::parse(&format!("{kind}-{i}@scale{tag}.example.org")).map_err(AppError::internal)
+}
+
+/// The day, week (Monday) and month (1st) of `at` in the institution's
+/// zone, as `analytics_counters.day` spells them.
+pub fn periods(at: Time, zone: Tz) -> [String; 3] {
+    day_periods(at.with_timezone(&zone).date_naive())
+}
+
+/// `day`, the Monday of its week and the 1st of its month, as keys.
+pub fn day_periods(day: chrono::NaiveDate) -> [String; 3] {
+    use chrono::Datelike;
+    let monday = day - Duration::days(i64::from(day.weekday().num_days_from_monday()));
+    let first = day.with_day(1).unwrap_or(day);
+    [day, monday, first].map(|d| d.format("%Y-%m-%d").to_string())
+}
+
+pub async fn write(
+    state: &AppState,
+    people: &Arc<People>,
+    tag: i64,
+    progress: &impl Fn(&str),
+) -> AppResult<Written> {
+    progress(&format!("readers: {}", people.readers.len()));
+    let (keys, plan) = (state.keys.clone(), people.clone());
+    let zone = state.config.institution.zone();
+    let readers = state
+        .db
+        .write(move |tx| {
+            let mut ids = Vec::with_capacity(plan.readers.len());
+            for (i, r) in plan.readers.iter().enumerate() {
+                let address = email("reader", i, tag)?;
+                let active = periods(r.last_active, zone);
+                ids.push(generated::insert_account(
+                    tx,
+                    &keys,
+                    &generated::Account {
+                        email: &address,
+                        name: &r.name,
+                        role: Role::User,
+                        terms_version: TERMS_VERSION,
+                        timezone: PLACES[r.place].zone,
+                        created_at: r.joined,
+                        verified_at: r.verified.then(|| r.joined + Duration::minutes(3)),
+                        active: Some([&active[0], &active[1], &active[2]]),
+                    },
+                )?);
+            }
+            Ok(ids)
+        })
+        .await?;
+    progress(&format!(
+        "researchers: {}, papers: {}",
+        people.researchers.len(),
+        people.papers.len()
+    ));
+    let (keys, plan) = (state.keys.clone(), people.clone());
+    let (researchers, papers, outreach) = state
+        .db
+        .write(move |tx| {
+            let mut ids = Vec::with_capacity(plan.researchers.len());
+            let mut outreach = 0;
+            for (i, r) in plan.researchers.iter().enumerate() {
+                let (id, sent) = researcher(tx, &keys, r, i, tag)?;
+                ids.push(id);
+                outreach += usize::from(sent);
+            }
+            let papers = papers_in(tx, &plan, &ids, tag)?;
+            Ok((ids, papers, outreach))
+        })
+        .await?;
+    let totals = ScaleReport {
+        readers: readers.len(),
+        researchers: researchers.len(),
+        researcher_accounts: people
+            .researchers
+            .iter()
+            .filter(|r| r.registered.is_some())
+            .count(),
+        papers: papers.len(),
+        outreach,
+        ..ScaleReport::default()
+    };
+    Ok(Written {
+        ids: Arc::new(Ids {
+            readers,
+            researchers,
+            papers,
+        }),
+        totals,
+    })
+}
+
+/// One profile and everything its story left; whether it was invited.
+fn researcher(
+    tx: &rusqlite::Transaction<'_>,
+    keys: &Keyring,
+    r: &Researcher,
+    i: usize,
+    tag: i64,
+) -> AppResult<(ResearcherId, bool)> {
+    let at = r.collected;
+    let id = researchers::insert(tx, &r.name, Some(r.affiliation), None, at)?;
+    let field = super::words::FIELDS[r.field];
+    let openalex = Provenance {
+        provider: "openalex".into(),
+        source_url: None,
+    };
+    let values = [
+        (Field::WorksCount, FieldValue::Int(r.works)),
+        (
+            Field::CitedByCount,
+            FieldValue::Int(r.works * (r.h_index + 3)),
+        ),
+        (Field::HIndex, FieldValue::Int(r.h_index)),
+        (Field::Topics, FieldValue::Json(json!([field]))),
+    ];
+    researchers::apply(tx, keys, id, &values, &openalex, at)?;
+    researchers::mark_collected(tx, id, at)?;
+    let address = email("researcher", i, tag)?;
+    if r.email_found {
+        let found = FieldValue::Email {
+            address: address.as_str().to_string(),
+            quality: Some("A".into()),
+        };
+        let rocketreach = Provenance {
+            provider: "rocketreach".into(),
+            source_url: None,
+        };
+        let at = at + Duration::minutes(2);
+        researchers::apply(tx, keys, id, &[(Field::Email, found)], &rocketreach, at)?;
+    }
+    let Some((invited, opened)) = r.invited else {
+        return Ok((id, false));
+    };
+    let invitation = NewOutreach {
+        researcher: id,
+        paper: None,
+        requested_by: None,
+        kind: "invitation",
+        message: None,
+    };
+    let oid = outreach::insert(tx, keys, &invitation, invited)?;
+    let sent = invited + Duration::minutes(1);
+    outreach::add_event(tx, oid, OutreachStatus::Sent, sent)?;
+    researchers::set_status(tx, id, ResearcherStatus::Invited, sent)?;
+    let opened_at = match r.registered {
+        Some(reg) => sent + (reg - sent) / 2,
+        None => sent + Duration::hours(3),
+    };
+    if opened {
+        outreach::add_event(tx, oid, OutreachStatus::Opened, opened_at)?;
+    }
+    if let Some(reg) = r.registered {
+        register(tx, keys, r, id, &address, reg)?;
+        outreach::add_event(tx, oid, OutreachStatus::Registered, reg)?;
+    }
+    Ok((id, true))
+}
+
+/// What registering through the invitation and saving the settings and
+/// the weekly times leaves behind.
+fn register(
+    tx: &rusqlite::Transaction<'_>,
+    keys: &Keyring,
+    r: &Researcher,
+    id: ResearcherId,
+    address: &Email,
+    at: Time,
+) -> AppResult<()> {
+    let place = &PLACES[r.place];
+    let user = generated::insert_account(
+        tx,
+        keys,
+        &generated::Account {
+            email: address,
+            name: &r.name,
+            role: Role::Researcher,
+            terms_version: TERMS_VERSION,
+            timezone: place.zone,
+            created_at: at,
+            verified_at: Some(at),
+            active: None,
+        },
+    )?;
+    researchers::claim(tx, id, user, at)?;
+    let consented = at + Duration::minutes(2);
+    researchers::set_listing_consent(tx, id, TERMS_VERSION, Some(place.zone), consented)?;
+    let saved = at + Duration::minutes(5);
+    let settings = BookingSettings {
+        timezone: place.zone.to_string(),
+        durations: calendar::DURATIONS.to_vec(),
+        price_minor: r.price_minor,
+        currency: place.currency.to_string(),
+        min_notice_hours: calendar::MIN_NOTICE_HOURS,
+        buffer_minutes: calendar::BUFFER_MINUTES,
+        max_per_day: calendar::MAX_PER_DAY,
+        horizon_days: calendar::HORIZON_DAYS,
+        request_ttl_hours: calendar::REQUEST_TTL_HOURS,
+        cancel_window_hours: calendar::CANCEL_WINDOW_HOURS,
+    };
+    booking_settings::save(tx, id, &settings, saved)?;
+    let template = &TEMPLATES[r.template];
+    let rules: Vec<Rule> = template
+        .days
+        .iter()
+        .map(|d| Rule {
+            weekday: WEEKDAYS[*d as usize].to_string(),
+            start: template.from.to_string(),
+            end: template.to.to_string(),
+        })
+        .collect();
+    booking_settings::save_availability(tx, id, &rules, &[], saved)
+}
+
+fn papers_in(
+    tx: &rusqlite::Transaction<'_>,
+    plan: &People,
+    researchers: &[ResearcherId],
+    tag: i64,
+) -> AppResult<Vec<PaperId>> {
+    let mut ids = Vec::with_capacity(plan.papers.len());
+    for (i, p) in plan.papers.iter().enumerate() {
+        let authors = p
+            .authors
+            .iter()
+            .map(|a| NewAuthor {
+                name: plan.researchers[*a].name.clone(),
+                affiliation: Some(plan.researchers[*a].affiliation.to_string()),
+                orcid: None,
+            })
+            .collect();
+        let paper = NewPaper {
+            title: p.title.clone(),
+            doi: Some(format!("10.5555/scale{tag}.{i}")),
+            year: Some(p.year),
+            venue: Some(p.venue.to_string()),
+            abstract_text: None,
+            url: None,
+            authors,
+        };
+        let id = papers::insert(tx, &paper, "openalex", None, p.added)?;
+        for (position, a) in p.authors.iter().enumerate() {
+            researchers::link_paper(tx, id, position as i64, researchers[*a])?;
+        }
+        let collected = plan.researchers[p.authors[0]].collected;
+        papers::set_collection_status(tx, id, CollectionStatus::Collected, Some(collected))?;
+        ids.push(id);
+    }
+    Ok(ids)
+}
