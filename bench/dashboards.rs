@@ -37,7 +37,11 @@ use common::*;
 
 const PASSWORD: &str = "benchmark passphrase 2026";
 
-async fn token(client: &reqwest::Client, base: &str, email: &str) -> Result<String, Box<dyn Error>> {
+async fn token(
+    client: &reqwest::Client,
+    base: &str,
+    email: &str,
+) -> Result<String, Box<dyn Error>> {
     let login: Value = client
         .post(format!("{base}/api/v1/auth/login"))
         .json(&serde_json::json!({"email": email, "password": PASSWORD}))
@@ -45,7 +49,10 @@ async fn token(client: &reqwest::Client, base: &str, email: &str) -> Result<Stri
         .await?
         .json()
         .await?;
-    Ok(login["access_token"].as_str().unwrap_or_default().to_string())
+    Ok(login["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string())
 }
 
 /// A write through the service that changes what the figures read (and
@@ -64,14 +71,22 @@ async fn touch(state: &AppState) -> Result<(), Box<dyn Error>> {
     Ok(())
 }
 
-async fn timed(client: &reqwest::Client, url: &str, token: &str) -> Result<Duration, Box<dyn Error>> {
+async fn timed(
+    client: &reqwest::Client,
+    url: &str,
+    token: &str,
+) -> Result<Duration, Box<dyn Error>> {
     let t = Instant::now();
     let r = client.get(url).bearer_auth(token).send().await?;
     let status = r.status();
     let body = r.bytes().await?;
     let took = t.elapsed();
     if !status.is_success() {
-        return Err(format!("{url} answered {status}: {}", String::from_utf8_lossy(&body)).into());
+        return Err(format!(
+            "{url} answered {status}: {}",
+            String::from_utf8_lossy(&body)
+        )
+        .into());
     }
     Ok(took)
 }
@@ -113,8 +128,22 @@ async fn run() -> Result<bool, Box<dyn Error>> {
     let report_ = demo_scale::generate(&state, &spec, |line| eprintln!("{line}")).await?;
     println!("set-up: {report_:?} in {:.1} s", t.elapsed().as_secs_f64());
 
-    accounts::create_user_admin_cli(&state, "admin@uni.example", "Bench Admin", PASSWORD, Role::Admin).await?;
-    accounts::create_user_admin_cli(&state, "busy@uni.example", "Busy Researcher", PASSWORD, Role::Researcher).await?;
+    accounts::create_user_admin_cli(
+        &state,
+        "admin@uni.example",
+        "Bench Admin",
+        PASSWORD,
+        Role::Admin,
+    )
+    .await?;
+    accounts::create_user_admin_cli(
+        &state,
+        "busy@uni.example",
+        "Busy Researcher",
+        PASSWORD,
+        Role::Researcher,
+    )
+    .await?;
     // The busiest researcher's profile goes to the new account.
     state
         .db
@@ -158,14 +187,32 @@ async fn run() -> Result<bool, Box<dyn Error>> {
         touch(&state).await?;
         researcher.push(timed(&client, &dashboard, &busy).await?);
     }
-    let a = report("admin analytics, 1 year by week, cold", cold, Duration::from_millis(300));
-    let b = report("admin analytics, 1 year by week, cached", cached, Duration::from_millis(5));
-    let c = report("researcher dashboard, cold", researcher, Duration::from_millis(30));
+    let a = report(
+        "admin analytics, 1 year by week, cold",
+        cold,
+        Duration::from_millis(300),
+    );
+    let b = report(
+        "admin analytics, 1 year by week, cached",
+        cached,
+        Duration::from_millis(5),
+    );
+    let c = report(
+        "researcher dashboard, cold",
+        researcher,
+        Duration::from_millis(30),
+    );
     Ok(a && b && c)
 }
 
 fn main() -> Result<ExitCode, Box<dyn Error>> {
-    let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build()?;
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
     let ok = rt.block_on(run())?;
-    Ok(if ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+    Ok(if ok {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    })
 }

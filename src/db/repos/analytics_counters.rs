@@ -94,10 +94,13 @@ pub fn top_papers(
     limit: usize,
 ) -> AppResult<Vec<(i64, String, i64)>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT c.subject, coalesce(p.title, ''), sum(c.count) AS n FROM analytics_counters c
-           LEFT JOIN papers p ON p.id = c.subject
-          WHERE c.kind = 'paper_view' AND c.day >= ?1 AND c.day < ?2
-          GROUP BY c.subject ORDER BY n DESC, c.subject LIMIT ?3",
+        // Sum per paper first, then look up only the titles shown.
+        "SELECT t.subject, coalesce(p.title, ''), t.n FROM
+            (SELECT subject, sum(count) AS n FROM analytics_counters
+              WHERE kind = 'paper_view' AND day >= ?1 AND day < ?2
+              GROUP BY subject ORDER BY n DESC, subject LIMIT ?3) t
+           LEFT JOIN papers p ON p.id = t.subject
+          ORDER BY t.n DESC, t.subject",
     )?;
     let rows = stmt.query_map(params![from, to, limit as i64], |r| {
         Ok((r.get(0)?, r.get(1)?, r.get(2)?))

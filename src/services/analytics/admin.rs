@@ -2,23 +2,24 @@
 //! used, and does it pay for itself. Every series has one point per
 //! bucket of `buckets`, empty buckets included; money is per currency.
 
-use std::collections::BTreeMap;
-
 use chrono::{DateTime, Datelike, Utc};
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::buckets::{local_date, Bucket, Buckets};
 use super::money::{by_currency, CurrencyFigures};
-use super::{median, rate, series};
+use super::series;
 use crate::db::repos::analytics::{self as repo, Created, Span, SubscriptionFact};
 use crate::db::ts;
-use crate::domain::SessionStatus;
 use crate::error::AppResult;
 use crate::services::collection::calls::{month_start, Provider};
 use crate::state::AppState;
 
 pub use super::engagement_figures::Engagement;
+pub use super::sessions::{Conversion, SessionFigures, SessionSeries};
+pub use super::subscriptions::{
+    CurrencyAmount, CurrencySeries, SubscriptionFigures, SubscriptionSeries,
+};
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct AdminAnalytics {
@@ -46,78 +47,6 @@ pub struct RangeInfo {
     pub bucket: Bucket,
     /// `[institution] timezone`: buckets start at local midnight there.
     pub timezone: String,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct SessionFigures {
-    /// Sessions requested in the range, by their status now (every status
-    /// present, zeros included).
-    pub by_status: BTreeMap<String, i64>,
-    /// What happened in each bucket (by the time it happened).
-    pub series: SessionSeries,
-    pub conversion: Conversion,
-    /// Median hours from request to the researcher's answer, over answers
-    /// given in the range; null without answers.
-    pub median_answer_hours: Option<f64>,
-}
-
-#[derive(Debug, Clone, Default, Serialize, ToSchema)]
-pub struct SessionSeries {
-    pub requested: Vec<i64>,
-    pub accepted: Vec<i64>,
-    pub declined: Vec<i64>,
-    pub completed: Vec<i64>,
-    pub cancelled: Vec<i64>,
-    pub expired: Vec<i64>,
-    pub no_show: Vec<i64>,
-}
-
-/// Of the sessions requested in the range: how many were ever accepted,
-/// and how many completed. Rates are fractions (0 to 1), null for 0 / 0.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Conversion {
-    pub requested: i64,
-    pub accepted: i64,
-    pub completed: i64,
-    pub accepted_rate: Option<f64>,
-    pub completed_rate: Option<f64>,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct SubscriptionFigures {
-    /// Running at the end of the range.
-    pub active: i64,
-    /// Started in the range.
-    pub new: i64,
-    /// Cancelled or expired in the range.
-    pub churned: i64,
-    /// Monthly recurring revenue at the end of the range, per currency
-    /// (yearly plans count a twelfth; trials and plans no longer in the
-    /// config count nothing).
-    pub mrr: Vec<CurrencyAmount>,
-    pub series: SubscriptionSeries,
-    /// MRR at the end of each bucket, per currency.
-    pub mrr_series: Vec<CurrencySeries>,
-}
-
-#[derive(Debug, Clone, Default, Serialize, ToSchema)]
-pub struct SubscriptionSeries {
-    /// Running at the end of each bucket.
-    pub active: Vec<i64>,
-    pub new: Vec<i64>,
-    pub churned: Vec<i64>,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
-pub struct CurrencyAmount {
-    pub currency: String,
-    pub minor: i64,
-}
-
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct CurrencySeries {
-    pub currency: String,
-    pub points: Vec<i64>,
 }
 
 /// Researchers as they stand now (not limited to the range).
@@ -193,10 +122,7 @@ pub async fn compute(state: &AppState, b: Buckets) -> AppResult<AdminAnalytics> 
                 ));
             }
             Ok(Raw {
-                events: repo::session_events(c, &span)?,
-                statuses: repo::status_counts(c, &span)?,
-                conversion: repo::conversion(c, &span)?,
-                answer_hours: repo::answer_hours(c, &span)?,
+                sessions: super::sessions::read(c, &span)?,
                 money: repo::money(c, &span)?,
                 subscriptions: repo::subscriptions(c)?,
                 funnel: repo::funnel(c)?,
@@ -212,10 +138,7 @@ pub async fn compute(state: &AppState, b: Buckets) -> AppResult<AdminAnalytics> 
 }
 
 struct Raw {
-    events: Vec<(String, String)>,
-    statuses: Vec<(String, i64)>,
-    conversion: (i64, i64, i64),
-    answer_hours: Vec<f64>,
+    sessions: super::sessions::Facts,
     money: Vec<repo::MoneyFact>,
     subscriptions: Vec<SubscriptionFact>,
     funnel: [i64; 6],
@@ -233,36 +156,6 @@ fn assemble(
     budgets: &[i64],
     now: DateTime<Utc>,
 ) -> AdminAnalytics {
-    let mut s = SessionSeries {
-        requested: b.zeros(),
-        accepted: b.zeros(),
-        declined: b.zeros(),
-        completed: b.zeros(),
-        cancelled: b.zeros(),
-        expired: b.zeros(),
-        no_show: b.zeros(),
-    };
-    for (event, at) in &raw.events {
-        let target = match event.as_str() {
-            "requested" => &mut s.requested,
-            "accepted" => &mut s.accepted,
-            "declined" => &mut s.declined,
-            "completed" => &mut s.completed,
-            "cancelled" => &mut s.cancelled,
-            "expired" => &mut s.expired,
-            "no_show" => &mut s.no_show,
-            _ => continue,
-        };
-        series::add_at(&b, target, at, 1);
-    }
-    let mut by_status: BTreeMap<String, i64> = SessionStatus::ALL
-        .iter()
-        .map(|st| (st.as_str().to_string(), 0))
-        .collect();
-    for (status, n) in raw.statuses {
-        *by_status.entry(status).or_default() += n;
-    }
-    let (requested, accepted, completed) = raw.conversion;
     let provider_spend = raw
         .calls
         .into_iter()
@@ -291,19 +184,8 @@ fn assemble(
             timezone: b.tz.name().to_string(),
         },
         buckets: b.labels(),
-        sessions: SessionFigures {
-            by_status,
-            series: s,
-            conversion: Conversion {
-                requested,
-                accepted,
-                completed,
-                accepted_rate: rate(accepted, requested),
-                completed_rate: rate(completed, requested),
-            },
-            median_answer_hours: median(raw.answer_hours),
-        },
-        subscriptions: subscriptions(state, &b, &raw.subscriptions),
+        sessions: super::sessions::figures(&b, &raw.sessions),
+        subscriptions: super::subscriptions::figures(state, &b, &raw.subscriptions),
         payments: by_currency(&b, &raw.money),
         researchers: ResearcherFunnel {
             funnel: FUNNEL_STEPS
@@ -318,75 +200,6 @@ fn assemble(
         provider_spend,
         engagement,
         generated_at: now,
-    }
-}
-
-/// A subscription's life: from its start until it ended (if it did).
-fn life(s: &SubscriptionFact) -> (String, Option<&str>) {
-    let ended =
-        matches!(s.status.as_str(), "canceled" | "expired").then_some(s.updated_at.as_str());
-    (s.created_at.clone(), ended)
-}
-
-/// What a plan brings in per month, if it is still configured and paid.
-fn monthly(state: &AppState, s: &SubscriptionFact) -> Option<(String, i64)> {
-    if s.status == "trialing" {
-        return None;
-    }
-    let plan = state.config.plans.iter().find(|p| p.id == s.plan_id)?;
-    let minor = if plan.interval == "year" {
-        (plan.amount_minor as f64 / 12.0).round() as i64
-    } else {
-        plan.amount_minor
-    };
-    Some((plan.currency.to_uppercase(), minor))
-}
-
-fn subscriptions(state: &AppState, b: &Buckets, subs: &[SubscriptionFact]) -> SubscriptionFigures {
-    let mut series = SubscriptionSeries {
-        active: b.zeros(),
-        new: b.zeros(),
-        churned: b.zeros(),
-    };
-    let mut mrr_series: BTreeMap<String, Vec<i64>> = BTreeMap::new();
-    let ends: Vec<String> = b.edges[1..].iter().map(|e| ts(*e)).collect();
-    for s in subs {
-        let (start, ended) = life(s);
-        series::add_at(b, &mut series.new, &start, 1);
-        if let Some(end) = ended {
-            series::add_at(b, &mut series.churned, end, 1);
-        }
-        let price = monthly(state, s);
-        for (i, edge) in ends.iter().enumerate() {
-            let running =
-                start.as_str() < edge.as_str() && ended.is_none_or(|e| e >= edge.as_str());
-            if running {
-                series.active[i] += 1;
-                if let Some((currency, minor)) = &price {
-                    mrr_series
-                        .entry(currency.clone())
-                        .or_insert_with(|| b.zeros())[i] += minor;
-                }
-            }
-        }
-    }
-    let last = b.len().saturating_sub(1);
-    SubscriptionFigures {
-        active: series.active.get(last).copied().unwrap_or(0),
-        new: series.new.iter().sum(),
-        churned: series.churned.iter().sum(),
-        mrr: mrr_series
-            .iter()
-            .map(|(currency, points)| CurrencyAmount {
-                currency: currency.clone(),
-                minor: points.get(last).copied().unwrap_or(0),
-            })
-            .collect(),
-        series,
-        mrr_series: mrr_series
-            .into_iter()
-            .map(|(currency, points)| CurrencySeries { currency, points })
-            .collect(),
     }
 }
 

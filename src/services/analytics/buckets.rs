@@ -82,6 +82,10 @@ pub struct Buckets {
     /// Each bucket's start instant, then the end of the last one
     /// (`days.len() + 1` entries).
     pub edges: Vec<DateTime<Utc>>,
+    /// `edges` as stored times (`db::ts`): stored times of the same fixed
+    /// width compare as text, so hundreds of thousands of rows are
+    /// bucketed without parsing one.
+    stored_edges: Vec<String>,
 }
 
 /// At most this many buckets in one answer (five years by day).
@@ -108,11 +112,13 @@ impl Buckets {
         }
         let mut edges: Vec<DateTime<Utc>> = days.iter().map(|d| midnight(tz, *d)).collect();
         edges.push(midnight(tz, d));
+        let stored_edges = edges.iter().map(|e| crate::db::ts(*e)).collect();
         Ok(Self {
             bucket,
             tz,
             days,
             edges,
+            stored_edges,
         })
     }
 
@@ -149,9 +155,18 @@ impl Buckets {
 
     /// The bucket of a stored time (RFC 3339), if it parses and falls in.
     pub fn index_of_stored(&self, stored: &str) -> Option<usize> {
-        DateTime::parse_from_rfc3339(stored)
-            .ok()
-            .and_then(|t| self.index(t.with_timezone(&Utc)))
+        let first = self.stored_edges.first()?;
+        if stored.len() != first.len() || !stored.ends_with('Z') {
+            // Not as `db::ts` writes it: parse it.
+            return DateTime::parse_from_rfc3339(stored)
+                .ok()
+                .and_then(|t| self.index(t.with_timezone(&Utc)));
+        }
+        let last = self.stored_edges.last()?;
+        if stored < first.as_str() || stored >= last.as_str() {
+            return None;
+        }
+        Some(self.stored_edges.partition_point(|e| e.as_str() <= stored) - 1)
     }
 
     /// The bucket of a local day (`YYYY-MM-DD`), if it falls in.
@@ -224,6 +239,10 @@ mod tests {
         assert_eq!(b.index_of_day("2026-02-28"), Some(1));
         assert_eq!(b.index_of_day("2026-03-01"), None);
         assert_eq!(b.index_of_stored("2025-12-31T23:59:59Z"), None);
+        assert_eq!(b.index_of_stored("2026-01-31T23:59:59.999999Z"), Some(0));
+        assert_eq!(b.index_of_stored("2026-02-01T00:00:00.000000Z"), Some(1));
+        assert_eq!(b.index_of_stored("2026-02-01T00:00:00+00:00"), Some(1));
+        assert_eq!(b.index_of_stored("2026-03-01T00:00:00.000000Z"), None);
     }
 
     #[test]

@@ -9,8 +9,10 @@ pub mod cache;
 pub mod dashboards;
 mod engagement_figures;
 pub mod flat;
-mod money;
+pub(crate) mod money;
 mod series;
+mod sessions;
+mod subscriptions;
 
 use chrono::{Days, NaiveDate};
 

@@ -17,24 +17,37 @@ pub struct Span {
     pub end: String,
 }
 
-/// `(event, at)` of every session event in the range that analytics count.
-pub fn session_events(conn: &Connection, span: &Span) -> AppResult<Vec<(String, String)>> {
+/// A session event analytics count.
+#[derive(Debug, Clone)]
+pub struct EventFact {
+    pub event: String,
+    pub at: String,
+    pub session_id: i64,
+}
+
+/// Every session event in the range that analytics count (one covering
+/// index range scan).
+pub fn session_events(conn: &Connection, span: &Span) -> AppResult<Vec<EventFact>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT event, at FROM session_events
+        "SELECT event, at, session_id FROM session_events
           WHERE at >= ?1 AND at < ?2
             AND event IN ('requested', 'accepted', 'declined', 'cancelled', 'expired', 'completed', 'no_show')",
     )?;
     let rows = stmt.query_map(params![span.start, span.end], |r| {
-        Ok((r.get(0)?, r.get(1)?))
+        Ok(EventFact {
+            event: r.get(0)?,
+            at: r.get(1)?,
+            session_id: r.get(2)?,
+        })
     })?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Sessions requested in the range, by their status now.
-pub fn status_counts(conn: &Connection, span: &Span) -> AppResult<Vec<(String, i64)>> {
+/// `(id, status)` of the sessions requested in the range (a covering
+/// index range scan).
+pub fn requested(conn: &Connection, span: &Span) -> AppResult<Vec<(i64, String)>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT status, count(*) FROM consulting_sessions
-          WHERE created_at >= ?1 AND created_at < ?2 GROUP BY status",
+        "SELECT id, status FROM consulting_sessions WHERE created_at >= ?1 AND created_at < ?2",
     )?;
     let rows = stmt.query_map(params![span.start, span.end], |r| {
         Ok((r.get(0)?, r.get(1)?))
@@ -42,34 +55,23 @@ pub fn status_counts(conn: &Connection, span: &Span) -> AppResult<Vec<(String, i
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Of the sessions requested in the range: how many, how many were ever
-/// accepted, and how many were completed.
-pub fn conversion(conn: &Connection, span: &Span) -> AppResult<(i64, i64, i64)> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT count(*),
-                    coalesce(sum(status IN ('accepted', 'completed', 'no_show')
-                        OR (status = 'cancelled' AND EXISTS (SELECT 1 FROM session_events e
-                             WHERE e.session_id = s.id AND e.event = 'accepted'))), 0),
-                    coalesce(sum(status = 'completed'), 0)
-               FROM consulting_sessions s
-              WHERE created_at >= ?1 AND created_at < ?2",
-        )?
-        .query_row(params![span.start, span.end], |r| {
-            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-        })?)
-}
-
-/// Hours from request to answer (accepted or declined) of the answers
-/// given in the range.
-pub fn answer_hours(conn: &Connection, span: &Span) -> AppResult<Vec<f64>> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT (julianday(e.at) - julianday(s.created_at)) * 24.0
-           FROM session_events e JOIN consulting_sessions s ON s.id = e.session_id
-          WHERE e.at >= ?1 AND e.at < ?2 AND e.event IN ('accepted', 'declined')",
-    )?;
-    let rows = stmt.query_map(params![span.start, span.end], |r| r.get(0))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+/// When each of `ids` was requested.
+pub fn requested_at(conn: &Connection, ids: &[i64]) -> AppResult<Vec<(i64, String)>> {
+    let mut out = Vec::with_capacity(ids.len());
+    for chunk in ids.chunks(500) {
+        let sql = format!(
+            "SELECT id, created_at FROM consulting_sessions WHERE id IN ({})",
+            vec!["?"; chunk.len()].join(", ")
+        );
+        let mut stmt = conn.prepare(&sql)?;
+        let rows = stmt.query_map(rusqlite::params_from_iter(chunk), |r| {
+            Ok((r.get(0)?, r.get(1)?))
+        })?;
+        for row in rows {
+            out.push(row?);
+        }
+    }
+    Ok(out)
 }
 
 /// One movement of money that analytics count.

@@ -32,7 +32,9 @@ pub fn upcoming(
         Party::Researcher(r) => ("s.researcher_id = ?1 AND {PAID}", r.0),
     };
     let mut stmt = conn.prepare_cached(&format!(
-        "{SELECT} WHERE {} AND s.status = ?2 AND s.end_at > ?3 ORDER BY s.start_at LIMIT ?4",
+        // `+s.status`: walk the person's own (…, start_at) index in order,
+        // not every session of that status.
+        "{SELECT} WHERE {} AND +s.status = ?2 AND s.end_at > ?3 ORDER BY s.start_at LIMIT ?4",
         who.replace("{PAID}", PAID)
     ))?;
     let mut rows = stmt.query(params![id, status, ts(now), limit as i64])?;
