@@ -122,7 +122,7 @@ pub async fn compute(state: &AppState, b: Buckets) -> AppResult<AdminAnalytics> 
                 ));
             }
             Ok(Raw {
-                sessions: super::sessions::read(c, &span)?,
+                sessions: super::sessions::compute(c, &b2, &span)?,
                 money: repo::money(c, &span)?,
                 subscriptions: repo::subscriptions(c)?,
                 funnel: repo::funnel(c)?,
@@ -138,7 +138,7 @@ pub async fn compute(state: &AppState, b: Buckets) -> AppResult<AdminAnalytics> 
 }
 
 struct Raw {
-    sessions: super::sessions::Facts,
+    sessions: SessionFigures,
     money: Vec<repo::MoneyFact>,
     subscriptions: Vec<SubscriptionFact>,
     funnel: [i64; 6],
@@ -184,7 +184,7 @@ fn assemble(
             timezone: b.tz.name().to_string(),
         },
         buckets: b.labels(),
-        sessions: super::sessions::figures(&b, &raw.sessions),
+        sessions: raw.sessions,
         subscriptions: super::subscriptions::figures(state, &b, &raw.subscriptions),
         payments: by_currency(&b, &raw.money),
         researchers: ResearcherFunnel {

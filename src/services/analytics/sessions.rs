@@ -10,8 +10,8 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::buckets::Buckets;
-use super::{median, rate, series};
-use crate::db::repos::analytics::{self as repo, EventFact, Span};
+use super::{median, rate};
+use crate::db::repos::analytics::{self as repo, Span};
 use crate::domain::SessionStatus;
 use crate::error::AppResult;
 
@@ -50,45 +50,58 @@ pub struct Conversion {
     pub completed_rate: Option<f64>,
 }
 
-/// What the session figures are computed from.
-pub(crate) struct Facts {
-    events: Vec<EventFact>,
-    requested: Vec<(i64, String)>,
-    /// When sessions answered in the range but requested before it were
-    /// requested.
-    earlier: HashMap<i64, String>,
-}
-
-pub(crate) fn read(c: &Connection, span: &Span) -> AppResult<Facts> {
-    let events = repo::session_events(c, span)?;
-    let requested_here: HashSet<i64> = events
-        .iter()
-        .filter(|e| e.event == "requested")
-        .map(|e| e.session_id)
-        .collect();
-    let missing: Vec<i64> = events
-        .iter()
-        .filter(|e| is_answer(&e.event) && !requested_here.contains(&e.session_id))
-        .map(|e| e.session_id)
-        .collect();
-    Ok(Facts {
-        requested: repo::requested(c, span)?,
-        earlier: repo::requested_at(c, &missing)?.into_iter().collect(),
-        events,
+/// Seconds since the epoch of a stored time; the fixed width `db::ts`
+/// writes is read by position (hundreds of thousands per answer), anything
+/// else is parsed.
+fn epoch(stored: &str) -> Option<i64> {
+    let b = stored.as_bytes();
+    let num = |from: usize, to: usize| -> Option<i64> {
+        let mut n = 0i64;
+        for &c in b.get(from..to)? {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            n = n * 10 + i64::from(c - b'0');
+        }
+        Some(n)
+    };
+    let fast = (b.len() == 27 && b[26] == b'Z' && b[10] == b'T').then(|| {
+        let date = chrono::NaiveDate::from_ymd_opt(
+            num(0, 4)? as i32,
+            num(5, 7)? as u32,
+            num(8, 10)? as u32,
+        )?;
+        let days = date
+            .signed_duration_since(chrono::NaiveDate::default())
+            .num_days();
+        Some(days * 86_400 + num(11, 13)? * 3600 + num(14, 16)? * 60 + num(17, 19)?)
+    });
+    fast.flatten().or_else(|| {
+        chrono::DateTime::parse_from_rfc3339(stored)
+            .ok()
+            .map(|t| t.timestamp())
     })
 }
 
-fn is_answer(event: &str) -> bool {
-    event == "accepted" || event == "declined"
+fn target<'a>(s: &'a mut SessionSeries, event: &str) -> Option<&'a mut Vec<i64>> {
+    Some(match event {
+        "requested" => &mut s.requested,
+        "accepted" => &mut s.accepted,
+        "declined" => &mut s.declined,
+        "completed" => &mut s.completed,
+        "cancelled" => &mut s.cancelled,
+        "expired" => &mut s.expired,
+        // `no_show_reader` or `no_show_researcher`.
+        e if e.starts_with("no_show") => &mut s.no_show,
+        _ => return None,
+    })
 }
 
-fn hours_between(from: &str, to: &str) -> Option<f64> {
-    let from = chrono::DateTime::parse_from_rfc3339(from).ok()?;
-    let to = chrono::DateTime::parse_from_rfc3339(to).ok()?;
-    Some((to - from).num_seconds() as f64 / 3600.0)
-}
-
-pub(crate) fn figures(b: &Buckets, f: &Facts) -> SessionFigures {
+/// The session figures over `b`, read in the analytics' transaction: one
+/// pass over the events in the range, one over the requests, and a
+/// lookup of when the few sessions answered in the range but requested
+/// before it were requested.
+pub(crate) fn compute(c: &Connection, b: &Buckets, span: &Span) -> AppResult<SessionFigures> {
     let mut s = SessionSeries {
         requested: b.zeros(),
         accepted: b.zeros(),
@@ -98,61 +111,75 @@ pub(crate) fn figures(b: &Buckets, f: &Facts) -> SessionFigures {
         expired: b.zeros(),
         no_show: b.zeros(),
     };
-    let mut requested_at: HashMap<i64, &str> = HashMap::new();
+    let mut requested_at: HashMap<i64, i64> = HashMap::new();
+    let mut answers: Vec<(i64, i64)> = Vec::new();
     let mut accepted_here: HashSet<i64> = HashSet::new();
-    for e in &f.events {
-        let target = match e.event.as_str() {
-            "requested" => {
-                requested_at.insert(e.session_id, &e.at);
-                &mut s.requested
-            }
-            "accepted" => {
-                accepted_here.insert(e.session_id);
-                &mut s.accepted
-            }
-            "declined" => &mut s.declined,
-            "completed" => &mut s.completed,
-            "cancelled" => &mut s.cancelled,
-            "expired" => &mut s.expired,
-            "no_show" => &mut s.no_show,
-            _ => continue,
+    repo::each_session_event(c, span, |event, at, id| {
+        let Some(series) = target(&mut s, event) else {
+            return;
         };
-        series::add_at(b, target, &e.at, 1);
-    }
-    let hours: Vec<f64> = f
-        .events
+        if let Some(i) = b.index_of_stored(at) {
+            series[i] += 1;
+        }
+        match event {
+            "requested" => {
+                if let Some(t) = epoch(at) {
+                    requested_at.insert(id, t);
+                }
+            }
+            "accepted" | "declined" => {
+                if event == "accepted" {
+                    accepted_here.insert(id);
+                }
+                if let Some(t) = epoch(at) {
+                    answers.push((id, t));
+                }
+            }
+            _ => {}
+        }
+    })?;
+    let missing: Vec<i64> = answers
         .iter()
-        .filter(|e| is_answer(&e.event))
-        .filter_map(|e| {
-            let asked = requested_at
-                .get(&e.session_id)
-                .copied()
-                .or_else(|| f.earlier.get(&e.session_id).map(String::as_str))?;
-            hours_between(asked, &e.at)
+        .map(|(id, _)| *id)
+        .filter(|id| !requested_at.contains_key(id))
+        .collect();
+    for (id, at) in repo::requested_at(c, &missing)? {
+        if let Some(t) = epoch(&at) {
+            requested_at.insert(id, t);
+        }
+    }
+    let hours: Vec<f64> = answers
+        .iter()
+        .filter_map(|(id, t)| {
+            requested_at
+                .get(id)
+                .map(|asked| (t - asked) as f64 / 3600.0)
         })
         .collect();
     let mut by_status: BTreeMap<String, i64> = SessionStatus::ALL
         .iter()
         .map(|st| (st.as_str().to_string(), 0))
         .collect();
-    let (mut accepted, mut completed) = (0, 0);
-    for (id, status) in &f.requested {
-        *by_status.entry(status.clone()).or_default() += 1;
+    let (mut requested, mut accepted, mut completed) = (0, 0, 0);
+    repo::each_requested(c, span, |id, status| {
+        requested += 1;
+        if let Some(n) = by_status.get_mut(status) {
+            *n += 1;
+        }
         // Ever accepted: still running or past it, or cancelled after
         // being accepted (its acceptance is in the range: it came after
         // the request).
-        match status.as_str() {
+        match status {
             "accepted" | "no_show" => accepted += 1,
             "completed" => {
                 accepted += 1;
                 completed += 1;
             }
-            "cancelled" if accepted_here.contains(id) => accepted += 1,
+            "cancelled" if accepted_here.contains(&id) => accepted += 1,
             _ => {}
         }
-    }
-    let requested = f.requested.len() as i64;
-    SessionFigures {
+    })?;
+    Ok(SessionFigures {
         by_status,
         series: s,
         conversion: Conversion {
@@ -163,5 +190,21 @@ pub(crate) fn figures(b: &Buckets, f: &Facts) -> SessionFigures {
             completed_rate: rate(completed, requested),
         },
         median_answer_hours: median(hours),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn stored_times_are_read_by_position_and_others_parsed() {
+        let t = super::epoch("2026-03-29T21:30:00.000000Z").unwrap();
+        assert_eq!(
+            t,
+            chrono::DateTime::parse_from_rfc3339("2026-03-29T21:30:00Z")
+                .unwrap()
+                .timestamp()
+        );
+        assert_eq!(super::epoch("2026-03-29T23:30:00+02:00"), Some(t));
+        assert_eq!(super::epoch("2026-13-29T21:30:00.000000Z"), None);
     }
 }

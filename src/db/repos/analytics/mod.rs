@@ -17,42 +17,42 @@ pub struct Span {
     pub end: String,
 }
 
-/// A session event analytics count.
-#[derive(Debug, Clone)]
-pub struct EventFact {
-    pub event: String,
-    pub at: String,
-    pub session_id: i64,
-}
-
-/// Every session event in the range that analytics count (one covering
-/// index range scan).
-pub fn session_events(conn: &Connection, span: &Span) -> AppResult<Vec<EventFact>> {
+/// Calls `f(event, at, session_id)` for every session event in the range
+/// (one covering index range scan; nothing is copied).
+pub fn each_session_event(
+    conn: &Connection,
+    span: &Span,
+    mut f: impl FnMut(&str, &str, i64),
+) -> AppResult<()> {
     let mut stmt = conn.prepare_cached(
-        "SELECT event, at, session_id FROM session_events
-          WHERE at >= ?1 AND at < ?2
-            AND event IN ('requested', 'accepted', 'declined', 'cancelled', 'expired', 'completed', 'no_show')",
+        "SELECT event, at, session_id FROM session_events WHERE at >= ?1 AND at < ?2",
     )?;
-    let rows = stmt.query_map(params![span.start, span.end], |r| {
-        Ok(EventFact {
-            event: r.get(0)?,
-            at: r.get(1)?,
-            session_id: r.get(2)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    let mut rows = stmt.query(params![span.start, span.end])?;
+    while let Some(r) = rows.next()? {
+        f(
+            r.get_ref(0)?.as_str().unwrap_or_default(),
+            r.get_ref(1)?.as_str().unwrap_or_default(),
+            r.get(2)?,
+        );
+    }
+    Ok(())
 }
 
-/// `(id, status)` of the sessions requested in the range (a covering
-/// index range scan).
-pub fn requested(conn: &Connection, span: &Span) -> AppResult<Vec<(i64, String)>> {
+/// Calls `f(id, status)` for every session requested in the range (a
+/// covering index range scan).
+pub fn each_requested(
+    conn: &Connection,
+    span: &Span,
+    mut f: impl FnMut(i64, &str),
+) -> AppResult<()> {
     let mut stmt = conn.prepare_cached(
         "SELECT id, status FROM consulting_sessions WHERE created_at >= ?1 AND created_at < ?2",
     )?;
-    let rows = stmt.query_map(params![span.start, span.end], |r| {
-        Ok((r.get(0)?, r.get(1)?))
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    let mut rows = stmt.query(params![span.start, span.end])?;
+    while let Some(r) = rows.next()? {
+        f(r.get(0)?, r.get_ref(1)?.as_str().unwrap_or_default());
+    }
+    Ok(())
 }
 
 /// When each of `ids` was requested.
@@ -100,9 +100,10 @@ pub(crate) fn money_fact(r: &rusqlite::Row<'_>) -> rusqlite::Result<MoneyFact> {
 /// Captures, refunds and subscription charges in the range (everyone's).
 pub fn money(conn: &Connection, span: &Span) -> AppResult<Vec<MoneyFact>> {
     let mut stmt = conn.prepare_cached(
+        // `+kind`: the range of `created_at`, not every capture ever.
         "SELECT kind, currency, amount_minor, tax_minor, fee_minor, created_at FROM ledger
           WHERE created_at >= ?1 AND created_at < ?2
-            AND kind IN ('capture', 'refund', 'subscription_charge')",
+            AND +kind IN ('capture', 'refund', 'subscription_charge')",
     )?;
     let rows = stmt.query_map(params![span.start, span.end], money_fact)?;
     Ok(rows.collect::<Result<_, _>>()?)
