@@ -16,6 +16,7 @@
 mod activity;
 mod calendar;
 mod counters;
+mod fates;
 mod ledger;
 mod people;
 mod story;
