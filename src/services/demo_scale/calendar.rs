@@ -1,5 +1,5 @@
-//! When the generated sessions happen and how each one ends, planned from
-//! the RNG alone. Every bookable researcher publishes one of three weekly
+//! When the generated sessions happen, planned from the RNG alone (how
+//! each one ends is `fates`). Every bookable researcher publishes one of three weekly
 //! templates; a session takes one of the template's four slots (90 minutes
 //! apart, sessions of 30 or 60 minutes), so no two sessions of a
 //! researcher ever overlap or break the 15-minute buffer, whatever their
@@ -12,12 +12,12 @@ use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc};
 use rand::seq::SliceRandom;
 use rand::Rng;
 
+use super::fates::{self, Fate, Review};
 use super::people::{growth, People, PLACES};
 use super::{words, ScaleSpec, Time};
 use crate::config::Config;
 use crate::domain::zone::Tz;
 use crate::error::{AppError, AppResult};
-use crate::services::sessions::Party;
 
 /// Bookings reach this far past now.
 pub const FUTURE_DAYS: i64 = 30;
@@ -63,36 +63,6 @@ pub const TEMPLATES: [Template; 3] = [
 ];
 
 pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-
-/// How a session's story goes on after the request (whether each step has
-/// happened by now is `story`'s business).
-#[derive(Debug, Clone, PartialEq)]
-pub enum Fate {
-    Declined(Time),
-    Expired,
-    /// The reader cancelled before an answer.
-    Withdrawn(Time),
-    Accepted(Time, After),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum After {
-    /// It takes place and is completed.
-    Held,
-    Cancelled(Time, Party),
-    /// An admin records who did not come.
-    NoShow(Time, Party),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Review {
-    pub at: Time,
-    pub rating: u8,
-    /// Index into `words::COMMENTS`.
-    pub comment: Option<usize>,
-    /// The researcher's answer (index into `words::REPLIES`) and when.
-    pub reply: Option<(usize, Time)>,
-}
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct Planned {
@@ -264,8 +234,8 @@ fn draw<R: Rng>(b: &mut Board<'_>, rng: &mut R) -> Option<Planned> {
         review: None,
         noise: 0,
     };
-    p.fate = fate(rng, &p, priced, b.grace);
-    p.review = review(rng, &p, b.grace, b.now);
+    p.fate = fates::fate(rng, &p, priced, b.grace);
+    p.review = fates::review(rng, &p, b.grace, b.now);
     p.noise = rng.gen();
     Some(p)
 }
@@ -283,93 +253,4 @@ fn reader_at<R: Rng>(b: &Board<'_>, rng: &mut R, at: Time) -> Option<usize> {
         .rev()
         .chain(first + 1..joined)
         .find(|i| readers[*i].verified)
-}
-
-fn fate<R: Rng>(rng: &mut R, p: &Planned, priced: bool, grace: Duration) -> Fate {
-    if priced && p.paid.is_none() {
-        // The researcher never saw it: it runs out, or the reader gives up.
-        return if rng.gen_bool(0.3) {
-            Fate::Withdrawn(between(rng, p.created, p.expires))
-        } else {
-            Fate::Expired
-        };
-    }
-    let seen = p.paid.unwrap_or(p.created) + Duration::minutes(5);
-    let last = p.expires.min(p.start - Duration::hours(2)) - Duration::minutes(5);
-    let answer = seen
-        + Duration::seconds(((last - seen).num_seconds() as f64 * rng.gen::<f64>().powi(2)) as i64);
-    let roll: f64 = rng.gen();
-    if roll < 0.06 {
-        return Fate::Declined(answer);
-    }
-    if roll < 0.10 {
-        return Fate::Expired;
-    }
-    if roll < 0.13 {
-        return Fate::Withdrawn(between(rng, seen, answer));
-    }
-    let before_start = p.start - Duration::hours(1);
-    let roll: f64 = rng.gen();
-    let after = if roll < 0.07 {
-        let latest = p.start - Duration::hours(CANCEL_WINDOW_HOURS);
-        if answer < latest {
-            After::Cancelled(between(rng, answer, latest), Party::Reader)
-        } else {
-            After::Cancelled(between(rng, answer, before_start), Party::Researcher)
-        }
-    } else if roll < 0.10 {
-        After::Cancelled(between(rng, answer, before_start), Party::Researcher)
-    } else if roll < 0.105 {
-        After::Cancelled(between(rng, answer, before_start), Party::Admin)
-    } else if roll < 0.13 {
-        let at = between(
-            rng,
-            p.start + Duration::minutes(15),
-            p.end() + grace - Duration::minutes(5),
-        );
-        let absent = if rng.gen_bool(0.6) {
-            Party::Reader
-        } else {
-            Party::Researcher
-        };
-        After::NoShow(at, absent)
-    } else {
-        After::Held
-    };
-    Fate::Accepted(answer, after)
-}
-
-/// About 40 % of the sessions that took place are reviewed within a week
-/// of their completion, mostly well.
-fn review<R: Rng>(rng: &mut R, p: &Planned, grace: Duration, now: Time) -> Option<Review> {
-    if !matches!(p.fate, Fate::Accepted(_, After::Held)) || !rng.gen_bool(0.4) {
-        return None;
-    }
-    let at = between(rng, p.end() + grace, p.end() + grace + Duration::days(7));
-    if at > now {
-        return None;
-    }
-    let rating = match rng.gen_range(0..100) {
-        0..=54 => 5,
-        55..=82 => 4,
-        83..=92 => 3,
-        93..=96 => 2,
-        _ => 1,
-    };
-    let comment = rng
-        .gen_bool(0.75)
-        .then(|| rng.gen_range(0..words::COMMENTS.len()));
-    let reply = rng
-        .gen_bool(0.1)
-        .then(|| {
-            let when = between(rng, at, at + Duration::days(5));
-            (when <= now).then(|| (rng.gen_range(0..words::REPLIES.len()), when))
-        })
-        .flatten();
-    Some(Review {
-        at,
-        rating,
-        comment,
-        reply,
-    })
 }

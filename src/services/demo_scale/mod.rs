@@ -5,8 +5,9 @@
 //! interest and progress, provider calls and daily analytics counters.
 //!
 //! Everything is planned first from one seeded RNG (`people`, `calendar`,
-//! `story`: pure, so the same seed gives the same data), then written in
-//! large transactions (`write_people`, `write_sessions`, `activity`).
+//! `fates`, `story`, `activity`, `counters`: pure, so the same seed gives
+//! the same data), then written in large transactions (`write_people`,
+//! `write_sessions`, `activity`, `ledger`, `counters`).
 //! Rows are written in the state their story ends in, not moved through
 //! the lifecycle, so 200,000 sessions take seconds; every row still reads
 //! as if the real flows had made it: a session's `session_events` retell
@@ -16,6 +17,7 @@
 mod activity;
 mod calendar;
 mod counters;
+mod fates;
 mod ledger;
 mod people;
 mod story;

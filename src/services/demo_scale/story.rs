@@ -7,7 +7,8 @@
 
 use chrono::Duration;
 
-use super::calendar::{After, Fate, Planned};
+use super::calendar::Planned;
+use super::fates::{After, Fate};
 use super::Time;
 use crate::config::Config;
 use crate::domain::money::{apply_tax, percent_of, refund_percent, share, Rate, RefundTier};

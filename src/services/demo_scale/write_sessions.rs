@@ -196,7 +196,7 @@ fn reminders_in(
 fn review_in(
     tx: &rusqlite::Transaction<'_>,
     keys: &Keyring,
-    r: &super::calendar::Review,
+    r: &super::fates::Review,
     (session, researcher, reader): (
         ConsultingSessionId,
         crate::domain::ResearcherId,
