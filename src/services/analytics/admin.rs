@@ -105,35 +105,59 @@ pub async fn compute(state: &AppState, b: Buckets) -> AppResult<AdminAnalytics> 
         .filter(|p| p.is_paid())
         .map(|p| i64::from(p.monthly_budget(state)))
         .collect();
-    let b2 = b.clone();
-    let raw = state
+    // Three independent reads on three reader connections at once: the
+    // session pass is the largest; money and people; engagement. Each is
+    // a consistent snapshot of its own (the cache keys on the data
+    // generation read before, so a write in between is never served
+    // stale).
+    let (b_sessions, span_sessions) = (b.clone(), span.clone());
+    let sessions = state
         .db
-        .read(move |c| {
-            let month_span = Span {
-                start: month,
-                end: ts(now + chrono::Duration::days(1)),
-            };
-            let mut calls = Vec::new();
-            for p in &providers {
-                calls.push((
-                    p.to_string(),
-                    repo::paid_calls(c, p, &span)?,
-                    repo::paid_calls(c, p, &month_span)?.len() as i64,
-                ));
-            }
-            Ok(Raw {
-                sessions: super::sessions::compute(c, &b2, &span)?,
-                money: repo::money(c, &span)?,
-                subscriptions: repo::subscriptions(c)?,
-                funnel: repo::funnel(c)?,
-                calls,
-                marks: repo::created(c, Created::ConsultMarks, &span)?,
-                invitations: repo::created(c, Created::Invitations, &span)?,
-                reviews: repo::created(c, Created::Reviews, &span)?,
-                counters: super::engagement_figures::read_counters(c, &b2)?,
-            })
-        })
-        .await?;
+        .read(move |c| super::sessions::compute(c, &b_sessions, &span_sessions));
+    let span_money = span.clone();
+    let money = state.db.read(move |c| {
+        let month_span = Span {
+            start: month,
+            end: ts(now + chrono::Duration::days(1)),
+        };
+        let mut calls = Vec::new();
+        for p in &providers {
+            calls.push((
+                p.to_string(),
+                repo::paid_calls(c, p, &span_money)?,
+                repo::paid_calls(c, p, &month_span)?.len() as i64,
+            ));
+        }
+        Ok((
+            repo::money(c, &span_money)?,
+            repo::subscriptions(c)?,
+            repo::funnel(c)?,
+            calls,
+        ))
+    });
+    let b_use = b.clone();
+    let engagement = state.db.read(move |c| {
+        Ok((
+            repo::created(c, Created::ConsultMarks, &span)?,
+            repo::created(c, Created::Invitations, &span)?,
+            repo::created(c, Created::Reviews, &span)?,
+            super::engagement_figures::read_counters(c, &b_use)?,
+        ))
+    });
+    let (sessions, money, engagement) = tokio::try_join!(sessions, money, engagement)?;
+    let (money, subscriptions, funnel, calls) = money;
+    let (marks, invitations, reviews, counters) = engagement;
+    let raw = Raw {
+        sessions,
+        money,
+        subscriptions,
+        funnel,
+        calls,
+        marks,
+        invitations,
+        reviews,
+        counters,
+    };
     Ok(assemble(state, b, raw, &budgets, now))
 }
 
