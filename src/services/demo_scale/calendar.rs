@@ -12,8 +12,10 @@ use chrono::{Datelike, Duration, NaiveDate, TimeZone, Utc};
 use rand::seq::SliceRandom;
 use rand::Rng;
 
-use super::fates::{self, Fate, Review};
+use super::fates;
 use super::people::{growth, People, PLACES};
+use super::planned::Fate;
+pub use super::planned::{between, Planned};
 use super::{words, ScaleSpec, Time};
 use crate::config::Config;
 use crate::domain::zone::Tz;
@@ -30,7 +32,7 @@ pub const BUFFER_MINUTES: i64 = 15;
 pub const MAX_PER_DAY: i64 = 4;
 pub const HORIZON_DAYS: i64 = 60;
 pub const REQUEST_TTL_HOURS: i64 = 48;
-pub const CANCEL_WINDOW_HOURS: i64 = 24;
+pub use super::planned::CANCEL_WINDOW_HOURS;
 
 /// A weekly availability: the days (Monday = 0), one rule per day, and
 /// the four slot starts inside it (minutes after midnight).
@@ -63,30 +65,6 @@ pub const TEMPLATES: [Template; 3] = [
 ];
 
 pub const WEEKDAYS: [&str; 7] = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"];
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Planned {
-    pub researcher: usize,
-    pub reader: usize,
-    pub paper: Option<usize>,
-    pub topic: usize,
-    pub start: Time,
-    pub minutes: i64,
-    pub created: Time,
-    pub expires: Time,
-    /// When the reader's card was held (priced sessions that were paid).
-    pub paid: Option<Time>,
-    pub fate: Fate,
-    pub review: Option<Review>,
-    /// Picks the meeting room and the cancellation reason.
-    pub noise: u64,
-}
-
-impl Planned {
-    pub fn end(&self) -> Time {
-        self.start + Duration::minutes(self.minutes)
-    }
-}
 
 /// What every draw needs to know.
 struct Board<'a> {
@@ -167,16 +145,6 @@ fn season_keeps<R: Rng>(rng: &mut R, day: NaiveDate) -> bool {
         _ => 1.0,
     };
     rng.gen_bool(keep)
-}
-
-/// A random instant in `[a, b]` (`a` when the span is empty).
-pub fn between<R: Rng>(rng: &mut R, a: Time, b: Time) -> Time {
-    let secs = (b - a).num_seconds();
-    if secs <= 0 {
-        a
-    } else {
-        a + Duration::seconds(rng.gen_range(0..=secs))
-    }
 }
 
 /// One attempt at a session; `None` when the draw does not fit.

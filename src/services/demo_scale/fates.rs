@@ -7,38 +7,10 @@
 use chrono::Duration;
 use rand::Rng;
 
-use super::calendar::{between, Planned, CANCEL_WINDOW_HOURS};
+use super::planned::{between, Planned, CANCEL_WINDOW_HOURS};
+pub use super::planned::{After, Fate, Review};
 use super::{words, Time};
 use crate::services::sessions::Party;
-
-/// How a session's story goes on after the request.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Fate {
-    Declined(Time),
-    Expired,
-    /// The reader cancelled before an answer.
-    Withdrawn(Time),
-    Accepted(Time, After),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub enum After {
-    /// It takes place and is completed.
-    Held,
-    Cancelled(Time, Party),
-    /// An admin records who did not come.
-    NoShow(Time, Party),
-}
-
-#[derive(Debug, Clone, PartialEq)]
-pub struct Review {
-    pub at: Time,
-    pub rating: u8,
-    /// Index into `words::COMMENTS`.
-    pub comment: Option<usize>,
-    /// The researcher's answer (index into `words::REPLIES`) and when.
-    pub reply: Option<(usize, Time)>,
-}
 
 pub fn fate<R: Rng>(rng: &mut R, p: &Planned, priced: bool, grace: Duration) -> Fate {
     if priced && p.paid.is_none() {

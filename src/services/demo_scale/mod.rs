@@ -20,6 +20,7 @@ mod counters;
 mod fates;
 mod ledger;
 mod people;
+mod planned;
 mod story;
 mod words;
 mod write_people;

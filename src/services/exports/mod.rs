@@ -7,6 +7,7 @@
 //! response body (or the CLI's file) drains the channel. A slow client
 //! slows the producer down instead of filling memory.
 
+mod analytics;
 mod datasets;
 mod encode;
 
