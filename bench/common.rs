@@ -23,3 +23,27 @@ pub fn env_usize(name: &str, default: usize) -> usize {
 pub fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1000.0
 }
+
+/// The real server on a loopback port with a fresh database in `dir`:
+/// its base URL and state. The per-IP and per-user rate limits are lifted
+/// (one load generator stands for many clients); logging is at `warn`.
+#[allow(dead_code)]
+pub async fn start_server(
+    dir: &std::path::Path,
+) -> Result<(String, colloquy::state::AppState), Box<dyn std::error::Error>> {
+    let mut config = colloquy::config::Config::default();
+    config.server.bind = "127.0.0.1:0".into();
+    config.storage.data_dir = dir.to_path_buf();
+    config.security.rate_limit_per_ip_per_minute = u32::MAX;
+    config.security.rate_limit_per_user_per_minute = u32::MAX;
+    config.logging.level = "warn".into();
+    let app = colloquy::startup::Application::build(
+        config,
+        std::sync::Arc::new(colloquy::clock::SystemClock),
+    )
+    .await?;
+    let base = format!("http://127.0.0.1:{}", app.port());
+    let state = app.state();
+    tokio::spawn(app.run_until_stopped(false));
+    Ok((base, state))
+}

@@ -18,16 +18,12 @@
 
 use std::error::Error;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use chrono::Days;
-use colloquy::clock::SystemClock;
-use colloquy::config::Config;
 use colloquy::domain::Role;
 use colloquy::services::accounts;
 use colloquy::services::demo_scale::{self, ScaleSpec};
-use colloquy::startup::Application;
 use colloquy::state::AppState;
 use serde_json::Value;
 
@@ -109,16 +105,7 @@ fn report(what: &str, mut v: Vec<Duration>, target: Duration) -> bool {
 
 async fn run() -> Result<bool, Box<dyn Error>> {
     let dir = tempfile::tempdir()?;
-    let mut config = Config::default();
-    config.server.bind = "127.0.0.1:0".into();
-    config.storage.data_dir = dir.path().to_path_buf();
-    config.security.rate_limit_per_ip_per_minute = u32::MAX;
-    config.security.rate_limit_per_user_per_minute = u32::MAX;
-    config.logging.level = "warn".into();
-    let app = Application::build(config, Arc::new(SystemClock)).await?;
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let state = app.state();
-    tokio::spawn(app.run_until_stopped(false));
+    let (base, state) = start_server(dir.path()).await?;
 
     let spec = ScaleSpec {
         sessions: env_usize("SESSIONS", 200_000),

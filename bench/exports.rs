@@ -16,15 +16,11 @@
 
 use std::error::Error;
 use std::process::ExitCode;
-use std::sync::Arc;
 use std::time::Instant;
 
-use colloquy::clock::SystemClock;
-use colloquy::config::Config;
 use colloquy::domain::Role;
 use colloquy::services::accounts;
 use colloquy::services::demo_scale::{self, ScaleSpec};
-use colloquy::startup::Application;
 use serde_json::Value;
 
 // Only some of the shared helpers are used here.
@@ -50,16 +46,7 @@ fn rss_kb() -> u64 {
 
 async fn run(sessions: usize) -> Result<bool, Box<dyn Error>> {
     let dir = tempfile::tempdir()?;
-    let mut config = Config::default();
-    config.server.bind = "127.0.0.1:0".into();
-    config.storage.data_dir = dir.path().to_path_buf();
-    config.security.rate_limit_per_ip_per_minute = u32::MAX;
-    config.security.rate_limit_per_user_per_minute = u32::MAX;
-    config.logging.level = "warn".into();
-    let app = Application::build(config, Arc::new(SystemClock)).await?;
-    let base = format!("http://127.0.0.1:{}", app.port());
-    let state = app.state();
-    tokio::spawn(app.run_until_stopped(false));
+    let (base, state) = start_server(dir.path()).await?;
 
     let setup = Instant::now();
     accounts::create_user_admin_cli(

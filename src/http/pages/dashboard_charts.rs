@@ -28,30 +28,39 @@ fn month(m: &str) -> String {
     bucket_label(Bucket::Month, &format!("{m}-01"))
 }
 
-pub fn spending(s: &Spending) -> String {
+/// Money per month, one bar each, in one currency.
+fn month_bars(title: String, currency: &str, months: Vec<(&str, i64)>) -> String {
     charts::bars(&BarChart {
-        title: &format!("What you paid per month ({})", s.currency),
+        title: &title,
         x_label: "Month",
-        bars: s
-            .by_month
-            .iter()
-            .map(|m| (month(&m.month), (m.paid_minor - m.refunded_minor) as f64))
+        bars: months
+            .into_iter()
+            .map(|(m, minor)| (month(m), minor as f64))
             .collect(),
-        unit: money(&s.currency),
+        unit: money(currency),
     })
 }
 
-pub fn earnings(e: &Earnings) -> String {
-    charts::bars(&BarChart {
-        title: &format!("Net earnings per month ({})", e.currency),
-        x_label: "Month",
-        bars: e
-            .by_month
+pub fn spending(s: &Spending) -> String {
+    month_bars(
+        format!("What you paid per month ({})", s.currency),
+        &s.currency,
+        s.by_month
             .iter()
-            .map(|m| (month(&m.month), m.net_minor as f64))
+            .map(|m| (m.month.as_str(), m.paid_minor - m.refunded_minor))
             .collect(),
-        unit: money(&e.currency),
-    })
+    )
+}
+
+pub fn earnings(e: &Earnings) -> String {
+    month_bars(
+        format!("Net earnings per month ({})", e.currency),
+        &e.currency,
+        e.by_month
+            .iter()
+            .map(|m| (m.month.as_str(), m.net_minor))
+            .collect(),
+    )
 }
 
 pub fn ratings(r: &Rating) -> String {
