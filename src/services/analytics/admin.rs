@@ -106,14 +106,15 @@ pub async fn compute(state: &AppState, b: Buckets) -> AppResult<AdminAnalytics> 
         .map(|p| i64::from(p.monthly_budget(state)))
         .collect();
     // Three independent reads on three reader connections at once: the
-    // session pass is the largest; money and people; engagement. Each is
+    // session events (the largest); requests, money and people;
+    // engagement. Each is
     // a consistent snapshot of its own (the cache keys on the data
     // generation read before, so a write in between is never served
     // stale).
     let (b_sessions, span_sessions) = (b.clone(), span.clone());
     let sessions = state
         .db
-        .read(move |c| super::sessions::compute(c, &b_sessions, &span_sessions));
+        .read(move |c| super::sessions::events(c, &b_sessions, &span_sessions));
     let span_money = span.clone();
     let money = state.db.read(move |c| {
         let month_span = Span {
@@ -129,6 +130,7 @@ pub async fn compute(state: &AppState, b: Buckets) -> AppResult<AdminAnalytics> 
             ));
         }
         Ok((
+            super::sessions::requests(c, &span_money)?,
             repo::money(c, &span_money)?,
             repo::subscriptions(c)?,
             repo::funnel(c)?,
@@ -145,7 +147,8 @@ pub async fn compute(state: &AppState, b: Buckets) -> AppResult<AdminAnalytics> 
         ))
     });
     let (sessions, money, engagement) = tokio::try_join!(sessions, money, engagement)?;
-    let (money, subscriptions, funnel, calls) = money;
+    let (requests, money, subscriptions, funnel, calls) = money;
+    let sessions = super::sessions::figures(sessions, requests);
     let (marks, invitations, reviews, counters) = engagement;
     let raw = Raw {
         sessions,

@@ -97,11 +97,28 @@ fn target<'a>(s: &'a mut SessionSeries, event: &str) -> Option<&'a mut Vec<i64>>
     })
 }
 
-/// The session figures over `b`, read in the analytics' transaction: one
-/// pass over the events in the range, one over the requests, and a
-/// lookup of when the few sessions answered in the range but requested
-/// before it were requested.
-pub(crate) fn compute(c: &Connection, b: &Buckets, span: &Span) -> AppResult<SessionFigures> {
+/// What the pass over the events gives.
+pub(crate) struct EventsPass {
+    series: SessionSeries,
+    hours: Vec<f64>,
+    accepted: HashSet<i64>,
+}
+
+/// What the pass over the requests gives.
+pub(crate) struct RequestsPass {
+    by_status: BTreeMap<String, i64>,
+    requested: i64,
+    /// Accepted, completed or no-show: accepted for sure.
+    accepted: i64,
+    completed: i64,
+    /// Cancelled ones: accepted if an acceptance is among the events.
+    cancelled: Vec<i64>,
+}
+
+/// One pass over the events in the range (and a lookup of when the few
+/// sessions answered in the range but requested before it were
+/// requested). Runs on its own reader connection, beside `requests`.
+pub(crate) fn events(c: &Connection, b: &Buckets, span: &Span) -> AppResult<EventsPass> {
     let mut s = SessionSeries {
         requested: b.zeros(),
         accepted: b.zeros(),
@@ -156,41 +173,64 @@ pub(crate) fn compute(c: &Connection, b: &Buckets, span: &Span) -> AppResult<Ses
                 .map(|asked| (t - asked) as f64 / 3600.0)
         })
         .collect();
-    let mut by_status: BTreeMap<String, i64> = SessionStatus::ALL
-        .iter()
-        .map(|st| (st.as_str().to_string(), 0))
-        .collect();
-    let (mut requested, mut accepted, mut completed) = (0, 0, 0);
+    Ok(EventsPass {
+        series: s,
+        hours,
+        accepted: accepted_here,
+    })
+}
+
+/// One pass over the sessions requested in the range.
+pub(crate) fn requests(c: &Connection, span: &Span) -> AppResult<RequestsPass> {
+    let mut p = RequestsPass {
+        by_status: SessionStatus::ALL
+            .iter()
+            .map(|st| (st.as_str().to_string(), 0))
+            .collect(),
+        requested: 0,
+        accepted: 0,
+        completed: 0,
+        cancelled: Vec::new(),
+    };
     repo::each_requested(c, span, |id, status| {
-        requested += 1;
-        if let Some(n) = by_status.get_mut(status) {
+        p.requested += 1;
+        if let Some(n) = p.by_status.get_mut(status) {
             *n += 1;
         }
-        // Ever accepted: still running or past it, or cancelled after
-        // being accepted (its acceptance is in the range: it came after
-        // the request).
         match status {
-            "accepted" | "no_show" => accepted += 1,
+            "accepted" | "no_show" => p.accepted += 1,
             "completed" => {
-                accepted += 1;
-                completed += 1;
+                p.accepted += 1;
+                p.completed += 1;
             }
-            "cancelled" if accepted_here.contains(&id) => accepted += 1,
+            "cancelled" => p.cancelled.push(id),
             _ => {}
         }
     })?;
-    Ok(SessionFigures {
-        by_status,
-        series: s,
+    Ok(p)
+}
+
+/// The session figures. A cancelled session counts as ever accepted when
+/// its acceptance is among the range's events (it came after the
+/// request, so it is, unless it came after the range).
+pub(crate) fn figures(e: EventsPass, r: RequestsPass) -> SessionFigures {
+    let accepted = r.accepted
+        + r.cancelled
+            .iter()
+            .filter(|id| e.accepted.contains(id))
+            .count() as i64;
+    SessionFigures {
+        by_status: r.by_status,
+        series: e.series,
         conversion: Conversion {
-            requested,
+            requested: r.requested,
             accepted,
-            completed,
-            accepted_rate: rate(accepted, requested),
-            completed_rate: rate(completed, requested),
+            completed: r.completed,
+            accepted_rate: rate(accepted, r.requested),
+            completed_rate: rate(r.completed, r.requested),
         },
-        median_answer_hours: median(hours),
-    })
+        median_answer_hours: median(e.hours),
+    }
 }
 
 #[cfg(test)]
