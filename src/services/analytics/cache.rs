@@ -16,7 +16,7 @@ use super::buckets::{Bucket, Buckets};
 use super::dashboards::{self, ResearcherDashboard, UserDashboard};
 use crate::config::{AnalyticsConfig, CacheConfig};
 use crate::db::changes::Data;
-use crate::domain::{ResearcherId, UserId};
+use crate::domain::UserId;
 use crate::error::AppResult;
 use crate::services::accounts::Principal;
 use crate::state::AppState;
@@ -32,7 +32,9 @@ enum Key {
         bucket: Bucket,
     },
     User(UserId),
-    Researcher(ResearcherId),
+    /// The researcher dashboard of the profile this account owns (a
+    /// change of owner is a write, so the key needs no lookup).
+    Researcher(UserId),
 }
 
 #[derive(Clone)]
@@ -139,12 +141,12 @@ pub async fn researcher_dashboard(
     state: &AppState,
     who: &Principal,
 ) -> AppResult<Arc<ResearcherDashboard>> {
-    let id = dashboards::own_profile(state, who).await?;
-    let key = Key::Researcher(id);
+    let key = Key::Researcher(who.user_id);
     if let Some(Figures::Researcher(d)) = fresh(state, &key, true) {
         return Ok(d);
     }
     let gens = generations(state);
+    let id = dashboards::own_profile(state, who).await?;
     let d = Arc::new(dashboards::researcher(state, who, id).await?);
     store(state, key, gens, Figures::Researcher(d.clone()));
     Ok(d)

@@ -262,15 +262,13 @@ fn two_different_charts_on_a_page_have_different_ids() {
     assert_eq!(id(&a), id(&line(&sessions(vec![1.0, 2.0]))));
 }
 
-/// Writes a page of sample charts to look at in a browser, light and dark:
-/// `CHARTS_SAMPLE=/tmp/charts.html cargo test --lib charts -- --ignored`
+/// A page of every kind of chart renders: six drawings, each with its
+/// table, and the empty one as a message. With `CHARTS_SAMPLE` set the
+/// page is also written to look at in a browser, light and dark:
+/// `CHARTS_SAMPLE=/tmp/charts.html cargo test --lib charts`
 /// (also writes `/tmp/charts-dark.html`).
 #[test]
-#[ignore = "writes files to look at"]
-fn a_sample_page_to_look_at() {
-    let Ok(path) = std::env::var("CHARTS_SAMPLE") else {
-        return;
-    };
+fn a_sample_page_of_every_chart() {
     let wave = |k: f64, scale: f64| -> Vec<f64> {
         (0..52)
             .map(|i| {
@@ -374,6 +372,20 @@ fn a_sample_page_to_look_at() {
         }),
         line(&sessions(vec![0.0; 12])),
     ];
+    let drawn = charts
+        .iter()
+        .filter(|c| c.contains("<svg class=\"chart-drawing\""))
+        .count();
+    let tables = charts
+        .iter()
+        .filter(|c| c.contains("Show as a table"))
+        .count();
+    assert_eq!((drawn, tables), (6, 6));
+    assert!(charts[6].contains("No data in this range."));
+    assert!(!charts.join("").contains("<script>"));
+    let Ok(path) = std::env::var("CHARTS_SAMPLE") else {
+        return;
+    };
     let root = env!("CARGO_MANIFEST_DIR");
     for (file, theme) in [
         (path.clone(), ""),
