@@ -122,10 +122,12 @@ async fn researcher_home(
         rating_chart: d.rating.as_ref().map(charts::ratings).unwrap_or_default(),
         acceptance: d
             .acceptance_rate
-            .map_or("no answers yet".into(), |r| format!("{:.0}%", r * 100.0)),
+            .map_or("—".into(), |r| format!("{:.0}%", r * 100.0)),
         response: d
             .median_response_hours
-            .map_or("no answers yet".into(), |h| format!("{h:.1} hours")),
+            .map_or("You have not answered a request yet.".into(), |h| {
+                format!("Your answers: median {h:.1} hours after the request.")
+            }),
         d,
     }))
 }
