@@ -24,14 +24,14 @@ fn plan(id: &str, interval: &str, amount: i64) -> PlanConfig {
     }
 }
 
-struct World {
-    app: TestApp,
-    admin: String,
+pub(crate) struct World {
+    pub app: TestApp,
+    pub admin: String,
     reader: String,
 }
 
 /// Runs SQL through the service's own writer, as the app's writes go.
-async fn sql(app: &TestApp, batch: String) {
+pub(crate) async fn sql(app: &TestApp, batch: String) {
     app.state
         .db
         .write(move |tx| {
@@ -42,7 +42,7 @@ async fn sql(app: &TestApp, batch: String) {
         .unwrap();
 }
 
-async fn world() -> World {
+pub(crate) async fn world() -> World {
     let app = spawn_app_with(|c| {
         c.institution.timezone = "Europe/Berlin".into();
         c.auth.access_token_ttl_secs = 400 * 86_400;
@@ -144,7 +144,7 @@ async fn world() -> World {
     World { app, admin, reader }
 }
 
-async fn analytics(w: &World, query: &str) -> Value {
+pub(crate) async fn analytics(w: &World, query: &str) -> Value {
     let r = w
         .app
         .get(&format!("/api/v1/admin/analytics{query}"), Some(&w.admin))

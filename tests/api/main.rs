@@ -8,6 +8,7 @@ mod admin_accounts;
 mod admin_pages;
 mod admin_sessions;
 mod analytics;
+mod analytics_rollups;
 mod audit_and_keys;
 mod auth;
 mod bad_input;

@@ -7,9 +7,10 @@ use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::buckets::{local_date, Bucket, Buckets};
+use super::hours::HourPlan;
 use super::money::{by_currency, CurrencyFigures};
 use super::series;
-use crate::db::repos::analytics::{self as repo, Created, Span, SubscriptionFact};
+use crate::db::repos::analytics::{self as repo, rollups, Created, Span, SubscriptionFact};
 use crate::db::ts;
 use crate::error::AppResult;
 use crate::services::collection::calls::{month_start, Provider};
@@ -106,15 +107,15 @@ pub async fn compute(state: &AppState, b: Buckets) -> AppResult<AdminAnalytics> 
         .map(|p| i64::from(p.monthly_budget(state)))
         .collect();
     // Three independent reads on three reader connections at once: the
-    // session events (the largest); requests, money and people;
-    // engagement. Each is
-    // a consistent snapshot of its own (the cache keys on the data
-    // generation read before, so a write in between is never served
-    // stale).
-    let (b_sessions, span_sessions) = (b.clone(), span.clone());
+    // sessions; requests, money and people; engagement. Most figures come
+    // from the hourly rollups (`hours`). Each is a consistent snapshot of
+    // its own (the cache keys on the data generation read before, so a
+    // write in between is never served stale).
+    let plan = HourPlan::of(&b);
+    let (b_sessions, plan_sessions) = (b.clone(), plan.clone());
     let sessions = state
         .db
-        .read(move |c| super::sessions::events(c, &b_sessions, &span_sessions));
+        .read(move |c| super::sessions::events(c, &b_sessions, &plan_sessions));
     let span_money = span.clone();
     let money = state.db.read(move |c| {
         let month_span = Span {
@@ -129,9 +130,14 @@ pub async fn compute(state: &AppState, b: Buckets) -> AppResult<AdminAnalytics> 
                 repo::paid_calls(c, p, &month_span)?.len() as i64,
             ));
         }
+        let mut money = rollups::money_hours(c, &plan.rollup)?;
+        money.retain(|f| plan.counts(&f.at));
+        for part in plan.raw() {
+            money.extend(repo::money(c, part)?);
+        }
         Ok((
-            super::sessions::requests(c, &span_money)?,
-            repo::money(c, &span_money)?,
+            super::sessions::requests(c, &plan)?,
+            money,
             repo::subscriptions(c)?,
             repo::funnel(c)?,
             calls,

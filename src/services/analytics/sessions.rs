@@ -1,17 +1,19 @@
 //! Sessions in the admins' analytics: what happened per bucket, the
 //! sessions requested in the range by status and how far they got, and
-//! how long researchers took to answer. Two index range scans (events and
-//! requests in the range) and the rest in memory.
+//! how long researchers took to answer. Read from the hourly rollups
+//! (`hours`), so a year costs thousands of rows, not every event.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::BTreeMap;
 
 use rusqlite::Connection;
 use serde::Serialize;
 use utoipa::ToSchema;
 
 use super::buckets::Buckets;
+use super::hours::HourPlan;
 use super::{median, rate};
-use crate::db::repos::analytics::{self as repo, Span};
+use crate::db::repos::analytics::{rollups, Span};
+use crate::db::ts;
 use crate::domain::SessionStatus;
 use crate::error::AppResult;
 
@@ -50,39 +52,6 @@ pub struct Conversion {
     pub completed_rate: Option<f64>,
 }
 
-/// Seconds since the epoch of a stored time; the fixed width `db::ts`
-/// writes is read by position (hundreds of thousands per answer), anything
-/// else is parsed.
-fn epoch(stored: &str) -> Option<i64> {
-    let b = stored.as_bytes();
-    let num = |from: usize, to: usize| -> Option<i64> {
-        let mut n = 0i64;
-        for &c in b.get(from..to)? {
-            if !c.is_ascii_digit() {
-                return None;
-            }
-            n = n * 10 + i64::from(c - b'0');
-        }
-        Some(n)
-    };
-    let fast = (b.len() == 27 && b[26] == b'Z' && b[10] == b'T').then(|| {
-        let date = chrono::NaiveDate::from_ymd_opt(
-            num(0, 4)? as i32,
-            num(5, 7)? as u32,
-            num(8, 10)? as u32,
-        )?;
-        let days = date
-            .signed_duration_since(chrono::NaiveDate::default())
-            .num_days();
-        Some(days * 86_400 + num(11, 13)? * 3600 + num(14, 16)? * 60 + num(17, 19)?)
-    });
-    fast.flatten().or_else(|| {
-        chrono::DateTime::parse_from_rfc3339(stored)
-            .ok()
-            .map(|t| t.timestamp())
-    })
-}
-
 fn target<'a>(s: &'a mut SessionSeries, event: &str) -> Option<&'a mut Vec<i64>> {
     Some(match event {
         "requested" => &mut s.requested,
@@ -97,28 +66,24 @@ fn target<'a>(s: &'a mut SessionSeries, event: &str) -> Option<&'a mut Vec<i64>>
     })
 }
 
-/// What the pass over the events gives.
+/// What happened per bucket, and the median answer time: the hourly
+/// rollup, the raw events of hours it cannot answer, and the answers'
+/// waits (one partial index range scan).
 pub(crate) struct EventsPass {
     series: SessionSeries,
-    hours: Vec<f64>,
-    accepted: HashSet<i64>,
+    median_answer_hours: Option<f64>,
 }
 
-/// What the pass over the requests gives.
+/// Sessions requested in the range.
 pub(crate) struct RequestsPass {
     by_status: BTreeMap<String, i64>,
     requested: i64,
-    /// Accepted, completed or no-show: accepted for sure.
+    /// Accepted, completed or no-show, or cancelled after an acceptance.
     accepted: i64,
     completed: i64,
-    /// Cancelled ones: accepted if an acceptance is among the events.
-    cancelled: Vec<i64>,
 }
 
-/// One pass over the events in the range (and a lookup of when the few
-/// sessions answered in the range but requested before it were
-/// requested). Runs on its own reader connection, beside `requests`.
-pub(crate) fn events(c: &Connection, b: &Buckets, span: &Span) -> AppResult<EventsPass> {
+pub(crate) fn events(c: &Connection, b: &Buckets, plan: &HourPlan) -> AppResult<EventsPass> {
     let mut s = SessionSeries {
         requested: b.zeros(),
         accepted: b.zeros(),
@@ -128,60 +93,37 @@ pub(crate) fn events(c: &Connection, b: &Buckets, span: &Span) -> AppResult<Even
         expired: b.zeros(),
         no_show: b.zeros(),
     };
-    let mut requested_at: HashMap<i64, i64> = HashMap::new();
-    let mut answers: Vec<(i64, i64)> = Vec::new();
-    let mut accepted_here: HashSet<i64> = HashSet::new();
-    repo::each_session_event(c, span, |event, at, id| {
-        let Some(series) = target(&mut s, event) else {
+    rollups::each_event_hour(c, &plan.rollup, |event, hour, n| {
+        if !plan.counts(hour) {
             return;
-        };
-        if let Some(i) = b.index_of_stored(at) {
-            series[i] += 1;
         }
-        match event {
-            "requested" => {
-                if let Some(t) = epoch(at) {
-                    requested_at.insert(id, t);
-                }
-            }
-            "accepted" | "declined" => {
-                if event == "accepted" {
-                    accepted_here.insert(id);
-                }
-                if let Some(t) = epoch(at) {
-                    answers.push((id, t));
-                }
-            }
-            _ => {}
+        if let (Some(series), Some(i)) = (target(&mut s, event), b.index_of_stored(hour)) {
+            series[i] += n;
         }
     })?;
-    let missing: Vec<i64> = answers
-        .iter()
-        .map(|(id, _)| *id)
-        .filter(|id| !requested_at.contains_key(id))
-        .collect();
-    for (id, at) in repo::requested_at(c, &missing)? {
-        if let Some(t) = epoch(&at) {
-            requested_at.insert(id, t);
-        }
+    for part in plan.raw() {
+        rollups::each_session_event(c, part, |event, at| {
+            if let (Some(series), Some(i)) = (target(&mut s, event), b.index_of_stored(at)) {
+                series[i] += 1;
+            }
+        })?;
     }
-    let hours: Vec<f64> = answers
-        .iter()
-        .filter_map(|(id, t)| {
-            requested_at
-                .get(id)
-                .map(|asked| (t - asked) as f64 / 3600.0)
-        })
+    let whole = Span {
+        start: ts(b.start()),
+        end: ts(b.end()),
+    };
+    let hours = rollups::answer_secs(c, &whole)?
+        .into_iter()
+        .map(|secs| secs as f64 / 3600.0)
         .collect();
     Ok(EventsPass {
         series: s,
-        hours,
-        accepted: accepted_here,
+        median_answer_hours: median(hours),
     })
 }
 
-/// One pass over the sessions requested in the range.
-pub(crate) fn requests(c: &Connection, span: &Span) -> AppResult<RequestsPass> {
+/// Sessions requested in the range, by status and how far they got.
+pub(crate) fn requests(c: &Connection, plan: &HourPlan) -> AppResult<RequestsPass> {
     let mut p = RequestsPass {
         by_status: SessionStatus::ALL
             .iter()
@@ -190,61 +132,41 @@ pub(crate) fn requests(c: &Connection, span: &Span) -> AppResult<RequestsPass> {
         requested: 0,
         accepted: 0,
         completed: 0,
-        cancelled: Vec::new(),
     };
-    repo::each_requested(c, span, |id, status| {
-        p.requested += 1;
-        if let Some(n) = p.by_status.get_mut(status) {
-            *n += 1;
+    let mut counts = rollups::requests_by_status(c, &plan.rollup, true)?;
+    for part in &plan.ends {
+        counts.extend(rollups::requests_by_status(c, part, false)?);
+    }
+    for (status, ever_accepted, n) in counts {
+        p.requested += n;
+        if let Some(count) = p.by_status.get_mut(&status) {
+            *count += n;
         }
-        match status {
-            "accepted" | "no_show" => p.accepted += 1,
+        match status.as_str() {
+            "accepted" | "no_show" => p.accepted += n,
             "completed" => {
-                p.accepted += 1;
-                p.completed += 1;
+                p.accepted += n;
+                p.completed += n;
             }
-            "cancelled" => p.cancelled.push(id),
+            "cancelled" if ever_accepted => p.accepted += n,
             _ => {}
         }
-    })?;
+    }
     Ok(p)
 }
 
-/// The session figures. A cancelled session counts as ever accepted when
-/// its acceptance is among the range's events (it came after the
-/// request, so it is, unless it came after the range).
+/// The session figures.
 pub(crate) fn figures(e: EventsPass, r: RequestsPass) -> SessionFigures {
-    let accepted = r.accepted
-        + r.cancelled
-            .iter()
-            .filter(|id| e.accepted.contains(id))
-            .count() as i64;
     SessionFigures {
         by_status: r.by_status,
         series: e.series,
         conversion: Conversion {
             requested: r.requested,
-            accepted,
+            accepted: r.accepted,
             completed: r.completed,
-            accepted_rate: rate(accepted, r.requested),
+            accepted_rate: rate(r.accepted, r.requested),
             completed_rate: rate(r.completed, r.requested),
         },
-        median_answer_hours: median(e.hours),
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn stored_times_are_read_by_position_and_others_parsed() {
-        let t = super::epoch("2026-03-29T21:30:00.000000Z").unwrap();
-        assert_eq!(
-            t,
-            chrono::DateTime::parse_from_rfc3339("2026-03-29T21:30:00Z")
-                .unwrap()
-                .timestamp()
-        );
-        assert_eq!(super::epoch("2026-03-29T23:30:00+02:00"), Some(t));
-        assert_eq!(super::epoch("2026-13-29T21:30:00.000000Z"), None);
+        median_answer_hours: e.median_answer_hours,
     }
 }

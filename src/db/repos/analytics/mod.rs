@@ -4,6 +4,7 @@
 //! decides what a figure means.
 
 pub mod dashboards;
+pub mod rollups;
 
 use rusqlite::{params, Connection};
 
@@ -15,63 +16,6 @@ use crate::error::AppResult;
 pub struct Span {
     pub start: String,
     pub end: String,
-}
-
-/// Calls `f(event, at, session_id)` for every session event in the range
-/// (one covering index range scan; nothing is copied).
-pub fn each_session_event(
-    conn: &Connection,
-    span: &Span,
-    mut f: impl FnMut(&str, &str, i64),
-) -> AppResult<()> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT event, at, session_id FROM session_events WHERE at >= ?1 AND at < ?2",
-    )?;
-    let mut rows = stmt.query(params![span.start, span.end])?;
-    while let Some(r) = rows.next()? {
-        f(
-            r.get_ref(0)?.as_str().unwrap_or_default(),
-            r.get_ref(1)?.as_str().unwrap_or_default(),
-            r.get(2)?,
-        );
-    }
-    Ok(())
-}
-
-/// Calls `f(id, status)` for every session requested in the range (a
-/// covering index range scan).
-pub fn each_requested(
-    conn: &Connection,
-    span: &Span,
-    mut f: impl FnMut(i64, &str),
-) -> AppResult<()> {
-    let mut stmt = conn.prepare_cached(
-        "SELECT id, status FROM consulting_sessions WHERE created_at >= ?1 AND created_at < ?2",
-    )?;
-    let mut rows = stmt.query(params![span.start, span.end])?;
-    while let Some(r) = rows.next()? {
-        f(r.get(0)?, r.get_ref(1)?.as_str().unwrap_or_default());
-    }
-    Ok(())
-}
-
-/// When each of `ids` was requested.
-pub fn requested_at(conn: &Connection, ids: &[i64]) -> AppResult<Vec<(i64, String)>> {
-    let mut out = Vec::with_capacity(ids.len());
-    for chunk in ids.chunks(500) {
-        let sql = format!(
-            "SELECT id, created_at FROM consulting_sessions WHERE id IN ({})",
-            vec!["?"; chunk.len()].join(", ")
-        );
-        let mut stmt = conn.prepare(&sql)?;
-        let rows = stmt.query_map(rusqlite::params_from_iter(chunk), |r| {
-            Ok((r.get(0)?, r.get(1)?))
-        })?;
-        for row in rows {
-            out.push(row?);
-        }
-    }
-    Ok(out)
 }
 
 /// One movement of money that analytics count.
