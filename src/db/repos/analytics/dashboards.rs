@@ -86,9 +86,9 @@ pub fn answers(conn: &Connection, researcher: ResearcherId) -> AppResult<(i64, i
 /// Hours from request to answer of each request a researcher answered.
 pub fn response_hours(conn: &Connection, researcher: ResearcherId) -> AppResult<Vec<f64>> {
     let mut stmt = conn.prepare_cached(
-        "SELECT (julianday(e.at) - julianday(s.created_at)) * 24.0
+        "SELECT e.waited_secs / 3600.0
            FROM consulting_sessions s JOIN session_events e ON e.session_id = s.id
-          WHERE s.researcher_id = ?1 AND e.event IN ('accepted', 'declined')",
+          WHERE s.researcher_id = ?1 AND e.waited_secs IS NOT NULL",
     )?;
     let rows = stmt.query_map([researcher], |r| r.get(0))?;
     Ok(rows.collect::<Result<_, _>>()?)
