@@ -64,6 +64,9 @@ SELECT substr(created_at, 1, 13) || ':00:00.000000Z', kind, currency, count(*),
        sum(amount_minor), sum(tax_minor), sum(fee_minor)
   FROM ledger WHERE kind IN ('capture', 'refund', 'subscription_charge') GROUP BY 1, 2, 3;
 
+-- Reviews written per bucket read reviews by creation time.
+CREATE INDEX reviews_created ON reviews (created_at);
+
 CREATE TRIGGER session_events_rollup AFTER INSERT ON session_events
 BEGIN
     INSERT INTO session_event_hours (hour, event, n)

@@ -2,7 +2,7 @@
 //! of a view, 0 otherwise). Nothing here names a person. Days are
 //! `YYYY-MM-DD` in the institution's zone, so they compare as text.
 
-use rusqlite::{params, Connection};
+use rusqlite::{params, Connection, OptionalExtension};
 
 use crate::domain::CounterKind;
 use crate::error::AppResult;
@@ -66,15 +66,29 @@ pub fn top_subjects(
     Ok(rows.collect::<Result<_, _>>()?)
 }
 
-/// Engagement counters of local days `[from, to)`, summed over subjects:
-/// `(day, kind, count)`.
-pub fn counters(conn: &Connection, from: &str, to: &str) -> AppResult<Vec<(String, String, i64)>> {
+/// Calls `f(day, kind, subject, count)` for every counter of local days
+/// `[from, to)`, in key order (one primary-key range scan; the caller sums,
+/// which at a year of per-paper views is several times faster than two
+/// `GROUP BY`s with a sort).
+pub fn each(
+    conn: &Connection,
+    from: &str,
+    to: &str,
+    mut f: impl FnMut(&str, &str, i64, i64),
+) -> AppResult<()> {
     let mut stmt = conn.prepare_cached(
-        "SELECT day, kind, sum(count) FROM analytics_counters
-          WHERE day >= ?1 AND day < ?2 GROUP BY day, kind",
+        "SELECT day, kind, subject, count FROM analytics_counters WHERE day >= ?1 AND day < ?2",
     )?;
-    let rows = stmt.query_map(params![from, to], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))?;
-    Ok(rows.collect::<Result<_, _>>()?)
+    let mut rows = stmt.query(params![from, to])?;
+    while let Some(r) = rows.next()? {
+        f(
+            r.get_ref(0)?.as_str().unwrap_or_default(),
+            r.get_ref(1)?.as_str().unwrap_or_default(),
+            r.get(2)?,
+            r.get(3)?,
+        );
+    }
+    Ok(())
 }
 
 /// One counter of one day (0 when absent).
@@ -86,24 +100,17 @@ pub fn counter(conn: &Connection, day: &str, kind: CounterKind) -> AppResult<i64
         .query_row(params![day, kind], |r| r.get(0))?)
 }
 
-/// The most viewed papers of local days `[from, to)`: `(id, title, views)`.
-pub fn top_papers(
-    conn: &Connection,
-    from: &str,
-    to: &str,
-    limit: usize,
-) -> AppResult<Vec<(i64, String, i64)>> {
-    let mut stmt = conn.prepare_cached(
-        // Sum per paper first, then look up only the titles shown.
-        "SELECT t.subject, coalesce(p.title, ''), t.n FROM
-            (SELECT subject, sum(count) AS n FROM analytics_counters
-              WHERE kind = 'paper_view' AND day >= ?1 AND day < ?2
-              GROUP BY subject ORDER BY n DESC, subject LIMIT ?3) t
-           LEFT JOIN papers p ON p.id = t.subject
-          ORDER BY t.n DESC, t.subject",
-    )?;
-    let rows = stmt.query_map(params![from, to, limit as i64], |r| {
-        Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+/// The titles of papers (empty for a paper since deleted), in the order
+/// given.
+pub fn paper_titles(conn: &Connection, ids: &[i64]) -> AppResult<Vec<String>> {
+    let mut stmt = conn.prepare_cached("SELECT title FROM papers WHERE id = ?1")?;
+    let mut out = Vec::with_capacity(ids.len());
+    for id in ids {
+        out.push(
+            stmt.query_row([id], |r| r.get(0))
+                .optional()?
+                .unwrap_or_default(),
+        );
+    }
+    Ok(out)
 }

@@ -2,6 +2,8 @@
 //! views and sign-ins from the daily counters (no per-person history is
 //! kept), and marks, invitations and reviews from their own rows.
 
+use std::collections::HashMap;
+
 use chrono::{Datelike, Days};
 use rusqlite::Connection;
 use serde::Serialize;
@@ -72,20 +74,45 @@ pub(crate) struct Counters {
     top: Vec<(i64, String, i64)>,
 }
 
+/// How many of the most viewed papers the figures list.
+const TOP_PAPERS: usize = 10;
+
 pub(crate) fn read_counters(c: &Connection, b: &Buckets) -> AppResult<Counters> {
     let from = b.days.first().map(|d| d.to_string()).unwrap_or_default();
     let to = b.end_day().to_string();
     let last_day = b.end_day() - Days::new(1);
     let week = Bucket::Week.floor(last_day).to_string();
     let month = last_day.with_day(1).unwrap_or(last_day).to_string();
+    // One pass: totals per (day, kind) (rows come in key order, so a run
+    // of the same day and kind is one entry) and views per paper.
+    let mut daily: Vec<(String, String, i64)> = Vec::new();
+    let mut views: HashMap<i64, i64> = HashMap::new();
+    repo::each(c, &from, &to, |day, kind, subject, count| {
+        match daily.last_mut() {
+            Some((d, k, n)) if d == day && k == kind => *n += count,
+            _ => daily.push((day.to_string(), kind.to_string(), count)),
+        }
+        if kind == CounterKind::PaperView.as_str() {
+            *views.entry(subject).or_default() += count;
+        }
+    })?;
+    let mut most: Vec<(i64, i64)> = views.into_iter().collect();
+    most.sort_unstable_by_key(|(paper, n)| (std::cmp::Reverse(*n), *paper));
+    most.truncate(TOP_PAPERS);
+    let ids: Vec<i64> = most.iter().map(|(paper, _)| *paper).collect();
+    let top = most
+        .into_iter()
+        .zip(repo::paper_titles(c, &ids)?)
+        .map(|((paper, n), title)| (paper, title, n))
+        .collect();
     Ok(Counters {
-        daily: repo::counters(c, &from, &to)?,
+        daily,
         last: [
             repo::counter(c, &last_day.to_string(), CounterKind::ActiveDay)?,
             repo::counter(c, &week, CounterKind::ActiveWeek)?,
             repo::counter(c, &month, CounterKind::ActiveMonth)?,
         ],
-        top: repo::top_papers(c, &from, &to, 10)?,
+        top,
     })
 }
 
