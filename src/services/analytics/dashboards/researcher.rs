@@ -96,41 +96,60 @@ pub async fn researcher(
 ) -> AppResult<ResearcherDashboard> {
     let (user, now, keys) = (who.user_id, state.now(), state.keys.clone());
     let default_currency = state.config.sessions.default_currency.clone();
-    let raw = state
-        .db
-        .read(move |c| {
-            let (account, profile) = repo::zone_names(c, user, Some(id))?;
-            let tz = zone::first_of([account.as_deref(), profile.as_deref()], zone::DEFAULT);
-            let b = months(tz, now)?;
-            Ok(ResearcherRaw {
-                facts: repo::earnings(c, id, &ts(b.start()))?,
-                months: b,
-                tz,
-                pending: sessions::upcoming(
-                    c,
-                    &keys,
-                    Party::Researcher(id),
-                    SessionStatus::Requested,
-                    now,
-                    LISTED,
-                )?,
-                upcoming: sessions::upcoming(
-                    c,
-                    &keys,
-                    Party::Researcher(id),
-                    SessionStatus::Accepted,
-                    now,
-                    LISTED,
-                )?,
-                answers: repo::answers(c, id)?,
-                hours: repo::response_hours(c, id)?,
-                ratings: repo::ratings(c, id)?,
-                parts: repo::profile_parts(c, id)?,
-                demand: repo::demand(c, id, 5)?,
-                currency: repo::researcher_currency(c, id)?,
-            })
-        })
-        .await?;
+    // Two reads at once on two reader connections: the money and answer
+    // history (the larger), and the open work and profile.
+    let history = state.db.read(move |c| {
+        let (account, profile) = repo::zone_names(c, user, Some(id))?;
+        let tz = zone::first_of([account.as_deref(), profile.as_deref()], zone::DEFAULT);
+        let b = months(tz, now)?;
+        Ok((
+            repo::earnings(c, id, &ts(b.start()))?,
+            b,
+            tz,
+            repo::answers(c, id)?,
+            repo::response_hours(c, id)?,
+        ))
+    });
+    let open = state.db.read(move |c| {
+        Ok((
+            sessions::upcoming(
+                c,
+                &keys,
+                Party::Researcher(id),
+                SessionStatus::Requested,
+                now,
+                LISTED,
+            )?,
+            sessions::upcoming(
+                c,
+                &keys,
+                Party::Researcher(id),
+                SessionStatus::Accepted,
+                now,
+                LISTED,
+            )?,
+            repo::ratings(c, id)?,
+            repo::profile_parts(c, id)?,
+            repo::demand(c, id, 5)?,
+            repo::researcher_currency(c, id)?,
+        ))
+    });
+    let (history, open) = tokio::try_join!(history, open)?;
+    let (facts, months, tz, answers, hours) = history;
+    let (pending, upcoming, ratings, parts, demand, currency) = open;
+    let raw = ResearcherRaw {
+        facts,
+        months,
+        tz,
+        pending,
+        upcoming,
+        answers,
+        hours,
+        ratings,
+        parts,
+        demand,
+        currency,
+    };
     let mut by_currency: Vec<Earnings> = months_by_currency(&raw.months, &raw.facts)
         .into_iter()
         .map(|(currency, by_month)| Earnings { currency, by_month })
