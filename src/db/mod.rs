@@ -4,6 +4,7 @@
 
 pub mod changes;
 pub mod encrypted_columns;
+pub mod personal_data;
 pub mod repos;
 
 use std::path::{Path, PathBuf};

@@ -32,6 +32,8 @@ mod collection_pages;
 mod collection_providers;
 mod dashboards;
 mod dashboards_pages;
+mod data_rights_export;
+mod data_rights_walk;
 mod demo_scale;
 mod disputes_access;
 mod disputes_chargebacks;

@@ -18,6 +18,7 @@ pub mod mail_outbox;
 pub mod outreach;
 pub mod papers;
 pub mod payments;
+pub mod personal_export;
 pub mod progress;
 pub mod provider_calls;
 pub mod queries;

@@ -9,6 +9,7 @@ pub mod availability;
 pub mod claims;
 pub mod consulting;
 pub mod dashboards;
+pub mod data_rights;
 pub mod disputes;
 pub mod error;
 pub mod exports;
@@ -68,6 +69,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(auth::verify_email))
         .routes(routes!(auth::verify_email_resend))
         .routes(routes!(users::me))
+        .routes(routes!(data_rights::export_me))
         .routes(routes!(users::timezone_put))
         .routes(routes!(users::terms_get))
         .routes(routes!(users::users_list))

@@ -1,5 +1,6 @@
 //! `/exports/{dataset}`: the same downloads as the API's, for a signed-in
-//! browser (the "Export" buttons next to tables).
+//! browser (the "Export" buttons next to tables), and `/account/export`
+//! ("Download my data").
 
 use axum::extract::State;
 use axum::response::Response;
@@ -37,4 +38,16 @@ pub async fn export_get(
     };
     let started = exports::start(&state, &who, &dataset, query, "web", ip).await?;
     Ok(export_response(started))
+}
+
+/// `/account/export`: "Download my data", the same file as
+/// `GET /api/v1/users/me/export`.
+pub async fn my_data_get(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ClientIp(ip): ClientIp,
+) -> Result<Response, PageError> {
+    let who = viewer.require("/account")?;
+    let doc = crate::services::data_rights::export_account(&state, &who, ip).await?;
+    Ok(crate::http::api::data_rights::attachment(&doc)?)
 }

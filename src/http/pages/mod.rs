@@ -76,6 +76,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/papers/{id}/collection", get(collection::collection_get))
         .route("/papers/{id}/collect", post(collection::collect_post))
         .route("/account", get(account::account_get))
+        .route("/account/export", get(exports::my_data_get))
         .route("/account/password", post(account::password_post))
         .route("/account/timezone", post(account::timezone_post))
         .route("/account/billing", post(account::billing_post))
