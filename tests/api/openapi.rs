@@ -52,6 +52,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/admin/providers/{name}/enable"),
     ("get", "/api/v1/admin/researchers"),
     ("put", "/api/v1/users/me/timezone"),
+    ("get", "/api/v1/users/me/export"),
     (
         "get",
         "/api/v1/consulting/researchers/{researcher_id}/settings",
