@@ -116,7 +116,7 @@ pub const PERSONAL_TABLES: &[PersonalTable] = &[
         purpose: "letting readers find and book the authors of papers",
         basis: INTEREST,
         retention: "while listed or claimed; unclaimed profiles not refreshed for two years are removed",
-        treatment: exported!("user_id = :user", BIDX),
+        treatment: exported!("id = :researcher OR user_id = :user", BIDX),
     },
     PersonalTable {
         table: "researcher_field_sources",

@@ -32,6 +32,14 @@ const NOT_PAGES: &[(&str, &str)] = &[
         "/exports/{dataset}",
         "a CSV or NDJSON download, not HTML (tests/api/exports.rs)",
     ),
+    (
+        "/account/export",
+        "a JSON download, not HTML (tests/api/data_rights_export.rs)",
+    ),
+    (
+        "/admin/data-subjects/{kind}/{id}/export",
+        "a JSON download, not HTML (tests/api/data_rights_subjects.rs)",
+    ),
 ];
 
 /// The layout checks, run in the page: sideways scrolling, positive

@@ -533,6 +533,15 @@ pub fn visits(s: &Seeded) -> Vec<Visit> {
         ),
         v(
             Admin,
+            "/admin/data-subjects",
+            "/admin/data-subjects?q=reader".into(),
+            &[
+                "form[role='search'] button[type='submit']",
+                "#subjects tbody tr:first-child a[download]",
+            ],
+        ),
+        v(
+            Admin,
             "/admin/disputes",
             "/admin/disputes".into(),
             &["form.resolve-form button[type='submit']"],

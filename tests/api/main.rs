@@ -33,6 +33,7 @@ mod collection_providers;
 mod dashboards;
 mod dashboards_pages;
 mod data_rights_export;
+mod data_rights_subjects;
 mod data_rights_walk;
 mod demo_scale;
 mod disputes_access;

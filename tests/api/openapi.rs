@@ -53,6 +53,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/admin/researchers"),
     ("put", "/api/v1/users/me/timezone"),
     ("get", "/api/v1/users/me/export"),
+    ("get", "/api/v1/admin/data-subjects"),
+    ("get", "/api/v1/admin/data-subjects/{kind}/{id}/export"),
     (
         "get",
         "/api/v1/consulting/researchers/{researcher_id}/settings",

@@ -11,12 +11,13 @@ use crate::db::encrypted_columns::ENCRYPTED_COLUMNS;
 use crate::db::personal_data::{PersonalTable, Treatment};
 use crate::error::AppResult;
 
-/// Whose rows: an account and the profile it owns.
+/// Whose rows: an account and the profile it owns, or a collected
+/// profile nobody owns (no account).
 #[derive(Debug, Clone)]
 pub struct Subject {
-    pub user: i64,
+    pub user: Option<i64>,
     pub researcher: Option<i64>,
-    pub email_bidx: String,
+    pub email_bidx: Option<String>,
 }
 
 /// The subject of an account: its address's blind index and its profile.
@@ -33,10 +34,81 @@ pub fn subject(conn: &Connection, user: i64) -> AppResult<Option<Subject>> {
         .query_row([user], |r| r.get(0))
         .optional()?;
     Ok(Some(Subject {
-        user,
+        user: Some(user),
         researcher,
-        email_bidx,
+        email_bidx: Some(email_bidx),
     }))
+}
+
+/// The subject of a researcher profile: its owner's account when it has
+/// one, else the profile alone (with the address it was collected with).
+pub fn researcher_subject(conn: &Connection, researcher: i64) -> AppResult<Option<Subject>> {
+    let Some((owner, bidx)) = conn
+        .prepare_cached("SELECT user_id, email_bidx FROM researchers WHERE id = ?1")?
+        .query_row([researcher], |r| {
+            Ok((r.get::<_, Option<i64>>(0)?, r.get::<_, Option<String>>(1)?))
+        })
+        .optional()?
+    else {
+        return Ok(None);
+    };
+    match owner {
+        Some(user) => subject(conn, user),
+        None => Ok(Some(Subject {
+            user: None,
+            researcher: Some(researcher),
+            email_bidx: bidx,
+        })),
+    }
+}
+
+/// A person found by an admin: an account or a researcher profile.
+#[derive(Debug, Clone)]
+pub struct SubjectMatch {
+    /// `user` or `researcher`.
+    pub kind: &'static str,
+    pub id: i64,
+    pub name: String,
+    /// For a profile: the account that owns it, if any.
+    pub owner: Option<i64>,
+}
+
+/// Accounts (not deleted) and profiles whose address has the blind index
+/// `email_bidx`, or whose name contains `name` (at most `limit` of each).
+pub fn find_subjects(
+    conn: &Connection,
+    email_bidx: Option<&str>,
+    name: Option<&str>,
+    limit: usize,
+) -> AppResult<Vec<SubjectMatch>> {
+    let pattern = name.map(|n| format!("%{}%", n.replace(['%', '_'], "")));
+    let mut out = Vec::new();
+    for (kind, sql) in [
+        (
+            "user",
+            "SELECT id, name, NULL FROM users WHERE deleted_at IS NULL
+               AND (email_bidx = ?1 OR name LIKE ?2) ORDER BY id LIMIT ?3",
+        ),
+        (
+            "researcher",
+            "SELECT id, name, user_id FROM researchers
+              WHERE email_bidx = ?1 OR name LIKE ?2 ORDER BY id LIMIT ?3",
+        ),
+    ] {
+        let mut stmt = conn.prepare_cached(sql)?;
+        let rows = stmt.query_map(rusqlite::params![email_bidx, pattern, limit as i64], |r| {
+            Ok(SubjectMatch {
+                kind,
+                id: r.get(0)?,
+                name: r.get(1)?,
+                owner: r.get(2)?,
+            })
+        })?;
+        for row in rows {
+            out.push(row?);
+        }
+    }
+    Ok(out)
 }
 
 /// The column names of a table, in order.
@@ -61,11 +133,13 @@ pub fn rows(
     // `t.table` and `selector` are constants of `personal_data`, never input.
     let sql = format!("SELECT * FROM {} WHERE {selector} ORDER BY 1", t.table);
     let mut stmt = conn.prepare(&sql)?;
-    let researcher = s.researcher.map_or(Value::Null, Value::from);
     for (name, value) in [
-        (":user", Value::from(s.user)),
-        (":researcher", researcher),
-        (":email_bidx", Value::from(s.email_bidx.clone())),
+        (":user", s.user.map_or(Value::Null, Value::from)),
+        (":researcher", s.researcher.map_or(Value::Null, Value::from)),
+        (
+            ":email_bidx",
+            s.email_bidx.clone().map_or(Value::Null, Value::from),
+        ),
     ] {
         if let Some(i) = stmt.parameter_index(name)? {
             match value {

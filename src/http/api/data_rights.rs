@@ -1,13 +1,17 @@
-//! `GET /api/v1/users/me/export`: the account's copy of its data.
+//! `GET /api/v1/users/me/export`: the account's copy of its data; the
+//! admins' search for data subjects and their copies.
 
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
+use axum::Json;
+use serde::Deserialize;
+use utoipa::IntoParams;
 
 use crate::error::{AppError, AppResult};
 use crate::http::api::error::ErrorBody;
-use crate::http::extractors::{AuthUser, ClientIp};
-use crate::services::data_rights::{self, DataExport};
+use crate::http::extractors::{AdminUser, AppPath, AppQuery, AuthUser, ClientIp};
+use crate::services::data_rights::{self, DataExport, DataSubject};
 use crate::state::AppState;
 
 /// Everything held about the signed-in account (GDPR Art. 15 and 20), as
@@ -33,9 +37,13 @@ pub async fn export_me(
 /// A data export as a JSON file to save.
 pub fn attachment(doc: &DataExport) -> AppResult<Response> {
     let body = serde_json::to_vec_pretty(doc).map_err(AppError::internal)?;
+    let whose = match (doc.subject.user_id, doc.subject.researcher_id) {
+        (Some(user), _) => format!("user-{user}"),
+        (None, Some(r)) => format!("researcher-{r}"),
+        (None, None) => "subject".to_string(),
+    };
     let name = format!(
-        "colloquy-data-{}-{}.json",
-        doc.subject.user_id,
+        "colloquy-data-{whose}-{}.json",
         doc.generated_at.format("%Y-%m-%d")
     );
     Ok((
@@ -50,4 +58,53 @@ pub fn attachment(doc: &DataExport) -> AppResult<Response> {
         body,
     )
         .into_response())
+}
+
+#[derive(Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct SubjectQuery {
+    /// An e-mail address (matched exactly) or at least two characters of
+    /// a name.
+    pub q: String,
+}
+
+/// Find a data subject to answer a request (admins): accounts and
+/// researcher profiles (also those of people who never signed up) by
+/// e-mail address or name.
+#[utoipa::path(get, path = "/api/v1/admin/data-subjects", tag = "admin", params(SubjectQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = [DataSubject]),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 422, body = ErrorBody)))]
+pub async fn find_subjects(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    AppQuery(q): AppQuery<SubjectQuery>,
+) -> AppResult<Json<Vec<DataSubject>>> {
+    Ok(Json(
+        data_rights::subjects::find(&state, &admin, &q.q).await?,
+    ))
+}
+
+/// A data subject's copy (admins): the same document as
+/// `GET /api/v1/users/me/export`, for an account (`user`) or a researcher
+/// profile (`researcher`; its owner's account when it has one), with the
+/// provenance of every profile field. Audited as `data.exported`.
+#[utoipa::path(get, path = "/api/v1/admin/data-subjects/{kind}/{id}/export", tag = "admin",
+    params(("kind" = String, Path, description = "`user` or `researcher`"), ("id" = i64, Path)),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = DataExport, description = "A JSON attachment"),
+        (status = 401, body = ErrorBody), (status = 403, body = ErrorBody),
+        (status = 404, body = ErrorBody)))]
+pub async fn export_subject(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    ClientIp(ip): ClientIp,
+    AppPath((kind, id)): AppPath<(String, i64)>,
+) -> AppResult<Response> {
+    let doc = data_rights::export_subject(&state, &admin, &kind, id, ip).await?;
+    attachment(&doc)
 }

@@ -70,6 +70,8 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(auth::verify_email_resend))
         .routes(routes!(users::me))
         .routes(routes!(data_rights::export_me))
+        .routes(routes!(data_rights::find_subjects))
+        .routes(routes!(data_rights::export_subject))
         .routes(routes!(users::timezone_put))
         .routes(routes!(users::terms_get))
         .routes(routes!(users::users_list))

@@ -6,6 +6,7 @@ pub mod admin;
 pub mod admin_accounts;
 pub mod admin_claims;
 pub mod admin_collection;
+pub mod admin_data_subjects;
 pub mod admin_disputes;
 pub mod admin_mail;
 pub mod admin_outreach;
@@ -143,6 +144,14 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/disputes/{id}/withdraw", post(disputes::withdraw_post))
         .route("/disputes/{id}/contest", post(disputes::contest_post))
         .route("/admin/sessions", get(admin_sessions::admin_sessions_get))
+        .route(
+            "/admin/data-subjects",
+            get(admin_data_subjects::subjects_get),
+        )
+        .route(
+            "/admin/data-subjects/{kind}/{id}/export",
+            get(admin_data_subjects::export_get),
+        )
         .route("/admin/analytics", get(dashboards::analytics_get))
         .route("/admin/disputes", get(admin_disputes::admin_disputes_get))
         .route(

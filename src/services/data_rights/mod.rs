@@ -3,5 +3,7 @@
 
 pub mod export;
 pub mod records;
+pub mod subjects;
 
-pub use export::{export_account, DataExport};
+pub use export::{export_account, export_subject, DataExport};
+pub use subjects::DataSubject;
