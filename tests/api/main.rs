@@ -4,6 +4,7 @@
 //! database per test, and wiremock fakes for external services.
 
 mod account_time_zones;
+mod admin_access;
 mod admin_accounts;
 mod admin_pages;
 mod admin_sessions;

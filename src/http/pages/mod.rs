@@ -214,6 +214,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .fallback(errors::not_found)
         .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::http::admin_access::admin_allowlist,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
             state,
             context::page_context,
         ))
