@@ -7,6 +7,7 @@ mod account_time_zones;
 mod admin_access;
 mod admin_accounts;
 mod admin_pages;
+mod admin_reauth;
 mod admin_sessions;
 mod analytics;
 mod analytics_rollups;

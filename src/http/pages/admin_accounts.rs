@@ -8,6 +8,7 @@ use serde::Deserialize;
 
 use super::context::{redirect_with_flash, render, Layout, Viewer};
 use super::form::{CsrfOnly, PageForm};
+use super::reauth::ReauthForm;
 use super::outcome::flash_outcome;
 use super::PageError;
 use crate::domain::{ResearcherId, UserId};
@@ -94,7 +95,7 @@ pub async fn delete_post(
     viewer: Viewer,
     ClientIp(ip): ClientIp,
     AppPath(id): AppPath<UserId>,
-    PageForm(f): PageForm<DeleteForm>,
+    ReauthForm { form: f, reauth }: ReauthForm<DeleteForm>,
 ) -> Result<Response, PageError> {
     let back = format!("/admin/users/{id}");
     let who = viewer.require_admin(&back)?;
@@ -107,7 +108,15 @@ pub async fn delete_post(
             "Tick the box to confirm that the account's personal data is erased for good.",
         ));
     }
+    let what = "Deleting an account";
+    if let Some(prompt) = reauth.confirm(&state, &viewer, &who, ip, what, &back).await? {
+        return Ok(prompt);
+    }
     let r = accounts::delete_account(&state, &who, id, ip).await;
+    let r = match reauth.prompt_on(&state, &viewer, r, what, &back) {
+        Ok(r) => r,
+        Err(prompt) => return Ok(prompt),
+    };
     flash_outcome(
         &state,
         &back,

@@ -11,6 +11,7 @@ use serde::Deserialize;
 use super::context::{redirect_with_flash, render, Layout, Viewer};
 use super::disputes::{dispute_page, DisputeForm, DisputeWords, ResolveForm, LABELS};
 use super::form::PageForm;
+use super::reauth::ReauthForm;
 use super::form_errors::FormErrors;
 use super::outcome::flash_outcome;
 use super::PageError;
@@ -161,7 +162,7 @@ pub async fn resolve_post(
     viewer: Viewer,
     ClientIp(ip): ClientIp,
     AppPath(id): AppPath<DisputeId>,
-    PageForm(f): PageForm<DisputeForm>,
+    ReauthForm { form: f, reauth }: ReauthForm<DisputeForm>,
 ) -> Result<Response, PageError> {
     let on_page = f.from.as_deref() == Some("page");
     let back = if on_page {
@@ -171,7 +172,16 @@ pub async fn resolve_post(
     };
     let who = viewer.require_admin(&back)?;
     viewer.check_csrf(&f.csrf_token)?;
-    match resolve_from(&state, &who, id, &f, ip).await {
+    let what = "Resolving a dispute with a refund";
+    if let Some(prompt) = reauth.confirm(&state, &viewer, &who, ip, what, &back).await? {
+        return Ok(prompt);
+    }
+    let outcome = resolve_from(&state, &who, id, &f, ip).await;
+    let outcome = match reauth.prompt_on(&state, &viewer, outcome, what, &back) {
+        Ok(outcome) => outcome,
+        Err(prompt) => return Ok(prompt),
+    };
+    match outcome {
         Ok(done) => Ok(redirect_with_flash(&state, &back, "success", &done)),
         Err(e) => {
             let errors = FormErrors::from_error("resolve", e, LABELS)?;

@@ -31,6 +31,7 @@ pub mod outcome;
 pub mod outreach;
 pub mod papers;
 pub mod picker;
+pub mod reauth;
 pub mod researcher_claims;
 pub mod review_sections;
 pub mod reviews;
