@@ -48,11 +48,17 @@ async fn the_admin_area_refuses_an_address_outside_the_list() {
         let html = r.text().await.unwrap();
         assert!(html.contains("<h1>Not allowed</h1>"), "{path}: {html}");
         assert!(html.contains("cannot be reached from this network address"));
-        assert!(html.contains("Log out"), "the layout knows who is signed in");
+        assert!(
+            html.contains("Log out"),
+            "the layout knows who is signed in"
+        );
     }
 
     // The rest of the site, and the admin's own account, are unaffected.
-    assert_eq!(app.get("/api/v1/users/me", Some(&admin)).await.status(), 200);
+    assert_eq!(
+        app.get("/api/v1/users/me", Some(&admin)).await.status(),
+        200
+    );
     let r = web.get(app.url("/account")).send().await.unwrap();
     assert_eq!(r.status(), 200);
     assert_eq!(app.get("/administrators", None).await.status(), 404);

@@ -121,7 +121,10 @@ async fn the_entry_belongs_to_one_log_in_session() {
         .as_str()
         .unwrap()
         .to_string();
-    assert_eq!(set_role(&app, &second, id, "researcher").await.status(), 200);
+    assert_eq!(
+        set_role(&app, &second, id, "researcher").await.status(),
+        200
+    );
     let r = set_role(&app, &first, id, "user").await;
     assert_eq!(error_code(r).await, "reauth_required");
 }
@@ -177,7 +180,10 @@ async fn the_role_form_asks_for_the_password_and_carries_the_choice_on() {
     assert_eq!(r.status(), 403);
     let html = r.text().await.unwrap();
     assert!(html.contains("Confirm your password"), "{html}");
-    assert!(html.contains(r#"name="role" value="admin""#), "the choice is kept");
+    assert!(
+        html.contains(r#"name="role" value="admin""#),
+        "the choice is kept"
+    );
     assert!(html.contains(&format!(r#"action="/admin/users/{id}/role""#)));
     assert!(html.contains(r#"name="reauth_password""#));
     assert_eq!(role_of(&app, id), "researcher", "nothing changed yet");

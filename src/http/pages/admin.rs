@@ -6,8 +6,8 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::context::{render, Layout, Viewer};
-use super::reauth::ReauthForm;
 use super::outcome::flash_outcome;
+use super::reauth::ReauthForm;
 use super::PageError;
 use crate::domain::{labels, Role, UserId};
 use crate::error::AppError;
@@ -140,10 +140,9 @@ pub async fn role_post(
         return Ok(prompt);
     }
     let r = accounts::set_role(&state, &who, id, role, ip).await;
-    let r = match reauth.prompt_on(&state, &viewer, r, what, "/admin") {
-        Ok(r) => r,
-        Err(prompt) => return Ok(prompt),
-    };
+    if let Some(prompt) = reauth.prompt_on(&state, &viewer, &r, what, "/admin") {
+        return Ok(prompt);
+    }
     flash_outcome(
         &state,
         "/admin",

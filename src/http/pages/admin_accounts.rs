@@ -8,8 +8,8 @@ use serde::Deserialize;
 
 use super::context::{redirect_with_flash, render, Layout, Viewer};
 use super::form::{CsrfOnly, PageForm};
-use super::reauth::ReauthForm;
 use super::outcome::flash_outcome;
+use super::reauth::ReauthForm;
 use super::PageError;
 use crate::domain::{ResearcherId, UserId};
 use crate::http::extractors::{AppPath, ClientIp};
@@ -109,14 +109,16 @@ pub async fn delete_post(
         ));
     }
     let what = "Deleting an account";
-    if let Some(prompt) = reauth.confirm(&state, &viewer, &who, ip, what, &back).await? {
+    if let Some(prompt) = reauth
+        .confirm(&state, &viewer, &who, ip, what, &back)
+        .await?
+    {
         return Ok(prompt);
     }
     let r = accounts::delete_account(&state, &who, id, ip).await;
-    let r = match reauth.prompt_on(&state, &viewer, r, what, &back) {
-        Ok(r) => r,
-        Err(prompt) => return Ok(prompt),
-    };
+    if let Some(prompt) = reauth.prompt_on(&state, &viewer, &r, what, &back) {
+        return Ok(prompt);
+    }
     flash_outcome(
         &state,
         &back,

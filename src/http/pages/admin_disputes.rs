@@ -11,9 +11,9 @@ use serde::Deserialize;
 use super::context::{redirect_with_flash, render, Layout, Viewer};
 use super::disputes::{dispute_page, DisputeForm, DisputeWords, ResolveForm, LABELS};
 use super::form::PageForm;
-use super::reauth::ReauthForm;
 use super::form_errors::FormErrors;
 use super::outcome::flash_outcome;
+use super::reauth::ReauthForm;
 use super::PageError;
 use crate::domain::dispute::DisputeOutcome;
 use crate::domain::money::{parse_major, Currency};
@@ -173,14 +173,16 @@ pub async fn resolve_post(
     let who = viewer.require_admin(&back)?;
     viewer.check_csrf(&f.csrf_token)?;
     let what = "Resolving a dispute with a refund";
-    if let Some(prompt) = reauth.confirm(&state, &viewer, &who, ip, what, &back).await? {
+    if let Some(prompt) = reauth
+        .confirm(&state, &viewer, &who, ip, what, &back)
+        .await?
+    {
         return Ok(prompt);
     }
     let outcome = resolve_from(&state, &who, id, &f, ip).await;
-    let outcome = match reauth.prompt_on(&state, &viewer, outcome, what, &back) {
-        Ok(outcome) => outcome,
-        Err(prompt) => return Ok(prompt),
-    };
+    if let Some(prompt) = reauth.prompt_on(&state, &viewer, &outcome, what, &back) {
+        return Ok(prompt);
+    }
     match outcome {
         Ok(done) => Ok(redirect_with_flash(&state, &back, "success", &done)),
         Err(e) => {

@@ -59,12 +59,13 @@ where
 
     async fn from_request(req: Request, state: &S) -> Result<Self, PageError> {
         let action = req.uri().path().to_string();
-        let bytes = Bytes::from_request(req, state)
-            .await
-            .map_err(|e| match e.status().as_u16() {
-                413 => AppError::PayloadTooLarge,
-                _ => bad_form(),
-            })?;
+        let bytes =
+            Bytes::from_request(req, state)
+                .await
+                .map_err(|e| match e.status().as_u16() {
+                    413 => AppError::PayloadTooLarge,
+                    _ => bad_form(),
+                })?;
         let mut password = None;
         let mut fields = Vec::new();
         for (name, value) in url::form_urlencoded::parse(&bytes).into_owned() {
@@ -139,26 +140,21 @@ impl Reauth {
         }
     }
 
-    /// The prompt when the action was refused for want of a recent
-    /// password (403); any other outcome is handed back untouched.
+    /// The prompt (403) when the action was refused for want of a recent
+    /// password; `None` for any other outcome.
     pub fn prompt_on<T>(
         &self,
         state: &AppState,
         viewer: &Viewer,
-        outcome: AppResult<T>,
+        outcome: &AppResult<T>,
         what: &str,
         back: &str,
-    ) -> Result<AppResult<T>, Response> {
+    ) -> Option<Response> {
         match outcome {
-            Err(e) if reauth::is_required(&e) => Err(self.page(
-                state,
-                viewer,
-                what,
-                back,
-                StatusCode::FORBIDDEN,
-                None,
-            )),
-            other => Ok(other),
+            Err(e) if reauth::is_required(e) => {
+                Some(self.page(state, viewer, what, back, StatusCode::FORBIDDEN, None))
+            }
+            _ => None,
         }
     }
 
