@@ -72,6 +72,8 @@ pub struct AppState {
     /// Bounds and guards the collection runner.
     pub collection_runner: Arc<crate::services::collection::runner::RunnerState>,
     pub trusted_proxies: Arc<Vec<IpNet>>,
+    /// `[security] admin_allowed_ips`, parsed; empty = no restriction.
+    pub admin_allowed_ips: Arc<Vec<IpNet>>,
     pub hooks: Hooks,
     /// Engagement counts gathered in memory until the next flush.
     pub engagement: Arc<crate::services::engagement::Counters>,
@@ -85,6 +87,7 @@ impl AppState {
         let passwords = PasswordHasher::new(config.auth.password_hash_concurrency)
             .map_err(|e| anyhow::anyhow!("{e}"))?;
         let trusted = config.trusted_proxies().map_err(anyhow::Error::msg)?;
+        let admin_allowed = config.admin_allowed_ips().map_err(anyhow::Error::msg)?;
         Ok(Self {
             cache: Cache {
                 papers: paper_cache(&config.cache),
@@ -107,6 +110,7 @@ impl AppState {
                 config.collection.max_parallel_authors,
             )),
             trusted_proxies: Arc::new(trusted),
+            admin_allowed_ips: Arc::new(admin_allowed),
             hooks: Hooks::default(),
             engagement: Arc::new(crate::services::engagement::Counters::new(
                 config.institution.zone(),

@@ -184,6 +184,13 @@ pub struct SecurityConfig {
     pub cors_origins: Vec<String>,
     /// Reverse proxies (IPs or CIDRs) whose `X-Forwarded-For` is believed.
     pub trusted_proxies: Vec<String>,
+    /// Client addresses (IPs or CIDRs) allowed on `/admin/*` and
+    /// `/api/v1/admin/*`; everyone else gets 403 there. Empty: no limit.
+    pub admin_allowed_ips: Vec<String>,
+    /// Sensitive admin actions (refunds, erasures, role changes, key
+    /// operations) need the password entered within this many minutes.
+    /// 0: off.
+    pub admin_require_reauth_minutes: u32,
 }
 
 impl Default for SecurityConfig {
@@ -194,6 +201,8 @@ impl Default for SecurityConfig {
             rate_limit_per_user_per_minute: 300,
             cors_origins: Vec::new(),
             trusted_proxies: Vec::new(),
+            admin_allowed_ips: Vec::new(),
+            admin_require_reauth_minutes: 0,
         }
     }
 }
@@ -283,6 +292,9 @@ pub fn ip_nets(key: &str, list: &[String]) -> Result<Vec<IpNet>, String> {
         .collect()
 }
 
+/// The longest `security.admin_require_reauth_minutes` accepted: a day.
+const MAX_REAUTH_MINUTES: u32 = 1440;
+
 /// Seed-era plain environment variable names and the key each one sets.
 const PLAIN_ENV_NAMES: &[(&str, &str)] = &[
     ("OPENALEX_API_KEY", "providers.openalex.api_key"),
@@ -369,6 +381,12 @@ impl Config {
             return invalid("security.rate_limit_* must be at least 1".into());
         }
         self.trusted_proxies().map_err(ConfigError::Invalid)?;
+        self.admin_allowed_ips().map_err(ConfigError::Invalid)?;
+        if self.security.admin_require_reauth_minutes > MAX_REAUTH_MINUTES {
+            return invalid(format!(
+                "security.admin_require_reauth_minutes must be between 0 (off) and {MAX_REAUTH_MINUTES} (a day)"
+            ));
+        }
         for origin in &self.security.cors_origins {
             if url::Url::parse(origin).is_err() {
                 return invalid(format!(
@@ -468,6 +486,13 @@ impl Config {
         ip_nets("security.trusted_proxies", &self.security.trusted_proxies)
     }
 
+    pub fn admin_allowed_ips(&self) -> Result<Vec<IpNet>, String> {
+        ip_nets(
+            "security.admin_allowed_ips",
+            &self.security.admin_allowed_ips,
+        )
+    }
+
     pub fn database_path(&self) -> PathBuf {
         self.storage.data_dir.join("colloquy.db")
     }
@@ -519,6 +544,21 @@ mod tests {
         let defaults: toml::Table = toml::from_str(&Config::default().redacted_toml()).unwrap();
         let listed: toml::Table = toml::from_str(&text).unwrap();
         assert_eq!(listed, defaults, "config.example.toml must list every key");
+    }
+
+    #[test]
+    fn admin_access_settings_are_checked() {
+        let mut c = Config::default();
+        c.security.admin_allowed_ips = vec!["10.0.0.0/8".into(), "2001:db8::1".into()];
+        c.security.admin_require_reauth_minutes = 15;
+        c.validate().unwrap();
+        c.security.admin_allowed_ips = vec!["10.0.0.300".into()];
+        let err = c.validate().unwrap_err().to_string();
+        assert!(err.contains("security.admin_allowed_ips"), "{err}");
+        c.security.admin_allowed_ips = Vec::new();
+        c.security.admin_require_reauth_minutes = 1441;
+        let err = c.validate().unwrap_err().to_string();
+        assert!(err.contains("admin_require_reauth_minutes"), "{err}");
     }
 
     #[test]

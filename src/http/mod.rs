@@ -1,6 +1,7 @@
 //! The HTTP layer: JSON API, HTML pages, static files, and the middleware
 //! stack around them.
 
+pub mod admin_access;
 pub mod api;
 pub mod client_ip;
 pub mod downloads;
@@ -62,7 +63,12 @@ pub fn router(state: AppState) -> Router {
     let (api_routes, _) = api::router();
     // Unknown paths fall through to the pages' fallback, which answers
     // JSON under /api/ and an HTML page elsewhere.
-    let api = api_routes.layer(cors(&state));
+    let api = api_routes
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            admin_access::admin_allowlist,
+        ))
+        .layer(cors(&state));
     let timeout = Duration::from_secs(state.config.server.request_timeout_secs);
     Router::new()
         .merge(api)

@@ -4,8 +4,12 @@
 //! database per test, and wiremock fakes for external services.
 
 mod account_time_zones;
+mod admin_access;
 mod admin_accounts;
+mod admin_audit_walk;
+mod admin_audit_world;
 mod admin_pages;
+mod admin_reauth;
 mod admin_sessions;
 mod analytics;
 mod analytics_rollups;

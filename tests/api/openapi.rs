@@ -9,6 +9,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("post", "/api/v1/auth/refresh"),
     ("post", "/api/v1/auth/logout"),
     ("post", "/api/v1/auth/password"),
+    ("post", "/api/v1/auth/reauth"),
     ("get", "/api/v1/users/me"),
     ("get", "/api/v1/terms"),
     ("get", "/api/v1/admin/users"),

@@ -40,7 +40,7 @@ pub fn create(
     expires: Time,
 ) -> AppResult<SessionId> {
     conn.execute(
-        "INSERT INTO auth_sessions (user_id, kind, token_hash, created_at, last_used_at, expires_at) VALUES (?1, ?2, ?3, ?4, ?4, ?5)",
+        "INSERT INTO auth_sessions (user_id, kind, token_hash, created_at, last_used_at, expires_at, password_entered_at) VALUES (?1, ?2, ?3, ?4, ?4, ?5, ?4)",
         params![user, kind.as_str(), token_hash, ts(now), ts(expires)],
     )?;
     Ok(SessionId(conn.last_insert_rowid()))
@@ -128,6 +128,31 @@ pub fn rotate(
 pub fn revoke(conn: &Connection, id: SessionId, now: Time) -> AppResult<bool> {
     let n = conn.execute(
         "UPDATE auth_sessions SET revoked_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
+        params![id, ts(now)],
+    )?;
+    Ok(n == 1)
+}
+
+/// When the password was last entered on this session (its log-in, or a
+/// later re-entry); `None` for an unknown session.
+pub fn password_entered_at(conn: &Connection, id: SessionId) -> AppResult<Option<Time>> {
+    let stored: Option<Option<String>> = conn
+        .query_row(
+            "SELECT password_entered_at FROM auth_sessions WHERE id = ?1",
+            [id],
+            |r| r.get(0),
+        )
+        .optional()?;
+    stored
+        .flatten()
+        .map(|t| crate::db::parse_ts(&t))
+        .transpose()
+}
+
+/// Records that the session's owner entered the password again.
+pub fn mark_password_entered(conn: &Connection, id: SessionId, now: Time) -> AppResult<bool> {
+    let n = conn.execute(
+        "UPDATE auth_sessions SET password_entered_at = ?2 WHERE id = ?1 AND revoked_at IS NULL",
         params![id, ts(now)],
     )?;
     Ok(n == 1)

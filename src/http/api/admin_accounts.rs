@@ -48,7 +48,7 @@ pub async fn enable(
 /// personal data is erased; payments and the audit trail keep its id.
 #[utoipa::path(delete, path = "/api/v1/admin/users/{id}", tag = "admin",
     params(("id" = i64, Path, description = "User id")), security(("bearer" = [])),
-    responses((status = 204, description = "Deleted"), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 204, description = "Deleted"), (status = 403, description = "Not an admin, an address outside `admin_allowed_ips`, or `reauth_required`: the password was entered too long ago (`POST /api/v1/auth/reauth`)", body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 409, description = "`own_account`, `last_admin`, `account_deleted`, `live_sessions` or `live_subscription`", body = ErrorBody)))]
 pub async fn delete(
     State(state): State<AppState>,

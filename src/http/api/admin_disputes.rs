@@ -65,7 +65,7 @@ pub async fn review(
 /// are told by e-mail.
 #[utoipa::path(post, path = "/api/v1/admin/disputes/{dispute_id}/resolve", tag = "admin",
     params(("dispute_id" = i64, Path)), request_body = ResolveBody, security(("bearer" = [])),
-    responses((status = 200, body = DisputeView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 200, body = DisputeView), (status = 403, description = "Not an admin, an address outside `admin_allowed_ips`, or `reauth_required`: the password was entered too long ago (`POST /api/v1/auth/reauth`)", body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 409, description = "`dispute_closed`, `nothing_to_refund`, `hold_not_captured`, `chargeback_refund`, `review_gone` or `illegal_moderation` (the review is already removed)", body = ErrorBody),
               (status = 422, body = ErrorBody), (status = 502, description = "Stripe failed; nothing changed", body = ErrorBody)))]
 pub async fn resolve_post(

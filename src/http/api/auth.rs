@@ -218,3 +218,30 @@ pub async fn change_password(
     accounts::change_password(&state, &who, &req.current_password, &req.new_password, ip).await?;
     Ok(StatusCode::NO_CONTENT)
 }
+
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReauthRequest {
+    /// The caller's current password.
+    pub password: String,
+}
+
+/// Enter the password again on this log-in session, for the sensitive
+/// admin actions `[security] admin_require_reauth_minutes` guards
+/// (refunds, erasures, role changes, key operations): they answer 403
+/// `reauth_required` once the last entry is older than that. A wrong
+/// password counts as a failed log-in.
+#[utoipa::path(post, path = "/api/v1/auth/reauth", tag = "auth", request_body = ReauthRequest,
+    security(("bearer" = [])),
+    responses((status = 204, description = "Recorded on the caller's session"), (status = 401, body = ErrorBody),
+              (status = 422, description = "Wrong password (`fields.password`)", body = ErrorBody),
+              (status = 429, description = "Too many failed log-ins or re-entries", body = ErrorBody)))]
+pub async fn reauth(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    ClientIp(ip): ClientIp,
+    AppJson(req): AppJson<ReauthRequest>,
+) -> AppResult<StatusCode> {
+    accounts::reauth::confirm(&state, &who, &req.password, ip).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

@@ -66,6 +66,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(auth::refresh))
         .routes(routes!(auth::logout))
         .routes(routes!(auth::change_password))
+        .routes(routes!(auth::reauth))
         .routes(routes!(auth::verify_email))
         .routes(routes!(auth::verify_email_resend))
         .routes(routes!(users::me))

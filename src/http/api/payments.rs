@@ -196,7 +196,7 @@ pub async fn subscription_cancel(
 /// no-show, which refunds nothing by policy.
 #[utoipa::path(post, path = "/api/v1/admin/sessions/{session_id}/refund", tag = "admin",
     params(("session_id" = i64, Path)), request_body = RefundBody, security(("bearer" = [])),
-    responses((status = 200, body = RefundAnswer), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
+    responses((status = 200, body = RefundAnswer), (status = 403, description = "Not an admin, an address outside `admin_allowed_ips`, or `reauth_required`: the password was entered too long ago (`POST /api/v1/auth/reauth`)", body = ErrorBody), (status = 404, body = ErrorBody),
               (status = 409, body = ErrorBody), (status = 422, body = ErrorBody), (status = 502, body = ErrorBody)))]
 pub async fn admin_refund(
     State(state): State<AppState>,

@@ -6,8 +6,8 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::context::{render, Layout, Viewer};
-use super::form::PageForm;
 use super::outcome::flash_outcome;
+use super::reauth::ReauthForm;
 use super::PageError;
 use crate::domain::{labels, Role, UserId};
 use crate::error::AppError;
@@ -127,12 +127,22 @@ pub async fn role_post(
     viewer: Viewer,
     ClientIp(ip): ClientIp,
     AppPath(id): AppPath<UserId>,
-    PageForm(f): PageForm<RoleForm>,
+    ReauthForm { form: f, reauth }: ReauthForm<RoleForm>,
 ) -> Result<Response, PageError> {
     let who = viewer.require_admin("/admin")?;
     viewer.check_csrf(&f.csrf_token)?;
     let role = Role::parse(&f.role).map_err(|m| AppError::field("role", m))?;
+    let what = "Changing a role";
+    if let Some(prompt) = reauth
+        .confirm(&state, &viewer, &who, ip, what, "/admin")
+        .await?
+    {
+        return Ok(prompt);
+    }
     let r = accounts::set_role(&state, &who, id, role, ip).await;
+    if let Some(prompt) = reauth.prompt_on(&state, &viewer, &r, what, "/admin") {
+        return Ok(prompt);
+    }
     flash_outcome(
         &state,
         "/admin",

@@ -9,6 +9,7 @@ use serde::Deserialize;
 use super::context::{redirect_with_flash, render, Layout, Viewer};
 use super::form::{CsrfOnly, PageForm};
 use super::outcome::flash_outcome;
+use super::reauth::ReauthForm;
 use super::PageError;
 use crate::domain::{ResearcherId, UserId};
 use crate::http::extractors::{AppPath, ClientIp};
@@ -94,7 +95,7 @@ pub async fn delete_post(
     viewer: Viewer,
     ClientIp(ip): ClientIp,
     AppPath(id): AppPath<UserId>,
-    PageForm(f): PageForm<DeleteForm>,
+    ReauthForm { form: f, reauth }: ReauthForm<DeleteForm>,
 ) -> Result<Response, PageError> {
     let back = format!("/admin/users/{id}");
     let who = viewer.require_admin(&back)?;
@@ -107,7 +108,17 @@ pub async fn delete_post(
             "Tick the box to confirm that the account's personal data is erased for good.",
         ));
     }
+    let what = "Deleting an account";
+    if let Some(prompt) = reauth
+        .confirm(&state, &viewer, &who, ip, what, &back)
+        .await?
+    {
+        return Ok(prompt);
+    }
     let r = accounts::delete_account(&state, &who, id, ip).await;
+    if let Some(prompt) = reauth.prompt_on(&state, &viewer, &r, what, &back) {
+        return Ok(prompt);
+    }
     flash_outcome(
         &state,
         &back,

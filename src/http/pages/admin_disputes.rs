@@ -13,6 +13,7 @@ use super::disputes::{dispute_page, DisputeForm, DisputeWords, ResolveForm, LABE
 use super::form::PageForm;
 use super::form_errors::FormErrors;
 use super::outcome::flash_outcome;
+use super::reauth::ReauthForm;
 use super::PageError;
 use crate::domain::dispute::DisputeOutcome;
 use crate::domain::money::{parse_major, Currency};
@@ -161,7 +162,7 @@ pub async fn resolve_post(
     viewer: Viewer,
     ClientIp(ip): ClientIp,
     AppPath(id): AppPath<DisputeId>,
-    PageForm(f): PageForm<DisputeForm>,
+    ReauthForm { form: f, reauth }: ReauthForm<DisputeForm>,
 ) -> Result<Response, PageError> {
     let on_page = f.from.as_deref() == Some("page");
     let back = if on_page {
@@ -171,7 +172,18 @@ pub async fn resolve_post(
     };
     let who = viewer.require_admin(&back)?;
     viewer.check_csrf(&f.csrf_token)?;
-    match resolve_from(&state, &who, id, &f, ip).await {
+    let what = "Resolving a dispute with a refund";
+    if let Some(prompt) = reauth
+        .confirm(&state, &viewer, &who, ip, what, &back)
+        .await?
+    {
+        return Ok(prompt);
+    }
+    let outcome = resolve_from(&state, &who, id, &f, ip).await;
+    if let Some(prompt) = reauth.prompt_on(&state, &viewer, &outcome, what, &back) {
+        return Ok(prompt);
+    }
+    match outcome {
         Ok(done) => Ok(redirect_with_flash(&state, &back, "success", &done)),
         Err(e) => {
             let errors = FormErrors::from_error("resolve", e, LABELS)?;

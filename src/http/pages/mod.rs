@@ -32,6 +32,7 @@ pub mod outcome;
 pub mod outreach;
 pub mod papers;
 pub mod picker;
+pub mod reauth;
 pub mod researcher_claims;
 pub mod review_sections;
 pub mod reviews;
@@ -223,6 +224,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             post(admin_claims::merge_review_post),
         )
         .fallback(errors::not_found)
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            crate::http::admin_access::admin_allowlist,
+        ))
         .layer(axum::middleware::from_fn_with_state(
             state,
             context::page_context,

@@ -16,6 +16,7 @@ use crate::error::{AppError, AppResult, FieldErrors};
 use crate::services::terms;
 use crate::state::AppState;
 
+pub mod reauth;
 mod removal;
 mod sessions;
 mod setup;
@@ -329,6 +330,7 @@ pub async fn set_role(
     if !admin.is_admin() {
         return Err(AppError::Forbidden);
     }
+    reauth::require_recent(state, admin).await?;
     if target == admin.user_id && role != Role::Admin {
         return Err(AppError::conflict(
             "last_admin",

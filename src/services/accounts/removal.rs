@@ -129,6 +129,7 @@ pub async fn delete_account(
     ip: Option<IpAddr>,
 ) -> AppResult<()> {
     admin.require_admin()?;
+    super::reauth::require_recent(state, admin).await?;
     let (keys, now, who) = (state.keys.clone(), state.now(), *admin);
     let ended = state
         .db

@@ -181,6 +181,10 @@ pub async fn resolve(
             "The money of a chargeback moves through the bank's dispute at Stripe, not a refund; resolve it with no_refund.",
         ));
     }
+    if outcome.refunds() || outcome == DisputeOutcome::ClaimUpheld {
+        // Money may move back to the reader: a refund by an admin.
+        crate::services::accounts::reauth::require_recent(state, admin).await?;
+    }
     let now = state.now();
     if outcome == DisputeOutcome::ClaimUpheld {
         uphold(state, &d, Some(admin.user_id), &note, ip, now).await?;

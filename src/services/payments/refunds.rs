@@ -27,6 +27,7 @@ pub async fn admin_refund(
     admin.require_admin()?;
     let reason =
         crate::domain::text::line(reason, 500).map_err(|m| AppError::field("reason", m))?;
+    crate::services::accounts::reauth::require_recent(state, admin).await?;
     let keys = state.keys.clone();
     let row = state
         .db
