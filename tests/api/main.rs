@@ -73,6 +73,7 @@ mod payments_refunds;
 mod payments_subscriptions;
 mod payments_webhooks;
 mod pickers_and_names;
+mod retention;
 mod review_findings;
 mod reviews;
 mod reviews_fixtures;
