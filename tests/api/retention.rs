@@ -11,31 +11,30 @@ use colloquy::services::retention::{self, Kind, Source};
 use rusqlite::params;
 
 use crate::helpers::{spawn_app, spawn_app_with, TestApp, PASSWORD};
-use crate::pages::{csrf_of, logged_in_browser};
 
 /// A minute either side of a window's edge.
 const EDGE: i64 = 1;
 
-fn outside(now: DateTime<Utc>, days: i64) -> String {
+pub(crate) fn outside(now: DateTime<Utc>, days: i64) -> String {
     ts(now - Duration::days(days) - Duration::minutes(EDGE))
 }
 
-fn inside(now: DateTime<Utc>, days: i64) -> String {
+pub(crate) fn inside(now: DateTime<Utc>, days: i64) -> String {
     ts(now - Duration::days(days) + Duration::minutes(EDGE))
 }
 
-fn count(app: &TestApp, sql: &str) -> i64 {
+pub(crate) fn count(app: &TestApp, sql: &str) -> i64 {
     app.db().query_row(sql, [], |r| r.get(0)).unwrap()
 }
 
-async fn run(app: &TestApp) -> retention::Report {
+pub(crate) async fn run(app: &TestApp) -> retention::Report {
     retention::run(&app.state, app.clock.now(), false, Source::Job)
         .await
         .unwrap()
 }
 
 /// A mail in the outbox, with `status`, created at `at`.
-async fn mail(app: &TestApp, subject: &str, status: MailStatus, at: String) -> MailId {
+pub(crate) async fn mail(app: &TestApp, subject: &str, status: MailStatus, at: String) -> MailId {
     let keys = app.state.keys.clone();
     let now = app.clock.now();
     let subject = subject.to_string();
@@ -60,80 +59,6 @@ async fn mail(app: &TestApp, subject: &str, status: MailStatus, at: String) -> M
         })
         .await
         .unwrap()
-}
-
-async fn find_mail(app: &TestApp, id: MailId) -> mail_outbox::MailRow {
-    let keys = app.state.keys.clone();
-    app.state
-        .db
-        .read(move |c| mail_outbox::find(c, &keys, id))
-        .await
-        .unwrap()
-        .unwrap()
-}
-
-#[tokio::test]
-async fn mail_older_than_the_window_loses_its_content_and_keeps_its_metadata() {
-    let app = spawn_app().await;
-    let now = app.clock.now();
-    let old = mail(&app, "Old news", MailStatus::Sent, outside(now, 90)).await;
-    let recent = mail(&app, "Recent news", MailStatus::Sent, inside(now, 90)).await;
-    let waiting = mail(&app, "Still queued", MailStatus::Queued, outside(now, 90)).await;
-
-    let report = run(&app).await;
-    assert_eq!(report.rows(Kind::MailBodies), 1);
-
-    let m = find_mail(&app, old).await;
-    assert_eq!(
-        (m.content.subject.as_str(), m.content.text.as_str()),
-        ("", "")
-    );
-    assert!(m.content_removed_at.is_some());
-    assert_eq!(m.recipient, "ada@uni.example");
-    assert_eq!(m.template, "session_accepted");
-    assert_eq!(m.status, MailStatus::Sent);
-    assert_eq!(m.created_at, outside(now, 90));
-    for (id, subject) in [(recent, "Recent news"), (waiting, "Still queued")] {
-        let m = find_mail(&app, id).await;
-        assert_eq!(m.content.subject, subject);
-        assert!(m.content_removed_at.is_none());
-    }
-}
-
-#[tokio::test]
-async fn a_mail_whose_content_went_says_so_and_cannot_be_sent_again() {
-    // A mail server is set, so only the removed content stops a retry.
-    let app = spawn_app_with(|c| c.smtp.host = "smtp.uni.example".into()).await;
-    app.admin_token("admin@uni.edu").await;
-    let now = app.clock.now();
-    let id = mail(&app, "Old failure", MailStatus::Failed, outside(now, 90)).await;
-    run(&app).await;
-
-    let (web, _) = logged_in_browser(&app, "admin@uni.edu").await;
-    let page = web
-        .get(app.url(&format!("/admin/mail/{id}")))
-        .send()
-        .await
-        .unwrap();
-    assert_eq!(page.status(), 200);
-    let page = page.text().await.unwrap();
-    assert!(page.contains(r#"id="content-removed""#), "{page}");
-    assert!(!page.contains("Old failure") && !page.contains("Send again"));
-    let mailbox = web.get(app.url("/admin/mail")).send().await.unwrap();
-    let mailbox = mailbox.text().await.unwrap();
-    assert!(mailbox.contains("(content removed)"), "{mailbox}");
-
-    let r = web
-        .post(app.url(&format!("/admin/mail/{id}/retry")))
-        .form(&[("csrf_token", csrf_of(&mailbox).as_str())])
-        .send()
-        .await
-        .unwrap();
-    // The message page again, saying why not.
-    assert_eq!(r.status(), 200);
-    let page = r.text().await.unwrap();
-    assert!(page.contains("whose content is still kept"), "{page}");
-    assert_eq!(find_mail(&app, id).await.status, MailStatus::Failed);
 }
 
 #[tokio::test]
