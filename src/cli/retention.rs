@@ -1,6 +1,7 @@
 //! `colloquy retention [--dry-run]`: what each kind would lose, or losing
 //! it, as a table a data-protection officer can read.
 
+use crate::domain::zone::{self, Tz};
 use crate::services::retention::{self, Report, Source};
 use crate::state::AppState;
 
@@ -13,12 +14,13 @@ pub(super) async fn run(st: &AppState, dry_run: bool) -> anyhow::Result<()> {
     let report = retention::run(st, st.now(), dry_run, Source::Cli)
         .await
         .map_err(|e| anyhow::anyhow!("{}", e.public_message()))?;
-    print!("{}", describe(&report));
+    print!("{}", describe(&report, st.config.institution.zone()));
     Ok(())
 }
 
-/// The report as lines: a heading, then one line per kind.
-fn describe(report: &Report) -> String {
+/// The report as lines: a heading, then one line per kind, times in the
+/// institution's zone.
+fn describe(report: &Report, tz: Tz) -> String {
     let mut out = String::from(if report.dry_run {
         "dry run: nothing was changed; this is what would go\n"
     } else {
@@ -31,11 +33,13 @@ fn describe(report: &Report) -> String {
             out.push_str(&format!("{name:<20} kept forever ({} = 0)\n", k.kind.key()));
             continue;
         }
-        let oldest = k
-            .oldest
-            .as_deref()
-            .map(|d| d.get(..10).unwrap_or(d))
-            .unwrap_or("-");
+        // A stored time, or a counter's day (already a local date).
+        let oldest = match k.oldest.as_deref() {
+            None => "-".to_string(),
+            Some(d) => {
+                crate::db::parse_ts(d).map_or_else(|_| d.to_string(), |t| zone::short(t, tz))
+            }
+        };
         out.push_str(&format!(
             "{name:<20} {rows:>8} rows {verb}  oldest {oldest}  (older than {days} day{s}, {key})\n",
             rows = k.rows,
