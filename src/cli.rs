@@ -1,8 +1,9 @@
 //! The command line: `colloquy serve | migrate | config check | user create |
 //! keys rotate | keys drop-old | keys generate | demo [--accounts | --scale] | export DATASET |
-//! backup FILE | audit verify`.
+//! retention [--dry-run] | backup FILE | audit verify`.
 
 mod export;
+mod retention;
 mod scale;
 
 use std::io::Read;
@@ -90,6 +91,14 @@ pub enum Command {
         /// Write here instead of standard output (must not exist yet).
         #[arg(long)]
         out: Option<PathBuf>,
+    },
+    /// Remove what [retention] no longer keeps: old mail content, provider
+    /// details, unclaimed profiles, ended tokens, old counters. Prints the
+    /// rows per kind and the oldest date; 0 in [retention] keeps a kind.
+    Retention {
+        /// Only count and print what would go; change nothing.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Copy the live database to FILE with SQLite's online backup.
     Backup {
@@ -311,6 +320,10 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let st = state(config)?;
             runtime()?.block_on(export::run(&st, &dataset, &format, from, to, bucket, out))?;
+        }
+        Command::Retention { dry_run } => {
+            let st = state(config)?;
+            runtime()?.block_on(retention::run(&st, dry_run))?;
         }
         Command::Backup { file } => {
             if file.exists() {

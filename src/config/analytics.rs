@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 pub struct AnalyticsConfig {
     /// Daily engagement counters (searches, paper views, sign-ins, active
     /// accounts) older than this many days are deleted by the analytics
-    /// job.
+    /// and retention jobs. 0 keeps them forever.
     pub retention_days: i64,
     /// A cached dashboard or analytics answer is recomputed after this many
     /// seconds even if nothing changed. Writes to their inputs drop cached
@@ -32,8 +32,10 @@ impl Default for AnalyticsConfig {
 
 impl AnalyticsConfig {
     pub fn validate(&self) -> Result<(), String> {
-        if !(1..=3650).contains(&self.retention_days) {
-            return Err("analytics.retention_days must be between 1 and 3650".into());
+        if !(0..=3650).contains(&self.retention_days) {
+            return Err(
+                "analytics.retention_days must be between 0 (keep forever) and 3650".into(),
+            );
         }
         if !(1..=86_400).contains(&self.cache_ttl_secs) {
             return Err("analytics.cache_ttl_secs must be between 1 and 86400".into());

@@ -7,7 +7,8 @@ use tokio_cron_scheduler::Job;
 #[serde(deny_unknown_fields, default)]
 pub struct JobsConfig {
     /// Cron schedule (with seconds) of the housekeeping job that deletes
-    /// expired sessions and setup links. Empty disables it.
+    /// ended log-in sessions, links and idempotency keys (the retention
+    /// rule for tokens, run more often). Empty disables it.
     pub housekeeping: String,
     /// How often the collection runner looks for due jobs (new jobs also
     /// wake it at once). Empty disables collection.
@@ -32,8 +33,11 @@ pub struct JobsConfig {
     /// it.
     pub disputes: String,
     /// When engagement counters older than `analytics.retention_days` are
-    /// deleted. Empty disables it (counters are then kept).
+    /// deleted (the retention job deletes them too).
     pub analytics: String,
+    /// When the retention run removes what `[retention]` and
+    /// `analytics.retention_days` no longer keep. Empty disables it.
+    pub retention: String,
 }
 
 impl Default for JobsConfig {
@@ -48,6 +52,7 @@ impl Default for JobsConfig {
             reviews: "0 5 * * * *".into(),
             disputes: "0 */5 * * * *".into(),
             analytics: "0 45 2 * * *".into(),
+            retention: "0 15 3 * * *".into(),
         }
     }
 }

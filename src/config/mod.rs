@@ -16,6 +16,7 @@ pub mod institution;
 mod jobs;
 mod payments;
 mod providers;
+mod retention;
 mod reviews;
 mod sessions;
 mod smtp;
@@ -31,6 +32,7 @@ pub use payments::{
 pub use providers::{
     BudgetDefault, CollectionConfig, OpenAlexConfig, PaidProviderConfig, ProvidersConfig,
 };
+pub use retention::RetentionConfig;
 pub use reviews::{DisputesConfig, ReviewsConfig};
 pub use sessions::{SessionsConfig, VideoConfig, VideoProvider, ZoomConfig};
 pub use smtp::{SmtpConfig, SmtpSecurity};
@@ -98,6 +100,7 @@ pub struct Config {
     pub invoices: InvoicesConfig,
     pub jobs: JobsConfig,
     pub analytics: AnalyticsConfig,
+    pub retention: RetentionConfig,
     pub cache: CacheConfig,
     pub logging: LoggingConfig,
 }
@@ -213,9 +216,13 @@ pub struct OutreachConfig {
     /// A researcher invited within this many days is not invited again
     /// (readers' interest is still recorded).
     pub cooldown_days: i64,
-    /// How long a registration link works.
+    /// How long a registration link works (at most `MAX_LINK_TTL_DAYS`).
     pub link_ttl_days: i64,
 }
+
+/// The longest `outreach.link_ttl_days` may be: a used registration link
+/// older than this can no longer be presented, so its record may go.
+pub const MAX_LINK_TTL_DAYS: i64 = 365;
 
 impl Default for OutreachConfig {
     fn default() -> Self {
@@ -400,6 +407,14 @@ impl Config {
         self.sessions.validate().map_err(ConfigError::Invalid)?;
         self.reviews.validate().map_err(ConfigError::Invalid)?;
         self.analytics.validate().map_err(ConfigError::Invalid)?;
+        self.retention.validate().map_err(ConfigError::Invalid)?;
+        let payload_days = self.retention.provider_payloads_days;
+        if payload_days > 0 && self.collection.cache_ttl_secs > payload_days.unsigned_abs() * 86_400
+        {
+            return invalid(format!(
+                "collection.cache_ttl_secs keeps provider answers longer than retention.provider_payloads_days ({payload_days} days)"
+            ));
+        }
         if self
             .institution
             .timezone
@@ -435,7 +450,9 @@ impl Config {
                     .into(),
             );
         }
-        if self.outreach.cooldown_days < 0 || !(1..=365).contains(&self.outreach.link_ttl_days) {
+        if self.outreach.cooldown_days < 0
+            || !(1..=MAX_LINK_TTL_DAYS).contains(&self.outreach.link_ttl_days)
+        {
             return invalid(
                 "outreach.cooldown_days must be >= 0 and outreach.link_ttl_days between 1 and 365"
                     .into(),
@@ -451,6 +468,7 @@ impl Config {
             ("reviews", &self.jobs.reviews),
             ("disputes", &self.jobs.disputes),
             ("analytics", &self.jobs.analytics),
+            ("retention", &self.jobs.retention),
         ] {
             check_schedule(name, schedule).map_err(ConfigError::Invalid)?;
         }

@@ -149,6 +149,7 @@ pub fn audit_action_label(action: &str) -> String {
         "paper.created" => "paper added",
         "keys.rotated" => "encryption keys rotated",
         "keys.dropped" => "old encryption keys dropped",
+        "retention.run" => "old data removed (retention)",
         "collection.requested" => "profile collection started",
         "collection.retried" => "profile collection retried",
         "provider.enabled" => "provider enabled again",

@@ -8,11 +8,27 @@ use std::pin::Pin;
 use tokio_cron_scheduler::{Job, JobScheduler};
 
 use crate::error::AppResult;
-use crate::services::{collection, disputes, engagement, housekeeping, mail, sessions};
+use crate::services::{collection, disputes, housekeeping, mail, retention, sessions};
 use crate::state::AppState;
 
-/// Checks a cron schedule (empty means disabled) without scheduling it.
-type JobFuture = Pin<Box<dyn Future<Output = AppResult<String>> + Send>>;
+/// What a job run answers: a one-line summary for the log.
+pub type JobFuture = Pin<Box<dyn Future<Output = AppResult<String>> + Send>>;
+
+/// The `retention` job: removes what `[retention]` no longer keeps and
+/// audits the run (tests call it as the scheduler does).
+pub fn retention_job(st: AppState) -> JobFuture {
+    Box::pin(async move {
+        retention::run(&st, st.now(), false, retention::Source::Job)
+            .await
+            .map(|r| {
+                r.kinds
+                    .iter()
+                    .map(|k| format!("{} {}", k.kind.as_str(), k.rows))
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            })
+    })
+}
 
 /// Registers one job under its `[jobs]` name, unless its schedule is empty.
 async fn add(
@@ -125,11 +141,19 @@ pub async fn start(state: &AppState) -> anyhow::Result<JobScheduler> {
     .await?;
     add(&scheduler, state, "analytics", &jobs.analytics, |st| {
         Box::pin(async move {
-            engagement::jobs::run(&st, st.now())
+            retention::analytics_counters(&st, st.now())
                 .await
                 .map(|n| format!("{n} counter rows deleted"))
         })
     })
+    .await?;
+    add(
+        &scheduler,
+        state,
+        "retention",
+        &jobs.retention,
+        retention_job,
+    )
     .await?;
     if state.mailer.is_some() {
         add(&scheduler, state, "mail", &jobs.mail, |st| {

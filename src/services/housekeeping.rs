@@ -1,42 +1,32 @@
-//! Housekeeping: deletes expired or revoked log-in sessions, used or
-//! expired setup links, e-mail verification links that ended a day ago,
-//! and booking idempotency keys older than a day, and trims the rate
-//! limiters' memory.
+//! Housekeeping, every few minutes: deletes ended log-in sessions, links
+//! and idempotency keys (the retention rule for tokens,
+//! `retention::expired_tokens`, run more often than the daily retention
+//! job) and trims the rate limiters' memory.
 
-use crate::db::repos::{auth_sessions, consulting_sessions, email_verifications, setup_links};
 use crate::error::AppResult;
+use crate::services::retention;
 use crate::state::AppState;
 
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct Report {
-    pub sessions_deleted: usize,
-    pub setup_links_deleted: usize,
-    pub idempotency_keys_deleted: usize,
-    pub verification_links_deleted: usize,
+    /// Rows deleted per table (`auth_sessions`, `setup_links`, …).
+    pub tokens_deleted: retention::TokenCounts,
+}
+
+impl Report {
+    /// Rows deleted from `table`.
+    pub fn deleted(&self, table: &str) -> u64 {
+        self.tokens_deleted.get(table).copied().unwrap_or(0)
+    }
 }
 
 pub async fn run(state: &AppState, now: chrono::DateTime<chrono::Utc>) -> AppResult<Report> {
-    let report = state
-        .db
-        .write(move |tx| {
-            Ok(Report {
-                sessions_deleted: auth_sessions::delete_stale(tx, now)?,
-                setup_links_deleted: setup_links::delete_stale(tx, now)?,
-                idempotency_keys_deleted: consulting_sessions::delete_idempotency_before(
-                    tx,
-                    now - chrono::Duration::hours(24),
-                )?,
-                verification_links_deleted: email_verifications::delete_ended_before(
-                    tx,
-                    now - chrono::Duration::hours(24),
-                )?,
-            })
-        })
-        .await?;
+    let tokens_deleted = retention::expired_tokens(state, now).await?;
     state.rate_limits.shrink();
+    let report = Report { tokens_deleted };
     tracing::info!(
-        sessions = report.sessions_deleted,
-        setup_links = report.setup_links_deleted,
+        sessions = report.deleted("auth_sessions"),
+        setup_links = report.deleted("setup_links"),
         "housekeeping done"
     );
     Ok(report)

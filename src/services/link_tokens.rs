@@ -15,7 +15,7 @@ pub const OPT_OUT: &str = "opt_out";
 pub const SESSION_RESPOND: &str = "session_respond";
 
 /// Opt-out links keep working for ten years.
-const OPT_OUT_TTL_DAYS: i64 = 3650;
+pub const OPT_OUT_TTL_DAYS: i64 = 3650;
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct LinkClaims {

@@ -27,6 +27,7 @@ pub mod payments;
 pub mod public_urls;
 pub mod rate_limits;
 pub mod researchers;
+pub mod retention;
 pub mod reviews;
 pub mod sessions;
 pub mod signup;

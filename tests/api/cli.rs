@@ -301,3 +301,66 @@ fn demo_scale_generates_a_data_set_and_refuses_to_add_to_sessions_without_force(
     let (ok, out) = run(colloquy(dir.path()).args(["demo", "--sessions", "5"]));
     assert!(!ok && out.contains("--scale"), "{out}");
 }
+
+#[test]
+fn retention_dry_run_prints_what_would_go_and_changes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(
+        dir.path().join("c.toml"),
+        "[retention]\nunclaimed_profiles_days = 0\n",
+    )
+    .unwrap();
+    let (ok, out) = run(colloquy(dir.path()).args(["--config", "c.toml", "migrate"]));
+    assert!(ok, "{out}");
+    let now = chrono::Utc::now();
+    let old = colloquy::db::ts(now - chrono::Duration::days(100));
+    let recent = colloquy::db::ts(now - chrono::Duration::days(80));
+    {
+        let db = rusqlite::Connection::open(dir.path().join("data/colloquy.db")).unwrap();
+        for at in [&old, &recent] {
+            db.execute(
+                "INSERT INTO mail_outbox (template, recipient_enc, recipient_bidx, content_enc, status,
+                   next_attempt_at, created_at, updated_at)
+                 VALUES ('test_message', 'v1:x:y', 'bidx', 'v1:x:z', 'sent', ?1, ?1, ?1)",
+                [at],
+            )
+            .unwrap();
+        }
+        db.execute(
+            "INSERT INTO researchers (name, collected_at, created_at, updated_at) VALUES ('Old One', ?1, ?1, ?1)",
+            [colloquy::db::ts(now - chrono::Duration::days(3000))],
+        )
+        .unwrap();
+    }
+    let state = |dir: &std::path::Path| -> (i64, i64, i64) {
+        let db = rusqlite::Connection::open(dir.join("data/colloquy.db")).unwrap();
+        let q = |sql: &str| db.query_row(sql, [], |r| r.get::<_, i64>(0)).unwrap();
+        (
+            q("SELECT COUNT(*) FROM mail_outbox WHERE content_removed_at IS NULL AND content_enc = 'v1:x:z'"),
+            q("SELECT COUNT(*) FROM researchers"),
+            q("SELECT COUNT(*) FROM audit_log WHERE action = 'retention.run'"),
+        )
+    };
+
+    let (ok, out) =
+        run(colloquy(dir.path()).args(["--config", "c.toml", "retention", "--dry-run"]));
+    assert!(ok, "{out}");
+    assert!(out.contains("dry run: nothing was changed"), "{out}");
+    let mail = out
+        .lines()
+        .find(|l| l.starts_with("mail_bodies"))
+        .expect("a mail line");
+    assert!(mail.contains(" 1 rows would go"), "{out}");
+    assert!(mail.contains(&format!("oldest {}", &old[..10])), "{out}");
+    assert!(
+        out.lines()
+            .any(|l| l.starts_with("unclaimed_profiles") && l.contains("kept forever")),
+        "{out}"
+    );
+    assert_eq!(state(dir.path()), (2, 1, 0), "a dry run changes nothing");
+
+    let (ok, out) = run(colloquy(dir.path()).args(["--config", "c.toml", "retention"]));
+    assert!(ok, "{out}");
+    assert!(out.contains("1 rows went"), "{out}");
+    assert_eq!(state(dir.path()), (1, 1, 1));
+}

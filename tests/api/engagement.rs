@@ -8,7 +8,7 @@ use chrono::{DateTime, Duration, Utc};
 use colloquy::clock::Clock;
 use colloquy::db::repos::analytics_counters;
 use colloquy::domain::CounterKind;
-use colloquy::services::{accounts, engagement};
+use colloquy::services::{accounts, engagement, retention};
 use serde_json::{json, Value};
 
 use crate::helpers::{sample_paper_body, spawn_app_with, TestApp, PASSWORD};
@@ -281,7 +281,7 @@ async fn the_analytics_job_deletes_only_counters_older_than_the_retention() {
         .write(move |tx| analytics_counters::add(tx, &seed))
         .await
         .unwrap();
-    let deleted = engagement::jobs::run(&app.state, app.clock.now())
+    let deleted = retention::analytics_counters(&app.state, app.clock.now())
         .await
         .unwrap();
     assert_eq!(deleted, 2);
@@ -290,7 +290,7 @@ async fn the_analytics_job_deletes_only_counters_older_than_the_retention() {
         [row("2026-02-08", 0, 5), row("2026-03-10", 0, 5)]
     );
     // Run again: nothing more is old enough.
-    let again = engagement::jobs::run(&app.state, app.clock.now())
+    let again = retention::analytics_counters(&app.state, app.clock.now())
         .await
         .unwrap();
     assert_eq!(again, 0);

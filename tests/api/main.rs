@@ -80,6 +80,8 @@ mod payments_refunds;
 mod payments_subscriptions;
 mod payments_webhooks;
 mod pickers_and_names;
+mod retention;
+mod retention_mail;
 mod review_findings;
 mod reviews;
 mod reviews_fixtures;

@@ -19,11 +19,6 @@ pub fn add(conn: &Connection, rows: &[(String, CounterKind, i64, i64)]) -> AppRe
     Ok(())
 }
 
-/// Deletes every counter of a day before `day`; answers how many.
-pub fn delete_before(conn: &Connection, day: &str) -> AppResult<usize> {
-    Ok(conn.execute("DELETE FROM analytics_counters WHERE day < ?1", [day])?)
-}
-
 /// The days of `[from_day, to_day_exclusive)` that have a `kind` counter,
 /// with its total over all subjects, oldest first. Days without one are
 /// absent (read them as 0).

@@ -193,12 +193,3 @@ pub fn revoke_all_except(
     }
     Ok(ids)
 }
-
-/// Deletes sessions that expired or were revoked more than a day ago.
-pub fn delete_stale(conn: &Connection, now: Time) -> AppResult<usize> {
-    let cutoff = ts(now - chrono::Duration::days(1));
-    Ok(conn.execute(
-        "DELETE FROM auth_sessions WHERE expires_at < ?1 OR (revoked_at IS NOT NULL AND revoked_at < ?2)",
-        params![ts(now), cutoff],
-    )?)
-}

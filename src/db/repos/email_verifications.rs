@@ -77,11 +77,3 @@ pub fn resends_since(
         |r| Ok((r.get(0)?, r.get(1)?)),
     )?)
 }
-
-/// Housekeeping: links that ended a day ago or more.
-pub fn delete_ended_before(conn: &Connection, cutoff: Time) -> AppResult<usize> {
-    Ok(conn.execute(
-        "DELETE FROM email_verifications WHERE expires_at < ?1 OR used_at < ?1",
-        [ts(cutoff)],
-    )?)
-}

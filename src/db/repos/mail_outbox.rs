@@ -49,9 +49,11 @@ pub struct MailRow {
     pub last_error: Option<String>,
     pub created_at: String,
     pub sent_at: Option<String>,
+    /// When retention removed the content (it is then empty).
+    pub content_removed_at: Option<String>,
 }
 
-const COLUMNS: &str = "id, template, recipient_enc, content_enc, status, attempts, next_attempt_at, last_error, created_at, sent_at";
+const COLUMNS: &str = "id, template, recipient_enc, content_enc, status, attempts, next_attempt_at, last_error, created_at, sent_at, content_removed_at";
 
 fn from_row(keys: &Keyring, r: &Row<'_>) -> AppResult<MailRow> {
     let recipient: String = r.get(2)?;
@@ -69,6 +71,7 @@ fn from_row(keys: &Keyring, r: &Row<'_>) -> AppResult<MailRow> {
         last_error: r.get(7)?,
         created_at: r.get(8)?,
         sent_at: r.get(9)?,
+        content_removed_at: r.get(10)?,
     })
 }
 
@@ -167,11 +170,12 @@ pub fn mark_attempt_failed(
     Ok(())
 }
 
-/// Queues a failed or held message again, with its attempts reset.
+/// Queues a failed or held message again, with its attempts reset (not
+/// one whose content retention removed).
 pub fn requeue(conn: &Connection, id: MailId, now: Time) -> AppResult<bool> {
     let n = conn.execute(
         "UPDATE mail_outbox SET status = 'queued', attempts = 0, next_attempt_at = ?2, last_error = NULL, updated_at = ?2
-         WHERE id = ?1 AND status IN ('failed', 'held')",
+         WHERE id = ?1 AND status IN ('failed', 'held') AND content_removed_at IS NULL",
         params![id, ts(now)],
     )?;
     Ok(n == 1)

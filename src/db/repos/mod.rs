@@ -23,6 +23,7 @@ pub mod progress;
 pub mod provider_calls;
 pub mod queries;
 pub mod researchers;
+pub mod retention;
 pub mod reviews;
 pub mod setup_links;
 pub mod subscriptions;

@@ -32,10 +32,3 @@ pub fn consume(conn: &Connection, token_hash: &str, now: Time) -> AppResult<bool
     )?;
     Ok(n == 1)
 }
-
-pub fn delete_stale(conn: &Connection, now: Time) -> AppResult<usize> {
-    Ok(conn.execute(
-        "DELETE FROM setup_links WHERE expires_at < ?1 OR used_at IS NOT NULL",
-        [ts(now)],
-    )?)
-}

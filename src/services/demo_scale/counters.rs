@@ -84,7 +84,13 @@ pub fn plan<R: Rng>(
 ) -> Vec<Counter> {
     let cal = Calendar { people, zone, now };
     let today = now.with_timezone(&zone).date_naive();
-    let first = today - Duration::days(spec.days.min(retention_days) - 1);
+    // A retention of 0 keeps counters forever.
+    let kept = if retention_days == 0 {
+        spec.days
+    } else {
+        spec.days.min(retention_days)
+    };
+    let first = today - Duration::days(kept - 1);
     // How many accounts name each period as their last (they were active then).
     let mut last: HashMap<String, [i64; 3]> = HashMap::new();
     for r in &people.readers {

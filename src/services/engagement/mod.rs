@@ -5,12 +5,12 @@
 //! transaction, every `[analytics] flush_secs`, at shutdown and before
 //! analytics are read. An account is counted active at most once per
 //! day, week and month; `users.active_*` keep only its latest periods so
-//! a restart never counts it twice. The `analytics` job deletes counters
-//! older than `[analytics] retention_days`.
+//! a restart never counts it twice. The `analytics` and `retention` jobs
+//! delete counters older than `[analytics] retention_days`
+//! (`retention::analytics_counters`).
 
 mod counters;
 mod flush;
-pub mod jobs;
 mod record;
 
 pub use counters::Counters;

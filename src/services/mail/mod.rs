@@ -216,7 +216,7 @@ pub async fn retry(
             if !mail_outbox::requeue(tx, id, now)? {
                 return Err(AppError::conflict(
                     "mail_not_retryable",
-                    "Only a failed or held message can be sent again.",
+                    "Only a failed or held message whose content is still kept can be sent again.",
                 ));
             }
             let ev = audit::NewEvent {

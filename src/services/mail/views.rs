@@ -19,6 +19,8 @@ pub struct MailView {
     pub last_error: Option<String>,
     pub created_at: String,
     pub sent_at: Option<String>,
+    /// When retention removed the subject, text and HTML.
+    pub content_removed_at: Option<String>,
 }
 
 impl MailView {
@@ -49,6 +51,7 @@ impl From<MailRow> for MailView {
             last_error: m.last_error,
             created_at: m.created_at,
             sent_at: m.sent_at,
+            content_removed_at: m.content_removed_at,
         }
     }
 }

@@ -38,10 +38,3 @@ pub fn save_idempotent(
     .execute(params![user, key, hash, session, ts(now)])?;
     Ok(())
 }
-
-/// Idempotency keys older than `before` (housekeeping).
-pub fn delete_idempotency_before(conn: &Connection, before: Time) -> AppResult<usize> {
-    Ok(conn
-        .prepare_cached("DELETE FROM idempotency_keys WHERE created_at < ?1")?
-        .execute([ts(before)])?)
-}
