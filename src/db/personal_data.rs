@@ -115,7 +115,7 @@ pub const PERSONAL_TABLES: &[PersonalTable] = &[
         holds: "a researcher's public profile: name, affiliation, ORCID, OpenAlex id, e-mail (encrypted), bio, works, listing consent",
         purpose: "letting readers find and book the authors of papers",
         basis: INTEREST,
-        retention: "while listed or claimed; unclaimed profiles not refreshed for two years are removed",
+        retention: "while claimed, or while collection finds it; unclaimed profiles without sessions not refreshed for `[retention] unclaimed_profiles_days` (730) are removed",
         treatment: exported!("id = :researcher OR user_id = :user", BIDX),
     },
     PersonalTable {
@@ -146,10 +146,10 @@ pub const PERSONAL_TABLES: &[PersonalTable] = &[
     },
     PersonalTable {
         table: "collection_steps",
-        holds: "each provider call made while collecting a profile, with its raw answer",
+        holds: "each provider step run while collecting a profile, with the provider's error or reason text",
         purpose: "running and debugging collection",
         basis: INTEREST,
-        retention: "raw answers are removed by the retention job",
+        retention: "the text is cleared by the retention job after `[retention] provider_payloads_days` (30)",
         treatment: Treatment::Excluded {
             reason: "job bookkeeping; every field it produced is exported with its provenance (researcher_field_sources)",
         },
@@ -366,7 +366,7 @@ pub const PERSONAL_TABLES: &[PersonalTable] = &[
         holds: "mail sent to an address: recipient and content (encrypted), status",
         purpose: "sending mail",
         basis: CONTRACT,
-        retention: "bodies removed by the retention job; metadata kept",
+        retention: "content removed by the retention job after `[retention] mail_bodies_days` (90); metadata kept",
         treatment: exported!(
             "recipient_bidx = :email_bidx",
             ("recipient_bidx", "a keyed hash of the address, used only to find it; the address is exported")
