@@ -26,7 +26,9 @@ pub enum AppError {
     /// The account has not accepted the current version of the terms or
     /// the privacy notice: each pending document with its current version.
     #[error("terms not accepted")]
-    TermsNotAccepted { pending: Vec<(&'static str, String)> },
+    TermsNotAccepted {
+        pending: Vec<(&'static str, String)>,
+    },
     #[error("not found")]
     NotFound,
     #[error("{message}")]

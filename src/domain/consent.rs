@@ -91,7 +91,10 @@ mod tests {
             assert_eq!(k.as_str().parse::<ConsentKind>().unwrap(), *k);
         }
         assert!("newsletter".parse::<ConsentKind>().is_err());
-        assert_eq!(LegalDocument::PrivacyNotice.kind().document(), Some(LegalDocument::PrivacyNotice));
+        assert_eq!(
+            LegalDocument::PrivacyNotice.kind().document(),
+            Some(LegalDocument::PrivacyNotice)
+        );
         assert!(ConsentKind::ResearcherListing.document().is_none());
     }
 }

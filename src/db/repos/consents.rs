@@ -35,12 +35,26 @@ pub fn append(
     Ok(())
 }
 
-fn row(r: &rusqlite::Row<'_>) -> rusqlite::Result<(ConsentKind, ConsentAction, Option<String>, String, ConsentSource)> {
+fn row(
+    r: &rusqlite::Row<'_>,
+) -> rusqlite::Result<(
+    ConsentKind,
+    ConsentAction,
+    Option<String>,
+    String,
+    ConsentSource,
+)> {
     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
 }
 
 fn to_row(
-    (kind, action, version, at, source): (ConsentKind, ConsentAction, Option<String>, String, ConsentSource),
+    (kind, action, version, at, source): (
+        ConsentKind,
+        ConsentAction,
+        Option<String>,
+        String,
+        ConsentSource,
+    ),
 ) -> AppResult<ConsentRow> {
     Ok(ConsentRow {
         kind,

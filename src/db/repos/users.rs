@@ -128,7 +128,15 @@ pub fn record_acceptance(
         (ConsentKind::Terms, a.terms),
         (ConsentKind::PrivacyNotice, a.privacy),
     ] {
-        super::consents::append(conn, id, kind, ConsentAction::Grant, Some(version), a.source, now)?;
+        super::consents::append(
+            conn,
+            id,
+            kind,
+            ConsentAction::Grant,
+            Some(version),
+            a.source,
+            now,
+        )?;
     }
     Ok(())
 }
@@ -152,7 +160,8 @@ pub fn set_document(
         }
     };
     let at = version.map(|_| ts(now));
-    conn.prepare_cached(sql)?.execute(params![id, version, at])?;
+    conn.prepare_cached(sql)?
+        .execute(params![id, version, at])?;
     Ok(())
 }
 

@@ -92,6 +92,14 @@ pub async fn accept(
 ) -> AppResult<Json<Consents>> {
     let document = body.document.unwrap_or(LegalDocument::Terms);
     Ok(Json(
-        consents::accept(&state, &who, document, &body.version, ConsentSource::Api, ip).await?,
+        consents::accept(
+            &state,
+            &who,
+            document,
+            &body.version,
+            ConsentSource::Api,
+            ip,
+        )
+        .await?,
     ))
 }

@@ -47,7 +47,8 @@ fn line(s: &ConsentState, layout: &Layout) -> ConsentLine {
     let date = |t: Option<chrono::DateTime<chrono::Utc>>| {
         t.map(|t| zone::date(t, layout.zone)).unwrap_or_default()
     };
-    let outdated = s.version.is_some() && s.current_version.is_some() && s.version != s.current_version;
+    let outdated =
+        s.version.is_some() && s.current_version.is_some() && s.version != s.current_version;
     let state = match (s.granted, s.source, s.withdrawn_at) {
         (true, None, _) => "on (default)".to_string(),
         (true, _, _) if outdated => "given for an earlier version".to_string(),
@@ -86,7 +87,8 @@ pub async fn section(
 ) -> Result<ConsentSection, PageError> {
     let c = consents::list(state, who).await?;
     let date = |t: Option<chrono::DateTime<chrono::Utc>>| {
-        t.map(|t| zone::date(t, layout.zone)).unwrap_or_else(|| "—".into())
+        t.map(|t| zone::date(t, layout.zone))
+            .unwrap_or_else(|| "—".into())
     };
     Ok(ConsentSection {
         lines: c.current.iter().map(|s| line(s, layout)).collect(),
@@ -98,7 +100,12 @@ pub async fn section(
                     Some(v) => format!("{} (version {v})", e.kind.label()),
                     None => e.kind.label().to_string(),
                 };
-                (what, date(e.granted_at), date(e.withdrawn_at), e.source.label().to_string())
+                (
+                    what,
+                    date(e.granted_at),
+                    date(e.withdrawn_at),
+                    e.source.label().to_string(),
+                )
             })
             .collect(),
         open_sessions: c

@@ -78,7 +78,10 @@ async fn document_page(
     }))
 }
 
-pub async fn terms_get(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
+pub async fn terms_get(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> Result<Response, PageError> {
     document_page(&state, &viewer, LegalDocument::Terms, None).await
 }
 
@@ -90,7 +93,10 @@ pub async fn terms_version_get(
     document_page(&state, &viewer, LegalDocument::Terms, Some(version)).await
 }
 
-pub async fn privacy_get(State(state): State<AppState>, viewer: Viewer) -> Result<Response, PageError> {
+pub async fn privacy_get(
+    State(state): State<AppState>,
+    viewer: Viewer,
+) -> Result<Response, PageError> {
     document_page(&state, &viewer, LegalDocument::PrivacyNotice, None).await
 }
 
@@ -209,8 +215,15 @@ pub async fn accept_post(
         ));
     }
     for p in &pending {
-        consents::accept(&state, &who, p.document, &p.version, ConsentSource::Interstitial, ip)
-            .await?;
+        consents::accept(
+            &state,
+            &who,
+            p.document,
+            &p.version,
+            ConsentSource::Interstitial,
+            ip,
+        )
+        .await?;
     }
     Ok(Redirect::to(&next).into_response())
 }

@@ -68,10 +68,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/terms/{version}", get(legal::terms_version_get))
         .route("/privacy", get(legal::privacy_get))
         .route("/privacy/{version}", get(legal::privacy_version_get))
-        .route(
-            "/account/consents/{kind}/grant",
-            post(consents::grant_post),
-        )
+        .route("/account/consents/{kind}/grant", post(consents::grant_post))
         .route(
             "/account/consents/{kind}/withdraw",
             post(consents::withdraw_post),

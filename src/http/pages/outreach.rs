@@ -14,10 +14,10 @@ use super::zones::ZoneField;
 use super::PageError;
 use crate::domain::{PaperId, ResearcherId};
 use crate::http::extractors::{AppPath, ClientIp};
+use crate::services::accounts;
 use crate::services::link_tokens::LinkProblem;
 use crate::services::outreach::{self, Corrections, ResearcherRegistration};
 use crate::services::researchers::ResearcherView;
-use crate::services::accounts;
 use crate::state::AppState;
 
 #[derive(Template)]

@@ -8,9 +8,9 @@ use serde_json::json;
 use super::*;
 use crate::crypto::{random_token, token_hash};
 use crate::db::repos::{audit, setup_links, users};
+use crate::domain::ConsentSource;
 use crate::domain::Role;
 use crate::error::{AppError, AppResult};
-use crate::domain::ConsentSource;
 use crate::services::terms;
 use crate::state::AppState;
 

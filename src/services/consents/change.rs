@@ -67,7 +67,16 @@ pub async fn accept(
             format!("`{version}` is not the current version of the {what}; the current one is `{current}`"),
         ));
     }
-    change_to(state, who, document.kind(), ConsentAction::Grant, Some(current), source, ip).await
+    change_to(
+        state,
+        who,
+        document.kind(),
+        ConsentAction::Grant,
+        Some(current),
+        source,
+        ip,
+    )
+    .await
 }
 
 async fn change(
@@ -97,7 +106,9 @@ async fn change_to(
             let latest = repo::latest(tx, user, kind)?;
             let version = match (action, kind.document()) {
                 // A withdrawal names the version it ends.
-                (ConsentAction::Withdraw, Some(_)) => latest.as_ref().and_then(|r| r.version.clone()),
+                (ConsentAction::Withdraw, Some(_)) => {
+                    latest.as_ref().and_then(|r| r.version.clone())
+                }
                 (ConsentAction::Grant, None) if kind == ConsentKind::ResearcherListing => {
                     Some(st.config.institution.terms_version.clone())
                 }
@@ -178,7 +189,9 @@ fn apply(
     let grant = action == ConsentAction::Grant;
     match kind {
         ConsentKind::Terms | ConsentKind::PrivacyNotice => {
-            let document = kind.document().ok_or_else(|| AppError::internal("document"))?;
+            let document = kind
+                .document()
+                .ok_or_else(|| AppError::internal("document"))?;
             users::set_document(tx, user, document, version.filter(|_| grant), now)?;
         }
         ConsentKind::ReviewReminders => review_repo::set_reminders(tx, user, grant)?,

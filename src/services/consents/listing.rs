@@ -37,14 +37,24 @@ fn open_rows(
 ) -> AppResult<Vec<SessionRow>> {
     let mut rows = Vec::new();
     for status in [SessionStatus::Requested, SessionStatus::Accepted] {
-        rows.extend(upcoming(c, &st.keys, Party::Researcher(rid), status, now, LISTED)?);
+        rows.extend(upcoming(
+            c,
+            &st.keys,
+            Party::Researcher(rid),
+            status,
+            now,
+            LISTED,
+        )?);
     }
     rows.sort_by_key(|r| r.start);
     rows.truncate(LISTED);
     Ok(rows)
 }
 
-pub(super) async fn open_sessions(state: &AppState, rid: ResearcherId) -> AppResult<Vec<OpenSession>> {
+pub(super) async fn open_sessions(
+    state: &AppState,
+    rid: ResearcherId,
+) -> AppResult<Vec<OpenSession>> {
     let (st, now) = (state.clone(), state.now());
     let rows = state.db.read(move |c| open_rows(c, &st, rid, now)).await?;
     Ok(rows

@@ -12,6 +12,7 @@ use serde_json::json;
 use super::calendar::{self, TEMPLATES, WEEKDAYS};
 use super::people::{People, Researcher, PLACES};
 use super::{ScaleReport, Time};
+use crate::config::InstitutionConfig;
 use crate::crypto::Keyring;
 use crate::db::repos::outreach::{self, NewOutreach};
 use crate::db::repos::{booking_settings, consents, generated, papers, researchers};
@@ -22,9 +23,8 @@ use crate::domain::zone::Tz;
 use crate::domain::{
     CollectionStatus, Email, OutreachStatus, PaperId, ResearcherId, ResearcherStatus, Role, UserId,
 };
-use crate::error::{AppError, AppResult};
-use crate::config::InstitutionConfig;
 use crate::domain::{ConsentAction, ConsentKind, ConsentSource};
+use crate::error::{AppError, AppResult};
 use crate::services::terms;
 use crate::state::AppState;
 

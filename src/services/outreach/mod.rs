@@ -294,7 +294,11 @@ async fn notify_registered(
     let wants = state
         .db
         .read(move |c| {
-            crate::db::repos::consents::is_granted(c, user, crate::domain::ConsentKind::ProductEmail)
+            crate::db::repos::consents::is_granted(
+                c,
+                user,
+                crate::domain::ConsentKind::ProductEmail,
+            )
         })
         .await?;
     if !wants {

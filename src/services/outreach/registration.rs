@@ -177,7 +177,10 @@ pub async fn register(
         errs.add("password", m);
     }
     let timezone = check_timezone(reg.timezone, &mut errs);
-    errs.check("accept_terms", terms::check_accepted(&state.config.institution, reg.accept_terms));
+    errs.check(
+        "accept_terms",
+        terms::check_accepted(&state.config.institution, reg.accept_terms),
+    );
     let corrections = validate_corrections(&reg.corrections, &mut errs).await;
     errs.into_result()?;
     let name = name.unwrap_or_default();
@@ -297,7 +300,10 @@ pub async fn link_profile(
     }
     let mut errs = FieldErrors::new();
     let timezone = check_timezone(timezone, &mut errs);
-    errs.check("accept_terms", terms::check_accepted(&state.config.institution, accept_terms));
+    errs.check(
+        "accept_terms",
+        terms::check_accepted(&state.config.institution, accept_terms),
+    );
     errs.into_result()?;
     let inst = state.config.institution.clone();
     let (keys, now, uid, oid) = (
