@@ -189,6 +189,37 @@ impl TestApp {
         }
     }
 
+    /// Accepts the current terms and privacy notice for an account without
+    /// signing it in (an operator's account, before its first request).
+    pub async fn accept_terms_as(
+        &self,
+        user: colloquy::domain::UserId,
+        role: colloquy::domain::Role,
+    ) {
+        use colloquy::domain::{ConsentSource, LegalDocument};
+        let who = colloquy::services::accounts::Principal {
+            user_id: user,
+            role,
+            session_id: colloquy::domain::SessionId(0),
+        };
+        let inst = &self.state.config.institution;
+        for (document, version) in [
+            (LegalDocument::Terms, &inst.terms_version),
+            (LegalDocument::PrivacyNotice, &inst.privacy_version),
+        ] {
+            colloquy::services::consents::accept(
+                &self.state,
+                &who,
+                document,
+                version,
+                ConsentSource::Account,
+                None,
+            )
+            .await
+            .unwrap();
+        }
+    }
+
     /// The same data directory served by a second app built from a changed
     /// config: a restart after the operator edited the config file.
     pub async fn restart_with(self, tweak: impl FnOnce(&mut Config)) -> TestApp {

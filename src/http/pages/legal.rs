@@ -60,12 +60,12 @@ async fn document_page(
         .await?
         .into_iter()
         .filter(|(v, _)| *v != t.version)
-        .map(|(v, at)| (v, layout.local_date(&crate::db::ts(at))))
+        .map(|(v, at)| (v, crate::domain::zone::date(at, layout.zone)))
         .collect();
     Ok(render(&TermsPage {
         since: t
             .since
-            .map(|at| layout.local_date(&crate::db::ts(at)))
+            .map(|at| crate::domain::zone::date(at, layout.zone))
             .unwrap_or_default(),
         heading: title.into(),
         base: base.into(),
