@@ -233,12 +233,10 @@ pub async fn create(state: &AppState) -> AppResult<DemoAccounts> {
                 }
             }
             researchers::set_listing_consent(tx, rid, &inst.terms_version, Some(&tz), now)?;
-            crate::db::repos::consents::append(
+            crate::db::repos::consents::grant_listing(
                 tx,
                 rid_user,
-                crate::domain::ConsentKind::ResearcherListing,
-                crate::domain::ConsentAction::Grant,
-                Some(&inst.terms_version),
+                &inst.terms_version,
                 crate::domain::ConsentSource::Demo,
                 now,
             )?;

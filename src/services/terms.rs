@@ -10,7 +10,7 @@ use chrono::{DateTime, Utc};
 
 use crate::config::InstitutionConfig;
 use crate::db::repos::consents;
-use crate::db::repos::users::Accepted;
+use crate::db::repos::consents::Accepted;
 use crate::domain::{ConsentSource, LegalDocument};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;

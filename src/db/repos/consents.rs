@@ -88,6 +88,86 @@ pub fn latest(conn: &Connection, user: UserId, kind: ConsentKind) -> AppResult<O
     .transpose()
 }
 
+/// A listing given by `user` under a terms version (registration through
+/// an invitation, a claim, demo data).
+pub fn grant_listing(
+    conn: &Connection,
+    user: UserId,
+    terms_version: &str,
+    source: ConsentSource,
+    now: Time,
+) -> AppResult<()> {
+    append(
+        conn,
+        user,
+        ConsentKind::ResearcherListing,
+        ConsentAction::Grant,
+        Some(terms_version),
+        source,
+        now,
+    )
+}
+
+/// The versions of the terms and the privacy notice someone accepted, and
+/// where.
+#[derive(Debug, Clone, Copy)]
+pub struct Accepted<'a> {
+    pub terms: &'a str,
+    pub privacy: &'a str,
+    pub source: ConsentSource,
+}
+
+/// Records that an account accepted both documents: the columns the
+/// terms check reads and the two ledger rows.
+pub fn record_acceptance(
+    conn: &Connection,
+    id: UserId,
+    a: &Accepted<'_>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
+    set_document(conn, id, LegalDocument::Terms, Some(a.terms), now)?;
+    set_document(conn, id, LegalDocument::PrivacyNotice, Some(a.privacy), now)?;
+    for (kind, version) in [
+        (ConsentKind::Terms, a.terms),
+        (ConsentKind::PrivacyNotice, a.privacy),
+    ] {
+        super::consents::append(
+            conn,
+            id,
+            kind,
+            ConsentAction::Grant,
+            Some(version),
+            a.source,
+            now,
+        )?;
+    }
+    Ok(())
+}
+
+/// Sets the version of a document the account accepted (`None`: the
+/// acceptance was withdrawn). Only the columns; the caller writes the
+/// ledger row.
+pub fn set_document(
+    conn: &Connection,
+    id: UserId,
+    document: LegalDocument,
+    version: Option<&str>,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<()> {
+    let sql = match document {
+        LegalDocument::Terms => {
+            "UPDATE users SET terms_version = ?2, terms_accepted_at = ?3 WHERE id = ?1"
+        }
+        LegalDocument::PrivacyNotice => {
+            "UPDATE users SET privacy_version = ?2, privacy_accepted_at = ?3 WHERE id = ?1"
+        }
+    };
+    let at = version.map(|_| ts(now));
+    conn.prepare_cached(sql)?
+        .execute(params![id, version, at])?;
+    Ok(())
+}
+
 /// Whether a kind is given now: its latest row, else its default.
 pub fn is_granted(conn: &Connection, user: UserId, kind: ConsentKind) -> AppResult<bool> {
     Ok(match latest(conn, user, kind)? {

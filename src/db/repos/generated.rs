@@ -51,7 +51,7 @@ pub struct Account<'a> {
     pub name: &'a str,
     pub role: Role,
     /// The documents it accepted when it joined (ledger rows included).
-    pub accepted: users::Accepted<'a>,
+    pub accepted: super::consents::Accepted<'a>,
     pub timezone: &'a str,
     pub created_at: Time,
     pub verified_at: Option<Time>,
@@ -83,7 +83,7 @@ pub fn insert_account(conn: &Connection, keys: &Keyring, a: &Account<'_>) -> App
         month
     ])?;
     let id = UserId(conn.last_insert_rowid());
-    users::record_acceptance(conn, id, &a.accepted, a.created_at)?;
+    super::consents::record_acceptance(conn, id, &a.accepted, a.created_at)?;
     Ok(id)
 }
 

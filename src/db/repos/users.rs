@@ -4,9 +4,7 @@ use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::crypto::Keyring;
 use crate::db::ts;
-use crate::domain::{
-    ActivePeriod, ConsentAction, ConsentKind, ConsentSource, Email, LegalDocument, Role, UserId,
-};
+use crate::domain::{ActivePeriod, Email, Role, UserId};
 use crate::error::{is_unique_violation, AppError, AppResult};
 
 pub const EMAIL_AAD: &str = "users.email";
@@ -39,18 +37,9 @@ pub struct NewUser<'a> {
     pub password_hash: &'a str,
     /// The terms and privacy notice accepted at registration; `None` for
     /// an account an operator made (it accepts at its first request).
-    pub accepted: Option<Accepted<'a>>,
+    pub accepted: Option<super::consents::Accepted<'a>>,
     /// IANA zone picked at registration.
     pub timezone: &'a str,
-}
-
-/// The versions of the terms and the privacy notice someone accepted, and
-/// where.
-#[derive(Debug, Clone, Copy)]
-pub struct Accepted<'a> {
-    pub terms: &'a str,
-    pub privacy: &'a str,
-    pub source: ConsentSource,
 }
 
 const COLUMNS: &str =
@@ -109,60 +98,9 @@ pub fn insert(
     })?;
     let id = UserId(conn.last_insert_rowid());
     if let Some(a) = &new.accepted {
-        record_acceptance(conn, id, a, now)?;
+        super::consents::record_acceptance(conn, id, a, now)?;
     }
     Ok(id)
-}
-
-/// Records that an account accepted both documents: the columns the
-/// terms check reads and the two ledger rows.
-pub fn record_acceptance(
-    conn: &Connection,
-    id: UserId,
-    a: &Accepted<'_>,
-    now: chrono::DateTime<chrono::Utc>,
-) -> AppResult<()> {
-    set_document(conn, id, LegalDocument::Terms, Some(a.terms), now)?;
-    set_document(conn, id, LegalDocument::PrivacyNotice, Some(a.privacy), now)?;
-    for (kind, version) in [
-        (ConsentKind::Terms, a.terms),
-        (ConsentKind::PrivacyNotice, a.privacy),
-    ] {
-        super::consents::append(
-            conn,
-            id,
-            kind,
-            ConsentAction::Grant,
-            Some(version),
-            a.source,
-            now,
-        )?;
-    }
-    Ok(())
-}
-
-/// Sets the version of a document the account accepted (`None`: the
-/// acceptance was withdrawn). Only the columns; the caller writes the
-/// ledger row.
-pub fn set_document(
-    conn: &Connection,
-    id: UserId,
-    document: LegalDocument,
-    version: Option<&str>,
-    now: chrono::DateTime<chrono::Utc>,
-) -> AppResult<()> {
-    let sql = match document {
-        LegalDocument::Terms => {
-            "UPDATE users SET terms_version = ?2, terms_accepted_at = ?3 WHERE id = ?1"
-        }
-        LegalDocument::PrivacyNotice => {
-            "UPDATE users SET privacy_version = ?2, privacy_accepted_at = ?3 WHERE id = ?1"
-        }
-    };
-    let at = version.map(|_| ts(now));
-    conn.prepare_cached(sql)?
-        .execute(params![id, version, at])?;
-    Ok(())
 }
 
 pub fn find(conn: &Connection, keys: &Keyring, id: UserId) -> AppResult<Option<UserRow>> {
@@ -382,7 +320,7 @@ pub fn replace_unverified(
     id: UserId,
     name: &str,
     password_hash: &str,
-    accepted: &Accepted<'_>,
+    accepted: &super::consents::Accepted<'_>,
     timezone: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<bool> {
@@ -393,7 +331,7 @@ pub fn replace_unverified(
         params![id, name, password_hash, at, timezone],
     )?;
     if n == 1 {
-        record_acceptance(conn, id, accepted, now)?;
+        super::consents::record_acceptance(conn, id, accepted, now)?;
     }
     Ok(n == 1)
 }

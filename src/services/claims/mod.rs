@@ -138,15 +138,7 @@ pub async fn self_claim(
             }
             researchers::claim(tx, rid, uid, now)?;
             researchers::set_listing_consent(tx, rid, &terms_version, account.timezone.as_deref(), now)?;
-            crate::db::repos::consents::append(
-                tx,
-                uid,
-                crate::domain::ConsentKind::ResearcherListing,
-                crate::domain::ConsentAction::Grant,
-                Some(&terms_version),
-                crate::domain::ConsentSource::Claim,
-                now,
-            )?;
+            crate::db::repos::consents::grant_listing(tx, uid, &terms_version, crate::domain::ConsentSource::Claim, now)?;
             users::promote_to_researcher(tx, uid, now)?;
             audit::append(tx, &keys, event(uid, "researcher.claimed", rid, json!({"via": "verified_address"}), ip), now)?;
             Ok(())

@@ -11,7 +11,7 @@ use serde_json::json;
 use super::{list, listing, profile_required, Consents};
 use crate::db::repos::consents::{self as repo, ConsentRow};
 use crate::db::repos::reviews as review_repo;
-use crate::db::repos::{audit, researchers, users};
+use crate::db::repos::{audit, researchers};
 use crate::domain::{ConsentAction, ConsentKind, ConsentSource, LegalDocument, UserId};
 use crate::error::{AppError, AppResult};
 use crate::services::accounts::{self, Principal};
@@ -192,7 +192,7 @@ fn apply(
             let document = kind
                 .document()
                 .ok_or_else(|| AppError::internal("document"))?;
-            users::set_document(tx, user, document, version.filter(|_| grant), now)?;
+            repo::set_document(tx, user, document, version.filter(|_| grant), now)?;
         }
         ConsentKind::ReviewReminders => review_repo::set_reminders(tx, user, grant)?,
         ConsentKind::ProductEmail => {}

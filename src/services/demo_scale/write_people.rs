@@ -20,10 +20,10 @@ use crate::domain::availability::{BookingSettings, Rule};
 use crate::domain::paper::{NewAuthor, NewPaper};
 use crate::domain::researcher::{Field, FieldValue, Provenance};
 use crate::domain::zone::Tz;
+use crate::domain::ConsentSource;
 use crate::domain::{
     CollectionStatus, Email, OutreachStatus, PaperId, ResearcherId, ResearcherStatus, Role, UserId,
 };
-use crate::domain::{ConsentAction, ConsentKind, ConsentSource};
 use crate::error::{AppError, AppResult};
 use crate::services::terms;
 use crate::state::AppState;
@@ -233,12 +233,10 @@ fn register(
     researchers::claim(tx, id, user, at)?;
     let consented = at + Duration::minutes(2);
     researchers::set_listing_consent(tx, id, &inst.terms_version, Some(place.zone), consented)?;
-    consents::append(
+    consents::grant_listing(
         tx,
         user,
-        ConsentKind::ResearcherListing,
-        ConsentAction::Grant,
-        Some(&inst.terms_version),
+        &inst.terms_version,
         ConsentSource::Demo,
         consented,
     )?;

@@ -12,8 +12,8 @@ use crate::db::repos::outreach as repo;
 use crate::db::repos::{audit, booking_settings, consents, researchers, users};
 use crate::domain::password::PasswordPolicy;
 use crate::domain::{
-    text, zone, ConsentAction, ConsentKind, ConsentSource, Email, LegalDocument, OutreachStatus,
-    ResearcherId, ResearcherStatus, Role,
+    text, zone, ConsentSource, Email, LegalDocument, OutreachStatus, ResearcherId,
+    ResearcherStatus, Role,
 };
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::services::link_tokens::{self, LinkClaims, LinkProblem};
@@ -210,15 +210,7 @@ pub async fn register(
                 timezone: account_zone.name(),
             };
             let user = users::insert(tx, &keys, &new, now)?;
-            consents::append(
-                tx,
-                user,
-                ConsentKind::ResearcherListing,
-                ConsentAction::Grant,
-                Some(terms_version),
-                ConsentSource::Invitation,
-                now,
-            )?;
+            consents::grant_listing(tx, user, terms_version, ConsentSource::Invitation, now)?;
             // The link proved the mailbox.
             users::mark_email_verified(tx, user, now)?;
             if !researchers::claim(tx, rid, user, now)? {
@@ -334,15 +326,7 @@ pub async fn link_profile(
             }
             let terms_version = terms::version_of(&inst, LegalDocument::Terms);
             researchers::set_listing_consent(tx, rid, terms_version, timezone.as_deref(), now)?;
-            consents::append(
-                tx,
-                uid,
-                ConsentKind::ResearcherListing,
-                ConsentAction::Grant,
-                Some(terms_version),
-                ConsentSource::Invitation,
-                now,
-            )?;
+            consents::grant_listing(tx, uid, terms_version, ConsentSource::Invitation, now)?;
             if let Some(z) = &timezone {
                 booking_settings::set_timezone(tx, rid, z, now)?;
             }
