@@ -23,6 +23,12 @@ pub enum AppError {
     /// Forbidden for a reason the caller can act on (e.g. `email_not_verified`).
     #[error("{message}")]
     Refused { code: &'static str, message: String },
+    /// The account has not accepted the current version of the terms or
+    /// the privacy notice: each pending document with its current version.
+    #[error("terms not accepted")]
+    TermsNotAccepted {
+        pending: Vec<(&'static str, String)>,
+    },
     #[error("not found")]
     NotFound,
     #[error("{message}")]
@@ -101,7 +107,7 @@ impl AppError {
             Self::BadRequest { .. } => 400,
             Self::Validation { .. } => 422,
             Self::Unauthorized { .. } => 401,
-            Self::Forbidden | Self::Refused { .. } => 403,
+            Self::Forbidden | Self::Refused { .. } | Self::TermsNotAccepted { .. } => 403,
             Self::NotFound => 404,
             Self::Conflict { .. } => 409,
             Self::PayloadTooLarge => 413,
@@ -134,6 +140,7 @@ impl AppError {
             Self::Validation { .. } => "validation_failed",
             Self::Unauthorized { .. } => "unauthorized",
             Self::Forbidden => "forbidden",
+            Self::TermsNotAccepted { .. } => "terms_not_accepted",
             Self::NotFound => "not_found",
             Self::PayloadTooLarge => "payload_too_large",
             Self::UnsupportedMediaType => "unsupported_media_type",
@@ -149,6 +156,19 @@ impl AppError {
             Self::Unauthorized { message } => message.clone(),
             Self::Forbidden => "You are not allowed to do this.".into(),
             Self::NotFound => "Not found.".into(),
+            Self::TermsNotAccepted { pending } => {
+                let what = pending
+                    .iter()
+                    .map(|(doc, v)| match *doc {
+                        "terms" => format!("the terms of use (version {v})"),
+                        _ => format!("the privacy notice (version {v})"),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" and ");
+                format!(
+                    "Read and accept {what} first: POST /api/v1/users/me/terms with {{\"version\"}} (and \"document\": \"privacy_notice\" for the notice)."
+                )
+            }
             Self::PayloadTooLarge => "The request body is too large.".into(),
             Self::UnsupportedMediaType => {
                 "Send the body as JSON with `Content-Type: application/json`.".into()

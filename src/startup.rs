@@ -24,6 +24,11 @@ impl Application {
     }
 
     pub async fn build_with_state(state: AppState) -> anyhow::Result<Self> {
+        // The current terms and privacy notice, stored under their versions
+        // the first time they are current (before any request is served).
+        crate::services::terms::publish_current(&state)
+            .await
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
         let bind = state.config.server.bind.clone();
         let listener = TcpListener::bind(&bind)
             .await

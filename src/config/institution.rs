@@ -21,7 +21,19 @@ pub struct InstitutionConfig {
     /// The institution's time zone (IANA name). Analytics buckets (days,
     /// weeks from Monday, months) and engagement counters use it.
     pub timezone: String,
+    /// The version of the terms of use. Changing it makes every account
+    /// accept the terms again at its next request; each version's text is
+    /// kept as it first read and stays readable at `/terms/{version}`.
+    pub terms_version: String,
+    /// The version of the privacy notice, like `terms_version`
+    /// (`/privacy/{version}`).
+    pub privacy_version: String,
 }
+
+/// The versions the terms and the privacy notice had before they were
+/// set in config.
+pub const FIRST_TERMS_VERSION: &str = "2026-11-01";
+pub const FIRST_PRIVACY_VERSION: &str = "2026-11-01";
 
 impl Default for InstitutionConfig {
     fn default() -> Self {
@@ -30,6 +42,8 @@ impl Default for InstitutionConfig {
             contact_email: "privacy@example.org".into(),
             jurisdiction: "the institution's home country".into(),
             timezone: "UTC".into(),
+            terms_version: FIRST_TERMS_VERSION.into(),
+            privacy_version: FIRST_PRIVACY_VERSION.into(),
         }
     }
 }
@@ -48,6 +62,24 @@ impl InstitutionConfig {
             .trim()
             .parse()
             .unwrap_or(crate::domain::zone::DEFAULT)
+    }
+
+    /// Why a document version is unusable, if it is: it becomes a path
+    /// segment (`/terms/{version}`), so 1 to 40 letters, digits, `.`, `_`
+    /// or `-`.
+    pub fn check_version(version: &str) -> Result<(), String> {
+        let ok = !version.is_empty()
+            && version.len() <= 40
+            && version
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-'));
+        if ok {
+            Ok(())
+        } else {
+            Err(format!(
+                "`{version}` must be 1 to 40 letters, digits, dots, dashes or underscores (it is part of a URL)"
+            ))
+        }
     }
 
     pub fn brand(&self) -> Brand {
@@ -138,6 +170,15 @@ mod tests {
     fn a_name_that_is_the_products_counts_as_unset() {
         for n in ["Colloquy", " colloquy ", "   "] {
             assert_eq!(named(n), Brand::default(), "{n:?}");
+        }
+    }
+
+    #[test]
+    fn document_versions_must_fit_in_a_path() {
+        assert!(InstitutionConfig::check_version("2026-11-01").is_ok());
+        assert!(InstitutionConfig::check_version("v2.1_b").is_ok());
+        for bad in ["", "a/b", "two words", "../x", &"9".repeat(41)] {
+            assert!(InstitutionConfig::check_version(bad).is_err(), "{bad:?}");
         }
     }
 

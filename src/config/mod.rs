@@ -427,6 +427,14 @@ impl Config {
                 self.institution.timezone
             ));
         }
+        for (key, version) in [
+            ("terms_version", &self.institution.terms_version),
+            ("privacy_version", &self.institution.privacy_version),
+        ] {
+            if let Err(m) = InstitutionConfig::check_version(version) {
+                return invalid(format!("institution.{key} {m}"));
+            }
+        }
         self.disputes.validate().map_err(ConfigError::Invalid)?;
         self.video.validate().map_err(ConfigError::Invalid)?;
         self.zoom.validate().map_err(ConfigError::Invalid)?;

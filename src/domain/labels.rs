@@ -2,6 +2,7 @@
 //! spellings (`as_str`: `queued`, `no_show`, `opted_out`) stay in the
 //! database and the API; a page prints `label()` instead.
 
+use super::consent::{ConsentKind, ConsentSource};
 use super::role::Role;
 use super::status::*;
 
@@ -103,6 +104,26 @@ labels!(MergeReviewStatus {
     Dismissed => "not the same person",
 });
 
+labels!(ConsentKind {
+    Terms => "terms of use",
+    PrivacyNotice => "privacy notice",
+    ResearcherListing => "public, bookable researcher profile",
+    ReviewReminders => "reminders to review a session",
+    ProductEmail => "product e-mail (such as news that readers want to book you)",
+});
+
+labels!(ConsentSource {
+    Registration => "at registration",
+    Account => "on the account page",
+    Api => "through the API",
+    Interstitial => "when asked to accept a new version",
+    Invitation => "through an invitation link",
+    Claim => "when claiming the profile",
+    ReviewSettings => "in the review e-mail settings",
+    Demo => "demo data",
+    Migration => "recorded before the consent log existed",
+});
+
 labels!(Role {
     User => "reader",
     Researcher => "researcher",
@@ -184,6 +205,8 @@ pub fn audit_action_label(action: &str) -> String {
         "dispute.withdrawn" => "dispute withdrawn",
         "dispute.chargeback_opened" => "chargeback opened as a dispute",
         "dispute.chargeback_linked" => "chargeback added to a dispute",
+        "consent.granted" => "consent given",
+        "consent.withdrawn" => "consent withdrawn",
         other => return other.replace(['.', '_'], " "),
     };
     words.to_string()

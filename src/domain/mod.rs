@@ -3,6 +3,7 @@
 pub mod availability;
 mod availability_rules;
 pub mod billing;
+pub mod consent;
 pub mod dispute;
 pub mod email;
 pub mod engagement;
@@ -19,6 +20,7 @@ pub mod status;
 pub mod text;
 pub mod zone;
 
+pub use consent::{ConsentAction, ConsentKind, ConsentSource, LegalDocument};
 pub use email::Email;
 pub use engagement::{ActivePeriod, CounterKind};
 pub use ids::{

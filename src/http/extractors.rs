@@ -146,6 +146,9 @@ impl FromRequestParts<AppState> for ClientIp {
 }
 
 /// A signed-in API caller (bearer access token), rate limited per user.
+/// Its account must have accepted the current terms and privacy notice,
+/// except on the routes `terms_gate::EXEMPT` lists (403
+/// `terms_not_accepted` otherwise).
 pub struct AuthUser(pub Principal);
 
 impl FromRequestParts<AppState> for AuthUser {
@@ -166,9 +169,12 @@ impl FromRequestParts<AppState> for AuthUser {
             .ok_or_else(|| {
                 AppError::unauthorized("Send `Authorization: Bearer <access_token>`.")
             })?;
-        let principal = accounts::authenticate_bearer(state, token).await?;
-        state.rate_limits.check_user(principal.user_id)?;
-        Ok(Self(principal))
+        let resolved = accounts::resolve_bearer(state, token).await?;
+        state.rate_limits.check_user(resolved.principal.user_id)?;
+        if !super::terms_gate::exempt(parts) {
+            resolved.require_terms()?;
+        }
+        Ok(Self(resolved.principal))
     }
 }
 

@@ -9,6 +9,7 @@ pub mod extractors;
 pub mod middleware;
 pub mod pages;
 pub mod static_files;
+pub mod terms_gate;
 
 use std::time::Duration;
 

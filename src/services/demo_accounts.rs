@@ -10,7 +10,7 @@ use crate::db::repos::{audit, auth_sessions, booking_settings, papers, researche
 use crate::domain::availability::Rule;
 use crate::domain::{Email, PaperId, ResearcherId, Role, UserId};
 use crate::error::{AppError, AppResult};
-use crate::services::{accounts, terms};
+use crate::services::accounts;
 use crate::state::AppState;
 
 pub const RESEARCHER_EMAIL: &str = "demo-researcher@example.org";
@@ -196,6 +196,7 @@ pub async fn create(state: &AppState) -> AppResult<DemoAccounts> {
     let (reader_user, reader) = account(state, READER_EMAIL, "Demo Reader", Role::User).await?;
     let (now, tz) = (state.now(), state.config.sessions.default_timezone.clone());
     let keys = state.keys.clone();
+    let inst = state.config.institution.clone();
     let rid = state
         .db
         .write(move |tx| {
@@ -231,7 +232,14 @@ pub async fn create(state: &AppState) -> AppResult<DemoAccounts> {
                     researchers::claim(tx, rid, rid_user, now)?;
                 }
             }
-            researchers::set_listing_consent(tx, rid, terms::TERMS_VERSION, Some(&tz), now)?;
+            researchers::set_listing_consent(tx, rid, &inst.terms_version, Some(&tz), now)?;
+            crate::db::repos::consents::grant_listing(
+                tx,
+                rid_user,
+                &inst.terms_version,
+                crate::domain::ConsentSource::Demo,
+                now,
+            )?;
             booking_settings::set_timezone(tx, rid, &tz, now)?;
             if booking_settings::availability(tx, rid)?.is_none() {
                 booking_settings::save_availability(tx, rid, &weekdays(), &[], now)?;

@@ -5,6 +5,7 @@ pub mod admin;
 pub mod analytics;
 pub mod claims;
 pub mod collection;
+pub mod consents;
 pub mod data_rights;
 pub mod demo;
 pub mod demo_accounts;

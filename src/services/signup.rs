@@ -58,6 +58,10 @@ async fn register_verified(
     let revoked = state
         .db
         .write(move |tx| {
+            let accepted = crate::services::terms::accepted_now(
+                &st.config.institution,
+                crate::domain::ConsentSource::Registration,
+            );
             let existing = users::find_by_email(tx, &keys, &email)?;
             // When an unconfirmed account stops holding its address.
             let unconfirmed_until = |u: &users::UserRow| {
@@ -72,7 +76,7 @@ async fn register_verified(
                         name: &name,
                         role: crate::domain::Role::User,
                         password_hash: &hash,
-                        terms_version: Some(crate::services::terms::TERMS_VERSION),
+                        accepted: Some(accepted),
                         timezone: zone.name(),
                     };
                     (
@@ -84,8 +88,7 @@ async fn register_verified(
                 // Nobody proved the address within the link's lifetime: the
                 // newest registration takes the unconfirmed account over.
                 Some(u) if unconfirmed_until(&u).is_some_and(|t| t <= now) => {
-                    let terms = Some(crate::services::terms::TERMS_VERSION);
-                    users::replace_unverified(tx, u.id, &name, &hash, terms, zone.name(), now)?;
+                    users::replace_unverified(tx, u.id, &name, &hash, &accepted, zone.name(), now)?;
                     email_verifications::end_all(tx, u.id, now)?;
                     let revoked = auth_sessions::revoke_all_except(tx, u.id, None, now)?;
                     (u.id, revoked, "auth.register_replaced_unverified")

@@ -29,6 +29,10 @@ const NOT_PAGES: &[(&str, &str)] = &[
     ),
     ("/sessions/{id}/invite.ics", "a calendar file, not HTML"),
     (
+        "/terms/accept",
+        "shown only while an account has new terms to accept, which needs a restart with another version (tests/api/terms_versions.rs)",
+    ),
+    (
         "/exports/{dataset}",
         "a CSV or NDJSON download, not HTML (tests/api/exports.rs)",
     ),

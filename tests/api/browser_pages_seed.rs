@@ -250,6 +250,19 @@ pub fn visits(s: &Seeded) -> Vec<Visit> {
         v(Nobody, "/terms", "/terms".into(), &["main h1"]),
         v(
             Nobody,
+            "/terms/{version}",
+            "/terms/2026-11-01".into(),
+            &["main h1"],
+        ),
+        v(Nobody, "/privacy", "/privacy".into(), &["main h1"]),
+        v(
+            Nobody,
+            "/privacy/{version}",
+            "/privacy/2026-11-01".into(),
+            &["main h1"],
+        ),
+        v(
+            Nobody,
             "/researchers/{id}",
             format!("/researchers/{researcher}"),
             &["#book-form a[href^='/login?next=']"],

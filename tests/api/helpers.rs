@@ -161,10 +161,82 @@ impl TestApp {
         .await
         .unwrap();
         let r = self.login(email, PASSWORD).await;
-        r.json::<Value>().await.unwrap()["access_token"]
+        let token = r.json::<Value>().await.unwrap()["access_token"]
             .as_str()
             .unwrap()
-            .to_string()
+            .to_string();
+        // An operator's account accepts the terms at its first request.
+        self.accept_terms(&token).await;
+        token
+    }
+
+    /// Accepts the current terms of use and privacy notice
+    /// (`POST /api/v1/users/me/terms`, asserting 200).
+    pub async fn accept_terms(&self, token: &str) {
+        let inst = &self.state.config.institution;
+        for (document, version) in [
+            ("terms", &inst.terms_version),
+            ("privacy_notice", &inst.privacy_version),
+        ] {
+            let r = self
+                .post_json(
+                    "/api/v1/users/me/terms",
+                    Some(token),
+                    &json!({"version": version, "document": document}),
+                )
+                .await;
+            assert_eq!(r.status(), 200, "{}", r.text().await.unwrap());
+        }
+    }
+
+    /// Accepts the current terms and privacy notice for an account without
+    /// signing it in (an operator's account, before its first request).
+    pub async fn accept_terms_as(
+        &self,
+        user: colloquy::domain::UserId,
+        role: colloquy::domain::Role,
+    ) {
+        use colloquy::domain::{ConsentSource, LegalDocument};
+        let who = colloquy::services::accounts::Principal {
+            user_id: user,
+            role,
+            session_id: colloquy::domain::SessionId(0),
+        };
+        let inst = &self.state.config.institution;
+        for (document, version) in [
+            (LegalDocument::Terms, &inst.terms_version),
+            (LegalDocument::PrivacyNotice, &inst.privacy_version),
+        ] {
+            colloquy::services::consents::accept(
+                &self.state,
+                &who,
+                document,
+                version,
+                ConsentSource::Account,
+                None,
+            )
+            .await
+            .unwrap();
+        }
+    }
+
+    /// The same data directory served by a second app built from a changed
+    /// config: a restart after the operator edited the config file.
+    pub async fn restart_with(self, tweak: impl FnOnce(&mut Config)) -> TestApp {
+        let mut config = (*self.state.config).clone();
+        config.server.bind = "127.0.0.1:0".into();
+        tweak(&mut config);
+        let app = Application::build(config, Arc::new(self.clock.clone()))
+            .await
+            .unwrap();
+        let address = format!("http://127.0.0.1:{}", app.port());
+        let state = app.state();
+        tokio::spawn(app.run_until_stopped(false));
+        TestApp {
+            address,
+            state,
+            ..self
+        }
     }
 
     pub async fn create_paper(&self, token: &str, body: &Value) -> reqwest::Response {

@@ -42,6 +42,7 @@ async fn admin(app: &TestApp) -> Principal {
     )
     .await
     .unwrap();
+    app.accept_terms_as(user.id, Role::Admin).await;
     Principal {
         user_id: user.id,
         role: Role::Admin,

@@ -126,9 +126,12 @@ fn audited(app: &TestApp, action: &str) -> bool {
 
 pub(crate) async fn cli_user(app: &TestApp, email: &str, role: Role) {
     let state = &app.state;
-    colloquy::services::accounts::create_user_admin_cli(state, email, "Olive", PASSWORD, role)
-        .await
-        .unwrap();
+    let user =
+        colloquy::services::accounts::create_user_admin_cli(state, email, "Olive", PASSWORD, role)
+            .await
+            .unwrap();
+    // An operator's account accepts the terms at its first request.
+    app.accept_terms_as(user.id, role).await;
 }
 
 pub(crate) async fn html(web: &reqwest::Client, url: String) -> String {

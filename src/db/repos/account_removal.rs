@@ -109,7 +109,7 @@ pub fn erase(
     )?;
     e.released_profiles = conn.execute(
         "UPDATE researchers SET user_id = NULL, claimed_at = NULL, listing_consent_at = NULL,
-             listing_terms_version = NULL, updated_at = ?2
+             listing_terms_version = NULL, listing_withdrawn_at = NULL, updated_at = ?2
           WHERE user_id = ?1",
         params![user, ts(now)],
     )?;

@@ -29,6 +29,10 @@ pub struct ActiveSession {
     pub id: SessionId,
     pub user_id: UserId,
     pub role: Role,
+    /// The versions of the terms and the privacy notice the account
+    /// accepted (the terms gate compares them with the current ones).
+    pub terms_version: Option<String>,
+    pub privacy_version: Option<String>,
 }
 
 pub fn create(
@@ -54,7 +58,8 @@ fn active_from(
     now: Time,
 ) -> AppResult<Option<ActiveSession>> {
     let sql = format!(
-        "SELECT s.id, s.user_id, u.role FROM auth_sessions s JOIN users u ON u.id = s.user_id
+        "SELECT s.id, s.user_id, u.role, u.terms_version, u.privacy_version
+           FROM auth_sessions s JOIN users u ON u.id = s.user_id
          WHERE {where_clause} AND s.kind = ?2 AND s.revoked_at IS NULL AND s.expires_at > ?3 AND u.disabled_at IS NULL"
     );
     let row = conn
@@ -64,14 +69,18 @@ fn active_from(
                 r.get::<_, SessionId>(0)?,
                 r.get::<_, UserId>(1)?,
                 r.get::<_, String>(2)?,
+                r.get::<_, Option<String>>(3)?,
+                r.get::<_, Option<String>>(4)?,
             ))
         })
         .optional()?;
-    row.map(|(id, user_id, role)| {
+    row.map(|(id, user_id, role, terms_version, privacy_version)| {
         Ok(ActiveSession {
             id,
             user_id,
             role: Role::parse(&role).map_err(AppError::internal)?,
+            terms_version,
+            privacy_version,
         })
     })
     .transpose()

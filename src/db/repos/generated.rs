@@ -50,7 +50,8 @@ pub struct Account<'a> {
     pub email: &'a Email,
     pub name: &'a str,
     pub role: Role,
-    pub terms_version: &'a str,
+    /// The documents it accepted when it joined (ledger rows included).
+    pub accepted: super::consents::Accepted<'a>,
     pub timezone: &'a str,
     pub created_at: Time,
     pub verified_at: Option<Time>,
@@ -66,9 +67,8 @@ pub fn insert_account(conn: &Connection, keys: &Keyring, a: &Account<'_>) -> App
     let [day, week, month] = a.active.map_or([None; 3], |d| d.map(Some));
     conn.prepare_cached(
         "INSERT INTO users (email_enc, email_bidx, name, role, password_hash, email_verified_at,
-             terms_version, terms_accepted_at, created_at, updated_at, timezone,
-             active_day, active_week, active_month)
-         VALUES (?1, ?2, ?3, ?4, '!', ?5, ?6, ?7, ?7, ?7, ?8, ?9, ?10, ?11)",
+             created_at, updated_at, timezone, active_day, active_week, active_month)
+         VALUES (?1, ?2, ?3, ?4, '!', ?5, ?6, ?6, ?7, ?8, ?9, ?10)",
     )?
     .execute(params![
         keys.encrypt(users::EMAIL_AAD, a.email.as_str()),
@@ -76,14 +76,15 @@ pub fn insert_account(conn: &Connection, keys: &Keyring, a: &Account<'_>) -> App
         a.name,
         a.role.as_str(),
         a.verified_at.map(ts),
-        a.terms_version,
         ts(a.created_at),
         a.timezone,
         day,
         week,
         month
     ])?;
-    Ok(UserId(conn.last_insert_rowid()))
+    let id = UserId(conn.last_insert_rowid());
+    super::consents::record_acceptance(conn, id, &a.accepted, a.created_at)?;
+    Ok(id)
 }
 
 /// A consulting session in its final state.

@@ -9,6 +9,7 @@ pub mod billing;
 pub mod booking_settings;
 pub mod claims;
 pub mod collection_jobs;
+pub mod consents;
 pub mod consulting_sessions;
 pub mod disputes;
 pub mod email_verifications;

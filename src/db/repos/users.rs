@@ -18,6 +18,8 @@ pub struct UserRow {
     pub role: Role,
     pub password_hash: String,
     pub terms_version: Option<String>,
+    /// The privacy notice version the account acknowledged (V16).
+    pub privacy_version: Option<String>,
     pub created_at: String,
     pub disabled: bool,
     /// An admin deleted the account: its personal data is erased (V10).
@@ -33,14 +35,16 @@ pub struct NewUser<'a> {
     pub name: &'a str,
     pub role: Role,
     pub password_hash: &'a str,
-    pub terms_version: Option<&'a str>,
+    /// The terms and privacy notice accepted at registration; `None` for
+    /// an account an operator made (it accepts at its first request).
+    pub accepted: Option<super::consents::Accepted<'a>>,
     /// IANA zone picked at registration.
     pub timezone: &'a str,
 }
 
 const COLUMNS: &str =
     "id, email_enc, name, role, password_hash, terms_version, created_at, disabled_at, timezone, \
-                       email_verified_at IS NOT NULL, deleted_at IS NOT NULL";
+                       email_verified_at IS NOT NULL, deleted_at IS NOT NULL, privacy_version";
 
 fn from_row(keys: &Keyring, r: &Row<'_>) -> AppResult<UserRow> {
     let email_enc: String = r.get(1)?;
@@ -57,6 +61,7 @@ fn from_row(keys: &Keyring, r: &Row<'_>) -> AppResult<UserRow> {
         timezone: r.get(8)?,
         email_verified: r.get(9)?,
         deleted: r.get(10)?,
+        privacy_version: r.get(11)?,
     })
 }
 
@@ -70,20 +75,17 @@ pub fn insert(
     new: &NewUser<'_>,
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<UserId> {
-    let now = ts(now);
-    let accepted_at = new.terms_version.map(|_| now.clone());
+    let at = ts(now);
     conn.execute(
-        "INSERT INTO users (email_enc, email_bidx, name, role, password_hash, terms_version, terms_accepted_at, created_at, updated_at, timezone)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?8, ?9)",
+        "INSERT INTO users (email_enc, email_bidx, name, role, password_hash, created_at, updated_at, timezone)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
         params![
             keys.encrypt(EMAIL_AAD, new.email.as_str()),
             email_index(keys, new.email),
             new.name,
             new.role.as_str(),
             new.password_hash,
-            new.terms_version,
-            accepted_at,
-            now,
+            at,
             new.timezone
         ],
     )
@@ -94,7 +96,11 @@ pub fn insert(
             e.into()
         }
     })?;
-    Ok(UserId(conn.last_insert_rowid()))
+    let id = UserId(conn.last_insert_rowid());
+    if let Some(a) = &new.accepted {
+        super::consents::record_acceptance(conn, id, a, now)?;
+    }
+    Ok(id)
 }
 
 pub fn find(conn: &Connection, keys: &Keyring, id: UserId) -> AppResult<Option<UserRow>> {
@@ -258,6 +264,7 @@ pub fn anonymise(
         "UPDATE users SET name = 'Deleted account', email_enc = ?2, email_bidx = ?3,
              password_hash = '!', role = 'user', timezone = NULL, email_verified_at = NULL,
              terms_version = NULL, terms_accepted_at = NULL,
+             privacy_version = NULL, privacy_accepted_at = NULL,
              active_day = NULL, active_week = NULL, active_month = NULL,
              disabled_at = COALESCE(disabled_at, ?4), deleted_at = ?4, updated_at = ?4
           WHERE id = ?1",
@@ -313,17 +320,19 @@ pub fn replace_unverified(
     id: UserId,
     name: &str,
     password_hash: &str,
-    terms_version: Option<&str>,
+    accepted: &super::consents::Accepted<'_>,
     timezone: &str,
     now: chrono::DateTime<chrono::Utc>,
 ) -> AppResult<bool> {
-    let now = ts(now);
+    let at = ts(now);
     let n = conn.execute(
-        "UPDATE users SET name = ?2, password_hash = ?3, terms_version = ?4, terms_accepted_at = ?5,
-             created_at = ?5, updated_at = ?5, timezone = ?6
+        "UPDATE users SET name = ?2, password_hash = ?3, created_at = ?4, updated_at = ?4, timezone = ?5
           WHERE id = ?1 AND email_verified_at IS NULL",
-        params![id, name, password_hash, terms_version, now, timezone],
+        params![id, name, password_hash, at, timezone],
     )?;
+    if n == 1 {
+        super::consents::record_acceptance(conn, id, accepted, now)?;
+    }
     Ok(n == 1)
 }
 

@@ -26,6 +26,10 @@ pub struct ErrorDetail {
     pub message: String,
     /// Per-field messages for validation errors.
     pub fields: BTreeMap<String, String>,
+    /// With `terms_not_accepted`: each document to accept (`terms`,
+    /// `privacy_notice`) and its current version.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub current_versions: Option<BTreeMap<String, String>>,
 }
 
 impl ErrorBody {
@@ -35,6 +39,7 @@ impl ErrorBody {
                 code: code.into(),
                 message: message.into(),
                 fields: BTreeMap::new(),
+                current_versions: None,
             },
         }
     }
@@ -72,6 +77,15 @@ impl IntoResponse for AppError {
                 code: self.code().into(),
                 message: self.public_message(),
                 fields: self.fields(),
+                current_versions: match &self {
+                    AppError::TermsNotAccepted { pending } => Some(
+                        pending
+                            .iter()
+                            .map(|(doc, v)| (doc.to_string(), v.clone()))
+                            .collect(),
+                    ),
+                    _ => None,
+                },
             },
         };
         let mut response = (self.status(), axum::Json(body)).into_response();

@@ -7,6 +7,7 @@ pub mod admin_sessions;
 pub mod auth;
 pub mod availability;
 pub mod claims;
+pub mod consents;
 pub mod consulting;
 pub mod dashboards;
 pub mod data_rights;
@@ -75,6 +76,11 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(data_rights::export_subject))
         .routes(routes!(users::timezone_put))
         .routes(routes!(users::terms_get))
+        .routes(routes!(users::privacy_get))
+        .routes(routes!(consents::list))
+        .routes(routes!(consents::grant))
+        .routes(routes!(consents::withdraw))
+        .routes(routes!(consents::accept))
         .routes(routes!(users::users_list))
         .routes(routes!(users::role_put))
         .routes(routes!(admin_accounts::disable))

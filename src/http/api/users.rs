@@ -5,7 +5,7 @@ use axum::Json;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::domain::{Role, UserId};
+use crate::domain::{LegalDocument, Role, UserId};
 use crate::error::AppResult;
 use crate::http::api::error::ErrorBody;
 use crate::http::extractors::{AdminUser, AppJson, AppPath, AppQuery, AuthUser, ClientIp};
@@ -57,6 +57,18 @@ pub struct RoleRequest {
 pub struct TermsView {
     pub version: String,
     pub paragraphs: Vec<String>,
+    /// When this version first became current.
+    pub since: Option<chrono::DateTime<chrono::Utc>>,
+}
+
+impl From<terms::Terms> for TermsView {
+    fn from(t: terms::Terms) -> Self {
+        Self {
+            version: t.version,
+            paragraphs: t.paragraphs,
+            since: t.since,
+        }
+    }
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]
@@ -107,12 +119,16 @@ pub async fn timezone_put(
 
 /// The current terms of use and their version.
 #[utoipa::path(get, path = "/api/v1/terms", tag = "users", responses((status = 200, body = TermsView)))]
-pub async fn terms_get(State(state): State<AppState>) -> Json<TermsView> {
-    let t = terms::current(&state.config.institution);
-    Json(TermsView {
-        version: t.version.into(),
-        paragraphs: t.paragraphs,
-    })
+pub async fn terms_get(State(state): State<AppState>) -> AppResult<Json<TermsView>> {
+    let t = terms::current_published(&state, LegalDocument::Terms).await?;
+    Ok(Json(t.into()))
+}
+
+/// The current privacy notice and its version.
+#[utoipa::path(get, path = "/api/v1/privacy", tag = "users", responses((status = 200, body = TermsView)))]
+pub async fn privacy_get(State(state): State<AppState>) -> AppResult<Json<TermsView>> {
+    let t = terms::current_published(&state, LegalDocument::PrivacyNotice).await?;
+    Ok(Json(t.into()))
 }
 
 /// All accounts (admins only).

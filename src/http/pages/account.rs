@@ -39,6 +39,8 @@ pub struct AccountPage {
     pub billing: super::billing::BillingSection,
     /// Review e-mails: (new reviews of me, reminders to review).
     pub review_mail: (bool, bool),
+    /// What the account agreed to, and when, with a button each.
+    pub consents: super::consents::ConsentSection,
 }
 
 impl AccountPage {
@@ -77,6 +79,7 @@ pub(super) async fn page(
         researcher_id,
         billing: super::billing::section(state, &who).await?,
         review_mail: super::reviews::mail_prefs(state, &who).await?,
+        consents: super::consents::section(state, &who, &layout).await?,
         layout,
         name: u.name,
         email: u.email,

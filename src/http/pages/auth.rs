@@ -1,4 +1,4 @@
-//! Log-in, registration, log-out, the terms page and the first-admin setup.
+//! Log-in, registration, log-out and the first-admin setup.
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -16,7 +16,6 @@ use super::PageError;
 use crate::error::AppError;
 use crate::http::extractors::{AppPath, ClientIp};
 use crate::services::accounts::{self, Registration};
-use crate::services::terms;
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -41,16 +40,9 @@ pub struct RegisterPage {
     /// The terms box as the form came back.
     pub accepted: bool,
     pub terms_version: String,
+    pub privacy_version: String,
     pub min_len: usize,
     pub zone_field: ZoneField,
-}
-
-#[derive(Template)]
-#[template(path = "pages/terms.html")]
-pub struct TermsPage {
-    pub layout: Layout,
-    pub version: String,
-    pub paragraphs: Vec<String>,
 }
 
 const LOGIN_LABELS: Labels = &[("email", "E-mail"), ("password", "Password")];
@@ -154,7 +146,8 @@ fn register_page(state: &AppState, viewer: &Viewer, action: String, heading: &st
         name: String::new(),
         errors: FormErrors::default(),
         accepted: false,
-        terms_version: terms::TERMS_VERSION.into(),
+        terms_version: state.config.institution.terms_version.clone(),
+        privacy_version: state.config.institution.privacy_version.clone(),
         min_len: state.config.auth.password_min_length,
         zone_field: ZoneField::for_viewer("Your time zone", viewer),
     }
@@ -248,15 +241,6 @@ pub async fn logout_post(
         build_cookie(&state, SESSION_COOKIE, String::new(), Some(0)),
     );
     Ok(res)
-}
-
-pub async fn terms_get(State(state): State<AppState>, viewer: Viewer) -> Response {
-    let t = terms::current(&state.config.institution);
-    render(&TermsPage {
-        layout: viewer.layout("Terms of use"),
-        version: t.version.into(),
-        paragraphs: t.paragraphs,
-    })
 }
 
 pub async fn setup_get(

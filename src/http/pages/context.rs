@@ -139,6 +139,25 @@ fn parse_flash(value: &str) -> Option<Flash> {
     })
 }
 
+/// The acceptance page, coming back to this page (a GET) or to the page
+/// a form was sent from.
+fn to_acceptance(parts: &Parts) -> Response {
+    let back = if parts.method == axum::http::Method::GET {
+        parts
+            .uri
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_string()
+    } else {
+        super::form::back_to(&parts.headers)
+    };
+    let next = super::form::safe_next(Some(&back));
+    let query = url::form_urlencoded::Serializer::new(String::new())
+        .append_pair("next", &next)
+        .finish();
+    Redirect::to(&format!("/terms/accept?{query}")).into_response()
+}
+
 /// A redirect that shows `message` on the next page.
 pub fn redirect_with_flash(state: &AppState, to: &str, kind: &str, message: &str) -> Response {
     let mut res = Redirect::to(to).into_response();
@@ -249,7 +268,11 @@ impl FromRequestParts<AppState> for Viewer {
         let mut user = None;
         let mut timezone = None;
         if let Some(token) = cookie_value(&parts.headers, SESSION_COOKIE) {
-            if let Ok(Some(s)) = accounts::authenticate_cookie(state, &token).await {
+            if let Ok(Some(r)) = accounts::resolve_cookie(state, &token).await {
+                if !r.pending.is_empty() && !crate::http::terms_gate::exempt(parts) {
+                    return Err(to_acceptance(parts));
+                }
+                let s = r.principal;
                 if let Ok(u) = accounts::get_user(state, s.user_id).await {
                     user = Some(NavUser {
                         name: u.name,

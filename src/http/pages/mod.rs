@@ -19,6 +19,7 @@ pub mod billing;
 pub mod booking;
 pub(crate) mod charts;
 pub mod collection;
+pub mod consents;
 pub mod context;
 mod dashboard_charts;
 pub mod dashboards;
@@ -28,6 +29,7 @@ pub mod exports;
 pub mod form;
 pub mod form_errors;
 pub mod layout;
+pub mod legal;
 pub mod outcome;
 pub mod outreach;
 pub mod papers;
@@ -60,7 +62,19 @@ pub fn router(state: AppState) -> Router<AppState> {
             get(auth::register_get).post(auth::register_post),
         )
         .route("/logout", post(auth::logout_post))
-        .route("/terms", get(auth::terms_get))
+        .route("/terms", get(legal::terms_get))
+        .route(
+            "/terms/accept",
+            get(legal::accept_get).post(legal::accept_post),
+        )
+        .route("/terms/{version}", get(legal::terms_version_get))
+        .route("/privacy", get(legal::privacy_get))
+        .route("/privacy/{version}", get(legal::privacy_version_get))
+        .route("/account/consents/{kind}/grant", post(consents::grant_post))
+        .route(
+            "/account/consents/{kind}/withdraw",
+            post(consents::withdraw_post),
+        )
         .route(
             "/verify-email/{token}",
             get(verify::verify_get).post(verify::verify_post),

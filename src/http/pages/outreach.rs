@@ -14,10 +14,10 @@ use super::zones::ZoneField;
 use super::PageError;
 use crate::domain::{PaperId, ResearcherId};
 use crate::http::extractors::{AppPath, ClientIp};
+use crate::services::accounts;
 use crate::services::link_tokens::LinkProblem;
 use crate::services::outreach::{self, Corrections, ResearcherRegistration};
 use crate::services::researchers::ResearcherView;
-use crate::services::{accounts, terms};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -140,7 +140,7 @@ fn invite_page(
         achievements,
         errors: FormErrors::default(),
         accepted: false,
-        terms_version: terms::TERMS_VERSION.into(),
+        terms_version: state.config.institution.terms_version.clone(),
         min_len: state.config.auth.password_min_length,
         account_exists,
         zone_field: ZoneField::for_viewer("Your time zone", viewer),

@@ -100,7 +100,10 @@ pub fn validate(state: &AppState, r: &Registration, require_terms: bool) -> AppR
     }
     let zone = errs.check("timezone", zone::parse_or_default(r.timezone.as_deref()));
     if require_terms {
-        errs.check("accept_terms", terms::check_accepted(r.accept_terms));
+        errs.check(
+            "accept_terms",
+            terms::check_accepted(&state.config.institution, r.accept_terms),
+        );
     }
     errs.into_result()?;
     Ok(Valid {
@@ -198,9 +201,10 @@ async fn create_user(
     origin: Origin,
     ip: Option<IpAddr>,
 ) -> AppResult<users::UserRow> {
-    let (terms_version, action) = match origin {
-        Origin::SelfRegistered => (Some(terms::TERMS_VERSION), "auth.register"),
-        Origin::Operator => (None, "user.created_by_cli"),
+    let inst = state.config.institution.clone();
+    let (self_registered, action) = match origin {
+        Origin::SelfRegistered => (true, "auth.register"),
+        Origin::Operator => (false, "user.created_by_cli"),
     };
     let hash = state.passwords.hash(password).await?;
     let keys = state.keys.clone();
@@ -216,7 +220,9 @@ async fn create_user(
                     name: &v.name,
                     role,
                     password_hash: &hash,
-                    terms_version,
+                    accepted: self_registered.then(|| {
+                        terms::accepted_now(&inst, crate::domain::ConsentSource::Registration)
+                    }),
                     timezone: v.zone.name(),
                 },
                 now,
@@ -231,7 +237,7 @@ async fn create_user(
                     Some(id),
                     action,
                     Some(format!("user:{id}")),
-                    json!({"role": role.as_str(), "terms_version": terms_version}),
+                    json!({"role": role.as_str(), "terms_version": self_registered.then_some(&inst.terms_version)}),
                     ip,
                 ),
                 now,

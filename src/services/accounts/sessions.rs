@@ -259,6 +259,38 @@ pub async fn logout_api(
     }
 }
 
+/// A request's principal and the documents its account still has to
+/// accept (`terms`, `privacy_notice`, each with its current version).
+pub struct Resolved {
+    pub principal: Principal,
+    pub pending: Vec<(&'static str, String)>,
+}
+
+impl Resolved {
+    fn of(state: &AppState, s: ActiveSession) -> Self {
+        let pending = crate::services::terms::pending(
+            &state.config.institution,
+            s.terms_version.as_deref(),
+            s.privacy_version.as_deref(),
+        );
+        Self {
+            principal: principal_of(s),
+            pending,
+        }
+    }
+
+    /// `terms_not_accepted` while a document is pending.
+    pub fn require_terms(&self) -> AppResult<()> {
+        if self.pending.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::TermsNotAccepted {
+                pending: self.pending.clone(),
+            })
+        }
+    }
+}
+
 fn principal_of(s: ActiveSession) -> Principal {
     Principal {
         user_id: s.user_id,
@@ -357,6 +389,11 @@ pub async fn change_password(
 /// be active (logged-out and revoked sessions stop working at once). The
 /// account counts as active today (engagement).
 pub async fn authenticate_bearer(state: &AppState, token: &str) -> AppResult<Principal> {
+    Ok(resolve_bearer(state, token).await?.principal)
+}
+
+/// `authenticate_bearer`, with what the account still has to accept.
+pub async fn resolve_bearer(state: &AppState, token: &str) -> AppResult<Resolved> {
     let now = state.now();
     let claims = tokens::verify_access(&state.keys, token, now)?;
     let sid = SessionId(claims.sid);
@@ -373,7 +410,7 @@ pub async fn authenticate_bearer(state: &AppState, token: &str) -> AppResult<Pri
     match session {
         Some(s) if s.user_id.0 == claims.sub => {
             engagement::record_active(state, s.user_id);
-            Ok(principal_of(s))
+            Ok(Resolved::of(state, s))
         }
         _ => Err(AppError::unauthorized(
             "The session has ended; log in again.",
@@ -387,6 +424,13 @@ pub async fn authenticate_cookie(
     state: &AppState,
     cookie_token: &str,
 ) -> AppResult<Option<Principal>> {
+    Ok(resolve_cookie(state, cookie_token)
+        .await?
+        .map(|r| r.principal))
+}
+
+/// `authenticate_cookie`, with what the account still has to accept.
+pub async fn resolve_cookie(state: &AppState, cookie_token: &str) -> AppResult<Option<Resolved>> {
     let hash = token_hash(cookie_token);
     let now = state.now();
     let found = state
@@ -396,5 +440,5 @@ pub async fn authenticate_cookie(
     if let Some(s) = &found {
         engagement::record_active(state, s.user_id);
     }
-    Ok(found.map(principal_of))
+    Ok(found.map(|s| Resolved::of(state, s)))
 }

@@ -8,6 +8,7 @@ use serde_json::json;
 use super::*;
 use crate::crypto::{random_token, token_hash};
 use crate::db::repos::{audit, setup_links, users};
+use crate::domain::ConsentSource;
 use crate::domain::Role;
 use crate::error::{AppError, AppResult};
 use crate::services::terms;
@@ -50,6 +51,7 @@ pub async fn complete_setup(
     let link = token_hash(token);
     let keys = state.keys.clone();
     let now = state.now();
+    let inst = state.config.institution.clone();
     let id = state
         .db
         .write(move |tx| {
@@ -65,7 +67,7 @@ pub async fn complete_setup(
                 name: &v.name,
                 role: Role::Admin,
                 password_hash: &hash,
-                terms_version: Some(terms::TERMS_VERSION),
+                accepted: Some(terms::accepted_now(&inst, ConsentSource::Registration)),
                 timezone: v.zone.name(),
             };
             let id = users::insert(tx, &keys, &new, now)?;

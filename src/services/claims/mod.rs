@@ -109,8 +109,10 @@ pub async fn self_claim(
     accept_terms: bool,
     ip: Option<IpAddr>,
 ) -> AppResult<()> {
-    terms::check_accepted(accept_terms).map_err(|m| AppError::field("accept_terms", m))?;
+    terms::check_accepted(&state.config.institution, accept_terms)
+        .map_err(|m| AppError::field("accept_terms", m))?;
     let (keys, now, uid) = (state.keys.clone(), state.now(), who.user_id);
+    let terms_version = state.config.institution.terms_version.clone();
     state
         .db
         .write(move |tx| {
@@ -135,7 +137,8 @@ pub async fn self_claim(
                 ));
             }
             researchers::claim(tx, rid, uid, now)?;
-            researchers::set_listing_consent(tx, rid, terms::TERMS_VERSION, account.timezone.as_deref(), now)?;
+            researchers::set_listing_consent(tx, rid, &terms_version, account.timezone.as_deref(), now)?;
+            crate::db::repos::consents::grant_listing(tx, uid, &terms_version, crate::domain::ConsentSource::Claim, now)?;
             users::promote_to_researcher(tx, uid, now)?;
             audit::append(tx, &keys, event(uid, "researcher.claimed", rid, json!({"via": "verified_address"}), ip), now)?;
             Ok(())

@@ -12,18 +12,20 @@ use serde_json::json;
 use super::calendar::{self, TEMPLATES, WEEKDAYS};
 use super::people::{People, Researcher, PLACES};
 use super::{ScaleReport, Time};
+use crate::config::InstitutionConfig;
 use crate::crypto::Keyring;
 use crate::db::repos::outreach::{self, NewOutreach};
-use crate::db::repos::{booking_settings, generated, papers, researchers};
+use crate::db::repos::{booking_settings, consents, generated, papers, researchers};
 use crate::domain::availability::{BookingSettings, Rule};
 use crate::domain::paper::{NewAuthor, NewPaper};
 use crate::domain::researcher::{Field, FieldValue, Provenance};
 use crate::domain::zone::Tz;
+use crate::domain::ConsentSource;
 use crate::domain::{
     CollectionStatus, Email, OutreachStatus, PaperId, ResearcherId, ResearcherStatus, Role, UserId,
 };
 use crate::error::{AppError, AppResult};
-use crate::services::terms::TERMS_VERSION;
+use crate::services::terms;
 use crate::state::AppState;
 
 /// The database ids of the planned people, by plan index.
@@ -64,6 +66,7 @@ pub async fn write(
 ) -> AppResult<Written> {
     progress(&format!("readers: {}", people.readers.len()));
     let (keys, plan) = (state.keys.clone(), people.clone());
+    let inst = state.config.institution.clone();
     let zone = state.config.institution.zone();
     let readers = state
         .db
@@ -79,7 +82,7 @@ pub async fn write(
                         email: &address,
                         name: &r.name,
                         role: Role::User,
-                        terms_version: TERMS_VERSION,
+                        accepted: terms::accepted_now(&inst, ConsentSource::Demo),
                         timezone: PLACES[r.place].zone,
                         created_at: r.joined,
                         verified_at: r.verified.then(|| r.joined + Duration::minutes(3)),
@@ -96,13 +99,14 @@ pub async fn write(
         people.papers.len()
     ));
     let (keys, plan) = (state.keys.clone(), people.clone());
+    let inst = state.config.institution.clone();
     let (researchers, papers, outreach) = state
         .db
         .write(move |tx| {
             let mut ids = Vec::with_capacity(plan.researchers.len());
             let mut outreach = 0;
             for (i, r) in plan.researchers.iter().enumerate() {
-                let (id, sent) = researcher(tx, &keys, r, i, tag)?;
+                let (id, sent) = researcher(tx, &keys, &inst, r, i, tag)?;
                 ids.push(id);
                 outreach += usize::from(sent);
             }
@@ -136,6 +140,7 @@ pub async fn write(
 fn researcher(
     tx: &rusqlite::Transaction<'_>,
     keys: &Keyring,
+    inst: &InstitutionConfig,
     r: &Researcher,
     i: usize,
     tag: i64,
@@ -193,7 +198,7 @@ fn researcher(
         outreach::add_event(tx, oid, OutreachStatus::Opened, opened_at)?;
     }
     if let Some(reg) = r.registered {
-        register(tx, keys, r, id, &address, reg)?;
+        register(tx, keys, inst, r, id, &address, reg)?;
         outreach::add_event(tx, oid, OutreachStatus::Registered, reg)?;
     }
     Ok((id, true))
@@ -204,6 +209,7 @@ fn researcher(
 fn register(
     tx: &rusqlite::Transaction<'_>,
     keys: &Keyring,
+    inst: &InstitutionConfig,
     r: &Researcher,
     id: ResearcherId,
     address: &Email,
@@ -217,7 +223,7 @@ fn register(
             email: address,
             name: &r.name,
             role: Role::Researcher,
-            terms_version: TERMS_VERSION,
+            accepted: terms::accepted_now(inst, ConsentSource::Demo),
             timezone: place.zone,
             created_at: at,
             verified_at: Some(at),
@@ -226,7 +232,14 @@ fn register(
     )?;
     researchers::claim(tx, id, user, at)?;
     let consented = at + Duration::minutes(2);
-    researchers::set_listing_consent(tx, id, TERMS_VERSION, Some(place.zone), consented)?;
+    researchers::set_listing_consent(tx, id, &inst.terms_version, Some(place.zone), consented)?;
+    consents::grant_listing(
+        tx,
+        user,
+        &inst.terms_version,
+        ConsentSource::Demo,
+        consented,
+    )?;
     let saved = at + Duration::minutes(5);
     let settings = BookingSettings {
         timezone: place.zone.to_string(),

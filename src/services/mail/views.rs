@@ -87,6 +87,7 @@ pub fn template_label(template: &str) -> &str {
         "dispute_resolved" => "Dispute resolved",
         "dispute_withdrawn" => "Dispute withdrawn",
         "test_message" => "Test message",
+        "listing_withdrawn" => "Profile hidden (listing consent withdrawn), with the open sessions",
         other => other,
     }
 }

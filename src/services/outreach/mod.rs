@@ -289,6 +289,21 @@ async fn notify_registered(
     let (Some(account), Some(row)) = (account, row) else {
         return Ok(());
     };
+    // Not needed to run the researcher's own business: product e-mail,
+    // sent only while they have not withdrawn that consent.
+    let wants = state
+        .db
+        .read(move |c| {
+            crate::db::repos::consents::is_granted(
+                c,
+                user,
+                crate::domain::ConsentKind::ProductEmail,
+            )
+        })
+        .await?;
+    if !wants {
+        return Ok(());
+    }
     // At most one notice per cooldown period; the interest is counted anyway.
     let cutoff =
         crate::db::ts(state.now() - chrono::Duration::days(state.config.outreach.cooldown_days));

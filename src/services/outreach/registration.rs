@@ -9,9 +9,12 @@ use serde_json::json;
 use super::corrections::{apply_corrections, validate_corrections};
 use super::*;
 use crate::db::repos::outreach as repo;
-use crate::db::repos::{audit, booking_settings, researchers, users};
+use crate::db::repos::{audit, booking_settings, consents, researchers, users};
 use crate::domain::password::PasswordPolicy;
-use crate::domain::{text, zone, Email, OutreachStatus, ResearcherId, ResearcherStatus, Role};
+use crate::domain::{
+    text, zone, ConsentSource, Email, LegalDocument, OutreachStatus, ResearcherId,
+    ResearcherStatus, Role,
+};
 use crate::error::{AppError, AppResult, FieldErrors};
 use crate::services::link_tokens::{self, LinkClaims, LinkProblem};
 use crate::services::mail::templates::{self, RegistrationWelcome};
@@ -174,12 +177,16 @@ pub async fn register(
         errs.add("password", m);
     }
     let timezone = check_timezone(reg.timezone, &mut errs);
-    errs.check("accept_terms", terms::check_accepted(reg.accept_terms));
+    errs.check(
+        "accept_terms",
+        terms::check_accepted(&state.config.institution, reg.accept_terms),
+    );
     let corrections = validate_corrections(&reg.corrections, &mut errs).await;
     errs.into_result()?;
     let name = name.unwrap_or_default();
     let hash = state.passwords.hash(&reg.password).await?;
     let (keys, now, oid) = (state.keys.clone(), state.now(), claims.outreach());
+    let inst = state.config.institution.clone();
     let account_email = email.clone();
     let user = state
         .db
@@ -189,13 +196,8 @@ pub async fn register(
             }
             take_link(tx, &claims, now)?;
             apply_corrections(tx, &keys, rid, &corrections, now)?;
-            researchers::set_listing_consent(
-                tx,
-                rid,
-                terms::TERMS_VERSION,
-                timezone.as_deref(),
-                now,
-            )?;
+            let terms_version = terms::version_of(&inst, LegalDocument::Terms);
+            researchers::set_listing_consent(tx, rid, terms_version, timezone.as_deref(), now)?;
             // The person's zone: the one picked, else the profile's, else UTC.
             let profile_zone = booking_settings::timezone(tx, rid)?;
             let account_zone = zone::first_of([profile_zone.as_deref()], zone::DEFAULT);
@@ -204,10 +206,11 @@ pub async fn register(
                 name: &name,
                 role: Role::Researcher,
                 password_hash: &hash,
-                terms_version: Some(terms::TERMS_VERSION),
+                accepted: Some(terms::accepted_now(&inst, ConsentSource::Invitation)),
                 timezone: account_zone.name(),
             };
             let user = users::insert(tx, &keys, &new, now)?;
+            consents::grant_listing(tx, user, terms_version, ConsentSource::Invitation, now)?;
             // The link proved the mailbox.
             users::mark_email_verified(tx, user, now)?;
             if !researchers::claim(tx, rid, user, now)? {
@@ -218,7 +221,7 @@ pub async fn register(
                 actor: Some(user),
                 action: "researcher.registered",
                 target: Some(format!("researcher:{rid}")),
-                detail: json!({"terms_version": terms::TERMS_VERSION}),
+                detail: json!({"terms_version": terms_version}),
                 ip,
             };
             audit::append(tx, &keys, ev, now)?;
@@ -289,8 +292,12 @@ pub async fn link_profile(
     }
     let mut errs = FieldErrors::new();
     let timezone = check_timezone(timezone, &mut errs);
-    errs.check("accept_terms", terms::check_accepted(accept_terms));
+    errs.check(
+        "accept_terms",
+        terms::check_accepted(&state.config.institution, accept_terms),
+    );
     errs.into_result()?;
+    let inst = state.config.institution.clone();
     let (keys, now, uid, oid) = (
         state.keys.clone(),
         state.now(),
@@ -317,7 +324,9 @@ pub async fn link_profile(
             if !researchers::claim(tx, rid, uid, now)? {
                 return Err(LinkProblem::AlreadyClaimed.into_error());
             }
-            researchers::set_listing_consent(tx, rid, terms::TERMS_VERSION, timezone.as_deref(), now)?;
+            let terms_version = terms::version_of(&inst, LegalDocument::Terms);
+            researchers::set_listing_consent(tx, rid, terms_version, timezone.as_deref(), now)?;
+            consents::grant_listing(tx, uid, terms_version, ConsentSource::Invitation, now)?;
             if let Some(z) = &timezone {
                 booking_settings::set_timezone(tx, rid, z, now)?;
             }
@@ -330,7 +339,7 @@ pub async fn link_profile(
                 actor: Some(uid),
                 action: "researcher.claimed",
                 target: Some(format!("researcher:{rid}")),
-                detail: json!({"via": "invitation_link", "terms_version": terms::TERMS_VERSION}),
+                detail: json!({"via": "invitation_link", "terms_version": terms_version}),
                 ip,
             };
             audit::append(tx, &keys, ev, now)?;

@@ -24,8 +24,12 @@ pub mod write;
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::db::repos::consents;
 use crate::db::repos::reviews::{self as repo, ReviewRow};
-use crate::domain::{ConsultingSessionId, ResearcherId, ReviewId, ReviewStatus};
+use crate::domain::{
+    ConsentAction, ConsentKind, ConsentSource, ConsultingSessionId, ResearcherId, ReviewId,
+    ReviewStatus,
+};
 use crate::error::{AppError, AppResult};
 use crate::pagination::{Page, PageParams};
 use crate::services::accounts::Principal;
@@ -208,10 +212,32 @@ pub async fn set_mail_prefs(
     new_reviews: bool,
     reminders: bool,
 ) -> AppResult<()> {
-    let id = who.user_id;
+    let (id, now) = (who.user_id, state.now());
     state
         .db
-        .write(move |tx| repo::set_mail_prefs(tx, id, new_reviews, reminders))
+        .write(move |tx| {
+            let (_, before) = repo::mail_prefs(tx, id)?;
+            repo::set_mail_prefs(tx, id, new_reviews, reminders)?;
+            // The reminders are the `review_reminders` consent: a change
+            // goes into the consent ledger too.
+            if before != reminders {
+                let action = if reminders {
+                    ConsentAction::Grant
+                } else {
+                    ConsentAction::Withdraw
+                };
+                consents::append(
+                    tx,
+                    id,
+                    ConsentKind::ReviewReminders,
+                    action,
+                    None,
+                    ConsentSource::ReviewSettings,
+                    now,
+                )?;
+            }
+            Ok(())
+        })
         .await
 }
 

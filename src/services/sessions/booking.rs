@@ -164,6 +164,12 @@ fn insert_checked(
             "This researcher's account is disabled, so sessions cannot be booked now.",
         ));
     }
+    if researchers::listing_withdrawn(tx, req.researcher_id)? {
+        return Err(AppError::conflict(
+            "not_bookable",
+            "This researcher is not taking new sessions now.",
+        ));
+    }
     if owner == who.user_id {
         return Err(AppError::field(
             "researcher_id",

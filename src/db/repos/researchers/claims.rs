@@ -78,12 +78,14 @@ pub fn claim(conn: &Connection, id: ResearcherId, user: UserId, now: Time) -> Ap
 }
 
 /// Gives the profile to `user` whoever owned it (an admin's audited
-/// decision; the caller read the previous owner).
+/// decision; the caller read the previous owner). A previous owner's
+/// withdrawal of the listing does not bind a new owner.
 pub fn set_owner(conn: &Connection, id: ResearcherId, user: UserId, now: Time) -> AppResult<()> {
     let now = ts(now);
     conn.execute(
         "UPDATE researchers SET user_id = ?2, claimed_at = ?3,
-             status = CASE WHEN status = 'opted_out' THEN status ELSE 'registered' END, updated_at = ?3
+             status = CASE WHEN status = 'opted_out' THEN status ELSE 'registered' END, updated_at = ?3,
+             listing_withdrawn_at = CASE WHEN user_id IS ?2 THEN listing_withdrawn_at END
           WHERE id = ?1",
         params![id, user, now],
     )?;
@@ -146,7 +148,8 @@ pub fn release_owner(conn: &Connection, id: ResearcherId, now: Time) -> AppResul
     Ok(())
 }
 
-/// Records the consent to be listed as bookable, under a terms version.
+/// Records the consent to be listed as bookable, under a terms version
+/// (and ends a withdrawal). The caller appends the owner's ledger row.
 pub fn set_listing_consent(
     conn: &Connection,
     id: ResearcherId,
@@ -155,10 +158,30 @@ pub fn set_listing_consent(
     now: Time,
 ) -> AppResult<()> {
     conn.execute(
-        "UPDATE researchers SET listing_consent_at = ?2, listing_terms_version = ?3, timezone = COALESCE(?4, timezone) WHERE id = ?1",
+        "UPDATE researchers SET listing_consent_at = ?2, listing_terms_version = ?3, listing_withdrawn_at = NULL,
+             timezone = COALESCE(?4, timezone) WHERE id = ?1",
         params![id, ts(now), terms_version, timezone],
     )?;
     Ok(())
+}
+
+/// The owner withdrew the consent to be listed: the profile leaves search
+/// and booking at once (`listing::BOOKABLE`).
+pub fn withdraw_listing(conn: &Connection, id: ResearcherId, now: Time) -> AppResult<()> {
+    conn.execute(
+        "UPDATE researchers SET listing_consent_at = NULL, listing_withdrawn_at = ?2 WHERE id = ?1",
+        params![id, ts(now)],
+    )?;
+    Ok(())
+}
+
+/// Whether the owner withdrew the listing.
+pub fn listing_withdrawn(conn: &Connection, id: ResearcherId) -> AppResult<bool> {
+    Ok(conn
+        .prepare_cached("SELECT listing_withdrawn_at IS NOT NULL FROM researchers WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))
+        .optional()?
+        .unwrap_or(false))
 }
 
 /// Adds fields to `edited_fields`: collection will never write them again.

@@ -1,6 +1,7 @@
 //! What readers see of profiles: which author of a paper each profile is,
 //! and which profiles they can book (owned by an account that is not
-//! disabled, with published availability; the booking checks the same).
+//! disabled, listed (its owner has not withdrawn `researcher_listing`),
+//! with published availability; the booking checks the same).
 
 use std::collections::HashSet;
 
@@ -10,7 +11,7 @@ use crate::domain::{PaperId, ResearcherId};
 use crate::error::AppResult;
 
 /// The condition on a `researchers` row aliased `r`.
-pub const BOOKABLE: &str = "r.user_id IS NOT NULL
+pub const BOOKABLE: &str = "r.user_id IS NOT NULL AND r.listing_withdrawn_at IS NULL
     AND EXISTS (SELECT 1 FROM users u WHERE u.id = r.user_id AND u.disabled_at IS NULL)
     AND EXISTS (SELECT 1 FROM availability a WHERE a.researcher_id = r.id)";
 

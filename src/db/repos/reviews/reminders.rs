@@ -28,6 +28,14 @@ pub fn set_mail_prefs(
     Ok(())
 }
 
+/// Turns the reminders to review on or off (the `review_reminders`
+/// consent; the caller appends its ledger row).
+pub fn set_reminders(conn: &Connection, user: UserId, on: bool) -> AppResult<()> {
+    conn.prepare_cached("UPDATE users SET review_reminders = ?2 WHERE id = ?1")?
+        .execute(params![user, on])?;
+    Ok(())
+}
+
 /// Completed sessions to remind the reader of: completed before
 /// `completed_before`, ended after `ended_after` (still reviewable), not
 /// reviewed, not reminded, the reader wants reminders and can sign in.
