@@ -202,14 +202,7 @@ async fn run(n: usize, concurrency: usize) -> Result<bool, Box<dyn Error>> {
     let mut tokens = Vec::with_capacity(READERS);
     for i in 0..READERS {
         let email = format!("reader{i}@uni.example");
-        accounts::create_user_admin_cli(
-            &state,
-            &email,
-            &format!("Reader {i}"),
-            PASSWORD,
-            Role::User,
-        )
-        .await?;
+        operator_account(&state, &email, &format!("Reader {i}"), PASSWORD, Role::User).await?;
         let r = client
             .post(format!("{base_url}/api/v1/auth/login"))
             .json(&serde_json::json!({"email": email, "password": PASSWORD}))

@@ -47,3 +47,42 @@ pub async fn start_server(
     tokio::spawn(app.run_until_stopped(false));
     Ok((base, state))
 }
+
+/// Makes an account as an operator does (`colloquy user create`) and
+/// accepts the current terms and privacy notice for it, as its owner would
+/// at the first request (without this, every API call answers 403
+/// `terms_not_accepted`).
+#[allow(dead_code)]
+pub async fn operator_account(
+    state: &colloquy::state::AppState,
+    email: &str,
+    name: &str,
+    password: &str,
+    role: colloquy::domain::Role,
+) -> Result<(), Box<dyn std::error::Error>> {
+    use colloquy::domain::{ConsentSource, LegalDocument};
+    let account =
+        colloquy::services::accounts::create_user_admin_cli(state, email, name, password, role)
+            .await?;
+    let who = colloquy::services::accounts::Principal {
+        user_id: account.id,
+        role,
+        session_id: colloquy::domain::SessionId(0),
+    };
+    let inst = &state.config.institution;
+    for (document, version) in [
+        (LegalDocument::Terms, &inst.terms_version),
+        (LegalDocument::PrivacyNotice, &inst.privacy_version),
+    ] {
+        colloquy::services::consents::accept(
+            state,
+            &who,
+            document,
+            version,
+            ConsentSource::Account,
+            None,
+        )
+        .await?;
+    }
+    Ok(())
+}

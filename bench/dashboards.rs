@@ -22,7 +22,6 @@ use std::time::{Duration, Instant};
 
 use chrono::Days;
 use colloquy::domain::Role;
-use colloquy::services::accounts;
 use colloquy::services::demo_scale::{self, ScaleSpec};
 use colloquy::state::AppState;
 use serde_json::Value;
@@ -115,7 +114,7 @@ async fn run() -> Result<bool, Box<dyn Error>> {
     let report_ = demo_scale::generate(&state, &spec, |line| eprintln!("{line}")).await?;
     println!("set-up: {report_:?} in {:.1} s", t.elapsed().as_secs_f64());
 
-    accounts::create_user_admin_cli(
+    operator_account(
         &state,
         "admin@uni.example",
         "Bench Admin",
@@ -123,7 +122,7 @@ async fn run() -> Result<bool, Box<dyn Error>> {
         Role::Admin,
     )
     .await?;
-    accounts::create_user_admin_cli(
+    operator_account(
         &state,
         "busy@uni.example",
         "Busy Researcher",

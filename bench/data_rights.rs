@@ -12,7 +12,6 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 use colloquy::domain::Role;
-use colloquy::services::accounts;
 use colloquy::services::demo_scale::{self, ScaleSpec};
 use serde_json::Value;
 
@@ -89,7 +88,7 @@ async fn run() -> Result<(), Box<dyn Error>> {
         ("admin@uni.example", "Bench Admin", Role::Admin),
         ("busy@uni.example", "Busy Researcher", Role::Researcher),
     ] {
-        accounts::create_user_admin_cli(&state, email, name, PASSWORD, role).await?;
+        operator_account(&state, email, name, PASSWORD, role).await?;
     }
     // The busiest researcher's profile goes to the new account.
     let (researcher, sessions): (i64, i64) = state

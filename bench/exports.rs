@@ -19,7 +19,6 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 use colloquy::domain::Role;
-use colloquy::services::accounts;
 use colloquy::services::demo_scale::{self, ScaleSpec};
 use serde_json::Value;
 
@@ -49,7 +48,7 @@ async fn run(sessions: usize) -> Result<bool, Box<dyn Error>> {
     let (base, state) = start_server(dir.path()).await?;
 
     let setup = Instant::now();
-    accounts::create_user_admin_cli(
+    operator_account(
         &state,
         "admin@uni.example",
         "Bench Admin",
