@@ -99,6 +99,14 @@ pub const PERSONAL_TABLES: &[PersonalTable] = &[
         ),
     },
     PersonalTable {
+        table: "consents",
+        holds: "the consent ledger: each grant and withdrawal of the terms, the privacy notice, the researcher listing and e-mail consents, with version, time and where it was given",
+        purpose: "proving and honouring consent",
+        basis: LEGAL,
+        retention: "kept, append-only, as proof of consent",
+        treatment: exported!("user_id = :user"),
+    },
+    PersonalTable {
         table: "auth_sessions",
         holds: "log-in sessions: when each began, was last used and ends",
         purpose: "keeping the account signed in, and ending sessions",
