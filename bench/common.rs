@@ -86,3 +86,24 @@ pub async fn operator_account(
     }
     Ok(())
 }
+
+/// Logs in through the API; the access token (empty when refused).
+#[allow(dead_code)]
+pub async fn token(
+    client: &reqwest::Client,
+    base: &str,
+    password: &str,
+    email: &str,
+) -> Result<String, Box<dyn std::error::Error>> {
+    let login: serde_json::Value = client
+        .post(format!("{base}/api/v1/auth/login"))
+        .json(&serde_json::json!({"email": email, "password": password}))
+        .send()
+        .await?
+        .json()
+        .await?;
+    Ok(login["access_token"]
+        .as_str()
+        .unwrap_or_default()
+        .to_string())
+}

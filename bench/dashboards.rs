@@ -24,31 +24,12 @@ use chrono::Days;
 use colloquy::domain::Role;
 use colloquy::services::demo_scale::{self, ScaleSpec};
 use colloquy::state::AppState;
-use serde_json::Value;
 
 #[path = "common.rs"]
 mod common;
 use common::*;
 
 const PASSWORD: &str = "benchmark passphrase 2026";
-
-async fn token(
-    client: &reqwest::Client,
-    base: &str,
-    email: &str,
-) -> Result<String, Box<dyn Error>> {
-    let login: Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&serde_json::json!({"email": email, "password": PASSWORD}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    Ok(login["access_token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string())
-}
 
 /// A write through the service that changes what the figures read (and
 /// nothing else): the cached answers are stale afterwards.
@@ -144,8 +125,8 @@ async fn run() -> Result<bool, Box<dyn Error>> {
         })
         .await?;
     let client = reqwest::Client::new();
-    let admin = token(&client, &base, "admin@uni.example").await?;
-    let busy = token(&client, &base, "busy@uni.example").await?;
+    let admin = token(&client, &base, PASSWORD, "admin@uni.example").await?;
+    let busy = token(&client, &base, PASSWORD, "busy@uni.example").await?;
 
     let today = chrono::Utc::now().date_naive();
     let year = format!(

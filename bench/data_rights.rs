@@ -21,24 +21,6 @@ use common::*;
 
 const PASSWORD: &str = "benchmark passphrase 2026";
 
-async fn token(
-    client: &reqwest::Client,
-    base: &str,
-    email: &str,
-) -> Result<String, Box<dyn Error>> {
-    let login: Value = client
-        .post(format!("{base}/api/v1/auth/login"))
-        .json(&serde_json::json!({"email": email, "password": PASSWORD}))
-        .send()
-        .await?
-        .json()
-        .await?;
-    Ok(login["access_token"]
-        .as_str()
-        .unwrap_or_default()
-        .to_string())
-}
-
 /// One export: its time and the document's size and row count.
 async fn export(
     client: &reqwest::Client,
@@ -109,8 +91,8 @@ async fn run() -> Result<(), Box<dyn Error>> {
         .await?;
     println!("subject: researcher {researcher} with {sessions} sessions");
     let client = reqwest::Client::new();
-    let admin = token(&client, &base, "admin@uni.example").await?;
-    let busy = token(&client, &base, "busy@uni.example").await?;
+    let admin = token(&client, &base, PASSWORD, "admin@uni.example").await?;
+    let busy = token(&client, &base, PASSWORD, "busy@uni.example").await?;
     let runs = env_usize("RUNS", 10);
     for (what, url, who) in [
         (
