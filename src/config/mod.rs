@@ -2,7 +2,7 @@
 //! overrides. Every field has a default so `colloquy serve` runs with no file
 //! at all; unknown keys are an error so a typo never silently does nothing.
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 
 use figment::providers::{Env, Format, Toml};
@@ -18,6 +18,7 @@ mod payments;
 mod providers;
 mod retention;
 mod reviews;
+mod security;
 mod sessions;
 mod smtp;
 
@@ -34,6 +35,7 @@ pub use providers::{
 };
 pub use retention::RetentionConfig;
 pub use reviews::{DisputesConfig, ReviewsConfig};
+pub use security::{ip_nets, KeySource, SecurityConfig};
 pub use sessions::{SessionsConfig, VideoConfig, VideoProvider, ZoomConfig};
 pub use smtp::{SmtpConfig, SmtpSecurity};
 
@@ -164,52 +166,6 @@ impl Default for StorageConfig {
     }
 }
 
-#[derive(Debug, Clone, Copy, Deserialize, Serialize, PartialEq, Eq)]
-#[serde(rename_all = "lowercase")]
-pub enum KeySource {
-    /// `<data_dir>/keys/keyring.json`, generated (mode 0600) on first start.
-    File,
-    /// The keyring JSON in the `COLLOQUY_KEYRING` environment variable.
-    Env,
-}
-
-#[derive(Debug, Clone, Deserialize, Serialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct SecurityConfig {
-    /// Where the encryption keys come from: `file` or `env`.
-    pub key_source: KeySource,
-    /// Requests allowed per client IP per minute (static files and health
-    /// checks are exempt).
-    pub rate_limit_per_ip_per_minute: u32,
-    /// API requests allowed per signed-in user per minute.
-    pub rate_limit_per_user_per_minute: u32,
-    /// Origins allowed to call the JSON API from a browser. Empty: none.
-    pub cors_origins: Vec<String>,
-    /// Reverse proxies (IPs or CIDRs) whose `X-Forwarded-For` is believed.
-    pub trusted_proxies: Vec<String>,
-    /// Client addresses (IPs or CIDRs) allowed on `/admin/*` and
-    /// `/api/v1/admin/*`; everyone else gets 403 there. Empty: no limit.
-    pub admin_allowed_ips: Vec<String>,
-    /// Sensitive admin actions (refunds, erasures, role changes, key
-    /// operations) need the password entered within this many minutes.
-    /// 0: off.
-    pub admin_require_reauth_minutes: u32,
-}
-
-impl Default for SecurityConfig {
-    fn default() -> Self {
-        Self {
-            key_source: KeySource::File,
-            rate_limit_per_ip_per_minute: 600,
-            rate_limit_per_user_per_minute: 300,
-            cors_origins: Vec::new(),
-            trusted_proxies: Vec::new(),
-            admin_allowed_ips: Vec::new(),
-            admin_require_reauth_minutes: 0,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Deserialize, Serialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct OutreachConfig {
@@ -287,20 +243,6 @@ pub enum ConfigError {
     #[error("invalid configuration: {0}")]
     Invalid(String),
 }
-
-/// Parses a list of addresses or networks (`10.0.0.1`, `10.0.0.0/8`).
-pub fn ip_nets(key: &str, list: &[String]) -> Result<Vec<IpNet>, String> {
-    list.iter()
-        .map(|p| {
-            p.parse::<IpNet>()
-                .or_else(|_| p.parse::<IpAddr>().map(IpNet::from))
-                .map_err(|_| format!("{key}: `{p}` is not an IP or CIDR"))
-        })
-        .collect()
-}
-
-/// The longest `security.admin_require_reauth_minutes` accepted: a day.
-const MAX_REAUTH_MINUTES: u32 = 1440;
 
 /// Seed-era plain environment variable names and the key each one sets.
 const PLAIN_ENV_NAMES: &[(&str, &str)] = &[
@@ -382,25 +324,7 @@ impl Config {
                     .into(),
             );
         }
-        if self.security.rate_limit_per_ip_per_minute == 0
-            || self.security.rate_limit_per_user_per_minute == 0
-        {
-            return invalid("security.rate_limit_* must be at least 1".into());
-        }
-        self.trusted_proxies().map_err(ConfigError::Invalid)?;
-        self.admin_allowed_ips().map_err(ConfigError::Invalid)?;
-        if self.security.admin_require_reauth_minutes > MAX_REAUTH_MINUTES {
-            return invalid(format!(
-                "security.admin_require_reauth_minutes must be between 0 (off) and {MAX_REAUTH_MINUTES} (a day)"
-            ));
-        }
-        for origin in &self.security.cors_origins {
-            if url::Url::parse(origin).is_err() {
-                return invalid(format!(
-                    "security.cors_origins: `{origin}` is not an origin URL"
-                ));
-            }
-        }
+        self.security.validate().map_err(ConfigError::Invalid)?;
         self.providers.validate().map_err(ConfigError::Invalid)?;
         self.collection.validate().map_err(ConfigError::Invalid)?;
         self.smtp.validate().map_err(ConfigError::Invalid)?;
@@ -509,14 +433,11 @@ impl Config {
     }
 
     pub fn trusted_proxies(&self) -> Result<Vec<IpNet>, String> {
-        ip_nets("security.trusted_proxies", &self.security.trusted_proxies)
+        self.security.trusted_proxies()
     }
 
     pub fn admin_allowed_ips(&self) -> Result<Vec<IpNet>, String> {
-        ip_nets(
-            "security.admin_allowed_ips",
-            &self.security.admin_allowed_ips,
-        )
+        self.security.admin_allowed_ips()
     }
 
     pub fn database_path(&self) -> PathBuf {

@@ -2,6 +2,8 @@
 //! for the API and one for the pages, so every admin action can be taken
 //! once on each surface.
 
+use std::future::Future;
+
 use serde_json::json;
 
 use crate::claims::{ask, profile, verified};
@@ -134,4 +136,58 @@ async fn targets(app: &TestApp, admin: &str, tag: &str, dispute: i64, review: i6
         claim_refused,
         job,
     }
+}
+
+pub(crate) fn audit_rows(app: &TestApp) -> i64 {
+    app.db()
+        .query_row("SELECT COUNT(*) FROM audit_log", [], |r| r.get(0))
+        .unwrap()
+}
+
+pub(crate) fn actions_after(app: &TestApp, count: i64) -> Vec<String> {
+    let db = app.db();
+    let mut stmt = db
+        .prepare("SELECT action FROM audit_log ORDER BY id LIMIT -1 OFFSET ?1")
+        .unwrap();
+    let actions = stmt
+        .query_map([count], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    actions
+}
+
+/// Takes one action and checks it worked and left exactly one audit row.
+pub(crate) async fn once(
+    app: &TestApp,
+    walked: &mut Vec<String>,
+    case: &str,
+    act: impl Future<Output = reqwest::Response>,
+) {
+    let new = acted(app, walked, case, act).await;
+    assert_eq!(new.len(), 1, "{case} wrote these audit rows: {new:?}");
+}
+
+/// Takes one action and returns the audit actions it wrote.
+pub(crate) async fn acted(
+    app: &TestApp,
+    walked: &mut Vec<String>,
+    case: &str,
+    act: impl Future<Output = reqwest::Response>,
+) -> Vec<String> {
+    let before = audit_rows(app);
+    let r = act.await;
+    let status = r.status();
+    let final_url = r.url().path().to_string();
+    let body = r.text().await.unwrap();
+    assert!(
+        status.is_success() || status.is_redirection(),
+        "{case}: {status} {body}"
+    );
+    assert!(
+        !body.contains(r#"class="flash flash-error""#),
+        "{case}: the form failed ({final_url}): {body}"
+    );
+    walked.push(case.to_string());
+    actions_after(app, before)
 }
