@@ -8,6 +8,7 @@
 //! a refused address learns nothing about which admin routes exist.
 
 use axum::extract::{Request, State};
+use axum::http::request::Parts;
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -31,24 +32,32 @@ fn refusal() -> AppError {
     )
 }
 
-/// Refuses admin paths from addresses outside `admin_allowed_ips`: the
-/// API's error shape under `/api/`, the error page elsewhere (this layer
-/// sits inside the page context, which renders it).
-pub async fn admin_allowlist(State(state): State<AppState>, req: Request, next: Next) -> Response {
+/// The refusal for an admin path from an address outside
+/// `admin_allowed_ips`; None when the request may go on.
+pub fn refusal_for(state: &AppState, parts: &Parts) -> Option<AppError> {
     let allowed = &state.admin_allowed_ips;
-    if allowed.is_empty() || !is_admin_path(req.uri().path()) {
+    if allowed.is_empty() || !is_admin_path(parts.uri.path()) {
+        return None;
+    }
+    let ip = client_ip(parts, &state.trusted_proxies);
+    if ip.is_some_and(|ip| allowed.iter().any(|net| net.contains(&ip))) {
+        return None;
+    }
+    tracing::warn!(route = %parts.uri.path(), "admin request from an address outside admin_allowed_ips refused");
+    Some(refusal())
+}
+
+/// The API's layer: the refusal in the API's error shape. The pages have
+/// their own (`pages::errors::admin_allowlist`), which renders the error
+/// page; unknown `/api/` paths fall through to it and get JSON there too.
+pub async fn admin_allowlist(State(state): State<AppState>, req: Request, next: Next) -> Response {
+    if state.admin_allowed_ips.is_empty() {
         return next.run(req).await;
     }
     let (parts, body) = req.into_parts();
-    let ip = client_ip(&parts, &state.trusted_proxies);
-    if ip.is_some_and(|ip| allowed.iter().any(|net| net.contains(&ip))) {
-        return next.run(Request::from_parts(parts, body)).await;
-    }
-    tracing::warn!(route = %parts.uri.path(), "admin request from an address outside admin_allowed_ips refused");
-    if parts.uri.path().starts_with("/api/") {
-        refusal().into_response()
-    } else {
-        super::pages::PageError::App(refusal()).into_response()
+    match refusal_for(&state, &parts) {
+        Some(refused) => refused.into_response(),
+        None => next.run(Request::from_parts(parts, body)).await,
     }
 }
 

@@ -150,3 +150,23 @@ pub fn on_form(e: AppError) -> Result<FormProblem, PageError> {
         }),
     }
 }
+
+/// The pages' side of `[security] admin_allowed_ips`
+/// (`http::admin_access`): the error page, or the API's error shape for
+/// unknown `/api/` paths that fell through to the pages' fallback. Sits
+/// inside the page context, which renders the page.
+pub async fn admin_allowlist(
+    axum::extract::State(state): axum::extract::State<crate::state::AppState>,
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    if state.admin_allowed_ips.is_empty() {
+        return next.run(req).await;
+    }
+    let (parts, body) = req.into_parts();
+    match crate::http::admin_access::refusal_for(&state, &parts) {
+        Some(refused) if parts.uri.path().starts_with("/api/") => refused.into_response(),
+        Some(refused) => PageError::App(refused).into_response(),
+        None => next.run(axum::extract::Request::from_parts(parts, body)).await,
+    }
+}

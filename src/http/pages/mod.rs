@@ -240,7 +240,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .fallback(errors::not_found)
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
-            crate::http::admin_access::admin_allowlist,
+            errors::admin_allowlist,
         ))
         .layer(axum::middleware::from_fn_with_state(
             state,
