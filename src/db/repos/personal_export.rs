@@ -133,52 +133,53 @@ pub fn rows(
     // `t.table` and `selector` are constants of `personal_data`, never input.
     let sql = format!("SELECT * FROM {} WHERE {selector} ORDER BY 1", t.table);
     let mut stmt = conn.prepare(&sql)?;
-    for (name, value) in [
-        (":user", s.user.map_or(Value::Null, Value::from)),
-        (":researcher", s.researcher.map_or(Value::Null, Value::from)),
-        (
-            ":email_bidx",
-            s.email_bidx.clone().map_or(Value::Null, Value::from),
-        ),
-    ] {
+    // Only the parameters a selector names may be bound.
+    let params: [(&str, &dyn rusqlite::ToSql); 3] = [
+        (":user", &s.user),
+        (":researcher", &s.researcher),
+        (":email_bidx", &s.email_bidx),
+    ];
+    for (name, value) in params {
         if let Some(i) = stmt.parameter_index(name)? {
-            match value {
-                Value::Number(n) => stmt.raw_bind_parameter(i, n.as_i64())?,
-                Value::String(v) => stmt.raw_bind_parameter(i, v)?,
-                _ => stmt.raw_bind_parameter(i, rusqlite::types::Null)?,
-            }
+            stmt.raw_bind_parameter(i, value)?;
         }
     }
     let mut out = Vec::new();
-    let mut undecryptable = 0;
-    let mut rows = stmt.raw_query();
-    while let Some(r) = rows.next()? {
-        let mut obj = Map::new();
-        for (i, name) in names.iter().enumerate() {
-            if withheld.iter().any(|(c, _)| c == name) {
-                continue;
-            }
-            let v = r.get_ref(i)?;
+    // Per column, once: its position, its name in the export, and the
+    // associated data it is decrypted with (encrypted columns only).
+    let exported: Vec<(usize, String, Option<&str>)> = names
+        .iter()
+        .enumerate()
+        .filter(|(_, name)| !withheld.iter().any(|(c, _)| c == name))
+        .map(|(i, name)| {
             let aad = ENCRYPTED_COLUMNS
                 .iter()
                 .find(|c| c.table == t.table && c.column == name)
                 .map(|c| c.aad);
-            let (key, value) = match (aad, v) {
+            let key = match aad {
+                Some(_) => name.trim_end_matches("_enc").to_string(),
+                None => name.clone(),
+            };
+            (i, key, aad)
+        })
+        .collect();
+    let mut undecryptable = 0;
+    let mut rows = stmt.raw_query();
+    while let Some(r) = rows.next()? {
+        let mut obj = Map::new();
+        for (i, key, aad) in &exported {
+            let value = match (aad, r.get_ref(*i)?) {
                 (Some(aad), ValueRef::Text(b)) => {
-                    let stored = String::from_utf8_lossy(b);
-                    let plain = keys.decrypt(aad, &stored).ok();
+                    let plain = keys.decrypt(aad, &String::from_utf8_lossy(b)).ok();
                     if plain.is_none() {
                         undecryptable += 1;
                     }
-                    (
-                        name.trim_end_matches("_enc").to_string(),
-                        plain.map_or(Value::Null, |p| text(&p)),
-                    )
+                    plain.map_or(Value::Null, |p| text(&p))
                 }
-                (Some(_), _) => (name.trim_end_matches("_enc").to_string(), Value::Null),
-                (None, v) => (name.clone(), value(v)),
+                (Some(_), _) => Value::Null,
+                (None, v) => value(v),
             };
-            obj.insert(key, value);
+            obj.insert(key.clone(), value);
         }
         out.push(obj);
     }

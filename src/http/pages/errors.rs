@@ -167,6 +167,9 @@ pub async fn admin_allowlist(
     match crate::http::admin_access::refusal_for(&state, &parts) {
         Some(refused) if parts.uri.path().starts_with("/api/") => refused.into_response(),
         Some(refused) => PageError::App(refused).into_response(),
-        None => next.run(axum::extract::Request::from_parts(parts, body)).await,
+        None => {
+            next.run(axum::extract::Request::from_parts(parts, body))
+                .await
+        }
     }
 }

@@ -12,7 +12,8 @@ use utoipa::ToSchema;
 use super::buckets::{Bucket, Buckets};
 use super::series;
 use crate::db::repos::analytics_counters as repo;
-use crate::domain::CounterKind;
+use crate::db::repos::papers;
+use crate::domain::{CounterKind, PaperId};
 use crate::error::AppResult;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -99,11 +100,14 @@ pub(crate) fn read_counters(c: &Connection, b: &Buckets) -> AppResult<Counters> 
     let mut most: Vec<(i64, i64)> = views.into_iter().collect();
     most.sort_unstable_by_key(|(paper, n)| (std::cmp::Reverse(*n), *paper));
     most.truncate(TOP_PAPERS);
-    let ids: Vec<i64> = most.iter().map(|(paper, _)| *paper).collect();
+    let ids: Vec<PaperId> = most.iter().map(|(paper, _)| PaperId(*paper)).collect();
+    let mut titles = papers::titles(c, &ids)?;
     let top = most
         .into_iter()
-        .zip(repo::paper_titles(c, &ids)?)
-        .map(|((paper, n), title)| (paper, title, n))
+        .map(|(paper, n)| {
+            let title = titles.remove(&PaperId(paper)).unwrap_or_default();
+            (paper, title, n)
+        })
         .collect();
     Ok(Counters {
         daily,
