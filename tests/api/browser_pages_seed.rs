@@ -549,7 +549,7 @@ pub fn visits(s: &Seeded) -> Vec<Visit> {
             "/admin/data-subjects",
             "/admin/data-subjects?q=reader".into(),
             &[
-                "form[role='search'] button[type='submit']",
+                "#subject-search button[type='submit']",
                 "#subjects tbody tr:first-child a[download]",
             ],
         ),

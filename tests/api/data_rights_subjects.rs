@@ -97,6 +97,29 @@ async fn an_admin_finds_a_collected_researcher_by_address_and_exports_the_profil
         .get("/api/v1/admin/data-subjects?q=g", Some(&admin))
         .await;
     assert_eq!(r.status(), 422);
+    // Wildcards are matched as themselves, not as "everyone".
+    for q in ["%25%25", "__", "%25_"] {
+        let r = app
+            .get(&format!("/api/v1/admin/data-subjects?q={q}"), Some(&admin))
+            .await;
+        assert_eq!(r.status(), 200, "{q}");
+        assert_eq!(
+            r.json::<Value>().await.unwrap(),
+            serde_json::json!([]),
+            "{q}"
+        );
+    }
+    for q in ["", "%00%00", "%20%20x"] {
+        let r = app
+            .get(&format!("/api/v1/admin/data-subjects?q={q}"), Some(&admin))
+            .await;
+        assert_eq!(r.status(), 422, "{q}");
+        let body: Value = r.json().await.unwrap();
+        assert!(body["error"]["fields"]["q"].is_string(), "{q}: {body}");
+    }
+    let r = app.get("/api/v1/admin/data-subjects", Some(&admin)).await;
+    let body: Value = r.json().await.unwrap();
+    assert!(body["error"]["fields"]["q"].is_string(), "{body}");
     let r = app
         .get("/api/v1/admin/data-subjects?q=not@an@address", Some(&admin))
         .await;

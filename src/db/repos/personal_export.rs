@@ -81,18 +81,25 @@ pub fn find_subjects(
     name: Option<&str>,
     limit: usize,
 ) -> AppResult<Vec<SubjectMatch>> {
-    let pattern = name.map(|n| format!("%{}%", n.replace(['%', '_'], "")));
+    // `%` and `_` in a name are matched as themselves.
+    let pattern = name.map(|n| {
+        let escaped = n
+            .replace('\\', "\\\\")
+            .replace('%', "\\%")
+            .replace('_', "\\_");
+        format!("%{escaped}%")
+    });
     let mut out = Vec::new();
     for (kind, sql) in [
         (
             "user",
             "SELECT id, name, NULL FROM users WHERE deleted_at IS NULL
-               AND (email_bidx = ?1 OR name LIKE ?2) ORDER BY id LIMIT ?3",
+               AND (email_bidx = ?1 OR name LIKE ?2 ESCAPE '\\') ORDER BY id LIMIT ?3",
         ),
         (
             "researcher",
             "SELECT id, name, user_id FROM researchers
-              WHERE email_bidx = ?1 OR name LIKE ?2 ORDER BY id LIMIT ?3",
+              WHERE email_bidx = ?1 OR name LIKE ?2 ESCAPE '\\' ORDER BY id LIMIT ?3",
         ),
     ] {
         let mut stmt = conn.prepare_cached(sql)?;

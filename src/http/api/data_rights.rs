@@ -66,6 +66,7 @@ pub fn attachment(doc: &DataExport) -> AppResult<Response> {
 pub struct SubjectQuery {
     /// An e-mail address (matched exactly) or at least two characters of
     /// a name.
+    #[serde(default)]
     pub q: String,
 }
 

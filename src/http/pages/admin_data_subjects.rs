@@ -42,10 +42,9 @@ pub async fn subjects_get(
     } else {
         match data_rights::subjects::find(&state, &who, &q).await {
             Ok(found) => (Some(found), None),
-            Err(AppError::Validation { fields, .. }) => (
-                None,
-                fields.get("q").cloned().map(|m| format!("The search {m}.")),
-            ),
+            Err(AppError::Validation { fields, .. }) => {
+                (None, fields.get("q").map(|m| sentence(m)))
+            }
             Err(e) => return Err(e.into()),
         }
     };
@@ -67,4 +66,19 @@ pub async fn export_get(
     let who = viewer.require_admin("/admin/data-subjects")?;
     let doc = data_rights::export_subject(&state, &who, &kind, id, ip).await?;
     Ok(crate::http::api::data_rights::attachment(&doc)?)
+}
+
+/// A field message as a sentence: "give an e-mail address …" becomes
+/// "Give an e-mail address ….".
+fn sentence(m: &str) -> String {
+    let mut chars = m.chars();
+    let mut out: String = chars
+        .next()
+        .map(|c| c.to_uppercase().collect())
+        .unwrap_or_default();
+    out.push_str(chars.as_str());
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
 }

@@ -33,9 +33,11 @@ pub async fn find(state: &AppState, admin: &Principal, q: &str) -> AppResult<Vec
     admin.require_admin()?;
     let q = q.trim();
     let (bidx, name) = if q.contains('@') {
-        let email = Email::parse(q).map_err(|e| AppError::field("q", e))?;
+        let email = Email::parse(q).map_err(|e| AppError::field("q", format!("“{q}” {e}")))?;
         (Some(users::email_index(&state.keys, &email)), None)
-    } else if q.chars().count() >= 2 {
+    } else if q.chars().any(char::is_control) {
+        return Err(AppError::field("q", "must not contain control characters"));
+    } else if q.chars().filter(|c| !c.is_whitespace()).count() >= 2 {
         (None, Some(q.to_string()))
     } else {
         return Err(AppError::field(
