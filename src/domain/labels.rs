@@ -116,7 +116,7 @@ labels!(ConsentSource {
     Registration => "at registration",
     Account => "on the account page",
     Api => "through the API",
-    Interstitial => "when asked to accept a new version",
+    Interstitial => "on the page asking to accept",
     Invitation => "through an invitation link",
     Claim => "when claiming the profile",
     ReviewSettings => "in the review e-mail settings",
