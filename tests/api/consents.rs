@@ -214,14 +214,7 @@ async fn one_account_changes_only_its_own_consents_through_the_api_and_the_page(
 async fn the_account_page_shows_the_table_and_its_buttons_work_without_javascript() {
     let app = spawn_app().await;
     let (web, _) = signed_in_browser(&app, "ada@uni.example").await;
-    let page = web
-        .get(app.url("/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = crate::pages::page_text(&web, &app, "/account").await;
     assert!(page.contains(r#"id="consents""#));
     assert!(page.contains(r#"id="consent-terms""#) && page.contains("2026-11-01"));
     assert!(page.contains(r#"action="/account/consents/review_reminders/withdraw""#));

@@ -133,14 +133,7 @@ async fn every_exported_table_comes_back_field_by_field_and_only_the_accounts_ow
 async fn the_account_page_offers_the_same_file() {
     let app = spawn_app().await;
     let (web, _) = crate::pages::signed_in_browser(&app, "pagereader@uni.example").await;
-    let page = web
-        .get(app.url("/account"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let page = crate::pages::page_text(&web, &app, "/account").await;
     assert!(page.contains("href=\"/account/export\"") && page.contains("Download my data"));
     let r = web.get(app.url("/account/export")).send().await.unwrap();
     assert_eq!(r.status(), 200);

@@ -180,8 +180,8 @@ async fn the_admin_page_finds_subjects_and_explains_a_bad_search() {
     app.admin_token("admin@uni.example").await;
     let (web, _) = crate::pages::logged_in_browser(&app, "admin@uni.example").await;
     let page = |q: &'static str| {
-        let (web, url) = (web.clone(), app.url(&format!("/admin/data-subjects?q={q}")));
-        async move { web.get(url).send().await.unwrap().text().await.unwrap() }
+        let (web, app) = (&web, &app);
+        async move { crate::pages::page_text(web, app, &format!("/admin/data-subjects?q={q}")).await }
     };
     let html = page("admin%40uni.example").await;
     assert!(

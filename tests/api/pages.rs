@@ -294,3 +294,18 @@ async fn htmx_search_gets_only_the_result_list() {
         .unwrap();
     assert!(!partial.contains("<html") && partial.contains("Attention Is All You Need"));
 }
+
+/// The HTML a browser gets for `path`.
+pub(crate) async fn page_text(
+    web: &reqwest::Client,
+    app: &crate::helpers::TestApp,
+    path: &str,
+) -> String {
+    web.get(app.url(path))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
+}
