@@ -1,5 +1,5 @@
 //! The command line: `colloquy serve | migrate | config check | user create |
-//! keys rotate | keys drop-old | keys generate | demo [--accounts | --scale] | export DATASET |
+//! keys rotate | keys drop-old | keys migrate-subjects | keys generate | demo [--accounts | --scale] | export DATASET |
 //! retention [--dry-run] | backup FILE | audit verify`.
 
 mod export;
@@ -144,6 +144,9 @@ pub enum KeysCommand {
     },
     /// Remove the old keys once `keys rotate` has re-encrypted everything.
     DropOld,
+    /// Move personal values still under the keyring key to their data
+    /// subject's own key (resumable; safe to rerun).
+    MigrateSubjects,
     /// Print a new keyring as JSON, for security.key_source = "env".
     Generate,
 }
@@ -251,8 +254,8 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             })
             .map_err(|e| anyhow::anyhow!("{e}"))?;
             println!(
-                "new primary key {}; {} values re-encrypted",
-                report.new_key_id, report.reencrypted
+                "new primary key {}; {} values re-encrypted, {} subject keys rewrapped",
+                report.new_key_id, report.reencrypted, report.subject_keys_rewrapped
             );
             if !report.dropped.is_empty() {
                 println!("dropped old keys: {}", report.dropped.join(", "));
@@ -264,6 +267,22 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Keys {
             command: KeysCommand::Generate,
         } => {}
+        Command::Keys {
+            command: KeysCommand::MigrateSubjects,
+        } => {
+            let st = state(config)?;
+            let moved = crate::services::subject_migration::migrate(&st, &|col, done, total| {
+                if total > 0 {
+                    println!("  {col}: {done}/{total}");
+                }
+            })
+            .map_err(|e| anyhow::anyhow!("{e}"))?;
+            let (live, destroyed) = st
+                .keys
+                .subject_key_counts()
+                .map_err(|e| anyhow::anyhow!("{e}"))?;
+            println!("{moved} values moved to subject keys; {live} subject keys live, {destroyed} destroyed");
+        }
         Command::Keys {
             command: KeysCommand::DropOld,
         } => {

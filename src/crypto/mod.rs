@@ -1,12 +1,15 @@
 //! Field encryption for personal data: a keyring of 256-bit keys with ids,
 //! AEAD ciphertexts that name their key, blind indexes for equality look-ups,
-//! and the per-key JWT signing secret.
+//! the per-key JWT signing secret, and per-subject data keys that erasure
+//! destroys (crypto-shredding).
 
 mod cipher;
 mod keyring;
+mod subject_keys;
 
-pub use cipher::{key_id_of, CryptoError};
+pub use cipher::{key_id_of, subject_of, CryptoError};
 pub use keyring::{generate_keyring_json, hmac, Keyring};
+pub use subject_keys::Subject;
 
 /// Random URL-safe token with `bytes` bytes of entropy (sessions, CSRF, links).
 pub fn random_token(bytes: usize) -> String {

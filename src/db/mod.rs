@@ -56,6 +56,9 @@ pub fn open_writer(path: &Path, cfg: &StorageConfig) -> anyhow::Result<Connectio
     }
     let mut conn = Connection::open(path).with_context(|| format!("opening {}", path.display()))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
+    // Freed space is zeroed: an erased value's bytes do not linger in the
+    // file's free pages (the WAL is checkpointed after an erasure).
+    conn.pragma_update(None, "secure_delete", "ON")?;
     configure(&conn, cfg)?;
     migrate(&mut conn)?;
     Ok(conn)
@@ -155,6 +158,20 @@ impl Db {
     {
         let mut conn = self.inner.writer.lock().unwrap_or_else(|p| p.into_inner());
         write_tx(&mut conn, &self.inner.changes, f)
+    }
+
+    /// Copies the WAL into the database and truncates it, so no old page
+    /// image stays in it (after an erasure). Returns whether it completed:
+    /// a reader still on an old snapshot keeps part of the WAL until the
+    /// next checkpoint.
+    pub async fn checkpoint_truncate(&self) -> AppResult<bool> {
+        let inner = self.inner.clone();
+        tokio::task::spawn_blocking(move || {
+            let conn = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
+            let busy: i64 = conn.query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |r| r.get(0))?;
+            Ok(busy == 0)
+        })
+        .await?
     }
 
     /// The generation of one kind of data: it moves after every commit

@@ -18,7 +18,8 @@ pub struct AuditEntry {
     pub id: AuditId,
     pub at: String,
     pub actor_user_id: Option<UserId>,
-    /// The actor's account name now ("Deleted account" once erased).
+    /// The actor's account name now (a "Former user …" pseudonym once
+    /// erased).
     pub actor_name: Option<String>,
     pub action: String,
     /// `kind:id`, e.g. `user:5`, `paper:3`, `researcher:7`, `session:2`.

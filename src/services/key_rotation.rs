@@ -1,5 +1,5 @@
-//! `colloquy keys rotate`: a new primary key, then every encrypted column
-//! re-encrypted in batches. `colloquy keys drop-old` (or `rotate
+//! `colloquy keys rotate`: a new primary key, then every value under a
+//! keyring key re-encrypted and every subject key rewrapped, in batches. `colloquy keys drop-old` (or `rotate
 //! --drop-old`) then removes the retired keys once nothing uses them.
 
 use serde_json::json;
@@ -15,6 +15,7 @@ pub const BATCH: usize = 500;
 pub struct RotationReport {
     pub new_key_id: String,
     pub reencrypted: usize,
+    pub subject_keys_rewrapped: usize,
     /// The new keyring, when keys live in the environment.
     pub keyring_json: Option<String>,
     pub dropped: Vec<String>,
@@ -61,7 +62,11 @@ pub fn rotate(
             progress(&name, done.min(total), total);
         }
     }
-    let detail = json!({"new_key_id": new_key_id, "reencrypted": reencrypted});
+    let subject_keys_rewrapped = state
+        .keys
+        .rewrap_subject_keys(BATCH, &|done, total| progress("subject keys", done, total))
+        .map_err(|e| AppError::internal(format!("subject keys: {e}")))?;
+    let detail = json!({"new_key_id": new_key_id, "reencrypted": reencrypted, "subject_keys_rewrapped": subject_keys_rewrapped});
     state.db.write_blocking(|tx| {
         audit::append(
             tx,
@@ -85,6 +90,7 @@ pub fn rotate(
     Ok(RotationReport {
         new_key_id,
         reencrypted,
+        subject_keys_rewrapped,
         keyring_json,
         dropped,
     })
@@ -128,14 +134,18 @@ pub fn drop_old_keys(state: &AppState) -> AppResult<(Vec<String>, Option<String>
     Ok((dropped, json))
 }
 
-/// Counts stored values whose key is not `primary`.
+/// Counts stored values, and wrapped subject keys, under a keyring key
+/// other than `primary`.
 fn old_key_uses(state: &AppState, primary: &str) -> AppResult<usize> {
-    let mut n = 0;
+    let mut n = state
+        .keys
+        .subject_keys_not_under_primary()
+        .map_err(|e| AppError::internal(format!("subject keys: {e}")))?;
     for col in ENCRYPTED_COLUMNS {
         let values = state.db.write_blocking(|tx| columns::all_values(tx, col))?;
         n += values
             .iter()
-            .filter(|v| key_id_of(v) != Some(primary))
+            .filter(|v| key_id_of(v).is_some_and(|k| k != primary))
             .count();
     }
     Ok(n)

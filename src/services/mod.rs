@@ -32,5 +32,6 @@ pub mod retention;
 pub mod reviews;
 pub mod sessions;
 pub mod signup;
+pub mod subject_migration;
 pub mod terms;
 pub mod tokens;

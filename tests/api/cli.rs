@@ -138,7 +138,7 @@ fn user_create_demo_backup_audit_and_rotation_work_from_the_command_line() {
 
     let (ok, out) = run(colloquy(dir.path()).args(["keys", "rotate"]));
     assert!(
-        ok && out.contains("users.email_enc: 1/1") && out.contains("new primary key k2"),
+        ok && out.contains("subject keys: 1/1") && out.contains("new primary key k2"),
         "{out}"
     );
     let (ok, out) = run(colloquy(dir.path()).args(["keys", "drop-old"]));

@@ -23,7 +23,7 @@ async fn unknown_api_routes_and_methods_answer_in_the_error_shape() {
     assert_eq!(crate::helpers::error_code(r).await, "no_such_route");
     let r = app
         .client
-        .delete(app.url("/api/v1/users/me"))
+        .patch(app.url("/api/v1/users/me"))
         .send()
         .await
         .unwrap();

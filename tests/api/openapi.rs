@@ -59,6 +59,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/admin/researchers"),
     ("put", "/api/v1/users/me/timezone"),
     ("get", "/api/v1/users/me/export"),
+    ("delete", "/api/v1/users/me"),
     ("get", "/api/v1/admin/data-subjects"),
     ("get", "/api/v1/admin/data-subjects/{kind}/{id}/export"),
     (

@@ -8,7 +8,7 @@ use rusqlite::{params, Connection};
 use serde::Serialize;
 
 use crate::db::ts;
-use crate::domain::{SessionId, UserId};
+use crate::domain::{ConsultingSessionId, ResearcherId, SessionId, UserId};
 use crate::error::AppResult;
 
 type Time = chrono::DateTime<chrono::Utc>;
@@ -114,4 +114,57 @@ pub fn erase(
         params![user, ts(now)],
     )?;
     Ok((sessions, e))
+}
+
+/// Closes an account for erasure: it cannot sign in, and the erasure is
+/// pending until `erasure_done`. False when it was already requested.
+pub fn mark_erasure_requested(conn: &Connection, user: UserId, now: Time) -> AppResult<bool> {
+    Ok(conn.execute(
+        "UPDATE users SET erasure_requested_at = ?2, disabled_at = COALESCE(disabled_at, ?2), updated_at = ?2
+          WHERE id = ?1 AND erasure_requested_at IS NULL AND deleted_at IS NULL",
+        params![user, ts(now)],
+    )? == 1)
+}
+
+/// Accounts whose erasure was asked for and is not finished.
+pub fn pending_erasures(conn: &Connection) -> AppResult<Vec<UserId>> {
+    Ok(conn
+        .prepare(
+            "SELECT id FROM users WHERE erasure_requested_at IS NOT NULL AND deleted_at IS NULL ORDER BY id",
+        )?
+        .query_map([], |r| r.get(0))?
+        .collect::<Result<_, _>>()?)
+}
+
+/// Requested or accepted sessions not yet started, where the account is
+/// the reader or owns the researcher's profile.
+pub fn open_sessions(
+    conn: &Connection,
+    user: UserId,
+    now: Time,
+) -> AppResult<Vec<ConsultingSessionId>> {
+    Ok(conn
+        .prepare(
+            "SELECT s.id FROM consulting_sessions s
+              WHERE s.status IN ('requested', 'accepted') AND s.start_at > ?2
+                AND (s.reader_id = ?1 OR s.researcher_id IN (SELECT id FROM researchers WHERE user_id = ?1))
+              ORDER BY s.id",
+        )?
+        .query_map(params![user, ts(now)], |r| r.get(0))?
+        .collect::<Result<_, _>>()?)
+}
+
+/// The profiles an account owns, with every profile ever merged into
+/// them (their values were resealed, but old backups hold them under the
+/// merged profile's key).
+pub fn owned_profiles(conn: &Connection, user: UserId) -> AppResult<Vec<ResearcherId>> {
+    Ok(conn
+        .prepare(
+            "WITH RECURSIVE owned(id) AS (
+                 SELECT id FROM researchers WHERE user_id = ?1
+                 UNION SELECT m.merged_id FROM researcher_merges m JOIN owned o ON m.kept_id = o.id)
+             SELECT id FROM owned ORDER BY id",
+        )?
+        .query_map([user], |r| r.get(0))?
+        .collect::<Result<_, _>>()?)
 }

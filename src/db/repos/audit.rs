@@ -1,7 +1,10 @@
 //! The append-only audit trail. Each row's hash covers the previous row's
-//! hash and its own fields (the IP in clear, so key rotation can re-encrypt
-//! it without breaking the chain); `audit_head` anchors the last row so a
-//! deleted tail is caught too.
+//! hash and its own fields; `audit_head` anchors the last row so a deleted
+//! tail is caught too. The client IP enters the hash as a keyed MAC
+//! (`ip_mac`), so the IP itself can be sealed under the actor's own key and
+//! shredded at erasure while the chain still verifies. Rows written before
+//! the MAC (`ip_mac` NULL) hash the IP in clear, and keep it under the
+//! keyring key.
 
 use std::net::IpAddr;
 
@@ -12,9 +15,11 @@ use sha2::{Digest, Sha256};
 use crate::crypto::Keyring;
 use crate::db::ts;
 use crate::domain::{AuditId, UserId};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 pub const IP_AAD: &str = "audit_log.ip";
+/// The blind-index domain of the IP's MAC in the hash.
+const IP_MAC_DOMAIN: &str = "audit.ip";
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 
 pub struct NewEvent<'a> {
@@ -70,6 +75,7 @@ pub fn append(
     let at = ts(now);
     let detail = event.detail.to_string();
     let ip = event.ip.map(|ip| ip.to_string());
+    let ip_mac = ip.as_deref().map(|ip| keys.blind_index(IP_MAC_DOMAIN, ip));
     let hash = row_hash(
         &prev,
         id,
@@ -78,12 +84,13 @@ pub fn append(
         event.action,
         event.target.as_deref(),
         &detail,
-        ip.as_deref(),
+        ip_mac.as_deref(),
     );
+    let ip_enc = ip.map(|ip| super::seal(keys, event.actor.map(Into::into), IP_AAD, &ip));
     conn.execute(
-        "INSERT INTO audit_log (id, at, actor_user_id, action, target, detail, ip_enc, prev_hash, hash)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-        params![id, at, event.actor, event.action, event.target, detail, ip.map(|ip| keys.encrypt(IP_AAD, &ip)), prev, hash],
+        "INSERT INTO audit_log (id, at, actor_user_id, action, target, detail, ip_enc, ip_mac, prev_hash, hash)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+        params![id, at, event.actor, event.action, event.target, detail, ip_enc, ip_mac, prev, hash],
     )?;
     conn.execute(
         "INSERT INTO audit_head (singleton, last_id, last_hash) VALUES (1, ?1, ?2)
@@ -91,6 +98,16 @@ pub fn append(
         params![id, hash],
     )?;
     Ok(AuditId(id))
+}
+
+/// Drops the sealed IPs of an erased actor's rows whose hash covers only
+/// the IP's MAC (the chain still verifies); older rows keep theirs.
+pub fn forget_ips_of(conn: &Connection, actor: UserId) -> AppResult<usize> {
+    Ok(conn.execute(
+        "UPDATE audit_log SET ip_enc = NULL
+          WHERE actor_user_id = ?1 AND ip_mac IS NOT NULL AND ip_enc IS NOT NULL",
+        [actor],
+    )?)
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -101,7 +118,7 @@ pub enum Verification {
 
 /// Walks the chain from the first row and reports the first problem.
 pub fn verify(conn: &Connection, keys: &Keyring) -> AppResult<Verification> {
-    let mut stmt = conn.prepare("SELECT id, at, actor_user_id, action, target, detail, ip_enc, prev_hash, hash FROM audit_log ORDER BY id")?;
+    let mut stmt = conn.prepare("SELECT id, at, actor_user_id, action, target, detail, ip_enc, prev_hash, hash, ip_mac FROM audit_log ORDER BY id")?;
     let mut rows = stmt.query([])?;
     let mut expected_id = 1i64;
     let mut prev = GENESIS.to_string();
@@ -113,19 +130,20 @@ pub fn verify(conn: &Connection, keys: &Keyring) -> AppResult<Verification> {
                 reason: format!("row {expected_id} is missing"),
             });
         }
+        let ip_mac: Option<String> = r.get(9)?;
         let ip_enc: Option<String> = r.get(6)?;
-        let ip = match ip_enc
-            .as_deref()
-            .map(|c| keys.decrypt(IP_AAD, c))
-            .transpose()
-        {
-            Ok(ip) => ip,
-            Err(_) => {
-                return Ok(Verification::Broken {
-                    row_id: id,
-                    reason: format!("row {id} has an IP that does not decrypt"),
-                })
-            }
+        let ip = match (ip_mac, ip_enc) {
+            (Some(mac), _) => Some(mac),
+            (None, Some(c)) => match keys.decrypt(IP_AAD, &c) {
+                Ok(ip) => Some(ip),
+                Err(_) => {
+                    return Ok(Verification::Broken {
+                        row_id: id,
+                        reason: format!("row {id} has an IP that does not decrypt"),
+                    })
+                }
+            },
+            (None, None) => None,
         };
         let stored_prev: String = r.get(7)?;
         let stored_hash: String = r.get(8)?;
@@ -203,9 +221,11 @@ pub fn list(
             action: r.get(3)?,
             target: r.get(4)?,
             detail: serde_json::from_str(&detail).unwrap_or(serde_json::Value::Null),
-            ip: ip_enc
-                .map(|c| super::decrypt(keys, IP_AAD, &c))
-                .transpose()?,
+            // An erased actor's IP is shredded: shown as absent.
+            ip: match ip_enc.map(|c| keys.decrypt(IP_AAD, &c)) {
+                Some(Err(crate::crypto::CryptoError::Shredded)) | None => None,
+                Some(r) => Some(r.map_err(|e| AppError::internal(format!("audit IP: {e}")))?),
+            },
         });
     }
     Ok(out)

@@ -64,7 +64,7 @@ pub fn save(
         user,
         country,
         region,
-        keys.encrypt(DETAILS_AAD, &details),
+        keys.encrypt_for(user, DETAILS_AAD, &details),
         ts(now)
     ])?;
     Ok(())

@@ -73,7 +73,7 @@ pub fn insert_request(
 ) -> AppResult<ClaimRequestId> {
     conn.execute(
         "INSERT INTO claim_requests (researcher_id, user_id, message_enc, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![researcher, user, message.map(|m| keys.encrypt(MESSAGE_AAD, m)), ts(now)],
+        params![researcher, user, message.map(|m| keys.encrypt_for(user, MESSAGE_AAD, m)), ts(now)],
     )
     .map_err(|e| {
         if is_unique_violation(&e) {

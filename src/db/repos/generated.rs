@@ -68,10 +68,9 @@ pub fn insert_account(conn: &Connection, keys: &Keyring, a: &Account<'_>) -> App
     conn.prepare_cached(
         "INSERT INTO users (email_enc, email_bidx, name, role, password_hash, email_verified_at,
              created_at, updated_at, timezone, active_day, active_week, active_month)
-         VALUES (?1, ?2, ?3, ?4, '!', ?5, ?6, ?6, ?7, ?8, ?9, ?10)",
+         VALUES ('', ?1, ?2, ?3, '!', ?4, ?5, ?5, ?6, ?7, ?8, ?9)",
     )?
     .execute(params![
-        keys.encrypt(users::EMAIL_AAD, a.email.as_str()),
         users::email_index(keys, a.email),
         a.name,
         a.role.as_str(),
@@ -83,6 +82,7 @@ pub fn insert_account(conn: &Connection, keys: &Keyring, a: &Account<'_>) -> App
         month
     ])?;
     let id = UserId(conn.last_insert_rowid());
+    users::seal_email(conn, keys, id, a.email)?;
     super::consents::record_acceptance(conn, id, &a.accepted, a.created_at)?;
     Ok(id)
 }
@@ -125,7 +125,7 @@ pub fn insert_session(conn: &Connection, keys: &Keyring, s: &Session<'_>) -> App
         s.researcher,
         s.reader,
         s.paper,
-        keys.encrypt(TOPIC_AAD, s.topic),
+        keys.encrypt_for(s.reader, TOPIC_AAD, s.topic),
         s.status,
         ts(s.start),
         ts(end),
@@ -136,7 +136,8 @@ pub fn insert_session(conn: &Connection, keys: &Keyring, s: &Session<'_>) -> App
         s.meeting_url.map(|_| "template"),
         s.meeting_url.map(|u| keys.encrypt(MEETING_URL_AAD, u)),
         s.ics_sequence,
-        s.cancelled.map(|(_, why)| keys.encrypt(CANCEL_REASON_AAD, why)),
+        s.cancelled
+            .map(|(by, why)| super::seal(keys, super::consulting_sessions::canceller(by, s.reader, s.researcher), CANCEL_REASON_AAD, why)),
         s.cancelled.map(|(by, _)| by),
         s.no_show_party,
         ts(s.created_at),

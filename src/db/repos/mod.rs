@@ -34,10 +34,29 @@ use crate::crypto::{CryptoError, Keyring};
 use crate::error::AppError;
 
 /// Decrypts a stored value; a failure is an internal error (lost key or
-/// tampering), never shown to the client in detail.
+/// tampering), never shown to the client in detail. A value of an erased
+/// subject (their key destroyed) reads as empty: erasure blanks what it
+/// finds, and this covers what reaches a reader from elsewhere.
 pub(crate) fn decrypt(keys: &Keyring, aad: &str, stored: &str) -> Result<String, AppError> {
-    keys.decrypt(aad, stored)
-        .map_err(|e: CryptoError| AppError::internal(format!("decrypting {aad}: {e}")))
+    match keys.decrypt(aad, stored) {
+        Ok(v) => Ok(v),
+        Err(CryptoError::Shredded) => Ok(String::new()),
+        Err(e) => Err(AppError::internal(format!("decrypting {aad}: {e}"))),
+    }
+}
+
+/// Seals a value under its subject's key, or under the keyring key when
+/// it has none (a Stripe-opened dispute, an admin's words).
+pub(crate) fn seal(
+    keys: &Keyring,
+    subject: Option<crate::crypto::Subject>,
+    aad: &str,
+    plain: &str,
+) -> String {
+    match subject {
+        Some(s) => keys.encrypt_for(s, aad, plain),
+        None => keys.encrypt(aad, plain),
+    }
 }
 
 /// A status change guarded by the current status: `UPDATE <table> SET

@@ -47,7 +47,7 @@ pub fn insert(
     conn.execute(
         "INSERT INTO outreach (researcher_id, paper_id, requested_by, kind, status, message_enc, created_at, updated_at)
          VALUES (?1, ?2, ?3, ?4, 'queued', ?5, ?6, ?6)",
-        params![o.researcher, o.paper, o.requested_by, o.kind, o.message.map(|m| keys.encrypt(MESSAGE_AAD, m)), now_s],
+        params![o.researcher, o.paper, o.requested_by, o.kind, o.message.map(|m| super::seal(keys, o.requested_by.map(Into::into), MESSAGE_AAD, m)), now_s],
     )?;
     let id = OutreachId(conn.last_insert_rowid());
     add_event(conn, id, OutreachStatus::Queued, now)?;

@@ -45,7 +45,7 @@ pub fn insert(
     let created_at = ts(now);
     conn.execute(
         "INSERT INTO paper_queries (paper_id, user_id, question_enc, created_at) VALUES (?1, ?2, ?3, ?4)",
-        params![paper, user, keys.encrypt(QUESTION_AAD, question), created_at],
+        params![paper, user, keys.encrypt_for(user, QUESTION_AAD, question), created_at],
     )?;
     Ok(QueryRow {
         id: QueryId(conn.last_insert_rowid()),

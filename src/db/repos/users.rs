@@ -78,9 +78,8 @@ pub fn insert(
     let at = ts(now);
     conn.execute(
         "INSERT INTO users (email_enc, email_bidx, name, role, password_hash, created_at, updated_at, timezone)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?6, ?7)",
+         VALUES ('', ?1, ?2, ?3, ?4, ?5, ?5, ?6)",
         params![
-            keys.encrypt(EMAIL_AAD, new.email.as_str()),
             email_index(keys, new.email),
             new.name,
             new.role.as_str(),
@@ -97,10 +96,24 @@ pub fn insert(
         }
     })?;
     let id = UserId(conn.last_insert_rowid());
+    seal_email(conn, keys, id, new.email)?;
     if let Some(a) = &new.accepted {
         super::consents::record_acceptance(conn, id, a, now)?;
     }
     Ok(id)
+}
+
+/// Seals a new account's address under the account's own key, which
+/// needs the id the insert just made.
+pub(crate) fn seal_email(
+    conn: &Connection,
+    keys: &Keyring,
+    id: UserId,
+    email: &Email,
+) -> AppResult<()> {
+    conn.prepare_cached("UPDATE users SET email_enc = ?2 WHERE id = ?1")?
+        .execute(params![id, keys.encrypt_for(id, EMAIL_AAD, email.as_str())])?;
+    Ok(())
 }
 
 pub fn find(conn: &Connection, keys: &Keyring, id: UserId) -> AppResult<Option<UserRow>> {
@@ -261,7 +274,7 @@ pub fn anonymise(
 ) -> AppResult<()> {
     let placeholder = format!("deleted-account-{id}@invalid");
     conn.execute(
-        "UPDATE users SET name = 'Deleted account', email_enc = ?2, email_bidx = ?3,
+        "UPDATE users SET name = ?5, email_enc = ?2, email_bidx = ?3,
              password_hash = '!', role = 'user', timezone = NULL, email_verified_at = NULL,
              terms_version = NULL, terms_accepted_at = NULL,
              privacy_version = NULL, privacy_accepted_at = NULL,
@@ -272,10 +285,20 @@ pub fn anonymise(
             id,
             keys.encrypt(EMAIL_AAD, &placeholder),
             format!("deleted:{id}"),
-            ts(now)
+            ts(now),
+            pseudonym(keys, id)
         ],
     )?;
     Ok(())
+}
+
+/// What an erased account is called from then on, in the audit trail
+/// among others: "Former user" and a keyed hash of its id, the same on
+/// every row (so one actor's actions still read together) but not
+/// traceable to the person without the keyring.
+pub fn pseudonym(keys: &Keyring, id: UserId) -> String {
+    let mac = keys.blind_index("former-user", &id.to_string());
+    format!("Former user {}", &mac[..8])
 }
 
 /// Names of accounts by id (the audit trail's actors and targets).

@@ -1,5 +1,5 @@
 //! `/api/v1/admin/users/{id}`: an admin disables, enables or deletes an
-//! account (`services::accounts::{disable, enable, delete_account}`).
+//! account (`services::accounts::{disable, enable}`, `data_rights::erasure::delete_account`).
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -56,6 +56,6 @@ pub async fn delete(
     ClientIp(ip): ClientIp,
     AppPath(id): AppPath<UserId>,
 ) -> AppResult<StatusCode> {
-    accounts::delete_account(&state, &admin, id, ip).await?;
+    crate::services::data_rights::erasure::delete_account(&state, &admin, id, ip).await?;
     Ok(StatusCode::NO_CONTENT)
 }

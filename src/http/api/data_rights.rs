@@ -1,8 +1,9 @@
-//! `GET /api/v1/users/me/export`: the account's copy of its data; the
-//! admins' search for data subjects and their copies.
+//! `GET /api/v1/users/me/export`: the account's copy of its data;
+//! `DELETE /api/v1/users/me`: its erasure; the admins' search for data
+//! subjects and their copies.
 
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
@@ -10,7 +11,8 @@ use utoipa::IntoParams;
 
 use crate::error::{AppError, AppResult};
 use crate::http::api::error::ErrorBody;
-use crate::http::extractors::{AdminUser, AppPath, AppQuery, AuthUser, ClientIp};
+use crate::http::extractors::{AdminUser, AppJson, AppPath, AppQuery, AuthUser, ClientIp};
+use crate::services::data_rights::erasure::{self, ErasureAccepted};
 use crate::services::data_rights::{self, DataExport, DataSubject};
 use crate::state::AppState;
 
@@ -32,6 +34,40 @@ pub async fn export_me(
 ) -> AppResult<Response> {
     let doc = data_rights::export_account(&state, &who, ip).await?;
     attachment(&doc)
+}
+
+#[derive(Deserialize, utoipa::ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EraseRequest {
+    /// The account's current password.
+    pub password: String,
+}
+
+/// Erase the signed-in account (GDPR Art. 17). The password is checked,
+/// the account is closed at once (every log-in ends) and the erasure
+/// finishes in the background: open sessions are cancelled under the
+/// normal rules with refunds, a running subscription stops at the end of
+/// its period, personal data is erased and the account's data keys are
+/// destroyed, so backups no longer decrypt it either. Invoices and the
+/// ledger are kept for `[retention] invoices_years`; reviews show "Former
+/// user"; the audit trail names the account by a pseudonym. Works before
+/// the current terms are accepted.
+#[utoipa::path(delete, path = "/api/v1/users/me", tag = "users", request_body = EraseRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 202, body = ErasureAccepted, description = "Closed; the erasure finishes in the background"),
+        (status = 401, body = ErrorBody),
+        (status = 409, description = "`last_admin`: make another admin first", body = ErrorBody),
+        (status = 422, description = "Wrong password (`fields.password`)", body = ErrorBody),
+        (status = 429, description = "Too many failed password entries", body = ErrorBody)))]
+pub async fn erase_me(
+    State(state): State<AppState>,
+    AuthUser(who): AuthUser,
+    ClientIp(ip): ClientIp,
+    AppJson(req): AppJson<EraseRequest>,
+) -> AppResult<(StatusCode, Json<ErasureAccepted>)> {
+    let accepted = erasure::request_own(&state, &who, &req.password, ip).await?;
+    Ok((StatusCode::ACCEPTED, Json(accepted)))
 }
 
 /// A data export as a JSON file to save.

@@ -72,6 +72,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(auth::verify_email_resend))
         .routes(routes!(users::me))
         .routes(routes!(data_rights::export_me))
+        .routes(routes!(data_rights::erase_me))
         .routes(routes!(data_rights::find_subjects))
         .routes(routes!(data_rights::export_subject))
         .routes(routes!(users::timezone_put))

@@ -124,6 +124,51 @@ pub async fn password_post(
     }
 }
 
+#[derive(Deserialize)]
+pub struct EraseForm {
+    pub csrf_token: String,
+    pub password: String,
+    /// The "I understand" box.
+    #[serde(default)]
+    pub confirm: Option<String>,
+}
+
+/// "Delete my account": the same erasure as `DELETE /api/v1/users/me`.
+pub async fn erase_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ClientIp(ip): ClientIp,
+    PageForm(f): PageForm<EraseForm>,
+) -> Result<Response, PageError> {
+    let who = viewer.require("/account")?;
+    viewer.check_csrf(&f.csrf_token)?;
+    let result = if f.confirm.as_deref() != Some("yes") {
+        Err(crate::error::AppError::field(
+            "confirm",
+            "Tick the box to confirm that the account is erased for good.",
+        ))
+    } else {
+        crate::services::data_rights::erasure::request_own(&state, &who, &f.password, ip).await
+    };
+    match result {
+        Ok(_) => Ok(redirect_with_flash(
+            &state,
+            "/",
+            "success",
+            "Your account is closed, and its data is being erased.",
+        )),
+        Err(e) => {
+            let labels = &[
+                ("password", "Your password"),
+                ("confirm", "The confirmation"),
+            ];
+            let errors = FormErrors::from_error("erase", e, labels)?;
+            let page = page(&state, &viewer, errors).await?;
+            Ok(page.errors.respond(&page))
+        }
+    }
+}
+
 pub async fn timezone_post(
     State(state): State<AppState>,
     viewer: Viewer,

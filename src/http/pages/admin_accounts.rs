@@ -115,7 +115,7 @@ pub async fn delete_post(
     {
         return Ok(prompt);
     }
-    let r = accounts::delete_account(&state, &who, id, ip).await;
+    let r = crate::services::data_rights::erasure::delete_account(&state, &who, id, ip).await;
     if let Some(prompt) = reauth.prompt_on(&state, &viewer, &r, what, &back) {
         return Ok(prompt);
     }

@@ -94,6 +94,7 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route("/account", get(account::account_get))
         .route("/account/export", get(exports::my_data_get))
         .route("/account/password", post(account::password_post))
+        .route("/account/erase", post(account::erase_post))
         .route("/account/timezone", post(account::timezone_post))
         .route("/account/billing", post(account::billing_post))
         .route("/account/subscribe", post(billing::subscribe_post))

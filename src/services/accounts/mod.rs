@@ -22,7 +22,8 @@ mod sessions;
 mod setup;
 mod view;
 
-pub use removal::{delete_account, disable, enable};
+pub(crate) use removal::check_target;
+pub use removal::{disable, enable};
 pub use sessions::*;
 pub use setup::*;
 pub use view::{Account, AccountStatus};

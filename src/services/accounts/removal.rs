@@ -1,20 +1,20 @@
-//! Admins disable, enable and delete accounts. Disabling ends every log-in
-//! session (cached checks dropped at once) and stops log-in; deleting also
-//! erases the account's personal data. Each change and its audit event
-//! commit in one transaction.
+//! Admins disable and enable accounts. Disabling ends every log-in session
+//! (cached checks dropped at once) and stops log-in. Each change and its
+//! audit event commit in one transaction. Deleting an account is an
+//! erasure: `data_rights::erasure::delete_account`.
 
 use std::net::IpAddr;
 
 use serde_json::json;
 
 use super::{event, forget_sessions, Account, Principal};
-use crate::db::repos::{account_removal, audit, auth_sessions, users};
+use crate::db::repos::{audit, auth_sessions, users};
 use crate::domain::{Role, UserId};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
 
 /// Refuses what would lock every admin out, and acting on oneself.
-fn check_target(
+pub(crate) fn check_target(
     conn: &rusqlite::Connection,
     keys: &crate::crypto::Keyring,
     admin: &Principal,
@@ -111,63 +111,4 @@ pub async fn enable(
         })
         .await?;
     super::account(state, target).await
-}
-
-/// Deletes an account: it can never sign in again, and its personal data
-/// is erased: the name, address and password of the account row, its
-/// log-in sessions, reading progress, questions, interest, verification
-/// links, claim requests, billing details and mail; a profile it owned is
-/// released. Refused for oneself, the last admin, and while the account
-/// has live sessions or a running subscription (cancel those first).
-///
-/// The one place that erases an account: the data-rights rules (export,
-/// retention, the subject's own request) extend this function.
-pub async fn delete_account(
-    state: &AppState,
-    admin: &Principal,
-    target: UserId,
-    ip: Option<IpAddr>,
-) -> AppResult<()> {
-    admin.require_admin()?;
-    super::reauth::require_recent(state, admin).await?;
-    let (keys, now, who) = (state.keys.clone(), state.now(), *admin);
-    let ended = state
-        .db
-        .write(move |tx| {
-            let row = check_target(tx, &keys, &who, target, "delete")?;
-            let ties = account_removal::ties(tx, target)?;
-            if ties.live_sessions > 0 {
-                return Err(AppError::conflict(
-                    "live_sessions",
-                    format!(
-                        "This account has {} requested or accepted session(s); cancel them first.",
-                        ties.live_sessions
-                    ),
-                ));
-            }
-            if ties.live_subscription {
-                return Err(AppError::conflict(
-                    "live_subscription",
-                    "This account has a running subscription; cancel it first.",
-                ));
-            }
-            let email = crate::domain::Email::parse(&row.email).map_err(AppError::internal)?;
-            let bidx = users::email_index(&keys, &email);
-            let (ended, erased) = account_removal::erase(tx, target, &bidx, now)?;
-            users::anonymise(tx, &keys, target, now)?;
-            let detail = json!({"role": row.role.as_str(), "erased": erased});
-            let ev = event(
-                Some(who.user_id),
-                "user.deleted",
-                Some(format!("user:{target}")),
-                detail,
-                ip,
-            );
-            audit::append(tx, &keys, ev, now)?;
-            Ok(ended)
-        })
-        .await?;
-    forget_sessions(state, ended).await;
-    tracing::info!(user_id = %target, "account deleted");
-    Ok(())
 }

@@ -71,6 +71,7 @@ pub async fn admin_merge(
             }
             repo::close_merge_review(tx, keep, drop, MergeReviewStatus::Merged, actor, now)?;
             researchers::merge(tx, keep, drop, "admin", now)?;
+            crate::db::encrypted_columns::reseal_merged(tx, &keys, drop.into(), keep.into())?;
             let detail = json!({"kept": keep, "merged": drop, "kept_owner": keep_owner, "merged_owner": drop_owner});
             audit::append(tx, &keys, event(actor, "researcher.merged", keep, detail, ip), now)?;
             Ok(drop_owner.filter(|_| keep_owner.is_some()))

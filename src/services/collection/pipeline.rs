@@ -260,7 +260,9 @@ fn merge_duplicate(
         (false, false) => (id, other),
     };
     match researchers::merge(tx, keep, drop, &reason, now) {
-        Ok(()) => {}
+        Ok(()) => {
+            crate::db::encrypted_columns::reseal_merged(tx, keys, drop.into(), keep.into())?;
+        }
         // Nothing was written: an admin decides.
         Err(researchers::MergeError::Blocked(_)) => {
             crate::db::repos::claims::add_merge_review(tx, keep, drop, &reason, now)?;

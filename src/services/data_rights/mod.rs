@@ -1,6 +1,7 @@
 //! Data rights (GDPR): what is held about a person, for their copy of it
-//! (Art. 15 and 20). The list of personal tables is `db::personal_data`.
+//! (Art. 15 and 20), and its erasure (Art. 17). The list of personal tables is `db::personal_data`.
 
+pub mod erasure;
 pub mod export;
 pub mod records;
 pub mod subjects;

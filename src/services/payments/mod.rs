@@ -2,7 +2,7 @@
 //! policy, subscriptions, signed webhooks, the ledger, invoices and tax.
 
 mod chargebacks;
-mod client;
+pub(crate) mod client;
 pub mod held;
 mod held_refunds;
 pub mod invoices;

@@ -245,6 +245,28 @@ pub async fn cancel(
     party: Party,
     reason: &str,
 ) -> AppResult<SessionRow> {
+    cancel_as(state, s, party, reason, true).await
+}
+
+/// A participant who erases their account cancels their open sessions:
+/// the refund follows the normal tiers for their side, but a reader inside
+/// the cancellation window is not refused (the account is going away).
+pub async fn cancel_at_erasure(
+    state: &AppState,
+    s: SessionRow,
+    party: Party,
+) -> AppResult<SessionRow> {
+    let reason = "The other participant closed their account.";
+    cancel_as(state, s, party, reason, false).await
+}
+
+async fn cancel_as(
+    state: &AppState,
+    s: SessionRow,
+    party: Party,
+    reason: &str,
+    keep_window: bool,
+) -> AppResult<SessionRow> {
     let reason = text::block(reason, REASON_MAX).map_err(|m| AppError::field("reason", m))?;
     CANCEL.check(&s)?;
     let now = state.now();
@@ -255,7 +277,7 @@ pub async fn cancel(
             "The session has already started; report a no-show instead.",
         ));
     }
-    if party == Party::Reader && was_accepted {
+    if party == Party::Reader && was_accepted && keep_window {
         check_cancel_window(state, &s, now).await?;
     }
     // Money first: release the hold, or refund by the policy.

@@ -167,7 +167,7 @@ pub fn insert(
             s.reader,
             s.paper,
             s.query,
-            keys.encrypt(TOPIC_AAD, s.topic),
+            keys.encrypt_for(s.reader, TOPIC_AAD, s.topic),
             ts(s.start),
             ts(end),
             s.duration_minutes,
@@ -333,12 +333,35 @@ pub fn set_cancelled(
     by: &str,
     reason: &str,
 ) -> AppResult<()> {
+    let (reader, researcher) = conn
+        .prepare_cached("SELECT reader_id, researcher_id FROM consulting_sessions WHERE id = ?1")?
+        .query_row([id], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    let sealed = super::seal(
+        keys,
+        canceller(by, reader, researcher),
+        CANCEL_REASON_AAD,
+        reason,
+    );
     conn.prepare_cached(
         "UPDATE consulting_sessions SET cancelled_by = ?2, cancel_reason_enc = ?3,
              proposed_start_at = NULL, proposed_end_at = NULL, proposed_by = NULL WHERE id = ?1",
     )?
-    .execute(params![id, by, keys.encrypt(CANCEL_REASON_AAD, reason)])?;
+    .execute(params![id, by, sealed])?;
     Ok(())
+}
+
+/// Whose words a cancellation reason is: the reader's or the researcher's
+/// (an admin's stays under the keyring key).
+pub(crate) fn canceller(
+    by: &str,
+    reader: UserId,
+    researcher: ResearcherId,
+) -> Option<crate::crypto::Subject> {
+    match by {
+        "reader" => Some(reader.into()),
+        "researcher" => Some(researcher.into()),
+        _ => None,
+    }
 }
 
 pub fn set_no_show(conn: &Connection, id: ConsultingSessionId, party: &str) -> AppResult<()> {

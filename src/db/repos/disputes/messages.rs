@@ -37,7 +37,7 @@ pub fn insert_message(
         dispute,
         author,
         role,
-        keys.encrypt(MESSAGE_AAD, text),
+        super::super::seal(keys, author.map(Into::into), MESSAGE_AAD, text),
         ts(now)
     ])?;
     Ok(DisputeMessageId(conn.last_insert_rowid()))

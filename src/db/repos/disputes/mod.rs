@@ -134,7 +134,7 @@ pub fn insert(
             d.review_id,
             d.opened_by,
             d.opener_id,
-            keys.encrypt(DESCRIPTION_AAD, d.description),
+            super::seal(keys, d.opener_id.map(Into::into), DESCRIPTION_AAD, d.description),
             d.status,
             ts(now)
         ])?;

@@ -105,7 +105,7 @@ pub fn set_email_by_admin(
     let now_s = ts(now);
     conn.execute(
         "UPDATE researchers SET email_enc = ?2, email_bidx = ?3, email_quality = NULL, updated_at = ?4 WHERE id = ?1",
-        params![id, keys.encrypt(EMAIL_AAD, email.as_str()), email_index(keys, email), now_s],
+        params![id, keys.encrypt_for(id, EMAIL_AAD, email.as_str()), email_index(keys, email), now_s],
     )?;
     let p = Provenance {
         provider: "admin".into(),

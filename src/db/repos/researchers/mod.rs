@@ -221,7 +221,7 @@ pub fn apply(
                     .map_err(|m| AppError::internal(format!("collected e-mail {m}")))?;
                 conn.execute(
                     "UPDATE researchers SET email_enc = ?2, email_bidx = ?3, email_quality = ?4 WHERE id = ?1",
-                    params![id, keys.encrypt(EMAIL_AAD, email.as_str()), email_index(keys, &email), quality],
+                    params![id, keys.encrypt_for(id, EMAIL_AAD, email.as_str()), email_index(keys, &email), quality],
                 )?;
             }
             (f, FieldValue::Text(t)) => {

@@ -82,7 +82,8 @@ pub struct ReviewRow {
     pub updated_at: String,
 }
 
-pub(super) const SELECT: &str = "SELECT v.id, v.session_id, v.side, v.author_id, u.name, v.researcher_id, v.reader_id,
+pub(super) const SELECT: &str = "SELECT v.id, v.session_id, v.side, v.author_id,
+        CASE WHEN u.deleted_at IS NULL THEN u.name ELSE 'Former user' END, v.researcher_id, v.reader_id,
         v.rating, v.comment_enc, v.status, v.held_rule, v.reply_enc, v.reply_status, v.reply_held_rule,
         v.replied_at, v.moderation_note_enc, v.moderated_at,
         (SELECT count(*) FROM review_reports p WHERE p.review_id = v.id AND p.resolved_at IS NULL),
@@ -167,7 +168,7 @@ pub fn insert(
         n.researcher_id,
         n.reader_id,
         n.rating,
-        n.comment.map(|c| keys.encrypt(COMMENT_AAD, c)),
+        n.comment.map(|c| keys.encrypt_for(n.author_id, COMMENT_AAD, c)),
         n.status,
         n.held_rule,
         ts(now)
@@ -269,6 +270,9 @@ pub fn set_reply(
     held_rule: Option<&str>,
     now: Time,
 ) -> AppResult<bool> {
+    let researcher: ResearcherId = conn
+        .prepare_cached("SELECT researcher_id FROM reviews WHERE id = ?1")?
+        .query_row([id], |r| r.get(0))?;
     let n = conn
         .prepare_cached(
             "UPDATE reviews SET reply_enc = ?2, reply_status = ?3, reply_held_rule = ?4, replied_at = ?5,
@@ -277,7 +281,7 @@ pub fn set_reply(
         )?
         .execute(params![
             id,
-            keys.encrypt(REPLY_AAD, text),
+            keys.encrypt_for(researcher, REPLY_AAD, text),
             status,
             held_rule,
             ts(now)

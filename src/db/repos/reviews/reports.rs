@@ -26,7 +26,7 @@ pub fn add_report(
         .execute(params![
             id,
             reporter,
-            keys.encrypt(REPORT_AAD, reason),
+            keys.encrypt_for(reporter, REPORT_AAD, reason),
             ts(now)
         ])?;
     Ok(n == 1)
