@@ -31,12 +31,22 @@ pub fn ms(d: Duration) -> f64 {
 pub async fn start_server(
     dir: &std::path::Path,
 ) -> Result<(String, colloquy::state::AppState), Box<dyn std::error::Error>> {
+    start_server_with(dir, |_| {}).await
+}
+
+/// `start_server` with a change to the configuration first.
+#[allow(dead_code)]
+pub async fn start_server_with(
+    dir: &std::path::Path,
+    tweak: impl FnOnce(&mut colloquy::config::Config),
+) -> Result<(String, colloquy::state::AppState), Box<dyn std::error::Error>> {
     let mut config = colloquy::config::Config::default();
     config.server.bind = "127.0.0.1:0".into();
     config.storage.data_dir = dir.to_path_buf();
     config.security.rate_limit_per_ip_per_minute = u32::MAX;
     config.security.rate_limit_per_user_per_minute = u32::MAX;
     config.logging.level = "warn".into();
+    tweak(&mut config);
     let app = colloquy::startup::Application::build(
         config,
         std::sync::Arc::new(colloquy::clock::SystemClock),

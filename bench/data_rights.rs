@@ -2,7 +2,13 @@
 //! loopback: the time to export a data subject with about 1,000 sessions
 //! (`GET /api/v1/admin/data-subjects/researcher/{id}/export`, the busiest
 //! researcher of the generated set, and the account's own
-//! `GET /api/v1/users/me/export` for that researcher's account).
+//! `GET /api/v1/users/me/export` for that researcher's account), then the
+//! time to erase that account (`DELETE /api/v1/users/me` until the
+//! background part has finished: its open sessions cancelled, its values
+//! blanked, its keys destroyed).
+//!
+//! Payments are on, with a loopback stand-in for Stripe (`stripe_fake.rs`)
+//! answering the releases and refunds of the erased account's sessions.
 //!
 //! Run: `cargo bench --bench data_rights` (SESSIONS=40000, RESEARCHERS=
 //! 400, READERS=4000, RUNS=10).
@@ -18,6 +24,8 @@ use serde_json::Value;
 #[path = "common.rs"]
 mod common;
 use common::*;
+#[path = "stripe_fake.rs"]
+mod stripe_fake;
 
 const PASSWORD: &str = "benchmark passphrase 2026";
 
@@ -56,7 +64,16 @@ fn report(what: &str, mut v: Vec<Duration>, bytes: usize, rows: u64) {
 
 async fn run() -> Result<(), Box<dyn Error>> {
     let dir = tempfile::tempdir()?;
-    let (base, state) = start_server(dir.path()).await?;
+    // The generated sessions hold card payments: the erasure releases and
+    // refunds them through a loopback stand-in for Stripe.
+    let stripe = stripe_fake::start().await;
+    let (base, state) = start_server_with(dir.path(), |c| {
+        c.payments.mode = colloquy::config::PaymentsMode::Stripe;
+        c.stripe.secret_key = colloquy::config::Secret::new("sk_test_bench");
+        c.stripe.webhook_secret = colloquy::config::Secret::new("whsec_bench");
+        c.stripe.api_base_url = stripe.uri();
+    })
+    .await?;
     let spec = ScaleSpec {
         sessions: env_usize("SESSIONS", 40_000),
         researchers: env_usize("RESEARCHERS", 400),
@@ -115,6 +132,76 @@ async fn run() -> Result<(), Box<dyn Error>> {
         }
         report(what, times, size, rows);
     }
+    erase(&client, &base, &state, &busy, &stripe).await
+}
+
+/// Erases the busy researcher's account and reports how long it took.
+async fn erase(
+    client: &reqwest::Client,
+    base: &str,
+    state: &colloquy::state::AppState,
+    token: &str,
+    stripe: &wiremock::MockServer,
+) -> Result<(), Box<dyn Error>> {
+    let open: i64 = state
+        .db
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT count(*) FROM consulting_sessions s JOIN researchers r ON r.id = s.researcher_id
+                  JOIN users u ON u.id = r.user_id
+                  WHERE u.name = 'Busy Researcher' AND s.status IN ('requested', 'accepted')
+                    AND s.start_at > strftime('%Y-%m-%dT%H:%M:%fZ', 'now')",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .await?;
+    let t = Instant::now();
+    let r = client
+        .delete(format!("{base}/api/v1/users/me"))
+        .bearer_auth(token)
+        .json(&serde_json::json!({"password": PASSWORD}))
+        .send()
+        .await?;
+    if r.status() != 202 {
+        return Err(format!("erasure answered {}", r.status()).into());
+    }
+    let accepted = t.elapsed();
+    loop {
+        let done: bool = state
+            .db
+            .read(|c| {
+                Ok(c.query_row(
+                    "SELECT count(*) FROM audit_log WHERE action = 'user.erased'",
+                    [],
+                    |r| r.get::<_, i64>(0),
+                )? > 0)
+            })
+            .await?;
+        if done {
+            break;
+        }
+        if t.elapsed() > Duration::from_secs(300) {
+            return Err("the erasure did not finish in 5 minutes".into());
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    let detail: String = state
+        .db
+        .read(|c| {
+            Ok(c.query_row(
+                "SELECT detail FROM audit_log WHERE action = 'user.erased'",
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .await?;
+    let stripe_calls = stripe.received_requests().await.map_or(0, |r| r.len());
+    println!(
+        "erasure of the subject: answered 202 in {:.1} ms, finished in {:.1} ms ({open} open sessions, {stripe_calls} Stripe calls); {detail}",
+        ms(accepted),
+        ms(t.elapsed())
+    );
     Ok(())
 }
 

@@ -197,9 +197,14 @@ pub async fn complete(state: &AppState, uid: UserId) -> AppResult<ErasureReport>
         }
     }
     let (keys, now) = (state.keys.clone(), state.now());
-    let (ended, mut report, subjects) = state
+    let done = state
         .db
         .write(move |tx| {
+            // Finished meanwhile (housekeeping and the request's own task
+            // may both get here): nothing to do twice.
+            if users::find(tx, &keys, uid)?.is_none_or(|u| u.deleted) {
+                return Ok(None);
+            }
             let (ended, report, subjects) = erase_in(tx, &keys, uid, now)?;
             let detail = json!({"sessions_cancelled": sessions_cancelled, "erased": &report.erased,
                 "values_blanked": report.values_blanked});
@@ -211,9 +216,12 @@ pub async fn complete(state: &AppState, uid: UserId) -> AppResult<ErasureReport>
                 None,
             );
             audit::append(tx, &keys, ev, now)?;
-            Ok((ended, report, subjects))
+            Ok(Some((ended, report, subjects)))
         })
         .await?;
+    let Some((ended, mut report, subjects)) = done else {
+        return Ok(ErasureReport::default());
+    };
     report.sessions_cancelled = sessions_cancelled;
     accounts::forget_sessions(state, ended).await;
     report.keys_destroyed = shred(state, &subjects).await?;

@@ -65,6 +65,11 @@ pub async fn write(
     progress: &impl Fn(&str),
 ) -> AppResult<Written> {
     progress(&format!("readers: {}", people.readers.len()));
+    // Every account and profile gets its own data key; made ahead in a few
+    // batches rather than one disk sync each.
+    let accounts = people.readers.len() + people.researchers.len();
+    prepare_keys(state, "users", 'u', accounts).await?;
+    prepare_keys(state, "researchers", 'r', people.researchers.len()).await?;
     let (keys, plan) = (state.keys.clone(), people.clone());
     let inst = state.config.institution.clone();
     let zone = state.config.institution.zone();
@@ -134,6 +139,38 @@ pub async fn write(
         }),
         totals,
     })
+}
+
+/// Makes the data keys of the next `n` rows of `table` (ids follow the
+/// largest one: the generator is the only writer).
+async fn prepare_keys(
+    state: &AppState,
+    table: &'static str,
+    kind: char,
+    n: usize,
+) -> AppResult<()> {
+    let next: i64 = state
+        .db
+        .read(move |c| {
+            Ok(c.query_row(
+                &format!("SELECT COALESCE(MAX(id), 0) + 1 FROM {table}"),
+                [],
+                |r| r.get(0),
+            )?)
+        })
+        .await?;
+    let keys = state.keys.clone();
+    tokio::task::spawn_blocking(move || {
+        let subjects: Vec<String> = (next..next + n as i64)
+            .map(|i| format!("{kind}{i}"))
+            .collect();
+        for batch in subjects.chunks(5_000) {
+            keys.ensure_subject_keys(batch)
+                .map_err(|e| crate::error::AppError::internal(format!("subject keys: {e}")))?;
+        }
+        Ok(())
+    })
+    .await?
 }
 
 /// One profile and everything its story left; whether it was invited.
