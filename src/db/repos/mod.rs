@@ -12,6 +12,7 @@ pub mod collection_jobs;
 pub mod consents;
 pub mod consulting_sessions;
 pub mod disputes;
+pub mod do_not_collect;
 pub mod email_verifications;
 pub mod generated;
 pub mod ledger;
