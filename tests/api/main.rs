@@ -38,6 +38,8 @@ mod collection_providers;
 mod consents;
 mod dashboards;
 mod dashboards_pages;
+mod data_rights_erasure;
+mod data_rights_erasure_pages;
 mod data_rights_export;
 mod data_rights_fixtures;
 mod data_rights_subjects;

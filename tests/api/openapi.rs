@@ -61,6 +61,7 @@ const ROUTES: &[(&str, &str)] = &[
     ("get", "/api/v1/users/me/export"),
     ("get", "/api/v1/admin/data-subjects"),
     ("get", "/api/v1/admin/data-subjects/{kind}/{id}/export"),
+    ("delete", "/api/v1/admin/data-subjects/researcher/{id}"),
     (
         "get",
         "/api/v1/consulting/researchers/{researcher_id}/settings",

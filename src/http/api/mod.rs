@@ -74,6 +74,7 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(data_rights::export_me))
         .routes(routes!(data_rights::find_subjects))
         .routes(routes!(data_rights::export_subject))
+        .routes(routes!(data_rights::erase_researcher))
         .routes(routes!(users::timezone_put))
         .routes(routes!(users::terms_get))
         .routes(routes!(users::privacy_get))

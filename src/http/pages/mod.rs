@@ -167,6 +167,10 @@ pub fn router(state: AppState) -> Router<AppState> {
             "/admin/data-subjects/{kind}/{id}/export",
             get(admin_data_subjects::export_get),
         )
+        .route(
+            "/admin/data-subjects/researcher/{id}/erase",
+            get(admin_data_subjects::erase_get).post(admin_data_subjects::erase_post),
+        )
         .route("/admin/analytics", get(dashboards::analytics_get))
         .route("/admin/disputes", get(admin_disputes::admin_disputes_get))
         .route(

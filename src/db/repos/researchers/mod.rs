@@ -13,6 +13,7 @@ use crate::domain::{Email, PaperId, ResearcherId, UserId};
 use crate::error::{AppError, AppResult};
 
 mod claims;
+pub mod erasure;
 mod listing;
 mod merge;
 
