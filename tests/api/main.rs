@@ -71,6 +71,7 @@ mod logs;
 mod mail;
 mod openapi;
 mod outreach;
+mod outreach_notice;
 mod outreach_registration;
 mod pages;
 mod papers;

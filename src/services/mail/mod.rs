@@ -6,6 +6,7 @@ pub mod sender;
 #[macro_use]
 pub mod templates;
 pub mod account_templates;
+pub mod data_rights_templates;
 mod views;
 
 pub use views::{template_label, text_parts, MailView, TextPart};
