@@ -38,6 +38,7 @@ mod collection_providers;
 mod consents;
 mod dashboards;
 mod dashboards_pages;
+mod data_requests;
 mod data_rights_erasure;
 mod data_rights_erasure_pages;
 mod data_rights_export;

@@ -15,6 +15,7 @@ pub mod disputes;
 pub mod do_not_collect;
 pub mod email_verifications;
 pub mod generated;
+pub mod held_data;
 pub mod ledger;
 pub mod mail_outbox;
 pub mod outreach;

@@ -1,11 +1,12 @@
 //! E-mails about a person's data rights: the Art. 14 notice that every
 //! mail to a researcher who never signed up carries (collected data, not
-//! given by them).
+//! given by them), and the answer to "is Colloquy holding data about me?".
 
 use askama::Template;
 
 use super::templates::render;
-use crate::config::Config;
+use crate::config::{Brand, Config};
+use crate::db::repos::mail_outbox::Content;
 use crate::domain::researcher::source_label;
 use crate::error::AppResult;
 
@@ -96,4 +97,64 @@ pub fn notice_for_docs() -> AppResult<String> {
     n.controller = "<[institution] name>".into();
     n.request_url = "<public URL>/privacy/request".into();
     render(&Art14NoticeText { n: &n })
+}
+
+/// One researcher profile held under the address, as the answer lists it.
+pub struct ProfileHeld {
+    pub name: String,
+    /// Owned by an account (then it is that account's data).
+    pub claimed: bool,
+    /// What it holds and where each came from: (field, source), in words.
+    pub fields: Vec<(String, String)>,
+    /// Papers it is an author of (titles).
+    pub papers: Vec<String>,
+    pub invitations: i64,
+    /// Where its public page is (none when it is not public).
+    pub url: String,
+}
+
+/// The answer to a data request: what is held under an address, sent to
+/// that address only.
+pub struct DataRequestAnswer {
+    pub institution: Brand,
+    pub controller: String,
+    pub contact_email: String,
+    /// An account with this address: since when (a date).
+    pub account_since: Option<String>,
+    pub profiles: Vec<ProfileHeld>,
+    /// The address is on the list of addresses we never invite.
+    pub suppressed: bool,
+    /// Messages sent to the address that are still kept.
+    pub mails: i64,
+    pub login_url: String,
+    pub account_url: String,
+    /// The privacy notice (what is held, why, how long).
+    pub privacy_url: String,
+}
+
+impl DataRequestAnswer {
+    pub fn holds_nothing(&self) -> bool {
+        self.account_since.is_none()
+            && self.profiles.is_empty()
+            && !self.suppressed
+            && self.mails == 0
+    }
+}
+
+email_template!(
+    DataRequestAnswer,
+    DataRequestAnswerHtml,
+    DataRequestAnswerText,
+    "emails/data_request_answer.html",
+    "emails/data_request_answer.txt"
+);
+
+pub fn data_request_answer(m: &DataRequestAnswer) -> AppResult<Content> {
+    Ok(Content {
+        subject: format!("What {} holds about this address", m.institution),
+        text: render(&DataRequestAnswerText { m })?,
+        html: render(&DataRequestAnswerHtml { m })?,
+        headers: Vec::new(),
+        attachments: Vec::new(),
+    })
 }
