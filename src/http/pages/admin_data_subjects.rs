@@ -9,7 +9,7 @@ use axum::response::Response;
 use serde::Deserialize;
 
 use super::context::{redirect_with_flash, render, Layout, Viewer};
-use super::outcome::flash_outcome;
+use super::outcome::flash_failure;
 use super::reauth::ReauthForm;
 use super::PageError;
 use crate::domain::ResearcherId;
@@ -132,8 +132,13 @@ pub async fn erase_post(
         return Ok(prompt);
     }
     match r {
-        Ok(done) => flash_outcome(&state, SUBJECTS, Ok::<_, AppError>(erased_message(&done))),
-        Err(e) => flash_outcome(&state, &back, Err::<String, _>(e)),
+        Ok(done) => Ok(redirect_with_flash(
+            &state,
+            SUBJECTS,
+            "success",
+            &erased_message(&done),
+        )),
+        Err(e) => flash_failure(&state, &back, e),
     }
 }
 

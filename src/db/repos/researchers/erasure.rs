@@ -83,40 +83,39 @@ pub struct Erased {
 /// Erases profile `id` in the caller's transaction; answers what went and
 /// the papers whose author lists changed (their cached views must go).
 pub fn erase(conn: &Connection, id: ResearcherId, now: Time) -> AppResult<(Erased, Vec<PaperId>)> {
-    let delete = |sql: &str| -> AppResult<usize> { Ok(conn.execute(sql, [id])?) };
+    let run = |sql: &str| -> AppResult<usize> { Ok(conn.execute(sql, [id])?) };
     let places: Vec<(PaperId, i64)> = conn
         .prepare("SELECT paper_id, position FROM paper_researchers WHERE researcher_id = ?1")?
         .query_map([id], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<Result<_, _>>()?;
     let touched = papers::remove_authors(conn, &places, now)?;
+    // Evaluated in this order: the mail is found through the invitations.
     let mut e = Erased {
-        authorships: delete("DELETE FROM paper_researchers WHERE researcher_id = ?1")?,
-        mail: delete(
-            "DELETE FROM mail_outbox WHERE id IN
-               (SELECT mail_id FROM outreach WHERE researcher_id = ?1 AND mail_id IS NOT NULL)",
-        )?,
-        invitations: delete("DELETE FROM outreach WHERE researcher_id = ?1")?,
-        field_sources: delete("DELETE FROM researcher_field_sources WHERE researcher_id = ?1")?,
-        merges: delete("DELETE FROM researcher_merges WHERE kept_id = ?1")?,
-        merge_reviews: delete(
+        authorships: run("DELETE FROM paper_researchers WHERE researcher_id = ?1")?,
+        mail: run("DELETE FROM mail_outbox WHERE id IN
+               (SELECT mail_id FROM outreach WHERE researcher_id = ?1 AND mail_id IS NOT NULL)")?,
+        invitations: run("DELETE FROM outreach WHERE researcher_id = ?1")?,
+        field_sources: run("DELETE FROM researcher_field_sources WHERE researcher_id = ?1")?,
+        merges: run("DELETE FROM researcher_merges WHERE kept_id = ?1")?,
+        merge_reviews: run(
             "DELETE FROM merge_reviews WHERE status = 'open' AND (first_id = ?1 OR second_id = ?1)",
         )?,
-        booking_settings: delete("DELETE FROM researcher_settings WHERE researcher_id = ?1")?,
-        availability: delete("DELETE FROM availability WHERE researcher_id = ?1")?,
-        ratings: delete("DELETE FROM researcher_ratings WHERE researcher_id = ?1")?,
-        interest: delete("DELETE FROM reader_interest WHERE researcher_id = ?1")?,
-        claim_requests: delete(
+        booking_settings: run("DELETE FROM researcher_settings WHERE researcher_id = ?1")?,
+        availability: run("DELETE FROM availability WHERE researcher_id = ?1")?,
+        ratings: run("DELETE FROM researcher_ratings WHERE researcher_id = ?1")?,
+        interest: run("DELETE FROM reader_interest WHERE researcher_id = ?1")?,
+        claim_requests: run(
             "DELETE FROM claim_requests WHERE researcher_id = ?1 AND status = 'open'",
         )?,
         ..Erased::default()
     };
     // A person job searched for them by name: the job stays (its requester
     // asked for it), without the name.
-    e.collection_jobs = delete(
+    e.collection_jobs = run(
         "UPDATE collection_jobs SET name = NULL, affiliation = NULL, dedupe_key = 'person:erased:' || id
           WHERE kind = 'person' AND id IN (SELECT job_id FROM collection_steps WHERE researcher_id = ?1)",
     )?;
-    e.collection_steps = delete(
+    e.collection_steps = run(
         "UPDATE collection_steps SET researcher_id = NULL, detail = NULL WHERE researcher_id = ?1",
     )?;
     conn.execute(
