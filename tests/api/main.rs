@@ -39,7 +39,7 @@ mod consents;
 mod dashboards;
 mod dashboards_pages;
 mod data_requests;
-mod data_rights_erasure;
+mod data_rights_profile_erasure;
 mod data_rights_erasure_pages;
 mod data_rights_export;
 mod data_rights_fixtures;

@@ -95,7 +95,7 @@ pub async fn erase_get(
     AppPath(id): AppPath<ResearcherId>,
 ) -> Result<Response, PageError> {
     let who = viewer.require_admin(&format!("{SUBJECTS}/researcher/{id}/erase"))?;
-    let p = data_rights::erasure::preview(&state, &who, id).await?;
+    let p = data_rights::profile_erasure::preview(&state, &who, id).await?;
     Ok(render(&EraseProfilePage {
         layout: viewer.layout(format!("Erase {}", p.name)),
         p,

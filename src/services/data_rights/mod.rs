@@ -3,13 +3,13 @@
 //! up (Art. 17), and the public "what do you hold about me?" request. The
 //! list of personal tables is `db::personal_data`.
 
-pub mod erasure;
+pub mod profile_erasure;
 pub mod export;
 pub mod records;
 pub mod requests;
 pub mod subjects;
 
-pub use erasure::{erase_profile, ErasurePreview, ProfileErased};
+pub use profile_erasure::{erase_profile, ErasurePreview, ProfileErased};
 pub use export::{export_account, export_subject, DataExport};
 pub use requests::DataRequestAccepted;
 pub use subjects::DataSubject;
