@@ -3,6 +3,7 @@
 use std::time::Duration;
 
 /// The `p` quantile (0.0–1.0) of sorted latencies.
+#[allow(dead_code)]
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
     if sorted.is_empty() {
         return Duration::ZERO;

@@ -389,6 +389,16 @@ pub const PERSONAL_TABLES: &[PersonalTable] = &[
         treatment: exported!("email_bidx = :email_bidx", BIDX),
     },
     PersonalTable {
+        table: "do_not_collect",
+        holds: "keyed hashes of the ORCID iD and OpenAlex author id of researchers whose profiles were erased at their request",
+        purpose: "never collecting a profile of someone who had theirs erased",
+        basis: LEGAL,
+        retention: "kept, so the profile is never rebuilt",
+        treatment: Treatment::Excluded {
+            reason: "it names no account or profile (those are erased) and holds only keyed hashes that cannot be read back; there is nothing in it to give a copy of",
+        },
+    },
+    PersonalTable {
         table: "audit_log",
         holds: "what an account did, and what was done to it, with the address it came from (encrypted)",
         purpose: "security and accountability",

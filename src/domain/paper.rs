@@ -6,6 +6,11 @@ use super::text;
 
 pub const MAX_AUTHORS: usize = 100;
 
+/// How an author whose profile was erased at their request appears in a
+/// paper's author list: in their place, so the list keeps its order and
+/// length, without their name.
+pub const REMOVED_AUTHOR: &str = "Removed at their request";
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct NewAuthor {
     pub name: String,

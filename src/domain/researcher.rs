@@ -78,6 +78,41 @@ impl Field {
     pub fn parse(s: &str) -> Option<Field> {
         Field::ALL.into_iter().find(|f| f.as_str() == s)
     }
+
+    /// The field in words, for the person it is about.
+    pub fn label(self) -> &'static str {
+        match self {
+            Field::Name => "your name",
+            Field::Affiliation => "your affiliation",
+            Field::Orcid => "your ORCID iD",
+            Field::OpenalexId => "your OpenAlex author id",
+            Field::Email => "your e-mail address",
+            Field::Bio => "a short biography",
+            Field::Homepage => "your web page",
+            Field::WorksCount => "how many works you published",
+            Field::CitedByCount => "how often they are cited",
+            Field::HIndex => "your h-index",
+            Field::Topics => "the topics you work on",
+            Field::RecentWorks => "your recent works",
+            Field::Publications => "a list of your publications",
+            Field::Achievements => "awards and other news about your work",
+        }
+    }
+}
+
+/// Where a provider's data comes from, in words for the person it is
+/// about (the notice in invitations, the answer to a data request).
+pub fn source_label(provider: &str) -> &'static str {
+    match provider {
+        "paper" => "the author list of a paper",
+        "openalex" => "OpenAlex, a public catalogue of research (openalex.org)",
+        "firecrawl" => "public web pages about you, read with Firecrawl",
+        "rocketreach" => "RocketReach, a directory of professional contact details",
+        "tavily" => "a web search for news about your work (Tavily)",
+        "researcher" => "you",
+        "admin" => "a member of our staff, by hand",
+        _ => "public sources about your work",
+    }
 }
 
 /// A value to write into a field.

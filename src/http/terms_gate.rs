@@ -28,6 +28,8 @@ pub const EXEMPT: &[(Option<Method>, &str)] = &[
     (None, "/terms/{version}"),
     (None, "/privacy"),
     (None, "/privacy/{version}"),
+    // Asking what is held about an address is everyone's right.
+    (None, "/privacy/request"),
     (None, "/terms/accept"),
     (None, "/account/consents/{kind}/grant"),
     (None, "/account/consents/{kind}/withdraw"),

@@ -26,6 +26,9 @@ pub struct AuthorView {
     pub name: String,
     pub affiliation: Option<String>,
     pub orcid: Option<String>,
+    /// The author's profile was erased at their request: `name` reads
+    /// "Removed at their request" and there is no affiliation or ORCID.
+    pub removed: bool,
 }
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -66,6 +69,7 @@ impl From<PaperRow> for PaperView {
                     name: a.name,
                     affiliation: a.affiliation,
                     orcid: a.orcid,
+                    removed: a.removed,
                 })
                 .collect(),
             collection_status: p.collection_status,

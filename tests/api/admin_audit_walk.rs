@@ -31,6 +31,7 @@ const API_CASES: &[(&str, &str)] = &[
     ("post", "/api/v1/admin/collection/jobs/{job_id}/retry"),
     ("post", "/api/v1/admin/providers/{name}/enable"),
     ("post", "/api/v1/admin/reviews/{id}/moderate"),
+    ("delete", "/api/v1/admin/data-subjects/researcher/{id}"),
     ("post", "/api/v1/admin/sessions/{session_id}/refund"),
 ];
 
@@ -54,6 +55,7 @@ pub(crate) const PAGE_CASES: &[&str] = &[
     "/admin/reviews/{id}/moderate",
     "/admin/claims/{id}",
     "/admin/merge-reviews/{id}",
+    "/admin/data-subjects/researcher/{id}/erase",
 ];
 
 fn sorted<T: Ord + Clone>(items: &[T]) -> Vec<T> {
@@ -307,6 +309,18 @@ async fn every_admin_api_change_leaves_exactly_one_audit_row() {
         post(
             format!("/api/v1/admin/reviews/{}/moderate", t.held_review),
             body,
+        ),
+    )
+    .await;
+    let c = "delete /api/v1/admin/data-subjects/researcher/{id}";
+    once(
+        &app,
+        w,
+        c,
+        call(
+            Method::DELETE,
+            format!("/api/v1/admin/data-subjects/researcher/{}", t.erase_profile),
+            json!({}),
         ),
     )
     .await;

@@ -214,6 +214,18 @@ async fn every_admin_form_leaves_exactly_one_audit_row() {
         post(format!("/admin/merge-reviews/{}", t.merge_review), dismiss),
     )
     .await;
+    let c = "/admin/data-subjects/researcher/{id}/erase";
+    let confirm = vec![("confirm", "yes".to_string())];
+    once(
+        &app,
+        w,
+        c,
+        post(
+            format!("/admin/data-subjects/researcher/{}/erase", t.erase_profile),
+            confirm,
+        ),
+    )
+    .await;
 
     assert_eq!(
         walked, PAGE_CASES,

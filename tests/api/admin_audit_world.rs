@@ -34,6 +34,8 @@ pub struct Targets {
     pub claim_approved: i64,
     pub claim_refused: i64,
     pub job: i64,
+    /// A profile nobody owns, erased at its person's request.
+    pub erase_profile: i64,
 }
 
 pub struct World {
@@ -135,6 +137,14 @@ async fn targets(app: &TestApp, admin: &str, tag: &str, dispute: i64, review: i6
         claim_approved,
         claim_refused,
         job,
+        erase_profile: profile(
+            app,
+            &name("Marie Curie"),
+            Some(&format!("marie.curie-{tag}@lab.example")),
+            None,
+            None,
+        )
+        .await,
     }
 }
 

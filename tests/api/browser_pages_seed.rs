@@ -565,5 +565,17 @@ pub fn visits(s: &Seeded) -> Vec<Visit> {
             format!("/disputes/{}", s.dispute),
             &["button#take-up", "form.resolve-form button[type='submit']"],
         ),
+        v(
+            Admin,
+            "/admin/data-subjects/researcher/{id}/erase",
+            format!("/admin/data-subjects/researcher/{}/erase", s.invited),
+            &["#erase"],
+        ),
+        v(
+            Nobody,
+            "/privacy/request",
+            "/privacy/request".into(),
+            &["#data-request button[type='submit']"],
+        ),
     ]
 }

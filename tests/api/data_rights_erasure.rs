@@ -35,12 +35,25 @@ pub async fn erased(app: &TestApp, id: i64) {
                 |r| r.get(0),
             )
             .unwrap();
-        if done {
+        // The keys go right after the erasing transaction commits.
+        if done && shredded(app, &format!("u{id}")) {
             return;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     panic!("the erasure of user {id} did not finish");
+}
+
+/// Whether the key store holds `subject`'s key no more.
+fn shredded(app: &TestApp, subject: &str) -> bool {
+    let store = app.dir.path().join("keys/subject_keys.db");
+    crate::helpers::rusqlite_conn(&store)
+        .query_row(
+            "SELECT wrapped IS NULL FROM subject_keys WHERE subject = ?1",
+            [subject],
+            |r| r.get(0),
+        )
+        .unwrap_or(false)
 }
 
 /// Every (column, stored value) under a subject key of `subjects`.
@@ -227,7 +240,12 @@ async fn an_erased_account_leaves_no_personal_value_and_old_backups_stop_decrypt
     // the address any more.
     for path in [app.db_path(), app.db_path().with_extension("db-wal")] {
         let bytes = std::fs::read(&path).unwrap_or_default();
-        for needle in ["Zebulon Quartermaine", email] {
+        for needle in [
+            "Zebulon Quartermaine",
+            email,
+            "Ada Researcher",
+            "Works on graphs",
+        ] {
             assert!(!holds(&bytes, needle), "{} holds {needle}", path.display());
         }
     }
@@ -370,14 +388,16 @@ async fn a_researcher_erasing_cancels_their_accepted_session_with_a_full_refund(
         .await
         .unwrap();
     assert_eq!(v["status"], "cancelled", "{v}");
-    // The profile is no longer anyone's and cannot be booked.
-    let owner: Option<i64> = app
+    // The profile they owned is erased with the account: no owner, no
+    // name, gone from search and booking.
+    let (owner, erased, name): (Option<i64>, bool, String) = app
         .db()
         .query_row(
-            "SELECT user_id FROM researchers WHERE id = ?1",
+            "SELECT user_id, erased_at IS NOT NULL, name FROM researchers WHERE id = ?1",
             [p.researcher.researcher_id],
-            |r| r.get(0),
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
         )
         .unwrap();
-    assert_eq!(owner, None);
+    assert_eq!((owner, erased), (None, true));
+    assert_ne!(name, "Grace Hopper");
 }

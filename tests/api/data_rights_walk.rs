@@ -4,7 +4,8 @@
 //! excluded with a reason, so a migration that adds personal data cannot
 //! be forgotten by the data export. Also: the list's selectors and
 //! withheld columns match the schema, and docs/privacy.md carries the
-//! records of processing generated from the same list.
+//! records of processing generated from the same list, and the Art. 14
+//! notice rendered from the invitation's own template.
 
 use colloquy::db::personal_data::{entry, Treatment, PERSONAL_TABLES, SUBJECT_COLUMNS};
 use colloquy::services::data_rights::records;
@@ -84,21 +85,31 @@ async fn every_table_naming_a_person_is_exported_or_excluded_with_a_reason() {
     }
 }
 
-#[test]
-fn the_privacy_doc_carries_the_generated_records_of_processing() {
+/// Checks (or, with `UPDATE_PRIVACY_DOC` set, rewrites) the block of
+/// docs/privacy.md between `begin` and `end`.
+fn generated_block(begin: &str, end: &str, generated: &str) {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/docs/privacy.md");
     let doc = std::fs::read_to_string(path).unwrap();
-    let generated = records::markdown();
-    let (Some(a), Some(b)) = (doc.find(records::BEGIN), doc.find(records::END)) else {
-        panic!("docs/privacy.md has no generated records block");
+    let (Some(a), Some(b)) = (doc.find(begin), doc.find(end)) else {
+        panic!("docs/privacy.md has no generated block {begin}");
     };
-    let current = &doc[a..b + records::END.len()];
+    let current = &doc[a..b + end.len()];
     if current != generated {
         if std::env::var_os("UPDATE_PRIVACY_DOC").is_some() {
-            let updated = format!("{}{generated}{}", &doc[..a], &doc[b + records::END.len()..]);
+            let updated = format!("{}{generated}{}", &doc[..a], &doc[b + end.len()..]);
             std::fs::write(path, updated).unwrap();
         } else {
-            panic!("docs/privacy.md's records of processing are out of date: run `UPDATE_PRIVACY_DOC=1 cargo test --test api data_rights_walk`");
+            panic!("docs/privacy.md's {begin} is out of date: run `UPDATE_PRIVACY_DOC=1 cargo test --test api data_rights_walk`");
         }
     }
+}
+
+/// One test for both blocks, so `UPDATE_PRIVACY_DOC` rewrites the file
+/// once at a time.
+#[test]
+fn the_privacy_doc_carries_the_generated_records_of_processing_and_the_art_14_notice() {
+    generated_block(records::BEGIN, records::END, &records::markdown());
+    let notice = records::notice_markdown().unwrap();
+    assert!(notice.contains("Art. 6(1)(f)"), "{notice}");
+    generated_block(records::NOTICE_BEGIN, records::NOTICE_END, &notice);
 }

@@ -62,6 +62,8 @@ const ROUTES: &[(&str, &str)] = &[
     ("delete", "/api/v1/users/me"),
     ("get", "/api/v1/admin/data-subjects"),
     ("get", "/api/v1/admin/data-subjects/{kind}/{id}/export"),
+    ("delete", "/api/v1/admin/data-subjects/researcher/{id}"),
+    ("post", "/api/v1/data-requests"),
     (
         "get",
         "/api/v1/consulting/researchers/{researcher_id}/settings",

@@ -43,7 +43,7 @@ pub fn ties(conn: &Connection, user: UserId) -> AppResult<Ties> {
 }
 
 /// How many rows of each kind were erased (the audit event's detail).
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Clone, Serialize)]
 pub struct Erased {
     pub log_in_sessions: usize,
     pub reading_progress: usize,
@@ -90,6 +90,13 @@ pub fn erase(
     e.mail = conn.execute(
         "DELETE FROM mail_outbox WHERE recipient_bidx = ?1",
         [email_bidx],
+    )?;
+    // A person the account searched for is what it asked, not a record:
+    // the job stays (its steps may have built a profile) without the name.
+    conn.execute(
+        "UPDATE collection_jobs SET name = NULL, affiliation = NULL, dedupe_key = 'person:erased:' || id
+          WHERE kind = 'person' AND requested_by = ?1",
+        [user],
     )?;
     for (table, column) in [
         ("papers", "created_by"),
@@ -154,17 +161,23 @@ pub fn open_sessions(
         .collect::<Result<_, _>>()?)
 }
 
-/// The profiles an account owns, with every profile ever merged into
-/// them (their values were resealed, but old backups hold them under the
-/// merged profile's key).
-pub fn owned_profiles(conn: &Connection, user: UserId) -> AppResult<Vec<ResearcherId>> {
+/// Every profile merged into `id`, directly or through others.
+pub fn merged_into(conn: &Connection, id: ResearcherId) -> AppResult<Vec<ResearcherId>> {
     Ok(conn
         .prepare(
-            "WITH RECURSIVE owned(id) AS (
-                 SELECT id FROM researchers WHERE user_id = ?1
-                 UNION SELECT m.merged_id FROM researcher_merges m JOIN owned o ON m.kept_id = o.id)
-             SELECT id FROM owned ORDER BY id",
+            "WITH RECURSIVE merged(id) AS (
+                 SELECT merged_id FROM researcher_merges WHERE kept_id = ?1
+                 UNION SELECT m.merged_id FROM researcher_merges m JOIN merged o ON m.kept_id = o.id)
+             SELECT id FROM merged ORDER BY id",
         )?
+        .query_map([id], |r| r.get(0))?
+        .collect::<Result<_, _>>()?)
+}
+
+/// The profiles an account owns now.
+pub fn owned_now(conn: &Connection, user: UserId) -> AppResult<Vec<ResearcherId>> {
+    Ok(conn
+        .prepare("SELECT id FROM researchers WHERE user_id = ?1 ORDER BY id")?
         .query_map([user], |r| r.get(0))?
         .collect::<Result<_, _>>()?)
 }

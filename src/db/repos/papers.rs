@@ -3,7 +3,7 @@
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::db::ts;
-use crate::domain::paper::NewPaper;
+use crate::domain::paper::{NewPaper, REMOVED_AUTHOR};
 use crate::domain::{CollectionStatus, PaperId, UserId};
 use crate::error::{is_unique_violation, AppError, AppResult};
 
@@ -13,6 +13,9 @@ pub struct AuthorRow {
     pub name: String,
     pub affiliation: Option<String>,
     pub orcid: Option<String>,
+    /// The author's profile was erased at their request: the name reads
+    /// `paper::REMOVED_AUTHOR`, and collection skips them.
+    pub removed: bool,
 }
 
 #[derive(Debug, Clone)]
@@ -91,18 +94,68 @@ pub fn insert(
 }
 
 fn load_authors(conn: &Connection, paper: &mut PaperRow) -> AppResult<()> {
-    let mut stmt = conn.prepare_cached("SELECT position, name, affiliation, orcid FROM paper_authors WHERE paper_id = ?1 ORDER BY position")?;
+    let mut stmt = conn.prepare_cached("SELECT position, name, affiliation, orcid, removed_at IS NOT NULL FROM paper_authors WHERE paper_id = ?1 ORDER BY position")?;
     paper.authors = stmt
         .query_map([paper.id], |r| {
+            let removed: bool = r.get(4)?;
             Ok(AuthorRow {
                 position: r.get(0)?,
-                name: r.get(1)?,
+                name: if removed {
+                    REMOVED_AUTHOR.to_string()
+                } else {
+                    r.get(1)?
+                },
                 affiliation: r.get(2)?,
                 orcid: r.get(3)?,
+                removed,
             })
         })?
         .collect::<Result<_, _>>()?;
     Ok(())
+}
+
+/// Removes the authors at these (paper, position) places from their
+/// papers' author lists, at their request: each keeps its place, without
+/// name, affiliation or ORCID, and the full-text index forgets the name.
+/// Answers the papers touched.
+pub fn remove_authors(
+    conn: &Connection,
+    places: &[(PaperId, i64)],
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<Vec<PaperId>> {
+    let mut stmt = conn.prepare_cached(
+        "UPDATE paper_authors SET name = '', affiliation = NULL, orcid = NULL, removed_at = ?3
+          WHERE paper_id = ?1 AND position = ?2",
+    )?;
+    let mut papers: Vec<PaperId> = Vec::new();
+    for (paper, position) in places {
+        stmt.execute(params![paper, position, ts(now)])?;
+        if !papers.contains(paper) {
+            papers.push(*paper);
+        }
+    }
+    for paper in &papers {
+        let names: Vec<String> = conn
+            .prepare_cached(
+                "SELECT name FROM paper_authors WHERE paper_id = ?1 AND removed_at IS NULL ORDER BY position",
+            )?
+            .query_map([paper], |r| r.get(0))?
+            .collect::<Result<_, _>>()?;
+        conn.execute(
+            "UPDATE papers_fts SET authors = ?2 WHERE rowid = ?1",
+            params![paper, names.join("; ")],
+        )?;
+    }
+    if !papers.is_empty() {
+        // Rewrite the index into one segment: the removed names' terms do
+        // not stay behind in older segments (their pages are freed, and
+        // freed pages are zeroed).
+        conn.execute(
+            "INSERT INTO papers_fts (papers_fts) VALUES ('optimize')",
+            [],
+        )?;
+    }
+    Ok(papers)
 }
 
 pub fn find(conn: &Connection, id: PaperId) -> AppResult<Option<PaperRow>> {

@@ -44,7 +44,9 @@ pub fn subject(conn: &Connection, user: i64) -> AppResult<Option<Subject>> {
 /// one, else the profile alone (with the address it was collected with).
 pub fn researcher_subject(conn: &Connection, researcher: i64) -> AppResult<Option<Subject>> {
     let Some((owner, bidx)) = conn
-        .prepare_cached("SELECT user_id, email_bidx FROM researchers WHERE id = ?1")?
+        .prepare_cached(
+            "SELECT user_id, email_bidx FROM researchers WHERE id = ?1 AND erased_at IS NULL",
+        )?
         .query_row([researcher], |r| {
             Ok((r.get::<_, Option<i64>>(0)?, r.get::<_, Option<String>>(1)?))
         })
@@ -99,7 +101,8 @@ pub fn find_subjects(
         (
             "researcher",
             "SELECT id, name, user_id FROM researchers
-              WHERE email_bidx = ?1 OR name LIKE ?2 ESCAPE '\\' ORDER BY id LIMIT ?3",
+              WHERE erased_at IS NULL AND (email_bidx = ?1 OR name LIKE ?2 ESCAPE '\\')
+              ORDER BY id LIMIT ?3",
         ),
     ] {
         let mut stmt = conn.prepare_cached(sql)?;

@@ -1,6 +1,7 @@
 //! `GET /api/v1/users/me/export`: the account's copy of its data;
 //! `DELETE /api/v1/users/me`: its erasure; the admins' search for data
-//! subjects and their copies.
+//! subjects, their copies, and the erasure of a profile whose person never
+//! signed up.
 
 use axum::extract::State;
 use axum::http::{header, StatusCode};
@@ -9,11 +10,12 @@ use axum::Json;
 use serde::Deserialize;
 use utoipa::IntoParams;
 
+use crate::domain::ResearcherId;
 use crate::error::{AppError, AppResult};
 use crate::http::api::error::ErrorBody;
 use crate::http::extractors::{AdminUser, AppJson, AppPath, AppQuery, AuthUser, ClientIp};
 use crate::services::data_rights::erasure::{self, ErasureAccepted};
-use crate::services::data_rights::{self, DataExport, DataSubject};
+use crate::services::data_rights::{self, DataExport, DataSubject, ProfileErased};
 use crate::state::AppState;
 
 /// Everything held about the signed-in account (GDPR Art. 15 and 20), as
@@ -144,4 +146,32 @@ pub async fn export_subject(
 ) -> AppResult<Response> {
     let doc = data_rights::export_subject(&state, &admin, &kind, id, ip).await?;
     attachment(&doc)
+}
+
+/// Erase a researcher profile whose person never signed up (admins; GDPR
+/// Art. 17), on that person's request: its personal fields, provenance,
+/// availability, invitations and their mail, open claim requests and
+/// readers' interest go; the papers it was an author of show that author
+/// as removed at their request. Its address goes on the suppression list
+/// and its ORCID iD and OpenAlex id on the do-not-collect list, so
+/// collection never rebuilds it. Irreversible. One audit row
+/// (`researcher.erased`), without personal values.
+#[utoipa::path(delete, path = "/api/v1/admin/data-subjects/researcher/{id}", tag = "admin",
+    params(("id" = i64, Path, description = "Researcher profile id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, body = ProfileErased, description = "Erased"),
+        (status = 401, body = ErrorBody),
+        (status = 403, body = ErrorBody, description = "Not an admin, an address outside `admin_allowed_ips`, or `reauth_required`: the password was entered too long ago (`POST /api/v1/auth/reauth`)"),
+        (status = 404, body = ErrorBody, description = "No such profile"),
+        (status = 409, body = ErrorBody, description = "`profile_owned`: an account owns the profile (its owner erases their data from their account, or an admin deletes the account); `already_erased`")))]
+pub async fn erase_researcher(
+    State(state): State<AppState>,
+    AdminUser(admin): AdminUser,
+    ClientIp(ip): ClientIp,
+    AppPath(id): AppPath<ResearcherId>,
+) -> AppResult<Json<ProfileErased>> {
+    Ok(Json(
+        data_rights::erase_profile(&state, &admin, id, ip).await?,
+    ))
 }

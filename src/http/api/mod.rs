@@ -10,6 +10,7 @@ pub mod claims;
 pub mod consents;
 pub mod consulting;
 pub mod dashboards;
+pub mod data_requests;
 pub mod data_rights;
 pub mod disputes;
 pub mod error;
@@ -75,6 +76,8 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(data_rights::erase_me))
         .routes(routes!(data_rights::find_subjects))
         .routes(routes!(data_rights::export_subject))
+        .routes(routes!(data_rights::erase_researcher))
+        .routes(routes!(data_requests::create))
         .routes(routes!(users::timezone_put))
         .routes(routes!(users::terms_get))
         .routes(routes!(users::privacy_get))

@@ -1,17 +1,21 @@
 //! `/admin/data-subjects`: find a person to answer a data-rights request
-//! (by e-mail address or name, also researchers who never signed up) and
-//! download their copy (`services::data_rights`).
+//! (by e-mail address or name, also researchers who never signed up),
+//! download their copy, and erase the profile of someone who never signed
+//! up (`services::data_rights`).
 
 use askama::Template;
 use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::context::{render, Layout, Viewer};
+use super::context::{redirect_with_flash, render, Layout, Viewer};
+use super::outcome::flash_failure;
+use super::reauth::ReauthForm;
 use super::PageError;
+use crate::domain::ResearcherId;
 use crate::error::AppError;
 use crate::http::extractors::{AppPath, AppQuery, ClientIp};
-use crate::services::data_rights::{self, DataSubject};
+use crate::services::data_rights::{self, DataSubject, ErasurePreview, ProfileErased};
 use crate::state::AppState;
 
 #[derive(Template)]
@@ -66,6 +70,98 @@ pub async fn export_get(
     let who = viewer.require_admin("/admin/data-subjects")?;
     let doc = data_rights::export_subject(&state, &who, &kind, id, ip).await?;
     Ok(crate::http::api::data_rights::attachment(&doc)?)
+}
+
+#[derive(Template)]
+#[template(path = "pages/admin_erase_profile.html")]
+pub struct EraseProfilePage {
+    pub layout: Layout,
+    pub p: ErasurePreview,
+}
+
+#[derive(Deserialize)]
+pub struct EraseForm {
+    pub csrf_token: String,
+    /// The "I understand" box.
+    pub confirm: Option<String>,
+}
+
+const SUBJECTS: &str = "/admin/data-subjects";
+
+/// What erasing the profile will do, and the form that does it.
+pub async fn erase_get(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    AppPath(id): AppPath<ResearcherId>,
+) -> Result<Response, PageError> {
+    let who = viewer.require_admin(&format!("{SUBJECTS}/researcher/{id}/erase"))?;
+    let p = data_rights::profile_erasure::preview(&state, &who, id).await?;
+    Ok(render(&EraseProfilePage {
+        layout: viewer.layout(format!("Erase {}", p.name)),
+        p,
+    }))
+}
+
+pub async fn erase_post(
+    State(state): State<AppState>,
+    viewer: Viewer,
+    ClientIp(ip): ClientIp,
+    AppPath(id): AppPath<ResearcherId>,
+    ReauthForm { form: f, reauth }: ReauthForm<EraseForm>,
+) -> Result<Response, PageError> {
+    let back = format!("{SUBJECTS}/researcher/{id}/erase");
+    let who = viewer.require_admin(&back)?;
+    viewer.check_csrf(&f.csrf_token)?;
+    if f.confirm.is_none() {
+        return Ok(redirect_with_flash(
+            &state,
+            &back,
+            "error",
+            "Tick the box to confirm that the profile is erased for good.",
+        ));
+    }
+    let what = "Erasing a researcher profile";
+    if let Some(prompt) = reauth
+        .confirm(&state, &viewer, &who, ip, what, &back)
+        .await?
+    {
+        return Ok(prompt);
+    }
+    let r = data_rights::erase_profile(&state, &who, id, ip).await;
+    if let Some(prompt) = reauth.prompt_on(&state, &viewer, &r, what, &back) {
+        return Ok(prompt);
+    }
+    match r {
+        Ok(done) => Ok(redirect_with_flash(
+            &state,
+            SUBJECTS,
+            "success",
+            &erased_message(&done),
+        )),
+        Err(e) => flash_failure(&state, &back, e),
+    }
+}
+
+/// The flash after an erasure: what happened, in words.
+fn erased_message(done: &ProfileErased) -> String {
+    let mut out = String::from("The profile is erased: its personal data is gone");
+    if done.papers > 0 {
+        out.push_str(&format!(
+            ", and {} paper{} now show{} the author as removed at their request",
+            done.papers,
+            if done.papers == 1 { "" } else { "s" },
+            if done.papers == 1 { "s" } else { "" },
+        ));
+    }
+    out.push('.');
+    if done.address_suppressed {
+        out.push_str(" Its address will never be written to again.");
+    }
+    match done.identities_listed {
+        0 => out.push_str(" It had no ORCID iD or OpenAlex id, so a later collection can only recognise the person by name and might build a new profile."),
+        _ => out.push_str(" Collection will never rebuild it."),
+    }
+    out
 }
 
 /// A field message as a sentence: "give an e-mail address …" becomes

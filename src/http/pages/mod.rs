@@ -23,6 +23,7 @@ pub mod consents;
 pub mod context;
 mod dashboard_charts;
 pub mod dashboards;
+pub mod data_requests;
 pub mod disputes;
 pub mod errors;
 pub mod exports;
@@ -69,6 +70,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         )
         .route("/terms/{version}", get(legal::terms_version_get))
         .route("/privacy", get(legal::privacy_get))
+        .route(
+            "/privacy/request",
+            get(data_requests::request_get).post(data_requests::request_post),
+        )
         .route("/privacy/{version}", get(legal::privacy_version_get))
         .route("/account/consents/{kind}/grant", post(consents::grant_post))
         .route(
@@ -167,6 +172,10 @@ pub fn router(state: AppState) -> Router<AppState> {
         .route(
             "/admin/data-subjects/{kind}/{id}/export",
             get(admin_data_subjects::export_get),
+        )
+        .route(
+            "/admin/data-subjects/researcher/{id}/erase",
+            get(admin_data_subjects::erase_get).post(admin_data_subjects::erase_post),
         )
         .route("/admin/analytics", get(dashboards::analytics_get))
         .route("/admin/disputes", get(admin_disputes::admin_disputes_get))

@@ -28,8 +28,25 @@ impl ProviderCache {
             moka::future::Cache::builder()
                 .max_capacity(100_000)
                 .time_to_live(std::time::Duration::from_secs(cfg.cache_ttl_secs.max(1)))
+                .support_invalidation_closures()
                 .build(),
         )
+    }
+
+    /// Drops every answer held about a person whose profile was erased:
+    /// calls keyed by their name (with any affiliation), by their OpenAlex
+    /// id or by their ORCID.
+    pub fn forget_person(&self, name: &str, openalex_id: Option<&str>, orcid: Option<&str>) {
+        let name = format!(":{}|", name.to_lowercase());
+        let mut ends: Vec<String> = Vec::new();
+        ends.extend(openalex_id.map(|id| format!(":{id}")));
+        ends.extend(orcid.map(|o| format!(":orcid:{o}")));
+        let dropped = self.0.invalidate_entries_if(move |key, _| {
+            key.contains(&name) || ends.iter().any(|e| key.ends_with(e.as_str()))
+        });
+        if let Err(e) = dropped {
+            tracing::error!(error = %e, "provider answers about an erased profile stay cached until they expire");
+        }
     }
 }
 

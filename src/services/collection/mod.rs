@@ -1,11 +1,13 @@
 //! Researcher data collection: requests become durable jobs; the runner
 //! takes every author through OpenAlex → Firecrawl → RocketReach → Tavily.
 
+mod author_lookup;
 pub mod calls;
 mod jobs;
 pub mod pipeline;
 mod providers;
 pub mod runner;
+mod screen;
 mod steps;
 
 use std::net::IpAddr;
@@ -123,7 +125,9 @@ pub async fn request(
         });
     }
     let author_count = match (&req, &paper) {
-        (CollectRequest::Paper { .. }, Some(p)) => p.authors.len() as i64,
+        (CollectRequest::Paper { .. }, Some(p)) => {
+            p.authors.iter().filter(|a| !a.removed).count() as i64
+        }
         _ => 1,
     };
     if !who.is_admin() {

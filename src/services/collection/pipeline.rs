@@ -7,6 +7,7 @@ use std::collections::HashMap;
 use std::time::Instant;
 
 use super::calls::{self, Gate, Provider};
+use super::screen::{self, Stop};
 use super::steps::{firecrawl_step, openalex_step, rocketreach_step, tavily_step, StepEnd};
 use crate::db::repos::{collection_jobs, researchers};
 use crate::domain::researcher::{Field, FieldValue};
@@ -31,16 +32,31 @@ fn is_final(outcome: &str) -> bool {
     matches!(outcome, "ok" | "empty" | "skipped" | "not_needed")
 }
 
-/// Runs the pipeline for one author; returns the researcher and how many
-/// steps failed.
+/// What became of one author.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AuthorEnd {
+    /// Collected into this profile, with this many failed steps.
+    Collected(ResearcherId, usize),
+    /// On the do-not-collect list: nothing was written but the step.
+    Skipped,
+    /// The do-not-collect list could not be checked (OpenAlex could not
+    /// be asked): nothing was written; a retry screens again.
+    Unchecked,
+}
+
+/// Runs the pipeline for one author.
 pub async fn collect_author(
     state: &AppState,
     job: JobId,
     paper: Option<PaperId>,
     author: &AuthorInput,
     done: &DoneSteps,
-) -> AppResult<(ResearcherId, usize)> {
-    let mut researcher = identify(state, job, paper, author, done).await?;
+) -> AppResult<AuthorEnd> {
+    let mut researcher = match identify(state, job, paper, author, done).await? {
+        Ok(id) => id,
+        Err(Stop::Listed) => return Ok(AuthorEnd::Skipped),
+        Err(Stop::Unchecked) => return Ok(AuthorEnd::Unchecked),
+    };
     let mut failures = 0;
     for provider in Provider::ALL {
         if let Some((outcome, _)) = done.get(&(author.index, provider.as_str().to_string())) {
@@ -56,7 +72,7 @@ pub async fn collect_author(
         if end.outcome == "failed" || end.outcome == "unavailable" {
             failures += 1;
         }
-        researcher = save(
+        let (id, listed) = save(
             state,
             job,
             author.index,
@@ -66,6 +82,12 @@ pub async fn collect_author(
             start,
         )
         .await?;
+        researcher = id;
+        if listed {
+            // The profile turned out to be someone on the do-not-collect
+            // list: nothing more is looked up for it.
+            break;
+        }
     }
     let now = state.now();
     state
@@ -75,7 +97,7 @@ pub async fn collect_author(
             researchers::mark_collected(tx, id, now)
         })
         .await?;
-    Ok((researcher, failures))
+    Ok(AuthorEnd::Collected(researcher, failures))
 }
 
 /// Skips a step whose provider has no key, is unavailable or over budget.
@@ -98,18 +120,34 @@ async fn gate_step(state: &AppState, provider: Provider) -> AppResult<Option<Ste
 }
 
 /// Finds or creates the researcher for this author, links them to the
-/// paper, and saves the `identify` step.
+/// paper, and saves the `identify` step. An author not linked to a
+/// profile yet is screened against the do-not-collect list first.
 async fn identify(
     state: &AppState,
     job: JobId,
     paper: Option<PaperId>,
     author: &AuthorInput,
     done: &DoneSteps,
-) -> AppResult<ResearcherId> {
+) -> AppResult<Result<ResearcherId, Stop>> {
     if let Some((_, Some(id))) = done.get(&(author.index, "identify".to_string())) {
         let id = *id;
         if state.db.read(move |c| researchers::exists(c, id)).await? {
-            return Ok(id);
+            return Ok(Ok(id));
+        }
+    }
+    let index = author.index;
+    let linked = match paper {
+        Some(p) => {
+            state
+                .db
+                .read(move |c| researchers::paper_link(c, p, index))
+                .await?
+        }
+        None => None,
+    };
+    if linked.is_none() {
+        if let Some(stop) = screen::before_identify(state, job, author).await? {
+            return Ok(Err(stop));
         }
     }
     let a = author.clone();
@@ -154,13 +192,15 @@ async fn identify(
                 0,
                 now,
             )?;
-            Ok(id)
+            Ok(Ok(id))
         })
         .await
 }
 
 /// Writes a step's values (merging duplicates first) and its outcome in
-/// one transaction; returns the researcher, which a merge may change.
+/// one transaction; returns the researcher, which a merge may change, and
+/// whether the values named someone on the do-not-collect list (then
+/// none is written and the step is saved as skipped).
 async fn save(
     state: &AppState,
     job: JobId,
@@ -169,17 +209,21 @@ async fn save(
     researcher: ResearcherId,
     end: StepEnd,
     start: Instant,
-) -> AppResult<ResearcherId> {
+) -> AppResult<(ResearcherId, bool)> {
     let keys = state.keys.clone();
     let now = state.now();
     let ms = start.elapsed().as_millis() as i64;
-    let (outcome, detail) = (end.outcome, end.detail.clone());
-    let id = state
+    state
         .db
         .write(move |tx| {
             // Another author of the job may have merged this researcher
             // into theirs while this step ran: write to the one kept.
             let mut id = researchers::resolve(tx, researcher)?.ok_or(AppError::NotFound)?;
+            if screen::names_listed(tx, &keys, &end.values)? {
+                screen::skip_rest(tx, job, index, step, id, ms, now)?;
+                return Ok((id, true));
+            }
+            let (outcome, detail) = (end.outcome, end.detail.clone());
             let mut values = Vec::with_capacity(end.values.len());
             for (field, value) in &end.values {
                 let key = match (field, value) {
@@ -214,10 +258,9 @@ async fn save(
                 ms,
                 now,
             )?;
-            Ok(id)
+            Ok((id, false))
         })
-        .await?;
-    Ok(id)
+        .await
 }
 
 /// What a duplicate identity (same ORCID, OpenAlex id or e-mail) led to.

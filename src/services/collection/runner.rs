@@ -8,7 +8,7 @@ use std::time::Instant;
 
 use tokio::sync::Semaphore;
 
-use super::pipeline::{self, AuthorInput, DoneSteps};
+use super::pipeline::{self, AuthorEnd, AuthorInput, DoneSteps};
 use crate::db::repos::{collection_jobs, papers};
 use crate::domain::{CollectionStatus, JobId, JobStatus, PaperId};
 use crate::error::{AppError, AppResult};
@@ -143,11 +143,18 @@ pub async fn run_job(state: &AppState, id: JobId) -> AppResult<JobStatus> {
         });
     }
     let (mut researchers, mut failed_steps, mut errors) = (Vec::new(), 0usize, Vec::new());
+    // Authors on the do-not-collect list, and those it could not be checked for.
+    let (mut skipped, mut unchecked) = (0usize, 0usize);
     while let Some(joined) = tasks.join_next().await {
         match joined {
-            Ok(Ok((rid, failures))) => {
+            Ok(Ok(AuthorEnd::Collected(rid, failures))) => {
                 researchers.push(rid);
                 failed_steps += failures;
+            }
+            Ok(Ok(AuthorEnd::Skipped)) => skipped += 1,
+            Ok(Ok(AuthorEnd::Unchecked)) => {
+                unchecked += 1;
+                failed_steps += 1;
             }
             Ok(Err(e)) => {
                 tracing::error!(job_id = %id, error = %e, "an author could not be collected");
@@ -156,8 +163,8 @@ pub async fn run_job(state: &AppState, id: JobId) -> AppResult<JobStatus> {
             Err(e) => tracing::error!(job_id = %id, error = %e, "an author's task stopped"),
         }
     }
-    let stopped = authors.len() - researchers.len();
-    let status = if researchers.is_empty() && !authors.is_empty() {
+    let stopped = authors.len() - researchers.len() - skipped - unchecked;
+    let status = if researchers.is_empty() && skipped == 0 && !authors.is_empty() {
         JobStatus::Failed
     } else if failed_steps > 0 || stopped > 0 {
         JobStatus::Partial
@@ -184,6 +191,7 @@ pub async fn run_job(state: &AppState, id: JobId) -> AppResult<JobStatus> {
         status = status.as_str(),
         authors = authors.len(),
         researchers = researchers.len(),
+        skipped,
         failed_steps,
         duration_ms = started.elapsed().as_millis() as u64,
         "collection job finished"
@@ -204,9 +212,11 @@ async fn authors_of(
                 .read(move |c| papers::find(c, paper))
                 .await?
                 .ok_or(AppError::NotFound)?;
+            // An author removed at their request is never collected again.
             let authors = row
                 .authors
                 .into_iter()
+                .filter(|a| !a.removed)
                 .map(|a| AuthorInput {
                     index: a.position,
                     name: a.name,
@@ -219,14 +229,17 @@ async fn authors_of(
         _ => {
             // A person job: one author. With a paper, link them at the
             // matching author position when the name matches one.
-            let name = job.name.clone().unwrap_or_default();
+            // A job whose person was erased at their request has no name.
+            let Some(name) = job.name.clone().filter(|n| !n.is_empty()) else {
+                return Ok((Vec::new(), None));
+            };
             let (mut index, mut linked) = (0, None);
             if let Some(paper) = job.paper_id {
                 if let Some(row) = state.db.read(move |c| papers::find(c, paper)).await? {
                     if let Some(a) = row
                         .authors
                         .iter()
-                        .find(|a| a.name.eq_ignore_ascii_case(&name))
+                        .find(|a| !a.removed && a.name.eq_ignore_ascii_case(&name))
                     {
                         (index, linked) = (a.position, Some(paper));
                     }

@@ -5,12 +5,12 @@ use std::time::Instant;
 
 use serde_json::json;
 
+use super::author_lookup::{find_author, Wanted};
 use super::calls::{self, Called, Provider};
 use crate::db::repos::researchers;
 use crate::domain::researcher::{Field, FieldValue, Provenance};
 use crate::domain::Email;
 use crate::error::AppResult;
-use crate::providers::openalex::Author;
 use crate::providers::ProviderError;
 use crate::state::AppState;
 
@@ -63,76 +63,19 @@ impl StepEnd {
     }
 }
 
-/// Word overlap between two affiliation strings, for picking the right
-/// person among namesakes.
-fn affinity(a: &str, b: &str) -> usize {
-    let words = |s: &str| -> Vec<String> {
-        s.split(|c: char| !c.is_alphanumeric())
-            .filter(|w| w.len() > 2)
-            .map(str::to_lowercase)
-            .collect()
-    };
-    let (wa, wb) = (words(a), words(b));
-    wa.iter().filter(|w| wb.contains(w)).count()
-}
-
 pub(super) async fn openalex_step(
     state: &AppState,
     r: &researchers::ResearcherRow,
 ) -> AppResult<StepEnd> {
     let client = &state.providers.openalex;
     let affiliation = r.affiliation.clone().unwrap_or_default();
-    let found: Result<Called<Option<Author>>, ProviderError> = match (&r.openalex_id, &r.orcid) {
-        (Some(id), _) => {
-            calls::call(
-                state,
-                Provider::OpenAlex,
-                "author",
-                id.clone(),
-                false,
-                || async { client.author(id).await.map(Some) },
-            )
-            .await?
-        }
-        (None, Some(orcid)) => {
-            let key = format!("orcid:{orcid}");
-            calls::call(
-                state,
-                Provider::OpenAlex,
-                "author",
-                key.clone(),
-                false,
-                || async { client.author(&key).await.map(Some) },
-            )
-            .await?
-        }
-        (None, None) => {
-            let name = r.name.clone();
-            calls::call(
-                state,
-                Provider::OpenAlex,
-                "search",
-                // The best hit depends on the affiliation, so it is part of the key.
-                format!("{}|{}", name.to_lowercase(), affiliation.to_lowercase()),
-                false,
-                || async {
-                    let hits = client.search_authors(&name).await?;
-                    let best = hits
-                        .into_iter()
-                        .enumerate()
-                        .max_by_key(|(i, a)| {
-                            (
-                                affinity(a.institution.as_deref().unwrap_or(""), &affiliation),
-                                usize::MAX - i,
-                            )
-                        })
-                        .map(|(_, a)| a);
-                    Ok(best)
-                },
-            )
-            .await?
-        }
+    let wanted = Wanted {
+        openalex_id: r.openalex_id.as_deref(),
+        orcid: r.orcid.as_deref(),
+        name: &r.name,
+        affiliation: &affiliation,
     };
+    let found = find_author(state, &wanted).await?;
     let (author, cached) = match found {
         Ok(Called {
             value: Some(a),
@@ -158,6 +101,13 @@ pub(super) async fn openalex_step(
         }
         Err(e) => return Ok(StepEnd::from_error(&e)),
     };
+    if super::screen::author_listed(state, &author).await? {
+        // Someone on the do-not-collect list: only the identity goes back,
+        // which the step's save recognises and stops at; nothing more is
+        // asked about them.
+        let id = vec![(Field::OpenalexId, FieldValue::Text(author.id.clone()))];
+        return Ok(StepEnd::ok(id, "openalex", None, cached));
+    }
     let works = calls::call(
         state,
         Provider::OpenAlex,
@@ -386,21 +336,4 @@ pub(super) async fn tavily_step(
     };
     let values = vec![(Field::Achievements, FieldValue::Json(json!(items)))];
     Ok(StepEnd::ok(values, "tavily", None, cached))
-}
-
-#[cfg(test)]
-mod tests {
-    use super::affinity;
-
-    #[test]
-    fn affiliations_are_compared_by_shared_words() {
-        assert_eq!(
-            affinity(
-                "University of Toronto",
-                "Dept. of CS, University of Toronto"
-            ),
-            2
-        );
-        assert_eq!(affinity("Google Brain", "University of Toronto"), 0);
-    }
 }

@@ -24,6 +24,7 @@ use crate::db::repos::{account_removal, audit, auth_sessions, consulting_session
 use crate::domain::{Email, Role, SessionId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::services::accounts::{self, reauth, Principal};
+use crate::services::data_rights::profile_erasure::{self, ProfileErasure};
 use crate::services::sessions::{lifecycle, Party};
 use crate::state::AppState;
 
@@ -39,9 +40,11 @@ pub struct ErasureAccepted {
 }
 
 /// What one erasure did, for its audit row.
-#[derive(Debug, Default, Serialize)]
+#[derive(Debug, Default, Clone, Serialize)]
 pub struct ErasureReport {
     pub sessions_cancelled: usize,
+    /// The researcher profile the account owned, erased with it.
+    pub profiles_erased: usize,
     pub values_blanked: usize,
     pub keys_destroyed: usize,
     pub erased: account_removal::Erased,
@@ -151,9 +154,10 @@ pub async fn delete_account(
                     "This account has a running subscription; cancel it first.",
                 ));
             }
-            let (ended, report, subjects) = erase_in(tx, &keys, target, now)?;
+            let erased = erase_in(tx, &keys, target, now)?;
+            let report = &erased.report;
             let detail = json!({"role": row.role.as_str(), "erased": report.erased,
-                "values_blanked": report.values_blanked});
+                "values_blanked": report.values_blanked, "profiles_erased": report.profiles_erased});
             let ev = accounts::event(
                 Some(who.user_id),
                 "user.deleted",
@@ -162,12 +166,10 @@ pub async fn delete_account(
                 ip,
             );
             audit::append(tx, &keys, ev, now)?;
-            Ok((ended, subjects))
+            Ok(erased)
         })
         .await?;
-    let (ended, subjects) = ended;
-    shred(state, &subjects).await?;
-    accounts::forget_sessions(state, ended).await;
+    finish(state, ended).await?;
     tracing::info!(user_id = %target, "account deleted");
     Ok(())
 }
@@ -205,9 +207,10 @@ pub async fn complete(state: &AppState, uid: UserId) -> AppResult<ErasureReport>
             if users::find(tx, &keys, uid)?.is_none_or(|u| u.deleted) {
                 return Ok(None);
             }
-            let (ended, report, subjects) = erase_in(tx, &keys, uid, now)?;
+            let erased = erase_in(tx, &keys, uid, now)?;
+            let report = &erased.report;
             let detail = json!({"sessions_cancelled": sessions_cancelled, "erased": &report.erased,
-                "values_blanked": report.values_blanked});
+                "values_blanked": report.values_blanked, "profiles_erased": report.profiles_erased});
             let ev = accounts::event(
                 None,
                 "user.erased",
@@ -216,15 +219,15 @@ pub async fn complete(state: &AppState, uid: UserId) -> AppResult<ErasureReport>
                 None,
             );
             audit::append(tx, &keys, ev, now)?;
-            Ok(Some((ended, report, subjects)))
+            Ok(Some(erased))
         })
         .await?;
-    let Some((ended, mut report, subjects)) = done else {
+    let Some(erased) = done else {
         return Ok(ErasureReport::default());
     };
+    let mut report = erased.report.clone();
     report.sessions_cancelled = sessions_cancelled;
-    accounts::forget_sessions(state, ended).await;
-    report.keys_destroyed = shred(state, &subjects).await?;
+    report.keys_destroyed = finish(state, erased).await?;
     tracing::info!(user_id = %uid, "account erased");
     Ok(report)
 }
@@ -260,39 +263,67 @@ async fn cancel_open_sessions(state: &AppState, uid: UserId) -> AppResult<usize>
     Ok(n)
 }
 
+/// What an account's erasure leaves to do once its transaction commits.
+pub(crate) struct Erased {
+    ended: Vec<SessionId>,
+    pub report: ErasureReport,
+    profiles: Vec<ProfileErasure>,
+    uid: UserId,
+}
+
 /// Erases an account's personal data in the caller's transaction (admin
-/// deletion and self-service erasure share it). Returns the log-in
-/// sessions ended, what was done, and the subjects whose keys to destroy
-/// once it commits.
+/// deletion and self-service erasure share it), with the profile it owns:
+/// erased like a never-signed-up one's (its address suppressed, its ORCID
+/// and OpenAlex id on the do-not-collect list). Then call `finish`.
 pub(crate) fn erase_in(
     tx: &rusqlite::Connection,
     keys: &crate::crypto::Keyring,
     uid: UserId,
     now: Time,
-) -> AppResult<(Vec<SessionId>, ErasureReport, Vec<Subject>)> {
+) -> AppResult<Erased> {
     let row = users::find(tx, keys, uid)?.ok_or(AppError::NotFound)?;
-    let mut subjects = vec![Subject::User(uid)];
-    subjects.extend(
-        account_removal::owned_profiles(tx, uid)?
-            .into_iter()
-            .map(Subject::Researcher),
-    );
+    let owned = account_removal::owned_now(tx, uid)?;
     let bidx = Email::parse(&row.email)
         .map(|e| users::email_index(keys, &e))
         .unwrap_or_default();
     let (ended, erased) = account_removal::erase(tx, uid, &bidx, now)?;
-    let mut values_blanked = 0;
-    for s in &subjects {
-        values_blanked += encrypted_columns::blank_subject(tx, keys, &s.to_string())?;
-    }
+    let mut values_blanked =
+        encrypted_columns::blank_subject(tx, keys, &Subject::User(uid).to_string())?;
     values_blanked += audit::forget_ips_of(tx, uid)?;
+    // The address is free once the account row no longer holds it, so the
+    // profile's erasure suppresses it.
     users::anonymise(tx, keys, uid, now)?;
+    let mut profiles = Vec::with_capacity(owned.len());
+    for id in owned {
+        let p = profile_erasure::erase_in(tx, keys, id, now)?;
+        values_blanked += p.values_blanked;
+        profiles.push(p);
+    }
     let report = ErasureReport {
         values_blanked,
+        profiles_erased: profiles.len(),
         erased,
         ..ErasureReport::default()
     };
-    Ok((ended, report, subjects))
+    Ok(Erased {
+        ended,
+        report,
+        profiles,
+        uid,
+    })
+}
+
+/// After the erasing transaction: sessions' cached checks dropped, the
+/// account's and its profiles' data keys destroyed, cached views dropped.
+/// Returns how many keys were destroyed.
+pub(crate) async fn finish(state: &AppState, e: Erased) -> AppResult<usize> {
+    accounts::forget_sessions(state, e.ended).await;
+    let mut destroyed = shred(state, &[Subject::User(e.uid)]).await?;
+    for p in &e.profiles {
+        destroyed += p.subjects.len();
+        profile_erasure::after_commit(state, p).await?;
+    }
+    Ok(destroyed)
 }
 
 /// Destroys the subjects' keys, then checkpoints the database so no page

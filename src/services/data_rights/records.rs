@@ -48,3 +48,18 @@ pub fn markdown() -> String {
 fn cell(s: &str) -> String {
     s.replace('|', "\\|").replace('\n', " ")
 }
+
+/// Where the Art. 14 notice starts and ends in docs/privacy.md.
+pub const NOTICE_BEGIN: &str = "<!-- art. 14 notice: generated, do not edit -->";
+pub const NOTICE_END: &str = "<!-- end of art. 14 notice -->";
+
+/// The Art. 14 notice invitations carry, as docs/privacy.md shows it:
+/// the plain-text part, rendered from the same template with placeholders
+/// for what each instance fills in.
+pub fn notice_markdown() -> crate::error::AppResult<String> {
+    let text = crate::services::mail::data_rights_templates::notice_for_docs()?;
+    Ok(format!(
+        "{NOTICE_BEGIN}\n\n```text\n{}\n```\n\n{NOTICE_END}",
+        text.trim_end()
+    ))
+}

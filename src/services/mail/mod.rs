@@ -6,6 +6,7 @@ pub mod sender;
 #[macro_use]
 pub mod templates;
 pub mod account_templates;
+pub mod data_rights_templates;
 mod views;
 
 pub use views::{template_label, text_parts, MailView, TextPart};
@@ -89,6 +90,39 @@ pub fn enqueue_in(
             "This address asked not to be contacted.",
         ));
     }
+    insert_in(conn, state, msg, now)
+}
+
+/// Templates of messages the address itself asks for: the suppression
+/// list, which stops mail Colloquy starts (invitations, notices), does
+/// not stop these, neither when queued nor when sent.
+pub const REQUESTED_BY_RECIPIENT: &[&str] = &["data_request_answer"];
+
+/// Puts in the outbox a message the address itself has just asked for
+/// (one of `REQUESTED_BY_RECIPIENT`: the answer to a data request), also
+/// when the address is on the suppression list. Call `wake` after the
+/// commit.
+pub fn enqueue_requested_in(
+    conn: &rusqlite::Connection,
+    state: &AppState,
+    msg: &Outgoing,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<MailId> {
+    if !REQUESTED_BY_RECIPIENT.contains(&msg.template) {
+        return Err(AppError::internal(format!(
+            "{} is not a message its recipient asks for",
+            msg.template
+        )));
+    }
+    insert_in(conn, state, msg, now)
+}
+
+fn insert_in(
+    conn: &rusqlite::Connection,
+    state: &AppState,
+    msg: &Outgoing,
+    now: chrono::DateTime<chrono::Utc>,
+) -> AppResult<MailId> {
     let status = initial_status(state);
     let id = mail_outbox::insert(
         conn,

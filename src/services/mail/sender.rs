@@ -129,14 +129,17 @@ async fn deliver(state: &AppState, mailer: &Mailer) -> AppResult<(usize, usize)>
                 continue;
             };
             let attempt = row.attempts as u32 + 1;
-            // An address that opted out after the message was queued is never sent to.
+            // An address that opted out after the message was queued is
+            // never sent to, unless the message is one it asked for.
             let bidx = state
                 .keys
                 .blind_index("email", &row.recipient.to_lowercase());
-            let suppressed = state
-                .db
-                .read(move |c| crate::db::repos::outreach::is_suppressed(c, &bidx))
-                .await?;
+            let asked_for = super::REQUESTED_BY_RECIPIENT.contains(&row.template.as_str());
+            let suppressed = !asked_for
+                && state
+                    .db
+                    .read(move |c| crate::db::repos::outreach::is_suppressed(c, &bidx))
+                    .await?;
             let outcome = if suppressed {
                 Err(("the address opted out".to_string(), true))
             } else {

@@ -47,6 +47,8 @@ pub struct OutreachRequest {
     pub contact_email: String,
     /// How long the registration link works.
     pub link_valid_days: i64,
+    /// What a person whose data was collected must be told (Art. 14).
+    pub notice: super::data_rights_templates::Art14Notice,
 }
 
 email_template!(

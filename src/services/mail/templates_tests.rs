@@ -15,6 +15,14 @@ fn outreach() -> OutreachRequest {
         address_source: "your profile page at https://uni.example/ada".into(),
         contact_email: "privacy@uni.example".into(),
         link_valid_days: 14,
+        notice: super::super::data_rights_templates::Art14Notice {
+            controller: "Uni Bonn".into(),
+            contact_email: "privacy@uni.example".into(),
+            sources: vec!["OpenAlex".into()],
+            retention_days: 730,
+            request_url: "https://colloquy.uni.example/privacy/request".into(),
+            opt_out_url: "https://colloquy.uni.example/opt-out/xyz".into(),
+        },
     }
 }
 
@@ -199,4 +207,31 @@ fn without_an_institution_name_no_mail_says_colloquy_twice() {
             assert!(!part.contains(bad), "{bad:?} in {part}");
         }
     }
+}
+
+#[test]
+fn the_outreach_request_carries_the_art_14_notice_in_both_parts() {
+    let c = outreach_request(&outreach()).unwrap();
+    for part in [&c.text, &c.html] {
+        for needle in [
+            "About your data (Art. 14 GDPR)",
+            "Uni Bonn, the controller of your data",
+            "public sources only: OpenAlex",
+            "to invite you to offer consulting sessions",
+            "legitimate interest (Art. 6(1)(f) GDPR)",
+            "730 days",
+            "https://colloquy.uni.example/privacy/request",
+            "complain to a data-protection authority",
+        ] {
+            assert!(part.contains(needle), "{needle} missing from {part}");
+        }
+    }
+    let mut m = outreach();
+    m.notice.retention_days = 0;
+    let c = outreach_request(&m).unwrap();
+    assert!(
+        c.text.contains("kept until you ask us to delete it"),
+        "{}",
+        c.text
+    );
 }

@@ -87,6 +87,7 @@ pub fn template_label(template: &str) -> &str {
         "dispute_resolved" => "Dispute resolved",
         "dispute_withdrawn" => "Dispute withdrawn",
         "test_message" => "Test message",
+        "data_request_answer" => "Answer to a data request: what is held about the address",
         "listing_withdrawn" => "Profile hidden (listing consent withdrawn), with the open sessions",
         other => other,
     }

@@ -17,6 +17,7 @@ use crate::domain::{
 use crate::error::{AppError, AppResult};
 use crate::services::accounts::Principal;
 use crate::services::link_tokens::{self};
+use crate::services::mail::data_rights_templates::Art14Notice;
 use crate::services::mail::templates::{self, OutreachRequest};
 use crate::services::mail::{self, Outgoing};
 use crate::state::AppState;
@@ -201,6 +202,7 @@ pub(super) async fn invite(
         })
         .await?;
     let source = sources.iter().find(|s| s.field == "email");
+    let providers: Vec<String> = sources.iter().map(|s| s.provider.clone()).collect();
     let address_source = address_source(
         source.map_or("", |s| s.provider.as_str()),
         source.and_then(|s| s.source_url.as_deref()),
@@ -223,6 +225,14 @@ pub(super) async fn invite(
                 |purpose| link_tokens::issue(&keys, researcher, id, purpose, now, ttl, Some(&rcpt));
             let register = issue(link_tokens::REGISTER)?;
             let opt_out = issue(link_tokens::OPT_OUT)?;
+            let opt_out_url = link(&st, "opt-out", &opt_out);
+            let providers: Vec<&str> = providers.iter().map(String::as_str).collect();
+            let notice = Art14Notice::new(
+                &st.config,
+                &providers,
+                title.as_deref(),
+                opt_out_url.clone(),
+            );
             let content = templates::outreach_request(&OutreachRequest {
                 institution: st.config.institution.brand(),
                 researcher_name: r.name.clone(),
@@ -230,10 +240,11 @@ pub(super) async fn invite(
                 readers_waiting: waiting,
                 reader_message: message.clone(),
                 register_url: link(&st, "invite", &register),
-                opt_out_url: link(&st, "opt-out", &opt_out),
+                opt_out_url,
                 address_source,
                 contact_email: st.config.institution.contact_email.clone(),
                 link_valid_days: ttl,
+                notice,
             })?;
             let mail_id = mail::enqueue_in(
                 tx,

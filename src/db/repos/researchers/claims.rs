@@ -20,7 +20,7 @@ pub fn status_of(
 ) -> AppResult<Option<(ResearcherStatus, Option<UserId>)>> {
     Ok(conn
         .query_row(
-            "SELECT status, user_id FROM researchers WHERE id = ?1",
+            "SELECT status, user_id FROM researchers WHERE id = ?1 AND erased_at IS NULL",
             [id],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )
@@ -259,7 +259,7 @@ pub fn is_author_of(
 /// researcher, `Some(None)` while nobody claimed it.
 pub fn owner(conn: &Connection, id: ResearcherId) -> AppResult<Option<Option<UserId>>> {
     Ok(conn
-        .prepare_cached("SELECT user_id FROM researchers WHERE id = ?1")?
+        .prepare_cached("SELECT user_id FROM researchers WHERE id = ?1 AND erased_at IS NULL")?
         .query_row([id], |r| r.get(0))
         .optional()?)
 }

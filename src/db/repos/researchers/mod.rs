@@ -1,5 +1,7 @@
 //! Researcher profiles, the provenance of each field, paper links and
 //! merges. The e-mail is encrypted with a blind index for de-duplication.
+//! A profile erased at its person's request (`erasure`) is a row without
+//! personal fields that every look-up here treats as gone.
 
 use rusqlite::{params, Connection, OptionalExtension, Row};
 use serde_json::Value;
@@ -11,6 +13,7 @@ use crate::domain::{Email, PaperId, ResearcherId, UserId};
 use crate::error::{AppError, AppResult};
 
 mod claims;
+pub mod erasure;
 mod listing;
 mod merge;
 
@@ -134,8 +137,9 @@ pub fn find(
     keys: &Keyring,
     id: ResearcherId,
 ) -> AppResult<Option<ResearcherRow>> {
-    let mut stmt =
-        conn.prepare_cached(&format!("SELECT {COLUMNS} FROM researchers WHERE id = ?1"))?;
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM researchers WHERE id = ?1 AND erased_at IS NULL"
+    ))?;
     let mut rows = stmt.query([id])?;
     rows.next()?.map(|r| from_row(keys, r)).transpose()
 }
@@ -161,7 +165,8 @@ pub fn find_by_identity(
         .optional()?)
 }
 
-/// A researcher with exactly this name and affiliation (case-insensitive).
+/// A researcher with exactly this name and affiliation (case-insensitive),
+/// never an erased one.
 pub fn find_by_name(
     conn: &Connection,
     name: &str,
@@ -170,6 +175,7 @@ pub fn find_by_name(
     Ok(conn
         .query_row(
             "SELECT id FROM researchers WHERE name = ?1 COLLATE NOCASE AND IFNULL(affiliation, '') = IFNULL(?2, '') COLLATE NOCASE
+               AND erased_at IS NULL
              ORDER BY id LIMIT 1",
             params![name, affiliation],
             |r| r.get(0),
@@ -178,7 +184,8 @@ pub fn find_by_name(
 }
 
 /// Writes the non-empty values of an update, except fields the researcher
-/// edited, and records their provenance. Returns the fields written.
+/// edited, and records their provenance; nothing on an erased profile.
+/// Returns the fields written.
 pub fn apply(
     conn: &Connection,
     keys: &Keyring,
@@ -196,14 +203,17 @@ pub fn apply(
         .optional()?
         .and_then(|s| serde_json::from_str(&s).ok())
         .unwrap_or_default();
-    let (opted_out, claimed) = conn
+    let (opted_out, claimed, erased) = conn
         .query_row(
-            "SELECT status = 'opted_out', user_id IS NOT NULL FROM researchers WHERE id = ?1",
+            "SELECT status = 'opted_out', user_id IS NOT NULL, erased_at IS NOT NULL FROM researchers WHERE id = ?1",
             [id],
-            |r| Ok((r.get::<_, bool>(0)?, r.get::<_, bool>(1)?)),
+            |r| Ok((r.get::<_, bool>(0)?, r.get::<_, bool>(1)?, r.get::<_, bool>(2)?)),
         )
         .optional()?
-        .unwrap_or((false, false));
+        .unwrap_or((false, false, false));
+    if erased {
+        return Ok(Vec::new());
+    }
     let now_s = ts(now);
     let mut written = Vec::new();
     for (field, value) in values {
@@ -311,9 +321,10 @@ pub fn sources(conn: &Connection, id: ResearcherId) -> AppResult<Vec<FieldSource
     Ok(rows)
 }
 
+/// Whether the profile exists (an erased one does not).
 pub fn exists(conn: &Connection, id: ResearcherId) -> AppResult<bool> {
     Ok(conn.query_row(
-        "SELECT EXISTS (SELECT 1 FROM researchers WHERE id = ?1)",
+        "SELECT EXISTS (SELECT 1 FROM researchers WHERE id = ?1 AND erased_at IS NULL)",
         [id],
         |r| r.get(0),
     )?)
@@ -321,7 +332,7 @@ pub fn exists(conn: &Connection, id: ResearcherId) -> AppResult<bool> {
 
 pub fn mark_collected(conn: &Connection, id: ResearcherId, now: Time) -> AppResult<()> {
     conn.execute(
-        "UPDATE researchers SET collected_at = ?2 WHERE id = ?1",
+        "UPDATE researchers SET collected_at = ?2 WHERE id = ?1 AND erased_at IS NULL",
         params![id, ts(now)],
     )?;
     Ok(())
@@ -389,7 +400,8 @@ pub fn search(
 ) -> AppResult<Vec<ResearcherRow>> {
     let pattern = name.map(|n| format!("%{}%", n.replace(['%', '_'], "")));
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM researchers WHERE (?1 IS NULL OR name LIKE ?1) AND id < ?2 ORDER BY id DESC LIMIT ?3"
+        "SELECT {COLUMNS} FROM researchers WHERE (?1 IS NULL OR name LIKE ?1) AND id < ?2 AND erased_at IS NULL
+          ORDER BY id DESC LIMIT ?3"
     ))?;
     let rows = stmt.query(params![
         pattern,
