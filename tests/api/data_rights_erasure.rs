@@ -24,6 +24,12 @@ fn user_id(app: &TestApp, email: &str) -> i64 {
         .unwrap()
 }
 
+/// `DELETE /api/v1/users/me` with `body`.
+async fn erase_me(app: &TestApp, token: Option<&str>, body: &Value) -> reqwest::Response {
+    app.send_json(reqwest::Method::DELETE, "/api/v1/users/me", token, body)
+        .await
+}
+
 /// Waits for the background part of an erasure.
 pub async fn erased(app: &TestApp, id: i64) {
     for _ in 0..200 {
@@ -132,26 +138,12 @@ async fn an_erased_account_leaves_no_personal_value_and_old_backups_stop_decrypt
     assert!(!invoices_before.is_empty());
 
     // A wrong password changes nothing.
-    let r = app
-        .send_json(
-            reqwest::Method::DELETE,
-            "/api/v1/users/me",
-            Some(&token),
-            &json!({"password": "not the password"}),
-        )
-        .await;
+    let r = erase_me(&app, Some(&token), &json!({"password": "not the password"})).await;
     assert_eq!(r.status(), 422);
     let body: Value = r.json().await.unwrap();
     assert!(body["error"]["fields"]["password"].is_string(), "{body}");
 
-    let r = app
-        .send_json(
-            reqwest::Method::DELETE,
-            "/api/v1/users/me",
-            Some(&token),
-            &json!({"password": PASSWORD}),
-        )
-        .await;
+    let r = erase_me(&app, Some(&token), &json!({"password": PASSWORD})).await;
     assert_eq!(r.status(), 202);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["status"], "accepted");
@@ -255,14 +247,7 @@ async fn an_erased_account_leaves_no_personal_value_and_old_backups_stop_decrypt
 async fn the_last_admin_cannot_erase_their_account_and_a_body_is_required() {
     let app = spawn_app().await;
     let admin = app.admin_token("only.admin@uni.example").await;
-    let r = app
-        .send_json(
-            reqwest::Method::DELETE,
-            "/api/v1/users/me",
-            Some(&admin),
-            &json!({"password": PASSWORD}),
-        )
-        .await;
+    let r = erase_me(&app, Some(&admin), &json!({"password": PASSWORD})).await;
     assert_eq!(r.status(), 409);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["error"]["code"], "last_admin");
@@ -271,23 +256,9 @@ async fn the_last_admin_cannot_erase_their_account_and_a_body_is_required() {
         .await
         .status()
         .is_success());
-    let r = app
-        .send_json(
-            reqwest::Method::DELETE,
-            "/api/v1/users/me",
-            Some(&admin),
-            &json!(["x"]),
-        )
-        .await;
+    let r = erase_me(&app, Some(&admin), &json!(["x"])).await;
     assert!(r.status().is_client_error());
-    let r = app
-        .send_json(
-            reqwest::Method::DELETE,
-            "/api/v1/users/me",
-            None,
-            &json!({"password": PASSWORD}),
-        )
-        .await;
+    let r = erase_me(&app, None, &json!({"password": PASSWORD})).await;
     assert_eq!(r.status(), 401);
 }
 
@@ -359,14 +330,12 @@ async fn a_researcher_erasing_cancels_their_accepted_session_with_a_full_refund(
             |r| r.get(0),
         )
         .unwrap();
-    let r = app
-        .send_json(
-            reqwest::Method::DELETE,
-            "/api/v1/users/me",
-            Some(&p.researcher.token),
-            &json!({"password": PASSWORD}),
-        )
-        .await;
+    let r = erase_me(
+        app,
+        Some(&p.researcher.token),
+        &json!({"password": PASSWORD}),
+    )
+    .await;
     assert_eq!(r.status(), 202);
     erased(app, researcher_user).await;
     assert_eq!(

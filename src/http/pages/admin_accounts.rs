@@ -6,7 +6,7 @@ use axum::extract::State;
 use axum::response::Response;
 use serde::Deserialize;
 
-use super::context::{redirect_with_flash, render, Layout, Viewer};
+use super::context::{render, Layout, Viewer};
 use super::form::{CsrfOnly, PageForm};
 use super::outcome::flash_outcome;
 use super::reauth::ReauthForm;
@@ -100,20 +100,14 @@ pub async fn delete_post(
     let back = format!("/admin/users/{id}");
     let who = viewer.require_admin(&back)?;
     viewer.check_csrf(&f.csrf_token)?;
-    if f.confirm.is_none() {
-        return Ok(redirect_with_flash(
-            &state,
-            &back,
-            "error",
-            "Tick the box to confirm that the account's personal data is erased for good.",
-        ));
-    }
+    let untick = "Tick the box to confirm that the account's personal data is erased for good.";
     let what = "Deleting an account";
-    if let Some(prompt) = reauth
-        .confirm(&state, &viewer, &who, ip, what, &back)
+    let ticked = f.confirm.is_some();
+    if let Some(stop) = reauth
+        .confirm_ticked(&state, &viewer, &who, ip, ticked, untick, what, &back)
         .await?
     {
-        return Ok(prompt);
+        return Ok(stop);
     }
     let r = crate::services::data_rights::erasure::delete_account(&state, &who, id, ip).await;
     if let Some(prompt) = reauth.prompt_on(&state, &viewer, &r, what, &back) {

@@ -112,20 +112,14 @@ pub async fn erase_post(
     let back = format!("{SUBJECTS}/researcher/{id}/erase");
     let who = viewer.require_admin(&back)?;
     viewer.check_csrf(&f.csrf_token)?;
-    if f.confirm.is_none() {
-        return Ok(redirect_with_flash(
-            &state,
-            &back,
-            "error",
-            "Tick the box to confirm that the profile is erased for good.",
-        ));
-    }
+    let untick = "Tick the box to confirm that the profile is erased for good.";
     let what = "Erasing a researcher profile";
-    if let Some(prompt) = reauth
-        .confirm(&state, &viewer, &who, ip, what, &back)
+    let ticked = f.confirm.is_some();
+    if let Some(stop) = reauth
+        .confirm_ticked(&state, &viewer, &who, ip, ticked, untick, what, &back)
         .await?
     {
-        return Ok(prompt);
+        return Ok(stop);
     }
     let r = data_rights::erase_profile(&state, &who, id, ip).await;
     if let Some(prompt) = reauth.prompt_on(&state, &viewer, &r, what, &back) {

@@ -140,6 +140,28 @@ impl Reauth {
         }
     }
 
+    /// For an irreversible action confirmed with a box: back to `back` with
+    /// `untick` as the error when the box was not ticked, else `confirm`.
+    #[allow(clippy::too_many_arguments)]
+    pub async fn confirm_ticked(
+        &self,
+        state: &AppState,
+        viewer: &Viewer,
+        who: &Principal,
+        ip: Option<std::net::IpAddr>,
+        ticked: bool,
+        untick: &str,
+        what: &str,
+        back: &str,
+    ) -> Result<Option<Response>, PageError> {
+        if !ticked {
+            return Ok(Some(super::context::redirect_with_flash(
+                state, back, "error", untick,
+            )));
+        }
+        self.confirm(state, viewer, who, ip, what, back).await
+    }
+
     /// The prompt (403) when the action was refused for want of a recent
     /// password; `None` for any other outcome.
     pub fn prompt_on<T>(
