@@ -29,7 +29,8 @@ pub const ENCRYPTED_COLUMNS: &[EncryptedColumn] = &[
         id_column: "id",
         column: "email_enc",
         aad: "users.email",
-        subject: Some("'u' || id"),
+        // An erased account's placeholder address is no one's.
+        subject: Some("CASE WHEN deleted_at IS NULL THEN 'u' || id END"),
     },
     EncryptedColumn {
         table: "paper_queries",
