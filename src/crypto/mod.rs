@@ -6,6 +6,7 @@
 mod cipher;
 mod keyring;
 mod subject_keys;
+mod subject_sealing;
 
 pub use cipher::{key_id_of, subject_of, CryptoError};
 pub use keyring::{generate_keyring_json, hmac, Keyring};

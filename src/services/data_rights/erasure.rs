@@ -25,6 +25,7 @@ use crate::domain::{Email, Role, SessionId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::services::accounts::{self, reauth, Principal};
 use crate::services::data_rights::profile_erasure::{self, ProfileErasure};
+use crate::services::data_rights::shred::shred;
 use crate::services::sessions::{lifecycle, Party};
 use crate::state::AppState;
 
@@ -322,31 +323,6 @@ pub(crate) async fn finish(state: &AppState, e: Erased) -> AppResult<usize> {
     for p in &e.profiles {
         destroyed += p.subjects.len();
         profile_erasure::after_commit(state, p).await?;
-    }
-    Ok(destroyed)
-}
-
-/// Destroys the subjects' keys, then checkpoints the database so no page
-/// image from before the erasure stays in the WAL. Returns how many keys
-/// existed.
-pub(crate) async fn shred(state: &AppState, subjects: &[Subject]) -> AppResult<usize> {
-    let keys = state.keys.clone();
-    let subjects = subjects.to_vec();
-    let destroyed = tokio::task::spawn_blocking(move || {
-        let mut n = 0;
-        for s in subjects {
-            if keys
-                .destroy_subject_key(s)
-                .map_err(|e| AppError::internal(format!("destroying the key of {s}: {e}")))?
-            {
-                n += 1;
-            }
-        }
-        Ok::<_, AppError>(n)
-    })
-    .await??;
-    if !state.db.checkpoint_truncate().await? {
-        tracing::info!("a reader held the WAL; the next checkpoint clears it");
     }
     Ok(destroyed)
 }

@@ -8,6 +8,7 @@ pub mod export;
 pub mod profile_erasure;
 pub mod records;
 pub mod requests;
+pub mod shred;
 pub mod subjects;
 
 pub use export::{export_account, export_subject, DataExport};

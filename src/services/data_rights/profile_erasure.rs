@@ -171,7 +171,7 @@ pub(crate) fn erase_in(
 /// (crypto-shredding: copies in backups stop decrypting too), and every
 /// cached view of it goes.
 pub(crate) async fn after_commit(state: &AppState, e: &ProfileErasure) -> AppResult<()> {
-    super::erasure::shred(state, &e.subjects).await?;
+    super::shred::shred(state, &e.subjects).await?;
     forget_cached(state, &e.target, &e.papers).await;
     Ok(())
 }

@@ -4,7 +4,7 @@
 
 use askama::Template;
 
-use super::templates::render;
+use super::render::render;
 use crate::config::{Brand, Config};
 use crate::db::repos::mail_outbox::Content;
 use crate::domain::researcher::source_label;

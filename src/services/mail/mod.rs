@@ -2,6 +2,7 @@
 //! when no SMTP server is configured); the sender delivers due rows.
 //! Addresses never appear in logs.
 
+mod render;
 pub mod sender;
 #[macro_use]
 pub mod templates;

@@ -5,12 +5,9 @@ use askama::Template;
 
 use crate::config::Brand;
 use crate::db::repos::mail_outbox::Content;
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 
-pub(super) fn render(t: &impl Template) -> AppResult<String> {
-    t.render()
-        .map_err(|e| AppError::internal(format!("rendering an e-mail: {e}")))
-}
+pub(super) use super::render::render;
 
 /// Generates the HTML and text wrappers of a template whose data is `$data`.
 macro_rules! email_template {
