@@ -86,6 +86,17 @@ fn sealed_values(conn: &rusqlite::Connection, subjects: &[String]) -> Vec<(&'sta
     out
 }
 
+/// Every invoice's number and sealed buyer, in order.
+fn invoices(app: &TestApp) -> Vec<(String, String)> {
+    app.db()
+        .prepare("SELECT number, buyer_enc FROM invoices ORDER BY id")
+        .unwrap()
+        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
+        .unwrap()
+        .collect::<Result<_, _>>()
+        .unwrap()
+}
+
 fn holds(bytes: &[u8], needle: &str) -> bool {
     bytes
         .windows(needle.len())
@@ -127,14 +138,7 @@ async fn an_erased_account_leaves_no_personal_value_and_old_backups_stop_decrypt
     }
     let backup = app.dir.path().join("before-erasure.db");
     colloquy::db::backup(&app.db_path(), &backup, |_, _| {}).unwrap();
-    let invoices_before: Vec<(String, String)> = app
-        .db()
-        .prepare("SELECT number, buyer_enc FROM invoices ORDER BY id")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let invoices_before = invoices(&app);
     assert!(!invoices_before.is_empty());
 
     // A wrong password changes nothing.
@@ -176,14 +180,7 @@ async fn an_erased_account_leaves_no_personal_value_and_old_backups_stop_decrypt
     }
 
     // Invoices stay as issued, readable for their retention period.
-    let invoices_after: Vec<(String, String)> = app
-        .db()
-        .prepare("SELECT number, buyer_enc FROM invoices ORDER BY id")
-        .unwrap()
-        .query_map([], |r| Ok((r.get(0)?, r.get(1)?)))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap();
+    let invoices_after = invoices(&app);
     assert_eq!(invoices_after, invoices_before);
     for (_, buyer) in &invoices_after {
         assert!(app.state.keys.decrypt("invoices.buyer", buyer).is_ok());
