@@ -193,7 +193,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = load_config(&cli)?;
     match cli.command {
         Command::Serve => {
-            crate::telemetry::init(&config.logging);
+            let _log_writer = crate::telemetry::init(&config.logging);
             runtime()?.block_on(async {
                 let app = Application::build(config, Arc::new(SystemClock)).await?;
                 app.run_until_stopped(true).await

@@ -186,10 +186,9 @@ async fn an_account_is_active_once_a_day_and_once_a_week_however_busy() {
 
     // A restart forgets who was seen today; the account's stored periods
     // still keep it from counting twice.
-    let mut restarted = app.state.clone();
-    restarted.engagement = Arc::new(engagement::Counters::new(
-        restarted.config.institution.zone(),
-    ));
+    let restarted = app.state.modified(|s| {
+        s.engagement = Arc::new(engagement::Counters::new(s.config.institution.zone()))
+    });
     accounts::authenticate_bearer(&restarted, &token)
         .await
         .unwrap();

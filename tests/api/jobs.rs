@@ -49,8 +49,7 @@ async fn an_empty_schedule_disables_a_job_and_a_bad_one_is_refused() {
     s.shutdown().await.unwrap();
     let mut bad = (*app.state.config).clone();
     bad.jobs.housekeeping = "every tuesday".into();
-    let mut state = app.state.clone();
-    state.config = std::sync::Arc::new(bad);
+    let state = app.state.with_config(bad);
     let err = colloquy::jobs::start(&state)
         .await
         .err()
