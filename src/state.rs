@@ -30,6 +30,8 @@ pub struct Cache {
     pub sessions: SessionCache,
     /// Dashboards and analytics (`services::analytics::cache`).
     pub figures: crate::services::analytics::FigureCache,
+    /// Public researcher views and paper researcher lists.
+    pub views: crate::services::researcher_views::ViewCache,
 }
 
 /// What a lower service tells a higher one, registered here so that
@@ -112,6 +114,7 @@ impl AppState {
                     &config.analytics,
                     &config.cache,
                 ),
+                views: crate::services::researcher_views::ViewCache::new(&config.cache),
             },
             login_limits: LoginLimits::new(&config.auth),
             rate_limits: Arc::new(RateLimits::new(&config.security)),

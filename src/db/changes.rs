@@ -22,7 +22,25 @@ pub enum Data {
     Records = 1,
     /// The engagement counters (only the admins' analytics read them).
     Engagement = 2,
+    /// What a researcher's public view and a paper's researcher list show:
+    /// profiles, their provenance, authorship, booking settings and
+    /// availability, reviews (ratings), accounts (owners, disabled).
+    Profiles = 4,
 }
+
+/// Tables whose changes move `Profiles` (they count as `Records` too).
+const PROFILE_TABLES: &[&str] = &[
+    "researchers",
+    "researcher_field_sources",
+    "researcher_merges",
+    "paper_researchers",
+    "paper_authors",
+    "papers",
+    "researcher_settings",
+    "availability",
+    "reviews",
+    "users",
+];
 
 /// Tables whose rows no figure counts: log-in sessions, mail, the audit
 /// trail, single-use links, job bookkeeping. Any other table, including
@@ -49,6 +67,8 @@ fn classify(table: &str) -> u8 {
         Data::Engagement as u8
     } else if IGNORED.contains(&table) {
         0
+    } else if PROFILE_TABLES.contains(&table) {
+        Data::Records as u8 | Data::Profiles as u8
     } else {
         Data::Records as u8
     }
@@ -60,6 +80,7 @@ pub struct Changes {
     pending: AtomicU8,
     records: AtomicU64,
     engagement: AtomicU64,
+    profiles: AtomicU64,
 }
 
 impl Changes {
@@ -83,6 +104,9 @@ impl Changes {
         if touched & Data::Engagement as u8 != 0 {
             self.engagement.fetch_add(1, Ordering::AcqRel);
         }
+        if touched & Data::Profiles as u8 != 0 {
+            self.profiles.fetch_add(1, Ordering::AcqRel);
+        }
     }
 
     /// After a rollback: nothing changed.
@@ -95,6 +119,7 @@ impl Changes {
         match data {
             Data::Records => self.records.load(Ordering::Acquire),
             Data::Engagement => self.engagement.load(Ordering::Acquire),
+            Data::Profiles => self.profiles.load(Ordering::Acquire),
         }
     }
 }
@@ -123,6 +148,11 @@ mod tests {
         changes.committed();
         assert_eq!(changes.generation(Data::Records), 1);
         assert_eq!(changes.generation(Data::Engagement), 0);
+        assert_eq!(
+            changes.generation(Data::Profiles),
+            0,
+            "a session is no profile"
+        );
         conn.execute("INSERT INTO analytics_counters (day) VALUES ('x')", [])
             .unwrap();
         changes.rolled_back();

@@ -27,6 +27,7 @@ pub mod passwords;
 pub mod payments;
 pub mod public_urls;
 pub mod rate_limits;
+pub mod researcher_views;
 pub mod researchers;
 pub mod retention;
 pub mod reviews;

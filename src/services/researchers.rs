@@ -16,6 +16,8 @@ use crate::services::accounts::Principal;
 use crate::services::papers;
 use crate::state::AppState;
 
+use super::researcher_views as views;
+
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SourceView {
     /// `paper`, `openalex`, `firecrawl`, `rocketreach`, `tavily` or `researcher`.
@@ -166,13 +168,26 @@ pub async fn get(
     who: Option<&Principal>,
     id: ResearcherId,
 ) -> AppResult<ResearcherView> {
+    let admin = who.is_some_and(Principal::is_admin);
+    if admin {
+        return build_one(state, true, id).await;
+    }
+    if let Some(v) = views::one(state, id).await {
+        return Ok((*v).clone());
+    }
+    let at = views::now(state);
+    let v = build_one(state, false, id).await?;
+    views::keep_one(state, at, &v).await;
+    Ok(v)
+}
+
+async fn build_one(state: &AppState, admin: bool, id: ResearcherId) -> AppResult<ResearcherView> {
     let keys = state.keys.clone();
     let row = state
         .db
         .read(move |c| researchers::find(c, &keys, id))
         .await?
         .ok_or(AppError::NotFound)?;
-    let admin = who.is_some_and(Principal::is_admin);
     let sources = if admin {
         Some(sources_of(state, id).await?)
     } else {
@@ -182,6 +197,36 @@ pub async fn get(
     mark_bookable(state, &mut one).await?;
     let [v] = one;
     Ok(v)
+}
+
+/// A paper's researchers in the order `sort` names (`authors`, or
+/// `rating`), served from the view cache for anyone but an admin.
+pub async fn paper_list(
+    state: &AppState,
+    who: Option<&Principal>,
+    paper: PaperId,
+    by_rating: bool,
+    page: &PageParams,
+) -> AppResult<Page<ResearcherView>> {
+    let admin = who.is_some_and(Principal::is_admin);
+    let build = |state| async move {
+        if by_rating {
+            for_paper_by_rating(state, who, paper, page).await
+        } else {
+            for_paper(state, who, paper, page).await
+        }
+    };
+    if admin {
+        return build(state).await;
+    }
+    let key = format!("{paper}:{by_rating}:{:?}:{:?}", page.limit, page.cursor);
+    if let Some(p) = views::list(state, &key).await {
+        return Ok((*p).clone());
+    }
+    let at = views::now(state);
+    let p = build(state).await?;
+    views::keep_list(state, at, key, &p).await;
+    Ok(p)
 }
 
 /// A paper's researchers in author order.

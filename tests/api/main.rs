@@ -88,6 +88,7 @@ mod payments_refunds;
 mod payments_subscriptions;
 mod payments_webhooks;
 mod pickers_and_names;
+mod researcher_views;
 mod retention;
 mod retention_mail;
 mod review_findings;

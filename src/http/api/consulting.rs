@@ -130,11 +130,14 @@ pub async fn paper_researchers(
         cursor: p.cursor,
     };
     let who = who.as_ref();
-    Ok(Json(match p.sort.as_deref() {
-        None | Some("authors") => researchers::for_paper(&state, who, paper_id, &page).await?,
-        Some("rating") => researchers::for_paper_by_rating(&state, who, paper_id, &page).await?,
+    let by_rating = match p.sort.as_deref() {
+        None | Some("authors") => false,
+        Some("rating") => true,
         Some(_) => return Err(AppError::field("sort", "must be authors or rating")),
-    }))
+    };
+    Ok(Json(
+        researchers::paper_list(&state, who, paper_id, by_rating, &page).await?,
+    ))
 }
 
 /// One researcher; `email` and `sources` for admins only.

@@ -1,0 +1,83 @@
+//! The cached public views (`services::researcher_views`): a paper's
+//! researcher list and a researcher's view are served from the cache to
+//! anyone but an admin, and a committed change to what they show is seen
+//! by the very next read, whichever write path made it.
+
+use serde_json::{json, Value};
+
+use crate::helpers::{spawn_app, TestApp};
+use crate::sessions_fixtures::bookable_researcher;
+
+async fn list(app: &TestApp, paper: i64, token: Option<&str>) -> Value {
+    app.get(&format!("/api/v1/consulting/researchers/{paper}"), token)
+        .await
+        .json()
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_cached_list_and_view_follow_every_committed_change() {
+    let app = spawn_app().await;
+    let admin = app.admin_token("admin@uni.example").await;
+    let paper = app.sample_paper(&admin).await;
+    let b = bookable_researcher(&app, "grace@uni.example").await;
+    let rid = colloquy::domain::ResearcherId(b.researcher_id);
+    app.state
+        .db
+        .write(move |tx| {
+            colloquy::db::repos::researchers::link_paper(
+                tx,
+                colloquy::domain::PaperId(paper),
+                0,
+                rid,
+            )
+        })
+        .await
+        .unwrap();
+    let first = list(&app, paper, None).await;
+    assert_eq!(first["items"][0]["bookable"], true, "{first}");
+    // Served again from the cache, the same.
+    assert_eq!(list(&app, paper, None).await, first);
+    // Admins read fresh, with the provenance nobody else sees.
+    let theirs = list(&app, paper, Some(&admin)).await;
+    assert!(theirs["items"][0]["sources"].is_object(), "{theirs}");
+    assert!(first["items"][0]["sources"].is_null(), "{first}");
+
+    // A write through any path (here the repository, as collection or a
+    // merge would) is seen by the next read.
+    app.state
+        .db
+        .write(move |tx| {
+            tx.execute(
+                "UPDATE researchers SET affiliation = 'Moved Institute' WHERE id = ?1",
+                [rid],
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let moved = list(&app, paper, None).await;
+    assert_eq!(
+        moved["items"][0]["affiliation"], "Moved Institute",
+        "{moved}"
+    );
+    let one: Value = app
+        .get(&format!("/api/v1/researchers/{}", b.researcher_id), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(one["affiliation"], "Moved Institute");
+
+    // Withdrawing the listing consent hides it from the next read.
+    let r = app
+        .post_json(
+            "/api/v1/users/me/consents/researcher_listing/withdraw",
+            Some(&b.token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    assert_eq!(list(&app, paper, None).await["items"][0]["bookable"], false);
+}
