@@ -185,7 +185,7 @@ async fn build_one(state: &AppState, admin: bool, id: ResearcherId) -> AppResult
     let keys = state.keys.clone();
     let row = state
         .db
-        .read(move |c| researchers::find(c, &keys, id))
+        .read(move |c| researchers::find_with(c, &keys, id, admin))
         .await?
         .ok_or(AppError::NotFound)?;
     let sources = if admin {
@@ -237,13 +237,14 @@ pub async fn for_paper(
     page: &PageParams,
 ) -> AppResult<Page<ResearcherView>> {
     papers::get(state, paper).await?;
+    let admin = who.is_some_and(Principal::is_admin);
     let limit = page.limit()?;
     // The cursor holds the last author position + 1 (cursors are positive).
     let after = page.after_id::<i64>()?.map(|p| p - 1);
     let keys = state.keys.clone();
     let rows = state
         .db
-        .read(move |c| researchers::for_paper(c, &keys, paper, after, limit + 1))
+        .read(move |c| researchers::for_paper(c, &keys, paper, after, limit + 1, admin))
         .await?;
     let more = rows.len() > limit;
     let rows: Vec<_> = rows.into_iter().take(limit).collect();
@@ -295,10 +296,11 @@ pub async fn for_paper_by_rating(
     papers::get(state, paper).await?;
     let limit = page.limit()?;
     let skip = page.after_id::<i64>()?.unwrap_or(0).max(0) as usize;
+    let admin = who.is_some_and(Principal::is_admin);
     let keys = state.keys.clone();
     let rows = state
         .db
-        .read(move |c| researchers::for_paper(c, &keys, paper, None, MAX_AUTHORS))
+        .read(move |c| researchers::for_paper(c, &keys, paper, None, MAX_AUTHORS, admin))
         .await?;
     let mut items = author_views(state, who, rows).await?;
     let c = &state.config.reviews;

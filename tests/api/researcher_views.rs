@@ -81,3 +81,53 @@ async fn a_cached_list_and_view_follow_every_committed_change() {
     assert_eq!(r.status(), 200);
     assert_eq!(list(&app, paper, None).await["items"][0]["bookable"], false);
 }
+
+#[tokio::test]
+async fn reads_for_anyone_but_an_admin_never_decrypt_the_address() {
+    let app = spawn_app().await;
+    let admin = app.admin_token("admin@uni.example").await;
+    let b = bookable_researcher(&app, "grace@uni.example").await;
+    let rid = colloquy::domain::ResearcherId(b.researcher_id);
+    let (keys, email) = (
+        app.state.keys.clone(),
+        colloquy::domain::Email::parse("grace@yale.example").unwrap(),
+    );
+    app.state
+        .db
+        .write(move |tx| {
+            colloquy::db::repos::researchers::set_email_by_admin(
+                tx,
+                &keys,
+                rid,
+                &email,
+                colloquy::domain::UserId(1),
+                chrono::Utc::now(),
+            )
+        })
+        .await
+        .unwrap();
+    let keys = app.state.keys.clone();
+    let (public, full) = app
+        .state
+        .db
+        .read(move |c| {
+            Ok((
+                colloquy::db::repos::researchers::find_with(c, &keys, rid, false)?,
+                colloquy::db::repos::researchers::find_with(c, &keys, rid, true)?,
+            ))
+        })
+        .await
+        .unwrap();
+    assert_eq!(public.unwrap().email, None);
+    assert_eq!(full.unwrap().email.as_deref(), Some("grace@yale.example"));
+    let seen: Value = app
+        .get(
+            &format!("/api/v1/researchers/{}", b.researcher_id),
+            Some(&admin),
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(seen["email"], "grace@yale.example");
+}

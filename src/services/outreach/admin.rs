@@ -37,7 +37,7 @@ pub async fn invite_paper(
     let keys = state.keys.clone();
     let authors = state
         .db
-        .read(move |c| researchers::for_paper(c, &keys, paper, None, 200))
+        .read(move |c| researchers::for_paper(c, &keys, paper, None, 200, true))
         .await?;
     let mut out = Vec::new();
     let mut seen = Vec::new();

@@ -58,6 +58,12 @@ const COLUMNS: &str = "id, name, affiliation, orcid, openalex_id, email_enc, ema
                        cited_by_count, h_index, topics, recent_works, publications, achievements, edited_fields, user_id, \
                        collected_at, created_at, updated_at";
 
+/// `COLUMNS` without the address: what anyone but an admin may see, so
+/// their reads decrypt nothing.
+const PUBLIC_COLUMNS: &str = "id, name, affiliation, orcid, openalex_id, NULL, email_quality, bio, homepage, works_count, \
+                       cited_by_count, h_index, topics, recent_works, publications, achievements, edited_fields, user_id, \
+                       collected_at, created_at, updated_at";
+
 fn json_col(r: &Row<'_>, i: usize) -> rusqlite::Result<Value> {
     let s: String = r.get(i)?;
     Ok(serde_json::from_str(&s).unwrap_or(Value::Array(vec![])))
@@ -137,8 +143,19 @@ pub fn find(
     keys: &Keyring,
     id: ResearcherId,
 ) -> AppResult<Option<ResearcherRow>> {
+    find_with(conn, keys, id, true)
+}
+
+/// `find`, with the address (decrypted) only when `with_email`.
+pub fn find_with(
+    conn: &Connection,
+    keys: &Keyring,
+    id: ResearcherId,
+    with_email: bool,
+) -> AppResult<Option<ResearcherRow>> {
+    let columns = if with_email { COLUMNS } else { PUBLIC_COLUMNS };
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT {COLUMNS} FROM researchers WHERE id = ?1 AND erased_at IS NULL"
+        "SELECT {columns} FROM researchers WHERE id = ?1 AND erased_at IS NULL"
     ))?;
     let mut rows = stmt.query([id])?;
     rows.next()?.map(|r| from_row(keys, r)).transpose()
@@ -373,6 +390,7 @@ pub fn for_paper(
     paper: PaperId,
     after: Option<i64>,
     limit: usize,
+    with_email: bool,
 ) -> AppResult<Vec<(i64, ResearcherRow)>> {
     let links: Vec<(i64, ResearcherId)> = conn
         .prepare_cached(
@@ -383,7 +401,7 @@ pub fn for_paper(
         .collect::<Result<_, _>>()?;
     let mut out = Vec::with_capacity(links.len());
     for (position, id) in links {
-        if let Some(row) = find(conn, keys, id)? {
+        if let Some(row) = find_with(conn, keys, id, with_email)? {
             out.push((position, row));
         }
     }
