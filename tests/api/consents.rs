@@ -9,7 +9,7 @@ use crate::helpers::{error_code, spawn_app, TestApp};
 use crate::pages::{csrf_of, signed_in_browser};
 use crate::reviews_fixtures::completed;
 use crate::sessions_fixtures::{
-    accepted, book, bookable_researcher, day_at_ten, mails, recipients, spawn_patient_app,
+    accepted, book, bookable_first_author, day_at_ten, mails, recipients, spawn_patient_app,
 };
 use colloquy::clock::Clock;
 
@@ -271,21 +271,7 @@ async fn listed(app: &TestApp, id: i64) -> (bool, usize) {
 async fn a_withdrawn_listing_leaves_search_and_booking_at_once_and_comes_back_on_grant() {
     let app = spawn_app().await;
     let admin = app.admin_token("admin@uni.example").await;
-    let paper = app.sample_paper(&admin).await;
-    let b = bookable_researcher(&app, "grace@uni.example").await;
-    let rid = colloquy::domain::ResearcherId(b.researcher_id);
-    app.state
-        .db
-        .write(move |tx| {
-            colloquy::db::repos::researchers::link_paper(
-                tx,
-                colloquy::domain::PaperId(paper),
-                0,
-                rid,
-            )
-        })
-        .await
-        .unwrap();
+    let (_, b) = bookable_first_author(&app, &admin, "grace@uni.example").await;
     let reader = app.token("reader@uni.example").await;
     let session = accepted(&app, &reader, &b, day_at_ten(&app, 3)).await;
     assert_eq!(listed(&app, b.researcher_id).await, (true, 1));

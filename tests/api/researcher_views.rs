@@ -6,7 +6,7 @@
 use serde_json::{json, Value};
 
 use crate::helpers::{spawn_app, TestApp};
-use crate::sessions_fixtures::bookable_researcher;
+use crate::sessions_fixtures::{bookable_first_author, bookable_researcher};
 
 async fn list(app: &TestApp, paper: i64, token: Option<&str>) -> Value {
     app.get(&format!("/api/v1/consulting/researchers/{paper}"), token)
@@ -20,21 +20,8 @@ async fn list(app: &TestApp, paper: i64, token: Option<&str>) -> Value {
 async fn a_cached_list_and_view_follow_every_committed_change() {
     let app = spawn_app().await;
     let admin = app.admin_token("admin@uni.example").await;
-    let paper = app.sample_paper(&admin).await;
-    let b = bookable_researcher(&app, "grace@uni.example").await;
+    let (paper, b) = bookable_first_author(&app, &admin, "grace@uni.example").await;
     let rid = colloquy::domain::ResearcherId(b.researcher_id);
-    app.state
-        .db
-        .write(move |tx| {
-            colloquy::db::repos::researchers::link_paper(
-                tx,
-                colloquy::domain::PaperId(paper),
-                0,
-                rid,
-            )
-        })
-        .await
-        .unwrap();
     let first = list(&app, paper, None).await;
     assert_eq!(first["items"][0]["bookable"], true, "{first}");
     // Served again from the cache, the same.

@@ -96,6 +96,27 @@ pub async fn bookable_researcher(app: &TestApp, email: &str) -> Bookable {
     bookable_researcher_with(app, email, open_settings(), every_day()).await
 }
 
+/// A bookable researcher who is the first author of a sample paper the
+/// admin (`admin`'s token) added; returns the paper's id with them.
+pub async fn bookable_first_author(app: &TestApp, admin: &str, email: &str) -> (i64, Bookable) {
+    let paper = app.sample_paper(admin).await;
+    let b = bookable_researcher(app, email).await;
+    let rid = colloquy::domain::ResearcherId(b.researcher_id);
+    app.state
+        .db
+        .write(move |tx| {
+            colloquy::db::repos::researchers::link_paper(
+                tx,
+                colloquy::domain::PaperId(paper),
+                0,
+                rid,
+            )
+        })
+        .await
+        .unwrap();
+    (paper, b)
+}
+
 /// 10:00 UTC `days` days after the test clock's today.
 pub fn day_at_ten(app: &TestApp, days: i64) -> DateTime<Utc> {
     let d = (app.clock.now() + Duration::days(days)).date_naive();
