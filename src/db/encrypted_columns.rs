@@ -290,25 +290,35 @@ fn columns_of_kind(kind: char) -> impl Iterator<Item = &'static EncryptedColumn>
     })
 }
 
+/// The rows of `col` that name subject `?1` and whose value starts with
+/// `?3` (of length `?2`): a subject's key prefix, `v2:<subject>:`.
+fn sealed_under(col: &EncryptedColumn) -> String {
+    format!(
+        "({s}) = ?1 AND substr({c}, 1, ?2) = ?3",
+        s = col.subject.unwrap_or("NULL"),
+        c = col.column
+    )
+}
+
 /// Every (column, row id, stored value) of the rows that now name
 /// `subject` whose value is sealed under `sealed_under`'s key (the same
 /// subject, or one merged into it).
 pub fn values_of_subject(
     conn: &rusqlite::Connection,
     subject: &str,
-    sealed_under: &str,
+    sealed_under_key: &str,
 ) -> crate::error::AppResult<Vec<(&'static EncryptedColumn, i64, String)>> {
-    let prefix = format!("v2:{sealed_under}:");
+    let prefix = format!("v2:{sealed_under_key}:");
     let kind = subject.chars().next().unwrap_or('?');
     let mut out = Vec::new();
     for col in columns_of_kind(kind) {
         let rows: Vec<(i64, String)> = conn
             .prepare(&format!(
-                "SELECT {id}, {c} FROM {t} WHERE ({s}) = ?1 AND substr({c}, 1, ?2) = ?3",
+                "SELECT {id}, {c} FROM {t} WHERE {w}",
                 id = col.id_column,
                 c = col.column,
                 t = col.table,
-                s = col.subject.unwrap_or("NULL"),
+                w = sealed_under(col),
             ))?
             .query_map(
                 rusqlite::params![subject, prefix.len() as i64, prefix],
@@ -339,29 +349,31 @@ pub fn reseal_merged(
 
 /// Blanks every value sealed under `subject`'s key in the rows that name
 /// it: NULL where the column allows it, else an empty value under the
-/// keyring key. Erasure runs it before destroying the key, so the live
-/// database holds nothing of theirs that would no longer decrypt.
+/// keyring key. One statement per column. Erasure runs it before
+/// destroying the key, so the live database holds nothing of theirs that
+/// would no longer decrypt.
 pub fn blank_subject(
     conn: &rusqlite::Connection,
     keys: &crate::crypto::Keyring,
     subject: &str,
 ) -> crate::error::AppResult<usize> {
-    let rows = values_of_subject(conn, subject, subject)?;
-    for (col, id, _) in &rows {
+    let prefix = format!("v2:{subject}:");
+    let kind = subject.chars().next().unwrap_or('?');
+    let mut blanked = 0;
+    for col in columns_of_kind(kind) {
         let not_null: bool = conn
             .prepare_cached("SELECT \"notnull\" FROM pragma_table_info(?1) WHERE name = ?2")?
             .query_row([col.table, col.column], |r| r.get(0))?;
-        if not_null {
-            replace(conn, col, *id, &keys.encrypt(col.aad, ""))?;
-        } else {
-            conn.prepare_cached(&format!(
-                "UPDATE {t} SET {c} = NULL WHERE {id} = ?1",
+        let blank = not_null.then(|| keys.encrypt(col.aad, ""));
+        blanked += conn.execute(
+            &format!(
+                "UPDATE {t} SET {c} = ?4 WHERE {w}",
                 t = col.table,
                 c = col.column,
-                id = col.id_column
-            ))?
-            .execute([id])?;
-        }
+                w = sealed_under(col),
+            ),
+            rusqlite::params![subject, prefix.len() as i64, prefix, blank],
+        )?;
     }
-    Ok(rows.len())
+    Ok(blanked)
 }

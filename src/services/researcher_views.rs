@@ -12,6 +12,8 @@
 
 use std::sync::Arc;
 
+use crate::error::AppResult;
+
 use crate::db::changes::Data;
 use crate::domain::ResearcherId;
 use crate::pagination::Page;
@@ -19,67 +21,60 @@ use crate::state::AppState;
 
 use super::researchers::ResearcherView;
 
-type Entry<T> = (u64, Arc<T>);
+/// Values built at a `Profiles` generation, served while it is current.
+#[derive(Clone)]
+pub struct Current<K, V> {
+    entries: moka::future::Cache<K, (u64, Arc<V>)>,
+}
 
+impl<K, V> Current<K, V>
+where
+    K: std::hash::Hash + Eq + Send + Sync + 'static,
+    V: Clone + Send + Sync + 'static,
+{
+    fn new(cfg: &crate::config::CacheConfig) -> Self {
+        Self {
+            entries: moka::future::Cache::builder()
+                .max_capacity(cfg.max_entries)
+                .time_to_live(std::time::Duration::from_secs(cfg.ttl_secs))
+                .build(),
+        }
+    }
+
+    /// The value under `key` if it is still current, else `build`'s, kept
+    /// under the generation read before building (a write during the build
+    /// leaves it stale).
+    pub async fn get_or_build(
+        &self,
+        state: &AppState,
+        key: K,
+        build: impl std::future::Future<Output = AppResult<V>>,
+    ) -> AppResult<V> {
+        let now = state.db.generation(Data::Profiles);
+        if let Some((at, v)) = self.entries.get(&key).await {
+            if at == now {
+                return Ok((*v).clone());
+            }
+        }
+        let v = build.await?;
+        self.entries.insert(key, (now, Arc::new(v.clone()))).await;
+        Ok(v)
+    }
+}
+
+/// The public researcher views, and the paper researcher lists by paper,
+/// order and page.
 #[derive(Clone)]
 pub struct ViewCache {
-    one: moka::future::Cache<ResearcherId, Entry<ResearcherView>>,
-    lists: moka::future::Cache<String, Entry<Page<ResearcherView>>>,
+    pub one: Current<ResearcherId, ResearcherView>,
+    pub lists: Current<String, Page<ResearcherView>>,
 }
 
 impl ViewCache {
     pub fn new(cfg: &crate::config::CacheConfig) -> Self {
-        let ttl = std::time::Duration::from_secs(cfg.ttl_secs);
         Self {
-            one: moka::future::Cache::builder()
-                .max_capacity(cfg.max_entries)
-                .time_to_live(ttl)
-                .build(),
-            lists: moka::future::Cache::builder()
-                .max_capacity(cfg.max_entries)
-                .time_to_live(ttl)
-                .build(),
+            one: Current::new(cfg),
+            lists: Current::new(cfg),
         }
     }
-}
-
-fn generation(state: &AppState) -> u64 {
-    state.db.generation(Data::Profiles)
-}
-
-/// The cached public view of `id`, if still current.
-pub async fn one(state: &AppState, id: ResearcherId) -> Option<Arc<ResearcherView>> {
-    let (at, v) = state.cache.views.one.get(&id).await?;
-    (at == generation(state)).then_some(v)
-}
-
-/// Keeps a public view built while the generation was `at` (read before
-/// building, so a write during the build leaves it stale).
-pub async fn keep_one(state: &AppState, at: u64, v: &ResearcherView) {
-    state
-        .cache
-        .views
-        .one
-        .insert(v.id, (at, Arc::new(v.clone())))
-        .await;
-}
-
-/// The cached public list under `key`, if still current.
-pub async fn list(state: &AppState, key: &str) -> Option<Arc<Page<ResearcherView>>> {
-    let (at, v) = state.cache.views.lists.get(key).await?;
-    (at == generation(state)).then_some(v)
-}
-
-pub async fn keep_list(state: &AppState, at: u64, key: String, page: &Page<ResearcherView>) {
-    state
-        .cache
-        .views
-        .lists
-        .insert(key, (at, Arc::new(page.clone())))
-        .await;
-}
-
-/// The generation to build a new entry at.
-pub fn now(state: &AppState) -> u64 {
-    generation(state)
 }

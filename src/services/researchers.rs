@@ -16,8 +16,6 @@ use crate::services::accounts::Principal;
 use crate::services::papers;
 use crate::state::AppState;
 
-use super::researcher_views as views;
-
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SourceView {
     /// `paper`, `openalex`, `firecrawl`, `rocketreach`, `tavily` or `researcher`.
@@ -168,17 +166,13 @@ pub async fn get(
     who: Option<&Principal>,
     id: ResearcherId,
 ) -> AppResult<ResearcherView> {
-    let admin = who.is_some_and(Principal::is_admin);
-    if admin {
+    if who.is_some_and(Principal::is_admin) {
         return build_one(state, true, id).await;
     }
-    if let Some(v) = views::one(state, id).await {
-        return Ok((*v).clone());
-    }
-    let at = views::now(state);
-    let v = build_one(state, false, id).await?;
-    views::keep_one(state, at, &v).await;
-    Ok(v)
+    let cache = &state.cache.views.one;
+    cache
+        .get_or_build(state, id, build_one(state, false, id))
+        .await
 }
 
 async fn build_one(state: &AppState, admin: bool, id: ResearcherId) -> AppResult<ResearcherView> {
@@ -220,13 +214,8 @@ pub async fn paper_list(
         return build(state).await;
     }
     let key = format!("{paper}:{by_rating}:{:?}:{:?}", page.limit, page.cursor);
-    if let Some(p) = views::list(state, &key).await {
-        return Ok((*p).clone());
-    }
-    let at = views::now(state);
-    let p = build(state).await?;
-    views::keep_list(state, at, key, &p).await;
-    Ok(p)
+    let cache = &state.cache.views.lists;
+    cache.get_or_build(state, key, build(state)).await
 }
 
 /// A paper's researchers in author order.

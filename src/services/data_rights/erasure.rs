@@ -319,10 +319,12 @@ pub(crate) fn erase_in(
 /// Returns how many keys were destroyed.
 pub(crate) async fn finish(state: &AppState, e: Erased) -> AppResult<usize> {
     accounts::forget_sessions(state, e.ended).await;
-    let mut destroyed = shred(state, &[Subject::User(e.uid)]).await?;
+    // One destruction and one checkpoint for the account and its profiles.
+    let mut subjects = vec![Subject::User(e.uid)];
+    subjects.extend(e.profiles.iter().flat_map(|p| p.subjects.iter().copied()));
+    let destroyed = shred(state, &subjects).await?;
     for p in &e.profiles {
-        destroyed += p.subjects.len();
-        profile_erasure::after_commit(state, p).await?;
+        profile_erasure::forget(state, p).await;
     }
     Ok(destroyed)
 }

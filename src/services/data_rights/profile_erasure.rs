@@ -172,8 +172,13 @@ pub(crate) fn erase_in(
 /// cached view of it goes.
 pub(crate) async fn after_commit(state: &AppState, e: &ProfileErasure) -> AppResult<()> {
     super::shred::shred(state, &e.subjects).await?;
-    forget_cached(state, &e.target, &e.papers).await;
+    forget(state, e).await;
     Ok(())
+}
+
+/// The cached views of an erased profile go (its keys are the caller's).
+pub(crate) async fn forget(state: &AppState, e: &ProfileErasure) {
+    forget_cached(state, &e.target, &e.papers).await;
 }
 
 /// Drops what the caches hold about the profile: the papers it was an
