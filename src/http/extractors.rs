@@ -13,7 +13,8 @@ use crate::error::AppError;
 use crate::services::accounts::{self, Principal};
 use crate::state::AppState;
 
-/// JSON body; malformed JSON is 400, wrong or unknown fields 422, too big 413.
+/// JSON body; not JSON is 415, malformed JSON 400, anything but an object
+/// or wrong or unknown fields 422, too big 413.
 pub struct AppJson<T>(pub T);
 
 impl<S, T> FromRequest<S> for AppJson<T>
@@ -24,11 +25,47 @@ where
     type Rejection = AppError;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, AppError> {
-        match Json::<T>::from_request(req, state).await {
+        if !json_content_type(req.headers()) {
+            return Err(AppError::UnsupportedMediaType);
+        }
+        let bytes = axum::body::Bytes::from_request(req, state)
+            .await
+            .map_err(|e| match e.status().as_u16() {
+                413 => AppError::PayloadTooLarge,
+                _ => AppError::bad_request("bad_body", e.body_text()),
+            })?;
+        // serde fills a struct from a JSON array too; every body here is
+        // an object, and `["x"]` must not pass for `{"password": "x"}`.
+        let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+        if first != Some(&b'{') && serde_json::from_slice::<serde::de::IgnoredAny>(&bytes).is_ok() {
+            return Err(AppError::Validation {
+                message: "The request body must be a JSON object.".into(),
+                fields: Default::default(),
+            });
+        }
+        match Json::<T>::from_bytes(&bytes) {
             Ok(Json(v)) => Ok(Self(v)),
             Err(rejection) => Err(json_rejection(rejection)),
         }
     }
+}
+
+/// `application/json` or `application/<something>+json`, as axum's `Json`.
+fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
+    let Some(ct) = headers
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+    else {
+        return false;
+    };
+    let essence = ct
+        .split(';')
+        .next()
+        .unwrap_or("")
+        .trim()
+        .to_ascii_lowercase();
+    essence == "application/json"
+        || (essence.starts_with("application/") && essence.ends_with("+json"))
 }
 
 fn json_rejection(r: JsonRejection) -> AppError {

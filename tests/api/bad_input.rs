@@ -239,3 +239,51 @@ async fn bad_query_strings_and_ids_are_4xx() {
     let long_q = format!("/api/v1/papers?q={}", "a".repeat(500));
     assert_eq!(app.get(&long_q, None).await.status(), 422);
 }
+
+#[tokio::test]
+async fn a_json_array_is_refused_where_an_object_is_required() {
+    let app = crate::helpers::spawn_app().await;
+    let token = app.token("array@uni.example").await;
+    for (method, path, body) in [
+        (
+            reqwest::Method::DELETE,
+            "/api/v1/users/me",
+            serde_json::json!([crate::helpers::PASSWORD]),
+        ),
+        (
+            reqwest::Method::POST,
+            "/api/v1/data-requests",
+            serde_json::json!(["a@uni.example"]),
+        ),
+        (
+            reqwest::Method::PUT,
+            "/api/v1/users/me/timezone",
+            serde_json::json!(["Europe/Berlin"]),
+        ),
+    ] {
+        let r = app.send_json(method, path, Some(&token), &body).await;
+        assert_eq!(r.status(), 422, "{path}");
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert!(
+            v["error"]["message"]
+                .as_str()
+                .unwrap()
+                .contains("JSON object"),
+            "{v}"
+        );
+    }
+    // Still signed in: the array was not taken for the password.
+    assert_eq!(
+        app.get("/api/v1/users/me", Some(&token)).await.status(),
+        200
+    );
+    let r = app
+        .client
+        .post(app.url("/api/v1/data-requests"))
+        .header("content-type", "application/json")
+        .body("[oops")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400, "malformed JSON stays 400");
+}
