@@ -298,7 +298,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("keys come from the environment: set COLLOQUY_KEYRING to this new keyring now:\n{json}");
             }
         }
-        Command::Demo { scale, .. } if scale.scale => {
+        Command::Demo { scale, .. } if scale.wanted() => {
             scale::run(&state(config)?, &scale)?;
         }
         Command::Demo { accounts, .. } => {

@@ -12,6 +12,7 @@ use crate::helpers::{spawn_app, TestApp};
 fn tiny(seed: u64) -> ScaleSpec {
     ScaleSpec {
         researchers: 20,
+        papers: None,
         readers: 100,
         sessions: 500,
         days: 120,

@@ -52,7 +52,7 @@ impl Movement {
 pub async fn write(
     state: &AppState,
     mut movements: Vec<Movement>,
-    progress: &impl Fn(&str),
+    progress: &impl Fn(&super::Step),
 ) -> AppResult<ScaleReport> {
     movements.sort_by_key(|m| m.at);
     let total = movements.len();
@@ -84,7 +84,7 @@ pub async fn write(
                 Ok(n)
             })
             .await?;
-        progress(&format!("ledger: {written}/{total}"));
+        progress(&super::Step::of("ledger", written, total));
     }
     Ok(ScaleReport {
         ledger_rows: written,

@@ -44,6 +44,8 @@ type Time = chrono::DateTime<chrono::Utc>;
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ScaleSpec {
     pub researchers: usize,
+    /// None: three for every two researchers.
+    pub papers: Option<usize>,
     pub readers: usize,
     pub sessions: usize,
     /// The span the sessions fall in, ending now (plus the coming month's
@@ -60,6 +62,7 @@ impl Default for ScaleSpec {
     fn default() -> Self {
         Self {
             researchers: 2_000,
+            papers: None,
             readers: 20_000,
             sessions: 200_000,
             days: 730,
@@ -70,6 +73,24 @@ impl Default for ScaleSpec {
 }
 
 impl ScaleSpec {
+    /// `colloquy demo --scale N`: about a large university's N thousand
+    /// papers, with 3,000 researchers, 400 readers and 10,000 sessions for
+    /// each 1,000 papers (N = 100: 100,000 papers, 300,000 researchers,
+    /// 40,000 readers and 1,000,000 sessions).
+    pub fn at_scale(n: usize) -> Self {
+        Self {
+            researchers: 3_000 * n,
+            papers: Some(1_000 * n),
+            readers: 400 * n,
+            sessions: 10_000 * n,
+            ..Self::default()
+        }
+    }
+
+    pub fn paper_count(&self) -> usize {
+        self.papers.unwrap_or(self.researchers * 3 / 2).max(1)
+    }
+
     /// Refuses a spec the calendar cannot hold: each bookable researcher
     /// (about 70 %) offers at least eight slots a week, and the generator
     /// fills at most a third of them so that choices stay realistic.
@@ -79,6 +100,9 @@ impl ScaleSpec {
                 "researchers",
                 "at least one researcher and one reader are needed",
             ));
+        }
+        if self.papers == Some(0) {
+            return Err(AppError::field("papers", "at least one paper is needed"));
         }
         if !(7..=3_650).contains(&self.days) {
             return Err(AppError::field("days", "between 7 and 3650 days"));
@@ -141,6 +165,35 @@ impl ScaleReport {
     }
 }
 
+/// Where the generator is, for a progress bar or a log line: `done` of
+/// `total` rows of `stage` (a total of 0: a stage without a count).
+#[derive(Debug, Clone, Copy)]
+pub struct Step<'a> {
+    pub stage: &'a str,
+    pub done: usize,
+    pub total: usize,
+}
+
+impl<'a> Step<'a> {
+    pub fn begin(stage: &'a str) -> Self {
+        Self::of(stage, 0, 0)
+    }
+
+    pub fn of(stage: &'a str, done: usize, total: usize) -> Self {
+        Self { stage, done, total }
+    }
+}
+
+impl std::fmt::Display for Step<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        if self.total == 0 {
+            f.write_str(self.stage)
+        } else {
+            write!(f, "{}: {}/{}", self.stage, self.done, self.total)
+        }
+    }
+}
+
 /// Sessions written per transaction (about 25,000 rows with their events,
 /// payments and reviews).
 const SESSION_BATCH: usize = 5_000;
@@ -151,7 +204,7 @@ const SESSION_BATCH: usize = 5_000;
 pub async fn generate(
     state: &AppState,
     spec: &ScaleSpec,
-    progress: impl Fn(&str),
+    progress: impl Fn(&Step),
 ) -> AppResult<ScaleReport> {
     spec.check()?;
     let began = Instant::now();
@@ -170,7 +223,9 @@ pub async fn generate(
     }
     let now = state.now();
     let config = &state.config;
-    progress("planning people, papers, sessions and activity");
+    progress(&Step::begin(
+        "planning people, papers, sessions and activity",
+    ));
     let plan = Plan::new(spec, config, now)?;
     let people = Arc::new(plan.people);
     let written = write_people::write(state, &people, tag, &progress).await?;
@@ -188,12 +243,14 @@ pub async fn generate(
     )
     .await?;
     report.absorb(&done);
-    progress("subscriptions, interest, reading progress, provider calls");
+    progress(&Step::begin(
+        "subscriptions, interest, reading progress, provider calls",
+    ));
     let (done, charges) = activity::write(state, plan.activity, &people, &ids, (tag, now)).await?;
     report.absorb(&done);
     money.extend(charges);
     report.absorb(&ledger::write(state, money, &progress).await?);
-    progress("analytics counters");
+    progress(&Step::begin("analytics counters"));
     report.absorb(&counters::write(state, plan.counters, &ids).await?);
     let detail = json!({
         "seed": spec.seed,
@@ -216,6 +273,14 @@ pub async fn generate(
             audit::append(tx, &keys, event, now).map(|_| ())
         })
         .await?;
+    // The query planner's statistics for the new sizes, and the WAL folded
+    // into the file, so the first start reads a settled database.
+    progress(&Step::begin("statistics (ANALYZE) and checkpoint"));
+    state
+        .db
+        .write(|tx| Ok(tx.execute_batch("PRAGMA analysis_limit = 1000; ANALYZE;")?))
+        .await?;
+    state.db.checkpoint_truncate().await?;
     report.seconds = began.elapsed().as_secs_f64();
     Ok(report)
 }
@@ -255,6 +320,7 @@ mod tests {
     fn spec(seed: u64) -> ScaleSpec {
         ScaleSpec {
             researchers: 20,
+            papers: None,
             readers: 100,
             sessions: 500,
             days: 120,

@@ -160,7 +160,7 @@ pub fn plan<R: Rng>(spec: &ScaleSpec, now: Time, rng: &mut R) -> People {
         let j = rng.gen_range(0..=i);
         researchers.swap(i, j);
     }
-    let (papers, papers_of) = papers(rng, &researchers, now);
+    let (papers, papers_of) = papers(rng, &researchers, spec.paper_count(), now);
     People {
         readers,
         researchers,
@@ -236,37 +236,134 @@ fn researcher<R: Rng>(rng: &mut R, registers: bool, start: Time, now: Time) -> R
     }
 }
 
-/// About three papers for every two researchers; each researcher is the
-/// first author of at least one when there are enough.
+/// How many authors a paper has, 1 to 12, weighted like a real
+/// literature: most have two to five (the mean is about four).
+const AUTHOR_WEIGHTS: [u32; 12] = [8, 18, 20, 16, 12, 9, 6, 4, 3, 2, 1, 1];
+
+fn author_count<R: Rng>(rng: &mut R) -> usize {
+    let total: u32 = AUTHOR_WEIGHTS.iter().sum();
+    let mut roll = rng.gen_range(0..total);
+    for (i, w) in AUTHOR_WEIGHTS.iter().enumerate() {
+        if roll < *w {
+            return i + 1;
+        }
+        roll -= w;
+    }
+    1
+}
+
+/// When the first of `authors` was collected: their paper came just before.
+pub fn first_collected(researchers: &[Researcher], authors: &[usize]) -> Time {
+    authors
+        .iter()
+        .map(|a| researchers[*a].collected)
+        .min()
+        .unwrap_or_else(|| researchers[0].collected)
+}
+
+/// `count` papers of 1 to 12 authors. Every researcher was collected from
+/// at least one paper: the author slots first take each researcher once,
+/// in order, and then draw from everyone, so co-authors overlap across
+/// papers. When the slots run out first, the researchers left join the
+/// papers in turn.
 fn papers<R: Rng>(
     rng: &mut R,
     researchers: &[Researcher],
+    count: usize,
     now: Time,
 ) -> (Vec<Paper>, Vec<Vec<usize>>) {
     let n = researchers.len();
-    let count = (n * 3 / 2).max(1);
-    let mut papers = Vec::with_capacity(count);
-    let mut papers_of = vec![Vec::new(); n];
-    for p in 0..count {
-        let first = p % n;
-        let mut authors = vec![first];
-        for _ in 0..rng.gen_range(0..4) {
-            let other = rng.gen_range(0..n);
-            if !authors.contains(&other) {
-                authors.push(other);
+    let count = count.max(1);
+    let mut authors_of: Vec<Vec<usize>> = Vec::with_capacity(count);
+    let mut next = 0;
+    for _ in 0..count {
+        let k = author_count(rng).min(n);
+        let mut authors = Vec::with_capacity(k);
+        while authors.len() < k {
+            let who = if next < n {
+                next += 1;
+                next - 1
+            } else {
+                rng.gen_range(0..n)
+            };
+            if !authors.contains(&who) {
+                authors.push(who);
             }
         }
-        let added = researchers[first].collected - Duration::minutes(rng.gen_range(5..120));
-        for a in &authors {
-            papers_of[*a].push(p);
-        }
-        papers.push(Paper {
-            title: words::paper_title(rng),
-            year: added.min(now).year() - rng.gen_range(0..6),
-            venue: words::pick(rng, words::VENUES),
-            authors,
-            added,
-        });
+        authors_of.push(authors);
     }
+    for (turn, who) in (next..n).enumerate() {
+        authors_of[turn % count].push(who);
+    }
+    let mut papers_of = vec![Vec::new(); n];
+    let papers = authors_of
+        .into_iter()
+        .enumerate()
+        .map(|(p, authors)| {
+            let added =
+                first_collected(researchers, &authors) - Duration::minutes(rng.gen_range(5..120));
+            for a in &authors {
+                papers_of[*a].push(p);
+            }
+            Paper {
+                title: words::paper_title(rng),
+                year: added.min(now).year() - rng.gen_range(0..6),
+                venue: words::pick(rng, words::VENUES),
+                authors,
+                added,
+            }
+        })
+        .collect();
     (papers, papers_of)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::rngs::StdRng;
+    use rand::SeedableRng;
+
+    fn now() -> Time {
+        "2026-11-26T10:30:00Z".parse().unwrap()
+    }
+
+    #[test]
+    fn papers_have_one_to_twelve_authors_and_every_researcher_is_on_one() {
+        let spec = ScaleSpec {
+            researchers: 3_000,
+            papers: Some(1_000),
+            ..ScaleSpec::at_scale(1)
+        };
+        let people = plan(&spec, now(), &mut StdRng::seed_from_u64(7));
+        assert_eq!(people.papers.len(), 1_000);
+        let sizes: Vec<usize> = people.papers.iter().map(|p| p.authors.len()).collect();
+        assert!(sizes.iter().all(|n| (1..=12).contains(n)), "{sizes:?}");
+        assert!(sizes.contains(&1) && sizes.contains(&12), "{sizes:?}");
+        assert!(people.papers_of.iter().all(|p| !p.is_empty()));
+        // Co-authors overlap: some researchers wrote several papers.
+        assert!(people.papers_of.iter().filter(|p| p.len() > 1).count() > 100);
+        for p in &people.papers {
+            let mut distinct = p.authors.clone();
+            distinct.dedup();
+            distinct.sort_unstable();
+            distinct.dedup();
+            assert_eq!(distinct.len(), p.authors.len(), "an author twice");
+            assert!(p
+                .authors
+                .iter()
+                .all(|a| people.researchers[*a].collected > p.added));
+        }
+    }
+
+    #[test]
+    fn too_few_author_slots_still_put_every_researcher_on_a_paper() {
+        let spec = ScaleSpec {
+            researchers: 500,
+            papers: Some(10),
+            ..ScaleSpec::default()
+        };
+        let people = plan(&spec, now(), &mut StdRng::seed_from_u64(7));
+        assert_eq!(people.papers.len(), 10);
+        assert!(people.papers_of.iter().all(|p| !p.is_empty()));
+    }
 }

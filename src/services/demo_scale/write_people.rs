@@ -10,8 +10,8 @@ use chrono::Duration;
 use serde_json::json;
 
 use super::calendar::{self, TEMPLATES, WEEKDAYS};
-use super::people::{People, Researcher, PLACES};
-use super::{ScaleReport, Time};
+use super::people::{People, Reader, Researcher, PLACES};
+use super::{ScaleReport, Step, Time};
 use crate::config::InstitutionConfig;
 use crate::crypto::Keyring;
 use crate::db::repos::outreach::{self, NewOutreach};
@@ -58,67 +58,81 @@ pub fn day_periods(day: chrono::NaiveDate) -> [String; 3] {
     [day, monday, first].map(|d| d.format("%Y-%m-%d").to_string())
 }
 
+/// Rows of one kind written per transaction, between progress steps.
+const BATCH: usize = 10_000;
+
 pub async fn write(
     state: &AppState,
     people: &Arc<People>,
     tag: i64,
-    progress: &impl Fn(&str),
+    progress: &impl Fn(&Step),
 ) -> AppResult<Written> {
-    progress(&format!("readers: {}", people.readers.len()));
     // Every account and profile gets its own data key; made ahead in a few
     // batches rather than one disk sync each.
     let accounts = people.readers.len() + people.researchers.len();
+    progress(&Step::begin("data keys"));
     prepare_keys(state, "users", 'u', accounts).await?;
     prepare_keys(state, "researchers", 'r', people.researchers.len()).await?;
-    let (keys, plan) = (state.keys.clone(), people.clone());
-    let inst = state.config.institution.clone();
-    let zone = state.config.institution.zone();
-    let readers = state
-        .db
-        .write(move |tx| {
-            let mut ids = Vec::with_capacity(plan.readers.len());
-            for (i, r) in plan.readers.iter().enumerate() {
-                let address = email("reader", i, tag)?;
-                let active = periods(r.last_active, zone);
-                ids.push(generated::insert_account(
-                    tx,
-                    &keys,
-                    &generated::Account {
-                        email: &address,
-                        name: &r.name,
-                        role: Role::User,
-                        accepted: terms::accepted_now(&inst, ConsentSource::Demo),
-                        timezone: PLACES[r.place].zone,
-                        created_at: r.joined,
-                        verified_at: r.verified.then(|| r.joined + Duration::minutes(3)),
-                        active: Some([&active[0], &active[1], &active[2]]),
-                    },
-                )?);
-            }
-            Ok(ids)
-        })
-        .await?;
-    progress(&format!(
-        "researchers: {}, papers: {}",
-        people.researchers.len(),
-        people.papers.len()
-    ));
-    let (keys, plan) = (state.keys.clone(), people.clone());
-    let inst = state.config.institution.clone();
-    let (researchers, papers, outreach) = state
-        .db
-        .write(move |tx| {
-            let mut ids = Vec::with_capacity(plan.researchers.len());
-            let mut outreach = 0;
-            for (i, r) in plan.researchers.iter().enumerate() {
-                let (id, sent) = researcher(tx, &keys, &inst, r, i, tag)?;
-                ids.push(id);
-                outreach += usize::from(sent);
-            }
-            let papers = papers_in(tx, &plan, &ids, tag)?;
-            Ok((ids, papers, outreach))
-        })
-        .await?;
+    let mut readers = Vec::with_capacity(people.readers.len());
+    for from in (0..people.readers.len()).step_by(BATCH) {
+        let (keys, plan) = (state.keys.clone(), people.clone());
+        let inst = state.config.institution.clone();
+        let zone = state.config.institution.zone();
+        let ids = state
+            .db
+            .write(move |tx| {
+                let to = (from + BATCH).min(plan.readers.len());
+                let mut ids = Vec::with_capacity(to - from);
+                for (i, r) in plan.readers[from..to].iter().enumerate() {
+                    ids.push(reader(tx, &keys, &inst, zone, r, from + i, tag)?);
+                }
+                Ok(ids)
+            })
+            .await?;
+        readers.extend(ids);
+        progress(&Step::of("readers", readers.len(), people.readers.len()));
+    }
+    let mut researchers = Vec::with_capacity(people.researchers.len());
+    let mut outreach = 0;
+    for from in (0..people.researchers.len()).step_by(BATCH) {
+        let (keys, plan) = (state.keys.clone(), people.clone());
+        let inst = state.config.institution.clone();
+        let (ids, sent) = state
+            .db
+            .write(move |tx| {
+                let to = (from + BATCH).min(plan.researchers.len());
+                let mut ids = Vec::with_capacity(to - from);
+                let mut sent = 0;
+                for (i, r) in plan.researchers[from..to].iter().enumerate() {
+                    let (id, invited) = researcher(tx, &keys, &inst, r, from + i, tag)?;
+                    ids.push(id);
+                    sent += usize::from(invited);
+                }
+                Ok((ids, sent))
+            })
+            .await?;
+        researchers.extend(ids);
+        outreach += sent;
+        progress(&Step::of(
+            "researchers",
+            researchers.len(),
+            people.researchers.len(),
+        ));
+    }
+    let researchers = Arc::new(researchers);
+    let mut papers = Vec::with_capacity(people.papers.len());
+    for from in (0..people.papers.len()).step_by(BATCH) {
+        let (plan, ids) = (people.clone(), researchers.clone());
+        let written = state
+            .db
+            .write(move |tx| {
+                let to = (from + BATCH).min(plan.papers.len());
+                papers_in(tx, &plan, from..to, &ids, tag)
+            })
+            .await?;
+        papers.extend(written);
+        progress(&Step::of("papers", papers.len(), people.papers.len()));
+    }
     let totals = ScaleReport {
         readers: readers.len(),
         researchers: researchers.len(),
@@ -134,11 +148,39 @@ pub async fn write(
     Ok(Written {
         ids: Arc::new(Ids {
             readers,
-            researchers,
+            researchers: Arc::unwrap_or_clone(researchers),
             papers,
         }),
         totals,
     })
+}
+
+/// A reader's account, active in the periods of their last visit.
+fn reader(
+    tx: &rusqlite::Transaction<'_>,
+    keys: &Keyring,
+    inst: &InstitutionConfig,
+    zone: Tz,
+    r: &Reader,
+    i: usize,
+    tag: i64,
+) -> AppResult<UserId> {
+    let address = email("reader", i, tag)?;
+    let active = periods(r.last_active, zone);
+    generated::insert_account(
+        tx,
+        keys,
+        &generated::Account {
+            email: &address,
+            name: &r.name,
+            role: Role::User,
+            accepted: terms::accepted_now(inst, ConsentSource::Demo),
+            timezone: PLACES[r.place].zone,
+            created_at: r.joined,
+            verified_at: r.verified.then(|| r.joined + Duration::minutes(3)),
+            active: Some([&active[0], &active[1], &active[2]]),
+        },
+    )
 }
 
 /// Makes the data keys of the next `n` rows of `table` (ids follow the
@@ -307,11 +349,13 @@ fn register(
 fn papers_in(
     tx: &rusqlite::Transaction<'_>,
     plan: &People,
+    range: std::ops::Range<usize>,
     researchers: &[ResearcherId],
     tag: i64,
 ) -> AppResult<Vec<PaperId>> {
-    let mut ids = Vec::with_capacity(plan.papers.len());
-    for (i, p) in plan.papers.iter().enumerate() {
+    let mut ids = Vec::with_capacity(range.len());
+    for i in range {
+        let p = &plan.papers[i];
         let authors = p
             .authors
             .iter()
@@ -334,7 +378,7 @@ fn papers_in(
         for (position, a) in p.authors.iter().enumerate() {
             researchers::link_paper(tx, id, position as i64, researchers[*a])?;
         }
-        let collected = plan.researchers[p.authors[0]].collected;
+        let collected = super::people::first_collected(&plan.researchers, &p.authors);
         papers::set_collection_status(tx, id, CollectionStatus::Collected, Some(collected))?;
         ids.push(id);
     }

@@ -41,7 +41,7 @@ pub async fn write(
     ids: &Arc<Ids>,
     rules: Rules,
     (tag, now): (i64, Time),
-    progress: &impl Fn(&str),
+    progress: &impl Fn(&super::Step),
 ) -> AppResult<(ScaleReport, Vec<Movement>)> {
     let total = planned.len();
     let cx = Arc::new(Context {
@@ -65,7 +65,7 @@ pub async fn write(
         let (done, moved) = state.db.write(move |tx| batch_in(tx, &cx, &batch)).await?;
         totals.absorb(&done);
         movements.extend(moved);
-        progress(&format!("sessions: {}/{total}", totals.sessions));
+        progress(&super::Step::of("sessions", totals.sessions, total));
     }
     Ok((totals, movements))
 }
