@@ -5,19 +5,25 @@ use std::net::{IpAddr, SocketAddr};
 
 use axum::extract::ConnectInfo;
 use axum::http::request::Parts;
+use axum::http::{Extensions, HeaderMap, Request};
 use ipnet::IpNet;
 
 pub fn client_ip(parts: &Parts, trusted: &[IpNet]) -> Option<IpAddr> {
-    let peer = parts
-        .extensions
+    from(&parts.extensions, &parts.headers, trusted)
+}
+
+/// The same, from a whole request (without taking it apart).
+pub fn client_ip_of<B>(req: &Request<B>, trusted: &[IpNet]) -> Option<IpAddr> {
+    from(req.extensions(), req.headers(), trusted)
+}
+
+fn from(extensions: &Extensions, headers: &HeaderMap, trusted: &[IpNet]) -> Option<IpAddr> {
+    let peer = extensions
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip())?;
     resolve(
         peer,
-        parts
-            .headers
-            .get("x-forwarded-for")
-            .and_then(|v| v.to_str().ok()),
+        headers.get("x-forwarded-for").and_then(|v| v.to_str().ok()),
         trusted,
     )
 }

@@ -1,12 +1,12 @@
-//! Cross-cutting middleware: security headers, metrics, per-IP rate
-//! limiting, and JSON error bodies for API answers that axum or tower made
-//! (405, 408, 413) rather than a handler.
+//! Cross-cutting middleware, in one pass (`envelope`): per-IP rate
+//! limiting, security headers, metrics, and JSON error bodies for API
+//! answers that axum or tower made (405, 408, 413) rather than a handler.
 
 use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::http::header::{self, HeaderValue};
+use axum::http::header::{self, HeaderName, HeaderValue};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 
@@ -17,64 +17,78 @@ use crate::state::AppState;
 const CSP: &str = "default-src 'self'; img-src 'self' data:; style-src 'self'; script-src 'self'; \
                    object-src 'none'; base-uri 'self'; form-action 'self'; frame-ancestors 'none'";
 
-pub async fn security_headers(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let mut res = next.run(req).await;
-    let h = res.headers_mut();
-    h.insert(
-        "x-content-type-options",
+/// The security headers on every answer, parsed once (`from_static` is
+/// `const`): no name or value is parsed per request.
+const SECURITY_HEADERS: [(HeaderName, HeaderValue); 6] = [
+    (
+        HeaderName::from_static("x-content-type-options"),
         HeaderValue::from_static("nosniff"),
-    );
-    h.insert("x-frame-options", HeaderValue::from_static("DENY"));
-    h.insert("referrer-policy", HeaderValue::from_static("same-origin"));
-    h.insert(
-        "permissions-policy",
-        HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
-    );
-    h.insert(
-        "cross-origin-opener-policy",
+    ),
+    (
+        HeaderName::from_static("x-frame-options"),
+        HeaderValue::from_static("DENY"),
+    ),
+    (
+        HeaderName::from_static("referrer-policy"),
         HeaderValue::from_static("same-origin"),
-    );
-    h.insert(
+    ),
+    (
+        HeaderName::from_static("permissions-policy"),
+        HeaderValue::from_static("camera=(), microphone=(), geolocation=()"),
+    ),
+    (
+        HeaderName::from_static("cross-origin-opener-policy"),
+        HeaderValue::from_static("same-origin"),
+    ),
+    (
         header::CONTENT_SECURITY_POLICY,
         HeaderValue::from_static(CSP),
-    );
-    if state.config.cookies_secure() {
-        h.insert(
-            header::STRICT_TRANSPORT_SECURITY,
-            HeaderValue::from_static("max-age=31536000; includeSubDomains"),
-        );
-    }
-    res
-}
+    ),
+];
 
-pub async fn record_metrics(State(state): State<AppState>, req: Request, next: Next) -> Response {
+const HSTS: HeaderValue = HeaderValue::from_static("max-age=31536000; includeSubDomains");
+
+/// What every request passes through, in one middleware rather than four
+/// (each `from_fn` layer boxes the request's future and clones the
+/// services inside it, per request):
+/// - the per-IP rate limit (static files and health checks are exempt);
+/// - after the handler, the security headers;
+/// - the request metrics (count by status class, latency);
+/// - the API's error shape on API answers that axum or tower made (405,
+///   408, 413, 415, a panic's 500) rather than a handler.
+pub async fn envelope(State(state): State<AppState>, req: Request, next: Next) -> Response {
     let start = Instant::now();
-    let res = next.run(req).await;
+    let path = req.uri().path();
+    let api = path.starts_with("/api/");
+    let exempt =
+        path.starts_with("/static/") || matches!(path, "/healthz" | "/readyz" | "/metrics");
+    let limited = if exempt {
+        None
+    } else {
+        super::client_ip::client_ip_of(&req, &state.trusted_proxies)
+            .and_then(|ip| state.rate_limits.check_ip(ip).err())
+    };
+    let mut res = match limited {
+        Some(e) if api => e.into_response(),
+        Some(e) => too_many_requests_page(&e),
+        None => next.run(req).await,
+    };
+    let h = res.headers_mut();
+    h.reserve(SECURITY_HEADERS.len() + 1);
+    for (name, value) in &SECURITY_HEADERS {
+        h.insert(name.clone(), value.clone());
+    }
+    if state.config.cookies_secure() {
+        h.insert(header::STRICT_TRANSPORT_SECURITY, HSTS);
+    }
     state
         .metrics
         .request(res.status().as_u16(), start.elapsed());
-    res
-}
-
-/// Per-IP request limit (static files and health checks are exempt).
-pub async fn rate_limit(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let path = req.uri().path();
-    let exempt =
-        path.starts_with("/static/") || matches!(path, "/healthz" | "/readyz" | "/metrics");
-    if !exempt {
-        let (parts, body) = req.into_parts();
-        let ip = super::client_ip::client_ip(&parts, &state.trusted_proxies);
-        if let Some(ip) = ip {
-            if let Err(e) = state.rate_limits.check_ip(ip) {
-                if parts.uri.path().starts_with("/api/") {
-                    return e.into_response();
-                }
-                return too_many_requests_page(&e);
-            }
-        }
-        return next.run(Request::from_parts(parts, body)).await;
+    if api {
+        api_error_body(res)
+    } else {
+        res
     }
-    next.run(req).await
 }
 
 const TOO_MANY_REQUESTS_HTML: &str =
@@ -107,12 +121,8 @@ const INTERNAL_ERROR_HTML: &str =
     "<!doctype html><meta charset=utf-8><title>Something went wrong</title>\
     <h1>Something went wrong</h1><p>It has been logged. Please try again later.</p>";
 
-/// Gives API error answers that are not JSON yet the error shape.
-pub async fn api_error_bodies(req: Request, next: Next) -> Response {
-    if !req.uri().path().starts_with("/api/") {
-        return next.run(req).await;
-    }
-    let res = next.run(req).await;
+/// Gives an API error answer that is not JSON yet the error shape.
+fn api_error_body(res: Response) -> Response {
     let status = res.status();
     let is_json = res
         .headers()

@@ -78,11 +78,11 @@ pub fn router(state: AppState) -> Router {
         .merge(pages::router(state.clone()))
         .route("/static/{name}", get(static_files::static_file))
         .layer(DefaultBodyLimit::max(state.config.server.body_limit_bytes))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::rate_limit))
         .layer(CatchPanicLayer::custom(middleware::panic_response))
         .layer(TimeoutLayer::with_status_code(StatusCode::REQUEST_TIMEOUT, timeout))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::record_metrics))
-        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::security_headers))
+        // Rate limit, security headers, metrics and the API's error shape
+        // (for 408, 413 and panics too), in one pass.
+        .layer(axum::middleware::from_fn_with_state(state.clone(), middleware::envelope))
         .layer(PropagateRequestIdLayer::new(REQUEST_ID))
         .layer(
             // The request log: one line at INFO when each answer is sent,
@@ -101,7 +101,5 @@ pub fn router(state: AppState) -> Router {
                 ),
         )
         .layer(SetRequestIdLayer::new(REQUEST_ID, request_id::CountedIds::default()))
-        // Outermost, so 408, 413 and panics under /api/ get the error shape.
-        .layer(axum::middleware::from_fn(middleware::api_error_bodies))
         .with_state(state)
 }
