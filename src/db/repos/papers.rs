@@ -243,9 +243,13 @@ pub fn search(
         .collect::<Result<Vec<_>, _>>()?
     } else {
         let query = terms.join(" AND ");
+        // Filtered and ordered on the index's own rowid (the paper id), so
+        // FTS5 walks its matches newest first and stops at the page's end;
+        // on `p.id` it would sort every match (a common word at 100,000
+        // papers: 70 ms instead of under 1 ms).
         conn.prepare_cached(&format!(
             "SELECT {COLUMNS} FROM papers_fts f JOIN papers p ON p.id = f.rowid
-             WHERE papers_fts MATCH ?1 AND p.id < ?2 {bookable} ORDER BY p.id DESC LIMIT ?3"
+             WHERE papers_fts MATCH ?1 AND f.rowid < ?2 {bookable} ORDER BY f.rowid DESC LIMIT ?3"
         ))?
         .query_map(params![query, before, limit as i64], from_row)?
         .collect::<Result<Vec<_>, _>>()?

@@ -254,14 +254,28 @@ fn filtered<T>(
     f: &ListFilter,
     mut row: impl FnMut(&Row<'_>) -> AppResult<T>,
 ) -> AppResult<Vec<T>> {
+    // The party and researcher filters are spelled out only when they
+    // apply: inside `(?1 OR …)` SQLite can use no index and walks every
+    // session (250 ms at 1,000,000 sessions; 0.02–8 ms with the reader and
+    // researcher indexes). `?1` and `?10` stay in the text either way.
+    let party = if f.all {
+        "?1".to_string()
+    } else {
+        format!("NOT ?1 AND (s.reader_id = ?2 OR (s.researcher_id IS ?3 AND {PAID}))")
+    };
+    let of_researcher = if f.of_researcher.is_some() {
+        "s.researcher_id = ?10"
+    } else {
+        "?10 IS NULL"
+    };
     let mut stmt = conn.prepare_cached(&format!(
-        "{select} WHERE (?1 OR s.reader_id = ?2 OR (s.researcher_id IS ?3 AND {PAID}))
+        "{select} WHERE {party}
            AND (?4 IS NULL OR s.status = ?4)
            AND (?5 IS NULL OR s.end_at > ?5)
            AND (?6 IS NULL OR s.start_at < ?6)
            AND s.id < ?7
            AND (?9 IS NULL OR s.start_at >= ?9)
-           AND (?10 IS NULL OR s.researcher_id = ?10)
+           AND {of_researcher}
          ORDER BY s.id DESC LIMIT ?8"
     ))?;
     let mut rows = stmt.query(params![
