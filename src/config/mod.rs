@@ -196,6 +196,10 @@ pub struct CacheConfig {
     pub ttl_secs: u64,
     /// Entries per cache before the least used are evicted.
     pub max_entries: u64,
+    /// Memory, in MiB, each cache of public researcher views (one view; a
+    /// paper's list) may hold, counted from their JSON: a list of twelve
+    /// researchers weighs as much as twelve views.
+    pub view_mib: u64,
 }
 
 impl Default for CacheConfig {
@@ -203,6 +207,7 @@ impl Default for CacheConfig {
         Self {
             ttl_secs: 300,
             max_entries: 10_000,
+            view_mib: 16,
         }
     }
 }
@@ -406,6 +411,9 @@ impl Config {
         }
         if self.cache.max_entries == 0 {
             return invalid("cache.max_entries must be at least 1".into());
+        }
+        if !(1..=4_096).contains(&self.cache.view_mib) {
+            return invalid("cache.view_mib must be between 1 and 4096".into());
         }
         Ok(())
     }

@@ -6,6 +6,7 @@ pub mod api;
 pub mod client_ip;
 pub mod downloads;
 pub mod extractors;
+pub mod json_bytes;
 pub mod middleware;
 pub mod pages;
 mod request_id;

@@ -12,7 +12,9 @@
 
 use std::sync::Arc;
 
-use crate::error::AppResult;
+use bytes::Bytes;
+
+use crate::error::{AppError, AppResult};
 
 use crate::db::changes::Data;
 use crate::domain::ResearcherId;
@@ -22,20 +24,35 @@ use crate::state::AppState;
 use super::researchers::ResearcherView;
 
 /// Values built at a `Profiles` generation, served while it is current.
-#[derive(Clone)]
 pub struct Current<K, V> {
     entries: moka::future::Cache<K, (u64, Arc<V>)>,
+}
+
+impl<K, V> Clone for Current<K, V> {
+    fn clone(&self) -> Self {
+        Self {
+            entries: self.entries.clone(),
+        }
+    }
+}
+
+/// What an entry costs in memory, in bytes, for the cache's budget.
+pub trait Weighed {
+    fn bytes(&self) -> u32;
 }
 
 impl<K, V> Current<K, V>
 where
     K: std::hash::Hash + Eq + Send + Sync + 'static,
-    V: Clone + Send + Sync + 'static,
+    V: Weighed + Send + Sync + 'static,
 {
+    /// At most `[cache] view_mib` of values, by their `Weighed::bytes`.
     fn new(cfg: &crate::config::CacheConfig) -> Self {
+        let budget = cfg.view_mib.saturating_mul(1024 * 1024);
         Self {
             entries: moka::future::Cache::builder()
-                .max_capacity(cfg.max_entries)
+                .weigher(|_, (_, v): &(u64, Arc<V>)| v.bytes().max(1))
+                .max_capacity(budget)
                 .time_to_live(std::time::Duration::from_secs(cfg.ttl_secs))
                 .build(),
         }
@@ -49,25 +66,55 @@ where
         state: &AppState,
         key: K,
         build: impl std::future::Future<Output = AppResult<V>>,
-    ) -> AppResult<V> {
+    ) -> AppResult<Arc<V>> {
         let now = state.db.generation(Data::Profiles);
         if let Some((at, v)) = self.entries.get(&key).await {
             if at == now {
-                return Ok((*v).clone());
+                return Ok(v);
             }
         }
-        let v = build.await?;
-        self.entries.insert(key, (now, Arc::new(v.clone()))).await;
+        let v = Arc::new(build.await?);
+        self.entries.insert(key, (now, v.clone())).await;
         Ok(v)
     }
+}
+
+/// A view with its JSON, serialized once when it was built: a cached API
+/// answer is sent as these bytes, with no copy of the view and no
+/// serialization per request.
+pub struct Prepared<V> {
+    pub value: V,
+    pub json: Bytes,
+}
+
+impl<V: serde::Serialize> Prepared<V> {
+    pub fn new(value: V) -> AppResult<Self> {
+        let json = json_of(&value)?;
+        Ok(Self { value, json })
+    }
+}
+
+impl<V> Weighed for Prepared<V> {
+    /// The JSON, and about twice that for the value it was made from
+    /// (strings with their headers and capacity, vectors, options).
+    fn bytes(&self) -> u32 {
+        u32::try_from(self.json.len().saturating_mul(3)).unwrap_or(u32::MAX)
+    }
+}
+
+/// `value` as JSON bytes.
+pub fn json_of<V: serde::Serialize>(value: &V) -> AppResult<Bytes> {
+    serde_json::to_vec(value)
+        .map(Bytes::from)
+        .map_err(|e| AppError::internal(format!("serializing a view: {e}")))
 }
 
 /// The public researcher views, and the paper researcher lists by paper,
 /// order and page.
 #[derive(Clone)]
 pub struct ViewCache {
-    pub one: Current<ResearcherId, ResearcherView>,
-    pub lists: Current<String, Page<ResearcherView>>,
+    pub one: Current<ResearcherId, Prepared<ResearcherView>>,
+    pub lists: Current<String, Prepared<Page<ResearcherView>>>,
 }
 
 impl ViewCache {

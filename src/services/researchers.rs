@@ -2,7 +2,9 @@
 //! provenance of each field are shown to admins only.
 
 use std::collections::BTreeMap;
+use std::sync::Arc;
 
+use bytes::Bytes;
 use serde::Serialize;
 use serde_json::Value;
 use utoipa::ToSchema;
@@ -14,6 +16,7 @@ use crate::error::{AppError, AppResult};
 use crate::pagination::{encode_cursor, Page, PageParams};
 use crate::services::accounts::Principal;
 use crate::services::papers;
+use crate::services::researcher_views::{json_of, Prepared};
 use crate::state::AppState;
 
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -169,10 +172,28 @@ pub async fn get(
     if who.is_some_and(Principal::is_admin) {
         return build_one(state, true, id).await;
     }
-    let cache = &state.cache.views.one;
-    cache
-        .get_or_build(state, id, build_one(state, false, id))
-        .await
+    Ok(public_one(state, id).await?.value.clone())
+}
+
+/// `get` as the API sends it: JSON bytes, which for anyone but an admin
+/// come from the cache as they were serialized when the view was built.
+pub async fn get_json(
+    state: &AppState,
+    who: Option<&Principal>,
+    id: ResearcherId,
+) -> AppResult<Bytes> {
+    if who.is_some_and(Principal::is_admin) {
+        return json_of(&build_one(state, true, id).await?);
+    }
+    Ok(public_one(state, id).await?.json.clone())
+}
+
+async fn public_one(
+    state: &AppState,
+    id: ResearcherId,
+) -> AppResult<Arc<Prepared<ResearcherView>>> {
+    let build = async { Prepared::new(build_one(state, false, id).await?) };
+    state.cache.views.one.get_or_build(state, id, build).await
 }
 
 async fn build_one(state: &AppState, admin: bool, id: ResearcherId) -> AppResult<ResearcherView> {
@@ -195,13 +216,15 @@ async fn build_one(state: &AppState, admin: bool, id: ResearcherId) -> AppResult
 
 /// A paper's researchers in the order `sort` names (`authors`, or
 /// `rating`), served from the view cache for anyone but an admin.
+/// As JSON bytes, which for anyone but an admin come from the cache as
+/// they were serialized when the list was built.
 pub async fn paper_list(
     state: &AppState,
     who: Option<&Principal>,
     paper: PaperId,
     by_rating: bool,
     page: &PageParams,
-) -> AppResult<Page<ResearcherView>> {
+) -> AppResult<Bytes> {
     let admin = who.is_some_and(Principal::is_admin);
     let build = |state| async move {
         if by_rating {
@@ -211,11 +234,12 @@ pub async fn paper_list(
         }
     };
     if admin {
-        return build(state).await;
+        return json_of(&build(state).await?);
     }
     let key = format!("{paper}:{by_rating}:{:?}:{:?}", page.limit, page.cursor);
     let cache = &state.cache.views.lists;
-    cache.get_or_build(state, key, build(state)).await
+    let build = async { Prepared::new(build(state).await?) };
+    Ok(cache.get_or_build(state, key, build).await?.json.clone())
 }
 
 /// A paper's researchers in author order.

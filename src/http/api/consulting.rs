@@ -13,6 +13,7 @@ use crate::http::api::error::ErrorBody;
 use crate::http::extractors::{
     AdminUser, AppJson, AppPath, AppQuery, AuthUser, ClientIp, MaybeAuthUser,
 };
+use crate::http::json_bytes::JsonBytes;
 use crate::pagination::{Page, PageParams};
 use crate::services::collection::{self, CollectRequest, JobView, ProviderView};
 use crate::services::researchers::{self, ResearcherView};
@@ -124,7 +125,7 @@ pub async fn paper_researchers(
     MaybeAuthUser(who): MaybeAuthUser,
     AppPath(paper_id): AppPath<PaperId>,
     AppQuery(p): AppQuery<PaperResearchersParams>,
-) -> AppResult<Json<Page<ResearcherView>>> {
+) -> AppResult<JsonBytes> {
     let page = PageParams {
         limit: p.limit,
         cursor: p.cursor,
@@ -135,7 +136,7 @@ pub async fn paper_researchers(
         Some("rating") => true,
         Some(_) => return Err(AppError::field("sort", "must be authors or rating")),
     };
-    Ok(Json(
+    Ok(JsonBytes(
         researchers::paper_list(&state, who, paper_id, by_rating, &page).await?,
     ))
 }
@@ -147,8 +148,10 @@ pub async fn researcher_get(
     State(state): State<AppState>,
     MaybeAuthUser(who): MaybeAuthUser,
     AppPath(id): AppPath<ResearcherId>,
-) -> AppResult<Json<ResearcherView>> {
-    Ok(Json(researchers::get(&state, who.as_ref(), id).await?))
+) -> AppResult<JsonBytes> {
+    Ok(JsonBytes(
+        researchers::get_json(&state, who.as_ref(), id).await?,
+    ))
 }
 
 /// Collection jobs, newest first (admins).
