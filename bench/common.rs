@@ -2,6 +2,12 @@
 
 use std::time::Duration;
 
+/// The allocator the `colloquy` binary uses (`src/main.rs`), so that a
+/// bench that runs the app in its own process measures what production
+/// runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The `p` quantile (0.0–1.0) of sorted latencies.
 #[allow(dead_code)]
 pub fn percentile(sorted: &[Duration], p: f64) -> Duration {
