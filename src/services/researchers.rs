@@ -15,7 +15,6 @@ use crate::domain::{PaperId, ResearcherId, UserId};
 use crate::error::{AppError, AppResult};
 use crate::pagination::{encode_cursor, Page, PageParams};
 use crate::services::accounts::Principal;
-use crate::services::papers;
 use crate::services::researcher_views::{json_of, Prepared};
 use crate::state::AppState;
 
@@ -121,25 +120,13 @@ fn source_map(rows: Vec<researchers::FieldSource>) -> BTreeMap<String, SourceVie
         .collect()
 }
 
-async fn sources_of(state: &AppState, id: ResearcherId) -> AppResult<BTreeMap<String, SourceView>> {
-    Ok(source_map(
-        state.db.read(move |c| researchers::sources(c, id)).await?,
-    ))
-}
-
-/// Sets `bookable` and `rating` on each view, in one read.
-async fn mark_bookable(state: &AppState, views: &mut [ResearcherView]) -> AppResult<()> {
+/// Sets `bookable` and `rating` on each view, on a connection already
+/// held (the view and its marks come from one read).
+fn mark_bookable_in(c: &rusqlite::Connection, views: &mut [ResearcherView]) -> AppResult<()> {
     let claimed: Vec<ResearcherId> = views.iter().filter(|v| v.claimed).map(|v| v.id).collect();
     let all: Vec<ResearcherId> = views.iter().map(|v| v.id).collect();
-    let (bookable, tallies) = state
-        .db
-        .read(move |c| {
-            Ok((
-                researchers::bookable_among(c, &claimed)?,
-                reviews::tallies(c, &all)?,
-            ))
-        })
-        .await?;
+    let bookable = researchers::bookable_among(c, &claimed)?;
+    let tallies = reviews::tallies(c, &all)?;
     for v in views {
         v.bookable = bookable.contains(&v.id);
         v.rating = tallies
@@ -196,22 +183,21 @@ async fn public_one(
     state.cache.views.one.get_or_build(state, id, build).await
 }
 
+/// One view, built in one read: the row, the sources for an admin, and
+/// the bookable and rating marks.
 async fn build_one(state: &AppState, admin: bool, id: ResearcherId) -> AppResult<ResearcherView> {
     let keys = state.keys.clone();
-    let row = state
+    state
         .db
-        .read(move |c| researchers::find_with(c, &keys, id, admin))
-        .await?
-        .ok_or(AppError::NotFound)?;
-    let sources = if admin {
-        Some(sources_of(state, id).await?)
-    } else {
-        None
-    };
-    let mut one = [view(row, admin, sources)];
-    mark_bookable(state, &mut one).await?;
-    let [v] = one;
-    Ok(v)
+        .read(move |c| {
+            let row = researchers::find_with(c, &keys, id, admin)?.ok_or(AppError::NotFound)?;
+            let sources = admin.then(|| researchers::sources(c, id)).transpose()?;
+            let mut one = [view(row, admin, sources.map(source_map))];
+            mark_bookable_in(c, &mut one)?;
+            let [v] = one;
+            Ok(v)
+        })
+        .await
 }
 
 /// A paper's researchers in the order `sort` names (`authors`, or
@@ -249,47 +235,58 @@ pub async fn for_paper(
     paper: PaperId,
     page: &PageParams,
 ) -> AppResult<Page<ResearcherView>> {
-    papers::get(state, paper).await?;
     let admin = who.is_some_and(Principal::is_admin);
     let limit = page.limit()?;
     // The cursor holds the last author position + 1 (cursors are positive).
     let after = page.after_id::<i64>()?.map(|p| p - 1);
     let keys = state.keys.clone();
-    let rows = state
+    state
         .db
-        .read(move |c| researchers::for_paper(c, &keys, paper, after, limit + 1, admin))
-        .await?;
-    let more = rows.len() > limit;
-    let rows: Vec<_> = rows.into_iter().take(limit).collect();
-    let next_cursor = match rows.last() {
-        Some((position, _)) if more => Some(encode_cursor(position + 1)),
-        _ => None,
-    };
-    let items = author_views(state, who, rows).await?;
-    Ok(Page { items, next_cursor })
+        .read(move |c| {
+            let rows = paper_authors_in(c, &keys, paper, after, limit + 1, admin)?;
+            let more = rows.len() > limit;
+            let rows: Vec<_> = rows.into_iter().take(limit).collect();
+            let next_cursor = match rows.last() {
+                Some((position, _)) if more => Some(encode_cursor(position + 1)),
+                _ => None,
+            };
+            let items = author_views_in(c, admin, rows)?;
+            Ok(Page { items, next_cursor })
+        })
+        .await
+}
+
+/// A paper's author rows (404 for no such paper), on a connection held.
+fn paper_authors_in(
+    c: &rusqlite::Connection,
+    keys: &crate::crypto::Keyring,
+    paper: PaperId,
+    after: Option<i64>,
+    limit: usize,
+    admin: bool,
+) -> AppResult<Vec<(i64, ResearcherRow)>> {
+    if !crate::db::repos::papers::exists(c, paper)? {
+        return Err(AppError::NotFound);
+    }
+    researchers::for_paper(c, keys, paper, after, limit, admin)
 }
 
 /// The views of a paper's author rows, each researcher once (one may sit
 /// at several positions), with sources for admins, bookable and rated.
-async fn author_views(
-    state: &AppState,
-    who: Option<&Principal>,
+fn author_views_in(
+    c: &rusqlite::Connection,
+    admin: bool,
     rows: Vec<(i64, ResearcherRow)>,
 ) -> AppResult<Vec<ResearcherView>> {
-    let admin = who.is_some_and(Principal::is_admin);
     let mut items: Vec<ResearcherView> = Vec::new();
     for (_, row) in rows {
         if items.iter().any(|v| v.id == row.id) {
             continue;
         }
-        let sources = if admin {
-            Some(sources_of(state, row.id).await?)
-        } else {
-            None
-        };
-        items.push(view(row, admin, sources));
+        let sources = admin.then(|| researchers::sources(c, row.id)).transpose()?;
+        items.push(view(row, admin, sources.map(source_map)));
     }
-    mark_bookable(state, &mut items).await?;
+    mark_bookable_in(c, &mut items)?;
     Ok(items)
 }
 
@@ -306,16 +303,17 @@ pub async fn for_paper_by_rating(
     paper: PaperId,
     page: &PageParams,
 ) -> AppResult<Page<ResearcherView>> {
-    papers::get(state, paper).await?;
     let limit = page.limit()?;
     let skip = page.after_id::<i64>()?.unwrap_or(0).max(0) as usize;
     let admin = who.is_some_and(Principal::is_admin);
     let keys = state.keys.clone();
-    let rows = state
+    let mut items = state
         .db
-        .read(move |c| researchers::for_paper(c, &keys, paper, None, MAX_AUTHORS, admin))
+        .read(move |c| {
+            let rows = paper_authors_in(c, &keys, paper, None, MAX_AUTHORS, admin)?;
+            author_views_in(c, admin, rows)
+        })
         .await?;
-    let mut items = author_views(state, who, rows).await?;
     let c = &state.config.reviews;
     let key = |v: &ResearcherView| {
         crate::domain::rating::sort_key(
@@ -344,12 +342,16 @@ pub async fn search(
     let before = page.after_id()?;
     let keys = state.keys.clone();
     let name = name.filter(|n| !n.trim().is_empty());
-    let rows = state
+    let views = state
         .db
-        .read(move |c| researchers::search(c, &keys, name.as_deref(), before, limit + 1))
+        .read(move |c| {
+            let rows = researchers::search(c, &keys, name.as_deref(), before, limit + 1)?;
+            let mut views: Vec<ResearcherView> =
+                rows.into_iter().map(|r| view(r, true, None)).collect();
+            mark_bookable_in(c, &mut views)?;
+            Ok(views)
+        })
         .await?;
-    let mut views: Vec<ResearcherView> = rows.into_iter().map(|r| view(r, true, None)).collect();
-    mark_bookable(state, &mut views).await?;
     Ok(Page::from_rows(views, limit, |v: &ResearcherView| v.id))
 }
 

@@ -171,7 +171,8 @@ pub fn find(conn: &Connection, id: PaperId) -> AppResult<Option<PaperRow>> {
 
 pub fn exists(conn: &Connection, id: PaperId) -> AppResult<bool> {
     Ok(conn
-        .query_row("SELECT 1 FROM papers WHERE id = ?1", [id], |_| Ok(()))
+        .prepare_cached("SELECT 1 FROM papers WHERE id = ?1")?
+        .query_row([id], |_| Ok(()))
         .optional()?
         .is_some())
 }
