@@ -18,7 +18,6 @@ use crate::error::{AppError, AppResult};
 
 use crate::db::changes::Data;
 use crate::domain::ResearcherId;
-use crate::pagination::Page;
 use crate::state::AppState;
 
 use super::researchers::ResearcherView;
@@ -102,6 +101,12 @@ impl<V> Weighed for Prepared<V> {
     }
 }
 
+impl Weighed for Bytes {
+    fn bytes(&self) -> u32 {
+        u32::try_from(self.len()).unwrap_or(u32::MAX)
+    }
+}
+
 /// `value` as JSON bytes.
 pub fn json_of<V: serde::Serialize>(value: &V) -> AppResult<Bytes> {
     serde_json::to_vec(value)
@@ -114,7 +119,8 @@ pub fn json_of<V: serde::Serialize>(value: &V) -> AppResult<Bytes> {
 #[derive(Clone)]
 pub struct ViewCache {
     pub one: Current<ResearcherId, Prepared<ResearcherView>>,
-    pub lists: Current<String, Prepared<Page<ResearcherView>>>,
+    /// Only the JSON: nothing reads a cached list's value.
+    pub lists: Current<String, Bytes>,
 }
 
 impl ViewCache {

@@ -200,10 +200,9 @@ async fn build_one(state: &AppState, admin: bool, id: ResearcherId) -> AppResult
         .await
 }
 
-/// A paper's researchers in the order `sort` names (`authors`, or
-/// `rating`), served from the view cache for anyone but an admin.
-/// As JSON bytes, which for anyone but an admin come from the cache as
-/// they were serialized when the list was built.
+/// A paper's researchers in author order or by rating, as JSON bytes:
+/// for anyone but an admin from the cache, as they were serialized when
+/// the list was built.
 pub async fn paper_list(
     state: &AppState,
     who: Option<&Principal>,
@@ -224,8 +223,8 @@ pub async fn paper_list(
     }
     let key = format!("{paper}:{by_rating}:{:?}:{:?}", page.limit, page.cursor);
     let cache = &state.cache.views.lists;
-    let build = async { Prepared::new(build(state).await?) };
-    Ok(cache.get_or_build(state, key, build).await?.json.clone())
+    let build = async { json_of(&build(state).await?) };
+    Ok(Bytes::clone(&*cache.get_or_build(state, key, build).await?))
 }
 
 /// A paper's researchers in author order.
