@@ -194,7 +194,9 @@ impl Default for OutreachConfig {
 pub struct CacheConfig {
     /// How long a cached read (paper, session check) may be served.
     pub ttl_secs: u64,
-    /// Entries per cache before the least used are evicted.
+    /// Entries per cache before the least used are evicted (2,000: a
+    /// university's hot papers and signed-in sessions, and RSS stays under
+    /// 150 MB when readers roam 400,000 objects; docs/performance.md).
     pub max_entries: u64,
     /// Memory, in MiB, each cache of public researcher views (one view; a
     /// paper's list) may hold, counted from their JSON: a list of twelve
@@ -206,8 +208,8 @@ impl Default for CacheConfig {
     fn default() -> Self {
         Self {
             ttl_secs: 300,
-            max_entries: 10_000,
-            view_mib: 16,
+            max_entries: 2_000,
+            view_mib: 4,
         }
     }
 }
