@@ -205,15 +205,29 @@ pub fn find_by_doi(conn: &Connection, doi: &str) -> AppResult<Option<PaperId>> {
         .optional()?)
 }
 
+/// Words shorter than this match whole words only: a one- or two-letter
+/// prefix ("a", "ai") expands to a large share of the vocabulary (`"a"*`
+/// was the slowest search at 100,000 papers), and such words are typed
+/// whole ("a survey", "AI", "ML").
+const MIN_PREFIX_CHARS: usize = 3;
+
 /// Turns free text into a safe FTS5 query: every word becomes a quoted
-/// prefix term, so user input can never be FTS syntax.
+/// term, a prefix term from three characters on, so user input can never
+/// be FTS syntax.
 fn fts_terms(text: &str, column: Option<&str>) -> Vec<String> {
     text.split(|c: char| !c.is_alphanumeric())
         .filter(|w| !w.is_empty())
         .take(12)
-        .map(|w| match column {
-            Some(col) => format!("{col} : \"{w}\"*"),
-            None => format!("\"{w}\"*"),
+        .map(|w| {
+            let star = if w.chars().count() >= MIN_PREFIX_CHARS {
+                "*"
+            } else {
+                ""
+            };
+            match column {
+                Some(col) => format!("{col} : \"{w}\"{star}"),
+                None => format!("\"{w}\"{star}"),
+            }
         })
         .collect()
 }
@@ -316,8 +330,14 @@ mod tests {
     fn fts_input_is_neutralised() {
         assert_eq!(
             fts_terms("attention\" OR title:*", None),
-            vec!["\"attention\"*", "\"OR\"*", "\"title\"*"]
+            vec!["\"attention\"*", "\"OR\"", "\"title\"*"]
         );
+        // Short words match whole words; longer ones also as prefixes.
+        assert_eq!(
+            fts_terms("a survey of AI", None),
+            vec!["\"a\"", "\"survey\"*", "\"of\"", "\"AI\""]
+        );
+        assert_eq!(fts_terms("Hé", None), vec!["\"Hé\""]);
         assert_eq!(
             fts_terms("Hinton", Some("authors")),
             vec!["authors : \"Hinton\"*"]
