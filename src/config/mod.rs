@@ -195,8 +195,8 @@ pub struct CacheConfig {
     /// How long a cached read (paper, session check) may be served.
     pub ttl_secs: u64,
     /// Entries per cache before the least used are evicted (2,000: a
-    /// university's hot papers and signed-in sessions, and RSS stays under
-    /// 150 MB when readers roam 400,000 objects; docs/performance.md).
+    /// university's hot papers and signed-in sessions; RSS 127-174 MB when
+    /// readers roam 400,000 objects, 251 MB with 10,000; docs/performance.md).
     pub max_entries: u64,
     /// Memory, in MiB, each cache of public researcher views (one view; a
     /// paper's list) may hold, counted from their JSON: a list of twelve
