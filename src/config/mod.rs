@@ -438,8 +438,11 @@ impl Config {
         }
     }
 
+    /// Whether the public URL is https (without building it: this runs
+    /// for every answer, to send HSTS; an empty `public_url` means the
+    /// `http://` bind address).
     pub fn cookies_secure(&self) -> bool {
-        self.public_url().starts_with("https://")
+        self.server.public_url.starts_with("https://")
     }
 
     pub fn trusted_proxies(&self) -> Result<Vec<IpNet>, String> {
