@@ -73,66 +73,36 @@ pub async fn write(
     progress(&Step::begin("data keys"));
     prepare_keys(state, "users", 'u', accounts).await?;
     prepare_keys(state, "researchers", 'r', people.researchers.len()).await?;
-    let mut readers = Vec::with_capacity(people.readers.len());
-    for from in (0..people.readers.len()).step_by(BATCH) {
-        let (keys, plan) = (state.keys.clone(), people.clone());
-        let inst = state.config.institution.clone();
-        let zone = state.config.institution.zone();
-        let ids = state
-            .db
-            .write(move |tx| {
-                let to = (from + BATCH).min(plan.readers.len());
-                let mut ids = Vec::with_capacity(to - from);
-                for (i, r) in plan.readers[from..to].iter().enumerate() {
-                    ids.push(reader(tx, &keys, &inst, zone, r, from + i, tag)?);
-                }
-                Ok(ids)
-            })
-            .await?;
-        readers.extend(ids);
-        progress(&Step::of("readers", readers.len(), people.readers.len()));
-    }
-    let mut researchers = Vec::with_capacity(people.researchers.len());
-    let mut outreach = 0;
-    for from in (0..people.researchers.len()).step_by(BATCH) {
-        let (keys, plan) = (state.keys.clone(), people.clone());
-        let inst = state.config.institution.clone();
-        let (ids, sent) = state
-            .db
-            .write(move |tx| {
-                let to = (from + BATCH).min(plan.researchers.len());
-                let mut ids = Vec::with_capacity(to - from);
-                let mut sent = 0;
-                for (i, r) in plan.researchers[from..to].iter().enumerate() {
-                    let (id, invited) = researcher(tx, &keys, &inst, r, from + i, tag)?;
-                    ids.push(id);
-                    sent += usize::from(invited);
-                }
-                Ok((ids, sent))
-            })
-            .await?;
-        researchers.extend(ids);
-        outreach += sent;
-        progress(&Step::of(
-            "researchers",
-            researchers.len(),
-            people.researchers.len(),
-        ));
-    }
-    let researchers = Arc::new(researchers);
-    let mut papers = Vec::with_capacity(people.papers.len());
-    for from in (0..people.papers.len()).step_by(BATCH) {
-        let (plan, ids) = (people.clone(), researchers.clone());
-        let written = state
-            .db
-            .write(move |tx| {
-                let to = (from + BATCH).min(plan.papers.len());
-                papers_in(tx, &plan, from..to, &ids, tag)
-            })
-            .await?;
-        papers.extend(written);
-        progress(&Step::of("papers", papers.len(), people.papers.len()));
-    }
+    let (keys, plan) = (state.keys.clone(), people.clone());
+    let inst = state.config.institution.clone();
+    let zone = state.config.institution.zone();
+    let readers = in_batches(
+        state,
+        "readers",
+        people.readers.len(),
+        progress,
+        move |tx, i| reader(tx, &keys, &inst, zone, &plan.readers[i], i, tag),
+    )
+    .await?;
+    let (keys, plan) = (state.keys.clone(), people.clone());
+    let inst = state.config.institution.clone();
+    let total = people.researchers.len();
+    let profiles = in_batches(state, "researchers", total, progress, move |tx, i| {
+        researcher(tx, &keys, &inst, &plan.researchers[i], i, tag)
+    })
+    .await?;
+    let outreach = profiles.iter().filter(|(_, invited)| *invited).count();
+    let researchers: Arc<Vec<ResearcherId>> =
+        Arc::new(profiles.into_iter().map(|(id, _)| id).collect());
+    let (plan, ids) = (people.clone(), researchers.clone());
+    let papers = in_batches(
+        state,
+        "papers",
+        people.papers.len(),
+        progress,
+        move |tx, i| paper_in(tx, &plan, i, &ids, tag),
+    )
+    .await?;
     let totals = ScaleReport {
         readers: readers.len(),
         researchers: researchers.len(),
@@ -153,6 +123,36 @@ pub async fn write(
         }),
         totals,
     })
+}
+
+/// Writes rows `0..total` with `row`, `BATCH` to a transaction, telling
+/// `progress` after each; their results in order.
+async fn in_batches<T, F>(
+    state: &AppState,
+    stage: &str,
+    total: usize,
+    progress: &impl Fn(&Step),
+    row: F,
+) -> AppResult<Vec<T>>
+where
+    T: Send + 'static,
+    F: Fn(&rusqlite::Transaction<'_>, usize) -> AppResult<T> + Clone + Send + 'static,
+{
+    let mut out = Vec::with_capacity(total);
+    for from in (0..total).step_by(BATCH) {
+        let (row, to) = (row.clone(), (from + BATCH).min(total));
+        let done = state
+            .db
+            .write(move |tx| {
+                (from..to)
+                    .map(|i| row(tx, i))
+                    .collect::<AppResult<Vec<T>>>()
+            })
+            .await?;
+        out.extend(done);
+        progress(&Step::of(stage, out.len(), total));
+    }
+    Ok(out)
 }
 
 /// A reader's account, active in the periods of their last visit.
@@ -346,41 +346,38 @@ fn register(
     booking_settings::save_availability(tx, id, &rules, &[], saved)
 }
 
-fn papers_in(
+/// Paper `i` with its authors linked, as collected.
+fn paper_in(
     tx: &rusqlite::Transaction<'_>,
     plan: &People,
-    range: std::ops::Range<usize>,
+    i: usize,
     researchers: &[ResearcherId],
     tag: i64,
-) -> AppResult<Vec<PaperId>> {
-    let mut ids = Vec::with_capacity(range.len());
-    for i in range {
-        let p = &plan.papers[i];
-        let authors = p
-            .authors
-            .iter()
-            .map(|a| NewAuthor {
-                name: plan.researchers[*a].name.clone(),
-                affiliation: Some(plan.researchers[*a].affiliation.to_string()),
-                orcid: None,
-            })
-            .collect();
-        let paper = NewPaper {
-            title: p.title.clone(),
-            doi: Some(format!("10.5555/scale{tag}.{i}")),
-            year: Some(p.year),
-            venue: Some(p.venue.to_string()),
-            abstract_text: None,
-            url: None,
-            authors,
-        };
-        let id = papers::insert(tx, &paper, "openalex", None, p.added)?;
-        for (position, a) in p.authors.iter().enumerate() {
-            researchers::link_paper(tx, id, position as i64, researchers[*a])?;
-        }
-        let collected = super::people::first_collected(&plan.researchers, &p.authors);
-        papers::set_collection_status(tx, id, CollectionStatus::Collected, Some(collected))?;
-        ids.push(id);
+) -> AppResult<PaperId> {
+    let p = &plan.papers[i];
+    let authors = p
+        .authors
+        .iter()
+        .map(|a| NewAuthor {
+            name: plan.researchers[*a].name.clone(),
+            affiliation: Some(plan.researchers[*a].affiliation.to_string()),
+            orcid: None,
+        })
+        .collect();
+    let paper = NewPaper {
+        title: p.title.clone(),
+        doi: Some(format!("10.5555/scale{tag}.{i}")),
+        year: Some(p.year),
+        venue: Some(p.venue.to_string()),
+        abstract_text: None,
+        url: None,
+        authors,
+    };
+    let id = papers::insert(tx, &paper, "openalex", None, p.added)?;
+    for (position, a) in p.authors.iter().enumerate() {
+        researchers::link_paper(tx, id, position as i64, researchers[*a])?;
     }
-    Ok(ids)
+    let collected = super::people::first_collected(&plan.researchers, &p.authors);
+    papers::set_collection_status(tx, id, CollectionStatus::Collected, Some(collected))?;
+    Ok(id)
 }
