@@ -131,8 +131,12 @@ pub fn parse_doi(raw: &str) -> Result<Option<String>, String> {
         "https://dx.doi.org/",
         "doi:",
     ] {
-        if s.len() >= prefix.len() && s[..prefix.len()].eq_ignore_ascii_case(prefix) {
-            s = &s[prefix.len()..];
+        // `get` and `strip_prefix`: a byte index inside a multi-byte
+        // character would panic with plain slicing.
+        if let Some(head) = s.get(..prefix.len()) {
+            if head.eq_ignore_ascii_case(prefix) {
+                s = &s[head.len()..];
+            }
         }
     }
     let ok = s.starts_with("10.")
@@ -222,6 +226,28 @@ mod tests {
         assert!(parse_doi("11.1/x").is_err());
         assert!(parse_doi("10.1/x' OR 1=1").is_err());
         assert_eq!(parse_doi(" ").unwrap(), None);
+    }
+
+    /// Issue 17's fuzzer found `abcé` answered 500: the prefix check
+    /// sliced inside the `é`.
+    #[test]
+    fn multibyte_input_is_an_error_not_a_panic() {
+        for raw in [
+            "abcé",
+            "doé",
+            "httpsé://doi.org/",
+            "ééééééééééééééééé",
+            "10.1/é",
+            "é10.1/x",
+        ] {
+            let _ = parse_doi(raw);
+        }
+        assert!(parse_doi("abcé").is_err());
+        assert_eq!(
+            parse_doi("DOI:10.1/é").unwrap().as_deref(),
+            Some("10.1/é"),
+            "a DOI suffix may hold any printable character"
+        );
     }
 
     #[test]
