@@ -15,6 +15,11 @@ pub use super::availability_rules::{
 /// Slots start on this grid inside a window (or every `duration` when shorter).
 const STEP_MINUTES: i64 = 30;
 
+/// The longest session anyone can book or move to (settings and the
+/// configuration are checked against it). Queries for the sessions that
+/// overlap a time rely on it to bound their index range.
+pub const MAX_SESSION_MINUTES: i64 = 480;
+
 /// A researcher's booking settings, checked.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Settings {
@@ -141,7 +146,7 @@ impl Settings {
             problems.push(("durations", "offer between 1 and 6 session lengths".into()));
         } else if durations
             .iter()
-            .any(|d| !(15..=480).contains(d) || d % 5 != 0)
+            .any(|d| !(15..=MAX_SESSION_MINUTES).contains(d) || d % 5 != 0)
         {
             problems.push((
                 "durations",

@@ -231,3 +231,29 @@ async fn only_a_registered_researcher_with_published_hours_can_be_booked_and_not
     assert_eq!(resp.status(), 422);
     assert_eq!(session_rows(&app), 0);
 }
+
+/// The overlap check reads only the starts that can overlap (no session
+/// is longer than 480 minutes): a full-day session that began seven and a
+/// half hours earlier still blocks the last half hour of its day, and the
+/// next morning is free.
+#[tokio::test]
+async fn the_longest_session_still_blocks_its_last_slot() {
+    let app = spawn_app().await;
+    let mut settings = open_settings();
+    settings["durations"] = json!([30, 480]);
+    let r = bookable_researcher_with(&app, "grace@yale.example", settings, every_day()).await;
+    let reader = app.token("alice@uni.example").await;
+    let nine = day_at_ten(&app, 3) - chrono::Duration::hours(1);
+    let resp = book(&app, &reader, r.researcher_id, nine, 480).await;
+    assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
+
+    let other = app.token("bob@uni.example").await;
+    let last = nine + chrono::Duration::minutes(450);
+    let resp = book(&app, &other, r.researcher_id, last, 30).await;
+    assert_eq!(resp.status(), 409);
+    assert_eq!(error_code(resp).await, "slot_unavailable");
+
+    let next_morning = nine + chrono::Duration::days(1);
+    let resp = book(&app, &other, r.researcher_id, next_morning, 30).await;
+    assert_eq!(resp.status(), 201, "{}", resp.text().await.unwrap());
+}

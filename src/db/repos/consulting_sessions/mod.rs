@@ -8,7 +8,7 @@ use crate::crypto::Keyring;
 use crate::db::{parse_ts, ts};
 use crate::domain::availability::Busy;
 use crate::domain::{ConsultingSessionId, PaperId, QueryId, ResearcherId, SessionStatus, UserId};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 pub const TOPIC_AAD: &str = "consulting_sessions.topic";
 pub const MEETING_URL_AAD: &str = "consulting_sessions.meeting_url";
@@ -158,6 +158,13 @@ pub fn insert(
     s: &NewSession<'_>,
     now: Time,
 ) -> AppResult<ConsultingSessionId> {
+    // `busy` finds overlaps only among sessions no longer than this.
+    if !(1..=crate::domain::availability::MAX_SESSION_MINUTES).contains(&s.duration_minutes) {
+        return Err(AppError::field(
+            "duration_minutes",
+            "a session lasts at most 480 minutes",
+        ));
+    }
     let end = s.start + chrono::Duration::minutes(s.duration_minutes);
     conn.prepare_cached("INSERT INTO consulting_sessions (researcher_id, reader_id, paper_id, query_id, topic_enc, status,
              start_at, end_at, duration_minutes, price_minor, currency, expires_at, created_at, updated_at)
@@ -192,7 +199,9 @@ pub fn find(
 
 /// Taken time of a researcher overlapping `[from, to)`, sorted by start:
 /// live sessions and proposed new times. `except` leaves one session out
-/// (its own reschedule).
+/// (its own reschedule). No session is longer than `MAX_SESSION_MINUTES`,
+/// so only starts after `from` less that length can overlap: the index
+/// range stays a few days wide however many sessions a researcher has.
 pub fn busy(
     conn: &Connection,
     researcher: ResearcherId,
@@ -202,14 +211,18 @@ pub fn busy(
 ) -> AppResult<Vec<Busy>> {
     let mut stmt = conn.prepare_cached(&format!(
         "SELECT start_at, end_at, 1 FROM consulting_sessions
-          WHERE researcher_id = ?1 AND status IN {LIVE} AND start_at < ?3 AND end_at > ?2 AND id IS NOT ?4
+          WHERE researcher_id = ?1 AND status IN {LIVE} AND start_at < ?3 AND start_at > ?5
+            AND end_at > ?2 AND id IS NOT ?4
          UNION ALL
          SELECT proposed_start_at, proposed_end_at, 0 FROM consulting_sessions
           WHERE researcher_id = ?1 AND status IN {LIVE} AND proposed_start_at IS NOT NULL
-            AND proposed_start_at < ?3 AND proposed_end_at > ?2 AND id IS NOT ?4
+            AND proposed_start_at < ?3 AND proposed_start_at > ?5 AND proposed_end_at > ?2
+            AND id IS NOT ?4
          ORDER BY 1"
     ))?;
-    let mut rows = stmt.query(params![researcher, ts(from), ts(to), except])?;
+    let earliest =
+        from - chrono::Duration::minutes(crate::domain::availability::MAX_SESSION_MINUTES);
+    let mut rows = stmt.query(params![researcher, ts(from), ts(to), except, ts(earliest)])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
         out.push(Busy {
