@@ -3,9 +3,11 @@
 //! blocking thread pool. WAL lets the readers run beside the writer.
 
 pub mod changes;
+mod checkpoint;
 pub mod encrypted_columns;
 pub mod personal_data;
 pub mod repos;
+mod writer;
 
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
@@ -30,7 +32,9 @@ pub struct Db {
 struct Inner {
     path: PathBuf,
     changes: Arc<changes::Changes>,
-    writer: Mutex<Connection>,
+    writer: Arc<Mutex<Connection>>,
+    queue: writer::Queue,
+    checkpointer: checkpoint::Checkpointer,
     readers: Mutex<Vec<Connection>>,
     reader_permits: Semaphore,
 }
@@ -75,6 +79,10 @@ pub fn migrate(conn: &mut Connection) -> anyhow::Result<usize> {
 impl Db {
     pub fn open(cfg: &StorageConfig, path: &Path) -> anyhow::Result<Self> {
         let writer = open_writer(path, cfg)?;
+        // Checkpoints run on their own thread (`checkpoint`), not inside
+        // the commit of whichever write crossed the threshold.
+        writer.pragma_update(None, "wal_autocheckpoint", 0)?;
+        let checkpointer = checkpoint::Checkpointer::start(path, cfg)?;
         let changes = Arc::new(changes::Changes::default());
         changes.watch(&writer);
         let mut readers = Vec::with_capacity(cfg.reader_pool_size);
@@ -88,11 +96,18 @@ impl Db {
             configure(&conn, cfg)?;
             readers.push(conn);
         }
+        let writer = Arc::new(Mutex::new(writer));
         Ok(Self {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
+                queue: writer::Queue::start(
+                    writer.clone(),
+                    changes.clone(),
+                    Some(checkpointer.clone()),
+                )?,
+                checkpointer,
                 changes,
-                writer: Mutex::new(writer),
+                writer,
                 reader_permits: Semaphore::new(readers.len()),
                 readers: Mutex::new(readers),
             }),
@@ -136,19 +151,16 @@ impl Db {
         result
     }
 
-    /// Runs `f` in a `BEGIN IMMEDIATE` transaction on the writer; commits
-    /// when it returns `Ok`, rolls back otherwise.
+    /// Runs `f` in a `BEGIN IMMEDIATE` transaction on the writer, in a
+    /// savepoint of its own: its writes commit when it returns `Ok` and are
+    /// undone otherwise. Writes queued together share one commit (group
+    /// commit, `writer`); the answer comes after that commit.
     pub async fn write<T, F>(&self, f: F) -> AppResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Transaction<'_>) -> AppResult<T> + Send + 'static,
     {
-        let inner = self.inner.clone();
-        tokio::task::spawn_blocking(move || {
-            let mut conn = inner.writer.lock().unwrap_or_else(|p| p.into_inner());
-            write_tx(&mut conn, &inner.changes, f)
-        })
-        .await?
+        self.inner.queue.write(f).await
     }
 
     /// Synchronous variant of `write`, for the command line.
@@ -157,7 +169,9 @@ impl Db {
         F: FnOnce(&Transaction<'_>) -> AppResult<T>,
     {
         let mut conn = self.inner.writer.lock().unwrap_or_else(|p| p.into_inner());
-        write_tx(&mut conn, &self.inner.changes, f)
+        let done = write_tx(&mut conn, &self.inner.changes, f);
+        self.inner.checkpointer.committed();
+        done
     }
 
     /// Copies the WAL into the database and truncates it, so no old page
