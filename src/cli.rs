@@ -158,6 +158,7 @@ pub enum AuditCommand {
 }
 
 pub fn main() -> ExitCode {
+    crate::memory::small_pages_only();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,

@@ -11,6 +11,7 @@ pub mod domain;
 pub mod error;
 pub mod http;
 pub mod jobs;
+pub mod memory;
 pub mod metrics;
 pub mod pagination;
 pub mod providers;
