@@ -16,6 +16,7 @@ pub const MAX_LIMIT: usize = 100;
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
     /// Items per page, 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
     pub limit: Option<usize>,
     /// `next_cursor` from the previous page.
     pub cursor: Option<String>,

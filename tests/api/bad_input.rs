@@ -287,3 +287,23 @@ async fn a_json_array_is_refused_where_an_object_is_required() {
         .unwrap();
     assert_eq!(r.status(), 400, "malformed JSON stays 400");
 }
+
+/// Issue 17's fuzzer: a DOI with a multi-byte character panicked in
+/// `parse_doi` and was answered 500. Now it is a field error.
+#[tokio::test]
+async fn a_doi_with_a_multibyte_character_is_a_field_error() {
+    let app = crate::helpers::spawn_app().await;
+    let token = app.token("doi@uni.example").await;
+    for (path, body) in [
+        ("/api/v1/papers/import", serde_json::json!({"doi": "abcé"})),
+        (
+            "/api/v1/papers",
+            serde_json::json!({"title": "A paper", "doi": "abcé", "authors": []}),
+        ),
+    ] {
+        let r = app.post_json(path, Some(&token), &body).await;
+        assert_eq!(r.status(), 422, "{path}");
+        let v: serde_json::Value = r.json().await.unwrap();
+        assert!(v["error"]["fields"]["doi"].is_string(), "{path}: {v}");
+    }
+}

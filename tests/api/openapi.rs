@@ -212,3 +212,66 @@ async fn error_responses_are_documented_with_the_error_shape() {
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 }
+
+/// Issue 17: operation ids are unique (the document was invalid with `get`
+/// used four times), and `limit` documents the range the server accepts.
+#[tokio::test]
+async fn operation_ids_are_unique_and_limit_is_one_to_a_hundred() {
+    let app = spawn_app().await;
+    let doc: Value = app
+        .client
+        .get(app.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    let mut ids = std::collections::BTreeMap::<String, Vec<String>>::new();
+    let mut limits = 0;
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if let Some(id) = op["operationId"].as_str() {
+                ids.entry(id.to_string())
+                    .or_default()
+                    .push(format!("{method} {path}"));
+            }
+            for p in op["parameters"].as_array().into_iter().flatten() {
+                if p["name"] == "limit" {
+                    limits += 1;
+                    assert_eq!(p["schema"]["minimum"], 1, "{method} {path}");
+                    assert_eq!(p["schema"]["maximum"], 100, "{method} {path}");
+                }
+            }
+        }
+    }
+    let shared: Vec<_> = ids.iter().filter(|(_, at)| at.len() > 1).collect();
+    assert!(shared.is_empty(), "shared operation ids: {shared:?}");
+    assert!(ids.contains_key("papers_get"), "{:?}", ids.keys());
+    assert!(limits >= 10, "only {limits} paginated lists");
+
+    // The answers implied by a token, a body and a cursor are documented.
+    let create = &doc["paths"]["/api/v1/papers"]["post"]["responses"];
+    for status in ["400", "401", "413", "415", "422"] {
+        assert!(create[status].is_object(), "POST /papers lacks {status}");
+    }
+    let list = &doc["paths"]["/api/v1/consulting/sessions"]["get"]["responses"];
+    for status in ["400", "401", "422"] {
+        assert!(list[status].is_object(), "GET sessions lacks {status}");
+    }
+    // Every page refers to its item's named schema instead of a copy.
+    let schemas = doc["components"]["schemas"].as_object().unwrap();
+    let pages: Vec<_> = schemas.keys().filter(|k| k.starts_with("Page_")).collect();
+    assert!(pages.len() >= 10, "{pages:?}");
+    for page in pages {
+        let item = page.trim_start_matches("Page_");
+        assert_eq!(
+            schemas[page]["properties"]["items"]["items"]["$ref"],
+            format!("#/components/schemas/{item}"),
+            "{page}"
+        );
+        assert!(schemas.contains_key(item), "{item} is not a named schema");
+    }
+    let timezone = &doc["paths"]["/api/v1/users/me/timezone"]["put"]["responses"];
+    assert!(timezone["415"].is_object(), "PUT timezone lacks 415");
+}

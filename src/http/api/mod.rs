@@ -16,7 +16,10 @@ pub mod disputes;
 pub mod error;
 pub mod exports;
 pub mod health;
+mod implied_responses;
+mod operation_ids;
 pub mod outreach;
+mod page_schemas;
 pub mod papers;
 pub mod payments;
 pub mod reviews;
@@ -176,6 +179,9 @@ pub fn router() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(health::metrics))
         .split_for_parts();
     api.info.version = env!("CARGO_PKG_VERSION").into();
+    operation_ids::make_unique(&mut api);
+    implied_responses::add(&mut api);
+    page_schemas::reference_items(&mut api);
     api.paths
         .paths
         .insert("/api/v1/openapi.json".into(), openapi_path_item());
