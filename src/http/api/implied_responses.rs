@@ -16,20 +16,7 @@ use utoipa::openapi::{ContentBuilder, OpenApi, Ref, RefOr, ResponseBuilder};
 
 /// Adds the implied answers to every operation of `api`.
 pub fn add(api: &mut OpenApi) {
-    for item in api.paths.paths.values_mut() {
-        for op in [
-            &mut item.get,
-            &mut item.put,
-            &mut item.post,
-            &mut item.delete,
-            &mut item.patch,
-        ]
-        .into_iter()
-        .flatten()
-        {
-            add_to(op);
-        }
-    }
+    super::operation_ids::for_each(api, |_, op| add_to(op));
 }
 
 fn add_to(op: &mut Operation) {

@@ -28,7 +28,8 @@ pub fn make_unique(api: &mut OpenApi) {
     });
 }
 
-fn for_each(api: &mut OpenApi, mut f: impl FnMut(&str, &mut Operation)) {
+/// Calls `f` with every operation of `api` and its path.
+pub(super) fn for_each(api: &mut OpenApi, mut f: impl FnMut(&str, &mut Operation)) {
     for (path, item) in api.paths.paths.iter_mut() {
         for op in [
             &mut item.get,
