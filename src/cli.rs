@@ -158,7 +158,6 @@ pub enum AuditCommand {
 }
 
 pub fn main() -> ExitCode {
-    crate::memory::small_pages_only();
     let cli = Cli::parse();
     match run(cli) {
         Ok(code) => code,
@@ -194,6 +193,9 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = load_config(&cli)?;
     match cli.command {
         Command::Serve => {
+            // The long-running server only: bulk commands (`demo --scale`)
+            // keep huge pages for their large working sets.
+            crate::memory::small_pages_only();
             let _log_writer = crate::telemetry::init(&config.logging);
             runtime()?.block_on(async {
                 let app = Application::build(config, Arc::new(SystemClock)).await?;

@@ -5,7 +5,8 @@
 /// thread stack touched became one resident huge page: the idle server
 /// held about 27 MiB of huge pages for a few MiB of live data (issue 16,
 /// docs/performance.md). The flag is inherited by every thread started
-/// afterwards. Where the kernel refuses, nothing changes.
+/// afterwards; `serve` sets it before it starts any. Where the kernel
+/// refuses, nothing changes.
 pub fn small_pages_only() {
     #[cfg(target_os = "linux")]
     if let Err(e) = rustix::thread::disable_transparent_huge_pages(true) {

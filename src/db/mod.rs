@@ -3,7 +3,6 @@
 //! blocking thread pool. WAL lets the readers run beside the writer.
 
 pub mod changes;
-mod checkpoint;
 pub mod encrypted_columns;
 pub mod personal_data;
 pub mod repos;
@@ -34,7 +33,6 @@ struct Inner {
     changes: Arc<changes::Changes>,
     writer: Arc<Mutex<Connection>>,
     queue: writer::Queue,
-    checkpointer: checkpoint::Checkpointer,
     readers: Mutex<Vec<Connection>>,
     reader_permits: Semaphore,
 }
@@ -79,10 +77,6 @@ pub fn migrate(conn: &mut Connection) -> anyhow::Result<usize> {
 impl Db {
     pub fn open(cfg: &StorageConfig, path: &Path) -> anyhow::Result<Self> {
         let writer = open_writer(path, cfg)?;
-        // Checkpoints run on their own thread (`checkpoint`), not inside
-        // the commit of whichever write crossed the threshold.
-        writer.pragma_update(None, "wal_autocheckpoint", 0)?;
-        let checkpointer = checkpoint::Checkpointer::start(path, cfg)?;
         let changes = Arc::new(changes::Changes::default());
         changes.watch(&writer);
         let mut readers = Vec::with_capacity(cfg.reader_pool_size);
@@ -100,12 +94,7 @@ impl Db {
         Ok(Self {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
-                queue: writer::Queue::start(
-                    writer.clone(),
-                    changes.clone(),
-                    Some(checkpointer.clone()),
-                )?,
-                checkpointer,
+                queue: writer::Queue::start(writer.clone(), changes.clone())?,
                 changes,
                 writer,
                 reader_permits: Semaphore::new(readers.len()),
@@ -169,9 +158,7 @@ impl Db {
         F: FnOnce(&Transaction<'_>) -> AppResult<T>,
     {
         let mut conn = self.inner.writer.lock().unwrap_or_else(|p| p.into_inner());
-        let done = write_tx(&mut conn, &self.inner.changes, f);
-        self.inner.checkpointer.committed();
-        done
+        write_tx(&mut conn, &self.inner.changes, f)
     }
 
     /// Copies the WAL into the database and truncates it, so no old page

@@ -18,7 +18,6 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
 use super::changes::Changes;
-use super::checkpoint::Checkpointer;
 use crate::error::{AppError, AppResult};
 
 /// At most this many writes share one commit, so one batch cannot hold the
@@ -41,12 +40,11 @@ impl Queue {
     pub(super) fn start(
         conn: Arc<Mutex<Connection>>,
         changes: Arc<Changes>,
-        checkpoints: Option<Checkpointer>,
     ) -> std::io::Result<Self> {
         let (jobs, rx) = mpsc::unbounded_channel();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(&conn, &changes, checkpoints.as_ref(), rx))?;
+            .spawn(move || run(&conn, &changes, rx))?;
         Ok(Self { jobs })
     }
 
@@ -140,12 +138,7 @@ fn rolled_back() -> rusqlite::Error {
     )
 }
 
-fn run(
-    conn: &Mutex<Connection>,
-    changes: &Changes,
-    checkpoints: Option<&Checkpointer>,
-    mut rx: mpsc::UnboundedReceiver<Job>,
-) {
+fn run(conn: &Mutex<Connection>, changes: &Changes, mut rx: mpsc::UnboundedReceiver<Job>) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     let mut finishes: Vec<Finish> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.blocking_recv() {
@@ -179,12 +172,7 @@ fn run(
         let commit = tx.commit();
         drop(conn);
         match &commit {
-            Ok(()) => {
-                changes.committed();
-                if let Some(c) = checkpoints {
-                    c.committed();
-                }
-            }
+            Ok(()) => changes.committed(),
             Err(_) => changes.rolled_back(),
         }
         let error = commit.err();
@@ -204,7 +192,7 @@ mod tests {
             .unwrap();
         let conn = Arc::new(Mutex::new(conn));
         (
-            Queue::start(conn.clone(), Arc::new(Changes::default()), None).unwrap(),
+            Queue::start(conn.clone(), Arc::new(Changes::default())).unwrap(),
             conn,
         )
     }
