@@ -1,4 +1,4 @@
-//! Process-wide memory settings applied before anything else runs.
+//! Process-wide memory settings for the long-running server.
 
 /// Turns transparent huge pages off for this process. With the kernel's
 /// THP at `always` (common on VMs), every 2 MiB region the allocator or a

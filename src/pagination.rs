@@ -15,8 +15,8 @@ pub const MAX_LIMIT: usize = 100;
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageParams {
-    /// Items per page, 1 to 100 (default 20).
-    #[param(minimum = 1, maximum = 100)]
+    /// Items per page, 1 to 100 (default 20). The document's range comes
+    /// from `implied_responses`, for this and every other list's `limit`.
     pub limit: Option<usize>,
     /// `next_cursor` from the previous page.
     pub cursor: Option<String>,

@@ -76,7 +76,7 @@ where
     F: FnOnce(&Transaction<'_>) -> AppResult<T>,
 {
     let started = match db {
-        Ok(db) => db.execute_batch("SAVEPOINT write").map(|()| db),
+        Ok(db) => run_cached(db, "SAVEPOINT write").map(|()| db),
         Err(e) => Err(clone_error(e)),
     };
     let db = match started {
@@ -91,11 +91,12 @@ where
     let outcome = catch_unwind(AssertUnwindSafe(|| f(db)))
         .unwrap_or_else(|_| Err(AppError::internal("a database write panicked")));
     let outcome = match outcome {
-        Ok(value) => db
-            .execute_batch("RELEASE write")
+        Ok(value) => run_cached(db, "RELEASE write")
             .map(|()| value)
             .map_err(AppError::from),
-        Err(e) => match db.execute_batch("ROLLBACK TO write; RELEASE write") {
+        Err(e) => match run_cached(db, "ROLLBACK TO write")
+            .and_then(|()| run_cached(db, "RELEASE write"))
+        {
             Ok(()) => Err(e),
             Err(undo) => {
                 // The savepoint could not be undone: the whole batch must
@@ -112,6 +113,12 @@ where
         };
         let _ = reply.send(answer);
     })
+}
+
+/// Runs a savepoint statement, parsed once per connection rather than
+/// once per write.
+fn run_cached(db: &Transaction<'_>, sql: &str) -> rusqlite::Result<()> {
+    db.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
 /// The commit's error, once for each caller of the batch.

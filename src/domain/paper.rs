@@ -131,8 +131,8 @@ pub fn parse_doi(raw: &str) -> Result<Option<String>, String> {
         "https://dx.doi.org/",
         "doi:",
     ] {
-        // `get` and `strip_prefix`: a byte index inside a multi-byte
-        // character would panic with plain slicing.
+        // `get`, not `[..n]`: a byte index inside a multi-byte character
+        // would panic.
         if let Some(head) = s.get(..prefix.len()) {
             if head.eq_ignore_ascii_case(prefix) {
                 s = &s[head.len()..];

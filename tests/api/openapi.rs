@@ -219,11 +219,8 @@ async fn error_responses_are_documented_with_the_error_shape() {
 async fn operation_ids_are_unique_and_limit_is_one_to_a_hundred() {
     let app = spawn_app().await;
     let doc: Value = app
-        .client
-        .get(app.url("/api/v1/openapi.json"))
-        .send()
+        .get("/api/v1/openapi.json", None)
         .await
-        .unwrap()
         .json()
         .await
         .unwrap();

@@ -159,10 +159,11 @@ pub fn insert(
     now: Time,
 ) -> AppResult<ConsultingSessionId> {
     // `busy` finds overlaps only among sessions no longer than this.
-    if !(1..=crate::domain::availability::MAX_SESSION_MINUTES).contains(&s.duration_minutes) {
+    let longest = crate::domain::availability::MAX_SESSION_MINUTES;
+    if !(1..=longest).contains(&s.duration_minutes) {
         return Err(AppError::field(
             "duration_minutes",
-            "a session lasts at most 480 minutes",
+            format!("a session lasts at most {longest} minutes"),
         ));
     }
     let end = s.start + chrono::Duration::minutes(s.duration_minutes);
