@@ -139,8 +139,10 @@ pub fn parse_doi(raw: &str) -> Result<Option<String>, String> {
             }
         }
     }
+    if s.len() > 200 {
+        return Err("is longer than 200 characters".into());
+    }
     let ok = s.starts_with("10.")
-        && s.len() <= 200
         && s.split_once('/')
             .is_some_and(|(reg, suffix)| reg.len() > 3 && !suffix.is_empty())
         && !s
@@ -243,6 +245,10 @@ mod tests {
             let _ = parse_doi(raw);
         }
         assert!(parse_doi("abcé").is_err());
+        assert_eq!(
+            parse_doi(&format!("10.1/{}", "é".repeat(100))),
+            Err("is longer than 200 characters".to_string())
+        );
         assert_eq!(
             parse_doi("DOI:10.1/é").unwrap().as_deref(),
             Some("10.1/é"),
