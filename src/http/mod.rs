@@ -64,7 +64,7 @@ fn route_of<B>(req: &axum::http::Request<B>) -> &str {
 }
 
 pub fn router(state: AppState) -> Router {
-    let (api_routes, _) = api::router();
+    let api_routes = api::router();
     // Unknown paths fall through to the pages' fallback, which answers
     // JSON under /api/ and an HTML page elsewhere.
     let api = api_routes
