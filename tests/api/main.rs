@@ -36,6 +36,7 @@ mod collection_merges;
 mod collection_pages;
 mod collection_providers;
 mod consents;
+mod crash_drill;
 mod dashboards;
 mod dashboards_pages;
 mod data_requests;

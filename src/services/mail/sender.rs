@@ -13,6 +13,7 @@ use lettre::transport::smtp::authentication::Credentials;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::config::{SmtpConfig, SmtpSecurity};
+use crate::crypto::Keyring;
 use crate::db::repos::mail_outbox::{self, MailRow};
 use crate::error::{AppError, AppResult};
 use crate::state::AppState;
@@ -51,13 +52,25 @@ pub struct SenderState {
     busy: AtomicBool,
 }
 
-fn message(cfg: &SmtpConfig, row: &MailRow) -> Result<Message, String> {
+/// The `Message-ID` of an outbox row: the same on every attempt, so a
+/// message delivered twice (the process stopped after the SMTP server took
+/// it and before the row was marked sent) reaches the receiver as one
+/// message sent twice, which it can drop. The tag, keyed by the keyring's
+/// index key, keeps ids of two installations apart.
+pub fn message_id(keys: &Keyring, from: &Mailbox, row: &MailRow) -> String {
+    let tag = keys.blind_index("message-id", &format!("{}:{}", row.id.0, row.created_at));
+    let tag = tag.get(..20).unwrap_or(&tag);
+    format!("<{tag}.{}@{}>", row.id.0, from.email.domain())
+}
+
+fn message(cfg: &SmtpConfig, keys: &Keyring, row: &MailRow) -> Result<Message, String> {
     let from: Mailbox = cfg.from.parse().map_err(|e| format!("smtp.from: {e}"))?;
     let to: Mailbox = row
         .recipient
         .parse()
         .map_err(|_| "the recipient is not a valid address".to_string())?;
     let mut builder = Message::builder()
+        .message_id(Some(message_id(keys, &from, row)))
         .from(from)
         .to(to)
         .subject(row.content.subject.clone());
@@ -143,7 +156,7 @@ async fn deliver(state: &AppState, mailer: &Mailer) -> AppResult<(usize, usize)>
             let outcome = if suppressed {
                 Err(("the address opted out".to_string(), true))
             } else {
-                match message(cfg, &row) {
+                match message(cfg, &state.keys, &row) {
                     Ok(msg) => mailer.send(msg).await.map(|_| ()).map_err(|e| {
                         let permanent = e.is_permanent();
                         (describe(&e), permanent)
