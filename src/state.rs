@@ -100,7 +100,9 @@ pub struct Shared {
 impl AppState {
     /// Opens the keyring and the database (applying migrations).
     pub fn build(config: Config, clock: SharedClock) -> anyhow::Result<Self> {
+        crate::db::keyring_guard::refuse_new_keyring_for_old_data(&config)?;
         let keys = Keyring::load_or_create(&config).context("loading the keyring")?;
+        crate::db::keyring_guard::check_keyring_reads(&config.database_path(), &keys)?;
         let db = Db::open(&config.storage, &config.database_path())?;
         let passwords = PasswordHasher::new(config.auth.password_hash_concurrency)
             .map_err(|e| anyhow::anyhow!("{e}"))?;

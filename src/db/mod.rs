@@ -4,6 +4,7 @@
 
 pub mod changes;
 pub mod encrypted_columns;
+pub mod keyring_guard;
 pub mod personal_data;
 pub mod repos;
 mod writer;

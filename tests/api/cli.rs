@@ -364,3 +364,103 @@ fn retention_dry_run_prints_what_would_go_and_changes_nothing() {
     assert!(out.contains("1 rows went"), "{out}");
     assert_eq!(state(dir.path()), (1, 1, 1));
 }
+
+/// Runs `serve` until it exits (or 20 s, then kills it): (exited with
+/// success, output). A server that starts would run until killed.
+fn serve_exit(dir: &std::path::Path, port: u16) -> (Option<bool>, String) {
+    let log = dir.join("serve.log");
+    let file = std::fs::File::create(&log).unwrap();
+    let mut child = colloquy(dir)
+        .arg("serve")
+        .env("COLLOQUY__SERVER__BIND", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::from(file.try_clone().unwrap()))
+        .stderr(Stdio::from(file))
+        .spawn()
+        .unwrap();
+    let start = Instant::now();
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break Some(status.success());
+        }
+        if start.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            let _ = child.wait();
+            break None;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    (status, std::fs::read_to_string(&log).unwrap_or_default())
+}
+
+#[tokio::test]
+async fn a_missing_or_foreign_keyring_stops_start_up_with_what_to_restore() {
+    let dir = tempfile::tempdir().unwrap();
+    let keyring = dir.path().join("data/keys/keyring.json");
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    // An account registered over HTTP: its audit row seals the caller's IP.
+    let mut child = colloquy(dir.path())
+        .arg("serve")
+        .env("COLLOQUY__SERVER__BIND", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let base = format!("http://127.0.0.1:{port}");
+    let start = Instant::now();
+    let registered = loop {
+        let sent = client
+            .post(format!("{base}/api/v1/auth/register"))
+            .json(&serde_json::json!({"email": "ada@uni.example", "password": "a long enough passphrase", "name": "Ada", "accept_terms": true}))
+            .send()
+            .await;
+        if let Ok(r) = sent {
+            break r.status().as_u16();
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "no server");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    let _ = child.kill();
+    let _ = child.wait();
+    assert_eq!(registered, 201);
+    let original = std::fs::read_to_string(&keyring).unwrap();
+
+    // The keyring is gone: no new one is made for the old data.
+    std::fs::remove_file(&keyring).unwrap();
+    let (exited, out) = serve_exit(dir.path(), port);
+    assert_eq!(exited, Some(false), "{out}");
+    assert!(
+        out.contains("keyring") && out.contains("is missing"),
+        "{out}"
+    );
+    assert!(out.contains("Restore keys/keyring.json"), "{out}");
+    assert!(!keyring.exists(), "a new keyring was made");
+    let (ok, out) = run(colloquy(dir.path()).args(["audit", "verify"]));
+    assert!(!ok && out.contains("is missing"), "{out}");
+
+    // Another installation's keyring: refused as well.
+    let (ok, foreign) = run(colloquy(dir.path()).args(["keys", "generate"]));
+    assert!(ok, "{foreign}");
+    std::fs::write(&keyring, foreign.trim()).unwrap();
+    let (exited, out) = serve_exit(dir.path(), port);
+    assert_eq!(exited, Some(false), "{out}");
+    assert!(
+        out.contains("this keyring cannot read the database"),
+        "{out}"
+    );
+
+    // A corrupt keyring: a clear error too.
+    std::fs::write(&keyring, "{ not json").unwrap();
+    let (exited, out) = serve_exit(dir.path(), port);
+    assert_eq!(exited, Some(false), "{out}");
+    assert!(out.to_lowercase().contains("keyring"), "{out}");
+
+    // Its own keyring back: it starts and the chain verifies.
+    std::fs::write(&keyring, original).unwrap();
+    let (ok, out) = run(colloquy(dir.path()).args(["audit", "verify"]));
+    assert!(ok && out.contains("audit trail intact"), "{out}");
+}
