@@ -52,6 +52,10 @@ pub enum AppError {
     /// The server is too busy to take this request now.
     #[error("service busy")]
     Busy,
+    /// The database could not grow (the disk, or its page limit, is full):
+    /// the write was rolled back whole; reads still work.
+    #[error("storage full")]
+    StorageFull,
     #[error("internal error: {0}")]
     Internal(#[from] anyhow::Error),
 }
@@ -114,7 +118,7 @@ impl AppError {
             Self::UnsupportedMediaType => 415,
             Self::RateLimited { .. } | Self::OverQuota { .. } => 429,
             Self::Upstream { .. } => 502,
-            Self::Busy => 503,
+            Self::Busy | Self::StorageFull => 503,
             Self::Internal(_) => 500,
         }
     }
@@ -126,6 +130,7 @@ impl AppError {
             | Self::OverQuota {
                 retry_after_secs, ..
             } => Some((*retry_after_secs).max(1)),
+            Self::StorageFull => Some(60),
             _ => None,
         }
     }
@@ -146,6 +151,7 @@ impl AppError {
             Self::UnsupportedMediaType => "unsupported_media_type",
             Self::RateLimited { .. } => "rate_limited",
             Self::Busy => "busy",
+            Self::StorageFull => "storage_full",
             Self::Internal(_) => "internal",
         }
     }
@@ -175,6 +181,7 @@ impl AppError {
             }
             Self::RateLimited { .. } => "Too many requests; slow down and try again later.".into(),
             Self::Busy => "The server is busy; try again in a moment.".into(),
+            Self::StorageFull => "The server's storage is full, so nothing was saved. Reading still works; try again later (the administrators have been alerted).".into(),
             Self::Internal(_) => "Something went wrong on our side. It has been logged.".into(),
             other => other.to_string(),
         }
@@ -192,6 +199,9 @@ impl AppError {
         match self {
             Self::Internal(e) => tracing::error!(error = ?e, "internal error"),
             Self::Upstream { message, .. } => tracing::warn!(%message, "upstream failure"),
+            Self::StorageFull => {
+                tracing::error!("the database cannot grow: the disk is full; writes are refused until there is space")
+            }
             _ => {}
         }
     }
@@ -201,6 +211,9 @@ impl From<rusqlite::Error> for AppError {
     fn from(e: rusqlite::Error) -> Self {
         if is_unique_violation(&e) {
             return Self::conflict("already_exists", "This already exists.");
+        }
+        if e.sqlite_error_code() == Some(rusqlite::ErrorCode::DiskFull) {
+            return Self::StorageFull;
         }
         Self::Internal(anyhow::Error::new(e))
     }

@@ -121,9 +121,20 @@ fn run_cached(db: &Transaction<'_>, sql: &str) -> rusqlite::Result<()> {
     db.prepare_cached(sql)?.execute([]).map(|_| ())
 }
 
-/// The commit's error, once for each caller of the batch.
+/// The commit's error, once for each caller of the batch. A write that
+/// was rolled back for another write's failure may simply be sent again.
 fn copy_error(e: &rusqlite::Error) -> AppError {
+    if is_rolled_back(e) {
+        return AppError::Busy;
+    }
     AppError::from(clone_error(e))
+}
+
+const ROLLED_BACK: &str = "an earlier write in the same commit failed and rolled it back";
+
+fn is_rolled_back(e: &rusqlite::Error) -> bool {
+    matches!(e, rusqlite::Error::SqliteFailure(f, Some(m))
+        if f.code == rusqlite::ErrorCode::OperationAborted && m == ROLLED_BACK)
 }
 
 fn clone_error(e: &rusqlite::Error) -> rusqlite::Error {
@@ -141,7 +152,7 @@ fn clone_error(e: &rusqlite::Error) -> rusqlite::Error {
 fn rolled_back() -> rusqlite::Error {
     rusqlite::Error::SqliteFailure(
         rusqlite::ffi::Error::new(rusqlite::ffi::SQLITE_ABORT),
-        Some("an earlier write in the same commit failed and rolled it back".into()),
+        Some(ROLLED_BACK.into()),
     )
 }
 
@@ -176,7 +187,14 @@ fn run(conn: &Mutex<Connection>, changes: &Changes, mut rx: mpsc::UnboundedRecei
                 finishes.push(job(Ok(&tx)));
             }
         }
-        let commit = tx.commit();
+        // SQLite rolled the transaction back itself (a full disk, an I/O
+        // error): nothing of the batch is stored, so nobody is told so.
+        let commit = if tx.is_autocommit() {
+            drop(tx);
+            Err(rolled_back())
+        } else {
+            tx.commit()
+        };
         drop(conn);
         match &commit {
             Ok(()) => changes.committed(),
@@ -268,5 +286,58 @@ mod tests {
             "no transaction left open"
         );
         assert_eq!(rows(&conn), ["x"]);
+    }
+
+    fn set_max_pages(conn: &Mutex<Connection>, pages: Option<i64>) {
+        let conn = conn.lock().unwrap();
+        let pages = match pages {
+            Some(p) => p,
+            None => conn
+                .query_row("PRAGMA page_count", [], |r| r.get(0))
+                .unwrap(),
+        };
+        let _: i64 = conn
+            .query_row(&format!("PRAGMA max_page_count = {pages}"), [], |r| {
+                r.get(0)
+            })
+            .unwrap();
+    }
+
+    /// A database that cannot grow refuses the write whole (503
+    /// `storage_full`), keeps what it had, and takes writes again once
+    /// there is room.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_full_database_refuses_writes_whole_and_recovers() {
+        let (queue, conn) = queue();
+        queue
+            .write(|tx| Ok(tx.execute("INSERT INTO t (v) VALUES ('kept')", [])?))
+            .await
+            .unwrap();
+        set_max_pages(&conn, None);
+        let queue = Arc::new(queue);
+        let mut tasks = Vec::new();
+        for i in 0..20 {
+            let queue = queue.clone();
+            tasks.push(tokio::spawn(async move {
+                queue
+                    .write(move |tx| {
+                        let big = format!("{i:02}{}", "x".repeat(50_000));
+                        Ok(tx.execute("INSERT INTO t (v) VALUES (?1)", [big])?)
+                    })
+                    .await
+            }));
+        }
+        for task in tasks {
+            let e = task.await.unwrap().unwrap_err();
+            assert!(matches!(e, AppError::StorageFull | AppError::Busy), "{e:?}");
+            assert_eq!(e.status_code(), 503);
+        }
+        assert_eq!(rows(&conn), ["kept"]);
+        set_max_pages(&conn, Some(1_000_000));
+        queue
+            .write(|tx| Ok(tx.execute("INSERT INTO t (v) VALUES ('later')", [])?))
+            .await
+            .unwrap();
+        assert_eq!(rows(&conn), ["kept", "later"]);
     }
 }

@@ -112,6 +112,7 @@ mod sessions_slots;
 mod sessions_time_zones;
 mod sessions_transitions;
 mod smtp_sink;
+mod storage_full;
 mod stripe_fakes;
 mod terms_versions;
 mod time_zones_shown;
