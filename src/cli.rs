@@ -1,8 +1,9 @@
 //! The command line: `colloquy serve | migrate | config check | user create |
 //! keys rotate | keys drop-old | keys migrate-subjects | keys generate | demo [--accounts | --scale] | export DATASET |
-//! retention [--dry-run] | backup FILE | audit verify`.
+//! retention [--dry-run] | backup FILE | restore FILE | audit verify`.
 
 mod export;
+mod restore;
 mod retention;
 mod scale;
 
@@ -105,6 +106,13 @@ pub enum Command {
         /// Where to write the copy; must not exist yet.
         file: PathBuf,
     },
+    /// Put a backup in place of the database (the server must be
+    /// stopped). Checks the backup's integrity and that the keyring reads
+    /// it first; the replaced database is kept aside.
+    Restore {
+        /// A file written by `colloquy backup` (or `litestream restore`).
+        file: PathBuf,
+    },
     /// Audit trail commands.
     Audit {
         #[command(subcommand)]
@@ -196,6 +204,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             // The long-running server only: bulk commands (`demo --scale`)
             // keep huge pages for their large working sets.
             crate::memory::small_pages_only();
+            let _lock = crate::db::serve_lock::acquire(&config, "start")?;
             let _log_writer = crate::telemetry::init(&config.logging);
             runtime()?.block_on(async {
                 let app = Application::build(config, Arc::new(SystemClock)).await?;
@@ -366,6 +375,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 crate::crypto::Keyring::keyring_path(&config).display()
             );
         }
+        Command::Restore { file } => restore::run(&config, &file)?,
         Command::Audit {
             command: AuditCommand::Verify,
         } => {

@@ -7,6 +7,8 @@ pub mod encrypted_columns;
 pub mod keyring_guard;
 pub mod personal_data;
 pub mod repos;
+pub mod restore;
+pub mod serve_lock;
 mod writer;
 
 use std::path::{Path, PathBuf};

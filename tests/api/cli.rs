@@ -464,3 +464,130 @@ async fn a_missing_or_foreign_keyring_stops_start_up_with_what_to_restore() {
     let (ok, out) = run(colloquy(dir.path()).args(["audit", "verify"]));
     assert!(ok && out.contains("audit trail intact"), "{out}");
 }
+
+fn user_count(dir: &std::path::Path) -> i64 {
+    let db = rusqlite::Connection::open(dir.join("data/colloquy.db")).unwrap();
+    db.query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))
+        .unwrap()
+}
+
+/// The drill: data, a backup, more data, a restore; the state is the
+/// backup's again. Refused while a server runs, for a damaged file and for
+/// a keyring that cannot read the backup; the replaced database is kept.
+#[tokio::test]
+async fn restore_puts_a_checked_backup_back_and_keeps_the_old_database() {
+    let dir = tempfile::tempdir().unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let (ok, out) = create_user(
+        dir.path(),
+        "ada@uni.example",
+        "admin",
+        "restore drill pass 1",
+    );
+    assert!(ok, "{out}");
+    // A second account over HTTP, so the audit trail holds a sealed IP.
+    let mut server = colloquy(dir.path())
+        .arg("serve")
+        .env("COLLOQUY__SERVER__BIND", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let start = Instant::now();
+    loop {
+        let sent = client
+            .post(format!("http://127.0.0.1:{port}/api/v1/auth/register"))
+            .json(&serde_json::json!({"email": "grace@uni.example", "password": "a long enough passphrase", "name": "Grace", "accept_terms": true}))
+            .send()
+            .await;
+        if let Ok(r) = sent {
+            assert_eq!(r.status(), 201);
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(20), "no server");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
+    // While the server runs: a backup works, a restore and a second server do not.
+    let backup = dir.path().join("backup.db");
+    let (ok, out) = run(colloquy(dir.path()).arg("backup").arg(&backup));
+    assert!(ok, "{out}");
+    let (ok, out) = run(colloquy(dir.path()).arg("restore").arg(&backup));
+    assert!(!ok && out.contains("a Colloquy server is running"), "{out}");
+    let (exited, out) = serve_exit(dir.path(), port);
+    assert_eq!(exited, Some(false), "{out}");
+    assert!(out.contains("cannot start"), "{out}");
+    let _ = server.kill();
+    let _ = server.wait();
+
+    // Changes after the backup.
+    let (ok, out) = create_user(
+        dir.path(),
+        "later@uni.example",
+        "user",
+        "restore drill pass 2",
+    );
+    assert!(ok, "{out}");
+    assert_eq!(user_count(dir.path()), 3);
+
+    // A damaged backup changes nothing.
+    let damaged = dir.path().join("damaged.db");
+    let mut bytes = std::fs::read(&backup).unwrap();
+    let len = bytes.len();
+    for b in &mut bytes[len / 2..] {
+        *b = 0x5a;
+    }
+    std::fs::write(&damaged, bytes).unwrap();
+    let (ok, out) = run(colloquy(dir.path()).arg("restore").arg(&damaged));
+    assert!(!ok && out.contains("nothing was changed"), "{out}");
+    assert_eq!(user_count(dir.path()), 3);
+
+    // Another installation's keyring cannot read the backup: refused.
+    let keyring = dir.path().join("data/keys/keyring.json");
+    let own = std::fs::read_to_string(&keyring).unwrap();
+    let other = tempfile::tempdir().unwrap();
+    let (ok, foreign) = run(colloquy(other.path()).args(["keys", "generate"]));
+    assert!(ok);
+    std::fs::write(&keyring, foreign.trim()).unwrap();
+    let (ok, out) = run(colloquy(dir.path()).arg("restore").arg(&backup));
+    assert!(!ok && out.contains("cannot read"), "{out}");
+    std::fs::write(&keyring, own).unwrap();
+    assert_eq!(user_count(dir.path()), 3);
+
+    // The restore: the backup's state, the old database aside.
+    let (ok, out) = run(colloquy(dir.path()).arg("restore").arg(&backup));
+    assert!(ok, "{out}");
+    assert!(out.contains("kept at"), "{out}");
+    assert_eq!(user_count(dir.path()), 2);
+    let aside: Vec<_> = std::fs::read_dir(dir.path().join("data"))
+        .unwrap()
+        .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+        .filter(|n| {
+            n.starts_with("colloquy.db.before-restore-")
+                && !n.ends_with("-wal")
+                && !n.ends_with("-shm")
+        })
+        .collect();
+    assert_eq!(aside.len(), 1, "{aside:?}");
+    let old = rusqlite::Connection::open(dir.path().join("data").join(&aside[0])).unwrap();
+    let kept: i64 = old
+        .query_row("SELECT COUNT(*) FROM users", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(kept, 3);
+    let (ok, out) = run(colloquy(dir.path()).args(["audit", "verify"]));
+    assert!(ok && out.contains("audit trail intact"), "{out}");
+    // And it serves again.
+    let (ok, out) = create_user(
+        dir.path(),
+        "after@uni.example",
+        "user",
+        "restore drill pass 3",
+    );
+    assert!(ok, "{out}");
+    assert_eq!(user_count(dir.path()), 3);
+}
