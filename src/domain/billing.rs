@@ -30,9 +30,10 @@ pub struct TaxLine {
     pub tax_minor: i64,
 }
 
-/// A party on an invoice (the seller or the buyer).
+/// A party on an invoice (the seller or the buyer). Named `InvoiceParty`
+/// in the OpenAPI document too: as `Party` it replaced the session's
+/// `Party` (a string), so every session answer broke its own schema.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[schema(as = Party)]
 pub struct InvoiceParty {
     pub name: String,
     pub address: String,

@@ -272,3 +272,40 @@ async fn operation_ids_are_unique_and_limit_is_one_to_a_hundred() {
     let timezone = &doc["paths"]["/api/v1/users/me/timezone"]["put"]["responses"];
     assert!(timezone["415"].is_object(), "PUT timezone lacks 415");
 }
+
+/// Found by API fuzzing: the invoice's party was registered as `Party`
+/// too, replacing the session's `Party` (a string), so every session
+/// answer broke its own schema. And answers every token route can give
+/// (403 `terms_not_accepted`, 429 from the limiter) were not documented.
+#[tokio::test]
+async fn schema_names_do_not_collide_and_implied_refusals_are_documented() {
+    let app = spawn_app().await;
+    let doc: Value = app
+        .get("/api/v1/openapi.json", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let schemas = &doc["components"]["schemas"];
+    assert_eq!(schemas["Party"]["type"], "string", "{}", schemas["Party"]);
+    assert_eq!(schemas["InvoiceParty"]["type"], "object");
+    let session_party = &schemas["SessionView"]["properties"]["your_role"];
+    assert_eq!(
+        session_party["$ref"], "#/components/schemas/Party",
+        "{session_party}"
+    );
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            let responses = op["responses"].as_object().unwrap();
+            assert!(responses.contains_key("429"), "{method} {path}: no 429");
+            let token = op["security"]
+                .as_array()
+                .is_some_and(|s| s.iter().any(|r| r.get("bearer").is_some()));
+            if token {
+                assert!(responses.contains_key("403"), "{method} {path}: no 403");
+            }
+        }
+    }
+    let role = &doc["paths"]["/api/v1/admin/users/{id}/role"]["put"]["responses"];
+    assert!(role.get("409").is_some(), "last_admin is not documented");
+}

@@ -161,3 +161,42 @@ async fn the_calendar_file_is_downloadable_by_participants_and_follows_every_cha
     .collect();
     assert_eq!(sequences, ["0", "0", "1", "1", "2", "2"]);
 }
+
+/// Found by API fuzzing: once the researcher's account was deleted, the
+/// session's calendar file answered 500 ("the researcher has no account").
+/// It is the session's event still, with the attendees that remain.
+#[tokio::test]
+async fn the_calendar_file_outlives_a_deleted_participant_account() {
+    let app = spawn_app().await;
+    let admin = app.admin_token("admin@uni.example").await;
+    let r = bookable_researcher(&app, "grace@yale.example").await;
+    let reader = app.token("reader@uni.example").await;
+    let id = booked(&app, &reader, r.researcher_id, day_at_ten(&app, 3)).await;
+    // An account with live sessions cannot be deleted: the session ends first.
+    acted(
+        &app,
+        &reader,
+        id,
+        "cancel",
+        json!({"reason": "plans changed"}),
+    )
+    .await;
+    let gone = app
+        .send_json(
+            reqwest::Method::DELETE,
+            &format!("/api/v1/admin/users/{}", r.user_id),
+            Some(&admin),
+            &json!({}),
+        )
+        .await;
+    assert!(gone.status().is_success(), "{}", gone.status());
+
+    for token in [&reader, &admin] {
+        let invite = downloaded(&app, token, id).await;
+        let attendees = invite.event.get("ATTENDEE").cloned().unwrap_or_default();
+        assert!(
+            attendees.iter().all(|a| !a.contains("grace@yale.example")),
+            "{attendees:?}"
+        );
+    }
+}

@@ -3,7 +3,10 @@
 //! cannot forget them (issue 17: the fuzzer saw them sent but not
 //! documented):
 //!
-//! - a bearer token is accepted: 401 (missing, expired or revoked token);
+//! - every operation: 429 (the rate limiter runs in front of all of them);
+//! - a bearer token is accepted: 401 (missing, expired or revoked token)
+//!   and 403 (the terms are not accepted yet, the role does not allow it,
+//!   or an admin route from outside `admin_allowed_ips`);
 //! - a body is read (`AppJson`): 400 (not JSON), 413 (too large), 415
 //!   (not `application/json`) and 422 (valid JSON, wrong fields);
 //! - a list is paginated (`cursor`): 400 (`invalid_cursor`) and 422
@@ -28,8 +31,18 @@ fn add_to(op: &mut Operation) {
                 .unwrap_or(false)
         })
     });
+    implied(
+        op,
+        "429",
+        "Too many requests from this address or account (`rate_limited`); see `Retry-After`.",
+    );
     if token {
         implied(op, "401", "No token, or an expired or revoked one.");
+        implied(
+            op,
+            "403",
+            "Not allowed: the current terms are not accepted yet (`terms_not_accepted`), the caller's role does not allow it, or an admin route was called from outside `admin_allowed_ips`.",
+        );
     }
     if op.request_body.is_some() {
         implied(op, "400", "The body is not valid JSON (`malformed_json`).");

@@ -181,12 +181,12 @@ pub fn router() -> Router<AppState> {
         .routes(routes!(health::metrics))
         .split_for_parts();
     api.info.version = env!("CARGO_PKG_VERSION").into();
-    operation_ids::make_unique(&mut api);
-    implied_responses::add(&mut api);
-    page_schemas::reference_items(&mut api);
     api.paths
         .paths
         .insert("/api/v1/openapi.json".into(), openapi_path_item());
+    operation_ids::make_unique(&mut api);
+    implied_responses::add(&mut api);
+    page_schemas::reference_items(&mut api);
     // Serialized once: the document is about 200 kB of JSON, and building
     // it per request (a deep clone, then serialization) cost ~20 MB of
     // allocator pages on the first fetch. `Bytes` clones are a counter.

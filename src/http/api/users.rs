@@ -149,7 +149,8 @@ pub async fn users_list(
 /// Change a user's role (admins only); it applies to their sessions at once.
 #[utoipa::path(put, path = "/api/v1/admin/users/{id}/role", tag = "admin", request_body = RoleRequest,
     params(("id" = i64, Path, description = "User id")), security(("bearer" = [])),
-    responses((status = 200, body = UserView), (status = 403, description = "Not an admin, an address outside `admin_allowed_ips`, or `reauth_required`: the password was entered too long ago (`POST /api/v1/auth/reauth`)", body = ErrorBody), (status = 404, body = ErrorBody)))]
+    responses((status = 200, body = UserView), (status = 403, description = "Not an admin, an address outside `admin_allowed_ips`, or `reauth_required`: the password was entered too long ago (`POST /api/v1/auth/reauth`)", body = ErrorBody), (status = 404, body = ErrorBody),
+        (status = 409, description = "`last_admin`: the only admin cannot stop being one; `account_deleted`: the account is deleted", body = ErrorBody)))]
 pub async fn role_put(
     State(state): State<AppState>,
     AdminUser(admin): AdminUser,

@@ -29,14 +29,13 @@ struct Person {
     tz: Tz,
 }
 
-fn person(c: &Connection, st: &AppState, id: UserId, tz: Tz) -> AppResult<Person> {
-    let u = users::find(c, &st.keys, id)?
-        .ok_or_else(|| AppError::internal(format!("session participant {id} has no account")))?;
-    Ok(Person {
+/// A participant's account, or `None` where it was deleted since.
+fn person(c: &Connection, st: &AppState, id: UserId, tz: Tz) -> AppResult<Option<Person>> {
+    Ok(users::find(c, &st.keys, id)?.map(|u| Person {
         name: u.name,
         email: u.email,
         tz,
-    })
+    }))
 }
 
 /// The zone a participant reads times in (no account look-up needed).
@@ -44,17 +43,34 @@ fn zone_of(st: &AppState, s: &SessionRow, party: Party) -> Tz {
     super::zone_of(s, party, &st.config.sessions)
 }
 
-fn reader(c: &Connection, st: &AppState, s: &SessionRow) -> AppResult<Person> {
+fn reader_if_any(c: &Connection, st: &AppState, s: &SessionRow) -> AppResult<Option<Person>> {
     person(c, st, s.reader_id, zone_of(st, s, Party::Reader))
 }
 
+/// The researcher's account (`None` for a profile never claimed, or an
+/// account deleted since), named as the profile is.
+fn researcher_if_any(c: &Connection, st: &AppState, s: &SessionRow) -> AppResult<Option<Person>> {
+    let Some(id) = s.researcher_user else {
+        return Ok(None);
+    };
+    let p = person(c, st, id, zone_of(st, s, Party::Researcher))?;
+    Ok(p.map(|p| Person {
+        name: s.researcher_name.clone(),
+        ..p
+    }))
+}
+
+/// A participant a message must reach.
+fn required(p: Option<Person>, who: &str, s: &SessionRow) -> AppResult<Person> {
+    p.ok_or_else(|| AppError::internal(format!("session {}: the {who} has no account", s.id)))
+}
+
+fn reader(c: &Connection, st: &AppState, s: &SessionRow) -> AppResult<Person> {
+    required(reader_if_any(c, st, s)?, "reader", s)
+}
+
 fn researcher(c: &Connection, st: &AppState, s: &SessionRow) -> AppResult<Person> {
-    let id = s
-        .researcher_user
-        .ok_or_else(|| AppError::internal("the researcher has no account"))?;
-    let mut p = person(c, st, id, zone_of(st, s, Party::Researcher))?;
-    p.name = s.researcher_name.clone();
-    Ok(p)
+    required(researcher_if_any(c, st, s)?, "researcher", s)
 }
 
 pub fn session_url(st: &AppState, s: &SessionRow) -> String {
@@ -154,20 +170,20 @@ fn participants(c: &Connection, st: &AppState, s: &SessionRow) -> AppResult<(Per
 }
 
 /// Organizer and attendees of the session's calendar event.
-fn people<'a>(st: &'a AppState, r: &'a Person, d: &'a Person) -> People<'a> {
+fn people<'a>(st: &'a AppState, who: &[&'a Person]) -> People<'a> {
     People {
         organizer: organizer(st),
-        attendees: vec![
-            (r.name.as_str(), r.email.as_str()),
-            (d.name.as_str(), d.email.as_str()),
-        ],
+        attendees: who
+            .iter()
+            .map(|p| (p.name.as_str(), p.email.as_str()))
+            .collect(),
     }
 }
 
 /// Sends the notice to both participants.
 fn both(c: &Connection, st: &AppState, n: &Notice<'_>, now: DateTime<Utc>) -> AppResult<()> {
     let (r, d) = participants(c, st, n.s)?;
-    let people = people(st, &r, &d);
+    let people = people(st, &[&r, &d]);
     notice(c, st, n, &r, &d, &people, now)?;
     notice(c, st, n, &d, &r, &people, now)
 }
@@ -181,7 +197,7 @@ fn one(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let (r, d) = participants(c, st, n.s)?;
-    let people = people(st, &r, &d);
+    let people = people(st, &[&r, &d]);
     match to {
         Party::Researcher => notice(c, st, n, &r, &d, &people, now),
         _ => notice(c, st, n, &d, &r, &people, now),
@@ -202,8 +218,13 @@ pub async fn invite_for(
     state
         .db
         .read(move |c| {
-            let (r, d) = participants(c, &st, &s)?;
-            let people = people(&st, &r, &d);
+            // An account deleted since (or a profile never claimed) leaves
+            // the event without that attendee; the event is still the
+            // session's.
+            let r = researcher_if_any(c, &st, &s)?;
+            let d = reader_if_any(c, &st, &s)?;
+            let who: Vec<&Person> = [r.as_ref(), d.as_ref()].into_iter().flatten().collect();
+            let people = people(&st, &who);
             Ok(calendar::render(
                 &s,
                 method,
