@@ -38,12 +38,14 @@ pub struct Settings {
 #[schema(as = SettingsBody)]
 pub struct BookingSettings {
     /// IANA time zone, e.g. `Europe/Berlin`.
+    #[schema(value_type = crate::domain::api_schema::TimeZoneName)]
     pub timezone: String,
     /// Session lengths offered, in minutes.
     pub durations: Vec<i64>,
     /// Price per session in minor units (cents); 0 means free.
     pub price_minor: i64,
     /// ISO 4217 currency code.
+    #[schema(pattern = "^[A-Z]{3}$")]
     pub currency: String,
     pub min_notice_hours: i64,
     pub buffer_minutes: i64,

@@ -16,6 +16,7 @@ pub type FieldError = (String, String);
 #[serde(deny_unknown_fields)]
 pub struct Rule {
     /// `mon` … `sun` (full names such as `Monday` too, any case).
+    #[schema(value_type = crate::domain::api_schema::Weekday)]
     pub weekday: String,
     /// Local time `HH:MM` (`9:00` and `9` are read as `09:00`).
     pub start: String,

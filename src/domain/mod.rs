@@ -1,5 +1,6 @@
 //! Validated domain types: once a value exists, it is valid.
 
+pub mod api_schema;
 pub mod availability;
 mod availability_rules;
 pub mod billing;

@@ -3,10 +3,9 @@
 
 use std::net::IpAddr;
 
-use axum::extract::rejection::{JsonRejection, PathRejection, QueryRejection};
+use axum::extract::rejection::{PathRejection, QueryRejection};
 use axum::extract::{FromRequest, FromRequestParts, Path, Query, Request};
 use axum::http::request::Parts;
-use axum::Json;
 use serde::de::DeserializeOwned;
 
 use crate::error::AppError;
@@ -43,10 +42,95 @@ where
                 fields: Default::default(),
             });
         }
-        match Json::<T>::from_bytes(&bytes) {
-            Ok(Json(v)) => Ok(Self(v)),
-            Err(rejection) => Err(json_rejection(rejection)),
+        decode(&bytes).map(Self)
+    }
+}
+
+/// Reads a JSON body into `T`. Bytes that are not JSON are 400
+/// `malformed_json`; JSON of the wrong shape is 422 with the field named
+/// in `fields`. A number like `3.0` is read as the integer it is (JSON
+/// Schema's `integer` includes it; serde alone refuses it for an `i64`).
+pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let malformed =
+        || AppError::bad_request("malformed_json", "The request body is not valid JSON.");
+    let mut de = serde_json::Deserializer::from_slice(bytes);
+    let e = match serde_path_to_error::deserialize(&mut de) {
+        // Trailing bytes after the value make it not JSON.
+        Ok(v) => return de.end().map(|()| v).map_err(|_| malformed()),
+        Err(e) => e,
+    };
+    // Valid JSON of the wrong shape is a field error whatever serde calls
+    // it (it reports an array where an enum is expected as "syntax").
+    if serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_err() {
+        return Err(malformed());
+    }
+    if e.inner()
+        .to_string()
+        .contains("invalid type: floating point")
+    {
+        if let Ok(mut value) = serde_json::from_slice::<serde_json::Value>(bytes) {
+            if whole_numbers_as_integers(&mut value) {
+                if let Ok(v) = serde_path_to_error::deserialize(value) {
+                    return Ok(v);
+                }
+            }
         }
+    }
+    Err(wrong_shape(&e))
+}
+
+fn wrong_shape(e: &serde_path_to_error::Error<serde_json::Error>) -> AppError {
+    let path = e.path().to_string();
+    // serde's message without its "at line 1 column 9" tail.
+    let inner = e.inner().to_string();
+    let what = inner
+        .split(" at line ")
+        .next()
+        .unwrap_or(&inner)
+        .to_string();
+    let (message, fields) = if path == "." || path.is_empty() {
+        (
+            format!("The request body does not match the expected fields: {what}"),
+            Default::default(),
+        )
+    } else {
+        (
+            format!("The request body does not match the expected fields: {path}: {what}"),
+            [(path, what)].into(),
+        )
+    };
+    AppError::Validation { message, fields }
+}
+
+/// Turns every float with no fraction (within `i64`) into an integer;
+/// true when one changed.
+fn whole_numbers_as_integers(v: &mut serde_json::Value) -> bool {
+    use serde_json::Value;
+    match v {
+        Value::Number(n) if n.is_f64() => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f >= i64::MIN as f64 && f < i64::MAX as f64 => {
+                *v = Value::from(f as i64);
+                true
+            }
+            _ => false,
+        },
+        // Every element is visited (no short cut): each may need changing.
+        Value::Array(items) => {
+            items
+                .iter_mut()
+                .map(whole_numbers_as_integers)
+                .filter(|c| *c)
+                .count()
+                > 0
+        }
+        Value::Object(map) => {
+            map.values_mut()
+                .map(whole_numbers_as_integers)
+                .filter(|c| *c)
+                .count()
+                > 0
+        }
+        _ => false,
     }
 }
 
@@ -66,26 +150,6 @@ fn json_content_type(headers: &axum::http::HeaderMap) -> bool {
         .to_ascii_lowercase();
     essence == "application/json"
         || (essence.starts_with("application/") && essence.ends_with("+json"))
-}
-
-fn json_rejection(r: JsonRejection) -> AppError {
-    match r {
-        JsonRejection::JsonDataError(e) => {
-            let detail = e.body_text();
-            let detail = detail
-                .trim_start_matches("Failed to deserialize the JSON body into the target type: ");
-            AppError::Validation {
-                message: format!("The request body does not match the expected fields: {detail}"),
-                fields: Default::default(),
-            }
-        }
-        JsonRejection::JsonSyntaxError(_) => {
-            AppError::bad_request("malformed_json", "The request body is not valid JSON.")
-        }
-        JsonRejection::MissingJsonContentType(_) => AppError::UnsupportedMediaType,
-        JsonRejection::BytesRejection(e) if e.status().as_u16() == 413 => AppError::PayloadTooLarge,
-        other => AppError::bad_request("bad_body", other.body_text()),
-    }
 }
 
 /// A JSON body that may be left out entirely (then `T::default()`).

@@ -133,17 +133,9 @@ async fn bad_input_gets_a_4xx_in_the_error_shape_and_stores_nothing() {
             ("malformed json", "{,}".into(), Some(400)),
             ("truncated json", "{".into(), Some(400)),
             ("not json at all", "email=a@b.c".into(), Some(400)),
-            // serde_json reports an array where an enum is expected as a syntax
-            // error, so the role endpoint answers 400 there; both are 4xx.
-            (
-                "wrong types",
-                wrong_types.to_string(),
-                if ep.field == "role" {
-                    Some(400)
-                } else {
-                    Some(422)
-                },
-            ),
+            // Valid JSON of the wrong type: 422 with the field named (the
+            // role endpoint said 400 `malformed_json` before issue 17).
+            ("wrong types", wrong_types.to_string(), Some(422)),
             ("missing fields", "{}".into(), Some(422)),
             ("unknown field", unknown.to_string(), Some(422)),
             (
@@ -205,6 +197,14 @@ async fn bad_input_gets_a_4xx_in_the_error_shape_and_stores_nothing() {
                 "{} {case}: {body}",
                 ep.path
             );
+            if case == "wrong types" {
+                let fields = body["error"]["fields"].as_object().unwrap();
+                assert_eq!(fields.len(), 1, "{} {case}: {body}", ep.path);
+                // The path to the value: `title`, or `authors[0]` inside a list.
+                let named = fields.keys().next().unwrap();
+                let top = named.split(['[', '.']).next().unwrap();
+                assert!(ep.valid.get(top).is_some(), "{} {case}: {body}", ep.path);
+            }
         }
     }
     let mut after = counts(&app);
@@ -306,4 +306,35 @@ async fn a_doi_with_a_multibyte_character_is_a_field_error() {
         let v: serde_json::Value = r.json().await.unwrap();
         assert!(v["error"]["fields"]["doi"].is_string(), "{path}: {v}");
     }
+}
+
+/// Found by API fuzzing: `3.0` is an integer to JSON Schema, and the
+/// document says `integer`; serde refused it for an `i64`. A fraction is
+/// still refused, with the field named.
+#[tokio::test]
+async fn a_whole_number_written_with_a_fraction_is_read_as_the_integer() {
+    let app = spawn_app().await;
+    let token = app.token("reader@uni.example").await;
+    let paper = app.sample_paper(&token).await;
+    let path = format!("/api/v1/papers/{paper}/progress");
+    let r = app
+        .send_json(
+            reqwest::Method::PUT,
+            &path,
+            Some(&token),
+            &json!({"percent": 40.0}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let r = app
+        .send_json(
+            reqwest::Method::PUT,
+            &path,
+            Some(&token),
+            &json!({"percent": 40.5}),
+        )
+        .await;
+    assert_eq!(r.status(), 422);
+    let body: Value = r.json().await.unwrap();
+    assert!(body["error"]["fields"]["percent"].is_string(), "{body}");
 }

@@ -1,4 +1,4 @@
-use serde_json::Value;
+use serde_json::{json, Value};
 
 use crate::helpers::spawn_app;
 
@@ -308,4 +308,54 @@ async fn schema_names_do_not_collide_and_implied_refusals_are_documented() {
     }
     let role = &doc["paths"]["/api/v1/admin/users/{id}/role"]["put"]["responses"];
     assert!(role.get("409").is_some(), "last_admin is not documented");
+}
+
+/// Rules that lived only in prose are in the document, so clients and
+/// the fuzzer see them (issue 17).
+#[tokio::test]
+async fn the_document_states_the_rules_the_server_enforces() {
+    let app = spawn_app().await;
+    let doc: Value = app
+        .get("/api/v1/openapi.json", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    let s = &doc["components"]["schemas"];
+    let register = &s["RegisterRequest"]["properties"];
+    assert_eq!(register["password"]["minLength"], 12);
+    assert_eq!(register["password"]["maxLength"], 128);
+    assert_eq!(
+        register["accept_terms"]["$ref"],
+        "#/components/schemas/MustBeTrue"
+    );
+    assert_eq!(s["MustBeTrue"]["enum"], json!([true]));
+    let zones = s["TimeZoneName"]["enum"].as_array().unwrap();
+    assert!(zones.len() > 400 && zones.contains(&json!("Europe/Berlin")));
+    assert_eq!(s["BookBody"]["properties"]["start"]["format"], "date-time");
+    assert_eq!(
+        s["Rule"]["properties"]["weekday"]["$ref"],
+        "#/components/schemas/Weekday"
+    );
+    assert_eq!(
+        s["SettingsBody"]["properties"]["currency"]["pattern"],
+        "^[A-Z]{3}$"
+    );
+    assert_eq!(
+        s["SettingsBody"]["properties"]["timezone"]["$ref"],
+        "#/components/schemas/TimeZoneName"
+    );
+    let percent = &s["ProgressRequest"]["properties"]["percent"];
+    assert_eq!(
+        (&percent["minimum"], &percent["maximum"]),
+        (&json!(0), &json!(100))
+    );
+    let from = doc["paths"]["/api/v1/consulting/sessions"]["get"]["parameters"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|p| p["name"] == "from")
+        .unwrap()
+        .clone();
+    assert_eq!(from["schema"]["format"], "date-time", "{from}");
 }

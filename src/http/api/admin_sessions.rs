@@ -23,8 +23,10 @@ pub struct AdminSessionParams {
     /// `declined`, `expired`, `cancelled`, `completed` or `no_show`.
     pub status: Option<String>,
     /// Sessions starting at or after this time (RFC 3339).
+    #[param(format = DateTime)]
     pub from: Option<String>,
     /// Sessions starting before this time (RFC 3339); after `from`.
+    #[param(format = DateTime)]
     pub to: Option<String>,
     /// Only this researcher's sessions.
     pub researcher_id: Option<ResearcherId>,

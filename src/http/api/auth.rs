@@ -21,14 +21,17 @@ use crate::state::AppState;
 pub struct RegisterRequest {
     pub email: String,
     /// 12 to 128 characters; not a common password; not containing the e-mail.
+    #[schema(min_length = 12, max_length = 128)]
     pub password: String,
     pub name: String,
     /// Must be true: the current terms (see `GET /api/v1/terms`) are accepted.
+    #[schema(value_type = crate::domain::api_schema::MustBeTrue)]
     pub accept_terms: bool,
     /// The account's IANA time zone, e.g. `Europe/Berlin`, used for every
     /// time on its pages and in its e-mails; `UTC` when left out. Also
     /// accepted as `time_zone`.
     #[serde(default, alias = "time_zone")]
+    #[schema(value_type = Option<crate::domain::api_schema::TimeZoneName>)]
     pub timezone: Option<String>,
 }
 
@@ -49,6 +52,8 @@ pub struct RefreshRequest {
 #[serde(deny_unknown_fields)]
 pub struct PasswordChangeRequest {
     pub current_password: String,
+    /// 12 to 128 characters; not a common password.
+    #[schema(min_length = 12, max_length = 128)]
     pub new_password: String,
 }
 

@@ -33,8 +33,10 @@ pub fn parse_time(field: &str, raw: &str) -> AppResult<DateTime<Utc>> {
 #[serde(deny_unknown_fields)]
 pub struct SlotParams {
     /// RFC 3339; default now.
+    #[param(format = DateTime)]
     pub from: Option<String>,
     /// RFC 3339; default 14 days after `from`; at most 62 days after it.
+    #[param(format = DateTime)]
     pub to: Option<String>,
     /// Session length in minutes; default the shortest offered.
     pub duration: Option<i64>,

@@ -41,6 +41,7 @@ pub struct MergeBody {
 pub struct ClaimBody {
     /// Must be true: the terms are accepted and the profile may be listed
     /// as bookable.
+    #[schema(value_type = crate::domain::api_schema::MustBeTrue)]
     pub accept_terms: bool,
 }
 

@@ -30,6 +30,7 @@ pub struct OutreachRequestBody {
 pub struct RegisterResearcherBody {
     /// The token from the invitation link (`/invite/{token}`).
     pub token: String,
+    #[schema(min_length = 12, max_length = 128)]
     pub password: String,
     /// Defaults to the collected name.
     pub name: Option<String>,
@@ -37,8 +38,10 @@ pub struct RegisterResearcherBody {
     /// profile's; default the profile's, else `UTC`. Also accepted as
     /// `time_zone`.
     #[serde(default, alias = "time_zone")]
+    #[schema(value_type = Option<crate::domain::api_schema::TimeZoneName>)]
     pub timezone: Option<String>,
     /// Must be true; also records the consent to be listed as bookable.
+    #[schema(value_type = crate::domain::api_schema::MustBeTrue)]
     pub accept_terms: bool,
 }
 
@@ -49,10 +52,12 @@ pub struct LinkResearcherBody {
     pub token: String,
     /// Must be true: the terms are accepted and the profile may be listed
     /// as bookable.
+    #[schema(value_type = crate::domain::api_schema::MustBeTrue)]
     pub accept_terms: bool,
     /// IANA time zone, e.g. `Europe/Berlin`: sets the account's and the
     /// profile's. Also accepted as `time_zone`.
     #[serde(default, alias = "time_zone")]
+    #[schema(value_type = Option<crate::domain::api_schema::TimeZoneName>)]
     pub timezone: Option<String>,
 }
 

@@ -48,6 +48,7 @@ pub struct ImportRequest {
 #[serde(deny_unknown_fields)]
 pub struct ProgressRequest {
     /// 0 to 100.
+    #[schema(minimum = 0, maximum = 100)]
     pub percent: i64,
     /// Whether the reader wants to consult the authors (default false).
     #[serde(default)]

@@ -26,6 +26,7 @@ use crate::state::AppState;
 pub struct BookBody {
     pub researcher_id: ResearcherId,
     /// RFC 3339 start, one of the free slots.
+    #[schema(format = DateTime)]
     pub start: String,
     pub duration_minutes: i64,
     /// What the reader wants to discuss.
@@ -42,8 +43,10 @@ pub struct SessionListParams {
     /// Only sessions with this status.
     pub status: Option<String>,
     /// Sessions ending after this time (RFC 3339).
+    #[param(format = DateTime)]
     pub from: Option<String>,
     /// Sessions starting before this time (RFC 3339).
+    #[param(format = DateTime)]
     pub to: Option<String>,
     /// Admins: every session, not only their own.
     pub all: Option<bool>,
@@ -61,6 +64,7 @@ pub struct ReasonBody {
 #[serde(deny_unknown_fields)]
 pub struct RescheduleBody {
     /// The proposed new start (RFC 3339), one of the free slots.
+    #[schema(format = DateTime)]
     pub start: String,
     /// Default: the current length.
     pub duration_minutes: Option<i64>,

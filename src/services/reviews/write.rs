@@ -24,6 +24,7 @@ use crate::state::AppState;
 pub struct NewReviewBody {
     pub session_id: ConsultingSessionId,
     /// 1 to 5.
+    #[schema(minimum = 1, maximum = 5)]
     pub rating: i64,
     /// 0 to 2,000 characters after trimming; control characters are
     /// stripped.
@@ -34,6 +35,8 @@ pub struct NewReviewBody {
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReviewPatch {
+    /// 1 to 5.
+    #[schema(minimum = 1, maximum = 5)]
     pub rating: Option<i64>,
     /// `""` clears the comment.
     pub comment: Option<String>,

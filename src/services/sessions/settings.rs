@@ -27,6 +27,7 @@ pub const MAX_RANGE_DAYS: i64 = 62;
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AvailabilityBody {
+    #[schema(value_type = crate::domain::api_schema::TimeZoneName)]
     pub timezone: String,
     pub rules: Vec<Rule>,
     #[serde(default)]
