@@ -88,6 +88,89 @@ impl ToSchema for Weekday {
     }
 }
 
+/// A string with a fixed set of values, named in `components/schemas`.
+macro_rules! choice {
+    ($(#[$meta:meta])* $name:ident, $description:literal, $values:expr) => {
+        $(#[$meta])*
+        pub struct $name;
+
+        impl $name {
+            /// The values the schema lists.
+            pub fn values() -> Vec<String> {
+                $values
+            }
+        }
+
+        impl PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                ObjectBuilder::new()
+                    .schema_type(Type::String)
+                    .description(Some($description))
+                    .enum_values(Some(Self::values()))
+                    .into()
+            }
+        }
+
+        impl ToSchema for $name {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed(stringify!($name))
+            }
+        }
+    };
+}
+
+fn strings(values: &[&str]) -> Vec<String> {
+    values.iter().map(|v| v.to_string()).collect()
+}
+
+choice!(
+    /// The disputes list's `status` filter.
+    DisputeFilter,
+    "`active` (every dispute not yet resolved or withdrawn) or one status.",
+    std::iter::once("active".to_string())
+        .chain(super::status::DisputeStatus::ALL.iter().map(|s| s.as_str().to_string()))
+        .collect()
+);
+
+choice!(
+    /// The review queue's `status` filter.
+    ReviewFilter,
+    "One review status, or `all`.",
+    super::status::ReviewStatus::ALL
+        .iter()
+        .map(|s| s.as_str().to_string())
+        .chain(std::iter::once("all".to_string()))
+        .collect()
+);
+
+choice!(
+    /// How a paper's researchers are ordered.
+    ResearcherSort,
+    "`authors` (the paper's order, the default) or `rating`.",
+    strings(&["authors", "rating"])
+);
+
+choice!(
+    /// A participant named in a no-show report.
+    NoShowParty,
+    "`reader` or `researcher`.",
+    strings(&["reader", "researcher"])
+);
+
+choice!(
+    /// An analytics bucket.
+    BucketName,
+    "`day`, `week` or `month`.",
+    strings(&["day", "week", "month"])
+);
+
+choice!(
+    /// An export's file format.
+    ExportFormat,
+    "`csv` (the default) or `json` (one JSON object a line).",
+    strings(&["csv", "json"])
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

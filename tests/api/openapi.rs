@@ -359,3 +359,80 @@ async fn the_document_states_the_rules_the_server_enforces() {
         .clone();
     assert_eq!(from["schema"]["format"], "date-time", "{from}");
 }
+
+/// Every value a documented enum of a query parameter lists is one the
+/// server takes (the lists cannot drift from the parsers unnoticed).
+#[tokio::test]
+async fn every_documented_filter_value_is_accepted() {
+    let app = spawn_app().await;
+    let admin = app.admin_token("admin@uni.example").await;
+    let doc: Value = app
+        .get("/api/v1/openapi.json", None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    // The enum of query parameter `name` of `GET path`.
+    let values = |path: &str, name: &str| -> Vec<String> {
+        doc["paths"][path]["get"]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|p| p["name"] == name)
+            .and_then(|p| p["schema"]["enum"].as_array())
+            .unwrap_or_else(|| panic!("{path} {name}: no enum"))
+            .iter()
+            .filter_map(|v| v.as_str().map(str::to_string))
+            .collect()
+    };
+    let cases = [
+        (
+            "/api/v1/admin/analytics",
+            "bucket",
+            "/api/v1/admin/analytics?bucket=",
+        ),
+        (
+            "/api/v1/exports/{dataset}",
+            "bucket",
+            "/api/v1/exports/analytics?bucket=",
+        ),
+        (
+            "/api/v1/exports/{dataset}",
+            "format",
+            "/api/v1/exports/sessions?format=",
+        ),
+        (
+            "/api/v1/admin/reviews",
+            "status",
+            "/api/v1/admin/reviews?status=",
+        ),
+        (
+            "/api/v1/admin/disputes",
+            "status",
+            "/api/v1/admin/disputes?status=",
+        ),
+        (
+            "/api/v1/admin/claim-requests",
+            "status",
+            "/api/v1/admin/claim-requests?status=",
+        ),
+    ];
+    for (path, name, url) in cases {
+        let listed = values(path, name);
+        assert!(listed.len() >= 2, "{path} {name}: {listed:?}");
+        for v in listed {
+            let r = app.get(&format!("{url}{v}"), Some(&admin)).await;
+            assert_eq!(r.status(), 200, "{url}{v}");
+        }
+    }
+    let paper = app.sample_paper(&admin).await;
+    for v in values("/api/v1/consulting/researchers/{paper_id}", "sort") {
+        let r = app
+            .get(
+                &format!("/api/v1/consulting/researchers/{paper}?sort={v}"),
+                Some(&admin),
+            )
+            .await;
+        assert_eq!(r.status(), 200, "sort={v}");
+    }
+}

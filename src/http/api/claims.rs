@@ -57,6 +57,7 @@ pub struct ClaimRequestBody {
 #[serde(deny_unknown_fields)]
 pub struct ClaimListParams {
     /// `open` (default), `approved` or `refused`.
+    #[param(inline, value_type = Option<crate::domain::status::ClaimStatus>)]
     pub status: Option<String>,
 }
 

@@ -28,7 +28,7 @@ pub async fn list(
 /// Give a consent (`terms`, `privacy_notice`: their current versions).
 /// Giving `researcher_listing` lists the profile again at once.
 #[utoipa::path(post, path = "/api/v1/users/me/consents/{kind}/grant", tag = "users", security(("bearer" = [])),
-    params(("kind" = String, Path, description = "terms, privacy_notice, researcher_listing, review_reminders or product_email")),
+    params(("kind" = crate::domain::consent::ConsentKind, Path)),
     responses((status = 200, body = Consents), (status = 401, body = ErrorBody),
         (status = 409, description = "`no_researcher_profile`: researcher_listing without a profile", body = ErrorBody),
         (status = 422, description = "Unknown kind", body = ErrorBody)))]
@@ -50,7 +50,7 @@ pub async fn grant(
 /// stop. `terms`, `privacy_notice`: the account can only use what works
 /// without accepting until it accepts again.
 #[utoipa::path(post, path = "/api/v1/users/me/consents/{kind}/withdraw", tag = "users", security(("bearer" = [])),
-    params(("kind" = String, Path, description = "terms, privacy_notice, researcher_listing, review_reminders or product_email")),
+    params(("kind" = crate::domain::consent::ConsentKind, Path)),
     responses((status = 200, body = Consents), (status = 401, body = ErrorBody),
         (status = 409, description = "`no_researcher_profile`: researcher_listing without a profile", body = ErrorBody),
         (status = 422, description = "Unknown kind", body = ErrorBody)))]

@@ -113,6 +113,7 @@ pub struct PaperResearchersParams {
     pub cursor: Option<String>,
     /// `authors` (default: author order) or `rating` (best rated first, by
     /// a Bayesian average, then author order).
+    #[param(inline, value_type = Option<crate::domain::api_schema::ResearcherSort>)]
     pub sort: Option<String>,
 }
 

@@ -54,6 +54,7 @@ pub struct AnalyticsParams {
     /// The day after the last one counted (exclusive). Default: tomorrow.
     pub to: Option<String>,
     /// `day`, `week` (from Monday; default) or `month`.
+    #[param(inline, value_type = Option<crate::domain::api_schema::BucketName>)]
     pub bucket: Option<String>,
 }
 

@@ -105,6 +105,7 @@ pub struct SubjectQuery {
     /// An e-mail address (matched exactly) or at least two characters of
     /// a name.
     #[serde(default)]
+    #[param(min_length = 2)]
     pub q: String,
 }
 

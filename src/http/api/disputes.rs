@@ -52,6 +52,7 @@ pub struct ContestBody {
 pub struct DisputeListParams {
     /// `open`, `awaiting_response`, `under_review`, `resolved`,
     /// `withdrawn`, or `active` for the first three.
+    #[param(inline, value_type = Option<crate::domain::api_schema::DisputeFilter>)]
     pub status: Option<String>,
     pub limit: Option<usize>,
     pub cursor: Option<String>,

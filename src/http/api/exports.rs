@@ -19,6 +19,7 @@ use crate::state::AppState;
 pub struct ExportParams {
     /// `csv` (default: a header row, RFC 4180 quoting) or `json` (NDJSON:
     /// one object a line).
+    #[param(inline, value_type = Option<crate::domain::api_schema::ExportFormat>)]
     pub format: Option<String>,
     /// Rows dated at or after this (a date `2026-01-01` or an RFC 3339
     /// time): sessions by their time, the others by when they were made.
@@ -26,6 +27,7 @@ pub struct ExportParams {
     /// Rows dated before this.
     pub to: Option<String>,
     /// `analytics` only: `day`, `week` (default) or `month`.
+    #[param(inline, value_type = Option<crate::domain::api_schema::BucketName>)]
     pub bucket: Option<String>,
 }
 

@@ -55,6 +55,7 @@ pub struct QueueParams {
     /// `held` (default; also published reviews whose answer is held),
     /// `reported` (published, with open reports), `published`, `hidden`,
     /// `removed` or `all`.
+    #[param(inline, value_type = Option<crate::domain::api_schema::ReviewFilter>)]
     pub status: Option<String>,
     pub limit: Option<usize>,
     pub cursor: Option<String>,

@@ -75,6 +75,7 @@ pub struct RescheduleBody {
 pub struct NoShowBody {
     /// Who did not come: `reader` or `researcher`. Participants report the
     /// other one (the default); admins must say.
+    #[schema(value_type = Option<crate::domain::api_schema::NoShowParty>)]
     pub party: Option<String>,
 }
 
