@@ -21,7 +21,7 @@ pub(super) fn run(config: &Config, file: &Path) -> anyhow::Result<()> {
     }
     let keys = Keyring::load_or_create(config)?;
     let database = config.database_path();
-    let stamp = chrono::Utc::now().format("%Y%m%dT%H%M%SZ").to_string();
+    let stamp = crate::domain::zone::file_stamp(chrono::Utc::now());
     println!("checking {} …", file.display());
     let done = restore::restore(file, &database, &keys, &stamp, |done, total| {
         if total > 0 && (done == total || done % 4096 == 0) {

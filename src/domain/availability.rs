@@ -41,19 +41,27 @@ pub struct BookingSettings {
     #[schema(value_type = crate::domain::api_schema::TimeZoneName)]
     pub timezone: String,
     /// Session lengths offered, in minutes.
+    #[schema(value_type = Vec<crate::domain::api_schema::SessionLength>, min_items = 1, max_items = 6)]
     pub durations: Vec<i64>,
     /// Price per session in minor units (cents); 0 means free.
+    #[schema(minimum = 0, maximum = 10_000_000)]
     pub price_minor: i64,
     /// ISO 4217 currency code.
     #[schema(pattern = "^[A-Z]{3}$")]
     pub currency: String,
+    #[schema(minimum = 0, maximum = 720)]
     pub min_notice_hours: i64,
+    #[schema(minimum = 0, maximum = 240)]
     pub buffer_minutes: i64,
+    #[schema(minimum = 1, maximum = 48)]
     pub max_per_day: i64,
+    #[schema(minimum = 1, maximum = 365)]
     pub horizon_days: i64,
     /// How long a request may wait for an answer before it expires.
+    #[schema(minimum = 1, maximum = 336)]
     pub request_ttl_hours: i64,
     /// Readers may cancel an accepted session up to this many hours before it.
+    #[schema(minimum = 0, maximum = 720)]
     pub cancel_window_hours: i64,
 }
 

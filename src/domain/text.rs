@@ -1,6 +1,13 @@
 //! Checks for free text: required or optional, bounded length, no control
 //! characters (newlines only where a field is multi-line).
 
+/// What `line` accepts, as a JSON Schema pattern (ECMA 262): a visible
+/// character somewhere, no control characters (`char::is_control`).
+pub const LINE_PATTERN: &str = r"^[^\u0000-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u001F\u007F-\u009F]*$";
+
+/// What `block` accepts: as `LINE_PATTERN`, with tabs and line breaks.
+pub const BLOCK_PATTERN: &str = r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*[^\s\u0000-\u001F\u007F-\u009F][^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$";
+
 /// A single-line text of 1..=max characters, trimmed.
 pub fn line(raw: &str, max: usize) -> Result<String, String> {
     let s = raw.trim();

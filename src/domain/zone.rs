@@ -100,6 +100,12 @@ pub fn date(t: DateTime<Utc>, tz: Tz) -> String {
     t.with_timezone(&tz).format("%-d %B %Y").to_string()
 }
 
+/// A UTC time for a file name, sortable and without separators a shell
+/// or a file system minds: `20261206T020315Z`.
+pub fn file_stamp(t: DateTime<Utc>) -> String {
+    t.format("%Y%m%dT%H%M%SZ").to_string()
+}
+
 /// Compact, for tables: "2026-12-07 18:00 CET".
 pub fn short(t: DateTime<Utc>, tz: Tz) -> String {
     format!(

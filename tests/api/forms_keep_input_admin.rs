@@ -69,7 +69,7 @@ async fn billing_details_keep_what_was_typed_and_mark_every_field() {
             "1 Engine Street</textarea>",
             &format!(r#"value="{tax_id}""#),
             "Country must be a two-letter country code such as DE.",
-            "Region must be at most 10 characters.",
+            "Region must be a region code such as BY or CA-ON (at most 10 letters, digits or -).",
             "The tax id must be at most 50 characters.",
         ],
     );

@@ -416,6 +416,12 @@ async fn every_documented_filter_value_is_accepted() {
             "status",
             "/api/v1/admin/claim-requests?status=",
         ),
+        (
+            "/api/v1/payments",
+            "kind",
+            "/api/v1/payments?all=true&kind=",
+        ),
+        ("/api/v1/exports/{dataset}", "dataset", "/api/v1/exports/"),
     ];
     for (path, name, url) in cases {
         let listed = values(path, name);

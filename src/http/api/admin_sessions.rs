@@ -21,6 +21,7 @@ use crate::state::AppState;
 pub struct AdminSessionParams {
     /// Only sessions with this status: `requested`, `accepted`,
     /// `declined`, `expired`, `cancelled`, `completed` or `no_show`.
+    #[param(inline, value_type = Option<crate::domain::status::SessionStatus>)]
     pub status: Option<String>,
     /// Sessions starting at or after this time (RFC 3339).
     #[param(format = DateTime)]

@@ -19,10 +19,12 @@ use crate::state::AppState;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct RegisterRequest {
+    #[schema(value_type = crate::domain::api_schema::EmailAddress)]
     pub email: String,
     /// 12 to 128 characters; not a common password; not containing the e-mail.
     #[schema(min_length = 12, max_length = 128)]
     pub password: String,
+    #[schema(value_type = crate::domain::api_schema::TextLine)]
     pub name: String,
     /// Must be true: the current terms (see `GET /api/v1/terms`) are accepted.
     #[schema(value_type = crate::domain::api_schema::MustBeTrue)]

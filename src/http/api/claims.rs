@@ -20,6 +20,7 @@ use crate::state::AppState;
 pub struct AdminResearcherPatch {
     /// The researcher's address, set by hand: provenance `admin`, never
     /// overwritten by collection.
+    #[schema(value_type = crate::domain::api_schema::EmailAddress)]
     pub email: String,
 }
 
@@ -49,6 +50,7 @@ pub struct ClaimBody {
 #[serde(deny_unknown_fields)]
 pub struct ClaimRequestBody {
     /// Why the profile is yours, for the admin (up to 2,000 characters).
+    #[schema(value_type = Option<crate::domain::api_schema::OptionalTextBlock>)]
     pub message: Option<String>,
 }
 

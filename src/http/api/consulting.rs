@@ -120,6 +120,7 @@ pub struct PaperResearchersParams {
 /// A paper's researchers in author order (or by rating with
 /// `sort=rating`); `email` and `sources` for admins only.
 #[utoipa::path(get, path = "/api/v1/consulting/researchers/{paper_id}", tag = "consulting", params(("paper_id" = i64, Path), PaperResearchersParams),
+    security((), ("bearer" = [])),
     responses((status = 200, body = Page<ResearcherView>), (status = 404, body = ErrorBody), (status = 422, body = ErrorBody)))]
 pub async fn paper_researchers(
     State(state): State<AppState>,
@@ -144,6 +145,7 @@ pub async fn paper_researchers(
 
 /// One researcher; `email` and `sources` for admins only.
 #[utoipa::path(get, path = "/api/v1/researchers/{id}", tag = "consulting", params(("id" = i64, Path)),
+    security((), ("bearer" = [])),
     responses((status = 200, body = ResearcherView), (status = 404, body = ErrorBody)))]
 pub async fn researcher_get(
     State(state): State<AppState>,

@@ -20,6 +20,7 @@ pub struct DataRequestBody {
     /// The address to ask about; the answer is mailed there, and only
     /// there.
     #[serde(default)]
+    #[schema(required = true, value_type = crate::domain::api_schema::EmailAddress)]
     pub email: String,
 }
 

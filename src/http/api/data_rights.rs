@@ -105,7 +105,11 @@ pub struct SubjectQuery {
     /// An e-mail address (matched exactly) or at least two characters of
     /// a name.
     #[serde(default)]
-    #[param(min_length = 2)]
+    #[param(
+        required = true,
+        min_length = 2,
+        pattern = "^\\s*[^\\s\\u0000-\\u001F\\u007F-\\u009F][^\\u0000-\\u001F\\u007F-\\u009F]*[^\\s\\u0000-\\u001F\\u007F-\\u009F]\\s*$"
+    )]
     pub q: String,
 }
 

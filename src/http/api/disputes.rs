@@ -36,6 +36,7 @@ pub struct OpenBody {
 #[serde(deny_unknown_fields)]
 pub struct MessageBody {
     /// 1 to 4000 characters (control characters are dropped).
+    #[schema(value_type = crate::domain::api_schema::VisibleText)]
     pub text: String,
 }
 

@@ -37,7 +37,7 @@ pub struct ExportParams {
 /// cells a spreadsheet would read as formulas start with `'`. Each export
 /// is audited (who, which dataset, which range).
 #[utoipa::path(get, path = "/api/v1/exports/{dataset}", tag = "users",
-    params(("dataset" = String, Path, description = "sessions, payments, invoices, reviews, researchers, users or analytics"), ExportParams),
+    params(("dataset" = inline(crate::domain::api_schema::ExportDataset), Path), ExportParams),
     security(("bearer" = [])),
     responses((status = 200, description = "The rows, streamed, as an attachment with a dated file name",
                 content((String = "text/csv"), (String = "application/x-ndjson"))),

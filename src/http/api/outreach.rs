@@ -22,6 +22,7 @@ pub struct OutreachRequestBody {
     /// The paper the reader read (named in the e-mail).
     pub paper_id: Option<PaperId>,
     /// A note to the researcher, up to 2000 characters.
+    #[schema(value_type = Option<crate::domain::api_schema::OptionalTextBlock>)]
     pub message: Option<String>,
 }
 

@@ -18,6 +18,7 @@ use crate::state::AppState;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct AuthorRequest {
+    #[schema(value_type = crate::domain::api_schema::TextLine)]
     pub name: String,
     pub affiliation: Option<String>,
     /// Like `0000-0002-1825-0097`; the check digit is verified.
@@ -27,13 +28,20 @@ pub struct AuthorRequest {
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct PaperRequest {
+    #[schema(value_type = crate::domain::api_schema::TextLine)]
     pub title: String,
+    #[schema(
+        pattern = "^\\s*$|^\\s*((https?://(dx\\.)?doi\\.org/)|doi:)?10\\.[^/\\s]+/\\S+\\s*$",
+        max_length = 200
+    )]
     pub doi: Option<String>,
+    #[schema(minimum = 1000, maximum = 2100)]
     pub year: Option<i32>,
     pub venue: Option<String>,
     #[serde(rename = "abstract")]
     pub abstract_text: Option<String>,
     /// In author order; 1 to 100.
+    #[schema(min_items = 1)]
     pub authors: Vec<AuthorRequest>,
 }
 
@@ -41,6 +49,10 @@ pub struct PaperRequest {
 #[serde(deny_unknown_fields)]
 pub struct ImportRequest {
     /// A DOI, `doi:` form or doi.org URL.
+    #[schema(
+        pattern = "^\\s*((https?://(dx\\.)?doi\\.org/)|doi:)?10\\.[^/\\s]+/\\S+\\s*$",
+        max_length = 200
+    )]
     pub doi: String,
 }
 
@@ -59,6 +71,7 @@ pub struct ProgressRequest {
 #[serde(deny_unknown_fields)]
 pub struct QueryRequest {
     /// Up to 4000 characters.
+    #[schema(value_type = crate::domain::api_schema::TextBlock)]
     pub question: String,
 }
 

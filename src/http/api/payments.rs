@@ -32,6 +32,7 @@ pub struct IntentBody {
 #[serde(deny_unknown_fields)]
 pub struct LedgerParams {
     /// authorization, release, capture, refund, subscription_charge or dispute.
+    #[param(inline, value_type = Option<crate::domain::api_schema::LedgerKind>)]
     pub kind: Option<String>,
     #[param(value_type = Option<i64>)]
     pub session_id: Option<ConsultingSessionId>,
@@ -45,13 +46,19 @@ pub struct LedgerParams {
 #[serde(deny_unknown_fields)]
 pub struct BillingBody {
     /// ISO 3166-1 alpha-2; decides the tax rate.
+    #[schema(pattern = "^\\s*[A-Za-z]{2}\\s*$")]
     pub country: String,
+    /// ISO 3166-2 subdivision, such as `BY` or `CA-ON`, where tax depends on it.
+    #[schema(pattern = "^[\\t\\n\\f\\r ]*[A-Za-z0-9-]{0,10}[\\t\\n\\f\\r ]*$")]
     pub region: Option<String>,
     #[serde(default)]
+    #[schema(value_type = crate::domain::api_schema::OptionalTextBlock)]
     pub name: String,
     #[serde(default)]
+    #[schema(value_type = crate::domain::api_schema::OptionalTextBlock)]
     pub address: String,
     #[serde(default)]
+    #[schema(value_type = crate::domain::api_schema::OptionalTextBlock)]
     pub tax_id: String,
 }
 
@@ -67,6 +74,7 @@ pub struct RefundBody {
     /// Default: all that is left of the payment.
     pub amount_minor: Option<i64>,
     /// Recorded in the audit trail.
+    #[schema(value_type = crate::domain::api_schema::TextLine)]
     pub reason: String,
 }
 

@@ -23,14 +23,16 @@ use crate::state::AppState;
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReplyBody {
-    /// 1 to 2,000 characters after trimming.
+    /// 1 to 2,000 characters after trimming (control characters are dropped).
+    #[schema(value_type = crate::domain::api_schema::VisibleText)]
     pub text: String,
 }
 
 #[derive(Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ReportBody {
-    /// What is wrong with the review (1 to 500 characters).
+    /// What is wrong with the review (1 to 500 characters, one line).
+    #[schema(value_type = crate::domain::api_schema::TextLine)]
     pub reason: String,
 }
 

@@ -30,6 +30,7 @@ pub struct BookBody {
     pub start: String,
     pub duration_minutes: i64,
     /// What the reader wants to discuss.
+    #[schema(value_type = crate::domain::api_schema::TextBlock)]
     pub topic: String,
     pub paper_id: Option<PaperId>,
     /// A question of the reader's to answer in the session.
@@ -41,6 +42,7 @@ pub struct BookBody {
 #[serde(deny_unknown_fields)]
 pub struct SessionListParams {
     /// Only sessions with this status.
+    #[param(inline, value_type = Option<crate::domain::status::SessionStatus>)]
     pub status: Option<String>,
     /// Sessions ending after this time (RFC 3339).
     #[param(format = DateTime)]
@@ -57,6 +59,15 @@ pub struct SessionListParams {
 #[derive(Deserialize, ToSchema, Default)]
 #[serde(deny_unknown_fields)]
 pub struct ReasonBody {
+    #[schema(value_type = Option<crate::domain::api_schema::OptionalTextBlock>)]
+    pub reason: Option<String>,
+}
+
+/// A cancellation: the reason is required (the other participant reads it).
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CancelBody {
+    #[schema(required = true, value_type = crate::domain::api_schema::TextBlock)]
     pub reason: Option<String>,
 }
 
@@ -213,14 +224,14 @@ pub async fn decline(
 
 /// Cancel (either participant or an admin); a reason is required.
 #[utoipa::path(post, path = "/api/v1/consulting/sessions/{session_id}/cancel", tag = "consulting",
-    params(("session_id" = i64, Path)), request_body = ReasonBody, security(("bearer" = [])),
+    params(("session_id" = i64, Path)), request_body = CancelBody, security(("bearer" = [])),
     responses((status = 200, body = SessionView), (status = 404, body = ErrorBody), (status = 409, body = ErrorBody),
               (status = 422, description = "No reason given", body = ErrorBody)))]
 pub async fn cancel(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,
     AppPath(id): AppPath<ConsultingSessionId>,
-    AppJson(body): AppJson<ReasonBody>,
+    AppJson(body): AppJson<CancelBody>,
 ) -> AppResult<Json<SessionView>> {
     let reason = body.reason.unwrap_or_default();
     act(&state, &who, id, Action::Cancel { reason }).await

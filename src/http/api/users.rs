@@ -102,6 +102,7 @@ async fn me_view(state: &AppState, user: crate::domain::UserId) -> AppResult<Use
 #[serde(deny_unknown_fields)]
 pub struct TimezoneRequest {
     /// IANA zone such as `America/New_York`; empty clears it.
+    #[schema(value_type = crate::domain::api_schema::TimeZoneOrEmpty)]
     pub timezone: String,
 }
 

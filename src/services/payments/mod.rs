@@ -120,11 +120,22 @@ pub async fn set_billing(
     ] {
         errs.check(field, crate::domain::text::optional_block(Some(value), max));
     }
+    // An ISO 3166-2 subdivision such as `BY` or `CA-ON` (the API
+    // documents exactly this: `BillingBody::region`).
     let region = region
-        .map(|r| r.trim().to_uppercase())
+        .map(|r| {
+            r.trim_matches(|c: char| c.is_ascii_whitespace())
+                .to_ascii_uppercase()
+        })
         .filter(|r| !r.is_empty());
-    if region.as_ref().is_some_and(|r| r.len() > 10) {
-        errs.add("region", "must be at most 10 characters");
+    if region
+        .as_ref()
+        .is_some_and(|r| r.len() > 10 || !r.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+    {
+        errs.add(
+            "region",
+            "must be a region code such as BY or CA-ON (at most 10 letters, digits or -)",
+        );
     }
     errs.into_result()?;
     let details = BillingDetails {

@@ -61,6 +61,7 @@ pub enum Part {
 pub struct Decision {
     pub action: Action,
     /// Why; the author reads it when a held review is published or removed.
+    #[schema(value_type = crate::domain::api_schema::TextLine)]
     pub reason: String,
     #[serde(default)]
     pub part: Part,

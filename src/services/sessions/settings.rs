@@ -35,10 +35,15 @@ pub struct AvailabilityBody {
 }
 
 /// Published availability, with what was saved but cannot be booked.
+/// Its fields are spelled out rather than flattened from the request's
+/// `AvailabilityBody`: that one forbids other properties, and as an
+/// `allOf` part it made every answer (with `warnings`) break its schema.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Published {
-    #[serde(flatten)]
-    pub availability: AvailabilityBody,
+    #[schema(value_type = crate::domain::api_schema::TimeZoneName)]
+    pub timezone: String,
+    pub rules: Vec<Rule>,
+    pub exceptions: Vec<Exception>,
     /// Windows saved but too short for the shortest session length, so no
     /// one can book them; empty when every window can be booked.
     pub warnings: Vec<Warning>,
@@ -233,7 +238,9 @@ pub async fn put_availability(
                 .map(|(field, message)| Warning { field, message })
                 .collect();
             Ok(Published {
-                availability: body,
+                timezone: body.timezone,
+                rules: body.rules,
+                exceptions: body.exceptions,
                 warnings,
             })
         })
