@@ -35,3 +35,6 @@ pub use status::{
     OutreachStatus, PaymentStatus, ResearcherStatus, ReviewStatus, SessionStatus,
     SubscriptionStatus,
 };
+
+#[cfg(test)]
+mod parser_properties;

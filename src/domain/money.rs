@@ -80,6 +80,20 @@ pub fn share(total_minor: i64, part_minor: i64, whole_minor: i64) -> i64 {
     )
 }
 
+/// The share of `total` carried by the part `before .. before + part` of
+/// `whole`: the share of everything refunded so far minus the share of
+/// what was refunded before. Successive parts' shares add up to the share
+/// of their sum, and to `total` exactly once the whole is covered; each
+/// part rounded on its own could add up to more than `total` (two halves
+/// of a 5-cent tax were 3 + 3).
+pub fn share_after(total_minor: i64, before_minor: i64, part_minor: i64, whole_minor: i64) -> i64 {
+    let before = before_minor.clamp(0, whole_minor.max(0));
+    let after = before_minor
+        .saturating_add(part_minor)
+        .clamp(before, whole_minor.max(0));
+    share(total_minor, after, whole_minor) - share(total_minor, before, whole_minor)
+}
+
 /// An ISO 4217 currency, with its minor-unit exponent (2 for EUR, 0 for
 /// JPY, 3 for BHD), from the `iso_currency` table.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -195,6 +209,23 @@ impl Money {
         self.same(whole)?;
         Ok(Money::new(
             share(self.minor, part.minor, whole.minor),
+            self.currency,
+        ))
+    }
+
+    /// This amount's part of `part` out of `whole` when `before` of the
+    /// whole was taken already (see [`share_after`]).
+    pub fn share_after(
+        self,
+        before: Money,
+        part: Money,
+        whole: Money,
+    ) -> Result<Money, MixedCurrencies> {
+        self.same(before)?;
+        self.same(part)?;
+        self.same(whole)?;
+        Ok(Money::new(
+            share_after(self.minor, before.minor, part.minor, whole.minor),
             self.currency,
         ))
     }

@@ -151,3 +151,85 @@ fn grouped_amounts_put_a_comma_every_three_digits() {
     assert_eq!(group_digits(1_000), "1,000");
     assert_eq!(group_digits(12_345_678), "12,345,678");
 }
+
+/// Properties of the money rules (issue 17): whatever the amounts, rates
+/// and refunds, the parts add back to the total and a refund never gives
+/// back more than was paid.
+mod properties {
+    use super::super::*;
+    use proptest::prelude::*;
+
+    fn rate(basis_points: i64) -> Rate {
+        Rate {
+            name: "VAT".into(),
+            basis_points,
+        }
+    }
+
+    proptest! {
+        #[test]
+        fn a_tax_split_adds_back_to_the_price(
+            price in 0i64..1_000_000_000,
+            bp in 0i64..=10_000,
+            inclusive: bool,
+        ) {
+            let b = apply_tax(price, Some(&rate(bp)), inclusive);
+            prop_assert_eq!(b.net_minor + b.tax_minor, b.gross_minor);
+            prop_assert!(b.tax_minor >= 0);
+            if inclusive {
+                prop_assert_eq!(b.gross_minor, price);
+                prop_assert!(b.tax_minor <= price);
+            } else {
+                prop_assert_eq!(b.net_minor, price);
+            }
+        }
+
+        /// Partial refunds in any order and sizes: their tax shares add up
+        /// to the share of what was refunded, never more than the tax, and
+        /// to the whole tax once everything is refunded.
+        #[test]
+        fn refund_tax_shares_add_up_to_the_tax(
+            paid in 1i64..10_000_000,
+            tax_bp in 0i64..=10_000,
+            cuts in proptest::collection::vec(1u32..1000, 1..8),
+        ) {
+            let tax = apply_tax(paid, Some(&rate(tax_bp)), true).tax_minor;
+            let weights: u64 = cuts.iter().map(|c| u64::from(*c)).sum();
+            let mut parts: Vec<i64> = cuts
+                .iter()
+                .map(|c| (paid as u64 * u64::from(*c) / weights) as i64)
+                .collect();
+            let short = paid - parts.iter().sum::<i64>();
+            parts[0] += short;
+            let (mut before, mut given) = (0, 0);
+            for part in parts {
+                let this = share_after(tax, before, part, paid);
+                prop_assert!(this >= 0);
+                before += part;
+                given += this;
+                prop_assert!(given <= tax);
+                prop_assert_eq!(given, share(tax, before, paid));
+            }
+            prop_assert_eq!(before, paid);
+            prop_assert_eq!(given, tax);
+        }
+
+        /// A refund is a percentage from the tiers (0–100) of what was
+        /// captured: never more than it.
+        #[test]
+        fn a_refund_never_exceeds_what_was_captured(
+            captured in 0i64..1_000_000_000,
+            tiers in proptest::collection::vec((0i64..200, 0i64..=100), 0..5),
+            minutes_left in -10_000i64..100_000,
+        ) {
+            let tiers: Vec<RefundTier> = tiers
+                .into_iter()
+                .map(|(hours_before, refund_percent)| RefundTier { hours_before, refund_percent })
+                .collect();
+            let percent = refund_percent(&tiers, minutes_left);
+            prop_assert!((0..=100).contains(&percent));
+            let refund = percent_of(captured, percent);
+            prop_assert!((0..=captured).contains(&refund));
+        }
+    }
+}

@@ -82,10 +82,12 @@ pub fn record_refund_in(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let p = &r.payment;
-    // The refund's share of the tax, rounded half up like every tax line.
+    // The refund's share of the tax, counted on everything refunded so far
+    // (rounded half up like every tax line), so partial refunds never give
+    // back more tax than was charged.
     let tax = p
         .tax()
-        .share(r.amount, p.amount())
+        .share_after(p.refunded(), r.amount, p.amount())
         .map_err(AppError::internal)?;
     let Some(entry) = ledger::append(
         conn,
