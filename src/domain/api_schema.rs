@@ -10,48 +10,62 @@ use utoipa::openapi::schema::{ObjectBuilder, Schema, Type};
 use utoipa::openapi::RefOr;
 use utoipa::{PartialSchema, ToSchema};
 
-/// An IANA time-zone name such as `Europe/Berlin`: every zone the server
-/// knows (`chrono-tz`'s list), as an enum.
-pub struct TimeZoneName;
+/// A schema under its own name in `components/schemas`: a unit struct to
+/// name in `#[schema(value_type = …)]`, and the schema it stands for.
+macro_rules! named_schema {
+    ($(#[$meta:meta])* $name:ident, $schema:expr) => {
+        $(#[$meta])*
+        pub struct $name;
 
-impl PartialSchema for TimeZoneName {
-    fn schema() -> RefOr<Schema> {
-        let names: Vec<&'static str> = chrono_tz::TZ_VARIANTS.iter().map(|z| z.name()).collect();
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .description(Some("An IANA time-zone name such as `Europe/Berlin`."))
-            .enum_values(Some(names))
-            .into()
-    }
+        impl PartialSchema for $name {
+            fn schema() -> RefOr<Schema> {
+                $schema.into()
+            }
+        }
+
+        impl ToSchema for $name {
+            fn name() -> Cow<'static, str> {
+                Cow::Borrowed(stringify!($name))
+            }
+        }
+    };
 }
 
-impl ToSchema for TimeZoneName {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("TimeZoneName")
-    }
+/// A string of this pattern, described.
+fn text(pattern: &str, description: &str) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(description))
+        .pattern(Some(pattern))
 }
 
-/// `true`: the only value accepted (`accept_terms`).
-pub struct MustBeTrue;
-
-impl PartialSchema for MustBeTrue {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::Boolean)
-            .description(Some("Must be `true`."))
-            .enum_values(Some([true]))
-            .into()
-    }
+/// A string with a fixed set of values, described.
+fn one_of(values: Vec<String>, description: &str) -> ObjectBuilder {
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(description))
+        .enum_values(Some(values))
 }
 
-impl ToSchema for MustBeTrue {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("MustBeTrue")
-    }
+fn zone_names() -> impl Iterator<Item = String> {
+    chrono_tz::TZ_VARIANTS.iter().map(|z| z.name().to_string())
 }
 
-/// A weekday as availability rules take it.
-pub struct Weekday;
+named_schema!(
+    /// An IANA time-zone name such as `Europe/Berlin`: every zone the
+    /// server knows (`chrono-tz`'s list), as an enum.
+    TimeZoneName,
+    one_of(zone_names().collect(), "An IANA time-zone name such as `Europe/Berlin`.")
+);
+
+named_schema!(
+    /// `true`: the only value accepted (`accept_terms`).
+    MustBeTrue,
+    ObjectBuilder::new()
+        .schema_type(Type::Boolean)
+        .description(Some("Must be `true`."))
+        .enum_values(Some([true]))
+);
 
 /// What `availability_rules` reads as a weekday (any case is accepted;
 /// these are the documented spellings).
@@ -72,85 +86,58 @@ pub const WEEKDAYS: [&str; 14] = [
     "sunday",
 ];
 
-impl PartialSchema for Weekday {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .description(Some("`mon` … `sun`, or the full English name (any case)."))
-            .enum_values(Some(WEEKDAYS))
-            .into()
-    }
-}
+named_schema!(
+    /// A weekday as availability rules take it.
+    Weekday,
+    one_of(strings(&WEEKDAYS), "`mon` … `sun`, or the full English name (any case).")
+);
 
-impl ToSchema for Weekday {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("Weekday")
-    }
-}
+named_schema!(
+    /// Required free text on one line (`text::line`): a visible character,
+    /// no control characters.
+    TextLine,
+    text(super::text::LINE_PATTERN, "Text with a visible character and no control characters.")
+);
 
-/// Required free text on one line (`text::line`): a visible character,
-/// no control characters.
-pub struct TextLine;
+named_schema!(
+    /// Required free text over lines (`text::block`).
+    TextBlock,
+    text(
+        super::text::BLOCK_PATTERN,
+        "Text with a visible character; line breaks and tabs, but no other control characters.",
+    )
+);
 
-impl PartialSchema for TextLine {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .description(Some(
-                "Text with a visible character and no control characters.",
-            ))
-            .pattern(Some(super::text::LINE_PATTERN))
-            .into()
-    }
-}
+named_schema!(
+    /// Pasted text (`text::stripped_block`): control characters are
+    /// dropped, and what is left needs a visible character.
+    VisibleText,
+    text(
+        r"[^\s\u0000-\u001F\u007F-\u009F]",
+        "Text with a visible character; control characters are dropped.",
+    )
+);
 
-impl ToSchema for TextLine {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("TextLine")
-    }
-}
+named_schema!(
+    /// Optional free text over lines: empty, or as `TextBlock`.
+    OptionalTextBlock,
+    text(
+        r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
+        "Line breaks and tabs, but no other control characters.",
+    )
+);
 
-/// Required free text over lines (`text::block`).
-pub struct TextBlock;
-
-impl PartialSchema for TextBlock {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .description(Some(
-                "Text with a visible character; line breaks and tabs, but no other control characters.",
-            ))
-            .pattern(Some(super::text::BLOCK_PATTERN))
-            .into()
-    }
-}
-
-impl ToSchema for TextBlock {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("TextBlock")
-    }
-}
-
-/// A session length a researcher may offer: 15 to 480 minutes, in steps of 5.
-pub struct SessionLength;
-
-impl PartialSchema for SessionLength {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::Integer)
-            .description(Some("Minutes: 15 to 480, in steps of 5."))
-            .minimum(Some(15))
-            .maximum(Some(super::availability::MAX_SESSION_MINUTES))
-            .multiple_of(Some(5))
-            .into()
-    }
-}
-
-impl ToSchema for SessionLength {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("SessionLength")
-    }
-}
+named_schema!(
+    /// A session length a researcher may offer: 15 to 480 minutes, in
+    /// steps of 5.
+    SessionLength,
+    ObjectBuilder::new()
+        .schema_type(Type::Integer)
+        .description(Some("Minutes: 15 to 480, in steps of 5."))
+        .minimum(Some(15))
+        .maximum(Some(super::availability::MAX_SESSION_MINUTES))
+        .multiple_of(Some(5))
+);
 
 /// What `Email::parse` takes, as a pattern (ASCII letters only where it
 /// also takes any Unicode letter or digit): a local part, `@`, a dotted
@@ -158,180 +145,104 @@ impl ToSchema for SessionLength {
 pub const EMAIL_PATTERN: &str =
     r"^\s*[A-Za-z0-9!#$%&*+/=?^_`{|}~.-]{1,64}@[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)+\s*$";
 
-/// An e-mail address as the server reads it.
-pub struct EmailAddress;
-
-impl PartialSchema for EmailAddress {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            // No `format: email`: the server trims surrounding white space,
-            // which that format refuses.
-            .description(Some(
-                "An e-mail address (surrounding white space is trimmed).",
-            ))
-            .pattern(Some(EMAIL_PATTERN))
-            .into()
-    }
-}
-
-impl ToSchema for EmailAddress {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("EmailAddress")
-    }
-}
-
-/// Pasted text (`text::stripped_block`): control characters are dropped,
-/// and what is left needs a visible character.
-pub struct VisibleText;
-
-impl PartialSchema for VisibleText {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .description(Some(
-                "Text with a visible character; control characters are dropped.",
-            ))
-            .pattern(Some(r"[^\s\u0000-\u001F\u007F-\u009F]"))
-            .into()
-    }
-}
-
-impl ToSchema for VisibleText {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("VisibleText")
-    }
-}
-
-/// Optional free text over lines: empty, or as `TextBlock`.
-pub struct OptionalTextBlock;
-
-impl PartialSchema for OptionalTextBlock {
-    fn schema() -> RefOr<Schema> {
-        ObjectBuilder::new()
-            .schema_type(Type::String)
-            .description(Some(
-                "Line breaks and tabs, but no other control characters.",
-            ))
-            .pattern(Some(
-                r"^[^\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F-\u009F]*$",
-            ))
-            .into()
-    }
-}
-
-impl ToSchema for OptionalTextBlock {
-    fn name() -> Cow<'static, str> {
-        Cow::Borrowed("OptionalTextBlock")
-    }
-}
-
-/// A string with a fixed set of values, named in `components/schemas`.
-macro_rules! choice {
-    ($(#[$meta:meta])* $name:ident, $description:literal, $values:expr) => {
-        $(#[$meta])*
-        pub struct $name;
-
-        impl $name {
-            /// The values the schema lists.
-            pub fn values() -> Vec<String> {
-                $values
-            }
-        }
-
-        impl PartialSchema for $name {
-            fn schema() -> RefOr<Schema> {
-                ObjectBuilder::new()
-                    .schema_type(Type::String)
-                    .description(Some($description))
-                    .enum_values(Some(Self::values()))
-                    .into()
-            }
-        }
-
-        impl ToSchema for $name {
-            fn name() -> Cow<'static, str> {
-                Cow::Borrowed(stringify!($name))
-            }
-        }
-    };
-}
+named_schema!(
+    /// An e-mail address as the server reads it. No `format: email`: the
+    /// server trims surrounding white space, which that format refuses.
+    EmailAddress,
+    text(EMAIL_PATTERN, "An e-mail address (surrounding white space is trimmed).")
+);
 
 fn strings(values: &[&str]) -> Vec<String> {
     values.iter().map(|v| v.to_string()).collect()
 }
 
-choice!(
+named_schema!(
     /// The disputes list's `status` filter.
     DisputeFilter,
-    "`active` (every dispute not yet resolved or withdrawn), one status, or empty for all.",
-    ["", "active"]
+    one_of(
+        ["", "active"]
         .into_iter()
         .map(str::to_string)
         .chain(super::status::DisputeStatus::ALL.iter().map(|s| s.as_str().to_string()))
-        .collect()
+        .collect(),
+        "`active` (every dispute not yet resolved or withdrawn), one status, or empty for all.",
+    )
 );
 
-choice!(
+named_schema!(
     /// The review queue's `status` filter.
     ReviewFilter,
-    "One review status, or `all`.",
-    super::status::ReviewStatus::ALL
+    one_of(
+        super::status::ReviewStatus::ALL
         .iter()
         .map(|s| s.as_str().to_string())
         .chain(std::iter::once("all".to_string()))
-        .collect()
+        .collect(),
+        "One review status, or `all`.",
+    )
 );
 
-choice!(
+named_schema!(
     /// How a paper's researchers are ordered.
     ResearcherSort,
-    "`authors` (the paper's order, the default) or `rating`.",
-    strings(&["authors", "rating"])
+    one_of(
+        strings(&["authors", "rating"]),
+        "`authors` (the paper's order, the default) or `rating`.",
+    )
 );
 
-choice!(
+named_schema!(
     /// A participant named in a no-show report.
     NoShowParty,
-    "`reader` or `researcher`.",
-    strings(&["reader", "researcher"])
+    one_of(
+        strings(&["reader", "researcher"]),
+        "`reader` or `researcher`.",
+    )
 );
 
-choice!(
+named_schema!(
     /// An analytics bucket.
     BucketName,
-    "`day`, `week` or `month`.",
-    strings(&["day", "week", "month"])
+    one_of(
+        strings(&["day", "week", "month"]),
+        "`day`, `week` or `month`.",
+    )
 );
 
-choice!(
+named_schema!(
     /// A time zone, or empty to clear the account's.
     TimeZoneOrEmpty,
-    "An IANA time-zone name such as `Europe/Berlin`, or empty to clear it.",
-    std::iter::once(String::new())
-        .chain(chrono_tz::TZ_VARIANTS.iter().map(|z| z.name().to_string()))
-        .collect()
+    one_of(
+        std::iter::once(String::new()).chain(zone_names()).collect(),
+        "An IANA time-zone name such as `Europe/Berlin`, or empty to clear it.",
+    )
 );
 
-choice!(
+named_schema!(
     /// What `GET /api/v1/exports/{dataset}` exports.
     ExportDataset,
-    "sessions, payments, invoices, reviews, researchers, users or analytics.",
-    strings(&["sessions", "payments", "invoices", "reviews", "researchers", "users", "analytics"])
+    one_of(
+        strings(&["sessions", "payments", "invoices", "reviews", "researchers", "users", "analytics"]),
+        "sessions, payments, invoices, reviews, researchers, users or analytics.",
+    )
 );
 
-choice!(
+named_schema!(
     /// The ledger's `kind` filter.
     LedgerKind,
-    "One kind of ledger row.",
-    strings(&["authorization", "release", "capture", "refund", "subscription_charge", "dispute"])
+    one_of(
+        strings(&["authorization", "release", "capture", "refund", "subscription_charge", "dispute"]),
+        "One kind of ledger row.",
+    )
 );
 
-choice!(
+named_schema!(
     /// An export's file format.
     ExportFormat,
-    "`csv` (the default) or `json` (one JSON object a line).",
-    strings(&["csv", "json"])
+    one_of(
+        strings(&["csv", "json"]),
+        "`csv` (the default) or `json` (one JSON object a line).",
+    )
 );
 
 #[cfg(test)]

@@ -392,6 +392,40 @@ fn serve_exit(dir: &std::path::Path, port: u16) -> (Option<bool>, String) {
     (status, std::fs::read_to_string(&log).unwrap_or_default())
 }
 
+/// Starts `serve` on `port` and registers `email` over HTTP (its audit row
+/// seals the caller's IP); the server keeps running.
+async fn serve_and_register(dir: &std::path::Path, port: u16, email: &str) -> std::process::Child {
+    let mut child = colloquy(dir)
+        .arg("serve")
+        .env("COLLOQUY__SERVER__BIND", format!("127.0.0.1:{port}"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let client = reqwest::Client::new();
+    let start = Instant::now();
+    let status = loop {
+        let sent = client
+            .post(format!("http://127.0.0.1:{port}/api/v1/auth/register"))
+            .json(&serde_json::json!({"email": email, "password": "a long enough passphrase", "name": "Drill", "accept_terms": true}))
+            .send()
+            .await;
+        if let Ok(r) = sent {
+            break Some(r.status().as_u16());
+        }
+        if start.elapsed() > Duration::from_secs(20) {
+            break None;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    if status != Some(201) {
+        let _ = child.kill();
+        let _ = child.wait();
+        panic!("registering {email} over HTTP answered {status:?}");
+    }
+    child
+}
+
 #[tokio::test]
 async fn a_missing_or_foreign_keyring_stops_start_up_with_what_to_restore() {
     let dir = tempfile::tempdir().unwrap();
@@ -402,31 +436,9 @@ async fn a_missing_or_foreign_keyring_stops_start_up_with_what_to_restore() {
         .unwrap()
         .port();
     // An account registered over HTTP: its audit row seals the caller's IP.
-    let mut child = colloquy(dir.path())
-        .arg("serve")
-        .env("COLLOQUY__SERVER__BIND", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let client = reqwest::Client::new();
-    let base = format!("http://127.0.0.1:{port}");
-    let start = Instant::now();
-    let registered = loop {
-        let sent = client
-            .post(format!("{base}/api/v1/auth/register"))
-            .json(&serde_json::json!({"email": "ada@uni.example", "password": "a long enough passphrase", "name": "Ada", "accept_terms": true}))
-            .send()
-            .await;
-        if let Ok(r) = sent {
-            break r.status().as_u16();
-        }
-        assert!(start.elapsed() < Duration::from_secs(20), "no server");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let mut child = serve_and_register(dir.path(), port, "ada@uni.example").await;
     let _ = child.kill();
     let _ = child.wait();
-    assert_eq!(registered, 201);
     let original = std::fs::read_to_string(&keyring).unwrap();
 
     // The keyring is gone: no new one is made for the old data.
@@ -490,28 +502,7 @@ async fn restore_puts_a_checked_backup_back_and_keeps_the_old_database() {
     );
     assert!(ok, "{out}");
     // A second account over HTTP, so the audit trail holds a sealed IP.
-    let mut server = colloquy(dir.path())
-        .arg("serve")
-        .env("COLLOQUY__SERVER__BIND", format!("127.0.0.1:{port}"))
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let client = reqwest::Client::new();
-    let start = Instant::now();
-    loop {
-        let sent = client
-            .post(format!("http://127.0.0.1:{port}/api/v1/auth/register"))
-            .json(&serde_json::json!({"email": "grace@uni.example", "password": "a long enough passphrase", "name": "Grace", "accept_terms": true}))
-            .send()
-            .await;
-        if let Ok(r) = sent {
-            assert_eq!(r.status(), 201);
-            break;
-        }
-        assert!(start.elapsed() < Duration::from_secs(20), "no server");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    }
+    let mut server = serve_and_register(dir.path(), port, "grace@uni.example").await;
 
     // While the server runs: a backup works, a restore and a second server do not.
     let backup = dir.path().join("backup.db");

@@ -27,7 +27,7 @@ use colloquy::clock::SystemClock;
 use colloquy::config::Config;
 use colloquy::db::repos::researchers;
 use colloquy::domain::availability::Rule;
-use colloquy::domain::{ConsentSource, LegalDocument, Role, SessionId, UserId};
+use colloquy::domain::{Role, SessionId, UserId};
 use colloquy::services::accounts::{self, Principal};
 use colloquy::services::sessions::settings::{self, AvailabilityBody, SettingsBody};
 use colloquy::state::AppState;
@@ -233,27 +233,7 @@ async fn account(state: &AppState, email: &str) -> UserId {
     let user = accounts::create_user_admin_cli(state, email, "Drill Person", PASSWORD, Role::User)
         .await
         .unwrap();
-    let who = Principal {
-        user_id: user.id,
-        role: Role::User,
-        session_id: SessionId(0),
-    };
-    let inst = &state.config.institution;
-    for (document, version) in [
-        (LegalDocument::Terms, &inst.terms_version),
-        (LegalDocument::PrivacyNotice, &inst.privacy_version),
-    ] {
-        colloquy::services::consents::accept(
-            state,
-            &who,
-            document,
-            version,
-            ConsentSource::Account,
-            None,
-        )
-        .await
-        .unwrap();
-    }
+    crate::helpers::accept_terms_for(state, user.id, Role::User).await;
     user.id
 }
 
@@ -471,6 +451,15 @@ fn count(db: &rusqlite::Connection, sql: &str) -> i64 {
     db.query_row(sql, [], |r| r.get(0)).unwrap()
 }
 
+/// The one value `sql` finds for `param`.
+fn value<T: rusqlite::types::FromSql>(
+    db: &rusqlite::Connection,
+    sql: &str,
+    param: &dyn rusqlite::ToSql,
+) -> T {
+    db.query_row(sql, [param], |r| r.get(0)).unwrap()
+}
+
 /// The checks after a restart (the server up again, so it recovered the
 /// file); panics with the round's seed on a failure.
 fn check(config: &Path, acked: &Acked, seed: u64, round: usize) {
@@ -490,21 +479,17 @@ fn check(config: &Path, acked: &Acked, seed: u64, round: usize) {
         "acknowledged bookings lost ({context})"
     );
     for (event, session) in &acked.webhooks {
-        let stored: i64 = db
-            .query_row(
-                "SELECT COUNT(*) FROM webhook_events WHERE id = ?1",
-                [event],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let stored: i64 = value(
+            &db,
+            "SELECT COUNT(*) FROM webhook_events WHERE id = ?1",
+            event,
+        );
         assert_eq!(stored, 1, "acknowledged webhook {event} lost ({context})");
-        let status: String = db
-            .query_row(
-                "SELECT status FROM session_payments WHERE session_id = ?1",
-                [session],
-                |r| r.get(0),
-            )
-            .unwrap();
+        let status: String = value(
+            &db,
+            "SELECT status FROM session_payments WHERE session_id = ?1",
+            session,
+        );
         assert_eq!(
             status, "authorized",
             "webhook {event} without its effect ({context})"
@@ -537,14 +522,18 @@ fn check(config: &Path, acked: &Acked, seed: u64, round: usize) {
     );
 }
 
-/// The outbox row id in a `Message-ID` made by the sender
-/// (`<tag.ID@domain>`).
-fn outbox_id(message: &str) -> Option<i64> {
+/// A message's `Message-ID` header value.
+fn message_id(message: &str) -> Option<&str> {
     let line = message
         .lines()
         .find(|l| l.to_ascii_lowercase().starts_with("message-id:"))?;
-    let id = line.split_once(':')?.1.trim();
-    let local = id.strip_prefix('<')?.split_once('@')?.0;
+    Some(line.split_once(':')?.1.trim())
+}
+
+/// The outbox row id in a `Message-ID` made by the sender
+/// (`<tag.ID@domain>`).
+fn outbox_id(message_id: &str) -> Option<i64> {
+    let local = message_id.strip_prefix('<')?.split_once('@')?.0;
     local.rsplit_once('.')?.1.parse().ok()
 }
 
@@ -586,15 +575,10 @@ async fn check_mail(config: &Path, sink: &SmtpSink, seed: u64) -> (usize, usize)
     let mut received: BTreeMap<i64, usize> = BTreeMap::new();
     let mut ids_of: BTreeMap<i64, BTreeSet<String>> = BTreeMap::new();
     for m in sink.received() {
-        let id = outbox_id(&m.data).expect("every message has the sender's Message-ID");
+        let header = message_id(&m.data).expect("every message has a Message-ID");
+        let id = outbox_id(header).expect("the Message-ID is the sender's");
         *received.entry(id).or_default() += 1;
-        let header = m
-            .data
-            .lines()
-            .find(|l| l.to_ascii_lowercase().starts_with("message-id:"))
-            .unwrap_or_default()
-            .to_string();
-        ids_of.entry(id).or_default().insert(header);
+        ids_of.entry(id).or_default().insert(header.to_string());
     }
     for id in &sent {
         assert!(

@@ -196,28 +196,7 @@ impl TestApp {
         user: colloquy::domain::UserId,
         role: colloquy::domain::Role,
     ) {
-        use colloquy::domain::{ConsentSource, LegalDocument};
-        let who = colloquy::services::accounts::Principal {
-            user_id: user,
-            role,
-            session_id: colloquy::domain::SessionId(0),
-        };
-        let inst = &self.state.config.institution;
-        for (document, version) in [
-            (LegalDocument::Terms, &inst.terms_version),
-            (LegalDocument::PrivacyNotice, &inst.privacy_version),
-        ] {
-            colloquy::services::consents::accept(
-                &self.state,
-                &who,
-                document,
-                version,
-                ConsentSource::Account,
-                None,
-            )
-            .await
-            .unwrap();
-        }
+        accept_terms_for(&self.state, user, role).await;
     }
 
     /// The same data directory served by a second app built from a changed
@@ -326,4 +305,35 @@ pub async fn error_code(r: reqwest::Response) -> String {
     assert!(err["message"].is_string(), "{body}");
     assert!(err["fields"].is_object(), "{body}");
     err["code"].as_str().expect("code").to_string()
+}
+
+/// Accepts the current terms and privacy notice for `user` through the
+/// service, as its owner would at the first request.
+pub async fn accept_terms_for(
+    state: &AppState,
+    user: colloquy::domain::UserId,
+    role: colloquy::domain::Role,
+) {
+    use colloquy::domain::{ConsentSource, LegalDocument};
+    let who = colloquy::services::accounts::Principal {
+        user_id: user,
+        role,
+        session_id: colloquy::domain::SessionId(0),
+    };
+    let inst = &state.config.institution;
+    for (document, version) in [
+        (LegalDocument::Terms, &inst.terms_version),
+        (LegalDocument::PrivacyNotice, &inst.privacy_version),
+    ] {
+        colloquy::services::consents::accept(
+            state,
+            &who,
+            document,
+            version,
+            ConsentSource::Account,
+            None,
+        )
+        .await
+        .unwrap();
+    }
 }

@@ -154,12 +154,7 @@ const ROUTES: &[(&str, &str)] = &[
 #[tokio::test]
 async fn every_route_is_in_the_openapi_document_and_every_documented_route_exists() {
     let app = spawn_app().await;
-    let doc: Value = app
-        .get("/api/v1/openapi.json", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let doc = document(&app).await;
     assert!(doc["openapi"].as_str().unwrap().starts_with("3."));
     let paths = doc["paths"].as_object().unwrap();
     for (method, path) in ROUTES {
@@ -203,12 +198,7 @@ async fn every_route_is_in_the_openapi_document_and_every_documented_route_exist
 #[tokio::test]
 async fn error_responses_are_documented_with_the_error_shape() {
     let app = spawn_app().await;
-    let doc: Value = app
-        .get("/api/v1/openapi.json", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let doc = document(&app).await;
     assert!(doc["components"]["schemas"]["ErrorBody"].is_object());
     assert!(doc["components"]["securitySchemes"]["bearer"].is_object());
 }
@@ -218,12 +208,7 @@ async fn error_responses_are_documented_with_the_error_shape() {
 #[tokio::test]
 async fn operation_ids_are_unique_and_limit_is_one_to_a_hundred() {
     let app = spawn_app().await;
-    let doc: Value = app
-        .get("/api/v1/openapi.json", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let doc = document(&app).await;
     let mut ids = std::collections::BTreeMap::<String, Vec<String>>::new();
     let mut limits = 0;
     for (path, item) in doc["paths"].as_object().unwrap() {
@@ -280,12 +265,7 @@ async fn operation_ids_are_unique_and_limit_is_one_to_a_hundred() {
 #[tokio::test]
 async fn schema_names_do_not_collide_and_implied_refusals_are_documented() {
     let app = spawn_app().await;
-    let doc: Value = app
-        .get("/api/v1/openapi.json", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let doc = document(&app).await;
     let schemas = &doc["components"]["schemas"];
     assert_eq!(schemas["Party"]["type"], "string", "{}", schemas["Party"]);
     assert_eq!(schemas["InvoiceParty"]["type"], "object");
@@ -315,12 +295,7 @@ async fn schema_names_do_not_collide_and_implied_refusals_are_documented() {
 #[tokio::test]
 async fn the_document_states_the_rules_the_server_enforces() {
     let app = spawn_app().await;
-    let doc: Value = app
-        .get("/api/v1/openapi.json", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let doc = document(&app).await;
     let s = &doc["components"]["schemas"];
     let register = &s["RegisterRequest"]["properties"];
     assert_eq!(register["password"]["minLength"], 12);
@@ -366,12 +341,7 @@ async fn the_document_states_the_rules_the_server_enforces() {
 async fn every_documented_filter_value_is_accepted() {
     let app = spawn_app().await;
     let admin = app.admin_token("admin@uni.example").await;
-    let doc: Value = app
-        .get("/api/v1/openapi.json", None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let doc = document(&app).await;
     // The enum of query parameter `name` of `GET path`.
     let values = |path: &str, name: &str| -> Vec<String> {
         doc["paths"][path]["get"]["parameters"]
@@ -441,4 +411,13 @@ async fn every_documented_filter_value_is_accepted() {
             .await;
         assert_eq!(r.status(), 200, "sort={v}");
     }
+}
+
+/// The OpenAPI document the app serves.
+async fn document(app: &crate::helpers::TestApp) -> Value {
+    app.get("/api/v1/openapi.json", None)
+        .await
+        .json()
+        .await
+        .unwrap()
 }
