@@ -204,8 +204,8 @@ named_schema!(
     /// An analytics bucket.
     BucketName,
     one_of(
-        strings(&["day", "week", "month"]),
-        "`day`, `week` or `month`.",
+        strings(&["", "day", "week", "month"]),
+        "`day`, `week` or `month`; empty for the default, `week`.",
     )
 );
 

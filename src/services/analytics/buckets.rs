@@ -19,7 +19,8 @@ pub enum Bucket {
 
 impl Bucket {
     pub fn parse(s: Option<&str>) -> Result<Self, String> {
-        match s.map(str::trim).unwrap_or("week") {
+        // Exactly the documented values (empty means the default).
+        match s.unwrap_or("week") {
             "day" => Ok(Bucket::Day),
             "" | "week" => Ok(Bucket::Week),
             "month" => Ok(Bucket::Month),

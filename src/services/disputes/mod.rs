@@ -190,9 +190,10 @@ pub async fn get(state: &AppState, who: &Principal, id: DisputeId) -> AppResult<
     Ok(views::view(d, party, who.user_id, Some(messages)))
 }
 
-/// Parses `?status=`: a status, or `active` for the open ones.
+/// Parses `?status=`: a status, or `active` for the open ones; empty for
+/// all. Exactly these values (as the API documents them), not padded.
 fn status_filter(status: Option<&str>) -> AppResult<(Option<DisputeStatus>, bool)> {
-    match status.map(str::trim).filter(|s| !s.is_empty()) {
+    match status.filter(|s| !s.is_empty()) {
         None => Ok((None, false)),
         Some("active") => Ok((None, true)),
         Some(s) => s.parse().map(|s| (Some(s), false)).map_err(|_| {

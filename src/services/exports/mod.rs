@@ -232,7 +232,7 @@ pub async fn prepare(
 
 /// `bucket` belongs to the analytics dataset only.
 fn parse_bucket(dataset: Option<Dataset>, raw: Option<&str>) -> Result<Bucket, String> {
-    match raw.map(str::trim).filter(|s| !s.is_empty()) {
+    match raw.filter(|s| !s.is_empty()) {
         None => Ok(Bucket::Week),
         Some(_) if dataset.is_some_and(|d| d != Dataset::Analytics) => {
             Err("only the analytics dataset has buckets".into())
