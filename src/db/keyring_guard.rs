@@ -69,9 +69,14 @@ pub fn refuse_new_keyring_for_old_data(config: &Config) -> anyhow::Result<()> {
 /// every audited request that came over HTTP) must decrypt. If it does
 /// not, the keyring belongs to another database.
 pub fn check_keyring_reads(db: &Path, keys: &Keyring) -> anyhow::Result<()> {
-    let Some(conn) = open(db)? else {
-        return Ok(());
-    };
+    match open(db)? {
+        Some(conn) => keyring_reads(&conn, db, keys),
+        None => Ok(()),
+    }
+}
+
+/// `check_keyring_reads` on an open connection to the database at `db`.
+pub fn keyring_reads(conn: &Connection, db: &Path, keys: &Keyring) -> anyhow::Result<()> {
     let newest: Option<(i64, String)> = conn
         .query_row(
             // Among the newest thousand rows only: start-up stays quick on

@@ -33,8 +33,8 @@ fn remove_with_wal(path: &Path) {
 }
 
 /// Checks the copy at `staging`: a Colloquy database, whole, whose audit
-/// trail this keyring verifies.
-fn check(staging: &Path, keys: &Keyring) -> anyhow::Result<i64> {
+/// trail this keyring verifies. Answers (audit rows, pages).
+fn check(staging: &Path, keys: &Keyring) -> anyhow::Result<(i64, i32)> {
     let conn = Connection::open(staging)?;
     let colloquy: bool = conn
         .query_row(
@@ -50,11 +50,10 @@ fn check(staging: &Path, keys: &Keyring) -> anyhow::Result<i64> {
     if integrity != "ok" {
         bail!("the backup is damaged: {integrity}");
     }
-    drop(conn);
-    keyring_guard::check_keyring_reads(staging, keys)?;
-    let conn = Connection::open(staging)?;
+    keyring_guard::keyring_reads(&conn, staging, keys)?;
+    let pages: i32 = conn.query_row("PRAGMA page_count", [], |r| r.get(0))?;
     match audit::verify(&conn, keys).map_err(|e| anyhow::anyhow!("{e}"))? {
-        Verification::Intact { rows } => Ok(rows),
+        Verification::Intact { rows } => Ok((rows, pages)),
         Verification::Broken { row_id, reason } => bail!(
             "the backup's audit trail does not verify with this keyring (row {row_id}: {reason})"
         ),
@@ -78,8 +77,8 @@ pub fn restore(
     remove_with_wal(&staging);
     let copied = super::backup(backup, &staging, progress);
     let checked = copied.and_then(|()| check(&staging, keys));
-    let audit_rows = match checked {
-        Ok(rows) => rows,
+    let (audit_rows, pages) = match checked {
+        Ok(checked) => checked,
         Err(e) => {
             remove_with_wal(&staging);
             return Err(e.context(format!(
@@ -88,8 +87,6 @@ pub fn restore(
             )));
         }
     };
-    let pages: i32 =
-        Connection::open(&staging)?.query_row("PRAGMA page_count", [], |r| r.get(0))?;
     let kept_aside = if database.exists() {
         let aside = with_suffix(database, &format!(".before-restore-{stamp}"));
         for suffix in ["", "-wal", "-shm"] {

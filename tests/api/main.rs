@@ -37,6 +37,8 @@ mod collection_pages;
 mod collection_providers;
 mod consents;
 mod crash_drill;
+mod crash_drill_checks;
+mod crash_drill_server;
 mod dashboards;
 mod dashboards_pages;
 mod data_requests;
