@@ -73,6 +73,17 @@ pub fn restore(
     if !backup.is_file() {
         bail!("there is no backup at {}", backup.display());
     }
+    // SQLite's own answer for another file is "not an error: file is not a
+    // database"; say it plainly before copying anything.
+    let mut head = [0u8; 16];
+    let read =
+        std::fs::File::open(backup).and_then(|mut f| std::io::Read::read_exact(&mut f, &mut head));
+    if read.is_err() || &head != b"SQLite format 3\0" {
+        bail!(
+            "{} is not a database backup (a file from `colloquy backup` starts with \"SQLite format 3\"); nothing was changed",
+            backup.display()
+        );
+    }
     let staging = with_suffix(database, ".restoring");
     remove_with_wal(&staging);
     let copied = super::backup(backup, &staging, progress);
