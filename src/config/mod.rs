@@ -22,6 +22,9 @@ mod security;
 mod sessions;
 mod smtp;
 
+#[cfg(test)]
+mod config_properties;
+
 pub use accounts::{AccountsConfig, AuthConfig, EmailVerification};
 pub use analytics::AnalyticsConfig;
 pub use institution::{Brand, InstitutionConfig};

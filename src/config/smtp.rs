@@ -31,7 +31,7 @@ pub struct SmtpConfig {
     pub from: String,
     /// Where replies go; empty means the sender.
     pub reply_to: String,
-    /// Per-connection timeout.
+    /// The longest one delivery may take, connecting included.
     pub timeout_secs: u64,
     /// Tries for temporary failures (SMTP 4xx, network errors, timeouts)
     /// before a message is marked failed; 5xx fails it at once.

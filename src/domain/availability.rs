@@ -186,17 +186,33 @@ impl Settings {
 pub fn local_instant(tz: Tz, date: NaiveDate, minutes: i64, late: bool) -> DateTime<Utc> {
     let midnight = NaiveDateTime::from(date);
     let mut local = midnight + Duration::minutes(minutes);
-    for _ in 0..=16 {
+    // Gaps begin and end on whole minutes, so the first minute that exists
+    // is the first instant after the gap.
+    for _ in 0..=240 {
         match tz.from_local_datetime(&local) {
             chrono::LocalResult::Single(t) => return t.with_timezone(&Utc),
             chrono::LocalResult::Ambiguous(a, b) => {
                 return if late { b } else { a }.with_timezone(&Utc)
             }
-            chrono::LocalResult::None => local += Duration::minutes(15),
+            chrono::LocalResult::None => local += Duration::minutes(1),
         }
     }
     // No zone has a gap longer than four hours; treat the time as UTC.
     Utc.from_utc_datetime(&local)
+}
+
+/// The end of a window that closes at `minutes` local time: the last
+/// moment the wall clock shows an earlier time. A repeated hour inside the
+/// window is kept; one that begins at the window's end is not (it reads
+/// the end time and later). In a gap, the first instant after it.
+fn window_end(tz: Tz, date: NaiveDate, minutes: i64) -> DateTime<Utc> {
+    let last_minute = NaiveDateTime::from(date) + Duration::minutes(minutes - 1);
+    match tz.from_local_datetime(&last_minute) {
+        chrono::LocalResult::Single(t) | chrono::LocalResult::Ambiguous(_, t) => {
+            t.with_timezone(&Utc) + Duration::minutes(1)
+        }
+        chrono::LocalResult::None => local_instant(tz, date, minutes, true),
+    }
 }
 
 /// The free slots of `duration` minutes starting in `[from, to)`, after
@@ -233,7 +249,7 @@ pub fn free_slots(
         if day_count(busy, tz, day) < settings.max_per_day {
             for w in availability.windows_on(day) {
                 let w_start = local_instant(tz, day, w.start, false);
-                let w_end = local_instant(tz, day, w.end, true);
+                let w_end = window_end(tz, day, w.end);
                 let mut t = w_start;
                 while t + len <= w_end {
                     if t >= earliest && t < latest && is_free(busy, t, t + len, buffer, longest) {

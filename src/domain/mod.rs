@@ -38,3 +38,5 @@ pub use status::{
 
 #[cfg(test)]
 mod parser_properties;
+#[cfg(test)]
+mod slot_properties;

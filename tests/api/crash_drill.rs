@@ -44,7 +44,7 @@ pub(crate) const ATTEMPTS: usize = 1000;
 /// Priced sessions per round whose card is held (by webhook) during the load.
 pub(crate) const HELD: usize = 30;
 
-fn slot(day: i64, half_hour: usize) -> DateTime<Utc> {
+pub(crate) fn slot(day: i64, half_hour: usize) -> DateTime<Utc> {
     let midnight = (Utc::now() + chrono::Duration::days(day))
         .date_naive()
         .and_hms_opt(0, 0, 0)
@@ -53,7 +53,7 @@ fn slot(day: i64, half_hour: usize) -> DateTime<Utc> {
     midnight + chrono::Duration::minutes(30 * half_hour as i64)
 }
 
-fn booking(researcher: i64, start: DateTime<Utc>) -> String {
+pub(crate) fn booking(researcher: i64, start: DateTime<Utc>) -> String {
     json!({
         "researcher_id": researcher,
         "start": start.to_rfc3339_opts(SecondsFormat::Secs, true),
@@ -83,7 +83,7 @@ async fn book(client: &reqwest::Client, base: &str, token: &str, body: String) -
 }
 
 /// A signed `payment_intent.amount_capturable_updated` for `intent`.
-fn held_event(session: i64, intent: &str) -> (String, String) {
+pub(crate) fn held_event(session: i64, intent: &str) -> (String, String) {
     let mut e = stripe_fixture("event_payment_intent_succeeded.json");
     let id = format!("evt_drill_held_{session}");
     e["id"] = json!(id);
@@ -100,7 +100,7 @@ fn held_event(session: i64, intent: &str) -> (String, String) {
 }
 
 /// Delivers a webhook; true when answered 200.
-async fn deliver(client: &reqwest::Client, base: &str, body: String) -> bool {
+pub(crate) async fn deliver(client: &reqwest::Client, base: &str, body: String) -> bool {
     let sig = signature(Utc::now().timestamp(), &body);
     match client
         .post(format!("{base}/api/v1/webhooks/stripe"))

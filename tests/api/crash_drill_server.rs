@@ -20,8 +20,11 @@ use serde_json::{json, Value};
 use crate::crash_drill::{PASSWORD, PRICED, READERS, RESEARCHERS};
 use crate::stripe_fakes::SECRET_KEY;
 
+/// `colloquy --config CONFIG`: this build's binary, or `SOAK_BIN` (the
+/// soak runs the release build under load).
 pub(crate) fn colloquy(config: &Path) -> Command {
-    let mut c = Command::new(env!("CARGO_BIN_EXE_colloquy"));
+    let bin = std::env::var("SOAK_BIN").unwrap_or_else(|_| env!("CARGO_BIN_EXE_colloquy").into());
+    let mut c = Command::new(bin);
     c.arg("--config")
         .arg(config)
         .env_remove("COLLOQUY_CONFIG")
@@ -64,6 +67,10 @@ impl Server {
         }
     }
 
+    pub(crate) fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     pub(crate) fn kill(&mut self) {
         let _ = self.child.kill(); // SIGKILL
         let _ = self.child.wait();
@@ -85,6 +92,17 @@ pub(crate) fn free_port() -> u16 {
 }
 
 pub(crate) fn write_config(dir: &Path, port: u16, stripe: &str, smtp_port: u16) -> PathBuf {
+    write_config_with_jobs(dir, port, stripe, smtp_port, "mail = \"* * * * * *\"\n")
+}
+
+/// `write_config` with `jobs` as the `[jobs]` table's lines.
+pub(crate) fn write_config_with_jobs(
+    dir: &Path,
+    port: u16,
+    stripe: &str,
+    smtp_port: u16,
+    jobs: &str,
+) -> PathBuf {
     let path = dir.join("colloquy.toml");
     let data = dir.join("data");
     std::fs::write(
@@ -124,8 +142,7 @@ api_base_url = "{stripe}"
 timeout_secs = 5
 
 [jobs]
-mail = "* * * * * *"
-"#,
+{jobs}"#,
             data = data.display(),
             webhook = crate::stripe_fakes::WEBHOOK_SECRET,
         ),

@@ -14,7 +14,7 @@ use crate::helpers::{spawn_app, spawn_app_with, TestApp};
 use crate::pages::{logged_in_browser, signed_in_browser};
 use crate::smtp_sink::{Mode, SmtpSink};
 
-async fn app_with_smtp(sink: &SmtpSink) -> TestApp {
+pub(crate) async fn app_with_smtp(sink: &SmtpSink) -> TestApp {
     let port = sink.port;
     spawn_app_with(move |c| {
         c.smtp.host = "127.0.0.1".into();
@@ -32,7 +32,7 @@ async fn app_with_smtp(sink: &SmtpSink) -> TestApp {
     .await
 }
 
-async fn admin(app: &TestApp) -> Principal {
+pub(crate) async fn admin(app: &TestApp) -> Principal {
     let user = colloquy::services::accounts::create_user_admin_cli(
         &app.state,
         "boss@uni.edu",
@@ -50,7 +50,10 @@ async fn admin(app: &TestApp) -> Principal {
     }
 }
 
-fn status_of(app: &TestApp, id: colloquy::domain::MailId) -> (String, i64, Option<String>) {
+pub(crate) fn status_of(
+    app: &TestApp,
+    id: colloquy::domain::MailId,
+) -> (String, i64, Option<String>) {
     let conn = crate::helpers::rusqlite_conn(&app.db_path());
     conn.query_row(
         "SELECT status, attempts, last_error FROM mail_outbox WHERE id = ?1",

@@ -1,7 +1,8 @@
 //! A loopback SMTP sink for tests: plain SMTP (no TLS, no AUTH) on
 //! `127.0.0.1:<port>`, enough of it for lettre's `SmtpTransport` with
 //! `builder_dangerous(..)`. Accepted messages are kept in memory; the
-//! [`Mode`] makes it refuse mail (451 / 550) or behave like a dead server.
+//! [`Mode`] makes it refuse mail (421 / 451 / 550), drop the connection in
+//! the middle of DATA, hang, or behave like a dead server.
 
 use std::sync::atomic::{AtomicU8, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -32,6 +33,12 @@ pub enum Mode {
     PermFail,
     /// accept the TCP connection and close it at once (server down)
     Down,
+    /// greet with 421 (service not available) and close
+    Refuse,
+    /// take the first lines of DATA, then drop the connection unanswered
+    DropInData,
+    /// accept the TCP connection and never say a word
+    Hang,
 }
 
 impl Mode {
@@ -41,6 +48,9 @@ impl Mode {
             Mode::TempFail => 1,
             Mode::PermFail => 2,
             Mode::Down => 3,
+            Mode::Refuse => 4,
+            Mode::DropInData => 5,
+            Mode::Hang => 6,
         }
     }
 
@@ -49,6 +59,9 @@ impl Mode {
             1 => Mode::TempFail,
             2 => Mode::PermFail,
             3 => Mode::Down,
+            4 => Mode::Refuse,
+            5 => Mode::DropInData,
+            6 => Mode::Hang,
             _ => Mode::Accept,
         }
     }
@@ -151,9 +164,25 @@ async fn serve(listener: TcpListener, shared: Arc<Shared>) {
                 // and the client's delayed ACK cost 40 ms a message.
                 let _ = stream.set_nodelay(true);
                 shared.connections.fetch_add(1, Ordering::SeqCst);
-                if shared.mode() == Mode::Down {
-                    drop(stream);
-                    continue;
+                match shared.mode() {
+                    Mode::Down => {
+                        drop(stream);
+                        continue;
+                    }
+                    Mode::Hang => {
+                        // Held open, silent, until the sink is dropped.
+                        sessions.spawn(async move {
+                            let _held = stream;
+                            std::future::pending::<()>().await;
+                        });
+                        continue;
+                    }
+                    Mode::Refuse => {
+                        let (_, mut write) = stream.into_split();
+                        let _ = reply(&mut write, "421 sink Service not available\r\n").await;
+                        continue;
+                    }
+                    _ => {}
                 }
                 let (read, write) = stream.into_split();
                 sessions.spawn(session(read, write, Arc::clone(&shared)));
@@ -250,6 +279,12 @@ where
                     .await
                     .is_err()
                 {
+                    return;
+                }
+                if shared.mode() == Mode::DropInData {
+                    // Part of the message arrives, then the line goes dead.
+                    line.clear();
+                    let _ = reader.read_until(b'\n', &mut line).await;
                     return;
                 }
                 let Some(data) = read_data(&mut reader).await else {

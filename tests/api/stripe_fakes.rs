@@ -168,7 +168,7 @@ impl Respond for IntentNow {
 
 /// Refunds: `refund.json` for the amount and intent asked, with an id
 /// derived from the idempotency key (so each refund is its own object).
-struct Refunded;
+pub struct Refunded;
 
 impl Respond for Refunded {
     fn respond(&self, req: &Request) -> ResponseTemplate {
@@ -277,6 +277,16 @@ pub async fn mount_happy_stripe(stripe: &MockServer) {
         .respond_with(ResponseTemplate::new(200).set_body_json(cancelled))
         .mount(stripe)
         .await;
+}
+
+/// Stripe's answer, sent only after `1`: longer than the client waits,
+/// the call times out though Stripe did the work.
+pub struct Late<R>(pub R, pub std::time::Duration);
+
+impl<R: Respond> Respond for Late<R> {
+    fn respond(&self, request: &Request) -> ResponseTemplate {
+        self.0.respond(request).set_delay(self.1)
+    }
 }
 
 /// The requests the fake received for `verb path`, oldest first.

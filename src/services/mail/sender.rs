@@ -1,7 +1,10 @@
 //! Delivers due outbox rows over SMTP (lettre). Temporary failures (SMTP
 //! 4xx, network errors, timeouts) are retried with exponential backoff up
 //! to `smtp.max_attempts`; a permanent one (5xx) fails the row at once.
-//! Failed rows stay in the outbox, visible in the admin mailbox.
+//! When the server cannot be reached (down, silent past `smtp.timeout_secs`,
+//! or dropping the connection mid-message), the round stops at the first
+//! such failure and the rest wait for the next one. Failed rows stay in the
+//! outbox, visible in the admin mailbox.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -122,6 +125,7 @@ pub async fn send_due(state: &AppState) -> AppResult<(usize, usize)> {
 async fn deliver(state: &AppState, mailer: &Mailer) -> AppResult<(usize, usize)> {
     let delivered = state.hooks.mail_delivered;
     let cfg = &state.config.smtp;
+    let limit = Duration::from_secs(cfg.timeout_secs);
     let (mut sent, mut failed) = (0, 0);
     loop {
         let now = state.now();
@@ -153,14 +157,30 @@ async fn deliver(state: &AppState, mailer: &Mailer) -> AppResult<(usize, usize)>
                     .db
                     .read(move |c| crate::db::repos::outreach::is_suppressed(c, &bidx))
                     .await?;
+            // A server that cannot be reached (down, hanging, dropping the
+            // line) fails every message the same way: the round stops after
+            // the first, so a hang costs one timeout, not one per message.
+            let mut unreachable = false;
             let outcome = if suppressed {
                 Err(("the address opted out".to_string(), true))
             } else {
                 match message(cfg, &state.keys, &row) {
-                    Ok(msg) => mailer.send(msg).await.map(|_| ()).map_err(|e| {
-                        let permanent = e.is_permanent();
-                        (describe(&e), permanent)
-                    }),
+                    // lettre's own timeout covers connecting, not a server
+                    // that accepts and then says nothing: bound it all.
+                    Ok(msg) => match tokio::time::timeout(limit, mailer.send(msg)).await {
+                        Ok(sent) => sent.map(|_| ()).map_err(|e| {
+                            unreachable = !e.is_permanent() && !e.is_transient();
+                            (describe(&e), e.is_permanent())
+                        }),
+                        Err(_) => {
+                            unreachable = true;
+                            let secs = cfg.timeout_secs;
+                            Err((
+                                format!("timeout: the SMTP server did not finish within {secs} s"),
+                                false,
+                            ))
+                        }
+                    },
                     Err(e) => Err((e, true)),
                 }
             };
@@ -196,6 +216,9 @@ async fn deliver(state: &AppState, mailer: &Mailer) -> AppResult<(usize, usize)>
                         tracing::warn!(mail_id = id.0, template = %row.template, attempts = attempt, permanent, error = %error, "mail failed");
                     } else {
                         tracing::info!(mail_id = id.0, template = %row.template, attempts = attempt, error = %error, "mail delivery will be retried");
+                    }
+                    if unreachable {
+                        return Ok((sent, failed));
                     }
                 }
             }
