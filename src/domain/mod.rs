@@ -40,3 +40,5 @@ pub use status::{
 mod parser_properties;
 #[cfg(test)]
 mod slot_properties;
+#[cfg(test)]
+mod slot_scenarios;

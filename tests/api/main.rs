@@ -119,6 +119,7 @@ mod sessions_time_zones;
 mod sessions_transitions;
 mod smtp_sink;
 mod soak;
+mod soak_report;
 mod storage_full;
 mod stripe_fakes;
 mod terms_versions;

@@ -15,7 +15,6 @@
 //! the server's RSS, open file descriptors and WAL size; at the end, the
 //! totals and the growth from the first window to the last.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant};
@@ -31,6 +30,7 @@ use crate::crash_drill_server::{
     colloquy, free_port, log_in, seed_accounts, write_config_with_jobs, Server,
 };
 use crate::smtp_sink::SmtpSink;
+use crate::soak_report::{gauge, report, Sample};
 use crate::stripe_fakes::mount_happy_stripe;
 
 /// Every job, on a schedule of seconds.
@@ -47,23 +47,6 @@ retention = "*/30 * * * * *"
 "#;
 const READ_CLIENTS: usize = 6;
 const BOOKING_CLIENTS: usize = 3;
-
-/// One answer: its route, when it came (seconds into the soak), how long
-/// it took and its status.
-struct Sample {
-    route: &'static str,
-    at: f64,
-    ms: f64,
-    status: u16,
-}
-
-/// One window's server figures.
-struct Gauge {
-    at: f64,
-    rss_kb: u64,
-    fds: usize,
-    wal_bytes: u64,
-}
 
 #[derive(Clone)]
 struct Soak {
@@ -283,90 +266,6 @@ async fn logins(soak: Soak) {
         .await;
         k += 1;
         tokio::time::sleep(Duration::from_millis(500)).await;
-    }
-}
-
-fn gauge(pid: u32, wal: &std::path::Path, at: f64) -> Gauge {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let rss_kb = status
-        .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
-        .and_then(|v| v.split_whitespace().next()?.parse().ok())
-        .unwrap_or(0);
-    let fds = std::fs::read_dir(format!("/proc/{pid}/fd")).map_or(0, Iterator::count);
-    let wal_bytes = std::fs::metadata(wal).map_or(0, |m| m.len());
-    Gauge {
-        at,
-        rss_kb,
-        fds,
-        wal_bytes,
-    }
-}
-
-fn p99(mut ms: Vec<f64>) -> f64 {
-    if ms.is_empty() {
-        return 0.0;
-    }
-    ms.sort_by(f64::total_cmp);
-    ms[((ms.len() - 1) as f64 * 0.99).round() as usize]
-}
-
-/// One line per window: each route's count and p99, and the gauges.
-fn report(samples: &[Sample], gauges: &[Gauge], window: f64) {
-    let routes: Vec<&str> = {
-        let mut r: Vec<&str> = samples.iter().map(|s| s.route).collect();
-        r.sort_unstable();
-        r.dedup();
-        r
-    };
-    let mut header = format!("{:>6} {:>7}", "window", "req/s");
-    for r in &routes {
-        header.push_str(&format!(" | {r:>18}"));
-    }
-    println!("{header} | {:>8} {:>4} {:>9}", "RSS MB", "fds", "WAL kB");
-    println!(
-        "{:>6} {:>7}{} |",
-        "",
-        "",
-        " |    count  p99 ms".repeat(routes.len())
-    );
-    for g in gauges {
-        let lo = g.at - window;
-        let in_window: Vec<&Sample> = samples
-            .iter()
-            .filter(|s| s.at > lo && s.at <= g.at)
-            .collect();
-        let mut line = format!(
-            "{:>5}s {:>7.0}",
-            g.at.round(),
-            in_window.len() as f64 / window
-        );
-        for r in &routes {
-            let ms: Vec<f64> = in_window
-                .iter()
-                .filter(|s| s.route == *r)
-                .map(|s| s.ms)
-                .collect();
-            line.push_str(&format!(" | {:>8} {:>9.1}", ms.len(), p99(ms.clone())));
-        }
-        println!(
-            "{line} | {:>8.1} {:>4} {:>9}",
-            g.rss_kb as f64 / 1024.0,
-            g.fds,
-            g.wal_bytes / 1024
-        );
-    }
-    let mut by_route: BTreeMap<&str, Vec<f64>> = BTreeMap::new();
-    for s in samples {
-        by_route.entry(s.route).or_default().push(s.ms);
-    }
-    println!("route totals:");
-    for (r, ms) in by_route {
-        println!(
-            "  {r:<18} {:>8} requests, p99 {:>7.1} ms",
-            ms.len(),
-            p99(ms)
-        );
     }
 }
 
