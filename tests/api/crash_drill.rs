@@ -26,7 +26,9 @@ use tokio::task::JoinSet;
 use wiremock::MockServer;
 
 use crate::crash_drill_checks::{check, check_mail};
-use crate::crash_drill_server::{free_port, log_in, post, seed_accounts, write_config, Server};
+use crate::crash_drill_server::{
+    env_number, free_port, log_in, post, seed_accounts, write_config, Server,
+};
 use crate::smtp_sink::SmtpSink;
 use crate::stripe_fakes::{mount_happy_stripe, signature, stripe_fixture};
 
@@ -227,14 +229,8 @@ async fn load_and_kill(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn acknowledged_writes_survive_sigkill_and_mail_is_delivered_once_per_message_id() {
-    let runs: usize = std::env::var("CRASH_RUNS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(5);
-    let seed: u64 = std::env::var("CRASH_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(rand::random);
+    let runs: usize = env_number("CRASH_RUNS", 5);
+    let seed: u64 = env_number("CRASH_SEED", rand::random());
     println!("crash drill: {runs} rounds, CRASH_SEED={seed}");
     let mut rng = StdRng::seed_from_u64(seed);
 

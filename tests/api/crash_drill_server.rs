@@ -83,6 +83,15 @@ impl Drop for Server {
     }
 }
 
+/// A number from the environment (`name`), or `default` when unset or
+/// not a number.
+pub(crate) fn env_number<T: std::str::FromStr>(name: &str, default: T) -> T {
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
+}
+
 pub(crate) fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()

@@ -91,7 +91,6 @@ mod payments_off;
 mod payments_pages;
 mod payments_refunds;
 mod payments_subscriptions;
-mod payments_timeouts;
 mod payments_webhooks;
 mod pickers_and_names;
 mod replication_drill;

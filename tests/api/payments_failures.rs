@@ -1,11 +1,12 @@
 //! Stripe failing: the money call comes first, so a failed capture, hold
-//! release or refund answers 502 and changes nothing; transient failures
-//! are retried with the same idempotency key; a later try succeeds.
+//! release or refund answers 502 and changes nothing; transient failures,
+//! and answers that come after our timeout though Stripe did the work, are
+//! retried with the same idempotency key and recorded once.
 
 use chrono::Duration;
 use colloquy::clock::Clock;
 use serde_json::json;
-use wiremock::ResponseTemplate;
+use wiremock::{Respond, ResponseTemplate};
 
 use crate::helpers::{error_code, TestApp};
 use crate::payments_fixtures::*;
@@ -61,13 +62,14 @@ async fn a_capture_failing_after_its_retries_leaves_the_request_as_it_was() {
     assert_well_formed(&s.stripe).await;
 }
 
-#[tokio::test]
-async fn a_transient_capture_failure_is_retried_with_the_same_key() {
+/// Stripe answers the first capture with `answer`: the capture is tried
+/// again with the same idempotency key, and the ledger records it once.
+async fn capture_retried_once_with_its_key(answer: impl Respond + 'static) {
     let s = spawn_stripe_app(|_| {}).await;
     let app = &s.app;
     let p = paid(app, 24, false).await;
     capture_call()
-        .respond_with(stripe_error(429, "error_429_rate_limit.json"))
+        .respond_with(answer)
         .up_to_n_times(1)
         .with_priority(1)
         .mount(&s.stripe)
@@ -81,8 +83,24 @@ async fn a_transient_capture_failure_is_retried_with_the_same_key() {
     .await;
     assert_eq!(tries.len(), 2);
     assert_eq!(key_of(&tries[0]), key_of(&tries[1]));
+    assert_eq!(stored_status(app, p.id), "accepted");
     assert_eq!(kinds_of(app, p.id), ["authorization", "capture"]);
+    assert_eq!(payment_of(app, p.id), ("captured".into(), 0));
 }
+
+#[tokio::test]
+async fn a_transient_capture_failure_is_retried_with_the_same_key() {
+    capture_retried_once_with_its_key(stripe_error(429, "error_429_rate_limit.json")).await;
+}
+
+/// Stripe did the capture but answered after our timeout (2 s here).
+#[tokio::test]
+async fn a_capture_that_times_out_is_retried_with_its_key_and_recorded_once() {
+    capture_retried_once_with_its_key(Late(IntentNow("succeeded"), LATE)).await;
+}
+
+/// Longer than the client's `stripe.timeout_secs` (2 s in these tests).
+const LATE: std::time::Duration = std::time::Duration::from_secs(3);
 
 #[tokio::test]
 async fn a_declined_card_at_capture_is_not_retried() {
@@ -266,4 +284,31 @@ async fn a_failed_refund_keeps_the_session_accepted() {
     .await;
     assert_eq!(kinds_of(app, p.id), ["authorization", "capture", "refund"]);
     assert_eq!(count(&s.stripe, "/v1/refunds").await, 4);
+}
+
+#[tokio::test]
+async fn a_refund_that_times_out_is_retried_with_its_key_and_recorded_once() {
+    let s = spawn_stripe_app(|_| {}).await;
+    let app = &s.app;
+    let p = paid(app, 24, true).await;
+    refund_call()
+        .respond_with(Late(Refunded, LATE))
+        .up_to_n_times(1)
+        .with_priority(1)
+        .mount(&s.stripe)
+        .await;
+    acted(
+        app,
+        &p.researcher.token,
+        p.id,
+        "cancel",
+        json!({"reason": "Ill"}),
+    )
+    .await;
+    let tries = calls(&s.stripe, "POST", "/v1/refunds").await;
+    assert_eq!(tries.len(), 2, "the timed-out refund is tried again");
+    assert_eq!(key_of(&tries[0]), key_of(&tries[1]));
+    assert_eq!(stored_status(app, p.id), "cancelled");
+    assert_eq!(kinds_of(app, p.id), ["authorization", "capture", "refund"]);
+    assert_eq!(payment_of(app, p.id).1, 4000);
 }

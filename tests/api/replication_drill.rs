@@ -27,7 +27,9 @@ use wiremock::MockServer;
 
 use crate::crash_drill::{READERS, RESEARCHERS};
 use crate::crash_drill_checks::{check, count, open_db};
-use crate::crash_drill_server::{free_port, log_in, seed_accounts, write_config, Server};
+use crate::crash_drill_server::{
+    env_number, free_port, log_in, seed_accounts, write_config, Server,
+};
 use crate::smtp_sink::SmtpSink;
 use crate::stripe_fakes::mount_happy_stripe;
 
@@ -40,10 +42,7 @@ const CLIENTS: usize = 8;
 /// peak; unpaced, the server writes about 40 MB of WAL a second here and
 /// the three processes starve each other of the two cores.
 fn rate() -> u64 {
-    std::env::var("REPLICATION_RATE")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(100)
+    env_number("REPLICATION_RATE", 100)
 }
 /// What the issue allows to be lost: bookings acknowledged within this
 /// long before the kill.
@@ -66,7 +65,13 @@ fn litestream_config(dir: &Path, data: &Path, replica: &Path) -> PathBuf {
     let path = dir.join("litestream.yml");
     let db = |name: &str, file: &Path| {
         format!(
-            "  - path: {file}\n    monitor-interval: 250ms\n    replicas:\n      - type: file\n        path: {replica}\n        sync-interval: 250ms\n",
+            "  - path: {file}
+    monitor-interval: 250ms
+    replicas:
+      - type: file
+        path: {replica}
+        sync-interval: 250ms
+",
             file = file.display(),
             replica = replica.join(name).display(),
         )

@@ -27,7 +27,7 @@ use wiremock::MockServer;
 use crate::crash_drill::{booking, deliver, held_event, slot, PRICED, READERS, RESEARCHERS};
 use crate::crash_drill_checks::{count, open_db};
 use crate::crash_drill_server::{
-    colloquy, free_port, log_in, seed_accounts, write_config_with_jobs, Server,
+    colloquy, env_number, free_port, log_in, seed_accounts, write_config_with_jobs, Server,
 };
 use crate::smtp_sink::SmtpSink;
 use crate::soak_report::{gauge, report, Sample};
@@ -256,7 +256,8 @@ async fn bookings(
 async fn logins(soak: Soak) {
     let mut k = 0usize;
     while soak.running() {
-        let body = json!({"email": format!("reader{}@uni.example", k % READERS), "password": crate::crash_drill::PASSWORD});
+        let email = format!("reader{}@uni.example", k % READERS);
+        let body = json!({"email": email, "password": crate::crash_drill::PASSWORD});
         soak.call(
             "log-in",
             soak.client
@@ -272,14 +273,8 @@ async fn logins(soak: Soak) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "a soak of minutes: bash bench/soak.sh"]
 async fn soak_mixed_traffic_for_minutes_with_jobs_on_a_fast_schedule() {
-    let secs: u64 = std::env::var("SOAK_SECS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(600);
-    let window: u64 = std::env::var("SOAK_WINDOW_SECS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(60);
+    let secs: u64 = env_number("SOAK_SECS", 600);
+    let window: u64 = env_number("SOAK_WINDOW_SECS", 60);
     let dir = tempfile::tempdir().unwrap();
     let stripe = MockServer::start().await;
     mount_happy_stripe(&stripe).await;
