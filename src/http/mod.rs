@@ -67,12 +67,19 @@ pub fn router(state: AppState) -> Router {
     let api_routes = api::router();
     // Unknown paths fall through to the pages' fallback, which answers
     // JSON under /api/ and an HTML page elsewhere.
-    let api = api_routes
-        .layer(axum::middleware::from_fn_with_state(
-            state.clone(),
-            admin_access::admin_allowlist,
-        ))
-        .layer(cors(&state));
+    let api = api_routes.layer(axum::middleware::from_fn_with_state(
+        state.clone(),
+        admin_access::admin_allowlist,
+    ));
+    // axum clones a route's whole layer stack for every request, and a
+    // CorsLayer clones its lists with it: with no origin allowed (the
+    // default) there is nothing for it to do, so it is left out. A
+    // preflight then gets the API's 405, which browsers read as a refusal.
+    let api = if state.config.security.cors_origins.is_empty() {
+        api
+    } else {
+        api.layer(cors(&state))
+    };
     let timeout = Duration::from_secs(state.config.server.request_timeout_secs);
     Router::new()
         .merge(api)

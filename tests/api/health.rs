@@ -59,6 +59,37 @@ async fn cors_allows_only_configured_origins() {
 }
 
 #[tokio::test]
+async fn without_allowed_origins_a_cross_origin_call_gets_no_cors_grant() {
+    let app = crate::helpers::spawn_app().await;
+    let simple = app
+        .client
+        .get(app.url("/api/v1/papers"))
+        .header("origin", "https://evil.example")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(simple.status(), 200);
+    assert!(!simple.headers().contains_key("access-control-allow-origin"));
+    let preflight = app
+        .client
+        .request(reqwest::Method::OPTIONS, app.url("/api/v1/papers"))
+        .header("origin", "https://evil.example")
+        .header("access-control-request-method", "POST")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(preflight.status(), 405);
+    assert!(!preflight
+        .headers()
+        .keys()
+        .any(|k| k.as_str().starts_with("access-control-")));
+    assert_eq!(
+        crate::helpers::error_code(preflight).await,
+        "method_not_allowed"
+    );
+}
+
+#[tokio::test]
 async fn the_per_ip_rate_limit_answers_429_with_retry_after() {
     let app = crate::helpers::spawn_app_with(|c| c.security.rate_limit_per_ip_per_minute = 5).await;
     let mut statuses = Vec::new();
