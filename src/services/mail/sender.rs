@@ -125,7 +125,6 @@ pub async fn send_due(state: &AppState) -> AppResult<(usize, usize)> {
 async fn deliver(state: &AppState, mailer: &Mailer) -> AppResult<(usize, usize)> {
     let delivered = state.hooks.mail_delivered;
     let cfg = &state.config.smtp;
-    let limit = Duration::from_secs(cfg.timeout_secs);
     let (mut sent, mut failed) = (0, 0);
     loop {
         let now = state.now();
@@ -157,31 +156,12 @@ async fn deliver(state: &AppState, mailer: &Mailer) -> AppResult<(usize, usize)>
                     .db
                     .read(move |c| crate::db::repos::outreach::is_suppressed(c, &bidx))
                     .await?;
-            // A server that cannot be reached (down, hanging, dropping the
-            // line) fails every message the same way: the round stops after
-            // the first, so a hang costs one timeout, not one per message.
-            let mut unreachable = false;
             let outcome = if suppressed {
-                Err(("the address opted out".to_string(), true))
+                Err(Failure::refused("the address opted out".to_string()))
             } else {
                 match message(cfg, &state.keys, &row) {
-                    // lettre's own timeout covers connecting, not a server
-                    // that accepts and then says nothing: bound it all.
-                    Ok(msg) => match tokio::time::timeout(limit, mailer.send(msg)).await {
-                        Ok(sent) => sent.map(|_| ()).map_err(|e| {
-                            unreachable = !e.is_permanent() && !e.is_transient();
-                            (describe(&e), e.is_permanent())
-                        }),
-                        Err(_) => {
-                            unreachable = true;
-                            let secs = cfg.timeout_secs;
-                            Err((
-                                format!("timeout: the SMTP server did not finish within {secs} s"),
-                                false,
-                            ))
-                        }
-                    },
-                    Err(e) => Err((e, true)),
+                    Ok(msg) => attempt_send(mailer, msg, cfg.timeout_secs).await,
+                    Err(e) => Err(Failure::refused(e)),
                 }
             };
             let now = state.now();
@@ -197,7 +177,11 @@ async fn deliver(state: &AppState, mailer: &Mailer) -> AppResult<(usize, usize)>
                     tracing::info!(mail_id = id.0, template = %row.template, attempts = attempt, "mail sent");
                     sent += 1;
                 }
-                Err((error, permanent)) => {
+                Err(Failure {
+                    error,
+                    permanent,
+                    unreachable,
+                }) => {
                     let give_up = permanent || attempt >= cfg.max_attempts;
                     let retry_at = (!give_up).then(|| now + backoff(cfg, attempt));
                     let e = error.clone();
@@ -225,6 +209,45 @@ async fn deliver(state: &AppState, mailer: &Mailer) -> AppResult<(usize, usize)>
         }
     }
     Ok((sent, failed))
+}
+
+/// Why one message did not go out.
+struct Failure {
+    error: String,
+    /// never retried (5xx, a message that cannot be built, an opt-out)
+    permanent: bool,
+    /// the server could not be reached: the round ends here, so a hang
+    /// costs one timeout, not one per queued message
+    unreachable: bool,
+}
+
+impl Failure {
+    fn refused(error: String) -> Self {
+        Failure {
+            error,
+            permanent: true,
+            unreachable: false,
+        }
+    }
+}
+
+/// One delivery, bounded as a whole by `timeout_secs`: lettre's own
+/// timeout covers connecting, not a server that accepts and then says
+/// nothing.
+async fn attempt_send(mailer: &Mailer, msg: Message, timeout_secs: u64) -> Result<(), Failure> {
+    match tokio::time::timeout(Duration::from_secs(timeout_secs), mailer.send(msg)).await {
+        Ok(Ok(_)) => Ok(()),
+        Ok(Err(e)) => Err(Failure {
+            error: describe(&e),
+            permanent: e.is_permanent(),
+            unreachable: !e.is_permanent() && !e.is_transient(),
+        }),
+        Err(_) => Err(Failure {
+            error: format!("timeout: the SMTP server did not finish within {timeout_secs} s"),
+            permanent: false,
+            unreachable: true,
+        }),
+    }
 }
 
 /// The SMTP error without the addresses lettre may quote.
