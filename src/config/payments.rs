@@ -30,6 +30,15 @@ pub struct PaymentsConfig {
     /// A subscription whose period ended without renewal is marked expired
     /// after this many days (its benefits stop at the period's end).
     pub subscription_grace_days: i64,
+    /// How long an unpaid priced request holds its slot: unpaid by then,
+    /// it expires (`payment_not_completed`) and the slot is free again.
+    pub payment_window_minutes: i64,
+    /// How many unpaid priced requests a reader may have at once.
+    pub max_unpaid_requests: i64,
+    /// How long a card hold is trusted: the card networks drop an
+    /// uncaptured authorisation after about 7 days, so a priced request's
+    /// answer deadline is at most this long after the hold (6.5 days).
+    pub authorization_validity_hours: i64,
 }
 
 impl Default for PaymentsConfig {
@@ -49,6 +58,9 @@ impl Default for PaymentsConfig {
             ],
             platform_fee_percent: 0,
             subscription_grace_days: 3,
+            payment_window_minutes: 15,
+            max_unpaid_requests: 3,
+            authorization_validity_hours: 156,
         }
     }
 }
@@ -201,6 +213,18 @@ pub fn validate(
     {
         return Err(
             "payments.platform_fee_percent must be 0 to 100 and subscription_grace_days 0 to 90"
+                .into(),
+        );
+    }
+    if !(1..=1440).contains(&p.payment_window_minutes) {
+        return Err("payments.payment_window_minutes must be 1 to 1440".into());
+    }
+    if !(1..=100).contains(&p.max_unpaid_requests) {
+        return Err("payments.max_unpaid_requests must be 1 to 100".into());
+    }
+    if !(1..=168).contains(&p.authorization_validity_hours) {
+        return Err(
+            "payments.authorization_validity_hours must be 1 to 168 (card networks drop a hold after about 7 days)"
                 .into(),
         );
     }
