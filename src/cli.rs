@@ -2,6 +2,7 @@
 //! keys rotate | keys drop-old | keys migrate-subjects | keys generate | demo [--accounts | --scale] | export DATASET |
 //! retention [--dry-run] | backup FILE | restore FILE | audit verify`.
 
+mod config_check;
 mod export;
 mod restore;
 mod retention;
@@ -122,7 +123,11 @@ pub enum Command {
 
 #[derive(Subcommand)]
 pub enum ConfigCommand {
-    /// Validate the configuration and print the effective values (secrets redacted).
+    /// Validate the configuration and print the effective values (secrets
+    /// redacted). Reads the database, if there is one, without changing it:
+    /// refuses [payments] mode = "off" while card holds or refundable
+    /// payments exist, and warns about settings that are valid but
+    /// probably not meant.
     Check,
 }
 
@@ -222,10 +227,7 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Config {
             command: ConfigCommand::Check,
-        } => {
-            println!("# configuration is valid; effective values (secrets redacted):\n");
-            print!("{}", config.redacted_toml());
-        }
+        } => config_check::run(&config)?,
         Command::User {
             command:
                 UserCommand::Create {

@@ -460,6 +460,11 @@ impl Config {
         self.storage.data_dir.join("colloquy.db")
     }
 
+    /// Settings that are valid but probably not meant, one sentence each.
+    pub fn warnings(&self) -> Vec<String> {
+        payments::warnings(&self.payments, &self.sessions)
+    }
+
     /// The effective configuration as TOML, secrets redacted.
     pub fn redacted_toml(&self) -> String {
         toml::to_string_pretty(self).unwrap_or_else(|e| format!("# could not render: {e}"))

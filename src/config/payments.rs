@@ -277,6 +277,26 @@ pub fn validate(
     Ok(())
 }
 
+/// What is allowed but probably not meant, as warnings for `config
+/// check`: with Stripe, a default request lifetime longer than a card hold
+/// is trusted (such requests' answer deadline is capped at the hold's
+/// validity).
+pub fn warnings(p: &PaymentsConfig, sessions: &super::SessionsConfig) -> Vec<String> {
+    let (ttl, valid) = (
+        sessions.default_request_ttl_hours,
+        p.authorization_validity_hours,
+    );
+    if p.mode != PaymentsMode::Stripe || ttl <= valid {
+        return Vec::new();
+    }
+    vec![format!(
+        "sessions.default_request_ttl_hours = {ttl} is longer than payments.authorization_validity_hours = {valid}: \
+         a card hold is trusted for {valid} hours only, so a priced request's answer deadline is capped at the \
+         hold's validity ({valid} hours after the card is held) and researchers get less time than {ttl} hours \
+         to answer it. Lower default_request_ttl_hours to {valid} or less to make the setting say what happens."
+    )]
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -312,6 +332,19 @@ mod tests {
         assert!(c.validate().unwrap_err().to_string().contains("public_url"));
         c.server.public_url = "https://colloquy.uni.example".into();
         c.validate().unwrap();
+    }
+
+    #[test]
+    fn a_request_lifetime_longer_than_a_hold_is_a_warning_with_stripe_only() {
+        let mut c = Config::default();
+        c.sessions.default_request_ttl_hours = 200;
+        assert!(warnings(&c.payments, &c.sessions).is_empty());
+        c.payments.mode = PaymentsMode::Stripe;
+        let w = warnings(&c.payments, &c.sessions);
+        assert_eq!(w.len(), 1);
+        assert!(w[0].contains("= 200") && w[0].contains("capped"), "{w:?}");
+        c.sessions.default_request_ttl_hours = c.payments.authorization_validity_hours;
+        assert!(warnings(&c.payments, &c.sessions).is_empty());
     }
 
     #[test]

@@ -69,6 +69,29 @@ pub fn open_writer(path: &Path, cfg: &StorageConfig) -> anyhow::Result<Connectio
     Ok(conn)
 }
 
+/// Opens an existing database read-only, for commands that only look (it
+/// is never created or migrated); `None` when there is none yet.
+pub fn open_read_only(path: &Path, cfg: &StorageConfig) -> anyhow::Result<Option<Connection>> {
+    if !path.exists() {
+        return Ok(None);
+    }
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags)
+        .with_context(|| format!("opening {} read-only", path.display()))?;
+    configure(&conn, cfg)?;
+    Ok(Some(conn))
+}
+
+/// Whether the database has `table`: one written by an older version may
+/// not have it yet.
+pub fn has_table(conn: &Connection, table: &str) -> AppResult<bool> {
+    Ok(conn
+        .prepare_cached(
+            "SELECT EXISTS (SELECT 1 FROM sqlite_schema WHERE type = 'table' AND name = ?1)",
+        )?
+        .query_row([table], |r| r.get(0))?)
+}
+
 /// Applies the embedded migrations; returns how many ran.
 pub fn migrate(conn: &mut Connection) -> anyhow::Result<usize> {
     let report = embedded::migrations::runner()

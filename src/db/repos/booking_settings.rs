@@ -149,3 +149,14 @@ pub fn save_availability(
     )?;
     Ok(())
 }
+
+/// How many researchers saved a request lifetime longer than `hours`
+/// (0 on a database older than the settings table).
+pub fn count_request_ttl_over(conn: &Connection, hours: i64) -> AppResult<i64> {
+    if !crate::db::has_table(conn, "researcher_settings")? {
+        return Ok(0);
+    }
+    Ok(conn
+        .prepare_cached("SELECT count(*) FROM researcher_settings WHERE request_ttl_hours > ?1")?
+        .query_row([hours], |r| r.get(0))?)
+}

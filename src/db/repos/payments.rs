@@ -215,3 +215,70 @@ pub fn add_refund(
     }
     Ok(())
 }
+
+/// A payment whose money is held, or taken and still able to move back.
+/// Only columns every schema since payments began has: `config check`
+/// reads a database this version may not have migrated yet.
+#[derive(Debug, Clone)]
+pub struct InFlightPayment {
+    pub session_id: ConsultingSessionId,
+    pub user_id: UserId,
+    pub status: PaymentStatus,
+    pub amount: Money,
+    pub refunded: Money,
+    /// The session's end (a dispute may be opened for a while after it).
+    pub session_end: Time,
+    /// A dispute of the session is open.
+    pub dispute_open: bool,
+}
+
+/// Held (`authorized`) payments, and captured or partly refunded ones whose
+/// session ended after `disputable_after` or has an open dispute, by
+/// session. Works on a database older than the disputes table too.
+pub fn in_flight(conn: &Connection, disputable_after: Time) -> AppResult<Vec<InFlightPayment>> {
+    let open = if crate::db::has_table(conn, "disputes")? {
+        format!(
+            "EXISTS (SELECT 1 FROM disputes d WHERE d.session_id = p.session_id AND d.status IN {})",
+            super::disputes::OPEN
+        )
+    } else {
+        "0".to_string()
+    };
+    let sql = format!(
+        "SELECT p.session_id, p.user_id, p.status, p.amount_minor, p.refunded_minor, p.currency,
+                s.end_at, {open}
+           FROM session_payments p JOIN consulting_sessions s ON s.id = p.session_id
+          WHERE p.status = ?2 OR (p.status IN (?3, ?4) AND (s.end_at > ?1 OR {open}))
+          ORDER BY p.session_id"
+    );
+    let mut stmt = conn.prepare(&sql)?;
+    let rows = stmt.query_map(
+        params![
+            ts(disputable_after),
+            PaymentStatus::Authorized,
+            PaymentStatus::Captured,
+            PaymentStatus::PartiallyRefunded
+        ],
+        |r| {
+            let currency: Currency = r.get(5)?;
+            let end: String = r.get(6)?;
+            let session_end = crate::db::parse_ts(&end).map_err(|e| {
+                rusqlite::Error::FromSqlConversionFailure(
+                    6,
+                    rusqlite::types::Type::Text,
+                    e.to_string().into(),
+                )
+            })?;
+            Ok(InFlightPayment {
+                session_id: r.get(0)?,
+                user_id: r.get(1)?,
+                status: r.get(2)?,
+                amount: Money::new(r.get(3)?, currency),
+                refunded: Money::new(r.get(4)?, currency),
+                session_end,
+                dispute_open: r.get(7)?,
+            })
+        },
+    )?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

@@ -5,6 +5,7 @@ mod chargebacks;
 pub(crate) mod client;
 pub mod held;
 mod held_refunds;
+pub mod in_flight;
 pub mod invoices;
 pub mod pricing;
 pub mod refunds;

@@ -17,7 +17,7 @@ pub const NOTE_AAD: &str = "disputes.resolution_note";
 pub const MESSAGE_AAD: &str = "dispute_messages.text";
 
 /// The statuses of `disputes_one_open`, for SQL.
-const OPEN: &str = "('open', 'awaiting_response', 'under_review')";
+pub(crate) const OPEN: &str = "('open', 'awaiting_response', 'under_review')";
 
 type Time = chrono::DateTime<chrono::Utc>;
 
