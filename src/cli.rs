@@ -1,9 +1,11 @@
 //! The command line: `colloquy serve | migrate | config check | user create |
 //! keys rotate | keys drop-old | keys migrate-subjects | keys generate | demo [--accounts | --scale] | export DATASET |
-//! retention [--dry-run] | backup FILE | restore FILE | audit verify`.
+//! retention [--dry-run] | backup FILE | restore FILE | audit verify |
+//! payments release-held [--dry-run]`.
 
 mod config_check;
 mod export;
+mod payments;
 mod restore;
 mod retention;
 mod scale;
@@ -119,6 +121,11 @@ pub enum Command {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Payment commands, for turning payments off (docs/operations.md).
+    Payments {
+        #[command(subcommand)]
+        command: PaymentsCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -162,6 +169,19 @@ pub enum KeysCommand {
     MigrateSubjects,
     /// Print a new keyring as JSON, for security.key_source = "env".
     Generate,
+}
+
+#[derive(Subcommand)]
+pub enum PaymentsCommand {
+    /// Cancel every held card authorisation at Stripe, for turning
+    /// payments off. Needs [stripe] secret_key (mode may already be
+    /// "off") and a stopped server. Each payment becomes `canceled` with a
+    /// `release` in the ledger; the sessions keep their status.
+    ReleaseHeld {
+        /// Only list what would be released; change nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -378,6 +398,22 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
         }
         Command::Restore { file } => restore::run(&config, &file)?,
+        Command::Payments {
+            command: PaymentsCommand::ReleaseHeld { dry_run },
+        } => {
+            // A running server could capture a hold while it is being
+            // released (and the release would then refund it): stopped only.
+            let _lock = if dry_run {
+                None
+            } else {
+                Some(crate::db::serve_lock::acquire(
+                    &config,
+                    "release held payments",
+                )?)
+            };
+            let st = state(config)?;
+            return runtime()?.block_on(payments::release_held(&st, dry_run));
+        }
         Command::Audit {
             command: AuditCommand::Verify,
         } => {

@@ -1,7 +1,8 @@
 //! One server per data directory: `serve` holds an exclusive lock on
 //! `<data_dir>/colloquy.lock` while it runs (the operating system drops it
 //! when the process ends, even by `SIGKILL`). `restore` takes the same
-//! lock, so it never swaps the database under a running server.
+//! lock, so it never swaps the database under a running server, and so
+//! does `payments release-held`, so no accept captures a hold it releases.
 
 use std::fs::{File, OpenOptions, TryLockError};
 use std::path::PathBuf;

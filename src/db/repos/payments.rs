@@ -282,3 +282,12 @@ pub fn in_flight(conn: &Connection, disputable_after: Time) -> AppResult<Vec<InF
     )?;
     Ok(rows.collect::<Result<_, _>>()?)
 }
+
+/// The payments whose card is held now, by session.
+pub fn held(conn: &Connection) -> AppResult<Vec<SessionPayment>> {
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT {COLUMNS} FROM session_payments WHERE status = ?1 ORDER BY session_id"
+    ))?;
+    let rows = stmt.query_map([PaymentStatus::Authorized], payment)?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}

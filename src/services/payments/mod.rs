@@ -9,6 +9,7 @@ pub mod in_flight;
 pub mod invoices;
 pub mod pricing;
 pub mod refunds;
+pub mod release_held;
 mod subscription_events;
 pub mod subscriptions;
 mod views;
