@@ -4,7 +4,8 @@ use std::io::Write;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn colloquy(dir: &std::path::Path) -> Command {
+/// The binary, run in `dir` with no config from the environment.
+pub fn colloquy(dir: &std::path::Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_colloquy"));
     c.current_dir(dir)
         .env_remove("COLLOQUY_CONFIG")
@@ -12,7 +13,8 @@ fn colloquy(dir: &std::path::Path) -> Command {
     c
 }
 
-fn run(cmd: &mut Command) -> (bool, String) {
+/// Runs it: (success, standard output then standard error).
+pub fn run(cmd: &mut Command) -> (bool, String) {
     let out = cmd.output().unwrap();
     (
         out.status.success(),
