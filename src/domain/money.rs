@@ -303,7 +303,18 @@ fn write_amount(
     grouped: bool,
 ) -> std::fmt::Result {
     let sign = if minor < 0 { "-" } else { "" };
-    let m = minor.unsigned_abs();
+    write!(f, "{sign}{code} ")?;
+    write_units(f, minor.unsigned_abs(), exponent, grouped)
+}
+
+/// `m` minor units as a number in major units with exactly `exponent`
+/// decimals: 4760 and 0 as "4760", 1500 and 3 as "1.500".
+fn write_units(
+    f: &mut impl std::fmt::Write,
+    m: u64,
+    exponent: u32,
+    grouped: bool,
+) -> std::fmt::Result {
     let unit = 10u64.pow(exponent);
     let whole = m / unit;
     let whole = if grouped {
@@ -312,14 +323,19 @@ fn write_amount(
         whole.to_string()
     };
     if exponent == 0 {
-        return write!(f, "{sign}{code} {whole}");
+        return write!(f, "{whole}");
     }
-    write!(
-        f,
-        "{sign}{code} {whole}.{:0width$}",
-        m % unit,
-        width = exponent as usize
-    )
+    write!(f, "{whole}.{:0width$}", m % unit, width = exponent as usize)
+}
+
+/// A stored amount as a plain number in major units with the currency's
+/// own decimals ("4760" yen, "1.500" dinars, "-23.80" euros), for
+/// spreadsheets and form fields; an unknown code gets two decimals.
+pub fn decimal(minor: i64, currency: &str) -> String {
+    let exponent = Currency::parse(currency).map_or(2, Currency::exponent);
+    let mut out = String::from(if minor < 0 { "-" } else { "" });
+    let _ = write_units(&mut out, minor.unsigned_abs(), exponent, false);
+    out
 }
 
 /// Money as people read it from a stored amount and code; an unknown code
@@ -340,7 +356,8 @@ pub fn format(minor: i64, currency: &str) -> String {
 /// not a plain positive number, is refused.
 pub fn parse_major(text: &str, currency: Currency) -> Result<i64, String> {
     let t = text.trim().replace(',', ".");
-    let bad = || format!("must be an amount in {currency} such as 15.00");
+    let example = decimal(15 * 10i64.pow(currency.exponent()), currency.code());
+    let bad = || format!("must be an amount in {currency} such as {example}");
     let (whole, frac) = t.split_once('.').unwrap_or((&t, ""));
     let exp = currency.exponent() as usize;
     let digits = |s: &str| s.chars().all(|c| c.is_ascii_digit());

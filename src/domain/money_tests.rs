@@ -13,6 +13,16 @@ fn amounts_read_with_their_currencys_decimals() {
 }
 
 #[test]
+fn plain_numbers_keep_the_currencys_decimals() {
+    assert_eq!(decimal(4760, "JPY"), "4760");
+    assert_eq!(decimal(1500, "KWD"), "1.500");
+    assert_eq!(decimal(3, "KWD"), "0.003");
+    assert_eq!(decimal(-2380, "EUR"), "-23.80");
+    assert_eq!(decimal(0, "EUR"), "0.00");
+    assert_eq!(decimal(4760, "XQQ"), "47.60");
+}
+
+#[test]
 fn arithmetic_refuses_mixed_currencies() {
     let eur = Money::new(1000, Currency::parse("EUR").unwrap());
     let usd = Money::new(1000, Currency::parse("USD").unwrap());
@@ -134,6 +144,14 @@ fn typed_amounts_become_minor_units_of_their_currency() {
         assert!(parse_major(bad, c("EUR")).is_err(), "{bad}");
     }
     assert!(parse_major("1.5", c("JPY")).is_err());
+    assert_eq!(
+        parse_major("1.2345", c("KWD")),
+        Err("must be an amount in KWD such as 15.000".into())
+    );
+    assert_eq!(
+        parse_major("x", c("JPY")),
+        Err("must be an amount in JPY such as 15".into())
+    );
 }
 
 #[test]

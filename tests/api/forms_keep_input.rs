@@ -267,7 +267,7 @@ async fn the_availability_form_names_each_bad_line_and_reads_liberal_times() {
     let mut form = vec![
         ("timezone", "Europe/Berlin"),
         ("durations", "30, abc"),
-        ("price", "4,50"),
+        ("price", "4.505"),
         ("currency", "EUR"),
         ("min_notice_hours", "x"),
         ("buffer_minutes", "0"),
@@ -292,11 +292,11 @@ async fn the_availability_form_names_each_bad_line_and_reads_liberal_times() {
             "Line 1: the kind must be block or extra.",
             "Line 2: the date must be a real date written like 2026-12-24.",
             "Each session length must be a whole number.",
-            "The price must be an amount like 40 or 40.50.",
+            "The price must be an amount in EUR such as 15.00.",
             "The minimum notice must be a whole number.",
             "Sessions per day must be between 1 and 48.",
             "Mon 9-12\nfunday 10:00-11:00\n\nwed 25:00-26:00\ntuesday</textarea>",
-            r#"value="4,50""#,
+            r#"value="4.505""#,
         ],
     );
     let rules = rules_of(&app, r.researcher_id).await;

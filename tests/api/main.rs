@@ -83,6 +83,7 @@ mod pages;
 mod pagination_properties;
 mod papers;
 mod payments_access;
+mod payments_currencies;
 mod payments_failures;
 mod payments_fixtures;
 mod payments_held;

@@ -13,6 +13,7 @@ use super::form::PageForm;
 use super::form_errors::{FormErrors, Labels};
 use super::zones::ZoneField;
 use super::PageError;
+use crate::domain::money::{self, parse_major, Currency};
 use crate::domain::ResearcherId;
 use crate::error::AppError;
 use crate::http::extractors::AppPath;
@@ -63,22 +64,19 @@ fn number(errors: &mut FormErrors, field: &str, label: &str, raw: &str) -> Optio
     }
 }
 
-/// "40.00" → 4000 minor units.
-fn price_minor(raw: &str) -> Result<i64, String> {
+/// The price typed in major units of the form's currency ("40", "40.50";
+/// "4760" yen, "1.500" dinars) as minor units; empty is free. With a
+/// currency that is not a code the price waits (as free) until the
+/// currency field, which says so, is right.
+fn price_minor(raw: &str, currency: &str) -> Result<i64, String> {
     let raw = raw.trim();
     if raw.is_empty() {
         return Ok(0);
     }
-    let (whole, frac) = raw.split_once('.').unwrap_or((raw, "0"));
-    let frac = format!("{frac:0<2}");
-    match (
-        whole.parse::<i64>(),
-        frac.get(..2).map(str::parse::<i64>),
-        frac.len(),
-    ) {
-        (Ok(w), Some(Ok(f)), 2) if w >= 0 => Ok(w * 100 + f),
-        _ => Err("The price must be an amount like 40 or 40.50.".into()),
-    }
+    let Ok(currency) = Currency::parse(&currency.trim().to_uppercase()) else {
+        return Ok(0);
+    };
+    parse_major(raw, currency).map_err(|m| format!("The price {m}."))
 }
 
 /// How the page names the fields the services complain about.
@@ -114,7 +112,7 @@ impl EditForm {
                 .map(i64::to_string)
                 .collect::<Vec<_>>()
                 .join(", "),
-            price: format!("{}.{:02}", s.price_minor / 100, s.price_minor % 100),
+            price: money::decimal(s.price_minor, &s.currency),
             currency: s.currency.clone(),
             min_notice_hours: s.min_notice_hours.to_string(),
             buffer_minutes: s.buffer_minutes.to_string(),
@@ -140,7 +138,7 @@ impl EditForm {
         {
             durations.extend(number(errors, "durations", "Each session length", d));
         }
-        let price = price_minor(&self.price)
+        let price = price_minor(&self.price, &self.currency)
             .map_err(|m| errors.add("price", m))
             .ok();
         let mut n = |field: &str, label: &str, raw: &str| number(errors, field, label, raw);
@@ -305,13 +303,20 @@ mod tests {
     use super::*;
 
     #[test]
-    fn prices_are_read_in_minor_units() {
-        assert_eq!(price_minor("40").unwrap(), 4000);
-        assert_eq!(price_minor("40.5").unwrap(), 4050);
-        assert_eq!(price_minor("0.99").unwrap(), 99);
-        assert_eq!(price_minor("").unwrap(), 0);
-        assert!(price_minor("4,00").is_err());
-        assert!(price_minor("-3").is_err());
-        assert!(price_minor("1.234").is_err());
+    fn prices_are_read_with_the_currencys_decimals() {
+        assert_eq!(price_minor("40", "EUR").unwrap(), 4000);
+        assert_eq!(price_minor("40.5", "eur").unwrap(), 4050);
+        assert_eq!(price_minor("0.99", "EUR").unwrap(), 99);
+        assert_eq!(price_minor("", "EUR").unwrap(), 0);
+        assert_eq!(price_minor("4760", "JPY").unwrap(), 4760);
+        assert_eq!(price_minor("1.5", "KWD").unwrap(), 1500);
+        assert!(price_minor("-3", "EUR").is_err());
+        assert!(price_minor("1.234", "EUR").is_err());
+        assert_eq!(
+            price_minor("47.60", "JPY").unwrap_err(),
+            "The price must be an amount in JPY such as 15."
+        );
+        // The currency field reports a bad code; the price waits for it.
+        assert_eq!(price_minor("40", "EURO").unwrap(), 0);
     }
 }

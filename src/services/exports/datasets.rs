@@ -42,6 +42,7 @@ pub fn headers(d: Dataset) -> &'static [&'static str] {
             "topic",
             "price_minor",
             "currency",
+            "price",
             "created_at",
         ],
         Dataset::Payments => &[
@@ -53,6 +54,9 @@ pub fn headers(d: Dataset) -> &'static [&'static str] {
             "tax_minor",
             "fee_minor",
             "currency",
+            "amount",
+            "tax",
+            "fee",
             "invoice_number",
             "created_at",
         ],
@@ -65,6 +69,9 @@ pub fn headers(d: Dataset) -> &'static [&'static str] {
             "tax_minor",
             "total_minor",
             "currency",
+            "net",
+            "tax",
+            "total",
             "issued_at",
         ],
         Dataset::Reviews => &[
@@ -182,7 +189,8 @@ pub async fn batch(
                                 Cell::opt_text(s.paper_title),
                                 Cell::text(s.topic),
                                 Cell::Int(s.price_minor),
-                                Cell::text(s.currency),
+                                Cell::text(s.currency.as_str()),
+                                Cell::amount(s.price_minor, &s.currency),
                                 Cell::Time(s.created_at),
                             ]
                         })
@@ -212,6 +220,9 @@ pub async fn batch(
                                 Cell::Int(l.tax_minor),
                                 Cell::Int(l.fee_minor),
                                 Cell::text(l.currency.code()),
+                                Cell::amount(l.amount_minor, l.currency.code()),
+                                Cell::amount(l.tax_minor, l.currency.code()),
+                                Cell::amount(l.fee_minor, l.currency.code()),
                                 Cell::opt_text(l.invoice_number),
                                 Cell::Time(l.created_at),
                             ]
@@ -235,7 +246,10 @@ pub async fn batch(
                                 Cell::Int(i.net_minor),
                                 Cell::Int(i.tax_minor),
                                 Cell::Int(i.total_minor),
-                                Cell::text(i.currency),
+                                Cell::text(i.currency.as_str()),
+                                Cell::amount(i.net_minor, &i.currency),
+                                Cell::amount(i.tax_minor, &i.currency),
+                                Cell::amount(i.total_minor, &i.currency),
                                 Cell::Time(i.issued_at),
                             ]
                         })

@@ -15,6 +15,10 @@ pub enum Cell {
     Int(i64),
     /// A time, ISO 8601 (RFC 3339) as stored.
     Time(String),
+    /// Money in major units with its currency's own decimals ("4760" yen,
+    /// "1.500" dinars): a number in CSV, a string in NDJSON so that its
+    /// decimals survive.
+    Amount(String),
     Empty,
 }
 
@@ -31,18 +35,23 @@ impl Cell {
         n.map_or(Cell::Empty, Cell::Int)
     }
 
+    /// `minor` units of the currency `code`, in major units.
+    pub fn amount(minor: i64, code: &str) -> Self {
+        Cell::Amount(crate::domain::money::decimal(minor, code))
+    }
+
     fn csv(&self) -> String {
         match self {
             Cell::Text(s) => guard(s),
             Cell::Int(n) => n.to_string(),
-            Cell::Time(t) => t.clone(),
+            Cell::Time(t) | Cell::Amount(t) => t.clone(),
             Cell::Empty => String::new(),
         }
     }
 
     fn json(&self) -> Value {
         match self {
-            Cell::Text(s) | Cell::Time(s) => Value::String(s.clone()),
+            Cell::Text(s) | Cell::Time(s) | Cell::Amount(s) => Value::String(s.clone()),
             Cell::Int(n) => Value::from(*n),
             Cell::Empty => Value::Null,
         }
@@ -109,6 +118,14 @@ mod tests {
         assert_eq!(guard("@SUM(A1)"), "'@SUM(A1)");
         assert_eq!(guard("Ada"), "Ada");
         assert_eq!(Cell::Int(-500).csv(), "-500");
+        assert_eq!(Cell::amount(-2380, "EUR").csv(), "-23.80");
+    }
+
+    #[test]
+    fn amounts_keep_their_currencys_decimals_in_both_formats() {
+        assert_eq!(Cell::amount(4760, "JPY").csv(), "4760");
+        assert_eq!(Cell::amount(1500, "KWD").csv(), "1.500");
+        assert_eq!(Cell::amount(1500, "KWD").json(), Value::from("1.500"));
     }
 
     #[test]

@@ -21,9 +21,9 @@ use stripe_shared::Dispute;
 use crate::db::repos::disputes::{self, Chargeback, Resolution, Upserted};
 use crate::db::repos::{audit, payments as repo};
 use crate::domain::dispute::{DisputeOutcome, MessageAuthor};
+use crate::domain::money;
 use crate::domain::DisputeId;
 use crate::error::AppResult;
-use crate::providers::stripe;
 use crate::state::AppState;
 
 /// Follows one chargeback event; `closed` for `charge.dispute.closed`.
@@ -42,8 +42,8 @@ pub fn follow(
     let Some(payment) = repo::find_by_intent(conn, intent.id().as_str())? else {
         return Ok(());
     };
-    let amount = stripe::money(d.amount, &d.currency);
-    let shown = amount.map_or_else(|| format!("{} {}", d.amount, d.currency), |m| m.to_string());
+    // Stripe spells currencies in lower case; an unknown one gets two decimals.
+    let shown = money::format(d.amount, &d.currency.to_string().to_uppercase());
     let reason = d.reason.replace('_', " ");
     let description = format!("Chargeback at the card's bank, reason: {reason} ({shown}).");
     let status = d.status.as_str();
