@@ -91,6 +91,7 @@ mod payments_invoices;
 mod payments_off;
 mod payments_pages;
 mod payments_refunds;
+mod payments_subscribed_everywhere;
 mod payments_subscriptions;
 mod payments_switch_off;
 mod payments_webhooks;

@@ -25,9 +25,8 @@ pub async fn disable(
     ClientIp(ip): ClientIp,
     AppPath(id): AppPath<UserId>,
 ) -> AppResult<Json<UserView>> {
-    Ok(Json(
-        accounts::disable(&state, &admin, id, ip).await?.into(),
-    ))
+    let account = accounts::disable(&state, &admin, id, ip).await?;
+    Ok(Json(UserView::of(&state, account).await?))
 }
 
 /// Enable a disabled account again (admins only).
@@ -41,7 +40,8 @@ pub async fn enable(
     ClientIp(ip): ClientIp,
     AppPath(id): AppPath<UserId>,
 ) -> AppResult<Json<UserView>> {
-    Ok(Json(accounts::enable(&state, &admin, id, ip).await?.into()))
+    let account = accounts::enable(&state, &admin, id, ip).await?;
+    Ok(Json(UserView::of(&state, account).await?))
 }
 
 /// Delete an account (admins only): it can never sign in again and its

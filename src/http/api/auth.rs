@@ -137,7 +137,9 @@ pub async fn register(
         timezone: req.timezone,
     };
     Ok(match signup::register(&state, r, ip).await? {
-        SignUp::Created(user) => (StatusCode::CREATED, Json(UserView::from(user))).into_response(),
+        SignUp::Created(user) => {
+            (StatusCode::CREATED, Json(UserView::of(&state, user).await?)).into_response()
+        }
         SignUp::VerificationSent(delivery) => StatusAnswer::link(delivery).into_response(),
     })
 }

@@ -115,7 +115,7 @@ pub async fn register_researcher(
         corrections: Corrections::default(),
     };
     let user = outreach::register(&state, reg, ip).await?;
-    Ok((StatusCode::CREATED, Json(UserView::from(user))))
+    Ok((StatusCode::CREATED, Json(UserView::of(&state, user).await?)))
 }
 
 /// Link the profile of an invitation link to the signed-in account, whose

@@ -12,7 +12,7 @@ use crate::http::extractors::{AdminUser, AppJson, AppPath, AppQuery, AuthUser, C
 use crate::pagination::{Page, PageParams};
 use crate::services::accounts::{Account, AccountStatus};
 use crate::services::admin::AuditEntry;
-use crate::services::{accounts, admin, terms};
+use crate::services::{accounts, admin, payments, terms};
 use crate::state::AppState;
 
 #[derive(Serialize, ToSchema)]
@@ -21,7 +21,9 @@ pub struct UserView {
     pub email: String,
     pub name: String,
     pub role: Role,
-    /// True while a subscription is active or trialing and its period has not ended.
+    /// True while the newest subscription is active or trialing, its
+    /// period has not ended and its plan is still offered (the same
+    /// answer in every endpoint and dashboard).
     pub is_subscribed: bool,
     /// IANA zone for times in e-mails and pages; null until chosen.
     pub timezone: Option<String>,
@@ -32,18 +34,39 @@ pub struct UserView {
     pub status: AccountStatus,
 }
 
-impl From<Account> for UserView {
-    fn from(u: Account) -> Self {
+impl UserView {
+    fn new(u: Account, is_subscribed: bool) -> Self {
         Self {
             id: u.id,
             email: u.email,
             name: u.name,
             role: u.role,
-            is_subscribed: false,
+            is_subscribed,
             timezone: u.timezone,
             email_verified: u.email_verified,
             status: u.status,
         }
+    }
+
+    /// The account as every endpoint answers it: `is_subscribed` comes
+    /// from payments' one rule (`payments::is_subscribed`), never a
+    /// default, so `/users/me`, the admin list and a registration agree.
+    pub async fn of(state: &AppState, u: Account) -> AppResult<Self> {
+        let subscribed = payments::is_subscribed(state, u.id).await?;
+        Ok(Self::new(u, subscribed))
+    }
+
+    /// [`UserView::of`] for a page of accounts, in one read.
+    pub async fn all(state: &AppState, accounts: Vec<Account>) -> AppResult<Vec<Self>> {
+        let ids = accounts.iter().map(|u| u.id).collect();
+        let subscribed = payments::subscribed_among(state, ids).await?;
+        Ok(accounts
+            .into_iter()
+            .map(|u| {
+                let s = subscribed.contains(&u.id);
+                Self::new(u, s)
+            })
+            .collect())
     }
 }
 
@@ -93,9 +116,7 @@ pub async fn me(
 
 /// The account as `/users/me` shows it.
 async fn me_view(state: &AppState, user: crate::domain::UserId) -> AppResult<UserView> {
-    let mut view: UserView = accounts::account(state, user).await?.into();
-    view.is_subscribed = crate::services::payments::is_subscribed(state, user).await?;
-    Ok(view)
+    UserView::of(state, accounts::account(state, user).await?).await
 }
 
 #[derive(Deserialize, ToSchema)]
@@ -142,7 +163,7 @@ pub async fn users_list(
 ) -> AppResult<Json<Page<UserView>>> {
     let page = admin::list_users(&state, &admin, &page).await?;
     Ok(Json(Page {
-        items: page.items.into_iter().map(UserView::from).collect(),
+        items: UserView::all(&state, page.items).await?,
         next_cursor: page.next_cursor,
     }))
 }
@@ -159,11 +180,8 @@ pub async fn role_put(
     AppPath(id): AppPath<UserId>,
     AppJson(req): AppJson<RoleRequest>,
 ) -> AppResult<Json<UserView>> {
-    Ok(Json(
-        accounts::set_role(&state, &admin, id, req.role, ip)
-            .await?
-            .into(),
-    ))
+    let account = accounts::set_role(&state, &admin, id, req.role, ip).await?;
+    Ok(Json(UserView::of(&state, account).await?))
 }
 
 /// The audit trail, newest first (admins only).

@@ -76,7 +76,9 @@ pub async fn list(
     Ok(Page::from_rows(rows, limit, |e| e.id))
 }
 
-/// Whether the user's subscription is in force (for `/users/me`).
+/// Whether the user's subscription is in force: the one answer behind
+/// every `is_subscribed` (`/users/me`, the admin list, a registration, the
+/// reader's dashboard).
 pub async fn is_subscribed(state: &AppState, user: crate::domain::UserId) -> AppResult<bool> {
     let (config, now) = (state.config.clone(), state.now());
     state
@@ -87,6 +89,27 @@ pub async fn is_subscribed(state: &AppState, user: crate::domain::UserId) -> App
 
 /// The caller's billing country, region and invoice details (empty until
 /// saved).
+/// Which of `users` are subscribed ([`is_subscribed`] for each), in one
+/// read: a page of accounts.
+pub async fn subscribed_among(
+    state: &AppState,
+    users: Vec<crate::domain::UserId>,
+) -> AppResult<std::collections::HashSet<crate::domain::UserId>> {
+    let (config, now) = (state.config.clone(), state.now());
+    state
+        .db
+        .read(move |c| {
+            let mut yes = std::collections::HashSet::new();
+            for user in users {
+                if pricing::is_subscribed(c, &config, user, now)? {
+                    yes.insert(user);
+                }
+            }
+            Ok(yes)
+        })
+        .await
+}
+
 pub async fn billing_of(
     state: &AppState,
     who: &Principal,

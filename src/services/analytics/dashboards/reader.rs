@@ -29,6 +29,9 @@ pub struct UserDashboard {
     /// The same for every currency you paid in.
     pub spending_by_currency: Vec<Spending>,
     pub subscription: Option<SubscriptionBrief>,
+    /// A plan is in force now (the same answer as `is_subscribed` of
+    /// `/users/me`).
+    pub is_subscribed: bool,
     /// Researchers you asked us to invite, and how many joined.
     pub invitations: Invitations,
     /// The zone months are counted in.
@@ -153,6 +156,7 @@ pub async fn user(state: &AppState, who: &Principal) -> AppResult<UserDashboard>
         spending,
         spending_by_currency: by_currency,
         subscription: subscription(state, who).await?,
+        is_subscribed: crate::services::payments::is_subscribed(state, who.user_id).await?,
         invitations: Invitations { sent, joined },
         timezone: tz.name().to_string(),
     })
