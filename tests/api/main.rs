@@ -88,6 +88,7 @@ mod payments_failures;
 mod payments_fixtures;
 mod payments_held;
 mod payments_invoices;
+mod payments_money_first;
 mod payments_off;
 mod payments_pages;
 mod payments_refunds;

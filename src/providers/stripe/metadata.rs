@@ -7,9 +7,12 @@ use crate::domain::{ConsultingSessionId, SubscriptionId, UserId};
 
 /// On a PaymentIntent (and its Checkout Session): the session it pays for.
 pub const SESSION_ID: &str = "session_id";
-/// On a subscription (and its Checkout Session): Colloquy's subscription.
+/// On a subscription started before its row was written after Stripe's
+/// answer: Colloquy's subscription. Newer subscriptions carry `USER_ID`,
+/// and their row is found through their Checkout Session.
 pub const SUBSCRIPTION_ID: &str = "colloquy_subscription_id";
-/// On a Customer: the user it was made for.
+/// On a Customer, and on a subscription (and its Checkout Session): the
+/// user it was made for.
 pub const USER_ID: &str = "user_id";
 
 pub type Metadata = HashMap<String, String>;
@@ -44,6 +47,18 @@ pub fn subscription_of(m: &Metadata) -> Option<SubscriptionId> {
     read(m, SUBSCRIPTION_ID).map(SubscriptionId)
 }
 
+/// The user a Customer or a subscription was made for.
+pub fn user_of(m: &Metadata) -> Option<UserId> {
+    read(m, USER_ID).map(UserId)
+}
+
+/// Notes on a subscription read from Stripe which local subscription it
+/// is, once Stripe's own Checkout Session showed it (never sent back to
+/// Stripe): what `subscription_of` then reads.
+pub fn link_subscription(m: &mut Metadata, id: SubscriptionId) {
+    m.insert(SUBSCRIPTION_ID.to_string(), id.0.to_string());
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -60,6 +75,10 @@ mod tests {
             for_user(UserId(3)).get(USER_ID).map(String::as_str),
             Some("3")
         );
+        assert_eq!(user_of(&for_user(UserId(3))), Some(UserId(3)));
+        let mut m = for_user(UserId(3));
+        link_subscription(&mut m, SubscriptionId(9));
+        assert_eq!(subscription_of(&m), Some(SubscriptionId(9)));
     }
 
     #[test]

@@ -14,7 +14,8 @@ pub use stripe_billing::BillingPortalSession;
 use stripe_checkout::checkout_session::{
     CreateCheckoutSession, CreateCheckoutSessionLineItems, CreateCheckoutSessionLineItemsPriceData,
     CreateCheckoutSessionPaymentIntentData, CreateCheckoutSessionPaymentIntentDataCaptureMethod,
-    CreateCheckoutSessionSubscriptionData, ProductData, RetrieveCheckoutSession,
+    CreateCheckoutSessionSubscriptionData, ListCheckoutSession, ProductData,
+    RetrieveCheckoutSession,
 };
 use stripe_client_core::{
     CustomizedStripeRequest, RequestStrategy, StripeClientErr, StripeMethod, StripeRequest,
@@ -34,7 +35,7 @@ use super::transport::{Limits, RetryPolicy, Transport};
 use super::ProviderError;
 use crate::config::{Secret, StripeConfig};
 use crate::domain::money::Money;
-use crate::domain::{ConsultingSessionId, SubscriptionId, UserId};
+use crate::domain::{ConsultingSessionId, UserId};
 
 const NAME: &str = "stripe";
 
@@ -132,10 +133,14 @@ pub enum CheckoutFor<'a> {
         amount: Money,
         product: String,
     },
-    /// A plan's recurring price.
+    /// A plan's recurring price, for `user`. The local subscription is
+    /// written only once Stripe made the Checkout Session, so the objects
+    /// carry the user; the row is found by the Checkout Session's id.
     Subscription {
-        id: SubscriptionId,
+        user: UserId,
         price_id: &'a str,
+        /// The idempotency key (one per start of a subscription).
+        key: String,
     },
 }
 
@@ -283,15 +288,19 @@ impl StripeClient {
                     .metadata(metadata::for_session(id));
                 format!("colloquy-session-{id}-checkout")
             }
-            CheckoutFor::Subscription { id, price_id } => {
+            CheckoutFor::Subscription {
+                user,
+                price_id,
+                key,
+            } => {
                 item.price = Some(price_id.to_string());
                 let mut data = CreateCheckoutSessionSubscriptionData::new();
-                data.metadata = Some(metadata::for_subscription(id));
+                data.metadata = Some(metadata::for_user(user));
                 req = req
                     .mode(CheckoutSessionMode::Subscription)
                     .subscription_data(data)
-                    .metadata(metadata::for_subscription(id));
-                format!("colloquy-subscription-{id}-checkout")
+                    .metadata(metadata::for_user(user));
+                key
             }
         };
         req.line_items(vec![item])
@@ -306,12 +315,28 @@ impl StripeClient {
         &self,
         customer: &str,
         return_url: &str,
+        key: &str,
     ) -> Result<BillingPortalSession, ProviderError> {
         CreateBillingPortalSession::new()
             .customer(customer)
             .return_url(return_url)
+            .customize()
+            .request_strategy(once(key)?)
             .send(self)
             .await
+    }
+
+    /// The Checkout Session a subscription was bought through, if any.
+    pub async fn checkout_of_subscription(
+        &self,
+        subscription: &str,
+    ) -> Result<Option<String>, ProviderError> {
+        let list = ListCheckoutSession::new()
+            .subscription(subscription)
+            .limit(1)
+            .send(self)
+            .await?;
+        Ok(list.data.first().map(|cs| cs.id.to_string()))
     }
 
     pub async fn retrieve_subscription(&self, id: &str) -> Result<Subscription, ProviderError> {

@@ -5,11 +5,13 @@
 
 use chrono::{DateTime, Duration, Utc};
 use serde::Serialize;
+use sha2::Digest;
 use utoipa::ToSchema;
 
 use super::held::{self, upstream};
 use super::pricing;
 use crate::config::PlanConfig;
+use crate::db::repos::subscription_starts as starts;
 use crate::db::repos::subscriptions::{self as repo, Subscription};
 use crate::domain::{SubscriptionId, SubscriptionStatus, UserId};
 use crate::error::{AppError, AppResult};
@@ -106,6 +108,11 @@ pub struct SubscriptionView {
     pub is_active: bool,
 }
 
+/// Starts a subscription, money first: Stripe makes the Checkout Session
+/// (under a key a retry repeats), and only then is the `incomplete` row
+/// written, with that session's id. A failed call stores nothing; the same
+/// start answered twice (a double submit, a retry after a lost answer)
+/// is one row.
 pub async fn start(state: &AppState, who: &Principal, plan_id: &str) -> AppResult<Started> {
     crate::services::accounts::require_verified(state, who).await?;
     if !held::enabled(state) {
@@ -122,9 +129,9 @@ pub async fn start(state: &AppState, who: &Principal, plan_id: &str) -> AppResul
         .ok_or_else(|| AppError::field("plan_id", "no such plan"))?
         .clone();
     let (user, now, config) = (who.user_id, state.now(), state.config.clone());
-    let existing = state
+    let (existing, newest) = state
         .db
-        .read(move |c| repo::latest_for_user(c, user))
+        .read(move |c| Ok((repo::latest_for_user(c, user)?, starts::newest_id(c, user)?)))
         .await?;
     if existing.is_some_and(|s| {
         pricing::active_plan(&config, &s, now).is_some() && !s.cancel_at_period_end
@@ -134,37 +141,63 @@ pub async fn start(state: &AppState, who: &Principal, plan_id: &str) -> AppResul
             "You already have a subscription.",
         ));
     }
-    let pid = plan.id.clone();
-    let id = state
-        .db
-        .write(move |tx| repo::insert_subscription(tx, user, &pid, now))
-        .await?;
     let customer = held::customer(state, user).await?;
     let back = format!("{}/account", state.config.public_url());
     let session = super::client::stripe(state)?
         .create_checkout_session(
             &customer,
             CheckoutFor::Subscription {
-                id,
+                user,
                 price_id: &plan.stripe_price_id,
+                key: start_key(user, &plan.id, newest),
             },
             format!("{back}?subscribed=1#subscription"),
             format!("{back}#subscription"),
         )
         .await
         .map_err(upstream)?;
+    let checkout_url = session
+        .url
+        .ok_or_else(|| AppError::internal("Stripe Checkout answered without a URL"))?;
     let cs = session.id.to_string();
-    state
+    let (pid, stored) = (plan.id.clone(), cs.clone());
+    let id = state
         .db
-        .write(move |tx| repo::set_checkout_subscription(tx, id, &cs, now))
+        .write(move |tx| {
+            if let Some(made) = repo::find_by_checkout(tx, &stored)? {
+                return Ok(made.id);
+            }
+            let id = repo::insert_subscription(tx, user, &pid, now)?;
+            repo::set_checkout_subscription(tx, id, &stored, now)?;
+            Ok(id)
+        })
         .await?;
     Ok(Started {
         subscription_id: id,
-        checkout_session_id: session.id.to_string(),
-        checkout_url: session
-            .url
-            .ok_or_else(|| AppError::internal("Stripe Checkout answered without a URL"))?,
+        checkout_session_id: cs,
+        checkout_url,
     })
+}
+
+/// The idempotency key of a start: the user, the plan and the user's
+/// newest subscription row before it. A retry after a failure repeats it
+/// (nothing was written); once a start wrote its row, the next start has
+/// a new key. A plan id that is not plain ASCII is hashed, as keys are
+/// sent as a header.
+fn start_key(user: UserId, plan: &str, newest: Option<SubscriptionId>) -> String {
+    let plain = !plan.is_empty()
+        && plan.len() <= 64
+        && plan
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+    let plan = if plain {
+        plan.to_string()
+    } else {
+        let digest = sha2::Sha256::digest(plan.as_bytes());
+        hex::encode(&digest[..8])
+    };
+    let after = newest.map_or(0, |id| id.0);
+    format!("colloquy-subscription-{user}-{plan}-after-{after}-checkout")
 }
 
 pub async fn mine(state: &AppState, who: &Principal) -> AppResult<Option<SubscriptionView>> {
@@ -238,8 +271,16 @@ pub async fn card_portal(state: &AppState, who: &Principal) -> AppResult<String>
     }
     let customer = held::customer(state, who.user_id).await?;
     let back = format!("{}/account#subscription", state.config.public_url());
+    // One portal page per second and user: a double click gets the same
+    // page, a retry of a lost answer too; a later visit gets a fresh one
+    // (a portal page expires within minutes).
+    let key = format!(
+        "colloquy-portal-{}-{}",
+        who.user_id,
+        state.now().timestamp()
+    );
     super::client::stripe(state)?
-        .billing_portal(&customer, &back)
+        .billing_portal(&customer, &back, &key)
         .await
         .map_err(upstream)
         .map(|portal| portal.url)

@@ -13,6 +13,7 @@ use super::held;
 use super::webhook_events::{self, Fetched, Handled};
 use crate::db::repos::billing;
 use crate::db::repos::payments as repo;
+use crate::db::repos::subscriptions;
 use crate::domain::ConsultingSessionId;
 use crate::error::{AppError, AppResult};
 use crate::providers::stripe::{metadata, PaymentIntent};
@@ -237,12 +238,14 @@ async fn fetch(state: &AppState, handled: &Handled) -> AppResult<Fetched> {
     let stripe = super::client::stripe(state)?;
     let mut fetched = Fetched::default();
     if let Some(sub) = handled.subscription_ref() {
-        fetched.subscription = Some(
-            stripe
-                .retrieve_subscription(&sub)
-                .await
-                .map_err(held::upstream)?,
-        );
+        let mut current = stripe
+            .retrieve_subscription(&sub)
+            .await
+            .map_err(held::upstream)?;
+        if !matches!(handled, Handled::CheckoutCompleted(_)) {
+            link_through_checkout(state, stripe, &mut current).await?;
+        }
+        fetched.subscription = Some(current);
     }
     if let Some(intent) = handled.payment_intent() {
         fetched.checkout_intent = checkout_intent(state, intent).await?;
@@ -267,6 +270,50 @@ async fn fetch(state: &AppState, handled: &Handled) -> AppResult<Fetched> {
         }
     }
     Ok(fetched)
+}
+
+/// A subscription Colloquy started names only its user: its row is
+/// written after Stripe made the Checkout Session and is found by that
+/// session's id. An event that comes before `checkout.session.completed`
+/// linked the two (an `invoice.paid` often does) finds the row through
+/// the Checkout Session Stripe says the subscription was bought with, and
+/// notes it on the fetched subscription, where older subscriptions carry
+/// it from the start. A failure to ask answers 502; Stripe retries.
+async fn link_through_checkout(
+    state: &AppState,
+    stripe: &crate::providers::stripe::StripeClient,
+    sub: &mut crate::providers::stripe::Subscription,
+) -> AppResult<()> {
+    let Some(user) = metadata::user_of(&sub.metadata) else {
+        return Ok(());
+    };
+    if metadata::subscription_of(&sub.metadata).is_some() {
+        return Ok(());
+    }
+    let known = sub.id.to_string();
+    if state
+        .db
+        .read(move |c| subscriptions::find_by_stripe(c, &known))
+        .await?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let Some(cs) = stripe
+        .checkout_of_subscription(sub.id.as_str())
+        .await
+        .map_err(held::upstream)?
+    else {
+        return Ok(());
+    };
+    let local = state
+        .db
+        .read(move |c| subscriptions::find_by_checkout(c, &cs))
+        .await?;
+    if let Some(local) = local.filter(|l| l.user_id == user) {
+        metadata::link_subscription(&mut sub.metadata, local.id);
+    }
+    Ok(())
 }
 
 /// An intent we do not know yet may come from a reader's Checkout: the
