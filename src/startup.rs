@@ -75,6 +75,10 @@ impl Application {
         // Counts wait in memory between flushes; the last ones are written
         // after the server stops taking requests.
         let flusher = jobs.then(|| crate::services::engagement::spawn(state.clone()));
+        // `[[plans]]` against their Stripe Prices, without delaying the start.
+        let plan_check = jobs
+            .then(|| crate::services::payments::plan_check::spawn(state.clone()))
+            .flatten();
         if state.mailer.is_none() {
             tracing::info!(
                 "no SMTP server configured: mail is held in the outbox (Admin → Mailbox)"
@@ -96,6 +100,9 @@ impl Application {
         }
         if let Some(m) = mail {
             m.abort();
+        }
+        if let Some(c) = plan_check {
+            c.abort();
         }
         if let Err(e) = crate::services::engagement::stop(&state, flusher).await {
             tracing::error!(error = %e, "the last engagement counts were not written");

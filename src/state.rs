@@ -95,6 +95,8 @@ pub struct Shared {
     pub hooks: Hooks,
     /// Engagement counts gathered in memory until the next flush.
     pub engagement: Arc<crate::services::engagement::Counters>,
+    /// How `[[plans]]` compared with their Stripe Prices at start.
+    pub plan_checks: crate::services::payments::plan_check::PlanChecks,
 }
 
 impl AppState {
@@ -136,6 +138,7 @@ impl AppState {
             engagement: Arc::new(crate::services::engagement::Counters::new(
                 config.institution.zone(),
             )),
+            plan_checks: Default::default(),
             passwords,
             db,
             keys: Arc::new(keys),

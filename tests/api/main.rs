@@ -91,6 +91,7 @@ mod payments_invoices;
 mod payments_money_first;
 mod payments_off;
 mod payments_pages;
+mod payments_plan_prices;
 mod payments_refunds;
 mod payments_subscribed_everywhere;
 mod payments_subscriptions;

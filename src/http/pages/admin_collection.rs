@@ -1,5 +1,6 @@
 //! Admin pages for collection: jobs (with retry), providers (with
-//! re-enable), and researchers (search, detail with each field's source).
+//! re-enable, and how the plans compared with Stripe), and researchers
+//! (search, detail with each field's source).
 
 use askama::Template;
 use axum::extract::{Query, State};
@@ -16,6 +17,7 @@ use crate::domain::{labels, JobId, JobStatus, ResearcherId};
 use crate::http::extractors::{AppPath, ClientIp};
 use crate::pagination::PageParams;
 use crate::services::collection::{self, JobView, ProviderView};
+use crate::services::payments::plan_check::{self, PlanReport};
 use crate::services::researchers::{self, ResearcherView};
 use crate::state::AppState;
 
@@ -34,6 +36,11 @@ pub struct JobsPage {
 pub struct ProvidersPage {
     pub layout: Layout,
     pub providers: Vec<ProviderView>,
+    /// Stripe is on and `[[plans]]` are listed, so they are checked.
+    pub plans_checked: bool,
+    /// How the plans compared with their Stripe Prices (`None` until the
+    /// check at start has ended).
+    pub plan_report: Option<PlanReport>,
 }
 
 /// Provider names and outcomes in words, for the collection pages.
@@ -51,6 +58,13 @@ pub trait Words {
 
 impl Words for JobsPage {}
 impl Words for ProvidersPage {}
+
+impl ProvidersPage {
+    /// When the plans were checked, in the viewer's zone.
+    pub fn checked_at(&self, r: &PlanReport) -> String {
+        crate::domain::zone::short(r.checked_at, self.layout.zone)
+    }
+}
 impl Words for ResearcherPage {}
 
 #[derive(Template)]
@@ -170,6 +184,8 @@ pub async fn providers_get(
     Ok(render(&ProvidersPage {
         layout: viewer.layout("Providers"),
         providers,
+        plans_checked: plan_check::applies(&state),
+        plan_report: plan_check::latest(&state).await,
     }))
 }
 

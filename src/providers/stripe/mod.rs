@@ -8,6 +8,7 @@
 pub mod metadata;
 
 use bytes::Bytes;
+use percent_encoding::{utf8_percent_encode, AsciiSet, NON_ALPHANUMERIC};
 use stripe_billing::billing_portal_session::CreateBillingPortalSession;
 use stripe_billing::subscription::{RetrieveSubscription, UpdateSubscription};
 pub use stripe_billing::BillingPortalSession;
@@ -18,7 +19,8 @@ use stripe_checkout::checkout_session::{
     RetrieveCheckoutSession,
 };
 use stripe_client_core::{
-    CustomizedStripeRequest, RequestStrategy, StripeClientErr, StripeMethod, StripeRequest,
+    CustomizedStripeRequest, RequestBuilder, RequestStrategy, StripeClientErr, StripeMethod,
+    StripeRequest,
 };
 use stripe_core::customer::CreateCustomer;
 use stripe_core::payment_intent::{
@@ -26,6 +28,7 @@ use stripe_core::payment_intent::{
     CreatePaymentIntentAutomaticPaymentMethods, RetrievePaymentIntent,
 };
 use stripe_core::refund::{CreateRefund, ListRefund};
+use stripe_shared::Price;
 pub use stripe_shared::{
     CheckoutSession, CheckoutSessionMode, Customer, PaymentIntent, PaymentIntentCaptureMethod,
     PaymentIntentStatus, Refund, Subscription,
@@ -38,6 +41,9 @@ use crate::domain::money::Money;
 use crate::domain::{ConsultingSessionId, UserId};
 
 const NAME: &str = "stripe";
+
+/// What an id may hold unescaped in a URL path (`price_1Pg…`).
+const PATH_SEGMENT: &AsciiSet = &NON_ALPHANUMERIC.remove(b'_').remove(b'-');
 
 /// The API version the typed objects model; sent as `Stripe-Version` on
 /// every call, and the version a webhook endpoint must be created with.
@@ -142,6 +148,20 @@ pub enum CheckoutFor<'a> {
         /// The idempotency key (one per start of a subscription).
         key: String,
     },
+}
+
+/// What a plan's Stripe Price charges: what `[[plans]]` is checked against.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlanPrice {
+    /// `None` for a tiered or customer-chosen amount.
+    pub unit_amount: Option<i64>,
+    /// Upper case (`EUR`).
+    pub currency: String,
+    /// `month`, `year`, …; `None` for a one-time price.
+    pub interval: Option<String>,
+    pub interval_count: u64,
+    /// An archived Price cannot be bought.
+    pub active: bool,
 }
 
 impl StripeClient {
@@ -337,6 +357,25 @@ impl StripeClient {
             .send(self)
             .await?;
         Ok(list.data.first().map(|cs| cs.id.to_string()))
+    }
+
+    /// A Price (`GET /v1/prices/{id}`), as far as a plan needs it.
+    pub async fn retrieve_price(&self, id: &str) -> Result<PlanPrice, ProviderError> {
+        let id = utf8_percent_encode(id, PATH_SEGMENT);
+        let price: Price = RequestBuilder::new(StripeMethod::Get, format!("/prices/{id}"))
+            .customize()
+            .send(self)
+            .await?;
+        Ok(PlanPrice {
+            unit_amount: price.unit_amount,
+            currency: price.currency.to_string().to_uppercase(),
+            interval: price
+                .recurring
+                .as_ref()
+                .map(|r| r.interval.as_str().to_string()),
+            interval_count: price.recurring.as_ref().map_or(0, |r| r.interval_count),
+            active: price.active,
+        })
     }
 
     pub async fn retrieve_subscription(&self, id: &str) -> Result<Subscription, ProviderError> {

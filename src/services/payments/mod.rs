@@ -7,6 +7,7 @@ pub mod held;
 mod held_refunds;
 pub mod in_flight;
 pub mod invoices;
+pub mod plan_check;
 pub mod pricing;
 pub mod refunds;
 pub mod release_held;
@@ -87,8 +88,6 @@ pub async fn is_subscribed(state: &AppState, user: crate::domain::UserId) -> App
         .await
 }
 
-/// The caller's billing country, region and invoice details (empty until
-/// saved).
 /// Which of `users` are subscribed ([`is_subscribed`] for each), in one
 /// read: a page of accounts.
 pub async fn subscribed_among(
@@ -110,6 +109,8 @@ pub async fn subscribed_among(
         .await
 }
 
+/// The caller's billing country, region and invoice details (empty until
+/// saved).
 pub async fn billing_of(
     state: &AppState,
     who: &Principal,
