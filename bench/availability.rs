@@ -296,13 +296,19 @@ async fn run(iterations: usize) -> Result<bool, Box<dyn Error>> {
 
     let from = local_instant(TIMEZONE, first_day, 0, false);
     let to = from + Span::days(DAYS);
-    let config = state.config.clone();
+    let (config, now) = (state.config.clone(), state.now());
     let (loaded, busy) = state
         .db
         .read(move |c| {
             let loaded = settings::load(c, &config.sessions, id)?;
-            let busy =
-                consulting_sessions::busy(c, id, from - Span::days(2), to + Span::days(2), None)?;
+            let busy = consulting_sessions::busy(
+                c,
+                id,
+                from - Span::days(2),
+                to + Span::days(2),
+                None,
+                now,
+            )?;
             Ok((loaded, busy))
         })
         .await?;

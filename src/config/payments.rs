@@ -219,8 +219,8 @@ pub fn validate(
     if !(1..=1440).contains(&p.payment_window_minutes) {
         return Err("payments.payment_window_minutes must be 1 to 1440".into());
     }
-    if !(1..=100).contains(&p.max_unpaid_requests) {
-        return Err("payments.max_unpaid_requests must be 1 to 100".into());
+    if !(1..=10_000).contains(&p.max_unpaid_requests) {
+        return Err("payments.max_unpaid_requests must be 1 to 10000".into());
     }
     if !(1..=168).contains(&p.authorization_validity_hours) {
         return Err(

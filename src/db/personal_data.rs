@@ -306,6 +306,14 @@ pub const PERSONAL_TABLES: &[PersonalTable] = &[
         treatment: exported!("user_id = :user"),
     },
     PersonalTable {
+        table: "plan_credits",
+        holds: "each included session of a plan spent on a booking or given back",
+        purpose: "subscriptions",
+        basis: CONTRACT,
+        retention: "[retention] invoices_years after the end",
+        treatment: exported!("user_id = :user"),
+    },
+    PersonalTable {
         table: "reviews",
         holds: "reviews written and received: rating, comment, reply, moderation (encrypted texts)",
         purpose: "reviews",

@@ -231,7 +231,7 @@ named_schema!(
     /// The ledger's `kind` filter.
     LedgerKind,
     one_of(
-        strings(&["authorization", "release", "capture", "refund", "subscription_charge", "dispute"]),
+        strings(&["authorization", "release", "capture", "refund", "subscription_charge", "dispute", "payment_failed"]),
         "One kind of ledger row.",
     )
 );

@@ -143,6 +143,9 @@ max_attempts = 20
 
 [payments]
 mode = "stripe"
+# Twenty readers stand for a thousand: each books dozens of priced
+# sessions a round without paying (the cap is lifted like the rate limits).
+max_unpaid_requests = 10000
 
 [stripe]
 secret_key = "{SECRET_KEY}"

@@ -274,6 +274,18 @@ pub fn seed(u: i64, o: i64) -> (Vec<Row>, Vec<Row>) {
             ],
         ),
         (
+            "plan_credits",
+            vec![
+                ("subscription_id", I(1)),
+                ("user_id", I(u)),
+                ("session_id", I(700)),
+                ("period_end", T(AT)),
+                ("kind", T("spend")),
+                ("delta", I(-1)),
+                ("created_at", T(AT)),
+            ],
+        ),
+        (
             "reviews",
             vec![
                 ("id", I(300)),

@@ -238,7 +238,10 @@ async fn releasing_an_intent_that_was_captured_after_all_refunds_it() {
         .await;
     acted(app, &p.researcher.token, p.id, "decline", json!({})).await;
     assert_eq!(stored_status(app, p.id), "declined");
-    assert_eq!(payment_of(app, p.id).0, "canceled");
+    // The ledger records the capture the refund implies, so it balances.
+    assert_eq!(payment_of(app, p.id), ("refunded".into(), PRICE));
+    assert_eq!(kinds_of(app, p.id), ["authorization", "capture", "refund"]);
+    crate::payments_ledger::assert_balanced(app);
     let refunds = calls(&s.stripe, "POST", "/v1/refunds").await;
     assert_eq!(
         refunds.len(),

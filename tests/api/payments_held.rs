@@ -250,13 +250,16 @@ async fn an_unanswered_paid_request_expires_and_its_hold_is_released() {
     let friday = thursday_ten() + Duration::days(1);
     let unpaid = booked(&app, &p.reader, p.researcher.researcher_id, friday).await;
 
+    // The two unpaid ones hold their slots for the payment window only;
+    // the abandoned intent is cancelled at Stripe.
     app.clock.advance(Duration::hours(47));
     let run = || colloquy::services::sessions::jobs::run(&app.state, app.clock.now());
-    assert_eq!(run().await.unwrap().expired, 0);
-    assert_eq!(count(&stripe, "/cancel").await, 0);
+    assert_eq!(run().await.unwrap().expired, 2);
+    assert_eq!(count(&stripe, "/cancel").await, 1);
+    assert_eq!(stored_status(&app, p.id), "requested");
 
     app.clock.advance(Duration::hours(2));
-    assert_eq!(run().await.unwrap().expired, 3);
+    assert_eq!(run().await.unwrap().expired, 1);
     for id in [p.id, unheld, unpaid] {
         assert_eq!(stored_status(&app, id), "expired");
         assert_eq!(payment_of(&app, id).0, "canceled");

@@ -53,7 +53,7 @@ async fn subscribed_flag(app: &TestApp, token: &str) -> bool {
         .unwrap()
 }
 
-async fn mine(app: &TestApp, token: &str) -> Value {
+pub(crate) async fn mine(app: &TestApp, token: &str) -> Value {
     get_ok(app, token, "/api/v1/subscriptions/me").await
 }
 
@@ -95,7 +95,7 @@ async fn start(app: &TestApp, reader: &str) -> i64 {
 
 /// A reader who subscribed through Checkout: returns (token, local id, the
 /// period's end).
-async fn subscribe(s: &StripeApp) -> (String, i64, i64) {
+pub(crate) async fn subscribe(s: &StripeApp) -> (String, i64, i64) {
     let app = &s.app;
     let reader = app.token("reader@uni.example").await;
     let local = start(app, &reader).await;

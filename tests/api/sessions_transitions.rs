@@ -64,15 +64,17 @@ async fn an_expired_request_cannot_be_answered_or_cancelled() {
     let reader = app.token("reader@uni.example").await;
     let late = booked(&app, &reader, r.researcher_id, day_at_ten(&app, 5)).await;
     let expired = booked(&app, &reader, r.researcher_id, day_at_ten(&app, 6)).await;
-    // Past the 48 hours to answer, before the job has run.
+    // Past the 48 hours to answer, before the job has run: reading the
+    // request expires it there and then.
     app.clock.advance(Duration::hours(49));
     let resp = act(&app, &r.token, late, "accept", json!({})).await;
     assert_eq!(resp.status(), 409);
-    assert_eq!(error_code(resp).await, "request_expired");
-    assert_eq!(stored_status(&app, late), "requested");
+    assert_eq!(error_code(resp).await, "illegal_transition");
+    assert_eq!(stored_status(&app, late), "expired");
+    assert_eq!(stored_status(&app, expired), "requested");
 
     let report = jobs::run(&app.state, app.clock.now()).await.unwrap();
-    assert_eq!(report.expired, 2);
+    assert_eq!(report.expired, 1);
     for id in [late, expired] {
         assert_illegal(&app, &r.token, id, "accept", json!({})).await;
         assert_illegal(&app, &r.token, id, "decline", json!({})).await;

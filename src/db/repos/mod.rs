@@ -22,6 +22,7 @@ pub mod outreach;
 pub mod papers;
 pub mod payments;
 pub mod personal_export;
+pub mod plan_credits;
 pub mod progress;
 pub mod provider_calls;
 pub mod queries;

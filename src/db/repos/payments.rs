@@ -24,9 +24,28 @@ pub struct SessionPayment {
     pub tax_name: Option<String>,
     pub tax_basis_points: Option<i64>,
     pub refunded_minor: i64,
+    /// The attempt the live intent belongs to (1, 2, …).
+    pub attempt: i64,
+    /// When an authorised hold lapsed before its capture (the request then
+    /// waits for a new payment).
+    pub lapsed_at: Option<String>,
+    /// A card was held for it at some point (the ledger has an
+    /// `authorization`): the researcher has seen the request.
+    pub ever_held: bool,
 }
 
 impl SessionPayment {
+    /// Not (or no longer) held: the reader still has to pay.
+    pub fn unpaid(&self) -> bool {
+        matches!(self.status, PaymentStatus::Pending | PaymentStatus::Failed)
+    }
+
+    /// The idempotency key of `what` (`intent`, `capture`, `cancel`, …)
+    /// for this attempt: the first attempt keeps the keys it always had.
+    pub fn key(&self, what: &str) -> String {
+        attempt_key(self.session_id, self.attempt, what)
+    }
+
     /// The gross amount charged.
     pub fn amount(&self) -> Money {
         Money::new(self.amount_minor, self.currency)
@@ -55,9 +74,22 @@ impl SessionPayment {
     }
 }
 
+/// `colloquy-session-{id}-{what}`, with `-attempt-{n}` from the second
+/// attempt on.
+pub fn attempt_key(session: ConsultingSessionId, attempt: i64, what: &str) -> String {
+    if attempt <= 1 {
+        format!("colloquy-session-{session}-{what}")
+    } else {
+        format!("colloquy-session-{session}-attempt-{attempt}-{what}")
+    }
+}
+
 const COLUMNS: &str =
     "session_id, user_id, intent_id, checkout_session_id, status, amount_minor, tax_minor, \
-                       discount_minor, currency, tax_name, tax_basis_points, refunded_minor";
+                       discount_minor, currency, tax_name, tax_basis_points, refunded_minor, \
+                       attempt, lapsed_at, \
+                       EXISTS (SELECT 1 FROM ledger l WHERE l.session_id = session_payments.session_id \
+                                  AND l.kind = 'authorization')";
 
 fn payment(r: &Row<'_>) -> rusqlite::Result<SessionPayment> {
     Ok(SessionPayment {
@@ -73,6 +105,9 @@ fn payment(r: &Row<'_>) -> rusqlite::Result<SessionPayment> {
         tax_name: r.get(9)?,
         tax_basis_points: r.get(10)?,
         refunded_minor: r.get(11)?,
+        attempt: r.get(12)?,
+        lapsed_at: r.get(13)?,
+        ever_held: r.get(14)?,
     })
 }
 
@@ -184,6 +219,110 @@ pub fn transition(
         to,
         now,
     )
+}
+
+/// The reader's requests still waiting for their payment (pending or
+/// failed, inside their payment window).
+pub fn unpaid_requests(conn: &Connection, reader: UserId, now: Time) -> AppResult<Vec<Time>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT s.expires_at FROM consulting_sessions s
+           JOIN session_payments p ON p.session_id = s.id
+          WHERE s.reader_id = ?1 AND s.status = 'requested' AND s.expires_at > ?2
+            AND p.status IN ('pending', 'failed')
+          ORDER BY s.expires_at",
+    )?;
+    let rows = stmt.query_map(params![reader, ts(now)], |r| r.get::<_, String>(0))?;
+    let mut out = Vec::new();
+    for r in rows {
+        out.push(crate::db::parse_ts(&r?)?);
+    }
+    Ok(out)
+}
+
+/// A declined card's next attempt: `intent` (made under the next
+/// attempt's keys, the old one cancelled at Stripe) becomes the payment's
+/// only live intent. False when another request moved the attempt on.
+pub fn next_attempt(
+    conn: &Connection,
+    session_id: ConsultingSessionId,
+    from_attempt: i64,
+    intent: Option<&str>,
+    now: Time,
+) -> AppResult<bool> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE session_payments
+                SET intent_id = ?3, checkout_session_id = NULL, attempt = ?2 + 1,
+                    status = ?4, updated_at = ?5
+              WHERE session_id = ?1 AND attempt = ?2 AND status IN (?4, ?6)",
+        )?
+        .execute(params![
+            session_id,
+            from_attempt,
+            intent,
+            PaymentStatus::Pending,
+            ts(now),
+            PaymentStatus::Failed
+        ])?;
+    Ok(n == 1)
+}
+
+/// The hold lapsed before the capture: the payment waits for a new
+/// attempt (the lapsed intent is cancelled at Stripe already).
+pub fn mark_lapsed(
+    conn: &Connection,
+    session_id: ConsultingSessionId,
+    now: Time,
+) -> AppResult<bool> {
+    let n = conn
+        .prepare_cached(
+            "UPDATE session_payments
+                SET lapsed_at = ?3, intent_id = NULL, checkout_session_id = NULL,
+                    attempt = attempt + 1, status = ?4, updated_at = ?3
+              WHERE session_id = ?1 AND status = ?2",
+        )?
+        .execute(params![
+            session_id,
+            PaymentStatus::Authorized,
+            ts(now),
+            PaymentStatus::Pending
+        ])?;
+    Ok(n == 1)
+}
+
+/// Leaves the payment's intent for the sessions job to cancel at Stripe
+/// (the payment itself was let go inside a write).
+pub fn cancel_intent_later(conn: &Connection, session_id: ConsultingSessionId) -> AppResult<()> {
+    conn.prepare_cached(
+        "UPDATE session_payments SET cancel_intent_id = intent_id
+          WHERE session_id = ?1 AND intent_id IS NOT NULL AND cancel_intent_id IS NULL",
+    )?
+    .execute([session_id])?;
+    Ok(())
+}
+
+/// Intents Stripe must still cancel: (session, intent, attempt key base).
+pub fn intents_to_cancel(conn: &Connection) -> AppResult<Vec<(ConsultingSessionId, String)>> {
+    let mut stmt = conn.prepare_cached(
+        "SELECT session_id, cancel_intent_id FROM session_payments
+          WHERE cancel_intent_id IS NOT NULL ORDER BY session_id LIMIT 500",
+    )?;
+    let rows = stmt.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?;
+    Ok(rows.collect::<Result<_, _>>()?)
+}
+
+/// Stripe cancelled `intent`: nothing is left to do for it.
+pub fn intent_cancelled(
+    conn: &Connection,
+    session_id: ConsultingSessionId,
+    intent: &str,
+) -> AppResult<()> {
+    conn.prepare_cached(
+        "UPDATE session_payments SET cancel_intent_id = NULL
+          WHERE session_id = ?1 AND cancel_intent_id = ?2",
+    )?
+    .execute(params![session_id, intent])?;
+    Ok(())
 }
 
 /// Adds a refund; the status becomes refunded or partially_refunded.

@@ -20,13 +20,20 @@ pub struct Subscription {
     pub current_period_start: Option<String>,
     pub current_period_end: Option<String>,
     pub cancel_at_period_end: bool,
+    /// Included sessions taken in the current period and not given back:
+    /// the sum of the period's `plan_credits` rows, negated.
     pub sessions_used: i64,
     #[serde(skip)]
     pub stripe_event_at: i64,
 }
 
-const SUB_COLUMNS: &str = "id, user_id, plan_id, stripe_subscription_id, status, current_period_start, \
-                           current_period_end, cancel_at_period_end, sessions_used, stripe_event_at";
+const SUB_COLUMNS: &str =
+    "id, user_id, plan_id, stripe_subscription_id, status, current_period_start, \
+                           current_period_end, cancel_at_period_end, \
+                           (SELECT COALESCE(-SUM(c.delta), 0) FROM plan_credits c \
+                             WHERE c.subscription_id = subscriptions.id \
+                               AND c.period_end = subscriptions.current_period_end), \
+                           stripe_event_at";
 
 fn subscription(r: &Row<'_>) -> rusqlite::Result<Subscription> {
     Ok(Subscription {
@@ -135,8 +142,7 @@ pub fn apply_stripe_state(
             "UPDATE subscriptions SET stripe_subscription_id = ?2, status = ?3,
                  current_period_start = COALESCE(?4, current_period_start),
                  current_period_end = COALESCE(?5, current_period_end),
-                 cancel_at_period_end = ?6, stripe_event_at = ?7, updated_at = ?8,
-                 sessions_used = CASE WHEN ?5 IS NOT NULL AND ?5 IS NOT current_period_end THEN 0 ELSE sessions_used END
+                 cancel_at_period_end = ?6, stripe_event_at = ?7, updated_at = ?8
               WHERE id = ?1 AND stripe_event_at <= ?7
                 AND NOT (status = ?9 AND ?3 != ?9)",
         )?
@@ -169,15 +175,6 @@ pub fn set_cancel_at_period_end(conn: &Connection, id: SubscriptionId, now: Time
         "UPDATE subscriptions SET cancel_at_period_end = 1, updated_at = ?2 WHERE id = ?1",
     )?
     .execute(params![id, ts(now)])?;
-    Ok(())
-}
-
-/// Counts one included session of the period.
-pub fn use_included_session(conn: &Connection, id: SubscriptionId) -> AppResult<()> {
-    conn.prepare_cached(
-        "UPDATE subscriptions SET sessions_used = sessions_used + 1 WHERE id = ?1",
-    )?
-    .execute([id])?;
     Ok(())
 }
 

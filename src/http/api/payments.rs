@@ -95,7 +95,7 @@ pub struct WebhookAnswer {
 #[utoipa::path(post, path = "/api/v1/consulting/payments/intent", tag = "payments", request_body = IntentBody,
     security(("bearer" = [])),
     responses((status = 200, body = IntentView), (status = 403, body = ErrorBody), (status = 404, body = ErrorBody),
-              (status = 409, description = "Free, or not payable now", body = ErrorBody),
+              (status = 409, description = "`nothing_to_pay` (free), `not_payable` (not now), `payment_window_over` (the payment window ended)", body = ErrorBody),
               (status = 502, description = "Stripe failed; nothing changed", body = ErrorBody)))]
 pub async fn intent(
     State(state): State<AppState>,

@@ -96,7 +96,8 @@ pub struct NoShowBody {
     params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe")),
     security(("bearer" = [])),
     responses((status = 201, body = SessionView), (status = 409, description = "The slot is taken or the researcher is not bookable", body = ErrorBody),
-              (status = 422, body = ErrorBody)))]
+              (status = 422, body = ErrorBody),
+              (status = 429, body = ErrorBody, description = "`rate_limited`, or `too_many_unpaid_requests`: the reader already has `[payments] max_unpaid_requests` priced requests waiting for payment; `Retry-After` says when the first lapses")))]
 pub async fn book(
     State(state): State<AppState>,
     AuthUser(who): AuthUser,

@@ -57,6 +57,7 @@ fn ledger_kind(kind: &str) -> &str {
         "refund" => "refund",
         "subscription_charge" => "subscription payment",
         "dispute" => "disputed payment",
+        "payment_failed" => "card declined (nothing charged)",
         other => other,
     }
 }

@@ -16,7 +16,7 @@ pub use super::session_forms::{ActionForm, ACTION_LABELS};
 use super::PageError;
 use crate::domain::dispute::DisputeKind;
 use crate::domain::zone;
-use crate::domain::{ConsultingSessionId, SessionStatus};
+use crate::domain::{ConsultingSessionId, PaymentStatus, SessionStatus};
 use crate::http::downloads::calendar_response;
 use crate::http::extractors::AppPath;
 use crate::pagination::PageParams;

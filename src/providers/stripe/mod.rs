@@ -138,6 +138,8 @@ pub enum CheckoutFor<'a> {
         id: ConsultingSessionId,
         amount: Money,
         product: String,
+        /// The idempotency key (one per payment attempt).
+        key: String,
     },
     /// A plan's recurring price, for `user`. The local subscription is
     /// written only once Stripe made the Checkout Session, so the objects
@@ -285,6 +287,7 @@ impl StripeClient {
                 id,
                 amount,
                 product,
+                key,
             } => {
                 let mut price = CreateCheckoutSessionLineItemsPriceData::new(currency(&amount)?);
                 price.unit_amount = Some(amount.minor);
@@ -306,7 +309,7 @@ impl StripeClient {
                     .mode(CheckoutSessionMode::Payment)
                     .payment_intent_data(intent)
                     .metadata(metadata::for_session(id));
-                format!("colloquy-session-{id}-checkout")
+                key
             }
             CheckoutFor::Subscription {
                 user,

@@ -117,16 +117,16 @@ enum Effect {
 
 /// Money a resolution moved before it is recorded.
 enum Moved {
-    Refunded(payments::Refunded),
-    /// A held card let go, in full.
-    Released(Money),
+    Refunded(Box<payments::Refunded>),
+    /// A held card let go, in full (refunded if Stripe had captured it).
+    Released(Money, payments::LetGo),
 }
 
 impl Moved {
     fn minor(&self) -> i64 {
         match self {
             Moved::Refunded(r) => r.amount.minor,
-            Moved::Released(m) => m.minor,
+            Moved::Released(m, _) => m.minor,
         }
     }
 }
@@ -248,8 +248,8 @@ async fn refund(state: &AppState, s: &SessionRow, amount: Option<i64>) -> AppRes
                     "The reader's card is only held, not charged: release it in full with refund_full.",
                 ));
             }
-            payments::release(state, s).await?;
-            Ok(Moved::Released(p.amount()))
+            let let_go = payments::release(state, s).await?;
+            Ok(Moved::Released(p.amount(), let_go))
         }
         PaymentStatus::Captured | PaymentStatus::PartiallyRefunded => {
             let left = p.left();
@@ -265,7 +265,7 @@ async fn refund(state: &AppState, s: &SessionRow, amount: Option<i64>) -> AppRes
             }
             payments::refund(state, s, p, amount)
                 .await?
-                .map(Moved::Refunded)
+                .map(|r| Moved::Refunded(Box::new(r)))
                 .ok_or_else(nothing_to_refund)
         }
         _ => Err(nothing_to_refund()),
@@ -311,7 +311,9 @@ async fn record(
                 Effect::Money(Moved::Refunded(r)) => {
                     payments::record_refund_in(tx, &st, &s, r, now)?
                 }
-                Effect::Money(Moved::Released(_)) => payments::record_release_in(tx, &s, now)?,
+                Effect::Money(Moved::Released(_, let_go)) => {
+                    payments::record_let_go_in(tx, &st, &s, Some(let_go), now)?
+                }
                 Effect::RemoveReview(review) => {
                     reviews::moderation::remove_in(tx, &st, *review, admin, &note, now)?
                 }

@@ -70,6 +70,8 @@ pub fn template_label(template: &str) -> &str {
         "session_declined" => "Session declined",
         "session_cancelled" => "Session cancelled",
         "session_expired" => "Session request expired",
+        "session_payment_not_completed" => "Session request lapsed unpaid",
+        "session_payment_reconfirm" => "Card hold lapsed: confirm the payment again",
         "session_reminder" => "Session reminder",
         "session_no_show" => "Missed session reported",
         "session_reschedule_proposed" => "New time proposed",

@@ -130,12 +130,13 @@ pub fn record_refund_in(
 }
 
 /// Refunds a capture whose accept could not be stored (the session stays
-/// requested; the reader must not pay for it).
+/// requested; the reader must not pay for it). The ledger gets the capture
+/// and its refund, so it balances.
 pub async fn refund_uncommitted(state: &AppState, p: &SessionPayment) -> AppResult<()> {
     let Some(intent) = &p.intent_id else {
         return Ok(());
     };
-    stripe(state)?
+    let r = stripe(state)?
         .refund(
             intent,
             p.amount_minor,
@@ -144,13 +145,20 @@ pub async fn refund_uncommitted(state: &AppState, p: &SessionPayment) -> AppResu
         .await
         .map_err(upstream)?;
     // The hold is spent and returned: this payment cannot accept the session.
-    let (id, amount, now) = (p.session_id, p.amount(), state.now());
+    let (id, now, st) = (p.session_id, state.now(), state.clone());
+    let refunded = super::held::LetGo::Refunded {
+        refund_id: r.id.to_string(),
+        amount: Money::new(r.amount, p.currency),
+    };
     state
         .db
         .write(move |tx| {
+            let Some(s) = crate::db::repos::consulting_sessions::find(tx, &st.keys, id)? else {
+                return Ok(());
+            };
             let held = [PaymentStatus::Authorized];
-            if repo::transition(tx, id, &held, PaymentStatus::Captured, now)? {
-                repo::add_refund(tx, id, amount, now)?;
+            if repo::find(tx, id)?.is_some_and(|p| held.contains(&p.status)) {
+                super::held::record_let_go_in(tx, &st, &s, Some(&refunded), now)?;
             }
             Ok(())
         })

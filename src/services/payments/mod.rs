@@ -44,6 +44,7 @@ const KINDS: &[&str] = &[
     "refund",
     "subscription_charge",
     "dispute",
+    "payment_failed",
 ];
 
 /// The ledger: mine, or everyone's for an admin with `all`.
@@ -225,7 +226,7 @@ pub async fn summary(
         .await?;
     Ok(payment.map(|p| PaymentSummary {
         payable: for_reader
-            && p.status == PaymentStatus::Pending
+            && matches!(p.status, PaymentStatus::Pending | PaymentStatus::Failed)
             && session_status == SessionStatus::Requested,
         amount: p.amount().to_string(),
         tax: p.tax().to_string(),

@@ -18,8 +18,9 @@ pub struct Quote {
     pub price: Taxed,
     /// Taken off the researcher's price by the reader's plan.
     pub discount: Money,
-    /// The subscription whose included session pays for it, if any.
-    pub included_by: Option<SubscriptionId>,
+    /// The subscription whose included session pays for it, if any, and
+    /// the end of the period the session is taken from.
+    pub included_by: Option<(SubscriptionId, String)>,
 }
 
 /// The tax rate of a country (a regional rate wins over the country's).
@@ -92,7 +93,7 @@ pub fn quote(
         if let Some(plan) = active_plan(config, &sub, now) {
             if sub.sessions_used < plan.included_sessions {
                 discount = listed;
-                included_by = Some(sub.id);
+                included_by = sub.current_period_end.clone().map(|end| (sub.id, end));
             } else {
                 discount = listed.percent(plan.discount_percent);
             }

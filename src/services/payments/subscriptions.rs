@@ -11,6 +11,7 @@ use utoipa::ToSchema;
 use super::held::{self, upstream};
 use super::pricing;
 use crate::config::PlanConfig;
+use crate::db::repos::plan_credits;
 use crate::db::repos::subscription_starts as starts;
 use crate::db::repos::subscriptions::{self as repo, Subscription};
 use crate::domain::{SubscriptionId, SubscriptionStatus, UserId};
@@ -106,6 +107,13 @@ pub struct SubscriptionView {
     pub subscription: SubscriptionState,
     pub plan: Option<PlanView>,
     pub is_active: bool,
+    /// Included sessions left in the current period: the plan's
+    /// allowance plus the period's `credits` rows (0 when not in force).
+    pub included_left: i64,
+    /// The current period's included-session ledger: each spend (-1) at
+    /// booking and give-back (+1) on a decline, expiry or full-refund
+    /// cancellation, oldest first.
+    pub credits: Vec<plan_credits::CreditEntry>,
 }
 
 /// Starts a subscription, money first: Stripe makes the Checkout Session
@@ -202,16 +210,32 @@ fn start_key(user: UserId, plan: &str, newest: Option<SubscriptionId>) -> String
 
 pub async fn mine(state: &AppState, who: &Principal) -> AppResult<Option<SubscriptionView>> {
     let (user, now) = (who.user_id, state.now());
-    let sub = state
+    let found = state
         .db
-        .read(move |c| repo::latest_for_user(c, user))
+        .read(move |c| {
+            let Some(s) = repo::latest_for_user(c, user)? else {
+                return Ok(None);
+            };
+            let credits = match &s.current_period_end {
+                Some(end) => plan_credits::period_rows(c, s.id, end)?,
+                None => Vec::new(),
+            };
+            Ok(Some((s, credits)))
+        })
         .await?;
-    Ok(sub.map(|s| {
+    Ok(found.map(|(s, credits)| {
         let plan = state.config.plans.iter().find(|p| p.id == s.plan_id);
+        let active = pricing::active_plan(&state.config, &s, now);
+        // The period's allowance plus its spends (-1) and give-backs (+1).
+        let included_left = active.map_or(0, |p| {
+            (p.included_sessions + credits.iter().map(|c| c.delta).sum::<i64>()).max(0)
+        });
         SubscriptionView {
-            is_active: pricing::active_plan(&state.config, &s, now).is_some(),
+            is_active: active.is_some(),
             plan: plan.map(PlanView::from),
             subscription: s.into(),
+            included_left,
+            credits,
         }
     }))
 }

@@ -13,7 +13,8 @@ use crate::domain::{ConsultingSessionId, InvoiceId, LedgerEntryId, SubscriptionI
 #[schema(as = LedgerEntry)]
 pub struct LedgerView {
     pub id: LedgerEntryId,
-    /// `authorization`, `release`, `capture`, `refund`, `subscription_charge` or `dispute`.
+    /// `authorization`, `release`, `capture`, `refund`, `subscription_charge`,
+    /// `dispute` or `payment_failed` (a declined card: no money moved).
     pub kind: String,
     pub user_id: Option<UserId>,
     pub session_id: Option<ConsultingSessionId>,
@@ -117,4 +118,10 @@ pub struct IntentView {
     pub amount: i64,
     pub tax: i64,
     pub currency: String,
+    /// The payment attempt this intent belongs to: 1, then 2, 3, … after
+    /// declined cards (each attempt's intent replaces the last).
+    pub attempt: i64,
+    /// Pay before this time; after it the request lapses
+    /// (`payment_not_completed`) and its slot is free again.
+    pub pay_by: chrono::DateTime<chrono::Utc>,
 }

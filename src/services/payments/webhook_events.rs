@@ -137,13 +137,7 @@ pub fn process(
     match handled {
         Handled::Capturable(pi) => authorized(tx, st, pi, now),
         Handled::Succeeded(pi) => succeeded(tx, st, pi, now),
-        Handled::PaymentFailed(pi) => {
-            if let Some(p) = payment_of(tx, pi)? {
-                let pending = [PaymentStatus::Pending];
-                repo::transition(tx, p.session_id, &pending, PaymentStatus::Failed, now)?;
-            }
-            Ok(())
-        }
+        Handled::PaymentFailed(pi) => payment_failed(tx, pi, now),
         Handled::Canceled(pi) => {
             if let Some(p) = payment_of(tx, pi)? {
                 if let Some(s) = session_row(tx, st, p.session_id)? {
@@ -213,26 +207,42 @@ fn authorized(
     let Some(p) = payment_of(tx, intent)? else {
         return Ok(());
     };
-    let unpaid = [PaymentStatus::Pending, PaymentStatus::Failed];
-    if !repo::transition(tx, p.session_id, &unpaid, PaymentStatus::Authorized, now)? {
+    if !held::record_authorization_in(tx, &p, now)? {
         return Ok(());
     }
-    ledger::append(
-        tx,
-        &NewEntry {
-            kind: "authorization",
-            user_id: Some(p.user_id),
-            session_id: Some(p.session_id),
-            subscription_id: None,
-            amount: p.amount(),
-            tax_minor: p.tax_minor,
-            fee_minor: 0,
-            stripe_ref: Some(intent.id.as_str()),
-        },
-        now,
-    )?;
     if let Some(s) = session_row(tx, st, p.session_id)? {
         (st.hooks.payment_authorized)(tx, st, &s, now)?;
+    }
+    Ok(())
+}
+
+/// A declined card: the payment is `failed` (the reader may try again
+/// within the payment window) and the ledger shows the attempt, though no
+/// money moved.
+fn payment_failed(
+    tx: &Transaction<'_>,
+    intent: &PaymentIntent,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let Some(p) = payment_of(tx, intent)? else {
+        return Ok(());
+    };
+    let pending = [PaymentStatus::Pending];
+    if repo::transition(tx, p.session_id, &pending, PaymentStatus::Failed, now)? {
+        ledger::append(
+            tx,
+            &NewEntry {
+                kind: "payment_failed",
+                user_id: Some(p.user_id),
+                session_id: Some(p.session_id),
+                subscription_id: None,
+                amount: p.amount(),
+                tax_minor: p.tax_minor,
+                fee_minor: 0,
+                stripe_ref: Some(intent.id.as_str()),
+            },
+            now,
+        )?;
     }
     Ok(())
 }

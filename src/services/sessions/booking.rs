@@ -123,9 +123,9 @@ async fn book_once(
             if let Some(key) = &idempotency_key {
                 consulting_sessions::save_idempotent(tx, who.user_id, key, &hash, id, now)?;
             }
-            let row = consulting_sessions::find(tx, &st.keys, id)?.ok_or(AppError::NotFound)?;
+            let mut row = consulting_sessions::find(tx, &st.keys, id)?.ok_or(AppError::NotFound)?;
             // A priced session reaches the researcher once it is paid for.
-            if crate::services::payments::held::on_book(tx, &st, &row, now)? {
+            if crate::services::payments::held::on_book(tx, &st, &mut row, now)? {
                 notify::session_requested(tx, &st, &row, now)?;
             }
             Ok((row, false))
@@ -188,7 +188,7 @@ fn insert_checked(
     }
     for id in consulting_sessions::due_expiry_for(tx, req.researcher_id, now)? {
         if let Some(row) = consulting_sessions::find(tx, &st.keys, id)? {
-            lifecycle::expire_in(tx, st, &row, now)?;
+            lifecycle::expire_in(tx, st, &row, None, now)?;
         }
     }
     let loaded = settings::load(tx, &st.config.sessions, req.researcher_id)?;
@@ -213,6 +213,7 @@ fn insert_checked(
         req.start - Duration::days(2),
         req.start + Duration::days(3),
         None,
+        now,
     )?;
     if !availability::is_bookable(
         &loaded.settings,

@@ -23,22 +23,16 @@ pub struct Report {
 pub async fn run(state: &AppState, now: DateTime<Utc>) -> AppResult<Report> {
     let mut report = Report::default();
     for id in state.db.read(move |c| repo::due_expiry(c, now)).await? {
-        // A held payment is let go first; if Stripe fails, the next run retries.
-        if payments::enabled(state) {
-            let keys = state.keys.clone();
-            if let Some(row) = state.db.read(move |c| repo::find(c, &keys, id)).await? {
-                if let Err(e) = payments::release(state, &row).await {
-                    tracing::warn!(session = %id, error = %e, "could not release the payment; will retry");
-                    continue;
-                }
+        match expire_one(state, id, now).await {
+            Ok(expired) => report.expired += usize::from(expired),
+            // If Stripe fails, the next run retries.
+            Err(e) => {
+                tracing::warn!(session = %id, error = %e, "could not release the payment; will retry");
             }
         }
-        report.expired += usize::from(
-            one(state, id, move |tx, st, s| {
-                lifecycle::expire_in(tx, st, s, now)
-            })
-            .await?,
-        );
+    }
+    if payments::enabled(state) {
+        cancel_abandoned_intents(state).await?;
     }
     // Smallest offset first: a session that is already inside a shorter
     // offset gets that reminder only; the longer ones are marked as done.
@@ -88,6 +82,59 @@ pub async fn run(state: &AppState, now: DateTime<Utc>) -> AppResult<Report> {
         crate::services::mail::wake(state);
     }
     Ok(report)
+}
+
+/// Expires one request whose answer or payment time ran out: a held
+/// payment is let go at Stripe first, then the session moves in its own
+/// transaction. False if it was not due or moved on.
+pub async fn expire_one(
+    state: &AppState,
+    id: ConsultingSessionId,
+    now: DateTime<Utc>,
+) -> AppResult<bool> {
+    let keys = state.keys.clone();
+    let Some(row) = state.db.read(move |c| repo::find(c, &keys, id)).await? else {
+        return Ok(false);
+    };
+    if row.status != SessionStatus::Requested || row.expires_at > now {
+        return Ok(false);
+    }
+    let let_go = if payments::enabled(state) && !row.awaiting_payment() {
+        Some(payments::release(state, &row).await?)
+    } else {
+        // Unpaid: no money is held; its intent is cancelled afterwards.
+        None
+    };
+    one(state, id, move |tx, st, s| {
+        lifecycle::expire_in(tx, st, s, let_go.as_ref(), now)
+    })
+    .await
+}
+
+/// Cancels at Stripe the intents of unpaid requests that expired inside a
+/// write (a booking or a read found them due): had the reader's card been
+/// confirmed meanwhile, this lets that hold go too.
+async fn cancel_abandoned_intents(state: &AppState) -> AppResult<()> {
+    for (id, intent) in state
+        .db
+        .read(crate::db::repos::payments::intents_to_cancel)
+        .await?
+    {
+        let cancelled = payments::cancel_abandoned(state, id, &intent).await;
+        match cancelled {
+            Ok(()) => {
+                let intent = intent.clone();
+                state
+                    .db
+                    .write(move |tx| crate::db::repos::payments::intent_cancelled(tx, id, &intent))
+                    .await?;
+            }
+            Err(e) => {
+                tracing::warn!(session = %id, error = %e, "could not cancel an abandoned payment; will retry");
+            }
+        }
+    }
+    Ok(())
 }
 
 /// Runs `f` on one session in its own transaction; errors are logged so the

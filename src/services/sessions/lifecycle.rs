@@ -7,6 +7,7 @@ use chrono::{DateTime, Duration, Utc};
 use rusqlite::Transaction;
 
 use crate::db::repos::consulting_sessions::{self as repo, SessionRow};
+use crate::db::repos::plan_credits;
 use crate::domain::text;
 use crate::domain::SessionStatus::{
     self, Accepted, Cancelled, Completed, Declined, Expired, Requested,
@@ -34,7 +35,15 @@ pub fn allowed_actions(
     match s.status {
         Requested => {
             if party == Party::Researcher && now < s.expires_at {
-                out.extend(["accept", "decline"]);
+                // A request whose hold lapsed waits for the reader's new
+                // payment before it can be accepted.
+                if !s.awaiting_payment() {
+                    out.push("accept");
+                }
+                out.push("decline");
+            }
+            if party == Party::Reader && s.awaiting_payment() && now < s.expires_at {
+                out.push("pay");
             }
             out.push("cancel");
         }
@@ -147,7 +156,12 @@ pub async fn accept(state: &AppState, s: SessionRow, party: Party) -> AppResult<
     let link = video::create(state, &s).await?;
     // The money moves first: a failed capture leaves the session as it was.
     let captured = match payments::capture(state, &s).await {
-        Ok(p) => p,
+        Ok(payments::Capture::Free) => None,
+        Ok(payments::Capture::Captured(p)) => Some(p),
+        Ok(payments::Capture::Lapsed(p)) => {
+            video::discard(state, &link).await;
+            return Err(hold_lapsed(state, s, p, now).await);
+        }
         Err(e) => {
             video::discard(state, &link).await;
             return Err(e);
@@ -199,6 +213,38 @@ pub async fn accept(state: &AppState, s: SessionRow, party: Party) -> AppResult<
     result
 }
 
+/// The card hold lapsed before the researcher accepted: the request is
+/// not accepted silently. The reader is asked to confirm their payment
+/// again, the slot stays held for the payment window, and the researcher
+/// sees it waiting for payment. Answers the researcher's refusal.
+async fn hold_lapsed(
+    state: &AppState,
+    s: SessionRow,
+    p: crate::db::repos::payments::SessionPayment,
+    now: DateTime<Utc>,
+) -> AppError {
+    let st = state.clone();
+    let recorded = state
+        .db
+        .write(move |tx| {
+            if payments::record_lapse_in(tx, &st, &s, &p, now)? {
+                repo::record_event(tx, s.id, "payment_lapsed", "system", now)?;
+                let row = reload(tx, &st, &s)?;
+                notify::payment_reconfirm(tx, &st, &row, now)?;
+            }
+            Ok(())
+        })
+        .await;
+    if let Err(e) = recorded {
+        return e;
+    }
+    crate::services::mail::wake(state);
+    AppError::conflict(
+        "payment_lapsed",
+        "The reader's card hold lapsed before you answered, so nothing was charged. We have asked them to confirm their payment again; you can accept once they do.",
+    )
+}
+
 /// The researcher declines a request.
 pub async fn decline(
     state: &AppState,
@@ -212,14 +258,15 @@ pub async fn decline(
     let reason = text::optional_block(reason.as_deref(), REASON_MAX)
         .map_err(|m| AppError::field("reason", m))?;
     DECLINE.check(&s)?;
-    payments::release(state, &s).await?;
+    let let_go = payments::release(state, &s).await?;
     let st = state.clone();
     let now = state.now();
     let row = state
         .db
         .write(move |tx| {
             let row = transition(tx, &st, &s, &DECLINE, now)?;
-            payments::record_release_in(tx, &row, now)?;
+            payments::record_let_go_in(tx, &st, &row, Some(&let_go), now)?;
+            plan_credits::give_back(tx, row.id, now)?;
             repo::record_event(
                 tx,
                 row.id,
@@ -281,20 +328,26 @@ async fn cancel_as(
         check_cancel_window(state, &s, now).await?;
     }
     // Money first: release the hold, or refund by the policy.
-    let refunded = if was_accepted {
-        let minutes_left = (s.start - now).num_minutes();
+    let minutes_left = (s.start - now).num_minutes();
+    let (refunded, let_go) = if was_accepted {
         match payments::of_session(state, s.id).await? {
             Some(p) => {
                 let amount =
                     payments::refund_amount(state, &p, party == Party::Reader, minutes_left);
-                payments::refund(state, &s, p, amount).await?
+                (payments::refund(state, &s, p, amount).await?, None)
             }
-            None => None,
+            None => (None, None),
         }
     } else {
-        payments::release(state, &s).await?;
-        None
+        (None, Some(payments::release(state, &s).await?))
     };
+    // An included session comes back when the money would all come back:
+    // before accept, on the researcher's side, or inside the reader's
+    // full-refund tier. A late cancellation keeps it spent.
+    let credit_back = !was_accepted
+        || party != Party::Reader
+        || crate::domain::money::refund_percent(&state.config.payments.refund_tiers, minutes_left)
+            >= 100;
     let st = state.clone();
     let row = state
         .db
@@ -303,7 +356,10 @@ async fn cancel_as(
             repo::set_cancelled(tx, &st.keys, row.id, party.as_str(), &reason)?;
             match &refunded {
                 Some(r) => payments::record_refund_in(tx, &st, &row, r, now)?,
-                None => payments::record_release_in(tx, &row, now)?,
+                None => payments::record_let_go_in(tx, &st, &row, let_go.as_ref(), now)?,
+            }
+            if credit_back {
+                plan_credits::give_back(tx, row.id, now)?;
             }
             if was_accepted {
                 repo::bump_sequence(tx, row.id)?;
@@ -344,22 +400,48 @@ async fn check_cancel_window(
     Ok(())
 }
 
-/// Expires one unanswered request (scheduled job); false if it moved on.
+/// Expires one request whose answer or payment time ran out (the
+/// sessions job, a booking or a read that finds it due); false if it moved
+/// on. An unpaid one ends as `payment_not_completed` and only its reader
+/// is told why; its intent, if any, is left for the job to cancel at
+/// Stripe (no money is held). A held card was let go by the caller
+/// (`let_go`: released, or refunded when Stripe had captured it).
 pub fn expire_in(
     tx: &Transaction<'_>,
     st: &AppState,
     s: &SessionRow,
+    let_go: Option<&payments::LetGo>,
     now: DateTime<Utc>,
 ) -> AppResult<bool> {
     if !repo::transition(tx, s.id, &[Requested], Expired, now)? {
         return Ok(false);
     }
+    let unpaid = s.awaiting_payment();
+    let reason = if unpaid {
+        EXPIRED_UNPAID
+    } else {
+        EXPIRED_UNANSWERED
+    };
+    repo::set_expiry_reason(tx, s.id, reason)?;
     repo::record_event(tx, s.id, Expired.as_str(), "system", now)?;
-    payments::record_release_in(tx, s, now)?;
+    if unpaid {
+        crate::db::repos::payments::cancel_intent_later(tx, s.id)?;
+    }
+    payments::record_let_go_in(tx, st, s, let_go, now)?;
+    plan_credits::give_back(tx, s.id, now)?;
     let row = reload(tx, st, s)?;
-    notify::session_expired(tx, st, &row, now)?;
+    if unpaid {
+        notify::payment_not_completed(tx, st, &row, now)?;
+    } else {
+        notify::session_expired(tx, st, &row, now)?;
+    }
     Ok(true)
 }
+
+/// `expiry_reason` of a request whose card was never held in time.
+pub const EXPIRED_UNPAID: &str = "payment_not_completed";
+/// `expiry_reason` of a request the researcher did not answer in time.
+pub const EXPIRED_UNANSWERED: &str = "not_answered";
 
 /// Marks one past session completed (scheduled job); false if it moved on
 /// or a no-show claim on it is open (the claim decides).

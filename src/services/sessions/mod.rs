@@ -92,8 +92,16 @@ pub struct SessionView {
     /// Minor units; 0 means free.
     pub price_minor: i64,
     pub currency: String,
-    /// When an unanswered request expires.
+    /// When an unanswered request expires; for a priced request whose
+    /// card is not held yet, when its payment window ends.
     pub expires_at: DateTime<Utc>,
+    /// Why an expired request expired: `payment_not_completed` (not paid
+    /// within the payment window) or `not_answered`.
+    pub expiry_reason: Option<String>,
+    /// A priced request whose card is not held: the reader has until
+    /// `expires_at` to pay. For the researcher: a request whose hold
+    /// lapsed, waiting for the reader's new payment.
+    pub waiting_for_payment: bool,
     /// The join link, once the session is accepted.
     pub meeting_url: Option<String>,
     pub meeting_password: Option<String>,
@@ -176,6 +184,7 @@ pub fn view(s: SessionRow, party: Party, now: DateTime<Utc>, c: &SessionsConfig)
         .map(str::to_string)
         .collect();
     let joinable = matches!(s.status, SessionStatus::Accepted | SessionStatus::Completed);
+    let waiting_for_payment = s.awaiting_payment();
     let researcher_timezone = zone_of(&s, Party::Researcher, c).name().to_string();
     let reader_timezone = zone_of(&s, Party::Reader, c).name().to_string();
     SessionView {
@@ -197,6 +206,8 @@ pub fn view(s: SessionRow, party: Party, now: DateTime<Utc>, c: &SessionsConfig)
         price_minor: s.price_minor,
         currency: s.currency,
         expires_at: s.expires_at,
+        expiry_reason: s.expiry_reason,
+        waiting_for_payment,
         meeting_url: s.meeting_url.filter(|_| joinable),
         meeting_password: s.meeting_password.filter(|_| joinable),
         meeting_provider: s.meeting_provider,
@@ -213,22 +224,29 @@ pub fn view(s: SessionRow, party: Party, now: DateTime<Utc>, c: &SessionsConfig)
     }
 }
 
-/// Loads a session the caller takes part in (or any, for an admin).
+/// Loads a session the caller takes part in (or any, for an admin). A
+/// request whose answer or payment time ran out is expired here, before
+/// the job comes to it, so no one sees it as open.
 pub async fn load_for(
     state: &AppState,
     who: &Principal,
     id: ConsultingSessionId,
 ) -> AppResult<(SessionRow, Party)> {
-    let keys = state.keys.clone();
-    let (row, payment) = state
-        .db
-        .read(move |c| {
-            Ok((
-                consulting_sessions::find(c, &keys, id)?,
-                crate::db::repos::payments::find(c, id)?,
-            ))
-        })
-        .await?;
+    let (mut row, mut payment) = read_with_payment(state, id).await?;
+    let now = state.now();
+    if row
+        .as_ref()
+        .is_some_and(|r| r.status == SessionStatus::Requested && r.expires_at <= now)
+    {
+        match jobs::expire_one(state, id, now).await {
+            Ok(true) => (row, payment) = read_with_payment(state, id).await?,
+            Ok(false) => {}
+            // Stripe could not let the hold go: the job tries again.
+            Err(e) => {
+                tracing::warn!(session = %id, error = %e, "could not expire a due request on read")
+            }
+        }
+    }
     let row = row.ok_or(AppError::NotFound)?;
     let party = party_of(&row, who)?;
     if party == Party::Researcher
@@ -237,6 +255,25 @@ pub async fn load_for(
         return Err(AppError::NotFound);
     }
     Ok((row, party))
+}
+
+async fn read_with_payment(
+    state: &AppState,
+    id: ConsultingSessionId,
+) -> AppResult<(
+    Option<SessionRow>,
+    Option<crate::db::repos::payments::SessionPayment>,
+)> {
+    let keys = state.keys.clone();
+    state
+        .db
+        .read(move |c| {
+            Ok((
+                consulting_sessions::find(c, &keys, id)?,
+                crate::db::repos::payments::find(c, id)?,
+            ))
+        })
+        .await
 }
 
 pub async fn get(

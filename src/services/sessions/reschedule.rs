@@ -82,6 +82,7 @@ fn check_free(
         start - Duration::days(2),
         start + Duration::days(3),
         Some(s.id),
+        now,
     )?;
     let free = loaded.availability.is_some_and(|a| {
         availability::is_bookable(&loaded.settings, &a, &busy, now, start, duration)

@@ -316,6 +316,7 @@ pub fn slots_in(
         from - Duration::days(2),
         to + Duration::days(2),
         None,
+        now,
     )?;
     Ok(availability::free_slots(
         &loaded.settings,

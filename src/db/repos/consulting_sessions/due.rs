@@ -17,8 +17,11 @@ pub fn due_expiry(conn: &Connection, now: Time) -> AppResult<Vec<ConsultingSessi
     )
 }
 
-/// One researcher's requests whose answer time ran out (expired lazily
-/// when someone books, so their slot is free before the job runs).
+/// One researcher's requests whose answer or payment time ran out
+/// (expired lazily when someone books, so their slot is free before the
+/// job runs). A held card must be let go at Stripe first, so those are
+/// left to the job; an unpaid one holds no money (its intent, if any, is
+/// cancelled by the job afterwards).
 pub fn due_expiry_for(
     conn: &Connection,
     researcher: ResearcherId,
@@ -29,7 +32,7 @@ pub fn due_expiry_for(
         "SELECT id FROM consulting_sessions
           WHERE researcher_id = ?1 AND status = 'requested' AND expires_at <= ?2
             AND NOT EXISTS (SELECT 1 FROM session_payments p WHERE p.session_id = consulting_sessions.id
-                            AND p.intent_id IS NOT NULL AND p.status IN ('pending', 'authorized'))
+                            AND p.status = 'authorized')
           ORDER BY id",
         params![researcher, ts(now)],
     )

@@ -15,11 +15,12 @@ pub const MEETING_URL_AAD: &str = "consulting_sessions.meeting_url";
 pub const MEETING_PASSWORD_AAD: &str = "consulting_sessions.meeting_password";
 pub const CANCEL_REASON_AAD: &str = "consulting_sessions.cancel_reason";
 
-/// A researcher sees a priced session only once it is paid for (the
-/// condition on a `consulting_sessions` row aliased `s`).
-pub const PAID: &str = "NOT EXISTS (SELECT 1 FROM session_payments p WHERE p.session_id = s.id
-                                  AND (p.status IN ('pending', 'failed')
-                                       OR (p.status = 'canceled' AND p.intent_id IS NULL)))";
+/// A researcher sees a priced session only once the reader's card was
+/// held for it (the condition on a `consulting_sessions` row aliased `s`):
+/// free sessions always, priced ones from their first `authorization` on,
+/// including a request whose hold lapsed and waits for a new payment.
+pub const PAID: &str = "(NOT EXISTS (SELECT 1 FROM session_payments p WHERE p.session_id = s.id)
+                         OR EXISTS (SELECT 1 FROM ledger l WHERE l.session_id = s.id AND l.kind = 'authorization'))";
 
 /// Statuses that hold a slot.
 pub const LIVE: &str = "('requested', 'accepted')";
@@ -74,14 +75,34 @@ pub struct SessionRow {
     pub no_show_party: Option<String>,
     pub created_at: Time,
     pub updated_at: Time,
+    /// Why an expired request expired (`payment_not_completed`,
+    /// `not_answered`).
+    pub expiry_reason: Option<String>,
+    /// The payment's status, for a priced session.
+    pub payment_status: Option<crate::domain::PaymentStatus>,
+    /// A held payment lapsed before the capture and a new one is awaited.
+    pub hold_lapsed: bool,
+}
+
+impl SessionRow {
+    /// A priced request whose card is not held (yet, or any more).
+    pub fn awaiting_payment(&self) -> bool {
+        self.status == SessionStatus::Requested
+            && matches!(
+                self.payment_status,
+                Some(crate::domain::PaymentStatus::Pending | crate::domain::PaymentStatus::Failed)
+            )
+    }
 }
 
 const SELECT: &str = "SELECT s.id, s.researcher_id, r.name, r.user_id, COALESCE(ru.timezone, r.timezone), s.reader_id, u.name, u.timezone,
         s.paper_id, p.title, s.query_id, s.topic_enc, s.status, s.start_at, s.end_at, s.duration_minutes,
         s.price_minor, s.currency, s.expires_at, s.meeting_provider, s.meeting_id, s.meeting_url_enc,
         s.meeting_password_enc, s.ics_sequence, s.proposed_start_at, s.proposed_end_at, s.proposed_by,
-        s.cancel_reason_enc, s.cancelled_by, s.no_show_party, s.created_at, s.updated_at
+        s.cancel_reason_enc, s.cancelled_by, s.no_show_party, s.created_at, s.updated_at,
+        s.expiry_reason, sp.status, sp.lapsed_at IS NOT NULL
     FROM consulting_sessions s
+    LEFT JOIN session_payments sp ON sp.session_id = s.id
     JOIN researchers r ON r.id = s.researcher_id
     JOIN users u ON u.id = s.reader_id
     LEFT JOIN users ru ON ru.id = r.user_id
@@ -136,6 +157,9 @@ fn from_row(keys: &Keyring, r: &Row<'_>) -> AppResult<SessionRow> {
         no_show_party: r.get(29)?,
         created_at: time(r, 30)?,
         updated_at: time(r, 31)?,
+        expiry_reason: r.get(32)?,
+        payment_status: r.get(33)?,
+        hold_lapsed: r.get::<_, Option<bool>>(34)?.unwrap_or(false),
     })
 }
 
@@ -200,20 +224,33 @@ pub fn find(
 
 /// Taken time of a researcher overlapping `[from, to)`, sorted by start:
 /// live sessions and proposed new times. `except` leaves one session out
-/// (its own reschedule). No session is longer than `MAX_SESSION_MINUTES`,
-/// so only starts after `from` less that length can overlap: the index
-/// range stays a few days wide however many sessions a researcher has.
+/// (its own reschedule). A request whose answer or payment time ran out by
+/// `now` takes nothing, even before the job expires it (unless its card is
+/// held: that must be let go at Stripe first, which the job does, so a
+/// booking could not take its place yet); a request whose
+/// card is not held takes its slot but does not count toward the daily
+/// cap. No session is longer than `MAX_SESSION_MINUTES`, so only starts
+/// after `from` less that length can overlap: the index range stays a few
+/// days wide however many sessions a researcher has.
 pub fn busy(
     conn: &Connection,
     researcher: ResearcherId,
     from: Time,
     to: Time,
     except: Option<ConsultingSessionId>,
+    now: Time,
 ) -> AppResult<Vec<Busy>> {
     let mut stmt = conn.prepare_cached(&format!(
-        "SELECT start_at, end_at, 1 FROM consulting_sessions
+        "SELECT start_at, end_at,
+                CASE WHEN status = 'requested' AND EXISTS (SELECT 1 FROM session_payments p
+                          WHERE p.session_id = consulting_sessions.id AND p.status IN ('pending', 'failed'))
+                     THEN 0 ELSE 1 END
+           FROM consulting_sessions
           WHERE researcher_id = ?1 AND status IN {LIVE} AND start_at < ?3 AND start_at > ?5
             AND end_at > ?2 AND id IS NOT ?4
+            AND NOT (status = 'requested' AND expires_at <= ?6
+                     AND NOT EXISTS (SELECT 1 FROM session_payments p
+                                      WHERE p.session_id = consulting_sessions.id AND p.status = 'authorized'))
          UNION ALL
          SELECT proposed_start_at, proposed_end_at, 0 FROM consulting_sessions
           WHERE researcher_id = ?1 AND status IN {LIVE} AND proposed_start_at IS NOT NULL
@@ -223,7 +260,14 @@ pub fn busy(
     ))?;
     let earliest =
         from - chrono::Duration::minutes(crate::domain::availability::MAX_SESSION_MINUTES);
-    let mut rows = stmt.query(params![researcher, ts(from), ts(to), except, ts(earliest)])?;
+    let mut rows = stmt.query(params![
+        researcher,
+        ts(from),
+        ts(to),
+        except,
+        ts(earliest),
+        ts(now)
+    ])?;
     let mut out = Vec::new();
     while let Some(r) = rows.next()? {
         out.push(Busy {
@@ -233,6 +277,27 @@ pub fn busy(
         });
     }
     Ok(out)
+}
+
+/// Why a request expired, kept beside its status.
+pub fn set_expiry_reason(
+    conn: &Connection,
+    id: ConsultingSessionId,
+    reason: &str,
+) -> AppResult<()> {
+    conn.prepare_cached("UPDATE consulting_sessions SET expiry_reason = ?2 WHERE id = ?1")?
+        .execute(params![id, reason])?;
+    Ok(())
+}
+
+/// Moves a request's deadline (answer or payment), e.g. once its card is
+/// held; only while it is still a request.
+pub fn set_expires_at(conn: &Connection, id: ConsultingSessionId, at: Time) -> AppResult<()> {
+    conn.prepare_cached(
+        "UPDATE consulting_sessions SET expires_at = ?2 WHERE id = ?1 AND status = 'requested'",
+    )?
+    .execute(params![id, ts(at)])?;
+    Ok(())
 }
 
 pub struct ListFilter {

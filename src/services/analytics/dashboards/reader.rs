@@ -167,16 +167,11 @@ async fn subscription(state: &AppState, who: &Principal) -> AppResult<Option<Sub
         return Ok(None);
     };
     let s = view.subscription;
-    let included = view.plan.as_ref().map_or(0, |p| p.included_sessions);
     Ok(Some(SubscriptionBrief {
         plan: view.plan.map_or_else(|| s.plan_id.clone(), |p| p.name),
         plan_id: s.plan_id,
         status: s.status.as_str().to_string(),
-        included_left: if view.is_active {
-            (included - s.sessions_used).max(0)
-        } else {
-            0
-        },
+        included_left: view.included_left,
         renews_at: s.current_period_end,
         cancel_at_period_end: s.cancel_at_period_end,
     }))

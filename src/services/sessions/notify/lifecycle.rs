@@ -203,6 +203,68 @@ pub fn session_expired(
     )
 }
 
+/// The reader did not pay within the payment window: the one e-mail that
+/// says why the request ended (the researcher never saw it).
+pub fn payment_not_completed(
+    c: &Connection,
+    st: &AppState,
+    s: &SessionRow,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let page = format!("{}/researchers/{}", st.config.public_url(), s.researcher_id);
+    let minutes = st.config.payments.payment_window_minutes;
+    one(
+        c,
+        st,
+        &Notice {
+            template: "session_payment_not_completed",
+            subject: "Your session request lapsed: the payment was not completed".into(),
+            headline: "The payment was not completed in time, so the request lapsed.".into(),
+            lines: vec![
+                format!("A priced request holds its time for {minutes} minutes until the card is confirmed. Nothing was charged, and the time is free again."),
+                "If you still want a session, pick a time and pay when you book.".into(),
+            ],
+            action: Some(("Book again".into(), page)),
+            invite: None,
+            s,
+        },
+        Party::Reader,
+        now,
+    )
+}
+
+/// The card hold lapsed before the researcher accepted: the reader is
+/// asked to confirm the payment again (a new PaymentIntent).
+pub fn payment_reconfirm(
+    c: &Connection,
+    st: &AppState,
+    s: &SessionRow,
+    now: DateTime<Utc>,
+) -> AppResult<()> {
+    let tz = zone_of(st, s, Party::Reader);
+    one(
+        c,
+        st,
+        &Notice {
+            template: "session_payment_reconfirm",
+            subject: "Please confirm your payment again: session on {date}".into(),
+            headline: "The researcher wants to accept, but your card hold lapsed.".into(),
+            lines: vec![
+                "Banks drop a card hold after about a week, so nothing was charged. Confirm your payment again and the researcher can accept.".into(),
+                format!(
+                    "The time is held for you until {}.",
+                    zone::local(s.expires_at, tz)
+                ),
+            ],
+            action: Some(("Confirm the payment".into(), session_url(st, s))),
+            invite: None,
+            s,
+        },
+        Party::Reader,
+        now,
+    )
+}
+
 /// "2 hours", "45 minutes": how far off `start` is, as a reminder says it.
 fn time_left(start: DateTime<Utc>, now: DateTime<Utc>) -> String {
     let minutes = (start - now).num_minutes().max(1);

@@ -248,16 +248,25 @@ fn price(s: &SessionRow) -> String {
 
 /// The reader's card is held: a request still open goes to the researcher
 /// now (payments calls this through `AppState::hooks`).
+/// Its answer deadline becomes the earliest of the TTL, the hold's
+/// validity and the start. A request whose earlier hold lapsed was seen
+/// already: the researcher is told it can be answered again.
 pub fn on_payment_authorized(
     c: &Connection,
     st: &AppState,
     s: &SessionRow,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    if s.status == SessionStatus::Requested {
-        session_requested(c, st, s, now)?;
+    if s.status != SessionStatus::Requested {
+        return Ok(());
     }
-    Ok(())
+    let ttl = crate::services::sessions::settings::load(c, &st.config.sessions, s.researcher_id)?
+        .body
+        .request_ttl_hours;
+    let mut s = s.clone();
+    s.expires_at = crate::services::payments::held::answer_deadline(st, &s, ttl, now);
+    crate::db::repos::consulting_sessions::set_expires_at(c, s.id, s.expires_at)?;
+    session_requested(c, st, &s, now)
 }
 
 /// The request to the researcher, with accept and decline links that work

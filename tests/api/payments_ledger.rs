@@ -1,0 +1,67 @@
+//! The ledger's balance, checked after every money scenario: for each
+//! session, what was authorised was captured or released (or is still
+//! held), and no more was refunded than captured.
+
+use std::collections::BTreeMap;
+
+use crate::helpers::TestApp;
+
+/// Per session: (authorised, captured, released, refunded), in minor units.
+fn sums(app: &TestApp) -> BTreeMap<i64, [i64; 4]> {
+    let db = app.db();
+    let mut stmt = db
+        .prepare(
+            "SELECT session_id, kind, amount_minor FROM ledger
+              WHERE session_id IS NOT NULL AND kind IN ('authorization', 'capture', 'release', 'refund')",
+        )
+        .unwrap();
+    let mut out: BTreeMap<i64, [i64; 4]> = BTreeMap::new();
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, i64>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, i64>(2)?,
+            ))
+        })
+        .unwrap();
+    for row in rows {
+        let (session, kind, amount) = row.unwrap();
+        let slot = match kind.as_str() {
+            "authorization" => 0,
+            "capture" => 1,
+            "release" => 2,
+            _ => 3,
+        };
+        out.entry(session).or_default()[slot] += amount;
+    }
+    out
+}
+
+/// Each session's payment still held now (status `authorized`).
+fn held(app: &TestApp, session: i64) -> i64 {
+    app.db()
+        .query_row(
+            "SELECT COALESCE(SUM(amount_minor), 0) FROM session_payments
+              WHERE session_id = ?1 AND status = 'authorized'",
+            [session],
+            |r| r.get(0),
+        )
+        .unwrap()
+}
+
+/// authorised = captured + released (+ what is held now), and
+/// refunded <= captured, for every session in the ledger.
+pub fn assert_balanced(app: &TestApp) {
+    for (session, [authorised, captured, released, refunded]) in sums(app) {
+        assert_eq!(
+            authorised,
+            captured + released + held(app, session),
+            "session {session}: authorised {authorised}, captured {captured}, released {released}"
+        );
+        assert!(
+            refunded <= captured,
+            "session {session}: refunded {refunded} of {captured} captured"
+        );
+    }
+}
