@@ -250,8 +250,9 @@ mod tests {
                         match i {
                             100 => Err(AppError::internal("refused after writing")),
                             150 => panic!("a bug inside a write"),
-                            // Same value as row 000: a unique violation.
-                            200 => Ok(tx.execute("INSERT INTO t (v) VALUES ('row 000')", [])?),
+                            // Its own value again: a unique violation that
+                            // does not depend on which write ran first.
+                            200 => Ok(tx.execute("INSERT INTO t (v) VALUES ('row 200')", [])?),
                             _ => Ok(1),
                         }
                     })
