@@ -15,8 +15,8 @@ use crate::helpers::{error_code, TestApp};
 use crate::payments_fixtures::*;
 use crate::payments_ledger::assert_balanced;
 use crate::sessions_fixtures::{
-    act, acted, at, book, bookable_researcher_with, booked, every_day, mails, recipients, session,
-    slot_starts, stored_status,
+    act, acted, actions, at, book, bookable_researcher_with, booked, every_day, mails, recipients,
+    session, slot_starts, stored_status,
 };
 use crate::stripe_fakes::*;
 
@@ -100,15 +100,6 @@ fn stored_intent(app: &TestApp, session: i64) -> Option<String> {
 
 fn expires_at(v: &Value) -> DateTime<Utc> {
     at(v["expires_at"].as_str().unwrap())
-}
-
-fn actions(v: &Value) -> Vec<String> {
-    v["actions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a.as_str().unwrap().to_string())
-        .collect()
 }
 
 #[tokio::test]

@@ -286,6 +286,16 @@ pub async fn session(app: &TestApp, token: &str, id: i64) -> Value {
     r.json().await.unwrap()
 }
 
+/// What the session's `actions` offer the caller.
+pub fn actions(s: &Value) -> Vec<String> {
+    s["actions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|a| a.as_str().unwrap().to_string())
+        .collect()
+}
+
 /// Posts a lifecycle action and asserts 200; returns the session.
 pub async fn acted(app: &TestApp, token: &str, id: i64, action: &str, body: Value) -> Value {
     let r = act(app, token, id, action, body).await;

@@ -14,15 +14,6 @@ async fn is_free(app: &TestApp, r: &Bookable, t: DateTime<Utc>) -> bool {
         .contains(&t)
 }
 
-fn actions(s: &Value) -> Vec<String> {
-    s["actions"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|a| a.as_str().unwrap().to_string())
-        .collect()
-}
-
 #[tokio::test]
 async fn a_reader_proposes_a_new_time_and_the_researcher_accepts_it() {
     let app = spawn_app().await;

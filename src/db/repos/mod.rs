@@ -30,7 +30,6 @@ pub mod researchers;
 pub mod retention;
 pub mod reviews;
 pub mod setup_links;
-pub mod subscription_starts;
 pub mod subscriptions;
 pub mod users;
 

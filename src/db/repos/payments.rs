@@ -68,6 +68,26 @@ impl SessionPayment {
         })
     }
 
+    /// The ledger entry of `kind` for the whole payment (an authorisation,
+    /// its capture or release, a declined attempt), about `stripe_ref`.
+    pub fn entry<'a>(
+        &self,
+        kind: &'a str,
+        fee_minor: i64,
+        stripe_ref: Option<&'a str>,
+    ) -> super::ledger::NewEntry<'a> {
+        super::ledger::NewEntry {
+            kind,
+            user_id: Some(self.user_id),
+            session_id: Some(self.session_id),
+            subscription_id: None,
+            amount: self.amount(),
+            tax_minor: self.tax_minor,
+            fee_minor,
+            stripe_ref,
+        }
+    }
+
     /// What can still be refunded.
     pub fn left(&self) -> Money {
         Money::new(self.amount_minor - self.refunded_minor, self.currency)

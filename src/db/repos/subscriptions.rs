@@ -178,6 +178,18 @@ pub fn set_cancel_at_period_end(conn: &Connection, id: SubscriptionId, now: Time
     Ok(())
 }
 
+/// The user's newest subscription row, whatever its status (an abandoned
+/// Checkout's `incomplete` row too). A new subscription's start is keyed
+/// by it at Stripe: the start asks Stripe for a Checkout Session before it
+/// writes its row, so the idempotency key cannot name that row; a retry
+/// after a failure still sees the same newest row, and a start that wrote
+/// its row moves it on.
+pub fn newest_id(conn: &Connection, user: UserId) -> AppResult<Option<SubscriptionId>> {
+    Ok(conn
+        .prepare_cached("SELECT MAX(id) FROM subscriptions WHERE user_id = ?1")?
+        .query_row([user], |r| r.get(0))?)
+}
+
 /// Active or trialing subscriptions whose period ended before `cutoff`.
 pub fn lapsed(conn: &Connection, cutoff: Time) -> AppResult<Vec<SubscriptionId>> {
     let mut stmt = conn.prepare_cached(

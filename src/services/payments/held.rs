@@ -15,7 +15,7 @@ use super::invoices::{self, Charge};
 use super::pricing;
 pub use super::views::IntentView;
 use crate::db::repos::consulting_sessions::SessionRow;
-use crate::db::repos::ledger::{self, NewEntry};
+use crate::db::repos::ledger;
 use crate::db::repos::payments::{self as repo, NewPayment, SessionPayment};
 use crate::db::repos::{billing, consulting_sessions, plan_credits, users};
 use crate::domain::money::Currency;
@@ -361,20 +361,7 @@ pub fn record_lapse_in(
     if !repo::mark_lapsed(conn, s.id, now)? {
         return Ok(false);
     }
-    ledger::append(
-        conn,
-        &NewEntry {
-            kind: "release",
-            user_id: Some(p.user_id),
-            session_id: Some(s.id),
-            subscription_id: None,
-            amount: p.amount(),
-            tax_minor: p.tax_minor,
-            fee_minor: 0,
-            stripe_ref: p.intent_id.as_deref(),
-        },
-        now,
-    )?;
+    ledger::append(conn, &p.entry("release", 0, p.intent_id.as_deref()), now)?;
     consulting_sessions::set_expires_at(conn, s.id, payment_deadline(state, s, now))?;
     Ok(true)
 }
@@ -399,16 +386,7 @@ pub fn record_capture_in(
         .percent(state.config.payments.platform_fee_percent);
     let Some(entry) = ledger::append(
         conn,
-        &NewEntry {
-            kind: "capture",
-            user_id: Some(p.user_id),
-            session_id: Some(s.id),
-            subscription_id: None,
-            amount: p.amount(),
-            tax_minor: p.tax_minor,
-            fee_minor: fee.minor,
-            stripe_ref: p.intent_id.as_deref(),
-        },
+        &p.entry("capture", fee.minor, p.intent_id.as_deref()),
         now,
     )?
     else {
@@ -513,16 +491,7 @@ pub fn record_authorization_in(
     }
     ledger::append(
         conn,
-        &NewEntry {
-            kind: "authorization",
-            user_id: Some(p.user_id),
-            session_id: Some(p.session_id),
-            subscription_id: None,
-            amount: p.amount(),
-            tax_minor: p.tax_minor,
-            fee_minor: 0,
-            stripe_ref: p.intent_id.as_deref(),
-        },
+        &p.entry("authorization", 0, p.intent_id.as_deref()),
         now,
     )?;
     Ok(true)
@@ -568,20 +537,7 @@ pub fn record_release_in(conn: &Connection, s: &SessionRow, now: DateTime<Utc>) 
     if repo::transition(conn, s.id, &open, PaymentStatus::Canceled, now)?
         && p.status == PaymentStatus::Authorized
     {
-        ledger::append(
-            conn,
-            &NewEntry {
-                kind: "release",
-                user_id: Some(p.user_id),
-                session_id: Some(s.id),
-                subscription_id: None,
-                amount: p.amount(),
-                tax_minor: p.tax_minor,
-                fee_minor: 0,
-                stripe_ref: p.intent_id.as_deref(),
-            },
-            now,
-        )?;
+        ledger::append(conn, &p.entry("release", 0, p.intent_id.as_deref()), now)?;
     }
     Ok(())
 }

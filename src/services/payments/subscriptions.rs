@@ -12,7 +12,6 @@ use super::held::{self, upstream};
 use super::pricing;
 use crate::config::PlanConfig;
 use crate::db::repos::plan_credits;
-use crate::db::repos::subscription_starts as starts;
 use crate::db::repos::subscriptions::{self as repo, Subscription};
 use crate::domain::{SubscriptionId, SubscriptionStatus, UserId};
 use crate::error::{AppError, AppResult};
@@ -139,7 +138,7 @@ pub async fn start(state: &AppState, who: &Principal, plan_id: &str) -> AppResul
     let (user, now, config) = (who.user_id, state.now(), state.config.clone());
     let (existing, newest) = state
         .db
-        .read(move |c| Ok((repo::latest_for_user(c, user)?, starts::newest_id(c, user)?)))
+        .read(move |c| Ok((repo::latest_for_user(c, user)?, repo::newest_id(c, user)?)))
         .await?;
     if existing.is_some_and(|s| {
         pricing::active_plan(&config, &s, now).is_some() && !s.cancel_at_period_end

@@ -231,16 +231,7 @@ fn payment_failed(
     if repo::transition(tx, p.session_id, &pending, PaymentStatus::Failed, now)? {
         ledger::append(
             tx,
-            &NewEntry {
-                kind: "payment_failed",
-                user_id: Some(p.user_id),
-                session_id: Some(p.session_id),
-                subscription_id: None,
-                amount: p.amount(),
-                tax_minor: p.tax_minor,
-                fee_minor: 0,
-                stripe_ref: Some(intent.id.as_str()),
-            },
+            &p.entry("payment_failed", 0, Some(intent.id.as_str())),
             now,
         )?;
     }
