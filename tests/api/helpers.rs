@@ -20,7 +20,32 @@ pub struct TestApp {
     pub firecrawl: MockServer,
     pub rocketreach: MockServer,
     pub tavily: MockServer,
+    /// Before `dir` goes: fields drop in order.
+    pub _ledger_check: LedgerCheck,
     pub dir: tempfile::TempDir,
+}
+
+/// When an app with payments on goes away, its ledger must balance,
+/// whatever the test was about (`payments_ledger::assert_balanced_in`):
+/// every money scenario is checked for it. (Apps with payments off only
+/// ever hold ledger rows a test wrote by hand.)
+pub struct LedgerCheck(Option<std::path::PathBuf>);
+
+impl LedgerCheck {
+    fn of(config: &Config) -> Self {
+        let on = config.payments.mode == colloquy::config::PaymentsMode::Stripe;
+        Self(on.then(|| config.database_path()))
+    }
+}
+
+impl Drop for LedgerCheck {
+    fn drop(&mut self) {
+        if let Some(db) = self.0.as_ref().filter(|p| p.exists()) {
+            if !std::thread::panicking() {
+                crate::payments_ledger::assert_balanced_in(&rusqlite_conn(db));
+            }
+        }
+    }
 }
 
 pub async fn spawn_app() -> TestApp {
@@ -61,6 +86,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
     let address = format!("http://127.0.0.1:{}", app.port());
     let state = app.state();
     tokio::spawn(app.run_until_stopped(false));
+    let ledger_check = LedgerCheck::of(&state.config);
     let client = reqwest::Client::builder()
         .redirect(reqwest::redirect::Policy::none())
         .build()
@@ -74,6 +100,7 @@ pub async fn spawn_app_with(tweak: impl FnOnce(&mut Config)) -> TestApp {
         firecrawl,
         rocketreach,
         tavily,
+        _ledger_check: ledger_check,
         dir,
     }
 }

@@ -1,14 +1,16 @@
-//! The ledger's balance, checked after every money scenario: for each
+//! The ledger's balance, checked when every test's app goes away
+//! (`helpers::LedgerCheck`) and inside the money scenarios: for each
 //! session, what was authorised was captured or released (or is still
 //! held), and no more was refunded than captured.
 
 use std::collections::BTreeMap;
 
+use rusqlite::Connection;
+
 use crate::helpers::TestApp;
 
 /// Per session: (authorised, captured, released, refunded), in minor units.
-fn sums(app: &TestApp) -> BTreeMap<i64, [i64; 4]> {
-    let db = app.db();
+fn sums(db: &Connection) -> BTreeMap<i64, [i64; 4]> {
     let mut stmt = db
         .prepare(
             "SELECT session_id, kind, amount_minor FROM ledger
@@ -39,24 +41,28 @@ fn sums(app: &TestApp) -> BTreeMap<i64, [i64; 4]> {
 }
 
 /// Each session's payment still held now (status `authorized`).
-fn held(app: &TestApp, session: i64) -> i64 {
-    app.db()
-        .query_row(
-            "SELECT COALESCE(SUM(amount_minor), 0) FROM session_payments
+fn held(db: &Connection, session: i64) -> i64 {
+    db.query_row(
+        "SELECT COALESCE(SUM(amount_minor), 0) FROM session_payments
               WHERE session_id = ?1 AND status = 'authorized'",
-            [session],
-            |r| r.get(0),
-        )
-        .unwrap()
+        [session],
+        |r| r.get(0),
+    )
+    .unwrap()
 }
 
 /// authorised = captured + released (+ what is held now), and
 /// refunded <= captured, for every session in the ledger.
 pub fn assert_balanced(app: &TestApp) {
-    for (session, [authorised, captured, released, refunded]) in sums(app) {
+    assert_balanced_in(&app.db());
+}
+
+/// `assert_balanced` on a database.
+pub fn assert_balanced_in(db: &Connection) {
+    for (session, [authorised, captured, released, refunded]) in sums(db) {
         assert_eq!(
             authorised,
-            captured + released + held(app, session),
+            captured + released + held(db, session),
             "session {session}: authorised {authorised}, captured {captured}, released {released}"
         );
         assert!(
