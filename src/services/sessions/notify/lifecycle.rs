@@ -52,7 +52,7 @@ pub fn session_declined(
     if let Some(r) = reason {
         lines.push(format!("Their note: {r}"));
     }
-    let page = format!("{}/researchers/{}", st.config.public_url(), s.researcher_id);
+    let page = researcher_page(st, s);
     one(
         c,
         st,
@@ -185,7 +185,7 @@ pub fn session_expired(
     s: &SessionRow,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let page = format!("{}/researchers/{}", st.config.public_url(), s.researcher_id);
+    let page = researcher_page(st, s);
     one(
         c,
         st,
@@ -211,7 +211,7 @@ pub fn payment_not_completed(
     s: &SessionRow,
     now: DateTime<Utc>,
 ) -> AppResult<()> {
-    let page = format!("{}/researchers/{}", st.config.public_url(), s.researcher_id);
+    let page = researcher_page(st, s);
     let minutes = st.config.payments.payment_window_minutes;
     one(
         c,
@@ -263,6 +263,11 @@ pub fn payment_reconfirm(
         Party::Reader,
         now,
     )
+}
+
+/// The researcher's page, where the reader picks another time.
+fn researcher_page(st: &AppState, s: &SessionRow) -> String {
+    format!("{}/researchers/{}", st.config.public_url(), s.researcher_id)
 }
 
 /// "2 hours", "45 minutes": how far off `start` is, as a reminder says it.
