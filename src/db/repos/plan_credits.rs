@@ -11,16 +11,6 @@ use crate::error::AppResult;
 
 type Time = chrono::DateTime<chrono::Utc>;
 
-/// The sum of a period's rows (0 or less: spends count -1).
-pub fn period_sum(conn: &Connection, sub: SubscriptionId, period_end: &str) -> AppResult<i64> {
-    Ok(conn
-        .prepare_cached(
-            "SELECT COALESCE(SUM(delta), 0) FROM plan_credits
-              WHERE subscription_id = ?1 AND period_end = ?2",
-        )?
-        .query_row(params![sub, period_end], |r| r.get(0))?)
-}
-
 /// A booking takes one included session of the period ending `period_end`.
 pub fn spend(
     conn: &Connection,
@@ -58,15 +48,6 @@ pub fn give_back(conn: &Connection, session: ConsultingSessionId, now: Time) -> 
         )?
         .execute(params![sub, user, session, period_end, ts(now)])?;
     Ok(n == 1)
-}
-
-/// Whether the session was booked on an included session.
-pub fn spent_on(conn: &Connection, session: ConsultingSessionId) -> AppResult<bool> {
-    Ok(conn
-        .prepare_cached("SELECT 1 FROM plan_credits WHERE session_id = ?1 AND kind = 'spend'")?
-        .query_row([session], |_| Ok(()))
-        .optional()?
-        .is_some())
 }
 
 /// One row, as `GET /subscriptions/me` lists the period's.
