@@ -67,7 +67,7 @@ fn outliving_hold(n: i64, valid: i64) -> String {
 fn refusal(list: &[InFlight], tz: Tz) -> String {
     let mut out = format!(
         "[payments] mode = \"off\", but {} still hold{} or may still have to give back readers' money:\n",
-        plural(list.len(), "session payment"),
+        crate::domain::text::count(list.len() as i64, "session payment"),
         if list.len() == 1 { "s" } else { "" }
     );
     for InFlight { payment: p, why } in list {
@@ -98,12 +98,4 @@ fn refusal(list: &[InFlight], tz: Tz) -> String {
          then run `colloquy config check` again.",
     );
     out
-}
-
-fn plural(n: usize, what: &str) -> String {
-    if n == 1 {
-        format!("1 {what}")
-    } else {
-        format!("{n} {what}s")
-    }
 }

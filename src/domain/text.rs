@@ -73,6 +73,15 @@ fn check(s: &str, max: usize, multiline: bool) -> Result<(), String> {
     Ok(())
 }
 
+/// "1 minute", "15 minutes": a count with its noun (plural with an `s`).
+pub fn count(n: i64, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -20,6 +20,7 @@ use crate::db::repos::payments::{self as repo, NewPayment, SessionPayment};
 use crate::db::repos::{billing, consulting_sessions, plan_credits, users};
 use crate::domain::money::Currency;
 use crate::domain::money::Money;
+use crate::domain::text;
 use crate::domain::{ConsultingSessionId, PaymentStatus, SessionStatus, UserId};
 use crate::error::{AppError, AppResult};
 use crate::providers::stripe::{CheckoutFor, PaymentIntentStatus};
@@ -59,9 +60,9 @@ pub fn on_book(
         return Err(AppError::OverQuota {
             code: "too_many_unpaid_requests",
             message: format!(
-                "You have {} requests waiting for payment. Pay for one of them, or wait until one lapses (unpaid requests lapse after {} minutes), before you book another.",
-                unpaid.len(),
-                cfg.payment_window_minutes
+                "You have {} waiting for payment. Pay for one of them, or wait until one lapses (unpaid requests lapse after {}), before you book another.",
+                text::count(unpaid.len() as i64, "request"),
+                text::count(cfg.payment_window_minutes, "minute")
             ),
             retry_after_secs: u64::try_from((first_free - now).num_seconds().max(1)).unwrap_or(1),
         });

@@ -212,7 +212,7 @@ pub fn payment_not_completed(
     now: DateTime<Utc>,
 ) -> AppResult<()> {
     let page = researcher_page(st, s);
-    let minutes = st.config.payments.payment_window_minutes;
+    let window = crate::domain::text::count(st.config.payments.payment_window_minutes, "minute");
     one(
         c,
         st,
@@ -221,7 +221,7 @@ pub fn payment_not_completed(
             subject: "Your session request lapsed: the payment was not completed".into(),
             headline: "The payment was not completed in time, so the request lapsed.".into(),
             lines: vec![
-                format!("A priced request holds its time for {minutes} minutes until the card is confirmed. Nothing was charged, and the time is free again."),
+                format!("A priced request holds its time for {window} until the card is confirmed. Nothing was charged, and the time is free again."),
                 "If you still want a session, pick a time and pay when you book.".into(),
             ],
             action: Some(("Book again".into(), page)),
