@@ -136,6 +136,9 @@ async fn an_unpaid_request_frees_its_slot_after_the_payment_window() {
     assert_eq!(seen["status"], "expired");
     assert_eq!(seen["expiry_reason"], "payment_not_completed");
     assert_eq!(seen["waiting_for_payment"], false);
+    let page = page_as(app, "reader@uni.example", &format!("/sessions/{id}")).await;
+    assert!(page.contains("not paid, nothing charged"), "{page}");
+    assert!(!page.contains("hold released"), "{page}");
 
     // The job cancels the abandoned intent at Stripe, once.
     assert_eq!(count(&s.stripe, "/cancel").await, 0);
