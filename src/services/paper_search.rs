@@ -1,6 +1,8 @@
 //! Finding papers: full-text search over titles and author names, each hit
 //! marked when an author can be booked, optionally only those.
 
+use std::sync::Arc;
+
 use serde::Serialize;
 use utoipa::ToSchema;
 
@@ -10,6 +12,7 @@ use crate::error::{AppError, AppResult};
 use crate::pagination::{Page, PageParams};
 use crate::services::engagement;
 use crate::services::papers::PaperView;
+use crate::services::researcher_views::Prepared;
 use crate::state::AppState;
 
 /// A paper in search results.
@@ -28,18 +31,28 @@ pub struct PaperHit {
 /// A reader's search (the API and the search page): `search`, counted as
 /// one search for engagement when words were given. Its further pages are
 /// the same search and are not counted again; pickers call `search`.
+/// Pages are cached with their JSON (`researcher_views::ViewCache`) and
+/// served while no profile, paper, availability or review has changed:
+/// the same few words are searched again and again.
 pub async fn reader_search(
     state: &AppState,
     q: Option<String>,
     author: Option<String>,
     bookable_only: bool,
     page: &PageParams,
-) -> AppResult<Page<PaperHit>> {
+) -> AppResult<Arc<Prepared<Page<PaperHit>>>> {
     let typed = [&q, &author]
         .iter()
         .any(|v| v.as_deref().is_some_and(|s| !s.trim().is_empty()));
     let first_page = page.cursor.as_deref().is_none_or(|c| c.trim().is_empty());
-    let found = search(state, q, author, bookable_only, page).await?;
+    let key = serde_json::json!([q, author, bookable_only, page.limit, page.cursor]).to_string();
+    let build = async { Prepared::new(search(state, q, author, bookable_only, page).await?) };
+    let found = state
+        .cache
+        .views
+        .searches
+        .get_or_build(state, key, build)
+        .await?;
     if typed && first_page {
         engagement::record_search(state);
     }

@@ -1,7 +1,8 @@
-//! Cached public views: one researcher (`GET /api/v1/researchers/{id}`) and
+//! Cached public views: one researcher (`GET /api/v1/researchers/{id}`),
 //! a paper's researcher list (`GET /api/v1/consulting/researchers/{paper}`),
 //! as anyone but an admin sees them (admins see the address and the
-//! provenance, and always read fresh).
+//! provenance, and always read fresh), and a page of paper search results
+//! (`GET /api/v1/papers?q=`, the search page), the same for everyone.
 //!
 //! Each entry remembers the `Profiles` generation it was built at
 //! (`db::changes`): any committed write to profiles, authorship, booking
@@ -20,7 +21,9 @@ use crate::db::changes::Data;
 use crate::domain::ResearcherId;
 use crate::state::AppState;
 
+use super::paper_search::PaperHit;
 use super::researchers::ResearcherView;
+use crate::pagination::Page;
 
 /// Values built at a `Profiles` generation, served while it is current.
 pub struct Current<K, V> {
@@ -114,13 +117,17 @@ pub fn json_of<V: serde::Serialize>(value: &V) -> AppResult<Bytes> {
         .map_err(|e| AppError::internal(format!("serializing a view: {e}")))
 }
 
-/// The public researcher views, and the paper researcher lists by paper,
-/// order and page.
+/// The public researcher views, the paper researcher lists by paper,
+/// order and page, and pages of paper search results.
 #[derive(Clone)]
 pub struct ViewCache {
     pub one: Current<ResearcherId, Prepared<ResearcherView>>,
     /// Only the JSON: nothing reads a cached list's value.
     pub lists: Current<String, Bytes>,
+    /// By search words, author words, `bookable`, limit and cursor: the
+    /// hits (titles, authors, bookable marks, ratings) read only tables
+    /// that move the `Profiles` generation.
+    pub searches: Current<String, Prepared<Page<PaperHit>>>,
 }
 
 impl ViewCache {
@@ -128,6 +135,7 @@ impl ViewCache {
         Self {
             one: Current::new(cfg),
             lists: Current::new(cfg),
+            searches: Current::new(cfg),
         }
     }
 }

@@ -118,3 +118,83 @@ async fn reads_for_anyone_but_an_admin_never_decrypt_the_address() {
         .unwrap();
     assert_eq!(seen["email"], "grace@yale.example");
 }
+
+async fn search(app: &TestApp, query: &str) -> Value {
+    let r = app.get(&format!("/api/v1/papers?{query}"), None).await;
+    assert_eq!(r.status(), 200);
+    r.json().await.unwrap()
+}
+
+fn ids(page: &Value) -> Vec<i64> {
+    page["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["id"].as_i64().unwrap())
+        .collect()
+}
+
+#[tokio::test]
+async fn a_cached_search_follows_every_committed_change() {
+    let app = spawn_app().await;
+    let admin = app.admin_token("admin@uni.example").await;
+    let (paper, b) = bookable_first_author(&app, &admin, "grace@uni.example").await;
+    let first = search(&app, "q=attention").await;
+    assert_eq!(ids(&first), [paper]);
+    assert_eq!(first["items"][0]["has_bookable_author"], true, "{first}");
+    // Served again from the cache, the same (engagement.rs counts each).
+    assert_eq!(search(&app, "q=attention").await, first);
+    assert_eq!(search(&app, "q=Attention").await, first, "any case");
+
+    // A new paper is found by the next search.
+    let r = app
+        .create_paper(
+            &admin,
+            &json!({"title": "Attention Heads Revisited", "authors": [{"name": "Ada Byron"}]}),
+        )
+        .await;
+    assert_eq!(r.status(), 201);
+    let newer = r.json::<Value>().await.unwrap()["id"].as_i64().unwrap();
+    assert_eq!(ids(&search(&app, "q=attention").await), [newer, paper]);
+
+    // A write through any path (here the repository, as collection or a
+    // removal at an author's request would) is seen by the next read.
+    app.state
+        .db
+        .write(move |tx| {
+            tx.execute(
+                "UPDATE paper_authors SET affiliation = 'Moved Institute' WHERE paper_id = ?1 AND position = 0",
+                [paper],
+            )?;
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let moved = search(&app, "q=attention").await;
+    assert_eq!(
+        moved["items"][1]["authors"][0]["affiliation"], "Moved Institute",
+        "{moved}"
+    );
+
+    // Withdrawing the listing consent unmarks the paper and drops it from
+    // the bookable-only search at once.
+    assert_eq!(
+        ids(&search(&app, "q=attention&bookable=true").await),
+        [paper]
+    );
+    let r = app
+        .post_json(
+            "/api/v1/users/me/consents/researcher_listing/withdraw",
+            Some(&b.token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+    let after = search(&app, "q=attention").await;
+    assert_eq!(after["items"][1]["has_bookable_author"], false, "{after}");
+    assert!(ids(&search(&app, "q=attention&bookable=true").await).is_empty());
+
+    // A bad page is still a clear error, never a cached answer.
+    let r = app.get("/api/v1/papers?q=attention&limit=0", None).await;
+    assert_eq!(r.status(), 422);
+}

@@ -10,6 +10,7 @@ use crate::domain::{PaperId, QueryId};
 use crate::error::AppResult;
 use crate::http::api::error::ErrorBody;
 use crate::http::extractors::{AppJson, AppPath, AppQuery, AuthUser, ClientIp};
+use crate::http::json_bytes::JsonBytes;
 use crate::pagination::{Page, PageParams};
 use crate::services::paper_search::{self, PaperHit};
 use crate::services::papers::{self, PaperInput, PaperView, ProgressView, QueryView};
@@ -125,15 +126,14 @@ pub async fn create(
 pub async fn search(
     State(state): State<AppState>,
     AppQuery(p): AppQuery<SearchParams>,
-) -> AppResult<Json<Page<PaperHit>>> {
+) -> AppResult<JsonBytes> {
     let page = PageParams {
         limit: p.limit,
         cursor: p.cursor,
     };
     let bookable = p.bookable.unwrap_or(false);
-    Ok(Json(
-        paper_search::reader_search(&state, p.q, p.author, bookable, &page).await?,
-    ))
+    let found = paper_search::reader_search(&state, p.q, p.author, bookable, &page).await?;
+    Ok(JsonBytes(found.json.clone()))
 }
 
 /// One paper with its authors.

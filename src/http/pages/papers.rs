@@ -119,19 +119,20 @@ async fn results(state: &AppState, q: SearchQuery) -> ResultsPartial {
             .await;
     match found {
         Ok(p) => {
-            let next_url = p.next_cursor.map(|c| {
+            let p = &p.value;
+            let next_url = p.next_cursor.as_ref().map(|c| {
                 let mut query = url::form_urlencoded::Serializer::new(String::new());
                 query.append_pair("q", &qs).append_pair("author", &author);
                 if bookable {
                     query.append_pair("bookable", "true");
                 }
-                format!("/papers?{}", query.append_pair("cursor", &c).finish())
+                format!("/papers?{}", query.append_pair("cursor", c).finish())
             });
             ResultsPartial {
                 q: qs,
                 author,
                 bookable,
-                papers: p.items,
+                papers: p.items.clone(),
                 next_url,
                 error: None,
             }
