@@ -201,9 +201,10 @@ pub struct CacheConfig {
     /// university's hot papers and signed-in sessions; RSS 127-174 MB when
     /// readers roam 400,000 objects, 251 MB with 10,000; docs/performance.md).
     pub max_entries: u64,
-    /// Memory, in MiB, each cache of public researcher views (one view; a
-    /// paper's list) may hold, counted from their JSON: a list of twelve
-    /// researchers weighs as much as twelve views.
+    /// Memory, in MiB, each cache of public views (one researcher; a
+    /// paper's researcher list; a page of search results) may hold,
+    /// counted from their JSON: a list of twelve researchers weighs as
+    /// much as twelve views.
     pub view_mib: u64,
 }
 

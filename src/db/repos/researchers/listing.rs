@@ -5,7 +5,7 @@
 
 use std::collections::HashSet;
 
-use rusqlite::{params_from_iter, Connection, OptionalExtension};
+use rusqlite::{Connection, OptionalExtension};
 
 use crate::domain::{PaperId, ResearcherId};
 use crate::error::AppResult;
@@ -15,9 +15,19 @@ pub const BOOKABLE: &str = "r.user_id IS NOT NULL AND r.listing_withdrawn_at IS 
     AND EXISTS (SELECT 1 FROM users u WHERE u.id = r.user_id AND u.disabled_at IS NULL)
     AND EXISTS (SELECT 1 FROM availability a WHERE a.researcher_id = r.id)";
 
-/// `?, ?, …` for `n` parameters (at least one).
-fn placeholders(n: usize) -> String {
-    vec!["?"; n.max(1)].join(", ")
+/// `ids` as the JSON array `json_each(?1)` reads: one statement for any
+/// number of ids, prepared once per connection (an `IN (?, ?, …)` list
+/// was parsed again on every cold view, list and search).
+fn id_array(ids: impl Iterator<Item = i64>) -> String {
+    let mut out = String::from("[");
+    for (i, id) in ids.enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&id.to_string());
+    }
+    out.push(']');
+    out
 }
 
 /// The bookable ones among `ids`.
@@ -25,13 +35,11 @@ pub fn bookable_among(conn: &Connection, ids: &[ResearcherId]) -> AppResult<Hash
     if ids.is_empty() {
         return Ok(HashSet::new());
     }
-    let sql = format!(
-        "SELECT r.id FROM researchers r WHERE r.id IN ({}) AND {BOOKABLE}",
-        placeholders(ids.len())
-    );
     let rows = conn
-        .prepare(&sql)?
-        .query_map(params_from_iter(ids.iter()), |r| r.get(0))?
+        .prepare_cached(&format!(
+            "SELECT r.id FROM researchers r WHERE r.id IN (SELECT value FROM json_each(?1)) AND {BOOKABLE}"
+        ))?
+        .query_map([id_array(ids.iter().map(|i| i.0))], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     Ok(rows)
 }
@@ -44,14 +52,12 @@ pub fn papers_with_bookable_author(
     if ids.is_empty() {
         return Ok(HashSet::new());
     }
-    let sql = format!(
-        "SELECT DISTINCT pr.paper_id FROM paper_researchers pr JOIN researchers r ON r.id = pr.researcher_id
-          WHERE pr.paper_id IN ({}) AND {BOOKABLE}",
-        placeholders(ids.len())
-    );
     let rows = conn
-        .prepare(&sql)?
-        .query_map(params_from_iter(ids.iter()), |r| r.get(0))?
+        .prepare_cached(&format!(
+            "SELECT DISTINCT pr.paper_id FROM paper_researchers pr JOIN researchers r ON r.id = pr.researcher_id
+              WHERE pr.paper_id IN (SELECT value FROM json_each(?1)) AND {BOOKABLE}"
+        ))?
+        .query_map([id_array(ids.iter().map(|p| p.0))], |r| r.get(0))?
         .collect::<Result<_, _>>()?;
     Ok(rows)
 }
