@@ -10,6 +10,13 @@
 //! hand-off and a commit of its own, served in no particular order (so the
 //! slowest caller waited several times the average). The queue here is
 //! first come, first served, and one commit carries many writes.
+//!
+//! A write alone in its batch runs without a savepoint, and a failure
+//! rolls its transaction back whole. Inside a savepoint every statement's
+//! end trims SQLite's in-memory sub-journal by walking it from its start,
+//! so one large write (`demo --scale`, a retention run) slowed down with
+//! the square of its size: `demo --scale 100` took hours instead of
+//! minutes.
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::{Arc, Mutex};
@@ -26,9 +33,13 @@ const MAX_BATCH: usize = 64;
 
 /// Tells a caller how its write ended once the batch's commit is known.
 type Finish = Box<dyn FnOnce(Option<&rusqlite::Error>) + Send>;
-/// A queued write: runs inside the batch's transaction, in a savepoint, or
-/// is told why the transaction is not there.
-type Job = Box<dyn FnOnce(Result<&Transaction<'_>, &rusqlite::Error>) -> Finish + Send>;
+/// How a write ran: its caller's answer, and whether it failed with no
+/// savepoint to undo it, so its transaction must be rolled back whole.
+type Ran = (Finish, bool);
+/// A queued write: runs inside the batch's transaction, in a savepoint
+/// unless it is `alone` in the batch, or is told why the transaction is
+/// not there.
+type Job = Box<dyn FnOnce(Result<&Transaction<'_>, &rusqlite::Error>, bool) -> Ran + Send>;
 
 /// The sending side; the thread ends when it is dropped.
 pub(super) struct Queue {
@@ -55,8 +66,9 @@ impl Queue {
         F: FnOnce(&Transaction<'_>) -> AppResult<T> + Send + 'static,
     {
         let (tx, rx) = oneshot::channel::<AppResult<T>>();
-        let job: Job =
-            Box::new(move |db: Result<&Transaction<'_>, &rusqlite::Error>| run_one(db, f, tx));
+        let job: Job = Box::new(
+            move |db: Result<&Transaction<'_>, &rusqlite::Error>, alone| run_one(db, alone, f, tx),
+        );
         self.jobs
             .send(job)
             .map_err(|_| AppError::internal("the database writer has stopped"))?;
@@ -65,17 +77,20 @@ impl Queue {
     }
 }
 
-/// Runs one write in a savepoint and returns how to answer its caller.
+/// Runs one write, in a savepoint unless it is `alone` in its batch, and
+/// returns how to answer its caller.
 fn run_one<T, F>(
     db: Result<&Transaction<'_>, &rusqlite::Error>,
+    alone: bool,
     f: F,
     reply: oneshot::Sender<AppResult<T>>,
-) -> Finish
+) -> Ran
 where
     T: Send + 'static,
     F: FnOnce(&Transaction<'_>) -> AppResult<T>,
 {
     let started = match db {
+        Ok(db) if alone => Ok(db),
         Ok(db) => run_cached(db, "SAVEPOINT write").map(|()| db),
         Err(e) => Err(clone_error(e)),
     };
@@ -83,14 +98,18 @@ where
         Ok(db) => db,
         Err(e) => {
             let e = copy_error(&e);
-            return Box::new(move |_| {
+            let finish: Finish = Box::new(move |_| {
                 let _ = reply.send(Err(e));
             });
+            return (finish, false);
         }
     };
     let outcome = catch_unwind(AssertUnwindSafe(|| f(db)))
         .unwrap_or_else(|_| Err(AppError::internal("a database write panicked")));
+    let undo_all = alone && outcome.is_err();
     let outcome = match outcome {
+        Ok(value) if alone => Ok(value),
+        Err(e) if alone => Err(e),
         Ok(value) => run_cached(db, "RELEASE write")
             .map(|()| value)
             .map_err(AppError::from),
@@ -106,13 +125,14 @@ where
             }
         },
     };
-    Box::new(move |commit: Option<&rusqlite::Error>| {
+    let finish: Finish = Box::new(move |commit: Option<&rusqlite::Error>| {
         let answer = match (outcome, commit) {
             (Ok(_), Some(e)) => Err(copy_error(e)),
             (outcome, _) => outcome,
         };
         let _ = reply.send(answer);
-    })
+    });
+    (finish, undo_all)
 }
 
 /// Runs a savepoint statement, parsed once per connection rather than
@@ -171,27 +191,35 @@ fn run(conn: &Mutex<Connection>, changes: &Changes, mut rx: mpsc::UnboundedRecei
         let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
             Ok(tx) => tx,
             Err(e) => {
+                let alone = batch.len() == 1;
                 for job in batch.drain(..) {
-                    job(Err(&e))(None);
+                    job(Err(&e), alone).0(None);
                 }
                 continue;
             }
         };
+        let alone = batch.len() == 1;
+        let mut undo_all = false;
         for job in batch.drain(..) {
             // Some failures (a full disk, an I/O error) make SQLite roll
             // the whole transaction back; the writes after it must not
             // run outside one, and the ones before it are lost too.
-            if tx.is_autocommit() {
-                finishes.push(job(Err(&rolled_back())));
+            let (finish, undo) = if tx.is_autocommit() {
+                job(Err(&rolled_back()), alone)
             } else {
-                finishes.push(job(Ok(&tx)));
-            }
+                job(Ok(&tx), alone)
+            };
+            finishes.push(finish);
+            undo_all |= undo;
         }
         // SQLite rolled the transaction back itself (a full disk, an I/O
-        // error): nothing of the batch is stored, so nobody is told so.
+        // error), or the batch's only write failed: nothing of the batch
+        // is stored, so nobody is told so.
         let commit = if tx.is_autocommit() {
             drop(tx);
             Err(rolled_back())
+        } else if undo_all {
+            tx.rollback().and(Err(rolled_back()))
         } else {
             tx.commit()
         };
@@ -287,6 +315,51 @@ mod tests {
             "no transaction left open"
         );
         assert_eq!(rows(&conn), ["x"]);
+    }
+
+    /// A write alone in its batch has no savepoint: when it fails (or
+    /// panics) after changing rows, its whole transaction is rolled back,
+    /// and the writer goes on with the next.
+    #[tokio::test]
+    async fn a_write_alone_that_fails_leaves_nothing_behind() {
+        let (queue, conn) = queue();
+        let failed = queue
+            .write(|tx| {
+                tx.execute("INSERT INTO t (v) VALUES ('half')", [])?;
+                Err::<(), _>(AppError::conflict("test", "refused after a change"))
+            })
+            .await;
+        assert!(
+            matches!(failed, Err(AppError::Conflict { code: "test", .. })),
+            "{failed:?}"
+        );
+        let panicked = queue
+            .write(|tx| -> AppResult<()> {
+                tx.execute("INSERT INTO t (v) VALUES ('torn')", [])?;
+                panic!("a bug in a write")
+            })
+            .await;
+        assert!(panicked.is_err());
+        let bulk = queue
+            .write(|tx| {
+                for i in 0..20_000 {
+                    tx.prepare_cached("INSERT INTO t (v) VALUES (?1)")?
+                        .execute([format!("row {i:05}")])?;
+                }
+                Ok(())
+            })
+            .await;
+        assert!(bulk.is_ok(), "{bulk:?}");
+        let rows = rows(&conn);
+        assert_eq!(rows.len(), 20_000);
+        assert!(
+            !rows.iter().any(|r| r == "half" || r == "torn"),
+            "a failed write was kept"
+        );
+        assert!(
+            conn.lock().unwrap().is_autocommit(),
+            "no transaction left open"
+        );
     }
 
     fn set_max_pages(conn: &Mutex<Connection>, pages: Option<i64>) {
