@@ -16,6 +16,18 @@ async fn list(app: &TestApp, paper: i64, token: Option<&str>) -> Value {
         .unwrap()
 }
 
+/// The researcher withdraws their `researcher_listing` consent.
+async fn withdraw_listing(app: &TestApp, token: &str) {
+    let r = app
+        .post_json(
+            "/api/v1/users/me/consents/researcher_listing/withdraw",
+            Some(token),
+            &json!({}),
+        )
+        .await;
+    assert_eq!(r.status(), 200);
+}
+
 #[tokio::test]
 async fn a_cached_list_and_view_follow_every_committed_change() {
     let app = spawn_app().await;
@@ -58,14 +70,7 @@ async fn a_cached_list_and_view_follow_every_committed_change() {
     assert_eq!(one["affiliation"], "Moved Institute");
 
     // Withdrawing the listing consent hides it from the next read.
-    let r = app
-        .post_json(
-            "/api/v1/users/me/consents/researcher_listing/withdraw",
-            Some(&b.token),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(r.status(), 200);
+    withdraw_listing(&app, &b.token).await;
     assert_eq!(list(&app, paper, None).await["items"][0]["bookable"], false);
 }
 
@@ -182,14 +187,7 @@ async fn a_cached_search_follows_every_committed_change() {
         ids(&search(&app, "q=attention&bookable=true").await),
         [paper]
     );
-    let r = app
-        .post_json(
-            "/api/v1/users/me/consents/researcher_listing/withdraw",
-            Some(&b.token),
-            &json!({}),
-        )
-        .await;
-    assert_eq!(r.status(), 200);
+    withdraw_listing(&app, &b.token).await;
     let after = search(&app, "q=attention").await;
     assert_eq!(after["items"][1]["has_bookable_author"], false, "{after}");
     assert!(ids(&search(&app, "q=attention&bookable=true").await).is_empty());
