@@ -93,25 +93,46 @@ pub fn insert(
     Ok(id)
 }
 
-fn load_authors(conn: &Connection, paper: &mut PaperRow) -> AppResult<()> {
-    let mut stmt = conn.prepare_cached("SELECT position, name, affiliation, orcid, removed_at IS NOT NULL FROM paper_authors WHERE paper_id = ?1 ORDER BY position")?;
-    paper.authors = stmt
-        .query_map([paper.id], |r| {
-            let removed: bool = r.get(4)?;
-            Ok(AuthorRow {
-                position: r.get(0)?,
-                name: if removed {
-                    REMOVED_AUTHOR.to_string()
-                } else {
-                    r.get(1)?
-                },
-                affiliation: r.get(2)?,
-                orcid: r.get(3)?,
-                removed,
-            })
-        })?
-        .collect::<Result<_, _>>()?;
+/// The authors of these papers in one statement (a search page read them
+/// with one statement per paper).
+fn load_authors_of(conn: &Connection, papers: &mut [PaperRow]) -> AppResult<()> {
+    if papers.is_empty() {
+        return Ok(());
+    }
+    let ids = serde_json::to_string(&papers.iter().map(|p| p.id.0).collect::<Vec<_>>())
+        .map_err(|e| crate::error::AppError::internal(format!("ids: {e}")))?;
+    let mut stmt = conn.prepare_cached(
+        "SELECT paper_id, position, name, affiliation, orcid, removed_at IS NOT NULL FROM paper_authors
+          WHERE paper_id IN (SELECT value FROM json_each(?1)) ORDER BY paper_id, position",
+    )?;
+    let mut by_paper: std::collections::HashMap<PaperId, Vec<AuthorRow>> =
+        std::collections::HashMap::with_capacity(papers.len());
+    let rows = stmt.query_map([ids], |r| Ok((r.get::<_, PaperId>(0)?, author_from(r, 1)?)))?;
+    for row in rows {
+        let (paper, author) = row?;
+        by_paper.entry(paper).or_default().push(author);
+    }
+    for p in papers {
+        p.authors = by_paper.remove(&p.id).unwrap_or_default();
+    }
     Ok(())
+}
+
+/// An author from `position, name, affiliation, orcid, removed` starting
+/// at column `at`.
+fn author_from(r: &rusqlite::Row<'_>, at: usize) -> rusqlite::Result<AuthorRow> {
+    let removed: bool = r.get(at + 4)?;
+    Ok(AuthorRow {
+        position: r.get(at)?,
+        name: if removed {
+            REMOVED_AUTHOR.to_string()
+        } else {
+            r.get(at + 1)?
+        },
+        affiliation: r.get(at + 2)?,
+        orcid: r.get(at + 3)?,
+        removed,
+    })
 }
 
 /// Removes the authors at these (paper, position) places from their
@@ -164,7 +185,7 @@ pub fn find(conn: &Connection, id: PaperId) -> AppResult<Option<PaperRow>> {
         .query_row([id], from_row)
         .optional()?;
     if let Some(p) = paper.as_mut() {
-        load_authors(conn, p)?;
+        load_authors_of(conn, std::slice::from_mut(p))?;
     }
     Ok(paper)
 }
@@ -269,9 +290,7 @@ pub fn search(
         .query_map(params![query, before, limit as i64], from_row)?
         .collect::<Result<Vec<_>, _>>()?
     };
-    for p in &mut papers {
-        load_authors(conn, p)?;
-    }
+    load_authors_of(conn, &mut papers)?;
     Ok(papers)
 }
 
