@@ -166,38 +166,6 @@ impl Db {
         result
     }
 
-    /// Runs a short read (a few look-ups by key: one profile, one paper, a
-    /// paper's authors) on the calling thread when a reader connection is
-    /// free at once, and as `read` otherwise. `read` hands the work to a
-    /// blocking thread and back: under load those two thread switches
-    /// were a quarter of a cold researcher view's CPU (`perf`: the
-    /// kernel's task switch and wake-up, docs/performance.md). Reads that
-    /// may take long (searches, lists, exports) go through `read`.
-    pub async fn read_short<T, F>(&self, f: F) -> AppResult<T>
-    where
-        T: Send + 'static,
-        F: FnOnce(&Connection) -> AppResult<T> + Send + 'static,
-    {
-        let Ok(permit) = self.inner.reader_permits.try_acquire() else {
-            return self.read(f).await;
-        };
-        let conn = self
-            .inner
-            .readers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .pop()
-            .ok_or_else(|| AppError::internal("reader pool empty"))?;
-        let result = f(&conn);
-        self.inner
-            .readers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .push(conn);
-        drop(permit);
-        result
-    }
-
     /// Runs `f` in a `BEGIN IMMEDIATE` transaction on the writer, in a
     /// savepoint of its own: its writes commit when it returns `Ok` and are
     /// undone otherwise. Writes queued together share one commit (group

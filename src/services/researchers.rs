@@ -189,7 +189,7 @@ async fn build_one(state: &AppState, admin: bool, id: ResearcherId) -> AppResult
     let keys = state.keys.clone();
     state
         .db
-        .read_short(move |c| {
+        .read(move |c| {
             let row = researchers::find_with(c, &keys, id, admin)?.ok_or(AppError::NotFound)?;
             let sources = admin.then(|| researchers::sources(c, id)).transpose()?;
             let mut one = [view(row, admin, sources.map(source_map))];
@@ -239,10 +239,9 @@ pub async fn for_paper(
     // The cursor holds the last author position + 1 (cursors are positive).
     let after = page.after_id::<i64>()?.map(|p| p - 1);
     let keys = state.keys.clone();
-    // At most a page (`limit`, 100 at most) of profiles by key.
     state
         .db
-        .read_short(move |c| {
+        .read(move |c| {
             let rows = paper_authors_in(c, &keys, paper, after, limit + 1, admin)?;
             let more = rows.len() > limit;
             let rows: Vec<_> = rows.into_iter().take(limit).collect();
