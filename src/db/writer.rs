@@ -108,8 +108,8 @@ where
         .unwrap_or_else(|_| Err(AppError::internal("a database write panicked")));
     let undo_all = alone && outcome.is_err();
     let outcome = match outcome {
-        Ok(value) if alone => Ok(value),
-        Err(e) if alone => Err(e),
+        // No savepoint to release or undo: the transaction is its own.
+        outcome if alone => outcome,
         Ok(value) => run_cached(db, "RELEASE write")
             .map(|()| value)
             .map_err(AppError::from),

@@ -86,3 +86,18 @@ pub(crate) fn guarded_status_change<S: serde::Serialize + rusqlite::ToSql>(
         .execute(rusqlite::params![id, from, to, crate::db::ts(now)])?;
     Ok(n == 1)
 }
+
+/// Ids as the JSON array that `IN (SELECT value FROM json_each(?N))`
+/// reads: one statement text for any number of ids, so it is prepared
+/// once per connection (an `IN (?, ?, …)` list is new SQL for every count).
+pub fn id_array(ids: impl IntoIterator<Item = i64>) -> String {
+    let mut out = String::from("[");
+    for (i, id) in ids.into_iter().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        out.push_str(&id.to_string());
+    }
+    out.push(']');
+    out
+}

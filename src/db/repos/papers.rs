@@ -99,8 +99,7 @@ fn load_authors_of(conn: &Connection, papers: &mut [PaperRow]) -> AppResult<()> 
     if papers.is_empty() {
         return Ok(());
     }
-    let ids = serde_json::to_string(&papers.iter().map(|p| p.id.0).collect::<Vec<_>>())
-        .map_err(|e| crate::error::AppError::internal(format!("ids: {e}")))?;
+    let ids = super::id_array(papers.iter().map(|p| p.id.0));
     let mut stmt = conn.prepare_cached(
         "SELECT paper_id, position, name, affiliation, orcid, removed_at IS NOT NULL FROM paper_authors
           WHERE paper_id IN (SELECT value FROM json_each(?1)) ORDER BY paper_id, position",

@@ -10,25 +10,12 @@ use rusqlite::{Connection, OptionalExtension};
 use crate::domain::{PaperId, ResearcherId};
 use crate::error::AppResult;
 
+use crate::db::repos::id_array;
+
 /// The condition on a `researchers` row aliased `r`.
 pub const BOOKABLE: &str = "r.user_id IS NOT NULL AND r.listing_withdrawn_at IS NULL
     AND EXISTS (SELECT 1 FROM users u WHERE u.id = r.user_id AND u.disabled_at IS NULL)
     AND EXISTS (SELECT 1 FROM availability a WHERE a.researcher_id = r.id)";
-
-/// `ids` as the JSON array `json_each(?1)` reads: one statement for any
-/// number of ids, prepared once per connection (an `IN (?, ?, …)` list
-/// was parsed again on every cold view, list and search).
-fn id_array(ids: impl Iterator<Item = i64>) -> String {
-    let mut out = String::from("[");
-    for (i, id) in ids.enumerate() {
-        if i > 0 {
-            out.push(',');
-        }
-        out.push_str(&id.to_string());
-    }
-    out.push(']');
-    out
-}
 
 /// The bookable ones among `ids`.
 pub fn bookable_among(conn: &Connection, ids: &[ResearcherId]) -> AppResult<HashSet<ResearcherId>> {

@@ -47,8 +47,7 @@ pub fn open_reports_of(
     keys: &Keyring,
     ids: &[ReviewId],
 ) -> AppResult<std::collections::HashMap<ReviewId, Vec<String>>> {
-    let json = serde_json::to_string(&ids.iter().map(|i| i.0).collect::<Vec<_>>())
-        .map_err(|e| crate::error::AppError::internal(format!("ids: {e}")))?;
+    let json = crate::db::repos::id_array(ids.iter().map(|i| i.0));
     let mut stmt = conn.prepare_cached(
         "SELECT review_id, reason_enc FROM review_reports
           WHERE review_id IN (SELECT value FROM json_each(?1)) AND resolved_at IS NULL

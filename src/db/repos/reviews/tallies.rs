@@ -4,7 +4,7 @@
 use rusqlite::{params, Connection, OptionalExtension, Row};
 
 use crate::domain::{PaperId, ResearcherId, UserId};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 
 /// The stored rating of one researcher: (count, total, [r1..r5]).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -43,8 +43,7 @@ pub fn tally(conn: &Connection, researcher: ResearcherId) -> AppResult<Tally> {
 
 /// The stored tallies of several researchers (those with reviews only).
 pub fn tallies(conn: &Connection, ids: &[ResearcherId]) -> AppResult<Vec<(ResearcherId, Tally)>> {
-    let json = serde_json::to_string(&ids.iter().map(|i| i.0).collect::<Vec<_>>())
-        .map_err(|e| AppError::internal(format!("ids: {e}")))?;
+    let json = crate::db::repos::id_array(ids.iter().map(|i| i.0));
     let mut stmt = conn.prepare_cached(
         "SELECT researcher_id, count, total, r1, r2, r3, r4, r5 FROM researcher_ratings
           WHERE researcher_id IN (SELECT value FROM json_each(?1)) AND count > 0",
@@ -105,8 +104,7 @@ pub fn reader_tally(conn: &Connection, reader: UserId) -> AppResult<(i64, i64)> 
 /// The published reader reviews of each paper's researchers, added up:
 /// (paper, count, sum of stars), for papers with at least one.
 pub fn paper_tallies(conn: &Connection, papers: &[PaperId]) -> AppResult<Vec<(PaperId, i64, i64)>> {
-    let json = serde_json::to_string(&papers.iter().map(|p| p.0).collect::<Vec<_>>())
-        .map_err(|e| AppError::internal(format!("ids: {e}")))?;
+    let json = crate::db::repos::id_array(papers.iter().map(|p| p.0));
     let mut stmt = conn.prepare_cached(
         "SELECT pr.paper_id, sum(t.count), sum(t.total)
            FROM (SELECT DISTINCT paper_id, researcher_id FROM paper_researchers
