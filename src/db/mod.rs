@@ -100,6 +100,55 @@ pub fn migrate(conn: &mut Connection) -> anyhow::Result<usize> {
     Ok(report.applied_migrations().len())
 }
 
+impl Inner {
+    /// Runs `f` on a connection of the pool, in one read transaction: one
+    /// snapshot for all its statements (a view built from several sees one
+    /// state) and one WAL read lock instead of one per statement. The
+    /// connection goes back to the pool even if `f` panics.
+    fn with_reader<T>(&self, f: impl FnOnce(&Connection) -> AppResult<T>) -> AppResult<T> {
+        let conn = self
+            .readers
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .pop()
+            .ok_or_else(|| AppError::internal("reader pool empty"))?;
+        let checkout = Checkout {
+            pool: &self.readers,
+            conn: Some(conn),
+        };
+        let c = checkout
+            .conn
+            .as_ref()
+            .ok_or_else(|| AppError::internal("reader pool empty"))?;
+        if !c.is_autocommit() {
+            // Left open by a read that panicked.
+            c.execute_batch("ROLLBACK")?;
+        }
+        c.prepare_cached("BEGIN")?.execute([])?;
+        let result = f(c);
+        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+        c.prepare_cached(end)?.execute([])?;
+        result
+    }
+}
+
+/// A reader connection taken from the pool, put back when dropped.
+struct Checkout<'a> {
+    pool: &'a Mutex<Vec<Connection>>,
+    conn: Option<Connection>,
+}
+
+impl Drop for Checkout<'_> {
+    fn drop(&mut self) {
+        if let Some(conn) = self.conn.take() {
+            self.pool
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(conn);
+        }
+    }
+}
+
 impl Db {
     pub fn open(cfg: &StorageConfig, path: &Path) -> anyhow::Result<Self> {
         let writer = open_writer(path, cfg)?;
@@ -133,37 +182,37 @@ impl Db {
         &self.inner.path
     }
 
-    /// Runs `f` on a reader connection.
+    /// Runs `f` on a reader connection, on a blocking thread.
     pub async fn read<T, F>(&self, f: F) -> AppResult<T>
     where
         T: Send + 'static,
         F: FnOnce(&Connection) -> AppResult<T> + Send + 'static,
     {
-        let permit = self
-            .inner
+        let permit = self.reader_permit().await?;
+        let inner = self.inner.clone();
+        let result = tokio::task::spawn_blocking(move || inner.with_reader(f)).await?;
+        drop(permit);
+        result
+    }
+
+    /// Runs `f` on a reader connection right here, on the async worker:
+    /// only for reads of a few rows by key (a profile, a paper, a paper's
+    /// authors), whose pages take microseconds. It saves the hand-off to a
+    /// blocking thread and back, two thread switches that cost a cold
+    /// read more than its SQL does (docs/performance.md). Anything that
+    /// scans, searches or may read many rows uses `read`, so a worker is
+    /// never held while other requests wait on it.
+    pub async fn read_short<T>(&self, f: impl FnOnce(&Connection) -> AppResult<T>) -> AppResult<T> {
+        let _permit = self.reader_permit().await?;
+        self.inner.with_reader(f)
+    }
+
+    async fn reader_permit(&self) -> AppResult<tokio::sync::SemaphorePermit<'_>> {
+        self.inner
             .reader_permits
             .acquire()
             .await
-            .map_err(|_| AppError::internal("reader pool closed"))?;
-        let inner = self.inner.clone();
-        let result = tokio::task::spawn_blocking(move || {
-            let conn = inner
-                .readers
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .pop()
-                .ok_or_else(|| AppError::internal("reader pool empty"))?;
-            let result = f(&conn);
-            inner
-                .readers
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(conn);
-            result
-        })
-        .await?;
-        drop(permit);
-        result
+            .map_err(|_| AppError::internal("reader pool closed"))
     }
 
     /// Runs `f` in a `BEGIN IMMEDIATE` transaction on the writer, in a
@@ -259,4 +308,74 @@ pub fn parse_ts(s: &str) -> AppResult<chrono::DateTime<chrono::Utc>> {
     chrono::DateTime::parse_from_rfc3339(s)
         .map(|t| t.with_timezone(&chrono::Utc))
         .map_err(|e| AppError::internal(format!("bad stored time `{s}`: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn db() -> (tempfile::TempDir, Db) {
+        let dir = tempfile::tempdir().unwrap();
+        let cfg = StorageConfig {
+            reader_pool_size: 1,
+            ..StorageConfig::default()
+        };
+        let path = dir.path().join("t.db");
+        let db = Db::open(&cfg, &path).unwrap();
+        db.inner
+            .writer
+            .lock()
+            .unwrap()
+            .execute_batch("CREATE TABLE t (v INTEGER NOT NULL)")
+            .unwrap();
+        (dir, db)
+    }
+
+    fn count(c: &Connection) -> AppResult<i64> {
+        Ok(c.query_row("SELECT count(*) FROM t", [], |r| r.get(0))?)
+    }
+
+    /// A read sees one snapshot: a write committed between two of its
+    /// statements is not in the second, and the next read sees it.
+    #[tokio::test]
+    async fn a_read_sees_one_snapshot() {
+        let (_dir, db) = db();
+        let writer = db.inner.writer.clone();
+        let (before, during) = db
+            .read_short(move |c| {
+                let before = count(c)?;
+                let w = writer.lock().unwrap_or_else(|p| p.into_inner());
+                w.execute("INSERT INTO t (v) VALUES (1)", [])?;
+                Ok((before, count(c)?))
+            })
+            .await
+            .unwrap();
+        assert_eq!((before, during), (0, 0));
+        assert_eq!(db.read(count).await.unwrap(), 1);
+        assert_eq!(db.read_short(count).await.unwrap(), 1);
+    }
+
+    /// A read that fails or panics gives its connection back, with no
+    /// transaction left open, so the pool (one connection here) still serves.
+    #[tokio::test]
+    async fn a_failed_or_panicking_read_keeps_the_pool_whole() {
+        let (_dir, db) = db();
+        let failed = db
+            .read_short(|c| -> AppResult<()> {
+                count(c)?;
+                Err(AppError::NotFound)
+            })
+            .await;
+        assert!(matches!(failed, Err(AppError::NotFound)));
+        let panicked = db
+            .read(|c| -> AppResult<()> {
+                count(c)?;
+                panic!("a bug inside a read")
+            })
+            .await;
+        assert!(panicked.is_err());
+        assert_eq!(db.read(count).await.unwrap(), 0);
+        assert_eq!(db.read_short(count).await.unwrap(), 0);
+        assert_eq!(db.inner.readers.lock().unwrap().len(), 1);
+    }
 }

@@ -323,7 +323,7 @@ pub async fn get(state: &AppState, id: PaperId) -> AppResult<Arc<PaperView>> {
         .cache
         .papers
         .try_get_with(id, async move {
-            match db.read(move |c| papers::find(c, id)).await? {
+            match db.read_short(move |c| papers::find(c, id)).await? {
                 Some(p) => Ok(Arc::new(PaperView::from(p))),
                 None => Err(AppError::NotFound),
             }

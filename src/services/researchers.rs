@@ -189,7 +189,7 @@ async fn build_one(state: &AppState, admin: bool, id: ResearcherId) -> AppResult
     let keys = state.keys.clone();
     state
         .db
-        .read(move |c| {
+        .read_short(move |c| {
             let row = researchers::find_with(c, &keys, id, admin)?.ok_or(AppError::NotFound)?;
             let sources = admin.then(|| researchers::sources(c, id)).transpose()?;
             let mut one = [view(row, admin, sources.map(source_map))];
@@ -241,7 +241,7 @@ pub async fn for_paper(
     let keys = state.keys.clone();
     state
         .db
-        .read(move |c| {
+        .read_short(move |c| {
             let rows = paper_authors_in(c, &keys, paper, after, limit + 1, admin)?;
             let more = rows.len() > limit;
             let rows: Vec<_> = rows.into_iter().take(limit).collect();

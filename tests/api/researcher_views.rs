@@ -196,3 +196,74 @@ async fn a_cached_search_follows_every_committed_change() {
     let r = app.get("/api/v1/papers?q=attention&limit=0", None).await;
     assert_eq!(r.status(), 422);
 }
+
+/// A paper's list pages in author order: an erased profile is left out
+/// without leaving a page short, a researcher at two positions shows once
+/// on a page, and the cursor walks to the end.
+#[tokio::test]
+async fn a_paper_list_pages_in_author_order_without_erased_profiles() {
+    use colloquy::clock::Clock;
+    use colloquy::db::repos::researchers;
+    use colloquy::domain::PaperId;
+    let app = spawn_app().await;
+    let admin = app.admin_token("admin@uni.example").await;
+    let paper = PaperId(app.sample_paper(&admin).await);
+    let now = app.clock.now();
+    let ids = app
+        .state
+        .db
+        .write(move |tx| {
+            tx.execute("DELETE FROM paper_researchers WHERE paper_id = ?1", [paper])?;
+            let mut ids = Vec::new();
+            for name in ["Ada Alpha", "Bo Beta", "Cy Gamma", "Di Delta"] {
+                ids.push(researchers::insert(tx, name, None, None, now)?);
+            }
+            // Author order: Ada, Bo (erased), Cy, Ada again, Di.
+            for (position, id) in [ids[0], ids[1], ids[2], ids[0], ids[3]]
+                .into_iter()
+                .enumerate()
+            {
+                researchers::link_paper(tx, paper, position as i64, id)?;
+            }
+            tx.execute(
+                "UPDATE researchers SET erased_at = '2026-01-01T00:00:00Z' WHERE id = ?1",
+                [ids[1]],
+            )?;
+            Ok(ids)
+        })
+        .await
+        .unwrap();
+    let names = |page: &Value| -> Vec<String> {
+        page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v["name"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let path = format!("/api/v1/consulting/researchers/{}", paper.0);
+    let first: Value = app
+        .get(&format!("{path}?limit=2"), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(names(&first), ["Ada Alpha", "Cy Gamma"], "{first}");
+    let cursor = first["next_cursor"].as_str().expect("a second page");
+    let second: Value = app
+        .get(&format!("{path}?limit=2&cursor={cursor}"), None)
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(names(&second), ["Ada Alpha", "Di Delta"], "{second}");
+    assert!(second["next_cursor"].is_null(), "{second}");
+    // On one page, Ada shows once.
+    let whole: Value = app.get(&path, None).await.json().await.unwrap();
+    assert_eq!(
+        names(&whole),
+        ["Ada Alpha", "Cy Gamma", "Di Delta"],
+        "{whole}"
+    );
+    assert_eq!(whole["items"][0]["id"], ids[0].0, "{whole}");
+}

@@ -333,13 +333,10 @@ async fn run_step(state: &AppState, provider: Provider, id: ResearcherId) -> App
     let keys = state.keys.clone();
     let r = state
         .db
-        .read(move |c| {
-            // One snapshot, so a merge cannot land between the two reads.
-            let tx = c.unchecked_transaction()?;
-            match researchers::resolve(&tx, id)? {
-                Some(id) => researchers::find(&tx, &keys, id),
-                None => Ok(None),
-            }
+        // A read is one snapshot, so a merge cannot land between the two.
+        .read(move |c| match researchers::resolve(c, id)? {
+            Some(id) => researchers::find(c, &keys, id),
+            None => Ok(None),
         })
         .await?
         .ok_or(AppError::NotFound)?;

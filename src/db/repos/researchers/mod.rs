@@ -70,32 +70,37 @@ fn json_col(r: &Row<'_>, i: usize) -> rusqlite::Result<Value> {
 }
 
 fn from_row(keys: &Keyring, r: &Row<'_>) -> AppResult<ResearcherRow> {
-    let email_enc: Option<String> = r.get(5)?;
-    let edited: Value = json_col(r, 16)?;
+    from_row_at(keys, r, 0)
+}
+
+/// A row whose `COLUMNS` start at column `at`.
+fn from_row_at(keys: &Keyring, r: &Row<'_>, at: usize) -> AppResult<ResearcherRow> {
+    let email_enc: Option<String> = r.get(at + 5)?;
+    let edited: Value = json_col(r, at + 16)?;
     Ok(ResearcherRow {
-        id: r.get(0)?,
-        name: r.get(1)?,
-        affiliation: r.get(2)?,
-        orcid: r.get(3)?,
-        openalex_id: r.get(4)?,
+        id: r.get(at)?,
+        name: r.get(at + 1)?,
+        affiliation: r.get(at + 2)?,
+        orcid: r.get(at + 3)?,
+        openalex_id: r.get(at + 4)?,
         email: email_enc
             .map(|c| super::decrypt(keys, EMAIL_AAD, &c))
             .transpose()?,
-        email_quality: r.get(6)?,
-        bio: r.get(7)?,
-        homepage: r.get(8)?,
-        works_count: r.get(9)?,
-        cited_by_count: r.get(10)?,
-        h_index: r.get(11)?,
-        topics: json_col(r, 12)?,
-        recent_works: json_col(r, 13)?,
-        publications: json_col(r, 14)?,
-        achievements: json_col(r, 15)?,
+        email_quality: r.get(at + 6)?,
+        bio: r.get(at + 7)?,
+        homepage: r.get(at + 8)?,
+        works_count: r.get(at + 9)?,
+        cited_by_count: r.get(at + 10)?,
+        h_index: r.get(at + 11)?,
+        topics: json_col(r, at + 12)?,
+        recent_works: json_col(r, at + 13)?,
+        publications: json_col(r, at + 14)?,
+        achievements: json_col(r, at + 15)?,
         edited_fields: serde_json::from_value(edited).unwrap_or_default(),
-        user_id: r.get(17)?,
-        collected_at: r.get(18)?,
-        created_at: r.get(19)?,
-        updated_at: r.get(20)?,
+        user_id: r.get(at + 17)?,
+        collected_at: r.get(at + 18)?,
+        created_at: r.get(at + 19)?,
+        updated_at: r.get(at + 20)?,
     })
 }
 
@@ -392,18 +397,19 @@ pub fn for_paper(
     limit: usize,
     with_email: bool,
 ) -> AppResult<Vec<(i64, ResearcherRow)>> {
-    let links: Vec<(i64, ResearcherId)> = conn
-        .prepare_cached(
-            "SELECT position, researcher_id FROM paper_researchers WHERE paper_id = ?1 AND position > ?2
-             ORDER BY position LIMIT ?3",
-        )?
-        .query_map(params![paper, after.unwrap_or(-1), limit as i64], |r| Ok((r.get(0)?, r.get(1)?)))?
-        .collect::<Result<_, _>>()?;
-    let mut out = Vec::with_capacity(links.len());
-    for (position, id) in links {
-        if let Some(row) = find_with(conn, keys, id, with_email)? {
-            out.push((position, row));
-        }
+    let columns = if with_email { COLUMNS } else { PUBLIC_COLUMNS };
+    // One statement for the page (the researchers' columns need no table
+    // name: `paper_researchers` has none of theirs).
+    let mut stmt = conn.prepare_cached(&format!(
+        "SELECT pr.position, {columns} FROM paper_researchers pr
+           CROSS JOIN researchers r ON r.id = pr.researcher_id
+          WHERE pr.paper_id = ?1 AND pr.position > ?2 AND r.erased_at IS NULL
+          ORDER BY pr.position LIMIT ?3"
+    ))?;
+    let mut rows = stmt.query(params![paper, after.unwrap_or(-1), limit as i64])?;
+    let mut out = Vec::new();
+    while let Some(r) = rows.next()? {
+        out.push((r.get(0)?, from_row_at(keys, r, 1)?));
     }
     Ok(out)
 }
