@@ -264,10 +264,12 @@ fn paper_authors_in(
     limit: usize,
     admin: bool,
 ) -> AppResult<Vec<(i64, ResearcherRow)>> {
-    if !crate::db::repos::papers::exists(c, paper)? {
+    let rows = researchers::for_paper(c, keys, paper, after, limit, admin)?;
+    // Only an empty page asks whether the paper exists at all.
+    if rows.is_empty() && !crate::db::repos::papers::exists(c, paper)? {
         return Err(AppError::NotFound);
     }
-    researchers::for_paper(c, keys, paper, after, limit, admin)
+    Ok(rows)
 }
 
 /// The views of a paper's author rows, each researcher once (one may sit

@@ -266,4 +266,18 @@ async fn a_paper_list_pages_in_author_order_without_erased_profiles() {
         "{whole}"
     );
     assert_eq!(whole["items"][0]["id"], ids[0].0, "{whole}");
+    // A page past the last author is empty; only a paper that does not
+    // exist is a 404.
+    let past: Value = app
+        .get(
+            &format!("{path}?cursor={}", colloquy::pagination::encode_cursor(99)),
+            None,
+        )
+        .await
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(past["items"], serde_json::json!([]), "{past}");
+    let missing = app.get("/api/v1/consulting/researchers/999999", None).await;
+    assert_eq!(missing.status(), 404);
 }
