@@ -9,11 +9,16 @@ use crate::helpers::{spawn_app, TestApp};
 use crate::sessions_fixtures::{bookable_first_author, bookable_researcher};
 
 async fn list(app: &TestApp, paper: i64, token: Option<&str>) -> Value {
-    app.get(&format!("/api/v1/consulting/researchers/{paper}"), token)
-        .await
-        .json()
-        .await
-        .unwrap()
+    get_json(
+        app,
+        &format!("/api/v1/consulting/researchers/{paper}"),
+        token,
+    )
+    .await
+}
+
+async fn get_json(app: &TestApp, path: &str, token: Option<&str>) -> Value {
+    app.get(path, token).await.json().await.unwrap()
 }
 
 /// The researcher withdraws their `researcher_listing` consent.
@@ -242,24 +247,14 @@ async fn a_paper_list_pages_in_author_order_without_erased_profiles() {
             .collect()
     };
     let path = format!("/api/v1/consulting/researchers/{}", paper.0);
-    let first: Value = app
-        .get(&format!("{path}?limit=2"), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let first = get_json(&app, &format!("{path}?limit=2"), None).await;
     assert_eq!(names(&first), ["Ada Alpha", "Cy Gamma"], "{first}");
     let cursor = first["next_cursor"].as_str().expect("a second page");
-    let second: Value = app
-        .get(&format!("{path}?limit=2&cursor={cursor}"), None)
-        .await
-        .json()
-        .await
-        .unwrap();
+    let second = get_json(&app, &format!("{path}?limit=2&cursor={cursor}"), None).await;
     assert_eq!(names(&second), ["Ada Alpha", "Di Delta"], "{second}");
     assert!(second["next_cursor"].is_null(), "{second}");
     // On one page, Ada shows once.
-    let whole: Value = app.get(&path, None).await.json().await.unwrap();
+    let whole = get_json(&app, &path, None).await;
     assert_eq!(
         names(&whole),
         ["Ada Alpha", "Cy Gamma", "Di Delta"],
@@ -268,15 +263,8 @@ async fn a_paper_list_pages_in_author_order_without_erased_profiles() {
     assert_eq!(whole["items"][0]["id"], ids[0].0, "{whole}");
     // A page past the last author is empty; only a paper that does not
     // exist is a 404.
-    let past: Value = app
-        .get(
-            &format!("{path}?cursor={}", colloquy::pagination::encode_cursor(99)),
-            None,
-        )
-        .await
-        .json()
-        .await
-        .unwrap();
+    let beyond = colloquy::pagination::encode_cursor(99);
+    let past = get_json(&app, &format!("{path}?cursor={beyond}"), None).await;
     assert_eq!(past["items"], serde_json::json!([]), "{past}");
     let missing = app.get("/api/v1/consulting/researchers/999999", None).await;
     assert_eq!(missing.status(), 404);
