@@ -103,50 +103,34 @@ pub fn migrate(conn: &mut Connection) -> anyhow::Result<usize> {
 impl Inner {
     /// Runs `f` on a connection of the pool, in one read transaction: one
     /// snapshot for all its statements (a view built from several sees one
-    /// state) and one WAL read lock instead of one per statement. The
-    /// connection goes back to the pool even if `f` panics.
+    /// state) and one WAL read lock instead of one per statement. A panic
+    /// in `f` becomes an error, as in the writer, so the transaction ends
+    /// and the connection goes back to the pool either way.
     fn with_reader<T>(&self, f: impl FnOnce(&Connection) -> AppResult<T>) -> AppResult<T> {
         let conn = self
-            .readers
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
+            .pool()
             .pop()
             .ok_or_else(|| AppError::internal("reader pool empty"))?;
-        let checkout = Checkout {
-            pool: &self.readers,
-            conn: Some(conn),
-        };
-        let c = checkout
-            .conn
-            .as_ref()
-            .ok_or_else(|| AppError::internal("reader pool empty"))?;
-        if !c.is_autocommit() {
-            // Left open by a read that panicked.
-            c.execute_batch("ROLLBACK")?;
-        }
-        c.prepare_cached("BEGIN")?.execute([])?;
-        let result = f(c);
-        let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
-        c.prepare_cached(end)?.execute([])?;
+        let result = in_read_transaction(&conn, f);
+        self.pool().push(conn);
         result
     }
-}
 
-/// A reader connection taken from the pool, put back when dropped.
-struct Checkout<'a> {
-    pool: &'a Mutex<Vec<Connection>>,
-    conn: Option<Connection>,
-}
-
-impl Drop for Checkout<'_> {
-    fn drop(&mut self) {
-        if let Some(conn) = self.conn.take() {
-            self.pool
-                .lock()
-                .unwrap_or_else(|p| p.into_inner())
-                .push(conn);
-        }
+    fn pool(&self) -> std::sync::MutexGuard<'_, Vec<Connection>> {
+        self.readers.lock().unwrap_or_else(|p| p.into_inner())
     }
+}
+
+fn in_read_transaction<T>(
+    conn: &Connection,
+    f: impl FnOnce(&Connection) -> AppResult<T>,
+) -> AppResult<T> {
+    conn.prepare_cached("BEGIN")?.execute([])?;
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| f(conn)))
+        .unwrap_or_else(|_| Err(AppError::internal("a database read panicked")));
+    let end = if result.is_ok() { "COMMIT" } else { "ROLLBACK" };
+    conn.prepare_cached(end)?.execute([])?;
+    result
 }
 
 impl Db {
