@@ -117,6 +117,12 @@ async fn run(n: usize, concurrency: usize) -> Result<bool, Box<dyn Error>> {
     config.auth.login_max_failures_per_ip = u32::MAX;
     config.auth.access_token_ttl_secs = 3600;
     config.logging.level = "warn".into();
+    if let Some(pages) = std::env::var("BENCH_WAL_AUTOCHECKPOINT")
+        .ok()
+        .and_then(|v| v.parse().ok())
+    {
+        config.storage.wal_autocheckpoint_pages = pages;
+    }
     let app = Application::build(config, Arc::new(SystemClock)).await?;
     let base_url = format!("http://127.0.0.1:{}", app.port());
     let state = app.state();

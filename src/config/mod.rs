@@ -156,6 +156,10 @@ pub struct StorageConfig {
     pub reader_pool_size: usize,
     /// How long a connection waits for a lock before giving up.
     pub busy_timeout_ms: u64,
+    /// WAL pages after which the writer's commit copies the WAL back into
+    /// the database itself (SQLite's `wal_autocheckpoint`): a backstop, as
+    /// a background thread copies it after commits (docs/performance.md).
+    pub wal_autocheckpoint_pages: u32,
 }
 
 impl Default for StorageConfig {
@@ -165,6 +169,7 @@ impl Default for StorageConfig {
             synchronous: Synchronous::Normal,
             reader_pool_size: 4,
             busy_timeout_ms: 5000,
+            wal_autocheckpoint_pages: WAL_AUTOCHECKPOINT_PAGES,
         }
     }
 }
@@ -178,6 +183,9 @@ pub struct OutreachConfig {
     /// How long a registration link works (at most `MAX_LINK_TTL_DAYS`).
     pub link_ttl_days: i64,
 }
+
+/// `storage.wal_autocheckpoint_pages` by default.
+pub const WAL_AUTOCHECKPOINT_PAGES: u32 = 10_000;
 
 /// The longest `outreach.link_ttl_days` may be: a used registration link
 /// older than this can no longer be presented, so its record may go.
@@ -308,6 +316,11 @@ impl Config {
         }
         if self.storage.reader_pool_size == 0 {
             return invalid("storage.reader_pool_size must be at least 1".into());
+        }
+        if !(100..=1_000_000).contains(&self.storage.wal_autocheckpoint_pages) {
+            return invalid(
+                "storage.wal_autocheckpoint_pages must be between 100 and 1000000".into(),
+            );
         }
         let a = &self.auth;
         if a.password_min_length < 12 || a.password_max_length < a.password_min_length {
@@ -542,5 +555,28 @@ mod tests {
         let c = Config::load(Some(&path)).unwrap();
         assert_eq!(c.server.bind, "127.0.0.1:9001");
         assert_eq!(c.storage.synchronous, Synchronous::Full);
+    }
+
+    #[test]
+    fn the_wal_backstop_is_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.toml");
+        for (pages, ok) in [(0, false), (99, false), (100, true), (1_000_001, false)] {
+            std::fs::write(
+                &path,
+                format!("[storage]\nwal_autocheckpoint_pages = {pages}\n"),
+            )
+            .unwrap();
+            match Config::load(Some(&path)) {
+                Ok(c) => {
+                    assert!(ok, "{pages} accepted");
+                    assert_eq!(c.storage.wal_autocheckpoint_pages, pages);
+                }
+                Err(e) => {
+                    assert!(!ok, "{pages} refused: {e}");
+                    assert!(e.to_string().contains("wal_autocheckpoint_pages"), "{e}");
+                }
+            }
+        }
     }
 }

@@ -3,6 +3,7 @@
 //! blocking thread pool. WAL lets the readers run beside the writer.
 
 pub mod changes;
+mod checkpointer;
 pub mod encrypted_columns;
 pub mod keyring_guard;
 pub mod personal_data;
@@ -64,6 +65,8 @@ pub fn open_writer(path: &Path, cfg: &StorageConfig) -> anyhow::Result<Connectio
     // Freed space is zeroed: an erased value's bytes do not linger in the
     // file's free pages (the WAL is checkpointed after an erasure).
     conn.pragma_update(None, "secure_delete", "ON")?;
+    // Only the writer's commits checkpoint, so only it needs the setting.
+    conn.pragma_update(None, "wal_autocheckpoint", cfg.wal_autocheckpoint_pages)?;
     configure(&conn, cfg)?;
     migrate(&mut conn)?;
     Ok(conn)
@@ -153,7 +156,14 @@ impl Db {
         Ok(Self {
             inner: Arc::new(Inner {
                 path: path.to_path_buf(),
-                queue: writer::Queue::start(writer.clone(), changes.clone())?,
+                queue: writer::Queue::start(
+                    writer.clone(),
+                    changes.clone(),
+                    Some(checkpointer::Checkpointer::start(
+                        path,
+                        Duration::from_millis(cfg.busy_timeout_ms),
+                    )?),
+                )?,
                 changes,
                 writer,
                 reader_permits: Semaphore::new(readers.len()),

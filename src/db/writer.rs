@@ -25,6 +25,7 @@ use rusqlite::{Connection, Transaction, TransactionBehavior};
 use tokio::sync::{mpsc, oneshot};
 
 use super::changes::Changes;
+use super::checkpointer::Checkpointer;
 use crate::error::{AppError, AppResult};
 
 /// At most this many writes share one commit, so one batch cannot hold the
@@ -47,15 +48,17 @@ pub(super) struct Queue {
 }
 
 impl Queue {
-    /// Starts the writer thread on `conn`.
+    /// Starts the writer thread on `conn`; after each commit it pokes
+    /// `checkpointer`, if there is one.
     pub(super) fn start(
         conn: Arc<Mutex<Connection>>,
         changes: Arc<Changes>,
+        checkpointer: Option<Checkpointer>,
     ) -> std::io::Result<Self> {
         let (jobs, rx) = mpsc::unbounded_channel();
         std::thread::Builder::new()
             .name("sqlite-writer".into())
-            .spawn(move || run(&conn, &changes, rx))?;
+            .spawn(move || run(&conn, &changes, checkpointer.as_ref(), rx))?;
         Ok(Self { jobs })
     }
 
@@ -176,7 +179,12 @@ fn rolled_back() -> rusqlite::Error {
     )
 }
 
-fn run(conn: &Mutex<Connection>, changes: &Changes, mut rx: mpsc::UnboundedReceiver<Job>) {
+fn run(
+    conn: &Mutex<Connection>,
+    changes: &Changes,
+    checkpointer: Option<&Checkpointer>,
+    mut rx: mpsc::UnboundedReceiver<Job>,
+) {
     let mut batch: Vec<Job> = Vec::with_capacity(MAX_BATCH);
     let mut finishes: Vec<Finish> = Vec::with_capacity(MAX_BATCH);
     while let Some(first) = rx.blocking_recv() {
@@ -225,7 +233,12 @@ fn run(conn: &Mutex<Connection>, changes: &Changes, mut rx: mpsc::UnboundedRecei
         };
         drop(conn);
         match &commit {
-            Ok(()) => changes.committed(),
+            Ok(()) => {
+                changes.committed();
+                if let Some(c) = checkpointer {
+                    c.poke();
+                }
+            }
             Err(_) => changes.rolled_back(),
         }
         let error = commit.err();
@@ -245,7 +258,7 @@ mod tests {
             .unwrap();
         let conn = Arc::new(Mutex::new(conn));
         (
-            Queue::start(conn.clone(), Arc::new(Changes::default())).unwrap(),
+            Queue::start(conn.clone(), Arc::new(Changes::default()), None).unwrap(),
             conn,
         )
     }
