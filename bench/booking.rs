@@ -13,7 +13,8 @@
 //! zero 5xx.
 //!
 //! Run: `cargo bench --bench booking` (BENCH_BOOKINGS=5000 and
-//! BENCH_CONCURRENCY=64 by default).
+//! BENCH_CONCURRENCY=64 by default; BENCH_WAL_AUTOCHECKPOINT sets
+//! `storage.wal_autocheckpoint_pages` to compare backstops).
 
 use std::error::Error;
 use std::process::ExitCode;

@@ -123,6 +123,13 @@ impl Inner {
             .pop()
             .ok_or_else(|| AppError::internal("reader pool empty"))?;
         let result = in_read_transaction(&conn, f);
+        // Should the COMMIT or ROLLBACK itself have failed, the connection
+        // must not go back with its transaction open: every later BEGIN on
+        // it would fail. (It goes back either way: the pool's size is the
+        // semaphore's.)
+        if !conn.is_autocommit() {
+            let _ = conn.execute_batch("ROLLBACK");
+        }
         self.pool().push(conn);
         result
     }
